@@ -1,0 +1,3 @@
+//! Activities: the only code that does I/O on behalf of a workflow.
+
+pub mod upstream;

@@ -1,0 +1,309 @@
+//! Calls to the bank or wallet: query an order, record its conclusion, charge a term.
+//!
+//! Every call runs on the `upstream` task queue, whose server-side rate limit is the
+//! upstream's, so the limit holds however many workers run. Each call is idempotent: a
+//! query is a read, and writes carry an idempotency key derived from the business id.
+
+use serde::{Deserialize, Serialize};
+use std::{sync::Arc, time::Duration};
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+use crate::orders::Resolution;
+
+/// Error types Temporal sees; `non_retryable_error_types` and the dashboard use them.
+pub mod error_types {
+    pub const PENDING: &str = "pending";
+    pub const THROTTLED: &str = "http_429";
+    pub const TIMEOUT: &str = "timeout";
+    pub const TRANSPORT: &str = "transport";
+    pub const REJECTED: &str = "rejected";
+}
+
+/// What the upstream says about an order once it knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UpstreamVerdict {
+    Paid { reference: String },
+    Failed { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusQuery {
+    pub order_id: String,
+    pub provider: String,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conclusion {
+    pub order_id: String,
+    pub resolution: Resolution,
+    pub reason_code: String,
+    pub resolved_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChargeRequest {
+    pub contract_id: String,
+    pub amount_cents: i64,
+    pub currency: String,
+    /// One per term: the scheduled run's workflow id.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeReceipt {
+    pub charge_id: String,
+    /// The upstream had already seen this idempotency key.
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptRequest {
+    pub contract_id: String,
+    pub charge_id: String,
+    pub idempotency_key: String,
+}
+
+/// Why an upstream call did not give an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("the upstream has no verdict yet: the order is still pending")]
+    Pending,
+    #[error("the upstream throttled us (429), retry after {0:?}")]
+    Throttled(Duration),
+    #[error("the upstream failed with HTTP {0}")]
+    Unavailable(u16),
+    #[error("the upstream did not answer within {0} ms")]
+    Timeout(u64),
+    #[error("could not reach the upstream: {0}")]
+    Transport(String),
+    #[error("the upstream rejected the request with HTTP {status}: {body}")]
+    Rejected { status: u16, body: String },
+}
+
+impl UpstreamError {
+    /// Short reason kept in search attributes (`ErrorReason`) and shown to people.
+    pub fn reason(&self) -> String {
+        match self {
+            UpstreamError::Pending => error_types::PENDING.into(),
+            UpstreamError::Throttled(_) => error_types::THROTTLED.into(),
+            UpstreamError::Unavailable(code) => format!("http_{code}"),
+            UpstreamError::Timeout(_) => error_types::TIMEOUT.into(),
+            UpstreamError::Transport(_) => error_types::TRANSPORT.into(),
+            UpstreamError::Rejected { .. } => error_types::REJECTED.into(),
+        }
+    }
+
+    fn into_activity_error(self) -> ActivityError {
+        let type_name = self.reason();
+        let next_retry_delay = match &self {
+            UpstreamError::Throttled(after) => Some(*after),
+            _ => None,
+        };
+        let non_retryable = matches!(self, UpstreamError::Rejected { .. });
+        ActivityError::application(
+            ApplicationFailure::builder(self)
+                .type_name(type_name)
+                .non_retryable(non_retryable)
+                .maybe_next_retry_delay(next_retry_delay)
+                .build(),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    status: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Deserialize)]
+struct ChargeBody {
+    charge_id: String,
+    #[serde(default)]
+    duplicate: bool,
+}
+
+/// The upstream's HTTP client, shared by every activity on a worker.
+pub struct UpstreamActivities {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl UpstreamActivities {
+    pub fn new(base_url: impl Into<String>) -> Self {
+        UpstreamActivities {
+            http: reqwest::Client::new(),
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+        }
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        timeout_ms: u64,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let response = request
+            .timeout(Duration::from_millis(timeout_ms))
+            .send()
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    UpstreamError::Timeout(timeout_ms)
+                } else {
+                    UpstreamError::Transport(e.to_string())
+                }
+            })?;
+        let status = response.status().as_u16();
+        match status {
+            200..=299 => Ok(response),
+            429 => {
+                let after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(1);
+                Err(UpstreamError::Throttled(Duration::from_secs(after.max(1))))
+            }
+            500..=599 => Err(UpstreamError::Unavailable(status)),
+            _ => Err(UpstreamError::Rejected {
+                status,
+                body: response.text().await.unwrap_or_default(),
+            }),
+        }
+    }
+
+    /// Reads an order's status. Pending is an error so that Temporal retries it.
+    pub async fn fetch_status(
+        &self,
+        query: &StatusQuery,
+    ) -> Result<UpstreamVerdict, UpstreamError> {
+        let url = format!("{}/orders/{}/status", self.base_url, query.order_id);
+        let response = self
+            .send(
+                self.http.get(url).query(&[("provider", &query.provider)]),
+                query.timeout_ms,
+            )
+            .await?;
+        let body: StatusBody = response
+            .json()
+            .await
+            .map_err(|e| UpstreamError::Transport(format!("unreadable status body: {e}")))?;
+        match body.status.as_str() {
+            "paid" => Ok(UpstreamVerdict::Paid {
+                reference: body.reference,
+            }),
+            "failed" => Ok(UpstreamVerdict::Failed {
+                reason: if body.reason.is_empty() {
+                    "declined".into()
+                } else {
+                    body.reason
+                },
+            }),
+            "pending" => Err(UpstreamError::Pending),
+            other => Err(UpstreamError::Rejected {
+                status: 200,
+                body: format!("unknown status {other:?}"),
+            }),
+        }
+    }
+}
+
+#[activities]
+impl UpstreamActivities {
+    /// Asks the upstream for an order's status.
+    #[activity(name = "QueryUpstreamStatus")]
+    pub async fn query_status(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        query: StatusQuery,
+    ) -> Result<UpstreamVerdict, ActivityError> {
+        let verdict = self.fetch_status(&query).await;
+        match &verdict {
+            Ok(v) => tracing::info!(order_id = %query.order_id, verdict = ?v, "upstream answered"),
+            Err(e) => {
+                tracing::info!(order_id = %query.order_id, error = %e, "upstream query failed")
+            }
+        }
+        verdict.map_err(UpstreamError::into_activity_error)
+    }
+
+    /// Records how an order ended; the order id is the idempotency key.
+    #[activity(name = "ConcludeOrder")]
+    pub async fn conclude_order(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        conclusion: Conclusion,
+    ) -> Result<(), ActivityError> {
+        let url = format!(
+            "{}/orders/{}/conclusion",
+            self.base_url, conclusion.order_id
+        );
+        self.send(
+            self.http
+                .post(url)
+                .header(
+                    "Idempotency-Key",
+                    format!("{}-conclude", conclusion.order_id),
+                )
+                .json(&conclusion),
+            10_000,
+        )
+        .await
+        .map_err(UpstreamError::into_activity_error)?;
+        Ok(())
+    }
+
+    /// Charges one term of a recurring contract.
+    #[activity(name = "ChargeTerm")]
+    pub async fn charge(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: ChargeRequest,
+    ) -> Result<ChargeReceipt, ActivityError> {
+        let url = format!("{}/charges", self.base_url);
+        let response = self
+            .send(
+                self.http
+                    .post(url)
+                    .header("Idempotency-Key", &request.idempotency_key)
+                    .json(&request),
+                10_000,
+            )
+            .await
+            .map_err(UpstreamError::into_activity_error)?;
+        let body: ChargeBody = response.json().await.map_err(|e| {
+            UpstreamError::Transport(format!("unreadable charge body: {e}")).into_activity_error()
+        })?;
+        Ok(ChargeReceipt {
+            charge_id: body.charge_id,
+            duplicate: body.duplicate,
+        })
+    }
+
+    /// Sends the customer's receipt for a charged term (added in RecurringPayment v2).
+    #[activity(name = "SendReceipt")]
+    pub async fn send_receipt(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        request: ReceiptRequest,
+    ) -> Result<(), ActivityError> {
+        let url = format!("{}/receipts", self.base_url);
+        self.send(
+            self.http
+                .post(url)
+                .header("Idempotency-Key", &request.idempotency_key)
+                .json(&request),
+            10_000,
+        )
+        .await
+        .map_err(UpstreamError::into_activity_error)?;
+        Ok(())
+    }
+}

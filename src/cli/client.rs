@@ -1,0 +1,308 @@
+//! `client …`: what the gateway, support and finance do from a terminal.
+
+use clap::Subcommand;
+use std::{
+    io::Write,
+    time::{Duration, Instant},
+};
+use temporalio_client::Client;
+
+use super::CliError;
+use crate::{
+    contracts::{Cadence, ContractTerms, DEFAULT_TIME_ZONE, NewContract, parse_interval},
+    orders::{OrderRequest, ReconcilePolicy, ResolveRequest},
+    temporal::{
+        contracts,
+        orders::{self, StartOutcome},
+    },
+};
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Start reconciling one order
+    Start {
+        /// Order id [default: a new one]
+        #[arg(short = 'o', long = "order-id")]
+        order_id: Option<String>,
+        /// Environment the order came from
+        #[arg(short = 'e', long, default_value = "production")]
+        env: String,
+        /// Business unit
+        #[arg(short = 'b', long = "business-unit", default_value = "payments")]
+        business_unit: String,
+        /// Priority, 1 (most urgent) to 5
+        #[arg(short = 'p', long, default_value_t = 3)]
+        priority: i64,
+        /// Upstream bank or wallet
+        #[arg(long, default_value = "simbank")]
+        provider: String,
+    },
+    /// Start orders at a steady rate until Ctrl-C (or --count)
+    SimulatePayment {
+        /// Orders per second
+        #[arg(long, default_value_t = 2.0)]
+        rate: f64,
+        /// Stop after this many orders [default: until Ctrl-C]
+        #[arg(long)]
+        count: Option<u64>,
+        /// Prefix of the generated order ids
+        #[arg(long, default_value = "SIM")]
+        prefix: String,
+    },
+    /// Send the Go original's resolve signal to a manual order
+    SignalManual {
+        /// Workflow id (manual-<order>) or order id
+        #[arg(short = 'w', long = "workflow-id")]
+        workflow_id: String,
+        /// paid, failed, refunded or cancelled
+        #[arg(default_value = "paid")]
+        resolution: String,
+    },
+    /// Resolve a manual order with a reason and your name (an update: bad input is refused)
+    Resolve {
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+        /// paid, failed, refunded or cancelled
+        #[arg(long)]
+        resolution: String,
+        /// Reason code, e.g. BANK_CONFIRMED
+        #[arg(long)]
+        reason: String,
+        /// Who is resolving it
+        #[arg(long)]
+        operator: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Skip a stale order's wait and query the upstream now
+    RetryNow {
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+        #[arg(long)]
+        operator: String,
+    },
+    /// Create a recurring payment contract (a Temporal Schedule)
+    CreateRecurringPayment {
+        /// Contract id [default: a new one]
+        #[arg(short = 'o', long = "order-id")]
+        order_id: Option<String>,
+        /// Number of terms; 0 means until cancelled
+        #[arg(short = 'r', long, default_value_t = 12)]
+        terms: u32,
+        /// Interval between charges: 30d, 12h, 10s …
+        #[arg(long, conflicts_with = "cron")]
+        every: Option<String>,
+        /// Cron expression in the contract's time zone, e.g. "0 9 1 * *"
+        #[arg(long)]
+        cron: Option<String>,
+        /// IANA time zone
+        #[arg(long, default_value = DEFAULT_TIME_ZONE)]
+        tz: String,
+        /// Amount per term, in cents
+        #[arg(long, default_value_t = 999)]
+        amount_cents: i64,
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        #[arg(long, default_value = "membership-monthly")]
+        plan: String,
+        #[arg(long, default_value = "customer")]
+        customer: String,
+    },
+    /// Cancel a recurring payment contract
+    CancelRecurringPayment {
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+        #[arg(long, default_value = "cancelled from the CLI")]
+        reason: String,
+        #[arg(long, default_value = "cli")]
+        operator: String,
+    },
+}
+
+fn new_id(prefix: &str) -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    format!("{prefix}-{millis}-{:04}", rand::random::<u16>() % 10_000)
+}
+
+pub async fn run(
+    client: &Client,
+    command: ClientCommand,
+    policy: ReconcilePolicy,
+) -> Result<(), CliError> {
+    match command {
+        ClientCommand::Start {
+            order_id,
+            env,
+            business_unit,
+            priority,
+            provider,
+        } => {
+            let order = OrderRequest {
+                order_id: order_id.unwrap_or_else(|| new_id("ORD")),
+                provider,
+                business_unit,
+                environment: env,
+                priority,
+                policy,
+            };
+            let order_id = order.order_id.clone();
+            match orders::start_order(client, order).await? {
+                StartOutcome::Started {
+                    workflow_id,
+                    run_id,
+                } => println!("started order {order_id}: workflow {workflow_id}, run {run_id}"),
+                StartOutcome::AlreadyProcessing { workflow_id } => println!(
+                    "order {order_id} is already being processed ({workflow_id}): nothing started"
+                ),
+            }
+        }
+        ClientCommand::SimulatePayment {
+            rate,
+            count,
+            prefix,
+        } => simulate(client, rate, count, &prefix, policy).await?,
+        ClientCommand::SignalManual {
+            workflow_id,
+            resolution,
+        } => {
+            let id = orders::signal_manual(client, &workflow_id, &resolution).await?;
+            println!("sent {resolution} to {id}");
+        }
+        ClientCommand::Resolve {
+            order_id,
+            resolution,
+            reason,
+            operator,
+            note,
+        } => {
+            let record = orders::resolve_manual(
+                client,
+                &order_id,
+                ResolveRequest {
+                    resolution,
+                    reason_code: reason,
+                    operator,
+                    note,
+                },
+            )
+            .await?;
+            println!("order {order_id} resolved: {record}");
+        }
+        ClientCommand::RetryNow { order_id, operator } => {
+            orders::retry_now(client, &order_id, &operator).await?;
+            println!("order {order_id}: retrying now");
+        }
+        ClientCommand::CreateRecurringPayment {
+            order_id,
+            terms,
+            every,
+            cron,
+            tz,
+            amount_cents,
+            currency,
+            plan,
+            customer,
+        } => {
+            let cadence = match (every, cron) {
+                (_, Some(expression)) => Cadence::Cron { expression },
+                (Some(every), None) => Cadence::Every {
+                    seconds: parse_interval(&every).map_err(|e| CliError::Usage(e.to_string()))?,
+                },
+                (None, None) => Cadence::Every {
+                    seconds: 30 * 86_400,
+                },
+            };
+            let contract_id = order_id.unwrap_or_else(|| new_id("CTR"));
+            let next = contracts::create(
+                client,
+                NewContract {
+                    terms: ContractTerms {
+                        contract_id: contract_id.clone(),
+                        customer,
+                        plan,
+                        amount_cents,
+                        currency,
+                    },
+                    cadence,
+                    time_zone: tz,
+                    total_terms: terms,
+                },
+            )
+            .await?;
+            let limit = if terms == 0 {
+                "until cancelled".to_string()
+            } else {
+                format!("{terms} terms")
+            };
+            println!("created recurring contract {contract_id} ({limit})");
+            for at in next {
+                println!("  next charge: {at}");
+            }
+        }
+        ClientCommand::CancelRecurringPayment {
+            order_id,
+            reason,
+            operator,
+        } => {
+            contracts::cancel(client, &order_id, &operator, &reason).await?;
+            println!("cancelled recurring contract {order_id}");
+        }
+    }
+    Ok(())
+}
+
+async fn simulate(
+    client: &Client,
+    rate: f64,
+    count: Option<u64>,
+    prefix: &str,
+    policy: ReconcilePolicy,
+) -> Result<(), CliError> {
+    if !(rate.is_finite() && rate > 0.0 && rate <= 1_000.0) {
+        return Err(CliError::Usage(format!(
+            "--rate must be between 0 and 1000 orders per second, not {rate}"
+        )));
+    }
+    crate::orders::validate_order_id(prefix).map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    let started_at = Instant::now();
+    let (mut started, mut failed) = (0u64, 0u64);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        if count.is_some_and(|c| started + failed >= c) {
+            break;
+        }
+        tokio::select! {
+            _ = &mut ctrl_c => break,
+            _ = ticker.tick() => {}
+        }
+        let order = OrderRequest {
+            order_id: new_id(prefix),
+            provider: "simbank".into(),
+            business_unit: "payments".into(),
+            environment: "simulation".into(),
+            priority: 3,
+            policy: policy.clone(),
+        };
+        match orders::start_order(client, order).await {
+            Ok(_) => started += 1,
+            Err(e) => {
+                failed += 1;
+                tracing::warn!(error = %e, "could not start a simulated order");
+            }
+        }
+        let elapsed = started_at.elapsed().as_secs_f64().max(0.001);
+        print!(
+            "\rstarted {started}, failed {failed}, {:.1} orders/s over {:.0}s   ",
+            started as f64 / elapsed,
+            elapsed
+        );
+        let _ = std::io::stdout().flush();
+    }
+    println!("\nstopped: {started} orders started, {failed} failed to start");
+    Ok(())
+}

@@ -1,0 +1,440 @@
+//! Payment orders: their stages, resolutions and the requests people make about them.
+//!
+//! Shared by the browser and the server, so a form, a CLI flag and a workflow's update
+//! validator all reject bad input with the same words.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Longest order id we accept: ids go into workflow ids and search attributes.
+pub const MAX_ORDER_ID_LEN: usize = 64;
+/// Longest free-text note on a resolution.
+pub const MAX_NOTE_LEN: usize = 500;
+/// Longest reason code or operator name.
+pub const MAX_CODE_LEN: usize = 64;
+
+/// Where an order is in its reconciliation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// QueryOrder is asking the upstream, with retries.
+    Querying,
+    /// StaleOrder waits on its durable timer before one more query.
+    Stale,
+    /// ManualHandle waits for tech support.
+    Manual,
+    /// Done: see the resolution.
+    Resolved,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [
+        Stage::Querying,
+        Stage::Stale,
+        Stage::Manual,
+        Stage::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Querying => "querying",
+            Stage::Stale => "stale",
+            Stage::Manual => "manual",
+            Stage::Resolved => "resolved",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an order ended. The first two come from the upstream; all may come from a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resolution {
+    Paid,
+    Failed,
+    Refunded,
+    Cancelled,
+}
+
+impl Resolution {
+    pub const ALL: [Resolution; 4] = [
+        Resolution::Paid,
+        Resolution::Failed,
+        Resolution::Refunded,
+        Resolution::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Paid => "paid",
+            Resolution::Failed => "failed",
+            Resolution::Refunded => "refunded",
+            Resolution::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses a resolution as people type it (`Paid`, `paid`, ` PAID `).
+    pub fn parse(text: &str) -> Result<Resolution, InputError> {
+        let wanted = text.trim().to_ascii_lowercase();
+        Resolution::ALL
+            .into_iter()
+            .find(|r| r.as_str() == wanted)
+            .ok_or_else(|| InputError::UnknownResolution(text.to_string()))
+    }
+}
+
+impl fmt::Display for Resolution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Bad input, said so that the person who typed it knows what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum InputError {
+    #[error("the order id is empty: give the id the gateway sent, e.g. ORD-1001")]
+    EmptyOrderId,
+    #[error("the order id {0:?} is too long: at most {MAX_ORDER_ID_LEN} characters are allowed")]
+    OrderIdTooLong(String),
+    #[error(
+        "the order id {0:?} has characters other than letters, digits, '-', '_' and '.': remove them"
+    )]
+    OrderIdCharacters(String),
+    #[error("{0:?} is not a resolution: use one of paid, failed, refunded, cancelled")]
+    UnknownResolution(String),
+    #[error("the {field} is empty: it is required")]
+    Missing { field: &'static str },
+    #[error("the {field} is {len} characters long: at most {max} are allowed")]
+    TooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("the {field} {value:?} may only hold letters, digits, '-', '_' and '.'")]
+    BadCode { field: &'static str, value: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// Checks an order id (or contract id) before it goes near Temporal.
+pub fn validate_order_id(id: &str) -> Result<(), InputError> {
+    if id.is_empty() {
+        return Err(InputError::EmptyOrderId);
+    }
+    if id.chars().count() > MAX_ORDER_ID_LEN {
+        return Err(InputError::OrderIdTooLong(id.to_string()));
+    }
+    if !id.chars().all(is_id_char) {
+        return Err(InputError::OrderIdCharacters(id.to_string()));
+    }
+    Ok(())
+}
+
+fn validate_code(field: &'static str, value: &str) -> Result<(), InputError> {
+    if value.trim().is_empty() {
+        return Err(InputError::Missing { field });
+    }
+    let len = value.chars().count();
+    if len > MAX_CODE_LEN {
+        return Err(InputError::TooLong {
+            field,
+            len,
+            max: MAX_CODE_LEN,
+        });
+    }
+    if !value.chars().all(is_id_char) {
+        return Err(InputError::BadCode {
+            field,
+            value: value.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks an operator's name: who did it goes into history, so it must be there.
+pub fn validate_operator(name: &str) -> Result<(), InputError> {
+    if name.trim().is_empty() {
+        return Err(InputError::Missing {
+            field: "operator name",
+        });
+    }
+    let len = name.chars().count();
+    if len > MAX_CODE_LEN {
+        return Err(InputError::TooLong {
+            field: "operator name",
+            len,
+            max: MAX_CODE_LEN,
+        });
+    }
+    if name.chars().any(char::is_control) {
+        return Err(InputError::Other(
+            "the operator name may not hold control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Who asked for a thing, and when (workflow time, RFC 3339).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub operator: String,
+    pub at: String,
+}
+
+/// A person's resolution of an order in the manual queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolveRequest {
+    /// One of [`Resolution`], as text so a bad value reaches the validator and gets its words.
+    pub resolution: String,
+    pub reason_code: String,
+    pub operator: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl ResolveRequest {
+    /// Every check that does not depend on the order's state.
+    pub fn validate(&self) -> Result<Resolution, InputError> {
+        let resolution = Resolution::parse(&self.resolution)?;
+        validate_code("reason code", &self.reason_code)?;
+        validate_operator(&self.operator)?;
+        let len = self.note.chars().count();
+        if len > MAX_NOTE_LEN {
+            return Err(InputError::TooLong {
+                field: "note",
+                len,
+                max: MAX_NOTE_LEN,
+            });
+        }
+        Ok(resolution)
+    }
+}
+
+/// The recorded outcome of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolutionRecord {
+    pub resolution: Resolution,
+    pub reason_code: String,
+    /// `system` when the upstream answered; a person's name otherwise.
+    pub resolved_by: String,
+    pub resolved_at: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl fmt::Display for ResolutionRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} by {} at {} ({})",
+            self.resolution, self.resolved_by, self.resolved_at, self.reason_code
+        )
+    }
+}
+
+/// What the gateway told us about an order, carried through every stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRequest {
+    pub order_id: String,
+    /// Which bank or wallet to ask.
+    pub provider: String,
+    pub business_unit: String,
+    pub environment: String,
+    /// 1 (most urgent) to 5.
+    pub priority: i64,
+    pub policy: ReconcilePolicy,
+}
+
+/// How hard to try before a person has to look: set by whoever starts the order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcilePolicy {
+    /// Upstream queries before the order goes stale (Temporal's activity attempts).
+    pub attempts: u32,
+    /// First backoff between attempts, doubled each time.
+    pub backoff_ms: u64,
+    /// Longest single upstream call.
+    pub call_timeout_ms: u64,
+    /// How long a stale order waits before its last automatic query.
+    pub stale_wait_secs: u64,
+}
+
+impl Default for ReconcilePolicy {
+    fn default() -> Self {
+        ReconcilePolicy {
+            attempts: 3,
+            backoff_ms: 1_000,
+            call_timeout_ms: 5_000,
+            stale_wait_secs: 30 * 60,
+        }
+    }
+}
+
+impl ReconcilePolicy {
+    pub fn validate(&self) -> Result<(), InputError> {
+        if self.attempts == 0 || self.attempts > 100 {
+            return Err(InputError::Other(format!(
+                "attempts must be between 1 and 100, not {}",
+                self.attempts
+            )));
+        }
+        if self.call_timeout_ms == 0 {
+            return Err(InputError::Other(
+                "the upstream call timeout must be above zero".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where a failed query left off: handed from one stage to the next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handoff {
+    pub order: OrderRequest,
+    /// Upstream queries made so far, over all stages.
+    pub attempts: u32,
+    /// The error that ended QueryOrder.
+    pub original_error: String,
+    /// The error that ended StaleOrder's retry, once there was one.
+    #[serde(default)]
+    pub stale_retry_error: Option<String>,
+    /// Short machine-readable reason of the latest error (`http_503`, `timeout`, `pending`…).
+    pub error_reason: String,
+}
+
+/// A claim on a manual order: one agent works one order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    pub operator: String,
+}
+
+/// Everything support needs to decide on a manual order, from ManualHandle's query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualContext {
+    pub handoff: Handoff,
+    pub waiting_since: String,
+    pub claim: Option<Stamp>,
+    pub resolution: Option<ResolutionRecord>,
+    /// The conclusion was written upstream (after resolution).
+    pub concluded: bool,
+}
+
+/// StaleOrder's state, from its query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleStatus {
+    pub handoff: Handoff,
+    pub next_retry_at: Option<String>,
+    pub retry_requested: Option<Stamp>,
+    pub retrying: bool,
+    pub resolution: Option<ResolutionRecord>,
+}
+
+/// How a QueryOrder or StaleOrder run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderOutcome {
+    Resolved(ResolutionRecord),
+    /// Handed on to the next stage, by workflow id.
+    HandedOff {
+        next_workflow_id: String,
+    },
+}
+
+/// Live counts of orders per stage: open workflows by stage, closed by resolution.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageCounts {
+    pub querying: usize,
+    pub stale: usize,
+    pub manual: usize,
+    pub resolved_paid: usize,
+    pub resolved_failed: usize,
+    pub resolved_other: usize,
+}
+
+/// Workflow ids, one per order and stage.
+pub fn query_workflow_id(order_id: &str) -> String {
+    format!("payment-{order_id}")
+}
+pub fn stale_workflow_id(order_id: &str) -> String {
+    format!("stale-{order_id}")
+}
+pub fn manual_workflow_id(order_id: &str) -> String {
+    format!("manual-{order_id}")
+}
+
+/// The order id behind any of our workflow ids, if it is one of ours.
+pub fn order_id_of_workflow(workflow_id: &str) -> Option<&str> {
+    ["payment-", "stale-", "manual-"]
+        .iter()
+        .find_map(|p| workflow_id.strip_prefix(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(resolution: &str, note: &str) -> ResolveRequest {
+        ResolveRequest {
+            resolution: resolution.into(),
+            reason_code: "BANK_CONFIRMED".into(),
+            operator: "ana".into(),
+            note: note.into(),
+        }
+    }
+
+    #[test]
+    fn resolutions_parse_as_people_type_them() {
+        assert_eq!(Resolution::parse(" PAID "), Ok(Resolution::Paid));
+        assert_eq!(Resolution::parse("refunded"), Ok(Resolution::Refunded));
+        let err = Resolution::parse("maybe").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("paid, failed, refunded, cancelled")
+        );
+    }
+
+    #[test]
+    fn order_ids_are_checked_before_they_reach_temporal() {
+        assert!(validate_order_id("ORD-1001").is_ok());
+        assert_eq!(validate_order_id(""), Err(InputError::EmptyOrderId));
+        assert!(matches!(
+            validate_order_id("a b"),
+            Err(InputError::OrderIdCharacters(_))
+        ));
+        assert!(matches!(
+            validate_order_id(&"x".repeat(65)),
+            Err(InputError::OrderIdTooLong(_))
+        ));
+        assert!(validate_order_id("<script>").is_err());
+    }
+
+    #[test]
+    fn resolve_requests_are_bounded() {
+        assert_eq!(request("paid", "ok").validate(), Ok(Resolution::Paid));
+        let long = "n".repeat(MAX_NOTE_LEN + 1);
+        assert!(matches!(
+            request("paid", &long).validate(),
+            Err(InputError::TooLong { field: "note", .. })
+        ));
+        let mut no_operator = request("paid", "");
+        no_operator.operator = " ".into();
+        assert!(no_operator.validate().is_err());
+        let mut bad_code = request("paid", "");
+        bad_code.reason_code = "two words".into();
+        assert!(bad_code.validate().is_err());
+    }
+
+    #[test]
+    fn workflow_ids_map_back_to_orders() {
+        assert_eq!(order_id_of_workflow(&manual_workflow_id("A1")), Some("A1"));
+        assert_eq!(order_id_of_workflow(&stale_workflow_id("A1")), Some("A1"));
+        assert_eq!(order_id_of_workflow("other-A1"), None);
+    }
+}

@@ -1,0 +1,169 @@
+//! Runtime configuration: `Leptos.toml` (or `--config FILE`), overridden by flags.
+//!
+//! Precedence: command-line flags, then environment (`TEMPORAL_ADDRESS`,
+//! `TEMPORAL_NAMESPACE`, `temporal.toml` profiles), then this file, then defaults.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+use crate::{orders::ReconcilePolicy, simulated_upstream::UpstreamBehaviour};
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_FILE: &str = "Leptos.toml";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub temporal: TemporalSettings,
+    pub reconcile: ReconcileSettings,
+    pub upstream: UpstreamSettings,
+    pub dashboard: DashboardSettings,
+}
+
+/// Connection defaults; flags and `TEMPORAL_*` variables win over these.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TemporalSettings {
+    pub hostport: Option<String>,
+    pub namespace: Option<String>,
+    /// Where people open Temporal's own web UI (links from the dashboard).
+    pub ui_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReconcileSettings {
+    pub attempts: u32,
+    pub backoff_ms: u64,
+    pub call_timeout_ms: u64,
+    /// How long a stale order waits, in seconds (30 minutes in production).
+    pub stale_wait_secs: u64,
+}
+
+impl Default for ReconcileSettings {
+    fn default() -> Self {
+        let p = ReconcilePolicy::default();
+        ReconcileSettings {
+            attempts: p.attempts,
+            backoff_ms: p.backoff_ms,
+            call_timeout_ms: p.call_timeout_ms,
+            stale_wait_secs: p.stale_wait_secs,
+        }
+    }
+}
+
+impl ReconcileSettings {
+    pub fn policy(&self) -> ReconcilePolicy {
+        ReconcilePolicy {
+            attempts: self.attempts,
+            backoff_ms: self.backoff_ms,
+            call_timeout_ms: self.call_timeout_ms,
+            stale_wait_secs: self.stale_wait_secs,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamSettings {
+    /// The bank or wallet's base URL. Empty: `serve` runs the simulated one in-process.
+    pub url: String,
+    /// Where `serve` (or `upstream`) runs the simulator.
+    pub simulator_listen: String,
+    /// Upstream calls per second that Temporal dispatches, for all workers together.
+    /// Keep it below the upstream's own limit.
+    pub dispatch_rps: f64,
+    /// The simulator's behaviour (outcome mix, errors, latency, its hard limit).
+    pub simulator: UpstreamBehaviour,
+}
+
+impl Default for UpstreamSettings {
+    fn default() -> Self {
+        UpstreamSettings {
+            url: String::new(),
+            simulator_listen: "127.0.0.1:7070".into(),
+            dispatch_rps: 40.0,
+            simulator: UpstreamBehaviour::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DashboardSettings {
+    pub listen: String,
+}
+
+impl Default for DashboardSettings {
+    fn default() -> Self {
+        DashboardSettings {
+            listen: "127.0.0.1:3000".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the configuration file {path} is invalid: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Settings {
+    /// Reads `path`, or `Leptos.toml` if it exists, or the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Settings, SettingsError> {
+        let path = match path {
+            Some(p) => p.to_path_buf(),
+            None if Path::new(DEFAULT_FILE).exists() => PathBuf::from(DEFAULT_FILE),
+            None => return Ok(Settings::default()),
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| SettingsError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Settings::parse(&text).map_err(|message| SettingsError::Invalid { path, message })
+    }
+
+    pub fn parse(text: &str) -> Result<Settings, String> {
+        let settings: Settings = toml::from_str(text).map_err(|e| e.to_string())?;
+        settings
+            .reconcile
+            .policy()
+            .validate()
+            .map_err(|e| e.to_string())?;
+        settings.upstream.simulator.validate()?;
+        if !(settings.upstream.dispatch_rps > 0.0) {
+            return Err("upstream.dispatch_rps must be above zero".into());
+        }
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_leptos_toml_is_valid() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"))
+            .expect("Leptos.toml ships with the crate");
+        let settings = Settings::parse(&text).expect("valid");
+        assert!(settings.upstream.dispatch_rps < settings.upstream.simulator.rps_limit as f64);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Settings::parse("[reconcile]\nattempt = 3\n").unwrap_err();
+        assert!(err.contains("attempt"), "{err}");
+    }
+
+    #[test]
+    fn a_zero_attempt_policy_is_refused() {
+        let err = Settings::parse("[reconcile]\nattempts = 0\n").unwrap_err();
+        assert!(err.contains("attempts"), "{err}");
+    }
+}

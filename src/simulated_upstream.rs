@@ -1,0 +1,457 @@
+//! A simulated bank or wallet: a real HTTP service with a configurable outcome mix, error
+//! rates, latency and a hard requests-per-second limit. It counts what it receives, so
+//! tests and benchmarks can prove the workers never exceed the limit.
+//!
+//! Order ids can script an outcome, for tests and live demos:
+//! `paid-…` is paid, `failed-…` failed, `pending-…` stays pending, `down-…` always answers
+//! 503, `slow-…` never answers in time, `throttle-…` always answers 429, and
+//! `flakyN-…` answers 503 N times, then paid. Any other id draws from the mix.
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::{HashMap, VecDeque},
+    net::SocketAddr,
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
+
+/// What the upstream does with requests; changeable at run time (`PUT /config`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpstreamBehaviour {
+    /// Of the answers that are verdicts, percent paid, failed and pending (sum 100).
+    pub paid_pct: u32,
+    pub failed_pct: u32,
+    pub pending_pct: u32,
+    /// Percent of requests that fail before any verdict.
+    pub error_5xx_pct: u32,
+    pub throttle_pct: u32,
+    pub timeout_pct: u32,
+    /// Added to every answer.
+    pub latency_ms: u64,
+    /// How long a "timeout" request hangs before it answers 504.
+    pub hang_ms: u64,
+    /// Requests in any one-second span beyond this are refused with 429.
+    pub rps_limit: u32,
+}
+
+impl Default for UpstreamBehaviour {
+    fn default() -> Self {
+        UpstreamBehaviour {
+            paid_pct: 80,
+            failed_pct: 10,
+            pending_pct: 10,
+            error_5xx_pct: 5,
+            throttle_pct: 2,
+            timeout_pct: 1,
+            latency_ms: 20,
+            hang_ms: 30_000,
+            rps_limit: 50,
+        }
+    }
+}
+
+impl UpstreamBehaviour {
+    /// Every answer immediate and paid: for benchmarks.
+    pub fn always_paid(rps_limit: u32) -> Self {
+        UpstreamBehaviour {
+            paid_pct: 100,
+            failed_pct: 0,
+            pending_pct: 0,
+            error_5xx_pct: 0,
+            throttle_pct: 0,
+            timeout_pct: 0,
+            latency_ms: 0,
+            hang_ms: 30_000,
+            rps_limit,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let verdicts = self.paid_pct + self.failed_pct + self.pending_pct;
+        if verdicts != 100 {
+            return Err(format!(
+                "paid_pct + failed_pct + pending_pct must be 100, not {verdicts}"
+            ));
+        }
+        let errors = self.error_5xx_pct + self.throttle_pct + self.timeout_pct;
+        if errors > 100 {
+            return Err(format!(
+                "error_5xx_pct + throttle_pct + timeout_pct must be at most 100, not {errors}"
+            ));
+        }
+        if self.rps_limit == 0 {
+            return Err("rps_limit must be at least 1".into());
+        }
+        if self.latency_ms > 60_000 || self.hang_ms > 600_000 {
+            return Err("latency_ms must be at most 60000 and hang_ms at most 600000".into());
+        }
+        Ok(())
+    }
+}
+
+/// What the upstream has received, for tests, benchmarks and the live view.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamStats {
+    /// Every request, refused or not.
+    pub requests: u64,
+    /// Requests refused because they exceeded `rps_limit`: must stay 0.
+    pub over_limit: u64,
+    /// Most requests seen in any one-second span.
+    pub peak_per_second: u32,
+    pub status_queries: u64,
+    pub conclusions: u64,
+    pub distinct_conclusions: u64,
+    pub charges: u64,
+    pub distinct_charges: u64,
+    pub receipts: u64,
+}
+
+#[derive(Default)]
+struct Ledger {
+    stats: UpstreamStats,
+    recent: VecDeque<Instant>,
+    per_order: HashMap<String, u32>,
+    conclusions: HashMap<String, serde_json::Value>,
+    charges: HashMap<String, String>,
+    receipts: HashMap<String, String>,
+}
+
+/// The simulator's state: behaviour and ledger.
+#[derive(Clone)]
+pub struct SimulatedUpstream {
+    behaviour: Arc<Mutex<UpstreamBehaviour>>,
+    ledger: Arc<Mutex<Ledger>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves counters that are still usable.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+enum Scripted {
+    Paid,
+    Failed,
+    Pending,
+    Down,
+    Slow,
+    Throttle,
+    FlakyThenPaid(u32),
+}
+
+fn scripted(order_id: &str) -> Option<Scripted> {
+    let (prefix, _) = order_id.split_once('-')?;
+    match prefix {
+        "paid" => Some(Scripted::Paid),
+        "failed" => Some(Scripted::Failed),
+        "pending" => Some(Scripted::Pending),
+        "down" => Some(Scripted::Down),
+        "slow" => Some(Scripted::Slow),
+        "throttle" => Some(Scripted::Throttle),
+        p => p
+            .strip_prefix("flaky")
+            .and_then(|n| n.parse().ok())
+            .map(Scripted::FlakyThenPaid),
+    }
+}
+
+fn verdict(status: &str, order_id: &str) -> Response {
+    Json(serde_json::json!({
+        "status": status,
+        "reference": format!("ref-{order_id}"),
+        "reason": if status == "failed" { "card_declined" } else { "" },
+    }))
+    .into_response()
+}
+
+fn throttled() -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [("retry-after", "1")],
+        "rate limit exceeded",
+    )
+        .into_response()
+}
+
+impl SimulatedUpstream {
+    pub fn new(behaviour: UpstreamBehaviour) -> Self {
+        SimulatedUpstream {
+            behaviour: Arc::new(Mutex::new(behaviour)),
+            ledger: Arc::new(Mutex::new(Ledger::default())),
+        }
+    }
+
+    pub fn behaviour(&self) -> UpstreamBehaviour {
+        lock(&self.behaviour).clone()
+    }
+
+    pub fn set_behaviour(&self, behaviour: UpstreamBehaviour) -> Result<(), String> {
+        behaviour.validate()?;
+        *lock(&self.behaviour) = behaviour;
+        Ok(())
+    }
+
+    pub fn stats(&self) -> UpstreamStats {
+        lock(&self.ledger).stats.clone()
+    }
+
+    /// Counts a request; `false` if it is over the limit and must be refused.
+    fn admit(&self) -> bool {
+        let limit = lock(&self.behaviour).rps_limit;
+        let now = Instant::now();
+        let mut ledger = lock(&self.ledger);
+        ledger.stats.requests += 1;
+        while ledger
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            ledger.recent.pop_front();
+        }
+        if ledger.recent.len() as u32 >= limit {
+            ledger.stats.over_limit += 1;
+            tracing::warn!(limit, "upstream rate limit exceeded");
+            return false;
+        }
+        ledger.recent.push_back(now);
+        let in_window = ledger.recent.len() as u32;
+        ledger.stats.peak_per_second = ledger.stats.peak_per_second.max(in_window);
+        true
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/health", get(|| async { "ok" }))
+            .route("/orders/{id}/status", get(order_status))
+            .route("/orders/{id}/conclusion", post(conclude))
+            .route("/charges", post(charge))
+            .route("/receipts", post(receipt))
+            .route("/stats", get(stats))
+            .route("/config", get(get_config).put(put_config))
+            .with_state(self.clone())
+    }
+
+    /// Serves on `addr` (port 0 for any free one) until the process ends.
+    pub async fn serve(self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        let router = self.router();
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(%error, "simulated upstream stopped");
+            }
+        });
+        Ok(bound)
+    }
+}
+
+#[derive(Deserialize)]
+struct StatusParams {
+    #[serde(default)]
+    provider: String,
+}
+
+async fn order_status(
+    State(sim): State<SimulatedUpstream>,
+    Path(order_id): Path<String>,
+    Query(params): Query<StatusParams>,
+) -> Response {
+    if !sim.admit() {
+        return throttled();
+    }
+    let behaviour = sim.behaviour();
+    let seen = {
+        let mut ledger = lock(&sim.ledger);
+        ledger.stats.status_queries += 1;
+        let n = ledger.per_order.entry(order_id.clone()).or_insert(0);
+        *n += 1;
+        *n
+    };
+    tokio::time::sleep(Duration::from_millis(behaviour.latency_ms)).await;
+    tracing::debug!(%order_id, provider = %params.provider, seen, "status query");
+    let hang = || async move {
+        tokio::time::sleep(Duration::from_millis(behaviour.hang_ms)).await;
+        StatusCode::GATEWAY_TIMEOUT.into_response()
+    };
+    match scripted(&order_id) {
+        Some(Scripted::Paid) => return verdict("paid", &order_id),
+        Some(Scripted::Failed) => return verdict("failed", &order_id),
+        Some(Scripted::Pending) => return verdict("pending", &order_id),
+        Some(Scripted::Down) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Some(Scripted::Slow) => return hang().await,
+        Some(Scripted::Throttle) => return throttled(),
+        Some(Scripted::FlakyThenPaid(n)) if seen > n => return verdict("paid", &order_id),
+        Some(Scripted::FlakyThenPaid(_)) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        None => {}
+    }
+    let (error_roll, verdict_roll) = {
+        let mut rng = rand::rng();
+        (rng.random_range(0..100u32), rng.random_range(0..100u32))
+    };
+    if error_roll < behaviour.error_5xx_pct {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    if error_roll < behaviour.error_5xx_pct + behaviour.throttle_pct {
+        return throttled();
+    }
+    if error_roll < behaviour.error_5xx_pct + behaviour.throttle_pct + behaviour.timeout_pct {
+        return hang().await;
+    }
+    if verdict_roll < behaviour.paid_pct {
+        verdict("paid", &order_id)
+    } else if verdict_roll < behaviour.paid_pct + behaviour.failed_pct {
+        verdict("failed", &order_id)
+    } else {
+        verdict("pending", &order_id)
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, Response> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            (
+                StatusCode::BAD_REQUEST,
+                "an Idempotency-Key header is required",
+            )
+                .into_response()
+        })
+}
+
+async fn conclude(
+    State(sim): State<SimulatedUpstream>,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    if !sim.admit() {
+        return throttled();
+    }
+    let key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let mut ledger = lock(&sim.ledger);
+    ledger.stats.conclusions += 1;
+    let first = !ledger.conclusions.contains_key(&key);
+    if first {
+        ledger.conclusions.insert(key, body);
+        ledger.stats.distinct_conclusions += 1;
+    }
+    Json(serde_json::json!({ "order_id": order_id, "first": first })).into_response()
+}
+
+async fn charge(
+    State(sim): State<SimulatedUpstream>,
+    headers: HeaderMap,
+    Json(_body): Json<serde_json::Value>,
+) -> Response {
+    if !sim.admit() {
+        return throttled();
+    }
+    let key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let mut ledger = lock(&sim.ledger);
+    ledger.stats.charges += 1;
+    let next = ledger.charges.len() + 1;
+    let duplicate = ledger.charges.contains_key(&key);
+    let charge_id = ledger
+        .charges
+        .entry(key)
+        .or_insert_with(|| format!("ch_{next:06}"))
+        .clone();
+    if !duplicate {
+        ledger.stats.distinct_charges += 1;
+    }
+    Json(serde_json::json!({ "charge_id": charge_id, "duplicate": duplicate })).into_response()
+}
+
+async fn receipt(
+    State(sim): State<SimulatedUpstream>,
+    headers: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    if !sim.admit() {
+        return throttled();
+    }
+    let key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let mut ledger = lock(&sim.ledger);
+    ledger.stats.receipts += 1;
+    ledger
+        .receipts
+        .entry(key)
+        .or_insert_with(|| body.to_string());
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn stats(State(sim): State<SimulatedUpstream>) -> Json<UpstreamStats> {
+    Json(sim.stats())
+}
+
+async fn get_config(State(sim): State<SimulatedUpstream>) -> Json<UpstreamBehaviour> {
+    Json(sim.behaviour())
+}
+
+async fn put_config(
+    State(sim): State<SimulatedUpstream>,
+    Json(behaviour): Json<UpstreamBehaviour>,
+) -> Response {
+    match sim.set_behaviour(behaviour) {
+        Ok(()) => Json(sim.behaviour()).into_response(),
+        Err(message) => (StatusCode::UNPROCESSABLE_ENTITY, message).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mix_that_does_not_add_up_is_refused() {
+        let sim = SimulatedUpstream::new(UpstreamBehaviour::default());
+        let bad = UpstreamBehaviour {
+            paid_pct: 90,
+            ..UpstreamBehaviour::default()
+        };
+        let err = sim.set_behaviour(bad).unwrap_err();
+        assert!(err.contains("must be 100"), "{err}");
+        assert_eq!(sim.behaviour(), UpstreamBehaviour::default());
+    }
+
+    #[test]
+    fn requests_over_the_limit_are_refused_and_counted() {
+        let sim = SimulatedUpstream::new(UpstreamBehaviour::always_paid(3));
+        let admitted = (0..5).filter(|_| sim.admit()).count();
+        assert_eq!(admitted, 3);
+        let stats = sim.stats();
+        assert_eq!(stats.requests, 5);
+        assert_eq!(stats.over_limit, 2);
+        assert_eq!(stats.peak_per_second, 3);
+    }
+
+    #[test]
+    fn order_ids_script_outcomes() {
+        assert!(matches!(scripted("paid-1"), Some(Scripted::Paid)));
+        assert!(matches!(
+            scripted("flaky2-x"),
+            Some(Scripted::FlakyThenPaid(2))
+        ));
+        assert!(scripted("ORD-1").is_none());
+    }
+}

@@ -1,0 +1,151 @@
+//! Connecting to Temporal: flags, then the environment, then a `temporal.toml` profile.
+
+use std::time::Duration;
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_common::envconfig::{LoadClientConfigProfileOptions, load_client_config_profile};
+
+/// Where a default local server listens (the Temporal CLI dev server).
+pub const DEFAULT_HOSTPORT: &str = "localhost:7233";
+pub const DEFAULT_NAMESPACE: &str = "default";
+/// How long to wait for a server to answer before saying it is not there.
+const CONNECT_DEADLINE: Duration = Duration::from_secs(8);
+
+/// What the command line said about the connection; `None` defers to env and file.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectArgs {
+    pub namespace: Option<String>,
+    pub hostport: Option<String>,
+    /// A profile in the Temporal config file (`TEMPORAL_PROFILE` otherwise).
+    pub profile: Option<String>,
+}
+
+impl ConnectArgs {
+    pub fn local(hostport: impl Into<String>, namespace: impl Into<String>) -> Self {
+        ConnectArgs {
+            namespace: Some(namespace.into()),
+            hostport: Some(hostport.into()),
+            profile: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("the Temporal connection settings are invalid: {0}")]
+    Config(String),
+    #[error(
+        "no Temporal server answered at {address} (namespace {namespace}): {cause}.\n\
+         Start one with `make temporal` (or `temporal server start-dev`), or point \
+         --hostport / TEMPORAL_ADDRESS at yours."
+    )]
+    Unreachable {
+        address: String,
+        namespace: String,
+        cause: String,
+    },
+}
+
+/// The settings that will be used, resolved but not yet connected.
+#[derive(Debug, Clone)]
+pub struct ResolvedConnection {
+    pub address: String,
+    pub namespace: String,
+    options: ConnectionOptions,
+}
+
+/// Resolves flags over environment over file, without touching the network.
+pub fn resolve(args: &ConnectArgs) -> Result<ResolvedConnection, ConnectError> {
+    let mut profile = load_client_config_profile(
+        LoadClientConfigProfileOptions::builder()
+            .maybe_config_file_profile(args.profile.clone())
+            .build(),
+        None,
+    )
+    .map_err(|e| ConnectError::Config(e.to_string()))?;
+    if let Some(hostport) = &args.hostport {
+        profile.address = Some(hostport.clone());
+    }
+    if let Some(namespace) = &args.namespace {
+        profile.namespace = Some(namespace.clone());
+    }
+    let address = profile
+        .address
+        .clone()
+        .unwrap_or_else(|| DEFAULT_HOSTPORT.to_string());
+    let namespace = profile
+        .namespace
+        .clone()
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
+    if namespace.trim().is_empty() {
+        return Err(ConnectError::Config(
+            "the namespace is empty: pass -n/--namespace".into(),
+        ));
+    }
+    let mut options = ConnectionOptions::try_from(profile)
+        .map_err(|e| ConnectError::Config(format!("{e} (address {address:?})")))?;
+    options.connect_timeout = Some(Duration::from_secs(5));
+    options.identity = format!("temporal-playground@{}:{}", hostname(), std::process::id());
+    Ok(ResolvedConnection {
+        address,
+        namespace,
+        options,
+    })
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// Connects, or says which address it tried and how to start a server.
+pub async fn connect(args: &ConnectArgs) -> Result<Client, ConnectError> {
+    let resolved = resolve(args)?;
+    let unreachable = |cause: String| ConnectError::Unreachable {
+        address: resolved.address.clone(),
+        namespace: resolved.namespace.clone(),
+        cause,
+    };
+    let connection = tokio::time::timeout(
+        CONNECT_DEADLINE,
+        Connection::connect(resolved.options.clone()),
+    )
+    .await
+    .map_err(|_| unreachable(format!("no answer within {}s", CONNECT_DEADLINE.as_secs())))?
+    .map_err(|e| unreachable(e.to_string()))?;
+    Client::new(
+        connection,
+        ClientOptions::new(resolved.namespace.clone()).build(),
+    )
+    .map_err(|e| ConnectError::Config(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_environment() {
+        // Only the flags are read here: the test environment may hold anything.
+        let resolved = resolve(&ConnectArgs::local("127.0.0.1:7999", "payments")).unwrap();
+        assert_eq!(resolved.address, "127.0.0.1:7999");
+        assert_eq!(resolved.namespace, "payments");
+    }
+
+    #[test]
+    fn an_empty_namespace_is_refused() {
+        let err = resolve(&ConnectArgs::local("127.0.0.1:7999", " ")).unwrap_err();
+        assert!(err.to_string().contains("namespace is empty"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_server_is_named_with_the_way_to_start_one() {
+        // Port 9 (discard) on loopback has no Temporal server.
+        let err = connect(&ConnectArgs::local("127.0.0.1:9", "default"))
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("127.0.0.1:9"), "{text}");
+        assert!(text.contains("temporal server start-dev"), "{text}");
+    }
+}

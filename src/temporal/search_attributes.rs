@@ -1,0 +1,105 @@
+//! The named search attributes every workflow keeps current, and their registration.
+
+use std::collections::HashMap;
+use temporalio_client::{
+    Client, NamespacedClient,
+    tonic::{Code, IntoRequest},
+};
+use temporalio_common::{
+    protos::temporal::api::{
+        enums::v1::IndexedValueType,
+        operatorservice::v1::{AddSearchAttributesRequest, ListSearchAttributesRequest},
+    },
+    search_attributes::{SearchAttributeKey, Timestamp},
+};
+
+pub const ORDER_ID: SearchAttributeKey<String> = SearchAttributeKey::keyword("OrderId");
+pub const ORDER_STAGE: SearchAttributeKey<String> = SearchAttributeKey::keyword("OrderStage");
+pub const ORDER_RESOLUTION: SearchAttributeKey<String> =
+    SearchAttributeKey::keyword("OrderResolution");
+pub const UPSTREAM_PROVIDER: SearchAttributeKey<String> =
+    SearchAttributeKey::keyword("UpstreamProvider");
+pub const BUSINESS_UNIT: SearchAttributeKey<String> = SearchAttributeKey::keyword("BusinessUnit");
+pub const ORDER_ENVIRONMENT: SearchAttributeKey<String> =
+    SearchAttributeKey::keyword("OrderEnvironment");
+pub const ORDER_PRIORITY: SearchAttributeKey<i64> = SearchAttributeKey::int("OrderPriority");
+pub const STALE_RETRY_AT: SearchAttributeKey<Timestamp> =
+    SearchAttributeKey::datetime("StaleRetryAt");
+pub const CLAIMED_BY: SearchAttributeKey<String> = SearchAttributeKey::keyword("ClaimedBy");
+pub const ERROR_REASON: SearchAttributeKey<String> = SearchAttributeKey::keyword("ErrorReason");
+pub const CONTRACT_ID: SearchAttributeKey<String> = SearchAttributeKey::keyword("ContractId");
+
+/// Every custom attribute with its type, as `temporal server start-dev --search-attribute`
+/// and `OperatorService::add_search_attributes` want them.
+pub fn all() -> [(&'static str, IndexedValueType); 11] {
+    [
+        (ORDER_ID.name(), IndexedValueType::Keyword),
+        (ORDER_STAGE.name(), IndexedValueType::Keyword),
+        (ORDER_RESOLUTION.name(), IndexedValueType::Keyword),
+        (UPSTREAM_PROVIDER.name(), IndexedValueType::Keyword),
+        (BUSINESS_UNIT.name(), IndexedValueType::Keyword),
+        (ORDER_ENVIRONMENT.name(), IndexedValueType::Keyword),
+        (ORDER_PRIORITY.name(), IndexedValueType::Int),
+        (STALE_RETRY_AT.name(), IndexedValueType::Datetime),
+        (CLAIMED_BY.name(), IndexedValueType::Keyword),
+        (ERROR_REASON.name(), IndexedValueType::Keyword),
+        (CONTRACT_ID.name(), IndexedValueType::Keyword),
+    ]
+}
+
+/// `Name=Type` pairs for the dev server's `--search-attribute` flag.
+pub fn dev_server_flags() -> Vec<String> {
+    all()
+        .iter()
+        .map(|(name, ty)| {
+            let ty = match ty {
+                IndexedValueType::Int => "Int",
+                IndexedValueType::Datetime => "Datetime",
+                _ => "Keyword",
+            };
+            format!("{name}={ty}")
+        })
+        .collect()
+}
+
+/// Registers the attributes that the namespace lacks; a second call changes nothing.
+/// Returns the names it added.
+pub async fn register(client: &Client) -> Result<Vec<String>, temporalio_client::tonic::Status> {
+    let namespace = client.namespace();
+    let mut operator = client.connection().operator_service();
+    let existing = operator
+        .list_search_attributes(
+            ListSearchAttributesRequest {
+                namespace: namespace.clone(),
+            }
+            .into_request(),
+        )
+        .await?
+        .into_inner()
+        .custom_attributes;
+    let missing: HashMap<String, i32> = all()
+        .iter()
+        .filter(|(name, _)| !existing.contains_key(*name))
+        .map(|(name, ty)| (name.to_string(), *ty as i32))
+        .collect();
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut added: Vec<String> = missing.keys().cloned().collect();
+    added.sort();
+    match operator
+        .add_search_attributes(
+            AddSearchAttributesRequest {
+                search_attributes: missing,
+                namespace,
+            }
+            .into_request(),
+        )
+        .await
+    {
+        Ok(_) => Ok(added),
+        // Another process registered them between our list and our add.
+        Err(status) if status.code() == Code::AlreadyExists => Ok(Vec::new()),
+        Err(status) => Err(status),
+    }
+}

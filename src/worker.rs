@@ -1,0 +1,191 @@
+//! Runs the Temporal workers: one per task queue, on a thread of their own (the SDK's
+//! `Worker::run` is not `Send`), beside whatever else the process serves.
+
+use std::{sync::Arc, thread::JoinHandle};
+use temporalio_client::Client;
+use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
+
+use crate::{
+    activities::upstream::UpstreamActivities,
+    temporal::task_queues,
+    workflows::{
+        manual_handle::ManualHandle, query_order::QueryOrder, recurring_payment::RecurringPayment,
+        stale_order::StaleOrder,
+    },
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("unknown task queue {0:?}: choose from {all}", all = task_queues::ALL.join(", "))]
+    UnknownQueue(String),
+    #[error("could not set up the worker for {queue}: {message}")]
+    Setup { queue: String, message: String },
+    #[error("the worker for {queue} stopped: {message}")]
+    Run { queue: String, message: String },
+    #[error("the worker thread could not start: {0}")]
+    Thread(String),
+}
+
+/// What a worker process runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub queues: Vec<String>,
+    /// Base URL of the bank or wallet.
+    pub upstream_url: String,
+    /// Most upstream calls per second, for all workers together (Temporal enforces it).
+    pub upstream_rps: f64,
+}
+
+impl WorkerConfig {
+    pub fn all_queues(upstream_url: impl Into<String>, upstream_rps: f64) -> Self {
+        WorkerConfig {
+            queues: task_queues::ALL.iter().map(|q| q.to_string()).collect(),
+            upstream_url: upstream_url.into(),
+            upstream_rps,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), WorkerError> {
+        for queue in &self.queues {
+            if !task_queues::ALL.contains(&queue.as_str()) {
+                return Err(WorkerError::UnknownQueue(queue.clone()));
+            }
+        }
+        if !(self.upstream_rps.is_finite() && self.upstream_rps > 0.0) {
+            return Err(WorkerError::Setup {
+                queue: task_queues::UPSTREAM.into(),
+                message: format!(
+                    "the upstream rate must be above zero, not {}",
+                    self.upstream_rps
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn options_for(queue: &str, config: &WorkerConfig) -> Result<WorkerOptions, WorkerError> {
+    let setup = |e: &dyn std::fmt::Display| WorkerError::Setup {
+        queue: queue.to_string(),
+        message: e.to_string(),
+    };
+    let options = match queue {
+        task_queues::QUERY_ORDER => WorkerOptions::new(queue)
+            .register_workflow::<QueryOrder>()
+            .map_err(|e| setup(&e))?
+            .build(),
+        task_queues::STALE_ORDER => WorkerOptions::new(queue)
+            .register_workflow::<StaleOrder>()
+            .map_err(|e| setup(&e))?
+            .build(),
+        task_queues::MANUAL_HANDLE => WorkerOptions::new(queue)
+            .register_workflow::<ManualHandle>()
+            .map_err(|e| setup(&e))?
+            .build(),
+        task_queues::RECURRING_SCHEDULE => WorkerOptions::new(queue)
+            .register_workflow::<RecurringPayment>()
+            .map_err(|e| setup(&e))?
+            .build(),
+        task_queues::UPSTREAM => WorkerOptions::new(queue)
+            .register_activities(UpstreamActivities::new(&config.upstream_url))
+            // Server-side: the limit holds across every worker polling this queue.
+            .max_task_queue_activities_per_second(config.upstream_rps)
+            .build(),
+        other => return Err(WorkerError::UnknownQueue(other.to_string())),
+    };
+    Ok(options)
+}
+
+type Shutdown = Arc<dyn Fn() + Send + Sync>;
+
+/// Workers running on their own thread.
+pub struct RunningWorkers {
+    shutdowns: Vec<Shutdown>,
+    thread: JoinHandle<Result<(), WorkerError>>,
+}
+
+impl RunningWorkers {
+    /// Asks every worker to stop polling; in-flight tasks finish first.
+    pub fn shutdown(&self) {
+        for stop in &self.shutdowns {
+            stop();
+        }
+    }
+
+    /// Waits for the workers to end (after `shutdown`, or an error).
+    pub fn join(self) -> Result<(), WorkerError> {
+        self.thread
+            .join()
+            .map_err(|_| WorkerError::Thread("the worker thread panicked".into()))?
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+}
+
+/// Starts one worker per configured queue. Must be called inside a Tokio runtime.
+pub fn start(client: Client, config: WorkerConfig) -> Result<RunningWorkers, WorkerError> {
+    config.validate()?;
+    let handle =
+        tokio::runtime::Handle::try_current().map_err(|e| WorkerError::Thread(e.to_string()))?;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Vec<Shutdown>, WorkerError>>();
+    let thread = std::thread::Builder::new()
+        .name("temporal-workers".into())
+        .spawn(move || {
+            handle.block_on(async move {
+                let built: Result<Vec<Worker>, WorkerError> =
+                    (|| {
+                        let runtime = Runtime::from_current_tokio(RuntimeOptions::default())
+                            .map_err(|e| WorkerError::Setup {
+                                queue: "*".into(),
+                                message: e.to_string(),
+                            })?;
+                        config
+                            .queues
+                            .iter()
+                            .map(|queue| {
+                                Worker::new(&runtime, client.clone(), options_for(queue, &config)?)
+                                    .map_err(|e| WorkerError::Setup {
+                                        queue: queue.clone(),
+                                        message: e.to_string(),
+                                    })
+                            })
+                            .collect()
+                    })();
+                let mut workers = match built {
+                    Ok(workers) => workers,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(WorkerError::Setup {
+                            queue: "*".into(),
+                            message: e.to_string(),
+                        }));
+                        return Err(e);
+                    }
+                };
+                let shutdowns: Vec<Shutdown> = workers
+                    .iter()
+                    .map(|w| Arc::new(w.shutdown_handle()) as Shutdown)
+                    .collect();
+                let _ = ready_tx.send(Ok(shutdowns));
+                let queues: Vec<String> =
+                    workers.iter().map(|w| w.task_queue().to_string()).collect();
+                tracing::info!(?queues, "workers polling");
+                let results = futures::future::join_all(workers.iter_mut().map(|w| w.run())).await;
+                for (queue, result) in queues.into_iter().zip(results) {
+                    if let Err(e) = result {
+                        return Err(WorkerError::Run {
+                            queue,
+                            message: e.to_string(),
+                        });
+                    }
+                }
+                Ok(())
+            })
+        })
+        .map_err(|e| WorkerError::Thread(e.to_string()))?;
+    let shutdowns = ready_rx
+        .recv()
+        .map_err(|_| WorkerError::Thread("the worker thread ended before it was ready".into()))??;
+    Ok(RunningWorkers { shutdowns, thread })
+}

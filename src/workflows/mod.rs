@@ -1,0 +1,220 @@
+//! The workflows, one file each, and the few steps they share.
+//!
+//! Workflow code is deterministic: time comes from the workflow context, and every call
+//! to the outside world is an activity.
+
+pub mod manual_handle;
+pub mod query_order;
+pub mod recurring_payment;
+pub mod stale_order;
+
+use std::time::{Duration, SystemTime};
+use temporalio_common::{
+    RetryPolicy,
+    protos::temporal::api::failure::v1::{Failure, failure::FailureInfo},
+    search_attributes::{SearchAttributeUpdate, SearchAttributes, Timestamp},
+};
+use temporalio_sdk::{
+    ActivityExecutionError, ActivityOptions, ChildWorkflowOptions, ParentClosePolicy,
+    WorkflowContext, WorkflowIdReusePolicy,
+};
+
+use crate::{
+    activities::upstream::{StatusQuery, UpstreamActivities, UpstreamVerdict, error_types},
+    orders::{OrderRequest, Resolution, ResolutionRecord, Stage},
+    temporal::{search_attributes as sa, task_queues},
+};
+
+/// Formats workflow time as RFC 3339 (UTC, seconds).
+pub fn rfc3339(time: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Workflow time, falling back to the epoch only if the server sent none.
+pub fn now<W>(ctx: &WorkflowContext<W>) -> SystemTime {
+    ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+pub fn timestamp(time: SystemTime) -> Timestamp {
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    Timestamp::new(since.as_secs() as i64, since.subsec_nanos() as i32)
+}
+
+/// The attributes that describe an order, set on every workflow of its path.
+pub fn order_attributes(order: &OrderRequest, stage: Stage) -> Vec<SearchAttributeUpdate> {
+    vec![
+        sa::ORDER_ID.value_set(order.order_id.clone()),
+        sa::ORDER_STAGE.value_set(stage.as_str().to_string()),
+        sa::UPSTREAM_PROVIDER.value_set(order.provider.clone()),
+        sa::BUSINESS_UNIT.value_set(order.business_unit.clone()),
+        sa::ORDER_ENVIRONMENT.value_set(order.environment.clone()),
+        sa::ORDER_PRIORITY.value_set(order.priority),
+    ]
+}
+
+/// Options for starting the next stage of an order: its own queue, and it outlives us.
+pub fn next_stage_options(
+    workflow_id: String,
+    task_queue: &str,
+    order: &OrderRequest,
+    stage: Stage,
+    error_reason: &str,
+) -> ChildWorkflowOptions {
+    let mut attributes = order_attributes(order, stage);
+    attributes.push(sa::ERROR_REASON.value_set(error_reason.to_string()));
+    ChildWorkflowOptions::builder()
+        .workflow_id(workflow_id)
+        .task_queue(task_queue.to_string())
+        .parent_close_policy(ParentClosePolicy::Abandon)
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
+        .search_attributes(SearchAttributes::new(attributes))
+        .build()
+}
+
+/// Why the upstream could not give a verdict, after every retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryFailure {
+    /// Short machine-readable reason (`http_503`, `timeout`, `pending`…).
+    pub reason: String,
+    pub message: String,
+}
+
+/// Reads the innermost cause of an activity failure: its type and message.
+pub fn query_failure(err: &ActivityExecutionError) -> QueryFailure {
+    let Some(mut failure) = err.failure() else {
+        return QueryFailure {
+            reason: "internal".into(),
+            message: err.to_string(),
+        };
+    };
+    let mut reason = None;
+    loop {
+        match &failure.failure_info {
+            Some(FailureInfo::ApplicationFailureInfo(info)) if !info.r#type.is_empty() => {
+                reason = Some(info.r#type.clone());
+            }
+            Some(FailureInfo::TimeoutFailureInfo(_)) => {
+                reason = Some(error_types::TIMEOUT.to_string());
+            }
+            _ => {}
+        }
+        match failure.cause.as_deref() {
+            Some(cause) => failure = cause,
+            None => break,
+        }
+    }
+    QueryFailure {
+        reason: reason.unwrap_or_else(|| "unknown".into()),
+        message: innermost_message(err.failure()),
+    }
+}
+
+fn innermost_message(failure: Option<&Failure>) -> String {
+    let mut current = failure;
+    let mut message = String::new();
+    while let Some(f) = current {
+        if !f.message.is_empty() {
+            message = f.message.clone();
+        }
+        current = f.cause.as_deref();
+    }
+    message
+}
+
+/// Asks the upstream, retrying with backoff up to the policy's attempts. Retry-After
+/// from a 429 overrides the backoff (the activity sets `next_retry_delay`).
+pub async fn query_upstream<W>(
+    ctx: &WorkflowContext<W>,
+    order: &OrderRequest,
+) -> Result<UpstreamVerdict, QueryFailure> {
+    let policy = &order.policy;
+    let options = ActivityOptions::with_start_to_close_timeout(Duration::from_millis(
+        policy.call_timeout_ms + 1_000,
+    ))
+    .task_queue(task_queues::UPSTREAM.to_string())
+    .activity_id(format!("{}-query", order.order_id))
+    .retry_policy(
+        RetryPolicy::builder()
+            .initial_interval(Duration::from_millis(policy.backoff_ms.max(1)))
+            .backoff_coefficient(2.0)
+            .maximum_attempts(policy.attempts)
+            .non_retryable_error_types([error_types::REJECTED])
+            .build(),
+    )
+    .build();
+    ctx.execute_activity(
+        UpstreamActivities::query_status,
+        StatusQuery {
+            order_id: order.order_id.clone(),
+            provider: order.provider.clone(),
+            timeout_ms: policy.call_timeout_ms,
+        },
+        options,
+    )
+    .await
+    .map_err(|e| query_failure(&e))
+}
+
+/// The record of a verdict the upstream gave by itself.
+pub fn system_resolution(verdict: &UpstreamVerdict, at: SystemTime) -> ResolutionRecord {
+    let (resolution, reason_code) = match verdict {
+        UpstreamVerdict::Paid { .. } => (Resolution::Paid, "UPSTREAM_PAID".to_string()),
+        UpstreamVerdict::Failed { reason } => (Resolution::Failed, reason.clone()),
+    };
+    ResolutionRecord {
+        resolution,
+        reason_code,
+        resolved_by: "system".into(),
+        resolved_at: rfc3339(at),
+        note: String::new(),
+    }
+}
+
+/// Marks the workflow resolved in visibility.
+pub fn mark_resolved<W>(ctx: &WorkflowContext<W>, record: &ResolutionRecord) {
+    ctx.upsert_search_attributes([
+        sa::ORDER_STAGE.value_set(Stage::Resolved.as_str().to_string()),
+        sa::ORDER_RESOLUTION.value_set(record.resolution.as_str().to_string()),
+    ]);
+}
+
+/// Options for the conclude activity: on the upstream queue, retried until it lands.
+pub fn conclude_options(order_id: &str) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(15))
+        .task_queue(task_queues::UPSTREAM.to_string())
+        .activity_id(format!("{order_id}-conclude"))
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_secs(1))
+                .maximum_interval(Duration::from_secs(60))
+                .non_retryable_error_types([error_types::REJECTED])
+                .build(),
+        )
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_time_formats_as_utc_seconds() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(rfc3339(t), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn system_resolutions_keep_the_upstream_reason() {
+        let record = system_resolution(
+            &UpstreamVerdict::Failed {
+                reason: "card_declined".into(),
+            },
+            SystemTime::UNIX_EPOCH,
+        );
+        assert_eq!(record.resolution, Resolution::Failed);
+        assert_eq!(record.reason_code, "card_declined");
+        assert_eq!(record.resolved_by, "system");
+    }
+}

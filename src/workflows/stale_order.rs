@@ -1,0 +1,182 @@
+//! StaleOrder: waits on a durable timer (or a person's "retry now"), then asks the
+//! upstream once more; on failure hands the order to ManualHandle.
+
+use std::time::Duration;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    CancellableFuture, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
+
+use super::{
+    conclude_options, manual_handle::ManualHandle, mark_resolved, next_stage_options, now,
+    query_upstream, rfc3339, system_resolution, timestamp,
+};
+use crate::{
+    activities::upstream::{Conclusion, UpstreamActivities},
+    orders::{
+        Handoff, OrderOutcome, ResolutionRecord, ResolveRequest, Stage, StaleStatus, Stamp,
+        manual_workflow_id, validate_operator,
+    },
+    temporal::{search_attributes as sa, task_queues},
+};
+
+#[workflow]
+pub struct StaleOrder {
+    handoff: Handoff,
+    next_retry_at: Option<String>,
+    retry_requested: Option<Stamp>,
+    retrying: bool,
+    resolve_requested: Option<ResolveRequest>,
+    resolution: Option<ResolutionRecord>,
+}
+
+#[workflow_methods]
+impl StaleOrder {
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, handoff: Handoff) -> Self {
+        StaleOrder {
+            handoff,
+            next_retry_at: None,
+            retry_requested: None,
+            retrying: false,
+            resolve_requested: None,
+            resolution: None,
+        }
+    }
+
+    #[run(name = "StaleOrder")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<OrderOutcome> {
+        let handoff = ctx.state(|s| s.handoff.clone());
+        let order = handoff.order.clone();
+        let wait = Duration::from_secs(order.policy.stale_wait_secs);
+        let retry_at = now(ctx) + wait;
+        ctx.state_mut(|s| s.next_retry_at = Some(rfc3339(retry_at)));
+        ctx.upsert_search_attributes([
+            sa::ORDER_STAGE.value_set(Stage::Stale.as_str().to_string()),
+            sa::STALE_RETRY_AT.value_set(timestamp(retry_at)),
+        ]);
+
+        let mut timer = Box::pin(ctx.timer(wait));
+        temporalio_sdk::workflows::select! {
+            _ = timer => {}
+            _ = ctx.wait_condition(|s: &Self| {
+                s.retry_requested.is_some() || s.resolve_requested.is_some()
+            }) => {
+                // The timer lost: cancel it so it does not stay scheduled.
+                timer.cancel();
+            }
+        }
+        drop(timer);
+
+        if let Some(request) = ctx.state(|s| s.resolve_requested.clone()) {
+            return resolve_by_person(ctx, &handoff, request).await;
+        }
+
+        ctx.state_mut(|s| {
+            s.retrying = true;
+            s.next_retry_at = None;
+        });
+        let verdict = query_upstream(ctx, &order).await;
+        ctx.state_mut(|s| s.retrying = false);
+        match verdict {
+            Ok(verdict) => {
+                let record = system_resolution(&verdict, now(ctx));
+                mark_resolved(ctx, &record);
+                ctx.state_mut(|s| s.resolution = Some(record.clone()));
+                Ok(OrderOutcome::Resolved(record))
+            }
+            Err(failure) => {
+                let next = manual_workflow_id(&order.order_id);
+                let next_handoff = Handoff {
+                    attempts: handoff.attempts + order.policy.attempts,
+                    stale_retry_error: Some(failure.message.clone()),
+                    error_reason: failure.reason.clone(),
+                    ..handoff
+                };
+                ctx.start_child_workflow(
+                    ManualHandle::run,
+                    next_handoff,
+                    next_stage_options(
+                        next.clone(),
+                        task_queues::MANUAL_HANDLE,
+                        &order,
+                        Stage::Manual,
+                        &failure.reason,
+                    ),
+                )
+                .await?;
+                ctx.upsert_search_attributes([
+                    sa::ORDER_STAGE.value_set(Stage::Manual.as_str().to_string()),
+                    sa::ERROR_REASON.value_set(failure.reason),
+                ]);
+                Ok(OrderOutcome::HandedOff {
+                    next_workflow_id: next,
+                })
+            }
+        }
+    }
+
+    /// Skips the rest of the wait. The operator's name goes into history.
+    #[signal(name = "retry-now")]
+    pub fn retry_now(&mut self, ctx: &mut SyncWorkflowContext<Self>, operator: String) {
+        if validate_operator(&operator).is_err() || self.retry_requested.is_some() {
+            return;
+        }
+        let at = ctx.workflow_time().map(rfc3339).unwrap_or_default();
+        self.retry_requested = Some(Stamp { operator, at });
+    }
+
+    /// A person already knows the answer: resolve without asking the upstream again.
+    #[signal(name = "resolve")]
+    pub fn resolve(&mut self, _ctx: &mut SyncWorkflowContext<Self>, request: ResolveRequest) {
+        if request.validate().is_ok() && self.resolve_requested.is_none() {
+            self.resolve_requested = Some(request);
+        }
+    }
+
+    #[query(name = "status")]
+    pub fn status(&self, _ctx: &WorkflowContextView) -> StaleStatus {
+        StaleStatus {
+            handoff: self.handoff.clone(),
+            next_retry_at: self.next_retry_at.clone(),
+            retry_requested: self.retry_requested.clone(),
+            retrying: self.retrying,
+            resolution: self.resolution.clone(),
+        }
+    }
+}
+
+async fn resolve_by_person(
+    ctx: &mut WorkflowContext<StaleOrder>,
+    handoff: &Handoff,
+    request: ResolveRequest,
+) -> WorkflowResult<OrderOutcome> {
+    let Ok(resolution) = request.validate() else {
+        // The signal handler only stores valid requests.
+        return Err(temporalio_common::error::ApplicationFailure::non_retryable(
+            "invalid resolution request",
+        )
+        .into());
+    };
+    let record = ResolutionRecord {
+        resolution,
+        reason_code: request.reason_code,
+        resolved_by: request.operator,
+        resolved_at: rfc3339(now(ctx)),
+        note: request.note,
+    };
+    ctx.execute_activity(
+        UpstreamActivities::conclude_order,
+        Conclusion {
+            order_id: handoff.order.order_id.clone(),
+            resolution,
+            reason_code: record.reason_code.clone(),
+            resolved_by: record.resolved_by.clone(),
+        },
+        conclude_options(&handoff.order.order_id),
+    )
+    .await?;
+    mark_resolved(ctx, &record);
+    ctx.state_mut(|s| s.resolution = Some(record.clone()));
+    Ok(OrderOutcome::Resolved(record))
+}
