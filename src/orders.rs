@@ -231,6 +231,16 @@ pub struct ResolutionRecord {
     pub note: String,
 }
 
+impl ResolutionRecord {
+    /// How every refusal of a second resolution reads.
+    pub fn already_resolved(&self) -> String {
+        format!(
+            "already resolved by {} at {} as {}",
+            self.resolved_by, self.resolved_at, self.resolution
+        )
+    }
+}
+
 impl fmt::Display for ResolutionRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

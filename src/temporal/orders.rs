@@ -185,10 +185,7 @@ pub async fn signal_manual(
     // A signal cannot be refused by the workflow, so check it is still waiting first.
     let context = manual_context(client, order_id).await?;
     if let Some(done) = context.resolution {
-        return Err(OrderOpError::Rejected(format!(
-            "already resolved by {} at {} as {}",
-            done.resolved_by, done.resolved_at, done.resolution
-        )));
+        return Err(OrderOpError::Rejected(done.already_resolved()));
     }
     client
         .get_workflow_handle::<ManualHandle>(id.clone())

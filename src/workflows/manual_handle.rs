@@ -78,11 +78,7 @@ impl ManualHandle {
         request: &ResolveRequest,
     ) -> Result<(), Rejection> {
         if let Some(done) = &self.resolution {
-            return Err(format!(
-                "already resolved by {} at {} as {}",
-                done.resolved_by, done.resolved_at, done.resolution
-            )
-            .into());
+            return Err(done.already_resolved().into());
         }
         request.validate()?;
         if let Some(claim) = &self.claim
@@ -124,11 +120,7 @@ impl ManualHandle {
     ) -> Result<(), Rejection> {
         validate_operator(&request.operator)?;
         if let Some(done) = &self.resolution {
-            return Err(format!(
-                "already resolved by {} at {} as {}",
-                done.resolved_by, done.resolved_at, done.resolution
-            )
-            .into());
+            return Err(done.already_resolved().into());
         }
         match &self.claim {
             Some(claim) if claim.operator != request.operator => {
@@ -173,7 +165,9 @@ impl ManualHandle {
 
     #[update(name = "release")]
     pub fn release(&mut self, ctx: &mut SyncWorkflowContext<Self>, _request: ClaimRequest) {
-        ctx.upsert_search_attributes([sa::CLAIMED_BY.value_unset()]);
+        // Empty rather than unset: this SDK's unset of a Keyword is refused by the server
+        // ("invalid value … from <>"). Queries treat '' as unclaimed.
+        ctx.upsert_search_attributes([sa::CLAIMED_BY.value_set(String::new())]);
         self.claim = None;
     }
 

@@ -1,0 +1,144 @@
+//! ManualHandle on a real dev server: validators, claims, a second resolution, and the Go
+//! original's signal.
+
+mod support;
+
+use std::time::Duration;
+use support::*;
+use temporal_playground::{
+    orders::{MAX_NOTE_LEN, Resolution, ResolveRequest},
+    simulated_upstream::UpstreamBehaviour,
+    temporal::orders::{
+        OrderOpError, claim, manual_context, release, resolve_manual, signal_manual, start_order,
+    },
+    workflows::manual_handle::ManualHandle,
+};
+use temporalio_client::{WorkflowExecuteUpdateOptions, WorkflowGetResultOptions};
+
+async fn env_with_manual_order(order_id: &str) -> TestEnv {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    start_order(&env.client, order(order_id, fast_policy(1, 1)))
+        .await
+        .unwrap();
+    eventually(
+        "the order to reach the manual queue",
+        Duration::from_secs(30),
+        || async { manual_context(&env.client, order_id).await.ok() },
+    )
+    .await;
+    env
+}
+
+fn request(resolution: &str, operator: &str, note: &str) -> ResolveRequest {
+    ResolveRequest {
+        resolution: resolution.into(),
+        reason_code: "BANK_CONFIRMED".into(),
+        operator: operator.into(),
+        note: note.into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_validator_refuses_bad_input_and_a_second_resolution() {
+    let env = env_with_manual_order("down-val").await;
+    let handle = env
+        .client
+        .get_workflow_handle::<ManualHandle>("manual-down-val");
+    // Straight to the workflow, past the client-side checks: the validator must hold.
+    let err = handle
+        .execute_update(
+            ManualHandle::resolve,
+            request("maybe", "ana", ""),
+            WorkflowExecuteUpdateOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("is not a resolution"), "{err}");
+    let err = handle
+        .execute_update(
+            ManualHandle::resolve,
+            request("paid", "ana", &"x".repeat(MAX_NOTE_LEN + 1)),
+            WorkflowExecuteUpdateOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("note"), "{err}");
+    assert!(
+        manual_context(&env.client, "down-val")
+            .await
+            .unwrap()
+            .resolution
+            .is_none()
+    );
+
+    let first = resolve_manual(&env.client, "down-val", request("paid", "ana", "ok"))
+        .await
+        .unwrap();
+    assert_eq!(first.resolution, Resolution::Paid);
+    let err = resolve_manual(&env.client, "down-val", request("failed", "bo", "")).await;
+    match err {
+        Err(OrderOpError::Rejected(message)) => {
+            assert!(
+                message.starts_with("already resolved by ana at "),
+                "{message}"
+            );
+            assert!(message.ends_with(" as paid"), "{message}");
+        }
+        other => panic!("a second resolution must be refused, got {other:?}"),
+    }
+    let done = handle
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(done.resolved_by, "ana");
+    assert_eq!(done.resolution, Resolution::Paid);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_agent_works_one_order() {
+    let env = env_with_manual_order("down-claim").await;
+    let stamp = claim(&env.client, "down-claim", "ana").await.unwrap();
+    assert_eq!(stamp.operator, "ana");
+    let err = claim(&env.client, "down-claim", "bo").await.unwrap_err();
+    assert!(err.to_string().contains("already claimed by ana"), "{err}");
+    let err = resolve_manual(&env.client, "down-claim", request("paid", "bo", ""))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("claimed by ana"), "{err}");
+    let err = release(&env.client, "down-claim", "bo").await.unwrap_err();
+    assert!(err.to_string().contains("only they can release"), "{err}");
+    eventually(
+        "ClaimedBy in visibility",
+        Duration::from_secs(10),
+        || async { (count(&env.client, "ClaimedBy = 'ana'").await == 1).then_some(()) },
+    )
+    .await;
+
+    release(&env.client, "down-claim", "ana").await.unwrap();
+    claim(&env.client, "down-claim", "bo").await.unwrap();
+    let record = resolve_manual(&env.client, "down-claim", request("failed", "bo", ""))
+        .await
+        .unwrap();
+    assert_eq!(record.resolved_by, "bo");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_go_originals_signal_still_resolves_an_order() {
+    let env = env_with_manual_order("down-signal").await;
+    let err = signal_manual(&env.client, "manual-down-signal", "maybe")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("is not a resolution"), "{err}");
+    signal_manual(&env.client, "manual-down-signal", "Paid")
+        .await
+        .unwrap();
+    let done = env
+        .client
+        .get_workflow_handle::<ManualHandle>("manual-down-signal")
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(done.resolution, Resolution::Paid);
+    assert_eq!(done.reason_code, "SIGNAL");
+    assert_eq!(env.upstream.stats().distinct_conclusions, 1);
+}

