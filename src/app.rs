@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
 };
 use serde::{Deserialize, Serialize};
@@ -40,7 +40,7 @@ pub fn App() -> impl IntoView {
             </header>
             <main class="max-w-5xl mx-auto p-4">
                 <Routes fallback=|| view! { <p>"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=Overview />
+                    <Route path=StaticSegment("") view=Overview ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -126,7 +126,7 @@ fn OverviewView(data: OverviewData) -> impl IntoView {
                 })
                 .collect_view()}
         </dl>
-        <h2 class="text-xl font-semibold mb-2">"Manual queue (oldest first)"</h2>
+        <h2 class="text-xl font-semibold mb-2">"Manual queue"</h2>
         {if data.manual_queue.is_empty() {
             view! { <p>"No order is waiting for a person."</p> }.into_any()
         } else {

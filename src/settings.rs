@@ -71,7 +71,8 @@ pub struct UpstreamSettings {
     /// Where `serve` (or `upstream`) runs the simulator.
     pub simulator_listen: String,
     /// Upstream calls per second that Temporal dispatches, for all workers together.
-    /// Keep it below the upstream's own limit.
+    /// At most half the upstream's own limit: Temporal's limiter bursts up to twice its rate
+    /// within one second.
     pub dispatch_rps: f64,
     /// The simulator's behaviour (outcome mix, errors, latency, its hard limit).
     pub simulator: UpstreamBehaviour,
@@ -82,7 +83,7 @@ impl Default for UpstreamSettings {
         UpstreamSettings {
             url: String::new(),
             simulator_listen: "127.0.0.1:7070".into(),
-            dispatch_rps: 40.0,
+            dispatch_rps: 25.0,
             simulator: UpstreamBehaviour::default(),
         }
     }
@@ -136,8 +137,19 @@ impl Settings {
             .validate()
             .map_err(|e| e.to_string())?;
         settings.upstream.simulator.validate()?;
-        if !(settings.upstream.dispatch_rps > 0.0) {
+        let rps = settings.upstream.dispatch_rps;
+        if !(rps > 0.0) {
             return Err("upstream.dispatch_rps must be above zero".into());
+        }
+        // Only checkable when we run the simulator; a real upstream's limit is its own.
+        if settings.upstream.url.is_empty()
+            && rps * 2.0 > f64::from(settings.upstream.simulator.rps_limit)
+        {
+            return Err(format!(
+                "upstream.dispatch_rps {rps} is over half the simulator's rps_limit {}: \
+                 Temporal's limiter can burst to twice its rate within a second",
+                settings.upstream.simulator.rps_limit
+            ));
         }
         Ok(settings)
     }
@@ -152,13 +164,24 @@ mod tests {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"))
             .expect("Leptos.toml ships with the crate");
         let settings = Settings::parse(&text).expect("valid");
-        assert!(settings.upstream.dispatch_rps < settings.upstream.simulator.rps_limit as f64);
+        assert!(
+            settings.upstream.dispatch_rps * 2.0 <= settings.upstream.simulator.rps_limit as f64
+        );
     }
 
     #[test]
     fn unknown_keys_are_named() {
         let err = Settings::parse("[reconcile]\nattempt = 3\n").unwrap_err();
         assert!(err.contains("attempt"), "{err}");
+    }
+
+    #[test]
+    fn a_dispatch_rate_that_could_burst_over_the_limit_is_refused() {
+        let err = Settings::parse(
+            "[upstream]\ndispatch_rps = 30.0\n[upstream.simulator]\nrps_limit = 50\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("half"), "{err}");
     }
 
     #[test]

@@ -133,7 +133,7 @@ async fn an_order_in_flight_survives_a_worker_restart() {
         seen_while_down,
         "no worker, no calls"
     );
-    env.add_workers(50.0);
+    env.add_workers(50.0).await;
     assert!(matches!(
         outcome(&env, "flaky4-restart").await,
         OrderOutcome::Resolved(r) if r.resolution == Resolution::Paid

