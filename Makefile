@@ -45,7 +45,7 @@ test-e2e:
 		--log-level error $(SA_FLAGS) > /dev/null 2>&1 & tpid=$$!; \
 	trap "kill $$tpid 2>/dev/null || true" EXIT; \
 	for i in $$(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.5; done; \
-	TEMPORAL_ADDRESS=127.0.0.1:$$port TEMPORAL_NAMESPACE=default \
+	RUST_LOG=warn TEMPORAL_ADDRESS=127.0.0.1:$$port TEMPORAL_NAMESPACE=default \
 	TEMPORAL_PLAYGROUND_CONFIG=end2end/e2e.toml LEPTOS_SITE_ADDR=$(E2E_SITE_ADDR) \
 	E2E_BASE_URL=http://$(E2E_SITE_ADDR) cargo leptos end-to-end
 

@@ -10,7 +10,9 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [['list']],
+  outputDir: './test-results',
   use: {
+    screenshot: 'only-on-failure',
     baseURL: process.env.E2E_BASE_URL ?? 'http://127.0.0.1:3100',
     launchOptions: {
       executablePath: '/usr/bin/chromium',

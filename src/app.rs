@@ -3,8 +3,17 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
+};
+
+use crate::pages::{
+    contracts::{ContractPage, ContractsPage},
+    live_flow::LiveFlowPage,
+    manual_queue::ManualQueuePage,
+    operator::OperatorBadge,
+    order_lane::OrderLanePage,
+    stale_orders::StaleOrdersPage,
 };
 use serde::{Deserialize, Serialize};
 
@@ -35,12 +44,26 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/temporal-playground.css" />
         <Title text="temporal-playground" />
         <Router>
-            <header class="bg-slate-900 text-white px-4 py-3 flex gap-6 items-center">
+            <header class="bg-slate-900 text-white px-4 py-3 flex flex-wrap gap-x-6 gap-y-2 items-center">
                 <A href="/" attr:class="font-semibold">"temporal-playground"</A>
+                <nav aria-label="Pages" class="flex flex-wrap gap-4 text-sm">
+                    <A href="/">"Manual queue"</A>
+                    <A href="/stale">"Stale orders"</A>
+                    <A href="/contracts">"Recurring contracts"</A>
+                    <A href="/live">"Live flow"</A>
+                    <A href="/overview">"Overview"</A>
+                </nav>
+                <OperatorBadge />
             </header>
-            <main class="max-w-5xl mx-auto p-4">
+            <main class="max-w-6xl mx-auto p-4">
                 <Routes fallback=|| view! { <p>"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=Overview ssr=SsrMode::Async />
+                    <Route path=StaticSegment("") view=ManualQueuePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("overview") view=Overview ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("orders"), ParamSegment("id")) view=OrderLanePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("stale") view=StaleOrdersPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("contracts") view=ContractsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("contracts"), ParamSegment("id")) view=ContractPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("live") view=LiveFlowPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -83,12 +106,7 @@ fn Overview() -> impl IntoView {
         <Suspense fallback=|| view! { <p role="status">"Loading counts from Temporal…"</p> }>
             <ErrorBoundary fallback=|errors| {
                 view! {
-                    <div role="alert" class="border border-red-300 bg-red-50 text-red-800 p-3 rounded">
-                        <strong>"Temporal is unreachable. "</strong>
-                        {move || {
-                            errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ")
-                        }}
-                    </div>
+                    <crate::pages::ErrorBanner errors />
                 }
             }>
                 {move || Suspend::new(async move {
@@ -139,7 +157,9 @@ fn OverviewView(data: OverviewData) -> impl IntoView {
                             let href = format!("{ui}/namespaces/{ns}/workflows/manual-{id}");
                             view! {
                                 <li>
-                                    <a class="text-blue-700 underline" href=href>{id}</a>
+                                    <a class="text-blue-700 underline" href=format!("/orders/{id}")>{id.clone()}</a>
+                                    " · "
+                                    <a class="text-sm underline" href=href>"in Temporal"</a>
                                 </li>
                             }
                         })

@@ -69,6 +69,41 @@ impl NewContract {
     }
 }
 
+/// A contract as the schedule tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractSummary {
+    pub contract_id: String,
+    pub paused: bool,
+    pub note: String,
+    pub next_charges: Vec<String>,
+    pub cancelled: bool,
+}
+
+/// Everything finance reads about one contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractDetail {
+    pub contract_id: String,
+    pub terms: Option<ContractTerms>,
+    /// `every 30d` or `cron 0 9 1 * *`.
+    pub cadence: String,
+    pub time_zone: String,
+    pub paused: bool,
+    pub cancelled: bool,
+    pub note: String,
+    /// Terms left, if the contract has a limit.
+    pub terms_left: Option<i64>,
+    pub charges_started: i64,
+    pub next_charges: Vec<String>,
+}
+
+/// One term's run, from visibility.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermRun {
+    pub workflow_id: String,
+    pub status: String,
+    pub started_at: String,
+}
+
 /// Parses `30s`, `15m`, `12h`, `30d` (or bare seconds) into seconds.
 pub fn parse_interval(text: &str) -> Result<u64, InputError> {
     let text = text.trim();

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod contracts;
 pub mod orders;
+pub mod pages;
 
 #[cfg(feature = "ssr")]
 pub mod activities;

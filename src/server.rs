@@ -1,13 +1,21 @@
 //! `serve`: the dashboard, with an embedded worker and the simulated upstream.
 
-use axum::{Router, extract::FromRef, routing::get};
+use axum::{
+    Router,
+    extract::{FromRef, State},
+    response::sse::{Event, KeepAlive, Sse},
+    routing::get,
+};
+use futures::Stream;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::convert::Infallible;
 use temporalio_client::Client;
 
 use crate::{
     app::{App, shell},
     cli::{CliError, ServeArgs, namespace::register_search_attributes, parse_addr},
+    pages::live_flow::{LiveSnapshot, hub::LiveHub},
     settings::Settings,
     simulated_upstream::SimulatedUpstream,
     temporal::connection::{ConnectArgs, connect},
@@ -24,6 +32,10 @@ pub struct AppState {
     pub namespace: String,
     /// The in-process simulator, when this process runs one.
     pub simulator: Option<SimulatedUpstream>,
+    /// How orders started from the dashboard are reconciled.
+    pub policy: crate::orders::ReconcilePolicy,
+    /// The one poller behind every live page.
+    pub live: LiveHub,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -88,10 +100,14 @@ pub async fn serve(
             .clone()
             .unwrap_or_else(|| "http://localhost:8233".into()),
         simulator,
+        policy: settings.reconcile.policy(),
+        live: LiveHub::new(),
     };
+    state.live.spawn_poller(state.clone());
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/api/live", get(live_events))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -124,6 +140,20 @@ pub async fn serve(
             .map_err(|e| CliError::Usage(e.to_string()))??;
     }
     Ok(())
+}
+
+/// Server-sent events: every snapshot the one poller takes, to every open live page.
+async fn live_events(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let receiver = state.live.sender.subscribe();
+    let stream = futures::stream::unfold(receiver, |mut rx| async move {
+        rx.changed().await.ok()?;
+        let snapshot: LiveSnapshot = rx.borrow_and_update().clone();
+        let event = Event::default().json_data(&snapshot).unwrap_or_default();
+        Some((Ok(event), rx))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
 /// Extension so the namespace reads as a plain string.

@@ -138,7 +138,7 @@ impl Settings {
             .map_err(|e| e.to_string())?;
         settings.upstream.simulator.validate()?;
         let rps = settings.upstream.dispatch_rps;
-        if !(rps > 0.0) {
+        if rps.is_nan() || rps <= 0.0 {
             return Err("upstream.dispatch_rps must be above zero".into());
         }
         // Only checkable when we run the simulator; a real upstream's limit is its own.

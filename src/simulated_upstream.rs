@@ -314,19 +314,16 @@ async fn order_status(
     }
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String, Response> {
+fn idempotency_key(headers: &HeaderMap) -> Result<String, (StatusCode, &'static str)> {
     headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| {
-            (
-                StatusCode::BAD_REQUEST,
-                "an Idempotency-Key header is required",
-            )
-                .into_response()
-        })
+        .ok_or((
+            StatusCode::BAD_REQUEST,
+            "an Idempotency-Key header is required",
+        ))
 }
 
 async fn conclude(
@@ -340,7 +337,7 @@ async fn conclude(
     }
     let key = match idempotency_key(&headers) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut ledger = lock(&sim.ledger);
     ledger.stats.conclusions += 1;
@@ -362,7 +359,7 @@ async fn charge(
     }
     let key = match idempotency_key(&headers) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut ledger = lock(&sim.ledger);
     ledger.stats.charges += 1;
@@ -389,7 +386,7 @@ async fn receipt(
     }
     let key = match idempotency_key(&headers) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut ledger = lock(&sim.ledger);
     ledger.stats.receipts += 1;

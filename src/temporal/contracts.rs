@@ -14,7 +14,7 @@ use temporalio_client::{
 
 use super::task_queues;
 use crate::{
-    contracts::{Cadence, NewContract},
+    contracts::{Cadence, ContractDetail, ContractSummary, NewContract, TermRun},
     orders::{InputError, validate_order_id},
     workflows::{recurring_payment::RecurringPayment, rfc3339},
 };
@@ -57,6 +57,13 @@ pub async fn create(
     contract: NewContract,
 ) -> Result<Vec<String>, ContractOpError> {
     contract.validate()?;
+    if contract.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(InputError::Other(format!(
+            "{:?} is not an IANA time zone: use a name such as Asia/Shanghai or Europe/Berlin",
+            contract.time_zone
+        ))
+        .into());
+    }
     let id = contract.terms.contract_id.clone();
     let mut spec = match &contract.cadence {
         Cadence::Every { seconds } => ScheduleSpec::from_interval(Duration::from_secs(*seconds)),
@@ -152,16 +159,6 @@ pub async fn cancel(
         .map_err(|e| schedule_error(contract_id, e))
 }
 
-/// A contract as the schedule tells it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ContractSummary {
-    pub contract_id: String,
-    pub paused: bool,
-    pub note: String,
-    pub next_charges: Vec<String>,
-    pub cancelled: bool,
-}
-
 pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, ContractOpError> {
     let mut stream = client.list_schedules(ListSchedulesOptions::default());
     let mut out = Vec::new();
@@ -183,4 +180,112 @@ pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, ContractOpErr
     }
     out.sort_by(|a, b| a.contract_id.cmp(&b.contract_id));
     Ok(out)
+}
+
+pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail, ContractOpError> {
+    validate_order_id(contract_id)?;
+    let description = client
+        .get_schedule_handle(contract_id)
+        .describe(Default::default())
+        .await
+        .map_err(|e| schedule_error(contract_id, e))?;
+    let terms = match description.action() {
+        temporalio_client::schedules::ScheduleDescriptionAction::StartWorkflow(a) => a
+            .args::<crate::contracts::ContractTerms>()
+            .await
+            .ok()
+            .flatten(),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    };
+    let raw = description.raw();
+    let schedule = raw.schedule.as_ref();
+    let spec = schedule.and_then(|s| s.spec.as_ref());
+    let cadence = spec
+        .map(|s| {
+            let intervals = s
+                .interval
+                .iter()
+                .filter_map(|i| i.interval.as_ref())
+                .map(|d| format!("every {}", crate::pages::waited(d.seconds)));
+            let crons = s.cron_string.iter().map(|c| format!("cron {c}"));
+            let calendars = s.structured_calendar.iter().map(|_| "calendar".to_string());
+            intervals
+                .chain(crons)
+                .chain(calendars)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let state = schedule.and_then(|s| s.state.as_ref());
+    let note = description.note().unwrap_or_default().to_string();
+    Ok(ContractDetail {
+        contract_id: contract_id.to_string(),
+        terms,
+        cadence,
+        time_zone: spec.map(|s| s.timezone_name.clone()).unwrap_or_default(),
+        paused: description.paused(),
+        cancelled: note.starts_with(CANCELLED_NOTE_PREFIX),
+        note,
+        terms_left: state
+            .filter(|s| s.limited_actions)
+            .map(|s| s.remaining_actions),
+        charges_started: description.action_count(),
+        next_charges: description
+            .future_action_times()
+            .into_iter()
+            .take(5)
+            .map(rfc3339)
+            .collect(),
+    })
+}
+
+/// Pauses (`pause = true`) or resumes a contract; the note records who and why.
+pub async fn set_paused(
+    client: &Client,
+    contract_id: &str,
+    operator: &str,
+    reason: &str,
+    pause: bool,
+) -> Result<(), ContractOpError> {
+    validate_order_id(contract_id)?;
+    crate::orders::validate_operator(operator)?;
+    let current = detail(client, contract_id).await?;
+    if current.cancelled {
+        return Err(ContractOpError::AlreadyCancelled(contract_id.into()));
+    }
+    let handle = client.get_schedule_handle(contract_id);
+    let verb = if pause { "paused" } else { "resumed" };
+    let note = format!("{verb} by {operator}: {reason}");
+    let result = if pause {
+        handle.pause(Some(note), Default::default()).await
+    } else {
+        handle.unpause(Some(note), Default::default()).await
+    };
+    result.map_err(|e| schedule_error(contract_id, e))
+}
+
+/// The runs a contract started, newest first (at most `limit`).
+pub async fn terms_run(
+    client: &Client,
+    contract_id: &str,
+    limit: i32,
+) -> Result<Vec<TermRun>, ContractOpError> {
+    validate_order_id(contract_id)?;
+    let q = format!(
+        "WorkflowType = 'RecurringPayment' AND {} = '{contract_id}'",
+        super::search_attributes::CONTRACT_ID.name()
+    );
+    let page = super::visibility::list_page(client, &q, limit, None, None)
+        .await
+        .map_err(ContractOpError::Temporal)?;
+    Ok(page
+        .executions
+        .into_iter()
+        .map(|e| TermRun {
+            workflow_id: e.workflow_id,
+            status: e.status,
+            started_at: e.start_time.map(rfc3339).unwrap_or_default(),
+        })
+        .collect())
 }

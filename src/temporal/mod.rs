@@ -4,6 +4,7 @@ pub mod connection;
 pub mod contracts;
 pub mod orders;
 pub mod search_attributes;
+pub mod visibility;
 
 /// Task queues: one per workflow family, plus one for every call to the upstream so that a
 /// single server-side rate limit covers all of them.

@@ -125,22 +125,45 @@ pub async fn resolve_manual(
     validate_order_id(order_id)?;
     request.validate()?;
     let id = manual_workflow_id(order_id);
-    client
+    let result = client
         .get_workflow_handle::<ManualHandle>(id.clone())
         .execute_update(
             ManualHandle::resolve,
             request,
             WorkflowExecuteUpdateOptions::default(),
         )
+        .await;
+    match result {
+        Ok(record) => Ok(record),
+        Err(e) => Err(manual_update_error(client, &id, e).await),
+    }
+}
+
+/// An update that failed on a ManualHandle. Updates to a closed workflow come back as
+/// NotFound or an RPC error: if the order was resolved, say by whom instead.
+async fn manual_update_error(client: &Client, id: &str, e: WorkflowUpdateError) -> OrderOpError {
+    if matches!(e, WorkflowUpdateError::Failed(_)) {
+        return update_error(id, e);
+    }
+    let handle = client.get_workflow_handle::<ManualHandle>(id.to_string());
+    let closed = handle
+        .describe(Default::default())
         .await
-        .map_err(|e| update_error(&id, e))
+        .is_ok_and(|d| d.status() != temporalio_client::WorkflowExecutionStatus::Running);
+    if !closed {
+        return update_error(id, e);
+    }
+    match handle.get_result(Default::default()).await {
+        Ok(done) => OrderOpError::Rejected(done.already_resolved()),
+        Err(_) => OrderOpError::Rejected(format!("{id} has already finished")),
+    }
 }
 
 pub async fn claim(client: &Client, order_id: &str, operator: &str) -> Result<Stamp, OrderOpError> {
     validate_order_id(order_id)?;
     validate_operator(operator)?;
     let id = manual_workflow_id(order_id);
-    client
+    let result = client
         .get_workflow_handle::<ManualHandle>(id.clone())
         .execute_update(
             ManualHandle::claim,
@@ -149,15 +172,18 @@ pub async fn claim(client: &Client, order_id: &str, operator: &str) -> Result<St
             },
             WorkflowExecuteUpdateOptions::default(),
         )
-        .await
-        .map_err(|e| update_error(&id, e))
+        .await;
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) => Err(manual_update_error(client, &id, e).await),
+    }
 }
 
 pub async fn release(client: &Client, order_id: &str, operator: &str) -> Result<(), OrderOpError> {
     validate_order_id(order_id)?;
     validate_operator(operator)?;
     let id = manual_workflow_id(order_id);
-    client
+    let result = client
         .get_workflow_handle::<ManualHandle>(id.clone())
         .execute_update(
             ManualHandle::release,
@@ -166,8 +192,11 @@ pub async fn release(client: &Client, order_id: &str, operator: &str) -> Result<
             },
             WorkflowExecuteUpdateOptions::default(),
         )
-        .await
-        .map_err(|e| update_error(&id, e))
+        .await;
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) => Err(manual_update_error(client, &id, e).await),
+    }
 }
 
 /// The Go original's signal. Takes a workflow id (`manual-…`) or a bare order id.

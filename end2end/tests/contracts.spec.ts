@@ -1,0 +1,35 @@
+import { test, expect } from '@playwright/test';
+import { signIn, uniqueId, shot } from './helpers';
+
+test('a contract is created, shows its next charges and is cancelled with a reason', async ({ page }) => {
+  const id = uniqueId('C');
+  await signIn(page, 'fin');
+  await page.goto('/contracts');
+  await page.getByLabel('Contract id').fill(id);
+  await page.getByLabel('Customer').fill('ana');
+  await page.getByLabel('Terms (0 = until cancelled)').fill('3');
+  await page.getByLabel('Every').fill('30d');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByTestId('created')).toContainText('Next charges');
+  await expect(page.locator(`tr[data-contract="${id}"]`)).toContainText('active');
+  await shot(page, 'contracts');
+
+  await page.locator(`tr[data-contract="${id}"] a`).click();
+  await expect(page.getByTestId('next-charges')).toContainText(/\d{4}-\d\d-\d\dT/);
+  await expect(page.getByTestId('contract-state')).toHaveText('active');
+  await page.getByLabel('Reason').fill('customer asked to stop');
+  await page.locator('select[name="change"]').selectOption('cancel');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByTestId('contract-state')).toHaveText('cancelled');
+  await shot(page, 'contract');
+});
+
+test('a bad contract is refused with the reason', async ({ page }) => {
+  await signIn(page, 'fin');
+  await page.goto('/contracts');
+  await page.getByLabel('Contract id').fill(uniqueId('C'));
+  await page.getByLabel('Customer').fill('ana');
+  await page.getByLabel('Time zone').fill('Mars/Olympus');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByTestId('action-error')).toContainText('not an IANA time zone');
+});

@@ -1,0 +1,69 @@
+import { test, expect } from '@playwright/test';
+import { signIn, startOrder, uniqueId, shot } from './helpers';
+
+test('an order that keeps failing upstream reaches the queue, is claimed, refused to a second agent and resolved', async ({ browser }) => {
+  const orderId = uniqueId('down-e2e');
+  startOrder(orderId);
+
+  const ana = await (await browser.newContext()).newPage();
+  await signIn(ana, 'ana');
+  await expect(async () => {
+    await ana.goto('/');
+    await expect(ana.locator(`tr[data-order="${orderId}"]`)).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(ana.locator(`tr[data-order="${orderId}"]`)).toContainText('http_503');
+  await shot(ana, 'manual-queue');
+
+  await ana.locator(`tr[data-order="${orderId}"] a`).click();
+  await expect(ana.getByTestId('open-stage')).toHaveText('manual');
+  await ana.getByRole('button', { name: 'Claim' }).click();
+  await expect(ana.getByTestId('claimed-by')).toContainText('ana since');
+
+  const bo = await (await browser.newContext()).newPage();
+  await signIn(bo, 'bo');
+  await bo.goto(`/orders/${orderId}`);
+  await bo.getByRole('button', { name: 'Claim' }).click();
+  await expect(bo.getByTestId('action-error')).toContainText('already claimed by ana');
+
+  // Bo keeps the form open while Ana resolves.
+  await ana.getByLabel('Resolution').selectOption('paid');
+  await ana.getByLabel('Reason code').fill('BANK_CONFIRMED');
+  await ana.getByLabel('Note').fill('confirmed by phone <b>not bold</b>');
+  await shot(ana, 'order-lane');
+  await ana.getByRole('button', { name: 'Resolve' }).click();
+  await expect(async () => {
+    await ana.reload();
+    await expect(ana.getByTestId('resolution')).toContainText('paid', { timeout: 1000 });
+    // Resolved once the conclusion has reached the upstream and the workflow closed.
+    await expect(ana.getByTestId('open-stage')).toHaveText('resolved', { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(ana.getByTestId('resolution')).toContainText('by ana');
+  // User text is escaped, never markup.
+  await expect(ana.getByTestId('resolution')).toContainText('<b>not bold</b>');
+  await expect(ana.getByTestId('open-stage')).toHaveText('resolved');
+  await shot(ana, 'order-lane-resolved');
+
+  await bo.getByLabel('Reason code').fill('DUPLICATE');
+  await bo.getByRole('button', { name: 'Resolve' }).click();
+  await expect(bo.getByTestId('action-error').filter({ hasText: 'already resolved' })).toContainText(
+    /already resolved by ana at \S+ as paid/,
+  );
+});
+
+test('the queue page renders without JavaScript', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Manual queue' })).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Claim filter' })).toContainText('Unclaimed');
+  await expect(page.locator('[data-testid="manual-queue"], [data-testid="queue-empty"]').first()).toBeVisible();
+  await page.getByLabel('Error reason').fill('http_503');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/reason=http_503/);
+  await expect(page.getByRole('heading', { name: 'Manual queue' })).toBeVisible();
+});
+
+test('a bad filter is explained, not a blank page', async ({ page }) => {
+  await page.goto('/?prefix=%27%20OR%201%3D1');
+  await expect(page.getByTestId('error-banner')).toContainText('may only hold letters');
+});

@@ -1,0 +1,30 @@
+import { test, expect } from '@playwright/test';
+import { signIn, startOrder, uniqueId, shot } from './helpers';
+
+test('retry now on a stale order resolves it without waiting for the timer', async ({ page }) => {
+  // One 503 uses up the single attempt; the stale retry then gets paid. The wait is an hour.
+  const orderId = uniqueId('flaky1-st');
+  startOrder(orderId, 'e2e-stale.toml');
+  await signIn(page, 'cam');
+  await expect(async () => {
+    await page.goto('/stale');
+    await expect(page.locator(`tr[data-order="${orderId}"]`)).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(page.locator(`tr[data-order="${orderId}"]`)).toContainText(/in (59|60)m/);
+  await shot(page, 'stale-orders');
+
+  await page.locator(`tr[data-order="${orderId}"]`).getByRole('button', { name: 'Retry now' }).click();
+  await expect(async () => {
+    await page.goto(`/orders/${orderId}`);
+    await expect(page.getByTestId('resolution')).toContainText('paid', { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+});
+
+test('retrying a filtered set says how many it will touch and asks first', async ({ page }) => {
+  await signIn(page, 'cam');
+  await page.goto('/stale?reason=no_such_reason');
+  await page.getByRole('link', { name: 'Retry all matching…' }).click();
+  await expect(page.getByTestId('bulk-confirm')).toHaveText('This will retry 0 orders now.');
+  await page.getByRole('button', { name: 'Yes, retry them' }).click();
+  await expect(page.getByTestId('bulk-result')).toHaveText('Retrying 0 orders now.');
+});

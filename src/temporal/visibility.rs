@@ -1,0 +1,134 @@
+//! Visibility queries with real paging: the raw `ListWorkflowExecutions` call with
+//! Temporal's page tokens (the client's lazy stream has none to hand out).
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use std::{
+    sync::atomic::{AtomicU8, Ordering},
+    time::SystemTime,
+};
+use temporalio_client::{Client, NamespacedClient, WorkflowCountOptions, tonic::IntoRequest};
+use temporalio_common::{
+    protos::temporal::api::workflowservice::v1::ListWorkflowExecutionsRequest,
+    search_attributes::SearchAttributes,
+};
+
+/// One execution as a list shows it.
+#[derive(Debug, Clone)]
+pub struct ListedExecution {
+    pub workflow_id: String,
+    pub workflow_type: String,
+    pub start_time: Option<SystemTime>,
+    pub close_time: Option<SystemTime>,
+    /// `Running`, `Completed`, `Failed` …
+    pub status: String,
+    pub attributes: SearchAttributes,
+}
+
+pub struct ListedPage {
+    pub executions: Vec<ListedExecution>,
+    pub next_page: Option<String>,
+    /// Whether the requested ORDER BY was applied.
+    pub sorted: bool,
+}
+
+/// 0 unknown, 1 the store sorts, 2 it cannot (SQL visibility: SQLite, MySQL, PostgreSQL).
+static ORDER_BY_SUPPORT: AtomicU8 = AtomicU8::new(0);
+
+fn time(t: Option<&prost_wkt_types::Timestamp>) -> Option<SystemTime> {
+    t.and_then(|t| SystemTime::try_from(t.clone()).ok())
+}
+
+/// One page of a visibility query. `order_by` is tried once per process and dropped
+/// for good if the store refuses it.
+pub async fn list_page(
+    client: &Client,
+    query: &str,
+    page_size: i32,
+    page_token: Option<&str>,
+    order_by: Option<&str>,
+) -> Result<ListedPage, String> {
+    let token = match page_token {
+        Some(t) if !t.is_empty() => URL_SAFE_NO_PAD
+            .decode(t)
+            .map_err(|_| "the page link is damaged: go back to the first page".to_string())?,
+        _ => Vec::new(),
+    };
+    let mut service = client.connection().workflow_service();
+    let request = |query: String| ListWorkflowExecutionsRequest {
+        namespace: client.namespace(),
+        page_size,
+        next_page_token: token.clone(),
+        query,
+    };
+    let try_sort = order_by.is_some() && ORDER_BY_SUPPORT.load(Ordering::Relaxed) != 2;
+    let mut sorted = false;
+    let response = if try_sort {
+        let sorted_query = format!("{query} ORDER BY {}", order_by.unwrap_or_default());
+        match service
+            .list_workflow_executions(request(sorted_query).into_request())
+            .await
+        {
+            Ok(r) => {
+                ORDER_BY_SUPPORT.store(1, Ordering::Relaxed);
+                sorted = true;
+                r
+            }
+            Err(status) if status.message().contains("ORDER BY") => {
+                ORDER_BY_SUPPORT.store(2, Ordering::Relaxed);
+                service
+                    .list_workflow_executions(request(query.to_string()).into_request())
+                    .await
+                    .map_err(|s| s.message().to_string())?
+            }
+            Err(status) => return Err(status.message().to_string()),
+        }
+    } else {
+        service
+            .list_workflow_executions(request(query.to_string()).into_request())
+            .await
+            .map_err(|s| s.message().to_string())?
+    };
+    let response = response.into_inner();
+    let executions = response
+        .executions
+        .into_iter()
+        .map(|e| ListedExecution {
+            workflow_id: e
+                .execution
+                .as_ref()
+                .map(|x| x.workflow_id.clone())
+                .unwrap_or_default(),
+            workflow_type: e
+                .r#type
+                .as_ref()
+                .map(|t| t.name.clone())
+                .unwrap_or_default(),
+            start_time: time(e.start_time.as_ref()),
+            close_time: time(e.close_time.as_ref()),
+            status: e
+                .status()
+                .as_str_name()
+                .trim_start_matches("WORKFLOW_EXECUTION_STATUS_")
+                .to_string(),
+            attributes: e
+                .search_attributes
+                .as_ref()
+                .map(SearchAttributes::from_proto)
+                .unwrap_or_default(),
+        })
+        .collect();
+    Ok(ListedPage {
+        executions,
+        next_page: (!response.next_page_token.is_empty())
+            .then(|| URL_SAFE_NO_PAD.encode(&response.next_page_token)),
+        sorted,
+    })
+}
+
+pub async fn count(client: &Client, query: &str) -> Result<usize, String> {
+    client
+        .count_workflows(query, WorkflowCountOptions::default())
+        .await
+        .map(|c| c.count())
+        .map_err(|e| e.to_string())
+}
