@@ -51,6 +51,7 @@ test-e2e:
 
 ## bench: throughput against the engine's ceiling, worker CPU per order, dashboard figures
 bench: deps
+	cargo leptos build --release
 	cargo bench --features ssr --bench pipeline
 
 lint:

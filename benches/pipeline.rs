@@ -1,13 +1,15 @@
 //! `make bench`: orders reconciled per second on the happy path against the engine's
-//! ceiling (a bare workflow with one no-op activity), on one in-memory dev server, and the
-//! CPU the process spends per order. Prints figures; asserts nothing.
+//! ceiling (a bare workflow with one no-op activity), on one in-memory dev server, the CPU
+//! the process spends per order; then, with 2,000 orders in the manual queue, the queue's
+//! server-side latency, the queue page's time to first byte, and the release assets' size.
+//! Prints figures; asserts nothing.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use futures::{StreamExt, stream};
 use std::time::{Duration, Instant};
-use support::{TestEnv, count, fast_policy, order};
+use support::{TestEnv, count, fast_policy, order, start_manual};
 use temporal_playground::{simulated_upstream::UpstreamBehaviour, temporal::orders::start_order};
 use temporalio_client::WorkflowStartOptions;
 use temporalio_macros::{activities, workflow, workflow_methods};
@@ -162,4 +164,154 @@ async fn main() {
         "process CPU per order:         {cpu_per_order:.2} ms (worker + starter + simulated upstream; an upper bound for the worker)"
     );
     println!("upstream:                      {:?}", env.upstream.stats());
+
+    dashboard(&env).await;
+    assets();
+}
+
+const WAITING: usize = 2_000;
+
+fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn timed<F, Fut>(runs: usize, mut f: F) -> (f64, f64)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut ms = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        f().await;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    (percentile(&mut ms, 0.5), percentile(&mut ms, 0.95))
+}
+
+async fn dashboard(env: &TestEnv) {
+    use temporal_playground::pages::manual_queue::{QueueFilter, server::load};
+    let started = Instant::now();
+    stream::iter(0..WAITING)
+        .for_each_concurrent(CONCURRENT_STARTS, |i| {
+            let client = env.client.clone();
+            async move {
+                let (provider, reason) = if i % 4 == 0 {
+                    ("bankA", "http_503")
+                } else {
+                    ("walletB", "timeout")
+                };
+                start_manual(&client, &format!("M{i:05}"), provider, reason).await;
+            }
+        })
+        .await;
+    wait_for(
+        env,
+        "WorkflowType = 'ManualHandle' AND ExecutionStatus = 'Running'",
+        WAITING,
+    )
+    .await;
+    println!(
+        "manual queue:                  {WAITING} waiting orders (made in {:.0}s)",
+        started.elapsed().as_secs_f64()
+    );
+
+    let all = QueueFilter {
+        claim: "all".into(),
+        ..Default::default()
+    };
+    let filtered = QueueFilter {
+        provider: "bankA".into(),
+        reason: "http_503".into(),
+        claim: "unclaimed".into(),
+        ..Default::default()
+    };
+    let (p50, p95) = timed(50, || async {
+        load(&env.client, &all, None, Some("ana".into()))
+            .await
+            .expect("first page");
+    })
+    .await;
+    println!(
+        "queue first page (server):     p50 {p50:.1} ms, p95 {p95:.1} ms (target p95 < 100 ms; 1 list + 4 counts)"
+    );
+    let (p50, p95) = timed(50, || async {
+        load(&env.client, &filtered, None, Some("ana".into()))
+            .await
+            .expect("filtered page");
+    })
+    .await;
+    println!("queue filtered page (server):  p50 {p50:.1} ms, p95 {p95:.1} ms");
+
+    // The whole page through the real router: SSR waits for the data (SsrMode::Async).
+    let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
+    let state = temporal_playground::server::AppState {
+        client: env.client.clone(),
+        leptos_options: conf.leptos_options,
+        temporal_ui: "http://localhost:8233".into(),
+        namespace: "default".into(),
+        simulator: None,
+        policy: fast_policy(3, 60),
+        live: temporal_playground::pages::live_flow::hub::LiveHub::new(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(
+        async move { axum::serve(listener, temporal_playground::server::router(state)).await },
+    );
+    let http = reqwest::Client::new();
+    let url = format!("http://{addr}/");
+    let (p50, p95) = timed(30, || {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let response = http.get(&url).send().await.expect("page");
+            assert!(response.status().is_success());
+        }
+    })
+    .await;
+    println!("queue page time to first byte: p50 {p50:.1} ms, p95 {p95:.1} ms (target < 200 ms)");
+}
+
+/// Raw and gzip sizes of the release WASM, JS and CSS (`cargo leptos build --release`).
+fn assets() {
+    let dir = std::path::Path::new("target/site/pkg");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        println!(
+            "assets:                        target/site/pkg missing: run `cargo leptos build --release` first"
+        );
+        return;
+    };
+    let (mut raw, mut gz) = (0u64, 0u64);
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("wasm" | "js" | "css")
+        ) {
+            continue;
+        }
+        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        let zipped = std::process::Command::new("gzip")
+            .args(["-9", "-c"])
+            .arg(&path)
+            .output()
+            .map(|o| o.stdout.len() as u64)
+            .unwrap_or(0);
+        println!(
+            "  {:<40} {:>8} B raw {:>8} B gzip",
+            path.display(),
+            size,
+            zipped
+        );
+        raw += size;
+        gz += zipped;
+    }
+    println!(
+        "assets (wasm + js + css):      {} KB raw, {} KB gzip (target < 400 KB gzip)",
+        raw / 1024,
+        gz / 1024
+    );
 }

@@ -104,24 +104,7 @@ pub async fn serve(
         live: LiveHub::new(),
     };
     state.live.spawn_poller(state.clone());
-    let routes = generate_route_list(App);
-    let app = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/api/live", get(live_events))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            {
-                let state = state.clone();
-                move || provide_context(state.clone())
-            },
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .with_state(state);
+    let app = router(state);
 
     let listener = tokio::net::TcpListener::bind(leptos_options.site_addr).await?;
     let addr = listener.local_addr()?;
@@ -140,6 +123,25 @@ pub async fn serve(
             .map_err(|e| CliError::Usage(e.to_string()))??;
     }
     Ok(())
+}
+
+/// The dashboard's routes: pages, server functions, assets, `/healthz` and `/api/live`.
+pub fn router(state: AppState) -> Router {
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/live", get(live_events))
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
 }
 
 /// Server-sent events: every snapshot the one poller takes, to every open live page.

@@ -34,6 +34,8 @@ pub async fn load_contract(
     Ok((detail, runs))
 }
 
+// One argument per form field: that is how ActionForm posts without JavaScript.
+#[allow(clippy::too_many_arguments)]
 #[server]
 pub async fn create_contract(
     contract_id: String,

@@ -34,11 +34,14 @@ pub mod hub {
 
     pub const POLL: Duration = Duration::from_secs(1);
 
+    /// The simulated payments this server is starting: their rate and the task.
+    pub type Simulation = Arc<Mutex<Option<(f64, tokio::task::JoinHandle<()>)>>>;
+
     /// Shared by all requests; holds no workflow state, only the last snapshot.
     #[derive(Clone)]
     pub struct LiveHub {
         pub sender: Arc<watch::Sender<LiveSnapshot>>,
-        pub simulation: Arc<Mutex<Option<(f64, tokio::task::JoinHandle<()>)>>>,
+        pub simulation: Simulation,
     }
 
     impl LiveHub {

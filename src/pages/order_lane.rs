@@ -75,7 +75,6 @@ mod server {
             .map(|e| TimelineEvent {
                 at: e
                     .event_time
-                    .clone()
                     .and_then(|t| std::time::SystemTime::try_from(t).ok())
                     .map(crate::workflows::rfc3339)
                     .unwrap_or_default(),

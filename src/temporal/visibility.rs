@@ -35,7 +35,7 @@ pub struct ListedPage {
 static ORDER_BY_SUPPORT: AtomicU8 = AtomicU8::new(0);
 
 fn time(t: Option<&prost_wkt_types::Timestamp>) -> Option<SystemTime> {
-    t.and_then(|t| SystemTime::try_from(t.clone()).ok())
+    t.and_then(|t| SystemTime::try_from(*t).ok())
 }
 
 /// One page of a visibility query. `order_by` is tried once per process and dropped

@@ -209,3 +209,36 @@ pub async fn count(client: &Client, query: &str) -> usize {
         .map(|c| c.count())
         .unwrap_or(0)
 }
+
+/// Puts an order straight into the manual queue (ManualHandle, as StaleOrder starts it).
+pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reason: &str) {
+    use temporal_playground::{
+        orders::{Handoff, Stage, manual_workflow_id},
+        temporal::task_queues,
+        workflows::{manual_handle::ManualHandle, order_attributes},
+    };
+    use temporalio_common::search_attributes::SearchAttributes;
+    let mut o = order(order_id, fast_policy(1, 1));
+    o.provider = provider.to_string();
+    let mut attributes = order_attributes(&o, Stage::Manual);
+    attributes.push(search_attributes::ERROR_REASON.value_set(reason.to_string()));
+    client
+        .start_workflow(
+            ManualHandle::run,
+            Handoff {
+                order: o,
+                attempts: 2,
+                original_error: format!("the upstream failed: {reason}"),
+                stale_retry_error: Some(format!("the upstream failed: {reason}")),
+                error_reason: reason.to_string(),
+            },
+            temporalio_client::WorkflowStartOptions::new(
+                task_queues::MANUAL_HANDLE,
+                manual_workflow_id(order_id),
+            )
+            .search_attributes(SearchAttributes::new(attributes))
+            .build(),
+        )
+        .await
+        .expect("manual order starts");
+}

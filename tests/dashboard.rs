@@ -1,0 +1,146 @@
+//! The dashboard's server-side loaders against a real dev server: the manual queue pages
+//! through Temporal's tokens and counts per filter.
+
+mod support;
+
+use futures::{StreamExt, stream};
+use std::time::Duration;
+use support::*;
+use temporal_playground::{
+    pages::manual_queue::{PAGE_SIZE, QueueFilter, server::load},
+    simulated_upstream::UpstreamBehaviour,
+    temporal::orders::claim,
+};
+
+fn filter(prefix: &str, provider: &str, reason: &str, claim: &str) -> QueueFilter {
+    QueueFilter {
+        prefix: prefix.into(),
+        provider: provider.into(),
+        reason: reason.into(),
+        claim: claim.into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let total = PAGE_SIZE as usize + 5;
+    stream::iter(0..total)
+        .for_each_concurrent(16, |i| {
+            let client = env.client.clone();
+            async move {
+                let (provider, reason) = if i % 2 == 0 {
+                    ("bankA", "http_503")
+                } else {
+                    ("walletB", "timeout")
+                };
+                start_manual(&client, &format!("Q{i:03}"), provider, reason).await;
+            }
+        })
+        .await;
+    for i in 0..3 {
+        // A claim goes through ManualHandle's update: the worker must be running.
+        eventually("a claim", Duration::from_secs(20), || {
+            let client = env.client.clone();
+            async move { claim(&client, &format!("Q{i:03}"), "ana").await.ok() }
+        })
+        .await;
+    }
+    eventually(
+        "every order and claim in visibility",
+        Duration::from_secs(20),
+        || async {
+            let page = load(
+                &env.client,
+                &filter("", "", "", "mine"),
+                None,
+                Some("ana".into()),
+            )
+            .await
+            .ok()?;
+            (page.all == total && page.mine == 3).then_some(())
+        },
+    )
+    .await;
+
+    let first = load(
+        &env.client,
+        &filter("", "", "", "all"),
+        None,
+        Some("ana".into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.rows.len(), PAGE_SIZE as usize);
+    assert_eq!(
+        (first.matching, first.all, first.unclaimed, first.mine),
+        (total, total, total - 3, 3)
+    );
+    let token = first.next_page.clone().expect("a second page");
+    let second = load(&env.client, &filter("", "", "", "all"), Some(token), None)
+        .await
+        .unwrap();
+    assert_eq!(second.rows.len(), 5);
+    assert!(second.next_page.is_none());
+    let mut seen: Vec<String> = first
+        .rows
+        .iter()
+        .chain(&second.rows)
+        .map(|r| r.order_id.clone())
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), total, "no order twice, none missing");
+
+    let bank = load(&env.client, &filter("", "bankA", "", "all"), None, None)
+        .await
+        .unwrap();
+    assert_eq!(bank.matching, total.div_ceil(2));
+    assert!(
+        bank.rows
+            .iter()
+            .all(|r| r.provider == "bankA" && r.error_reason == "http_503")
+    );
+    let timeouts = load(
+        &env.client,
+        &filter("", "", "timeout", "unclaimed"),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(
+        timeouts
+            .rows
+            .iter()
+            .all(|r| r.error_reason == "timeout" && r.claimed_by.is_empty())
+    );
+    let prefixed = load(&env.client, &filter("Q00", "", "", "all"), None, None)
+        .await
+        .unwrap();
+    assert_eq!(prefixed.matching, 10);
+    let mine = load(
+        &env.client,
+        &filter("", "", "", "mine"),
+        None,
+        Some("ana".into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(mine.rows.len(), 3);
+    assert!(mine.rows.iter().all(|r| r.claimed_by == "ana"));
+
+    let err = load(
+        &env.client,
+        &filter("x' OR '1'='1", "", "", "all"),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("may only hold"), "{err}");
+    let err = load(&env.client, &filter("", "", "", "mine"), None, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("enter your name"), "{err}");
+}
