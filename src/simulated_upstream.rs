@@ -314,16 +314,26 @@ async fn order_status(
     }
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String, (StatusCode, &'static str)> {
-    headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-        .ok_or((
-            StatusCode::BAD_REQUEST,
-            "an Idempotency-Key header is required",
-        ))
+impl SimulatedUpstream {
+    /// Counts a write and reads its Idempotency-Key, or the response that refuses it.
+    #[allow(clippy::result_large_err)]
+    fn admit_keyed(&self, headers: &HeaderMap) -> Result<String, Response> {
+        if !self.admit() {
+            return Err(throttled());
+        }
+        headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    "an Idempotency-Key header is required",
+                )
+                    .into_response()
+            })
+    }
 }
 
 async fn conclude(
@@ -332,12 +342,9 @@ async fn conclude(
     headers: HeaderMap,
     Json(body): Json<serde_json::Value>,
 ) -> Response {
-    if !sim.admit() {
-        return throttled();
-    }
-    let key = match idempotency_key(&headers) {
+    let key = match sim.admit_keyed(&headers) {
         Ok(k) => k,
-        Err(r) => return r.into_response(),
+        Err(refused) => return refused,
     };
     let mut ledger = lock(&sim.ledger);
     ledger.stats.conclusions += 1;
@@ -354,12 +361,9 @@ async fn charge(
     headers: HeaderMap,
     Json(_body): Json<serde_json::Value>,
 ) -> Response {
-    if !sim.admit() {
-        return throttled();
-    }
-    let key = match idempotency_key(&headers) {
+    let key = match sim.admit_keyed(&headers) {
         Ok(k) => k,
-        Err(r) => return r.into_response(),
+        Err(refused) => return refused,
     };
     let mut ledger = lock(&sim.ledger);
     ledger.stats.charges += 1;
@@ -381,12 +385,9 @@ async fn receipt(
     headers: HeaderMap,
     Json(body): Json<serde_json::Value>,
 ) -> Response {
-    if !sim.admit() {
-        return throttled();
-    }
-    let key = match idempotency_key(&headers) {
+    let key = match sim.admit_keyed(&headers) {
         Ok(k) => k,
-        Err(r) => return r.into_response(),
+        Err(refused) => return refused,
     };
     let mut ledger = lock(&sim.ledger);
     ledger.stats.receipts += 1;

@@ -129,6 +129,9 @@ struct ChargeBody {
     duplicate: bool,
 }
 
+/// Longest single write (conclusion, charge, receipt).
+const WRITE_TIMEOUT_MS: u64 = 10_000;
+
 /// The upstream's HTTP client, shared by every activity on a worker.
 pub struct UpstreamActivities {
     http: reqwest::Client,
@@ -177,6 +180,24 @@ impl UpstreamActivities {
                 body: response.text().await.unwrap_or_default(),
             }),
         }
+    }
+
+    /// POSTs a write with its idempotency key.
+    async fn post_keyed(
+        &self,
+        path: &str,
+        key: &str,
+        body: &impl Serialize,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let url = format!("{}{path}", self.base_url);
+        self.send(
+            self.http
+                .post(url)
+                .header("Idempotency-Key", key)
+                .json(body),
+            WRITE_TIMEOUT_MS,
+        )
+        .await
     }
 
     /// Reads an order's status. Pending is an error so that Temporal retries it.
@@ -241,19 +262,10 @@ impl UpstreamActivities {
         _ctx: ActivityContext,
         conclusion: Conclusion,
     ) -> Result<(), ActivityError> {
-        let url = format!(
-            "{}/orders/{}/conclusion",
-            self.base_url, conclusion.order_id
-        );
-        self.send(
-            self.http
-                .post(url)
-                .header(
-                    "Idempotency-Key",
-                    format!("{}-conclude", conclusion.order_id),
-                )
-                .json(&conclusion),
-            10_000,
+        self.post_keyed(
+            &format!("/orders/{}/conclusion", conclusion.order_id),
+            &format!("{}-conclude", conclusion.order_id),
+            &conclusion,
         )
         .await
         .map_err(UpstreamError::into_activity_error)?;
@@ -267,15 +279,8 @@ impl UpstreamActivities {
         _ctx: ActivityContext,
         request: ChargeRequest,
     ) -> Result<ChargeReceipt, ActivityError> {
-        let url = format!("{}/charges", self.base_url);
         let response = self
-            .send(
-                self.http
-                    .post(url)
-                    .header("Idempotency-Key", &request.idempotency_key)
-                    .json(&request),
-                10_000,
-            )
+            .post_keyed("/charges", &request.idempotency_key, &request)
             .await
             .map_err(UpstreamError::into_activity_error)?;
         let body: ChargeBody = response.json().await.map_err(|e| {
@@ -294,16 +299,9 @@ impl UpstreamActivities {
         _ctx: ActivityContext,
         request: ReceiptRequest,
     ) -> Result<(), ActivityError> {
-        let url = format!("{}/receipts", self.base_url);
-        self.send(
-            self.http
-                .post(url)
-                .header("Idempotency-Key", &request.idempotency_key)
-                .json(&request),
-            10_000,
-        )
-        .await
-        .map_err(UpstreamError::into_activity_error)?;
+        self.post_keyed("/receipts", &request.idempotency_key, &request)
+            .await
+            .map_err(UpstreamError::into_activity_error)?;
         Ok(())
     }
 }

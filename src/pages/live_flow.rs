@@ -244,10 +244,9 @@ fn Flow(
             </div>
         }
     };
-    let arrow =
-        || view! { <div aria-hidden="true" class="text-2xl text-slate-400 self-center">"→"</div> };
+    let arrow = || view! { <div aria-hidden="true" class="text-2xl text-slate-400 pt-6">"→"</div> };
     view! {
-        <div class="flex flex-wrap gap-3 items-stretch mb-4" role="group" aria-label="Stages">
+        <div class="flex flex-wrap gap-3 items-start mb-4" role="group" aria-label="Stages">
             {stage("querying", "Querying", |c| c.querying)}
             {arrow()}
             {stage("stale", "Stale", |c| c.stale)}

@@ -60,11 +60,16 @@ where
 /// `3d 4h`, `12m`, `40s`: how long something has waited.
 pub fn waited(secs: i64) -> String {
     let secs = secs.max(0);
-    match secs {
-        s if s >= 86_400 => format!("{}d {}h", s / 86_400, (s % 86_400) / 3_600),
-        s if s >= 3_600 => format!("{}h {}m", s / 3_600, (s % 3_600) / 60),
-        s if s >= 60 => format!("{}m", s / 60),
-        s => format!("{s}s"),
+    let (big, small) = match secs {
+        s if s >= 86_400 => ((s / 86_400, "d"), ((s % 86_400) / 3_600, "h")),
+        s if s >= 3_600 => ((s / 3_600, "h"), ((s % 3_600) / 60, "m")),
+        s if s >= 60 => ((s / 60, "m"), (0, "")),
+        s => ((s, "s"), (0, "")),
+    };
+    if small.0 == 0 {
+        format!("{}{}", big.0, big.1)
+    } else {
+        format!("{}{} {}{}", big.0, big.1, small.0, small.1)
     }
 }
 
@@ -76,5 +81,6 @@ mod tests {
         assert_eq!(super::waited(125), "2m");
         assert_eq!(super::waited(3 * 3_600 + 120), "3h 2m");
         assert_eq!(super::waited(2 * 86_400 + 5 * 3_600), "2d 5h");
+        assert_eq!(super::waited(30 * 86_400), "30d");
     }
 }

@@ -71,7 +71,7 @@ pub fn OperatorBadge() -> impl IntoView {
                             maxlength="64"
                             value=current.clone().unwrap_or_default()
                             placeholder="your name"
-                            class="px-2 py-1 rounded text-slate-900 w-36"
+                            class="px-2 py-1 rounded bg-white text-slate-900 w-36"
                         />
                         <button type="submit" class="px-2 py-1 rounded bg-slate-700 hover:bg-slate-600">
                             {if current.is_some() { "Change" } else { "Save" }}
