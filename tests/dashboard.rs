@@ -144,3 +144,53 @@ async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
         .unwrap_err();
     assert!(err.to_string().contains("enter your name"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_temporal_outage_shows_a_banner_not_a_blank_page() {
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
+    let state = temporal_playground::server::AppState {
+        client: env.client.clone(),
+        leptos_options: conf.leptos_options,
+        temporal_ui: "http://localhost:8233".into(),
+        namespace: "default".into(),
+        simulator: None,
+        policy: fast_policy(3, 60),
+        live: temporal_playground::pages::live_flow::hub::LiveHub::new(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        async move { axum::serve(listener, temporal_playground::server::router(state)).await },
+    );
+    let http = reqwest::Client::new();
+
+    let up = http
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        up.contains("Manual queue") && up.contains("No order is waiting here."),
+        "{up}"
+    );
+
+    let mut env = env;
+    env.server.kill();
+    for path in ["/", "/stale", "/contracts", "/live", "/orders/ORD-1"] {
+        let response = http
+            .get(format!("http://{addr}{path}"))
+            .send()
+            .await
+            .unwrap();
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Could not load this page."), "{path}: {html}");
+        assert!(
+            html.contains("<header"),
+            "{path}: the page around the banner still renders"
+        );
+    }
+}

@@ -67,3 +67,16 @@ test('a bad filter is explained, not a blank page', async ({ page }) => {
   await page.goto('/?prefix=%27%20OR%201%3D1');
   await expect(page.getByTestId('error-banner')).toContainText('may only hold letters');
 });
+
+test('the queue fits a narrow screen and its controls are reachable by keyboard', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.goto('/');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(1);
+  await page.keyboard.press('Tab');
+  await expect(page.locator(':focus')).toHaveAttribute('href', '/');
+  await page.getByLabel('Order id starts with').focus();
+  await page.keyboard.type('ORD');
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/prefix=ORD/);
+});

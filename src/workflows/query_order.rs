@@ -27,7 +27,8 @@ impl QueryOrder {
         ctx: &mut WorkflowContext<Self>,
         order: OrderRequest,
     ) -> WorkflowResult<OrderOutcome> {
-        ctx.upsert_search_attributes(super::order_attributes(&order, Stage::Querying));
+        // The order's attributes (stage `querying` included) were set when it was started:
+        // upserting them again would cost a visibility write per order for nothing.
         match query_upstream(ctx, &order).await {
             Ok(verdict) => {
                 let record = system_resolution(&verdict, now(ctx));

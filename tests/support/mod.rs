@@ -79,6 +79,14 @@ impl DevServer {
     }
 }
 
+impl DevServer {
+    /// Stops the server, as an outage would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for DevServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
