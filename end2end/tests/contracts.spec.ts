@@ -11,7 +11,11 @@ test('a contract is created, shows its next charges and is cancelled with a reas
   await page.getByLabel('Every').fill('30d');
   await page.getByRole('button', { name: 'Create' }).click();
   await expect(page.getByTestId('created')).toContainText('Next charges');
-  await expect(page.locator(`tr[data-contract="${id}"]`)).toContainText('active');
+  const row = page.locator(`tr[data-contract="${id}"]`);
+  await expect(row).toContainText('active');
+  await expect(row).toContainText('9.99 USD');
+  await expect(row).toContainText('every 30d (Asia/Shanghai)');
+  await expect(row).toContainText('membership-monthly');
   await shot(page, 'contracts');
 
   await page.locator(`tr[data-contract="${id}"] a`).click();

@@ -12,12 +12,26 @@ fn contract_error(e: crate::temporal::contracts::ContractOpError) -> ServerFnErr
     ServerFnError::new(e.to_string())
 }
 
+/// Every contract with its terms: the list, then one describe per contract, eight at a time.
 #[server]
-pub async fn list_contracts() -> Result<Vec<ContractSummary>, ServerFnError> {
+pub async fn list_contracts()
+-> Result<Vec<(ContractSummary, Option<ContractDetail>)>, ServerFnError> {
+    use futures::StreamExt;
     let state = expect_context::<crate::server::AppState>();
-    crate::temporal::contracts::list(&state.client)
+    let client = &state.client;
+    let list = crate::temporal::contracts::list(client)
         .await
-        .map_err(contract_error)
+        .map_err(contract_error)?;
+    Ok(futures::stream::iter(list)
+        .map(|summary| async move {
+            let detail = crate::temporal::contracts::detail(client, &summary.contract_id)
+                .await
+                .ok();
+            (summary, detail)
+        })
+        .buffered(8)
+        .collect()
+        .await)
 }
 
 #[server]
@@ -128,17 +142,24 @@ pub fn ContractsPage() -> impl IntoView {
                     contracts.await.map(|list| view! {
                         <table class="w-full bg-white shadow rounded text-sm mb-6" data-testid="contracts">
                             <thead class="text-left bg-slate-100"><tr>
-                                <th class="p-2">"Contract"</th><th class="p-2">"State"</th><th class="p-2">"Next charges"</th><th class="p-2">"Note"</th>
+                                <th class="p-2">"Contract"</th><th class="p-2">"State"</th><th class="p-2">"Amount"</th><th class="p-2">"Plan"</th>
+                                <th class="p-2">"Schedule"</th><th class="p-2">"Terms left"</th><th class="p-2">"Next charges"</th><th class="p-2">"Note"</th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|c| view! {
+                                {list.into_iter().map(|(c, d)| {
+                                    let terms = d.as_ref().and_then(|d| d.terms.clone());
+                                    view! {
                                     <tr class="border-t" data-contract=c.contract_id.clone()>
                                         <td class="p-2"><a class="underline text-blue-700" href=format!("/contracts/{}", c.contract_id)>{c.contract_id.clone()}</a></td>
                                         <td class="p-2">{if c.cancelled { "cancelled" } else if c.paused { "paused" } else { "active" }}</td>
+                                        <td class="p-2">{terms.as_ref().map(|t| format!("{:.2} {}", t.amount_cents as f64 / 100.0, t.currency)).unwrap_or_default()}</td>
+                                        <td class="p-2">{terms.map(|t| t.plan).unwrap_or_default()}</td>
+                                        <td class="p-2">{d.as_ref().map(|d| format!("{} ({})", d.cadence, d.time_zone)).unwrap_or_default()}</td>
+                                        <td class="p-2">{d.as_ref().map(|d| d.terms_left.map(|n| n.to_string()).unwrap_or_else(|| "until cancelled".into())).unwrap_or_default()}</td>
                                         <td class="p-2">{c.next_charges.join(", ")}</td>
                                         <td class="p-2">{c.note}</td>
                                     </tr>
-                                }).collect_view()}
+                                }}).collect_view()}
                             </tbody>
                         </table>
                     })
