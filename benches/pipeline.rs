@@ -9,7 +9,7 @@ mod support;
 
 use futures::{StreamExt, stream};
 use std::time::{Duration, Instant};
-use support::{TestEnv, count, fast_policy, order, start_manual};
+use support::{TestEnv, count, fast_policy, order, serve_dashboard, start_manual};
 use temporal_playground::{simulated_upstream::UpstreamBehaviour, temporal::orders::start_order};
 use temporalio_client::WorkflowStartOptions;
 use temporalio_macros::{activities, workflow, workflow_methods};
@@ -245,23 +245,7 @@ async fn dashboard(env: &TestEnv) {
     println!("queue filtered page (server):  p50 {p50:.1} ms, p95 {p95:.1} ms");
 
     // The whole page through the real router: SSR waits for the data (SsrMode::Async).
-    let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
-    let state = temporal_playground::server::AppState {
-        client: env.client.clone(),
-        leptos_options: conf.leptos_options,
-        temporal_ui: "http://localhost:8233".into(),
-        namespace: "default".into(),
-        simulator: None,
-        policy: fast_policy(3, 60),
-        live: temporal_playground::pages::live_flow::hub::LiveHub::new(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(
-        async move { axum::serve(listener, temporal_playground::server::router(state)).await },
-    );
+    let addr = serve_dashboard(env.client.clone()).await;
     let http = reqwest::Client::new();
     let url = format!("http://{addr}/");
     let (p50, p95) = timed(30, || {

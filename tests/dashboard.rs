@@ -148,21 +148,7 @@ async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_temporal_outage_shows_a_banner_not_a_blank_page() {
     let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
-    let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
-    let state = temporal_playground::server::AppState {
-        client: env.client.clone(),
-        leptos_options: conf.leptos_options,
-        temporal_ui: "http://localhost:8233".into(),
-        namespace: "default".into(),
-        simulator: None,
-        policy: fast_policy(3, 60),
-        live: temporal_playground::pages::live_flow::hub::LiveHub::new(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        async move { axum::serve(listener, temporal_playground::server::router(state)).await },
-    );
+    let addr = serve_dashboard(env.client.clone()).await;
     let http = reqwest::Client::new();
 
     let up = http

@@ -250,3 +250,25 @@ pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reaso
         .await
         .expect("manual order starts");
 }
+
+/// The dashboard's real router on a free loopback port, talking to `client`.
+pub async fn serve_dashboard(client: Client) -> std::net::SocketAddr {
+    let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
+    let state = temporal_playground::server::AppState {
+        client,
+        leptos_options: conf.leptos_options,
+        temporal_ui: "http://localhost:8233".into(),
+        namespace: "default".into(),
+        simulator: None,
+        policy: fast_policy(3, 60),
+        live: temporal_playground::pages::live_flow::hub::LiveHub::new(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(
+        async move { axum::serve(listener, temporal_playground::server::router(state)).await },
+    );
+    addr
+}
