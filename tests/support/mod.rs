@@ -163,10 +163,17 @@ impl TestEnv {
 }
 
 impl Drop for TestEnv {
+    /// Stops the workers and waits for them, so they never outlive the test's runtime.
     fn drop(&mut self) {
-        for w in &self.workers {
+        let workers = std::mem::take(&mut self.workers);
+        for w in &workers {
             w.shutdown();
         }
+        tokio::task::block_in_place(|| {
+            for w in workers {
+                let _ = w.join();
+            }
+        });
     }
 }
 
