@@ -379,13 +379,6 @@ pub fn manual_workflow_id(order_id: &str) -> String {
     format!("manual-{order_id}")
 }
 
-/// The order id behind any of our workflow ids, if it is one of ours.
-pub fn order_id_of_workflow(workflow_id: &str) -> Option<&str> {
-    ["payment-", "stale-", "manual-"]
-        .iter()
-        .find_map(|p| workflow_id.strip_prefix(p))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,12 +432,5 @@ mod tests {
         let mut bad_code = request("paid", "");
         bad_code.reason_code = "two words".into();
         assert!(bad_code.validate().is_err());
-    }
-
-    #[test]
-    fn workflow_ids_map_back_to_orders() {
-        assert_eq!(order_id_of_workflow(&manual_workflow_id("A1")), Some("A1"));
-        assert_eq!(order_id_of_workflow(&stale_workflow_id("A1")), Some("A1"));
-        assert_eq!(order_id_of_workflow("other-A1"), None);
     }
 }

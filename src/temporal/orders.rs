@@ -1,11 +1,9 @@
 //! What people and the gateway do to orders through Temporal: start, claim, resolve,
 //! retry now, read. Shared by the CLI and the dashboard.
 
-use futures::StreamExt;
 use temporalio_client::{
     Client, WorkflowCountOptions, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy,
-    WorkflowIdReusePolicy, WorkflowListOptions, WorkflowQueryOptions, WorkflowSignalOptions,
-    WorkflowStartOptions,
+    WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
     errors::{
         WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError,
     },
@@ -310,23 +308,4 @@ pub async fn stage_counts(client: &Client) -> Result<StageCounts, OrderOpError> 
         resolved_failed,
         resolved_other: resolved_all.saturating_sub(resolved_paid + resolved_failed),
     })
-}
-
-/// Order ids waiting in the manual queue (at most `limit`). SQL visibility (the dev
-/// server's SQLite) has no ORDER BY: it returns the newest first.
-pub async fn manual_queue_ids(client: &Client, limit: usize) -> Result<Vec<String>, OrderOpError> {
-    let query = format!(
-        "ExecutionStatus = 'Running' AND {} = 'manual' AND WorkflowType = 'ManualHandle'",
-        sa::ORDER_STAGE.name()
-    );
-    let mut stream =
-        client.list_workflows(query, WorkflowListOptions::builder().limit(limit).build());
-    let mut ids = Vec::new();
-    while let Some(item) = stream.next().await {
-        let info = item.map_err(|e| OrderOpError::Temporal(e.to_string()))?;
-        if let Some(order_id) = crate::orders::order_id_of_workflow(info.id()) {
-            ids.push(order_id.to_string());
-        }
-    }
-    Ok(ids)
 }
