@@ -63,131 +63,106 @@ fn bad_flags_are_refused_before_anything_runs() {
     assert!(text(&out).contains("0"), "{}", text(&out));
 }
 
+/// Runs the binary against `hostport`; it must succeed and say `expected`.
+fn succeeds(hostport: &str, args: &[&str], expected: &str) {
+    let out = run(&[args, &["--hostport", hostport]].concat());
+    let said = text(&out);
+    assert!(out.status.success(), "{args:?} failed: {said}");
+    assert!(
+        said.contains(expected),
+        "{args:?} did not say {expected:?}: {said}"
+    );
+}
+
+/// Runs the binary against `hostport`; it must fail and say `expected`.
+fn fails(hostport: &str, args: &[&str], expected: &str) {
+    let out = run(&[args, &["--hostport", hostport]].concat());
+    let said = text(&out);
+    assert!(!out.status.success(), "{args:?} succeeded: {said}");
+    assert!(
+        said.contains(expected),
+        "{args:?} did not say {expected:?}: {said}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_clients_verbs_work_against_a_dev_server() {
     let server = DevServer::start();
     let _client = server.client().await;
-    let hp = server.hostport.clone();
+    let hp = server.hostport.as_str();
 
-    let out = run(&["client", "start", "-o", "two words", "--hostport", &hp]);
-    assert!(!out.status.success());
-    assert!(
-        text(&out).contains("characters other than"),
-        "{}",
-        text(&out)
+    fails(
+        hp,
+        &["client", "start", "-o", "two words"],
+        "characters other than",
     );
-
-    let out = run(&[
-        "client",
-        "start",
-        "-o",
-        "cli-1",
-        "-p",
-        "1",
-        "--hostport",
-        &hp,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("started order cli-1"), "{}", text(&out));
-    let out = run(&["client", "start", "-o", "cli-1", "--hostport", &hp]);
-    assert!(out.status.success(), "a duplicate exits 0: {}", text(&out));
-    assert!(
-        text(&out).contains("already being processed"),
-        "{}",
-        text(&out)
+    succeeds(
+        hp,
+        &["client", "start", "-o", "cli-1", "-p", "1"],
+        "started order cli-1",
     );
-
-    let out = run(&[
-        "client",
-        "signal-manual",
-        "-w",
-        "manual-cli-1",
-        "maybe",
-        "--hostport",
-        &hp,
-    ]);
-    assert!(!out.status.success());
-    assert!(text(&out).contains("is not a resolution"), "{}", text(&out));
-
-    let out = run(&[
-        "client",
-        "cancel-recurring-payment",
-        "-o",
-        "nope",
-        "--hostport",
-        &hp,
-    ]);
-    assert!(!out.status.success());
-    assert!(
-        text(&out).contains("no recurring contract"),
-        "{}",
-        text(&out)
+    // A duplicate exits 0.
+    succeeds(
+        hp,
+        &["client", "start", "-o", "cli-1"],
+        "already being processed",
     );
-
-    let out = run(&[
-        "client",
-        "create-recurring-payment",
-        "-o",
-        "CLI-C1",
-        "-r",
-        "3",
-        "--every",
-        "30d",
-        "--hostport",
-        &hp,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("next charge:"), "{}", text(&out));
-    let out = run(&[
-        "client",
-        "cancel-recurring-payment",
-        "-o",
-        "CLI-C1",
-        "--hostport",
-        &hp,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-
-    let out = run(&[
-        "namespace",
-        "register",
-        "--name",
+    fails(
+        hp,
+        &["client", "signal-manual", "-w", "manual-cli-1", "maybe"],
+        "is not a resolution",
+    );
+    fails(
+        hp,
+        &["client", "cancel-recurring-payment", "-o", "nope"],
+        "no recurring contract",
+    );
+    succeeds(
+        hp,
+        &[
+            "client",
+            "create-recurring-payment",
+            "-o",
+            "CLI-C1",
+            "-r",
+            "3",
+            "--every",
+            "30d",
+        ],
+        "next charge:",
+    );
+    succeeds(
+        hp,
+        &["client", "cancel-recurring-payment", "-o", "CLI-C1"],
+        "cancelled recurring contract CLI-C1",
+    );
+    succeeds(
+        hp,
+        &[
+            "namespace",
+            "register",
+            "--name",
+            "payments",
+            "-d",
+            "orders",
+        ],
         "payments",
-        "-d",
-        "orders",
-        "--hostport",
-        &hp,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let out = run(&[
-        "namespace",
-        "register",
-        "--name",
-        "payments",
-        "--hostport",
-        &hp,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("already exists"), "{}", text(&out));
-    let out = run(&["namespace", "list", "--hostport", &hp]);
+    );
+    succeeds(
+        hp,
+        &["namespace", "register", "--name", "payments"],
+        "already exists",
+    );
+    let out = run(&["namespace", "list", "--hostport", hp]);
     assert!(
         text(&out).lines().any(|l| l.starts_with("payments\t")),
         "{}",
         text(&out)
     );
-    let out = run(&[
-        "client",
-        "start",
-        "-o",
-        "cli-ns",
-        "-n",
-        "payments",
-        "--hostport",
-        &hp,
-    ]);
-    assert!(
-        out.status.success(),
-        "search attributes exist in the new namespace: {}",
-        text(&out)
+    // The search attributes exist in the new namespace.
+    succeeds(
+        hp,
+        &["client", "start", "-o", "cli-ns", "-n", "payments"],
+        "started order cli-ns",
     );
 }
