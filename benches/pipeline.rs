@@ -4,7 +4,8 @@
 //! server-side latency, the queue page's time to first byte, and the release assets' size.
 //! Prints figures; asserts nothing.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/integration/support.rs"]
+#[allow(dead_code)]
 mod support;
 
 use futures::{StreamExt, stream};

@@ -1,6 +1,5 @@
 //! A real Temporal dev server per test, on free ports, with the simulated upstream and
 //! real workers. Nothing here mocks Temporal.
-#![allow(dead_code)]
 
 use std::{
     net::TcpListener,

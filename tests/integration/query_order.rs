@@ -1,10 +1,8 @@
 //! QueryOrder on a real dev server: happy path, retries, definitive failure, duplicate
 //! start, and an order in flight surviving a worker restart.
 
-mod support;
-
+use crate::support::*;
 use std::time::Duration;
-use support::*;
 use temporal_playground::{
     orders::{OrderOutcome, Resolution},
     simulated_upstream::UpstreamBehaviour,

@@ -1,9 +1,7 @@
 //! The binary as people run it: clear errors and exit codes, against a real dev server.
 
-mod support;
-
+use crate::support::DevServer;
 use std::process::{Command, Output};
-use support::DevServer;
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_temporal-playground"))

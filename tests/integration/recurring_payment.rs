@@ -1,10 +1,8 @@
 //! Recurring payments on a real dev server: a schedule runs exactly its terms, stops when
 //! cancelled, and the `patched()` v2 change replays v1 histories.
 
-mod support;
-
+use crate::support::*;
 use std::time::Duration;
-use support::*;
 use temporal_playground::{
     activities::upstream::{ChargeReceipt, ChargeRequest, UpstreamActivities},
     contracts::{Cadence, ContractTerms, NewContract},
@@ -239,7 +237,7 @@ async fn the_receipt_patch_replays_histories_recorded_by_v1() {
 
     let fixture = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/histories/recurring_payment_v1.json"
+        "/tests/integration/histories/recurring_payment_v1.json"
     );
     if std::env::var_os("RECORD_V1_HISTORY").is_some() {
         std::fs::write(fixture, &fresh).unwrap();
@@ -247,7 +245,7 @@ async fn the_receipt_patch_replays_histories_recorded_by_v1() {
     // The committed history was recorded by the v1 worker above when v2 shipped.
     let recorded = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/histories/recurring_payment_v1.json"
+        "/tests/integration/histories/recurring_payment_v1.json"
     ))
     .expect("the recorded v1 history is committed");
 

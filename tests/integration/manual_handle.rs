@@ -1,10 +1,8 @@
 //! ManualHandle on a real dev server: validators, claims, a second resolution, and the Go
 //! original's signal.
 
-mod support;
-
+use crate::support::*;
 use std::time::Duration;
-use support::*;
 use temporal_playground::{
     orders::{MAX_NOTE_LEN, Resolution, ResolveRequest},
     simulated_upstream::UpstreamBehaviour,

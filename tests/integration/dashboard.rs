@@ -1,11 +1,9 @@
 //! The dashboard's server-side loaders against a real dev server: the manual queue pages
 //! through Temporal's tokens and counts per filter.
 
-mod support;
-
+use crate::support::*;
 use futures::{StreamExt, stream};
 use std::time::Duration;
-use support::*;
 use temporal_playground::{
     pages::manual_queue::{PAGE_SIZE, QueueFilter, server::load},
     simulated_upstream::UpstreamBehaviour,

@@ -1,10 +1,8 @@
 //! The upstream's rate limit holds across workers: Temporal dispatches upstream calls at
 //! a task-queue rate, so adding workers adds no traffic.
 
-mod support;
-
+use crate::support::*;
 use std::time::Duration;
-use support::*;
 use temporal_playground::{simulated_upstream::UpstreamBehaviour, temporal::orders::start_order};
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,9 +1,7 @@
 //! StaleOrder on a real dev server: the full chain to the manual queue, and "retry now".
 
-mod support;
-
+use crate::support::*;
 use std::time::Duration;
-use support::*;
 use temporal_playground::{
     orders::{OrderOutcome, Resolution, ResolveRequest},
     simulated_upstream::UpstreamBehaviour,
