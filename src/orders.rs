@@ -318,6 +318,10 @@ pub struct Handoff {
     pub stale_retry_error: Option<String>,
     /// Short machine-readable reason of the latest error (`http_503`, `timeout`, `pending`…).
     pub error_reason: String,
+    /// Short reason of the error that ended QueryOrder (empty in handoffs made before it
+    /// was recorded).
+    #[serde(default)]
+    pub original_reason: String,
 }
 
 /// A claim on a manual order: one agent works one order.

@@ -4,7 +4,8 @@
 //!
 //! Order ids can script an outcome, for tests and live demos:
 //! `paid-…` is paid, `failed-…` failed, `pending-…` stays pending, `down-…` always answers
-//! 503, `slow-…` never answers in time, `throttle-…` always answers 429, and
+//! 503, `slow-…` never answers in time, `throttle-…` always answers 429, `unknown-…`
+//! answers 404 (the upstream does not know the order: not worth retrying), and
 //! `flakyN-…` answers 503 N times, then paid. Any other id draws from the mix.
 
 use axum::{
@@ -144,6 +145,7 @@ enum Scripted {
     Down,
     Slow,
     Throttle,
+    Unknown,
     FlakyThenPaid(u32),
 }
 
@@ -156,6 +158,7 @@ fn scripted(order_id: &str) -> Option<Scripted> {
         "down" => Some(Scripted::Down),
         "slow" => Some(Scripted::Slow),
         "throttle" => Some(Scripted::Throttle),
+        "unknown" => Some(Scripted::Unknown),
         p => p
             .strip_prefix("flaky")
             .and_then(|n| n.parse().ok())
@@ -288,6 +291,9 @@ async fn order_status(
         Some(Scripted::Down) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         Some(Scripted::Slow) => return hang().await,
         Some(Scripted::Throttle) => return throttled(),
+        Some(Scripted::Unknown) => {
+            return (StatusCode::NOT_FOUND, format!("no order {order_id}")).into_response();
+        }
         Some(Scripted::FlakyThenPaid(n)) if seen > n => return verdict("paid", &order_id),
         Some(Scripted::FlakyThenPaid(_)) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         None => {}

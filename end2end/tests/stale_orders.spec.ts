@@ -10,7 +10,10 @@ test('retry now on a stale order resolves it without waiting for the timer', asy
     await page.goto('/stale');
     await expect(page.locator(`tr[data-order="${orderId}"]`)).toBeVisible({ timeout: 1000 });
   }).toPass({ timeout: 60_000 });
-  await expect(page.locator(`tr[data-order="${orderId}"]`)).toContainText(/in (59|60)m/);
+  const row = page.locator(`tr[data-order="${orderId}"]`);
+  await expect(row).toContainText(/in (59|60)m/);
+  await expect(row.getByTestId('attempts')).toHaveText('1');
+  await expect(row).toContainText('http_503');
   await shot(page, 'stale-orders');
 
   await page.locator(`tr[data-order="${orderId}"]`).getByRole('button', { name: 'Retry now' }).click();

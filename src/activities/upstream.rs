@@ -66,6 +66,13 @@ pub struct ReceiptRequest {
     pub idempotency_key: String,
 }
 
+/// What a failed status query tells the workflow besides its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureDetails {
+    /// Which attempt this was (1 for the first call).
+    pub attempt: u32,
+}
+
 /// Why an upstream call did not give an answer.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
@@ -97,6 +104,12 @@ impl UpstreamError {
     }
 
     fn into_activity_error(self) -> ActivityError {
+        self.into_failure(None)
+    }
+
+    /// The failure Temporal records. `attempt` rides along as the failure's details, so
+    /// the workflow knows how many calls were made when the retries stop early (a 4xx).
+    fn into_failure(self, attempt: Option<u32>) -> ActivityError {
         let type_name = self.reason();
         let next_retry_delay = match &self {
             UpstreamError::Throttled(after) => Some(*after),
@@ -108,6 +121,7 @@ impl UpstreamError {
                 .type_name(type_name)
                 .non_retryable(non_retryable)
                 .maybe_next_retry_delay(next_retry_delay)
+                .maybe_details(attempt.map(|a| FailureDetails { attempt: a }))
                 .build(),
         )
     }
@@ -242,9 +256,10 @@ impl UpstreamActivities {
     #[activity(name = "QueryUpstreamStatus")]
     pub async fn query_status(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         query: StatusQuery,
     ) -> Result<UpstreamVerdict, ActivityError> {
+        let attempt = ctx.info().attempt;
         let verdict = self.fetch_status(&query).await;
         match &verdict {
             Ok(v) => tracing::info!(order_id = %query.order_id, verdict = ?v, "upstream answered"),
@@ -252,7 +267,7 @@ impl UpstreamActivities {
                 tracing::info!(order_id = %query.order_id, error = %e, "upstream query failed")
             }
         }
-        verdict.map_err(UpstreamError::into_activity_error)
+        verdict.map_err(|e| e.into_failure(Some(attempt)))
     }
 
     /// Records how an order ended; the order id is the idempotency key.

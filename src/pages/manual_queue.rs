@@ -16,7 +16,11 @@ pub struct QueueRow {
     pub waiting_since: String,
     pub waiting_secs: i64,
     pub priority: i64,
+    /// Why QueryOrder gave up (empty for orders handed off before it was recorded).
+    pub original_reason: String,
+    /// Why the stale retry failed: the latest error.
     pub error_reason: String,
+    pub attempts: Option<i64>,
     pub claimed_by: String,
 }
 
@@ -91,10 +95,12 @@ pub mod server {
             );
         }
         if !filter.reason.is_empty() {
+            // Either error: the one that ended QueryOrder or the stale retry's.
+            let reason = literal("error reason", &filter.reason)?;
             q += &format!(
-                " AND {} = '{}'",
+                " AND ({} = '{reason}' OR {} = '{reason}')",
                 sa::ERROR_REASON.name(),
-                literal("error reason", &filter.reason)?
+                sa::ORIGINAL_ERROR_REASON.name(),
             );
         }
         match filter.claim.as_str() {
@@ -180,7 +186,12 @@ pub mod server {
                     .map(crate::workflows::rfc3339)
                     .unwrap_or_default(),
                 priority: e.attributes.get(&sa::ORDER_PRIORITY).unwrap_or(3),
+                original_reason: e
+                    .attributes
+                    .get(&sa::ORIGINAL_ERROR_REASON)
+                    .unwrap_or_default(),
                 error_reason: e.attributes.get(&sa::ERROR_REASON).unwrap_or_default(),
+                attempts: e.attributes.get(&sa::UPSTREAM_ATTEMPTS),
                 claimed_by: e.attributes.get(&sa::CLAIMED_BY).unwrap_or_default(),
             })
             .collect();
@@ -296,7 +307,9 @@ fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
                             <th class="p-2">"Upstream"</th>
                             <th class="p-2">"Waiting"</th>
                             <th class="p-2">"Priority"</th>
-                            <th class="p-2">"Error"</th>
+                            <th class="p-2">"First error"</th>
+                            <th class="p-2">"Stale-retry error"</th>
+                            <th class="p-2">"Attempts"</th>
                             <th class="p-2">"Claimed by"</th>
                         </tr>
                     </thead>
@@ -307,7 +320,9 @@ fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
                                 <td class="p-2">{r.provider}</td>
                                 <td class="p-2" title=r.waiting_since>{waited(r.waiting_secs)}</td>
                                 <td class="p-2">{r.priority}</td>
+                                <td class="p-2"><code>{if r.original_reason.is_empty() { "—".to_string() } else { r.original_reason }}</code></td>
                                 <td class="p-2"><code>{r.error_reason}</code></td>
+                                <td class="p-2">{r.attempts.map(|a| a.to_string()).unwrap_or_else(|| "—".into())}</td>
                                 <td class="p-2">{if r.claimed_by.is_empty() { "—".to_string() } else { r.claimed_by }}</td>
                             </tr>
                         }).collect_view()}

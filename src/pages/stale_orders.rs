@@ -18,6 +18,8 @@ pub struct StaleRow {
     /// Seconds until the retry when the page was made; negative once due.
     pub retry_in_secs: i64,
     pub error_reason: String,
+    /// Upstream queries so far; unknown for orders handed off before it was recorded.
+    pub attempts: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +96,7 @@ mod server {
                     retry_at: at.map(crate::workflows::rfc3339).unwrap_or_default(),
                     retry_in_secs,
                     error_reason: e.attributes.get(&sa::ERROR_REASON).unwrap_or_default(),
+                    attempts: e.attributes.get(&sa::UPSTREAM_ATTEMPTS),
                 }
             })
             .collect();
@@ -239,7 +242,7 @@ pub fn StaleOrdersPage() -> impl IntoView {
                             </div>
                             <table class="w-full bg-white shadow rounded text-sm" data-testid="stale-orders">
                                 <thead class="text-left bg-slate-100"><tr>
-                                    <th class="p-2">"Order"</th><th class="p-2">"Upstream"</th><th class="p-2">"Next retry"</th><th class="p-2">"Last error"</th><th class="p-2"></th>
+                                    <th class="p-2">"Order"</th><th class="p-2">"Upstream"</th><th class="p-2">"Next retry"</th><th class="p-2">"Attempts"</th><th class="p-2">"Last error"</th><th class="p-2"></th>
                                 </tr></thead>
                                 <tbody>
                                     {d.rows.into_iter().map(|row| {
@@ -253,6 +256,7 @@ pub fn StaleOrdersPage() -> impl IntoView {
                                                     let left = secs - tick.get();
                                                     if left > 0 { format!("in {}", waited(left)) } else { "due".to_string() }
                                                 }}</td>
+                                                <td class="p-2" data-testid="attempts">{row.attempts.map(|a| a.to_string()).unwrap_or_else(|| "—".into())}</td>
                                                 <td class="p-2"><code>{row.error_reason}</code></td>
                                                 <td class="p-2">
                                                     <ActionForm action=retry_one>

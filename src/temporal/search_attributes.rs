@@ -28,10 +28,15 @@ pub const STALE_RETRY_AT: SearchAttributeKey<Timestamp> =
 pub const CLAIMED_BY: SearchAttributeKey<String> = SearchAttributeKey::keyword("ClaimedBy");
 pub const ERROR_REASON: SearchAttributeKey<String> = SearchAttributeKey::keyword("ErrorReason");
 pub const CONTRACT_ID: SearchAttributeKey<String> = SearchAttributeKey::keyword("ContractId");
+/// The reason of the error that ended QueryOrder; `ErrorReason` holds the latest.
+pub const ORIGINAL_ERROR_REASON: SearchAttributeKey<String> =
+    SearchAttributeKey::keyword("OriginalErrorReason");
+/// Upstream queries made for the order so far (set on StaleOrder and ManualHandle).
+pub const UPSTREAM_ATTEMPTS: SearchAttributeKey<i64> = SearchAttributeKey::int("UpstreamAttempts");
 
 /// Every custom attribute with its type, as `temporal server start-dev --search-attribute`
 /// and `OperatorService::add_search_attributes` want them.
-pub fn all() -> [(&'static str, IndexedValueType); 11] {
+pub fn all() -> [(&'static str, IndexedValueType); 13] {
     [
         (ORDER_ID.name(), IndexedValueType::Keyword),
         (ORDER_STAGE.name(), IndexedValueType::Keyword),
@@ -44,6 +49,8 @@ pub fn all() -> [(&'static str, IndexedValueType); 11] {
         (CLAIMED_BY.name(), IndexedValueType::Keyword),
         (ERROR_REASON.name(), IndexedValueType::Keyword),
         (CONTRACT_ID.name(), IndexedValueType::Keyword),
+        (ORIGINAL_ERROR_REASON.name(), IndexedValueType::Keyword),
+        (UPSTREAM_ATTEMPTS.name(), IndexedValueType::Int),
     ]
 }
 

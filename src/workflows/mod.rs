@@ -20,8 +20,10 @@ use temporalio_sdk::{
 };
 
 use crate::{
-    activities::upstream::{StatusQuery, UpstreamActivities, UpstreamVerdict, error_types},
-    orders::{OrderRequest, Resolution, ResolutionRecord, Stage},
+    activities::upstream::{
+        FailureDetails, StatusQuery, UpstreamActivities, UpstreamVerdict, error_types,
+    },
+    orders::{Handoff, OrderRequest, Resolution, ResolutionRecord, Stage},
     temporal::{search_attributes as sa, task_queues},
 };
 
@@ -60,17 +62,31 @@ pub fn next_stage_options(
     task_queue: &str,
     order: &OrderRequest,
     stage: Stage,
-    error_reason: &str,
+    handoff: &Handoff,
 ) -> ChildWorkflowOptions {
-    let mut attributes = order_attributes(order, stage);
-    attributes.push(sa::ERROR_REASON.value_set(error_reason.to_string()));
     ChildWorkflowOptions::builder()
         .workflow_id(workflow_id)
         .task_queue(task_queue.to_string())
         .parent_close_policy(ParentClosePolicy::Abandon)
         .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
-        .search_attributes(SearchAttributes::new(attributes))
+        .search_attributes(SearchAttributes::new(handoff_attributes(
+            order, stage, handoff,
+        )))
         .build()
+}
+
+/// The attributes of a stage that an order reached after failed queries: the order's,
+/// plus its errors and the upstream calls made so far.
+pub fn handoff_attributes(
+    order: &OrderRequest,
+    stage: Stage,
+    handoff: &Handoff,
+) -> Vec<SearchAttributeUpdate> {
+    let mut attributes = order_attributes(order, stage);
+    attributes.push(sa::ERROR_REASON.value_set(handoff.error_reason.clone()));
+    attributes.push(sa::ORIGINAL_ERROR_REASON.value_set(handoff.original_reason.clone()));
+    attributes.push(sa::UPSTREAM_ATTEMPTS.value_set(i64::from(handoff.attempts)));
+    attributes
 }
 
 /// Why the upstream could not give a verdict, after every retry.
@@ -79,21 +95,33 @@ pub struct QueryFailure {
     /// Short machine-readable reason (`http_503`, `timeout`, `pending`…).
     pub reason: String,
     pub message: String,
+    /// Calls made to the upstream: the last attempt's number, as the activity reported it.
+    pub attempts: u32,
 }
 
-/// Reads the innermost cause of an activity failure: its type and message.
-pub fn query_failure(err: &ActivityExecutionError) -> QueryFailure {
+/// Reads the innermost cause of an activity failure: its type, message and attempt.
+/// `attempts` is what the retry policy allowed, used when the failure does not say (a
+/// start-to-close timeout is the server's, not the activity's).
+pub fn query_failure(err: &ActivityExecutionError, attempts: u32) -> QueryFailure {
     let Some(mut failure) = err.failure() else {
         return QueryFailure {
             reason: "internal".into(),
             message: err.to_string(),
+            attempts,
         };
     };
     let mut reason = None;
+    let mut reported_attempt = None;
     loop {
         match &failure.failure_info {
             Some(FailureInfo::ApplicationFailureInfo(info)) if !info.r#type.is_empty() => {
                 reason = Some(info.r#type.clone());
+                reported_attempt = info
+                    .details
+                    .as_ref()
+                    .and_then(|d| d.payloads.first())
+                    .and_then(|p| serde_json::from_slice::<FailureDetails>(&p.data).ok())
+                    .map(|d| d.attempt);
             }
             Some(FailureInfo::TimeoutFailureInfo(_)) => {
                 reason = Some(error_types::TIMEOUT.to_string());
@@ -108,6 +136,7 @@ pub fn query_failure(err: &ActivityExecutionError) -> QueryFailure {
     QueryFailure {
         reason: reason.unwrap_or_else(|| "unknown".into()),
         message: innermost_message(err.failure()),
+        attempts: reported_attempt.unwrap_or(attempts),
     }
 }
 
@@ -154,7 +183,7 @@ pub async fn query_upstream<W>(
         options,
     )
     .await
-    .map_err(|e| query_failure(&e))
+    .map_err(|e| query_failure(&e, policy.attempts))
 }
 
 /// The record of a verdict the upstream gave by itself.

@@ -38,22 +38,23 @@ impl QueryOrder {
             Err(failure) => {
                 let next = stale_workflow_id(&order.order_id);
                 let handoff = Handoff {
-                    attempts: order.policy.attempts,
+                    attempts: failure.attempts,
                     original_error: failure.message.clone(),
                     stale_retry_error: None,
                     error_reason: failure.reason.clone(),
+                    original_reason: failure.reason.clone(),
                     order: order.clone(),
                 };
                 // Returns once the child has started: the order is never left nowhere.
                 ctx.start_child_workflow(
                     StaleOrder::run,
-                    handoff,
+                    handoff.clone(),
                     next_stage_options(
                         next.clone(),
                         task_queues::STALE_ORDER,
                         &order,
                         Stage::Stale,
-                        &failure.reason,
+                        &handoff,
                     ),
                 )
                 .await?;

@@ -88,20 +88,20 @@ impl StaleOrder {
             Err(failure) => {
                 let next = manual_workflow_id(&order.order_id);
                 let next_handoff = Handoff {
-                    attempts: handoff.attempts + order.policy.attempts,
+                    attempts: handoff.attempts + failure.attempts,
                     stale_retry_error: Some(failure.message.clone()),
                     error_reason: failure.reason.clone(),
                     ..handoff
                 };
                 ctx.start_child_workflow(
                     ManualHandle::run,
-                    next_handoff,
+                    next_handoff.clone(),
                     next_stage_options(
                         next.clone(),
                         task_queues::MANUAL_HANDLE,
                         &order,
                         Stage::Manual,
-                        &failure.reason,
+                        &next_handoff,
                     ),
                 )
                 .await?;

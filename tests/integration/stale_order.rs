@@ -43,7 +43,8 @@ async fn a_dead_upstream_takes_the_order_through_stale_to_manual_and_a_person_re
     );
     assert!(context.resolution.is_none());
     eventually("visibility to show the order in the manual stage", Duration::from_secs(10), || async {
-        (count(&env.client, "WorkflowId = 'manual-down-chain' AND OrderStage = 'manual' AND ExecutionStatus = 'Running'").await == 1).then_some(())
+        (count(&env.client, "WorkflowId = 'manual-down-chain' AND OrderStage = 'manual' AND ExecutionStatus = 'Running' \
+            AND UpstreamAttempts = 4 AND OriginalErrorReason = 'http_503' AND ErrorReason = 'http_503'").await == 1).then_some(())
     })
     .await;
 
@@ -120,4 +121,45 @@ async fn retry_now_skips_the_wait() {
         .await
         .unwrap_err();
     assert!(!err.to_string().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_the_upstream_does_not_know_goes_stale_after_one_call_and_says_so() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // The upstream answers 404: retrying cannot help, so QueryOrder stops after one call
+    // although its policy allows three, and the stale stage counts one attempt, not three.
+    start_order(&env.client, order("unknown-1", fast_policy(3, 3_600)))
+        .await
+        .unwrap();
+    let status = eventually("the order to go stale", Duration::from_secs(30), || async {
+        stale_status(&env.client, "unknown-1")
+            .await
+            .ok()
+            .filter(|s| s.next_retry_at.is_some())
+    })
+    .await;
+    assert_eq!(status.handoff.attempts, 1, "{:?}", status.handoff);
+    assert_eq!(status.handoff.error_reason, "rejected");
+    assert_eq!(status.handoff.original_reason, "rejected");
+    assert!(
+        status.handoff.original_error.contains("404"),
+        "{:?}",
+        status.handoff
+    );
+    assert_eq!(env.upstream.stats().status_queries, 1);
+    eventually(
+        "the attempts and the first error in visibility",
+        Duration::from_secs(10),
+        || async {
+            (count(
+                &env.client,
+                "WorkflowId = 'stale-unknown-1' AND UpstreamAttempts = 1 \
+                 AND OriginalErrorReason = 'rejected'",
+            )
+            .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
 }

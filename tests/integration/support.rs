@@ -229,23 +229,24 @@ pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reaso
     use temporal_playground::{
         orders::{Handoff, Stage, manual_workflow_id},
         temporal::task_queues,
-        workflows::{manual_handle::ManualHandle, order_attributes},
+        workflows::{handoff_attributes, manual_handle::ManualHandle},
     };
     use temporalio_common::search_attributes::SearchAttributes;
     let mut o = order(order_id, fast_policy(1, 1));
     o.provider = provider.to_string();
-    let mut attributes = order_attributes(&o, Stage::Manual);
-    attributes.push(search_attributes::ERROR_REASON.value_set(reason.to_string()));
+    let handoff = Handoff {
+        order: o.clone(),
+        attempts: 2,
+        original_error: format!("the upstream failed: {reason}"),
+        stale_retry_error: Some(format!("the upstream failed: {reason}")),
+        error_reason: reason.to_string(),
+        original_reason: reason.to_string(),
+    };
+    let attributes = handoff_attributes(&o, Stage::Manual, &handoff);
     client
         .start_workflow(
             ManualHandle::run,
-            Handoff {
-                order: o,
-                attempts: 2,
-                original_error: format!("the upstream failed: {reason}"),
-                stale_retry_error: Some(format!("the upstream failed: {reason}")),
-                error_reason: reason.to_string(),
-            },
+            handoff,
             temporalio_client::WorkflowStartOptions::new(
                 task_queues::MANUAL_HANDLE,
                 manual_workflow_id(order_id),
