@@ -36,6 +36,25 @@ pub struct NewContract {
     pub total_terms: u32,
 }
 
+/// Checks a cancellation before it reaches the schedule.
+pub fn validate_cancellation(
+    contract_id: &str,
+    operator: &str,
+    reason: &str,
+) -> Result<(), InputError> {
+    validate_order_id(contract_id)?;
+    crate::orders::validate_operator(operator)?;
+    let len = reason.chars().count();
+    if len > crate::orders::MAX_NOTE_LEN {
+        return Err(InputError::TooLong {
+            field: "reason",
+            len,
+            max: crate::orders::MAX_NOTE_LEN,
+        });
+    }
+    Ok(())
+}
+
 impl NewContract {
     pub fn validate(&self) -> Result<(), InputError> {
         validate_order_id(&self.terms.contract_id)?;

@@ -264,6 +264,21 @@ pub struct OrderRequest {
     pub policy: ReconcilePolicy,
 }
 
+impl OrderRequest {
+    /// Everything Temporal would be asked to store, checked first.
+    pub fn validate(&self) -> Result<(), InputError> {
+        validate_order_id(&self.order_id)?;
+        self.policy.validate()?;
+        if !(1..=5).contains(&self.priority) {
+            return Err(InputError::Other(format!(
+                "priority must be between 1 (most urgent) and 5, not {}",
+                self.priority
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// How hard to try before a person has to look: set by whoever starts the order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReconcilePolicy {

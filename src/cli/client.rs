@@ -9,8 +9,14 @@ use temporalio_client::Client;
 
 use super::CliError;
 use crate::{
-    contracts::{Cadence, ContractTerms, DEFAULT_TIME_ZONE, NewContract, parse_interval},
-    orders::{OrderRequest, ReconcilePolicy, ResolveRequest},
+    contracts::{
+        Cadence, ContractTerms, DEFAULT_TIME_ZONE, NewContract, parse_interval,
+        validate_cancellation,
+    },
+    orders::{
+        OrderRequest, ReconcilePolicy, Resolution, ResolveRequest, validate_operator,
+        validate_order_id,
+    },
     temporal::{
         contracts,
         orders::{self, StartOutcome},
@@ -127,27 +133,173 @@ fn new_id(prefix: &str) -> String {
     format!("{prefix}-{millis}-{:04}", rand::random::<u16>() % 10_000)
 }
 
-pub async fn run(
-    client: &Client,
-    command: ClientCommand,
-    policy: ReconcilePolicy,
-) -> Result<(), CliError> {
-    match command {
-        ClientCommand::Start {
-            order_id,
-            env,
-            business_unit,
-            priority,
-            provider,
-        } => {
-            let order = OrderRequest {
-                order_id: order_id.unwrap_or_else(|| new_id("ORD")),
-                provider,
+/// A client command whose input has been checked: nothing here needs a server, so bad
+/// flags are reported before any connection is tried.
+#[derive(Debug)]
+pub enum Prepared {
+    Start(OrderRequest),
+    Simulate {
+        rate: f64,
+        count: Option<u64>,
+        prefix: String,
+        policy: ReconcilePolicy,
+    },
+    SignalManual {
+        order_id: String,
+        resolution: Resolution,
+    },
+    Resolve {
+        order_id: String,
+        request: ResolveRequest,
+    },
+    RetryNow {
+        order_id: String,
+        operator: String,
+    },
+    CreateContract(NewContract),
+    CancelContract {
+        contract_id: String,
+        operator: String,
+        reason: String,
+    },
+}
+
+fn usage(e: impl std::fmt::Display) -> CliError {
+    CliError::Usage(e.to_string())
+}
+
+impl ClientCommand {
+    /// Checks every flag that can be checked without Temporal.
+    pub fn prepare(self, policy: ReconcilePolicy) -> Result<Prepared, CliError> {
+        Ok(match self {
+            ClientCommand::Start {
+                order_id,
+                env,
                 business_unit,
-                environment: env,
                 priority,
-                policy,
-            };
+                provider,
+            } => {
+                let order = OrderRequest {
+                    order_id: order_id.unwrap_or_else(|| new_id("ORD")),
+                    provider,
+                    business_unit,
+                    environment: env,
+                    priority,
+                    policy,
+                };
+                order.validate().map_err(usage)?;
+                Prepared::Start(order)
+            }
+            ClientCommand::SimulatePayment {
+                rate,
+                count,
+                prefix,
+            } => {
+                if !(rate.is_finite() && rate > 0.0 && rate <= 1_000.0) {
+                    return Err(usage(format!(
+                        "--rate must be between 0 and 1000 orders per second, not {rate}"
+                    )));
+                }
+                validate_order_id(&prefix).map_err(usage)?;
+                policy.validate().map_err(usage)?;
+                Prepared::Simulate {
+                    rate,
+                    count,
+                    prefix,
+                    policy,
+                }
+            }
+            ClientCommand::SignalManual {
+                workflow_id,
+                resolution,
+            } => {
+                let resolution = Resolution::parse(&resolution).map_err(usage)?;
+                let order_id = workflow_id
+                    .strip_prefix("manual-")
+                    .unwrap_or(&workflow_id)
+                    .to_string();
+                validate_order_id(&order_id).map_err(usage)?;
+                Prepared::SignalManual {
+                    order_id,
+                    resolution,
+                }
+            }
+            ClientCommand::Resolve {
+                order_id,
+                resolution,
+                reason,
+                operator,
+                note,
+            } => {
+                validate_order_id(&order_id).map_err(usage)?;
+                let request = ResolveRequest {
+                    resolution,
+                    reason_code: reason,
+                    operator,
+                    note,
+                };
+                request.validate().map_err(usage)?;
+                Prepared::Resolve { order_id, request }
+            }
+            ClientCommand::RetryNow { order_id, operator } => {
+                validate_order_id(&order_id).map_err(usage)?;
+                validate_operator(&operator).map_err(usage)?;
+                Prepared::RetryNow { order_id, operator }
+            }
+            ClientCommand::CreateRecurringPayment {
+                order_id,
+                terms,
+                every,
+                cron,
+                tz,
+                amount_cents,
+                currency,
+                plan,
+                customer,
+            } => {
+                let cadence = match (every, cron) {
+                    (_, Some(expression)) => Cadence::Cron { expression },
+                    (Some(every), None) => Cadence::Every {
+                        seconds: parse_interval(&every).map_err(usage)?,
+                    },
+                    (None, None) => Cadence::Every {
+                        seconds: 30 * 86_400,
+                    },
+                };
+                let contract = NewContract {
+                    terms: ContractTerms {
+                        contract_id: order_id.unwrap_or_else(|| new_id("CTR")),
+                        customer,
+                        plan,
+                        amount_cents,
+                        currency,
+                    },
+                    cadence,
+                    time_zone: tz,
+                    total_terms: terms,
+                };
+                contracts::check(&contract).map_err(usage)?;
+                Prepared::CreateContract(contract)
+            }
+            ClientCommand::CancelRecurringPayment {
+                order_id,
+                reason,
+                operator,
+            } => {
+                validate_cancellation(&order_id, &operator, &reason).map_err(usage)?;
+                Prepared::CancelContract {
+                    contract_id: order_id,
+                    operator,
+                    reason,
+                }
+            }
+        })
+    }
+}
+
+pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
+    match command {
+        Prepared::Start(order) => {
             let order_id = order.order_id.clone();
             match orders::start_order(client, order).await? {
                 StartOutcome::Started {
@@ -159,79 +311,31 @@ pub async fn run(
                 ),
             }
         }
-        ClientCommand::SimulatePayment {
+        Prepared::Simulate {
             rate,
             count,
             prefix,
+            policy,
         } => simulate(client, rate, count, &prefix, policy).await?,
-        ClientCommand::SignalManual {
-            workflow_id,
-            resolution,
-        } => {
-            let id = orders::signal_manual(client, &workflow_id, &resolution).await?;
-            println!("sent {resolution} to {id}");
-        }
-        ClientCommand::Resolve {
+        Prepared::SignalManual {
             order_id,
             resolution,
-            reason,
-            operator,
-            note,
         } => {
-            let record = orders::resolve_manual(
-                client,
-                &order_id,
-                ResolveRequest {
-                    resolution,
-                    reason_code: reason,
-                    operator,
-                    note,
-                },
-            )
-            .await?;
+            let id = orders::signal_manual(client, &order_id, resolution.as_str()).await?;
+            println!("sent {resolution} to {id}");
+        }
+        Prepared::Resolve { order_id, request } => {
+            let record = orders::resolve_manual(client, &order_id, request).await?;
             println!("order {order_id} resolved: {record}");
         }
-        ClientCommand::RetryNow { order_id, operator } => {
+        Prepared::RetryNow { order_id, operator } => {
             orders::retry_now(client, &order_id, &operator).await?;
             println!("order {order_id}: retrying now");
         }
-        ClientCommand::CreateRecurringPayment {
-            order_id,
-            terms,
-            every,
-            cron,
-            tz,
-            amount_cents,
-            currency,
-            plan,
-            customer,
-        } => {
-            let cadence = match (every, cron) {
-                (_, Some(expression)) => Cadence::Cron { expression },
-                (Some(every), None) => Cadence::Every {
-                    seconds: parse_interval(&every).map_err(|e| CliError::Usage(e.to_string()))?,
-                },
-                (None, None) => Cadence::Every {
-                    seconds: 30 * 86_400,
-                },
-            };
-            let contract_id = order_id.unwrap_or_else(|| new_id("CTR"));
-            let next = contracts::create(
-                client,
-                NewContract {
-                    terms: ContractTerms {
-                        contract_id: contract_id.clone(),
-                        customer,
-                        plan,
-                        amount_cents,
-                        currency,
-                    },
-                    cadence,
-                    time_zone: tz,
-                    total_terms: terms,
-                },
-            )
-            .await?;
+        Prepared::CreateContract(contract) => {
+            let contract_id = contract.terms.contract_id.clone();
+            let terms = contract.total_terms;
+            let next = contracts::create(client, contract).await?;
             let limit = if terms == 0 {
                 "until cancelled".to_string()
             } else {
@@ -242,13 +346,13 @@ pub async fn run(
                 println!("  next charge: {at}");
             }
         }
-        ClientCommand::CancelRecurringPayment {
-            order_id,
-            reason,
+        Prepared::CancelContract {
+            contract_id,
             operator,
+            reason,
         } => {
-            contracts::cancel(client, &order_id, &operator, &reason).await?;
-            println!("cancelled recurring contract {order_id}");
+            contracts::cancel(client, &contract_id, &operator, &reason).await?;
+            println!("cancelled recurring contract {contract_id}");
         }
     }
     Ok(())
@@ -261,12 +365,6 @@ async fn simulate(
     prefix: &str,
     policy: ReconcilePolicy,
 ) -> Result<(), CliError> {
-    if !(rate.is_finite() && rate > 0.0 && rate <= 1_000.0) {
-        return Err(CliError::Usage(format!(
-            "--rate must be between 0 and 1000 orders per second, not {rate}"
-        )));
-    }
-    crate::orders::validate_order_id(prefix).map_err(|e| CliError::Usage(e.to_string()))?;
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     let started_at = Instant::now();
     let (mut started, mut failed) = (0u64, 0u64);

@@ -218,8 +218,10 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> 
             }
         },
         Command::Client(command) => {
+            // Bad flags are reported before a connection is tried.
+            let prepared = command.prepare(settings.reconcile.policy())?;
             let client = crate::temporal::connection::connect(&connect).await?;
-            client::run(&client, command, settings.reconcile.policy()).await
+            client::run(&client, prepared).await
         }
     }
 }

@@ -52,18 +52,23 @@ fn schedule_error(contract_id: &str, e: ScheduleError) -> ContractOpError {
 
 /// Creates the contract's schedule. It is created paused and unpaused together with its
 /// term limit, so no term can run before the limit is in place.
-pub async fn create(
-    client: &Client,
-    contract: NewContract,
-) -> Result<Vec<String>, ContractOpError> {
+/// The contract's own checks plus its time zone, which needs the server's tz database.
+pub fn check(contract: &NewContract) -> Result<(), InputError> {
     contract.validate()?;
     if contract.time_zone.parse::<chrono_tz::Tz>().is_err() {
         return Err(InputError::Other(format!(
             "{:?} is not an IANA time zone: use a name such as Asia/Shanghai or Europe/Berlin",
             contract.time_zone
-        ))
-        .into());
+        )));
     }
+    Ok(())
+}
+
+pub async fn create(
+    client: &Client,
+    contract: NewContract,
+) -> Result<Vec<String>, ContractOpError> {
+    check(&contract)?;
     let id = contract.terms.contract_id.clone();
     let mut spec = match &contract.cadence {
         Cadence::Every { seconds } => ScheduleSpec::from_interval(Duration::from_secs(*seconds)),
@@ -123,16 +128,7 @@ pub async fn cancel(
     operator: &str,
     reason: &str,
 ) -> Result<(), ContractOpError> {
-    validate_order_id(contract_id)?;
-    crate::orders::validate_operator(operator)?;
-    if reason.chars().count() > crate::orders::MAX_NOTE_LEN {
-        return Err(InputError::TooLong {
-            field: "reason",
-            len: reason.chars().count(),
-            max: crate::orders::MAX_NOTE_LEN,
-        }
-        .into());
-    }
+    crate::contracts::validate_cancellation(contract_id, operator, reason)?;
     let handle = client.get_schedule_handle(contract_id);
     let description = handle
         .describe(Default::default())

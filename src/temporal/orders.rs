@@ -84,15 +84,7 @@ pub async fn start_order(
     client: &Client,
     order: OrderRequest,
 ) -> Result<StartOutcome, OrderOpError> {
-    validate_order_id(&order.order_id)?;
-    order.policy.validate()?;
-    if !(1..=5).contains(&order.priority) {
-        return Err(InputError::Other(format!(
-            "priority must be between 1 (most urgent) and 5, not {}",
-            order.priority
-        ))
-        .into());
-    }
+    order.validate()?;
     let workflow_id = query_workflow_id(&order.order_id);
     let options = WorkflowStartOptions::new(task_queues::QUERY_ORDER, workflow_id.clone())
         .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)

@@ -59,6 +59,55 @@ fn bad_flags_are_refused_before_anything_runs() {
     let out = run(&["namespace", "register", "--name", "x", "-r", "0"]);
     assert!(!out.status.success());
     assert!(text(&out).contains("0"), "{}", text(&out));
+
+    // With no server at all, bad input is what gets reported: the connection is never tried.
+    for (args, expected) in [
+        (
+            vec!["client", "start", "-o", "bad id!"],
+            "characters other than",
+        ),
+        (vec!["client", "start", "-o", "A1", "-p", "9"], "priority"),
+        (
+            vec!["client", "signal-manual", "-w", "manual-A1", "maybe"],
+            "not a resolution",
+        ),
+        (
+            vec![
+                "client",
+                "resolve",
+                "-o",
+                "A1",
+                "--resolution",
+                "paid",
+                "--reason",
+                "not a code!",
+                "--operator",
+                "ana",
+            ],
+            "reason",
+        ),
+        (
+            vec!["client", "create-recurring-payment", "--tz", "Mars/Base"],
+            "IANA time zone",
+        ),
+        (
+            vec!["client", "cancel-recurring-payment", "-o", "x y"],
+            "characters other than",
+        ),
+        (vec!["client", "simulate-payment", "--rate", "0"], "--rate"),
+    ] {
+        let out = run(&[args.as_slice(), &["--hostport", "127.0.0.1:9"]].concat());
+        let said = text(&out);
+        assert!(!out.status.success(), "{args:?}: {said}");
+        assert!(
+            said.contains(expected),
+            "{args:?} did not say {expected:?}: {said}"
+        );
+        assert!(
+            !said.contains("127.0.0.1:9"),
+            "{args:?} tried to connect: {said}"
+        );
+    }
 }
 
 /// Runs the binary against `hostport`; it must succeed and say `expected`.
