@@ -36,6 +36,13 @@ pub struct NewContract {
     pub total_terms: u32,
 }
 
+/// `12.50 USD`: money in integer arithmetic, never through a float.
+pub fn format_amount(cents: i64, currency: &str) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{sign}{}.{:02} {currency}", cents / 100, cents % 100)
+}
+
 /// Checks a cancellation before it reaches the schedule.
 pub fn validate_cancellation(
     contract_id: &str,
@@ -152,6 +159,14 @@ pub fn parse_interval(text: &str) -> Result<u64, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_show_cents_exactly() {
+        assert_eq!(format_amount(999, "USD"), "9.99 USD");
+        assert_eq!(format_amount(100_000_005, "CNY"), "1000000.05 CNY");
+        assert_eq!(format_amount(7, "EUR"), "0.07 EUR");
+        assert_eq!(format_amount(-250, "USD"), "-2.50 USD");
+    }
 
     fn contract() -> NewContract {
         NewContract {

@@ -152,7 +152,7 @@ pub fn ContractsPage() -> impl IntoView {
                                     <tr class="border-t" data-contract=c.contract_id.clone()>
                                         <td class="p-2"><a class="underline text-blue-700" href=format!("/contracts/{}", c.contract_id)>{c.contract_id.clone()}</a></td>
                                         <td class="p-2">{if c.cancelled { "cancelled" } else if c.paused { "paused" } else { "active" }}</td>
-                                        <td class="p-2">{terms.as_ref().map(|t| format!("{:.2} {}", t.amount_cents as f64 / 100.0, t.currency)).unwrap_or_default()}</td>
+                                        <td class="p-2">{terms.as_ref().map(|t| crate::contracts::format_amount(t.amount_cents, &t.currency)).unwrap_or_default()}</td>
                                         <td class="p-2">{terms.map(|t| t.plan).unwrap_or_default()}</td>
                                         <td class="p-2">{d.as_ref().map(|d| format!("{} ({})", d.cadence, d.time_zone)).unwrap_or_default()}</td>
                                         <td class="p-2">{d.as_ref().map(|d| d.terms_left.map(|n| n.to_string()).unwrap_or_else(|| "until cancelled".into())).unwrap_or_default()}</td>
@@ -222,7 +222,7 @@ fn ContractView(
     view! {
         <dl class="grid grid-cols-2 gap-x-4 gap-y-1 bg-white rounded shadow p-3 mb-3 max-w-2xl text-sm">
             <dt>"State"</dt><dd data-testid="contract-state">{state}</dd>
-            <dt>"Amount"</dt><dd>{terms.as_ref().map(|t| format!("{:.2} {}", t.amount_cents as f64 / 100.0, t.currency)).unwrap_or_default()}</dd>
+            <dt>"Amount"</dt><dd>{terms.as_ref().map(|t| crate::contracts::format_amount(t.amount_cents, &t.currency)).unwrap_or_default()}</dd>
             <dt>"Plan"</dt><dd>{terms.as_ref().map(|t| t.plan.clone()).unwrap_or_default()}</dd>
             <dt>"Customer"</dt><dd>{terms.as_ref().map(|t| t.customer.clone()).unwrap_or_default()}</dd>
             <dt>"Schedule"</dt><dd>{detail.cadence.clone()} " (" {detail.time_zone.clone()} ")"</dd>

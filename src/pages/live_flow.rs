@@ -8,15 +8,44 @@ use serde::{Deserialize, Serialize};
 use super::{ErrorBanner, action_error};
 use crate::orders::StageCounts;
 
+/// A rate in tenths per second. The browser never formats or parses a float: that code
+/// alone was about 30 KB of the WASM.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tenths(pub u32);
+
+impl Tenths {
+    /// The nearest tenth; negative and non-finite rates are zero.
+    pub fn from_rate(rate: f64) -> Tenths {
+        if rate.is_finite() && rate > 0.0 {
+            Tenths((rate * 10.0).round().min(u32::MAX as f64) as u32)
+        } else {
+            Tenths(0)
+        }
+    }
+
+    pub fn as_rate(self) -> f64 {
+        f64::from(self.0) / 10.0
+    }
+
+    /// `12.5`, or `2.0` as `2` when `whole` is set.
+    fn show(self, whole: bool) -> String {
+        match (self.0 % 10, whole) {
+            (0, true) => format!("{}", self.0 / 10),
+            (tenth, _) => format!("{}.{tenth}", self.0 / 10),
+        }
+    }
+}
+
 /// What every open browser sees, once a second.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveSnapshot {
     pub counts: StageCounts,
     /// Orders resolved per second over the last poll.
-    pub resolved_per_sec: f64,
+    pub resolved_per_sec: Tenths,
     pub at: String,
     /// Simulated orders per second being started by this server, if any.
-    pub simulating: Option<f64>,
+    pub simulating: Option<Tenths>,
     /// Percent of upstream queries that fail (5xx), when this server runs the simulator.
     pub upstream_failure_pct: Option<u32>,
 }
@@ -35,7 +64,7 @@ pub mod hub {
     pub const POLL: Duration = Duration::from_secs(1);
 
     /// The simulated payments this server is starting: their rate and the task.
-    pub type Simulation = Arc<Mutex<Option<(f64, tokio::task::JoinHandle<()>)>>>;
+    pub type Simulation = Arc<Mutex<Option<(Tenths, tokio::task::JoinHandle<()>)>>>;
 
     /// Shared by all requests; holds no workflow state, only the last snapshot.
     #[derive(Clone)]
@@ -92,11 +121,11 @@ pub mod hub {
         let resolved = counts.resolved_paid + counts.resolved_failed + counts.resolved_other;
         let now = Instant::now();
         let resolved_per_sec = match *last {
-            Some((before, at)) => {
+            Some((before, at)) => Tenths::from_rate(
                 resolved.saturating_sub(before) as f64
-                    / now.duration_since(at).as_secs_f64().max(0.001)
-            }
-            None => 0.0,
+                    / now.duration_since(at).as_secs_f64().max(0.001),
+            ),
+            None => Tenths(0),
         };
         *last = Some((resolved, now));
         Ok(LiveSnapshot {
@@ -123,23 +152,28 @@ pub async fn load_live_snapshot() -> Result<LiveSnapshot, ServerFnError> {
 
 /// Starts (`rate` > 0) or stops (`rate` = 0) simulated payments from this server.
 #[server]
-pub async fn simulate(rate: f64) -> Result<(), ServerFnError> {
+pub async fn simulate(rate: String) -> Result<(), ServerFnError> {
     super::operator::require_operator()?;
-    if !(0.0..=50.0).contains(&rate) {
-        return Err(ServerFnError::new(
-            "the rate must be between 0 and 50 orders per second",
-        ));
-    }
+    // A string, parsed here: the browser then carries no float formatting code.
+    let rate = match rate.trim().parse::<f64>() {
+        Ok(r) if (0.0..=50.0).contains(&r) => Tenths::from_rate(r),
+        _ => {
+            return Err(ServerFnError::new(format!(
+                "the rate must be a number of orders per second between 0 and 50, not {rate:?}"
+            )));
+        }
+    };
     let state = expect_context::<crate::server::AppState>();
     let mut slot = state.live.simulation.lock().await;
     if let Some((_, task)) = slot.take() {
         task.abort();
     }
-    if rate > 0.0 {
+    if rate.0 > 0 {
         let client = state.client.clone();
         let policy = state.policy.clone();
         let task = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs_f64(1.0 / rate));
+            let mut tick =
+                tokio::time::interval(std::time::Duration::from_secs_f64(1.0 / rate.as_rate()));
             let mut n: u64 = 0;
             let run =
                 crate::workflows::rfc3339(std::time::SystemTime::now()).replace([':', '-'], "");
@@ -259,7 +293,7 @@ fn Flow(
             </div>
         </div>
         <p class="mb-4">
-            <span data-testid="rate">{move || format!("{:.1}", current.get().resolved_per_sec)}</span> " orders/s resolved · updated "
+            <span data-testid="rate">{move || current.get().resolved_per_sec.show(false)}</span> " orders/s resolved · updated "
             <time>{move || current.get().at}</time>
         </p>
         <div class="flex flex-wrap gap-4">
@@ -269,7 +303,7 @@ fn Flow(
                 </label>
                 <button type="submit" class="px-3 py-1 rounded bg-blue-700 text-white">"Start"</button>
                 <span class="text-sm" data-testid="simulating">{move || match current.get().simulating {
-                    Some(r) => format!("running at {r}/s"),
+                    Some(r) => format!("running at {}/s", r.show(true)),
                     None => "stopped".into(),
                 }}</span>
             </ActionForm>
@@ -286,5 +320,20 @@ fn Flow(
                 </ActionForm>
             })}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_show_in_tenths_without_floats_in_the_browser() {
+        assert_eq!(Tenths::from_rate(2.0).show(true), "2");
+        assert_eq!(Tenths::from_rate(2.0).show(false), "2.0");
+        assert_eq!(Tenths::from_rate(0.5).show(true), "0.5");
+        assert_eq!(Tenths::from_rate(12.34).show(false), "12.3");
+        assert_eq!(Tenths::from_rate(f64::NAN), Tenths(0));
+        assert_eq!(Tenths::from_rate(-3.0), Tenths(0));
     }
 }
