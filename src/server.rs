@@ -126,7 +126,9 @@ pub async fn serve(
 }
 
 /// The dashboard's routes: pages, server functions, assets, `/healthz` and `/api/live`.
-pub fn router(state: AppState) -> Router {
+pub fn router(mut state: AppState) -> Router {
+    // Pages fail fast to the outage banner instead of retrying for ten seconds.
+    state.client = crate::temporal::connection::interactive(&state.client);
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))

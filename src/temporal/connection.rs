@@ -120,6 +120,18 @@ pub async fn connect(args: &ConnectArgs) -> Result<Client, ConnectError> {
     .map_err(|e| ConnectError::Config(e.to_string()))
 }
 
+/// How long a page waits for Temporal before it shows the outage banner. Workers keep the
+/// client's own budget (10 s); a person looking at a page should not.
+pub const INTERACTIVE_RETRY_BUDGET: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// The same connection with a short retry budget, for requests a person is waiting on.
+pub fn interactive(client: &Client) -> Client {
+    let mut client = client.clone();
+    // Copy-on-write: the workers' clones keep their own retry options.
+    client.connection_mut().retry_options_mut().max_elapsed_time = Some(INTERACTIVE_RETRY_BUDGET);
+    client
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
