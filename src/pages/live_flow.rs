@@ -56,7 +56,10 @@ pub mod hub {
 
     use super::*;
     use std::{
-        sync::Arc,
+        sync::{
+            Arc,
+            atomic::{AtomicU64, Ordering},
+        },
         time::{Duration, Instant},
     };
     use tokio::sync::{Mutex, watch};
@@ -71,6 +74,8 @@ pub mod hub {
     pub struct LiveHub {
         pub sender: Arc<watch::Sender<LiveSnapshot>>,
         pub simulation: Simulation,
+        /// Times the poller asked Temporal, whatever the number of listeners.
+        polls: Arc<AtomicU64>,
     }
 
     impl LiveHub {
@@ -79,7 +84,13 @@ pub mod hub {
             LiveHub {
                 sender: Arc::new(sender),
                 simulation: Arc::new(Mutex::new(None)),
+                polls: Arc::new(AtomicU64::new(0)),
             }
+        }
+
+        /// How many times the poller has asked Temporal since the hub was made.
+        pub fn polls(&self) -> u64 {
+            self.polls.load(Ordering::Relaxed)
         }
 
         /// Polls Temporal once a second while anyone listens.
@@ -93,6 +104,7 @@ pub mod hub {
                         last = None;
                         continue;
                     }
+                    hub.polls.fetch_add(1, Ordering::Relaxed);
                     match snapshot(&state, &hub, &mut last).await {
                         Ok(s) => {
                             hub.sender.send_replace(s);

@@ -178,3 +178,49 @@ async fn a_temporal_outage_shows_a_banner_not_a_blank_page() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fifty_live_pages_cost_temporal_what_one_does() {
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let (addr, hub) = serve_dashboard_with_hub(env.client.clone()).await;
+    let http = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    // Fifty browsers on the live page, each waiting for three snapshots over SSE.
+    let listeners = (0..50).map(|_| {
+        let http = http.clone();
+        async move {
+            let mut response = http
+                .get(format!("http://{addr}/api/live"))
+                .send()
+                .await
+                .expect("the live stream opens");
+            let mut events = 0;
+            while events < 3 {
+                let chunk = response
+                    .chunk()
+                    .await
+                    .expect("the stream reads")
+                    .expect("the stream stays open");
+                let text = String::from_utf8_lossy(&chunk);
+                if text.contains("\"counts\"") {
+                    events += text.matches("data:").count();
+                }
+            }
+            events
+        }
+    });
+    let received = tokio::time::timeout(
+        Duration::from_secs(60),
+        futures::future::join_all(listeners),
+    )
+    .await
+    .expect("every listener gets three snapshots");
+    let seconds = started.elapsed().as_secs();
+    assert!(received.iter().all(|n| *n >= 3), "{received:?}");
+    // One poll a second for everyone; fifty pollers would have made about 150.
+    let polls = hub.polls();
+    assert!(
+        polls <= seconds + 2,
+        "{polls} polls of Temporal in {seconds}s for 50 listeners"
+    );
+}

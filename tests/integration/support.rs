@@ -260,6 +260,16 @@ pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reaso
 
 /// The dashboard's real router on a free loopback port, talking to `client`.
 pub async fn serve_dashboard(client: Client) -> std::net::SocketAddr {
+    serve_dashboard_with_hub(client).await.0
+}
+
+/// The dashboard as `serve` runs it, live poller included, and its hub.
+pub async fn serve_dashboard_with_hub(
+    client: Client,
+) -> (
+    std::net::SocketAddr,
+    temporal_playground::pages::live_flow::hub::LiveHub,
+) {
     let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
     let state = temporal_playground::server::AppState {
         client,
@@ -270,6 +280,8 @@ pub async fn serve_dashboard(client: Client) -> std::net::SocketAddr {
         policy: fast_policy(3, 60),
         live: temporal_playground::pages::live_flow::hub::LiveHub::new(),
     };
+    let hub = state.live.clone();
+    hub.spawn_poller(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -277,5 +289,5 @@ pub async fn serve_dashboard(client: Client) -> std::net::SocketAddr {
     tokio::spawn(
         async move { axum::serve(listener, temporal_playground::server::router(state)).await },
     );
-    addr
+    (addr, hub)
 }
