@@ -1,7 +1,7 @@
 //! RecurringPayment: one term of a contract, started by the contract's Temporal Schedule.
 //!
 //! Versioned with `patched`: v2 sends a receipt after the charge. Runs recorded before v2
-//! replay down the v1 path (see `tests/recurring_payment.rs`).
+//! replay down the v1 path (see `tests/integration/recurring_payment.rs`).
 
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
