@@ -105,12 +105,7 @@ async fn one_agent_works_one_order() {
     assert!(err.to_string().contains("claimed by ana"), "{err}");
     let err = release(&env.client, "down-claim", "bo").await.unwrap_err();
     assert!(err.to_string().contains("only they can release"), "{err}");
-    eventually(
-        "ClaimedBy in visibility",
-        Duration::from_secs(10),
-        || async { (count(&env.client, "ClaimedBy = 'ana'").await == 1).then_some(()) },
-    )
-    .await;
+    visible_once(&env.client, "ClaimedBy in visibility", "ClaimedBy = 'ana'").await;
 
     release(&env.client, "down-claim", "ana").await.unwrap();
     claim(&env.client, "down-claim", "bo").await.unwrap();

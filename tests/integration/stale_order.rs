@@ -3,7 +3,7 @@
 use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
-    orders::{OrderOutcome, Resolution, ResolveRequest},
+    orders::{OrderOutcome, Resolution, ResolveRequest, StaleStatus},
     simulated_upstream::UpstreamBehaviour,
     temporal::orders::{manual_context, resolve_manual, retry_now, stale_status, start_order},
     workflows::{manual_handle::ManualHandle, stale_order::StaleOrder},
@@ -42,10 +42,12 @@ async fn a_dead_upstream_takes_the_order_through_stale_to_manual_and_a_person_re
             .contains("503")
     );
     assert!(context.resolution.is_none());
-    eventually("visibility to show the order in the manual stage", Duration::from_secs(10), || async {
-        (count(&env.client, "WorkflowId = 'manual-down-chain' AND OrderStage = 'manual' AND ExecutionStatus = 'Running' \
-            AND UpstreamAttempts = 4 AND OriginalErrorReason = 'http_503' AND ErrorReason = 'http_503'").await == 1).then_some(())
-    })
+    visible_once(
+        &env.client,
+        "the order in the manual stage, with its attempts and both errors",
+        "WorkflowId = 'manual-down-chain' AND OrderStage = 'manual' AND ExecutionStatus = 'Running' \
+         AND UpstreamAttempts = 4 AND OriginalErrorReason = 'http_503' AND ErrorReason = 'http_503'",
+    )
     .await;
 
     let record = resolve_manual(
@@ -70,9 +72,11 @@ async fn a_dead_upstream_takes_the_order_through_stale_to_manual_and_a_person_re
         .unwrap();
     assert_eq!(done, record);
     assert_eq!(env.upstream.stats().distinct_conclusions, 1);
-    eventually("visibility to show the order resolved", Duration::from_secs(10), || async {
-        (count(&env.client, "OrderId = 'down-chain' AND OrderStage = 'resolved' AND OrderResolution = 'refunded'").await == 1).then_some(())
-    })
+    visible_once(
+        &env.client,
+        "the order resolved in visibility",
+        "OrderId = 'down-chain' AND OrderStage = 'resolved' AND OrderResolution = 'refunded'",
+    )
     .await;
 }
 
@@ -83,26 +87,12 @@ async fn retry_now_skips_the_wait() {
     start_order(&env.client, order("flaky2-retry", fast_policy(2, 3_600)))
         .await
         .unwrap();
-    let status = eventually("the order to go stale", Duration::from_secs(30), || async {
-        stale_status(&env.client, "flaky2-retry")
-            .await
-            .ok()
-            .filter(|s| s.next_retry_at.is_some())
-    })
-    .await;
+    let status = gone_stale(&env, "flaky2-retry").await;
     assert_eq!(status.handoff.attempts, 2);
-    eventually(
+    visible_once(
+        &env.client,
         "StaleRetryAt in visibility",
-        Duration::from_secs(10),
-        || async {
-            (count(
-                &env.client,
-                "WorkflowId = 'stale-flaky2-retry' AND StaleRetryAt > '2000-01-01T00:00:00Z'",
-            )
-            .await
-                == 1)
-                .then_some(())
-        },
+        "WorkflowId = 'stale-flaky2-retry' AND StaleRetryAt > '2000-01-01T00:00:00Z'",
     )
     .await;
 
@@ -131,13 +121,7 @@ async fn an_order_the_upstream_does_not_know_goes_stale_after_one_call_and_says_
     start_order(&env.client, order("unknown-1", fast_policy(3, 3_600)))
         .await
         .unwrap();
-    let status = eventually("the order to go stale", Duration::from_secs(30), || async {
-        stale_status(&env.client, "unknown-1")
-            .await
-            .ok()
-            .filter(|s| s.next_retry_at.is_some())
-    })
-    .await;
+    let status = gone_stale(&env, "unknown-1").await;
     assert_eq!(status.handoff.attempts, 1, "{:?}", status.handoff);
     assert_eq!(status.handoff.error_reason, "rejected");
     assert_eq!(status.handoff.original_reason, "rejected");
@@ -147,19 +131,22 @@ async fn an_order_the_upstream_does_not_know_goes_stale_after_one_call_and_says_
         status.handoff
     );
     assert_eq!(env.upstream.stats().status_queries, 1);
-    eventually(
+    visible_once(
+        &env.client,
         "the attempts and the first error in visibility",
-        Duration::from_secs(10),
-        || async {
-            (count(
-                &env.client,
-                "WorkflowId = 'stale-unknown-1' AND UpstreamAttempts = 1 \
-                 AND OriginalErrorReason = 'rejected'",
-            )
-            .await
-                == 1)
-                .then_some(())
-        },
+        "WorkflowId = 'stale-unknown-1' AND UpstreamAttempts = 1 \
+         AND OriginalErrorReason = 'rejected'",
     )
     .await;
+}
+
+/// Waits until the order waits on StaleOrder's timer, and returns StaleOrder's status.
+async fn gone_stale(env: &TestEnv, order_id: &str) -> StaleStatus {
+    eventually("the order to go stale", Duration::from_secs(30), || async {
+        stale_status(&env.client, order_id)
+            .await
+            .ok()
+            .filter(|s| s.next_retry_at.is_some())
+    })
+    .await
 }

@@ -216,6 +216,14 @@ where
 }
 
 /// Number of workflows matching a visibility query.
+/// Waits until exactly one workflow matches `query` in visibility.
+pub async fn visible_once(client: &Client, what: &str, query: &str) {
+    eventually(what, Duration::from_secs(10), || async {
+        (count(client, query).await == 1).then_some(())
+    })
+    .await
+}
+
 pub async fn count(client: &Client, query: &str) -> usize {
     client
         .count_workflows(query, Default::default())
