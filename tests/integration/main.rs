@@ -12,4 +12,5 @@ mod manual_handle;
 mod query_order;
 mod rate_limit;
 mod recurring_payment;
+mod replay;
 mod stale_order;

@@ -1,0 +1,282 @@
+//! Replay: every committed history of every workflow type runs against today's code.
+//!
+//! The histories in `tests/integration/histories/` were recorded by the scenarios below on
+//! a real dev server (`RECORD_HISTORIES=1 cargo test --features ssr replay::`). A change
+//! to workflow code that a running workflow would replay differently fails here; such a
+//! change goes behind `patched()`.
+
+use crate::support::*;
+use std::time::Duration;
+use temporal_playground::{
+    contracts::ContractTerms,
+    orders::{ClaimRequest, OrderOutcome, ResolveRequest},
+    simulated_upstream::UpstreamBehaviour,
+    temporal::{
+        orders::{claim, release, resolve_manual, retry_now, signal_manual, start_order},
+        task_queues,
+    },
+    workflows::{
+        manual_handle::ManualHandle, query_order::QueryOrder, recurring_payment::RecurringPayment,
+        stale_order::StaleOrder,
+    },
+};
+use temporalio_client::{
+    Client, UntypedWorkflow, WorkflowExecuteUpdateOptions, WorkflowGetResultOptions,
+    WorkflowHistory, WorkflowStartOptions,
+};
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    WorkflowContext, WorkflowResult,
+    workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions},
+};
+
+const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
+
+/// The order workflows' recorded histories: file name and the workflow id it holds.
+const RECORDED: [(&str, &str); 10] = [
+    ("query_order_paid.json", "payment-paid-rec"),
+    ("query_order_failed.json", "payment-failed-rec"),
+    ("query_order_to_stale.json", "payment-down-rec"),
+    ("stale_order_timed_out.json", "stale-down-rec"),
+    ("stale_order_retried_now.json", "stale-flaky1-rec"),
+    ("stale_order_resolved_by_person.json", "stale-pending-rec"),
+    ("manual_handle_claimed_and_resolved.json", "manual-down-rec"),
+    ("manual_handle_seed_signal.json", "manual-down-sig"),
+    ("manual_handle_reclaimed.json", "manual-down-again"),
+    ("recurring_payment_v2.json", "recurring-C-rec-term1"),
+];
+
+/// A replayer that knows every workflow the workers run.
+fn replayer() -> WorkflowReplayer {
+    WorkflowReplayer::new(
+        WorkflowReplayerOptions::new()
+            .register_workflow::<QueryOrder>()
+            .and_then(|o| o.register_workflow::<StaleOrder>())
+            .and_then(|o| o.register_workflow::<ManualHandle>())
+            .and_then(|o| o.register_workflow::<RecurringPayment>())
+            .expect("the workflows register")
+            .build(),
+    )
+    .expect("replayer")
+}
+
+/// Replays each history; returns the names of those that failed, with the reason.
+async fn failures(replayer: &WorkflowReplayer, histories: Vec<(String, Vec<u8>)>) -> Vec<String> {
+    let (names, parsed): (Vec<String>, Vec<WorkflowHistory>) = histories
+        .into_iter()
+        .map(|(name, json)| {
+            let history = WorkflowHistory::from_json(&json)
+                .unwrap_or_else(|e| panic!("{name} is not a workflow history: {e}"));
+            (name, history)
+        })
+        .unzip();
+    let results = replayer
+        .replay_workflows(parsed)
+        .await
+        .expect("the replay worker runs");
+    names
+        .into_iter()
+        .zip(results)
+        .filter_map(|(name, r)| r.replay_failure.map(|f| format!("{name}: {f}")))
+        .collect()
+}
+
+fn committed() -> Vec<(String, Vec<u8>)> {
+    RECORDED
+        .iter()
+        .map(|(file, _)| {
+            let path = format!("{HISTORIES}/{file}");
+            let json = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{path} must be committed: {e}"));
+            (file.to_string(), json)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_committed_history_replays_on_todays_workflow_code() {
+    let failed = failures(&replayer(), committed()).await;
+    assert!(
+        failed.is_empty(),
+        "workflow code changed what running workflows replay: {failed:#?}"
+    );
+}
+
+/// QueryOrder as a careless refactor might leave it: straight to the manual queue,
+/// skipping StaleOrder. Registered under QueryOrder's name, it must fail to replay.
+#[workflow]
+#[derive(Default)]
+struct QueryOrderSkippingStale;
+
+#[workflow_methods]
+impl QueryOrderSkippingStale {
+    #[run(name = "QueryOrder")]
+    async fn run(
+        ctx: &mut WorkflowContext<Self>,
+        order: temporal_playground::orders::OrderRequest,
+    ) -> WorkflowResult<OrderOutcome> {
+        let id = temporal_playground::orders::manual_workflow_id(&order.order_id);
+        let _ = ctx.timer(Duration::from_secs(1)).await;
+        Ok(OrderOutcome::HandedOff {
+            next_workflow_id: id,
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_replay_check_fails_when_workflow_code_changes_its_commands() {
+    let careless = WorkflowReplayer::new(
+        WorkflowReplayerOptions::new()
+            .register_workflow::<QueryOrderSkippingStale>()
+            .expect("registers")
+            .build(),
+    )
+    .expect("replayer");
+    let to_stale = committed()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("query_order_"))
+        .collect::<Vec<_>>();
+    let failed = failures(&careless, to_stale).await;
+    assert_eq!(
+        failed.len(),
+        3,
+        "each QueryOrder history must refuse the changed code: {failed:#?}"
+    );
+}
+
+async fn history_json(client: &Client, workflow_id: &str) -> Vec<u8> {
+    let handle = client.get_workflow_handle::<UntypedWorkflow>(workflow_id.to_string());
+    handle
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{workflow_id} ends: {e}"));
+    handle
+        .fetch_history(Default::default())
+        .to_json()
+        .await
+        .expect("history")
+}
+
+fn person(resolution: &str, operator: &str) -> ResolveRequest {
+    ResolveRequest {
+        resolution: resolution.into(),
+        reason_code: "BANK_CONFIRMED".into(),
+        operator: operator.into(),
+        note: "confirmed by phone".into(),
+    }
+}
+
+/// Runs every scenario the committed histories hold, on a real server, and checks that
+/// the fresh histories replay too. With `RECORD_HISTORIES` set it writes them.
+#[tokio::test(flavor = "multi_thread")]
+async fn fresh_histories_of_every_path_replay() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let manual_ready = |id: &'static str| async move {
+        eventually("the order in the manual queue", Duration::from_secs(30), || async {
+            temporal_playground::temporal::orders::manual_context(c, id)
+                .await
+                .ok()
+        })
+        .await;
+    };
+
+    // QueryOrder: paid, failed, and out of attempts (on to StaleOrder, whose 1 s timer
+    // fires, then on to ManualHandle, claimed, released, claimed and resolved).
+    for id in ["paid-rec", "failed-rec"] {
+        start_order(c, order(id, fast_policy(2, 1))).await.unwrap();
+    }
+    start_order(c, order("down-rec", fast_policy(2, 1)))
+        .await
+        .unwrap();
+    manual_ready("down-rec").await;
+    claim(c, "down-rec", "ana").await.unwrap();
+    release(c, "down-rec", "ana").await.unwrap();
+    claim(c, "down-rec", "bo").await.unwrap();
+    resolve_manual(c, "down-rec", person("refunded", "bo"))
+        .await
+        .unwrap();
+
+    // StaleOrder told to retry now (the second query is paid), and one a person resolves.
+    start_order(c, order("flaky1-rec", fast_policy(1, 3_600)))
+        .await
+        .unwrap();
+    start_order(c, order("pending-rec", fast_policy(1, 3_600)))
+        .await
+        .unwrap();
+    for id in ["flaky1-rec", "pending-rec"] {
+        eventually("the stale order", Duration::from_secs(30), || async {
+            temporal_playground::temporal::orders::stale_status(c, id)
+                .await
+                .ok()
+        })
+        .await;
+    }
+    retry_now(c, "flaky1-rec", "ana").await.unwrap();
+    c.get_workflow_handle::<StaleOrder>("stale-pending-rec")
+        .signal(
+            StaleOrder::resolve,
+            person("failed", "ana"),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+
+    // ManualHandle resolved by the Go original's signal, and one claimed twice by the same
+    // person (accepted today, and so written to history).
+    start_order(c, order("down-sig", fast_policy(1, 1)))
+        .await
+        .unwrap();
+    start_order(c, order("down-again", fast_policy(1, 1)))
+        .await
+        .unwrap();
+    manual_ready("down-sig").await;
+    manual_ready("down-again").await;
+    claim(c, "down-sig", "ana").await.unwrap();
+    signal_manual(c, "down-sig", "paid").await.unwrap();
+    let again = c.get_workflow_handle::<ManualHandle>("manual-down-again");
+    for _ in 0..2 {
+        again
+            .execute_update(
+                ManualHandle::claim,
+                ClaimRequest {
+                    operator: "ana".into(),
+                },
+                WorkflowExecuteUpdateOptions::default(),
+            )
+            .await
+            .unwrap();
+    }
+    resolve_manual(c, "down-again", person("paid", "ana"))
+        .await
+        .unwrap();
+
+    // RecurringPayment v2: one term, as its schedule would start it.
+    c.start_workflow(
+        RecurringPayment::run,
+        ContractTerms {
+            contract_id: "C-rec".into(),
+            customer: "ana".into(),
+            plan: "membership".into(),
+            amount_cents: 999,
+            currency: "USD".into(),
+        },
+        WorkflowStartOptions::new(task_queues::RECURRING_SCHEDULE, "recurring-C-rec-term1")
+            .build(),
+    )
+    .await
+    .unwrap();
+
+    let mut fresh = Vec::new();
+    for (file, workflow_id) in RECORDED {
+        fresh.push((file.to_string(), history_json(c, workflow_id).await));
+    }
+    if std::env::var_os("RECORD_HISTORIES").is_some() {
+        std::fs::create_dir_all(HISTORIES).unwrap();
+        for (file, json) in &fresh {
+            std::fs::write(format!("{HISTORIES}/{file}"), json).unwrap();
+        }
+    }
+    let failed = failures(&replayer(), fresh).await;
+    assert!(failed.is_empty(), "fresh histories must replay: {failed:#?}");
+}
