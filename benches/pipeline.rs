@@ -11,7 +11,7 @@ mod support;
 use futures::{StreamExt, stream};
 use std::time::{Duration, Instant};
 use support::{TestEnv, count, fast_policy, order, serve_dashboard, start_manual};
-use temporal_playground::{simulated_upstream::UpstreamBehaviour, temporal::orders::start_order};
+use temporal_playground::{operations::orders::start_order, simulated_upstream::UpstreamBehaviour};
 use temporalio_client::WorkflowStartOptions;
 use temporalio_macros::{activities, workflow, workflow_methods};
 use temporalio_sdk::{
@@ -238,7 +238,7 @@ where
 }
 
 async fn dashboard(env: &TestEnv) {
-    use temporal_playground::pages::manual_queue::{QueueFilter, server::load};
+    use temporal_playground::{listings::QueueFilter, operations::queues::manual_queue as load};
     let started = Instant::now();
     stream::iter(0..WAITING)
         .for_each_concurrent(CONCURRENT_STARTS, |i| {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::orders::{InputError, validate_order_id};
+use crate::orders::{InputError, MAX_NOTE_LEN, validate_operator, validate_order_id};
 
 /// The time zone contracts use when none is given (the seed's default).
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
@@ -36,13 +36,6 @@ pub struct NewContract {
     pub total_terms: u32,
 }
 
-/// `12.50 USD`: money in integer arithmetic, never through a float.
-pub fn format_amount(cents: i64, currency: &str) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    format!("{sign}{}.{:02} {currency}", cents / 100, cents % 100)
-}
-
 /// Checks a cancellation before it reaches the schedule.
 pub fn validate_cancellation(
     contract_id: &str,
@@ -50,13 +43,13 @@ pub fn validate_cancellation(
     reason: &str,
 ) -> Result<(), InputError> {
     validate_order_id(contract_id)?;
-    crate::orders::validate_operator(operator)?;
+    validate_operator(operator)?;
     let len = reason.chars().count();
-    if len > crate::orders::MAX_NOTE_LEN {
+    if len > MAX_NOTE_LEN {
         return Err(InputError::TooLong {
             field: "reason",
             len,
-            max: crate::orders::MAX_NOTE_LEN,
+            max: MAX_NOTE_LEN,
         });
     }
     Ok(())
@@ -159,14 +152,6 @@ pub fn parse_interval(text: &str) -> Result<u64, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_show_cents_exactly() {
-        assert_eq!(format_amount(999, "USD"), "9.99 USD");
-        assert_eq!(format_amount(100_000_005, "CNY"), "1000000.05 CNY");
-        assert_eq!(format_amount(7, "EUR"), "0.07 EUR");
-        assert_eq!(format_amount(-250, "USD"), "-2.50 USD");
-    }
 
     fn contract() -> NewContract {
         NewContract {

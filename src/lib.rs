@@ -1,32 +1,47 @@
 //! temporal-playground: reconciles payment orders whose status is unknown, on Temporal,
 //! with a dashboard for the ones that machines could not.
+//!
+//! Layers, each importing only from those above it in this list (README: Layout):
+//! 1. `orders`, `contracts`, `listings`, `format`: domain types shared with the browser;
+//! 2. `temporal`: infrastructure (connection, names, search attributes, paging);
+//! 3. `workflows`, `activities`: the code Temporal runs;
+//! 4. `operations`: what the dashboard and the CLI do through Temporal;
+//! 5. `worker`, `simulated_upstream`: processes beside the dashboard;
+//! 6. `web`: the dashboard (state, errors, live hub, shell, pages);
+//! 7. `cli`, `settings` (and `main.rs`): nothing depends on them.
 
-pub mod app;
 pub mod contracts;
+pub mod format;
+pub mod listings;
 pub mod orders;
-pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod temporal;
 
 #[cfg(feature = "ssr")]
 pub mod activities;
 #[cfg(feature = "ssr")]
-pub mod cli;
+pub mod workflows;
+
 #[cfg(feature = "ssr")]
-pub mod server;
-#[cfg(feature = "ssr")]
-pub mod settings;
+pub mod operations;
+
 #[cfg(feature = "ssr")]
 pub mod simulated_upstream;
 #[cfg(feature = "ssr")]
-pub mod temporal;
-#[cfg(feature = "ssr")]
 pub mod worker;
+
+pub mod web;
+
 #[cfg(feature = "ssr")]
-pub mod workflows;
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod settings;
 
 /// The browser's entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_body(web::app::App);
 }

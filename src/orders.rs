@@ -12,6 +12,12 @@ pub const MAX_ORDER_ID_LEN: usize = 64;
 pub const MAX_NOTE_LEN: usize = 500;
 /// Longest reason code or operator name.
 pub const MAX_CODE_LEN: usize = 64;
+/// Order priorities run from 1 (most urgent) to 5; orders that do not say are 3.
+pub const MOST_URGENT_PRIORITY: i64 = 1;
+pub const LEAST_URGENT_PRIORITY: i64 = 5;
+pub const DEFAULT_PRIORITY: i64 = 3;
+/// Who resolved an order when the upstream gave the verdict by itself.
+pub const SYSTEM_OPERATOR: &str = "system";
 
 /// Where an order is in its reconciliation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -232,6 +238,17 @@ pub struct ResolutionRecord {
 }
 
 impl ResolutionRecord {
+    /// A person's resolution, checked by [`ResolveRequest::validate`], recorded at `at`.
+    pub fn by_person(request: ResolveRequest, resolution: Resolution, at: String) -> Self {
+        ResolutionRecord {
+            resolution,
+            reason_code: request.reason_code,
+            resolved_by: request.operator,
+            resolved_at: at,
+            note: request.note,
+        }
+    }
+
     /// How every refusal of a second resolution reads.
     pub fn already_resolved(&self) -> String {
         format!(
@@ -259,25 +276,41 @@ pub struct OrderRequest {
     pub provider: String,
     pub business_unit: String,
     pub environment: String,
-    /// 1 (most urgent) to 5.
+    /// [`MOST_URGENT_PRIORITY`] to [`LEAST_URGENT_PRIORITY`].
     pub priority: i64,
     pub policy: ReconcilePolicy,
 }
 
 impl OrderRequest {
+    /// A simulated payment, as the live page and `client simulate-payment` start them.
+    pub fn simulated(order_id: String, policy: ReconcilePolicy) -> Self {
+        OrderRequest {
+            order_id,
+            provider: "simbank".into(),
+            business_unit: "payments".into(),
+            environment: "simulation".into(),
+            priority: DEFAULT_PRIORITY,
+            policy,
+        }
+    }
+
     /// Everything Temporal would be asked to store, checked first.
     pub fn validate(&self) -> Result<(), InputError> {
         validate_order_id(&self.order_id)?;
         self.policy.validate()?;
-        if !(1..=5).contains(&self.priority) {
+        if !(MOST_URGENT_PRIORITY..=LEAST_URGENT_PRIORITY).contains(&self.priority) {
             return Err(InputError::Other(format!(
-                "priority must be between 1 (most urgent) and 5, not {}",
+                "priority must be between {MOST_URGENT_PRIORITY} (most urgent) and \
+                 {LEAST_URGENT_PRIORITY}, not {}",
                 self.priority
             )));
         }
         Ok(())
     }
 }
+
+/// Most upstream queries one stage may make before it gives up.
+pub const MAX_ATTEMPTS: u32 = 100;
 
 /// How hard to try before a person has to look: set by whoever starts the order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,9 +338,9 @@ impl Default for ReconcilePolicy {
 
 impl ReconcilePolicy {
     pub fn validate(&self) -> Result<(), InputError> {
-        if self.attempts == 0 || self.attempts > 100 {
+        if self.attempts == 0 || self.attempts > MAX_ATTEMPTS {
             return Err(InputError::Other(format!(
-                "attempts must be between 1 and 100, not {}",
+                "attempts must be between 1 and {MAX_ATTEMPTS}, not {}",
                 self.attempts
             )));
         }

@@ -103,6 +103,19 @@ impl Default for DashboardSettings {
     }
 }
 
+/// Why a configuration's text is not acceptable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Syntax(#[from] toml::de::Error),
+    #[error("{0}")]
+    Input(#[from] crate::orders::InputError),
+    #[error("{0}")]
+    Simulator(#[from] crate::simulated_upstream::BehaviourError),
+    #[error("{0}")]
+    Value(String),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("cannot read the configuration file {path}: {source}")]
@@ -110,8 +123,30 @@ pub enum SettingsError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the configuration file {path} is invalid: {message}")]
-    Invalid { path: PathBuf, message: String },
+    #[error("the configuration file {path} is invalid: {source}")]
+    Invalid { path: PathBuf, source: ConfigError },
+    #[error("{flag} {value:?} is not a host:port address")]
+    Address { flag: &'static str, value: String },
+}
+
+/// Where the bank or wallet is, by one rule for `serve` and `worker`: the flag, else
+/// `upstream.url`, else (both empty) the simulator at `upstream.simulator_listen`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    Url(String),
+    Simulator { listen: String },
+}
+
+/// Reads a `host:port` (names allowed); `flag` names where it came from in the error.
+pub fn parse_addr(text: &str, flag: &'static str) -> Result<std::net::SocketAddr, SettingsError> {
+    use std::net::ToSocketAddrs;
+    text.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| SettingsError::Address {
+            flag,
+            value: text.to_string(),
+        })
 }
 
 impl Settings {
@@ -126,32 +161,41 @@ impl Settings {
             path: path.clone(),
             source,
         })?;
-        Settings::parse(&text).map_err(|message| SettingsError::Invalid { path, message })
+        Settings::parse(&text).map_err(|source| SettingsError::Invalid { path, source })
     }
 
-    pub fn parse(text: &str) -> Result<Settings, String> {
-        let settings: Settings = toml::from_str(text).map_err(|e| e.to_string())?;
-        settings
-            .reconcile
-            .policy()
-            .validate()
-            .map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<Settings, ConfigError> {
+        let settings: Settings = toml::from_str(text)?;
+        settings.reconcile.policy().validate()?;
         settings.upstream.simulator.validate()?;
         let rps = settings.upstream.dispatch_rps;
         if rps.is_nan() || rps <= 0.0 {
-            return Err("upstream.dispatch_rps must be above zero".into());
+            return Err(ConfigError::Value(
+                "upstream.dispatch_rps must be above zero".into(),
+            ));
         }
         // Only checkable when we run the simulator; a real upstream's limit is its own.
         if settings.upstream.url.is_empty()
             && rps * 2.0 > f64::from(settings.upstream.simulator.rps_limit)
         {
-            return Err(format!(
+            return Err(ConfigError::Value(format!(
                 "upstream.dispatch_rps {rps} is over half the simulator's rps_limit {}: \
                  Temporal's limiter can burst to twice its rate within a second",
                 settings.upstream.simulator.rps_limit
-            ));
+            )));
         }
         Ok(settings)
+    }
+
+    /// Where the upstream is (see [`Upstream`]); `flag` is `--upstream-url`.
+    pub fn upstream(&self, flag: Option<String>) -> Upstream {
+        let url = flag.unwrap_or_else(|| self.upstream.url.clone());
+        match url.trim() {
+            "" => Upstream::Simulator {
+                listen: self.upstream.simulator_listen.clone(),
+            },
+            url => Upstream::Url(url.to_string()),
+        }
     }
 }
 
@@ -171,7 +215,9 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named() {
-        let err = Settings::parse("[reconcile]\nattempt = 3\n").unwrap_err();
+        let err = Settings::parse("[reconcile]\nattempt = 3\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("attempt"), "{err}");
     }
 
@@ -180,13 +226,16 @@ mod tests {
         let err = Settings::parse(
             "[upstream]\ndispatch_rps = 30.0\n[upstream.simulator]\nrps_limit = 50\n",
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("half"), "{err}");
     }
 
     #[test]
     fn a_zero_attempt_policy_is_refused() {
-        let err = Settings::parse("[reconcile]\nattempts = 0\n").unwrap_err();
+        let err = Settings::parse("[reconcile]\nattempts = 0\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("attempts"), "{err}");
     }
 }

@@ -76,27 +76,40 @@ impl UpstreamBehaviour {
         }
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), BehaviourError> {
         let verdicts = self.paid_pct + self.failed_pct + self.pending_pct;
         if verdicts != 100 {
-            return Err(format!(
-                "paid_pct + failed_pct + pending_pct must be 100, not {verdicts}"
-            ));
+            return Err(BehaviourError::Verdicts(verdicts));
         }
         let errors = self.error_5xx_pct + self.throttle_pct + self.timeout_pct;
         if errors > 100 {
-            return Err(format!(
-                "error_5xx_pct + throttle_pct + timeout_pct must be at most 100, not {errors}"
-            ));
+            return Err(BehaviourError::Errors(errors));
         }
         if self.rps_limit == 0 {
-            return Err("rps_limit must be at least 1".into());
+            return Err(BehaviourError::NoLimit);
         }
-        if self.latency_ms > 60_000 || self.hang_ms > 600_000 {
-            return Err("latency_ms must be at most 60000 and hang_ms at most 600000".into());
+        if self.latency_ms > MAX_LATENCY_MS || self.hang_ms > MAX_HANG_MS {
+            return Err(BehaviourError::TooSlow);
         }
         Ok(())
     }
+}
+
+/// Longest added latency and longest hang the simulator accepts.
+pub const MAX_LATENCY_MS: u64 = 60_000;
+pub const MAX_HANG_MS: u64 = 600_000;
+
+/// A behaviour the simulator refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BehaviourError {
+    #[error("paid_pct + failed_pct + pending_pct must be 100, not {0}")]
+    Verdicts(u32),
+    #[error("error_5xx_pct + throttle_pct + timeout_pct must be at most 100, not {0}")]
+    Errors(u32),
+    #[error("rps_limit must be at least 1")]
+    NoLimit,
+    #[error("latency_ms must be at most {MAX_LATENCY_MS} and hang_ms at most {MAX_HANG_MS}")]
+    TooSlow,
 }
 
 /// What the upstream has received, for tests, benchmarks and the live view.
@@ -196,7 +209,7 @@ impl SimulatedUpstream {
         lock(&self.behaviour).clone()
     }
 
-    pub fn set_behaviour(&self, behaviour: UpstreamBehaviour) -> Result<(), String> {
+    pub fn set_behaviour(&self, behaviour: UpstreamBehaviour) -> Result<(), BehaviourError> {
         behaviour.validate()?;
         *lock(&self.behaviour) = behaviour;
         Ok(())
@@ -342,24 +355,33 @@ impl SimulatedUpstream {
     }
 }
 
+/// Admits a write that carries an idempotency key, and records it in the ledger.
+fn keyed_write(
+    sim: &SimulatedUpstream,
+    headers: &HeaderMap,
+    record: impl FnOnce(&mut Ledger, String) -> Response,
+) -> Response {
+    match sim.admit_keyed(headers) {
+        Ok(key) => record(&mut lock(&sim.ledger), key),
+        Err(refused) => refused,
+    }
+}
+
 async fn conclude(
     State(sim): State<SimulatedUpstream>,
     Path(order_id): Path<String>,
     headers: HeaderMap,
     Json(body): Json<serde_json::Value>,
 ) -> Response {
-    let key = match sim.admit_keyed(&headers) {
-        Ok(k) => k,
-        Err(refused) => return refused,
-    };
-    let mut ledger = lock(&sim.ledger);
-    ledger.stats.conclusions += 1;
-    let first = !ledger.conclusions.contains_key(&key);
-    if first {
-        ledger.conclusions.insert(key, body);
-        ledger.stats.distinct_conclusions += 1;
-    }
-    Json(serde_json::json!({ "order_id": order_id, "first": first })).into_response()
+    keyed_write(&sim, &headers, |ledger, key| {
+        ledger.stats.conclusions += 1;
+        let first = !ledger.conclusions.contains_key(&key);
+        if first {
+            ledger.conclusions.insert(key, body);
+            ledger.stats.distinct_conclusions += 1;
+        }
+        Json(serde_json::json!({ "order_id": order_id, "first": first })).into_response()
+    })
 }
 
 async fn charge(
@@ -367,23 +389,20 @@ async fn charge(
     headers: HeaderMap,
     Json(_body): Json<serde_json::Value>,
 ) -> Response {
-    let key = match sim.admit_keyed(&headers) {
-        Ok(k) => k,
-        Err(refused) => return refused,
-    };
-    let mut ledger = lock(&sim.ledger);
-    ledger.stats.charges += 1;
-    let next = ledger.charges.len() + 1;
-    let duplicate = ledger.charges.contains_key(&key);
-    let charge_id = ledger
-        .charges
-        .entry(key)
-        .or_insert_with(|| format!("ch_{next:06}"))
-        .clone();
-    if !duplicate {
-        ledger.stats.distinct_charges += 1;
-    }
-    Json(serde_json::json!({ "charge_id": charge_id, "duplicate": duplicate })).into_response()
+    keyed_write(&sim, &headers, |ledger, key| {
+        ledger.stats.charges += 1;
+        let next = ledger.charges.len() + 1;
+        let duplicate = ledger.charges.contains_key(&key);
+        let charge_id = ledger
+            .charges
+            .entry(key)
+            .or_insert_with(|| format!("ch_{next:06}"))
+            .clone();
+        if !duplicate {
+            ledger.stats.distinct_charges += 1;
+        }
+        Json(serde_json::json!({ "charge_id": charge_id, "duplicate": duplicate })).into_response()
+    })
 }
 
 async fn receipt(
@@ -391,17 +410,14 @@ async fn receipt(
     headers: HeaderMap,
     Json(body): Json<serde_json::Value>,
 ) -> Response {
-    let key = match sim.admit_keyed(&headers) {
-        Ok(k) => k,
-        Err(refused) => return refused,
-    };
-    let mut ledger = lock(&sim.ledger);
-    ledger.stats.receipts += 1;
-    ledger
-        .receipts
-        .entry(key)
-        .or_insert_with(|| body.to_string());
-    StatusCode::NO_CONTENT.into_response()
+    keyed_write(&sim, &headers, |ledger, key| {
+        ledger.stats.receipts += 1;
+        ledger
+            .receipts
+            .entry(key)
+            .or_insert_with(|| body.to_string());
+        StatusCode::NO_CONTENT.into_response()
+    })
 }
 
 async fn stats(State(sim): State<SimulatedUpstream>) -> Json<UpstreamStats> {
@@ -418,7 +434,7 @@ async fn put_config(
 ) -> Response {
     match sim.set_behaviour(behaviour) {
         Ok(()) => Json(sim.behaviour()).into_response(),
-        Err(message) => (StatusCode::UNPROCESSABLE_ENTITY, message).into_response(),
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     }
 }
 
@@ -433,7 +449,7 @@ mod tests {
             paid_pct: 90,
             ..UpstreamBehaviour::default()
         };
-        let err = sim.set_behaviour(bad).unwrap_err();
+        let err = sim.set_behaviour(bad).unwrap_err().to_string();
         assert!(err.contains("must be 100"), "{err}");
         assert_eq!(sim.behaviour(), UpstreamBehaviour::default());
     }

@@ -122,6 +122,23 @@ impl RunningWorkers {
     pub fn is_finished(&self) -> bool {
         self.thread.is_finished()
     }
+
+    /// The one way to stop workers from async code: stop polling, let in-flight tasks
+    /// finish, wait for the thread.
+    pub async fn stop(self) -> Result<(), WorkerError> {
+        self.shutdown();
+        tokio::task::spawn_blocking(move || self.join())
+            .await
+            .map_err(|e| WorkerError::Thread(e.to_string()))?
+    }
+
+    /// Resolves when the workers have ended by themselves (an error, say).
+    pub async fn finished(&self) {
+        const CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+        while !self.is_finished() {
+            tokio::time::sleep(CHECK_EVERY).await;
+        }
+    }
 }
 
 /// Starts one worker per configured queue. Must be called inside a Tokio runtime.

@@ -13,13 +13,13 @@ use crate::{
         Cadence, ContractTerms, DEFAULT_TIME_ZONE, NewContract, parse_interval,
         validate_cancellation,
     },
-    orders::{
-        OrderRequest, ReconcilePolicy, Resolution, ResolveRequest, validate_operator,
-        validate_order_id,
-    },
-    temporal::{
+    operations::{
         contracts,
         orders::{self, StartOutcome},
+    },
+    orders::{
+        DEFAULT_PRIORITY, OrderRequest, ReconcilePolicy, Resolution, ResolveRequest,
+        validate_operator, validate_order_id,
     },
 };
 
@@ -37,7 +37,7 @@ pub enum ClientCommand {
         #[arg(short = 'b', long = "business-unit", default_value = "payments")]
         business_unit: String,
         /// Priority, 1 (most urgent) to 5
-        #[arg(short = 'p', long, default_value_t = 3)]
+        #[arg(short = 'p', long, default_value_t = DEFAULT_PRIORITY)]
         priority: i64,
         /// Upstream bank or wallet
         #[arg(long, default_value = "simbank")]
@@ -378,14 +378,7 @@ async fn simulate(
             _ = &mut ctrl_c => break,
             _ = ticker.tick() => {}
         }
-        let order = OrderRequest {
-            order_id: new_id(prefix),
-            provider: "simbank".into(),
-            business_unit: "payments".into(),
-            environment: "simulation".into(),
-            priority: 3,
-            policy: policy.clone(),
-        };
+        let order = OrderRequest::simulated(new_id(prefix), policy.clone());
         match orders::start_order(client, order).await {
             Ok(_) => started += 1,
             Err(e) => {

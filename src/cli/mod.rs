@@ -8,8 +8,16 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 use crate::{
-    settings::{Settings, SettingsError},
-    temporal::connection::{ConnectArgs, ConnectError},
+    operations::OpError,
+    settings::{Settings, SettingsError, Upstream, parse_addr},
+    simulated_upstream::SimulatedUpstream,
+    temporal::{
+        TemporalError,
+        connection::{self, ConnectArgs, DEFAULT_UI_URL},
+        namespaces, search_attributes,
+    },
+    web::server::{ServeConfig, ServeError, UpstreamChoice, serve},
+    worker::{self, WorkerConfig, WorkerError},
 };
 
 #[derive(Debug, Parser)]
@@ -98,21 +106,19 @@ pub struct UpstreamArgs {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
-    Connect(#[from] ConnectError),
+    Temporal(#[from] TemporalError),
     #[error(transparent)]
     Settings(#[from] SettingsError),
     #[error(transparent)]
-    Order(#[from] crate::temporal::orders::OrderOpError),
+    Operation(#[from] OpError),
     #[error(transparent)]
-    Contract(#[from] crate::temporal::contracts::ContractOpError),
+    Worker(#[from] WorkerError),
     #[error(transparent)]
-    Worker(#[from] crate::worker::WorkerError),
+    Serve(#[from] ServeError),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    #[error("Temporal refused the request: {0}")]
-    Temporal(String),
 }
 
 impl GlobalArgs {
@@ -144,98 +150,118 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> 
             println!("temporal-playground {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
-        Command::Upstream(args) => {
-            let listen = args
-                .listen
-                .unwrap_or_else(|| settings.upstream.simulator_listen.clone());
-            let addr = parse_addr(&listen, "--listen")?;
-            let sim = crate::simulated_upstream::SimulatedUpstream::new(
-                settings.upstream.simulator.clone(),
-            );
-            let bound = sim.serve(addr).await?;
-            println!("simulated upstream on http://{bound} (Ctrl-C to stop)");
-            tokio::signal::ctrl_c().await?;
-            Ok(())
-        }
-        Command::Serve(args) => crate::server::serve(&settings, &connect, args).await,
-        Command::Worker(args) => {
-            let client = crate::temporal::connection::connect(&connect).await?;
-            namespace::register_search_attributes(&client).await?;
-            let upstream_url = args
-                .upstream_url
-                .or_else(|| {
-                    (!settings.upstream.url.is_empty()).then(|| settings.upstream.url.clone())
-                })
-                .unwrap_or_else(|| format!("http://{}", settings.upstream.simulator_listen));
-            let mut config = crate::worker::WorkerConfig::all_queues(
-                upstream_url,
-                settings.upstream.dispatch_rps,
-            );
-            if !args.queues.is_empty() {
-                config.queues = args.queues;
-            }
-            let workers = crate::worker::start(client, config)?;
-            println!("worker running (Ctrl-C to stop)");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = wait_finished(&workers) => {}
-            }
-            workers.shutdown();
-            tokio::task::spawn_blocking(move || workers.join())
-                .await
-                .map_err(|e| CliError::Usage(e.to_string()))??;
-            Ok(())
-        }
-        Command::Namespace(command) => match command {
-            namespace::NamespaceCommand::Register {
-                name,
-                description,
-                retention_days,
-            } => {
-                let client = crate::temporal::connection::connect(&connect).await?;
-                let created =
-                    namespace::register(&client, &name, &description, retention_days).await?;
-                let mut in_ns = connect.clone();
-                in_ns.namespace = Some(name.clone());
-                let ns_client = crate::temporal::connection::connect(&in_ns).await?;
-                let added = namespace::register_search_attributes(&ns_client).await?;
-                if created {
-                    println!("registered namespace {name} (retention {retention_days} days)");
-                } else {
-                    println!("namespace {name} already exists: kept as it is");
-                }
-                if !added.is_empty() {
-                    println!("registered search attributes: {}", added.join(", "));
-                }
-                Ok(())
-            }
-            namespace::NamespaceCommand::List => {
-                let client = crate::temporal::connection::connect(&connect).await?;
-                for (name, description) in namespace::list(&client).await? {
-                    println!("{name}\t{description}");
-                }
-                Ok(())
-            }
-        },
+        Command::Upstream(args) => run_upstream(&settings, args).await,
+        Command::Serve(args) => Ok(serve(serve_config(&settings, connect, args)?).await?),
+        Command::Worker(args) => run_worker(&settings, &connect, args).await,
+        Command::Namespace(command) => run_namespace(&connect, command).await,
         Command::Client(command) => {
             // Bad flags are reported before a connection is tried.
             let prepared = command.prepare(settings.reconcile.policy())?;
-            let client = crate::temporal::connection::connect(&connect).await?;
+            let client = connection::connect(&connect).await?;
             client::run(&client, prepared).await
         }
     }
 }
 
-async fn wait_finished(workers: &crate::worker::RunningWorkers) {
-    while !workers.is_finished() {
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
+/// `serve`'s configuration: its flags over `LEPTOS_SITE_ADDR` over the file.
+fn serve_config(
+    settings: &Settings,
+    connect: ConnectArgs,
+    args: ServeArgs,
+) -> Result<ServeConfig, CliError> {
+    let listen = args
+        .listen
+        .or_else(|| std::env::var("LEPTOS_SITE_ADDR").ok())
+        .unwrap_or_else(|| settings.dashboard.listen.clone());
+    let upstream = match settings.upstream(args.upstream_url) {
+        Upstream::Url(url) => UpstreamChoice::Url(url),
+        Upstream::Simulator { listen } => UpstreamChoice::Simulated {
+            listen: parse_addr(&listen, "upstream.simulator_listen")?,
+            behaviour: settings.upstream.simulator.clone(),
+        },
+    };
+    Ok(ServeConfig {
+        connect,
+        listen: parse_addr(&listen, "--listen")?,
+        upstream,
+        dispatch_rps: settings.upstream.dispatch_rps,
+        embedded_worker: !args.no_worker,
+        temporal_ui_url: settings
+            .temporal
+            .ui_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_UI_URL.into()),
+        policy: settings.reconcile.policy(),
+    })
 }
 
-pub fn parse_addr(text: &str, flag: &str) -> Result<std::net::SocketAddr, CliError> {
-    use std::net::ToSocketAddrs;
-    text.to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or_else(|| CliError::Usage(format!("{flag} {text:?} is not a host:port address")))
+async fn run_upstream(settings: &Settings, args: UpstreamArgs) -> Result<(), CliError> {
+    let listen = args
+        .listen
+        .unwrap_or_else(|| settings.upstream.simulator_listen.clone());
+    let addr = parse_addr(&listen, "--listen")?;
+    let sim = SimulatedUpstream::new(settings.upstream.simulator.clone());
+    let bound = sim.serve(addr).await?;
+    println!("simulated upstream on http://{bound} (Ctrl-C to stop)");
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+async fn run_worker(
+    settings: &Settings,
+    connect: &ConnectArgs,
+    args: WorkerArgs,
+) -> Result<(), CliError> {
+    let client = connection::connect(connect).await?;
+    search_attributes::register_when_ready(&client).await?;
+    let upstream_url = match settings.upstream(args.upstream_url) {
+        Upstream::Url(url) => url,
+        Upstream::Simulator { listen } => format!("http://{listen}"),
+    };
+    let mut config = WorkerConfig::all_queues(upstream_url, settings.upstream.dispatch_rps);
+    if !args.queues.is_empty() {
+        config.queues = args.queues;
+    }
+    let workers = worker::start(client, config)?;
+    println!("worker running (Ctrl-C to stop)");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = workers.finished() => {}
+    }
+    Ok(workers.stop().await?)
+}
+
+async fn run_namespace(
+    connect: &ConnectArgs,
+    command: namespace::NamespaceCommand,
+) -> Result<(), CliError> {
+    let client = connection::connect(connect).await?;
+    match command {
+        namespace::NamespaceCommand::Register {
+            name,
+            description,
+            retention_days,
+        } => {
+            let created =
+                namespaces::register(&client, &name, &description, retention_days).await?;
+            let mut in_ns = connect.clone();
+            in_ns.namespace = Some(name.clone());
+            let ns_client = connection::connect(&in_ns).await?;
+            let added = search_attributes::register_when_ready(&ns_client).await?;
+            if created {
+                println!("registered namespace {name} (retention {retention_days} days)");
+            } else {
+                println!("namespace {name} already exists: kept as it is");
+            }
+            if !added.is_empty() {
+                println!("registered search attributes: {}", added.join(", "));
+            }
+        }
+        namespace::NamespaceCommand::List => {
+            for (name, description) in namespaces::list(&client).await? {
+                println!("{name}\t{description}");
+            }
+        }
+    }
+    Ok(())
 }

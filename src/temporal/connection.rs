@@ -4,9 +4,13 @@ use std::time::Duration;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::envconfig::{LoadClientConfigProfileOptions, load_client_config_profile};
 
+use super::TemporalError;
+
 /// Where a default local server listens (the Temporal CLI dev server).
 pub const DEFAULT_HOSTPORT: &str = "localhost:7233";
 pub const DEFAULT_NAMESPACE: &str = "default";
+/// Where the dev server's web UI listens (links from the dashboard).
+pub const DEFAULT_UI_URL: &str = "http://localhost:8233";
 /// How long to wait for a server to answer before saying it is not there.
 const CONNECT_DEADLINE: Duration = Duration::from_secs(8);
 
@@ -29,22 +33,6 @@ impl ConnectArgs {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    #[error("the Temporal connection settings are invalid: {0}")]
-    Config(String),
-    #[error(
-        "no Temporal server answered at {address} (namespace {namespace}): {cause}.\n\
-         Start one with `make temporal` (or `temporal server start-dev`), or point \
-         --hostport / TEMPORAL_ADDRESS at yours."
-    )]
-    Unreachable {
-        address: String,
-        namespace: String,
-        cause: String,
-    },
-}
-
 /// The settings that will be used, resolved but not yet connected.
 #[derive(Debug, Clone)]
 pub struct ResolvedConnection {
@@ -54,14 +42,14 @@ pub struct ResolvedConnection {
 }
 
 /// Resolves flags over environment over file, without touching the network.
-pub fn resolve(args: &ConnectArgs) -> Result<ResolvedConnection, ConnectError> {
+pub fn resolve(args: &ConnectArgs) -> Result<ResolvedConnection, TemporalError> {
     let mut profile = load_client_config_profile(
         LoadClientConfigProfileOptions::builder()
             .maybe_config_file_profile(args.profile.clone())
             .build(),
         None,
     )
-    .map_err(|e| ConnectError::Config(e.to_string()))?;
+    .map_err(|e| TemporalError::Config(e.to_string()))?;
     if let Some(hostport) = &args.hostport {
         profile.address = Some(hostport.clone());
     }
@@ -77,12 +65,12 @@ pub fn resolve(args: &ConnectArgs) -> Result<ResolvedConnection, ConnectError> {
         .clone()
         .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
     if namespace.trim().is_empty() {
-        return Err(ConnectError::Config(
+        return Err(TemporalError::Config(
             "the namespace is empty: pass -n/--namespace".into(),
         ));
     }
     let mut options = ConnectionOptions::try_from(profile)
-        .map_err(|e| ConnectError::Config(format!("{e} (address {address:?})")))?;
+        .map_err(|e| TemporalError::Config(format!("{e} (address {address:?})")))?;
     options.connect_timeout = Some(Duration::from_secs(5));
     options.identity = format!("temporal-playground@{}:{}", hostname(), std::process::id());
     Ok(ResolvedConnection {
@@ -99,9 +87,9 @@ fn hostname() -> String {
 }
 
 /// Connects, or says which address it tried and how to start a server.
-pub async fn connect(args: &ConnectArgs) -> Result<Client, ConnectError> {
+pub async fn connect(args: &ConnectArgs) -> Result<Client, TemporalError> {
     let resolved = resolve(args)?;
-    let unreachable = |cause: String| ConnectError::Unreachable {
+    let unreachable = |cause: String| TemporalError::Unreachable {
         address: resolved.address.clone(),
         namespace: resolved.namespace.clone(),
         cause,
@@ -117,12 +105,12 @@ pub async fn connect(args: &ConnectArgs) -> Result<Client, ConnectError> {
         connection,
         ClientOptions::new(resolved.namespace.clone()).build(),
     )
-    .map_err(|e| ConnectError::Config(e.to_string()))
+    .map_err(|e| TemporalError::Config(e.to_string()))
 }
 
 /// How long a page waits for Temporal before it shows the outage banner. Workers keep the
 /// client's own budget (10 s); a person looking at a page should not.
-pub const INTERACTIVE_RETRY_BUDGET: std::time::Duration = std::time::Duration::from_millis(1500);
+pub const INTERACTIVE_RETRY_BUDGET: Duration = Duration::from_millis(1500);
 
 /// The same connection with a short retry budget, for requests a person is waiting on.
 pub fn interactive(client: &Client) -> Client {

@@ -1,8 +1,9 @@
-//! Everything that touches the Temporal server directly: names, connection, search attributes.
+//! Temporal infrastructure only: connection, names, search attributes, namespaces, paging.
+//!
+//! Nothing here knows a workflow's code: the layers above use these pieces.
 
 pub mod connection;
-pub mod contracts;
-pub mod orders;
+pub mod namespaces;
 pub mod search_attributes;
 pub mod visibility;
 
@@ -26,9 +27,41 @@ pub mod task_queues {
 }
 
 /// Workflow type names, pinned so that renaming a Rust type never breaks running workflows.
+/// The workflows' `#[run(name = …)]` attributes spell the same names (a test checks).
 pub mod workflow_types {
     pub const QUERY_ORDER: &str = "QueryOrder";
     pub const STALE_ORDER: &str = "StaleOrder";
     pub const MANUAL_HANDLE: &str = "ManualHandle";
     pub const RECURRING_PAYMENT: &str = "RecurringPayment";
+}
+
+/// What can go wrong between us and the Temporal server.
+#[derive(Debug, thiserror::Error)]
+pub enum TemporalError {
+    #[error("the Temporal connection settings are invalid: {0}")]
+    Config(String),
+    #[error(
+        "no Temporal server answered at {address} (namespace {namespace}): {cause}.\n\
+         Start one with `make temporal` (or `temporal server start-dev`), or point \
+         --hostport / TEMPORAL_ADDRESS at yours."
+    )]
+    Unreachable {
+        address: String,
+        namespace: String,
+        cause: String,
+    },
+    #[error("the page link is damaged: go back to the first page")]
+    DamagedPageToken,
+    #[error("{0:?} is not a namespace name: use letters, digits, '-' or '.'")]
+    BadNamespaceName(String),
+    #[error("namespace {namespace} did not become ready: {cause}")]
+    NamespaceNotReady { namespace: String, cause: String },
+    #[error("Temporal refused the request: {0}")]
+    Refused(String),
+}
+
+impl From<temporalio_client::tonic::Status> for TemporalError {
+    fn from(status: temporalio_client::tonic::Status) -> Self {
+        TemporalError::Refused(status.message().to_string())
+    }
 }

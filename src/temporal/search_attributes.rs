@@ -1,4 +1,5 @@
 //! The named search attributes every workflow keeps current, and their registration.
+//! The Makefile's `SEARCH_ATTRIBUTES` list must match [`dev_server_flags`] (a test checks).
 
 use std::collections::HashMap;
 use temporalio_client::{
@@ -12,6 +13,8 @@ use temporalio_common::{
     },
     search_attributes::{SearchAttributeKey, Timestamp},
 };
+
+use super::TemporalError;
 
 pub const ORDER_ID: SearchAttributeKey<String> = SearchAttributeKey::keyword("OrderId");
 pub const ORDER_STAGE: SearchAttributeKey<String> = SearchAttributeKey::keyword("OrderStage");
@@ -69,9 +72,31 @@ pub fn dev_server_flags() -> Vec<String> {
         .collect()
 }
 
+/// Registers our attributes in the namespace a client is bound to, retrying while a
+/// just-registered namespace becomes visible. Returns the names it added.
+pub async fn register_when_ready(client: &Client) -> Result<Vec<String>, TemporalError> {
+    const TRIES: usize = 20;
+    const PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+    let mut cause = String::new();
+    for _ in 0..TRIES {
+        match register(client).await {
+            Ok(added) => return Ok(added),
+            Err(status) if status.code() == Code::NotFound => {
+                cause = status.message().to_string();
+                tokio::time::sleep(PAUSE).await;
+            }
+            Err(status) => return Err(status.into()),
+        }
+    }
+    Err(TemporalError::NamespaceNotReady {
+        namespace: client.namespace(),
+        cause,
+    })
+}
+
 /// Registers the attributes that the namespace lacks; a second call changes nothing.
 /// Returns the names it added.
-pub async fn register(client: &Client) -> Result<Vec<String>, temporalio_client::tonic::Status> {
+async fn register(client: &Client) -> Result<Vec<String>, temporalio_client::tonic::Status> {
     let namespace = client.namespace();
     let mut operator = client.connection().operator_service();
     let existing = operator
@@ -108,5 +133,36 @@ pub async fn register(client: &Client) -> Result<Vec<String>, temporalio_client:
         // Another process registered them between our list and our add.
         Err(status) if status.code() == Code::AlreadyExists => Ok(Vec::new()),
         Err(status) => Err(status),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_makefile_passes_the_dev_server_every_attribute_the_code_uses() {
+        let makefile = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Makefile"))
+            .expect("the Makefile ships with the crate");
+        let start = makefile
+            .find("SEARCH_ATTRIBUTES :=")
+            .expect("the Makefile names SEARCH_ATTRIBUTES");
+        let mut listed: Vec<String> = Vec::new();
+        for line in makefile[start..].lines() {
+            let line = line.trim_start_matches("SEARCH_ATTRIBUTES :=");
+            listed.extend(
+                line.split_whitespace()
+                    .filter(|w| *w != "\\")
+                    .map(str::to_string),
+            );
+            if !line.trim_end().ends_with('\\') {
+                break;
+            }
+        }
+        let mut wanted = super::dev_server_flags();
+        listed.sort();
+        wanted.sort();
+        assert_eq!(
+            listed, wanted,
+            "Makefile SEARCH_ATTRIBUTES and the code disagree"
+        );
     }
 }

@@ -12,6 +12,8 @@ use temporalio_common::{
     search_attributes::SearchAttributes,
 };
 
+use super::TemporalError;
+
 /// One execution as a list shows it.
 #[derive(Debug, Clone)]
 pub struct ListedExecution {
@@ -46,11 +48,11 @@ pub async fn list_page(
     page_size: i32,
     page_token: Option<&str>,
     order_by: Option<&str>,
-) -> Result<ListedPage, String> {
+) -> Result<ListedPage, TemporalError> {
     let token = match page_token {
         Some(t) if !t.is_empty() => URL_SAFE_NO_PAD
             .decode(t)
-            .map_err(|_| "the page link is damaged: go back to the first page".to_string())?,
+            .map_err(|_| TemporalError::DamagedPageToken)?,
         _ => Vec::new(),
     };
     let mut service = client.connection().workflow_service();
@@ -77,16 +79,14 @@ pub async fn list_page(
                 ORDER_BY_SUPPORT.store(2, Ordering::Relaxed);
                 service
                     .list_workflow_executions(request(query.to_string()).into_request())
-                    .await
-                    .map_err(|s| s.message().to_string())?
+                    .await?
             }
-            Err(status) => return Err(status.message().to_string()),
+            Err(status) => return Err(status.into()),
         }
     } else {
         service
             .list_workflow_executions(request(query.to_string()).into_request())
-            .await
-            .map_err(|s| s.message().to_string())?
+            .await?
     };
     let response = response.into_inner();
     let executions = response
@@ -125,10 +125,11 @@ pub async fn list_page(
     })
 }
 
-pub async fn count(client: &Client, query: &str) -> Result<usize, String> {
+/// How many executions match a visibility query.
+pub async fn count(client: &Client, query: &str) -> Result<usize, TemporalError> {
     client
         .count_workflows(query, WorkflowCountOptions::default())
         .await
         .map(|c| c.count())
-        .map_err(|e| e.to_string())
+        .map_err(|e| TemporalError::Refused(e.to_string()))
 }

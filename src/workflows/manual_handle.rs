@@ -5,9 +5,8 @@ use std::error::Error;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use super::{conclude_options, mark_resolved, rfc3339};
+use super::{conclude, recorded_at, set_stage};
 use crate::{
-    activities::upstream::{Conclusion, UpstreamActivities},
     orders::{
         ClaimRequest, Handoff, ManualContext, Resolution, ResolutionRecord, ResolveRequest, Stage,
         Stamp, validate_operator,
@@ -35,7 +34,7 @@ impl ManualHandle {
     pub fn new(ctx: &WorkflowContextView, handoff: Handoff) -> Self {
         ManualHandle {
             handoff,
-            waiting_since: ctx.start_time().map(rfc3339).unwrap_or_default(),
+            waiting_since: recorded_at(ctx.start_time()),
             claim: None,
             resolution: None,
             concluded: false,
@@ -44,9 +43,9 @@ impl ManualHandle {
 
     #[run(name = "ManualHandle")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<ResolutionRecord> {
-        ctx.upsert_search_attributes([
-            sa::ORDER_STAGE.value_set(Stage::Manual.as_str().to_string())
-        ]);
+        // Whoever started it set the stage already; running workflows recorded this write,
+        // so it stays (dropping a command breaks their replay).
+        set_stage(ctx, Stage::Manual, []);
         ctx.wait_condition(|s: &Self| s.resolution.is_some())
             .await?;
         let (record, order_id) = ctx.state(|s| {
@@ -55,19 +54,8 @@ impl ManualHandle {
                 s.handoff.order.order_id.clone(),
             )
         });
-        ctx.execute_activity(
-            UpstreamActivities::conclude_order,
-            Conclusion {
-                order_id: order_id.clone(),
-                resolution: record.resolution,
-                reason_code: record.reason_code.clone(),
-                resolved_by: record.resolved_by.clone(),
-            },
-            conclude_options(&order_id),
-        )
-        .await?;
+        conclude(ctx, &order_id, &record).await?;
         ctx.state_mut(|s| s.concluded = true);
-        mark_resolved(ctx, &record);
         Ok(record)
     }
 
@@ -101,13 +89,8 @@ impl ManualHandle {
         request: ResolveRequest,
     ) -> ResolutionRecord {
         let resolution = request.validate().unwrap_or(Resolution::Failed);
-        let record = ResolutionRecord {
-            resolution,
-            reason_code: request.reason_code,
-            resolved_by: request.operator,
-            resolved_at: ctx.workflow_time().map(rfc3339).unwrap_or_default(),
-            note: request.note,
-        };
+        let at = recorded_at(ctx.workflow_time());
+        let record = ResolutionRecord::by_person(request, resolution, at);
         self.resolution = Some(record.clone());
         record
     }
@@ -138,7 +121,7 @@ impl ManualHandle {
         }
         let stamp = Stamp {
             operator: request.operator,
-            at: ctx.workflow_time().map(rfc3339).unwrap_or_default(),
+            at: recorded_at(ctx.workflow_time()),
         };
         ctx.upsert_search_attributes([sa::CLAIMED_BY.value_set(stamp.operator.clone())]);
         self.claim = Some(stamp.clone());
@@ -193,7 +176,7 @@ impl ManualHandle {
                 .as_ref()
                 .map(|c| c.operator.clone())
                 .unwrap_or_else(|| "signal".into()),
-            resolved_at: ctx.workflow_time().map(rfc3339).unwrap_or_default(),
+            resolved_at: recorded_at(ctx.workflow_time()),
             note: String::new(),
         });
     }

@@ -1,7 +1,9 @@
-//! The workflows, one file each, and the few steps they share.
+//! The workflows, one file each, and the steps they share: handing an order to its next
+//! stage, setting its stage in visibility, asking the upstream, concluding a resolution.
 //!
 //! Workflow code is deterministic: time comes from the workflow context, and every call
-//! to the outside world is an activity.
+//! to the outside world is an activity. Every committed history in
+//! `tests/integration/histories/` must replay on this code (`tests/integration/replay.rs`).
 
 pub mod manual_handle;
 pub mod query_order;
@@ -10,31 +12,34 @@ pub mod stale_order;
 
 use std::time::{Duration, SystemTime};
 use temporalio_common::{
-    RetryPolicy,
+    RetryPolicy, WorkflowDefinition,
     protos::temporal::api::failure::v1::{Failure, failure::FailureInfo},
     search_attributes::{SearchAttributeUpdate, SearchAttributes, Timestamp},
 };
 use temporalio_sdk::{
     ActivityExecutionError, ActivityOptions, ChildWorkflowOptions, ParentClosePolicy,
-    WorkflowContext, WorkflowIdReusePolicy,
+    WorkflowContext, WorkflowIdReusePolicy, WorkflowResult,
 };
 
 use crate::{
     activities::upstream::{
-        FailureDetails, StatusQuery, UpstreamActivities, UpstreamVerdict, error_types,
+        Conclusion, FailureDetails, StatusQuery, UpstreamActivities, UpstreamVerdict, error_types,
     },
-    orders::{Handoff, OrderRequest, Resolution, ResolutionRecord, Stage},
+    format::rfc3339,
+    orders::{
+        Handoff, OrderOutcome, OrderRequest, Resolution, ResolutionRecord, SYSTEM_OPERATOR, Stage,
+    },
     temporal::{search_attributes as sa, task_queues},
 };
-
-/// Formats workflow time as RFC 3339 (UTC, seconds).
-pub fn rfc3339(time: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 /// Workflow time, falling back to the epoch only if the server sent none.
 pub fn now<W>(ctx: &WorkflowContext<W>) -> SystemTime {
     ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// A workflow time as people read it in a record (empty if the server sent none).
+pub fn recorded_at(time: Option<SystemTime>) -> String {
+    time.map(rfc3339).unwrap_or_default()
 }
 
 pub fn timestamp(time: SystemTime) -> Timestamp {
@@ -56,25 +61,6 @@ pub fn order_attributes(order: &OrderRequest, stage: Stage) -> Vec<SearchAttribu
     ]
 }
 
-/// Options for starting the next stage of an order: its own queue, and it outlives us.
-pub fn next_stage_options(
-    workflow_id: String,
-    task_queue: &str,
-    order: &OrderRequest,
-    stage: Stage,
-    handoff: &Handoff,
-) -> ChildWorkflowOptions {
-    ChildWorkflowOptions::builder()
-        .workflow_id(workflow_id)
-        .task_queue(task_queue.to_string())
-        .parent_close_policy(ParentClosePolicy::Abandon)
-        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
-        .search_attributes(SearchAttributes::new(handoff_attributes(
-            order, stage, handoff,
-        )))
-        .build()
-}
-
 /// The attributes of a stage that an order reached after failed queries: the order's,
 /// plus its errors and the upstream calls made so far.
 pub fn handoff_attributes(
@@ -87,6 +73,72 @@ pub fn handoff_attributes(
     attributes.push(sa::ORIGINAL_ERROR_REASON.value_set(handoff.original_reason.clone()));
     attributes.push(sa::UPSTREAM_ATTEMPTS.value_set(i64::from(handoff.attempts)));
     attributes
+}
+
+/// Sets the order's stage in visibility, with whatever else changed at the same moment
+/// (one visibility write).
+pub fn set_stage<W>(
+    ctx: &WorkflowContext<W>,
+    stage: Stage,
+    also: impl IntoIterator<Item = SearchAttributeUpdate>,
+) {
+    let mut updates = vec![sa::ORDER_STAGE.value_set(stage.as_str().to_string())];
+    updates.extend(also);
+    ctx.upsert_search_attributes(updates);
+}
+
+/// Options for starting the next stage of an order: its own queue, and it outlives us.
+fn next_stage_options(
+    workflow_id: String,
+    task_queue: &str,
+    stage: Stage,
+    handoff: &Handoff,
+) -> ChildWorkflowOptions {
+    ChildWorkflowOptions::builder()
+        .workflow_id(workflow_id)
+        .task_queue(task_queue.to_string())
+        .parent_close_policy(ParentClosePolicy::Abandon)
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
+        .search_attributes(SearchAttributes::new(handoff_attributes(
+            &handoff.order,
+            stage,
+            handoff,
+        )))
+        .build()
+}
+
+/// Where an order goes next: the child workflow, its id, queue and stage.
+pub struct NextStage<WD> {
+    pub workflow: WD,
+    pub workflow_id: String,
+    pub task_queue: &'static str,
+    pub stage: Stage,
+}
+
+/// Hands the order to its next stage: starts the child (abandoned, so it outlives us),
+/// returns once it has started (the order is never left nowhere), then records the stage
+/// and the error that sent it there.
+pub async fn hand_off<W, WD>(
+    ctx: &WorkflowContext<W>,
+    next: NextStage<WD>,
+    handoff: Handoff,
+) -> WorkflowResult<OrderOutcome>
+where
+    WD: WorkflowDefinition<Input = Handoff> + 'static,
+{
+    let options = next_stage_options(
+        next.workflow_id.clone(),
+        next.task_queue,
+        next.stage,
+        &handoff,
+    );
+    let reason = handoff.error_reason.clone();
+    ctx.start_child_workflow(next.workflow, handoff, options)
+        .await?;
+    set_stage(ctx, next.stage, [sa::ERROR_REASON.value_set(reason)]);
+    Ok(OrderOutcome::HandedOff {
+        next_workflow_id: next.workflow_id,
+    })
 }
 
 /// Why the upstream could not give a verdict, after every retry.
@@ -195,7 +247,7 @@ pub fn system_resolution(verdict: &UpstreamVerdict, at: SystemTime) -> Resolutio
     ResolutionRecord {
         resolution,
         reason_code,
-        resolved_by: "system".into(),
+        resolved_by: SYSTEM_OPERATOR.into(),
         resolved_at: rfc3339(at),
         note: String::new(),
     }
@@ -203,35 +255,81 @@ pub fn system_resolution(verdict: &UpstreamVerdict, at: SystemTime) -> Resolutio
 
 /// Marks the workflow resolved in visibility.
 pub fn mark_resolved<W>(ctx: &WorkflowContext<W>, record: &ResolutionRecord) {
-    ctx.upsert_search_attributes([
-        sa::ORDER_STAGE.value_set(Stage::Resolved.as_str().to_string()),
-        sa::ORDER_RESOLUTION.value_set(record.resolution.as_str().to_string()),
-    ]);
+    set_stage(
+        ctx,
+        Stage::Resolved,
+        [sa::ORDER_RESOLUTION.value_set(record.resolution.as_str().to_string())],
+    );
 }
 
-/// Options for the conclude activity: on the upstream queue, retried until it lands.
-pub fn conclude_options(order_id: &str) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(15))
+/// Writes a person's resolution to the upstream (idempotency key: the order), then marks
+/// the order resolved.
+pub async fn conclude<W>(
+    ctx: &WorkflowContext<W>,
+    order_id: &str,
+    record: &ResolutionRecord,
+) -> Result<(), ActivityExecutionError> {
+    ctx.execute_activity(
+        UpstreamActivities::conclude_order,
+        Conclusion {
+            order_id: order_id.to_string(),
+            resolution: record.resolution,
+            reason_code: record.reason_code.clone(),
+            resolved_by: record.resolved_by.clone(),
+        },
+        upstream_write_options(format!("{order_id}-conclude"), None),
+    )
+    .await?;
+    mark_resolved(ctx, record);
+    Ok(())
+}
+
+/// How long one upstream write may take.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Backoff between write attempts: from the first to the longest.
+const WRITE_FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const WRITE_LONGEST_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Options for every write to the upstream (a conclusion, a charge, a receipt): on the
+/// rate-limited upstream queue, retried with backoff up to `max_attempts` (unlimited
+/// without), never after the upstream refused it.
+pub fn upstream_write_options(activity_id: String, max_attempts: Option<u32>) -> ActivityOptions {
+    let retry = RetryPolicy::builder()
+        .initial_interval(WRITE_FIRST_BACKOFF)
+        .maximum_interval(WRITE_LONGEST_BACKOFF)
+        .maybe_maximum_attempts(max_attempts)
+        .non_retryable_error_types([error_types::REJECTED])
+        .build();
+    ActivityOptions::with_start_to_close_timeout(WRITE_TIMEOUT)
         .task_queue(task_queues::UPSTREAM.to_string())
-        .activity_id(format!("{order_id}-conclude"))
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_secs(1))
-                .maximum_interval(Duration::from_secs(60))
-                .non_retryable_error_types([error_types::REJECTED])
-                .build(),
-        )
+        .activity_id(activity_id)
+        .retry_policy(retry)
         .build()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::temporal::workflow_types;
 
     #[test]
-    fn workflow_time_formats_as_utc_seconds() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(rfc3339(t), "2023-11-14T22:13:20Z");
+    fn workflow_types_are_the_pinned_names() {
+        assert_eq!(
+            query_order::QueryOrder::run.name(),
+            workflow_types::QUERY_ORDER
+        );
+        assert_eq!(
+            stale_order::StaleOrder::run.name(),
+            workflow_types::STALE_ORDER
+        );
+        assert_eq!(
+            manual_handle::ManualHandle::run.name(),
+            workflow_types::MANUAL_HANDLE
+        );
+        assert_eq!(
+            recurring_payment::RecurringPayment::run.name(),
+            workflow_types::RECURRING_PAYMENT
+        );
     }
 
     #[test]

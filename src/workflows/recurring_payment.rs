@@ -3,35 +3,24 @@
 //! Versioned with `patched`: v2 sends a receipt after the charge. Runs recorded before v2
 //! replay down the v1 path (see `tests/integration/recurring_payment.rs`).
 
-use std::time::Duration;
-use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowResult};
+use temporalio_sdk::{WorkflowContext, WorkflowResult};
 
+use super::upstream_write_options;
 use crate::{
-    activities::upstream::{
-        ChargeReceipt, ChargeRequest, ReceiptRequest, UpstreamActivities, error_types,
-    },
+    activities::upstream::{ChargeReceipt, ChargeRequest, ReceiptRequest, UpstreamActivities},
     contracts::ContractTerms,
-    temporal::{search_attributes as sa, task_queues},
+    temporal::search_attributes as sa,
 };
 
 /// The v2 change: a receipt after each charge.
 pub const RECEIPT_PATCH: &str = "send-receipt-after-charge";
 
-fn upstream_call(activity_id: String) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(15))
-        .task_queue(task_queues::UPSTREAM.to_string())
-        .activity_id(activity_id)
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_secs(1))
-                .maximum_interval(Duration::from_secs(60))
-                .maximum_attempts(20)
-                .non_retryable_error_types([error_types::REJECTED])
-                .build(),
-        )
-        .build()
+/// Attempts at one charge or receipt before the term fails.
+const WRITE_ATTEMPTS: u32 = 20;
+
+fn upstream_call(activity_id: String) -> temporalio_sdk::ActivityOptions {
+    upstream_write_options(activity_id, Some(WRITE_ATTEMPTS))
 }
 
 #[workflow]

@@ -8,11 +8,11 @@ use temporalio_sdk::{
 };
 
 use super::{
-    conclude_options, manual_handle::ManualHandle, mark_resolved, next_stage_options, now,
-    query_upstream, rfc3339, system_resolution, timestamp,
+    NextStage, conclude, hand_off, manual_handle::ManualHandle, mark_resolved, now, query_upstream,
+    recorded_at, system_resolution, timestamp,
 };
 use crate::{
-    activities::upstream::{Conclusion, UpstreamActivities},
+    format::rfc3339,
     orders::{
         Handoff, OrderOutcome, ResolutionRecord, ResolveRequest, Stage, StaleStatus, Stamp,
         manual_workflow_id, validate_operator,
@@ -51,10 +51,8 @@ impl StaleOrder {
         let wait = Duration::from_secs(order.policy.stale_wait_secs);
         let retry_at = now(ctx) + wait;
         ctx.state_mut(|s| s.next_retry_at = Some(rfc3339(retry_at)));
-        ctx.upsert_search_attributes([
-            sa::ORDER_STAGE.value_set(Stage::Stale.as_str().to_string()),
-            sa::STALE_RETRY_AT.value_set(timestamp(retry_at)),
-        ]);
+        // The stage (`stale`) came with the start; only the retry time is new.
+        ctx.upsert_search_attributes([sa::STALE_RETRY_AT.value_set(timestamp(retry_at))]);
 
         let mut timer = Box::pin(ctx.timer(wait));
         temporalio_sdk::workflows::select! {
@@ -78,42 +76,28 @@ impl StaleOrder {
         });
         let verdict = query_upstream(ctx, &order).await;
         ctx.state_mut(|s| s.retrying = false);
-        match verdict {
+        let failure = match verdict {
             Ok(verdict) => {
                 let record = system_resolution(&verdict, now(ctx));
                 mark_resolved(ctx, &record);
                 ctx.state_mut(|s| s.resolution = Some(record.clone()));
-                Ok(OrderOutcome::Resolved(record))
+                return Ok(OrderOutcome::Resolved(record));
             }
-            Err(failure) => {
-                let next = manual_workflow_id(&order.order_id);
-                let next_handoff = Handoff {
-                    attempts: handoff.attempts + failure.attempts,
-                    stale_retry_error: Some(failure.message.clone()),
-                    error_reason: failure.reason.clone(),
-                    ..handoff
-                };
-                ctx.start_child_workflow(
-                    ManualHandle::run,
-                    next_handoff.clone(),
-                    next_stage_options(
-                        next.clone(),
-                        task_queues::MANUAL_HANDLE,
-                        &order,
-                        Stage::Manual,
-                        &next_handoff,
-                    ),
-                )
-                .await?;
-                ctx.upsert_search_attributes([
-                    sa::ORDER_STAGE.value_set(Stage::Manual.as_str().to_string()),
-                    sa::ERROR_REASON.value_set(failure.reason),
-                ]);
-                Ok(OrderOutcome::HandedOff {
-                    next_workflow_id: next,
-                })
-            }
-        }
+            Err(failure) => failure,
+        };
+        let next = NextStage {
+            workflow: ManualHandle::run,
+            workflow_id: manual_workflow_id(&order.order_id),
+            task_queue: task_queues::MANUAL_HANDLE,
+            stage: Stage::Manual,
+        };
+        let next_handoff = Handoff {
+            attempts: handoff.attempts + failure.attempts,
+            stale_retry_error: Some(failure.message),
+            error_reason: failure.reason,
+            ..handoff
+        };
+        hand_off(ctx, next, next_handoff).await
     }
 
     /// Skips the rest of the wait. The operator's name goes into history.
@@ -122,7 +106,7 @@ impl StaleOrder {
         if validate_operator(&operator).is_err() || self.retry_requested.is_some() {
             return;
         }
-        let at = ctx.workflow_time().map(rfc3339).unwrap_or_default();
+        let at = recorded_at(ctx.workflow_time());
         self.retry_requested = Some(Stamp { operator, at });
     }
 
@@ -158,25 +142,8 @@ async fn resolve_by_person(
         )
         .into());
     };
-    let record = ResolutionRecord {
-        resolution,
-        reason_code: request.reason_code,
-        resolved_by: request.operator,
-        resolved_at: rfc3339(now(ctx)),
-        note: request.note,
-    };
-    ctx.execute_activity(
-        UpstreamActivities::conclude_order,
-        Conclusion {
-            order_id: handoff.order.order_id.clone(),
-            resolution,
-            reason_code: record.reason_code.clone(),
-            resolved_by: record.resolved_by.clone(),
-        },
-        conclude_options(&handoff.order.order_id),
-    )
-    .await?;
-    mark_resolved(ctx, &record);
+    let record = ResolutionRecord::by_person(request, resolution, rfc3339(now(ctx)));
+    conclude(ctx, &handoff.order.order_id, &record).await?;
     ctx.state_mut(|s| s.resolution = Some(record.clone()));
     Ok(OrderOutcome::Resolved(record))
 }

@@ -5,9 +5,10 @@ use crate::support::*;
 use futures::{StreamExt, stream};
 use std::time::Duration;
 use temporal_playground::{
-    pages::manual_queue::{PAGE_SIZE, QueueFilter, server::load},
+    listings::{LIST_PAGE_SIZE as PAGE_SIZE, QueueFilter},
+    operations::orders::claim,
+    operations::queues::manual_queue as load,
     simulated_upstream::UpstreamBehaviour,
-    temporal::orders::claim,
 };
 
 fn filter(prefix: &str, provider: &str, reason: &str, claim: &str) -> QueueFilter {

@@ -4,11 +4,12 @@
 use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
+    operations::{
+        OpError,
+        orders::{claim, manual_context, release, resolve_manual, signal_manual, start_order},
+    },
     orders::{MAX_NOTE_LEN, Resolution, ResolveRequest},
     simulated_upstream::UpstreamBehaviour,
-    temporal::orders::{
-        OrderOpError, claim, manual_context, release, resolve_manual, signal_manual, start_order,
-    },
     workflows::manual_handle::ManualHandle,
 };
 use temporalio_client::{WorkflowExecuteUpdateOptions, WorkflowGetResultOptions};
@@ -75,7 +76,7 @@ async fn the_validator_refuses_bad_input_and_a_second_resolution() {
     assert_eq!(first.resolution, Resolution::Paid);
     let err = resolve_manual(&env.client, "down-val", request("failed", "bo", "")).await;
     match err {
-        Err(OrderOpError::Rejected(message)) => {
+        Err(OpError::Rejected(message)) => {
             assert!(
                 message.starts_with("already resolved by ana at "),
                 "{message}"

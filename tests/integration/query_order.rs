@@ -4,9 +4,9 @@
 use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
+    operations::orders::{StartOutcome, start_order},
     orders::{OrderOutcome, Resolution},
     simulated_upstream::UpstreamBehaviour,
-    temporal::orders::{StartOutcome, start_order},
     workflows::query_order::QueryOrder,
 };
 use temporalio_client::WorkflowGetResultOptions;

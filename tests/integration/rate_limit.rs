@@ -3,7 +3,7 @@
 
 use crate::support::*;
 use std::time::Duration;
-use temporal_playground::{simulated_upstream::UpstreamBehaviour, temporal::orders::start_order};
+use temporal_playground::{operations::orders::start_order, simulated_upstream::UpstreamBehaviour};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_workers_never_exceed_the_upstreams_limit() {

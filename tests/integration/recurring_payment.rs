@@ -6,11 +6,12 @@ use std::time::Duration;
 use temporal_playground::{
     activities::upstream::{ChargeReceipt, ChargeRequest, UpstreamActivities},
     contracts::{Cadence, ContractTerms, NewContract},
-    simulated_upstream::UpstreamBehaviour,
-    temporal::{
-        contracts::{ContractOpError, cancel, create, list},
-        search_attributes,
+    operations::{
+        OpError,
+        contracts::{cancel, create, list},
     },
+    simulated_upstream::UpstreamBehaviour,
+    temporal::search_attributes,
     workflows::recurring_payment::RecurringPayment,
 };
 use temporalio_client::{WorkflowGetResultOptions, WorkflowHistory, WorkflowStartOptions};
@@ -97,15 +98,15 @@ async fn a_contract_charges_exactly_its_terms_and_a_cancelled_one_stops() {
     assert!(open.note.contains("fin: customer left"), "{open:?}");
     assert!(matches!(
         cancel(&env.client, "C-open", "fin", "again").await,
-        Err(ContractOpError::AlreadyCancelled(_))
+        Err(OpError::AlreadyCancelled(_))
     ));
     assert!(matches!(
         cancel(&env.client, "C-nope", "fin", "x").await,
-        Err(ContractOpError::NotFound(_))
+        Err(OpError::NotFound(_))
     ));
     assert!(matches!(
         create(&env.client, contract("C-terms", 1, 2)).await,
-        Err(ContractOpError::AlreadyExists(_))
+        Err(OpError::AlreadyExists(_))
     ));
 }
 

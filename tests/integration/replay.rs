@@ -9,12 +9,10 @@ use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
     contracts::ContractTerms,
+    operations::orders::{claim, release, resolve_manual, retry_now, signal_manual, start_order},
     orders::{ClaimRequest, OrderOutcome, ResolveRequest},
     simulated_upstream::UpstreamBehaviour,
-    temporal::{
-        orders::{claim, release, resolve_manual, retry_now, signal_manual, start_order},
-        task_queues,
-    },
+    temporal::task_queues,
     workflows::{
         manual_handle::ManualHandle, query_order::QueryOrder, recurring_payment::RecurringPayment,
         stale_order::StaleOrder,
@@ -86,8 +84,8 @@ fn committed() -> Vec<(String, Vec<u8>)> {
         .iter()
         .map(|(file, _)| {
             let path = format!("{HISTORIES}/{file}");
-            let json = std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("{path} must be committed: {e}"));
+            let json =
+                std::fs::read(&path).unwrap_or_else(|e| panic!("{path} must be committed: {e}"));
             (file.to_string(), json)
         })
         .collect()
@@ -173,11 +171,15 @@ async fn fresh_histories_of_every_path_replay() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let c = &env.client;
     let manual_ready = |id: &'static str| async move {
-        eventually("the order in the manual queue", Duration::from_secs(30), || async {
-            temporal_playground::temporal::orders::manual_context(c, id)
-                .await
-                .ok()
-        })
+        eventually(
+            "the order in the manual queue",
+            Duration::from_secs(30),
+            || async {
+                temporal_playground::operations::orders::manual_context(c, id)
+                    .await
+                    .ok()
+            },
+        )
         .await;
     };
 
@@ -206,7 +208,7 @@ async fn fresh_histories_of_every_path_replay() {
         .unwrap();
     for id in ["flaky1-rec", "pending-rec"] {
         eventually("the stale order", Duration::from_secs(30), || async {
-            temporal_playground::temporal::orders::stale_status(c, id)
+            temporal_playground::operations::orders::stale_status(c, id)
                 .await
                 .ok()
         })
@@ -261,8 +263,7 @@ async fn fresh_histories_of_every_path_replay() {
             amount_cents: 999,
             currency: "USD".into(),
         },
-        WorkflowStartOptions::new(task_queues::RECURRING_SCHEDULE, "recurring-C-rec-term1")
-            .build(),
+        WorkflowStartOptions::new(task_queues::RECURRING_SCHEDULE, "recurring-C-rec-term1").build(),
     )
     .await
     .unwrap();
@@ -278,5 +279,8 @@ async fn fresh_histories_of_every_path_replay() {
         }
     }
     let failed = failures(&replayer(), fresh).await;
-    assert!(failed.is_empty(), "fresh histories must replay: {failed:#?}");
+    assert!(
+        failed.is_empty(),
+        "fresh histories must replay: {failed:#?}"
+    );
 }

@@ -3,9 +3,9 @@
 use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
+    operations::orders::{manual_context, resolve_manual, retry_now, stale_status, start_order},
     orders::{OrderOutcome, Resolution, ResolveRequest, StaleStatus},
     simulated_upstream::UpstreamBehaviour,
-    temporal::orders::{manual_context, resolve_manual, retry_now, stale_status, start_order},
     workflows::{manual_handle::ManualHandle, stale_order::StaleOrder},
 };
 use temporalio_client::WorkflowGetResultOptions;

@@ -147,17 +147,9 @@ impl TestEnv {
 
     /// Stops every worker and waits for them to end, as a crashed or redeployed host would.
     pub async fn stop_workers(&mut self) {
-        let workers = std::mem::take(&mut self.workers);
-        for w in &workers {
-            w.shutdown();
+        for w in std::mem::take(&mut self.workers) {
+            let _ = w.stop().await;
         }
-        tokio::task::spawn_blocking(move || {
-            for w in workers {
-                let _ = w.join();
-            }
-        })
-        .await
-        .expect("workers stop");
     }
 }
 
@@ -276,26 +268,26 @@ pub async fn serve_dashboard_with_hub(
     client: Client,
 ) -> (
     std::net::SocketAddr,
-    temporal_playground::pages::live_flow::hub::LiveHub,
+    temporal_playground::web::live::hub::LiveHub,
 ) {
-    let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
-    let state = temporal_playground::server::AppState {
-        client,
-        leptos_options: conf.leptos_options,
-        temporal_ui: "http://localhost:8233".into(),
-        namespace: "default".into(),
-        simulator: None,
-        policy: fast_policy(3, 60),
-        live: temporal_playground::pages::live_flow::hub::LiveHub::new(),
+    use temporal_playground::{
+        temporal::connection::DEFAULT_UI_URL,
+        web::{server::router, state::AppState},
     };
+    let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
+    let state = AppState::new(
+        client,
+        conf.leptos_options,
+        DEFAULT_UI_URL.into(),
+        None,
+        fast_policy(3, 60),
+    );
+    state.start_live_poller();
     let hub = state.live.clone();
-    hub.spawn_poller(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(
-        async move { axum::serve(listener, temporal_playground::server::router(state)).await },
-    );
+    tokio::spawn(async move { axum::serve(listener, router(state)).await });
     (addr, hub)
 }

@@ -1,4 +1,4 @@
-//! The dashboard's shell and routes; the pages are in `pages/`.
+//! The dashboard's HTML shell and routes; the pages are in `pages/`.
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -7,13 +7,15 @@ use leptos_router::{
     components::{A, Route, Router, Routes},
 };
 
-use crate::pages::{
-    contracts::{ContractPage, ContractsPage},
-    live_flow::LiveFlowPage,
-    manual_queue::ManualQueuePage,
+use super::{
     operator::OperatorBadge,
-    order_lane::OrderLanePage,
-    stale_orders::StaleOrdersPage,
+    pages::{
+        contracts::{ContractPage, ContractsPage},
+        live_flow::LiveFlowPage,
+        manual_queue::ManualQueuePage,
+        order_lane::OrderLanePage,
+        stale_orders::StaleOrdersPage,
+    },
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -54,10 +56,18 @@ pub fn App() -> impl IntoView {
             <main class="max-w-6xl mx-auto p-4">
                 <Routes fallback=|| view! { <p>"Page not found."</p> }>
                     <Route path=StaticSegment("") view=ManualQueuePage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("orders"), ParamSegment("id")) view=OrderLanePage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("orders"), ParamSegment("id"))
+                        view=OrderLanePage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=StaticSegment("stale") view=StaleOrdersPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("contracts") view=ContractsPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("contracts"), ParamSegment("id")) view=ContractPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("contracts"), ParamSegment("id"))
+                        view=ContractPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=StaticSegment("live") view=LiveFlowPage ssr=SsrMode::Async />
                 </Routes>
             </main>

@@ -12,46 +12,40 @@ use temporalio_client::{
     tonic::Code,
 };
 
-use super::task_queues;
+use super::{Missing, OpError};
 use crate::{
-    contracts::{Cadence, ContractDetail, ContractSummary, NewContract, TermRun},
-    orders::{InputError, validate_order_id},
-    workflows::{recurring_payment::RecurringPayment, rfc3339},
+    contracts::{
+        Cadence, ContractDetail, ContractSummary, ContractTerms, NewContract, TermRun,
+        validate_cancellation,
+    },
+    format::{rfc3339, waited},
+    orders::{InputError, validate_operator, validate_order_id},
+    temporal::{search_attributes as sa, task_queues, visibility, workflow_types},
+    workflows::recurring_payment::RecurringPayment,
 };
 
 /// The note a cancelled contract's schedule carries.
 pub const CANCELLED_NOTE_PREFIX: &str = "cancelled";
+/// Next charges shown in a contract's detail, and in the list.
+pub const NEXT_CHARGES_SHOWN: usize = 5;
+pub const NEXT_CHARGES_LISTED: usize = 3;
+/// Term runs shown on a contract's page, newest first.
+pub const TERMS_SHOWN: i32 = 100;
+/// Contracts described at once when the list shows their terms.
+const DESCRIBES_AT_ONCE: usize = 8;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ContractOpError {
-    #[error("{0}")]
-    Invalid(#[from] InputError),
-    #[error(
-        "there is no recurring contract with id {0:?}: list them with the dashboard or `temporal schedule list`"
-    )]
-    NotFound(String),
-    #[error("a recurring contract with id {0:?} already exists: choose another id")]
-    AlreadyExists(String),
-    #[error("the contract {0:?} is already cancelled")]
-    AlreadyCancelled(String),
-    #[error("Temporal refused the request: {0}")]
-    Temporal(String),
-}
-
-fn schedule_error(contract_id: &str, e: ScheduleError) -> ContractOpError {
+fn schedule_error(contract_id: &str, e: ScheduleError) -> OpError {
     match e {
         ScheduleError::Rpc(status) if status.code() == Code::NotFound => {
-            ContractOpError::NotFound(contract_id.into())
+            OpError::NotFound(Missing::Contract(contract_id.into()))
         }
         ScheduleError::Rpc(status) if status.code() == Code::AlreadyExists => {
-            ContractOpError::AlreadyExists(contract_id.into())
+            OpError::AlreadyExists(contract_id.into())
         }
-        other => ContractOpError::Temporal(other.to_string()),
+        other => OpError::temporal(other),
     }
 }
 
-/// Creates the contract's schedule. It is created paused and unpaused together with its
-/// term limit, so no term can run before the limit is in place.
 /// The contract's own checks plus its time zone, which needs the server's tz database.
 pub fn check(contract: &NewContract) -> Result<(), InputError> {
     contract.validate()?;
@@ -64,10 +58,9 @@ pub fn check(contract: &NewContract) -> Result<(), InputError> {
     Ok(())
 }
 
-pub async fn create(
-    client: &Client,
-    contract: NewContract,
-) -> Result<Vec<String>, ContractOpError> {
+/// Creates the contract's schedule. It is created paused and unpaused together with its
+/// term limit, so no term can run before the limit is in place.
+pub async fn create(client: &Client, contract: NewContract) -> Result<Vec<String>, OpError> {
     check(&contract)?;
     let id = contract.terms.contract_id.clone();
     let mut spec = match &contract.cadence {
@@ -115,7 +108,7 @@ pub async fn create(
     Ok(description
         .future_action_times()
         .into_iter()
-        .take(5)
+        .take(NEXT_CHARGES_SHOWN)
         .map(rfc3339)
         .collect())
 }
@@ -127,8 +120,8 @@ pub async fn cancel(
     contract_id: &str,
     operator: &str,
     reason: &str,
-) -> Result<(), ContractOpError> {
-    crate::contracts::validate_cancellation(contract_id, operator, reason)?;
+) -> Result<(), OpError> {
+    validate_cancellation(contract_id, operator, reason)?;
     let handle = client.get_schedule_handle(contract_id);
     let description = handle
         .describe(Default::default())
@@ -138,7 +131,7 @@ pub async fn cancel(
         .note()
         .is_some_and(|n| n.starts_with(CANCELLED_NOTE_PREFIX))
     {
-        return Err(ContractOpError::AlreadyCancelled(contract_id.into()));
+        return Err(OpError::AlreadyCancelled(contract_id.into()));
     }
     let note = format!("{CANCELLED_NOTE_PREFIX} by {operator}: {reason}");
     handle
@@ -155,11 +148,11 @@ pub async fn cancel(
         .map_err(|e| schedule_error(contract_id, e))
 }
 
-pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, ContractOpError> {
+pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, OpError> {
     let mut stream = client.list_schedules(ListSchedulesOptions::default());
     let mut out = Vec::new();
     while let Some(entry) = stream.next().await {
-        let entry = entry.map_err(|e| ContractOpError::Temporal(e.to_string()))?;
+        let entry = entry.map_err(|e| OpError::temporal(e))?;
         let note = entry.note().unwrap_or_default().to_string();
         out.push(ContractSummary {
             contract_id: entry.schedule_id().to_string(),
@@ -169,7 +162,7 @@ pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, ContractOpErr
             next_charges: entry
                 .future_action_times()
                 .into_iter()
-                .take(3)
+                .take(NEXT_CHARGES_LISTED)
                 .map(|t: SystemTime| rfc3339(t))
                 .collect(),
         });
@@ -178,7 +171,7 @@ pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, ContractOpErr
     Ok(out)
 }
 
-pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail, ContractOpError> {
+pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail, OpError> {
     validate_order_id(contract_id)?;
     let description = client
         .get_schedule_handle(contract_id)
@@ -186,11 +179,9 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
         .await
         .map_err(|e| schedule_error(contract_id, e))?;
     let terms = match description.action() {
-        temporalio_client::schedules::ScheduleDescriptionAction::StartWorkflow(a) => a
-            .args::<crate::contracts::ContractTerms>()
-            .await
-            .ok()
-            .flatten(),
+        temporalio_client::schedules::ScheduleDescriptionAction::StartWorkflow(a) => {
+            a.args::<ContractTerms>().await.ok().flatten()
+        }
         #[allow(unreachable_patterns)]
         _ => None,
     };
@@ -203,7 +194,7 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
                 .interval
                 .iter()
                 .filter_map(|i| i.interval.as_ref())
-                .map(|d| format!("every {}", crate::pages::waited(d.seconds)));
+                .map(|d| format!("every {}", waited(d.seconds)));
             let crons = s.cron_string.iter().map(|c| format!("cron {c}"));
             let calendars = s.structured_calendar.iter().map(|_| "calendar".to_string());
             intervals
@@ -230,7 +221,7 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
         next_charges: description
             .future_action_times()
             .into_iter()
-            .take(5)
+            .take(NEXT_CHARGES_SHOWN)
             .map(rfc3339)
             .collect(),
     })
@@ -243,12 +234,12 @@ pub async fn set_paused(
     operator: &str,
     reason: &str,
     pause: bool,
-) -> Result<(), ContractOpError> {
+) -> Result<(), OpError> {
     validate_order_id(contract_id)?;
-    crate::orders::validate_operator(operator)?;
+    validate_operator(operator)?;
     let current = detail(client, contract_id).await?;
     if current.cancelled {
-        return Err(ContractOpError::AlreadyCancelled(contract_id.into()));
+        return Err(OpError::AlreadyCancelled(contract_id.into()));
     }
     let handle = client.get_schedule_handle(contract_id);
     let verb = if pause { "paused" } else { "resumed" };
@@ -266,15 +257,14 @@ pub async fn terms_run(
     client: &Client,
     contract_id: &str,
     limit: i32,
-) -> Result<Vec<TermRun>, ContractOpError> {
+) -> Result<Vec<TermRun>, OpError> {
     validate_order_id(contract_id)?;
-    let q = format!(
-        "WorkflowType = 'RecurringPayment' AND {} = '{contract_id}'",
-        super::search_attributes::CONTRACT_ID.name()
+    let query = format!(
+        "WorkflowType = '{}' AND {} = '{contract_id}'",
+        workflow_types::RECURRING_PAYMENT,
+        sa::CONTRACT_ID.name()
     );
-    let page = super::visibility::list_page(client, &q, limit, None, None)
-        .await
-        .map_err(ContractOpError::Temporal)?;
+    let page = visibility::list_page(client, &query, limit, None, None).await?;
     Ok(page
         .executions
         .into_iter()
@@ -284,4 +274,19 @@ pub async fn terms_run(
             started_at: e.start_time.map(rfc3339).unwrap_or_default(),
         })
         .collect())
+}
+
+/// Every contract with its terms: the list, then a few describes at a time.
+pub async fn list_with_details(
+    client: &Client,
+) -> Result<Vec<(ContractSummary, Option<ContractDetail>)>, OpError> {
+    let contracts = list(client).await?;
+    Ok(futures::stream::iter(contracts)
+        .map(|summary| async move {
+            let detail = detail(client, &summary.contract_id).await.ok();
+            (summary, detail)
+        })
+        .buffered(DESCRIBES_AT_ONCE)
+        .collect()
+        .await)
 }

@@ -1,0 +1,129 @@
+//! What the dashboard lists about orders: the manual queue's and the stale list's rows and
+//! filters, and an order's lane. Shared with the browser; filled by `operations`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::orders::{ManualContext, StaleStatus};
+
+/// Rows a list page shows at once.
+pub const LIST_PAGE_SIZE: i32 = 50;
+
+/// The manual queue's claim filters, as they appear in the page's query string.
+pub mod claim_filter {
+    pub const ALL: &str = "all";
+    pub const UNCLAIMED: &str = "unclaimed";
+    pub const MINE: &str = "mine";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueRow {
+    pub order_id: String,
+    pub provider: String,
+    pub waiting_since: String,
+    pub waiting_secs: i64,
+    pub priority: i64,
+    /// Why QueryOrder gave up (empty for orders handed off before it was recorded).
+    pub original_reason: String,
+    /// Why the stale retry failed: the latest error.
+    pub error_reason: String,
+    pub attempts: Option<i64>,
+    pub claimed_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuePage {
+    pub rows: Vec<QueueRow>,
+    /// Opaque token for the next page, if there is one.
+    pub next_page: Option<String>,
+    pub matching: usize,
+    pub all: usize,
+    pub unclaimed: usize,
+    pub mine: usize,
+    /// Whether the server sorted oldest first (SQL visibility cannot sort).
+    pub oldest_first: bool,
+    pub operator: Option<String>,
+}
+
+/// The manual queue's filters, as they appear in the page's query string.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueFilter {
+    pub prefix: String,
+    pub provider: String,
+    pub reason: String,
+    /// One of [`claim_filter`].
+    pub claim: String,
+}
+
+impl QueueFilter {
+    /// The queue's address with this filter and another claim tab.
+    pub fn link(&self, claim: &str) -> String {
+        format!(
+            "/?prefix={}&provider={}&reason={}&claim={claim}",
+            self.prefix, self.provider, self.reason
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaleRow {
+    pub order_id: String,
+    pub provider: String,
+    pub retry_at: String,
+    /// Seconds until the retry when the page was made; negative once due.
+    pub retry_in_secs: i64,
+    pub error_reason: String,
+    /// Upstream queries so far; unknown for orders handed off before it was recorded.
+    pub attempts: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StalePage {
+    pub rows: Vec<StaleRow>,
+    pub matching: usize,
+    pub next_page: Option<String>,
+}
+
+/// The stale list's filters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StaleFilter {
+    pub provider: String,
+    pub reason: String,
+}
+
+impl StaleFilter {
+    /// The stale list's address with this filter.
+    pub fn link(&self) -> String {
+        format!("/stale?provider={}&reason={}", self.provider, self.reason)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub at: String,
+    pub what: String,
+}
+
+/// One workflow of an order's path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaneStage {
+    pub workflow_id: String,
+    pub workflow_type: String,
+    pub status: String,
+    pub started_at: String,
+    pub closed_at: String,
+    /// This execution in Temporal's web UI.
+    pub temporal_link: String,
+    pub timeline: Vec<TimelineEvent>,
+}
+
+/// An order's whole path across QueryOrder → StaleOrder → ManualHandle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderLane {
+    pub order_id: String,
+    pub stages: Vec<LaneStage>,
+    pub stale: Option<StaleStatus>,
+    pub manual: Option<ManualContext>,
+    /// The open stage, if any: `stale` or `manual` allow actions.
+    pub open_stage: Option<String>,
+    pub operator: Option<String>,
+}

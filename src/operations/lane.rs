@@ -1,0 +1,124 @@
+//! An order's lane: each workflow of its path (described, with a timeline from its
+//! history) and the state its open stage reports.
+
+use std::time::SystemTime;
+use temporalio_client::{
+    Client, UntypedWorkflow, WorkflowDescribeOptions, errors::WorkflowInteractionError,
+};
+use temporalio_common::protos::temporal::api::enums::v1::EventType;
+
+use super::{
+    Missing, OpError,
+    orders::{manual_context, stale_status},
+};
+use crate::{
+    format::rfc3339,
+    listings::{LaneStage, OrderLane, TimelineEvent},
+    orders::{Stage, manual_workflow_id, query_workflow_id, stale_workflow_id, validate_order_id},
+};
+
+/// Events of one workflow shown in its timeline, oldest first.
+pub const TIMELINE_EVENTS: usize = 200;
+
+/// Where an execution's page is in Temporal's web UI.
+#[derive(Debug, Clone)]
+pub struct TemporalUi {
+    pub url: String,
+    pub namespace: String,
+}
+
+fn time(t: Option<SystemTime>) -> String {
+    t.map(rfc3339).unwrap_or_default()
+}
+
+fn timeline_event(
+    e: &temporalio_common::protos::temporal::api::history::v1::HistoryEvent,
+) -> TimelineEvent {
+    TimelineEvent {
+        at: time(e.event_time.and_then(|t| SystemTime::try_from(t).ok())),
+        what: EventType::try_from(e.event_type)
+            .map(|t| {
+                t.as_str_name()
+                    .trim_start_matches("EVENT_TYPE_")
+                    .replace('_', " ")
+                    .to_lowercase()
+            })
+            .unwrap_or_else(|_| "event".into()),
+    }
+}
+
+/// One workflow of the path, or `None` if the order never reached it.
+async fn stage(client: &Client, id: String, ui: &TemporalUi) -> Result<Option<LaneStage>, OpError> {
+    let handle = client.get_workflow_handle::<UntypedWorkflow>(id.clone());
+    let description = match handle.describe(WorkflowDescribeOptions::default()).await {
+        Ok(d) => d,
+        Err(WorkflowInteractionError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(OpError::temporal(e)),
+    };
+    let events = handle
+        .fetch_history(Default::default())
+        .into_events()
+        .await
+        .map_err(OpError::temporal)?;
+    Ok(Some(LaneStage {
+        temporal_link: format!(
+            "{}/namespaces/{}/workflows/{id}/{}/history",
+            ui.url,
+            ui.namespace,
+            description.run_id()
+        ),
+        workflow_type: description.workflow_type().to_string(),
+        status: format!("{:?}", description.status()),
+        started_at: time(description.start_time()),
+        closed_at: time(description.close_time()),
+        workflow_id: id,
+        timeline: events
+            .iter()
+            .take(TIMELINE_EVENTS)
+            .map(timeline_event)
+            .collect(),
+    }))
+}
+
+/// The order's whole path; `operator` is who is looking (for their own claim).
+pub async fn order_lane(
+    client: &Client,
+    order_id: String,
+    ui: &TemporalUi,
+    operator: Option<String>,
+) -> Result<OrderLane, OpError> {
+    validate_order_id(&order_id)?;
+    let (q, s, m) = futures::try_join!(
+        stage(client, query_workflow_id(&order_id), ui),
+        stage(client, stale_workflow_id(&order_id), ui),
+        stage(client, manual_workflow_id(&order_id), ui),
+    )?;
+    if q.is_none() && s.is_none() && m.is_none() {
+        return Err(OpError::NotFound(Missing::Order(order_id)));
+    }
+    let running = |st: &Option<LaneStage>| st.as_ref().is_some_and(|s| s.status == "Running");
+    let open_stage = [
+        (&m, Stage::Manual),
+        (&s, Stage::Stale),
+        (&q, Stage::Querying),
+    ]
+    .into_iter()
+    .find(|(st, _)| running(st))
+    .map(|(_, stage)| stage.as_str().to_string());
+    let stale = match s {
+        Some(_) => stale_status(client, &order_id).await.ok(),
+        None => None,
+    };
+    let manual = match m {
+        Some(_) => manual_context(client, &order_id).await.ok(),
+        None => None,
+    };
+    Ok(OrderLane {
+        order_id,
+        stages: [q, s, m].into_iter().flatten().collect(),
+        stale,
+        manual,
+        open_stage,
+        operator,
+    })
+}

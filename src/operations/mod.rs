@@ -1,0 +1,73 @@
+//! What people and the gateway do through Temporal, shared by the dashboard and the CLI:
+//! start, claim, resolve, retry now, contracts, and the visibility queries for "what waits
+//! where". Every input is checked here before it reaches Temporal.
+
+pub mod contracts;
+pub mod lane;
+pub mod orders;
+pub mod queues;
+
+use std::fmt;
+
+use crate::{orders::InputError, temporal::TemporalError};
+
+/// What was not found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// A workflow of an order's path, by workflow id.
+    Workflow(String),
+    /// Every workflow of an order's path, by order id.
+    Order(String),
+    /// A recurring contract, by contract id.
+    Contract(String),
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Missing::Workflow(id) => write!(
+                f,
+                "{id} was not found: check the order id, or it may not have reached that stage"
+            ),
+            Missing::Order(id) => write!(f, "no order {id:?} is known to Temporal"),
+            Missing::Contract(id) => write!(
+                f,
+                "there is no recurring contract with id {id:?}: list them with the dashboard \
+                 or `temporal schedule list`"
+            ),
+        }
+    }
+}
+
+/// Why an operation did not happen; each says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error("{0}")]
+    Invalid(#[from] InputError),
+    #[error("{0}")]
+    NotFound(Missing),
+    #[error("a recurring contract with id {0:?} already exists: choose another id")]
+    AlreadyExists(String),
+    #[error("the contract {0:?} is already cancelled")]
+    AlreadyCancelled(String),
+    /// The workflow (a validator, or its state) refused it: its words, as they are.
+    #[error("{0}")]
+    Rejected(String),
+    /// A person must say who they are first.
+    #[error("{0}")]
+    NeedsOperator(&'static str),
+    #[error(transparent)]
+    Temporal(#[from] TemporalError),
+}
+
+impl OpError {
+    /// Temporal refused or failed the call: `detail` says how.
+    pub fn temporal(detail: impl fmt::Display) -> Self {
+        OpError::Temporal(TemporalError::Refused(detail.to_string()))
+    }
+
+    /// Whether the person can fix it (bad input, a refusal), rather than an outage.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, OpError::Temporal(_))
+    }
+}

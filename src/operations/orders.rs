@@ -1,0 +1,244 @@
+//! What people and the gateway do to orders through Temporal: start, claim, release,
+//! resolve, retry now, read their state.
+
+use temporalio_client::{
+    Client, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+    WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
+    errors::{
+        WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError,
+    },
+};
+use temporalio_common::{
+    HasWorkflowDefinition, UpdateDefinition, search_attributes::SearchAttributes,
+};
+
+use super::{Missing, OpError};
+use crate::{
+    orders::{
+        ClaimRequest, ManualContext, OrderRequest, Resolution, ResolutionRecord, ResolveRequest,
+        Stage, StaleStatus, Stamp, manual_workflow_id, query_workflow_id, stale_workflow_id,
+        validate_operator, validate_order_id,
+    },
+    temporal::task_queues,
+    workflows::{
+        manual_handle::ManualHandle, order_attributes, query_order::QueryOrder,
+        stale_order::StaleOrder,
+    },
+};
+
+fn not_found(workflow_id: &str) -> OpError {
+    OpError::NotFound(Missing::Workflow(workflow_id.into()))
+}
+
+fn interaction(workflow_id: &str, e: WorkflowInteractionError) -> OpError {
+    match e {
+        WorkflowInteractionError::NotFound(_) => not_found(workflow_id),
+        other => OpError::temporal(other),
+    }
+}
+
+fn update_error(workflow_id: &str, e: WorkflowUpdateError) -> OpError {
+    match e {
+        WorkflowUpdateError::NotFound(_) => not_found(workflow_id),
+        // The validator's words, as they are.
+        WorkflowUpdateError::Failed(failure) => OpError::Rejected(failure.message.clone()),
+        WorkflowUpdateError::Rpc(status)
+            if status
+                .message()
+                .contains("workflow execution already completed") =>
+        {
+            OpError::Rejected(format!("{workflow_id} has already finished"))
+        }
+        other => OpError::temporal(other),
+    }
+}
+
+fn query_error(workflow_id: &str, e: WorkflowQueryError) -> OpError {
+    match e {
+        WorkflowQueryError::NotFound(_) => not_found(workflow_id),
+        other => OpError::temporal(other),
+    }
+}
+
+/// How a start request ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartOutcome {
+    Started {
+        workflow_id: String,
+        run_id: String,
+    },
+    /// The order is already being processed: nothing was started.
+    AlreadyProcessing {
+        workflow_id: String,
+    },
+}
+
+/// Starts reconciling an order. A second start while one runs (or after one succeeded)
+/// starts nothing: a new run is allowed only after a failed one, as in the Go original.
+pub async fn start_order(client: &Client, order: OrderRequest) -> Result<StartOutcome, OpError> {
+    order.validate()?;
+    let workflow_id = query_workflow_id(&order.order_id);
+    let options = WorkflowStartOptions::new(task_queues::QUERY_ORDER, workflow_id.clone())
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
+        .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+        .search_attributes(SearchAttributes::new(order_attributes(
+            &order,
+            Stage::Querying,
+        )))
+        .build();
+    match client.start_workflow(QueryOrder::run, order, options).await {
+        Ok(handle) => Ok(StartOutcome::Started {
+            workflow_id,
+            run_id: handle.run_id().unwrap_or_default().to_string(),
+        }),
+        Err(WorkflowStartError::AlreadyStarted { .. }) => {
+            Ok(StartOutcome::AlreadyProcessing { workflow_id })
+        }
+        Err(e) => Err(OpError::temporal(e)),
+    }
+}
+
+/// Resolves an order in the manual queue (an update: rejected input changes nothing).
+pub async fn resolve_manual(
+    client: &Client,
+    order_id: &str,
+    request: ResolveRequest,
+) -> Result<ResolutionRecord, OpError> {
+    validate_order_id(order_id)?;
+    request.validate()?;
+    update_manual(client, order_id, ManualHandle::resolve, request).await
+}
+
+/// An update that failed on a ManualHandle. Updates to a closed workflow come back as
+/// NotFound or an RPC error: if the order was resolved, say by whom instead.
+async fn manual_update_error(client: &Client, id: &str, e: WorkflowUpdateError) -> OpError {
+    if matches!(e, WorkflowUpdateError::Failed(_)) {
+        return update_error(id, e);
+    }
+    let handle = client.get_workflow_handle::<ManualHandle>(id.to_string());
+    let closed = handle
+        .describe(Default::default())
+        .await
+        .is_ok_and(|d| d.status() != temporalio_client::WorkflowExecutionStatus::Running);
+    if !closed {
+        return update_error(id, e);
+    }
+    match handle.get_result(Default::default()).await {
+        Ok(done) => OpError::Rejected(done.already_resolved()),
+        Err(_) => OpError::Rejected(format!("{id} has already finished")),
+    }
+}
+
+/// Sends an update to an order's ManualHandle.
+async fn update_manual<U>(
+    client: &Client,
+    order_id: &str,
+    update: U,
+    input: U::Input,
+) -> Result<U::Output, OpError>
+where
+    U: UpdateDefinition<Workflow = <ManualHandle as HasWorkflowDefinition>::Run>,
+    U::Input: Send,
+    U::Output: 'static,
+{
+    let id = manual_workflow_id(order_id);
+    let result = client
+        .get_workflow_handle::<ManualHandle>(id.clone())
+        .execute_update(update, input, WorkflowExecuteUpdateOptions::default())
+        .await;
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) => Err(manual_update_error(client, &id, e).await),
+    }
+}
+
+/// Claims a manual order for `operator`: colleagues are then told who works it.
+pub async fn claim(client: &Client, order_id: &str, operator: &str) -> Result<Stamp, OpError> {
+    validate_order_id(order_id)?;
+    validate_operator(operator)?;
+    let request = ClaimRequest {
+        operator: operator.to_string(),
+    };
+    update_manual(client, order_id, ManualHandle::claim, request).await
+}
+
+/// Gives a claim back: only its holder can.
+pub async fn release(client: &Client, order_id: &str, operator: &str) -> Result<(), OpError> {
+    validate_order_id(order_id)?;
+    validate_operator(operator)?;
+    let request = ClaimRequest {
+        operator: operator.to_string(),
+    };
+    update_manual(client, order_id, ManualHandle::release, request).await
+}
+
+/// The Go original's signal. Takes a workflow id (`manual-…`) or a bare order id.
+pub async fn signal_manual(
+    client: &Client,
+    workflow_or_order_id: &str,
+    resolution: &str,
+) -> Result<String, OpError> {
+    let resolution = Resolution::parse(resolution)?;
+    let order_id = workflow_or_order_id
+        .strip_prefix("manual-")
+        .unwrap_or(workflow_or_order_id);
+    validate_order_id(order_id)?;
+    let id = manual_workflow_id(order_id);
+    // A signal cannot be refused by the workflow, so check it is still waiting first.
+    let context = manual_context(client, order_id).await?;
+    if let Some(done) = context.resolution {
+        return Err(OpError::Rejected(done.already_resolved()));
+    }
+    client
+        .get_workflow_handle::<ManualHandle>(id.clone())
+        .signal(
+            ManualHandle::resolve_manual_order,
+            resolution.as_str().to_string(),
+            WorkflowSignalOptions::default(),
+        )
+        .await
+        .map_err(|e| interaction(&id, e))?;
+    Ok(id)
+}
+
+/// Skips a stale order's wait.
+pub async fn retry_now(client: &Client, order_id: &str, operator: &str) -> Result<(), OpError> {
+    validate_order_id(order_id)?;
+    validate_operator(operator)?;
+    let id = stale_workflow_id(order_id);
+    let status = stale_status(client, order_id).await?;
+    if status.resolution.is_some() || status.retrying || status.retry_requested.is_some() {
+        return Err(OpError::Rejected(format!(
+            "{id} is already retrying or resolved"
+        )));
+    }
+    client
+        .get_workflow_handle::<StaleOrder>(id.clone())
+        .signal(
+            StaleOrder::retry_now,
+            operator.to_string(),
+            WorkflowSignalOptions::default(),
+        )
+        .await
+        .map_err(|e| interaction(&id, e))
+}
+
+pub async fn manual_context(client: &Client, order_id: &str) -> Result<ManualContext, OpError> {
+    validate_order_id(order_id)?;
+    let id = manual_workflow_id(order_id);
+    client
+        .get_workflow_handle::<ManualHandle>(id.clone())
+        .query(ManualHandle::context, (), WorkflowQueryOptions::default())
+        .await
+        .map_err(|e| query_error(&id, e))
+}
+
+pub async fn stale_status(client: &Client, order_id: &str) -> Result<StaleStatus, OpError> {
+    validate_order_id(order_id)?;
+    let id = stale_workflow_id(order_id);
+    client
+        .get_workflow_handle::<StaleOrder>(id.clone())
+        .query(StaleOrder::status, (), WorkflowQueryOptions::default())
+        .await
+        .map_err(|e| query_error(&id, e))
+}

@@ -1,0 +1,350 @@
+//! "What waits where": the visibility queries behind the manual queue, the stale list and
+//! the live counts, built from the named search attributes, workflow types and stages, with
+//! one check for every value that goes inside a query.
+
+use std::time::SystemTime;
+use temporalio_client::Client;
+
+use super::{OpError, orders::retry_now};
+use crate::{
+    format::rfc3339,
+    listings::{
+        LIST_PAGE_SIZE, QueueFilter, QueuePage, QueueRow, StaleFilter, StalePage, StaleRow,
+        claim_filter,
+    },
+    orders::{DEFAULT_PRIORITY, InputError, MAX_ORDER_ID_LEN, Resolution, Stage, StageCounts},
+    temporal::{
+        search_attributes as sa,
+        visibility::{self, ListedExecution},
+        workflow_types,
+    },
+};
+
+/// Most orders one bulk retry touches.
+pub const BULK_LIMIT: usize = 500;
+/// Executions read per visibility page when a bulk retry walks its set.
+const BULK_PAGE_SIZE: i32 = 100;
+
+/// A value safe inside a quoted visibility literal: letters, digits, spaces and `-_.@`
+/// (ids, provider names, reasons, people's names), at most an order id long.
+fn literal<'a>(field: &'static str, value: &'a str) -> Result<&'a str, OpError> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ' | '@');
+    if value.chars().all(safe) && value.chars().count() <= MAX_ORDER_ID_LEN {
+        Ok(value)
+    } else {
+        Err(InputError::Other(format!(
+            "the {field} filter may only hold letters, digits, spaces and - _ . @"
+        ))
+        .into())
+    }
+}
+
+/// Open workflows of one type in one stage.
+fn waiting(workflow_type: &str, stage: Stage) -> String {
+    format!(
+        "WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running' AND {} = '{}'",
+        sa::ORDER_STAGE.name(),
+        stage.as_str()
+    )
+}
+
+/// Every order in the manual queue.
+pub fn manual_queue_base() -> String {
+    waiting(workflow_types::MANUAL_HANDLE, Stage::Manual)
+}
+
+fn unclaimed() -> String {
+    format!("({0} IS NULL OR {0} = '')", sa::CLAIMED_BY.name())
+}
+
+fn claimed_by(operator: &str) -> Result<String, OpError> {
+    Ok(format!(
+        " AND {} = '{}'",
+        sa::CLAIMED_BY.name(),
+        literal("operator", operator)?
+    ))
+}
+
+/// The manual queue's query for a filter; "mine" needs the operator.
+pub fn manual_queue_query(filter: &QueueFilter, operator: Option<&str>) -> Result<String, OpError> {
+    let mut q = manual_queue_base();
+    if !filter.prefix.is_empty() {
+        let prefix = literal("order id", &filter.prefix)?;
+        q += &format!(" AND {} STARTS_WITH '{prefix}'", sa::ORDER_ID.name());
+    }
+    if !filter.provider.is_empty() {
+        let provider = literal("upstream", &filter.provider)?;
+        q += &format!(" AND {} = '{provider}'", sa::UPSTREAM_PROVIDER.name());
+    }
+    if !filter.reason.is_empty() {
+        // Either error: the one that ended QueryOrder or the stale retry's.
+        let reason = literal("error reason", &filter.reason)?;
+        q += &format!(
+            " AND ({} = '{reason}' OR {} = '{reason}')",
+            sa::ERROR_REASON.name(),
+            sa::ORIGINAL_ERROR_REASON.name(),
+        );
+    }
+    match filter.claim.as_str() {
+        "" | claim_filter::ALL => {}
+        claim_filter::UNCLAIMED => q += &format!(" AND {}", unclaimed()),
+        claim_filter::MINE => {
+            let op = operator.ok_or(OpError::NeedsOperator(
+                "enter your name at the top to see your own orders",
+            ))?;
+            q += &claimed_by(op)?;
+        }
+        other => {
+            return Err(InputError::Other(format!(
+                "{other:?} is not a claim filter: use all, mine or unclaimed"
+            ))
+            .into());
+        }
+    }
+    Ok(q)
+}
+
+fn seconds_between(earlier: SystemTime, later: SystemTime) -> i64 {
+    match later.duration_since(earlier) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
+fn queue_row(e: ListedExecution, now: SystemTime) -> QueueRow {
+    let attributes = &e.attributes;
+    QueueRow {
+        order_id: attributes.get(&sa::ORDER_ID).unwrap_or_default(),
+        provider: attributes.get(&sa::UPSTREAM_PROVIDER).unwrap_or_default(),
+        waiting_secs: e
+            .start_time
+            .map(|t| seconds_between(t, now).max(0))
+            .unwrap_or(0),
+        waiting_since: e.start_time.map(rfc3339).unwrap_or_default(),
+        priority: attributes
+            .get(&sa::ORDER_PRIORITY)
+            .unwrap_or(DEFAULT_PRIORITY),
+        original_reason: attributes
+            .get(&sa::ORIGINAL_ERROR_REASON)
+            .unwrap_or_default(),
+        error_reason: attributes.get(&sa::ERROR_REASON).unwrap_or_default(),
+        attempts: attributes.get(&sa::UPSTREAM_ATTEMPTS),
+        claimed_by: attributes.get(&sa::CLAIMED_BY).unwrap_or_default(),
+    }
+}
+
+/// One page of the manual queue, with the counts of its claim tabs.
+pub async fn manual_queue(
+    client: &Client,
+    filter: &QueueFilter,
+    page: Option<String>,
+    operator: Option<String>,
+) -> Result<QueuePage, OpError> {
+    let base = manual_queue_base();
+    let q = manual_queue_query(filter, operator.as_deref())?;
+    let count = |q: String| async move { visibility::count(client, &q).await };
+    let mine_q = operator
+        .as_deref()
+        .and_then(|op| claimed_by(op).ok())
+        .map(|mine| format!("{base}{mine}"));
+    let filtered = q != base;
+    // One list and the tab counts at once: the page costs the slowest of them.
+    let (listed, matching, all, unclaimed, mine) = futures::try_join!(
+        visibility::list_page(
+            client,
+            &q,
+            LIST_PAGE_SIZE,
+            page.as_deref(),
+            Some("StartTime ASC"),
+        ),
+        async {
+            match filtered {
+                true => count(q.clone()).await,
+                false => Ok(0),
+            }
+        },
+        count(base.clone()),
+        count(format!("{base} AND {}", unclaimed())),
+        async {
+            match mine_q {
+                Some(q) => count(q).await,
+                None => Ok(0),
+            }
+        }
+    )?;
+    let now = SystemTime::now();
+    Ok(QueuePage {
+        rows: listed
+            .executions
+            .into_iter()
+            .map(|e| queue_row(e, now))
+            .collect(),
+        next_page: listed.next_page,
+        matching: if filtered { matching } else { all },
+        all,
+        unclaimed,
+        mine,
+        oldest_first: listed.sorted,
+        operator,
+    })
+}
+
+/// The stale list's query for a filter.
+pub fn stale_query(filter: &StaleFilter) -> Result<String, OpError> {
+    let mut q = waiting(workflow_types::STALE_ORDER, Stage::Stale);
+    if !filter.provider.is_empty() {
+        let provider = literal("upstream", &filter.provider)?;
+        q += &format!(" AND {} = '{provider}'", sa::UPSTREAM_PROVIDER.name());
+    }
+    if !filter.reason.is_empty() {
+        let reason = literal("error reason", &filter.reason)?;
+        q += &format!(" AND {} = '{reason}'", sa::ERROR_REASON.name());
+    }
+    Ok(q)
+}
+
+fn stale_row(e: ListedExecution, now: SystemTime) -> StaleRow {
+    let attributes = &e.attributes;
+    let at = attributes
+        .get(&sa::STALE_RETRY_AT)
+        .and_then(|t| SystemTime::try_from(t.to_prost()).ok());
+    StaleRow {
+        order_id: attributes.get(&sa::ORDER_ID).unwrap_or_default(),
+        provider: attributes.get(&sa::UPSTREAM_PROVIDER).unwrap_or_default(),
+        retry_at: at.map(rfc3339).unwrap_or_default(),
+        retry_in_secs: at.map(|t| seconds_between(now, t)).unwrap_or(0),
+        error_reason: attributes.get(&sa::ERROR_REASON).unwrap_or_default(),
+        attempts: attributes.get(&sa::UPSTREAM_ATTEMPTS),
+    }
+}
+
+/// One page of the stale list, soonest retry first where the store can sort.
+pub async fn stale_orders(
+    client: &Client,
+    filter: &StaleFilter,
+    page: Option<String>,
+) -> Result<StalePage, OpError> {
+    let q = stale_query(filter)?;
+    let listed = visibility::list_page(
+        client,
+        &q,
+        LIST_PAGE_SIZE,
+        page.as_deref(),
+        Some("StaleRetryAt ASC"),
+    )
+    .await?;
+    let matching = visibility::count(client, &q).await?;
+    let now = SystemTime::now();
+    Ok(StalePage {
+        rows: listed
+            .executions
+            .into_iter()
+            .map(|e| stale_row(e, now))
+            .collect(),
+        matching,
+        next_page: listed.next_page,
+    })
+}
+
+/// Retries every stale order matching the filter, if there are still `expected` of them
+/// (the person saw that number). Returns how many it told to retry.
+pub async fn retry_matching(
+    client: &Client,
+    filter: &StaleFilter,
+    expected: usize,
+    operator: &str,
+) -> Result<usize, OpError> {
+    let q = stale_query(filter)?;
+    let matching = visibility::count(client, &q).await?;
+    if matching != expected {
+        return Err(OpError::Rejected(format!(
+            "the set changed: {matching} orders match now, not {expected}; look again before retrying"
+        )));
+    }
+    if matching > BULK_LIMIT {
+        return Err(OpError::Rejected(format!(
+            "{matching} orders match: narrow the filter to at most {BULK_LIMIT}"
+        )));
+    }
+    let mut touched = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let page =
+            visibility::list_page(client, &q, BULK_PAGE_SIZE, token.as_deref(), None).await?;
+        for e in &page.executions {
+            if let Some(order_id) = e.attributes.get(&sa::ORDER_ID)
+                && retry_now(client, &order_id, operator).await.is_ok()
+            {
+                touched += 1;
+            }
+        }
+        match page.next_page {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(touched)
+}
+
+/// Live counts of orders per stage: open workflows by stage, closed ones by resolution.
+pub async fn stage_counts(client: &Client) -> Result<StageCounts, OpError> {
+    let count = |query: String| async move { visibility::count(client, &query).await };
+    let open = |stage: Stage| {
+        format!(
+            "ExecutionStatus = 'Running' AND {} = '{}'",
+            sa::ORDER_STAGE.name(),
+            stage.as_str()
+        )
+    };
+    let resolved = format!(
+        "{} = '{}'",
+        sa::ORDER_STAGE.name(),
+        Stage::Resolved.as_str()
+    );
+    let resolved_as = |resolution: Resolution| {
+        format!(
+            "{resolved} AND {} = '{}'",
+            sa::ORDER_RESOLUTION.name(),
+            resolution.as_str()
+        )
+    };
+    let resolved_all = count(resolved.clone()).await?;
+    let resolved_paid = count(resolved_as(Resolution::Paid)).await?;
+    let resolved_failed = count(resolved_as(Resolution::Failed)).await?;
+    Ok(StageCounts {
+        querying: count(open(Stage::Querying)).await?,
+        stale: count(open(Stage::Stale)).await?,
+        manual: count(open(Stage::Manual)).await?,
+        resolved_paid,
+        resolved_failed,
+        resolved_other: resolved_all.saturating_sub(resolved_paid + resolved_failed),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_quote_only_safe_values() {
+        let hostile = QueueFilter {
+            prefix: "x' OR '1'='1".into(),
+            ..Default::default()
+        };
+        let err = manual_queue_query(&hostile, None).unwrap_err();
+        assert!(err.to_string().contains("may only hold"), "{err}");
+        let fine = QueueFilter {
+            prefix: "ORD-1".into(),
+            claim: claim_filter::UNCLAIMED.into(),
+            ..Default::default()
+        };
+        let q = manual_queue_query(&fine, None).unwrap();
+        assert!(q.starts_with("WorkflowType = 'ManualHandle' AND ExecutionStatus = 'Running' AND OrderStage = 'manual'"), "{q}");
+        assert!(q.contains("OrderId STARTS_WITH 'ORD-1'"), "{q}");
+        let long = StaleFilter {
+            provider: "p".repeat(MAX_ORDER_ID_LEN + 1),
+            ..Default::default()
+        };
+        assert!(stale_query(&long).is_err());
+    }
+}

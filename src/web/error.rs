@@ -1,0 +1,52 @@
+//! The web layer's one error type: what a person sees when a page or an action fails,
+//! chosen once here (server functions return it; the browser decodes it as it is).
+
+use leptos::{
+    prelude::{FromServerFnError, ServerFnErrorErr},
+    server_fn::codec::JsonEncoding,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The person can fix it (bad input, a refusal by the workflow): the sentence says how.
+    #[error("{0}")]
+    Refused(String),
+    /// Temporal did not answer in time, or failed the request.
+    #[error("Temporal did not answer: {0}")]
+    Unavailable(String),
+    /// Our own fault.
+    #[error("the dashboard failed: {0}")]
+    Internal(String),
+    /// The framework's own errors (a request that could not be read, a lost connection).
+    #[error("{0}")]
+    Framework(ServerFnErrorErr),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Framework(value)
+    }
+}
+
+impl From<crate::orders::InputError> for AppError {
+    fn from(e: crate::orders::InputError) -> Self {
+        AppError::Refused(e.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::operations::OpError> for AppError {
+    fn from(e: crate::operations::OpError) -> Self {
+        use crate::{operations::OpError, temporal::TemporalError};
+        match e {
+            OpError::Temporal(TemporalError::Refused(detail)) => {
+                tracing::warn!(%detail, "Temporal did not answer a dashboard request");
+                AppError::Unavailable(detail)
+            }
+            other => AppError::Refused(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! What the live page shows, pushed by server-sent events from one server-side poller
+//! (fifty browsers cost Temporal what one does).
+
+use serde::{Deserialize, Serialize};
+
+use crate::orders::StageCounts;
+
+/// A rate in tenths per second. The browser never formats or parses a float: that code
+/// alone was about 30 KB of the WASM.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tenths(pub u32);
+
+impl Tenths {
+    /// The nearest tenth; negative and non-finite rates are zero.
+    pub fn from_rate(rate: f64) -> Tenths {
+        if rate.is_finite() && rate > 0.0 {
+            Tenths((rate * 10.0).round().min(u32::MAX as f64) as u32)
+        } else {
+            Tenths(0)
+        }
+    }
+
+    pub fn as_rate(self) -> f64 {
+        f64::from(self.0) / 10.0
+    }
+
+    /// `12.5`, or `2.0` as `2` when `whole` is set.
+    pub fn show(self, whole: bool) -> String {
+        match (self.0 % 10, whole) {
+            (0, true) => format!("{}", self.0 / 10),
+            (tenth, _) => format!("{}.{tenth}", self.0 / 10),
+        }
+    }
+}
+
+/// What every open browser sees, once a second.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveSnapshot {
+    pub counts: StageCounts,
+    /// Orders resolved per second over the last poll.
+    pub resolved_per_sec: Tenths,
+    pub at: String,
+    /// Simulated orders per second being started by this server, if any.
+    pub simulating: Option<Tenths>,
+    /// Percent of upstream queries that fail (5xx), when this server runs the simulator.
+    pub upstream_failure_pct: Option<u32>,
+}
+
+#[cfg(feature = "ssr")]
+pub mod hub {
+    //! The one poller behind every live page, and the simulated payments it reports.
+
+    use super::*;
+    use std::{
+        sync::{
+            Arc,
+            atomic::{AtomicU64, Ordering},
+        },
+        time::{Duration, Instant, SystemTime},
+    };
+    use temporalio_client::Client;
+    use tokio::sync::{Mutex, watch};
+
+    use crate::{
+        format::rfc3339,
+        operations::{OpError, orders::start_order, queues::stage_counts},
+        orders::{OrderRequest, ReconcilePolicy},
+        simulated_upstream::SimulatedUpstream,
+    };
+
+    pub const POLL: Duration = Duration::from_secs(1);
+
+    /// The simulated payments this server is starting: their rate and the task.
+    type Simulation = Arc<Mutex<Option<(Tenths, tokio::task::JoinHandle<()>)>>>;
+
+    /// Shared by all requests; holds no workflow state, only the last snapshot.
+    #[derive(Clone)]
+    pub struct LiveHub {
+        pub sender: Arc<watch::Sender<LiveSnapshot>>,
+        simulation: Simulation,
+        /// Times the poller asked Temporal, whatever the number of listeners.
+        polls: Arc<AtomicU64>,
+    }
+
+    impl LiveHub {
+        pub fn new() -> Self {
+            let (sender, _) = watch::channel(LiveSnapshot::default());
+            LiveHub {
+                sender: Arc::new(sender),
+                simulation: Arc::new(Mutex::new(None)),
+                polls: Arc::new(AtomicU64::new(0)),
+            }
+        }
+
+        /// How many times the poller has asked Temporal since the hub was made.
+        pub fn polls(&self) -> u64 {
+            self.polls.load(Ordering::Relaxed)
+        }
+
+        /// Polls Temporal once a second while anyone listens.
+        pub fn spawn_poller(&self, client: Client, simulator: Option<SimulatedUpstream>) {
+            let hub = self.clone();
+            tokio::spawn(async move {
+                let mut last: Option<(usize, Instant)> = None;
+                loop {
+                    tokio::time::sleep(POLL).await;
+                    if hub.sender.receiver_count() == 0 {
+                        last = None;
+                        continue;
+                    }
+                    hub.polls.fetch_add(1, Ordering::Relaxed);
+                    match hub.snapshot(&client, simulator.as_ref(), &mut last).await {
+                        Ok(s) => {
+                            hub.sender.send_replace(s);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "live poll failed"),
+                    }
+                }
+            });
+        }
+
+        /// The counts now, and the resolution rate since `last`.
+        pub async fn snapshot(
+            &self,
+            client: &Client,
+            simulator: Option<&SimulatedUpstream>,
+            last: &mut Option<(usize, Instant)>,
+        ) -> Result<LiveSnapshot, OpError> {
+            let counts = stage_counts(client).await?;
+            let resolved = counts.resolved_paid + counts.resolved_failed + counts.resolved_other;
+            let now = Instant::now();
+            let resolved_per_sec = match *last {
+                Some((before, at)) => Tenths::from_rate(
+                    resolved.saturating_sub(before) as f64
+                        / now.duration_since(at).as_secs_f64().max(0.001),
+                ),
+                None => Tenths(0),
+            };
+            *last = Some((resolved, now));
+            Ok(LiveSnapshot {
+                counts,
+                resolved_per_sec,
+                at: rfc3339(SystemTime::now()),
+                simulating: self.simulation.lock().await.as_ref().map(|(rate, _)| *rate),
+                upstream_failure_pct: simulator.map(|s| s.behaviour().error_5xx_pct),
+            })
+        }
+
+        /// Starts simulated payments at `rate` (replacing any), or stops them at zero.
+        pub async fn simulate(&self, client: Client, policy: ReconcilePolicy, rate: Tenths) {
+            let mut slot = self.simulation.lock().await;
+            if let Some((_, task)) = slot.take() {
+                task.abort();
+            }
+            if rate.0 == 0 {
+                return;
+            }
+            let task = tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.as_rate()));
+                let run = rfc3339(SystemTime::now()).replace([':', '-'], "");
+                for n in 1u64.. {
+                    tick.tick().await;
+                    let order = OrderRequest::simulated(format!("LIVE-{run}-{n}"), policy.clone());
+                    if let Err(e) = start_order(&client, order).await {
+                        tracing::warn!(error = %e, "simulated order not started");
+                    }
+                }
+            });
+            *slot = Some((rate, task));
+        }
+    }
+
+    impl Default for LiveHub {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_show_in_tenths_without_floats_in_the_browser() {
+        assert_eq!(Tenths::from_rate(2.0).show(true), "2");
+        assert_eq!(Tenths::from_rate(2.0).show(false), "2.0");
+        assert_eq!(Tenths::from_rate(0.5).show(true), "0.5");
+        assert_eq!(Tenths::from_rate(12.34).show(false), "12.3");
+        assert_eq!(Tenths::from_rate(f64::NAN), Tenths(0));
+        assert_eq!(Tenths::from_rate(-3.0), Tenths(0));
+    }
+}

@@ -1,0 +1,362 @@
+//! Recurring contracts (finance): every schedule, a contract's page with its payment
+//! history, create, pause / resume / cancel with a reason.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::{Loading, action_error};
+use crate::{
+    contracts::{ContractDetail, ContractSummary, ContractTerms, DEFAULT_TIME_ZONE, TermRun},
+    format::format_amount,
+    orders::{MAX_NOTE_LEN, MAX_ORDER_ID_LEN},
+    web::error::AppError,
+};
+
+/// Every contract with its terms.
+#[server]
+pub async fn list_contracts() -> Result<Vec<(ContractSummary, Option<ContractDetail>)>, AppError> {
+    let state = crate::web::state::app_state()?;
+    Ok(crate::operations::contracts::list_with_details(&state.client).await?)
+}
+
+#[server]
+pub async fn load_contract(
+    contract_id: String,
+) -> Result<(ContractDetail, Vec<TermRun>), AppError> {
+    use crate::operations::contracts::{TERMS_SHOWN, detail, terms_run};
+    let state = crate::web::state::app_state()?;
+    let client = &state.client;
+    let detail = detail(client, &contract_id).await?;
+    let runs = terms_run(client, &contract_id, TERMS_SHOWN).await?;
+    Ok((detail, runs))
+}
+
+// One argument per form field: that is how ActionForm posts without JavaScript.
+#[allow(clippy::too_many_arguments)]
+#[server]
+pub async fn create_contract(
+    contract_id: String,
+    customer: String,
+    plan: String,
+    amount_cents: i64,
+    currency: String,
+    every: String,
+    cron: String,
+    time_zone: String,
+    total_terms: u32,
+) -> Result<Vec<String>, AppError> {
+    use crate::contracts::{Cadence, NewContract, parse_interval};
+    crate::web::operator::require_operator()?;
+    let cadence = match cron.trim() {
+        "" => Cadence::Every {
+            seconds: parse_interval(&every)?,
+        },
+        expression => Cadence::Cron {
+            expression: expression.to_string(),
+        },
+    };
+    let contract = NewContract {
+        terms: ContractTerms {
+            contract_id: contract_id.trim().to_string(),
+            customer,
+            plan,
+            amount_cents,
+            currency: currency.trim().to_string(),
+        },
+        cadence,
+        time_zone: time_zone.trim().to_string(),
+        total_terms,
+    };
+    let state = crate::web::state::app_state()?;
+    Ok(crate::operations::contracts::create(&state.client, contract).await?)
+}
+
+/// `pause`, `resume` or `cancel`, with a reason.
+#[server]
+pub async fn change_contract(
+    contract_id: String,
+    change: String,
+    reason: String,
+) -> Result<(), AppError> {
+    use crate::operations::contracts::{cancel, set_paused};
+    let operator = crate::web::operator::require_operator()?;
+    if reason.trim().is_empty() {
+        return Err(AppError::Refused(
+            "give a reason: it is recorded on the contract".into(),
+        ));
+    }
+    let state = crate::web::state::app_state()?;
+    let c = &state.client;
+    let (id, op, why) = (contract_id.as_str(), operator.as_str(), reason.as_str());
+    match change.as_str() {
+        "pause" => set_paused(c, id, op, why, true).await,
+        "resume" => set_paused(c, id, op, why, false).await,
+        "cancel" => cancel(c, id, op, why).await,
+        other => {
+            return Err(AppError::Refused(format!(
+                "{other:?} is not a change: use pause, resume or cancel"
+            )));
+        }
+    }?;
+    Ok(())
+}
+
+/// `active`, `paused` or `cancelled`.
+fn state_word(cancelled: bool, paused: bool) -> &'static str {
+    match (cancelled, paused) {
+        (true, _) => "cancelled",
+        (false, true) => "paused",
+        (false, false) => "active",
+    }
+}
+
+fn amount(terms: Option<&ContractTerms>) -> String {
+    terms
+        .map(|t| format_amount(t.amount_cents, &t.currency))
+        .unwrap_or_default()
+}
+
+fn terms_left(detail: &ContractDetail) -> String {
+    detail
+        .terms_left
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| "until cancelled".into())
+}
+
+#[component]
+pub fn ContractsPage() -> impl IntoView {
+    let create = ServerAction::<CreateContract>::new();
+    let contracts = Resource::new(move || create.version().get(), |_| list_contracts());
+    let created = move || {
+        create.value().get().and_then(|r| r.ok()).map(|next| {
+            view! {
+                <p role="status" class="text-green-800" data-testid="created">
+                    "Created. Next charges: "
+                    {next.join(", ")}
+                </p>
+            }
+        })
+    };
+    view! {
+        <h1 class="text-2xl font-bold mb-3">"Recurring contracts"</h1>
+        {action_error(create.value())}
+        {created}
+        <Loading what="contracts">
+            {move || Suspend::new(async move {
+                contracts.await.map(|list| view! { <ContractsTable list /> })
+            })}
+        </Loading>
+        <CreateForm create />
+    }
+}
+
+#[component]
+fn ContractsTable(list: Vec<(ContractSummary, Option<ContractDetail>)>) -> impl IntoView {
+    view! {
+        <table class="w-full bg-white shadow rounded text-sm mb-6" data-testid="contracts">
+            <thead class="text-left bg-slate-100">
+                <tr>
+                    <th class="p-2">"Contract"</th>
+                    <th class="p-2">"State"</th>
+                    <th class="p-2">"Amount"</th>
+                    <th class="p-2">"Plan"</th>
+                    <th class="p-2">"Schedule"</th>
+                    <th class="p-2">"Terms left"</th>
+                    <th class="p-2">"Next charges"</th>
+                    <th class="p-2">"Note"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {list.into_iter().map(|(summary, detail)| view! { <ContractLine summary detail /> }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn ContractLine(summary: ContractSummary, detail: Option<ContractDetail>) -> impl IntoView {
+    let terms = detail.as_ref().and_then(|d| d.terms.clone());
+    let schedule = detail
+        .as_ref()
+        .map(|d| format!("{} ({})", d.cadence, d.time_zone))
+        .unwrap_or_default();
+    let left = detail.as_ref().map(terms_left).unwrap_or_default();
+    view! {
+        <tr class="border-t" data-contract=summary.contract_id.clone()>
+            <td class="p-2">
+                <a class="underline text-blue-700" href=format!("/contracts/{}", summary.contract_id)>
+                    {summary.contract_id.clone()}
+                </a>
+            </td>
+            <td class="p-2">{state_word(summary.cancelled, summary.paused)}</td>
+            <td class="p-2">{amount(terms.as_ref())}</td>
+            <td class="p-2">{terms.map(|t| t.plan).unwrap_or_default()}</td>
+            <td class="p-2">{schedule}</td>
+            <td class="p-2">{left}</td>
+            <td class="p-2">{summary.next_charges.join(", ")}</td>
+            <td class="p-2">{summary.note}</td>
+        </tr>
+    }
+}
+
+/// One labelled input of the create form.
+#[component]
+fn Field(label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <label class="flex flex-col text-sm">
+            {label}
+            {children()}
+        </label>
+    }
+}
+
+#[component]
+fn CreateForm(create: ServerAction<CreateContract>) -> impl IntoView {
+    let input = "border rounded px-2 py-1";
+    view! {
+        <ActionForm
+            action=create
+            attr:class="bg-white rounded shadow p-3 grid gap-2 sm:grid-cols-3 max-w-3xl"
+            attr:aria-label="Create a contract"
+        >
+            <h2 class="font-semibold sm:col-span-3">"New contract"</h2>
+            <Field label="Contract id">
+                <input name="contract_id" required maxlength=MAX_ORDER_ID_LEN class=input />
+            </Field>
+            <Field label="Customer">
+                <input name="customer" required class=input />
+            </Field>
+            <Field label="Plan">
+                <input name="plan" value="membership-monthly" class=input />
+            </Field>
+            <Field label="Amount (cents)">
+                <input name="amount_cents" type="number" min="1" value="999" class=input />
+            </Field>
+            <Field label="Currency">
+                <input name="currency" value="USD" maxlength="3" class=input />
+            </Field>
+            <Field label="Terms (0 = until cancelled)">
+                <input name="total_terms" type="number" min="0" value="12" class=input />
+            </Field>
+            <Field label="Every">
+                <input name="every" value="30d" class=input />
+            </Field>
+            <Field label="or cron">
+                <input name="cron" placeholder="0 9 1 * *" class=input />
+            </Field>
+            <Field label="Time zone">
+                <input name="time_zone" value=DEFAULT_TIME_ZONE class=input />
+            </Field>
+            <button type="submit" class="px-3 py-1 rounded bg-blue-700 text-white justify-self-start">
+                "Create"
+            </button>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn ContractPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let change = ServerAction::<ChangeContract>::new();
+    let data = Resource::new(
+        move || (id(), change.version().get()),
+        |(id, _)| load_contract(id),
+    );
+    view! {
+        <h1 class="text-2xl font-bold mb-3">"Contract " {id}</h1>
+        {action_error(change.value())}
+        <Loading what="the contract">
+            {move || Suspend::new(async move {
+                data.await.map(|(detail, runs)| view! {
+                    <ContractFacts detail=detail.clone() />
+                    <ChangeForm detail change />
+                    <PaymentHistory runs />
+                })
+            })}
+        </Loading>
+    }
+}
+
+#[component]
+fn ContractFacts(detail: ContractDetail) -> impl IntoView {
+    let terms = detail.terms.clone();
+    let left = terms_left(&detail);
+    view! {
+        <dl class="grid grid-cols-2 gap-x-4 gap-y-1 bg-white rounded shadow p-3 mb-3 max-w-2xl text-sm">
+            <dt>"State"</dt>
+            <dd data-testid="contract-state">{state_word(detail.cancelled, detail.paused)}</dd>
+            <dt>"Amount"</dt>
+            <dd>{amount(terms.as_ref())}</dd>
+            <dt>"Plan"</dt>
+            <dd>{terms.as_ref().map(|t| t.plan.clone()).unwrap_or_default()}</dd>
+            <dt>"Customer"</dt>
+            <dd>{terms.map(|t| t.customer).unwrap_or_default()}</dd>
+            <dt>"Schedule"</dt>
+            <dd>{detail.cadence} " (" {detail.time_zone} ")"</dd>
+            <dt>"Terms left"</dt>
+            <dd>{left}</dd>
+            <dt>"Charges started"</dt>
+            <dd>{detail.charges_started}</dd>
+            <dt>"Next charges"</dt>
+            <dd data-testid="next-charges">{detail.next_charges.join(", ")}</dd>
+            <dt>"Note"</dt>
+            <dd>{detail.note}</dd>
+        </dl>
+    }
+}
+
+/// Pause or resume (whichever applies) or cancel, with a reason; nothing once cancelled.
+#[component]
+fn ChangeForm(detail: ContractDetail, change: ServerAction<ChangeContract>) -> impl IntoView {
+    (!detail.cancelled).then(|| {
+        let (value, label) = if detail.paused {
+            ("resume", "Resume")
+        } else {
+            ("pause", "Pause")
+        };
+        view! {
+            <ActionForm action=change attr:class="flex flex-wrap gap-2 items-end mb-4" attr:aria-label="Change the contract">
+                <input type="hidden" name="contract_id" value=detail.contract_id />
+                <label class="flex flex-col text-sm">
+                    "Reason"
+                    <input name="reason" required maxlength=MAX_NOTE_LEN class="border rounded px-2 py-1" />
+                </label>
+                <label class="flex flex-col text-sm">
+                    "Change"
+                    <select name="change" class="border rounded px-2 py-1">
+                        <option value=value>{label}</option>
+                        <option value="cancel">"Cancel"</option>
+                    </select>
+                </label>
+                <button type="submit" class="px-3 py-1 rounded bg-slate-800 text-white">"Apply"</button>
+            </ActionForm>
+        }
+    })
+}
+
+#[component]
+fn PaymentHistory(runs: Vec<TermRun>) -> impl IntoView {
+    let list = if runs.is_empty() {
+        view! { <p>"No term has run yet."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="text-sm" data-testid="payment-history">
+                {runs.into_iter().map(|r| view! {
+                    <li>
+                        {r.started_at}
+                        " · "
+                        {r.workflow_id}
+                        " · "
+                        <strong>{r.status}</strong>
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <h2 class="text-xl font-semibold mb-2">"Payment history"</h2>
+        {list}
+    }
+}

@@ -1,0 +1,208 @@
+//! Live flow (presenters): the stages with live counts and orders per second, pushed by
+//! server-sent events from one server-side poller, and controls for simulated payments
+//! and the upstream's failure rate.
+
+use leptos::prelude::*;
+
+use super::{Loading, action_error};
+use crate::{
+    orders::StageCounts,
+    web::{
+        error::AppError,
+        live::{LiveSnapshot, Tenths},
+    },
+};
+
+/// The fastest simulation the page starts, in orders per second.
+pub const MAX_SIMULATED_RATE: f64 = 50.0;
+
+#[server]
+pub async fn load_live_snapshot() -> Result<LiveSnapshot, AppError> {
+    let state = crate::web::state::app_state()?;
+    let mut last = None;
+    let simulator = state.simulator.as_ref();
+    Ok(state
+        .live
+        .snapshot(&state.client, simulator, &mut last)
+        .await?)
+}
+
+/// Starts (`rate` > 0) or stops (`rate` = 0) simulated payments from this server.
+#[server]
+pub async fn simulate(rate: String) -> Result<(), AppError> {
+    crate::web::operator::require_operator()?;
+    // A string, parsed here: the browser then carries no float formatting code.
+    let rate = match rate.trim().parse::<f64>() {
+        Ok(r) if (0.0..=MAX_SIMULATED_RATE).contains(&r) => Tenths::from_rate(r),
+        _ => {
+            return Err(AppError::Refused(format!(
+                "the rate must be a number of orders per second between 0 and \
+                 {MAX_SIMULATED_RATE}, not {rate:?}"
+            )));
+        }
+    };
+    let state = crate::web::state::app_state()?;
+    state
+        .live
+        .simulate(state.client.clone(), state.policy.clone(), rate)
+        .await;
+    Ok(())
+}
+
+/// Sets the share of upstream queries that fail, on this server's simulator.
+#[server]
+pub async fn set_failure_rate(percent: u32) -> Result<(), AppError> {
+    crate::web::operator::require_operator()?;
+    let state = crate::web::state::app_state()?;
+    let sim = state.simulator.as_ref().ok_or_else(|| {
+        AppError::Refused("this server talks to a real upstream: its failures are its own".into())
+    })?;
+    let mut behaviour = sim.behaviour();
+    if percent + behaviour.throttle_pct + behaviour.timeout_pct > 100 {
+        return Err(AppError::Refused(
+            "the failure rate must be between 0 and 100 percent".into(),
+        ));
+    }
+    behaviour.error_5xx_pct = percent;
+    sim.set_behaviour(behaviour)
+        .map_err(|e| AppError::Refused(e.to_string()))
+}
+
+/// The latest snapshot the server pushed, once the browser listens.
+fn live_snapshots() -> RwSignal<Option<LiveSnapshot>> {
+    let live: RwSignal<Option<LiveSnapshot>> = RwSignal::new(None);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::{JsCast, closure::Closure};
+        let Ok(source) = web_sys::EventSource::new("/api/live") else {
+            return;
+        };
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                if let Some(text) = event.data().as_string()
+                    && let Ok(snapshot) = serde_json::from_str::<LiveSnapshot>(&text)
+                {
+                    live.set(Some(snapshot));
+                }
+            },
+        );
+        source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        let source = send_wrapper::SendWrapper::new(source);
+        on_cleanup(move || source.close());
+    });
+    live
+}
+
+#[component]
+pub fn LiveFlowPage() -> impl IntoView {
+    let sim = ServerAction::<Simulate>::new();
+    let fail = ServerAction::<SetFailureRate>::new();
+    let initial = Resource::new(
+        move || (sim.version().get(), fail.version().get()),
+        |_| load_live_snapshot(),
+    );
+    let live = live_snapshots();
+    view! {
+        <h1 class="text-2xl font-bold mb-3">"Live flow"</h1>
+        {action_error(sim.value())}
+        {action_error(fail.value())}
+        <Loading what="counts">
+            {move || Suspend::new(async move {
+                initial.await.map(|first| {
+                    let current = move || live.get().unwrap_or_else(|| first.clone());
+                    view! { <Flow current=Signal::derive(current) sim fail /> }
+                })
+            })}
+        </Loading>
+    }
+}
+
+/// One stage's box with its live count.
+#[component]
+fn StageBox(
+    current: Signal<LiveSnapshot>,
+    name: &'static str,
+    label: &'static str,
+    count: fn(&StageCounts) -> usize,
+) -> impl IntoView {
+    view! {
+        <div class="bg-white rounded shadow p-4 text-center min-w-28" data-stage=name>
+            <div class="text-sm text-slate-500">{label}</div>
+            <div class="text-3xl font-bold" data-testid=format!("live-{name}")>
+                {move || count(&current.get().counts)}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn Arrow() -> impl IntoView {
+    view! { <div aria-hidden="true" class="text-2xl text-slate-400 pt-6">"→"</div> }
+}
+
+#[component]
+fn Flow(
+    current: Signal<LiveSnapshot>,
+    sim: ServerAction<Simulate>,
+    fail: ServerAction<SetFailureRate>,
+) -> impl IntoView {
+    view! {
+        <div class="flex flex-wrap gap-3 items-start mb-4" role="group" aria-label="Stages">
+            <StageBox current name="querying" label="Querying" count=|c| c.querying />
+            <Arrow />
+            <StageBox current name="stale" label="Stale" count=|c| c.stale />
+            <Arrow />
+            <StageBox current name="manual" label="Manual" count=|c| c.manual />
+            <Arrow />
+            <div class="flex flex-col gap-2">
+                <StageBox current name="paid" label="Resolved · paid" count=|c| c.resolved_paid />
+                <StageBox current name="failed" label="Resolved · failed" count=|c| c.resolved_failed />
+            </div>
+        </div>
+        <p class="mb-4">
+            <span data-testid="rate">{move || current.get().resolved_per_sec.show(false)}</span>
+            " orders/s resolved · updated "
+            <time>{move || current.get().at}</time>
+        </p>
+        <div class="flex flex-wrap gap-4">
+            <SimulationControls current sim />
+            {move || current.get().upstream_failure_pct.map(|pct| view! { <FailureRate pct fail /> })}
+        </div>
+    }
+}
+
+#[component]
+fn SimulationControls(current: Signal<LiveSnapshot>, sim: ServerAction<Simulate>) -> impl IntoView {
+    let state = move || match current.get().simulating {
+        Some(r) => format!("running at {}/s", r.show(true)),
+        None => "stopped".into(),
+    };
+    view! {
+        <ActionForm action=sim attr:class="bg-white rounded shadow p-3 flex gap-2 items-end" attr:aria-label="Simulated payments">
+            <label class="flex flex-col text-sm">
+                "Simulated orders per second"
+                <input name="rate" type="number" min="0" max="50" step="0.5" value="2" class="border rounded px-2 py-1 w-24" />
+            </label>
+            <button type="submit" class="px-3 py-1 rounded bg-blue-700 text-white">"Start"</button>
+            <span class="text-sm" data-testid="simulating">{state}</span>
+        </ActionForm>
+        <ActionForm action=sim attr:class="self-end">
+            <input type="hidden" name="rate" value="0" />
+            <button type="submit" class="px-3 py-1 rounded border">"Stop"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn FailureRate(pct: u32, fail: ServerAction<SetFailureRate>) -> impl IntoView {
+    view! {
+        <ActionForm action=fail attr:class="bg-white rounded shadow p-3 flex gap-2 items-end" attr:aria-label="Upstream failures">
+            <label class="flex flex-col text-sm">
+                "Upstream failure %"
+                <input name="percent" type="number" min="0" max="97" value=pct.to_string() class="border rounded px-2 py-1 w-24" />
+            </label>
+            <button type="submit" class="px-3 py-1 rounded bg-slate-800 text-white">"Set"</button>
+        </ActionForm>
+    }
+}

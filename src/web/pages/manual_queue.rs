@@ -1,0 +1,168 @@
+//! The manual queue (support's home): every order waiting in ManualHandle, from one
+//! visibility query, paged by Temporal's page tokens, with counts per filter.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::{FilterField, FilterForm, Loading, or_dash};
+use crate::{
+    format::waited,
+    listings::{QueueFilter, QueuePage, QueueRow, claim_filter},
+    web::error::AppError,
+};
+
+#[server]
+pub async fn manual_queue(
+    filter: QueueFilter,
+    page: Option<String>,
+) -> Result<QueuePage, AppError> {
+    let state = crate::web::state::app_state()?;
+    let operator = crate::web::operator::current_operator();
+    Ok(crate::operations::queues::manual_queue(&state.client, &filter, page, operator).await?)
+}
+
+#[component]
+pub fn ManualQueuePage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        let q = query.read();
+        QueueFilter {
+            prefix: q.get("prefix").unwrap_or_default(),
+            provider: q.get("provider").unwrap_or_default(),
+            reason: q.get("reason").unwrap_or_default(),
+            claim: q.get("claim").unwrap_or_else(|| claim_filter::ALL.into()),
+        }
+    };
+    let page = move || query.read().get("page");
+    let data = Resource::new(move || (filter(), page()), |(f, p)| manual_queue(f, p));
+    view! {
+        <h1 class="text-2xl font-bold mb-3">"Manual queue"</h1>
+        <QueueFilterForm filter=Signal::derive(filter) />
+        <Loading what="the queue">
+            {move || Suspend::new(async move {
+                let f = filter();
+                data.await.map(|q| view! { <QueueTable page=q filter=f /> })
+            })}
+        </Loading>
+    }
+}
+
+#[component]
+fn QueueFilterForm(filter: Signal<QueueFilter>) -> impl IntoView {
+    view! {
+        <FilterForm action="/" label="Filter the queue">
+            <FilterField label="Order id starts with" name="prefix" value=Signal::derive(move || filter.get().prefix) />
+            <FilterField label="Upstream" name="provider" value=Signal::derive(move || filter.get().provider) />
+            <FilterField
+                label="Error reason"
+                name="reason"
+                value=Signal::derive(move || filter.get().reason)
+                placeholder="http_503"
+            />
+            <input type="hidden" name="claim" value=move || filter.get().claim />
+        </FilterForm>
+    }
+}
+
+/// One claim tab (all, unclaimed, mine) with its count.
+#[component]
+fn ClaimTab(
+    filter: QueueFilter,
+    claim: &'static str,
+    label: &'static str,
+    count: usize,
+) -> impl IntoView {
+    let active = filter.claim == claim || (claim == claim_filter::ALL && filter.claim.is_empty());
+    let class = if active {
+        "px-3 py-1 rounded bg-slate-800 text-white"
+    } else {
+        "px-3 py-1 rounded bg-white border"
+    };
+    view! {
+        <a href=filter.link(claim) aria-current=active.then_some("page") class=class>
+            {label}
+            " "
+            <span data-testid=format!("count-{claim}")>{count}</span>
+        </a>
+    }
+}
+
+#[component]
+fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
+    let next = page
+        .next_page
+        .clone()
+        .map(|token| format!("{}&page={token}", filter.link(&filter.claim)));
+    let order = if page.oldest_first {
+        "oldest first"
+    } else {
+        "newest first (this Temporal's visibility store cannot sort)"
+    };
+    view! {
+        <nav class="flex gap-2 mb-2" aria-label="Claim filter">
+            <ClaimTab filter=filter.clone() claim=claim_filter::ALL label="All" count=page.all />
+            <ClaimTab filter=filter.clone() claim=claim_filter::UNCLAIMED label="Unclaimed" count=page.unclaimed />
+            <ClaimTab filter=filter.clone() claim=claim_filter::MINE label="Mine" count=page.mine />
+        </nav>
+        <p class="text-sm text-slate-600 mb-2">
+            {page.matching}
+            " matching · "
+            {order}
+        </p>
+        <QueueRows rows=page.rows />
+        {next.map(|href| view! {
+            <a class="inline-block mt-3 underline" href=href rel="next">
+                "Next page →"
+            </a>
+        })}
+    }
+}
+
+#[component]
+fn QueueRows(rows: Vec<QueueRow>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p data-testid="queue-empty">"No order is waiting here."</p> }.into_any();
+    }
+    view! {
+        <div class="overflow-x-auto">
+            <table class="w-full bg-white shadow rounded text-sm" data-testid="manual-queue">
+                <thead class="text-left bg-slate-100">
+                    <tr>
+                        <th class="p-2">"Order"</th>
+                        <th class="p-2">"Upstream"</th>
+                        <th class="p-2">"Waiting"</th>
+                        <th class="p-2">"Priority"</th>
+                        <th class="p-2">"First error"</th>
+                        <th class="p-2">"Stale-retry error"</th>
+                        <th class="p-2">"Attempts"</th>
+                        <th class="p-2">"Claimed by"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows.into_iter().map(|row| view! { <QueueLine row /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn QueueLine(row: QueueRow) -> impl IntoView {
+    view! {
+        <tr class="border-t" data-order=row.order_id.clone()>
+            <td class="p-2">
+                <a class="text-blue-700 underline" href=format!("/orders/{}", row.order_id)>
+                    {row.order_id.clone()}
+                </a>
+            </td>
+            <td class="p-2">{row.provider}</td>
+            <td class="p-2" title=row.waiting_since>{waited(row.waiting_secs)}</td>
+            <td class="p-2">{row.priority}</td>
+            <td class="p-2"><code>{or_dash(row.original_reason)}</code></td>
+            <td class="p-2"><code>{row.error_reason}</code></td>
+            <td class="p-2">{or_dash(row.attempts.map(|a| a.to_string()))}</td>
+            <td class="p-2">{or_dash(row.claimed_by)}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,104 @@
+//! The dashboard's pages, one file each, with the server functions they call.
+
+pub mod contracts;
+pub mod live_flow;
+pub mod manual_queue;
+pub mod order_lane;
+pub mod stale_orders;
+
+use leptos::prelude::*;
+
+use super::error::AppError;
+
+/// A failed load: says what went wrong instead of a blank page.
+#[component]
+pub fn ErrorBanner(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    let text = move || {
+        errors
+            .get()
+            .into_iter()
+            .map(|(_, e)| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    view! {
+        <div
+            role="alert"
+            class="border border-red-300 bg-red-50 text-red-800 p-3 rounded my-2"
+            data-testid="error-banner"
+        >
+            <strong>"Could not load this page. "</strong>
+            {text}
+        </div>
+    }
+}
+
+/// A page's data while Temporal answers, and its banner if it does not.
+#[component]
+pub fn Loading(what: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Suspense fallback=move || view! { <p role="status">{format!("Loading {what} from Temporal…")}</p> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorBanner errors /> }>
+                {children()}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+/// A list's filter form: a GET, so the filter is in the address and works without WASM.
+#[component]
+pub fn FilterForm(action: &'static str, label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <form method="get" action=action class="flex flex-wrap gap-2 mb-3 items-end" aria-label=label>
+            {children()}
+            <button type="submit" class="px-3 py-1 rounded bg-blue-700 text-white">
+                "Filter"
+            </button>
+        </form>
+    }
+}
+
+/// One text field of a filter form, showing the filter's current value.
+#[component]
+pub fn FilterField(
+    label: &'static str,
+    name: &'static str,
+    #[prop(into)] value: Signal<String>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <label class="flex flex-col text-sm">
+            {label}
+            <input name=name value=value placeholder=placeholder class="border rounded px-2 py-1" />
+        </label>
+    }
+}
+
+/// The last failure of an action, shown as it is (a validator's message, say).
+pub fn action_error<S, T>(value: S) -> impl IntoView
+where
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    T: Send + Sync + 'static,
+{
+    move || {
+        value.get().and_then(|r| r.err()).map(|e| {
+            view! {
+                <p
+                    role="alert"
+                    class="text-red-700 bg-red-50 border border-red-200 rounded p-2 my-2"
+                    data-testid="action-error"
+                >
+                    {e.to_string()}
+                </p>
+            }
+        })
+    }
+}
+
+/// A value, or a dash when there is none.
+pub fn or_dash(value: impl Into<Option<String>>) -> String {
+    value
+        .into()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "—".into())
+}

@@ -1,0 +1,314 @@
+//! An order's lane: its whole path across QueryOrder → StaleOrder → ManualHandle, a
+//! timeline from their histories, and the actions its stage allows.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::{Loading, action_error};
+use crate::{
+    listings::{LaneStage, OrderLane},
+    orders::{
+        MAX_CODE_LEN, MAX_NOTE_LEN, ManualContext, Resolution, ResolutionRecord, ResolveRequest,
+        Stage, StaleStatus,
+    },
+    web::error::AppError,
+};
+
+#[server]
+pub async fn load_order_lane(order_id: String) -> Result<OrderLane, AppError> {
+    let state = crate::web::state::app_state()?;
+    let operator = crate::web::operator::current_operator();
+    let lane =
+        crate::operations::lane::order_lane(&state.client, order_id, &state.temporal_ui, operator);
+    Ok(lane.await?)
+}
+
+#[server]
+pub async fn claim_order(order_id: String) -> Result<(), AppError> {
+    let operator = crate::web::operator::require_operator()?;
+    let state = crate::web::state::app_state()?;
+    crate::operations::orders::claim(&state.client, &order_id, &operator).await?;
+    Ok(())
+}
+
+#[server]
+pub async fn release_order(order_id: String) -> Result<(), AppError> {
+    let operator = crate::web::operator::require_operator()?;
+    let state = crate::web::state::app_state()?;
+    Ok(crate::operations::orders::release(&state.client, &order_id, &operator).await?)
+}
+
+#[server]
+pub async fn resolve_order(
+    order_id: String,
+    resolution: String,
+    reason_code: String,
+    note: String,
+) -> Result<String, AppError> {
+    let operator = crate::web::operator::require_operator()?;
+    let state = crate::web::state::app_state()?;
+    let request = ResolveRequest {
+        resolution,
+        reason_code,
+        operator,
+        note,
+    };
+    let record = crate::operations::orders::resolve_manual(&state.client, &order_id, request);
+    Ok(record.await?.to_string())
+}
+
+#[server]
+pub async fn retry_stale(order_id: String) -> Result<(), AppError> {
+    let operator = crate::web::operator::require_operator()?;
+    let state = crate::web::state::app_state()?;
+    Ok(crate::operations::orders::retry_now(&state.client, &order_id, &operator).await?)
+}
+
+/// The actions a lane offers; each reloads the lane when it ends.
+#[derive(Clone, Copy)]
+struct Actions {
+    claim: ServerAction<ClaimOrder>,
+    release: ServerAction<ReleaseOrder>,
+    resolve: ServerAction<ResolveOrder>,
+    retry: ServerAction<RetryStale>,
+}
+
+#[component]
+pub fn OrderLanePage() -> impl IntoView {
+    let params = use_params_map();
+    let order_id = move || params.read().get("id").unwrap_or_default();
+    let actions = Actions {
+        claim: ServerAction::new(),
+        release: ServerAction::new(),
+        resolve: ServerAction::new(),
+        retry: ServerAction::new(),
+    };
+    let versions = move || {
+        (
+            actions.claim.version().get(),
+            actions.release.version().get(),
+            actions.resolve.version().get(),
+            actions.retry.version().get(),
+        )
+    };
+    let lane = Resource::new(
+        move || (order_id(), versions()),
+        |(id, _)| load_order_lane(id),
+    );
+    view! {
+        <h1 class="text-2xl font-bold mb-3">
+            "Order "
+            <span data-testid="order-id">{order_id}</span>
+        </h1>
+        {action_error(actions.claim.value())}
+        {action_error(actions.release.value())}
+        {action_error(actions.resolve.value())}
+        {action_error(actions.retry.value())}
+        <Loading what="the order">
+            {move || Suspend::new(async move {
+                lane.await.map(|lane| view! { <Lane lane actions /> })
+            })}
+        </Loading>
+    }
+}
+
+#[component]
+fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
+    let id = lane.order_id.clone();
+    let open = lane
+        .open_stage
+        .clone()
+        .unwrap_or_else(|| Stage::Resolved.to_string());
+    let resolution = lane
+        .manual
+        .as_ref()
+        .and_then(|m| m.resolution.clone())
+        .or_else(|| lane.stale.as_ref().and_then(|s| s.resolution.clone()));
+    let mine = lane
+        .manual
+        .as_ref()
+        .and_then(|m| m.claim.as_ref())
+        .zip(lane.operator.as_ref())
+        .is_some_and(|(claim, me)| &claim.operator == me);
+    let manual_open = open == Stage::Manual.as_str();
+    let stale = lane.stale.clone().filter(|_| open == Stage::Stale.as_str());
+    view! {
+        <p class="mb-2">
+            "Stage: "
+            <strong data-testid="open-stage">{open.clone()}</strong>
+        </p>
+        {resolution.map(|record| view! { <ResolutionLine record /> })}
+        {lane.manual.clone().map(|context| view! { <ManualSection context /> })}
+        {manual_open.then(|| view! { <ManualActions id=id.clone() mine actions /> })}
+        {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry /> })}
+        <h2 class="text-xl font-semibold mt-4 mb-2">"Path"</h2>
+        <ol class="grid gap-3 md:grid-cols-3">
+            {lane.stages.into_iter().map(|stage| view! { <StageCard stage /> }).collect_view()}
+        </ol>
+    }
+}
+
+#[component]
+fn ResolutionLine(record: ResolutionRecord) -> impl IntoView {
+    let note = (!record.note.is_empty()).then(|| format!(" — {}", record.note));
+    view! {
+        <p class="mb-2 p-2 bg-green-50 border border-green-200 rounded" data-testid="resolution">
+            "Resolved "
+            <strong>{record.resolution.to_string()}</strong>
+            " by "
+            {record.resolved_by}
+            " at "
+            {record.resolved_at}
+            " ("
+            {record.reason_code}
+            ")"
+            {note}
+        </p>
+    }
+}
+
+#[component]
+fn ManualSection(context: ManualContext) -> impl IntoView {
+    let claimed_by = context
+        .claim
+        .map(|c| format!("{} since {}", c.operator, c.at))
+        .unwrap_or_else(|| "nobody".into());
+    view! {
+        <section class="bg-white rounded shadow p-3 mb-3" aria-label="Manual handling">
+            <h2 class="font-semibold">"Manual handling"</h2>
+            <p>
+                "Attempts: "
+                {context.handoff.attempts}
+                " · waiting since "
+                {context.waiting_since}
+            </p>
+            <p>
+                "Original error: "
+                <code>{context.handoff.original_error}</code>
+            </p>
+            <p>
+                "Stale retry error: "
+                <code>{context.handoff.stale_retry_error.unwrap_or_default()}</code>
+            </p>
+            <p>
+                "Claimed by: "
+                <span data-testid="claimed-by">{claimed_by}</span>
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn ManualActions(id: String, mine: bool, actions: Actions) -> impl IntoView {
+    let (claim_id, release_id) = (id.clone(), id.clone());
+    let release = mine.then(|| {
+        view! {
+            <ActionForm action=actions.release>
+                <input type="hidden" name="order_id" value=release_id />
+                <button type="submit" class="px-3 py-1 rounded border">"Release"</button>
+            </ActionForm>
+        }
+    });
+    view! {
+        <div class="flex gap-2 mb-3">
+            <ActionForm action=actions.claim>
+                <input type="hidden" name="order_id" value=claim_id />
+                <button type="submit" class="px-3 py-1 rounded bg-slate-800 text-white">"Claim"</button>
+            </ActionForm>
+            {release}
+        </div>
+        <ResolveForm id resolve=actions.resolve />
+    }
+}
+
+#[component]
+fn ResolveForm(id: String, resolve: ServerAction<ResolveOrder>) -> impl IntoView {
+    let options = Resolution::ALL
+        .iter()
+        .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
+        .collect_view();
+    view! {
+        <ActionForm
+            action=resolve
+            attr:class="bg-white rounded shadow p-3 mb-3 flex flex-col gap-2 max-w-md"
+            attr:aria-label="Resolve"
+        >
+            <h2 class="font-semibold">"Resolve"</h2>
+            <input type="hidden" name="order_id" value=id />
+            <label class="flex flex-col text-sm">
+                "Resolution"
+                <select name="resolution" class="border rounded px-2 py-1">{options}</select>
+            </label>
+            <label class="flex flex-col text-sm">
+                "Reason code"
+                <input
+                    name="reason_code"
+                    required
+                    maxlength=MAX_CODE_LEN
+                    placeholder="BANK_CONFIRMED"
+                    class="border rounded px-2 py-1"
+                />
+            </label>
+            <label class="flex flex-col text-sm">
+                "Note"
+                <textarea name="note" maxlength=MAX_NOTE_LEN class="border rounded px-2 py-1"></textarea>
+            </label>
+            <button type="submit" class="px-3 py-1 rounded bg-green-700 text-white self-start">
+                "Resolve"
+            </button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn StaleSection(status: StaleStatus, id: String, retry: ServerAction<RetryStale>) -> impl IntoView {
+    view! {
+        <section class="bg-white rounded shadow p-3 mb-3" aria-label="Stale retry">
+            <h2 class="font-semibold">"Waiting to retry"</h2>
+            <p>
+                "Next retry: "
+                <span data-testid="next-retry">{status.next_retry_at.unwrap_or_else(|| "now".into())}</span>
+            </p>
+            <p>
+                "Last error: "
+                <code>{status.handoff.original_error}</code>
+            </p>
+            <ActionForm action=retry>
+                <input type="hidden" name="order_id" value=id />
+                <button type="submit" class="mt-2 px-3 py-1 rounded bg-amber-600 text-white">
+                    "Retry now"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn StageCard(stage: LaneStage) -> impl IntoView {
+    let events = stage.timeline.len();
+    view! {
+        <li class="bg-white rounded shadow p-3" data-workflow=stage.workflow_type.clone()>
+            <h3 class="font-semibold">{stage.workflow_type.clone()}</h3>
+            <p class="text-sm">
+                <span data-testid="status">{stage.status}</span>
+                " · "
+                {stage.started_at}
+                " → "
+                {stage.closed_at}
+            </p>
+            <a class="text-blue-700 underline text-sm" href=stage.temporal_link>"Open in Temporal"</a>
+            <details class="mt-2">
+                <summary class="text-sm cursor-pointer">"Timeline (" {events} ")"</summary>
+                <ul class="text-xs mt-1">
+                    {stage.timeline.into_iter().map(|e| view! {
+                        <li>
+                            <time>{e.at}</time>
+                            " "
+                            {e.what}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </details>
+        </li>
+    }
+}

@@ -1,0 +1,177 @@
+//! `serve`: the dashboard's HTTP server, with an embedded worker and, when asked for, the
+//! simulated upstream. It takes a resolved [`ServeConfig`]; `cli` builds one.
+
+use axum::{
+    Router,
+    extract::State,
+    response::sse::{Event, KeepAlive, Sse},
+    routing::get,
+};
+use futures::Stream;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::{convert::Infallible, net::SocketAddr};
+
+use super::{
+    app::{App, shell},
+    live::LiveSnapshot,
+    state::AppState,
+};
+use crate::{
+    orders::ReconcilePolicy,
+    simulated_upstream::{SimulatedUpstream, UpstreamBehaviour},
+    temporal::{TemporalError, connection, search_attributes},
+    worker::{self, WorkerConfig, WorkerError},
+};
+
+/// Where the upstream is: a real one's base URL, or the simulator to run in-process.
+#[derive(Debug, Clone)]
+pub enum UpstreamChoice {
+    Url(String),
+    Simulated {
+        listen: SocketAddr,
+        behaviour: UpstreamBehaviour,
+    },
+}
+
+/// Everything `serve` needs, resolved from flags, environment and configuration.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub connect: connection::ConnectArgs,
+    pub listen: SocketAddr,
+    pub upstream: UpstreamChoice,
+    /// Upstream calls per second Temporal dispatches (for the embedded worker).
+    pub dispatch_rps: f64,
+    /// Run the workers in this process too.
+    pub embedded_worker: bool,
+    /// Temporal's web UI, for links.
+    pub temporal_ui_url: String,
+    pub policy: ReconcilePolicy,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Temporal(#[from] TemporalError),
+    #[error(transparent)]
+    Worker(#[from] WorkerError),
+    #[error("the Leptos configuration is invalid: {0}")]
+    Leptos(String),
+    #[error("cannot serve on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the simulated upstream cannot listen on {addr}: {source}")]
+    Simulator {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the dashboard stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Starts the simulator if the configuration asks for it; returns the upstream's URL.
+async fn upstream(
+    choice: UpstreamChoice,
+) -> Result<(String, Option<SimulatedUpstream>), ServeError> {
+    match choice {
+        UpstreamChoice::Url(url) => Ok((url, None)),
+        UpstreamChoice::Simulated { listen, behaviour } => {
+            let sim = SimulatedUpstream::new(behaviour);
+            let bound =
+                sim.clone()
+                    .serve(listen)
+                    .await
+                    .map_err(|source| ServeError::Simulator {
+                        addr: listen,
+                        source,
+                    })?;
+            Ok((format!("http://{bound}"), Some(sim)))
+        }
+    }
+}
+
+/// Serves the dashboard until Ctrl-C, then stops the embedded workers.
+pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
+    let client = connection::connect(&config.connect).await?;
+    search_attributes::register_when_ready(&client).await?;
+    let (upstream_url, simulator) = upstream(config.upstream).await?;
+    let workers = match config.embedded_worker {
+        true => Some(worker::start(
+            client.clone(),
+            WorkerConfig::all_queues(upstream_url.clone(), config.dispatch_rps),
+        )?),
+        false => None,
+    };
+
+    let cargo_toml = std::path::Path::new("Cargo.toml");
+    let conf = get_configuration(cargo_toml.exists().then_some("Cargo.toml"))
+        .map_err(|e| ServeError::Leptos(e.to_string()))?;
+    let mut leptos_options = conf.leptos_options;
+    leptos_options.site_addr = config.listen;
+    let state = AppState::new(
+        client,
+        leptos_options,
+        config.temporal_ui_url,
+        simulator,
+        config.policy,
+    );
+    state.start_live_poller();
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(ServeError::Serve)?;
+    println!("dashboard: http://{addr}");
+    println!("upstream:  {upstream_url}");
+    tracing::info!(%addr, %upstream_url, "serving");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(ServeError::Serve)?;
+    if let Some(workers) = workers {
+        workers.stop().await?;
+    }
+    Ok(())
+}
+
+/// The dashboard's routes: pages, server functions, assets, `/healthz` and `/api/live`.
+pub fn router(mut state: AppState) -> Router {
+    // Pages fail fast to the outage banner instead of retrying for ten seconds.
+    state.client = connection::interactive(&state.client);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/live", get(live_events))
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+/// Server-sent events: every snapshot the one poller takes, to every open live page.
+async fn live_events(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let receiver = state.live.sender.subscribe();
+    let stream = futures::stream::unfold(receiver, |mut rx| async move {
+        rx.changed().await.ok()?;
+        let snapshot: LiveSnapshot = rx.borrow_and_update().clone();
+        let event = Event::default().json_data(&snapshot).unwrap_or_default();
+        Some((Ok(event), rx))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
