@@ -152,7 +152,7 @@ pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, OpError> {
     let mut stream = client.list_schedules(ListSchedulesOptions::default());
     let mut out = Vec::new();
     while let Some(entry) = stream.next().await {
-        let entry = entry.map_err(|e| OpError::temporal(e))?;
+        let entry = entry.map_err(OpError::temporal)?;
         let note = entry.note().unwrap_or_default().to_string();
         out.push(ContractSummary {
             contract_id: entry.schedule_id().to_string(),

@@ -8,6 +8,7 @@ use crate::orders::MAX_CODE_LEN;
 
 pub const COOKIE: &str = "tp_operator";
 /// How long the name is remembered: 30 days.
+#[cfg(feature = "ssr")]
 const COOKIE_MAX_AGE_SECS: u32 = 30 * 86_400;
 
 /// The operator of the current request, if they have said who they are.

@@ -7,10 +7,7 @@ use leptos::prelude::*;
 use super::{Loading, action_error};
 use crate::{
     orders::StageCounts,
-    web::{
-        error::AppError,
-        live::{LiveSnapshot, Tenths},
-    },
+    web::{error::AppError, live::LiveSnapshot},
 };
 
 /// The fastest simulation the page starts, in orders per second.
@@ -33,7 +30,7 @@ pub async fn simulate(rate: String) -> Result<(), AppError> {
     crate::web::operator::require_operator()?;
     // A string, parsed here: the browser then carries no float formatting code.
     let rate = match rate.trim().parse::<f64>() {
-        Ok(r) if (0.0..=MAX_SIMULATED_RATE).contains(&r) => Tenths::from_rate(r),
+        Ok(r) if (0.0..=MAX_SIMULATED_RATE).contains(&r) => crate::web::live::Tenths::from_rate(r),
         _ => {
             return Err(AppError::Refused(format!(
                 "the rate must be a number of orders per second between 0 and \

@@ -8,8 +8,7 @@ use super::{Loading, action_error};
 use crate::{
     listings::{LaneStage, OrderLane},
     orders::{
-        MAX_CODE_LEN, MAX_NOTE_LEN, ManualContext, Resolution, ResolutionRecord, ResolveRequest,
-        Stage, StaleStatus,
+        MAX_CODE_LEN, MAX_NOTE_LEN, ManualContext, Resolution, ResolutionRecord, Stage, StaleStatus,
     },
     web::error::AppError,
 };
@@ -47,7 +46,7 @@ pub async fn resolve_order(
 ) -> Result<String, AppError> {
     let operator = crate::web::operator::require_operator()?;
     let state = crate::web::state::app_state()?;
-    let request = ResolveRequest {
+    let request = crate::orders::ResolveRequest {
         resolution,
         reason_code,
         operator,
