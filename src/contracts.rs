@@ -2,10 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::orders::{InputError, MAX_NOTE_LEN, validate_operator, validate_order_id};
+use crate::orders::{
+    InputError, MAX_NOTE_LEN, MAX_ORDER_ID_LEN, short, validate_operator, validate_order_id,
+};
 
-/// The time zone contracts use when none is given (the seed's default).
-pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
+/// The time zone contracts use when none is given (the Go original's default).
+pub const DEFAULT_TIME_ZONE: &str = "Asia/Kuala_Lumpur";
+/// Longest customer or plan name.
+pub const MAX_NAME_LEN: usize = 128;
 
 /// What each term of a contract charges. It is the scheduled workflow's input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -13,8 +17,38 @@ pub struct ContractTerms {
     pub contract_id: String,
     pub customer: String,
     pub plan: String,
+    /// The amount in the currency's minor units (cents for USD, yen for JPY, fils for
+    /// KWD). The name is kept: it is in every recorded schedule and term.
     pub amount_cents: i64,
+    /// An ISO 4217 code.
     pub currency: String,
+    /// Whether "until cancelled" was chosen on purpose (no term limit). `None` for
+    /// contracts made before this was recorded.
+    #[serde(default)]
+    pub until_cancelled: Option<bool>,
+}
+
+/// The bounds every new contract is held to; `[contracts]` in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContractLimits {
+    /// Largest amount per term, in the currency's major units (10000 means 10,000.00 USD
+    /// or 10,000 JPY).
+    pub max_amount: u32,
+    /// Shortest interval between two charges, in seconds.
+    pub min_interval_secs: u64,
+    /// Most terms a contract may have (0, until cancelled, is always allowed).
+    pub max_terms: u32,
+}
+
+impl Default for ContractLimits {
+    fn default() -> Self {
+        ContractLimits {
+            max_amount: 10_000,
+            min_interval_secs: 3_600,
+            max_terms: 1_200,
+        }
+    }
 }
 
 /// When a contract charges.
@@ -36,12 +70,8 @@ pub struct NewContract {
     pub total_terms: u32,
 }
 
-/// Checks a cancellation before it reaches the schedule.
-pub fn validate_cancellation(
-    contract_id: &str,
-    operator: &str,
-    reason: &str,
-) -> Result<(), InputError> {
+/// Checks a change (pause, resume, cancel) before it reaches the schedule.
+pub fn validate_change(contract_id: &str, operator: &str, reason: &str) -> Result<(), InputError> {
     validate_order_id(contract_id)?;
     validate_operator(operator)?;
     let len = reason.chars().count();
@@ -55,34 +85,72 @@ pub fn validate_cancellation(
     Ok(())
 }
 
+fn validate_name(field: &'static str, value: &str) -> Result<(), InputError> {
+    if value.trim().is_empty() {
+        return Err(InputError::Missing { field });
+    }
+    let len = value.chars().count();
+    if len > MAX_NAME_LEN {
+        return Err(InputError::TooLong {
+            field,
+            len,
+            max: MAX_NAME_LEN,
+        });
+    }
+    if value.chars().any(char::is_control) {
+        return Err(InputError::Other(format!(
+            "the {field} may not hold control characters"
+        )));
+    }
+    Ok(())
+}
+
 impl NewContract {
-    pub fn validate(&self) -> Result<(), InputError> {
+    /// Every check that needs no currency table nor time zone database.
+    pub fn validate(&self, limits: &ContractLimits) -> Result<(), InputError> {
         validate_order_id(&self.terms.contract_id)?;
+        validate_name("customer", &self.terms.customer)?;
+        validate_name("plan", &self.terms.plan)?;
         if self.terms.amount_cents <= 0 {
             return Err(InputError::Other(format!(
-                "the amount must be above zero, not {} cents",
+                "the amount must be above zero, not {}",
                 self.terms.amount_cents
             )));
         }
         let currency = &self.terms.currency;
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(InputError::Other(format!(
-                "the currency {currency:?} is not a three-letter ISO code such as USD or CNY"
+                "the currency {:?} is not a three-letter ISO code such as USD or MYR",
+                short(currency)
+            )));
+        }
+        if self.total_terms > limits.max_terms {
+            return Err(InputError::Other(format!(
+                "{} terms is more than the {} a contract may have: choose fewer, or 0 for until \
+                 cancelled",
+                self.total_terms, limits.max_terms
             )));
         }
         match &self.cadence {
-            Cadence::Every { seconds } if *seconds == 0 => {
-                return Err(InputError::Other("the interval must be above zero".into()));
+            Cadence::Every { seconds } if *seconds < limits.min_interval_secs.max(1) => {
+                return Err(InputError::Other(format!(
+                    "the interval must be at least {} seconds, not {seconds}",
+                    limits.min_interval_secs.max(1)
+                )));
             }
             Cadence::Cron { expression } if expression.split_whitespace().count() != 5 => {
                 return Err(InputError::Other(format!(
-                    "the cron expression {expression:?} needs five fields: minute hour day month weekday"
+                    "the cron expression {:?} needs five fields: minute hour day month weekday",
+                    short(expression)
                 )));
             }
             _ => {}
         }
         if self.time_zone.trim().is_empty() {
             return Err(InputError::Missing { field: "time zone" });
+        }
+        if self.time_zone.chars().count() > MAX_ORDER_ID_LEN {
+            return Err(InputError::Other("the time zone name is too long".into()));
         }
         Ok(())
     }
@@ -111,6 +179,8 @@ pub struct ContractDetail {
     pub note: String,
     /// Terms left, if the contract has a limit.
     pub terms_left: Option<i64>,
+    /// Digits after the decimal point in its currency (2 for USD, 0 for JPY, 3 for KWD).
+    pub minor_units: u32,
     pub charges_started: i64,
     pub next_charges: Vec<String>,
 }
@@ -161,8 +231,9 @@ mod tests {
                 plan: "monthly".into(),
                 amount_cents: 999,
                 currency: "USD".into(),
+                until_cancelled: Some(false),
             },
-            cadence: Cadence::Every { seconds: 60 },
+            cadence: Cadence::Every { seconds: 3_600 },
             time_zone: DEFAULT_TIME_ZONE.into(),
             total_terms: 3,
         }
@@ -179,17 +250,37 @@ mod tests {
 
     #[test]
     fn contracts_are_checked_before_a_schedule_exists() {
-        assert!(contract().validate().is_ok());
+        let limits = ContractLimits::default();
+        assert!(contract().validate(&limits).is_ok());
         let mut c = contract();
         c.terms.currency = "usd".into();
-        assert!(c.validate().unwrap_err().to_string().contains("ISO"));
+        assert!(c.validate(&limits).unwrap_err().to_string().contains("ISO"));
         let mut c = contract();
         c.cadence = Cadence::Cron {
             expression: "every day".into(),
         };
-        assert!(c.validate().is_err());
+        assert!(c.validate(&limits).is_err());
         let mut c = contract();
         c.terms.amount_cents = 0;
-        assert!(c.validate().is_err());
+        assert!(c.validate(&limits).is_err());
+    }
+
+    #[test]
+    fn a_contract_is_held_to_its_limits() {
+        let limits = ContractLimits::default();
+        let mut c = contract();
+        c.cadence = Cadence::Every { seconds: 1 };
+        c.total_terms = 0;
+        let err = c.validate(&limits).unwrap_err().to_string();
+        assert!(err.contains("at least 3600 seconds"), "{err}");
+        let mut c = contract();
+        c.total_terms = limits.max_terms + 1;
+        assert!(c.validate(&limits).is_err());
+        let mut c = contract();
+        c.terms.customer = "c".repeat(MAX_NAME_LEN + 1);
+        assert!(c.validate(&limits).is_err());
+        let mut c = contract();
+        c.terms.plan = " ".into();
+        assert!(c.validate(&limits).is_err());
     }
 }

@@ -16,11 +16,21 @@ pub fn waited(secs: i64) -> String {
     }
 }
 
-/// `12.50 USD`: money in integer arithmetic, never through a float.
-pub fn format_amount(cents: i64, currency: &str) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    format!("{sign}{}.{:02} {currency}", cents / 100, cents % 100)
+/// `12.50 USD`, `999 JPY`, `1.250 KWD`: an amount in minor units, with as many decimals as
+/// the currency has (`minor_units`), in integer arithmetic, never through a float.
+pub fn format_amount(minor: i64, currency: &str, minor_units: u32) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let minor = minor.unsigned_abs();
+    match 10u64.checked_pow(minor_units) {
+        Some(1) => format!("{sign}{minor} {currency}"),
+        Some(unit) => format!(
+            "{sign}{}.{:0width$} {currency}",
+            minor / unit,
+            minor % unit,
+            width = minor_units as usize
+        ),
+        None => format!("{sign}{minor} (minor units) {currency}"),
+    }
 }
 
 /// A time as RFC 3339 (UTC, seconds): workflow time, visibility times, schedule times.
@@ -44,10 +54,17 @@ mod tests {
 
     #[test]
     fn amounts_show_cents_exactly() {
-        assert_eq!(format_amount(999, "USD"), "9.99 USD");
-        assert_eq!(format_amount(100_000_005, "CNY"), "1000000.05 CNY");
-        assert_eq!(format_amount(7, "EUR"), "0.07 EUR");
-        assert_eq!(format_amount(-250, "USD"), "-2.50 USD");
+        assert_eq!(format_amount(999, "USD", 2), "9.99 USD");
+        assert_eq!(format_amount(100_000_005, "CNY", 2), "1000000.05 CNY");
+        assert_eq!(format_amount(7, "EUR", 2), "0.07 EUR");
+        assert_eq!(format_amount(-250, "USD", 2), "-2.50 USD");
+    }
+
+    #[test]
+    fn amounts_use_their_currencys_own_decimals() {
+        assert_eq!(format_amount(999, "JPY", 0), "999 JPY");
+        assert_eq!(format_amount(1_250, "KWD", 3), "1.250 KWD");
+        assert_eq!(format_amount(5, "KWD", 3), "0.005 KWD");
     }
 
     #[cfg(feature = "ssr")]

@@ -16,6 +16,52 @@ pub const MAX_CODE_LEN: usize = 64;
 pub const MOST_URGENT_PRIORITY: i64 = 1;
 pub const LEAST_URGENT_PRIORITY: i64 = 5;
 pub const DEFAULT_PRIORITY: i64 = 3;
+/// The Go original's priority words (`-p low|normal|high|urgent`) and the numbers they
+/// mean here. 5 has no word: it is below the original's range.
+pub const PRIORITY_WORDS: [(&str, i64); 4] =
+    [("urgent", 1), ("high", 2), ("normal", 3), ("low", 4)];
+/// The Go original's environment words (`-e dev|staging|prod`) and the names they mean.
+pub const ENVIRONMENT_WORDS: [(&str, &str); 3] = [
+    ("dev", "development"),
+    ("staging", "staging"),
+    ("prod", "production"),
+];
+
+/// Reads a priority as a number (1 most urgent to 5) or one of [`PRIORITY_WORDS`].
+pub fn parse_priority(text: &str) -> Result<i64, InputError> {
+    let wanted = text.trim().to_ascii_lowercase();
+    if let Some((_, n)) = PRIORITY_WORDS.iter().find(|(word, _)| *word == wanted) {
+        return Ok(*n);
+    }
+    wanted.parse::<i64>().map_err(|_| {
+        InputError::Other(format!(
+            "the priority {:?} is not a number from {MOST_URGENT_PRIORITY} to \
+             {LEAST_URGENT_PRIORITY} nor one of urgent, high, normal, low",
+            short(text)
+        ))
+    })
+}
+
+/// Reads an environment: one of [`ENVIRONMENT_WORDS`] (as the Go original wrote them), or
+/// a name of letters, digits, '-', '_' and '.'.
+pub fn parse_environment(text: &str) -> Result<String, InputError> {
+    let wanted = text.trim().to_ascii_lowercase();
+    if let Some((_, name)) = ENVIRONMENT_WORDS.iter().find(|(word, _)| *word == wanted) {
+        return Ok(name.to_string());
+    }
+    validate_code("environment", &wanted)?;
+    Ok(wanted)
+}
+
+/// The first characters of a bad input, for an error message: enough to recognise it.
+pub fn short(text: &str) -> String {
+    const QUOTED: usize = 40;
+    match text.char_indices().nth(QUOTED) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
 /// Who resolved an order when the upstream gave the verdict by itself.
 pub const SYSTEM_OPERATOR: &str = "system";
 
@@ -468,6 +514,21 @@ mod tests {
             Err(InputError::OrderIdTooLong(_))
         ));
         assert!(validate_order_id("<script>").is_err());
+    }
+
+    #[test]
+    fn the_go_originals_priority_and_environment_words_are_understood() {
+        assert_eq!(parse_priority("urgent"), Ok(1));
+        assert_eq!(parse_priority("High"), Ok(2));
+        assert_eq!(parse_priority("normal"), Ok(DEFAULT_PRIORITY));
+        assert_eq!(parse_priority("low"), Ok(4));
+        assert_eq!(parse_priority("5"), Ok(5));
+        assert!(parse_priority("soon").is_err());
+        assert_eq!(parse_environment("dev").as_deref(), Ok("development"));
+        assert_eq!(parse_environment("prod").as_deref(), Ok("production"));
+        assert_eq!(parse_environment("staging").as_deref(), Ok("staging"));
+        assert_eq!(parse_environment("sandbox-2").as_deref(), Ok("sandbox-2"));
+        assert!(parse_environment("two words").is_err());
     }
 
     #[test]

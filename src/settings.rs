@@ -6,7 +6,9 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-use crate::{orders::ReconcilePolicy, simulated_upstream::UpstreamBehaviour};
+use crate::{
+    contracts::ContractLimits, orders::ReconcilePolicy, simulated_upstream::UpstreamBehaviour,
+};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "Leptos.toml";
@@ -18,6 +20,8 @@ pub struct Settings {
     pub reconcile: ReconcileSettings,
     pub upstream: UpstreamSettings,
     pub dashboard: DashboardSettings,
+    /// Bounds on new recurring contracts.
+    pub contracts: ContractLimits,
 }
 
 /// Connection defaults; flags and `TEMPORAL_*` variables win over these.

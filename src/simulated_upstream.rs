@@ -6,7 +6,8 @@
 //! `paid-…` is paid, `failed-…` failed, `pending-…` stays pending, `down-…` always answers
 //! 503, `slow-…` never answers in time, `throttle-…` always answers 429, `unknown-…`
 //! answers 404 (the upstream does not know the order: not worth retrying), and
-//! `flakyN-…` answers 503 N times, then paid. Any other id draws from the mix.
+//! `flakyN-…` answers 503 N times, then paid. Any other id draws from the mix. A charge for
+//! a `down-…` contract always answers 503.
 
 use axum::{
     Json, Router,
@@ -387,10 +388,16 @@ async fn conclude(
 async fn charge(
     State(sim): State<SimulatedUpstream>,
     headers: HeaderMap,
-    Json(_body): Json<serde_json::Value>,
+    Json(body): Json<serde_json::Value>,
 ) -> Response {
+    let contract_id = body["contract_id"].as_str().unwrap_or_default();
+    let down = matches!(scripted(contract_id), Some(Scripted::Down));
     keyed_write(&sim, &headers, |ledger, key| {
         ledger.stats.charges += 1;
+        if down {
+            // A `down-…` contract's bank never takes the charge: its term retries.
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
         let next = ledger.charges.len() + 1;
         let duplicate = ledger.charges.contains_key(&key);
         let charge_id = ledger

@@ -14,7 +14,7 @@ test('a contract is created, shows its next charges and is cancelled with a reas
   const row = page.locator(`tr[data-contract="${id}"]`);
   await expect(row).toContainText('active');
   await expect(row).toContainText('9.99 USD');
-  await expect(row).toContainText('every 30d (Asia/Shanghai)');
+  await expect(row).toContainText('every 30d (Asia/Kuala_Lumpur)');
   await expect(row).toContainText('membership-monthly');
   await shot(page, 'contracts');
 

@@ -1,6 +1,6 @@
 //! `client …`: what the gateway, support and finance do from a terminal.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use std::{
     io::Write,
     time::{Duration, Instant},
@@ -10,18 +10,69 @@ use temporalio_client::Client;
 use super::CliError;
 use crate::{
     contracts::{
-        Cadence, ContractTerms, DEFAULT_TIME_ZONE, NewContract, parse_interval,
-        validate_cancellation,
+        Cadence, ContractLimits, ContractTerms, DEFAULT_TIME_ZONE, NewContract, parse_interval,
+        validate_change,
     },
     operations::{
         contracts,
         orders::{self, StartOutcome},
     },
     orders::{
-        DEFAULT_PRIORITY, OrderRequest, ReconcilePolicy, Resolution, ResolveRequest,
-        validate_operator, validate_order_id,
+        InputError, OrderRequest, ReconcilePolicy, Resolution, ResolveRequest, parse_environment,
+        parse_priority, query_workflow_id, validate_operator, validate_order_id,
     },
 };
+
+/// Where an order comes from, as the Go original's `-e -b -p` say it.
+#[derive(Debug, Clone, Args)]
+pub struct OriginFlags {
+    /// Environment: dev, staging or prod (as the Go original), or another name
+    #[arg(
+        short = 'e',
+        long = "environment",
+        visible_alias = "env",
+        default_value = "production"
+    )]
+    pub environment: String,
+    /// Business unit
+    #[arg(short = 'b', long = "business-unit", default_value = "payments")]
+    pub business_unit: String,
+    /// Priority: urgent, high, normal or low (as the Go original), or 1 (most urgent) to 5
+    #[arg(short = 'p', long, default_value = "normal")]
+    pub priority: String,
+}
+
+/// The checked origin of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub environment: String,
+    pub business_unit: String,
+    pub priority: i64,
+}
+
+impl OriginFlags {
+    fn check(self) -> Result<Origin, InputError> {
+        Ok(Origin {
+            environment: parse_environment(&self.environment)?,
+            business_unit: self.business_unit,
+            priority: parse_priority(&self.priority)?,
+        })
+    }
+}
+
+impl Origin {
+    /// An order of this origin.
+    fn order(&self, order_id: String, provider: String, policy: ReconcilePolicy) -> OrderRequest {
+        OrderRequest {
+            order_id,
+            provider,
+            business_unit: self.business_unit.clone(),
+            environment: self.environment.clone(),
+            priority: self.priority,
+            policy,
+        }
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -30,18 +81,14 @@ pub enum ClientCommand {
         /// Order id [default: a new one]
         #[arg(short = 'o', long = "order-id")]
         order_id: Option<String>,
-        /// Environment the order came from
-        #[arg(short = 'e', long, default_value = "production")]
-        env: String,
-        /// Business unit
-        #[arg(short = 'b', long = "business-unit", default_value = "payments")]
-        business_unit: String,
-        /// Priority, 1 (most urgent) to 5
-        #[arg(short = 'p', long, default_value_t = DEFAULT_PRIORITY)]
-        priority: i64,
+        #[command(flatten)]
+        origin: OriginFlags,
         /// Upstream bank or wallet
         #[arg(long, default_value = "simbank")]
         provider: String,
+        /// Accepted as the Go original did; the workflow id is always payment-<order id>
+        #[arg(short = 'w', long = "workflow-id")]
+        workflow_id: Option<String>,
     },
     /// Start orders at a steady rate until Ctrl-C (or --count)
     SimulatePayment {
@@ -54,6 +101,8 @@ pub enum ClientCommand {
         /// Prefix of the generated order ids
         #[arg(long, default_value = "SIM")]
         prefix: String,
+        #[command(flatten)]
+        origin: OriginFlags,
     },
     /// Send the Go original's resolve signal to a manual order
     SignalManual {
@@ -104,7 +153,7 @@ pub enum ClientCommand {
         /// IANA time zone
         #[arg(long, default_value = DEFAULT_TIME_ZONE)]
         tz: String,
-        /// Amount per term, in cents
+        /// Amount per term, in the currency's minor units (cents; yen for JPY)
         #[arg(long, default_value_t = 999)]
         amount_cents: i64,
         #[arg(long, default_value = "USD")]
@@ -113,6 +162,9 @@ pub enum ClientCommand {
         plan: String,
         #[arg(long, default_value = "customer")]
         customer: String,
+        /// Accepted as the Go original's `-e -b -p`: each term's run carries them
+        #[command(flatten)]
+        origin: OriginFlags,
     },
     /// Cancel a recurring payment contract
     CancelRecurringPayment {
@@ -137,12 +189,16 @@ fn new_id(prefix: &str) -> String {
 /// flags are reported before any connection is tried.
 #[derive(Debug)]
 pub enum Prepared {
-    Start(OrderRequest),
+    Start {
+        order: OrderRequest,
+        /// A `-w` that is not the order's workflow id, to say so.
+        ignored_workflow_id: Option<String>,
+    },
     Simulate {
         rate: f64,
         count: Option<u64>,
         prefix: String,
-        policy: ReconcilePolicy,
+        template: OrderRequest,
     },
     SignalManual {
         order_id: String,
@@ -156,7 +212,10 @@ pub enum Prepared {
         order_id: String,
         operator: String,
     },
-    CreateContract(NewContract),
+    CreateContract {
+        contract: NewContract,
+        limits: ContractLimits,
+    },
     CancelContract {
         contract_id: String,
         operator: String,
@@ -170,30 +229,34 @@ fn usage(e: impl std::fmt::Display) -> CliError {
 
 impl ClientCommand {
     /// Checks every flag that can be checked without Temporal.
-    pub fn prepare(self, policy: ReconcilePolicy) -> Result<Prepared, CliError> {
+    pub fn prepare(
+        self,
+        policy: ReconcilePolicy,
+        limits: &ContractLimits,
+    ) -> Result<Prepared, CliError> {
         Ok(match self {
             ClientCommand::Start {
                 order_id,
-                env,
-                business_unit,
-                priority,
+                origin,
                 provider,
+                workflow_id,
             } => {
-                let order = OrderRequest {
-                    order_id: order_id.unwrap_or_else(|| new_id("ORD")),
-                    provider,
-                    business_unit,
-                    environment: env,
-                    priority,
-                    policy,
-                };
+                let origin = origin.check().map_err(usage)?;
+                let order_id = order_id.unwrap_or_else(|| new_id("ORD"));
+                let order = origin.order(order_id, provider, policy);
                 order.validate().map_err(usage)?;
-                Prepared::Start(order)
+                let ignored_workflow_id =
+                    workflow_id.filter(|w| *w != query_workflow_id(&order.order_id));
+                Prepared::Start {
+                    order,
+                    ignored_workflow_id,
+                }
             }
             ClientCommand::SimulatePayment {
                 rate,
                 count,
                 prefix,
+                origin,
             } => {
                 if !(rate.is_finite() && rate > 0.0 && rate <= 1_000.0) {
                     return Err(usage(format!(
@@ -201,12 +264,14 @@ impl ClientCommand {
                     )));
                 }
                 validate_order_id(&prefix).map_err(usage)?;
-                policy.validate().map_err(usage)?;
+                let origin = origin.check().map_err(usage)?;
+                let template = origin.order(prefix.clone(), "simbank".into(), policy);
+                template.validate().map_err(usage)?;
                 Prepared::Simulate {
                     rate,
                     count,
                     prefix,
-                    policy,
+                    template,
                 }
             }
             ClientCommand::SignalManual {
@@ -256,7 +321,10 @@ impl ClientCommand {
                 currency,
                 plan,
                 customer,
+                origin,
             } => {
+                // Checked like an order's, then carried by each term's run.
+                let _origin = origin.check().map_err(usage)?;
                 let cadence = match (every, cron) {
                     (_, Some(expression)) => Cadence::Cron { expression },
                     (Some(every), None) => Cadence::Every {
@@ -273,20 +341,24 @@ impl ClientCommand {
                         plan,
                         amount_cents,
                         currency,
+                        until_cancelled: None,
                     },
                     cadence,
                     time_zone: tz,
                     total_terms: terms,
                 };
-                contracts::check(&contract).map_err(usage)?;
-                Prepared::CreateContract(contract)
+                contracts::check(&contract, limits).map_err(usage)?;
+                Prepared::CreateContract {
+                    contract,
+                    limits: limits.clone(),
+                }
             }
             ClientCommand::CancelRecurringPayment {
                 order_id,
                 reason,
                 operator,
             } => {
-                validate_cancellation(&order_id, &operator, &reason).map_err(usage)?;
+                validate_change(&order_id, &operator, &reason).map_err(usage)?;
                 Prepared::CancelContract {
                     contract_id: order_id,
                     operator,
@@ -299,8 +371,18 @@ impl ClientCommand {
 
 pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
     match command {
-        Prepared::Start(order) => {
+        Prepared::Start {
+            order,
+            ignored_workflow_id,
+        } => {
             let order_id = order.order_id.clone();
+            if let Some(w) = ignored_workflow_id {
+                println!(
+                    "note: -w {w} is accepted for the Go original's command lines; the workflow \
+                     id is {}",
+                    query_workflow_id(&order_id)
+                );
+            }
             match orders::start_order(client, order).await? {
                 StartOutcome::Started {
                     workflow_id,
@@ -315,8 +397,8 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
             rate,
             count,
             prefix,
-            policy,
-        } => simulate(client, rate, count, &prefix, policy).await?,
+            template,
+        } => simulate(client, rate, count, &prefix, template).await?,
         Prepared::SignalManual {
             order_id,
             resolution,
@@ -332,10 +414,10 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
             orders::retry_now(client, &order_id, &operator).await?;
             println!("order {order_id}: retrying now");
         }
-        Prepared::CreateContract(contract) => {
+        Prepared::CreateContract { contract, limits } => {
             let contract_id = contract.terms.contract_id.clone();
             let terms = contract.total_terms;
-            let next = contracts::create(client, contract).await?;
+            let next = contracts::create(client, contract, &limits).await?;
             let limit = if terms == 0 {
                 "until cancelled".to_string()
             } else {
@@ -363,7 +445,7 @@ async fn simulate(
     rate: f64,
     count: Option<u64>,
     prefix: &str,
-    policy: ReconcilePolicy,
+    template: OrderRequest,
 ) -> Result<(), CliError> {
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     let started_at = Instant::now();
@@ -378,7 +460,10 @@ async fn simulate(
             _ = &mut ctrl_c => break,
             _ = ticker.tick() => {}
         }
-        let order = OrderRequest::simulated(new_id(prefix), policy.clone());
+        let order = OrderRequest {
+            order_id: new_id(prefix),
+            ..template.clone()
+        };
         match orders::start_order(client, order).await {
             Ok(_) => started += 1,
             Err(e) => {

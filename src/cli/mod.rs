@@ -156,7 +156,7 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> 
         Command::Namespace(command) => run_namespace(&connect, command).await,
         Command::Client(command) => {
             // Bad flags are reported before a connection is tried.
-            let prepared = command.prepare(settings.reconcile.policy())?;
+            let prepared = command.prepare(settings.reconcile.policy(), &settings.contracts)?;
             let client = connection::connect(&connect).await?;
             client::run(&client, prepared).await
         }
@@ -192,6 +192,7 @@ fn serve_config(
             .clone()
             .unwrap_or_else(|| DEFAULT_UI_URL.into()),
         policy: settings.reconcile.policy(),
+        contract_limits: settings.contracts.clone(),
     })
 }
 

@@ -4,28 +4,44 @@
 use futures::StreamExt;
 use std::time::{Duration, SystemTime};
 use temporalio_client::{
-    Client, RpcOptions,
-    schedules::{
-        CreateScheduleOptions, ListSchedulesOptions, ScheduleAction, ScheduleError,
-        ScheduleOverlapPolicy, ScheduleSpec,
+    Client, NamespacedClient,
+    schedules::{ListSchedulesOptions, ScheduleError},
+    tonic::{Code, IntoRequest, Status},
+};
+use temporalio_common::{
+    data_converters::{SerializationContextData, WorkflowSerializationContext},
+    protos::temporal::api::{
+        common::v1::WorkflowExecution,
+        common::v1::{Payloads, WorkflowType},
+        enums::v1::ScheduleOverlapPolicy,
+        schedule::v1::{
+            IntervalSpec, Schedule, ScheduleAction, SchedulePolicies, ScheduleSpec, ScheduleState,
+            schedule_action::Action,
+        },
+        taskqueue::v1::TaskQueue,
+        workflow::v1::NewWorkflowExecutionInfo,
+        workflowservice::v1::{
+            CreateScheduleRequest, DescribeScheduleRequest, DescribeScheduleResponse,
+            TerminateWorkflowExecutionRequest, UpdateScheduleRequest,
+        },
     },
-    tonic::Code,
 };
 
 use super::{Missing, OpError};
 use crate::{
     contracts::{
-        Cadence, ContractDetail, ContractSummary, ContractTerms, NewContract, TermRun,
-        validate_cancellation,
+        Cadence, ContractDetail, ContractLimits, ContractSummary, ContractTerms, NewContract,
+        TermRun, validate_change,
     },
     format::{rfc3339, waited},
-    orders::{InputError, validate_operator, validate_order_id},
-    temporal::{search_attributes as sa, task_queues, visibility, workflow_types},
-    workflows::recurring_payment::RecurringPayment,
+    orders::{InputError, short, validate_order_id},
+    temporal::{TemporalError, search_attributes as sa, task_queues, visibility, workflow_types},
 };
 
 /// The note a cancelled contract's schedule carries.
 pub const CANCELLED_NOTE_PREFIX: &str = "cancelled";
+/// The note the old two-step create left on a schedule whose term limit may be missing.
+const HALF_CREATED_NOTE: &str = "creating";
 /// Next charges shown in a contract's detail, and in the list.
 pub const NEXT_CHARGES_SHOWN: usize = 5;
 pub const NEXT_CHARGES_LISTED: usize = 3;
@@ -33,75 +49,148 @@ pub const NEXT_CHARGES_LISTED: usize = 3;
 pub const TERMS_SHOWN: i32 = 100;
 /// Contracts described at once when the list shows their terms.
 const DESCRIBES_AT_ONCE: usize = 8;
+/// Decimals assumed for a currency the table does not know (contracts made before the
+/// check).
+const USUAL_MINOR_UNITS: u32 = 2;
 
 fn schedule_error(contract_id: &str, e: ScheduleError) -> OpError {
     match e {
-        ScheduleError::Rpc(status) if status.code() == Code::NotFound => {
-            OpError::NotFound(Missing::Contract(contract_id.into()))
-        }
-        ScheduleError::Rpc(status) if status.code() == Code::AlreadyExists => {
-            OpError::AlreadyExists(contract_id.into())
-        }
+        ScheduleError::Rpc(status) => status_error(contract_id, status),
         other => OpError::temporal(other),
     }
 }
 
-/// The contract's own checks plus its time zone, which needs the server's tz database.
-pub fn check(contract: &NewContract) -> Result<(), InputError> {
-    contract.validate()?;
+fn status_error(contract_id: &str, status: Status) -> OpError {
+    match status.code() {
+        Code::NotFound => OpError::NotFound(Missing::Contract(contract_id.into())),
+        Code::AlreadyExists => OpError::AlreadyExists(contract_id.into()),
+        // The conflict token did not match: someone changed the contract meanwhile.
+        Code::FailedPrecondition => OpError::Rejected(format!(
+            "the contract {contract_id:?} changed while this was being done: look again, \
+             then try once more"
+        )),
+        _ => OpError::Temporal(TemporalError::from(status)),
+    }
+}
+
+/// The currency's decimals, if it is an ISO 4217 currency (not a fund or metal code).
+pub fn minor_units(currency: &str) -> Option<u32> {
+    iso_currency::Currency::from_code(currency)
+        .and_then(|c| c.exponent())
+        .map(u32::from)
+}
+
+/// The contract's own checks, plus what needs the server's tables: the currency (ISO
+/// 4217, with its minor units), the largest amount in it, and the time zone.
+pub fn check(contract: &NewContract, limits: &ContractLimits) -> Result<(), InputError> {
+    contract.validate(limits)?;
+    let currency = &contract.terms.currency;
+    let units = minor_units(currency).ok_or_else(|| {
+        InputError::Other(format!(
+            "{currency:?} is not an ISO 4217 currency: use a code such as USD, MYR or JPY"
+        ))
+    })?;
+    let max = i64::from(limits.max_amount).saturating_mul(10i64.saturating_pow(units));
+    if contract.terms.amount_cents > max {
+        return Err(InputError::Other(format!(
+            "the amount {} is over the largest a term may charge, {} {currency}",
+            crate::format::format_amount(contract.terms.amount_cents, currency, units),
+            limits.max_amount
+        )));
+    }
     if contract.time_zone.parse::<chrono_tz::Tz>().is_err() {
         return Err(InputError::Other(format!(
-            "{:?} is not an IANA time zone: use a name such as Asia/Shanghai or Europe/Berlin",
-            contract.time_zone
+            "{:?} is not an IANA time zone: use a name such as Asia/Kuala_Lumpur or Europe/Berlin",
+            short(&contract.time_zone)
         )));
     }
     Ok(())
 }
 
-/// Creates the contract's schedule. It is created paused and unpaused together with its
-/// term limit, so no term can run before the limit is in place.
-pub async fn create(client: &Client, contract: NewContract) -> Result<Vec<String>, OpError> {
-    check(&contract)?;
-    let id = contract.terms.contract_id.clone();
-    let mut spec = match &contract.cadence {
-        Cadence::Every { seconds } => ScheduleSpec::from_interval(Duration::from_secs(*seconds)),
-        Cadence::Cron { expression } => ScheduleSpec::builder()
-            .cron_strings(vec![expression.clone()])
-            .build(),
+fn spec(contract: &NewContract) -> ScheduleSpec {
+    let mut spec = ScheduleSpec {
+        timezone_name: contract.time_zone.clone(),
+        ..Default::default()
     };
-    spec.timezone_name = contract.time_zone.clone();
-    let handle = client
-        .create_schedule(
-            id.clone(),
-            CreateScheduleOptions::builder()
-                .action(ScheduleAction::start_workflow(
-                    RecurringPayment::run,
-                    contract.terms.clone(),
-                    task_queues::RECURRING_SCHEDULE,
-                    format!("recurring-{id}"),
-                ))
-                .spec(spec)
-                .overlap_policy(ScheduleOverlapPolicy::Skip)
-                .paused(true)
-                .note("creating")
-                .build(),
-        )
+    match &contract.cadence {
+        Cadence::Every { seconds } => spec.interval.push(IntervalSpec {
+            interval: Duration::from_secs(*seconds).try_into().ok(),
+            phase: None,
+        }),
+        Cadence::Cron { expression } => spec.cron_string.push(expression.clone()),
+    }
+    spec
+}
+
+async fn action(client: &Client, terms: &ContractTerms) -> Result<ScheduleAction, OpError> {
+    let context = SerializationContextData::Workflow(WorkflowSerializationContext::new());
+    let input = client
+        .data_converter()
+        .to_payloads(&context, terms)
         .await
-        .map_err(|e| schedule_error(&id, e))?;
+        .map_err(OpError::temporal)?;
+    Ok(ScheduleAction {
+        action: Some(Action::StartWorkflow(NewWorkflowExecutionInfo {
+            workflow_id: format!("recurring-{}", terms.contract_id),
+            workflow_type: Some(WorkflowType {
+                name: workflow_types::RECURRING_PAYMENT.to_string(),
+            }),
+            task_queue: Some(TaskQueue {
+                name: task_queues::RECURRING_SCHEDULE.to_string(),
+                ..Default::default()
+            }),
+            input: Some(Payloads { payloads: input }),
+            ..Default::default()
+        })),
+    })
+}
+
+fn request_id(contract_id: &str, what: &str) -> String {
+    format!("{contract_id}-{what}-{:016x}", rand::random::<u64>())
+}
+
+/// Creates the contract's schedule in one call, its term limit included: no term can run
+/// before the limit is in place. A failed charge pauses the contract (`pause_on_failure`).
+pub async fn create(
+    client: &Client,
+    mut contract: NewContract,
+    limits: &ContractLimits,
+) -> Result<Vec<String>, OpError> {
+    check(&contract, limits)?;
+    let id = contract.terms.contract_id.clone();
     let terms = contract.total_terms;
-    handle
-        .update(
-            move |update| {
-                if terms > 0 {
-                    update.set_remaining_actions(Some(terms as i64));
-                }
-                update.set_paused(false).set_note("");
-            },
-            RpcOptions::default(),
-        )
+    contract.terms.until_cancelled = Some(terms == 0);
+    let schedule = Schedule {
+        spec: Some(spec(&contract)),
+        action: Some(action(client, &contract.terms).await?),
+        policies: Some(SchedulePolicies {
+            overlap_policy: ScheduleOverlapPolicy::Skip as i32,
+            pause_on_failure: true,
+            ..Default::default()
+        }),
+        state: Some(ScheduleState {
+            limited_actions: terms > 0,
+            remaining_actions: i64::from(terms),
+            paused: false,
+            notes: String::new(),
+        }),
+    };
+    let request = CreateScheduleRequest {
+        namespace: client.namespace(),
+        schedule_id: id.clone(),
+        schedule: Some(schedule),
+        identity: client.identity(),
+        request_id: request_id(&id, "create"),
+        ..Default::default()
+    };
+    client
+        .connection()
+        .workflow_service()
+        .create_schedule(request.into_request())
         .await
-        .map_err(|e| schedule_error(&id, e))?;
-    let description = handle
+        .map_err(|s| status_error(&id, s))?;
+    let description = client
+        .get_schedule_handle(&id)
         .describe(Default::default())
         .await
         .map_err(|e| schedule_error(&id, e))?;
@@ -113,39 +202,117 @@ pub async fn create(client: &Client, contract: NewContract) -> Result<Vec<String
         .collect())
 }
 
-/// Cancels a contract: no further terms run. The schedule stays, paused, so its history
-/// can still be read; its note says who cancelled it and why.
+async fn describe_raw(
+    client: &Client,
+    contract_id: &str,
+) -> Result<DescribeScheduleResponse, OpError> {
+    let request = DescribeScheduleRequest {
+        namespace: client.namespace(),
+        schedule_id: contract_id.to_string(),
+    };
+    Ok(client
+        .connection()
+        .workflow_service()
+        .describe_schedule(request.into_request())
+        .await
+        .map_err(|s| status_error(contract_id, s))?
+        .into_inner())
+}
+
+/// Changes a contract's state only if nobody changed the contract since `described`
+/// (its conflict token): a pause cannot undo a cancel that landed in between.
+async fn change_state(
+    client: &Client,
+    contract_id: &str,
+    described: DescribeScheduleResponse,
+    change: impl FnOnce(&mut ScheduleState),
+) -> Result<(), OpError> {
+    let mut schedule = described.schedule.unwrap_or_default();
+    change(schedule.state.get_or_insert_with(Default::default));
+    let request = UpdateScheduleRequest {
+        namespace: client.namespace(),
+        schedule_id: contract_id.to_string(),
+        schedule: Some(schedule),
+        conflict_token: described.conflict_token,
+        identity: client.identity(),
+        request_id: request_id(contract_id, "change"),
+        ..Default::default()
+    };
+    client
+        .connection()
+        .workflow_service()
+        .update_schedule(request.into_request())
+        .await
+        .map_err(|s| status_error(contract_id, s))?;
+    Ok(())
+}
+
+fn note_of(described: &DescribeScheduleResponse) -> &str {
+    described
+        .schedule
+        .as_ref()
+        .and_then(|s| s.state.as_ref())
+        .map(|s| s.notes.as_str())
+        .unwrap_or_default()
+}
+
+/// Cancels a contract: no further term starts, and a term still charging is stopped. The
+/// schedule stays, paused with no terms left, so its history can still be read; its note
+/// says who cancelled it and why.
 pub async fn cancel(
     client: &Client,
     contract_id: &str,
     operator: &str,
     reason: &str,
 ) -> Result<(), OpError> {
-    validate_cancellation(contract_id, operator, reason)?;
-    let handle = client.get_schedule_handle(contract_id);
-    let description = handle
-        .describe(Default::default())
-        .await
-        .map_err(|e| schedule_error(contract_id, e))?;
-    if description
-        .note()
-        .is_some_and(|n| n.starts_with(CANCELLED_NOTE_PREFIX))
-    {
+    validate_change(contract_id, operator, reason)?;
+    let described = describe_raw(client, contract_id).await?;
+    if note_of(&described).starts_with(CANCELLED_NOTE_PREFIX) {
         return Err(OpError::AlreadyCancelled(contract_id.into()));
     }
+    let running: Vec<WorkflowExecution> = described
+        .info
+        .as_ref()
+        .map(|i| i.running_workflows.clone())
+        .unwrap_or_default();
     let note = format!("{CANCELLED_NOTE_PREFIX} by {operator}: {reason}");
-    handle
-        .update(
-            move |update| {
-                update
-                    .set_paused(true)
-                    .set_note(note)
-                    .set_remaining_actions(Some(0));
-            },
-            RpcOptions::default(),
-        )
+    change_state(client, contract_id, described, |state| {
+        state.paused = true;
+        state.notes = note.clone();
+        state.limited_actions = true;
+        state.remaining_actions = 0;
+    })
+    .await?;
+    for execution in running {
+        stop_term(client, execution, &note).await?;
+    }
+    Ok(())
+}
+
+/// Stops a term that was running when its contract was cancelled: its charge is retried no
+/// more. A term that ended meanwhile is left as it is.
+async fn stop_term(
+    client: &Client,
+    execution: WorkflowExecution,
+    note: &str,
+) -> Result<(), OpError> {
+    let request = TerminateWorkflowExecutionRequest {
+        namespace: client.namespace(),
+        workflow_execution: Some(execution),
+        reason: note.to_string(),
+        identity: client.identity(),
+        ..Default::default()
+    };
+    match client
+        .connection()
+        .workflow_service()
+        .terminate_workflow_execution(request.into_request())
         .await
-        .map_err(|e| schedule_error(contract_id, e))
+    {
+        Ok(_) => Ok(()),
+        Err(status) if status.code() == Code::NotFound => Ok(()),
+        Err(status) => Err(OpError::Temporal(status.into())),
+    }
 }
 
 pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, OpError> {
@@ -185,6 +352,10 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
         #[allow(unreachable_patterns)]
         _ => None,
     };
+    let units = terms
+        .as_ref()
+        .and_then(|t| minor_units(&t.currency))
+        .unwrap_or(USUAL_MINOR_UNITS);
     let raw = description.raw();
     let schedule = raw.schedule.as_ref();
     let spec = schedule.and_then(|s| s.spec.as_ref());
@@ -217,6 +388,7 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
         terms_left: state
             .filter(|s| s.limited_actions)
             .map(|s| s.remaining_actions),
+        minor_units: units,
         charges_started: description.action_count(),
         next_charges: description
             .future_action_times()
@@ -227,7 +399,8 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
     })
 }
 
-/// Pauses (`pause = true`) or resumes a contract; the note records who and why.
+/// Pauses (`pause = true`) or resumes a contract; the note records who and why. A
+/// contract without a term limit resumes only if "until cancelled" was chosen on purpose.
 pub async fn set_paused(
     client: &Client,
     contract_id: &str,
@@ -235,21 +408,57 @@ pub async fn set_paused(
     reason: &str,
     pause: bool,
 ) -> Result<(), OpError> {
-    validate_order_id(contract_id)?;
-    validate_operator(operator)?;
-    let current = detail(client, contract_id).await?;
-    if current.cancelled {
+    validate_change(contract_id, operator, reason)?;
+    let described = describe_raw(client, contract_id).await?;
+    let note = note_of(&described).to_string();
+    if note.starts_with(CANCELLED_NOTE_PREFIX) {
         return Err(OpError::AlreadyCancelled(contract_id.into()));
     }
-    let handle = client.get_schedule_handle(contract_id);
+    if !pause {
+        let limited = described
+            .schedule
+            .as_ref()
+            .and_then(|s| s.state.as_ref())
+            .is_some_and(|s| s.limited_actions);
+        let terms = terms_of(client, &described).await;
+        let on_purpose = match terms.and_then(|t| t.until_cancelled) {
+            Some(chosen) => chosen,
+            // Made before the choice was recorded: only the old half-made create is suspect.
+            None => note != HALF_CREATED_NOTE,
+        };
+        if !limited && !on_purpose {
+            return Err(OpError::Rejected(format!(
+                "the contract {contract_id:?} has no term limit and \"until cancelled\" was not \
+                 chosen for it: it stays paused; cancel it and create it again with its terms"
+            )));
+        }
+    }
     let verb = if pause { "paused" } else { "resumed" };
     let note = format!("{verb} by {operator}: {reason}");
-    let result = if pause {
-        handle.pause(Some(note), Default::default()).await
-    } else {
-        handle.unpause(Some(note), Default::default()).await
-    };
-    result.map_err(|e| schedule_error(contract_id, e))
+    change_state(client, contract_id, described, |state| {
+        state.paused = pause;
+        state.notes = note;
+    })
+    .await
+}
+
+/// The terms a schedule charges, from its action's input.
+async fn terms_of(client: &Client, described: &DescribeScheduleResponse) -> Option<ContractTerms> {
+    let action = described
+        .schedule
+        .as_ref()?
+        .action
+        .as_ref()?
+        .action
+        .as_ref()?;
+    let Action::StartWorkflow(start) = action;
+    let payloads = start.input.as_ref()?.payloads.clone();
+    let context = SerializationContextData::Workflow(WorkflowSerializationContext::new());
+    client
+        .data_converter()
+        .from_payloads::<ContractTerms>(&context, payloads)
+        .await
+        .ok()
 }
 
 /// The runs a contract started, newest first (at most `limit`).

@@ -18,6 +18,7 @@ use super::{
     state::AppState,
 };
 use crate::{
+    contracts::ContractLimits,
     orders::ReconcilePolicy,
     simulated_upstream::{SimulatedUpstream, UpstreamBehaviour},
     temporal::{TemporalError, connection, search_attributes},
@@ -47,6 +48,7 @@ pub struct ServeConfig {
     /// Temporal's web UI, for links.
     pub temporal_ui_url: String,
     pub policy: ReconcilePolicy,
+    pub contract_limits: ContractLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +118,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         config.temporal_ui_url,
         simulator,
         config.policy,
+        config.contract_limits,
     );
     state.start_live_poller();
 

@@ -7,7 +7,8 @@ use temporalio_client::{Client, NamespacedClient};
 
 use super::{error::AppError, live::hub::LiveHub};
 use crate::{
-    operations::lane::TemporalUi, orders::ReconcilePolicy, simulated_upstream::SimulatedUpstream,
+    contracts::ContractLimits, operations::lane::TemporalUi, orders::ReconcilePolicy,
+    simulated_upstream::SimulatedUpstream,
 };
 
 #[derive(Clone, FromRef)]
@@ -20,6 +21,8 @@ pub struct AppState {
     pub simulator: Option<SimulatedUpstream>,
     /// How orders started from the dashboard are reconciled.
     pub policy: ReconcilePolicy,
+    /// Bounds on new recurring contracts.
+    pub contract_limits: ContractLimits,
     /// The one poller behind every live page.
     pub live: LiveHub,
 }
@@ -31,6 +34,7 @@ impl AppState {
         temporal_ui_url: String,
         simulator: Option<SimulatedUpstream>,
         policy: ReconcilePolicy,
+        contract_limits: ContractLimits,
     ) -> Self {
         AppState {
             temporal_ui: TemporalUi {
@@ -41,6 +45,7 @@ impl AppState {
             leptos_options,
             simulator,
             policy,
+            contract_limits,
             live: LiveHub::new(),
         }
     }

@@ -5,10 +5,10 @@ use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
     activities::upstream::{ChargeReceipt, ChargeRequest, UpstreamActivities},
-    contracts::{Cadence, ContractTerms, NewContract},
+    contracts::{Cadence, ContractLimits, ContractTerms, NewContract},
     operations::{
         OpError,
-        contracts::{cancel, create, list},
+        contracts::{cancel, create, detail, list, set_paused},
     },
     simulated_upstream::UpstreamBehaviour,
     temporal::search_attributes,
@@ -32,12 +32,21 @@ fn contract(id: &str, every_secs: u64, total_terms: u32) -> NewContract {
             plan: "membership".into(),
             amount_cents: 999,
             currency: "USD".into(),
+            until_cancelled: None,
         },
         cadence: Cadence::Every {
             seconds: every_secs,
         },
         time_zone: "Asia/Shanghai".into(),
         total_terms,
+    }
+}
+
+/// The production bounds, but terms a second apart so that tests see several.
+fn limits() -> ContractLimits {
+    ContractLimits {
+        min_interval_secs: 1,
+        ..ContractLimits::default()
     }
 }
 
@@ -52,7 +61,7 @@ async fn completed_terms(env: &TestEnv, id: &str) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_contract_charges_exactly_its_terms_and_a_cancelled_one_stops() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
-    let next = create(&env.client, contract("C-terms", 1, 2))
+    let next = create(&env.client, contract("C-terms", 1, 2), &limits())
         .await
         .unwrap();
     assert!(!next.is_empty(), "the contract shows its next charges");
@@ -70,7 +79,9 @@ async fn a_contract_charges_exactly_its_terms_and_a_cancelled_one_stops() {
         "v2 sends a receipt per term"
     );
 
-    create(&env.client, contract("C-open", 1, 0)).await.unwrap();
+    create(&env.client, contract("C-open", 1, 0), &limits())
+        .await
+        .unwrap();
     eventually(
         "a first open-ended term",
         Duration::from_secs(30),
@@ -105,7 +116,7 @@ async fn a_contract_charges_exactly_its_terms_and_a_cancelled_one_stops() {
         Err(OpError::NotFound(_))
     ));
     assert!(matches!(
-        create(&env.client, contract("C-terms", 1, 2)).await,
+        create(&env.client, contract("C-terms", 1, 2), &limits()).await,
         Err(OpError::AlreadyExists(_))
     ));
 }
@@ -258,6 +269,183 @@ async fn the_receipt_patch_replays_histories_recorded_by_v1() {
         assert!(
             !replays::<RecurringPaymentUnpatched>(history).await,
             "an unpatched change must fail to replay: the test can tell"
+        );
+    }
+}
+
+/// The schedule as Temporal holds it, proto and all.
+async fn raw_schedule(
+    env: &TestEnv,
+    id: &str,
+) -> temporalio_common::protos::temporal::api::workflowservice::v1::DescribeScheduleResponse {
+    env.client
+        .get_schedule_handle(id)
+        .describe(Default::default())
+        .await
+        .unwrap()
+        .into_raw()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contract_is_made_in_one_call_with_its_term_limit_and_pauses_when_a_charge_fails() {
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let mut c = contract("C-one", 3_600, 3);
+    c.time_zone = temporal_playground::contracts::DEFAULT_TIME_ZONE.into();
+    create(&env.client, c, &ContractLimits::default())
+        .await
+        .unwrap();
+    let raw = raw_schedule(&env, "C-one").await;
+    let schedule = raw.schedule.unwrap();
+    let state = schedule.state.unwrap();
+    assert!(
+        state.limited_actions && state.remaining_actions == 3,
+        "{state:?}"
+    );
+    assert!(!state.paused, "{state:?}");
+    assert!(schedule.policies.unwrap().pause_on_failure);
+    // One call: the schedule was never updated after it was created.
+    assert!(raw.info.unwrap().update_time.is_none());
+    assert_eq!(
+        schedule.spec.unwrap().timezone_name,
+        "Asia/Kuala_Lumpur",
+        "the Go original's time zone"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_refuses_a_contract_whose_term_limit_is_missing_unless_chosen() {
+    use temporalio_client::schedules::{
+        CreateScheduleOptions, ScheduleAction, ScheduleOverlapPolicy, ScheduleSpec,
+    };
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    // What the old two-step create left when its second call failed: paused, no limit.
+    env.client
+        .create_schedule(
+            "C-half",
+            CreateScheduleOptions::builder()
+                .action(ScheduleAction::start_workflow(
+                    RecurringPayment::run,
+                    contract("C-half", 3_600, 12).terms,
+                    "recurring-schedule",
+                    "recurring-C-half",
+                ))
+                .spec(ScheduleSpec::from_interval(Duration::from_secs(3_600)))
+                .overlap_policy(ScheduleOverlapPolicy::Skip)
+                .paused(true)
+                .note("creating")
+                .build(),
+        )
+        .await
+        .unwrap();
+    let refused = set_paused(&env.client, "C-half", "fin", "go", false).await;
+    match refused {
+        Err(OpError::Rejected(message)) => assert!(message.contains("no term limit"), "{message}"),
+        other => panic!("resumed a contract with no term limit: {other:?}"),
+    }
+    assert!(
+        raw_schedule(&env, "C-half")
+            .await
+            .schedule
+            .unwrap()
+            .state
+            .unwrap()
+            .paused
+    );
+
+    // Until cancelled on purpose: pause and resume work.
+    create(&env.client, contract("C-open-ended", 3_600, 0), &limits())
+        .await
+        .unwrap();
+    set_paused(&env.client, "C-open-ended", "fin", "holiday", true)
+        .await
+        .unwrap();
+    set_paused(&env.client, "C-open-ended", "fin", "back", false)
+        .await
+        .unwrap();
+    let detail = detail(&env.client, "C-open-ended").await.unwrap();
+    assert!(!detail.paused && detail.terms_left.is_none(), "{detail:?}");
+    assert!(detail.note.contains("resumed by fin: back"), "{detail:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancelling_stops_a_term_that_is_still_charging() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // A `down-…` contract's bank refuses every charge: its first term keeps retrying.
+    create(&env.client, contract("down-C-mid", 1, 0), &limits())
+        .await
+        .unwrap();
+    eventually("a charge attempt", Duration::from_secs(30), || async {
+        (env.upstream.stats().charges >= 1).then_some(())
+    })
+    .await;
+    cancel(&env.client, "down-C-mid", "fin", "customer left")
+        .await
+        .unwrap();
+    eventually(
+        "no term of the contract running",
+        Duration::from_secs(10),
+        || async {
+            let running = count(
+                &env.client,
+                "ContractId = 'down-C-mid' AND ExecutionStatus = 'Running'",
+            )
+            .await;
+            (running == 0).then_some(())
+        },
+    )
+    .await;
+    let after_cancel = env.upstream.stats().charges;
+    // Retries were 1 s, 2 s, 4 s apart: five seconds would have seen more.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        env.upstream.stats().charges,
+        after_cancel,
+        "a cancelled contract charges nothing more"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn amounts_are_held_to_iso_4217_and_shown_in_their_own_units() {
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let with = |id: &str, amount: i64, currency: &str| {
+        let mut c = contract(id, 3_600, 3);
+        c.terms.amount_cents = amount;
+        c.terms.currency = currency.into();
+        c
+    };
+    let err = create(&env.client, with("C-zzz", 999, "ZZZ"), &limits())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not an ISO 4217 currency"),
+        "{err}"
+    );
+    let err = create(&env.client, with("C-max", i64::MAX, "USD"), &limits())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("over the largest"), "{err}");
+    create(&env.client, with("C-yen", 999, "JPY"), &limits())
+        .await
+        .unwrap();
+    create(&env.client, with("C-dinar", 1_250, "KWD"), &limits())
+        .await
+        .unwrap();
+    let yen = detail(&env.client, "C-yen").await.unwrap();
+    let dinar = detail(&env.client, "C-dinar").await.unwrap();
+    assert_eq!((yen.minor_units, dinar.minor_units), (0, 3));
+    let shown = |d: &temporal_playground::contracts::ContractDetail| {
+        let t = d.terms.as_ref().unwrap();
+        temporal_playground::format::format_amount(t.amount_cents, &t.currency, d.minor_units)
+    };
+    assert_eq!(shown(&yen), "999 JPY");
+    assert_eq!(shown(&dinar), "1.250 KWD");
+    for refused in ["C-zzz", "C-max"] {
+        assert!(
+            matches!(
+                detail(&env.client, refused).await,
+                Err(OpError::NotFound(_))
+            ),
+            "a refused contract leaves no schedule"
         );
     }
 }

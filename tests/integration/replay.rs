@@ -262,6 +262,7 @@ async fn fresh_histories_of_every_path_replay() {
             plan: "membership".into(),
             amount_cents: 999,
             currency: "USD".into(),
+            until_cancelled: None,
         },
         WorkflowStartOptions::new(task_queues::RECURRING_SCHEDULE, "recurring-C-rec-term1").build(),
     )

@@ -281,6 +281,7 @@ pub async fn serve_dashboard_with_hub(
         DEFAULT_UI_URL.into(),
         None,
         fast_policy(3, 60),
+        Default::default(),
     );
     state.start_live_poller();
     let hub = state.live.clone();

@@ -62,13 +62,15 @@ pub async fn create_contract(
             plan,
             amount_cents,
             currency: currency.trim().to_string(),
+            until_cancelled: None,
         },
         cadence,
         time_zone: time_zone.trim().to_string(),
         total_terms,
     };
     let state = crate::web::state::app_state()?;
-    Ok(crate::operations::contracts::create(&state.client, contract).await?)
+    let limits = &state.contract_limits;
+    Ok(crate::operations::contracts::create(&state.client, contract, limits).await?)
 }
 
 /// `pause`, `resume` or `cancel`, with a reason.
@@ -110,9 +112,11 @@ fn state_word(cancelled: bool, paused: bool) -> &'static str {
     }
 }
 
-fn amount(terms: Option<&ContractTerms>) -> String {
-    terms
-        .map(|t| format_amount(t.amount_cents, &t.currency))
+fn amount(detail: &ContractDetail) -> String {
+    detail
+        .terms
+        .as_ref()
+        .map(|t| format_amount(t.amount_cents, &t.currency, detail.minor_units))
         .unwrap_or_default()
 }
 
@@ -189,7 +193,7 @@ fn ContractLine(summary: ContractSummary, detail: Option<ContractDetail>) -> imp
                 </a>
             </td>
             <td class="p-2">{state_word(summary.cancelled, summary.paused)}</td>
-            <td class="p-2">{amount(terms.as_ref())}</td>
+            <td class="p-2">{detail.as_ref().map(amount).unwrap_or_default()}</td>
             <td class="p-2">{terms.map(|t| t.plan).unwrap_or_default()}</td>
             <td class="p-2">{schedule}</td>
             <td class="p-2">{left}</td>
@@ -229,7 +233,7 @@ fn CreateForm(create: ServerAction<CreateContract>) -> impl IntoView {
             <Field label="Plan">
                 <input name="plan" value="membership-monthly" class=input />
             </Field>
-            <Field label="Amount (cents)">
+            <Field label="Amount (minor units: cents, or yen for JPY)">
                 <input name="amount_cents" type="number" min="1" value="999" class=input />
             </Field>
             <Field label="Currency">
@@ -287,7 +291,7 @@ fn ContractFacts(detail: ContractDetail) -> impl IntoView {
             <dt>"State"</dt>
             <dd data-testid="contract-state">{state_word(detail.cancelled, detail.paused)}</dd>
             <dt>"Amount"</dt>
-            <dd>{amount(terms.as_ref())}</dd>
+            <dd>{amount(&detail)}</dd>
             <dt>"Plan"</dt>
             <dd>{terms.as_ref().map(|t| t.plan.clone()).unwrap_or_default()}</dd>
             <dt>"Customer"</dt>
