@@ -13,7 +13,7 @@ pub enum NamespaceCommand {
         #[arg(short = 'd', long, default_value = "")]
         description: String,
         /// Retention of closed workflows, in days
-        #[arg(short = 'r', long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        #[arg(short = 'r', long, visible_alias = "retention", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=3650))]
         retention_days: u32,
     },
     /// List namespaces

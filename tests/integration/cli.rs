@@ -213,3 +213,163 @@ async fn the_clients_verbs_work_against_a_dev_server() {
         "started order cli-ns",
     );
 }
+
+/// Starts the binary, lets it run for `secs`, then presses Ctrl-C (SIGINT) as a person would.
+fn run_then_interrupt(args: &[&str], secs: u64) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+        .args(args)
+        .env_remove("TEMPORAL_ADDRESS")
+        .env_remove("TEMPORAL_NAMESPACE")
+        .env(
+            "TEMPORAL_PLAYGROUND_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    std::thread::sleep(std::time::Duration::from_secs(secs));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    child.wait_with_output().expect("the binary ends")
+}
+
+/// Every command line of the Go original's README and flag table, unchanged.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_go_originals_command_lines_work_unchanged() {
+    let server = DevServer::start();
+    let client = server.client().await;
+    let hp = server.hostport.as_str();
+
+    succeeds(
+        hp,
+        &["namespace", "register", "--name=local-rex"],
+        "local-rex",
+    );
+    succeeds(
+        hp,
+        &[
+            "namespace",
+            "register",
+            "--name",
+            "go-ns",
+            "-d",
+            "orders",
+            "--retention",
+            "7",
+        ],
+        "retention 7 days",
+    );
+    succeeds(hp, &["client", "start", "-n", "local-rex"], "started order");
+    succeeds(
+        hp,
+        &["client", "start", "-o", "test-123", "-n", "local-rex"],
+        "started order test-123",
+    );
+    succeeds(
+        hp,
+        &[
+            "client", "start", "-o", "go-1", "-e", "dev", "-b", "retail", "-p", "high", "-w",
+            "some-id",
+        ],
+        "the workflow id is payment-go-1",
+    );
+    succeeds(
+        hp,
+        &[
+            "client",
+            "start",
+            "-o",
+            "go-2",
+            "--environment",
+            "prod",
+            "--priority",
+            "urgent",
+        ],
+        "started order go-2",
+    );
+    succeeds(
+        hp,
+        &[
+            "client", "start", "-o", "go-3", "-e", "staging", "-p", "low",
+        ],
+        "started order go-3",
+    );
+    for (order, query) in [
+        (
+            "go-1",
+            "OrderEnvironment = 'development' AND BusinessUnit = 'retail' AND OrderPriority = 2",
+        ),
+        (
+            "go-2",
+            "OrderEnvironment = 'production' AND OrderPriority = 1",
+        ),
+        ("go-3", "OrderEnvironment = 'staging' AND OrderPriority = 4"),
+    ] {
+        crate::support::visible_once(
+            &client,
+            &format!("{order} with the meaning of its flags"),
+            &format!("OrderId = '{order}' AND {query}"),
+        )
+        .await;
+    }
+    fails(
+        hp,
+        &["client", "start", "-o", "go-4", "-p", "whenever"],
+        "urgent, high, normal, low",
+    );
+
+    succeeds(
+        hp,
+        &["client", "create-recurring-payment"],
+        "created recurring contract",
+    );
+    succeeds(
+        hp,
+        &[
+            "client",
+            "create-recurring-payment",
+            "-o",
+            "go-c1",
+            "-r",
+            "0",
+            "-e",
+            "dev",
+            "-b",
+            "retail",
+            "-p",
+            "normal",
+        ],
+        "until cancelled",
+    );
+    succeeds(
+        hp,
+        &["client", "cancel-recurring-payment", "-o", "go-c1"],
+        "cancelled recurring contract go-c1",
+    );
+
+    let out = run_then_interrupt(
+        &[
+            "client",
+            "simulate-payment",
+            "-n",
+            "local-rex",
+            "-e",
+            "dev",
+            "-b",
+            "retail",
+            "-p",
+            "normal",
+            "--hostport",
+            hp,
+        ],
+        3,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("stopped:"), "{}", text(&out));
+    let out = run_then_interrupt(&["worker", "-n", "local-rex", "--hostport", hp], 3);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("worker running"), "{}", text(&out));
+}
