@@ -136,7 +136,7 @@ impl Resolution {
         Resolution::ALL
             .into_iter()
             .find(|r| r.as_str() == wanted)
-            .ok_or_else(|| InputError::UnknownResolution(text.to_string()))
+            .ok_or_else(|| InputError::UnknownResolution(short(text)))
     }
 }
 
@@ -157,6 +157,8 @@ pub enum InputError {
         "the order id {0:?} has characters other than letters, digits, '-', '_' and '.': remove them"
     )]
     OrderIdCharacters(String),
+    #[error("the order id {0:?} is only dots: give the id the gateway sent")]
+    OrderIdDots(String),
     #[error("{0:?} is not a resolution: use one of paid, failed, refunded, cancelled")]
     UnknownResolution(String),
     #[error("the {field} is empty: it is required")]
@@ -183,10 +185,14 @@ pub fn validate_order_id(id: &str) -> Result<(), InputError> {
         return Err(InputError::EmptyOrderId);
     }
     if id.chars().count() > MAX_ORDER_ID_LEN {
-        return Err(InputError::OrderIdTooLong(id.to_string()));
+        return Err(InputError::OrderIdTooLong(short(id)));
     }
     if !id.chars().all(is_id_char) {
-        return Err(InputError::OrderIdCharacters(id.to_string()));
+        return Err(InputError::OrderIdCharacters(short(id)));
+    }
+    // `.` and `..` are path segments of their own in a URL: `/orders/../status` is `/status`.
+    if id.chars().all(|c| c == '.') {
+        return Err(InputError::OrderIdDots(id.to_string()));
     }
     Ok(())
 }
@@ -206,7 +212,7 @@ fn validate_code(field: &'static str, value: &str) -> Result<(), InputError> {
     if !value.chars().all(is_id_char) {
         return Err(InputError::BadCode {
             field,
-            value: value.to_string(),
+            value: short(value),
         });
     }
     Ok(())
@@ -357,6 +363,12 @@ impl OrderRequest {
 
 /// Most upstream queries one stage may make before it gives up.
 pub const MAX_ATTEMPTS: u32 = 100;
+/// Longest first backoff between queries (ten minutes).
+pub const MAX_BACKOFF_MS: u64 = 600_000;
+/// Longest single upstream call (five minutes).
+pub const MAX_CALL_TIMEOUT_MS: u64 = 300_000;
+/// Longest a stale order waits before its last automatic query (thirty days).
+pub const MAX_STALE_WAIT_SECS: u64 = 30 * 86_400;
 
 /// How hard to try before a person has to look: set by whoever starts the order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -390,10 +402,23 @@ impl ReconcilePolicy {
                 self.attempts
             )));
         }
-        if self.call_timeout_ms == 0 {
-            return Err(InputError::Other(
-                "the upstream call timeout must be above zero".into(),
-            ));
+        if self.call_timeout_ms == 0 || self.call_timeout_ms > MAX_CALL_TIMEOUT_MS {
+            return Err(InputError::Other(format!(
+                "the upstream call timeout must be between 1 and {MAX_CALL_TIMEOUT_MS} ms, not {}",
+                self.call_timeout_ms
+            )));
+        }
+        if self.backoff_ms > MAX_BACKOFF_MS {
+            return Err(InputError::Other(format!(
+                "the backoff must be at most {MAX_BACKOFF_MS} ms, not {}",
+                self.backoff_ms
+            )));
+        }
+        if self.stale_wait_secs > MAX_STALE_WAIT_SECS {
+            return Err(InputError::Other(format!(
+                "the stale wait must be at most {MAX_STALE_WAIT_SECS} seconds, not {}",
+                self.stale_wait_secs
+            )));
         }
         Ok(())
     }
@@ -514,6 +539,18 @@ mod tests {
             Err(InputError::OrderIdTooLong(_))
         ));
         assert!(validate_order_id("<script>").is_err());
+        for dots in [".", "..", "..."] {
+            assert_eq!(
+                validate_order_id(dots),
+                Err(InputError::OrderIdDots(dots.into()))
+            );
+        }
+        assert!(validate_order_id("a..b").is_ok());
+        // A 10,000-character id is quoted by its first characters only.
+        let long = validate_order_id(&"x".repeat(10_000))
+            .unwrap_err()
+            .to_string();
+        assert!(long.len() < 200, "{long}");
     }
 
     #[test]
@@ -529,6 +566,28 @@ mod tests {
         assert_eq!(parse_environment("staging").as_deref(), Ok("staging"));
         assert_eq!(parse_environment("sandbox-2").as_deref(), Ok("sandbox-2"));
         assert!(parse_environment("two words").is_err());
+    }
+
+    #[test]
+    fn policies_are_bounded_so_workflow_arithmetic_cannot_overflow() {
+        let ok = ReconcilePolicy::default();
+        assert!(ok.validate().is_ok());
+        for bad in [
+            ReconcilePolicy {
+                stale_wait_secs: u64::MAX,
+                ..ok.clone()
+            },
+            ReconcilePolicy {
+                call_timeout_ms: u64::MAX,
+                ..ok.clone()
+            },
+            ReconcilePolicy {
+                backoff_ms: u64::MAX,
+                ..ok.clone()
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

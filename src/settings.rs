@@ -16,6 +16,8 @@ pub const DEFAULT_FILE: &str = "Leptos.toml";
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
+    /// This configuration runs real money: a simulated upstream is refused.
+    pub production: bool,
     pub temporal: TemporalSettings,
     pub reconcile: ReconcileSettings,
     pub upstream: UpstreamSettings,
@@ -70,8 +72,11 @@ impl ReconcileSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UpstreamSettings {
-    /// The bank or wallet's base URL. Empty: `serve` runs the simulated one in-process.
+    /// The bank or wallet's base URL.
     pub url: String,
+    /// Run against the simulated bank instead (demos and tests). Never with `url`, never
+    /// in production; `serve` runs it in-process and says so on every page.
+    pub simulate: bool,
     /// Where `serve` (or `upstream`) runs the simulator.
     pub simulator_listen: String,
     /// Upstream calls per second that Temporal dispatches, for all workers together.
@@ -86,6 +91,7 @@ impl Default for UpstreamSettings {
     fn default() -> Self {
         UpstreamSettings {
             url: String::new(),
+            simulate: false,
             simulator_listen: "127.0.0.1:7070".into(),
             dispatch_rps: 25.0,
             simulator: UpstreamBehaviour::default(),
@@ -131,10 +137,16 @@ pub enum SettingsError {
     Invalid { path: PathBuf, source: ConfigError },
     #[error("{flag} {value:?} is not a host:port address")]
     Address { flag: &'static str, value: String },
+    #[error(
+        "no upstream is configured: set upstream.url (or --upstream-url) to the bank's address, \
+         or upstream.simulate = true to run against the simulated bank"
+    )]
+    NoUpstream,
 }
 
 /// Where the bank or wallet is, by one rule for `serve` and `worker`: the flag, else
-/// `upstream.url`, else (both empty) the simulator at `upstream.simulator_listen`.
+/// `upstream.url`, else the simulator at `upstream.simulator_listen` if `upstream.simulate`
+/// asks for it; nothing else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Upstream {
     Url(String),
@@ -178,8 +190,22 @@ impl Settings {
                 "upstream.dispatch_rps must be above zero".into(),
             ));
         }
+        let upstream = &settings.upstream;
+        if upstream.simulate && !upstream.url.trim().is_empty() {
+            return Err(ConfigError::Value(
+                "upstream.url and upstream.simulate = true contradict each other: choose one"
+                    .into(),
+            ));
+        }
+        if upstream.simulate && settings.production {
+            return Err(ConfigError::Value(
+                "production = true refuses upstream.simulate: real orders must reach the real \
+                 bank"
+                    .into(),
+            ));
+        }
         // Only checkable when we run the simulator; a real upstream's limit is its own.
-        if settings.upstream.url.is_empty()
+        if settings.upstream.simulate
             && rps * 2.0 > f64::from(settings.upstream.simulator.rps_limit)
         {
             return Err(ConfigError::Value(format!(
@@ -192,13 +218,14 @@ impl Settings {
     }
 
     /// Where the upstream is (see [`Upstream`]); `flag` is `--upstream-url`.
-    pub fn upstream(&self, flag: Option<String>) -> Upstream {
+    pub fn upstream(&self, flag: Option<String>) -> Result<Upstream, SettingsError> {
         let url = flag.unwrap_or_else(|| self.upstream.url.clone());
         match url.trim() {
-            "" => Upstream::Simulator {
+            "" if self.upstream.simulate => Ok(Upstream::Simulator {
                 listen: self.upstream.simulator_listen.clone(),
-            },
-            url => Upstream::Url(url.to_string()),
+            }),
+            "" => Err(SettingsError::NoUpstream),
+            url => Ok(Upstream::Url(url.to_string())),
         }
     }
 }
@@ -228,11 +255,35 @@ mod tests {
     #[test]
     fn a_dispatch_rate_that_could_burst_over_the_limit_is_refused() {
         let err = Settings::parse(
-            "[upstream]\ndispatch_rps = 30.0\n[upstream.simulator]\nrps_limit = 50\n",
+            "[upstream]\nsimulate = true\ndispatch_rps = 30.0\n[upstream.simulator]\nrps_limit = 50\n",
         )
         .unwrap_err()
         .to_string();
         assert!(err.contains("half"), "{err}");
+    }
+
+    #[test]
+    fn the_simulated_upstream_must_be_chosen_and_never_in_production() {
+        let none = Settings::parse("").unwrap();
+        assert!(matches!(
+            none.upstream(None),
+            Err(SettingsError::NoUpstream)
+        ));
+        let bank = none.upstream(Some("https://bank.example".into())).unwrap();
+        assert_eq!(bank, Upstream::Url("https://bank.example".into()));
+        let demo = Settings::parse("[upstream]\nsimulate = true\n").unwrap();
+        assert!(matches!(
+            demo.upstream(None),
+            Ok(Upstream::Simulator { .. })
+        ));
+        let err = Settings::parse("production = true\n[upstream]\nsimulate = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("production"), "{err}");
+        let err = Settings::parse("[upstream]\nsimulate = true\nurl = \"http://x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("choose one"), "{err}");
     }
 
     #[test]

@@ -78,11 +78,17 @@ impl UpstreamBehaviour {
     }
 
     pub fn validate(&self) -> Result<(), BehaviourError> {
-        let verdicts = self.paid_pct + self.failed_pct + self.pending_pct;
+        let verdicts = self
+            .paid_pct
+            .saturating_add(self.failed_pct)
+            .saturating_add(self.pending_pct);
         if verdicts != 100 {
             return Err(BehaviourError::Verdicts(verdicts));
         }
-        let errors = self.error_5xx_pct + self.throttle_pct + self.timeout_pct;
+        let errors = self
+            .error_5xx_pct
+            .saturating_add(self.throttle_pct)
+            .saturating_add(self.timeout_pct);
         if errors > 100 {
             return Err(BehaviourError::Errors(errors));
         }

@@ -88,6 +88,8 @@ pub enum UpstreamError {
     Transport(String),
     #[error("the upstream rejected the request with HTTP {status}: {body}")]
     Rejected { status: u16, body: String },
+    #[error("the request cannot be sent: {0}")]
+    Unsendable(String),
 }
 
 impl UpstreamError {
@@ -99,7 +101,9 @@ impl UpstreamError {
             UpstreamError::Unavailable(code) => format!("http_{code}"),
             UpstreamError::Timeout(_) => error_types::TIMEOUT.into(),
             UpstreamError::Transport(_) => error_types::TRANSPORT.into(),
-            UpstreamError::Rejected { .. } => error_types::REJECTED.into(),
+            UpstreamError::Rejected { .. } | UpstreamError::Unsendable(_) => {
+                error_types::REJECTED.into()
+            }
         }
     }
 
@@ -115,7 +119,10 @@ impl UpstreamError {
             UpstreamError::Throttled(after) => Some(*after),
             _ => None,
         };
-        let non_retryable = matches!(self, UpstreamError::Rejected { .. });
+        let non_retryable = matches!(
+            self,
+            UpstreamError::Rejected { .. } | UpstreamError::Unsendable(_)
+        );
         ActivityError::application(
             ApplicationFailure::builder(self)
                 .type_name(type_name)
@@ -196,14 +203,42 @@ impl UpstreamActivities {
         }
     }
 
+    /// The address of `segments` under the base URL, each segment percent-encoded. A
+    /// segment of dots (`..` would climb out of `/orders/`) is refused, never sent.
+    fn url(&self, segments: &[&str]) -> Result<reqwest::Url, UpstreamError> {
+        let refuse = UpstreamError::Unsendable;
+        if let Some(dots) = segments
+            .iter()
+            .find(|s| s.is_empty() || s.chars().all(|c| c == '.'))
+        {
+            return Err(refuse(format!("{dots:?} cannot be a path segment")));
+        }
+        let mut url = reqwest::Url::parse(&self.base_url).map_err(|e| {
+            refuse(format!(
+                "the upstream URL {:?} is invalid: {e}",
+                self.base_url
+            ))
+        })?;
+        url.path_segments_mut()
+            .map_err(|_| {
+                refuse(format!(
+                    "the upstream URL {:?} cannot have a path",
+                    self.base_url
+                ))
+            })?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
     /// POSTs a write with its idempotency key.
     async fn post_keyed(
         &self,
-        path: &str,
+        segments: &[&str],
         key: &str,
         body: &impl Serialize,
     ) -> Result<reqwest::Response, UpstreamError> {
-        let url = format!("{}{path}", self.base_url);
+        let url = self.url(segments)?;
         self.send(
             self.http
                 .post(url)
@@ -219,7 +254,7 @@ impl UpstreamActivities {
         &self,
         query: &StatusQuery,
     ) -> Result<UpstreamVerdict, UpstreamError> {
-        let url = format!("{}/orders/{}/status", self.base_url, query.order_id);
+        let url = self.url(&["orders", &query.order_id, "status"])?;
         let response = self
             .send(
                 self.http.get(url).query(&[("provider", &query.provider)]),
@@ -278,7 +313,7 @@ impl UpstreamActivities {
         conclusion: Conclusion,
     ) -> Result<(), ActivityError> {
         self.post_keyed(
-            &format!("/orders/{}/conclusion", conclusion.order_id),
+            &["orders", &conclusion.order_id, "conclusion"],
             &format!("{}-conclude", conclusion.order_id),
             &conclusion,
         )
@@ -295,7 +330,7 @@ impl UpstreamActivities {
         request: ChargeRequest,
     ) -> Result<ChargeReceipt, ActivityError> {
         let response = self
-            .post_keyed("/charges", &request.idempotency_key, &request)
+            .post_keyed(&["charges"], &request.idempotency_key, &request)
             .await
             .map_err(UpstreamError::into_activity_error)?;
         let body: ChargeBody = response.json().await.map_err(|e| {
@@ -314,9 +349,30 @@ impl UpstreamActivities {
         _ctx: ActivityContext,
         request: ReceiptRequest,
     ) -> Result<(), ActivityError> {
-        self.post_keyed("/receipts", &request.idempotency_key, &request)
+        self.post_keyed(&["receipts"], &request.idempotency_key, &request)
             .await
             .map_err(UpstreamError::into_activity_error)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_ids_stay_one_path_segment() {
+        let upstream = UpstreamActivities::new("http://bank.test/api/");
+        let url = upstream.url(&["orders", "a/b?c#d", "status"]).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://bank.test/api/orders/a%2Fb%3Fc%23d/status"
+        );
+        for dots in ["..", ".", ""] {
+            assert!(
+                upstream.url(&["orders", dots, "status"]).is_err(),
+                "{dots:?} must not become a path segment"
+            );
+        }
     }
 }

@@ -173,7 +173,7 @@ fn serve_config(
         .listen
         .or_else(|| std::env::var("LEPTOS_SITE_ADDR").ok())
         .unwrap_or_else(|| settings.dashboard.listen.clone());
-    let upstream = match settings.upstream(args.upstream_url) {
+    let upstream = match settings.upstream(args.upstream_url)? {
         Upstream::Url(url) => UpstreamChoice::Url(url),
         Upstream::Simulator { listen } => UpstreamChoice::Simulated {
             listen: parse_addr(&listen, "upstream.simulator_listen")?,
@@ -213,12 +213,12 @@ async fn run_worker(
     connect: &ConnectArgs,
     args: WorkerArgs,
 ) -> Result<(), CliError> {
-    let client = connection::connect(connect).await?;
-    search_attributes::register_when_ready(&client).await?;
-    let upstream_url = match settings.upstream(args.upstream_url) {
+    let upstream_url = match settings.upstream(args.upstream_url)? {
         Upstream::Url(url) => url,
         Upstream::Simulator { listen } => format!("http://{listen}"),
     };
+    let client = connection::connect(connect).await?;
+    search_attributes::register_when_ready(&client).await?;
     let mut config = WorkerConfig::all_queues(upstream_url, settings.upstream.dispatch_rps);
     if !args.queues.is_empty() {
         config.queues = args.queues;

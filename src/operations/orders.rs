@@ -152,10 +152,18 @@ where
     }
 }
 
-/// Claims a manual order for `operator`: colleagues are then told who works it.
+/// Claims a manual order for `operator`: colleagues are then told who works it. A second
+/// claim by the same person returns their claim and writes nothing.
 pub async fn claim(client: &Client, order_id: &str, operator: &str) -> Result<Stamp, OpError> {
     validate_order_id(order_id)?;
     validate_operator(operator)?;
+    // Claiming one's own claim again is answered from the workflow's state: an update
+    // would only grow its history.
+    if let Some(claim) = manual_context(client, order_id).await?.claim
+        && claim.operator == operator
+    {
+        return Ok(claim);
+    }
     let request = ClaimRequest {
         operator: operator.to_string(),
     };

@@ -8,6 +8,7 @@ use leptos_router::{
 };
 
 use super::{
+    error::AppError,
     operator::OperatorBadge,
     pages::{
         contracts::{ContractPage, ContractsPage},
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
                 </nav>
                 <OperatorBadge />
             </header>
+            <SimulatorBanner />
             <main class="max-w-6xl mx-auto p-4">
                 <Routes fallback=|| view! { <p>"Page not found."</p> }>
                     <Route path=StaticSegment("") view=ManualQueuePage ssr=SsrMode::Async />
@@ -72,5 +74,32 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Whether this dashboard's orders go to the simulated bank, not a real one.
+#[server]
+pub async fn upstream_is_simulated() -> Result<bool, AppError> {
+    Ok(crate::web::state::app_state()?.simulator.is_some())
+}
+
+/// Says on every page when the upstream is the simulator: its verdicts are random.
+#[component]
+fn SimulatorBanner() -> impl IntoView {
+    let simulated = Resource::new(|| (), |_| upstream_is_simulated());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                simulated.await.unwrap_or(false).then(|| view! {
+                    <p
+                        role="status"
+                        class="bg-amber-100 text-amber-900 text-sm px-4 py-1"
+                        data-testid="simulated-upstream"
+                    >
+                        "Simulated bank: orders here are answered by the built-in simulator, not a real upstream."
+                    </p>
+                })
+            })}
+        </Suspense>
     }
 }

@@ -109,7 +109,10 @@ impl ManualHandle {
             Some(claim) if claim.operator != request.operator => {
                 Err(format!("already claimed by {} since {}", claim.operator, claim.at).into())
             }
-            _ => Ok(()),
+            // Accepting it would change nothing but grow history (Temporal caps updates
+            // per execution): the client answers a re-claim from the query instead.
+            Some(claim) => Err(format!("you have claimed it already, since {}", claim.at).into()),
+            None => Ok(()),
         }
     }
 

@@ -212,7 +212,7 @@ pub async fn query_upstream<W>(
 ) -> Result<UpstreamVerdict, QueryFailure> {
     let policy = &order.policy;
     let options = ActivityOptions::with_start_to_close_timeout(Duration::from_millis(
-        policy.call_timeout_ms + 1_000,
+        policy.call_timeout_ms.saturating_add(1_000),
     ))
     .task_queue(task_queues::UPSTREAM.to_string())
     .activity_id(format!("{}-query", order.order_id))

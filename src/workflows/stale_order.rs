@@ -14,8 +14,8 @@ use super::{
 use crate::{
     format::rfc3339,
     orders::{
-        Handoff, OrderOutcome, ResolutionRecord, ResolveRequest, Stage, StaleStatus, Stamp,
-        manual_workflow_id, validate_operator,
+        Handoff, MAX_STALE_WAIT_SECS, OrderOutcome, ResolutionRecord, ResolveRequest, Stage,
+        StaleStatus, Stamp, manual_workflow_id, validate_operator,
     },
     temporal::{search_attributes as sa, task_queues},
 };
@@ -48,8 +48,9 @@ impl StaleOrder {
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<OrderOutcome> {
         let handoff = ctx.state(|s| s.handoff.clone());
         let order = handoff.order.clone();
-        let wait = Duration::from_secs(order.policy.stale_wait_secs);
-        let retry_at = now(ctx) + wait;
+        // Bounded: a policy that skipped the checks cannot overflow the clock.
+        let wait = Duration::from_secs(order.policy.stale_wait_secs.min(MAX_STALE_WAIT_SECS));
+        let retry_at = now(ctx).checked_add(wait).unwrap_or(now(ctx));
         ctx.state_mut(|s| s.next_retry_at = Some(rfc3339(retry_at)));
         // The stage (`stale`) came with the start; only the retry time is new.
         ctx.upsert_search_attributes([sa::STALE_RETRY_AT.value_set(timestamp(retry_at))]);

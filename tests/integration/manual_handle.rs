@@ -136,3 +136,44 @@ async fn the_go_originals_signal_still_resolves_an_order() {
     assert_eq!(done.reason_code, "SIGNAL");
     assert_eq!(env.upstream.stats().distinct_conclusions, 1);
 }
+
+/// Events in a workflow's history.
+async fn history_length(env: &TestEnv, workflow_id: &str) -> usize {
+    env.client
+        .get_workflow_handle::<ManualHandle>(workflow_id)
+        .fetch_history(Default::default())
+        .into_events()
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn claiming_ones_own_claim_again_changes_nothing_and_writes_nothing() {
+    let env = env_with_manual_order("down-reclaim").await;
+    let first = claim(&env.client, "down-reclaim", "ana").await.unwrap();
+    let before = history_length(&env, "manual-down-reclaim").await;
+    for _ in 0..5 {
+        let again = claim(&env.client, "down-reclaim", "ana").await.unwrap();
+        assert_eq!(again, first, "the same claim, as it was");
+    }
+    // Straight to the workflow, past the client: the validator refuses it before history.
+    let direct = env
+        .client
+        .get_workflow_handle::<ManualHandle>("manual-down-reclaim")
+        .execute_update(
+            ManualHandle::claim,
+            temporal_playground::orders::ClaimRequest {
+                operator: "ana".into(),
+            },
+            WorkflowExecuteUpdateOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(direct.to_string().contains("already"), "{direct}");
+    assert_eq!(
+        history_length(&env, "manual-down-reclaim").await,
+        before,
+        "idempotent claims must not grow history"
+    );
+}

@@ -55,7 +55,8 @@ pub async fn set_failure_rate(percent: u32) -> Result<(), AppError> {
         AppError::Refused("this server talks to a real upstream: its failures are its own".into())
     })?;
     let mut behaviour = sim.behaviour();
-    if percent + behaviour.throttle_pct + behaviour.timeout_pct > 100 {
+    let others = behaviour.throttle_pct.saturating_add(behaviour.timeout_pct);
+    if percent.saturating_add(others) > 100 {
         return Err(AppError::Refused(
             "the failure rate must be between 0 and 100 percent".into(),
         ));
