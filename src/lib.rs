@@ -6,7 +6,7 @@
 //! 2. `temporal`: infrastructure (connection, names, search attributes, paging);
 //! 3. `workflows`, `activities`: the code Temporal runs;
 //! 4. `operations`: what the dashboard and the CLI do through Temporal;
-//! 5. `worker`, `simulated_upstream`: processes beside the dashboard;
+//! 5. `worker`, `simulated_upstream`, `signals`: processes beside the dashboard;
 //! 6. `web`: the dashboard (state, errors, live hub, shell, pages);
 //! 7. `cli`, `settings` (and `main.rs`): nothing depends on them.
 
@@ -26,6 +26,8 @@ pub mod workflows;
 #[cfg(feature = "ssr")]
 pub mod operations;
 
+#[cfg(feature = "ssr")]
+pub mod signals;
 #[cfg(feature = "ssr")]
 pub mod simulated_upstream;
 #[cfg(feature = "ssr")]

@@ -226,7 +226,7 @@ async fn run_worker(
     let workers = worker::start(client, config)?;
     println!("worker running (Ctrl-C to stop)");
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        _ = crate::signals::stop_requested() => {}
         _ = workers.finished() => {}
     }
     Ok(workers.stop().await?)

@@ -4,6 +4,7 @@
 
 pub mod connection;
 pub mod namespaces;
+pub mod readiness;
 pub mod search_attributes;
 pub mod visibility;
 

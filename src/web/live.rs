@@ -81,6 +81,9 @@ pub mod hub {
         simulation: Simulation,
         /// Times the poller asked Temporal, whatever the number of listeners.
         polls: Arc<AtomicU64>,
+        /// Set when the server stops: open live streams end, so shutdown does not wait on
+        /// them.
+        closing: Arc<watch::Sender<bool>>,
     }
 
     impl LiveHub {
@@ -90,7 +93,19 @@ pub mod hub {
                 sender: Arc::new(sender),
                 simulation: Arc::new(Mutex::new(None)),
                 polls: Arc::new(AtomicU64::new(0)),
+                closing: Arc::new(watch::channel(false).0),
             }
+        }
+
+        /// Ends every open live stream; new ones end at once.
+        pub fn close(&self) {
+            self.closing.send_replace(true);
+        }
+
+        /// Resolves once [`close`](Self::close) has been called.
+        pub async fn closed(&self) {
+            let mut closing = self.closing.subscribe();
+            let _ = closing.wait_for(|closed| *closed).await;
         }
 
         /// How many times the poller has asked Temporal since the hub was made.

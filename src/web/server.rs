@@ -2,9 +2,13 @@
 //! simulated upstream. It takes a resolved [`ServeConfig`]; `cli` builds one.
 
 use axum::{
-    Router,
+    Json, Router,
     extract::State,
-    response::sse::{Event, KeepAlive, Sse},
+    http::StatusCode,
+    response::{
+        IntoResponse, Response,
+        sse::{Event, KeepAlive, Sse},
+    },
     routing::get,
 };
 use futures::Stream;
@@ -20,8 +24,9 @@ use super::{
 use crate::{
     contracts::ContractLimits,
     orders::ReconcilePolicy,
+    signals::stop_requested,
     simulated_upstream::{SimulatedUpstream, UpstreamBehaviour},
-    temporal::{TemporalError, connection, search_attributes},
+    temporal::{TemporalError, connection, readiness, search_attributes},
     worker::{self, WorkerConfig, WorkerError},
 };
 
@@ -94,7 +99,7 @@ async fn upstream(
     }
 }
 
-/// Serves the dashboard until Ctrl-C, then stops the embedded workers.
+/// Serves the dashboard until Ctrl-C or SIGTERM, then stops the embedded workers.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let client = connection::connect(&config.connect).await?;
     search_attributes::register_when_ready(&client).await?;
@@ -132,9 +137,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     println!("dashboard: http://{addr}");
     println!("upstream:  {upstream_url}");
     tracing::info!(%addr, %upstream_url, "serving");
+    let hub = state.live.clone();
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+        .with_graceful_shutdown(async move {
+            stop_requested().await;
+            tracing::info!("stopping: closing live streams, finishing requests");
+            hub.close();
         })
         .await
         .map_err(ServeError::Serve)?;
@@ -144,13 +152,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     Ok(())
 }
 
-/// The dashboard's routes: pages, server functions, assets, `/healthz` and `/api/live`.
+/// The dashboard's routes: pages, server functions, assets, `/healthz` (the process
+/// answers), `/readyz` (Temporal answers and every task queue has workers) and `/api/live`.
 pub fn router(mut state: AppState) -> Router {
     // Pages fail fast to the outage banner instead of retrying for ten seconds.
     state.client = connection::interactive(&state.client);
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .route("/api/live", get(live_events))
         .leptos_routes_with_context(
             &state,
@@ -165,16 +175,34 @@ pub fn router(mut state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Server-sent events: every snapshot the one poller takes, to every open live page.
+/// 200 with the pollers per queue when Temporal answers and every queue has a worker;
+/// 503 otherwise, saying what is missing.
+async fn ready(State(state): State<AppState>) -> Response {
+    match readiness::check(&state.client).await {
+        Ok(r) if r.ready() => (StatusCode::OK, Json(r)).into_response(),
+        Ok(r) => (StatusCode::SERVICE_UNAVAILABLE, Json(r)).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: Temporal did not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "Temporal did not answer").into_response()
+        }
+    }
+}
+
+/// Server-sent events: every snapshot the one poller takes, to every open live page,
+/// until the server stops.
 async fn live_events(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let receiver = state.live.sender.subscribe();
-    let stream = futures::stream::unfold(receiver, |mut rx| async move {
-        rx.changed().await.ok()?;
+    let hub = state.live.clone();
+    let stream = futures::stream::unfold((receiver, hub), |(mut rx, hub)| async move {
+        tokio::select! {
+            changed = rx.changed() => changed.ok()?,
+            _ = hub.closed() => return None,
+        }
         let snapshot: LiveSnapshot = rx.borrow_and_update().clone();
         let event = Event::default().json_data(&snapshot).unwrap_or_default();
-        Some((Ok(event), rx))
+        Some((Ok(event), (rx, hub)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

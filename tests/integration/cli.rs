@@ -373,3 +373,67 @@ async fn the_go_originals_command_lines_work_unchanged() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("worker running"), "{}", text(&out));
 }
+
+/// `serve` as a supervisor stops it: SIGTERM while live pages are open ends the process,
+/// streams and all, within seconds.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_stops_cleanly_on_sigterm_with_live_streams_open() {
+    use crate::support::{eventually, free_port};
+    use std::time::{Duration, Instant};
+    let server = DevServer::start();
+    let _client = server.client().await;
+    let (dashboard, simulator) = (free_port(), free_port());
+    let config = std::env::temp_dir().join(format!("tp-sigterm-{dashboard}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "[upstream]\nsimulate = true\nsimulator_listen = \"127.0.0.1:{simulator}\"\n\
+             [dashboard]\nlisten = \"127.0.0.1:{dashboard}\"\n"
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+        .args(["serve", "--hostport", &server.hostport])
+        .env_remove("TEMPORAL_ADDRESS")
+        .env_remove("LEPTOS_SITE_ADDR")
+        .env("TEMPORAL_PLAYGROUND_CONFIG", &config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let base = format!("http://127.0.0.1:{dashboard}");
+    eventually("the dashboard to answer", Duration::from_secs(60), || {
+        let url = format!("{base}/healthz");
+        async move {
+            reqwest::get(url)
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())
+        }
+    })
+    .await;
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        let stream = reqwest::get(format!("{base}/api/live")).await.unwrap();
+        assert!(stream.status().is_success());
+        streams.push(stream);
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("serve was still running 20 s after SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(status.success(), "serve ended with {status}");
+    let _ = std::fs::remove_file(config);
+    drop(streams);
+}

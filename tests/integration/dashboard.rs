@@ -225,3 +225,29 @@ async fn fifty_live_pages_cost_temporal_what_one_does() {
         "{polls} polls of Temporal in {seconds}s for 50 listeners"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_says_whether_workers_poll_every_queue() {
+    let mut env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let addr = serve_dashboard(env.client.clone()).await;
+    let url = format!("http://{addr}/readyz");
+    let status = |url: String| async move {
+        reqwest::get(&url)
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    };
+    assert_eq!(status(url.clone()).await, 503, "no worker polls yet");
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200, "the process itself answers");
+    env.add_workers(50.0).await;
+    eventually("ready once workers poll", Duration::from_secs(30), || {
+        let url = url.clone();
+        async move { (status(url).await == 200).then_some(()) }
+    })
+    .await;
+    let body = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    assert!(body.contains("\"queue\":\"upstream\""), "{body}");
+}
