@@ -449,6 +449,16 @@ pub struct ClaimRequest {
     pub operator: String,
 }
 
+/// A person's resolution that the upstream did not record: the order waits for a person
+/// again, who may resolve it the same way (a retry) or differently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConclusionRefusal {
+    pub record: ResolutionRecord,
+    /// The upstream's own words (or why it could not be reached).
+    pub message: String,
+    pub at: String,
+}
+
 /// Everything support needs to decide on a manual order, from ManualHandle's query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManualContext {
@@ -458,6 +468,9 @@ pub struct ManualContext {
     pub resolution: Option<ResolutionRecord>,
     /// The conclusion was written upstream (after resolution).
     pub concluded: bool,
+    /// The last resolution the upstream refused, if it did.
+    #[serde(default)]
+    pub refused: Option<ConclusionRefusal>,
 }
 
 /// StaleOrder's state, from its query.

@@ -6,7 +6,8 @@
 //! `paid-…` is paid, `failed-…` failed, `pending-…` stays pending, `down-…` always answers
 //! 503, `slow-…` never answers in time, `throttle-…` always answers 429, `unknown-…`
 //! answers 404 (the upstream does not know the order: not worth retrying), and
-//! `flakyN-…` answers 503 N times, then paid. Any other id draws from the mix. A charge for
+//! `flakyN-…` answers 503 N times, then paid; `refuseN-…` answers 503 to queries and
+//! refuses its first N conclusions with 422. Any other id draws from the mix. A charge for
 //! a `down-…` contract always answers 503.
 
 use axum::{
@@ -142,6 +143,8 @@ struct Ledger {
     recent: VecDeque<Instant>,
     per_order: HashMap<String, u32>,
     conclusions: HashMap<String, serde_json::Value>,
+    /// Conclusions refused so far, per order (scripted `refuseN-…` orders).
+    refused: HashMap<String, u32>,
     charges: HashMap<String, String>,
     receipts: HashMap<String, String>,
 }
@@ -167,6 +170,9 @@ enum Scripted {
     Throttle,
     Unknown,
     FlakyThenPaid(u32),
+    /// Queries answer 503 (the order reaches the manual queue); the first N conclusions
+    /// are refused with 422, later ones recorded.
+    RefuseConclusions(u32),
 }
 
 fn scripted(order_id: &str) -> Option<Scripted> {
@@ -179,10 +185,12 @@ fn scripted(order_id: &str) -> Option<Scripted> {
         "slow" => Some(Scripted::Slow),
         "throttle" => Some(Scripted::Throttle),
         "unknown" => Some(Scripted::Unknown),
-        p => p
-            .strip_prefix("flaky")
-            .and_then(|n| n.parse().ok())
-            .map(Scripted::FlakyThenPaid),
+        p => {
+            let numbered = |word: &str| p.strip_prefix(word).and_then(|n| n.parse().ok());
+            numbered("flaky")
+                .map(Scripted::FlakyThenPaid)
+                .or_else(|| numbered("refuse").map(Scripted::RefuseConclusions))
+        }
     }
 }
 
@@ -308,7 +316,9 @@ async fn order_status(
         Some(Scripted::Paid) => return verdict("paid", &order_id),
         Some(Scripted::Failed) => return verdict("failed", &order_id),
         Some(Scripted::Pending) => return verdict("pending", &order_id),
-        Some(Scripted::Down) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Some(Scripted::Down | Scripted::RefuseConclusions(_)) => {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
         Some(Scripted::Slow) => return hang().await,
         Some(Scripted::Throttle) => return throttled(),
         Some(Scripted::Unknown) => {
@@ -380,8 +390,18 @@ async fn conclude(
     headers: HeaderMap,
     Json(body): Json<serde_json::Value>,
 ) -> Response {
+    let refusals = match scripted(&order_id) {
+        Some(Scripted::RefuseConclusions(n)) => n,
+        _ => 0,
+    };
     keyed_write(&sim, &headers, |ledger, key| {
         ledger.stats.conclusions += 1;
+        let refused = ledger.refused.entry(order_id.clone()).or_insert(0);
+        if *refused < refusals {
+            *refused += 1;
+            let why = format!("the bank refuses to record order {order_id}: reference mismatch");
+            return (StatusCode::UNPROCESSABLE_ENTITY, why).into_response();
+        }
         let first = !ledger.conclusions.contains_key(&key);
         if first {
             ledger.conclusions.insert(key, body);

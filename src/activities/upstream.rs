@@ -19,6 +19,8 @@ pub mod error_types {
     pub const TIMEOUT: &str = "timeout";
     pub const TRANSPORT: &str = "transport";
     pub const REJECTED: &str = "rejected";
+    /// A person's resolution the upstream did not record (ManualHandle's `ErrorReason`).
+    pub const CONCLUSION_REFUSED: &str = "conclusion_refused";
 }
 
 /// What the upstream says about an order once it knows.
@@ -150,6 +152,9 @@ struct ChargeBody {
     duplicate: bool,
 }
 
+/// Characters of an upstream's refusal kept (in history, on screen).
+const MAX_QUOTED_BODY: usize = 300;
+
 /// Longest single write (conclusion, charge, receipt).
 const WRITE_TIMEOUT_MS: u64 = 10_000;
 
@@ -196,10 +201,15 @@ impl UpstreamActivities {
                 Err(UpstreamError::Throttled(Duration::from_secs(after.max(1))))
             }
             500..=599 => Err(UpstreamError::Unavailable(status)),
-            _ => Err(UpstreamError::Rejected {
-                status,
-                body: response.text().await.unwrap_or_default(),
-            }),
+            _ => {
+                // The upstream's words go into history and onto a person's screen: its
+                // first characters are enough.
+                let body = response.text().await.unwrap_or_default();
+                Err(UpstreamError::Rejected {
+                    status,
+                    body: body.chars().take(MAX_QUOTED_BODY).collect(),
+                })
+            }
         }
     }
 

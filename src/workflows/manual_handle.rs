@@ -5,11 +5,12 @@ use std::error::Error;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use super::{conclude, recorded_at, set_stage};
+use super::{conclude, conclude_as, query_failure, recorded_at, set_stage};
 use crate::{
+    activities::upstream::error_types,
     orders::{
-        ClaimRequest, Handoff, ManualContext, Resolution, ResolutionRecord, ResolveRequest, Stage,
-        Stamp, validate_operator,
+        ClaimRequest, ConclusionRefusal, Handoff, ManualContext, Resolution, ResolutionRecord,
+        ResolveRequest, Stage, Stamp, validate_operator,
     },
     temporal::search_attributes as sa,
 };
@@ -19,6 +20,14 @@ type Rejection = Box<dyn Error + Send + Sync>;
 /// Name of the Go original's signal, kept so existing tooling still works.
 pub const RESOLVE_SIGNAL: &str = "resolve-manual-order";
 
+/// The change that keeps an order in the queue when the upstream refuses its conclusion
+/// (before it, a 4xx failed the workflow and 5xx were retried forever). Runs recorded
+/// before it replay down the old path.
+pub const CONCLUSION_REFUSAL_PATCH: &str = "conclusion-refusal-returns-to-queue";
+/// Attempts at writing one conclusion (backoff 1 s doubling to 60 s: about 15 minutes)
+/// before a person is asked again.
+pub const CONCLUDE_ATTEMPTS: u32 = 20;
+
 #[workflow]
 pub struct ManualHandle {
     handoff: Handoff,
@@ -26,6 +35,10 @@ pub struct ManualHandle {
     claim: Option<Stamp>,
     resolution: Option<ResolutionRecord>,
     concluded: bool,
+    /// The last resolution the upstream did not record.
+    refused: Option<ConclusionRefusal>,
+    /// Conclusions tried so far (each its own activity id).
+    conclusions_tried: u32,
 }
 
 #[workflow_methods]
@@ -38,6 +51,8 @@ impl ManualHandle {
             claim: None,
             resolution: None,
             concluded: false,
+            refused: None,
+            conclusions_tried: 0,
         }
     }
 
@@ -46,17 +61,54 @@ impl ManualHandle {
         // Whoever started it set the stage already; running workflows recorded this write,
         // so it stays (dropping a command breaks their replay).
         set_stage(ctx, Stage::Manual, []);
-        ctx.wait_condition(|s: &Self| s.resolution.is_some())
-            .await?;
-        let (record, order_id) = ctx.state(|s| {
-            (
-                s.resolution.clone().expect("waited for a resolution"),
-                s.handoff.order.order_id.clone(),
+        loop {
+            ctx.wait_condition(|s: &Self| s.resolution.is_some())
+                .await?;
+            let (record, order_id, tried) = ctx.state(|s| {
+                (
+                    s.resolution.clone().expect("waited for a resolution"),
+                    s.handoff.order.order_id.clone(),
+                    s.conclusions_tried,
+                )
+            });
+            if !ctx.patched(CONCLUSION_REFUSAL_PATCH) {
+                conclude(ctx, &order_id, &record).await?;
+                ctx.state_mut(|s| s.concluded = true);
+                return Ok(record);
+            }
+            // The first try keeps the old activity id; each retry gets its own.
+            let activity_id = match tried {
+                0 => format!("{order_id}-conclude"),
+                n => format!("{order_id}-conclude-{}", n + 1),
+            };
+            ctx.state_mut(|s| s.conclusions_tried += 1);
+            let concluded = conclude_as(
+                ctx,
+                &order_id,
+                &record,
+                activity_id,
+                Some(CONCLUDE_ATTEMPTS),
             )
-        });
-        conclude(ctx, &order_id, &record).await?;
-        ctx.state_mut(|s| s.concluded = true);
-        Ok(record)
+            .await;
+            let Err(error) = concluded else {
+                ctx.state_mut(|s| s.concluded = true);
+                return Ok(record);
+            };
+            // Refused (a 4xx) or out of attempts: back to the queue, for a person to retry
+            // or decide otherwise. The refusal stays on the order and in visibility.
+            let refusal = ConclusionRefusal {
+                record,
+                message: query_failure(&error, CONCLUDE_ATTEMPTS).message,
+                at: recorded_at(ctx.workflow_time()),
+            };
+            ctx.upsert_search_attributes([
+                sa::ERROR_REASON.value_set(error_types::CONCLUSION_REFUSED.to_string())
+            ]);
+            ctx.state_mut(|s| {
+                s.resolution = None;
+                s.refused = Some(refusal);
+            });
+        }
     }
 
     #[update_validator(resolve)]
@@ -192,6 +244,7 @@ impl ManualHandle {
             claim: self.claim.clone(),
             resolution: self.resolution.clone(),
             concluded: self.concluded,
+            refused: self.refused.clone(),
         }
     }
 }

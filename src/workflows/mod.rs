@@ -263,11 +263,22 @@ pub fn mark_resolved<W>(ctx: &WorkflowContext<W>, record: &ResolutionRecord) {
 }
 
 /// Writes a person's resolution to the upstream (idempotency key: the order), then marks
-/// the order resolved.
+/// the order resolved. Retried until it lands.
 pub async fn conclude<W>(
     ctx: &WorkflowContext<W>,
     order_id: &str,
     record: &ResolutionRecord,
+) -> Result<(), ActivityExecutionError> {
+    conclude_as(ctx, order_id, record, format!("{order_id}-conclude"), None).await
+}
+
+/// [`conclude`] under its own activity id, giving up after `max_attempts` if given.
+pub async fn conclude_as<W>(
+    ctx: &WorkflowContext<W>,
+    order_id: &str,
+    record: &ResolutionRecord,
+    activity_id: String,
+    max_attempts: Option<u32>,
 ) -> Result<(), ActivityExecutionError> {
     ctx.execute_activity(
         UpstreamActivities::conclude_order,
@@ -277,7 +288,7 @@ pub async fn conclude<W>(
             reason_code: record.reason_code.clone(),
             resolved_by: record.resolved_by.clone(),
         },
-        upstream_write_options(format!("{order_id}-conclude"), None),
+        upstream_write_options(activity_id, max_attempts),
     )
     .await?;
     mark_resolved(ctx, record);

@@ -177,3 +177,61 @@ async fn claiming_ones_own_claim_again_changes_nothing_and_writes_nothing() {
         "idempotent claims must not grow history"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resolution_the_upstream_refuses_returns_to_the_queue_with_its_message() {
+    // `refuse1-…`: queries fail (to the manual queue); the first conclusion gets a 422.
+    let env = env_with_manual_order("refuse1-a").await;
+    resolve_manual(&env.client, "refuse1-a", request("paid", "ana", ""))
+        .await
+        .unwrap();
+    let context = eventually(
+        "the refusal on the order",
+        Duration::from_secs(30),
+        || async {
+            manual_context(&env.client, "refuse1-a")
+                .await
+                .ok()
+                .filter(|c| c.refused.is_some())
+        },
+    )
+    .await;
+    let refusal = context.refused.unwrap();
+    assert!(refusal.message.contains("422"), "{refusal:?}");
+    assert!(
+        refusal.message.contains("reference mismatch"),
+        "{refusal:?}"
+    );
+    assert_eq!(refusal.record.resolved_by, "ana");
+    assert!(context.resolution.is_none() && !context.concluded);
+    visible_once(
+        &env.client,
+        "the order still in the manual queue, marked refused",
+        "WorkflowId = 'manual-refuse1-a' AND ExecutionStatus = 'Running' \
+         AND OrderStage = 'manual' AND ErrorReason = 'conclusion_refused'",
+    )
+    .await;
+
+    // A person decides again; this time the upstream records it.
+    let record = resolve_manual(
+        &env.client,
+        "refuse1-a",
+        request("failed", "ana", "rechecked"),
+    )
+    .await
+    .unwrap();
+    let done = env
+        .client
+        .get_workflow_handle::<ManualHandle>("manual-refuse1-a")
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(done, record);
+    assert_eq!(env.upstream.stats().distinct_conclusions, 1);
+    visible_once(
+        &env.client,
+        "the order resolved",
+        "OrderId = 'refuse1-a' AND OrderStage = 'resolved' AND OrderResolution = 'failed'",
+    )
+    .await;
+}

@@ -1,9 +1,9 @@
 //! Replay: every committed history of every workflow type runs against today's code.
 //!
 //! The histories in `tests/integration/histories/` were recorded by the scenarios below on
-//! a real dev server (`RECORD_HISTORIES=1 cargo test --features ssr replay::`). A change
-//! to workflow code that a running workflow would replay differently fails here; such a
-//! change goes behind `patched()`.
+//! a real dev server (`RECORD_HISTORIES=1 cargo test --features ssr replay::` adds the
+//! ones not committed yet). A change to workflow code that a running workflow would replay
+//! differently fails here; such a change goes behind `patched()`.
 
 use crate::support::*;
 use std::time::Duration;
@@ -30,7 +30,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 10] = [
+const RECORDED: [(&str, &str); 11] = [
     ("query_order_paid.json", "payment-paid-rec"),
     ("query_order_failed.json", "payment-failed-rec"),
     ("query_order_to_stale.json", "payment-down-rec"),
@@ -41,6 +41,10 @@ const RECORDED: [(&str, &str); 10] = [
     ("manual_handle_seed_signal.json", "manual-down-sig"),
     ("manual_handle_reclaimed.json", "manual-down-again"),
     ("recurring_payment_v2.json", "recurring-C-rec-term1"),
+    (
+        "manual_handle_conclusion_refused.json",
+        "manual-refuse1-rec",
+    ),
 ];
 
 /// A replayer that knows every workflow the workers run.
@@ -243,6 +247,26 @@ async fn fresh_histories_of_every_path_replay() {
         .await
         .unwrap();
 
+    // ManualHandle whose first conclusion the upstream refuses (the conclusion-refusal
+    // patch): back in the queue, then resolved again.
+    start_order(c, order("refuse1-rec", fast_policy(1, 1)))
+        .await
+        .unwrap();
+    manual_ready("refuse1-rec").await;
+    resolve_manual(c, "refuse1-rec", person("paid", "ana"))
+        .await
+        .unwrap();
+    eventually("the refusal", Duration::from_secs(30), || async {
+        temporal_playground::operations::orders::manual_context(c, "refuse1-rec")
+            .await
+            .ok()
+            .and_then(|m| m.refused)
+    })
+    .await;
+    resolve_manual(c, "refuse1-rec", person("failed", "ana"))
+        .await
+        .unwrap();
+
     // RecurringPayment v2: one term, as its schedule would start it.
     c.start_workflow(
         RecurringPayment::run,
@@ -263,10 +287,15 @@ async fn fresh_histories_of_every_path_replay() {
     for (file, workflow_id) in RECORDED {
         fresh.push((file.to_string(), history_json(c, workflow_id).await));
     }
+    // Recording adds the histories not committed yet; a committed one is never
+    // overwritten: it is what running workflows of its day would replay.
     if std::env::var_os("RECORD_HISTORIES").is_some() {
         std::fs::create_dir_all(HISTORIES).unwrap();
         for (file, json) in &fresh {
-            std::fs::write(format!("{HISTORIES}/{file}"), json).unwrap();
+            let path = format!("{HISTORIES}/{file}");
+            if !std::path::Path::new(&path).exists() {
+                std::fs::write(path, json).unwrap();
+            }
         }
     }
     let failed = failures(&replayer(), fresh).await;

@@ -8,7 +8,8 @@ use super::{Loading, action_error};
 use crate::{
     listings::{LaneStage, OrderLane},
     orders::{
-        MAX_CODE_LEN, MAX_NOTE_LEN, ManualContext, Resolution, ResolutionRecord, Stage, StaleStatus,
+        ConclusionRefusal, MAX_CODE_LEN, MAX_NOTE_LEN, ManualContext, Resolution, ResolutionRecord,
+        Stage, StaleStatus,
     },
     web::error::AppError,
 };
@@ -137,6 +138,7 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
             <strong data-testid="open-stage">{open.clone()}</strong>
         </p>
         {resolution.map(|record| view! { <ResolutionLine record /> })}
+        {lane.manual.clone().and_then(|m| m.refused).map(|refusal| view! { <RefusalLine refusal /> })}
         {lane.manual.clone().map(|context| view! { <ManualSection context /> })}
         {manual_open.then(|| view! { <ManualActions id=id.clone() mine actions /> })}
         {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry /> })}
@@ -162,6 +164,25 @@ fn ResolutionLine(record: ResolutionRecord) -> impl IntoView {
             {record.reason_code}
             ")"
             {note}
+        </p>
+    }
+}
+
+/// A resolution the bank did not record: the order is back in the queue.
+#[component]
+fn RefusalLine(refusal: ConclusionRefusal) -> impl IntoView {
+    let record = refusal.record;
+    view! {
+        <p class="mb-2 p-2 bg-red-50 border border-red-200 rounded" role="alert" data-testid="conclusion-refused">
+            "The upstream did not record "
+            <strong>{record.resolution.to_string()}</strong>
+            " by "
+            {record.resolved_by}
+            " at "
+            {refusal.at}
+            ": "
+            {refusal.message}
+            ". Resolve it again to retry, or decide otherwise."
         </p>
     }
 }
