@@ -12,8 +12,12 @@ pub enum AppError {
     /// The person can fix it (bad input, a refusal by the workflow): the sentence says how.
     #[error("{0}")]
     Refused(String),
-    /// Temporal did not answer in time, or failed the request.
-    #[error("Temporal did not answer: {0}")]
+    /// Temporal did not answer in time, or failed the request. The detail is in the log
+    /// under this reference, not on the screen.
+    #[error(
+        "Temporal did not answer in time: try again in a moment (if it persists, give \
+         support the reference {0})"
+    )]
     Unavailable(String),
     /// Our own fault.
     #[error("the dashboard failed: {0}")]
@@ -43,8 +47,9 @@ impl From<crate::operations::OpError> for AppError {
         use crate::{operations::OpError, temporal::TemporalError};
         match e {
             OpError::Temporal(TemporalError::Refused(detail)) => {
-                tracing::warn!(%detail, "Temporal did not answer a dashboard request");
-                AppError::Unavailable(detail)
+                let reference = format!("{:08x}", rand::random::<u32>());
+                tracing::warn!(%reference, %detail, "Temporal did not answer a dashboard request");
+                AppError::Unavailable(reference)
             }
             other => AppError::Refused(other.to_string()),
         }

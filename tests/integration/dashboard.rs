@@ -251,3 +251,28 @@ async fn readiness_says_whether_workers_poll_every_queue() {
     let body = reqwest::get(&url).await.unwrap().text().await.unwrap();
     assert!(body.contains("\"queue\":\"upstream\""), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outage_reads_as_a_sentence_with_a_reference_not_grpc_detail() {
+    let mut env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let addr = serve_dashboard(env.client.clone()).await;
+    env.server.kill();
+    for path in ["/", "/stale", "/contracts", "/orders/ORD-1"] {
+        let html = reqwest::get(format!("http://{addr}{path}"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("try again in a moment"), "{path}: {html}");
+        assert!(html.contains("reference"), "{path}: {html}");
+        for detail in [
+            "tcp connect",
+            "Connection refused",
+            "transport error",
+            "status:",
+        ] {
+            assert!(!html.contains(detail), "{path} shows {detail:?}: {html}");
+        }
+    }
+}
