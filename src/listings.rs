@@ -113,7 +113,11 @@ pub struct LaneStage {
     pub closed_at: String,
     /// This execution in Temporal's web UI.
     pub temporal_link: String,
+    /// The newest events, in the order they happened.
     pub timeline: Vec<TimelineEvent>,
+    /// The run has older events than the timeline shows (see them in Temporal's UI).
+    #[serde(default)]
+    pub earlier_events: bool,
 }
 
 /// An order's whole path across QueryOrder → StaleOrder → ManualHandle.

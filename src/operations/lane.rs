@@ -3,9 +3,13 @@
 
 use std::time::SystemTime;
 use temporalio_client::{
-    Client, UntypedWorkflow, WorkflowDescribeOptions, errors::WorkflowInteractionError,
+    Client, NamespacedClient, UntypedWorkflow, WorkflowDescribeOptions,
+    errors::WorkflowInteractionError, tonic::IntoRequest,
 };
-use temporalio_common::protos::temporal::api::enums::v1::EventType;
+use temporalio_common::protos::temporal::api::{
+    common::v1::WorkflowExecution, enums::v1::EventType, history::v1::HistoryEvent,
+    workflowservice::v1::GetWorkflowExecutionHistoryReverseRequest,
+};
 
 use super::{
     Missing, OpError,
@@ -17,7 +21,8 @@ use crate::{
     orders::{Stage, manual_workflow_id, query_workflow_id, stale_workflow_id, validate_order_id},
 };
 
-/// Events of one workflow shown in its timeline, oldest first.
+/// Events of one workflow shown in its timeline: the newest, in the order they happened.
+/// One page of history per workflow, whatever its length.
 pub const TIMELINE_EVENTS: usize = 200;
 
 /// Where an execution's page is in Temporal's web UI.
@@ -55,11 +60,7 @@ async fn stage(client: &Client, id: String, ui: &TemporalUi) -> Result<Option<La
         Err(WorkflowInteractionError::NotFound(_)) => return Ok(None),
         Err(e) => return Err(OpError::temporal(e)),
     };
-    let events = handle
-        .fetch_history(Default::default())
-        .into_events()
-        .await
-        .map_err(OpError::temporal)?;
+    let (events, earlier_events) = newest_events(client, &id, description.run_id()).await?;
     Ok(Some(LaneStage {
         temporal_link: format!(
             "{}/namespaces/{}/workflows/{id}/{}/history",
@@ -72,12 +73,39 @@ async fn stage(client: &Client, id: String, ui: &TemporalUi) -> Result<Option<La
         started_at: time(description.start_time()),
         closed_at: time(description.close_time()),
         workflow_id: id,
-        timeline: events
-            .iter()
-            .take(TIMELINE_EVENTS)
-            .map(timeline_event)
-            .collect(),
+        timeline: events.iter().map(timeline_event).collect(),
+        earlier_events,
     }))
+}
+
+/// The newest [`TIMELINE_EVENTS`] of a run, oldest of them first, and whether it has more.
+async fn newest_events(
+    client: &Client,
+    workflow_id: &str,
+    run_id: &str,
+) -> Result<(Vec<HistoryEvent>, bool), OpError> {
+    let request = GetWorkflowExecutionHistoryReverseRequest {
+        namespace: client.namespace(),
+        execution: Some(WorkflowExecution {
+            workflow_id: workflow_id.to_string(),
+            run_id: run_id.to_string(),
+        }),
+        maximum_page_size: TIMELINE_EVENTS as i32,
+        next_page_token: Vec::new(),
+    };
+    let response = client
+        .connection()
+        .workflow_service()
+        .get_workflow_execution_history_reverse(request.into_request())
+        .await
+        .map_err(|s| OpError::Temporal(s.into()))?
+        .into_inner();
+    let mut events = response.history.map(|h| h.events).unwrap_or_default();
+    // The server pages in batches of events: a page may hold more than was asked for.
+    let earlier = !response.next_page_token.is_empty() || events.len() > TIMELINE_EVENTS;
+    events.truncate(TIMELINE_EVENTS);
+    events.reverse();
+    Ok((events, earlier))
 }
 
 /// The order's whole path; `operator` is who is looking (for their own claim).

@@ -235,3 +235,50 @@ async fn a_resolution_the_upstream_refuses_returns_to_the_queue_with_its_message
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_lane_shows_its_newest_events_from_one_page_of_history() {
+    use temporal_playground::operations::lane::{TIMELINE_EVENTS, TemporalUi, order_lane};
+    let env = env_with_manual_order("down-long").await;
+    // Each claim and release is an update: a few events each, well past one page.
+    for _ in 0..40 {
+        claim(&env.client, "down-long", "ana").await.unwrap();
+        release(&env.client, "down-long", "ana").await.unwrap();
+    }
+    claim(&env.client, "down-long", "bo").await.unwrap();
+    let all = history_length(&env, "manual-down-long").await;
+    assert!(all > TIMELINE_EVENTS, "{all} events");
+    let ui = TemporalUi {
+        url: "http://ui".into(),
+        namespace: "default".into(),
+    };
+    let lane = order_lane(&env.client, "down-long".into(), &ui, None)
+        .await
+        .unwrap();
+    let manual = lane
+        .stages
+        .iter()
+        .find(|s| s.workflow_type == "ManualHandle")
+        .unwrap();
+    assert_eq!(manual.timeline.len(), TIMELINE_EVENTS);
+    assert!(manual.earlier_events);
+    // The newest events, not the oldest: the start is cut, bo's claim is near the end.
+    assert_ne!(
+        manual.timeline.first().map(|e| e.what.as_str()),
+        Some("workflow execution started")
+    );
+    assert!(
+        manual
+            .timeline
+            .iter()
+            .rev()
+            .take(5)
+            .any(|e| e.what == "workflow execution update completed"),
+        "{:?}",
+        &manual.timeline[TIMELINE_EVENTS - 5..]
+    );
+    assert_eq!(
+        lane.manual.and_then(|m| m.claim).map(|c| c.operator),
+        Some("bo".to_string())
+    );
+}

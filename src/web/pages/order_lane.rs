@@ -306,6 +306,9 @@ fn StaleSection(status: StaleStatus, id: String, retry: ServerAction<RetryStale>
 #[component]
 fn StageCard(stage: LaneStage) -> impl IntoView {
     let events = stage.timeline.len();
+    let earlier = stage
+        .earlier_events
+        .then_some(" (the newest; older ones in Temporal)");
     view! {
         <li class="bg-white rounded shadow p-3" data-workflow=stage.workflow_type.clone()>
             <h3 class="font-semibold">{stage.workflow_type.clone()}</h3>
@@ -318,7 +321,7 @@ fn StageCard(stage: LaneStage) -> impl IntoView {
             </p>
             <a class="text-blue-700 underline text-sm" href=stage.temporal_link>"Open in Temporal"</a>
             <details class="mt-2">
-                <summary class="text-sm cursor-pointer">"Timeline (" {events} ")"</summary>
+                <summary class="text-sm cursor-pointer">"Timeline (" {events} ")" {earlier}</summary>
                 <ul class="text-xs mt-1">
                     {stage.timeline.into_iter().map(|e| view! {
                         <li>
