@@ -266,12 +266,15 @@ pub async fn retry_matching(
             "{matching} orders match: narrow the filter to at most {BULK_LIMIT}"
         )));
     }
+    // Never more than the person was told: the set may grow while this runs.
     let mut touched = 0;
+    let mut seen = 0;
     let mut token: Option<String> = None;
-    loop {
+    while seen < expected {
         let page =
             visibility::list_page(client, &q, BULK_PAGE_SIZE, token.as_deref(), None).await?;
-        for e in &page.executions {
+        for e in page.executions.iter().take(expected - seen) {
+            seen += 1;
             if let Some(order_id) = e.attributes.get(&sa::ORDER_ID)
                 && retry_now(client, &order_id, operator).await.is_ok()
             {

@@ -70,6 +70,11 @@ pub mod hub {
     };
 
     pub const POLL: Duration = Duration::from_secs(1);
+    /// A page load takes the last snapshot if it is younger than this, instead of asking
+    /// Temporal again.
+    pub const FRESH_FOR: Duration = Duration::from_secs(2);
+    /// Live streams one server holds open; more are refused (503) until some close.
+    pub const MAX_LIVE_STREAMS: usize = 500;
 
     /// The simulated payments this server is starting: their rate and the task.
     type Simulation = Arc<Mutex<Option<(Tenths, tokio::task::JoinHandle<()>)>>>;
@@ -79,8 +84,11 @@ pub mod hub {
     pub struct LiveHub {
         pub sender: Arc<watch::Sender<LiveSnapshot>>,
         simulation: Simulation,
-        /// Times the poller asked Temporal, whatever the number of listeners.
+        /// Times the hub asked Temporal, whatever the number of listeners and page loads.
         polls: Arc<AtomicU64>,
+        /// When the last snapshot was taken; held while one is being taken, so page loads
+        /// that arrive together share one.
+        taken_at: Arc<Mutex<Option<Instant>>>,
         /// Set when the server stops: open live streams end, so shutdown does not wait on
         /// them.
         closing: Arc<watch::Sender<bool>>,
@@ -93,6 +101,7 @@ pub mod hub {
                 sender: Arc::new(sender),
                 simulation: Arc::new(Mutex::new(None)),
                 polls: Arc::new(AtomicU64::new(0)),
+                taken_at: Arc::new(Mutex::new(None)),
                 closing: Arc::new(watch::channel(false).0),
             }
         }
@@ -108,7 +117,37 @@ pub mod hub {
             let _ = closing.wait_for(|closed| *closed).await;
         }
 
-        /// How many times the poller has asked Temporal since the hub was made.
+        /// Whether another live stream may open.
+        pub fn has_room(&self) -> bool {
+            self.sender.receiver_count() < MAX_LIVE_STREAMS
+        }
+
+        /// The last snapshot if it is fresh, else a new one (published to every stream):
+        /// page loads cost Temporal at most one poll per [`FRESH_FOR`].
+        pub async fn latest(
+            &self,
+            client: &Client,
+            simulator: Option<&SimulatedUpstream>,
+        ) -> Result<LiveSnapshot, OpError> {
+            let mut taken_at = self.taken_at.lock().await;
+            if taken_at.is_some_and(|at| at.elapsed() < FRESH_FOR) {
+                let mut snapshot = self.sender.borrow().clone();
+                // What this process knows by itself is always current.
+                snapshot.simulating = self.simulating().await;
+                snapshot.upstream_failure_pct = simulator.map(|s| s.behaviour().error_5xx_pct);
+                return Ok(snapshot);
+            }
+            let snapshot = self.snapshot(client, simulator, &mut None).await?;
+            self.sender.send_replace(snapshot.clone());
+            *taken_at = Some(Instant::now());
+            Ok(snapshot)
+        }
+
+        async fn simulating(&self) -> Option<Tenths> {
+            self.simulation.lock().await.as_ref().map(|(rate, _)| *rate)
+        }
+
+        /// How many times the hub has asked Temporal since it was made.
         pub fn polls(&self) -> u64 {
             self.polls.load(Ordering::Relaxed)
         }
@@ -124,10 +163,10 @@ pub mod hub {
                         last = None;
                         continue;
                     }
-                    hub.polls.fetch_add(1, Ordering::Relaxed);
                     match hub.snapshot(&client, simulator.as_ref(), &mut last).await {
                         Ok(s) => {
                             hub.sender.send_replace(s);
+                            *hub.taken_at.lock().await = Some(Instant::now());
                         }
                         Err(e) => tracing::warn!(error = %e, "live poll failed"),
                     }
@@ -142,6 +181,7 @@ pub mod hub {
             simulator: Option<&SimulatedUpstream>,
             last: &mut Option<(usize, Instant)>,
         ) -> Result<LiveSnapshot, OpError> {
+            self.polls.fetch_add(1, Ordering::Relaxed);
             let counts = stage_counts(client).await?;
             let resolved = counts.resolved_paid + counts.resolved_failed + counts.resolved_other;
             let now = Instant::now();
@@ -157,7 +197,7 @@ pub mod hub {
                 counts,
                 resolved_per_sec,
                 at: rfc3339(SystemTime::now()),
-                simulating: self.simulation.lock().await.as_ref().map(|(rate, _)| *rate),
+                simulating: self.simulating().await,
                 upstream_failure_pct: simulator.map(|s| s.behaviour().error_5xx_pct),
             })
         }

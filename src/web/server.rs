@@ -189,10 +189,19 @@ async fn ready(State(state): State<AppState>) -> Response {
 }
 
 /// Server-sent events: every snapshot the one poller takes, to every open live page,
-/// until the server stops.
-async fn live_events(
-    State(state): State<AppState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// until the server stops. Past the hub's cap, 503 until some close.
+async fn live_events(State(state): State<AppState>) -> Response {
+    if !state.live.has_room() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many live pages are open: try again in a minute",
+        )
+            .into_response();
+    }
+    live_stream(state).into_response()
+}
+
+fn live_stream(state: AppState) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let receiver = state.live.sender.subscribe();
     let hub = state.live.clone();
     let stream = futures::stream::unfold((receiver, hub), |(mut rx, hub)| async move {

@@ -276,3 +276,23 @@ async fn an_outage_reads_as_a_sentence_with_a_reference_not_grpc_detail() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn page_loads_of_the_live_page_share_one_poll() {
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let (addr, hub) = serve_dashboard_with_hub(env.client.clone()).await;
+    let before = hub.polls();
+    // Twenty people open the live page at once: each page load reads the counts.
+    let loads = (0..20).map(|_| async move {
+        reqwest::get(format!("http://{addr}/live"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    let pages = futures::future::join_all(loads).await;
+    assert!(pages.iter().all(|p| p.contains("live-querying")));
+    let polls = hub.polls() - before;
+    assert!(polls <= 2, "{polls} polls of Temporal for 20 page loads");
+}

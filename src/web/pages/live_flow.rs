@@ -16,12 +16,8 @@ pub const MAX_SIMULATED_RATE: f64 = 50.0;
 #[server]
 pub async fn load_live_snapshot() -> Result<LiveSnapshot, AppError> {
     let state = crate::web::state::app_state()?;
-    let mut last = None;
     let simulator = state.simulator.as_ref();
-    Ok(state
-        .live
-        .snapshot(&state.client, simulator, &mut last)
-        .await?)
+    Ok(state.live.latest(&state.client, simulator).await?)
 }
 
 /// Starts (`rate` > 0) or stops (`rate` = 0) simulated payments from this server.
