@@ -166,6 +166,14 @@ pub struct ContractSummary {
     pub cancelled: bool,
 }
 
+/// One page of the contracts list: each contract with its detail (if it could be read).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractsPage {
+    pub rows: Vec<(ContractSummary, Option<ContractDetail>)>,
+    /// Opaque token for the next page, if there is one.
+    pub next_page: Option<String>,
+}
+
 /// Everything finance reads about one contract.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContractDetail {

@@ -5,7 +5,7 @@ use futures::StreamExt;
 use std::time::{Duration, SystemTime};
 use temporalio_client::{
     Client, NamespacedClient,
-    schedules::{ListSchedulesOptions, ScheduleError},
+    schedules::ScheduleError,
     tonic::{Code, IntoRequest, Status},
 };
 use temporalio_common::{
@@ -15,14 +15,14 @@ use temporalio_common::{
         common::v1::{Payloads, WorkflowType},
         enums::v1::ScheduleOverlapPolicy,
         schedule::v1::{
-            IntervalSpec, Schedule, ScheduleAction, SchedulePolicies, ScheduleSpec, ScheduleState,
-            schedule_action::Action,
+            IntervalSpec, Schedule, ScheduleAction, ScheduleListEntry, SchedulePolicies,
+            ScheduleSpec, ScheduleState, schedule_action::Action,
         },
         taskqueue::v1::TaskQueue,
         workflow::v1::NewWorkflowExecutionInfo,
         workflowservice::v1::{
             CreateScheduleRequest, DescribeScheduleRequest, DescribeScheduleResponse,
-            TerminateWorkflowExecutionRequest, UpdateScheduleRequest,
+            ListSchedulesRequest, TerminateWorkflowExecutionRequest, UpdateScheduleRequest,
         },
     },
 };
@@ -30,8 +30,8 @@ use temporalio_common::{
 use super::{Missing, OpError};
 use crate::{
     contracts::{
-        Cadence, ContractDetail, ContractLimits, ContractSummary, ContractTerms, NewContract,
-        TermRun, validate_change,
+        Cadence, ContractDetail, ContractLimits, ContractSummary, ContractTerms, ContractsPage,
+        NewContract, TermRun, validate_change,
     },
     format::{rfc3339, waited},
     orders::{InputError, short, validate_order_id},
@@ -202,7 +202,29 @@ pub async fn create(
         .collect())
 }
 
+/// Describes a contract's schedule; a schedule of another workflow is not a contract, and
+/// is treated as missing (this app changes only its own).
 async fn describe_raw(
+    client: &Client,
+    contract_id: &str,
+) -> Result<DescribeScheduleResponse, OpError> {
+    let described = describe_any(client, contract_id).await?;
+    let workflow_type = match described
+        .schedule
+        .as_ref()
+        .and_then(|s| s.action.as_ref())
+        .and_then(|a| a.action.as_ref())
+    {
+        Some(Action::StartWorkflow(start)) => start.workflow_type.as_ref().map(|t| t.name.as_str()),
+        None => None,
+    };
+    if workflow_type != Some(workflow_types::RECURRING_PAYMENT) {
+        return Err(OpError::NotFound(Missing::Contract(contract_id.into())));
+    }
+    Ok(described)
+}
+
+async fn describe_any(
     client: &Client,
     contract_id: &str,
 ) -> Result<DescribeScheduleResponse, OpError> {
@@ -315,27 +337,76 @@ async fn stop_term(
     }
 }
 
-pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, OpError> {
-    let mut stream = client.list_schedules(ListSchedulesOptions::default());
-    let mut out = Vec::new();
-    while let Some(entry) = stream.next().await {
-        let entry = entry.map_err(OpError::temporal)?;
-        let note = entry.note().unwrap_or_default().to_string();
-        out.push(ContractSummary {
-            contract_id: entry.schedule_id().to_string(),
-            paused: entry.paused(),
-            cancelled: note.starts_with(CANCELLED_NOTE_PREFIX),
-            note,
-            next_charges: entry
-                .future_action_times()
-                .into_iter()
-                .take(NEXT_CHARGES_LISTED)
-                .map(|t: SystemTime| rfc3339(t))
-                .collect(),
-        });
+/// Contracts shown on one page of the list.
+pub const CONTRACTS_PAGE_SIZE: i32 = 50;
+
+fn summary(entry: ScheduleListEntry) -> Option<ContractSummary> {
+    let info = entry.info?;
+    // Only this app's contracts: schedules of other workflows are not ours to show.
+    if info.workflow_type.as_ref().map(|t| t.name.as_str())
+        != Some(workflow_types::RECURRING_PAYMENT)
+    {
+        return None;
     }
-    out.sort_by(|a, b| a.contract_id.cmp(&b.contract_id));
-    Ok(out)
+    Some(ContractSummary {
+        contract_id: entry.schedule_id,
+        paused: info.paused,
+        cancelled: info.notes.starts_with(CANCELLED_NOTE_PREFIX),
+        next_charges: info
+            .future_action_times
+            .iter()
+            .take(NEXT_CHARGES_LISTED)
+            .map(|t| {
+                let since = Duration::new(t.seconds.max(0) as u64, t.nanos.max(0) as u32);
+                rfc3339(SystemTime::UNIX_EPOCH + since)
+            })
+            .collect(),
+        note: info.notes,
+    })
+}
+
+/// One page of the contracts, and the token of the next page if there is one.
+pub async fn list_page(
+    client: &Client,
+    page_token: Option<&str>,
+) -> Result<(Vec<ContractSummary>, Option<String>), OpError> {
+    let token = visibility::decode_page_token(page_token)?;
+    let request = ListSchedulesRequest {
+        namespace: client.namespace(),
+        maximum_page_size: CONTRACTS_PAGE_SIZE,
+        next_page_token: token,
+        ..Default::default()
+    };
+    let response = client
+        .connection()
+        .workflow_service()
+        .list_schedules(request.into_request())
+        .await
+        .map_err(|s| OpError::Temporal(s.into()))?
+        .into_inner();
+    let mut contracts: Vec<ContractSummary> =
+        response.schedules.into_iter().filter_map(summary).collect();
+    contracts.sort_by(|a, b| a.contract_id.cmp(&b.contract_id));
+    Ok((
+        contracts,
+        visibility::encode_page_token(&response.next_page_token),
+    ))
+}
+
+/// Every contract (page after page).
+pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, OpError> {
+    let mut all = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let (page, next) = list_page(client, token.as_deref()).await?;
+        all.extend(page);
+        match next {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    all.sort_by(|a, b| a.contract_id.cmp(&b.contract_id));
+    Ok(all)
 }
 
 pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail, OpError> {
@@ -485,17 +556,19 @@ pub async fn terms_run(
         .collect())
 }
 
-/// Every contract with its terms: the list, then a few describes at a time.
-pub async fn list_with_details(
+/// One page of contracts with their terms: the page, then a few describes at a time.
+pub async fn page_with_details(
     client: &Client,
-) -> Result<Vec<(ContractSummary, Option<ContractDetail>)>, OpError> {
-    let contracts = list(client).await?;
-    Ok(futures::stream::iter(contracts)
+    page_token: Option<&str>,
+) -> Result<ContractsPage, OpError> {
+    let (contracts, next_page) = list_page(client, page_token).await?;
+    let rows = futures::stream::iter(contracts)
         .map(|summary| async move {
             let detail = detail(client, &summary.contract_id).await.ok();
             (summary, detail)
         })
         .buffered(DESCRIBES_AT_ONCE)
         .collect()
-        .await)
+        .await;
+    Ok(ContractsPage { rows, next_page })
 }

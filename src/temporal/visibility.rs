@@ -40,6 +40,21 @@ fn time(t: Option<&prost_wkt_types::Timestamp>) -> Option<SystemTime> {
     t.and_then(|t| SystemTime::try_from(*t).ok())
 }
 
+/// Reads a page token as a page link carries it (empty: the first page).
+pub fn decode_page_token(token: Option<&str>) -> Result<Vec<u8>, TemporalError> {
+    match token {
+        Some(t) if !t.is_empty() => URL_SAFE_NO_PAD
+            .decode(t)
+            .map_err(|_| TemporalError::DamagedPageToken),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// A page token as a page link carries it, or `None` on the last page.
+pub fn encode_page_token(token: &[u8]) -> Option<String> {
+    (!token.is_empty()).then(|| URL_SAFE_NO_PAD.encode(token))
+}
+
 /// One page of a visibility query. `order_by` is tried once per process and dropped
 /// for good if the store refuses it.
 pub async fn list_page(
@@ -49,12 +64,7 @@ pub async fn list_page(
     page_token: Option<&str>,
     order_by: Option<&str>,
 ) -> Result<ListedPage, TemporalError> {
-    let token = match page_token {
-        Some(t) if !t.is_empty() => URL_SAFE_NO_PAD
-            .decode(t)
-            .map_err(|_| TemporalError::DamagedPageToken)?,
-        _ => Vec::new(),
-    };
+    let token = decode_page_token(page_token)?;
     let mut service = client.connection().workflow_service();
     let request = |query: String| ListWorkflowExecutionsRequest {
         namespace: client.namespace(),
@@ -119,8 +129,7 @@ pub async fn list_page(
         .collect();
     Ok(ListedPage {
         executions,
-        next_page: (!response.next_page_token.is_empty())
-            .then(|| URL_SAFE_NO_PAD.encode(&response.next_page_token)),
+        next_page: encode_page_token(&response.next_page_token),
         sorted,
     })
 }

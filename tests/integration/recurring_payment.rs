@@ -449,3 +449,69 @@ async fn amounts_are_held_to_iso_4217_and_shown_in_their_own_units() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_contracts_list_pages_and_shows_only_this_apps_contracts() {
+    use temporal_playground::operations::contracts::{CONTRACTS_PAGE_SIZE, page_with_details};
+    use temporalio_client::schedules::{CreateScheduleOptions, ScheduleAction, ScheduleSpec};
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let total = CONTRACTS_PAGE_SIZE as usize + 3;
+    for n in 0..total {
+        create(
+            &env.client,
+            contract(&format!("C-page-{n:03}"), 3_600, 3),
+            &limits(),
+        )
+        .await
+        .unwrap();
+    }
+    // Someone else's schedule in the same namespace: not a contract.
+    env.client
+        .create_schedule(
+            "nightly-report",
+            CreateScheduleOptions::builder()
+                .action(ScheduleAction::start_workflow(
+                    temporalio_client::UntypedWorkflow::new("NightlyReport"),
+                    temporalio_common::data_converters::RawValue::empty(),
+                    "reports",
+                    "nightly-report",
+                ))
+                .spec(ScheduleSpec::from_interval(Duration::from_secs(86_400)))
+                .paused(true)
+                .build(),
+        )
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    eventually("every schedule listed", Duration::from_secs(30), || async {
+        (list(&env.client).await.ok()?.len() >= total).then_some(())
+    })
+    .await;
+    loop {
+        let page = page_with_details(&env.client, token.as_deref())
+            .await
+            .unwrap();
+        pages += 1;
+        assert!(page.rows.len() <= CONTRACTS_PAGE_SIZE as usize);
+        assert!(
+            page.rows.iter().all(|(_, d)| d.is_some()),
+            "each row described"
+        );
+        seen.extend(page.rows.into_iter().map(|(s, _)| s.contract_id));
+        match page.next_page {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    assert!(pages >= 2, "{pages} pages");
+    assert_eq!(seen.len(), total, "{seen:?}");
+    assert!(!seen.iter().any(|id| id == "nightly-report"));
+    let foreign = cancel(&env.client, "nightly-report", "fin", "not ours").await;
+    assert!(matches!(foreign, Err(OpError::NotFound(_))), "{foreign:?}");
+    assert!(matches!(
+        set_paused(&env.client, "nightly-report", "fin", "not ours", false).await,
+        Err(OpError::NotFound(_))
+    ));
+}

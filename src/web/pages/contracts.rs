@@ -6,17 +6,20 @@ use leptos_router::hooks::use_params_map;
 
 use super::{Loading, action_error};
 use crate::{
-    contracts::{ContractDetail, ContractSummary, ContractTerms, DEFAULT_TIME_ZONE, TermRun},
+    contracts::{
+        ContractDetail, ContractSummary, ContractTerms, ContractsPage, DEFAULT_TIME_ZONE, TermRun,
+    },
     format::format_amount,
     orders::{MAX_NOTE_LEN, MAX_ORDER_ID_LEN},
     web::error::AppError,
 };
 
-/// Every contract with its terms.
+/// One page of contracts with their terms.
 #[server]
-pub async fn list_contracts() -> Result<Vec<(ContractSummary, Option<ContractDetail>)>, AppError> {
+pub async fn list_contracts(page: Option<String>) -> Result<ContractsPage, AppError> {
     let state = crate::web::state::app_state()?;
-    Ok(crate::operations::contracts::list_with_details(&state.client).await?)
+    let contracts = crate::operations::contracts::page_with_details(&state.client, page.as_deref());
+    Ok(contracts.await?)
 }
 
 #[server]
@@ -130,7 +133,12 @@ fn terms_left(detail: &ContractDetail) -> String {
 #[component]
 pub fn ContractsPage() -> impl IntoView {
     let create = ServerAction::<CreateContract>::new();
-    let contracts = Resource::new(move || create.version().get(), |_| list_contracts());
+    let query = leptos_router::hooks::use_query_map();
+    let page = move || query.read().get("page");
+    let contracts = Resource::new(
+        move || (page(), create.version().get()),
+        |(page, _)| list_contracts(page),
+    );
     let created = move || {
         create.value().get().and_then(|r| r.ok()).map(|next| {
             view! {
@@ -147,7 +155,14 @@ pub fn ContractsPage() -> impl IntoView {
         {created}
         <Loading what="contracts">
             {move || Suspend::new(async move {
-                contracts.await.map(|list| view! { <ContractsTable list /> })
+                contracts.await.map(|page| view! {
+                    <ContractsTable list=page.rows />
+                    {page.next_page.map(|token| view! {
+                        <a class="inline-block mb-4 underline" href=format!("/contracts?page={token}") rel="next">
+                            "Next page →"
+                        </a>
+                    })}
+                })
             })}
         </Loading>
         <CreateForm create />
