@@ -6,9 +6,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::{Loading, action_error};
 use crate::{
-    contracts::{
-        ContractDetail, ContractSummary, ContractTerms, ContractsPage, DEFAULT_TIME_ZONE, TermRun,
-    },
+    contracts::{ContractDetail, ContractSummary, ContractsPage, DEFAULT_TIME_ZONE, TermRun},
     format::format_amount,
     orders::{MAX_NOTE_LEN, MAX_ORDER_ID_LEN},
     web::error::AppError,
@@ -59,7 +57,7 @@ pub async fn create_contract(
         },
     };
     let contract = NewContract {
-        terms: ContractTerms {
+        terms: crate::contracts::ContractTerms {
             contract_id: contract_id.trim().to_string(),
             customer,
             plan,
