@@ -103,12 +103,16 @@ impl Default for UpstreamSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct DashboardSettings {
     pub listen: String,
+    /// `Host` names the dashboard answers to (`console.example.com`, or with a port);
+    /// empty: loopback names only. Others are refused, against DNS rebinding.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for DashboardSettings {
     fn default() -> Self {
         DashboardSettings {
             listen: "127.0.0.1:3000".into(),
+            allowed_hosts: Vec::new(),
         }
     }
 }

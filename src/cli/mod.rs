@@ -16,7 +16,11 @@ use crate::{
         connection::{self, ConnectArgs, DEFAULT_UI_URL},
         namespaces, search_attributes,
     },
-    web::server::{ServeConfig, ServeError, UpstreamChoice, serve},
+    web::{
+        guard::AllowedHosts,
+        server::{ServeConfig, ServeError, UpstreamChoice, serve},
+        state::WebConfig,
+    },
     worker::{self, WorkerConfig, WorkerError},
 };
 
@@ -186,13 +190,16 @@ fn serve_config(
         upstream,
         dispatch_rps: settings.upstream.dispatch_rps,
         embedded_worker: !args.no_worker,
-        temporal_ui_url: settings
-            .temporal
-            .ui_url
-            .clone()
-            .unwrap_or_else(|| DEFAULT_UI_URL.into()),
-        policy: settings.reconcile.policy(),
-        contract_limits: settings.contracts.clone(),
+        web: WebConfig {
+            temporal_ui_url: settings
+                .temporal
+                .ui_url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_UI_URL.into()),
+            policy: settings.reconcile.policy(),
+            contract_limits: settings.contracts.clone(),
+            allowed_hosts: AllowedHosts::new(settings.dashboard.allowed_hosts.clone()),
+        },
     })
 }
 

@@ -3,6 +3,8 @@
 
 pub mod app;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod guard;
 pub mod live;
 pub mod operator;
 pub mod pages;

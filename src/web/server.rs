@@ -18,12 +18,11 @@ use std::{convert::Infallible, net::SocketAddr};
 
 use super::{
     app::{App, shell},
+    guard::guard,
     live::LiveSnapshot,
-    state::AppState,
+    state::{AppState, WebConfig},
 };
 use crate::{
-    contracts::ContractLimits,
-    orders::ReconcilePolicy,
     signals::stop_requested,
     simulated_upstream::{SimulatedUpstream, UpstreamBehaviour},
     temporal::{TemporalError, connection, readiness, search_attributes},
@@ -50,10 +49,8 @@ pub struct ServeConfig {
     pub dispatch_rps: f64,
     /// Run the workers in this process too.
     pub embedded_worker: bool,
-    /// Temporal's web UI, for links.
-    pub temporal_ui_url: String,
-    pub policy: ReconcilePolicy,
-    pub contract_limits: ContractLimits,
+    /// What the dashboard itself is told.
+    pub web: WebConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,14 +114,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         .map_err(|e| ServeError::Leptos(e.to_string()))?;
     let mut leptos_options = conf.leptos_options;
     leptos_options.site_addr = config.listen;
-    let state = AppState::new(
-        client,
-        leptos_options,
-        config.temporal_ui_url,
-        simulator,
-        config.policy,
-        config.contract_limits,
-    );
+    let state = AppState::new(client, leptos_options, simulator, config.web);
     state.start_live_poller();
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -158,6 +148,7 @@ pub fn router(mut state: AppState) -> Router {
     // Pages fail fast to the outage banner instead of retrying for ten seconds.
     state.client = connection::interactive(&state.client);
     let options = state.leptos_options.clone();
+    let hosts = state.allowed_hosts.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
@@ -172,6 +163,7 @@ pub fn router(mut state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(hosts, guard))
         .with_state(state)
 }
 

@@ -5,11 +5,36 @@ use axum::extract::FromRef;
 use leptos::prelude::{LeptosOptions, use_context};
 use temporalio_client::{Client, NamespacedClient};
 
-use super::{error::AppError, live::hub::LiveHub};
+use super::{error::AppError, guard::AllowedHosts, live::hub::LiveHub};
 use crate::{
     contracts::ContractLimits, operations::lane::TemporalUi, orders::ReconcilePolicy,
     simulated_upstream::SimulatedUpstream,
 };
+
+/// What the dashboard is told by its configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Temporal's web UI, for links to executions.
+    pub temporal_ui_url: String,
+    /// How orders started from the dashboard are reconciled.
+    pub policy: ReconcilePolicy,
+    /// Bounds on new recurring contracts.
+    pub contract_limits: ContractLimits,
+    /// The `Host` names (with or without port) the dashboard answers to; empty: loopback
+    /// names only. Anything else is refused (DNS rebinding).
+    pub allowed_hosts: AllowedHosts,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            temporal_ui_url: crate::temporal::connection::DEFAULT_UI_URL.into(),
+            policy: ReconcilePolicy::default(),
+            contract_limits: ContractLimits::default(),
+            allowed_hosts: AllowedHosts::default(),
+        }
+    }
+}
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -23,6 +48,8 @@ pub struct AppState {
     pub policy: ReconcilePolicy,
     /// Bounds on new recurring contracts.
     pub contract_limits: ContractLimits,
+    /// The `Host` names the dashboard answers to.
+    pub allowed_hosts: AllowedHosts,
     /// The one poller behind every live page.
     pub live: LiveHub,
 }
@@ -31,21 +58,20 @@ impl AppState {
     pub fn new(
         client: Client,
         leptos_options: LeptosOptions,
-        temporal_ui_url: String,
         simulator: Option<SimulatedUpstream>,
-        policy: ReconcilePolicy,
-        contract_limits: ContractLimits,
+        config: WebConfig,
     ) -> Self {
         AppState {
             temporal_ui: TemporalUi {
-                url: temporal_ui_url,
+                url: config.temporal_ui_url,
                 namespace: client.namespace(),
             },
             client,
             leptos_options,
             simulator,
-            policy,
-            contract_limits,
+            policy: config.policy,
+            contract_limits: config.contract_limits,
+            allowed_hosts: config.allowed_hosts,
             live: LiveHub::new(),
         }
     }

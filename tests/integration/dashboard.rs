@@ -296,3 +296,71 @@ async fn page_loads_of_the_live_page_share_one_poll() {
     let polls = hub.polls() - before;
     assert!(polls <= 2, "{polls} polls of Temporal for 20 page loads");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cross_site_posts_and_foreign_hosts_are_refused_and_pages_cannot_be_framed() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::web::operator::SetOperator;
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let addr = serve_dashboard(env.client.clone()).await;
+    let http = reqwest::Client::new();
+    let set_name = |origin: &'static str| {
+        http.post(format!("http://{addr}{}", SetOperator::PATH))
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("name=mallory")
+            .send()
+    };
+    // Another site posting the rename form: refused, and no cookie is set.
+    let forged = set_name("https://evil.example").await.unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert!(forged.headers().get("set-cookie").is_none());
+    let own = format!("http://{addr}");
+    let same_site = http
+        .post(format!("{own}{}", SetOperator::PATH))
+        .header("origin", own.as_str())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=ana")
+        .send()
+        .await
+        .unwrap();
+    assert!(same_site.status().is_success(), "{}", same_site.status());
+    assert!(same_site.headers().get("set-cookie").is_some());
+    let fetched = http
+        .post(format!("{own}{}", SetOperator::PATH))
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=mallory")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status().as_u16(), 403);
+
+    // DNS rebinding: a page asked for under another name is not served.
+    let rebound = http
+        .get(format!("{own}/"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status().as_u16(), 421);
+
+    let page = http.get(format!("{own}/")).send().await.unwrap();
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(
+        page.headers().get("x-frame-options").map(|v| v.as_bytes()),
+        Some(&b"DENY"[..])
+    );
+    assert_eq!(
+        page.headers()
+            .get("x-content-type-options")
+            .map(|v| v.as_bytes()),
+        Some(&b"nosniff"[..])
+    );
+}

@@ -270,18 +270,19 @@ pub async fn serve_dashboard_with_hub(
     std::net::SocketAddr,
     temporal_playground::web::live::hub::LiveHub,
 ) {
-    use temporal_playground::{
-        temporal::connection::DEFAULT_UI_URL,
-        web::{server::router, state::AppState},
+    use temporal_playground::web::{
+        server::router,
+        state::{AppState, WebConfig},
     };
     let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
     let state = AppState::new(
         client,
         conf.leptos_options,
-        DEFAULT_UI_URL.into(),
         None,
-        fast_policy(3, 60),
-        Default::default(),
+        WebConfig {
+            policy: fast_policy(3, 60),
+            ..WebConfig::default()
+        },
     );
     state.start_live_poller();
     let hub = state.live.clone();

@@ -1,0 +1,164 @@
+//! What every request passes before it reaches a page or a server function: the `Host`
+//! it names must be one this dashboard answers to (DNS rebinding), a request that changes
+//! state must not come from another site (CSRF: `Sec-Fetch-Site`, else `Origin`), and every
+//! response says it may not be framed. The same rules as tower-http 0.7's cross-origin
+//! protection, which leptos_axum 0.8's tower-http 0.6 does not have yet.
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use std::sync::Arc;
+
+/// The `Host` names the dashboard answers to. Empty: loopback names only (`127.0.0.1`,
+/// `localhost`, `[::1]`), on any port.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedHosts(Arc<Vec<String>>);
+
+impl AllowedHosts {
+    pub fn new(hosts: Vec<String>) -> Self {
+        AllowedHosts(Arc::new(
+            hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
+        ))
+    }
+
+    /// Whether a `Host` header value (`name` or `name:port`) is allowed.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        let name = host_name(&host);
+        if self.0.is_empty() {
+            return matches!(name, "127.0.0.1" | "localhost" | "[::1]");
+        }
+        self.0
+            .iter()
+            .any(|allowed| *allowed == host || allowed == name)
+    }
+}
+
+/// `example.com` of `example.com:3000`, `[::1]` of `[::1]:3000`.
+fn host_name(host: &str) -> &str {
+    match host.rfind(':') {
+        Some(i) if !host[i..].contains(']') => &host[..i],
+        _ => host,
+    }
+}
+
+/// Headers every response carries: no framing, no sniffing, no referrer to other sites.
+const HARDENING: [(&str, &str); 5] = [
+    (
+        "content-security-policy",
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("cross-origin-opener-policy", "same-origin"),
+];
+
+fn refuse(status: StatusCode, why: &'static str, detail: &str, request: &Request) -> Response {
+    tracing::warn!(
+        target: "audit",
+        outcome = "refused",
+        reason = why,
+        detail,
+        method = %request.method(),
+        path = %request.uri().path(),
+        "request refused"
+    );
+    (status, why).into_response()
+}
+
+/// Whether a state-changing request comes from this site, as the browser tells it.
+fn cross_site(headers: &HeaderMap, host: &str) -> Option<String> {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return (!matches!(site, "same-origin" | "none")).then(|| format!("Sec-Fetch-Site {site}"));
+    }
+    let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or("null");
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(origin);
+    (!origin_host.eq_ignore_ascii_case(host)).then(|| format!("Origin {origin}"))
+}
+
+/// The middleware: host, then cross-site check, then the hardening headers.
+pub async fn guard(State(hosts): State<AllowedHosts>, request: Request, next: Next) -> Response {
+    // HTTP/1.1 names the host in `Host`; HTTP/2 in the request's authority.
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| request.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_default();
+    if !hosts.allows(&host) {
+        return refuse(
+            StatusCode::MISDIRECTED_REQUEST,
+            "this dashboard does not answer to that host name",
+            &host,
+            &request,
+        );
+    }
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe && let Some(detail) = cross_site(request.headers(), &host) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "a request from another site cannot change anything here",
+            &detail,
+            &request,
+        );
+    }
+    let mut response = next.run(request).await;
+    for (name, value) in HARDENING {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_names_only_unless_configured() {
+        let loopback = AllowedHosts::default();
+        assert!(loopback.allows("127.0.0.1:3000"));
+        assert!(loopback.allows("localhost"));
+        assert!(loopback.allows("[::1]:3000"));
+        assert!(!loopback.allows("evil.example:3000"), "DNS rebinding");
+        let configured = AllowedHosts::new(vec!["console.example".into()]);
+        assert!(configured.allows("Console.Example:443"));
+        assert!(!configured.allows("127.0.0.1:3000"));
+    }
+
+    #[test]
+    fn cross_site_requests_are_told_apart() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(
+            cross_site(&headers, "127.0.0.1:3000"),
+            None,
+            "curl: no browser"
+        );
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:3000"),
+        );
+        assert_eq!(cross_site(&headers, "127.0.0.1:3000"), None);
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(cross_site(&headers, "127.0.0.1:3000").is_some());
+        headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert_eq!(cross_site(&headers, "127.0.0.1:3000"), None);
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(cross_site(&headers, "127.0.0.1:3000").is_some());
+    }
+}
