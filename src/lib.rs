@@ -3,7 +3,8 @@
 //!
 //! Layers, each importing only from those above it in this list (README: Layout):
 //! 1. `orders`, `contracts`, `listings`, `format`: domain types shared with the browser;
-//! 2. `temporal`: infrastructure (connection, names, search attributes, paging);
+//! 2. `temporal`, `telemetry`: infrastructure (connection, names, search attributes,
+//!    paging; the metrics registry);
 //! 3. `workflows`, `activities`: the code Temporal runs;
 //! 4. `operations`: what the dashboard and the CLI do through Temporal;
 //! 5. `worker`, `simulated_upstream`, `signals`: processes beside the dashboard;
@@ -15,6 +16,8 @@ pub mod format;
 pub mod listings;
 pub mod orders;
 
+#[cfg(feature = "ssr")]
+pub mod telemetry;
 #[cfg(feature = "ssr")]
 pub mod temporal;
 

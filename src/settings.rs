@@ -24,6 +24,26 @@ pub struct Settings {
     pub dashboard: DashboardSettings,
     /// Bounds on new recurring contracts.
     pub contracts: ContractLimits,
+    pub metrics: MetricsSettings,
+}
+
+/// Where this process serves its Prometheus metrics.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// `host:port` of the exporter [default: loopback, a free port; `serve` also answers
+    /// `/metrics`]. Give `worker` processes a fixed one to scrape.
+    pub listen: Option<String>,
+}
+
+impl MetricsSettings {
+    pub fn address(&self) -> Result<std::net::SocketAddr, SettingsError> {
+        let listen = self
+            .listen
+            .as_deref()
+            .unwrap_or(crate::telemetry::DEFAULT_LISTEN);
+        parse_addr(listen, "metrics.listen")
+    }
 }
 
 /// Connection defaults; flags and `TEMPORAL_*` variables win over these.

@@ -3,6 +3,7 @@
 
 use std::{sync::Arc, thread::JoinHandle};
 use temporalio_client::Client;
+use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
 use crate::{
@@ -151,25 +152,32 @@ pub fn start(client: Client, config: WorkerConfig) -> Result<RunningWorkers, Wor
         .name("temporal-workers".into())
         .spawn(move || {
             handle.block_on(async move {
-                let built: Result<Vec<Worker>, WorkerError> =
-                    (|| {
-                        let runtime = Runtime::from_current_tokio(RuntimeOptions::default())
-                            .map_err(|e| WorkerError::Setup {
-                                queue: "*".into(),
-                                message: e.to_string(),
-                            })?;
-                        config
-                            .queues
-                            .iter()
-                            .map(|queue| {
-                                Worker::new(&runtime, client.clone(), options_for(queue, &config)?)
-                                    .map_err(|e| WorkerError::Setup {
-                                        queue: queue.clone(),
-                                        message: e.to_string(),
-                                    })
-                            })
-                            .collect()
-                    })();
+                let built: Result<Vec<Worker>, WorkerError> = (|| {
+                    let setup = |e: &dyn std::fmt::Display| WorkerError::Setup {
+                        queue: "*".into(),
+                        message: e.to_string(),
+                    };
+                    // The SDK's worker metrics go to the process's registry, if it has one.
+                    let telemetry = TelemetryOptions::builder()
+                        .maybe_metrics(crate::telemetry::meter())
+                        .build();
+                    let options = RuntimeOptions::builder()
+                        .telemetry_options(telemetry)
+                        .build()
+                        .map_err(|e| setup(&e))?;
+                    let runtime = Runtime::from_current_tokio(options).map_err(|e| setup(&e))?;
+                    config
+                        .queues
+                        .iter()
+                        .map(|queue| {
+                            Worker::new(&runtime, client.clone(), options_for(queue, &config)?)
+                                .map_err(|e| WorkerError::Setup {
+                                    queue: queue.clone(),
+                                    message: e.to_string(),
+                                })
+                        })
+                        .collect()
+                })();
                 let mut workers = match built {
                     Ok(workers) => workers,
                     Err(e) => {

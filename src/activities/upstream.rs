@@ -241,8 +241,24 @@ impl UpstreamActivities {
         Ok(url)
     }
 
-    /// POSTs a write with its idempotency key.
+    /// POSTs a write with its idempotency key, and counts how it went under `call`.
     async fn post_keyed(
+        &self,
+        call: &'static str,
+        segments: &[&str],
+        key: &str,
+        body: &impl Serialize,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let result = self.post_keyed_uncounted(segments, key, body).await;
+        let outcome = match &result {
+            Ok(_) => "ok".to_string(),
+            Err(e) => e.reason(),
+        };
+        crate::telemetry::upstream_call(call, outcome);
+        result
+    }
+
+    async fn post_keyed_uncounted(
         &self,
         segments: &[&str],
         key: &str,
@@ -307,8 +323,16 @@ impl UpstreamActivities {
         let attempt = ctx.info().attempt;
         let verdict = self.fetch_status(&query).await;
         match &verdict {
-            Ok(v) => tracing::info!(order_id = %query.order_id, verdict = ?v, "upstream answered"),
+            Ok(v) => {
+                let outcome = match v {
+                    UpstreamVerdict::Paid { .. } => "paid",
+                    UpstreamVerdict::Failed { .. } => "failed",
+                };
+                crate::telemetry::upstream_call("query", outcome.into());
+                tracing::info!(order_id = %query.order_id, verdict = ?v, "upstream answered")
+            }
             Err(e) => {
+                crate::telemetry::upstream_call("query", e.reason());
                 tracing::info!(order_id = %query.order_id, error = %e, "upstream query failed")
             }
         }
@@ -323,6 +347,7 @@ impl UpstreamActivities {
         conclusion: Conclusion,
     ) -> Result<(), ActivityError> {
         self.post_keyed(
+            "conclude",
             &["orders", &conclusion.order_id, "conclusion"],
             &format!("{}-conclude", conclusion.order_id),
             &conclusion,
@@ -340,7 +365,7 @@ impl UpstreamActivities {
         request: ChargeRequest,
     ) -> Result<ChargeReceipt, ActivityError> {
         let response = self
-            .post_keyed(&["charges"], &request.idempotency_key, &request)
+            .post_keyed("charge", &["charges"], &request.idempotency_key, &request)
             .await
             .map_err(UpstreamError::into_activity_error)?;
         let body: ChargeBody = response.json().await.map_err(|e| {
@@ -359,7 +384,7 @@ impl UpstreamActivities {
         _ctx: ActivityContext,
         request: ReceiptRequest,
     ) -> Result<(), ActivityError> {
-        self.post_keyed(&["receipts"], &request.idempotency_key, &request)
+        self.post_keyed("receipt", &["receipts"], &request.idempotency_key, &request)
             .await
             .map_err(UpstreamError::into_activity_error)?;
         Ok(())

@@ -119,6 +119,8 @@ pub enum CliError {
     Worker(#[from] WorkerError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error(transparent)]
+    Telemetry(#[from] crate::telemetry::TelemetryError),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -200,6 +202,7 @@ fn serve_config(
             contract_limits: settings.contracts.clone(),
             allowed_hosts: AllowedHosts::new(settings.dashboard.allowed_hosts.clone()),
         },
+        metrics_listen: settings.metrics.address()?,
     })
 }
 
@@ -226,6 +229,8 @@ async fn run_worker(
     };
     let client = connection::connect(connect).await?;
     search_attributes::register_when_ready(&client).await?;
+    let telemetry = crate::telemetry::init(settings.metrics.address()?)?;
+    println!("metrics: http://{}/metrics", telemetry.address);
     let mut config = WorkerConfig::all_queues(upstream_url, settings.upstream.dispatch_rps);
     if !args.queues.is_empty() {
         config.queues = args.queues;

@@ -27,7 +27,7 @@ use temporalio_common::{
     },
 };
 
-use super::{Missing, OpError};
+use super::{Missing, OpError, counted};
 use crate::{
     contracts::{
         Cadence, ContractDetail, ContractLimits, ContractSummary, ContractTerms, ContractsPage,
@@ -156,50 +156,56 @@ pub async fn create(
     mut contract: NewContract,
     limits: &ContractLimits,
 ) -> Result<Vec<String>, OpError> {
-    check(&contract, limits)?;
-    let id = contract.terms.contract_id.clone();
-    let terms = contract.total_terms;
-    contract.terms.until_cancelled = Some(terms == 0);
-    let schedule = Schedule {
-        spec: Some(spec(&contract)),
-        action: Some(action(client, &contract.terms).await?),
-        policies: Some(SchedulePolicies {
-            overlap_policy: ScheduleOverlapPolicy::Skip as i32,
-            pause_on_failure: true,
-            ..Default::default()
-        }),
-        state: Some(ScheduleState {
-            limited_actions: terms > 0,
-            remaining_actions: i64::from(terms),
-            paused: false,
-            notes: String::new(),
-        }),
-    };
-    let request = CreateScheduleRequest {
-        namespace: client.namespace(),
-        schedule_id: id.clone(),
-        schedule: Some(schedule),
-        identity: client.identity(),
-        request_id: request_id(&id, "create"),
-        ..Default::default()
-    };
-    client
-        .connection()
-        .workflow_service()
-        .create_schedule(request.into_request())
-        .await
-        .map_err(|s| status_error(&id, s))?;
-    let description = client
-        .get_schedule_handle(&id)
-        .describe(Default::default())
-        .await
-        .map_err(|e| schedule_error(&id, e))?;
-    Ok(description
-        .future_action_times()
-        .into_iter()
-        .take(NEXT_CHARGES_SHOWN)
-        .map(rfc3339)
-        .collect())
+    counted(
+        "create_contract",
+        async {
+            check(&contract, limits)?;
+            let id = contract.terms.contract_id.clone();
+            let terms = contract.total_terms;
+            contract.terms.until_cancelled = Some(terms == 0);
+            let schedule = Schedule {
+                spec: Some(spec(&contract)),
+                action: Some(action(client, &contract.terms).await?),
+                policies: Some(SchedulePolicies {
+                    overlap_policy: ScheduleOverlapPolicy::Skip as i32,
+                    pause_on_failure: true,
+                    ..Default::default()
+                }),
+                state: Some(ScheduleState {
+                    limited_actions: terms > 0,
+                    remaining_actions: i64::from(terms),
+                    paused: false,
+                    notes: String::new(),
+                }),
+            };
+            let request = CreateScheduleRequest {
+                namespace: client.namespace(),
+                schedule_id: id.clone(),
+                schedule: Some(schedule),
+                identity: client.identity(),
+                request_id: request_id(&id, "create"),
+                ..Default::default()
+            };
+            client
+                .connection()
+                .workflow_service()
+                .create_schedule(request.into_request())
+                .await
+                .map_err(|s| status_error(&id, s))?;
+            let description = client
+                .get_schedule_handle(&id)
+                .describe(Default::default())
+                .await
+                .map_err(|e| schedule_error(&id, e))?;
+            Ok(description
+                .future_action_times()
+                .into_iter()
+                .take(NEXT_CHARGES_SHOWN)
+                .map(rfc3339)
+                .collect())
+        }
+        .await,
+    )
 }
 
 /// Describes a contract's schedule; a schedule of another workflow is not a contract, and
@@ -287,28 +293,34 @@ pub async fn cancel(
     operator: &str,
     reason: &str,
 ) -> Result<(), OpError> {
-    validate_change(contract_id, operator, reason)?;
-    let described = describe_raw(client, contract_id).await?;
-    if note_of(&described).starts_with(CANCELLED_NOTE_PREFIX) {
-        return Err(OpError::AlreadyCancelled(contract_id.into()));
-    }
-    let running: Vec<WorkflowExecution> = described
-        .info
-        .as_ref()
-        .map(|i| i.running_workflows.clone())
-        .unwrap_or_default();
-    let note = format!("{CANCELLED_NOTE_PREFIX} by {operator}: {reason}");
-    change_state(client, contract_id, described, |state| {
-        state.paused = true;
-        state.notes = note.clone();
-        state.limited_actions = true;
-        state.remaining_actions = 0;
-    })
-    .await?;
-    for execution in running {
-        stop_term(client, execution, &note).await?;
-    }
-    Ok(())
+    counted(
+        "cancel_contract",
+        async {
+            validate_change(contract_id, operator, reason)?;
+            let described = describe_raw(client, contract_id).await?;
+            if note_of(&described).starts_with(CANCELLED_NOTE_PREFIX) {
+                return Err(OpError::AlreadyCancelled(contract_id.into()));
+            }
+            let running: Vec<WorkflowExecution> = described
+                .info
+                .as_ref()
+                .map(|i| i.running_workflows.clone())
+                .unwrap_or_default();
+            let note = format!("{CANCELLED_NOTE_PREFIX} by {operator}: {reason}");
+            change_state(client, contract_id, described, |state| {
+                state.paused = true;
+                state.notes = note.clone();
+                state.limited_actions = true;
+                state.remaining_actions = 0;
+            })
+            .await?;
+            for execution in running {
+                stop_term(client, execution, &note).await?;
+            }
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Stops a term that was running when its contract was cancelled: its charge is retried no
@@ -479,38 +491,41 @@ pub async fn set_paused(
     reason: &str,
     pause: bool,
 ) -> Result<(), OpError> {
-    validate_change(contract_id, operator, reason)?;
-    let described = describe_raw(client, contract_id).await?;
-    let note = note_of(&described).to_string();
-    if note.starts_with(CANCELLED_NOTE_PREFIX) {
-        return Err(OpError::AlreadyCancelled(contract_id.into()));
-    }
-    if !pause {
-        let limited = described
-            .schedule
-            .as_ref()
-            .and_then(|s| s.state.as_ref())
-            .is_some_and(|s| s.limited_actions);
-        let terms = terms_of(client, &described).await;
-        let on_purpose = match terms.and_then(|t| t.until_cancelled) {
-            Some(chosen) => chosen,
-            // Made before the choice was recorded: only the old half-made create is suspect.
-            None => note != HALF_CREATED_NOTE,
-        };
-        if !limited && !on_purpose {
-            return Err(OpError::Rejected(format!(
-                "the contract {contract_id:?} has no term limit and \"until cancelled\" was not \
-                 chosen for it: it stays paused; cancel it and create it again with its terms"
-            )));
+    counted("pause_or_resume_contract", async {
+        validate_change(contract_id, operator, reason)?;
+        let described = describe_raw(client, contract_id).await?;
+        let note = note_of(&described).to_string();
+        if note.starts_with(CANCELLED_NOTE_PREFIX) {
+            return Err(OpError::AlreadyCancelled(contract_id.into()));
         }
+        if !pause {
+            let limited = described
+                .schedule
+                .as_ref()
+                .and_then(|s| s.state.as_ref())
+                .is_some_and(|s| s.limited_actions);
+            let terms = terms_of(client, &described).await;
+            let on_purpose = match terms.and_then(|t| t.until_cancelled) {
+                Some(chosen) => chosen,
+                // Made before the choice was recorded: only the old half-made create is suspect.
+                None => note != HALF_CREATED_NOTE,
+            };
+            if !limited && !on_purpose {
+                return Err(OpError::Rejected(format!(
+                    "the contract {contract_id:?} has no term limit and \"until cancelled\" was not \
+                     chosen for it: it stays paused; cancel it and create it again with its terms"
+                )));
+            }
+        }
+        let verb = if pause { "paused" } else { "resumed" };
+        let note = format!("{verb} by {operator}: {reason}");
+        change_state(client, contract_id, described, |state| {
+            state.paused = pause;
+            state.notes = note;
+        })
+        .await
     }
-    let verb = if pause { "paused" } else { "resumed" };
-    let note = format!("{verb} by {operator}: {reason}");
-    change_state(client, contract_id, described, |state| {
-        state.paused = pause;
-        state.notes = note;
-    })
-    .await
+    .await)
 }
 
 /// The terms a schedule charges, from its action's input.

@@ -71,3 +71,15 @@ impl OpError {
         !matches!(self, OpError::Temporal(_))
     }
 }
+
+/// Counts an action by how it ended (`ok`, `refused` by input or workflow, or `failed`),
+/// and hands its result back.
+pub(crate) fn counted<T>(kind: &'static str, result: Result<T, OpError>) -> Result<T, OpError> {
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) if e.is_refusal() => "refused",
+        Err(_) => "failed",
+    };
+    crate::telemetry::action(kind, outcome);
+    result
+}

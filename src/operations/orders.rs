@@ -12,7 +12,7 @@ use temporalio_common::{
     HasWorkflowDefinition, UpdateDefinition, search_attributes::SearchAttributes,
 };
 
-use super::{Missing, OpError};
+use super::{Missing, OpError, counted};
 use crate::{
     orders::{
         ClaimRequest, ManualContext, OrderRequest, Resolution, ResolutionRecord, ResolveRequest,
@@ -76,26 +76,32 @@ pub enum StartOutcome {
 /// Starts reconciling an order. A second start while one runs (or after one succeeded)
 /// starts nothing: a new run is allowed only after a failed one, as in the Go original.
 pub async fn start_order(client: &Client, order: OrderRequest) -> Result<StartOutcome, OpError> {
-    order.validate()?;
-    let workflow_id = query_workflow_id(&order.order_id);
-    let options = WorkflowStartOptions::new(task_queues::QUERY_ORDER, workflow_id.clone())
-        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
-        .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
-        .search_attributes(SearchAttributes::new(order_attributes(
-            &order,
-            Stage::Querying,
-        )))
-        .build();
-    match client.start_workflow(QueryOrder::run, order, options).await {
-        Ok(handle) => Ok(StartOutcome::Started {
-            workflow_id,
-            run_id: handle.run_id().unwrap_or_default().to_string(),
-        }),
-        Err(WorkflowStartError::AlreadyStarted { .. }) => {
-            Ok(StartOutcome::AlreadyProcessing { workflow_id })
+    counted(
+        "start",
+        async {
+            order.validate()?;
+            let workflow_id = query_workflow_id(&order.order_id);
+            let options = WorkflowStartOptions::new(task_queues::QUERY_ORDER, workflow_id.clone())
+                .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
+                .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+                .search_attributes(SearchAttributes::new(order_attributes(
+                    &order,
+                    Stage::Querying,
+                )))
+                .build();
+            match client.start_workflow(QueryOrder::run, order, options).await {
+                Ok(handle) => Ok(StartOutcome::Started {
+                    workflow_id,
+                    run_id: handle.run_id().unwrap_or_default().to_string(),
+                }),
+                Err(WorkflowStartError::AlreadyStarted { .. }) => {
+                    Ok(StartOutcome::AlreadyProcessing { workflow_id })
+                }
+                Err(e) => Err(OpError::temporal(e)),
+            }
         }
-        Err(e) => Err(OpError::temporal(e)),
-    }
+        .await,
+    )
 }
 
 /// Resolves an order in the manual queue (an update: rejected input changes nothing).
@@ -104,9 +110,15 @@ pub async fn resolve_manual(
     order_id: &str,
     request: ResolveRequest,
 ) -> Result<ResolutionRecord, OpError> {
-    validate_order_id(order_id)?;
-    request.validate()?;
-    update_manual(client, order_id, ManualHandle::resolve, request).await
+    counted(
+        "resolve",
+        async {
+            validate_order_id(order_id)?;
+            request.validate()?;
+            update_manual(client, order_id, ManualHandle::resolve, request).await
+        }
+        .await,
+    )
 }
 
 /// An update that failed on a ManualHandle. Updates to a closed workflow come back as
@@ -155,29 +167,41 @@ where
 /// Claims a manual order for `operator`: colleagues are then told who works it. A second
 /// claim by the same person returns their claim and writes nothing.
 pub async fn claim(client: &Client, order_id: &str, operator: &str) -> Result<Stamp, OpError> {
-    validate_order_id(order_id)?;
-    validate_operator(operator)?;
-    // Claiming one's own claim again is answered from the workflow's state: an update
-    // would only grow its history.
-    if let Some(claim) = manual_context(client, order_id).await?.claim
-        && claim.operator == operator
-    {
-        return Ok(claim);
-    }
-    let request = ClaimRequest {
-        operator: operator.to_string(),
-    };
-    update_manual(client, order_id, ManualHandle::claim, request).await
+    counted(
+        "claim",
+        async {
+            validate_order_id(order_id)?;
+            validate_operator(operator)?;
+            // Claiming one's own claim again is answered from the workflow's state: an update
+            // would only grow its history.
+            if let Some(claim) = manual_context(client, order_id).await?.claim
+                && claim.operator == operator
+            {
+                return Ok(claim);
+            }
+            let request = ClaimRequest {
+                operator: operator.to_string(),
+            };
+            update_manual(client, order_id, ManualHandle::claim, request).await
+        }
+        .await,
+    )
 }
 
 /// Gives a claim back: only its holder can.
 pub async fn release(client: &Client, order_id: &str, operator: &str) -> Result<(), OpError> {
-    validate_order_id(order_id)?;
-    validate_operator(operator)?;
-    let request = ClaimRequest {
-        operator: operator.to_string(),
-    };
-    update_manual(client, order_id, ManualHandle::release, request).await
+    counted(
+        "release",
+        async {
+            validate_order_id(order_id)?;
+            validate_operator(operator)?;
+            let request = ClaimRequest {
+                operator: operator.to_string(),
+            };
+            update_manual(client, order_id, ManualHandle::release, request).await
+        }
+        .await,
+    )
 }
 
 /// The Go original's signal. Takes a workflow id (`manual-…`) or a bare order id.
@@ -186,49 +210,61 @@ pub async fn signal_manual(
     workflow_or_order_id: &str,
     resolution: &str,
 ) -> Result<String, OpError> {
-    let resolution = Resolution::parse(resolution)?;
-    let order_id = workflow_or_order_id
-        .strip_prefix("manual-")
-        .unwrap_or(workflow_or_order_id);
-    validate_order_id(order_id)?;
-    let id = manual_workflow_id(order_id);
-    // A signal cannot be refused by the workflow, so check it is still waiting first.
-    let context = manual_context(client, order_id).await?;
-    if let Some(done) = context.resolution {
-        return Err(OpError::Rejected(done.already_resolved()));
-    }
-    client
-        .get_workflow_handle::<ManualHandle>(id.clone())
-        .signal(
-            ManualHandle::resolve_manual_order,
-            resolution.as_str().to_string(),
-            WorkflowSignalOptions::default(),
-        )
-        .await
-        .map_err(|e| interaction(&id, e))?;
-    Ok(id)
+    counted(
+        "signal",
+        async {
+            let resolution = Resolution::parse(resolution)?;
+            let order_id = workflow_or_order_id
+                .strip_prefix("manual-")
+                .unwrap_or(workflow_or_order_id);
+            validate_order_id(order_id)?;
+            let id = manual_workflow_id(order_id);
+            // A signal cannot be refused by the workflow, so check it is still waiting first.
+            let context = manual_context(client, order_id).await?;
+            if let Some(done) = context.resolution {
+                return Err(OpError::Rejected(done.already_resolved()));
+            }
+            client
+                .get_workflow_handle::<ManualHandle>(id.clone())
+                .signal(
+                    ManualHandle::resolve_manual_order,
+                    resolution.as_str().to_string(),
+                    WorkflowSignalOptions::default(),
+                )
+                .await
+                .map_err(|e| interaction(&id, e))?;
+            Ok(id)
+        }
+        .await,
+    )
 }
 
 /// Skips a stale order's wait.
 pub async fn retry_now(client: &Client, order_id: &str, operator: &str) -> Result<(), OpError> {
-    validate_order_id(order_id)?;
-    validate_operator(operator)?;
-    let id = stale_workflow_id(order_id);
-    let status = stale_status(client, order_id).await?;
-    if status.resolution.is_some() || status.retrying || status.retry_requested.is_some() {
-        return Err(OpError::Rejected(format!(
-            "{id} is already retrying or resolved"
-        )));
-    }
-    client
-        .get_workflow_handle::<StaleOrder>(id.clone())
-        .signal(
-            StaleOrder::retry_now,
-            operator.to_string(),
-            WorkflowSignalOptions::default(),
-        )
-        .await
-        .map_err(|e| interaction(&id, e))
+    counted(
+        "retry_now",
+        async {
+            validate_order_id(order_id)?;
+            validate_operator(operator)?;
+            let id = stale_workflow_id(order_id);
+            let status = stale_status(client, order_id).await?;
+            if status.resolution.is_some() || status.retrying || status.retry_requested.is_some() {
+                return Err(OpError::Rejected(format!(
+                    "{id} is already retrying or resolved"
+                )));
+            }
+            client
+                .get_workflow_handle::<StaleOrder>(id.clone())
+                .signal(
+                    StaleOrder::retry_now,
+                    operator.to_string(),
+                    WorkflowSignalOptions::default(),
+                )
+                .await
+                .map_err(|e| interaction(&id, e))
+        }
+        .await,
+    )
 }
 
 pub async fn manual_context(client: &Client, order_id: &str) -> Result<ManualContext, OpError> {

@@ -182,6 +182,7 @@ pub mod hub {
             last: &mut Option<(usize, Instant)>,
         ) -> Result<LiveSnapshot, OpError> {
             self.polls.fetch_add(1, Ordering::Relaxed);
+            crate::telemetry::live_poll();
             let counts = stage_counts(client).await?;
             let resolved = counts.resolved_paid + counts.resolved_failed + counts.resolved_other;
             let now = Instant::now();

@@ -25,6 +25,7 @@ use super::{
 use crate::{
     signals::stop_requested,
     simulated_upstream::{SimulatedUpstream, UpstreamBehaviour},
+    telemetry::{self, TelemetryError},
     temporal::{TemporalError, connection, readiness, search_attributes},
     worker::{self, WorkerConfig, WorkerError},
 };
@@ -51,6 +52,8 @@ pub struct ServeConfig {
     pub embedded_worker: bool,
     /// What the dashboard itself is told.
     pub web: WebConfig,
+    /// Where this process's metrics exporter listens.
+    pub metrics_listen: SocketAddr,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +76,8 @@ pub enum ServeError {
     },
     #[error("the dashboard stopped: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Telemetry(#[from] TelemetryError),
 }
 
 /// Starts the simulator if the configuration asks for it; returns the upstream's URL.
@@ -98,6 +103,7 @@ async fn upstream(
 
 /// Serves the dashboard until Ctrl-C or SIGTERM, then stops the embedded workers.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
+    telemetry::init(config.metrics_listen)?;
     let client = connection::connect(&config.connect).await?;
     search_attributes::register_when_ready(&client).await?;
     let (upstream_url, simulator) = upstream(config.upstream).await?;
@@ -152,6 +158,7 @@ pub fn router(mut state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
         .route("/api/live", get(live_events))
         .leptos_routes_with_context(
             &state,
@@ -163,8 +170,45 @@ pub fn router(mut state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(timed))
         .layer(axum::middleware::from_fn_with_state(hosts, guard))
         .with_state(state)
+}
+
+/// The process's metrics registry, in Prometheus's text format.
+async fn metrics() -> Response {
+    match telemetry::scrape().await {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "metrics are not available").into_response()
+        }
+    }
+}
+
+/// Records how long each request took, by the section of the dashboard it asked for.
+async fn timed(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let section = match request.uri().path().split('/').nth(1).unwrap_or_default() {
+        "" => "queue",
+        "orders" => "lane",
+        "stale" => "stale",
+        "contracts" => "contracts",
+        "live" => "live",
+        "api" => "api",
+        "pkg" => "assets",
+        _ => "other",
+    };
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    telemetry::page(section, started.elapsed());
+    response
 }
 
 /// 200 with the pollers per queue when Temporal answers and every queue has a worker;

@@ -364,3 +364,64 @@ async fn cross_site_posts_and_foreign_hosts_are_refused_and_pages_cannot_be_fram
         Some(&b"nosniff"[..])
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_hold_the_sdks_worker_metrics_and_ours() {
+    use temporal_playground::{operations::orders::start_order, telemetry};
+    // The process's registry first, so the workers below report into it.
+    telemetry::init("127.0.0.1:0".parse().unwrap()).unwrap();
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let addr = serve_dashboard(env.client.clone()).await;
+    start_order(&env.client, order("paid-metrics", fast_policy(2, 60)))
+        .await
+        .unwrap();
+    assert!(
+        start_order(&env.client, order("..", fast_policy(2, 60)))
+            .await
+            .is_err()
+    );
+    visible_once(
+        &env.client,
+        "the order paid",
+        "OrderId = 'paid-metrics' AND OrderResolution = 'paid'",
+    )
+    .await;
+    reqwest::get(format!("http://{addr}/")).await.unwrap();
+    let text = eventually("the metrics", Duration::from_secs(10), || async {
+        let text = reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.contains("tp_upstream_calls").then_some(text)
+    })
+    .await;
+    let line = |name: &str, labels: &[&str]| {
+        text.lines()
+            .any(|l| l.starts_with(name) && labels.iter().all(|label| l.contains(label)))
+    };
+    assert!(
+        line("tp_actions_total", &["kind=\"start\"", "outcome=\"ok\""]),
+        "{text}"
+    );
+    assert!(
+        line(
+            "tp_actions_total",
+            &["kind=\"start\"", "outcome=\"refused\""]
+        ),
+        "{text}"
+    );
+    assert!(
+        line(
+            "tp_upstream_calls_total",
+            &["call=\"query\"", "outcome=\"paid\""]
+        ),
+        "{text}"
+    );
+    assert!(line("tp_page_duration", &["section=\"queue\""]), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("temporal_")),
+        "the SDK's worker metrics: {text}"
+    );
+}
