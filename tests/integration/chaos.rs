@@ -1,0 +1,266 @@
+//! Resilience, for real: the binaries as separate processes on a real dev server, killed
+//! with SIGKILL mid-flight and restarted. Counts come from Temporal's visibility and from
+//! the simulated bank's own ledger (a process of its own, so it outlives the kills).
+
+use crate::support::*;
+use futures::{StreamExt, stream};
+use std::{
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+use temporal_playground::{
+    operations::{
+        OpError,
+        orders::{resolve_manual, start_order},
+    },
+    orders::ResolveRequest,
+};
+
+/// A child process of ours, killed (SIGKILL) when dropped.
+struct Process(Child);
+
+impl Process {
+    fn spawn(args: &[&str], config: &std::path::Path) -> Process {
+        let child = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+            .args(args)
+            .env_remove("TEMPORAL_ADDRESS")
+            .env_remove("LEPTOS_SITE_ADDR")
+            .env("TEMPORAL_PLAYGROUND_CONFIG", config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        Process(child)
+    }
+
+    /// `kill -9`: no shutdown, no goodbye.
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn answers(url: String) -> Option<()> {
+    reqwest::get(url)
+        .await
+        .ok()
+        .filter(|r| r.status().is_success())
+        .map(|_| ())
+}
+
+#[derive(serde::Deserialize)]
+struct BankStats {
+    conclusions: u64,
+    distinct_conclusions: u64,
+}
+
+const ORDERS: usize = 300;
+
+fn order_id(i: usize) -> String {
+    match i % 4 {
+        0 => format!("down-chaos-{i}"),
+        1 => format!("flaky1-chaos-{i}"),
+        _ => format!("paid-chaos-{i}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_serve_mid_flight_loses_no_order_and_concludes_none_twice() {
+    let server = DevServer::start();
+    let client = server.client().await;
+    let (bank_port, dashboard_port) = (free_port(), free_port());
+    let config = std::env::temp_dir().join(format!("tp-chaos-{dashboard_port}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "[reconcile]\nattempts = 2\nbackoff_ms = 100\ncall_timeout_ms = 2000\n\
+             stale_wait_secs = 1\n\
+             [upstream]\nurl = \"http://127.0.0.1:{bank_port}\"\n\
+             simulator_listen = \"127.0.0.1:{bank_port}\"\ndispatch_rps = 200.0\n\
+             [upstream.simulator]\npaid_pct = 100\nfailed_pct = 0\npending_pct = 0\n\
+             error_5xx_pct = 0\nthrottle_pct = 0\ntimeout_pct = 0\nlatency_ms = 0\n\
+             rps_limit = 1000\n\
+             [dashboard]\nlisten = \"127.0.0.1:{dashboard_port}\"\n"
+        ),
+    )
+    .unwrap();
+    let bank_addr = format!("127.0.0.1:{bank_port}");
+    let _bank = Process::spawn(&["upstream", "--listen", &bank_addr], &config);
+    let serve_args = ["serve", "--hostport", server.hostport.as_str()];
+    let healthz = format!("http://127.0.0.1:{dashboard_port}/healthz");
+    let mut serve = Process::spawn(&serve_args, &config);
+    eventually("the bank", Duration::from_secs(30), || {
+        answers(format!("http://{bank_addr}/health"))
+    })
+    .await;
+    eventually("serve", Duration::from_secs(60), || {
+        answers(healthz.clone())
+    })
+    .await;
+
+    // Three hundred orders at once; serve is killed while they are in flight.
+    let policy = fast_policy(2, 1);
+    let started = stream::iter(0..ORDERS)
+        .map(|i| {
+            let (client, policy) = (client.clone(), policy.clone());
+            async move {
+                start_order(&client, order(&order_id(i), policy))
+                    .await
+                    .is_ok()
+            }
+        })
+        .buffer_unordered(20)
+        .collect::<Vec<_>>();
+    let kill_meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        serve.kill();
+    };
+    let (started, ()) = tokio::join!(started, kill_meanwhile);
+    assert!(started.iter().all(|ok| *ok), "every order was accepted");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut serve = Process::spawn(&serve_args, &config);
+    eventually("serve again", Duration::from_secs(60), || {
+        answers(healthz.clone())
+    })
+    .await;
+
+    let manual = ORDERS / 4;
+    let resolved_paid = ORDERS - manual;
+    eventually(
+        "every order in its stage",
+        Duration::from_secs(120),
+        || async {
+            let paid = count(
+                &client,
+                "WorkflowType IN ('QueryOrder', 'StaleOrder') AND OrderStage = 'resolved' \
+                 AND OrderResolution = 'paid'",
+            )
+            .await;
+            let waiting = count(
+                &client,
+                "WorkflowType = 'ManualHandle' AND ExecutionStatus = 'Running' \
+                 AND OrderStage = 'manual'",
+            )
+            .await;
+            (paid == resolved_paid && waiting == manual).then_some(())
+        },
+    )
+    .await;
+
+    // Support resolves the manual ones; serve is killed again halfway through.
+    let resolve = |i: usize| {
+        let client = client.clone();
+        async move {
+            let id = order_id(i);
+            for _ in 0..30 {
+                let request = ResolveRequest {
+                    resolution: "paid".into(),
+                    reason_code: "BANK_CONFIRMED".into(),
+                    operator: "ana".into(),
+                    note: String::new(),
+                };
+                match resolve_manual(&client, &id, request).await {
+                    Ok(_) => return,
+                    Err(OpError::Rejected(m)) if m.starts_with("already resolved") => return,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+                }
+            }
+            panic!("{id} could not be resolved");
+        }
+    };
+    let first_half = stream::iter((0..ORDERS).step_by(4).take(manual / 2))
+        .map(resolve)
+        .buffer_unordered(10)
+        .collect::<Vec<_>>();
+    first_half.await;
+    serve.kill();
+    let second_half = stream::iter((0..ORDERS).step_by(4).skip(manual / 2))
+        .map(resolve)
+        .buffer_unordered(10)
+        .collect::<Vec<_>>();
+    let restart = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        Process::spawn(&serve_args, &config)
+    };
+    let (_, _serve) = tokio::join!(second_half, restart);
+
+    eventually(
+        "every manual order concluded",
+        Duration::from_secs(120),
+        || async {
+            let done = count(
+                &client,
+                "WorkflowType = 'ManualHandle' AND ExecutionStatus = 'Completed'",
+            )
+            .await;
+            (done == manual).then_some(())
+        },
+    )
+    .await;
+    let stats: BankStats = reqwest::get(format!("http://{bank_addr}/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats.distinct_conclusions, manual as u64,
+        "each order concluded once at the bank ({} requests)",
+        stats.conclusions
+    );
+    let failed = count(&client, "ExecutionStatus = 'Failed'").await;
+    assert_eq!(failed, 0, "no workflow failed");
+    let _ = std::fs::remove_file(config);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_people_resolving_one_order_at_once_one_wins_the_other_is_told_who() {
+    let env = TestEnv::start(
+        temporal_playground::simulated_upstream::UpstreamBehaviour::always_paid(100),
+        50.0,
+    )
+    .await;
+    let orders: Vec<String> = (0..10).map(|i| format!("down-race-{i}")).collect();
+    for id in &orders {
+        start_order(&env.client, order(id, fast_policy(1, 1)))
+            .await
+            .unwrap();
+    }
+    for id in &orders {
+        eventually("in the manual queue", Duration::from_secs(30), || async {
+            temporal_playground::operations::orders::manual_context(&env.client, id)
+                .await
+                .ok()
+        })
+        .await;
+        let person = |who: &str| ResolveRequest {
+            resolution: if who == "ana" { "paid" } else { "failed" }.into(),
+            reason_code: "RACE".into(),
+            operator: who.into(),
+            note: String::new(),
+        };
+        let (a, b) = tokio::join!(
+            resolve_manual(&env.client, id, person("ana")),
+            resolve_manual(&env.client, id, person("bo")),
+        );
+        let (winner, loser) = match (a, b) {
+            (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
+            other => panic!("{id}: exactly one must win: {other:?}"),
+        };
+        let told = loser.to_string();
+        assert!(
+            told.contains(&format!("already resolved by {}", winner.resolved_by)),
+            "{id}: {told}"
+        );
+    }
+    eventually("each concluded once", Duration::from_secs(30), || async {
+        (env.upstream.stats().distinct_conclusions == orders.len() as u64).then_some(())
+    })
+    .await;
+}
