@@ -264,3 +264,84 @@ async fn two_people_resolving_one_order_at_once_one_wins_the_other_is_told_who()
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dev_server_stopped_and_started_under_load_workers_and_dashboard_recover() {
+    let port = free_port();
+    let db = std::env::temp_dir().join(format!("tp-restart-{port}.db"));
+    let _ = std::fs::remove_file(&db);
+    let server = DevServer::start_on(port, Some(&db));
+    let mut env = TestEnv::on_server(
+        server,
+        temporal_playground::simulated_upstream::UpstreamBehaviour::always_paid(100),
+    )
+    .await;
+    env.add_workers(50.0).await;
+    let addr = serve_dashboard(env.client.clone()).await;
+    let page = |path: &'static str| async move {
+        reqwest::get(format!("http://{addr}{path}"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let policy = fast_policy(3, 1);
+    let before: Vec<String> = (0..40).map(|i| format!("flaky2-restart-{i}")).collect();
+    for id in &before {
+        start_order(&env.client, order(id, policy.clone()))
+            .await
+            .unwrap();
+    }
+
+    // The server goes away with orders in flight: the dashboard says so.
+    env.server.kill();
+    let during = page("/").await;
+    assert!(during.contains("Could not load this page."), "{during}");
+    let ready = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Back on the same port with the same data; nothing of ours is restarted.
+    env.server = DevServer::start_on(port, Some(&db));
+    eventually("the dashboard again", Duration::from_secs(60), || async {
+        let html = page("/").await;
+        html.contains("Manual queue")
+            .then_some(())
+            .filter(|_| !html.contains("Could not load this page."))
+    })
+    .await;
+    let after: Vec<String> = (0..10).map(|i| format!("paid-restart-{i}")).collect();
+    for id in &after {
+        eventually(
+            "a start after the restart",
+            Duration::from_secs(30),
+            || async {
+                start_order(&env.client, order(id, policy.clone()))
+                    .await
+                    .ok()
+            },
+        )
+        .await;
+    }
+    eventually(
+        "every order, before and after, resolved",
+        Duration::from_secs(120),
+        || async {
+            let resolved = count(
+                &env.client,
+                "OrderId STARTS_WITH 'flaky2-restart-' OR OrderId STARTS_WITH 'paid-restart-'",
+            )
+            .await;
+            let paid = count(
+                &env.client,
+                "(OrderId STARTS_WITH 'flaky2-restart-' OR OrderId STARTS_WITH 'paid-restart-') \
+                 AND OrderResolution = 'paid'",
+            )
+            .await;
+            (resolved > 0 && paid == before.len() + after.len()).then_some(())
+        },
+    )
+    .await;
+    let _ = std::fs::remove_file(db);
+}

@@ -32,7 +32,12 @@ pub struct DevServer {
 
 impl DevServer {
     pub fn start() -> DevServer {
-        let port = free_port();
+        DevServer::start_on(free_port(), None)
+    }
+
+    /// A server on `port`, keeping its data in `db` if given (so that it can be stopped
+    /// and started again with what it had).
+    pub fn start_on(port: u16, db: Option<&std::path::Path>) -> DevServer {
         let exe = std::env::var("TEMPORAL_CLI").unwrap_or_else(|_| "temporal".into());
         let mut cmd = Command::new(&exe);
         cmd.args([
@@ -48,6 +53,9 @@ impl DevServer {
             "--log-level",
             "error",
         ]);
+        if let Some(db) = db {
+            cmd.arg("--db-filename").arg(db);
+        }
         for flag in search_attributes::dev_server_flags() {
             cmd.args(["--search-attribute", &flag]);
         }
@@ -111,6 +119,11 @@ impl TestEnv {
     }
 
     pub async fn without_workers(behaviour: UpstreamBehaviour) -> TestEnv {
+        TestEnv::on_server(DevServer::start(), behaviour).await
+    }
+
+    /// Client and upstream for a server started by the caller (a persistent one, say).
+    pub async fn on_server(server: DevServer, behaviour: UpstreamBehaviour) -> TestEnv {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_default_env()
@@ -118,7 +131,6 @@ impl TestEnv {
             )
             .with_test_writer()
             .try_init();
-        let server = DevServer::start();
         let client = server.client().await;
         let upstream = SimulatedUpstream::new(behaviour);
         let bound = upstream
