@@ -23,8 +23,22 @@ pub enum AppError {
     #[error("the dashboard failed: {0}")]
     Internal(String),
     /// The framework's own errors (a request that could not be read, a lost connection).
-    #[error("{0}")]
+    #[error("{}", framework_sentence(.0))]
     Framework(ServerFnErrorErr),
+}
+
+/// The framework's errors, as a person reads them.
+fn framework_sentence(e: &ServerFnErrorErr) -> String {
+    match e {
+        ServerFnErrorErr::Args(detail) => {
+            format!("a value in the form could not be read ({detail}): check it and send again")
+        }
+        ServerFnErrorErr::MissingArg(field) => format!("the form is missing {field}"),
+        ServerFnErrorErr::Request(_) => {
+            "the dashboard could not be reached: check the connection and try again".into()
+        }
+        other => format!("the request could not be completed: {other}"),
+    }
 }
 
 impl FromServerFnError for AppError {

@@ -345,3 +345,227 @@ async fn the_dev_server_stopped_and_started_under_load_workers_and_dashboard_rec
     .await;
     let _ = std::fs::remove_file(db);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::web::{
+        operator::SetOperator,
+        pages::{
+            contracts::{ChangeContract, CreateContract},
+            live_flow::{SetFailureRate, Simulate},
+            order_lane::{ClaimOrder, ReleaseOrder, ResolveOrder, RetryStale},
+            stale_orders::RetryStaleSet,
+        },
+    };
+    let env = TestEnv::start(
+        temporal_playground::simulated_upstream::UpstreamBehaviour::always_paid(100),
+        50.0,
+    )
+    .await;
+    start_order(&env.client, order("down-hostile", fast_policy(1, 1)))
+        .await
+        .unwrap();
+    eventually("in the manual queue", Duration::from_secs(30), || async {
+        temporal_playground::operations::orders::manual_context(&env.client, "down-hostile")
+            .await
+            .ok()
+    })
+    .await;
+    let addr = serve_dashboard(env.client.clone()).await;
+    let history = |client: temporalio_client::Client| async move {
+        client
+            .get_workflow_handle::<temporalio_client::UntypedWorkflow>("manual-down-hostile")
+            .fetch_history(Default::default())
+            .into_events()
+            .await
+            .unwrap()
+            .len()
+    };
+    let temporal_state = || async {
+        (
+            count(&env.client, "").await,
+            temporal_playground::operations::contracts::list(&env.client)
+                .await
+                .unwrap()
+                .len(),
+            history(env.client.clone()).await,
+        )
+    };
+    let before = temporal_state().await;
+
+    let long = "x".repeat(10_000);
+    let note = "n".repeat(600);
+    let customer = "c".repeat(500);
+    let contract = |field: &str, value: &str| {
+        let mut form = vec![
+            ("contract_id", "C-hostile".to_string()),
+            ("customer", "ana".into()),
+            ("plan", "monthly".into()),
+            ("amount_cents", "999".into()),
+            ("currency", "USD".into()),
+            ("every", "30d".into()),
+            ("cron", String::new()),
+            ("time_zone", "Asia/Kuala_Lumpur".into()),
+            ("total_terms", "12".into()),
+        ];
+        for pair in form.iter_mut() {
+            if pair.0 == field {
+                pair.1 = value.to_string();
+            }
+        }
+        form
+    };
+    let resolve = |field: &str, value: &str| {
+        let mut form = vec![
+            ("order_id", "down-hostile".to_string()),
+            ("resolution", "paid".into()),
+            ("reason_code", "BANK_CONFIRMED".into()),
+            ("note", String::new()),
+        ];
+        for pair in form.iter_mut() {
+            if pair.0 == field {
+                pair.1 = value.to_string();
+            }
+        }
+        form
+    };
+    let one = |k: &'static str, v: &str| vec![(k, v.to_string())];
+    let cases: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
+        (
+            ClaimOrder::PATH,
+            one("order_id", "'; DROP TABLE"),
+            "characters other than",
+        ),
+        (ClaimOrder::PATH, one("order_id", &long), "too long"),
+        (ClaimOrder::PATH, one("order_id", ".."), "only dots"),
+        (ReleaseOrder::PATH, one("order_id", ""), "empty"),
+        (
+            RetryStale::PATH,
+            one("order_id", "a/b"),
+            "characters other than",
+        ),
+        (
+            ResolveOrder::PATH,
+            resolve("resolution", "maybe"),
+            "not a resolution",
+        ),
+        (
+            ResolveOrder::PATH,
+            resolve("reason_code", "two words"),
+            "may only hold",
+        ),
+        (ResolveOrder::PATH, resolve("note", &note), "at most 500"),
+        (
+            RetryStaleSet::PATH,
+            vec![
+                ("provider", "x' OR '1'='1".into()),
+                ("reason", String::new()),
+                ("expected", "1".into()),
+            ],
+            "may only hold",
+        ),
+        (
+            CreateContract::PATH,
+            contract("amount_cents", "-5"),
+            "above zero",
+        ),
+        (
+            CreateContract::PATH,
+            contract("amount_cents", "99999999999"),
+            "over the largest",
+        ),
+        (
+            CreateContract::PATH,
+            contract("amount_cents", "many"),
+            "could not be read",
+        ),
+        (
+            CreateContract::PATH,
+            contract("currency", "ZZZ"),
+            "ISO 4217",
+        ),
+        (
+            CreateContract::PATH,
+            contract("every", "0s"),
+            "not an interval",
+        ),
+        (CreateContract::PATH, contract("every", "1s"), "at least"),
+        (
+            CreateContract::PATH,
+            contract("time_zone", "Mars/Olympus"),
+            "IANA",
+        ),
+        (
+            CreateContract::PATH,
+            contract("total_terms", "99999"),
+            "more than",
+        ),
+        (
+            CreateContract::PATH,
+            contract("customer", &customer),
+            "at most 128",
+        ),
+        (
+            CreateContract::PATH,
+            contract("contract_id", &long),
+            "too long",
+        ),
+        (
+            ChangeContract::PATH,
+            vec![
+                ("contract_id", "C-none".into()),
+                ("change", "delete".into()),
+                ("reason", "because".into()),
+            ],
+            "is not a change",
+        ),
+        (Simulate::PATH, one("rate", "NaN"), "between 0 and 50"),
+        (Simulate::PATH, one("rate", "1e9"), "between 0 and 50"),
+        (
+            SetFailureRate::PATH,
+            one("percent", "4294967295"),
+            "real upstream",
+        ),
+        (
+            SetOperator::PATH,
+            one("name", "\u{7}bell"),
+            "control characters",
+        ),
+        (SetOperator::PATH, one("name", &long), "at most 64"),
+    ];
+    let http = reqwest::Client::new();
+    let own = format!("http://{addr}");
+    let tried = cases.len();
+    for (path, form, expected) in cases {
+        let response = http
+            .post(format!("{own}{path}"))
+            .header("origin", own.as_str())
+            .header("cookie", "tp_operator=ana")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert!(!status.is_success(), "{path} {form:?} was accepted: {body}");
+        // What the page shows: the error the browser decodes from the body.
+        let shown = serde_json::from_str::<temporal_playground::web::error::AppError>(&body)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|_| body.clone());
+        assert!(
+            shown.contains(expected),
+            "{path} {form:?}: {status} {shown}"
+        );
+        assert!(
+            body.len() < 1_000,
+            "{path} echoed its input back: {} bytes",
+            body.len()
+        );
+    }
+    assert_eq!(
+        temporal_state().await,
+        before,
+        "{tried} hostile requests changed Temporal"
+    );
+}
