@@ -569,3 +569,61 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
         "{tried} hostile requests changed Temporal"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_misbehaving_bank_never_sees_more_than_its_limit_and_every_order_ends_in_a_stage() {
+    use temporal_playground::simulated_upstream::UpstreamBehaviour;
+    // A bad day at the bank: 5xx, 429 with Retry-After, answers that never come in time,
+    // slow answers, and a hard limit of 20 requests a second.
+    let behaviour = UpstreamBehaviour {
+        paid_pct: 70,
+        failed_pct: 20,
+        pending_pct: 10,
+        error_5xx_pct: 25,
+        throttle_pct: 10,
+        timeout_pct: 5,
+        latency_ms: 150,
+        hang_ms: 3_000,
+        rps_limit: 20,
+    };
+    let env = TestEnv::start(behaviour, 10.0).await;
+    let total = 150;
+    let started = stream::iter(0..total)
+        .map(|i| {
+            let client = env.client.clone();
+            async move {
+                start_order(&client, order(&format!("bad-day-{i}"), fast_policy(3, 1)))
+                    .await
+                    .is_ok()
+            }
+        })
+        .buffer_unordered(20)
+        .collect::<Vec<_>>()
+        .await;
+    assert!(started.iter().all(|ok| *ok));
+    let settled = eventually(
+        "every order resolved or waiting for a person",
+        Duration::from_secs(240),
+        || async {
+            let resolved = count(
+                &env.client,
+                "OrderId STARTS_WITH 'bad-day-' AND OrderStage = 'resolved' \
+                 AND WorkflowType IN ('QueryOrder', 'StaleOrder')",
+            )
+            .await;
+            let manual = count(
+                &env.client,
+                "OrderId STARTS_WITH 'bad-day-' AND WorkflowType = 'ManualHandle' \
+                 AND ExecutionStatus = 'Running'",
+            )
+            .await;
+            (resolved + manual == total).then_some((resolved, manual))
+        },
+    )
+    .await;
+    let stats = env.upstream.stats();
+    assert_eq!(stats.over_limit, 0, "the bank's limit held: {stats:?}");
+    assert!(stats.peak_per_second <= 20, "{stats:?}");
+    assert_eq!(count(&env.client, "ExecutionStatus = 'Failed'").await, 0);
+    assert!(settled.0 > 0, "some orders resolved: {settled:?}");
+}
