@@ -126,6 +126,8 @@ pub struct DashboardSettings {
     /// `Host` names the dashboard answers to (`console.example.com`, or with a port);
     /// empty: loopback names only. Others are refused, against DNS rebinding.
     pub allowed_hosts: Vec<String>,
+    /// Requests this process works on at once; more get 503 with `Retry-After`.
+    pub requests_at_once: usize,
 }
 
 impl Default for DashboardSettings {
@@ -133,6 +135,7 @@ impl Default for DashboardSettings {
         DashboardSettings {
             listen: "127.0.0.1:3000".into(),
             allowed_hosts: Vec::new(),
+            requests_at_once: crate::web::guard::DEFAULT_REQUESTS_AT_ONCE,
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::{
         namespaces, search_attributes,
     },
     web::{
-        guard::AllowedHosts,
+        guard::{AllowedHosts, RequestBudget},
         server::{ServeConfig, ServeError, UpstreamChoice, serve},
         state::WebConfig,
     },
@@ -201,6 +201,7 @@ fn serve_config(
             policy: settings.reconcile.policy(),
             contract_limits: settings.contracts.clone(),
             allowed_hosts: AllowedHosts::new(settings.dashboard.allowed_hosts.clone()),
+            budget: RequestBudget::new(settings.dashboard.requests_at_once),
         },
         metrics_listen: settings.metrics.address()?,
     })

@@ -61,7 +61,13 @@ impl From<crate::operations::OpError> for AppError {
         use crate::{operations::OpError, temporal::TemporalError};
         match e {
             OpError::Temporal(TemporalError::Refused(detail)) => {
-                let reference = format!("{:08x}", rand::random::<u32>());
+                // The request's id: the log line of this request carries it too.
+                let reference = leptos::prelude::use_context::<axum::http::request::Parts>()
+                    .and_then(|p| {
+                        let id = p.headers.get("x-request-id")?.to_str().ok()?;
+                        Some(id.to_string())
+                    })
+                    .unwrap_or_else(|| format!("{:08x}", rand::random::<u32>()));
                 tracing::warn!(%reference, %detail, "Temporal did not answer a dashboard request");
                 AppError::Unavailable(reference)
             }

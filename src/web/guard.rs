@@ -11,6 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// The `Host` names the dashboard answers to. Empty: loopback names only (`127.0.0.1`,
 /// `localhost`, `[::1]`), on any port.
@@ -161,4 +162,49 @@ mod tests {
         headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(cross_site(&headers, "127.0.0.1:3000").is_some());
     }
+}
+
+/// How many requests this process works on at once; past it, 503 with `Retry-After` (the
+/// reads behind a page cost Temporal, so a flood waits instead of piling onto it).
+/// `/healthz`, `/readyz`, `/metrics` and the assets are outside it. A semaphore of our own:
+/// tower's load-shed layer needs an error-handling layer around it for the same result.
+#[derive(Debug, Clone)]
+pub struct RequestBudget(Arc<Semaphore>);
+
+impl RequestBudget {
+    pub fn new(at_once: usize) -> Self {
+        RequestBudget(Arc::new(Semaphore::new(at_once.max(1))))
+    }
+}
+
+/// The default budget: requests a process works on at once.
+pub const DEFAULT_REQUESTS_AT_ONCE: usize = 64;
+
+impl Default for RequestBudget {
+    fn default() -> Self {
+        RequestBudget::new(DEFAULT_REQUESTS_AT_ONCE)
+    }
+}
+
+/// The middleware: a permit for the request's time, or 503 at once.
+pub async fn within_budget(
+    State(budget): State<RequestBudget>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let exempt = matches!(path, "/healthz" | "/readyz" | "/metrics") || path.starts_with("/pkg/");
+    if exempt {
+        return next.run(request).await;
+    }
+    let Ok(_permit) = budget.0.clone().try_acquire_owned() else {
+        tracing::warn!(target: "audit", outcome = "refused", reason = "busy", path, "request refused");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "the dashboard is busy: try again in a moment",
+        )
+            .into_response();
+    };
+    next.run(request).await
 }

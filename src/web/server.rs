@@ -16,9 +16,14 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::{convert::Infallible, net::SocketAddr};
 
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
 use super::{
     app::{App, shell},
-    guard::guard,
+    guard::{guard, within_budget},
     live::LiveSnapshot,
     state::{AppState, WebConfig},
 };
@@ -155,6 +160,7 @@ pub fn router(mut state: AppState) -> Router {
     state.client = connection::interactive(&state.client);
     let options = state.leptos_options.clone();
     let hosts = state.allowed_hosts.clone();
+    let budget = state.budget.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
@@ -170,9 +176,29 @@ pub fn router(mut state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(budget, within_budget))
         .layer(axum::middleware::from_fn(timed))
         .layer(axum::middleware::from_fn_with_state(hosts, guard))
+        // Every request gets an id (or keeps the proxy's), logs under it, and answers with it.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The span a request logs under: method, path and its id.
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %id
+    )
 }
 
 /// The process's metrics registry, in Prometheus's text format.

@@ -5,7 +5,11 @@ use axum::extract::FromRef;
 use leptos::prelude::{LeptosOptions, use_context};
 use temporalio_client::{Client, NamespacedClient};
 
-use super::{error::AppError, guard::AllowedHosts, live::hub::LiveHub};
+use super::{
+    error::AppError,
+    guard::{AllowedHosts, RequestBudget},
+    live::hub::LiveHub,
+};
 use crate::{
     contracts::ContractLimits, operations::lane::TemporalUi, orders::ReconcilePolicy,
     simulated_upstream::SimulatedUpstream,
@@ -23,6 +27,8 @@ pub struct WebConfig {
     /// The `Host` names (with or without port) the dashboard answers to; empty: loopback
     /// names only. Anything else is refused (DNS rebinding).
     pub allowed_hosts: AllowedHosts,
+    /// Requests worked on at once.
+    pub budget: RequestBudget,
 }
 
 impl Default for WebConfig {
@@ -32,6 +38,7 @@ impl Default for WebConfig {
             policy: ReconcilePolicy::default(),
             contract_limits: ContractLimits::default(),
             allowed_hosts: AllowedHosts::default(),
+            budget: RequestBudget::default(),
         }
     }
 }
@@ -50,6 +57,8 @@ pub struct AppState {
     pub contract_limits: ContractLimits,
     /// The `Host` names the dashboard answers to.
     pub allowed_hosts: AllowedHosts,
+    /// Requests worked on at once.
+    pub budget: RequestBudget,
     /// The one poller behind every live page.
     pub live: LiveHub,
 }
@@ -72,6 +81,7 @@ impl AppState {
             policy: config.policy,
             contract_limits: config.contract_limits,
             allowed_hosts: config.allowed_hosts,
+            budget: config.budget,
             live: LiveHub::new(),
         }
     }

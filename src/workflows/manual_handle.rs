@@ -24,6 +24,10 @@ pub const RESOLVE_SIGNAL: &str = "resolve-manual-order";
 /// (before it, a 4xx failed the workflow and 5xx were retried forever). Runs recorded
 /// before it replay down the old path.
 pub const CONCLUSION_REFUSAL_PATCH: &str = "conclusion-refusal-returns-to-queue";
+/// Claims and releases one order may see. Temporal takes at most 2,000 updates in one
+/// execution; this keeps an order far from that, and resolving stays possible past it.
+pub const MAX_CLAIM_CHANGES: u32 = 200;
+
 /// Attempts at writing one conclusion (backoff 1 s doubling to 60 s: about 15 minutes)
 /// before a person is asked again.
 pub const CONCLUDE_ATTEMPTS: u32 = 20;
@@ -39,6 +43,8 @@ pub struct ManualHandle {
     refused: Option<ConclusionRefusal>,
     /// Conclusions tried so far (each its own activity id).
     conclusions_tried: u32,
+    /// Claims and releases accepted so far.
+    claim_changes: u32,
 }
 
 #[workflow_methods]
@@ -53,6 +59,7 @@ impl ManualHandle {
             concluded: false,
             refused: None,
             conclusions_tried: 0,
+            claim_changes: 0,
         }
     }
 
@@ -157,6 +164,7 @@ impl ManualHandle {
         if let Some(done) = &self.resolution {
             return Err(done.already_resolved().into());
         }
+        self.within_claim_changes()?;
         match &self.claim {
             Some(claim) if claim.operator != request.operator => {
                 Err(format!("already claimed by {} since {}", claim.operator, claim.at).into())
@@ -180,6 +188,7 @@ impl ManualHandle {
         };
         ctx.upsert_search_attributes([sa::CLAIMED_BY.value_set(stamp.operator.clone())]);
         self.claim = Some(stamp.clone());
+        self.claim_changes += 1;
         stamp
     }
 
@@ -190,6 +199,7 @@ impl ManualHandle {
         request: &ClaimRequest,
     ) -> Result<(), Rejection> {
         validate_operator(&request.operator)?;
+        self.within_claim_changes()?;
         match &self.claim {
             None => Err("nobody has claimed this order".into()),
             Some(claim) if claim.operator != request.operator => Err(format!(
@@ -207,6 +217,7 @@ impl ManualHandle {
         // ("invalid value … from <>"). Queries treat '' as unclaimed.
         ctx.upsert_search_attributes([sa::CLAIMED_BY.value_set(String::new())]);
         self.claim = None;
+        self.claim_changes += 1;
     }
 
     /// The Go original's signal: a bare resolution. Bad input cannot be refused on a
@@ -234,6 +245,18 @@ impl ManualHandle {
             resolved_at: recorded_at(ctx.workflow_time()),
             note: String::new(),
         });
+    }
+
+    /// Refuses another claim or release once the order has seen [`MAX_CLAIM_CHANGES`].
+    fn within_claim_changes(&self) -> Result<(), Rejection> {
+        if self.claim_changes >= MAX_CLAIM_CHANGES {
+            return Err(format!(
+                "this order has been claimed and released {MAX_CLAIM_CHANGES} times: resolve it \
+                 as it is held now"
+            )
+            .into());
+        }
+        Ok(())
     }
 
     #[query(name = "context")]

@@ -258,14 +258,24 @@ async fn an_outage_reads_as_a_sentence_with_a_reference_not_grpc_detail() {
     let addr = serve_dashboard(env.client.clone()).await;
     env.server.kill();
     for path in ["/", "/stale", "/contracts", "/orders/ORD-1"] {
-        let html = reqwest::get(format!("http://{addr}{path}"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let response = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            !request_id.is_empty(),
+            "{path}: every response names its request"
+        );
+        let html = response.text().await.unwrap();
         assert!(html.contains("try again in a moment"), "{path}: {html}");
-        assert!(html.contains("reference"), "{path}: {html}");
+        // The reference is the request's id: the log lines of that request carry it.
+        assert!(
+            html.contains(&format!("reference {request_id}")),
+            "{path}: {html}"
+        );
         for detail in [
             "tcp connect",
             "Connection refused",
@@ -423,5 +433,38 @@ async fn metrics_hold_the_sdks_worker_metrics_and_ours() {
     assert!(
         text.lines().any(|l| l.starts_with("temporal_")),
         "the SDK's worker metrics: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_its_budget_the_dashboard_answers_busy_not_an_error() {
+    use temporal_playground::web::{guard::RequestBudget, state::WebConfig};
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let config = WebConfig {
+        budget: RequestBudget::new(2),
+        ..WebConfig::default()
+    };
+    let (addr, _) = serve_dashboard_with(env.client.clone(), config).await;
+    // Fifty people load the queue at once: each page asks Temporal for a list and counts.
+    let loads = (0..50).map(|_| async move {
+        let response = reqwest::get(format!("http://{addr}/")).await.unwrap();
+        let retry_after = response.headers().get("retry-after").is_some();
+        (response.status().as_u16(), retry_after)
+    });
+    let answers = futures::future::join_all(loads).await;
+    let busy = answers.iter().filter(|(s, _)| *s == 503).count();
+    assert!(busy > 0, "a budget of 2 refused none of 50: {answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(s, retry)| *s == 200 || (*s == 503 && *retry)),
+        "{answers:?}"
+    );
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert!(
+        health.status().is_success(),
+        "health checks are outside the budget"
     );
 }

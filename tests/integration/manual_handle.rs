@@ -282,3 +282,19 @@ async fn a_long_lane_shows_its_newest_events_from_one_page_of_history() {
         Some("bo".to_string())
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_changes_hands_a_bounded_number_of_times_and_can_still_be_resolved() {
+    use temporal_playground::workflows::manual_handle::MAX_CLAIM_CHANGES;
+    let env = env_with_manual_order("down-hands").await;
+    for _ in 0..MAX_CLAIM_CHANGES / 2 {
+        claim(&env.client, "down-hands", "ana").await.unwrap();
+        release(&env.client, "down-hands", "ana").await.unwrap();
+    }
+    let err = claim(&env.client, "down-hands", "bo").await.unwrap_err();
+    assert!(err.to_string().contains("claimed and released"), "{err}");
+    let record = resolve_manual(&env.client, "down-hands", request("paid", "bo", ""))
+        .await
+        .unwrap();
+    assert_eq!(record.resolved_by, "bo");
+}

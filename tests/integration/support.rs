@@ -282,20 +282,30 @@ pub async fn serve_dashboard_with_hub(
     std::net::SocketAddr,
     temporal_playground::web::live::hub::LiveHub,
 ) {
+    serve_dashboard_with(
+        client,
+        temporal_playground::web::state::WebConfig {
+            policy: fast_policy(3, 60),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// The dashboard with a configuration of the test's.
+pub async fn serve_dashboard_with(
+    client: Client,
+    config: temporal_playground::web::state::WebConfig,
+) -> (
+    std::net::SocketAddr,
+    temporal_playground::web::live::hub::LiveHub,
+) {
     use temporal_playground::web::{
         server::router,
         state::{AppState, WebConfig},
     };
     let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
-    let state = AppState::new(
-        client,
-        conf.leptos_options,
-        None,
-        WebConfig {
-            policy: fast_policy(3, 60),
-            ..WebConfig::default()
-        },
-    );
+    let state = AppState::new(client, conf.leptos_options, None, config);
     state.start_live_poller();
     let hub = state.live.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
