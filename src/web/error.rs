@@ -41,11 +41,36 @@ fn framework_sentence(e: &ServerFnErrorErr) -> String {
     }
 }
 
+impl AppError {
+    /// The HTTP status a refusal or a fault answers with: 4xx for what the person can
+    /// change, 5xx only for ours and Temporal's (monitoring counts those as outages).
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Refused(_) => 422,
+            AppError::Unavailable(_) => 503,
+            AppError::Internal(_) => 500,
+            AppError::Framework(ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_)) => 400,
+            AppError::Framework(_) => 500,
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Framework(value)
+    }
+
+    /// Encodes the error for the browser and, on the server, sets the response's status.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = axum::http::StatusCode::from_u16(self.status())
+        {
+            response.set_status(status);
+        }
+        <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self).unwrap_or_default()
     }
 }
 

@@ -300,10 +300,7 @@ pub async fn serve_dashboard_with(
     std::net::SocketAddr,
     temporal_playground::web::live::hub::LiveHub,
 ) {
-    use temporal_playground::web::{
-        server::router,
-        state::{AppState, WebConfig},
-    };
+    use temporal_playground::web::{server::router, state::AppState};
     let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
     let state = AppState::new(client, conf.leptos_options, None, config);
     state.start_live_poller();
