@@ -3,17 +3,23 @@
 use crate::support::DevServer;
 use std::process::{Command, Output};
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+/// The binary with the shipped configuration and no Temporal settings from the
+/// environment.
+fn binary(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_temporal-playground"));
+    command
         .args(args)
         .env_remove("TEMPORAL_ADDRESS")
         .env_remove("TEMPORAL_NAMESPACE")
         .env(
             "TEMPORAL_PLAYGROUND_CONFIG",
             concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
-        )
-        .output()
-        .expect("the binary runs")
+        );
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    binary(args).output().expect("the binary runs")
 }
 
 fn text(output: &Output) -> String {
@@ -216,14 +222,7 @@ async fn the_clients_verbs_work_against_a_dev_server() {
 
 /// Starts the binary, lets it run for `secs`, then presses Ctrl-C (SIGINT) as a person would.
 fn run_then_interrupt(args: &[&str], secs: u64) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
-        .args(args)
-        .env_remove("TEMPORAL_ADDRESS")
-        .env_remove("TEMPORAL_NAMESPACE")
-        .env(
-            "TEMPORAL_PLAYGROUND_CONFIG",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
-        )
+    let child = binary(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
