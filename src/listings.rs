@@ -13,6 +13,8 @@ pub mod claim_filter {
     pub const ALL: &str = "all";
     pub const UNCLAIMED: &str = "unclaimed";
     pub const MINE: &str = "mine";
+    /// Proposed resolutions waiting for a second person (four eyes).
+    pub const AWAITING_APPROVAL: &str = "awaiting";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +30,9 @@ pub struct QueueRow {
     pub error_reason: String,
     pub attempts: Option<i64>,
     pub claimed_by: String,
+    /// A proposed resolution awaits a second person's approval.
+    #[serde(default)]
+    pub awaiting_approval: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +44,8 @@ pub struct QueuePage {
     pub all: usize,
     pub unclaimed: usize,
     pub mine: usize,
+    #[serde(default)]
+    pub awaiting_approval: usize,
     /// Whether the server sorted oldest first (SQL visibility cannot sort).
     pub oldest_first: bool,
     pub operator: Option<String>,

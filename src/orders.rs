@@ -265,16 +265,22 @@ impl ResolveRequest {
         let resolution = Resolution::parse(&self.resolution)?;
         validate_code("reason code", &self.reason_code)?;
         validate_operator(&self.operator)?;
-        let len = self.note.chars().count();
-        if len > MAX_NOTE_LEN {
-            return Err(InputError::TooLong {
-                field: "note",
-                len,
-                max: MAX_NOTE_LEN,
-            });
-        }
+        validate_note(&self.note)?;
         Ok(resolution)
     }
+}
+
+/// A free-text note: at most [`MAX_NOTE_LEN`] characters.
+pub fn validate_note(note: &str) -> Result<(), InputError> {
+    let len = note.chars().count();
+    if len > MAX_NOTE_LEN {
+        return Err(InputError::TooLong {
+            field: "note",
+            len,
+            max: MAX_NOTE_LEN,
+        });
+    }
+    Ok(())
 }
 
 /// The recorded outcome of an order.
@@ -287,6 +293,9 @@ pub struct ResolutionRecord {
     pub resolved_at: String,
     #[serde(default)]
     pub note: String,
+    /// The second person who approved it (four eyes), when it needed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<Stamp>,
 }
 
 impl ResolutionRecord {
@@ -298,6 +307,7 @@ impl ResolutionRecord {
             resolved_by: request.operator,
             resolved_at: at,
             note: request.note,
+            approved_by: None,
         }
     }
 
@@ -449,6 +459,27 @@ pub struct ClaimRequest {
     pub operator: String,
 }
 
+/// A second person's answer to a proposed resolution (four eyes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRequest {
+    pub operator: String,
+    /// Why, for a rejection.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A proposal a second person turned down: the order waits for a person again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalRejection {
+    pub proposal: ResolutionRecord,
+    pub by: Stamp,
+    pub note: String,
+}
+
+/// The resolutions that need a second person by default: they settle money against the
+/// upstream's silence (`[approval] resolutions` changes the list).
+pub const DEFAULT_FOUR_EYES: [Resolution; 2] = [Resolution::Paid, Resolution::Refunded];
+
 /// A person's resolution that the upstream did not record: the order waits for a person
 /// again, who may resolve it the same way (a retry) or differently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -471,6 +502,12 @@ pub struct ManualContext {
     /// The last resolution the upstream refused, if it did.
     #[serde(default)]
     pub refused: Option<ConclusionRefusal>,
+    /// A resolution proposed and awaiting a second person's approval.
+    #[serde(default)]
+    pub proposal: Option<ResolutionRecord>,
+    /// The last proposal a second person rejected.
+    #[serde(default)]
+    pub rejected: Option<ProposalRejection>,
 }
 
 /// StaleOrder's state, from its query.

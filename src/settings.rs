@@ -25,6 +25,82 @@ pub struct Settings {
     /// Bounds on new recurring contracts.
     pub contracts: ContractLimits,
     pub metrics: MetricsSettings,
+    pub auth: AuthSettings,
+    pub approval: ApprovalSettings,
+}
+
+/// Four eyes: which resolutions a second person must approve.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApprovalSettings {
+    /// By default `paid` and `refunded`: they settle money against the upstream's
+    /// silence. An empty list turns four eyes off.
+    pub resolutions: Vec<String>,
+}
+
+impl Default for ApprovalSettings {
+    fn default() -> Self {
+        ApprovalSettings {
+            resolutions: crate::orders::DEFAULT_FOUR_EYES
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
+        }
+    }
+}
+
+impl ApprovalSettings {
+    pub fn resolutions(&self) -> Result<Vec<crate::orders::Resolution>, crate::orders::InputError> {
+        self.resolutions
+            .iter()
+            .map(|r| crate::orders::Resolution::parse(r))
+            .collect()
+    }
+}
+
+/// How people sign in to the dashboard (README: Sign-in and roles).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// `local` (the accounts file) or `none` (a typed name; loopback only).
+    pub mode: AuthModeSetting,
+    /// `local` mode's accounts; created with an `admin` on the first start.
+    pub accounts_file: PathBuf,
+    /// The session key, base64 of 64 bytes or more; `TP_SESSION_KEY` wins over it. Every
+    /// replica needs the same one. Required with `production = true`.
+    pub session_key: Option<String>,
+    /// Without a key: the file it is kept in, generated on the first start.
+    pub session_key_file: PathBuf,
+    /// A session unused this long ends.
+    pub idle_minutes: u64,
+    /// A session this old ends, however busy.
+    pub lifetime_hours: u64,
+    /// The dashboard is served over TLS (by itself or a proxy): `Secure`, `__Host-` cookies.
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthModeSetting {
+    Local,
+    None,
+}
+
+/// The environment variable holding the session key.
+pub const SESSION_KEY_ENV: &str = "TP_SESSION_KEY";
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            mode: AuthModeSetting::Local,
+            accounts_file: PathBuf::from("data/accounts.toml"),
+            session_key: None,
+            session_key_file: PathBuf::from("data/session.key"),
+            idle_minutes: crate::web::auth::DEFAULT_IDLE_MINUTES,
+            lifetime_hours: crate::web::auth::DEFAULT_LIFETIME_HOURS,
+            secure_cookies: false,
+        }
+    }
 }
 
 /// Where this process serves its Prometheus metrics.
@@ -222,6 +298,18 @@ impl Settings {
             return Err(ConfigError::Value(
                 "upstream.url and upstream.simulate = true contradict each other: choose one"
                     .into(),
+            ));
+        }
+        settings.approval.resolutions()?;
+        let auth = &settings.auth;
+        if auth.idle_minutes == 0 || auth.lifetime_hours == 0 {
+            return Err(ConfigError::Value(
+                "auth.idle_minutes and auth.lifetime_hours must be above zero".into(),
+            ));
+        }
+        if settings.production && auth.mode == AuthModeSetting::None {
+            return Err(ConfigError::Value(
+                "production = true refuses auth.mode = \"none\": people must sign in".into(),
             ));
         }
         if upstream.simulate && settings.production {

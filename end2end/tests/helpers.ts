@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { Page, expect } from '@playwright/test';
 import path from 'node:path';
+import { PASSWORD } from './accounts';
 
 const BIN = path.resolve(__dirname, '../../target/debug/temporal-playground');
 
@@ -16,13 +17,13 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
 }
 
-export async function signIn(page: Page, name: string) {
-  await page.goto('/');
-  await page.getByLabel('You are').fill(name);
-  await page.getByRole('button', { name: /Save|Change/ }).click();
-  await expect(page.getByLabel('You are')).toHaveValue(name);
-  // The cookie is set by the server function's response.
-  await expect.poll(async () => (await page.context().cookies()).some((c) => c.name === 'tp_operator')).toBe(true);
+/// Signs in through the sign-in page, as a person does.
+export async function signIn(page: Page, name: string, password = PASSWORD) {
+  await page.goto('/login');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in')).toContainText(name);
 }
 
 export async function shot(page: Page, name: string) {

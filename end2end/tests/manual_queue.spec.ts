@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { signIn, startOrder, uniqueId, shot } from './helpers';
 
-test('an order that keeps failing upstream reaches the queue, is claimed, refused to a second agent and resolved', async ({ browser }) => {
+test('an order that keeps failing upstream reaches the queue, is claimed, refused to a second agent, proposed paid and approved by a second person', async ({ browser }) => {
   const orderId = uniqueId('down-e2e');
   startOrder(orderId);
 
@@ -31,6 +31,18 @@ test('an order that keeps failing upstream reaches the queue, is claimed, refuse
   await ana.getByLabel('Note').fill('confirmed by phone <b>not bold</b>');
   await shot(ana, 'order-lane');
   await ana.getByRole('button', { name: 'Resolve' }).click();
+  // Paid against the bank's silence: a proposal until a second person approves it.
+  await expect(ana.getByTestId('proposal')).toContainText('ana proposed paid');
+  await expect(ana.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+  await ana.goto('/?claim=awaiting');
+  await expect(ana.locator(`tr[data-order="${orderId}"]`)).toContainText('awaiting approval');
+
+  const cy = await (await browser.newContext()).newPage();
+  await signIn(cy, 'cy');
+  await cy.goto(`/orders/${orderId}`);
+  await expect(cy.getByRole('button', { name: 'Claim' })).toHaveCount(0);
+  await cy.getByRole('button', { name: 'Approve' }).click();
+  await ana.goto(`/orders/${orderId}`);
   await expect(async () => {
     await ana.reload();
     await expect(ana.getByTestId('resolution')).toContainText('paid', { timeout: 1000 });
@@ -38,6 +50,7 @@ test('an order that keeps failing upstream reaches the queue, is claimed, refuse
     await expect(ana.getByTestId('open-stage')).toHaveText('resolved', { timeout: 1000 });
   }).toPass({ timeout: 30_000 });
   await expect(ana.getByTestId('resolution')).toContainText('by ana');
+  await expect(ana.getByTestId('resolution')).toContainText('approved by cy');
   // User text is escaped, never markup.
   await expect(ana.getByTestId('resolution')).toContainText('<b>not bold</b>');
   await expect(ana.getByTestId('open-stage')).toHaveText('resolved');
@@ -53,6 +66,7 @@ test('an order that keeps failing upstream reaches the queue, is claimed, refuse
 test('the queue page renders without JavaScript', async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
+  await signIn(page, 'ana');
   await page.goto('/');
   await expect(page.getByRole('heading', { name: 'Manual queue' })).toBeVisible();
   await expect(page.getByRole('navigation', { name: 'Claim filter' })).toContainText('Unclaimed');
@@ -64,11 +78,13 @@ test('the queue page renders without JavaScript', async ({ browser }) => {
 });
 
 test('a bad filter is explained, not a blank page', async ({ page }) => {
+  await signIn(page, 'ana');
   await page.goto('/?prefix=%27%20OR%201%3D1');
   await expect(page.getByTestId('error-banner')).toContainText('may only hold letters');
 });
 
 test('the queue fits a narrow screen and its controls are reachable by keyboard', async ({ page }) => {
+  await signIn(page, 'ana');
   await page.setViewportSize({ width: 390, height: 800 });
   await page.goto('/');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -162,6 +162,9 @@ pub enum ClientCommand {
         plan: String,
         #[arg(long, default_value = "customer")]
         customer: String,
+        /// Who creates it (recorded on the contract)
+        #[arg(long, default_value = "cli")]
+        operator: String,
         /// Accepted as the Go original's `-e -b -p`: each term's run carries them
         #[command(flatten)]
         origin: OriginFlags,
@@ -215,6 +218,7 @@ pub enum Prepared {
     CreateContract {
         contract: NewContract,
         limits: ContractLimits,
+        operator: String,
     },
     CancelContract {
         contract_id: String,
@@ -321,8 +325,10 @@ impl ClientCommand {
                 currency,
                 plan,
                 customer,
+                operator,
                 origin,
             } => {
+                validate_operator(&operator).map_err(usage)?;
                 // Checked like an order's, then carried by each term's run.
                 let _origin = origin.check().map_err(usage)?;
                 let cadence = match (every, cron) {
@@ -351,6 +357,7 @@ impl ClientCommand {
                 Prepared::CreateContract {
                     contract,
                     limits: limits.clone(),
+                    operator,
                 }
             }
             ClientCommand::CancelRecurringPayment {
@@ -414,10 +421,14 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
             orders::retry_now(client, &order_id, &operator).await?;
             println!("order {order_id}: retrying now");
         }
-        Prepared::CreateContract { contract, limits } => {
+        Prepared::CreateContract {
+            contract,
+            limits,
+            operator,
+        } => {
             let contract_id = contract.terms.contract_id.clone();
             let terms = contract.total_terms;
-            let next = contracts::create(client, contract, &limits).await?;
+            let next = contracts::create(client, contract, &limits, &operator).await?;
             let limit = if terms == 0 {
                 "until cancelled".to_string()
             } else {

@@ -3,13 +3,14 @@
 
 pub mod client;
 pub mod namespace;
+pub mod user;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 use crate::{
     operations::OpError,
-    settings::{Settings, SettingsError, Upstream, parse_addr},
+    settings::{AuthModeSetting, SESSION_KEY_ENV, Settings, SettingsError, Upstream, parse_addr},
     simulated_upstream::SimulatedUpstream,
     temporal::{
         TemporalError,
@@ -17,6 +18,7 @@ use crate::{
         namespaces, search_attributes,
     },
     web::{
+        auth::{AuthConfig, AuthMode, accounts::first_admin, load_or_create_key, parse_key},
         guard::{AllowedHosts, RequestBudget},
         server::{ServeConfig, ServeError, UpstreamChoice, serve},
         state::WebConfig,
@@ -71,7 +73,10 @@ pub enum Command {
     Namespace(namespace::NamespaceCommand),
     /// Start orders, resolve them, manage recurring payments
     #[command(subcommand)]
-    Client(client::ClientCommand),
+    Client(Box<client::ClientCommand>),
+    /// Accounts of the dashboard's `local` sign-in (auth.accounts_file)
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Print the version
     Version,
 }
@@ -160,6 +165,7 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> 
         Command::Serve(args) => Ok(serve(serve_config(&settings, connect, args)?).await?),
         Command::Worker(args) => run_worker(&settings, &connect, args).await,
         Command::Namespace(command) => run_namespace(&connect, command).await,
+        Command::User(command) => user::run(&settings.auth.accounts_file, command),
         Command::Client(command) => {
             // Bad flags are reported before a connection is tried.
             let prepared = command.prepare(settings.reconcile.policy(), &settings.contracts)?;
@@ -202,9 +208,65 @@ fn serve_config(
             contract_limits: settings.contracts.clone(),
             allowed_hosts: AllowedHosts::new(settings.dashboard.allowed_hosts.clone()),
             budget: RequestBudget::new(settings.dashboard.requests_at_once),
+            auth: auth_config(settings, &listen)?,
+            four_eyes: settings.approval.resolutions().map_err(usage)?,
         },
         metrics_listen: settings.metrics.address()?,
     })
+}
+
+/// The sign-in mode and session settings; `local` mode's first start creates `admin`
+/// and prints its generated password once.
+fn auth_config(settings: &Settings, listen: &str) -> Result<AuthConfig, CliError> {
+    let auth = &settings.auth;
+    let key = match std::env::var(SESSION_KEY_ENV)
+        .ok()
+        .or_else(|| auth.session_key.clone())
+    {
+        Some(text) => parse_key(&text).map_err(usage)?,
+        None if settings.production => {
+            return Err(CliError::Usage(format!(
+                "production = true needs auth.session_key or {SESSION_KEY_ENV}: every replica \
+                 must share one key"
+            )));
+        }
+        None => load_or_create_key(&auth.session_key_file).map_err(usage)?,
+    };
+    let mode = match auth.mode {
+        AuthModeSetting::Local => {
+            if let Some(password) = first_admin(&auth.accounts_file).map_err(usage)? {
+                println!(
+                    "created the first account in {}: name admin, password {password}\n\
+                     (shown once; add people with `temporal-playground user add`)",
+                    auth.accounts_file.display()
+                );
+            }
+            AuthMode::Local {
+                accounts: auth.accounts_file.clone(),
+            }
+        }
+        AuthModeSetting::None => {
+            let loopback = parse_addr(listen, "--listen")?.ip().is_loopback();
+            if !loopback {
+                return Err(CliError::Usage(format!(
+                    "auth.mode = \"none\" only serves on loopback, not {listen}: use local \
+                     accounts to serve others"
+                )));
+            }
+            AuthMode::None
+        }
+    };
+    Ok(AuthConfig {
+        mode,
+        key,
+        idle: std::time::Duration::from_secs(auth.idle_minutes.saturating_mul(60)),
+        lifetime: std::time::Duration::from_secs(auth.lifetime_hours.saturating_mul(3600)),
+        secure: auth.secure_cookies,
+    })
+}
+
+fn usage(e: impl std::fmt::Display) -> CliError {
+    CliError::Usage(e.to_string())
 }
 
 async fn run_upstream(settings: &Settings, args: UpstreamArgs) -> Result<(), CliError> {

@@ -151,10 +151,12 @@ fn request_id(contract_id: &str, what: &str) -> String {
 
 /// Creates the contract's schedule in one call, its term limit included: no term can run
 /// before the limit is in place. A failed charge pauses the contract (`pause_on_failure`).
+/// The schedule's note records who created it.
 pub async fn create(
     client: &Client,
     mut contract: NewContract,
     limits: &ContractLimits,
+    operator: &str,
 ) -> Result<Vec<String>, OpError> {
     counted(
         "create_contract",
@@ -175,7 +177,7 @@ pub async fn create(
                     limited_actions: terms > 0,
                     remaining_actions: i64::from(terms),
                     paused: false,
-                    notes: String::new(),
+                    notes: format!("created by {operator}"),
                 }),
             };
             let request = CreateScheduleRequest {

@@ -15,9 +15,9 @@ use temporalio_common::{
 use super::{Missing, OpError, counted};
 use crate::{
     orders::{
-        ClaimRequest, ManualContext, OrderRequest, Resolution, ResolutionRecord, ResolveRequest,
-        Stage, StaleStatus, Stamp, manual_workflow_id, query_workflow_id, stale_workflow_id,
-        validate_operator, validate_order_id,
+        ApprovalRequest, ClaimRequest, ManualContext, OrderRequest, Resolution, ResolutionRecord,
+        ResolveRequest, Stage, StaleStatus, Stamp, manual_workflow_id, query_workflow_id,
+        stale_workflow_id, validate_operator, validate_order_id,
     },
     temporal::task_queues,
     workflows::{
@@ -116,6 +116,86 @@ pub async fn resolve_manual(
             validate_order_id(order_id)?;
             request.validate()?;
             update_manual(client, order_id, ManualHandle::resolve, request).await
+        }
+        .await,
+    )
+}
+
+/// What a person's resolution became.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// Recorded as the resolution.
+    Resolved(ResolutionRecord),
+    /// A proposal awaiting a second person's approval (four eyes).
+    Proposed(ResolutionRecord),
+}
+
+/// Resolves a manual order, or proposes the resolution when it is one of `four_eyes`
+/// (those need a second person's approval).
+pub async fn resolve_or_propose(
+    client: &Client,
+    order_id: &str,
+    request: ResolveRequest,
+    four_eyes: &[Resolution],
+) -> Result<Settled, OpError> {
+    let resolution = request.validate()?;
+    if !four_eyes.contains(&resolution) {
+        return resolve_manual(client, order_id, request)
+            .await
+            .map(Settled::Resolved);
+    }
+    counted(
+        "propose",
+        async {
+            validate_order_id(order_id)?;
+            update_manual(client, order_id, ManualHandle::propose, request).await
+        }
+        .await,
+    )
+    .map(Settled::Proposed)
+}
+
+/// Approves the resolution proposed on an order: it becomes the order's resolution. The
+/// proposer cannot approve their own (the workflow refuses).
+pub async fn approve(
+    client: &Client,
+    order_id: &str,
+    operator: &str,
+) -> Result<ResolutionRecord, OpError> {
+    counted(
+        "approve",
+        async {
+            validate_order_id(order_id)?;
+            validate_operator(operator)?;
+            let request = ApprovalRequest {
+                operator: operator.to_string(),
+                note: String::new(),
+            };
+            update_manual(client, order_id, ManualHandle::approve, request)
+                .await?
+                .ok_or_else(|| OpError::Rejected("no resolution awaits approval".into()))
+        }
+        .await,
+    )
+}
+
+/// Rejects the resolution proposed on an order, saying why; it waits for a person again.
+pub async fn reject(
+    client: &Client,
+    order_id: &str,
+    operator: &str,
+    note: &str,
+) -> Result<(), OpError> {
+    counted(
+        "reject",
+        async {
+            validate_order_id(order_id)?;
+            validate_operator(operator)?;
+            let request = ApprovalRequest {
+                operator: operator.to_string(),
+                note: note.trim().to_string(),
+            };
+            update_manual(client, order_id, ManualHandle::reject, request).await
         }
         .await,
     )

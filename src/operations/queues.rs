@@ -57,6 +57,10 @@ fn unclaimed() -> String {
     format!("({0} IS NULL OR {0} = '')", sa::CLAIMED_BY.name())
 }
 
+fn awaiting_approval() -> String {
+    format!("{} = 1", sa::AWAITING_APPROVAL.name())
+}
+
 fn claimed_by(operator: &str) -> Result<String, OpError> {
     Ok(format!(
         " AND {} = '{}'",
@@ -88,6 +92,7 @@ pub fn manual_queue_query(filter: &QueueFilter, operator: Option<&str>) -> Resul
     match filter.claim.as_str() {
         "" | claim_filter::ALL => {}
         claim_filter::UNCLAIMED => q += &format!(" AND {}", unclaimed()),
+        claim_filter::AWAITING_APPROVAL => q += &format!(" AND {}", awaiting_approval()),
         claim_filter::MINE => {
             let op = operator.ok_or(OpError::NeedsOperator(
                 "enter your name at the top to see your own orders",
@@ -96,7 +101,7 @@ pub fn manual_queue_query(filter: &QueueFilter, operator: Option<&str>) -> Resul
         }
         other => {
             return Err(InputError::Other(format!(
-                "{other:?} is not a claim filter: use all, mine or unclaimed"
+                "{other:?} is not a claim filter: use all, mine, unclaimed or awaiting"
             ))
             .into());
         }
@@ -130,6 +135,7 @@ fn queue_row(e: ListedExecution, now: SystemTime) -> QueueRow {
         error_reason: attributes.get(&sa::ERROR_REASON).unwrap_or_default(),
         attempts: attributes.get(&sa::UPSTREAM_ATTEMPTS),
         claimed_by: attributes.get(&sa::CLAIMED_BY).unwrap_or_default(),
+        awaiting_approval: attributes.get(&sa::AWAITING_APPROVAL) == Some(1),
     }
 }
 
@@ -149,7 +155,7 @@ pub async fn manual_queue(
         .map(|mine| format!("{base}{mine}"));
     let filtered = q != base;
     // One list and the tab counts at once: the page costs the slowest of them.
-    let (listed, matching, all, unclaimed, mine) = futures::try_join!(
+    let (listed, matching, all, unclaimed, mine, awaiting) = futures::try_join!(
         visibility::list_page(
             client,
             &q,
@@ -170,7 +176,8 @@ pub async fn manual_queue(
                 Some(q) => count(q).await,
                 None => Ok(0),
             }
-        }
+        },
+        count(format!("{base} AND {}", awaiting_approval())),
     )?;
     let now = SystemTime::now();
     Ok(QueuePage {
@@ -184,6 +191,7 @@ pub async fn manual_queue(
         all,
         unclaimed,
         mine,
+        awaiting_approval: awaiting,
         oldest_first: listed.sorted,
         operator,
     })

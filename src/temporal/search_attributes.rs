@@ -37,9 +37,16 @@ pub const ORIGINAL_ERROR_REASON: SearchAttributeKey<String> =
 /// Upstream queries made for the order so far (set on StaleOrder and ManualHandle).
 pub const UPSTREAM_ATTEMPTS: SearchAttributeKey<i64> = SearchAttributeKey::int("UpstreamAttempts");
 
+/// 1 while a proposed resolution awaits a second person's approval, else 0. An Int: the
+/// dev server's SQL visibility holds at most 10 custom Keyword attributes, all taken.
+pub const AWAITING_APPROVAL: SearchAttributeKey<i64> = SearchAttributeKey::int("AwaitingApproval");
+/// Every person who acted on the order (claim, release, resolve, propose, approve,
+/// reject, retry now): "everything Alice touched" is one visibility query.
+pub const ACTORS: SearchAttributeKey<Vec<String>> = SearchAttributeKey::keyword_list("Actors");
+
 /// Every custom attribute with its type, as `temporal server start-dev --search-attribute`
 /// and `OperatorService::add_search_attributes` want them.
-pub fn all() -> [(&'static str, IndexedValueType); 13] {
+pub fn all() -> [(&'static str, IndexedValueType); 15] {
     [
         (ORDER_ID.name(), IndexedValueType::Keyword),
         (ORDER_STAGE.name(), IndexedValueType::Keyword),
@@ -54,6 +61,8 @@ pub fn all() -> [(&'static str, IndexedValueType); 13] {
         (CONTRACT_ID.name(), IndexedValueType::Keyword),
         (ORIGINAL_ERROR_REASON.name(), IndexedValueType::Keyword),
         (UPSTREAM_ATTEMPTS.name(), IndexedValueType::Int),
+        (AWAITING_APPROVAL.name(), IndexedValueType::Int),
+        (ACTORS.name(), IndexedValueType::KeywordList),
     ]
 }
 
@@ -65,6 +74,7 @@ pub fn dev_server_flags() -> Vec<String> {
             let ty = match ty {
                 IndexedValueType::Int => "Int",
                 IndexedValueType::Datetime => "Datetime",
+                IndexedValueType::KeywordList => "KeywordList",
                 _ => "Keyword",
             };
             format!("{name}={ty}")

@@ -8,8 +8,8 @@ use leptos_router::{
 };
 
 use super::{
+    auth::{SignInPage, SignedInBadge, UnverifiedBanner},
     error::AppError,
-    operator::OperatorBadge,
     pages::{
         contracts::{ContractPage, ContractsPage},
         live_flow::LiveFlowPage,
@@ -44,42 +44,61 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/temporal-playground.css" />
         <Title text="temporal-playground" />
         <Router>
-            <header class="bg-slate-900 text-white px-4 py-3 flex flex-wrap gap-x-6 gap-y-2 items-center">
-                <A href="/" attr:class="font-semibold">"temporal-playground"</A>
-                <nav aria-label="Pages" class="flex flex-wrap gap-4 text-sm">
-                    <A href="/">"Manual queue"</A>
-                    <A href="/stale">"Stale orders"</A>
-                    <A href="/contracts">"Recurring contracts"</A>
-                    <A href="/live">"Live flow"</A>
-                </nav>
-                <OperatorBadge />
-            </header>
-            <SimulatorBanner />
-            <main class="max-w-6xl mx-auto p-4">
-                <Routes fallback=|| view! { <p>"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=ManualQueuePage ssr=SsrMode::Async />
-                    <Route
-                        path=(StaticSegment("orders"), ParamSegment("id"))
-                        view=OrderLanePage
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=StaticSegment("stale") view=StaleOrdersPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("contracts") view=ContractsPage ssr=SsrMode::Async />
-                    <Route
-                        path=(StaticSegment("contracts"), ParamSegment("id"))
-                        view=ContractPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=StaticSegment("live") view=LiveFlowPage ssr=SsrMode::Async />
-                </Routes>
-            </main>
+            <Chrome />
         </Router>
+    }
+}
+
+/// Header, banners and pages. The session is read again on each navigation, so signing
+/// in or out shows at once.
+#[component]
+fn Chrome() -> impl IntoView {
+    let path = leptos_router::hooks::use_location().pathname;
+    let session: super::pages::SessionResource =
+        Resource::new(move || path.get(), |_| super::auth::me());
+    provide_context(session);
+    view! {
+        <header class="bg-slate-900 text-white px-4 py-3 flex flex-wrap gap-x-6 gap-y-2 items-center">
+            <A href="/" attr:class="font-semibold">"temporal-playground"</A>
+            <nav aria-label="Pages" class="flex flex-wrap gap-4 text-sm">
+                <A href="/">"Manual queue"</A>
+                <A href="/stale">"Stale orders"</A>
+                <A href="/contracts">"Recurring contracts"</A>
+                <A href="/live">"Live flow"</A>
+            </nav>
+            <SignedInBadge />
+        </header>
+        <UnverifiedBanner />
+        <SimulatorBanner />
+        <main class="max-w-6xl mx-auto p-4">
+            <Routes fallback=|| view! { <p>"Page not found."</p> }>
+                <Route path=StaticSegment("") view=ManualQueuePage ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("orders"), ParamSegment("id"))
+                    view=OrderLanePage
+                    ssr=SsrMode::Async
+                />
+                <Route path=StaticSegment("stale") view=StaleOrdersPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("contracts") view=ContractsPage ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("contracts"), ParamSegment("id"))
+                    view=ContractPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=StaticSegment("live") view=LiveFlowPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("login") view=SignInPage ssr=SsrMode::Async />
+            </Routes>
+        </main>
     }
 }
 
 /// Whether this dashboard's orders go to the simulated bank, not a real one.
 #[server]
 pub async fn upstream_is_simulated() -> Result<bool, AppError> {
+    // The sign-in page shows no banner: nobody there may read anything yet.
+    if crate::web::auth::session()?.user.is_none() {
+        return Ok(false);
+    }
     Ok(crate::web::state::app_state()?.simulator.is_some())
 }
 

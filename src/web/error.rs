@@ -12,6 +12,12 @@ pub enum AppError {
     /// The person can fix it (bad input, a refusal by the workflow): the sentence says how.
     #[error("{0}")]
     Refused(String),
+    /// Nobody is signed in on this request (or the session ended).
+    #[error("sign in first: you are not signed in, or your session has ended")]
+    SignedOut,
+    /// The person's role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// Temporal did not answer in time, or failed the request. The detail is in the log
     /// under this reference, not on the screen.
     #[error(
@@ -47,6 +53,8 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Refused(_) => 422,
+            AppError::SignedOut => 401,
+            AppError::Forbidden(_) => 403,
             AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
             AppError::Framework(ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_)) => 400,

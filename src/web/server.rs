@@ -23,6 +23,7 @@ use tower_http::{
 
 use super::{
     app::{App, shell},
+    auth::{Backend, auth_layers, check},
     guard::{guard, within_budget},
     live::LiveSnapshot,
     state::{AppState, WebConfig},
@@ -139,7 +140,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     println!("upstream:  {upstream_url}");
     tracing::info!(%addr, %upstream_url, "serving");
     let hub = state.live.clone();
-    axum::serve(listener, router(state))
+    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             stop_requested().await;
             tracing::info!("stopping: closing live streams, finishing requests");
@@ -161,7 +163,8 @@ pub fn router(mut state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let hosts = state.allowed_hosts.clone();
     let budget = state.budget.clone();
-    Router::new()
+    let auth = state.auth.clone();
+    let routes = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
@@ -175,7 +178,8 @@ pub fn router(mut state: AppState) -> Router {
             },
             move || shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    auth_layers(routes, &auth)
         .layer(axum::middleware::from_fn_with_state(budget, within_budget))
         .layer(axum::middleware::from_fn(timed))
         .layer(axum::middleware::from_fn_with_state(hosts, guard))
@@ -252,7 +256,17 @@ async fn ready(State(state): State<AppState>) -> Response {
 
 /// Server-sent events: every snapshot the one poller takes, to every open live page,
 /// until the server stops. Past the hub's cap, 503 until some close.
-async fn live_events(State(state): State<AppState>) -> Response {
+async fn live_events(
+    State(state): State<AppState>,
+    auth: axum_login::AuthSession<Backend>,
+    request: axum::http::request::Parts,
+) -> Response {
+    let who = auth.user.map(|u| u.signed_in());
+    let origin = super::auth::origin_of(&request);
+    if let Err(refused) = check(who, crate::access::Action::Read, &origin) {
+        let status = StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::FORBIDDEN);
+        return (status, refused.to_string()).into_response();
+    }
     if !state.live.has_room() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

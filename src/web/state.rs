@@ -6,12 +6,15 @@ use leptos::prelude::{LeptosOptions, use_context};
 use temporalio_client::{Client, NamespacedClient};
 
 use super::{
+    auth::AuthConfig,
     error::AppError,
     guard::{AllowedHosts, RequestBudget},
     live::hub::LiveHub,
 };
 use crate::{
-    contracts::ContractLimits, operations::lane::TemporalUi, orders::ReconcilePolicy,
+    contracts::ContractLimits,
+    operations::lane::TemporalUi,
+    orders::{DEFAULT_FOUR_EYES, ReconcilePolicy, Resolution},
     simulated_upstream::SimulatedUpstream,
 };
 
@@ -29,6 +32,10 @@ pub struct WebConfig {
     pub allowed_hosts: AllowedHosts,
     /// Requests worked on at once.
     pub budget: RequestBudget,
+    /// How people sign in, and their sessions.
+    pub auth: AuthConfig,
+    /// Resolutions that need a second person's approval.
+    pub four_eyes: Vec<Resolution>,
 }
 
 impl Default for WebConfig {
@@ -39,6 +46,8 @@ impl Default for WebConfig {
             contract_limits: ContractLimits::default(),
             allowed_hosts: AllowedHosts::default(),
             budget: RequestBudget::default(),
+            auth: AuthConfig::default(),
+            four_eyes: DEFAULT_FOUR_EYES.to_vec(),
         }
     }
 }
@@ -61,6 +70,10 @@ pub struct AppState {
     pub budget: RequestBudget,
     /// The one poller behind every live page.
     pub live: LiveHub,
+    /// How people sign in, and their sessions.
+    pub auth: AuthConfig,
+    /// Resolutions that need a second person's approval.
+    pub four_eyes: Vec<Resolution>,
 }
 
 impl AppState {
@@ -83,6 +96,8 @@ impl AppState {
             allowed_hosts: config.allowed_hosts,
             budget: config.budget,
             live: LiveHub::new(),
+            auth: config.auth,
+            four_eyes: config.four_eyes,
         }
     }
 

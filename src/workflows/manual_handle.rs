@@ -9,8 +9,9 @@ use super::{conclude, conclude_as, query_failure, recorded_at, set_stage};
 use crate::{
     activities::upstream::error_types,
     orders::{
-        ClaimRequest, ConclusionRefusal, Handoff, ManualContext, Resolution, ResolutionRecord,
-        ResolveRequest, Stage, Stamp, validate_operator,
+        ApprovalRequest, ClaimRequest, ConclusionRefusal, Handoff, ManualContext,
+        ProposalRejection, Resolution, ResolutionRecord, ResolveRequest, Stage, Stamp,
+        validate_operator,
     },
     temporal::search_attributes as sa,
 };
@@ -27,6 +28,11 @@ pub const CONCLUSION_REFUSAL_PATCH: &str = "conclusion-refusal-returns-to-queue"
 /// Claims and releases one order may see. Temporal takes at most 2,000 updates in one
 /// execution; this keeps an order far from that, and resolving stays possible past it.
 pub const MAX_CLAIM_CHANGES: u32 = 200;
+
+/// The change that records every person who acts on the order in the `Actors` search
+/// attribute (the audit's "everything Alice touched"). Claims, releases and resolutions
+/// recorded before it replay without the write.
+pub const ACTORS_PATCH: &str = "record-actors";
 
 /// Attempts at writing one conclusion (backoff 1 s doubling to 60 s: about 15 minutes)
 /// before a person is asked again.
@@ -45,6 +51,12 @@ pub struct ManualHandle {
     conclusions_tried: u32,
     /// Claims and releases accepted so far.
     claim_changes: u32,
+    /// A resolution awaiting a second person (four eyes).
+    proposal: Option<ResolutionRecord>,
+    /// The last proposal turned down.
+    rejected: Option<ProposalRejection>,
+    /// Everyone who acted on this order, in order of first action.
+    actors: Vec<String>,
 }
 
 #[workflow_methods]
@@ -60,6 +72,9 @@ impl ManualHandle {
             refused: None,
             conclusions_tried: 0,
             claim_changes: 0,
+            proposal: None,
+            rejected: None,
+            actors: Vec::new(),
         }
     }
 
@@ -124,8 +139,21 @@ impl ManualHandle {
         _ctx: &WorkflowContextView,
         request: &ResolveRequest,
     ) -> Result<(), Rejection> {
+        self.open_for(request)
+    }
+
+    /// What resolving and proposing both need: an open order, no proposal pending, a
+    /// valid request, and the claim (if any) the requester's.
+    fn open_for(&self, request: &ResolveRequest) -> Result<(), Rejection> {
         if let Some(done) = &self.resolution {
             return Err(done.already_resolved().into());
+        }
+        if let Some(proposal) = &self.proposal {
+            return Err(format!(
+                "{} proposed {} at {}: it awaits a second person's approval or rejection",
+                proposal.resolved_by, proposal.resolution, proposal.resolved_at
+            )
+            .into());
         }
         request.validate()?;
         if let Some(claim) = &self.claim
@@ -140,6 +168,123 @@ impl ManualHandle {
         Ok(())
     }
 
+    /// Adds `name` to the `Actors` search attribute (once per person), on runs that have
+    /// the [`ACTORS_PATCH`].
+    fn acted(&mut self, ctx: &mut SyncWorkflowContext<Self>, name: &str) {
+        if !ctx.patched(ACTORS_PATCH) {
+            return;
+        }
+        if !self.actors.iter().any(|a| a == name) {
+            self.actors.push(name.to_string());
+            ctx.upsert_search_attributes([sa::ACTORS.value_set(self.actors.clone())]);
+        }
+    }
+
+    #[update_validator(propose)]
+    fn validate_propose(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ResolveRequest,
+    ) -> Result<(), Rejection> {
+        self.open_for(request)
+    }
+
+    /// Proposes a resolution that a second person must approve (four eyes). The order
+    /// stays in the queue, marked as awaiting approval.
+    #[update(name = "propose")]
+    pub fn propose(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        request: ResolveRequest,
+    ) -> ResolutionRecord {
+        let resolution = request.validate().unwrap_or(Resolution::Failed);
+        let at = recorded_at(ctx.workflow_time());
+        let record = ResolutionRecord::by_person(request, resolution, at);
+        ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(1)]);
+        self.acted(ctx, &record.resolved_by);
+        self.proposal = Some(record.clone());
+        record
+    }
+
+    /// Approval and rejection: a proposal must be pending, and the answer comes from
+    /// someone other than its proposer.
+    fn answerable(&self, request: &ApprovalRequest) -> Result<&ResolutionRecord, Rejection> {
+        validate_operator(&request.operator)?;
+        if let Some(done) = &self.resolution {
+            return Err(done.already_resolved().into());
+        }
+        let Some(proposal) = &self.proposal else {
+            return Err("no resolution awaits approval on this order".into());
+        };
+        if proposal.resolved_by == request.operator {
+            return Err(
+                "you proposed this resolution: a second person must approve or reject it".into(),
+            );
+        }
+        Ok(proposal)
+    }
+
+    #[update_validator(approve)]
+    fn validate_approve(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ApprovalRequest,
+    ) -> Result<(), Rejection> {
+        self.answerable(request).map(|_| ())
+    }
+
+    /// Approves the pending proposal: it becomes the resolution, with both names.
+    #[update(name = "approve")]
+    pub fn approve(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        request: ApprovalRequest,
+    ) -> Option<ResolutionRecord> {
+        // The validator saw a proposal; nothing runs between it and this handler.
+        let mut record = self.proposal.take()?;
+        record.approved_by = Some(Stamp {
+            operator: request.operator.clone(),
+            at: recorded_at(ctx.workflow_time()),
+        });
+        ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
+        self.acted(ctx, &request.operator);
+        self.resolution = Some(record.clone());
+        Some(record)
+    }
+
+    #[update_validator(reject)]
+    fn validate_reject(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ApprovalRequest,
+    ) -> Result<(), Rejection> {
+        self.answerable(request)?;
+        if request.note.trim().is_empty() {
+            return Err("say why the proposal is rejected: the note is recorded".into());
+        }
+        crate::orders::validate_note(&request.note)?;
+        Ok(())
+    }
+
+    /// Rejects the pending proposal: the order waits for a person again, the rejection
+    /// shown on it.
+    #[update(name = "reject")]
+    pub fn reject(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: ApprovalRequest) {
+        let Some(proposal) = self.proposal.take() else {
+            return;
+        };
+        ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
+        self.acted(ctx, &request.operator);
+        self.rejected = Some(ProposalRejection {
+            proposal,
+            by: Stamp {
+                operator: request.operator,
+                at: recorded_at(ctx.workflow_time()),
+            },
+            note: request.note,
+        });
+    }
+
     /// Resolves the order. The validator has checked everything; this records it.
     #[update(name = "resolve")]
     pub fn resolve(
@@ -150,6 +295,7 @@ impl ManualHandle {
         let resolution = request.validate().unwrap_or(Resolution::Failed);
         let at = recorded_at(ctx.workflow_time());
         let record = ResolutionRecord::by_person(request, resolution, at);
+        self.acted(ctx, &record.resolved_by);
         self.resolution = Some(record.clone());
         record
     }
@@ -187,6 +333,7 @@ impl ManualHandle {
             at: recorded_at(ctx.workflow_time()),
         };
         ctx.upsert_search_attributes([sa::CLAIMED_BY.value_set(stamp.operator.clone())]);
+        self.acted(ctx, &stamp.operator);
         self.claim = Some(stamp.clone());
         self.claim_changes += 1;
         stamp
@@ -212,10 +359,11 @@ impl ManualHandle {
     }
 
     #[update(name = "release")]
-    pub fn release(&mut self, ctx: &mut SyncWorkflowContext<Self>, _request: ClaimRequest) {
+    pub fn release(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: ClaimRequest) {
         // Empty rather than unset: this SDK's unset of a Keyword is refused by the server
         // ("invalid value … from <>"). Queries treat '' as unclaimed.
         ctx.upsert_search_attributes([sa::CLAIMED_BY.value_set(String::new())]);
+        self.acted(ctx, &request.operator);
         self.claim = None;
         self.claim_changes += 1;
     }
@@ -244,6 +392,7 @@ impl ManualHandle {
                 .unwrap_or_else(|| "signal".into()),
             resolved_at: recorded_at(ctx.workflow_time()),
             note: String::new(),
+            approved_by: None,
         });
     }
 
@@ -268,6 +417,8 @@ impl ManualHandle {
             resolution: self.resolution.clone(),
             concluded: self.concluded,
             refused: self.refused.clone(),
+            proposal: self.proposal.clone(),
+            rejected: self.rejected.clone(),
         }
     }
 }

@@ -250,6 +250,7 @@ pub fn system_resolution(verdict: &UpstreamVerdict, at: SystemTime) -> Resolutio
         resolved_by: SYSTEM_OPERATOR.into(),
         resolved_at: rfc3339(at),
         note: String::new(),
+        approved_by: None,
     }
 }
 

@@ -108,6 +108,9 @@ impl StaleOrder {
             return;
         }
         let at = recorded_at(ctx.workflow_time());
+        if ctx.patched(super::manual_handle::ACTORS_PATCH) {
+            ctx.upsert_search_attributes([sa::ACTORS.value_set(vec![operator.clone()])]);
+        }
         self.retry_requested = Some(Stamp { operator, at });
     }
 

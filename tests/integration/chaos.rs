@@ -86,7 +86,11 @@ async fn killing_serve_mid_flight_loses_no_order_and_concludes_none_twice() {
              [upstream.simulator]\npaid_pct = 100\nfailed_pct = 0\npending_pct = 0\n\
              error_5xx_pct = 0\nthrottle_pct = 0\ntimeout_pct = 0\nlatency_ms = 0\n\
              rps_limit = 1000\n\
-             [dashboard]\nlisten = \"127.0.0.1:{dashboard_port}\"\n"
+             [dashboard]\nlisten = \"127.0.0.1:{dashboard_port}\"\n\
+             [auth]\nmode = \"none\"\nsession_key_file = \"{key}\"\n",
+            key = std::env::temp_dir()
+                .join(format!("tp-chaos-{dashboard_port}.key"))
+                .display()
         ),
     )
     .unwrap();
@@ -278,13 +282,18 @@ async fn the_dev_server_stopped_and_started_under_load_workers_and_dashboard_rec
     .await;
     env.add_workers(50.0).await;
     let addr = serve_dashboard(env.client.clone()).await;
-    let page = |path: &'static str| async move {
-        reqwest::get(format!("http://{addr}{path}"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+    let http = signed_in(addr, "ana").await;
+    let page = |path: &'static str| {
+        let http = http.clone();
+        async move {
+            http.get(format!("http://{addr}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
     };
     let policy = fast_policy(3, 1);
     let before: Vec<String> = (0..40).map(|i| format!("flaky2-restart-{i}")).collect();
@@ -350,7 +359,7 @@ async fn the_dev_server_stopped_and_started_under_load_workers_and_dashboard_rec
 async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing() {
     use leptos::server_fn::ServerFn;
     use temporal_playground::web::{
-        operator::SetOperator,
+        auth::SignIn,
         pages::{
             contracts::{ChangeContract, CreateContract},
             live_flow::{SetFailureRate, Simulate},
@@ -527,21 +536,16 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
             one("percent", "4294967295"),
             "real upstream",
         ),
-        (
-            SetOperator::PATH,
-            one("name", "\u{7}bell"),
-            "control characters",
-        ),
-        (SetOperator::PATH, one("name", &long), "at most 64"),
+        (SignIn::PATH, one("name", "\u{7}bell"), "control characters"),
+        (SignIn::PATH, one("name", &long), "at most 64"),
+        (SignIn::PATH, one("name", "system"), "reserved"),
     ];
-    let http = reqwest::Client::new();
+    let http = signed_in(addr, "ana").await;
     let own = format!("http://{addr}");
     let tried = cases.len();
     for (path, form, expected) in cases {
         let response = http
             .post(format!("{own}{path}"))
-            .header("origin", own.as_str())
-            .header("cookie", "tp_operator=ana")
             .form(&form)
             .send()
             .await

@@ -387,7 +387,11 @@ async fn serve_stops_cleanly_on_sigterm_with_live_streams_open() {
         &config,
         format!(
             "[upstream]\nsimulate = true\nsimulator_listen = \"127.0.0.1:{simulator}\"\n\
-             [dashboard]\nlisten = \"127.0.0.1:{dashboard}\"\n"
+             [dashboard]\nlisten = \"127.0.0.1:{dashboard}\"\n\
+             [auth]\nmode = \"none\"\nsession_key_file = \"{key}\"\n",
+            key = std::env::temp_dir()
+                .join(format!("tp-sigterm-{dashboard}.key"))
+                .display()
         ),
     )
     .unwrap();
@@ -411,9 +415,17 @@ async fn serve_stops_cleanly_on_sigterm_with_live_streams_open() {
         }
     })
     .await;
+    let refused = reqwest::get(format!("{base}/api/live")).await.unwrap();
+    assert_eq!(
+        refused.status().as_u16(),
+        401,
+        "nobody signed in: no live stream"
+    );
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{dashboard}").parse().unwrap();
+    let http = crate::support::signed_in(addr, "ana").await;
     let mut streams = Vec::new();
     for _ in 0..3 {
-        let stream = reqwest::get(format!("{base}/api/live")).await.unwrap();
+        let stream = http.get(format!("{base}/api/live")).send().await.unwrap();
         assert!(stream.status().is_success());
         streams.push(stream);
     }

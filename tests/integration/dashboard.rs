@@ -148,7 +148,7 @@ async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
 async fn a_temporal_outage_shows_a_banner_not_a_blank_page() {
     let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
     let addr = serve_dashboard(env.client.clone()).await;
-    let http = reqwest::Client::new();
+    let http = signed_in(addr, "ana").await;
 
     let up = http
         .get(format!("http://{addr}/"))
@@ -184,7 +184,7 @@ async fn a_temporal_outage_shows_a_banner_not_a_blank_page() {
 async fn fifty_live_pages_cost_temporal_what_one_does() {
     let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
     let (addr, hub) = serve_dashboard_with_hub(env.client.clone()).await;
-    let http = reqwest::Client::new();
+    let http = signed_in(addr, "ana").await;
     let started = std::time::Instant::now();
     // Fifty browsers on the live page, each waiting for three snapshots over SSE.
     let listeners = (0..50).map(|_| {
@@ -256,9 +256,14 @@ async fn readiness_says_whether_workers_poll_every_queue() {
 async fn an_outage_reads_as_a_sentence_with_a_reference_not_grpc_detail() {
     let mut env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
     let addr = serve_dashboard(env.client.clone()).await;
+    let http = signed_in(addr, "ana").await;
     env.server.kill();
     for path in ["/", "/stale", "/contracts", "/orders/ORD-1"] {
-        let response = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
+        let response = http
+            .get(format!("http://{addr}{path}"))
+            .send()
+            .await
+            .unwrap();
         let request_id = response
             .headers()
             .get("x-request-id")
@@ -291,15 +296,20 @@ async fn an_outage_reads_as_a_sentence_with_a_reference_not_grpc_detail() {
 async fn page_loads_of_the_live_page_share_one_poll() {
     let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
     let (addr, hub) = serve_dashboard_with_hub(env.client.clone()).await;
+    let http = signed_in(addr, "ana").await;
     let before = hub.polls();
     // Twenty people open the live page at once: each page load reads the counts.
-    let loads = (0..20).map(|_| async move {
-        reqwest::get(format!("http://{addr}/live"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+    let loads = (0..20).map(|_| {
+        let http = http.clone();
+        async move {
+            http.get(format!("http://{addr}/live"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
     });
     let pages = futures::future::join_all(loads).await;
     assert!(pages.iter().all(|p| p.contains("live-querying")));
@@ -310,34 +320,30 @@ async fn page_loads_of_the_live_page_share_one_poll() {
 #[tokio::test(flavor = "multi_thread")]
 async fn cross_site_posts_and_foreign_hosts_are_refused_and_pages_cannot_be_framed() {
     use leptos::server_fn::ServerFn;
-    use temporal_playground::web::operator::SetOperator;
+    use temporal_playground::web::auth::SignIn;
     let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
     let addr = serve_dashboard(env.client.clone()).await;
-    let http = reqwest::Client::new();
-    let set_name = |origin: &'static str| {
-        http.post(format!("http://{addr}{}", SetOperator::PATH))
+    let own = format!("http://{addr}");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let sign_in = |origin: &str, name: &str| {
+        http.post(format!("{own}{}", SignIn::PATH))
             .header("origin", origin)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body("name=mallory")
+            .body(format!("name={name}"))
             .send()
     };
-    // Another site posting the rename form: refused, and no cookie is set.
-    let forged = set_name("https://evil.example").await.unwrap();
+    // Another site posting the sign-in form (login CSRF): refused, and no cookie is set.
+    let forged = sign_in("https://evil.example", "mallory").await.unwrap();
     assert_eq!(forged.status().as_u16(), 403);
     assert!(forged.headers().get("set-cookie").is_none());
-    let own = format!("http://{addr}");
-    let same_site = http
-        .post(format!("{own}{}", SetOperator::PATH))
-        .header("origin", own.as_str())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("name=ana")
-        .send()
-        .await
-        .unwrap();
-    assert!(same_site.status().is_success(), "{}", same_site.status());
+    let same_site = sign_in(&own, "ana").await.unwrap();
+    assert!(same_site.status().as_u16() < 400, "{}", same_site.status());
     assert!(same_site.headers().get("set-cookie").is_some());
     let fetched = http
-        .post(format!("{own}{}", SetOperator::PATH))
+        .post(format!("{own}{}", SignIn::PATH))
         .header("sec-fetch-site", "cross-site")
         .header("content-type", "application/x-www-form-urlencoded")
         .body("name=mallory")
@@ -355,7 +361,7 @@ async fn cross_site_posts_and_foreign_hosts_are_refused_and_pages_cannot_be_fram
         .unwrap();
     assert_eq!(rebound.status().as_u16(), 421);
 
-    let page = http.get(format!("{own}/")).send().await.unwrap();
+    let page = http.get(format!("{own}/login")).send().await.unwrap();
     let csp = page
         .headers()
         .get("content-security-policy")
@@ -382,6 +388,7 @@ async fn metrics_hold_the_sdks_worker_metrics_and_ours() {
     telemetry::init("127.0.0.1:0".parse().unwrap()).unwrap();
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let addr = serve_dashboard(env.client.clone()).await;
+    let http = signed_in(addr, "ana").await;
     start_order(&env.client, order("paid-metrics", fast_policy(2, 60)))
         .await
         .unwrap();
@@ -396,9 +403,11 @@ async fn metrics_hold_the_sdks_worker_metrics_and_ours() {
         "OrderId = 'paid-metrics' AND OrderResolution = 'paid'",
     )
     .await;
-    reqwest::get(format!("http://{addr}/")).await.unwrap();
+    http.get(format!("http://{addr}/")).send().await.unwrap();
     let text = eventually("the metrics", Duration::from_secs(10), || async {
-        let text = reqwest::get(format!("http://{addr}/metrics"))
+        let text = http
+            .get(format!("http://{addr}/metrics"))
+            .send()
             .await
             .ok()?
             .text()
@@ -445,11 +454,15 @@ async fn past_its_budget_the_dashboard_answers_busy_not_an_error() {
         ..WebConfig::default()
     };
     let (addr, _) = serve_dashboard_with(env.client.clone(), config).await;
+    let http = signed_in(addr, "ana").await;
     // Fifty people load the queue at once: each page asks Temporal for a list and counts.
-    let loads = (0..50).map(|_| async move {
-        let response = reqwest::get(format!("http://{addr}/")).await.unwrap();
-        let retry_after = response.headers().get("retry-after").is_some();
-        (response.status().as_u16(), retry_after)
+    let loads = (0..50).map(|_| {
+        let http = http.clone();
+        async move {
+            let response = http.get(format!("http://{addr}/")).send().await.unwrap();
+            let retry_after = response.headers().get("retry-after").is_some();
+            (response.status().as_u16(), retry_after)
+        }
     });
     let answers = futures::future::join_all(loads).await;
     let busy = answers.iter().filter(|(s, _)| *s == 503).count();
@@ -460,7 +473,9 @@ async fn past_its_budget_the_dashboard_answers_busy_not_an_error() {
             .all(|(s, retry)| *s == 200 || (*s == 503 && *retry)),
         "{answers:?}"
     );
-    let health = reqwest::get(format!("http://{addr}/healthz"))
+    let health = http
+        .get(format!("http://{addr}/healthz"))
+        .send()
         .await
         .unwrap();
     assert!(

@@ -6,6 +6,8 @@
 
 mod support;
 
+mod access;
+
 mod chaos;
 mod cli;
 mod dashboard;

@@ -298,3 +298,103 @@ async fn an_order_changes_hands_a_bounded_number_of_times_and_can_still_be_resol
         .unwrap();
     assert_eq!(record.resolved_by, "bo");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paid_resolution_needs_a_second_person_and_never_its_proposer() {
+    use temporal_playground::{
+        operations::orders::{Settled, approve, reject, resolve_or_propose},
+        orders::DEFAULT_FOUR_EYES,
+    };
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    start_manual(&env.client, "four-eyes-1", "bank-a", "http_503").await;
+    let c = &env.client;
+    let proposed = resolve_or_propose(
+        c,
+        "four-eyes-1",
+        request("paid", "ana", "seen"),
+        &DEFAULT_FOUR_EYES,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(proposed, Settled::Proposed(_)), "{proposed:?}");
+    let context = manual_context(c, "four-eyes-1").await.unwrap();
+    assert!(
+        context.resolution.is_none(),
+        "a proposal is not a resolution"
+    );
+    assert_eq!(context.proposal.map(|p| p.resolved_by), Some("ana".into()));
+    visible_once(
+        c,
+        "awaiting approval",
+        "OrderId = 'four-eyes-1' AND AwaitingApproval = 1",
+    )
+    .await;
+    visible_once(
+        c,
+        "ana among the actors",
+        "OrderId = 'four-eyes-1' AND Actors = 'ana'",
+    )
+    .await;
+
+    // The proposer cannot approve, nor resolve around the proposal.
+    let own = approve(c, "four-eyes-1", "ana")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(own.contains("second person"), "{own}");
+    let around = resolve_manual(c, "four-eyes-1", request("failed", "ana", ""))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(around.contains("awaits"), "{around}");
+    // A rejection needs its reason; then the order waits for a person again.
+    let bare = reject(c, "four-eyes-1", "bo", " ")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(bare.contains("say why"), "{bare}");
+    reject(c, "four-eyes-1", "bo", "the bank has no record")
+        .await
+        .unwrap();
+    let context = manual_context(c, "four-eyes-1").await.unwrap();
+    assert!(context.proposal.is_none());
+    assert_eq!(context.rejected.map(|r| r.by.operator), Some("bo".into()));
+
+    // Proposed again, approved by a second person: resolved with both names.
+    resolve_or_propose(
+        c,
+        "four-eyes-1",
+        request("paid", "ana", "statement"),
+        &DEFAULT_FOUR_EYES,
+    )
+    .await
+    .unwrap();
+    let record = approve(c, "four-eyes-1", "bo").await.unwrap();
+    assert_eq!(record.resolved_by, "ana");
+    assert_eq!(record.approved_by.map(|a| a.operator), Some("bo".into()));
+    let done: temporal_playground::orders::ResolutionRecord = env
+        .client
+        .get_workflow_handle::<ManualHandle>("manual-four-eyes-1")
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(done.resolution, Resolution::Paid);
+    visible_once(
+        c,
+        "both among the actors",
+        "OrderId = 'four-eyes-1' AND Actors = 'ana' AND Actors = 'bo' AND AwaitingApproval = 0",
+    )
+    .await;
+
+    // A resolution outside the list needs nobody else.
+    start_manual(&env.client, "four-eyes-2", "bank-a", "http_503").await;
+    let failed = resolve_or_propose(
+        c,
+        "four-eyes-2",
+        request("failed", "ana", ""),
+        &DEFAULT_FOUR_EYES,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(failed, Settled::Resolved(_)), "{failed:?}");
+}

@@ -61,7 +61,7 @@ async fn completed_terms(env: &TestEnv, id: &str) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_contract_charges_exactly_its_terms_and_a_cancelled_one_stops() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
-    let next = create(&env.client, contract("C-terms", 1, 2), &limits())
+    let next = create(&env.client, contract("C-terms", 1, 2), &limits(), "fin")
         .await
         .unwrap();
     assert!(!next.is_empty(), "the contract shows its next charges");
@@ -79,7 +79,7 @@ async fn a_contract_charges_exactly_its_terms_and_a_cancelled_one_stops() {
         "v2 sends a receipt per term"
     );
 
-    create(&env.client, contract("C-open", 1, 0), &limits())
+    create(&env.client, contract("C-open", 1, 0), &limits(), "fin")
         .await
         .unwrap();
     eventually(
@@ -116,7 +116,7 @@ async fn a_contract_charges_exactly_its_terms_and_a_cancelled_one_stops() {
         Err(OpError::NotFound(_))
     ));
     assert!(matches!(
-        create(&env.client, contract("C-terms", 1, 2), &limits()).await,
+        create(&env.client, contract("C-terms", 1, 2), &limits(), "fin").await,
         Err(OpError::AlreadyExists(_))
     ));
 }
@@ -291,7 +291,7 @@ async fn a_contract_is_made_in_one_call_with_its_term_limit_and_pauses_when_a_ch
     let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
     let mut c = contract("C-one", 3_600, 3);
     c.time_zone = temporal_playground::contracts::DEFAULT_TIME_ZONE.into();
-    create(&env.client, c, &ContractLimits::default())
+    create(&env.client, c, &ContractLimits::default(), "fin")
         .await
         .unwrap();
     let raw = raw_schedule(&env, "C-one").await;
@@ -353,9 +353,14 @@ async fn resume_refuses_a_contract_whose_term_limit_is_missing_unless_chosen() {
     );
 
     // Until cancelled on purpose: pause and resume work.
-    create(&env.client, contract("C-open-ended", 3_600, 0), &limits())
-        .await
-        .unwrap();
+    create(
+        &env.client,
+        contract("C-open-ended", 3_600, 0),
+        &limits(),
+        "fin",
+    )
+    .await
+    .unwrap();
     set_paused(&env.client, "C-open-ended", "fin", "holiday", true)
         .await
         .unwrap();
@@ -371,7 +376,7 @@ async fn resume_refuses_a_contract_whose_term_limit_is_missing_unless_chosen() {
 async fn cancelling_stops_a_term_that_is_still_charging() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     // A `down-…` contract's bank refuses every charge: its first term keeps retrying.
-    create(&env.client, contract("down-C-mid", 1, 0), &limits())
+    create(&env.client, contract("down-C-mid", 1, 0), &limits(), "fin")
         .await
         .unwrap();
     eventually("a charge attempt", Duration::from_secs(30), || async {
@@ -413,21 +418,26 @@ async fn amounts_are_held_to_iso_4217_and_shown_in_their_own_units() {
         c.terms.currency = currency.into();
         c
     };
-    let err = create(&env.client, with("C-zzz", 999, "ZZZ"), &limits())
+    let err = create(&env.client, with("C-zzz", 999, "ZZZ"), &limits(), "fin")
         .await
         .unwrap_err();
     assert!(
         err.to_string().contains("not an ISO 4217 currency"),
         "{err}"
     );
-    let err = create(&env.client, with("C-max", i64::MAX, "USD"), &limits())
-        .await
-        .unwrap_err();
+    let err = create(
+        &env.client,
+        with("C-max", i64::MAX, "USD"),
+        &limits(),
+        "fin",
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("over the largest"), "{err}");
-    create(&env.client, with("C-yen", 999, "JPY"), &limits())
+    create(&env.client, with("C-yen", 999, "JPY"), &limits(), "fin")
         .await
         .unwrap();
-    create(&env.client, with("C-dinar", 1_250, "KWD"), &limits())
+    create(&env.client, with("C-dinar", 1_250, "KWD"), &limits(), "fin")
         .await
         .unwrap();
     let yen = detail(&env.client, "C-yen").await.unwrap();
@@ -461,6 +471,7 @@ async fn the_contracts_list_pages_and_shows_only_this_apps_contracts() {
             &env.client,
             contract(&format!("C-page-{n:03}"), 3_600, 3),
             &limits(),
+            "fin",
         )
         .await
         .unwrap();

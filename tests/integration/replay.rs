@@ -30,7 +30,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 11] = [
+const RECORDED: [(&str, &str); 13] = [
     ("query_order_paid.json", "payment-paid-rec"),
     ("query_order_failed.json", "payment-failed-rec"),
     ("query_order_to_stale.json", "payment-down-rec"),
@@ -45,6 +45,9 @@ const RECORDED: [(&str, &str); 11] = [
         "manual_handle_conclusion_refused.json",
         "manual-refuse1-rec",
     ),
+    // Four eyes, and the actors patch: claimed, proposed, rejected, proposed, approved.
+    ("manual_handle_four_eyes.json", "manual-down-4eyes"),
+    ("stale_order_retried_now_actors.json", "stale-flaky1-act"),
 ];
 
 /// A replayer that knows every workflow the workers run.
@@ -266,6 +269,63 @@ async fn fresh_histories_of_every_path_replay() {
     resolve_manual(c, "refuse1-rec", person("failed", "ana"))
         .await
         .unwrap();
+
+    // Four eyes (and the actors patch on claims and retries).
+    start_order(c, order("down-4eyes", fast_policy(1, 1)))
+        .await
+        .unwrap();
+    manual_ready("down-4eyes").await;
+    claim(c, "down-4eyes", "ana").await.unwrap();
+    let four_eyes = temporal_playground::orders::DEFAULT_FOUR_EYES;
+    use temporal_playground::operations::orders::{approve, reject, resolve_or_propose};
+    resolve_or_propose(c, "down-4eyes", person("paid", "ana"), &four_eyes)
+        .await
+        .unwrap();
+    reject(c, "down-4eyes", "bo", "no statement yet")
+        .await
+        .unwrap();
+    resolve_or_propose(c, "down-4eyes", person("paid", "ana"), &four_eyes)
+        .await
+        .unwrap();
+    approve(c, "down-4eyes", "cy").await.unwrap();
+    start_order(c, order("flaky1-act", fast_policy(1, 3_600)))
+        .await
+        .unwrap();
+    eventually("the stale order", Duration::from_secs(30), || async {
+        temporal_playground::operations::orders::stale_status(c, "flaky1-act")
+            .await
+            .ok()
+    })
+    .await;
+    retry_now(c, "flaky1-act", "bo").await.unwrap();
+    eventually(
+        "the retried order resolved",
+        Duration::from_secs(30),
+        || async {
+            (count(
+                c,
+                "WorkflowId = 'stale-flaky1-act' AND ExecutionStatus = 'Completed'",
+            )
+            .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+    eventually(
+        "the approved order concluded",
+        Duration::from_secs(30),
+        || async {
+            (count(
+                c,
+                "WorkflowId = 'manual-down-4eyes' AND ExecutionStatus = 'Completed'",
+            )
+            .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
 
     // RecurringPayment v2: one term, as its schedule would start it.
     c.start_workflow(

@@ -312,3 +312,61 @@ pub async fn serve_dashboard_with(
     tokio::spawn(async move { axum::serve(listener, router(state)).await });
     (addr, hub)
 }
+
+/// A browser signed in to the dashboard at `addr` as `name` (`none` mode: the name is
+/// typed): every request carries the session cookie and the dashboard's own `Origin`.
+pub async fn signed_in(addr: std::net::SocketAddr, name: &str) -> reqwest::Client {
+    sign_in_with(addr, &[("name", name)]).await
+}
+
+/// Signs in with a form (name, and password in `local` mode); panics if refused.
+pub async fn sign_in_with(addr: std::net::SocketAddr, form: &[(&str, &str)]) -> reqwest::Client {
+    let cookie = session_cookie(addr, form)
+        .await
+        .unwrap_or_else(|status| panic!("sign-in as {form:?} refused: {status}"));
+    browser(addr, Some(&cookie))
+}
+
+/// The session cookie (`name=value`) a sign-in sets, or the status it was refused with.
+pub async fn session_cookie(
+    addr: std::net::SocketAddr,
+    form: &[(&str, &str)],
+) -> Result<String, u16> {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::web::auth::SignIn;
+    let own = format!("http://{addr}");
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(format!("{own}{}", SignIn::PATH))
+        .header("origin", own.as_str())
+        .form(form)
+        .send()
+        .await
+        .expect("the dashboard answers");
+    let status = response.status().as_u16();
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("tp_session=") && !v.contains("Max-Age=0"))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+        .ok_or(status)
+}
+
+/// A client that sends `cookie` (if any) and the dashboard's own `Origin`.
+pub fn browser(addr: std::net::SocketAddr, cookie: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(cookie) = cookie {
+        headers.insert("cookie", cookie.parse().expect("cookie header"));
+    }
+    headers.insert("origin", format!("http://{addr}").parse().expect("origin"));
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}

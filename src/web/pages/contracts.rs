@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{Loading, action_error};
+use super::{IfAllowed, Loading, action_error};
 use crate::{
+    access::Action,
     contracts::{ContractDetail, ContractSummary, ContractsPage, DEFAULT_TIME_ZONE, TermRun},
     format::format_amount,
     orders::{MAX_NOTE_LEN, MAX_ORDER_ID_LEN},
@@ -15,6 +16,7 @@ use crate::{
 /// One page of contracts with their terms.
 #[server]
 pub async fn list_contracts(page: Option<String>) -> Result<ContractsPage, AppError> {
+    crate::web::auth::require(crate::access::Action::Read)?;
     let state = crate::web::state::app_state()?;
     let contracts = crate::operations::contracts::page_with_details(&state.client, page.as_deref());
     Ok(contracts.await?)
@@ -25,6 +27,7 @@ pub async fn load_contract(
     contract_id: String,
 ) -> Result<(ContractDetail, Vec<TermRun>), AppError> {
     use crate::operations::contracts::{TERMS_SHOWN, detail, terms_run};
+    crate::web::auth::require(crate::access::Action::Read)?;
     let state = crate::web::state::app_state()?;
     let client = &state.client;
     let detail = detail(client, &contract_id).await?;
@@ -47,7 +50,7 @@ pub async fn create_contract(
     total_terms: u32,
 ) -> Result<Vec<String>, AppError> {
     use crate::contracts::{Cadence, NewContract, parse_interval};
-    crate::web::operator::require_operator()?;
+    let operator = crate::web::auth::require(crate::access::Action::ManageContracts)?.name;
     let cadence = match cron.trim() {
         "" => Cadence::Every {
             seconds: parse_interval(&every)?,
@@ -71,7 +74,7 @@ pub async fn create_contract(
     };
     let state = crate::web::state::app_state()?;
     let limits = &state.contract_limits;
-    Ok(crate::operations::contracts::create(&state.client, contract, limits).await?)
+    Ok(crate::operations::contracts::create(&state.client, contract, limits, &operator).await?)
 }
 
 /// `pause`, `resume` or `cancel`, with a reason.
@@ -82,7 +85,7 @@ pub async fn change_contract(
     reason: String,
 ) -> Result<(), AppError> {
     use crate::operations::contracts::{cancel, set_paused};
-    let operator = crate::web::operator::require_operator()?;
+    let operator = crate::web::auth::require(crate::access::Action::ManageContracts)?.name;
     if reason.trim().is_empty() {
         return Err(AppError::Refused(
             "give a reason: it is recorded on the contract".into(),
@@ -163,7 +166,9 @@ pub fn ContractsPage() -> impl IntoView {
                 })
             })}
         </Loading>
-        <CreateForm create />
+        <IfAllowed action=Action::ManageContracts>
+            <CreateForm create />
+        </IfAllowed>
     }
 }
 
@@ -287,7 +292,12 @@ pub fn ContractPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 data.await.map(|(detail, runs)| view! {
                     <ContractFacts detail=detail.clone() />
-                    <ChangeForm detail change />
+                    <IfAllowed action=Action::ManageContracts>
+                        {
+                            let detail = detail.clone();
+                            view! { <ChangeForm detail change /> }
+                        }
+                    </IfAllowed>
                     <PaymentHistory runs />
                 })
             })}

@@ -4,8 +4,9 @@
 
 use leptos::prelude::*;
 
-use super::{Loading, action_error};
+use super::{IfAllowed, Loading, action_error};
 use crate::{
+    access::Action,
     orders::StageCounts,
     web::{error::AppError, live::LiveSnapshot},
 };
@@ -15,6 +16,7 @@ pub const MAX_SIMULATED_RATE: f64 = 50.0;
 
 #[server]
 pub async fn load_live_snapshot() -> Result<LiveSnapshot, AppError> {
+    crate::web::auth::require(crate::access::Action::Read)?;
     let state = crate::web::state::app_state()?;
     let simulator = state.simulator.as_ref();
     Ok(state.live.latest(&state.client, simulator).await?)
@@ -23,7 +25,7 @@ pub async fn load_live_snapshot() -> Result<LiveSnapshot, AppError> {
 /// Starts (`rate` > 0) or stops (`rate` = 0) simulated payments from this server.
 #[server]
 pub async fn simulate(rate: String) -> Result<(), AppError> {
-    crate::web::operator::require_operator()?;
+    crate::web::auth::require(crate::access::Action::Simulate)?;
     // A string, parsed here: the browser then carries no float formatting code.
     let rate = match rate.trim().parse::<f64>() {
         Ok(r) if (0.0..=MAX_SIMULATED_RATE).contains(&r) => crate::web::live::Tenths::from_rate(r),
@@ -45,7 +47,7 @@ pub async fn simulate(rate: String) -> Result<(), AppError> {
 /// Sets the share of upstream queries that fail, on this server's simulator.
 #[server]
 pub async fn set_failure_rate(percent: u32) -> Result<(), AppError> {
-    crate::web::operator::require_operator()?;
+    crate::web::auth::require(crate::access::Action::Simulate)?;
     let state = crate::web::state::app_state()?;
     let sim = state.simulator.as_ref().ok_or_else(|| {
         AppError::Refused("this server talks to a real upstream: its failures are its own".into())
@@ -159,10 +161,12 @@ fn Flow(
             " orders/s resolved · updated "
             <time>{move || current.get().at}</time>
         </p>
-        <div class="flex flex-wrap gap-4">
-            <SimulationControls current sim />
-            {move || current.get().upstream_failure_pct.map(|pct| view! { <FailureRate pct fail /> })}
-        </div>
+        <IfAllowed action=Action::Simulate>
+            <div class="flex flex-wrap gap-4">
+                <SimulationControls current sim />
+                {move || current.get().upstream_failure_pct.map(|pct| view! { <FailureRate pct fail /> })}
+            </div>
+        </IfAllowed>
     }
 }
 

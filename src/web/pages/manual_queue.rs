@@ -16,8 +16,8 @@ pub async fn manual_queue(
     filter: QueueFilter,
     page: Option<String>,
 ) -> Result<QueuePage, AppError> {
+    let operator = Some(crate::web::auth::require(crate::access::Action::Read)?.name);
     let state = crate::web::state::app_state()?;
-    let operator = crate::web::operator::current_operator();
     Ok(crate::operations::queues::manual_queue(&state.client, &filter, page, operator).await?)
 }
 
@@ -103,6 +103,7 @@ fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
             <ClaimTab filter=filter.clone() claim=claim_filter::ALL label="All" count=page.all />
             <ClaimTab filter=filter.clone() claim=claim_filter::UNCLAIMED label="Unclaimed" count=page.unclaimed />
             <ClaimTab filter=filter.clone() claim=claim_filter::MINE label="Mine" count=page.mine />
+            <ClaimTab filter=filter.clone() claim=claim_filter::AWAITING_APPROVAL label="Awaiting approval" count=page.awaiting_approval />
         </nav>
         <p class="text-sm text-slate-600 mb-2">
             {page.matching}
@@ -162,7 +163,14 @@ fn QueueLine(row: QueueRow) -> impl IntoView {
             <td class="p-2"><code>{or_dash(row.original_reason)}</code></td>
             <td class="p-2"><code>{row.error_reason}</code></td>
             <td class="p-2">{or_dash(row.attempts.map(|a| a.to_string()))}</td>
-            <td class="p-2">{or_dash(row.claimed_by)}</td>
+            <td class="p-2">
+                {or_dash(row.claimed_by)}
+                {row.awaiting_approval.then(|| view! {
+                    <span class="ml-1 px-1 rounded bg-amber-100 text-amber-900 text-xs">
+                        "awaiting approval"
+                    </span>
+                })}
+            </td>
         </tr>
     }
 }

@@ -8,7 +8,32 @@ pub mod stale_orders;
 
 use leptos::prelude::*;
 
-use super::error::AppError;
+use super::{auth::SessionInfo, error::AppError};
+use crate::access::Action;
+
+/// The session of the page, read once by the shell and shared with every control.
+pub type SessionResource = Resource<Result<SessionInfo, AppError>>;
+
+/// Shows `children` only to a person whose roles allow `action`. The server refuses the
+/// action anyway; this only keeps the page from offering it.
+#[component]
+pub fn IfAllowed(action: Action, children: ChildrenFn) -> impl IntoView {
+    let session = use_context::<SessionResource>();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    let allowed = match session {
+                        Some(s) => s.await.ok().and_then(|i| i.who).is_some_and(|w| w.may(action)),
+                        None => false,
+                    };
+                    allowed.then(|| children())
+                })
+            }}
+        </Suspense>
+    }
+}
 
 /// A failed load: says what went wrong instead of a blank page.
 #[component]

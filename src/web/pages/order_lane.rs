@@ -4,20 +4,21 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{Loading, action_error};
+use super::{IfAllowed, Loading, action_error};
 use crate::{
+    access::Action,
     listings::{LaneStage, OrderLane},
     orders::{
-        ConclusionRefusal, MAX_CODE_LEN, MAX_NOTE_LEN, ManualContext, Resolution, ResolutionRecord,
-        Stage, StaleStatus,
+        ConclusionRefusal, MAX_CODE_LEN, MAX_NOTE_LEN, ManualContext, ProposalRejection,
+        Resolution, ResolutionRecord, Stage, StaleStatus,
     },
     web::error::AppError,
 };
 
 #[server]
 pub async fn load_order_lane(order_id: String) -> Result<OrderLane, AppError> {
+    let operator = Some(crate::web::auth::require(crate::access::Action::Read)?.name);
     let state = crate::web::state::app_state()?;
-    let operator = crate::web::operator::current_operator();
     let lane =
         crate::operations::lane::order_lane(&state.client, order_id, &state.temporal_ui, operator);
     Ok(lane.await?)
@@ -25,7 +26,7 @@ pub async fn load_order_lane(order_id: String) -> Result<OrderLane, AppError> {
 
 #[server]
 pub async fn claim_order(order_id: String) -> Result<(), AppError> {
-    let operator = crate::web::operator::require_operator()?;
+    let operator = crate::web::auth::require(crate::access::Action::Claim)?.name;
     let state = crate::web::state::app_state()?;
     crate::operations::orders::claim(&state.client, &order_id, &operator).await?;
     Ok(())
@@ -33,7 +34,7 @@ pub async fn claim_order(order_id: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn release_order(order_id: String) -> Result<(), AppError> {
-    let operator = crate::web::operator::require_operator()?;
+    let operator = crate::web::auth::require(crate::access::Action::Release)?.name;
     let state = crate::web::state::app_state()?;
     Ok(crate::operations::orders::release(&state.client, &order_id, &operator).await?)
 }
@@ -45,7 +46,7 @@ pub async fn resolve_order(
     reason_code: String,
     note: String,
 ) -> Result<String, AppError> {
-    let operator = crate::web::operator::require_operator()?;
+    let operator = crate::web::auth::require(crate::access::Action::Resolve)?.name;
     let state = crate::web::state::app_state()?;
     let request = crate::orders::ResolveRequest {
         resolution,
@@ -53,13 +54,36 @@ pub async fn resolve_order(
         operator,
         note,
     };
-    let record = crate::operations::orders::resolve_manual(&state.client, &order_id, request);
+    use crate::operations::orders::{Settled, resolve_or_propose};
+    let settled = resolve_or_propose(&state.client, &order_id, request, &state.four_eyes).await?;
+    Ok(match settled {
+        Settled::Resolved(record) => record.to_string(),
+        Settled::Proposed(record) => format!(
+            "proposed {}: it needs a second person's approval",
+            record.resolution
+        ),
+    })
+}
+
+#[server]
+pub async fn approve_order(order_id: String) -> Result<String, AppError> {
+    let operator = crate::web::auth::require(crate::access::Action::Approve)?.name;
+    let state = crate::web::state::app_state()?;
+    let record = crate::operations::orders::approve(&state.client, &order_id, &operator);
     Ok(record.await?.to_string())
 }
 
 #[server]
+pub async fn reject_order(order_id: String, note: String) -> Result<(), AppError> {
+    let operator = crate::web::auth::require(crate::access::Action::Approve)?.name;
+    let state = crate::web::state::app_state()?;
+    let rejected = crate::operations::orders::reject(&state.client, &order_id, &operator, &note);
+    Ok(rejected.await?)
+}
+
+#[server]
 pub async fn retry_stale(order_id: String) -> Result<(), AppError> {
-    let operator = crate::web::operator::require_operator()?;
+    let operator = crate::web::auth::require(crate::access::Action::RetryNow)?.name;
     let state = crate::web::state::app_state()?;
     Ok(crate::operations::orders::retry_now(&state.client, &order_id, &operator).await?)
 }
@@ -71,6 +95,8 @@ struct Actions {
     release: ServerAction<ReleaseOrder>,
     resolve: ServerAction<ResolveOrder>,
     retry: ServerAction<RetryStale>,
+    approve: ServerAction<ApproveOrder>,
+    reject: ServerAction<RejectOrder>,
 }
 
 #[component]
@@ -82,6 +108,8 @@ pub fn OrderLanePage() -> impl IntoView {
         release: ServerAction::new(),
         resolve: ServerAction::new(),
         retry: ServerAction::new(),
+        approve: ServerAction::new(),
+        reject: ServerAction::new(),
     };
     let versions = move || {
         (
@@ -89,6 +117,8 @@ pub fn OrderLanePage() -> impl IntoView {
             actions.release.version().get(),
             actions.resolve.version().get(),
             actions.retry.version().get(),
+            actions.approve.version().get(),
+            actions.reject.version().get(),
         )
     };
     let lane = Resource::new(
@@ -104,6 +134,8 @@ pub fn OrderLanePage() -> impl IntoView {
         {action_error(actions.release.value())}
         {action_error(actions.resolve.value())}
         {action_error(actions.retry.value())}
+        {action_error(actions.approve.value())}
+        {action_error(actions.reject.value())}
         <Loading what="the order">
             {move || Suspend::new(async move {
                 lane.await.map(|lane| view! { <Lane lane actions /> })
@@ -131,6 +163,8 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         .zip(lane.operator.as_ref())
         .is_some_and(|(claim, me)| &claim.operator == me);
     let manual_open = open == Stage::Manual.as_str();
+    let proposal = lane.manual.as_ref().and_then(|m| m.proposal.clone());
+    let awaiting = proposal.is_some();
     let stale = lane.stale.clone().filter(|_| open == Stage::Stale.as_str());
     view! {
         <p class="mb-2">
@@ -139,8 +173,13 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         </p>
         {resolution.map(|record| view! { <ResolutionLine record /> })}
         {lane.manual.clone().and_then(|m| m.refused).map(|refusal| view! { <RefusalLine refusal /> })}
+        {lane.manual.clone().and_then(|m| m.rejected).map(|rejection| view! { <RejectionLine rejection /> })}
         {lane.manual.clone().map(|context| view! { <ManualSection context /> })}
-        {manual_open.then(|| view! { <ManualActions id=id.clone() mine actions /> })}
+        {proposal.map(|proposal| view! { <ProposalSection proposal id=id.clone() actions /> })}
+        {(manual_open && !awaiting).then(|| {
+            let id = id.clone();
+            view! { <IfAllowed action=Action::Resolve><ManualActions id=id.clone() mine actions /></IfAllowed> }
+        })}
         {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry /> })}
         <h2 class="text-xl font-semibold mt-4 mb-2">"Path"</h2>
         <ol class="grid gap-3 md:grid-cols-3">
@@ -152,6 +191,9 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
 #[component]
 fn ResolutionLine(record: ResolutionRecord) -> impl IntoView {
     let note = (!record.note.is_empty()).then(|| format!(" — {}", record.note));
+    let approved = record
+        .approved_by
+        .map(|a| format!(", approved by {} at {}", a.operator, a.at));
     view! {
         <p class="mb-2 p-2 bg-green-50 border border-green-200 rounded" data-testid="resolution">
             "Resolved "
@@ -163,7 +205,74 @@ fn ResolutionLine(record: ResolutionRecord) -> impl IntoView {
             " ("
             {record.reason_code}
             ")"
+            {approved}
             {note}
+        </p>
+    }
+}
+
+/// A proposal awaiting a second person: who proposed what, and the approver's buttons.
+#[component]
+fn ProposalSection(proposal: ResolutionRecord, id: String, actions: Actions) -> impl IntoView {
+    let (approve_id, reject_id) = (id.clone(), id);
+    let note = (!proposal.note.is_empty()).then(|| format!(" — {}", proposal.note));
+    view! {
+        <section class="mb-3 p-3 bg-amber-50 border border-amber-300 rounded" aria-label="Awaiting approval" data-testid="proposal">
+            <p>
+                <strong>"Awaiting approval: "</strong>
+                {proposal.resolved_by.clone()}
+                " proposed "
+                <strong>{proposal.resolution.to_string()}</strong>
+                " ("
+                {proposal.reason_code.clone()}
+                ") at "
+                {proposal.resolved_at.clone()}
+                {note}
+            </p>
+            <IfAllowed action=Action::Approve>
+                {
+                    let (approve_id, reject_id) = (approve_id.clone(), reject_id.clone());
+                    view! { <ApprovalForms approve_id reject_id actions /> }
+                }
+            </IfAllowed>
+        </section>
+    }
+}
+
+#[component]
+fn ApprovalForms(approve_id: String, reject_id: String, actions: Actions) -> impl IntoView {
+    view! {
+        <div class="flex flex-wrap gap-2 mt-2 items-end">
+            <ActionForm action=actions.approve>
+                <input type="hidden" name="order_id" value=approve_id />
+                <button type="submit" class="px-3 py-1 rounded bg-green-700 text-white">"Approve"</button>
+            </ActionForm>
+            <ActionForm action=actions.reject attr:class="flex gap-2 items-end">
+                <input type="hidden" name="order_id" value=reject_id />
+                <label class="flex flex-col text-sm">
+                    "Why not"
+                    <input name="note" required maxlength=MAX_NOTE_LEN class="border rounded px-2 py-1" />
+                </label>
+                <button type="submit" class="px-3 py-1 rounded border border-red-700 text-red-800">"Reject"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+/// The last proposal a second person turned down.
+#[component]
+fn RejectionLine(rejection: ProposalRejection) -> impl IntoView {
+    view! {
+        <p class="mb-2 p-2 bg-red-50 border border-red-200 rounded" data-testid="proposal-rejected">
+            {rejection.by.operator}
+            " rejected "
+            {rejection.proposal.resolved_by}
+            "'s proposal of "
+            <strong>{rejection.proposal.resolution.to_string()}</strong>
+            " at "
+            {rejection.by.at}
+            ": "
+            {rejection.note}
         </p>
     }
 }
@@ -293,12 +402,19 @@ fn StaleSection(status: StaleStatus, id: String, retry: ServerAction<RetryStale>
                 "Last error: "
                 <code>{status.handoff.original_error}</code>
             </p>
-            <ActionForm action=retry>
-                <input type="hidden" name="order_id" value=id />
-                <button type="submit" class="mt-2 px-3 py-1 rounded bg-amber-600 text-white">
-                    "Retry now"
-                </button>
-            </ActionForm>
+                <IfAllowed action=Action::RetryNow>
+                {
+                    let id = id.clone();
+                    view! {
+                        <ActionForm action=retry>
+                            <input type="hidden" name="order_id" value=id />
+                            <button type="submit" class="mt-2 px-3 py-1 rounded bg-amber-600 text-white">
+                                "Retry now"
+                            </button>
+                        </ActionForm>
+                    }
+                }
+            </IfAllowed>
         </section>
     }
 }

@@ -4,8 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{FilterField, FilterForm, Loading, action_error, or_dash, order_lane::RetryStale};
+use super::{
+    FilterField, FilterForm, IfAllowed, Loading, action_error, or_dash, order_lane::RetryStale,
+};
 use crate::{
+    access::Action,
     format::waited,
     listings::{StaleFilter, StalePage, StaleRow},
     web::error::AppError,
@@ -17,6 +20,7 @@ pub async fn stale_orders(
     reason: String,
     page: Option<String>,
 ) -> Result<StalePage, AppError> {
+    crate::web::auth::require(crate::access::Action::Read)?;
     let state = crate::web::state::app_state()?;
     let filter = StaleFilter { provider, reason };
     Ok(crate::operations::queues::stale_orders(&state.client, &filter, page).await?)
@@ -28,7 +32,7 @@ pub async fn retry_stale_set(
     reason: String,
     expected: usize,
 ) -> Result<usize, AppError> {
-    let operator = crate::web::operator::require_operator()?;
+    let operator = crate::web::auth::require(crate::access::Action::RetryNow)?.name;
     let state = crate::web::state::app_state()?;
     let filter = StaleFilter { provider, reason };
     let client = &state.client;
@@ -78,7 +82,9 @@ pub fn StaleOrdersPage() -> impl IntoView {
         <Loading what="stale orders">
             {move || Suspend::new(async move {
                 data.await.map(|d| view! {
-                    <BulkRetry filter=filter() matching=d.matching confirm=confirm() retry_set />
+                    <IfAllowed action=Action::RetryNow>
+                        <BulkRetry filter=filter() matching=d.matching confirm=confirm() retry_set />
+                    </IfAllowed>
                     <StaleTable rows=d.rows tick retry_one />
                 })
             })}
@@ -195,12 +201,19 @@ fn StaleLine(
             <td class="p-2" data-testid="attempts">{or_dash(row.attempts.map(|a| a.to_string()))}</td>
             <td class="p-2"><code>{row.error_reason}</code></td>
             <td class="p-2">
-                <ActionForm action=retry_one>
-                    <input type="hidden" name="order_id" value=row.order_id />
-                    <button type="submit" class="px-2 py-1 rounded bg-amber-600 text-white">
-                        "Retry now"
-                    </button>
-                </ActionForm>
+                <IfAllowed action=Action::RetryNow>
+                    {
+                        let id = row.order_id.clone();
+                        view! {
+                            <ActionForm action=retry_one>
+                                <input type="hidden" name="order_id" value=id />
+                                <button type="submit" class="px-2 py-1 rounded bg-amber-600 text-white">
+                                    "Retry now"
+                                </button>
+                            </ActionForm>
+                        }
+                    }
+                </IfAllowed>
             </td>
         </tr>
     }

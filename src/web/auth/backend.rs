@@ -1,0 +1,136 @@
+//! `axum-login`'s backend: who a session belongs to, and how a person proves it.
+
+use std::path::PathBuf;
+
+use super::accounts::{AccountsError, AccountsFile, verify};
+use crate::access::{Role, SignedIn, validate_person};
+
+/// How people sign in.
+#[derive(Debug, Clone)]
+pub enum AuthMode {
+    /// Name and password against the accounts file.
+    Local { accounts: PathBuf },
+    /// A typed name, nothing checked: loopback only, every page says so.
+    None,
+}
+
+/// What a `none`-mode name may do: every job but the accounts (there are none).
+pub const UNVERIFIED_ROLES: [Role; 4] = [
+    Role::Support,
+    Role::Finance,
+    Role::Presenter,
+    Role::Approver,
+];
+
+#[derive(Debug, Clone)]
+pub struct Backend {
+    pub mode: AuthMode,
+}
+
+/// The person a session belongs to, as found on this request.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub unverified: bool,
+    /// Changes when the password does: older sessions end.
+    auth_hash: Vec<u8>,
+}
+
+impl Operator {
+    pub fn signed_in(&self) -> SignedIn {
+        SignedIn {
+            name: self.name.clone(),
+            roles: self.roles.clone(),
+            unverified: self.unverified,
+        }
+    }
+
+    fn typed(name: &str) -> Operator {
+        Operator {
+            name: name.into(),
+            roles: UNVERIFIED_ROLES.to_vec(),
+            unverified: true,
+            auth_hash: format!("none:{name}").into_bytes(),
+        }
+    }
+}
+
+impl axum_login::AuthUser for Operator {
+    type Id = String;
+
+    fn id(&self) -> String {
+        self.name.clone()
+    }
+
+    fn session_auth_hash(&self) -> &[u8] {
+        &self.auth_hash
+    }
+}
+
+pub enum Credentials {
+    Password { name: String, password: String },
+    Typed { name: String },
+}
+
+impl Backend {
+    fn load(&self) -> Result<AccountsFile, AccountsError> {
+        match &self.mode {
+            AuthMode::Local { accounts } => AccountsFile::load(accounts),
+            AuthMode::None => Ok(AccountsFile::default()),
+        }
+    }
+}
+
+impl axum_login::AuthnBackend for Backend {
+    type User = Operator;
+    type Credentials = Credentials;
+    type Error = AccountsError;
+
+    async fn authenticate(&self, creds: Credentials) -> Result<Option<Operator>, AccountsError> {
+        match (&self.mode, creds) {
+            (AuthMode::Local { .. }, Credentials::Password { name, password }) => {
+                let Some(account) = self.load()?.find(name.trim()).cloned() else {
+                    // As slow as a wrong password, so a name's existence does not show.
+                    let _ = tokio::task::spawn_blocking(move || {
+                        password_auth::verify_password(&password, &DUMMY_HASH)
+                    })
+                    .await;
+                    return Ok(None);
+                };
+                let checked = account.clone();
+                let ok = tokio::task::spawn_blocking(move || verify(&checked, &password))
+                    .await
+                    .unwrap_or(false);
+                Ok(ok.then(|| Operator {
+                    name: account.name,
+                    roles: account.roles,
+                    unverified: false,
+                    auth_hash: account.password_hash.into_bytes(),
+                }))
+            }
+            (AuthMode::None, Credentials::Typed { name }) => {
+                let name = name.trim();
+                validate_person(name)?;
+                Ok(Some(Operator::typed(name)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn get_user(&self, name: &String) -> Result<Option<Operator>, AccountsError> {
+        match &self.mode {
+            AuthMode::Local { .. } => Ok(self.load()?.find(name).map(|a| Operator {
+                name: a.name.clone(),
+                roles: a.roles.clone(),
+                unverified: false,
+                auth_hash: a.password_hash.clone().into_bytes(),
+            })),
+            AuthMode::None => Ok(validate_person(name).is_ok().then(|| Operator::typed(name))),
+        }
+    }
+}
+
+/// An Argon2id hash of a random password, checked when the name is unknown.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| password_auth::generate_hash(super::accounts::generate_password()));

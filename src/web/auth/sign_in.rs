@@ -1,0 +1,180 @@
+//! The sign-in page, the badge at the top of every page, and their server functions.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    access::SignedIn,
+    orders::MAX_CODE_LEN,
+    web::{error::AppError, pages::action_error},
+};
+
+/// Who is signed in on this browser, and how people sign in here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub who: Option<SignedIn>,
+    /// `none` mode: a typed name, no password.
+    pub names_only: bool,
+}
+
+#[server]
+pub async fn me() -> Result<SessionInfo, AppError> {
+    let auth = super::session()?;
+    Ok(SessionInfo {
+        who: auth.user.map(|u| u.signed_in()),
+        names_only: matches!(auth.backend.mode, super::AuthMode::None),
+    })
+}
+
+#[cfg(feature = "ssr")]
+/// Only a path of this site: no scheme, no `//host` (an open redirect otherwise).
+fn local_path(next: &str) -> &str {
+    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if ok { next } else { "/" }
+}
+
+#[server]
+pub async fn sign_in(
+    name: String,
+    #[server(default)] password: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
+    use super::{AuthMode, Credentials};
+    let mut auth = super::session()?;
+    let origin = super::origin();
+    let name = name.trim().to_string();
+    crate::access::validate_person(&name)?;
+    let credentials = match auth.backend.mode {
+        AuthMode::None => Credentials::Typed { name: name.clone() },
+        AuthMode::Local { .. } => Credentials::Password {
+            name: name.clone(),
+            password,
+        },
+    };
+    let user = auth.authenticate(credentials).await.map_err(|e| {
+        tracing::error!(error = %e, "sign-in could not check the accounts");
+        AppError::Internal("the accounts could not be read".into())
+    })?;
+    let Some(user) = user else {
+        tracing::warn!(target: "audit", actor = %name, action = "sign-in", %origin, outcome = "refused", reason = "wrong name or password");
+        return Err(AppError::Refused(
+            "that name and password do not match an account".into(),
+        ));
+    };
+    auth.login(&user).await.map_err(|e| {
+        tracing::error!(error = %e, "the session could not be written");
+        AppError::Internal("the session could not be started".into())
+    })?;
+    tracing::info!(target: "audit", actor = %user.name, action = "sign-in", %origin, outcome = "ok");
+    leptos_axum::redirect(local_path(&next));
+    Ok(())
+}
+
+#[server]
+pub async fn sign_out() -> Result<(), AppError> {
+    let mut auth = super::session()?;
+    if let Ok(Some(user)) = auth.logout().await {
+        tracing::info!(target: "audit", actor = %user.name, action = "sign-out", origin = %super::origin(), outcome = "ok");
+    }
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// `/login`: name and password (or only a name in `none` mode).
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let info = Resource::new(|| (), |_| me());
+    let next = move || {
+        use_query_map()
+            .read()
+            .get("next")
+            .unwrap_or_else(|| "/".into())
+    };
+    view! {
+        <h1 class="text-2xl font-bold mb-3">"Sign in"</h1>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let names_only = info.await.map(|i| i.names_only).unwrap_or(false);
+                view! { <SignInForm action names_only next=next() /> }
+            })}
+        </Suspense>
+        {action_error(action.value())}
+    }
+}
+
+#[component]
+fn SignInForm(action: ServerAction<SignIn>, names_only: bool, next: String) -> impl IntoView {
+    view! {
+        <ActionForm action attr:class="flex flex-col gap-2 max-w-sm" attr:aria-label="Sign in">
+            <input type="hidden" name="next" value=next />
+            <label for="sign-in-name">"Name"</label>
+            <input id="sign-in-name" name="name" required maxlength=MAX_CODE_LEN autocomplete="username" class="px-2 py-1 border rounded" />
+            {(!names_only).then(|| view! {
+                <label for="sign-in-password">"Password"</label>
+                <input id="sign-in-password" name="password" type="password" required autocomplete="current-password" class="px-2 py-1 border rounded" />
+            })}
+            <button type="submit" class="px-3 py-1 rounded bg-blue-700 text-white">"Sign in"</button>
+        </ActionForm>
+        {names_only.then(|| view! {
+            <p class="text-sm text-slate-600 mt-2">"Nobody is verified here: this console runs with auth.mode = \"none\" (loopback only)."</p>
+        })}
+    }
+}
+
+/// The top right of every page: who is signed in, their roles, and sign-out.
+#[component]
+pub fn SignedInBadge() -> impl IntoView {
+    let out = ServerAction::<SignOut>::new();
+    let Some(info) = use_context::<crate::web::pages::SessionResource>() else {
+        return ().into_any();
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                info.await.ok().and_then(|i| i.who).map(|who| view! { <Badge who out /> })
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[component]
+fn Badge(who: SignedIn, out: ServerAction<SignOut>) -> impl IntoView {
+    let roles = who
+        .roles
+        .iter()
+        .map(|r| r.name())
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <div class="flex gap-2 items-center text-sm ml-auto" data-testid="signed-in">
+            <span>{who.name.clone()}</span>
+            <span class="text-slate-400">{roles}</span>
+            <ActionForm action=out>
+                <button type="submit" class="px-2 py-1 rounded bg-slate-700 hover:bg-slate-600">"Sign out"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+/// Says on every page when nobody's identity is checked (`none` mode).
+#[component]
+pub fn UnverifiedBanner() -> impl IntoView {
+    let Some(info) = use_context::<crate::web::pages::SessionResource>() else {
+        return ().into_any();
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                info.await.ok().filter(|i| i.names_only).map(|_| view! {
+                    <p role="status" class="bg-red-100 text-red-900 text-sm px-4 py-1" data-testid="nobody-signed-in">
+                        "Nobody is signed in: names are typed, not checked (auth.mode = \"none\", loopback only). Do not settle real money here."
+                    </p>
+                })
+            })}
+        </Suspense>
+    }
+    .into_any()
+}

@@ -1,0 +1,390 @@
+//! Sign-in, roles and sessions from outside, over plain HTTP against the real router and a
+//! real dev server: every action by every role, allowed or refused, and a refusal leaves
+//! Temporal as it was.
+
+use crate::support::*;
+use leptos::server_fn::ServerFn;
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use temporal_playground::{
+    access::{Action, Role, allows},
+    simulated_upstream::UpstreamBehaviour,
+    web::{
+        auth::{AuthConfig, AuthMode, accounts::AccountsFile},
+        pages::{
+            contracts::ChangeContract,
+            live_flow::SetFailureRate,
+            order_lane::{
+                ApproveOrder, ClaimOrder, LoadOrderLane, ReleaseOrder, ResolveOrder, RetryStale,
+            },
+        },
+        state::WebConfig,
+    },
+};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// An accounts file with one account per role, named after it.
+fn accounts() -> PathBuf {
+    let path = std::env::temp_dir().join(format!("tp-accounts-{}.toml", free_port()));
+    let mut file = AccountsFile::default();
+    for role in Role::ALL {
+        file.add(role.name(), PASSWORD, vec![role]).unwrap();
+    }
+    file.save(&path).unwrap();
+    path
+}
+
+async fn local_dashboard(client: temporalio_client::Client, idle: Duration) -> SocketAddr {
+    let config = WebConfig {
+        policy: fast_policy(3, 60),
+        auth: AuthConfig {
+            mode: AuthMode::Local {
+                accounts: accounts(),
+            },
+            idle,
+            ..AuthConfig::default()
+        },
+        ..WebConfig::default()
+    };
+    serve_dashboard_with(client, config).await.0
+}
+
+/// Each action as the browser sends it, against order `id` (or contract `C-none`).
+fn request_of(action: Action, id: &str) -> Option<(&'static str, Vec<(&'static str, String)>)> {
+    let order = vec![("order_id", id.to_string())];
+    Some(match action {
+        Action::Read => (LoadOrderLane::PATH, order),
+        Action::Claim => (ClaimOrder::PATH, order),
+        Action::Release => (ReleaseOrder::PATH, order),
+        Action::Resolve => (
+            ResolveOrder::PATH,
+            vec![
+                ("order_id", id.to_string()),
+                ("resolution", "failed".into()),
+                ("reason_code", "BANK_CONFIRMED".into()),
+                ("note", String::new()),
+            ],
+        ),
+        Action::RetryNow => (RetryStale::PATH, order),
+        Action::Approve => (ApproveOrder::PATH, order),
+        Action::ManageContracts => (
+            ChangeContract::PATH,
+            vec![
+                ("contract_id", "C-none".into()),
+                ("change", "pause".into()),
+                ("reason", "audit test".into()),
+            ],
+        ),
+        Action::Simulate => (SetFailureRate::PATH, vec![("percent", "5".into())]),
+        // The audit page and the accounts have no server function of this kind.
+        Action::Audit | Action::ManageAccounts => return None,
+    })
+}
+
+async fn history_length(env: &TestEnv, workflow_id: &str) -> usize {
+    env.client
+        .get_workflow_handle::<temporalio_client::UntypedWorkflow>(workflow_id)
+        .fetch_history(Default::default())
+        .into_events()
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_role_may_do_its_job_and_nothing_else_and_a_refusal_changes_nothing() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let addr = local_dashboard(env.client.clone(), Duration::from_secs(600)).await;
+    start_manual(&env.client, "roles-1", "bank-a", "http_503").await;
+    // Settled: its first workflow task done (the query answers), its history still.
+    eventually("the order to settle", Duration::from_secs(30), || async {
+        temporal_playground::operations::orders::manual_context(&env.client, "roles-1")
+            .await
+            .ok()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = history_length(&env, "manual-roles-1").await;
+
+    // Refusals first, on an untouched order: nobody signed in, then each wrong role.
+    let anonymous = browser(addr, None);
+    let mut table = Vec::new();
+    for action in Action::ALL {
+        let Some((path, form)) = request_of(action, "roles-1") else {
+            continue;
+        };
+        let status = anonymous
+            .post(format!("http://{addr}{path}"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, 401, "{action:?} with no session");
+    }
+    let mut sessions = Vec::new();
+    for role in Role::ALL {
+        let http = sign_in_with(addr, &[("name", role.name()), ("password", PASSWORD)]).await;
+        sessions.push((role, http));
+    }
+    for (role, http) in &sessions {
+        for action in Action::ALL {
+            let Some((path, form)) = request_of(action, "roles-1") else {
+                continue;
+            };
+            if allows(&[*role], action) {
+                continue;
+            }
+            let response = http
+                .post(format!("http://{addr}{path}"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap();
+            assert_eq!(status, 403, "{role:?} {action:?}: {body}");
+            assert!(body.contains("your role does not allow"), "{body}");
+            table.push(format!("{}\t{action:?}\trefused", role.name()));
+        }
+    }
+    assert_eq!(
+        history_length(&env, "manual-roles-1").await,
+        before,
+        "refused requests wrote to the order's history"
+    );
+    let context = temporal_playground::operations::orders::manual_context(&env.client, "roles-1")
+        .await
+        .unwrap();
+    assert!(context.claim.is_none() && context.resolution.is_none());
+
+    // Then what each role may do: the server lets it through (the workflow may still say
+    // no, with a 4xx of its own, but never 401 or 403).
+    for (role, http) in &sessions {
+        for action in Action::ALL {
+            let Some((path, form)) = request_of(action, "roles-1") else {
+                continue;
+            };
+            if !allows(&[*role], action) {
+                continue;
+            }
+            let response = http
+                .post(format!("http://{addr}{path}"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            assert!(
+                status != 401 && status != 403 && status < 500,
+                "{role:?} {action:?}: {status} {}",
+                response.text().await.unwrap()
+            );
+            table.push(format!("{}\t{action:?}\tallowed", role.name()));
+        }
+    }
+    // The operator is the session's: support's claim reads "support", whatever the form said.
+    let claimed = temporal_playground::operations::orders::manual_context(&env.client, "roles-1")
+        .await
+        .unwrap();
+    let actors: Vec<_> = [
+        claimed.claim.map(|c| c.operator),
+        claimed.resolution.map(|r| r.resolved_by),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    assert!(
+        actors.iter().all(|a| a == "support" || a == "admin"),
+        "{actors:?}"
+    );
+    println!("role × action, as tested:\n{}", table.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn from_outside_without_a_good_session_nothing_opens() {
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let addr = local_dashboard(env.client.clone(), Duration::from_secs(2)).await;
+    let own = format!("http://{addr}");
+    let anonymous = browser(addr, None);
+
+    // Pages send a visitor to the sign-in page, coming back afterwards; the stream says 401.
+    let page = anonymous
+        .get(format!("{own}/stale?provider=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 303);
+    let location = page
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(location, "/login?next=%2Fstale%3Fprovider%3Dx");
+    let login = anonymous.get(format!("{own}/login")).send().await.unwrap();
+    assert_eq!(login.status().as_u16(), 200);
+    let live = anonymous
+        .get(format!("{own}/api/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status().as_u16(), 401);
+
+    // A wrong password, an unknown name and `system` are refused alike, with no session.
+    for form in [
+        [("name", "support"), ("password", "not the password")],
+        [("name", "nobody"), ("password", PASSWORD)],
+        [("name", "system"), ("password", PASSWORD)],
+    ] {
+        assert!(session_cookie(addr, &form).await.is_err(), "{form:?}");
+    }
+
+    // The old typed-name cookie means nothing now.
+    let old = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let with_old = old
+        .get(format!("{own}/"))
+        .header("cookie", "tp_operator=admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_old.status().as_u16(), 303);
+
+    // A tampered or forged session cookie is refused (and cleared), not trusted.
+    let cookie = session_cookie(addr, &[("name", "support"), ("password", PASSWORD)])
+        .await
+        .unwrap();
+    let good = browser(addr, Some(&cookie));
+    assert_eq!(
+        good.get(format!("{own}/"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let (name, value) = cookie.split_once('=').unwrap();
+    let mut bytes = value.as_bytes().to_vec();
+    let middle = bytes.len() / 2;
+    bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
+    let tampered = format!("{name}={}", String::from_utf8(bytes).unwrap());
+    let forged = format!("{name}=eyJ1c2VyIjoiYWRtaW4ifQ");
+    for cookie in [tampered, forged] {
+        let response = browser(addr, Some(&cookie))
+            .get(format!("{own}/"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303, "{cookie}");
+    }
+
+    // A session unused past its idle timeout (2 s here) has ended.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle = good.get(format!("{own}/")).send().await.unwrap();
+    assert_eq!(
+        idle.status().as_u16(),
+        303,
+        "the idle session still opened a page"
+    );
+
+    // Sign-out ends the session at once.
+    let cookie = session_cookie(addr, &[("name", "finance"), ("password", PASSWORD)])
+        .await
+        .unwrap();
+    let http = browser(addr, Some(&cookie));
+    use temporal_playground::web::auth::SignOut;
+    let out = http
+        .post(format!("{own}{}", SignOut::PATH))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().as_u16() < 400);
+    let cleared = out
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.starts_with("tp_session=") && v.contains("Max-Age=0"));
+    assert!(cleared, "sign-out clears the cookie");
+}
+
+#[test]
+fn the_user_command_adds_changes_and_removes_accounts() {
+    use std::process::{Command, Stdio};
+    let path = std::env::temp_dir().join(format!("tp-users-{}.toml", free_port()));
+    let config = path.with_extension("conf.toml");
+    std::fs::write(
+        &config,
+        format!("[auth]\naccounts_file = \"{}\"\n", path.display()),
+    )
+    .unwrap();
+    let user = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+            .arg("user")
+            .args(args)
+            .env("TEMPORAL_PLAYGROUND_CONFIG", &config)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, text) = user(&["add", "ana", "--roles", "support,approver"], None);
+    assert!(ok && text.contains("password: "), "{text}");
+    let (ok, text) = user(
+        &["add", "bo", "--roles", "finance", "--password-stdin"],
+        Some("long enough pw\n"),
+    );
+    assert!(ok && !text.contains("password:"), "{text}");
+    let file = AccountsFile::load(&path).unwrap();
+    assert!(temporal_playground::web::auth::accounts::verify(
+        file.find("bo").unwrap(),
+        "long enough pw"
+    ));
+    let (ok, text) = user(&["add", "system", "--roles", "support"], None);
+    assert!(!ok && text.contains("reserved"), "{text}");
+    let (ok, text) = user(&["add", "cy", "--roles", "root"], None);
+    assert!(!ok && text.contains("not a role"), "{text}");
+    let (ok, text) = user(
+        &["add", "cy", "--roles", "support", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!ok && text.contains("at least 12"), "{text}");
+    let (ok, text) = user(&["change", "ana", "--roles", "support"], None);
+    assert!(ok, "{text}");
+    let (ok, text) = user(&["list"], None);
+    assert!(
+        ok && text.contains("ana\tsupport\n") && text.contains("bo\tfinance"),
+        "{text}"
+    );
+    let (ok, text) = user(&["remove", "bo"], None);
+    assert!(ok, "{text}");
+    let (_, text) = user(&["list"], None);
+    assert!(!text.contains("bo\t"), "{text}");
+    assert!(
+        !std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("long enough pw")
+    );
+}
