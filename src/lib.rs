@@ -2,7 +2,7 @@
 //! with a dashboard for the ones that machines could not.
 //!
 //! Layers, each importing only from those above it in this list (README: Layout):
-//! 1. `orders`, `contracts`, `listings`, `format`, `access`: domain types shared with the browser;
+//! 1. `orders`, `contracts`, `listings`, `format`, `access`, `audit`: domain types shared with the browser;
 //! 2. `temporal`, `telemetry`: infrastructure (connection, names, search attributes,
 //!    paging; the metrics registry);
 //! 3. `workflows`, `activities`: the code Temporal runs;
@@ -12,6 +12,7 @@
 //! 7. `cli`, `settings` (and `main.rs`): nothing depends on them.
 
 pub mod access;
+pub mod audit;
 pub mod contracts;
 pub mod format;
 pub mod listings;

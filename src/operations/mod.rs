@@ -2,6 +2,7 @@
 //! start, claim, resolve, retry now, contracts, and the visibility queries for "what waits
 //! where". Every input is checked here before it reaches Temporal.
 
+pub mod audit;
 pub mod contracts;
 pub mod lane;
 pub mod orders;

@@ -27,7 +27,7 @@ const BULK_PAGE_SIZE: i32 = 100;
 
 /// A value safe inside a quoted visibility literal: letters, digits, spaces and `-_.@`
 /// (ids, provider names, reasons, people's names), at most an order id long.
-fn literal<'a>(field: &'static str, value: &'a str) -> Result<&'a str, OpError> {
+pub(super) fn literal<'a>(field: &'static str, value: &'a str) -> Result<&'a str, OpError> {
     let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ' | '@');
     if value.chars().all(safe) && value.chars().count() <= MAX_ORDER_ID_LEN {
         Ok(value)

@@ -11,6 +11,8 @@ use super::{
     auth::{SignInPage, SignedInBadge, UnverifiedBanner},
     error::AppError,
     pages::{
+        IfAllowed,
+        audit::AuditTrailPage,
         contracts::{ContractPage, ContractsPage},
         live_flow::LiveFlowPage,
         manual_queue::ManualQueuePage,
@@ -65,6 +67,9 @@ fn Chrome() -> impl IntoView {
                 <A href="/stale">"Stale orders"</A>
                 <A href="/contracts">"Recurring contracts"</A>
                 <A href="/live">"Live flow"</A>
+                <IfAllowed action=crate::access::Action::Audit>
+                    <A href="/audit">"Audit"</A>
+                </IfAllowed>
             </nav>
             <SignedInBadge />
         </header>
@@ -86,6 +91,7 @@ fn Chrome() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 <Route path=StaticSegment("live") view=LiveFlowPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("audit") view=AuditTrailPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("login") view=SignInPage ssr=SsrMode::Async />
             </Routes>
         </main>

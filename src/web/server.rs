@@ -169,6 +169,7 @@ pub fn router(mut state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route("/api/live", get(live_events))
+        .route("/audit.csv", get(audit_csv))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
@@ -250,6 +251,58 @@ async fn ready(State(state): State<AppState>) -> Response {
         Err(e) => {
             tracing::warn!(error = %e, "readiness: Temporal did not answer");
             (StatusCode::SERVICE_UNAVAILABLE, "Temporal did not answer").into_response()
+        }
+    }
+}
+
+/// The audit trail as CSV (finance and admin), filtered as the audit page's address says.
+async fn audit_csv(
+    State(state): State<AppState>,
+    auth: axum_login::AuthSession<Backend>,
+    axum::extract::Query(filter): axum::extract::Query<crate::audit::AuditFilter>,
+    request: axum::http::request::Parts,
+) -> Response {
+    let who = auth.user.map(|u| u.signed_in());
+    let origin = super::auth::origin_of(&request);
+    let person = match check(who, crate::access::Action::Audit, &origin) {
+        Ok(p) => p,
+        Err(refused) => {
+            let status = StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::FORBIDDEN);
+            return (status, refused.to_string()).into_response();
+        }
+    };
+    match crate::operations::audit::export(&state.client, &filter).await {
+        Ok((entries, cut)) => {
+            tracing::info!(target: "audit", actor = %person.name, action = "audit-export", %origin, rows = entries.len(), outcome = "ok");
+            let mut text = crate::audit::to_csv(&entries);
+            if cut {
+                text.push_str(&format!(
+                    "\"(stopped at {} orders: narrow the filter)\",,,,,\r\n",
+                    crate::operations::audit::MAX_EXPORT_ORDERS
+                ));
+            }
+            (
+                [
+                    (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"audit.csv\"",
+                    ),
+                ],
+                text,
+            )
+                .into_response()
+        }
+        Err(crate::operations::OpError::Invalid(e)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "audit export failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporal did not answer: try again in a moment",
+            )
+                .into_response()
         }
     }
 }

@@ -76,7 +76,7 @@ fn request_of(action: Action, id: &str) -> Option<(&'static str, Vec<(&'static s
             ],
         ),
         Action::Simulate => (SetFailureRate::PATH, vec![("percent", "5".into())]),
-        // The audit page and the accounts have no server function of this kind.
+        // The audit export is a GET (below); accounts are the `user` command's.
         Action::Audit | Action::ManageAccounts => return None,
     })
 }
@@ -199,6 +199,24 @@ async fn every_role_may_do_its_job_and_nothing_else_and_a_refusal_changes_nothin
         actors.iter().all(|a| a == "support" || a == "admin"),
         "{actors:?}"
     );
+    // The audit export, a GET: finance and admin only.
+    for (role, http) in &sessions {
+        let status = http
+            .get(format!("http://{addr}/audit.csv"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        let allowed = allows(&[*role], Action::Audit);
+        assert_eq!(
+            status,
+            if allowed { 200 } else { 403 },
+            "{role:?} audit export"
+        );
+        let verdict = if allowed { "allowed" } else { "refused" };
+        table.push(format!("{}\tAudit\t{verdict}", role.name()));
+    }
     println!("role × action, as tested:\n{}", table.join("\n"));
 }
 

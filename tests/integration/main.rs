@@ -7,6 +7,7 @@
 mod support;
 
 mod access;
+mod audit;
 
 mod chaos;
 mod cli;

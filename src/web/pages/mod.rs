@@ -1,5 +1,6 @@
 //! The dashboard's pages, one file each, with the server functions they call.
 
+pub mod audit;
 pub mod contracts;
 pub mod live_flow;
 pub mod manual_queue;

@@ -1,0 +1,197 @@
+//! The audit trail from Temporal: who did what to orders (their histories, found through
+//! the `Actors` search attribute) and contracts (their schedules), on the page's server
+//! function and as CSV, for finance and admin only.
+
+use crate::support::*;
+use std::time::Duration;
+use temporal_playground::{
+    audit::AuditFilter,
+    operations::{
+        audit::{contract_entries, orders_page},
+        orders::{approve, claim, resolve_or_propose},
+    },
+    orders::{DEFAULT_FOUR_EYES, ResolveRequest},
+    simulated_upstream::UpstreamBehaviour,
+};
+
+fn paid(operator: &str) -> ResolveRequest {
+    ResolveRequest {
+        resolution: "paid".into(),
+        reason_code: "BANK_CONFIRMED".into(),
+        operator: operator.into(),
+        note: String::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_trail_names_who_did_what_to_each_order_and_contract() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    start_manual(c, "audit-1", "bank-a", "http_503").await;
+    start_manual(c, "audit-2", "bank-a", "http_503").await;
+    eventually("the orders to settle", Duration::from_secs(30), || async {
+        temporal_playground::operations::orders::manual_context(c, "audit-2")
+            .await
+            .ok()
+    })
+    .await;
+    claim(c, "audit-1", "ana").await.unwrap();
+    resolve_or_propose(c, "audit-1", paid("ana"), &DEFAULT_FOUR_EYES)
+        .await
+        .unwrap();
+    approve(c, "audit-1", "bo").await.unwrap();
+    claim(c, "audit-2", "cy").await.unwrap();
+    let contract = temporal_playground::contracts::NewContract {
+        terms: temporal_playground::contracts::ContractTerms {
+            contract_id: "C-audit".into(),
+            customer: "ana".into(),
+            plan: "monthly".into(),
+            amount_cents: 999,
+            currency: "USD".into(),
+            until_cancelled: None,
+        },
+        cadence: temporal_playground::contracts::Cadence::Every { seconds: 86_400 },
+        time_zone: "Asia/Kuala_Lumpur".into(),
+        total_terms: 3,
+    };
+    temporal_playground::operations::contracts::create(c, contract, &Default::default(), "fin")
+        .await
+        .unwrap();
+    temporal_playground::operations::contracts::set_paused(
+        c,
+        "C-audit",
+        "fin",
+        "customer on holiday",
+        true,
+    )
+    .await
+    .unwrap();
+
+    // Everything Ana touched: one visibility query, then the histories it names.
+    let ana = AuditFilter {
+        actor: "ana".into(),
+        ..Default::default()
+    };
+    let page = eventually("ana's orders visible", Duration::from_secs(10), || async {
+        let page = orders_page(c, &ana, None).await.ok()?;
+        (page.entries.len() >= 2).then_some(page)
+    })
+    .await;
+    let actions: Vec<_> = page
+        .entries
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str(), e.target.as_str()))
+        .collect();
+    assert!(
+        actions.contains(&("ana", "claim", "audit-1")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("ana", "propose paid (BANK_CONFIRMED)", "audit-1")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().all(|(who, _, _)| *who == "ana"),
+        "{actions:?}"
+    );
+    assert!(
+        page.entries
+            .iter()
+            .all(|e| !e.at.is_empty() && e.outcome == "done"),
+        "{:?}",
+        page.entries
+    );
+
+    // Everyone, by action: Bo's approval and Cy's claim on another order.
+    let approvals = AuditFilter {
+        action: "approve".into(),
+        ..Default::default()
+    };
+    let page = eventually("every actor visible", Duration::from_secs(10), || async {
+        let page = orders_page(c, &approvals, None).await.ok()?;
+        (!page.entries.is_empty()).then_some(page)
+    })
+    .await;
+    assert_eq!(page.entries.len(), 1, "{:?}", page.entries);
+    assert_eq!(page.entries[0].actor, "bo");
+    let everyone = orders_page(c, &AuditFilter::default(), None).await.unwrap();
+    assert!(
+        everyone
+            .entries
+            .iter()
+            .any(|e| e.actor == "cy" && e.target == "audit-2")
+    );
+    // Days outside the trail find nothing.
+    let long_ago = AuditFilter {
+        until: "2001-01-01".into(),
+        ..Default::default()
+    };
+    assert!(
+        orders_page(c, &long_ago, None)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
+    );
+
+    // Contracts: who changed it last, and why.
+    let fin = AuditFilter {
+        actor: "fin".into(),
+        ..Default::default()
+    };
+    let contracts = contract_entries(c, &fin).await.unwrap();
+    assert_eq!(contracts.len(), 1, "{contracts:?}");
+    assert!(
+        contracts[0].action.contains("customer on holiday"),
+        "{contracts:?}"
+    );
+    assert_eq!(contracts[0].target, "C-audit");
+
+    // The CSV, for finance; support is refused; nobody signed in is sent to sign in.
+    let addr = serve_dashboard(c.clone()).await;
+    let finance = signed_in(addr, "fin").await;
+    let csv = finance
+        .get(format!("http://{addr}/audit.csv?actor=ana"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status().as_u16(), 200);
+    assert!(
+        csv.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let text = csv.text().await.unwrap();
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .map(|l| {
+            l.split("\",\"")
+                .map(|f| f.trim_matches('"').to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        text.lines().next(),
+        Some("time_utc,actor,action,target,outcome,origin")
+    );
+    assert!(
+        rows.iter().skip(1).all(|r| r.len() == 6 && r[1] == "ana"),
+        "{text}"
+    );
+    assert!(rows.len() >= 3, "{text}");
+    let bad = finance
+        .get(format!("http://{addr}/audit.csv?since=yesterday"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 422);
+    // In `none` mode a typed name holds every role but admin, finance included; a local
+    // support account is refused (the role table in access.rs covers that).
+    let anonymous = browser(addr, None)
+        .get(format!("http://{addr}/audit.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 303);
+}
