@@ -62,8 +62,11 @@ impl ApprovalSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
-    /// `local` (the accounts file) or `none` (a typed name; loopback only).
+    /// `local` (the accounts file), `oidc` (the company's identity provider) or `none`
+    /// (a typed name; loopback only).
     pub mode: AuthModeSetting,
+    /// The identity provider, for `mode = "oidc"`.
+    pub oidc: Option<OidcSettings>,
     /// `local` mode's accounts; created with an `admin` on the first start.
     pub accounts_file: PathBuf,
     /// The session key, base64 of 64 bytes or more; `TP_SESSION_KEY` wins over it. Every
@@ -83,8 +86,41 @@ pub struct AuthSettings {
 #[serde(rename_all = "lowercase")]
 pub enum AuthModeSetting {
     Local,
+    Oidc,
     None,
 }
+
+/// `[auth.oidc]`: the authorization code flow with PKCE.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    /// The provider's issuer (its discovery document is under it).
+    pub issuer_url: String,
+    pub client_id: String,
+    /// `TP_OIDC_CLIENT_SECRET` wins over it; none for a public client.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// This console's `https://…/auth/callback`, as registered with the provider.
+    pub redirect_url: String,
+    #[serde(default = "default_name_claim")]
+    pub name_claim: String,
+    #[serde(default = "default_roles_claim")]
+    pub roles_claim: String,
+    /// Groups named `<prefix><role>` give that role, e.g. `tp-` for `tp-support`.
+    #[serde(default)]
+    pub group_prefix: String,
+}
+
+fn default_name_claim() -> String {
+    "preferred_username".into()
+}
+
+fn default_roles_claim() -> String {
+    "groups".into()
+}
+
+/// The environment variable holding the OIDC client secret.
+pub const OIDC_SECRET_ENV: &str = "TP_OIDC_CLIENT_SECRET";
 
 /// The environment variable holding the session key.
 pub const SESSION_KEY_ENV: &str = "TP_SESSION_KEY";
@@ -93,6 +129,7 @@ impl Default for AuthSettings {
     fn default() -> Self {
         AuthSettings {
             mode: AuthModeSetting::Local,
+            oidc: None,
             accounts_file: PathBuf::from("data/accounts.toml"),
             session_key: None,
             session_key_file: PathBuf::from("data/session.key"),
@@ -305,6 +342,13 @@ impl Settings {
         if auth.idle_minutes == 0 || auth.lifetime_hours == 0 {
             return Err(ConfigError::Value(
                 "auth.idle_minutes and auth.lifetime_hours must be above zero".into(),
+            ));
+        }
+        if auth.mode == AuthModeSetting::Oidc && auth.oidc.is_none() {
+            return Err(ConfigError::Value(
+                "auth.mode = \"oidc\" needs [auth.oidc] with issuer_url, client_id and \
+                 redirect_url"
+                    .into(),
             ));
         }
         if settings.production && auth.mode == AuthModeSetting::None {

@@ -245,6 +245,22 @@ fn auth_config(settings: &Settings, listen: &str) -> Result<AuthConfig, CliError
                 accounts: auth.accounts_file.clone(),
             }
         }
+        AuthModeSetting::Oidc => {
+            let Some(oidc) = auth.oidc.clone() else {
+                return Err(usage("auth.mode = \"oidc\" needs [auth.oidc]"));
+            };
+            AuthMode::Oidc(crate::web::auth::oidc::OidcConfig {
+                issuer_url: oidc.issuer_url,
+                client_id: oidc.client_id,
+                client_secret: std::env::var(crate::settings::OIDC_SECRET_ENV)
+                    .ok()
+                    .or(oidc.client_secret),
+                redirect_url: oidc.redirect_url,
+                name_claim: oidc.name_claim,
+                roles_claim: oidc.roles_claim,
+                group_prefix: oidc.group_prefix,
+            })
+        }
         AuthModeSetting::None => {
             let loopback = parse_addr(listen, "--listen")?.ip().is_loopback();
             if !loopback {

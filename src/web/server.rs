@@ -170,6 +170,8 @@ pub fn router(mut state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/live", get(live_events))
         .route("/audit.csv", get(audit_csv))
+        .route("/auth/oidc", get(super::auth::oidc::start))
+        .route("/auth/callback", get(super::auth::oidc::callback))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),

@@ -13,6 +13,7 @@ mod chaos;
 mod cli;
 mod dashboard;
 mod manual_handle;
+mod oidc;
 mod query_order;
 mod rate_limit;
 mod recurring_payment;

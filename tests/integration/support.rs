@@ -300,14 +300,26 @@ pub async fn serve_dashboard_with(
     std::net::SocketAddr,
     temporal_playground::web::live::hub::LiveHub,
 ) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    serve_dashboard_on(listener, client, config).await
+}
+
+/// The dashboard on a listener the test bound (when its configuration names its address).
+pub async fn serve_dashboard_on(
+    listener: tokio::net::TcpListener,
+    client: Client,
+    config: temporal_playground::web::state::WebConfig,
+) -> (
+    std::net::SocketAddr,
+    temporal_playground::web::live::hub::LiveHub,
+) {
     use temporal_playground::web::{server::router, state::AppState};
     let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
     let state = AppState::new(client, conf.leptos_options, None, config);
     state.start_live_poller();
     let hub = state.live.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, router(state)).await });
     (addr, hub)

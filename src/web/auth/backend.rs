@@ -10,6 +10,8 @@ use crate::access::{Role, SignedIn, validate_person};
 pub enum AuthMode {
     /// Name and password against the accounts file.
     Local { accounts: PathBuf },
+    /// The company's identity provider (OpenID Connect).
+    Oidc(super::oidc::OidcConfig),
     /// A typed name, nothing checked: loopback only, every page says so.
     None,
 }
@@ -35,7 +37,13 @@ pub struct Operator {
     pub unverified: bool,
     /// Changes when the password does: older sessions end.
     auth_hash: Vec<u8>,
+    /// What the session stores: the name, or for `oidc` the name and the roles the
+    /// provider gave at sign-in (there is no account to read them from again).
+    id: String,
 }
+
+/// Separates the name from the roles in an `oidc` session's id.
+const OIDC_ID_SEPARATOR: char = '\u{1f}';
 
 impl Operator {
     pub fn signed_in(&self) -> SignedIn {
@@ -52,7 +60,42 @@ impl Operator {
             roles: UNVERIFIED_ROLES.to_vec(),
             unverified: true,
             auth_hash: format!("none:{name}").into_bytes(),
+            id: name.into(),
         }
+    }
+
+    fn account(a: &super::accounts::Account) -> Operator {
+        Operator {
+            name: a.name.clone(),
+            roles: a.roles.clone(),
+            unverified: false,
+            auth_hash: a.password_hash.clone().into_bytes(),
+            id: a.name.clone(),
+        }
+    }
+
+    fn verified(name: &str, roles: Vec<Role>) -> Operator {
+        let names: Vec<_> = roles.iter().map(|r| r.name()).collect();
+        let id = format!("{name}{OIDC_ID_SEPARATOR}{}", names.join(","));
+        Operator {
+            name: name.into(),
+            roles,
+            unverified: false,
+            auth_hash: format!("oidc:{id}").into_bytes(),
+            id,
+        }
+    }
+
+    /// An `oidc` session's person, from its id.
+    fn from_oidc_id(id: &str) -> Option<Operator> {
+        let (name, roles) = id.split_once(OIDC_ID_SEPARATOR)?;
+        let roles = roles
+            .split(',')
+            .map(Role::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        validate_person(name).ok()?;
+        Some(Operator::verified(name, roles))
     }
 }
 
@@ -60,7 +103,7 @@ impl axum_login::AuthUser for Operator {
     type Id = String;
 
     fn id(&self) -> String {
-        self.name.clone()
+        self.id.clone()
     }
 
     fn session_auth_hash(&self) -> &[u8] {
@@ -69,15 +112,25 @@ impl axum_login::AuthUser for Operator {
 }
 
 pub enum Credentials {
-    Password { name: String, password: String },
-    Typed { name: String },
+    Password {
+        name: String,
+        password: String,
+    },
+    Typed {
+        name: String,
+    },
+    /// Checked by the identity provider already (`oidc`).
+    Verified {
+        name: String,
+        roles: Vec<Role>,
+    },
 }
 
 impl Backend {
     fn load(&self) -> Result<AccountsFile, AccountsError> {
         match &self.mode {
             AuthMode::Local { accounts } => AccountsFile::load(accounts),
-            AuthMode::None => Ok(AccountsFile::default()),
+            AuthMode::None | AuthMode::Oidc(_) => Ok(AccountsFile::default()),
         }
     }
 }
@@ -102,12 +155,11 @@ impl axum_login::AuthnBackend for Backend {
                 let ok = tokio::task::spawn_blocking(move || verify(&checked, &password))
                     .await
                     .unwrap_or(false);
-                Ok(ok.then(|| Operator {
-                    name: account.name,
-                    roles: account.roles,
-                    unverified: false,
-                    auth_hash: account.password_hash.into_bytes(),
-                }))
+                Ok(ok.then(|| Operator::account(&account)))
+            }
+            (AuthMode::Oidc(_), Credentials::Verified { name, roles }) => {
+                validate_person(&name)?;
+                Ok(Some(Operator::verified(&name, roles)))
             }
             (AuthMode::None, Credentials::Typed { name }) => {
                 let name = name.trim();
@@ -120,12 +172,8 @@ impl axum_login::AuthnBackend for Backend {
 
     async fn get_user(&self, name: &String) -> Result<Option<Operator>, AccountsError> {
         match &self.mode {
-            AuthMode::Local { .. } => Ok(self.load()?.find(name).map(|a| Operator {
-                name: a.name.clone(),
-                roles: a.roles.clone(),
-                unverified: false,
-                auth_hash: a.password_hash.clone().into_bytes(),
-            })),
+            AuthMode::Local { .. } => Ok(self.load()?.find(name).map(Operator::account)),
+            AuthMode::Oidc(_) => Ok(Operator::from_oidc_id(name)),
             AuthMode::None => Ok(validate_person(name).is_ok().then(|| Operator::typed(name))),
         }
     }

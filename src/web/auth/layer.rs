@@ -166,6 +166,7 @@ async fn within_lifetime(lifetime: Duration, request: Request, next: Next) -> Re
 pub async fn pages_need_sign_in(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let open = path == "/login"
+        || path.starts_with("/auth/")
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || matches!(

@@ -1,5 +1,6 @@
 //! Who is at the keyboard, and whether their role allows what they ask. Sign-in modes:
-//! `local` (an accounts file), `none` (a typed name, loopback only); sessions live in a
+//! `local` (an accounts file), `oidc` (the company's identity provider), `none` (a typed
+//! name, loopback only); sessions live in a
 //! signed, encrypted cookie (`tower-sessions-cookie-store`, `private`), so replicas share
 //! nothing but the key; `axum-login` keeps the signed-in person on every request.
 //!
@@ -14,6 +15,8 @@ pub mod accounts;
 mod backend;
 #[cfg(feature = "ssr")]
 mod layer;
+#[cfg(feature = "ssr")]
+pub mod oidc;
 mod sign_in;
 
 #[cfg(feature = "ssr")]
@@ -23,7 +26,9 @@ pub use layer::{
     AuthConfig, DEFAULT_IDLE_MINUTES, DEFAULT_LIFETIME_HOURS, SessionKeyError, auth_layers,
     load_or_create_key, pages_need_sign_in, parse_key,
 };
-pub use sign_in::{SessionInfo, SignIn, SignInPage, SignOut, SignedInBadge, UnverifiedBanner, me};
+pub use sign_in::{
+    Me, SessionInfo, SignIn, SignInPage, SignOut, SignedInBadge, UnverifiedBanner, me,
+};
 
 #[cfg(feature = "ssr")]
 use super::error::AppError;

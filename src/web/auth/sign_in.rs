@@ -16,6 +16,9 @@ pub struct SessionInfo {
     pub who: Option<SignedIn>,
     /// `none` mode: a typed name, no password.
     pub names_only: bool,
+    /// `oidc` mode: people sign in at the company's identity provider.
+    #[serde(default)]
+    pub single_sign_on: bool,
 }
 
 #[server]
@@ -24,12 +27,13 @@ pub async fn me() -> Result<SessionInfo, AppError> {
     Ok(SessionInfo {
         who: auth.user.map(|u| u.signed_in()),
         names_only: matches!(auth.backend.mode, super::AuthMode::None),
+        single_sign_on: matches!(auth.backend.mode, super::AuthMode::Oidc(_)),
     })
 }
 
-#[cfg(feature = "ssr")]
 /// Only a path of this site: no scheme, no `//host` (an open redirect otherwise).
-fn local_path(next: &str) -> &str {
+#[cfg(feature = "ssr")]
+pub(super) fn local_path(next: &str) -> &str {
     let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
     if ok { next } else { "/" }
 }
@@ -51,6 +55,11 @@ pub async fn sign_in(
             name: name.clone(),
             password,
         },
+        AuthMode::Oidc(_) => {
+            return Err(AppError::Refused(
+                "this console signs people in with single sign-on: use that button".into(),
+            ));
+        }
     };
     let user = auth.authenticate(credentials).await.map_err(|e| {
         tracing::error!(error = %e, "sign-in could not check the accounts");
@@ -96,11 +105,35 @@ pub fn SignInPage() -> impl IntoView {
         <h1 class="text-2xl font-bold mb-3">"Sign in"</h1>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let names_only = info.await.map(|i| i.names_only).unwrap_or(false);
-                view! { <SignInForm action names_only next=next() /> }
+                let info = info.await.ok();
+                let names_only = info.as_ref().is_some_and(|i| i.names_only);
+                match info.is_some_and(|i| i.single_sign_on) {
+                    true => view! { <SingleSignOn next=next() /> }.into_any(),
+                    false => view! { <SignInForm action names_only next=next() /> }.into_any(),
+                }
             })}
         </Suspense>
         {action_error(action.value())}
+    }
+}
+
+/// `oidc` mode: one button to the company's identity provider (a plain link: it works
+/// without JavaScript).
+#[component]
+fn SingleSignOn(next: String) -> impl IntoView {
+    let encoded: String = next
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    view! {
+        <a href=format!("/auth/oidc?next={encoded}") rel="external" class="inline-block px-3 py-1 rounded bg-blue-700 text-white">
+            "Sign in with single sign-on"
+        </a>
     }
 }
 

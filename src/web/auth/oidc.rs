@@ -1,0 +1,282 @@
+//! `oidc` mode: the authorization code flow with PKCE against the company's identity
+//! provider (`openidconnect`). `/auth/oidc` sends the browser there with a fresh state,
+//! nonce and PKCE challenge kept in the session; `/auth/callback` checks the state,
+//! exchanges the code, verifies the ID token (signature, issuer, audience, expiry, nonce)
+//! and signs the person in with the roles their groups claim names.
+
+use axum::{
+    extract::{Query, Request},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use axum_login::AuthSession;
+use openidconnect::{
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    core::{CoreClient, CoreProviderMetadata, CoreResponseType},
+};
+use serde::{Deserialize, Serialize};
+
+use super::backend::{Backend, Credentials};
+use crate::access::{Role, validate_person};
+
+/// The identity provider and how its claims map to people and roles.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    pub issuer_url: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    /// This console's `/auth/callback`, as registered with the provider.
+    pub redirect_url: String,
+    /// The claim that names the person (`preferred_username`, else `email`, else `sub`).
+    pub name_claim: String,
+    /// The claim listing the person's groups (`groups`).
+    pub roles_claim: String,
+    /// Groups named `<prefix><role>` give that role (`tp-support`); empty: the role's name.
+    pub group_prefix: String,
+}
+
+/// What the session keeps between the redirect and the callback.
+#[derive(Debug, Serialize, Deserialize)]
+struct Flow {
+    state: String,
+    nonce: String,
+    verifier: String,
+    next: String,
+}
+
+const FLOW: &str = "oidc_flow";
+
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("the identity provider could not be reached or read: {0}")]
+    Provider(String),
+    #[error("the sign-in took too long or was started elsewhere: start again")]
+    State,
+    #[error("the identity provider's answer could not be verified: {0}")]
+    Token(String),
+    #[error("your account has no name this console accepts: {0}")]
+    Name(String),
+    #[error("your account has no role in this console: ask for one of its groups")]
+    NoRole,
+    #[error("the session could not be written")]
+    Session,
+}
+
+impl IntoResponse for OidcError {
+    fn into_response(self) -> Response {
+        tracing::warn!(target: "audit", action = "sign-in", outcome = "refused", reason = %self, "oidc");
+        let status = match self {
+            OidcError::Provider(_) | OidcError::Session => axum::http::StatusCode::BAD_GATEWAY,
+            OidcError::NoRole => axum::http::StatusCode::FORBIDDEN,
+            _ => axum::http::StatusCode::UNAUTHORIZED,
+        };
+        let sentence = self.to_string().replace('<', "&lt;");
+        let page = format!(
+            "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Sign-in failed</title>\
+             <p role=\"alert\">Sign-in failed: {sentence}</p><p><a href=\"/login\">Back to sign-in</a></p></html>"
+        );
+        (status, Html(page)).into_response()
+    }
+}
+
+fn http() -> Result<openidconnect::reqwest::Client, OidcError> {
+    openidconnect::reqwest::Client::builder()
+        // Following redirects would open SSRF; the provider's endpoints answer directly.
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| OidcError::Provider(e.to_string()))
+}
+
+type Ready = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
+async fn client(config: &OidcConfig) -> Result<(Ready, openidconnect::reqwest::Client), OidcError> {
+    let http = http()?;
+    let issuer = IssuerUrl::new(config.issuer_url.clone())
+        .map_err(|e| OidcError::Provider(e.to_string()))?;
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+        .await
+        .map_err(|e| OidcError::Provider(e.to_string()))?;
+    let redirect = RedirectUrl::new(config.redirect_url.clone())
+        .map_err(|e| OidcError::Provider(e.to_string()))?;
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(config.client_id.clone()),
+        config.client_secret.clone().map(ClientSecret::new),
+    )
+    .set_redirect_uri(redirect);
+    Ok((client, http))
+}
+
+fn config_of(auth: &AuthSession<Backend>) -> Result<OidcConfig, OidcError> {
+    match &auth.backend.mode {
+        super::AuthMode::Oidc(config) => Ok(config.clone()),
+        _ => Err(OidcError::State),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Start {
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /auth/oidc`: to the identity provider, with state, nonce and a PKCE challenge.
+pub async fn start(
+    auth: AuthSession<Backend>,
+    Query(start): Query<Start>,
+) -> Result<Response, OidcError> {
+    let config = config_of(&auth)?;
+    let (client, _) = client(&config).await?;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, nonce) = client
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let flow = Flow {
+        state: state.secret().clone(),
+        nonce: nonce.secret().clone(),
+        verifier: verifier.secret().clone(),
+        next: super::sign_in::local_path(&start.next).to_string(),
+    };
+    auth.session
+        .insert(FLOW, flow)
+        .await
+        .map_err(|_| OidcError::Session)?;
+    Ok(Redirect::to(url.as_str()).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Callback {
+    code: String,
+    state: String,
+}
+
+/// A claim of the (already verified) ID token, read from its payload.
+fn claims_of(jwt: &str) -> Result<serde_json::Value, OidcError> {
+    use base64::Engine;
+    let payload = jwt
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| OidcError::Token("not a JWT".into()))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|e| OidcError::Token(e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| OidcError::Token(e.to_string()))
+}
+
+/// The roles a person's groups give, by the configured prefix.
+pub fn roles_from(groups: &serde_json::Value, prefix: &str) -> Vec<Role> {
+    let names: Vec<&str> = match groups {
+        serde_json::Value::Array(items) => items.iter().filter_map(|g| g.as_str()).collect(),
+        serde_json::Value::String(one) => one.split([' ', ',']).collect(),
+        _ => Vec::new(),
+    };
+    let mut roles: Vec<Role> = names
+        .into_iter()
+        .filter_map(|g| g.strip_prefix(prefix))
+        .filter_map(|r| Role::parse(r).ok())
+        .collect();
+    roles.sort();
+    roles.dedup();
+    roles
+}
+
+/// `GET /auth/callback`: the provider's answer. Signs the person in, or says why not.
+pub async fn callback(
+    mut auth: AuthSession<Backend>,
+    Query(answer): Query<Callback>,
+    request: Request,
+) -> Result<Response, OidcError> {
+    let config = config_of(&auth)?;
+    let flow: Flow = auth
+        .session
+        .remove(FLOW)
+        .await
+        .ok()
+        .flatten()
+        .ok_or(OidcError::State)?;
+    if flow.state != answer.state {
+        return Err(OidcError::State);
+    }
+    let (client, http) = client(&config).await?;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(answer.code))
+        .map_err(|e| OidcError::Provider(e.to_string()))?
+        .set_pkce_verifier(PkceCodeVerifier::new(flow.verifier))
+        .request_async(&http)
+        .await
+        .map_err(|e| OidcError::Token(e.to_string()))?;
+    let id_token = tokens
+        .id_token()
+        .ok_or_else(|| OidcError::Token("no ID token".into()))?;
+    let verified = id_token
+        .claims(&client.id_token_verifier(), &Nonce::new(flow.nonce))
+        .map_err(|e| OidcError::Token(e.to_string()))?;
+    // The signature is checked: the payload's other claims can be read as they are.
+    let claims = claims_of(&id_token.to_string())?;
+    let name = [config.name_claim.as_str(), "preferred_username", "email"]
+        .iter()
+        .find_map(|c| claims.get(*c).and_then(|v| v.as_str()))
+        .map(str::to_string)
+        .unwrap_or_else(|| verified.subject().to_string());
+    validate_person(&name).map_err(|e| OidcError::Name(e.to_string()))?;
+    let roles = roles_from(
+        claims
+            .get(&config.roles_claim)
+            .unwrap_or(&serde_json::Value::Null),
+        &config.group_prefix,
+    );
+    if roles.is_empty() {
+        return Err(OidcError::NoRole);
+    }
+    let user = auth
+        .authenticate(Credentials::Verified {
+            name: name.clone(),
+            roles,
+        })
+        .await
+        .ok()
+        .flatten()
+        .ok_or(OidcError::Session)?;
+    auth.login(&user).await.map_err(|_| OidcError::Session)?;
+    let origin = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    tracing::info!(target: "audit", actor = %name, action = "sign-in", %origin, outcome = "ok", via = "oidc");
+    Ok(Redirect::to(&flow.next).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_give_roles_by_prefix_and_nothing_else() {
+        let groups = serde_json::json!(["tp-support", "tp-APPROVER", "support", "tp-root", 7]);
+        assert_eq!(
+            roles_from(&groups, "tp-"),
+            vec![Role::Support, Role::Approver]
+        );
+        assert_eq!(
+            roles_from(&serde_json::json!("finance presenter"), ""),
+            vec![Role::Finance, Role::Presenter]
+        );
+        assert!(roles_from(&serde_json::Value::Null, "").is_empty());
+    }
+}

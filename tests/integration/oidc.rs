@@ -1,0 +1,232 @@
+//! `oidc` sign-in end to end: a real OpenID Connect provider on loopback (npm's
+//! oauth2-mock-server: discovery, JWKS, PKCE, signed ID tokens), the console's real router,
+//! and plain HTTP doing what a browser does with the redirects.
+
+use crate::support::*;
+use std::{
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+use temporal_playground::{
+    simulated_upstream::UpstreamBehaviour,
+    web::{
+        auth::{AuthConfig, AuthMode, oidc::OidcConfig},
+        state::WebConfig,
+    },
+};
+
+struct Provider(Child);
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn provider() -> (Provider, String) {
+    let port = free_port();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/end2end/oidc/mock-idp.mjs");
+    let child = Command::new("node")
+        .arg(script)
+        .arg(port.to_string())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node runs the test identity provider (make deps installs it)");
+    let issuer = format!("http://localhost:{port}");
+    let discovery = format!("{issuer}/.well-known/openid-configuration");
+    eventually("the identity provider", Duration::from_secs(30), || {
+        let url = discovery.clone();
+        async move {
+            reqwest::get(url)
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())
+        }
+    })
+    .await;
+    (Provider(child), issuer)
+}
+
+/// The `tp_session` cookie a response sets, if any.
+fn session_set(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tp_session=") && !v.contains("Max-Age=0"))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// A browser's sign-in as `person`: to the provider and back. Returns the callback's
+/// answer and the session cookie it holds by then.
+async fn sign_in_as(
+    addr: std::net::SocketAddr,
+    person: &str,
+) -> (reqwest::Response, Option<String>) {
+    let plain = browser(addr, None);
+    let start = plain
+        .get(format!("http://{addr}/auth/oidc?next=%2Fstale"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status().as_u16(), 303, "to the provider");
+    let cookie = session_set(&start).expect("the flow's state is kept in the session");
+    let authorize = format!("{}&login_hint={person}", location(&start));
+    assert!(
+        authorize.contains("code_challenge_method=S256"),
+        "{authorize}"
+    );
+    assert!(authorize.contains("nonce="), "{authorize}");
+    let at_provider = plain.get(&authorize).send().await.unwrap();
+    assert!(
+        at_provider.status().is_redirection(),
+        "{}",
+        at_provider.status()
+    );
+    let callback = location(&at_provider);
+    assert!(
+        callback.starts_with(&format!("http://{addr}/auth/callback?")),
+        "{callback}"
+    );
+    let back = browser(addr, Some(&cookie))
+        .get(&callback)
+        .send()
+        .await
+        .unwrap();
+    let session = session_set(&back).or(Some(cookie));
+    (back, session)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn people_sign_in_at_the_identity_provider_with_the_roles_their_groups_give() {
+    let (_idp, issuer) = provider().await;
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = WebConfig {
+        auth: AuthConfig {
+            mode: AuthMode::Oidc(OidcConfig {
+                issuer_url: issuer,
+                client_id: "temporal-playground".into(),
+                client_secret: None,
+                redirect_url: format!("http://{addr}/auth/callback"),
+                name_claim: "preferred_username".into(),
+                roles_claim: "groups".into(),
+                group_prefix: "tp-".into(),
+            }),
+            ..AuthConfig::default()
+        },
+        ..WebConfig::default()
+    };
+    serve_dashboard_on(listener, env.client.clone(), config).await;
+
+    // The sign-in page offers the provider; passwords are refused here.
+    let page = browser(addr, None)
+        .get(format!("http://{addr}/login"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Sign in with single sign-on")
+    );
+    assert!(
+        session_cookie(addr, &[("name", "ana"), ("password", "long enough pw")])
+            .await
+            .is_err()
+    );
+
+    let (back, cookie) = sign_in_as(addr, "sso-ana").await;
+    assert_eq!(
+        back.status().as_u16(),
+        303,
+        "{}",
+        back.text().await.unwrap()
+    );
+    assert_eq!(location(&back), "/stale", "back where they were going");
+    let http = browser(addr, cookie.as_deref());
+    use leptos::server_fn::ServerFn;
+    let me_path = temporal_playground::web::auth::Me::PATH;
+    let me = http
+        .post(format!("http://{addr}{me_path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        me.contains("\"sso-ana\"") && me.contains("support") && !me.contains("admin"),
+        "{me}"
+    );
+    let stale = http
+        .get(format!("http://{addr}/stale"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status().as_u16(), 200);
+    // A support person is still refused finance's export.
+    let export = http
+        .get(format!("http://{addr}/audit.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status().as_u16(), 403);
+
+    let (back, _) = sign_in_as(addr, "sso-fin").await;
+    assert_eq!(back.status().as_u16(), 303);
+
+    // Groups that name no role of ours: refused, with a sentence.
+    let (back, _) = sign_in_as(addr, "sso-nobody").await;
+    assert_eq!(back.status().as_u16(), 403);
+    assert!(
+        back.text()
+            .await
+            .unwrap()
+            .contains("no role in this console")
+    );
+    // The provider cannot make anyone `system`.
+    let (back, _) = sign_in_as(addr, "system").await;
+    assert_eq!(back.status().as_u16(), 401);
+
+    // A callback whose state is not the session's, or a replayed one, signs nobody in.
+    let plain = browser(addr, None);
+    let start = plain
+        .get(format!("http://{addr}/auth/oidc"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = session_set(&start).unwrap();
+    let at_provider = plain.get(location(&start)).send().await.unwrap();
+    let callback = location(&at_provider);
+    let forged = callback.replace("state=", "state=x");
+    let refused = browser(addr, Some(&cookie))
+        .get(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    // The browser now holds the session the refusal wrote: the flow is spent.
+    let after = session_set(&refused).unwrap_or_default();
+    let replay = browser(addr, Some(&after))
+        .get(&callback)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replay.status().as_u16(),
+        401,
+        "the flow was spent by the first answer"
+    );
+}
