@@ -34,6 +34,10 @@ pub const MAX_CLAIM_CHANGES: u32 = 200;
 /// recorded before it replay without the write.
 pub const ACTORS_PATCH: &str = "record-actors";
 
+/// The change that stops the seed's signal from naming the claimant as its resolver (a
+/// signal says nothing of who sent it): it is recorded as `signal`, the claim in its note.
+pub const SIGNAL_RESOLVER_PATCH: &str = "signal-resolver-is-signal";
+
 /// Attempts at writing one conclusion (backoff 1 s doubling to 60 s: about 15 minutes)
 /// before a person is asked again.
 pub const CONCLUDE_ATTEMPTS: u32 = 20;
@@ -382,16 +386,28 @@ impl ManualHandle {
         let Ok(resolution) = Resolution::parse(&resolution) else {
             return;
         };
+        let (resolved_by, note) = match ctx.patched(SIGNAL_RESOLVER_PATCH) {
+            true => (
+                "signal".to_string(),
+                self.claim
+                    .as_ref()
+                    .map(|c| format!("sent while {} held the claim", c.operator))
+                    .unwrap_or_default(),
+            ),
+            false => (
+                self.claim
+                    .as_ref()
+                    .map(|c| c.operator.clone())
+                    .unwrap_or_else(|| "signal".into()),
+                String::new(),
+            ),
+        };
         self.resolution = Some(ResolutionRecord {
             resolution,
             reason_code: "SIGNAL".into(),
-            resolved_by: self
-                .claim
-                .as_ref()
-                .map(|c| c.operator.clone())
-                .unwrap_or_else(|| "signal".into()),
+            resolved_by,
             resolved_at: recorded_at(ctx.workflow_time()),
-            note: String::new(),
+            note,
             approved_by: None,
         });
     }

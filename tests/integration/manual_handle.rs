@@ -123,6 +123,8 @@ async fn the_go_originals_signal_still_resolves_an_order() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("is not a resolution"), "{err}");
+    // Ana holds the claim; the signal does not say who sent it, so it is not her.
+    claim(&env.client, "down-signal", "ana").await.unwrap();
     signal_manual(&env.client, "manual-down-signal", "Paid")
         .await
         .unwrap();
@@ -134,6 +136,8 @@ async fn the_go_originals_signal_still_resolves_an_order() {
         .unwrap();
     assert_eq!(done.resolution, Resolution::Paid);
     assert_eq!(done.reason_code, "SIGNAL");
+    assert_eq!(done.resolved_by, "signal");
+    assert!(done.note.contains("ana held the claim"), "{}", done.note);
     assert_eq!(env.upstream.stats().distinct_conclusions, 1);
 }
 

@@ -30,7 +30,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 13] = [
+const RECORDED: [(&str, &str); 14] = [
     ("query_order_paid.json", "payment-paid-rec"),
     ("query_order_failed.json", "payment-failed-rec"),
     ("query_order_to_stale.json", "payment-down-rec"),
@@ -48,6 +48,8 @@ const RECORDED: [(&str, &str); 13] = [
     // Four eyes, and the actors patch: claimed, proposed, rejected, proposed, approved.
     ("manual_handle_four_eyes.json", "manual-down-4eyes"),
     ("stale_order_retried_now_actors.json", "stale-flaky1-act"),
+    // The seed's signal once it records `signal`, not the claimant, as its resolver.
+    ("manual_handle_seed_signal_named.json", "manual-down-sig2"),
 ];
 
 /// A replayer that knows every workflow the workers run.
@@ -269,6 +271,27 @@ async fn fresh_histories_of_every_path_replay() {
     resolve_manual(c, "refuse1-rec", person("failed", "ana"))
         .await
         .unwrap();
+
+    start_order(c, order("down-sig2", fast_policy(1, 1)))
+        .await
+        .unwrap();
+    manual_ready("down-sig2").await;
+    claim(c, "down-sig2", "ana").await.unwrap();
+    signal_manual(c, "down-sig2", "paid").await.unwrap();
+    eventually(
+        "the signalled order concluded",
+        Duration::from_secs(30),
+        || async {
+            (count(
+                c,
+                "WorkflowId = 'manual-down-sig2' AND ExecutionStatus = 'Completed'",
+            )
+            .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
 
     // Four eyes (and the actors patch on claims and retries).
     start_order(c, order("down-4eyes", fast_policy(1, 1)))
