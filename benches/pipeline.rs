@@ -280,18 +280,30 @@ async fn dashboard(env: &TestEnv) {
         ..Default::default()
     };
     let (p50, p95) = timed(50, || async {
-        load(&env.client, &all, None, Some("ana".into()))
-            .await
-            .expect("first page");
+        load(
+            &env.client,
+            &all,
+            None,
+            Some("ana".into()),
+            &Default::default(),
+        )
+        .await
+        .expect("first page");
     })
     .await;
     println!(
         "queue first page (server):     p50 {p50:.1} ms, p95 {p95:.1} ms (target p95 < 100 ms; 1 list + 4 counts)"
     );
     let (p50, p95) = timed(50, || async {
-        load(&env.client, &filtered, None, Some("ana".into()))
-            .await
-            .expect("filtered page");
+        load(
+            &env.client,
+            &filtered,
+            None,
+            Some("ana".into()),
+            &Default::default(),
+        )
+        .await
+        .expect("filtered page");
     })
     .await;
     println!("queue filtered page (server):  p50 {p50:.1} ms, p95 {p95:.1} ms");

@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::orders::{InputError, short};
+use crate::{
+    format::csv_line,
+    orders::{InputError, short},
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -110,25 +113,13 @@ pub struct AuditPage {
     pub next_page: Option<String>,
 }
 
-/// One CSV field: quoted, quotes doubled; a leading `=`, `+`, `-` or `@` is prefixed with
-/// `'` so a spreadsheet does not run it as a formula.
-fn field(text: &str) -> String {
-    let safe = match text.chars().next() {
-        Some('=' | '+' | '-' | '@') => format!("'{text}"),
-        _ => text.to_string(),
-    };
-    format!("\"{}\"", safe.replace('"', "\"\""))
-}
-
 /// The entries as CSV (RFC 4180), times in UTC as the header says.
 pub fn to_csv(entries: &[AuditEntry]) -> String {
     let mut out = String::from("time_utc,actor,action,target,outcome,origin\r\n");
     for e in entries {
-        let row = [&e.at, &e.actor, &e.action, &e.target, &e.outcome, &e.origin]
-            .map(|f| field(f))
-            .join(",");
-        out.push_str(&row);
-        out.push_str("\r\n");
+        out.push_str(&csv_line(&[
+            &e.at, &e.actor, &e.action, &e.target, &e.outcome, &e.origin,
+        ]));
     }
     out
 }

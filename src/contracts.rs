@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::format::{csv_line, format_amount};
 use crate::orders::{
     InputError, MAX_NOTE_LEN, MAX_ORDER_ID_LEN, short, validate_operator, validate_order_id,
 };
@@ -191,6 +192,69 @@ pub struct ContractDetail {
     pub minor_units: u32,
     pub charges_started: i64,
     pub next_charges: Vec<String>,
+}
+
+/// Contracts as CSV for finance: amounts in the currency's own units (`9.99`, `999` for
+/// JPY), the time zone each contract's schedule runs in, charge times in UTC.
+pub fn contracts_csv(details: &[ContractDetail]) -> String {
+    let mut out = csv_line(&[
+        "contract_id",
+        "customer",
+        "plan",
+        "amount",
+        "currency",
+        "cadence",
+        "time_zone",
+        "state",
+        "terms_left",
+        "charges_started",
+        "next_charge_utc",
+        "note",
+    ]);
+    for d in details {
+        let (customer, plan, amount, currency) = match &d.terms {
+            Some(t) => {
+                let shown = format_amount(t.amount_cents, &t.currency, d.minor_units);
+                let number = shown
+                    .trim_end_matches(t.currency.as_str())
+                    .trim()
+                    .to_string();
+                (
+                    t.customer.clone(),
+                    t.plan.clone(),
+                    number,
+                    t.currency.clone(),
+                )
+            }
+            None => Default::default(),
+        };
+        let state = match (d.cancelled, d.paused) {
+            (true, _) => "cancelled",
+            (false, true) => "paused",
+            (false, false) => "active",
+        };
+        let left = d
+            .terms_left
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "until cancelled".into());
+        let started = d.charges_started.to_string();
+        let next = d.next_charges.first().cloned().unwrap_or_default();
+        out.push_str(&csv_line(&[
+            &d.contract_id,
+            &customer,
+            &plan,
+            &amount,
+            &currency,
+            &d.cadence,
+            &d.time_zone,
+            state,
+            &left,
+            &started,
+            &next,
+            &d.note,
+        ]));
+    }
+    out
 }
 
 /// One term's run, from visibility.

@@ -16,6 +16,95 @@ pub fn waited(secs: i64) -> String {
     }
 }
 
+/// `2 h 14 min`, `3 d 4 h`, `12 min`, `40 s`: an age as a person reads it.
+pub fn readable(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        s if s >= 86_400 => match (s % 86_400) / 3_600 {
+            0 => format!("{} d", s / 86_400),
+            h => format!("{} d {h} h", s / 86_400),
+        },
+        s if s >= 3_600 => match (s % 3_600) / 60 {
+            0 => format!("{} h", s / 3_600),
+            m => format!("{} h {m} min", s / 3_600),
+        },
+        s if s >= 60 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+/// Seconds since 1970 of an RFC 3339 time (`2026-11-30T15:04:17Z`, fractions and
+/// offsets allowed); `None` if it is not one. Integer arithmetic (days from the civil
+/// date), so the browser needs no date library.
+pub fn epoch_secs(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let s = text.get(from..from + len)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let (y, m, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (hh, mm, ss) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    // The offset: after any fraction.
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    let offset = match b.get(i) {
+        Some(b'Z' | b'z') => 0,
+        Some(sign @ (b'+' | b'-')) => {
+            let minutes = num(i + 1, 2)? * 60 + num(i + 4, 2)?;
+            if *sign == b'+' {
+                minutes * 60
+            } else {
+                -minutes * 60
+            }
+        }
+        _ => return None,
+    };
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3_600 + mm * 60 + ss - offset)
+}
+
+/// How long before `now` the time `at` was, as a person reads it (`2 h 14 min`); empty if
+/// either is not a time.
+pub fn age(now: &str, at: &str) -> String {
+    match (epoch_secs(now), epoch_secs(at)) {
+        (Some(n), Some(a)) => readable(n - a),
+        _ => String::new(),
+    }
+}
+
+/// One CSV line (RFC 4180, CRLF): every field quoted, quotes doubled, and a leading `=`,
+/// `+`, `-` or `@` prefixed with `'` so a spreadsheet does not run it as a formula.
+pub fn csv_line(fields: &[&str]) -> String {
+    let quoted: Vec<String> = fields
+        .iter()
+        .map(|text| {
+            let safe = match text.chars().next() {
+                Some('=' | '+' | '-' | '@') => format!("'{text}"),
+                _ => text.to_string(),
+            };
+            format!("\"{}\"", safe.replace('"', "\"\""))
+        })
+        .collect();
+    format!("{}\r\n", quoted.join(","))
+}
+
 /// `12.50 USD`, `999 JPY`, `1.250 KWD`: an amount in minor units, with as many decimals as
 /// the currency has (`minor_units`), in integer arithmetic, never through a float.
 pub fn format_amount(minor: i64, currency: &str, minor_units: u32) -> String {
@@ -50,6 +139,26 @@ mod tests {
         assert_eq!(waited(3 * 3_600 + 120), "3h 2m");
         assert_eq!(waited(2 * 86_400 + 5 * 3_600), "2d 5h");
         assert_eq!(waited(30 * 86_400), "30d");
+    }
+
+    #[test]
+    fn ages_read_as_people_say_them_and_times_parse_exactly() {
+        assert_eq!(readable(40), "40 s");
+        assert_eq!(readable(12 * 60 + 5), "12 min");
+        assert_eq!(readable(2 * 3_600 + 14 * 60), "2 h 14 min");
+        assert_eq!(readable(3 * 86_400 + 4 * 3_600), "3 d 4 h");
+        assert_eq!(epoch_secs("2023-11-14T22:13:20Z"), Some(1_700_000_000));
+        assert_eq!(
+            epoch_secs("2023-11-15T06:13:20.123+08:00"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(epoch_secs("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(epoch_secs("2024-02-29T00:00:00Z"), Some(1_709_164_800));
+        assert_eq!(epoch_secs("yesterday"), None);
+        assert_eq!(
+            age("2026-11-30T17:18:00Z", "2026-11-30T15:04:00Z"),
+            "2 h 14 min"
+        );
     }
 
     #[test]

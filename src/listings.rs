@@ -17,6 +17,59 @@ pub mod claim_filter {
     pub const AWAITING_APPROVAL: &str = "awaiting";
 }
 
+/// The queue's age filter.
+pub mod age_filter {
+    pub const ANY: &str = "";
+    /// Waiting longer than the service level's warning.
+    pub const AT_RISK: &str = "at_risk";
+    /// Waiting longer than the service level.
+    pub const BREACHED: &str = "breached";
+}
+
+/// How long an order may wait in the manual queue (`[dashboard] sla_at_risk_minutes`,
+/// `sla_breach_minutes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLevel {
+    pub at_risk_mins: u32,
+    pub breach_mins: u32,
+}
+
+impl Default for ServiceLevel {
+    fn default() -> Self {
+        ServiceLevel {
+            at_risk_mins: 30,
+            breach_mins: 120,
+        }
+    }
+}
+
+/// Where an order's wait stands against the service level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgeBand {
+    Within,
+    AtRisk,
+    Breached,
+}
+
+impl ServiceLevel {
+    pub fn band(&self, waiting_secs: i64) -> AgeBand {
+        match waiting_secs / 60 {
+            m if m >= i64::from(self.breach_mins) => AgeBand::Breached,
+            m if m >= i64::from(self.at_risk_mins) => AgeBand::AtRisk,
+            _ => AgeBand::Within,
+        }
+    }
+
+    /// Minutes of waiting an age filter asks for at least; `None` for any age.
+    pub fn older_than_mins(&self, filter: &str) -> Option<u32> {
+        match filter {
+            age_filter::AT_RISK => Some(self.at_risk_mins),
+            age_filter::BREACHED => Some(self.breach_mins),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueRow {
     pub order_id: String,
@@ -46,6 +99,12 @@ pub struct QueuePage {
     pub mine: usize,
     #[serde(default)]
     pub awaiting_approval: usize,
+    /// Orders past the service level (whatever the other filters).
+    #[serde(default)]
+    pub breached: usize,
+    /// The service level the ages are read against.
+    #[serde(default)]
+    pub service_level: ServiceLevel,
     /// Whether the server sorted oldest first (SQL visibility cannot sort).
     pub oldest_first: bool,
     pub operator: Option<String>,
@@ -59,14 +118,17 @@ pub struct QueueFilter {
     pub reason: String,
     /// One of [`claim_filter`].
     pub claim: String,
+    /// One of [`age_filter`].
+    #[serde(default)]
+    pub age: String,
 }
 
 impl QueueFilter {
     /// The queue's address with this filter and another claim tab.
     pub fn link(&self, claim: &str) -> String {
         format!(
-            "/?prefix={}&provider={}&reason={}&claim={claim}",
-            self.prefix, self.provider, self.reason
+            "/?prefix={}&provider={}&reason={}&claim={claim}&age={}",
+            self.prefix, self.provider, self.reason, self.age
         )
     }
 }
@@ -137,4 +199,7 @@ pub struct OrderLane {
     /// The open stage, if any: `stale` or `manual` allow actions.
     pub open_stage: Option<String>,
     pub operator: Option<String>,
+    /// When the server read it (RFC 3339): ages on the page count from here.
+    #[serde(default)]
+    pub now: String,
 }

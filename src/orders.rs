@@ -393,6 +393,23 @@ pub struct ReconcilePolicy {
     pub stale_wait_secs: u64,
 }
 
+/// How long a demo-pace stale order waits: short enough that a live audience sees the
+/// whole chain (querying, stale, manual) within a minute.
+pub const DEMO_STALE_WAIT_SECS: u64 = 10;
+
+impl ReconcilePolicy {
+    /// Demo pace, for simulated orders a presenter starts: two quick attempts, a short
+    /// stale wait. Real orders keep the configured policy.
+    pub fn demo() -> Self {
+        ReconcilePolicy {
+            attempts: 2,
+            backoff_ms: 200,
+            call_timeout_ms: 2_000,
+            stale_wait_secs: DEMO_STALE_WAIT_SECS,
+        }
+    }
+}
+
 impl Default for ReconcilePolicy {
     fn default() -> Self {
         ReconcilePolicy {

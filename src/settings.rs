@@ -241,6 +241,10 @@ pub struct DashboardSettings {
     pub allowed_hosts: Vec<String>,
     /// Requests this process works on at once; more get 503 with `Retry-After`.
     pub requests_at_once: usize,
+    /// An order waiting this long in the manual queue is at risk (amber).
+    pub sla_at_risk_minutes: u32,
+    /// An order waiting this long has broken the service level (red).
+    pub sla_breach_minutes: u32,
 }
 
 impl Default for DashboardSettings {
@@ -249,6 +253,8 @@ impl Default for DashboardSettings {
             listen: "127.0.0.1:3000".into(),
             allowed_hosts: Vec::new(),
             requests_at_once: crate::web::guard::DEFAULT_REQUESTS_AT_ONCE,
+            sla_at_risk_minutes: crate::listings::ServiceLevel::default().at_risk_mins,
+            sla_breach_minutes: crate::listings::ServiceLevel::default().breach_mins,
         }
     }
 }
@@ -338,6 +344,15 @@ impl Settings {
             ));
         }
         settings.approval.resolutions()?;
+        let dashboard = &settings.dashboard;
+        if dashboard.sla_at_risk_minutes == 0
+            || dashboard.sla_breach_minutes <= dashboard.sla_at_risk_minutes
+        {
+            return Err(ConfigError::Value(
+                "dashboard.sla_at_risk_minutes must be above zero and below sla_breach_minutes"
+                    .into(),
+            ));
+        }
         let auth = &settings.auth;
         if auth.idle_minutes == 0 || auth.lifetime_hours == 0 {
             return Err(ConfigError::Value(

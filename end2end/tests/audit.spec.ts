@@ -12,7 +12,7 @@ test('finance reads who did what on the audit page and downloads it as CSV; supp
     await expect(ana.getByTestId('open-stage')).toHaveText('manual', { timeout: 1000 });
   }).toPass({ timeout: 60_000 });
   await ana.getByRole('button', { name: 'Claim' }).click();
-  await expect(ana.getByTestId('claimed-by')).toContainText('ana since');
+  await expect(ana.getByTestId('claimed-by')).toContainText('ana (claimed');
   await expect(ana.getByRole('link', { name: 'Audit', exact: true })).toHaveCount(0);
   const refused = await ana.request.get('/audit.csv');
   expect(refused.status()).toBe(403);

@@ -1,4 +1,5 @@
 import { test, expect } from '@playwright/test';
+import fs from 'node:fs';
 import { signIn, uniqueId, shot } from './helpers';
 
 test('a contract is created, shows its next charges and is cancelled with a reason', async ({ page }) => {
@@ -17,6 +18,22 @@ test('a contract is created, shows its next charges and is cancelled with a reas
   await expect(row).toContainText('every 30d (Asia/Kuala_Lumpur)');
   await expect(row).toContainText('membership-monthly');
   await shot(page, 'contracts');
+
+  // Finance's export: the contract with its amount in dollars and its time zone.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: /Export as CSV/ }).click(),
+  ]);
+  const lines = fs.readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+  expect(lines[0]).toBe(
+    '"contract_id","customer","plan","amount","currency","cadence","time_zone","state","terms_left","charges_started","next_charge_utc","note"',
+  );
+  const csvRow = lines.find((l) => l.startsWith(`"${id}"`))!.slice(1, -1).split('","');
+  expect(csvRow[3]).toBe('9.99');
+  expect(csvRow[4]).toBe('USD');
+  expect(csvRow[6]).toBe('Asia/Kuala_Lumpur');
+  expect(csvRow[7]).toBe('active');
+  expect(csvRow[10]).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
 
   await page.locator(`tr[data-contract="${id}"] a`).click();
   await expect(page.getByTestId('next-charges')).toContainText(/\d{4}-\d\d-\d\dT/);

@@ -17,7 +17,7 @@ test('an order that keeps failing upstream reaches the queue, is claimed, refuse
   await ana.locator(`tr[data-order="${orderId}"] a`).click();
   await expect(ana.getByTestId('open-stage')).toHaveText('manual');
   await ana.getByRole('button', { name: 'Claim' }).click();
-  await expect(ana.getByTestId('claimed-by')).toContainText('ana since');
+  await expect(ana.getByTestId('claimed-by')).toContainText('ana (claimed');
 
   const bo = await (await browser.newContext()).newPage();
   await signIn(bo, 'bo');
@@ -95,4 +95,40 @@ test('the queue fits a narrow screen and its controls are reachable by keyboard'
   await page.keyboard.type('ORD');
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/prefix=ORD/);
+});
+
+test('ages read as people say them, with the time in the viewer\'s own time zone on hover', async ({ browser }) => {
+  const orderId = uniqueId('down-tz');
+  startOrder(orderId);
+  const page = await (await browser.newContext({ timezoneId: 'America/New_York', locale: 'en-US' })).newPage();
+  await signIn(page, 'ana');
+  await expect(async () => {
+    await page.goto('/');
+    await expect(page.locator(`tr[data-order="${orderId}"]`)).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
+  const age = page.locator(`tr[data-order="${orderId}"] [data-testid="age"] time`);
+  await expect(age).toHaveText(/^\d+ (s|min)$/);
+  await expect(age).toHaveAttribute('data-local', 'yes');
+  // November in New York: Eastern Standard Time, whatever the server's zone.
+  await expect(age).toHaveAttribute('title', /EST|GMT-5/);
+  await expect(page.locator(`tr[data-order="${orderId}"] [data-testid="age"]`)).toContainText('within service level');
+  await page.locator(`tr[data-order="${orderId}"] a`).click();
+  await expect(page.getByTestId('waiting').locator('time')).toHaveAttribute('title', /EST|GMT-5/);
+});
+
+test('a refusal answers 4xx with its sentence, not a server error', async ({ page }) => {
+  await page.goto('/login');
+  const action = await page.locator('form[aria-label="Sign in"]').getAttribute('action');
+  const response = await page.request.post(action!, {
+    form: { name: 'system', password: 'whatever it is' },
+    headers: { origin: new URL(page.url()).origin },
+  });
+  expect(response.status()).toBe(422);
+  expect(await response.text()).toContain('reserved for the upstream');
+  const long = await page.request.post(action!, {
+    form: { name: 'x'.repeat(10_000), password: 'p' },
+    headers: { origin: new URL(page.url()).origin },
+  });
+  expect(long.status()).toBe(422);
+  expect((await long.text()).length).toBeLessThan(1000);
 });

@@ -101,6 +101,10 @@ pub enum ClientCommand {
         /// Prefix of the generated order ids
         #[arg(long, default_value = "SIM")]
         prefix: String,
+        /// Demo pace: two quick attempts and a 10 s stale wait, so orders reach the manual
+        /// queue within a minute (the configured policy otherwise)
+        #[arg(long)]
+        demo: bool,
         #[command(flatten)]
         origin: OriginFlags,
     },
@@ -260,8 +264,13 @@ impl ClientCommand {
                 rate,
                 count,
                 prefix,
+                demo,
                 origin,
             } => {
+                let policy = match demo {
+                    true => ReconcilePolicy::demo(),
+                    false => policy,
+                };
                 if !(rate.is_finite() && rate > 0.0 && rate <= 1_000.0) {
                     return Err(usage(format!(
                         "--rate must be between 0 and 1000 orders per second, not {rate}"

@@ -574,6 +574,25 @@ pub async fn terms_run(
 }
 
 /// One page of contracts with their terms: the page, then a few describes at a time.
+/// Contracts an export reads at most.
+pub const MAX_EXPORT_CONTRACTS: usize = 10_000;
+
+/// Every contract with its detail, for the CSV export (at most [`MAX_EXPORT_CONTRACTS`]).
+pub async fn all_details(client: &Client) -> Result<Vec<ContractDetail>, OpError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = page_with_details(client, token.as_deref()).await?;
+        out.extend(page.rows.into_iter().filter_map(|(_, detail)| detail));
+        match page.next_page {
+            Some(t) if out.len() < MAX_EXPORT_CONTRACTS => token = Some(t),
+            _ => break,
+        }
+    }
+    out.sort_by(|a, b| a.contract_id.cmp(&b.contract_id));
+    Ok(out)
+}
+
 pub async fn page_with_details(
     client: &Client,
     page_token: Option<&str>,

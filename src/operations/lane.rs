@@ -148,5 +148,6 @@ pub async fn order_lane(
         manual,
         open_stage,
         operator,
+        now: rfc3339(SystemTime::now()),
     })
 }

@@ -9,8 +9,8 @@ use super::{OpError, orders::retry_now};
 use crate::{
     format::rfc3339,
     listings::{
-        LIST_PAGE_SIZE, QueueFilter, QueuePage, QueueRow, StaleFilter, StalePage, StaleRow,
-        claim_filter,
+        LIST_PAGE_SIZE, QueueFilter, QueuePage, QueueRow, ServiceLevel, StaleFilter, StalePage,
+        StaleRow, age_filter, claim_filter,
     },
     orders::{DEFAULT_PRIORITY, InputError, MAX_ORDER_ID_LEN, Resolution, Stage, StageCounts},
     temporal::{
@@ -71,7 +71,44 @@ fn claimed_by(operator: &str) -> Result<String, OpError> {
 
 /// The manual queue's query for a filter; "mine" needs the operator.
 pub fn manual_queue_query(filter: &QueueFilter, operator: Option<&str>) -> Result<String, OpError> {
+    manual_queue_query_at(
+        filter,
+        operator,
+        &ServiceLevel::default(),
+        SystemTime::now(),
+    )
+}
+
+/// Orders that have waited at least `minutes` by `now`: a window on `StartTime`, which SQL
+/// visibility filters on although it cannot sort.
+fn waited_at_least(minutes: u32, now: SystemTime) -> String {
+    let cutoff = now
+        .checked_sub(std::time::Duration::from_secs(u64::from(minutes) * 60))
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    format!("StartTime <= '{}'", rfc3339(cutoff))
+}
+
+/// The manual queue's query with the age filter read against `sla` at `now`.
+pub fn manual_queue_query_at(
+    filter: &QueueFilter,
+    operator: Option<&str>,
+    sla: &ServiceLevel,
+    now: SystemTime,
+) -> Result<String, OpError> {
     let mut q = manual_queue_base();
+    match filter.age.as_str() {
+        age_filter::ANY => {}
+        age => match sla.older_than_mins(age) {
+            Some(minutes) => q += &format!(" AND {}", waited_at_least(minutes, now)),
+            None => {
+                return Err(InputError::Other(format!(
+                    "{:?} is not an age filter: use at_risk or breached",
+                    crate::orders::short(age)
+                ))
+                .into());
+            }
+        },
+    }
     if !filter.prefix.is_empty() {
         let prefix = literal("order id", &filter.prefix)?;
         q += &format!(" AND {} STARTS_WITH '{prefix}'", sa::ORDER_ID.name());
@@ -145,9 +182,12 @@ pub async fn manual_queue(
     filter: &QueueFilter,
     page: Option<String>,
     operator: Option<String>,
+    sla: &ServiceLevel,
 ) -> Result<QueuePage, OpError> {
     let base = manual_queue_base();
-    let q = manual_queue_query(filter, operator.as_deref())?;
+    let now = SystemTime::now();
+    let q = manual_queue_query_at(filter, operator.as_deref(), sla, now)?;
+    let breached_q = format!("{base} AND {}", waited_at_least(sla.breach_mins, now));
     let count = |q: String| async move { visibility::count(client, &q).await };
     let mine_q = operator
         .as_deref()
@@ -155,7 +195,7 @@ pub async fn manual_queue(
         .map(|mine| format!("{base}{mine}"));
     let filtered = q != base;
     // One list and the tab counts at once: the page costs the slowest of them.
-    let (listed, matching, all, unclaimed, mine, awaiting) = futures::try_join!(
+    let (listed, matching, all, unclaimed, mine, awaiting, breached) = futures::try_join!(
         visibility::list_page(
             client,
             &q,
@@ -178,8 +218,8 @@ pub async fn manual_queue(
             }
         },
         count(format!("{base} AND {}", awaiting_approval())),
+        count(breached_q),
     )?;
-    let now = SystemTime::now();
     Ok(QueuePage {
         rows: listed
             .executions
@@ -192,6 +232,8 @@ pub async fn manual_queue(
         unclaimed,
         mine,
         awaiting_approval: awaiting,
+        breached,
+        service_level: *sla,
         oldest_first: listed.sorted,
         operator,
     })
@@ -357,5 +399,26 @@ mod tests {
             ..Default::default()
         };
         assert!(stale_query(&long).is_err());
+    }
+
+    #[test]
+    fn age_bands_are_windows_on_start_time() {
+        use std::time::Duration;
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let sla = ServiceLevel {
+            at_risk_mins: 30,
+            breach_mins: 120,
+        };
+        let breached = QueueFilter {
+            age: age_filter::BREACHED.into(),
+            ..Default::default()
+        };
+        let q = manual_queue_query_at(&breached, None, &sla, now).unwrap();
+        assert!(q.contains("StartTime <= '2023-11-14T20:13:20Z'"), "{q}");
+        let bad = QueueFilter {
+            age: "ancient".into(),
+            ..Default::default()
+        };
+        assert!(manual_queue_query_at(&bad, None, &sla, now).is_err());
     }
 }

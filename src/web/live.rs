@@ -43,6 +43,9 @@ pub struct LiveSnapshot {
     pub at: String,
     /// Simulated orders per second being started by this server, if any.
     pub simulating: Option<Tenths>,
+    /// Those simulated orders run at demo pace (a short stale wait), not production's.
+    #[serde(default)]
+    pub demo_pace: bool,
     /// Percent of upstream queries that fail (5xx), when this server runs the simulator.
     pub upstream_failure_pct: Option<u32>,
 }
@@ -77,7 +80,7 @@ pub mod hub {
     pub const MAX_LIVE_STREAMS: usize = 500;
 
     /// The simulated payments this server is starting: their rate and the task.
-    type Simulation = Arc<Mutex<Option<(Tenths, tokio::task::JoinHandle<()>)>>>;
+    type Simulation = Arc<Mutex<Option<(Tenths, bool, tokio::task::JoinHandle<()>)>>>;
 
     /// Shared by all requests; holds no workflow state, only the last snapshot.
     #[derive(Clone)]
@@ -133,7 +136,9 @@ pub mod hub {
             if taken_at.is_some_and(|at| at.elapsed() < FRESH_FOR) {
                 let mut snapshot = self.sender.borrow().clone();
                 // What this process knows by itself is always current.
-                snapshot.simulating = self.simulating().await;
+                let simulating = self.simulating().await;
+                snapshot.simulating = simulating.map(|(rate, _)| rate);
+                snapshot.demo_pace = simulating.is_some_and(|(_, demo)| demo);
                 snapshot.upstream_failure_pct = simulator.map(|s| s.behaviour().error_5xx_pct);
                 return Ok(snapshot);
             }
@@ -143,8 +148,13 @@ pub mod hub {
             Ok(snapshot)
         }
 
-        async fn simulating(&self) -> Option<Tenths> {
-            self.simulation.lock().await.as_ref().map(|(rate, _)| *rate)
+        /// The rate of this server's simulated payments, and whether at demo pace.
+        async fn simulating(&self) -> Option<(Tenths, bool)> {
+            self.simulation
+                .lock()
+                .await
+                .as_ref()
+                .map(|(rate, demo, _)| (*rate, *demo))
         }
 
         /// How many times the hub has asked Temporal since it was made.
@@ -194,19 +204,28 @@ pub mod hub {
                 None => Tenths(0),
             };
             *last = Some((resolved, now));
+            let simulating = self.simulating().await;
             Ok(LiveSnapshot {
                 counts,
                 resolved_per_sec,
                 at: rfc3339(SystemTime::now()),
-                simulating: self.simulating().await,
+                simulating: simulating.map(|(rate, _)| rate),
+                demo_pace: simulating.is_some_and(|(_, demo)| demo),
                 upstream_failure_pct: simulator.map(|s| s.behaviour().error_5xx_pct),
             })
         }
 
         /// Starts simulated payments at `rate` (replacing any), or stops them at zero.
-        pub async fn simulate(&self, client: Client, policy: ReconcilePolicy, rate: Tenths) {
+        /// `demo` says the policy is demo pace, for the page to show.
+        pub async fn simulate(
+            &self,
+            client: Client,
+            policy: ReconcilePolicy,
+            rate: Tenths,
+            demo: bool,
+        ) {
             let mut slot = self.simulation.lock().await;
-            if let Some((_, task)) = slot.take() {
+            if let Some((_, _, task)) = slot.take() {
                 task.abort();
             }
             if rate.0 == 0 {
@@ -223,7 +242,7 @@ pub mod hub {
                     }
                 }
             });
-            *slot = Some((rate, task));
+            *slot = Some((rate, demo, task));
         }
     }
 

@@ -170,6 +170,7 @@ pub fn router(mut state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/live", get(live_events))
         .route("/audit.csv", get(audit_csv))
+        .route("/contracts.csv", get(contracts_csv))
         .route("/auth/oidc", get(super::auth::oidc::start))
         .route("/auth/callback", get(super::auth::oidc::callback))
         .leptos_routes_with_context(
@@ -253,6 +254,44 @@ async fn ready(State(state): State<AppState>) -> Response {
         Err(e) => {
             tracing::warn!(error = %e, "readiness: Temporal did not answer");
             (StatusCode::SERVICE_UNAVAILABLE, "Temporal did not answer").into_response()
+        }
+    }
+}
+
+/// Every contract and its terms as CSV, for whoever may read the contracts.
+async fn contracts_csv(
+    State(state): State<AppState>,
+    auth: axum_login::AuthSession<Backend>,
+    request: axum::http::request::Parts,
+) -> Response {
+    let who = auth.user.map(|u| u.signed_in());
+    if let Err(refused) = check(
+        who,
+        crate::access::Action::Read,
+        &super::auth::origin_of(&request),
+    ) {
+        let status = StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::FORBIDDEN);
+        return (status, refused.to_string()).into_response();
+    }
+    match crate::operations::contracts::all_details(&state.client).await {
+        Ok(details) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"contracts.csv\"",
+                ),
+            ],
+            crate::contracts::contracts_csv(&details),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "contracts export failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporal did not answer: try again in a moment",
+            )
+                .into_response()
         }
     }
 }

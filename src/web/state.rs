@@ -13,6 +13,7 @@ use super::{
 };
 use crate::{
     contracts::ContractLimits,
+    listings::ServiceLevel,
     operations::lane::TemporalUi,
     orders::{DEFAULT_FOUR_EYES, ReconcilePolicy, Resolution},
     simulated_upstream::SimulatedUpstream,
@@ -36,6 +37,8 @@ pub struct WebConfig {
     pub auth: AuthConfig,
     /// Resolutions that need a second person's approval.
     pub four_eyes: Vec<Resolution>,
+    /// How long an order may wait in the manual queue.
+    pub service_level: ServiceLevel,
 }
 
 impl Default for WebConfig {
@@ -48,6 +51,7 @@ impl Default for WebConfig {
             budget: RequestBudget::default(),
             auth: AuthConfig::default(),
             four_eyes: DEFAULT_FOUR_EYES.to_vec(),
+            service_level: ServiceLevel::default(),
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct AppState {
     pub auth: AuthConfig,
     /// Resolutions that need a second person's approval.
     pub four_eyes: Vec<Resolution>,
+    /// How long an order may wait in the manual queue.
+    pub service_level: ServiceLevel,
 }
 
 impl AppState {
@@ -98,6 +104,7 @@ impl AppState {
             live: LiveHub::new(),
             auth: config.auth,
             four_eyes: config.four_eyes,
+            service_level: config.service_level,
         }
     }
 

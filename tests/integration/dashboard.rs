@@ -17,6 +17,7 @@ fn filter(prefix: &str, provider: &str, reason: &str, claim: &str) -> QueueFilte
         provider: provider.into(),
         reason: reason.into(),
         claim: claim.into(),
+        age: String::new(),
     }
 }
 
@@ -54,6 +55,7 @@ async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
                 &filter("", "", "", "mine"),
                 None,
                 Some("ana".into()),
+                &Default::default(),
             )
             .await
             .ok()?;
@@ -67,6 +69,7 @@ async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
         &filter("", "", "", "all"),
         None,
         Some("ana".into()),
+        &Default::default(),
     )
     .await
     .unwrap();
@@ -76,9 +79,15 @@ async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
         (total, total, total - 3, 3)
     );
     let token = first.next_page.clone().expect("a second page");
-    let second = load(&env.client, &filter("", "", "", "all"), Some(token), None)
-        .await
-        .unwrap();
+    let second = load(
+        &env.client,
+        &filter("", "", "", "all"),
+        Some(token),
+        None,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(second.rows.len(), 5);
     assert!(second.next_page.is_none());
     let mut seen: Vec<String> = first
@@ -91,9 +100,15 @@ async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
     seen.dedup();
     assert_eq!(seen.len(), total, "no order twice, none missing");
 
-    let bank = load(&env.client, &filter("", "bankA", "", "all"), None, None)
-        .await
-        .unwrap();
+    let bank = load(
+        &env.client,
+        &filter("", "bankA", "", "all"),
+        None,
+        None,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(bank.matching, total.div_ceil(2));
     assert!(
         bank.rows
@@ -105,6 +120,7 @@ async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
         &filter("", "", "timeout", "unclaimed"),
         None,
         None,
+        &Default::default(),
     )
     .await
     .unwrap();
@@ -114,15 +130,22 @@ async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
             .iter()
             .all(|r| r.error_reason == "timeout" && r.claimed_by.is_empty())
     );
-    let prefixed = load(&env.client, &filter("Q00", "", "", "all"), None, None)
-        .await
-        .unwrap();
+    let prefixed = load(
+        &env.client,
+        &filter("Q00", "", "", "all"),
+        None,
+        None,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(prefixed.matching, 10);
     let mine = load(
         &env.client,
         &filter("", "", "", "mine"),
         None,
         Some("ana".into()),
+        &Default::default(),
     )
     .await
     .unwrap();
@@ -134,13 +157,20 @@ async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
         &filter("x' OR '1'='1", "", "", "all"),
         None,
         None,
+        &Default::default(),
     )
     .await
     .unwrap_err();
     assert!(err.to_string().contains("may only hold"), "{err}");
-    let err = load(&env.client, &filter("", "", "", "mine"), None, None)
-        .await
-        .unwrap_err();
+    let err = load(
+        &env.client,
+        &filter("", "", "", "mine"),
+        None,
+        None,
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("enter your name"), "{err}");
 }
 

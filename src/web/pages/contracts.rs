@@ -152,6 +152,9 @@ pub fn ContractsPage() -> impl IntoView {
     };
     view! {
         <h1 class="text-2xl font-bold mb-3">"Recurring contracts"</h1>
+        <a class="underline text-blue-700" href="/contracts.csv" download="contracts.csv">
+            "Export as CSV (amounts in each currency's units, with each contract's time zone)"
+        </a>
         {action_error(create.value())}
         {created}
         <Loading what="contracts">

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::{IfAllowed, Loading, action_error};
 use crate::{
     access::Action,
-    orders::StageCounts,
+    orders::{DEMO_STALE_WAIT_SECS, StageCounts},
     web::{error::AppError, live::LiveSnapshot},
 };
 
@@ -24,7 +24,7 @@ pub async fn load_live_snapshot() -> Result<LiveSnapshot, AppError> {
 
 /// Starts (`rate` > 0) or stops (`rate` = 0) simulated payments from this server.
 #[server]
-pub async fn simulate(rate: String) -> Result<(), AppError> {
+pub async fn simulate(rate: String, #[server(default)] pace: String) -> Result<(), AppError> {
     crate::web::auth::require(crate::access::Action::Simulate)?;
     // A string, parsed here: the browser then carries no float formatting code.
     let rate = match rate.trim().parse::<f64>() {
@@ -37,10 +37,18 @@ pub async fn simulate(rate: String) -> Result<(), AppError> {
         }
     };
     let state = crate::web::state::app_state()?;
-    state
-        .live
-        .simulate(state.client.clone(), state.policy.clone(), rate)
-        .await;
+    let (policy, demo) = match pace.as_str() {
+        "" | "demo" => (crate::orders::ReconcilePolicy::demo(), true),
+        "production" => (state.policy.clone(), false),
+        other => {
+            return Err(AppError::Refused(format!(
+                "{:?} is not a pace: use demo or production",
+                crate::orders::short(other)
+            )));
+        }
+    };
+    let client = state.client.clone();
+    state.live.simulate(client, policy, rate, demo).await;
     Ok(())
 }
 
@@ -172,15 +180,29 @@ fn Flow(
 
 #[component]
 fn SimulationControls(current: Signal<LiveSnapshot>, sim: ServerAction<Simulate>) -> impl IntoView {
-    let state = move || match current.get().simulating {
-        Some(r) => format!("running at {}/s", r.show(true)),
-        None => "stopped".into(),
+    let state = move || {
+        let now = current.get();
+        match (now.simulating, now.demo_pace) {
+            (Some(r), true) => format!(
+                "running at {}/s, demo pace (stale wait {DEMO_STALE_WAIT_SECS} s)",
+                r.show(true)
+            ),
+            (Some(r), false) => format!("running at {}/s, production pace", r.show(true)),
+            (None, _) => "stopped".into(),
+        }
     };
     view! {
         <ActionForm action=sim attr:class="bg-white rounded shadow p-3 flex gap-2 items-end" attr:aria-label="Simulated payments">
             <label class="flex flex-col text-sm">
                 "Simulated orders per second"
                 <input name="rate" type="number" min="0" max="50" step="0.5" value="2" class="border rounded px-2 py-1 w-24" />
+            </label>
+            <label class="flex flex-col text-sm">
+                "Pace"
+                <select name="pace" class="border rounded px-2 py-1">
+                    <option value="demo" selected>{format!("demo: stale wait {DEMO_STALE_WAIT_SECS} s")}</option>
+                    <option value="production">"production: the configured policy"</option>
+                </select>
             </label>
             <button type="submit" class="px-3 py-1 rounded bg-blue-700 text-white">"Start"</button>
             <span class="text-sm" data-testid="simulating">{state}</span>

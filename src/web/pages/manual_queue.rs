@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{FilterField, FilterForm, Loading, or_dash};
+use super::{FilterField, FilterForm, Loading, Moment, or_dash};
 use crate::{
-    format::waited,
-    listings::{QueueFilter, QueuePage, QueueRow, claim_filter},
+    format::readable,
+    listings::{AgeBand, QueueFilter, QueuePage, QueueRow, ServiceLevel, age_filter, claim_filter},
     web::error::AppError,
 };
 
@@ -18,7 +18,11 @@ pub async fn manual_queue(
 ) -> Result<QueuePage, AppError> {
     let operator = Some(crate::web::auth::require(crate::access::Action::Read)?.name);
     let state = crate::web::state::app_state()?;
-    Ok(crate::operations::queues::manual_queue(&state.client, &filter, page, operator).await?)
+    let sla = &state.service_level;
+    Ok(
+        crate::operations::queues::manual_queue(&state.client, &filter, page, operator, sla)
+            .await?,
+    )
 }
 
 #[component]
@@ -31,6 +35,7 @@ pub fn ManualQueuePage() -> impl IntoView {
             provider: q.get("provider").unwrap_or_default(),
             reason: q.get("reason").unwrap_or_default(),
             claim: q.get("claim").unwrap_or_else(|| claim_filter::ALL.into()),
+            age: q.get("age").unwrap_or_default(),
         }
     };
     let page = move || query.read().get("page");
@@ -59,6 +64,14 @@ fn QueueFilterForm(filter: Signal<QueueFilter>) -> impl IntoView {
                 value=Signal::derive(move || filter.get().reason)
                 placeholder="http_503"
             />
+            <label class="flex flex-col text-sm">
+                "Waiting"
+                <select name="age" class="border rounded px-2 py-1">
+                    <option value="" selected=move || filter.get().age.is_empty()>"any time"</option>
+                    <option value=age_filter::AT_RISK selected=move || filter.get().age == age_filter::AT_RISK>"at risk or worse"</option>
+                    <option value=age_filter::BREACHED selected=move || filter.get().age == age_filter::BREACHED>"past the service level"</option>
+                </select>
+            </label>
             <input type="hidden" name="claim" value=move || filter.get().claim />
         </FilterForm>
     }
@@ -109,8 +122,12 @@ fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
             {page.matching}
             " matching · "
             {order}
+            " · "
+            <a href=format!("/?age={}", age_filter::BREACHED) class="underline" data-testid="count-breached">
+                {format!("{} past the service level ({})", page.breached, readable(i64::from(page.service_level.breach_mins) * 60))}
+            </a>
         </p>
-        <QueueRows rows=page.rows />
+        <QueueRows rows=page.rows sla=page.service_level />
         {next.map(|href| view! {
             <a class="inline-block mt-3 underline" href=href rel="next">
                 "Next page →"
@@ -120,7 +137,7 @@ fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
 }
 
 #[component]
-fn QueueRows(rows: Vec<QueueRow>) -> impl IntoView {
+fn QueueRows(rows: Vec<QueueRow>, sla: ServiceLevel) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p data-testid="queue-empty">"No order is waiting here."</p> }.into_any();
     }
@@ -140,7 +157,7 @@ fn QueueRows(rows: Vec<QueueRow>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|row| view! { <QueueLine row /> }).collect_view()}
+                    {rows.into_iter().map(|row| view! { <QueueLine row sla /> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -149,7 +166,12 @@ fn QueueRows(rows: Vec<QueueRow>) -> impl IntoView {
 }
 
 #[component]
-fn QueueLine(row: QueueRow) -> impl IntoView {
+fn QueueLine(row: QueueRow, sla: ServiceLevel) -> impl IntoView {
+    let (class, words) = match sla.band(row.waiting_secs) {
+        AgeBand::Within => ("text-green-800", "within service level"),
+        AgeBand::AtRisk => ("text-amber-800 font-semibold", "at risk"),
+        AgeBand::Breached => ("text-red-800 font-bold", "past the service level"),
+    };
     view! {
         <tr class="border-t" data-order=row.order_id.clone()>
             <td class="p-2">
@@ -158,7 +180,11 @@ fn QueueLine(row: QueueRow) -> impl IntoView {
                 </a>
             </td>
             <td class="p-2">{row.provider}</td>
-            <td class="p-2" title=row.waiting_since>{waited(row.waiting_secs)}</td>
+            <td class=format!("p-2 {class}") data-testid="age">
+                <Moment at=row.waiting_since text=readable(row.waiting_secs) />
+                <span class="sr-only">{format!(" ({words})")}</span>
+                <span aria-hidden="true" title=words class="ml-1">{match sla.band(row.waiting_secs) { AgeBand::Within => "", AgeBand::AtRisk => "▲", AgeBand::Breached => "■" }}</span>
+            </td>
             <td class="p-2">{row.priority}</td>
             <td class="p-2"><code>{or_dash(row.original_reason)}</code></td>
             <td class="p-2"><code>{row.error_reason}</code></td>

@@ -36,6 +36,38 @@ pub fn IfAllowed(action: Action, children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// A time shown as `text` (an age, or the time itself), with the absolute time on hover:
+/// in UTC as the server renders it, then in the viewer's own time zone once the page is
+/// live (the browser knows it; the server does not).
+#[component]
+pub fn Moment(at: String, text: String) -> impl IntoView {
+    let utc = at.replacen('T', " ", 1).replace('Z', " UTC");
+    let local = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    {
+        let at = at.clone();
+        Effect::new(move |_| local.set(local_time(&at)));
+    }
+    view! {
+        <time datetime=at title=move || local.get().unwrap_or_else(|| utc.clone()) data-local=move || local.get().is_some().then_some("yes")>
+            {text}
+        </time>
+    }
+}
+
+/// `30 Nov 2026, 10:04:17 EST`: the viewer's locale and time zone, from the browser.
+#[cfg(feature = "hydrate")]
+fn local_time(at: &str) -> Option<String> {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(at));
+    if date.get_time().is_nan() {
+        return None;
+    }
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into()).ok()?;
+    js_sys::Reflect::set(&options, &"timeStyle".into(), &"long".into()).ok()?;
+    Some(date.to_locale_string("default", &options).into())
+}
+
 /// A failed load: says what went wrong instead of a blank page.
 #[component]
 pub fn ErrorBanner(errors: ArcRwSignal<Errors>) -> impl IntoView {

@@ -4,9 +4,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{IfAllowed, Loading, action_error};
+use super::{IfAllowed, Loading, Moment, action_error};
 use crate::{
     access::Action,
+    format::age,
     listings::{LaneStage, OrderLane},
     orders::{
         ConclusionRefusal, MAX_CODE_LEN, MAX_NOTE_LEN, ManualContext, ProposalRejection,
@@ -171,10 +172,10 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
             "Stage: "
             <strong data-testid="open-stage">{open.clone()}</strong>
         </p>
-        {resolution.map(|record| view! { <ResolutionLine record /> })}
+        {resolution.map(|record| view! { <ResolutionLine record now=lane.now.clone() /> })}
         {lane.manual.clone().and_then(|m| m.refused).map(|refusal| view! { <RefusalLine refusal /> })}
         {lane.manual.clone().and_then(|m| m.rejected).map(|rejection| view! { <RejectionLine rejection /> })}
-        {lane.manual.clone().map(|context| view! { <ManualSection context /> })}
+        {lane.manual.clone().map(|context| view! { <ManualSection context now=lane.now.clone() /> })}
         {proposal.map(|proposal| view! { <ProposalSection proposal id=id.clone() actions /> })}
         {(manual_open && !awaiting).then(|| {
             let id = id.clone();
@@ -189,7 +190,8 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
 }
 
 #[component]
-fn ResolutionLine(record: ResolutionRecord) -> impl IntoView {
+fn ResolutionLine(record: ResolutionRecord, now: String) -> impl IntoView {
+    let ago = format!("{} ago", age(&now, &record.resolved_at));
     let note = (!record.note.is_empty()).then(|| format!(" — {}", record.note));
     let approved = record
         .approved_by
@@ -200,8 +202,8 @@ fn ResolutionLine(record: ResolutionRecord) -> impl IntoView {
             <strong>{record.resolution.to_string()}</strong>
             " by "
             {record.resolved_by}
-            " at "
-            {record.resolved_at}
+            " "
+            <Moment at=record.resolved_at text=ago />
             " ("
             {record.reason_code}
             ")"
@@ -297,19 +299,23 @@ fn RefusalLine(refusal: ConclusionRefusal) -> impl IntoView {
 }
 
 #[component]
-fn ManualSection(context: ManualContext) -> impl IntoView {
-    let claimed_by = context
-        .claim
-        .map(|c| format!("{} since {}", c.operator, c.at))
-        .unwrap_or_else(|| "nobody".into());
+fn ManualSection(context: ManualContext, now: String) -> impl IntoView {
+    let claimed_by = match context.claim {
+        Some(c) => {
+            let ago = format!("{} ago", age(&now, &c.at));
+            view! { {c.operator} " (claimed " <Moment at=c.at text=ago /> ")" }.into_any()
+        }
+        None => "nobody".into_any(),
+    };
+    let waiting = age(&now, &context.waiting_since);
     view! {
         <section class="bg-white rounded shadow p-3 mb-3" aria-label="Manual handling">
             <h2 class="font-semibold">"Manual handling"</h2>
             <p>
                 "Attempts: "
                 {context.handoff.attempts}
-                " · waiting since "
-                {context.waiting_since}
+                " · waiting "
+                <span data-testid="waiting"><Moment at=context.waiting_since text=waiting /></span>
             </p>
             <p>
                 "Original error: "
