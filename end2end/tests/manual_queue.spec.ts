@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { signIn, startOrder, uniqueId, shot } from './helpers';
+import { PASSWORD } from './accounts';
 
 test('an order that keeps failing upstream reaches the queue, is claimed, refused to a second agent, proposed paid and approved by a second person', async ({ browser }) => {
   const orderId = uniqueId('down-e2e');
@@ -131,4 +132,68 @@ test('a refusal answers 4xx with its sentence, not a server error', async ({ pag
   });
   expect(long.status()).toBe(422);
   expect((await long.text()).length).toBeLessThan(1000);
+});
+
+test('support works an order from the keyboard: move, open, claim, resolve', async ({ page }) => {
+  const orderId = uniqueId('down-keys');
+  startOrder(orderId);
+  await signIn(page, 'bo');
+  await expect(async () => {
+    await page.goto(`/?prefix=${orderId}`);
+    await expect(page.locator(`tr[data-order="${orderId}"]`)).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(page.getByTestId('keys')).toContainText('j / k');
+  await page.locator('body').click({ position: { x: 1, y: 1 } });
+  await page.keyboard.press('j');
+  await expect(page.locator(`tr[data-order="${orderId}"] a`)).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('order-id')).toHaveText(orderId);
+  await expect(page.getByTestId('keys')).toContainText('c claim');
+  await expect(page.getByRole('button', { name: 'Claim' })).toBeVisible();
+  await page.keyboard.press('c');
+  await expect(page.getByTestId('claimed-by')).toContainText('bo (claimed');
+  await page.keyboard.press('r');
+  await expect(page.getByLabel('Resolution')).toBeFocused();
+  await page.getByLabel('Resolution').selectOption('failed');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('BANK_CONFIRMED');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('resolution')).toContainText('failed', { timeout: 30_000 });
+  await page.keyboard.press('q');
+  await expect(page.getByRole('heading', { name: 'Manual queue' })).toBeVisible();
+});
+
+test('a cold load of the queue page transfers its assets compressed', async ({ browser }) => {
+  // Signed in without loading a page, so the page load below starts from an empty cache.
+  const context = await browser.newContext();
+  const login = await (await context.request.get('/login')).text();
+  const action = login.match(/action="([^"]*sign_in[^"]*)"/)![1].replace(/&amp;/g, '&');
+  const signedIn = await context.request.post(action, {
+    form: { name: 'ana', password: PASSWORD, next: '/' },
+    headers: { origin: process.env.E2E_BASE_URL ?? 'http://127.0.0.1:3100' },
+    maxRedirects: 0,
+  });
+  expect(signedIn.status()).toBeLessThan(400);
+  const page = await context.newPage();
+  const assets: { url: string; encoding: string; sent: number; size: number }[] = [];
+  page.on('response', async (response) => {
+    if (!response.url().includes('/pkg/')) return;
+    const sizes = await response.request().sizes();
+    const body = await response.body().catch(() => Buffer.alloc(0));
+    assets.push({
+      url: response.url(),
+      encoding: (await response.allHeaders())['content-encoding'] ?? '',
+      sent: sizes.responseBodySize,
+      size: body.length,
+    });
+  });
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Manual queue' })).toBeVisible();
+  await expect.poll(() => assets.some((a) => a.url.endsWith('.wasm'))).toBe(true);
+  for (const asset of assets) {
+    expect(['br', 'gzip'], asset.url).toContain(asset.encoding);
+  }
+  const wasm = assets.find((a) => a.url.endsWith('.wasm'))!;
+  expect(wasm.sent).toBeLessThan(wasm.size / 2);
+  console.log(`queue page assets: ${assets.map((a) => `${a.url.split('/').pop()} ${a.sent} of ${a.size} bytes (${a.encoding})`).join(', ')}`);
 });

@@ -164,7 +164,9 @@ pub fn router(mut state: AppState) -> Router {
     let hosts = state.allowed_hosts.clone();
     let budget = state.budget.clone();
     let auth = state.auth.clone();
+    let assets = assets(&state.leptos_options);
     let routes = Router::new()
+        .nest_service("/pkg", assets.with_state(state.clone()))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
@@ -192,6 +194,27 @@ pub fn router(mut state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// `/pkg` (the WASM, its JavaScript and the CSS): brotli or gzip as the browser accepts,
+/// from files precompressed at build time when `cargo leptos build --release
+/// --precompress` made them, compressed on the fly otherwise; revalidated by
+/// `Last-Modified` (a warm load transfers headers only). Pages and server functions are
+/// not compressed here.
+fn assets(options: &LeptosOptions) -> axum::routing::MethodRouter<AppState> {
+    use tower::ServiceBuilder;
+    use tower_http::{
+        compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
+    };
+    let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let files = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-cache"),
+        ))
+        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
+        .service(ServeDir::new(dir).precompressed_br().precompressed_gzip());
+    axum::routing::get_service(files)
 }
 
 /// The span a request logs under: method, path and its id.

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{FilterField, FilterForm, Loading, Moment, or_dash};
+use super::{FilterField, FilterForm, Keys, Loading, Moment, or_dash};
 use crate::{
     format::readable,
     listings::{AgeBand, QueueFilter, QueuePage, QueueRow, ServiceLevel, age_filter, claim_filter},
@@ -42,6 +42,7 @@ pub fn ManualQueuePage() -> impl IntoView {
     let data = Resource::new(move || (filter(), page()), |(f, p)| manual_queue(f, p));
     view! {
         <h1 class="text-2xl font-bold mb-3">"Manual queue"</h1>
+        <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one" />
         <QueueFilterForm filter=Signal::derive(filter) />
         <Loading what="the queue">
             {move || Suspend::new(async move {
@@ -173,7 +174,7 @@ fn QueueLine(row: QueueRow, sla: ServiceLevel) -> impl IntoView {
         AgeBand::Breached => ("text-red-800 font-bold", "past the service level"),
     };
     view! {
-        <tr class="border-t" data-order=row.order_id.clone()>
+        <tr class="border-t" data-order=row.order_id.clone() data-row="">
             <td class="p-2">
                 <a class="text-blue-700 underline" href=format!("/orders/{}", row.order_id)>
                     {row.order_id.clone()}

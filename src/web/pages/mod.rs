@@ -68,6 +68,108 @@ fn local_time(at: &str) -> Option<String> {
     Some(date.to_locale_string("default", &options).into())
 }
 
+/// The page's keys, shown on it, and their handler (in the browser only). `j`/`k` (or the
+/// arrow keys) move between the rows' links, Enter opens one; an element marked
+/// `data-key="c"` is clicked (a button or link) or focused (a field) by its key. Keys are
+/// ignored while typing in a field or with a modifier held.
+#[component]
+pub fn Keys(help: &'static str) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| keyboard::install());
+    view! {
+        <p class="text-xs text-slate-500 mb-2" data-testid="keys">
+            <span class="font-semibold">"Keys: "</span>
+            {help}
+        </p>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod keyboard {
+    use wasm_bindgen::{JsCast, closure::Closure};
+    use web_sys::{HtmlElement, KeyboardEvent};
+
+    fn typing(event: &KeyboardEvent) -> bool {
+        let tag = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .map(|e| e.tag_name().to_lowercase())
+            .unwrap_or_default();
+        matches!(tag.as_str(), "input" | "textarea" | "select")
+            || event.ctrl_key()
+            || event.meta_key()
+            || event.alt_key()
+    }
+
+    /// Moves focus `step` rows (the links of `[data-row]` elements) from the focused one.
+    fn move_rows(document: &web_sys::Document, step: i32) {
+        let Ok(links) = document.query_selector_all("[data-row] a") else {
+            return;
+        };
+        let links: Vec<HtmlElement> = (0..links.length())
+            .filter_map(|i| links.item(i)?.dyn_into::<HtmlElement>().ok())
+            .collect();
+        if links.is_empty() {
+            return;
+        }
+        let active = document.active_element();
+        let at = links.iter().position(|l| {
+            active
+                .as_ref()
+                .is_some_and(|a| a == l.as_ref() as &web_sys::Element)
+        });
+        let next = match at {
+            Some(i) => (i as i32 + step).clamp(0, links.len() as i32 - 1) as usize,
+            None => 0,
+        };
+        let _ = links[next].focus();
+    }
+
+    pub fn install() {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let handler = Closure::<dyn FnMut(KeyboardEvent)>::new(move |event: KeyboardEvent| {
+            if typing(&event) {
+                return;
+            }
+            let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+                return;
+            };
+            let key = event.key();
+            match key.as_str() {
+                "j" | "ArrowDown" => move_rows(&document, 1),
+                "k" | "ArrowUp" => move_rows(&document, -1),
+                other if other.chars().count() == 1 => {
+                    let selector = format!("[data-key=\"{other}\"]");
+                    let Ok(Some(target)) = document.query_selector(&selector) else {
+                        return;
+                    };
+                    let Ok(target) = target.dyn_into::<HtmlElement>() else {
+                        return;
+                    };
+                    match target.tag_name().to_lowercase().as_str() {
+                        "input" | "select" | "textarea" => {
+                            let _ = target.focus();
+                        }
+                        _ => target.click(),
+                    }
+                }
+                _ => return,
+            }
+            event.prevent_default();
+        });
+        let _ =
+            window.add_event_listener_with_callback("keydown", handler.as_ref().unchecked_ref());
+        let handler = send_wrapper::SendWrapper::new(handler);
+        let window = send_wrapper::SendWrapper::new(window);
+        leptos::prelude::on_cleanup(move || {
+            let _ = window
+                .remove_event_listener_with_callback("keydown", handler.as_ref().unchecked_ref());
+        });
+    }
+}
+
 /// A failed load: says what went wrong instead of a blank page.
 #[component]
 pub fn ErrorBanner(errors: ArcRwSignal<Errors>) -> impl IntoView {

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{IfAllowed, Loading, Moment, action_error};
+use super::{IfAllowed, Keys, Loading, Moment, action_error};
 use crate::{
     access::Action,
     format::age,
@@ -131,6 +131,8 @@ pub fn OrderLanePage() -> impl IntoView {
             "Order "
             <span data-testid="order-id">{order_id}</span>
         </h1>
+        <Keys help="c claim · l release · r resolve (the resolution field) · a approve · q back to the queue" />
+        <a href="/" data-key="q" class="sr-only">"Back to the queue"</a>
         {action_error(actions.claim.value())}
         {action_error(actions.release.value())}
         {action_error(actions.resolve.value())}
@@ -247,7 +249,7 @@ fn ApprovalForms(approve_id: String, reject_id: String, actions: Actions) -> imp
         <div class="flex flex-wrap gap-2 mt-2 items-end">
             <ActionForm action=actions.approve>
                 <input type="hidden" name="order_id" value=approve_id />
-                <button type="submit" class="px-3 py-1 rounded bg-green-700 text-white">"Approve"</button>
+                <button type="submit" data-key="a" class="px-3 py-1 rounded bg-green-700 text-white">"Approve"</button>
             </ActionForm>
             <ActionForm action=actions.reject attr:class="flex gap-2 items-end">
                 <input type="hidden" name="order_id" value=reject_id />
@@ -340,7 +342,7 @@ fn ManualActions(id: String, mine: bool, actions: Actions) -> impl IntoView {
         view! {
             <ActionForm action=actions.release>
                 <input type="hidden" name="order_id" value=release_id />
-                <button type="submit" class="px-3 py-1 rounded border">"Release"</button>
+                <button type="submit" data-key="l" class="px-3 py-1 rounded border">"Release"</button>
             </ActionForm>
         }
     });
@@ -348,7 +350,7 @@ fn ManualActions(id: String, mine: bool, actions: Actions) -> impl IntoView {
         <div class="flex gap-2 mb-3">
             <ActionForm action=actions.claim>
                 <input type="hidden" name="order_id" value=claim_id />
-                <button type="submit" class="px-3 py-1 rounded bg-slate-800 text-white">"Claim"</button>
+                <button type="submit" data-key="c" class="px-3 py-1 rounded bg-slate-800 text-white">"Claim"</button>
             </ActionForm>
             {release}
         </div>
@@ -372,7 +374,7 @@ fn ResolveForm(id: String, resolve: ServerAction<ResolveOrder>) -> impl IntoView
             <input type="hidden" name="order_id" value=id />
             <label class="flex flex-col text-sm">
                 "Resolution"
-                <select name="resolution" class="border rounded px-2 py-1">{options}</select>
+                <select name="resolution" data-key="r" class="border rounded px-2 py-1">{options}</select>
             </label>
             <label class="flex flex-col text-sm">
                 "Reason code"
