@@ -3,8 +3,8 @@
 //!
 //! Layers, each importing only from those above it in this list (README: Layout):
 //! 1. `orders`, `contracts`, `listings`, `format`, `access`, `audit`: domain types shared with the browser;
-//! 2. `temporal`, `telemetry`: infrastructure (connection, names, search attributes,
-//!    paging; the metrics registry);
+//! 2. `temporal`, `telemetry`, `upstream_window`: infrastructure (connection, names,
+//!    search attributes, paging; the metrics registry; the last minutes of upstream calls);
 //! 3. `workflows`, `activities`: the code Temporal runs;
 //! 4. `operations`: what the dashboard and the CLI do through Temporal;
 //! 5. `worker`, `simulated_upstream`, `signals`: processes beside the dashboard;
@@ -22,6 +22,8 @@ pub mod orders;
 pub mod telemetry;
 #[cfg(feature = "ssr")]
 pub mod temporal;
+#[cfg(feature = "ssr")]
+pub mod upstream_window;
 
 #[cfg(feature = "ssr")]
 pub mod activities;

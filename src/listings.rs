@@ -203,3 +203,68 @@ pub struct OrderLane {
     #[serde(default)]
     pub now: String,
 }
+
+/// How one upstream (bank or wallet) has answered over the last minutes, from the calls
+/// the workers in this process made: "is the bank down, or is it us?".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamHealth {
+    pub provider: String,
+    /// The window the figures cover, in seconds.
+    pub window_secs: u32,
+    /// Calls a second over the last minute, in tenths (25 is 2.5/s).
+    pub calls_per_sec_tenths: u32,
+    /// Answers with a verdict or `pending`.
+    pub answered: u32,
+    /// 429: the upstream asked us to slow down.
+    pub throttled: u32,
+    pub errors_5xx: u32,
+    pub timeouts: u32,
+    /// 4xx other than 429 (an unknown order is a 404), and transport failures.
+    pub rejected: u32,
+    pub p50_ms: u32,
+    pub p95_ms: u32,
+    pub p99_ms: u32,
+}
+
+/// What the figures say, in a word a person reads at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamState {
+    Quiet,
+    Healthy,
+    Slow,
+    Throttling,
+    Down,
+}
+
+impl UpstreamHealth {
+    pub fn calls(&self) -> u32 {
+        self.answered + self.throttled + self.errors_5xx + self.timeouts + self.rejected
+    }
+
+    pub fn state(&self) -> UpstreamState {
+        let calls = self.calls();
+        if calls == 0 {
+            return UpstreamState::Quiet;
+        }
+        let share = |n: u32| n * 100 / calls;
+        if share(self.errors_5xx + self.timeouts) >= 50 {
+            UpstreamState::Down
+        } else if share(self.throttled) >= 10 {
+            UpstreamState::Throttling
+        } else if self.p95_ms >= 2_000 {
+            UpstreamState::Slow
+        } else {
+            UpstreamState::Healthy
+        }
+    }
+
+    pub fn state_word(&self) -> &'static str {
+        match self.state() {
+            UpstreamState::Quiet => "quiet",
+            UpstreamState::Healthy => "healthy",
+            UpstreamState::Slow => "slow",
+            UpstreamState::Throttling => "throttling",
+            UpstreamState::Down => "down",
+        }
+    }
+}

@@ -11,6 +11,9 @@ test('live counts move while simulated payments run, pushed over server-sent eve
   await expect(page.getByTestId('simulating')).toContainText('running at 5/s');
   // No reload: the numbers arrive through /api/live.
   await expect.poll(async () => Number(await paid.textContent()), { timeout: 30_000 }).toBeGreaterThan(before + 3);
+  // The chart draws from the same pushed snapshots.
+  await expect.poll(async () => Number(await page.getByTestId('chart').getAttribute('data-points'))).toBeGreaterThan(3);
+  await expect(page.getByTestId('chart').locator('polyline').first()).toHaveAttribute('points', /,/);
   await shot(page, 'live-flow');
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('simulating')).toContainText('stopped');
@@ -22,7 +25,7 @@ test('at demo pace a simulated order goes through stale to the manual queue with
   const manual = page.getByTestId('live-manual');
   const before = Number(await manual.textContent());
   await page.getByLabel('Upstream failure %').fill('95');
-  await page.getByRole('button', { name: 'Set' }).click();
+  await page.getByRole('button', { name: 'Set failures' }).click();
   await expect(page.getByLabel('Upstream failure %')).toHaveValue('95');
   await page.getByLabel('Simulated orders per second').fill('2');
   await page.getByLabel('Pace').selectOption('demo');
@@ -34,7 +37,28 @@ test('at demo pace a simulated order goes through stale to the manual queue with
   } finally {
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.getByLabel('Upstream failure %').fill('0');
-    await page.getByRole('button', { name: 'Set' }).click();
+    await page.getByRole('button', { name: 'Set failures' }).click();
   }
   await expect(page.getByTestId('simulating')).toContainText('stopped');
+});
+
+test('the upstream panel shows a throttling bank as throttling', async ({ page }) => {
+  await signIn(page, 'root');
+  await page.goto('/live');
+  await page.getByLabel('Upstream throttling % (429)').fill('60');
+  await page.getByRole('button', { name: 'Set throttling' }).click();
+  await expect(page.getByLabel('Upstream throttling % (429)')).toHaveValue('60');
+  await page.getByLabel('Simulated orders per second').fill('5');
+  await page.getByRole('button', { name: 'Start' }).click();
+  try {
+    const bank = page.locator('tr[data-upstream="simbank"]');
+    await expect(bank.getByTestId('upstream-state')).toHaveText('throttling', { timeout: 30_000 });
+    await expect(bank).toContainText(/\d+ \/ \d+ \/ \d+ ms/);
+    await shot(page, 'upstream-panel');
+  } finally {
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByLabel('Upstream throttling % (429)').fill('0');
+    await page.getByRole('button', { name: 'Set throttling' }).click();
+  }
+  await expect(page.getByLabel('Upstream throttling % (429)')).toHaveValue('0');
 });

@@ -321,7 +321,18 @@ impl UpstreamActivities {
         query: StatusQuery,
     ) -> Result<UpstreamVerdict, ActivityError> {
         let attempt = ctx.info().attempt;
+        let started = std::time::Instant::now();
         let verdict = self.fetch_status(&query).await;
+        let reason = match &verdict {
+            Ok(UpstreamVerdict::Paid { .. }) => "paid".to_string(),
+            Ok(UpstreamVerdict::Failed { .. }) => "failed".to_string(),
+            Err(e) => e.reason(),
+        };
+        crate::upstream_window::record(
+            &query.provider,
+            crate::upstream_window::Outcome::from_reason(&reason),
+            started.elapsed(),
+        );
         match &verdict {
             Ok(v) => {
                 let outcome = match v {

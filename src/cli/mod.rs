@@ -210,6 +210,7 @@ fn serve_config(
             budget: RequestBudget::new(settings.dashboard.requests_at_once),
             auth: auth_config(settings, &listen)?,
             four_eyes: settings.approval.resolutions().map_err(usage)?,
+            dispatch_rps: settings.upstream.dispatch_rps,
             service_level: crate::listings::ServiceLevel {
                 at_risk_mins: settings.dashboard.sla_at_risk_minutes,
                 breach_mins: settings.dashboard.sla_breach_minutes,

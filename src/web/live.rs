@@ -48,6 +48,15 @@ pub struct LiveSnapshot {
     pub demo_pace: bool,
     /// Percent of upstream queries that fail (5xx), when this server runs the simulator.
     pub upstream_failure_pct: Option<u32>,
+    /// Percent answered 429 (throttled), when this server runs the simulator.
+    #[serde(default)]
+    pub upstream_throttle_pct: Option<u32>,
+    /// Each upstream's last minutes, from this process's workers (no Temporal call).
+    #[serde(default)]
+    pub upstreams: Vec<crate::listings::UpstreamHealth>,
+    /// Upstream calls a second Temporal dispatches to every worker together, in tenths.
+    #[serde(default)]
+    pub dispatch_limit_tenths: u32,
 }
 
 #[cfg(feature = "ssr")]
@@ -89,6 +98,8 @@ pub mod hub {
         simulation: Simulation,
         /// Times the hub asked Temporal, whatever the number of listeners and page loads.
         polls: Arc<AtomicU64>,
+        /// The configured dispatch rate, in tenths, for the upstream panel.
+        dispatch_limit: Arc<std::sync::atomic::AtomicU32>,
         /// When the last snapshot was taken; held while one is being taken, so page loads
         /// that arrive together share one.
         taken_at: Arc<Mutex<Option<Instant>>>,
@@ -104,6 +115,7 @@ pub mod hub {
                 sender: Arc::new(sender),
                 simulation: Arc::new(Mutex::new(None)),
                 polls: Arc::new(AtomicU64::new(0)),
+                dispatch_limit: Arc::new(std::sync::atomic::AtomicU32::new(0)),
                 taken_at: Arc::new(Mutex::new(None)),
                 closing: Arc::new(watch::channel(false).0),
             }
@@ -212,7 +224,21 @@ pub mod hub {
                 simulating: simulating.map(|(rate, _)| rate),
                 demo_pace: simulating.is_some_and(|(_, demo)| demo),
                 upstream_failure_pct: simulator.map(|s| s.behaviour().error_5xx_pct),
+                upstream_throttle_pct: simulator.map(|s| s.behaviour().throttle_pct),
+                upstreams: crate::upstream_window::health(),
+                dispatch_limit_tenths: self.dispatch_limit.load(Ordering::Relaxed),
             })
+        }
+
+        /// The dispatch rate the upstream panel compares calls with.
+        pub fn set_dispatch_limit(&self, rps: f64) {
+            self.dispatch_limit
+                .store(Tenths::from_rate(rps).0, Ordering::Relaxed);
+        }
+
+        /// The last snapshot taken, without asking Temporal.
+        pub fn current(&self) -> LiveSnapshot {
+            self.sender.borrow().clone()
         }
 
         /// Starts simulated payments at `rate` (replacing any), or stops them at zero.

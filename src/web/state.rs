@@ -39,6 +39,8 @@ pub struct WebConfig {
     pub four_eyes: Vec<Resolution>,
     /// How long an order may wait in the manual queue.
     pub service_level: ServiceLevel,
+    /// Upstream calls a second Temporal dispatches (shown against the upstream's calls).
+    pub dispatch_rps: f64,
 }
 
 impl Default for WebConfig {
@@ -52,6 +54,7 @@ impl Default for WebConfig {
             auth: AuthConfig::default(),
             four_eyes: DEFAULT_FOUR_EYES.to_vec(),
             service_level: ServiceLevel::default(),
+            dispatch_rps: 25.0,
         }
     }
 }
@@ -89,6 +92,8 @@ impl AppState {
         simulator: Option<SimulatedUpstream>,
         config: WebConfig,
     ) -> Self {
+        let live = LiveHub::new();
+        live.set_dispatch_limit(config.dispatch_rps);
         AppState {
             temporal_ui: TemporalUi {
                 url: config.temporal_ui_url,
@@ -101,7 +106,7 @@ impl AppState {
             contract_limits: config.contract_limits,
             allowed_hosts: config.allowed_hosts,
             budget: config.budget,
-            live: LiveHub::new(),
+            live,
             auth: config.auth,
             four_eyes: config.four_eyes,
             service_level: config.service_level,

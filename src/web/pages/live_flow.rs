@@ -7,8 +7,12 @@ use leptos::prelude::*;
 use super::{IfAllowed, Loading, action_error};
 use crate::{
     access::Action,
+    listings::{UpstreamHealth, UpstreamState},
     orders::{DEMO_STALE_WAIT_SECS, StageCounts},
-    web::{error::AppError, live::LiveSnapshot},
+    web::{
+        error::AppError,
+        live::{LiveSnapshot, Tenths},
+    },
 };
 
 /// The fastest simulation the page starts, in orders per second.
@@ -54,20 +58,40 @@ pub async fn simulate(rate: String, #[server(default)] pace: String) -> Result<(
 
 /// Sets the share of upstream queries that fail, on this server's simulator.
 #[server]
-pub async fn set_failure_rate(percent: u32) -> Result<(), AppError> {
+pub async fn set_failure_rate(
+    percent: u32,
+    #[server(default)] kind: String,
+) -> Result<(), AppError> {
     crate::web::auth::require(crate::access::Action::Simulate)?;
     let state = crate::web::state::app_state()?;
     let sim = state.simulator.as_ref().ok_or_else(|| {
         AppError::Refused("this server talks to a real upstream: its failures are its own".into())
     })?;
     let mut behaviour = sim.behaviour();
-    let others = behaviour.throttle_pct.saturating_add(behaviour.timeout_pct);
+    let throttling = match kind.as_str() {
+        "" | "5xx" => false,
+        "429" => true,
+        other => {
+            return Err(AppError::Refused(format!(
+                "{:?} is not a failure kind: use 5xx or 429",
+                crate::orders::short(other)
+            )));
+        }
+    };
+    let others = match throttling {
+        true => behaviour.error_5xx_pct,
+        false => behaviour.throttle_pct,
+    }
+    .saturating_add(behaviour.timeout_pct);
     if percent.saturating_add(others) > 100 {
         return Err(AppError::Refused(
             "the failure rate must be between 0 and 100 percent".into(),
         ));
     }
-    behaviour.error_5xx_pct = percent;
+    match throttling {
+        true => behaviour.throttle_pct = percent,
+        false => behaviour.error_5xx_pct = percent,
+    }
     sim.set_behaviour(behaviour)
         .map_err(|e| AppError::Refused(e.to_string()))
 }
@@ -164,6 +188,7 @@ fn Flow(
                 <StageBox current name="failed" label="Resolved · failed" count=|c| c.resolved_failed />
             </div>
         </div>
+        <Chart current />
         <p class="mb-4">
             <span data-testid="rate">{move || current.get().resolved_per_sec.show(false)}</span>
             " orders/s resolved · updated "
@@ -172,9 +197,11 @@ fn Flow(
         <IfAllowed action=Action::Simulate>
             <div class="flex flex-wrap gap-4">
                 <SimulationControls current sim />
-                {move || current.get().upstream_failure_pct.map(|pct| view! { <FailureRate pct fail /> })}
+                {move || current.get().upstream_failure_pct.map(|pct| view! { <FailureRate pct fail kind="5xx" label="Upstream failure %" button="Set failures" /> })}
+                {move || current.get().upstream_throttle_pct.map(|pct| view! { <FailureRate pct fail kind="429" label="Upstream throttling % (429)" button="Set throttling" /> })}
             </div>
         </IfAllowed>
+        <UpstreamPanel current />
     }
 }
 
@@ -215,14 +242,167 @@ fn SimulationControls(current: Signal<LiveSnapshot>, sim: ServerAction<Simulate>
 }
 
 #[component]
-fn FailureRate(pct: u32, fail: ServerAction<SetFailureRate>) -> impl IntoView {
+fn FailureRate(
+    pct: u32,
+    fail: ServerAction<SetFailureRate>,
+    kind: &'static str,
+    label: &'static str,
+    button: &'static str,
+) -> impl IntoView {
     view! {
-        <ActionForm action=fail attr:class="bg-white rounded shadow p-3 flex gap-2 items-end" attr:aria-label="Upstream failures">
+        <ActionForm action=fail attr:class="bg-white rounded shadow p-3 flex gap-2 items-end" attr:aria-label=button>
+            <input type="hidden" name="kind" value=kind />
             <label class="flex flex-col text-sm">
-                "Upstream failure %"
+                {label}
                 <input name="percent" type="number" min="0" max="97" value=pct.to_string() class="border rounded px-2 py-1 w-24" />
             </label>
-            <button type="submit" class="px-3 py-1 rounded bg-slate-800 text-white">"Set"</button>
+            <button type="submit" class="px-3 py-1 rounded bg-slate-800 text-white">{button}</button>
         </ActionForm>
+    }
+}
+
+/// Samples the chart keeps: five minutes of one-second snapshots.
+const CHART_SAMPLES: usize = 300;
+
+/// Orders a second coming in and resolutions a second, over the last minutes, drawn from
+/// the snapshots this page receives (no request of its own).
+#[component]
+fn Chart(current: Signal<LiveSnapshot>) -> impl IntoView {
+    // (seconds, orders seen in any stage, resolved per second)
+    let samples: RwSignal<Vec<(i64, usize, f64)>> = RwSignal::new(Vec::new());
+    Effect::new(move |_| {
+        let now = current.get();
+        let Some(at) = crate::format::epoch_secs(&now.at) else {
+            return;
+        };
+        let c = &now.counts;
+        let seen = c.querying + c.stale + c.manual + c.resolved_paid + c.resolved_failed;
+        samples.update(|s| {
+            if s.last().is_some_and(|(t, _, _)| *t >= at) {
+                return;
+            }
+            s.push((at, seen, now.resolved_per_sec.as_rate()));
+            if s.len() > CHART_SAMPLES {
+                s.remove(0);
+            }
+        });
+    });
+    let series = move || {
+        let s = samples.get();
+        let incoming: Vec<(i64, f64)> = s
+            .windows(2)
+            .map(|w| {
+                let dt = (w[1].0 - w[0].0).max(1) as f64;
+                (w[1].0, w[1].1.saturating_sub(w[0].1) as f64 / dt)
+            })
+            .collect();
+        let resolved: Vec<(i64, f64)> = s.iter().skip(1).map(|(t, _, r)| (*t, *r)).collect();
+        (incoming, resolved)
+    };
+    let path = move |points: Vec<(i64, f64)>, top: f64| -> String {
+        let Some(first) = points.first().map(|p| p.0) else {
+            return String::new();
+        };
+        points
+            .iter()
+            .map(|(t, v)| {
+                let x = (t - first) as f64 * 600.0 / CHART_SAMPLES as f64;
+                let y = 100.0 - (v / top).min(1.0) * 95.0;
+                format!("{x:.1},{y:.1}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let top = move || {
+        let (a, b) = series();
+        a.iter()
+            .chain(b.iter())
+            .map(|p| p.1)
+            .fold(1.0_f64, f64::max)
+    };
+    view! {
+        <figure class="bg-white rounded shadow p-3 mb-4 max-w-3xl" data-testid="chart" data-points=move || samples.get().len()>
+            <svg viewBox="0 0 600 100" class="w-full h-32" role="img" aria-label="Orders and resolutions per second, last 5 minutes">
+                <polyline fill="none" stroke="#1d4ed8" stroke-width="2" points=move || path(series().0, top()) />
+                <polyline fill="none" stroke="#15803d" stroke-width="2" points=move || path(series().1, top()) />
+            </svg>
+            <figcaption class="text-xs text-slate-600">
+                <span class="text-blue-700">"■ orders coming in /s"</span>
+                " · "
+                <span class="text-green-700">"■ resolved /s"</span>
+                {move || format!(" · top of the chart {:.1}/s · last 5 minutes", top())}
+            </figcaption>
+        </figure>
+    }
+}
+
+/// Each upstream's last minutes, from the calls this server's workers made: calls a
+/// second against the dispatch limit, 429s, the error mix and latency percentiles.
+#[component]
+pub fn UpstreamPanel(current: Signal<LiveSnapshot>) -> impl IntoView {
+    view! {
+        <section class="mt-4" aria-label="Upstreams">
+            <h2 class="text-xl font-semibold mb-2">"Upstreams, last 5 minutes"</h2>
+            {move || {
+                let now = current.get();
+                let limit = Tenths(now.dispatch_limit_tenths).show(true);
+                match now.upstreams.is_empty() {
+                    true => view! {
+                        <p class="text-sm text-slate-600" data-testid="upstreams-quiet">
+                            "No upstream calls from this server's workers in the last 5 minutes."
+                        </p>
+                    }.into_any(),
+                    false => view! { <UpstreamTable rows=now.upstreams limit /> }.into_any(),
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn UpstreamTable(rows: Vec<UpstreamHealth>, limit: String) -> impl IntoView {
+    view! {
+        <div class="overflow-x-auto">
+            <table class="bg-white shadow rounded text-sm" data-testid="upstreams">
+                <thead class="text-left bg-slate-100">
+                    <tr>
+                        <th class="p-2">"Upstream"</th>
+                        <th class="p-2">"State"</th>
+                        <th class="p-2">{format!("Calls/s (limit {limit}/s, all upstreams)")}</th>
+                        <th class="p-2">"Answered"</th>
+                        <th class="p-2">"429"</th>
+                        <th class="p-2">"5xx"</th>
+                        <th class="p-2">"Timeouts"</th>
+                        <th class="p-2">"4xx / other"</th>
+                        <th class="p-2">"p50 / p95 / p99"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows.into_iter().map(|h| view! { <UpstreamLine h /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn UpstreamLine(h: UpstreamHealth) -> impl IntoView {
+    let class = match h.state() {
+        UpstreamState::Down => "text-red-800 font-bold",
+        UpstreamState::Throttling | UpstreamState::Slow => "text-amber-800 font-semibold",
+        _ => "text-green-800",
+    };
+    view! {
+        <tr class="border-t" data-upstream=h.provider.clone()>
+            <td class="p-2">{h.provider.clone()}</td>
+            <td class=format!("p-2 {class}") data-testid="upstream-state">{h.state_word()}</td>
+            <td class="p-2">{Tenths(h.calls_per_sec_tenths).show(false)}</td>
+            <td class="p-2">{h.answered}</td>
+            <td class="p-2">{h.throttled}</td>
+            <td class="p-2">{h.errors_5xx}</td>
+            <td class="p-2">{h.timeouts}</td>
+            <td class="p-2">{h.rejected}</td>
+            <td class="p-2">{format!("{} / {} / {} ms", h.p50_ms, h.p95_ms, h.p99_ms)}</td>
+        </tr>
     }
 }

@@ -66,6 +66,16 @@ pub async fn resolve_order(
     })
 }
 
+/// The order's upstream over the last minutes, from this server's workers.
+#[server]
+pub async fn upstream_health(
+    provider: String,
+) -> Result<Option<crate::listings::UpstreamHealth>, AppError> {
+    crate::web::auth::require(crate::access::Action::Read)?;
+    let all = crate::upstream_window::health();
+    Ok(all.into_iter().find(|h| h.provider == provider))
+}
+
 #[server]
 pub async fn approve_order(order_id: String) -> Result<String, AppError> {
     let operator = crate::web::auth::require(crate::access::Action::Approve)?.name;
@@ -167,6 +177,15 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         .is_some_and(|(claim, me)| &claim.operator == me);
     let manual_open = open == Stage::Manual.as_str();
     let proposal = lane.manual.as_ref().and_then(|m| m.proposal.clone());
+    let provider = lane
+        .manual
+        .as_ref()
+        .map(|m| m.handoff.order.provider.clone())
+        .or_else(|| {
+            lane.stale
+                .as_ref()
+                .map(|s| s.handoff.order.provider.clone())
+        });
     let awaiting = proposal.is_some();
     let stale = lane.stale.clone().filter(|_| open == Stage::Stale.as_str());
     view! {
@@ -184,6 +203,7 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
             view! { <IfAllowed action=Action::Resolve><ManualActions id=id.clone() mine actions /></IfAllowed> }
         })}
         {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry /> })}
+        {provider.map(|provider| view! { <LaneUpstream provider /> })}
         <h2 class="text-xl font-semibold mt-4 mb-2">"Path"</h2>
         <ol class="grid gap-3 md:grid-cols-3">
             {lane.stages.into_iter().map(|stage| view! { <StageCard stage /> }).collect_view()}
@@ -212,6 +232,33 @@ fn ResolutionLine(record: ResolutionRecord, now: String) -> impl IntoView {
             {approved}
             {note}
         </p>
+    }
+}
+
+/// "Is the bank down or is it us?": the order's upstream, last minutes.
+#[component]
+fn LaneUpstream(provider: String) -> impl IntoView {
+    let asked = provider.clone();
+    let health = Resource::new(move || asked.clone(), upstream_health);
+    view! {
+        <section class="bg-white rounded shadow p-3 mb-3" aria-label="Upstream" data-testid="lane-upstream">
+            <h2 class="font-semibold">"Upstream " {provider.clone()}</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match health.await.ok().flatten() {
+                        Some(h) => {
+                            let line = format!(
+                                "{}: {}/s, {} answered, {} throttled (429), {} 5xx, {} timeouts, p95 {} ms, over the last {} min",
+                                h.state_word(), crate::web::live::Tenths(h.calls_per_sec_tenths).show(false),
+                                h.answered, h.throttled, h.errors_5xx, h.timeouts, h.p95_ms, h.window_secs / 60
+                            );
+                            view! { <p class="text-sm">{line}</p> }.into_any()
+                        }
+                        None => view! { <p class="text-sm text-slate-600">"No calls to it from this server's workers in the last 5 minutes."</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
 
