@@ -52,7 +52,7 @@ test-e2e:
 
 ## bench: throughput against the engine's ceiling, worker CPU per order, dashboard figures
 bench: deps
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 	cargo bench --features ssr --bench pipeline
 
 lint:
@@ -60,7 +60,7 @@ lint:
 	cargo clippy --all-features -- -D warnings
 
 build: deps
-	cargo leptos build
+	cargo leptos build --release --precompress
 
 ## temporal: start the persistent dev server of `make run` unless one answers already
 temporal:
