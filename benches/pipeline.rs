@@ -10,7 +10,7 @@ mod support;
 
 use futures::{StreamExt, stream};
 use std::time::{Duration, Instant};
-use support::{TestEnv, count, fast_policy, order, serve_dashboard, start_manual};
+use support::{TestEnv, count, fast_policy, order, start_manual};
 use temporal_playground::{operations::orders::start_order, simulated_upstream::UpstreamBehaviour};
 use temporalio_client::WorkflowStartOptions;
 use temporalio_macros::{activities, workflow, workflow_methods};
@@ -308,9 +308,9 @@ async fn dashboard(env: &TestEnv) {
     .await;
     println!("queue filtered page (server):  p50 {p50:.1} ms, p95 {p95:.1} ms");
 
-    // The whole page through the real router: SSR waits for the data (SsrMode::Async).
-    let addr = serve_dashboard(env.client.clone()).await;
-    let http = reqwest::Client::new();
+    // The whole page through the real router, signed in: SSR waits for the data.
+    let (addr, hub) = support::serve_dashboard_with_hub(env.client.clone()).await;
+    let http = support::signed_in(addr, "ana").await;
     let url = format!("http://{addr}/");
     let (p50, p95) = timed(30, || {
         let (http, url) = (http.clone(), url.clone());
@@ -321,6 +321,83 @@ async fn dashboard(env: &TestEnv) {
     })
     .await;
     println!("queue page time to first byte: p50 {p50:.1} ms, p95 {p95:.1} ms (target < 200 ms)");
+    transferred(&http, addr).await;
+    live_cost(&http, addr, &hub).await;
+}
+
+/// Bytes each page costs a browser that accepts brotli: cold (the page and every `/pkg`
+/// asset it names, as sent) and warm (the page, and a 304 for each asset).
+async fn transferred(http: &reqwest::Client, addr: std::net::SocketAddr) {
+    for path in ["/", "/stale", "/contracts", "/live", "/audit"] {
+        let page = http
+            .get(format!("http://{addr}{path}"))
+            .header("accept-encoding", "br, gzip")
+            .send()
+            .await
+            .expect("page");
+        let html = page.text().await.unwrap_or_default();
+        let mut assets: Vec<String> = html
+            .split('"')
+            .filter(|s| s.starts_with("/pkg/"))
+            .map(str::to_string)
+            .collect();
+        assets.sort();
+        assets.dedup();
+        let (mut cold, mut warm) = (html.len(), html.len());
+        for asset in &assets {
+            let url = format!("http://{addr}{asset}");
+            let first = http
+                .get(&url)
+                .header("accept-encoding", "br, gzip")
+                .send()
+                .await
+                .expect("asset");
+            let modified = first.headers().get("last-modified").cloned();
+            cold += first.bytes().await.map(|b| b.len()).unwrap_or(0);
+            let mut again = http.get(&url).header("accept-encoding", "br, gzip");
+            if let Some(m) = modified {
+                again = again.header("if-modified-since", m);
+            }
+            let again = again.send().await.expect("asset again");
+            warm += again.bytes().await.map(|b| b.len()).unwrap_or(0);
+        }
+        println!(
+            "page {path:<12} transferred:   cold {:>5} KiB, warm {:>3} KiB ({} assets)",
+            cold / 1024,
+            warm / 1024,
+            assets.len()
+        );
+    }
+}
+
+/// Temporal calls a second behind the live page with 1 and with 50 pages open: the hub
+/// polls once a second for everyone, each poll 6 visibility counts.
+async fn live_cost(
+    http: &reqwest::Client,
+    addr: std::net::SocketAddr,
+    hub: &temporal_playground::web::live::hub::LiveHub,
+) {
+    const COUNTS_PER_POLL: f64 = 6.0;
+    for pages in [1usize, 50] {
+        let mut streams = Vec::new();
+        for _ in 0..pages {
+            streams.push(
+                http.get(format!("http://{addr}/api/live"))
+                    .send()
+                    .await
+                    .expect("stream"),
+            );
+        }
+        let before = hub.polls();
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let polls = (hub.polls() - before) as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "live page, {pages:>2} open:            {polls:.2} polls/s = {:.1} Temporal calls/s",
+            polls * COUNTS_PER_POLL
+        );
+        drop(streams);
+    }
 }
 
 /// Raw and gzip sizes of the release WASM, JS and CSS (`cargo leptos build --release`).
