@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    format::csv_line,
+    format::{csv_line, url_component},
     orders::{InputError, short},
 };
 
@@ -86,22 +86,12 @@ impl AuditFilter {
 
     /// The query string of this filter (for the page's links and the export).
     pub fn query(&self) -> String {
-        let enc = |s: &str| -> String {
-            s.bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    other => format!("%{other:02X}"),
-                })
-                .collect()
-        };
         format!(
             "actor={}&action={}&since={}&until={}",
-            enc(&self.actor),
-            enc(&self.action),
-            enc(&self.since),
-            enc(&self.until)
+            url_component(&self.actor),
+            url_component(&self.action),
+            url_component(&self.since),
+            url_component(&self.until)
         )
     }
 }

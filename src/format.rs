@@ -89,6 +89,19 @@ pub fn age(now: &str, at: &str) -> String {
     }
 }
 
+/// Text for one query-string value or path piece: unreserved characters as they are,
+/// every other byte percent-encoded (shared with the browser, which has no url crate here).
+pub fn url_component(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// One CSV line (RFC 4180, CRLF): every field quoted, quotes doubled, and a leading `=`,
 /// `+`, `-` or `@` prefixed with `'` so a spreadsheet does not run it as a formula.
 pub fn csv_line(fields: &[&str]) -> String {

@@ -281,6 +281,28 @@ async fn ready(State(state): State<AppState>) -> Response {
     }
 }
 
+/// A refusal outside a server function: its status and its sentence.
+fn refusal(refused: super::error::AppError) -> Response {
+    let status = StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::FORBIDDEN);
+    (status, refused.to_string()).into_response()
+}
+
+/// A CSV download named `file`.
+fn csv(file: &'static str, text: String) -> Response {
+    let disposition = format!("attachment; filename=\"{file}\"");
+    let mut response = (
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        text,
+    )
+        .into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
 /// Every contract and its terms as CSV, for whoever may read the contracts.
 async fn contracts_csv(
     State(state): State<AppState>,
@@ -293,8 +315,7 @@ async fn contracts_csv(
         crate::access::Action::Read,
         &super::auth::origin_of(&request),
     ) {
-        let status = StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::FORBIDDEN);
-        return (status, refused.to_string()).into_response();
+        return refusal(refused);
     }
     match crate::operations::contracts::all_details(&state.client).await {
         Ok(details) => (
@@ -330,10 +351,7 @@ async fn audit_csv(
     let origin = super::auth::origin_of(&request);
     let person = match check(who, crate::access::Action::Audit, &origin) {
         Ok(p) => p,
-        Err(refused) => {
-            let status = StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::FORBIDDEN);
-            return (status, refused.to_string()).into_response();
-        }
+        Err(refused) => return refusal(refused),
     };
     match crate::operations::audit::export(&state.client, &filter).await {
         Ok((entries, cut)) => {
@@ -345,17 +363,7 @@ async fn audit_csv(
                     crate::operations::audit::MAX_EXPORT_ORDERS
                 ));
             }
-            (
-                [
-                    (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                    (
-                        axum::http::header::CONTENT_DISPOSITION,
-                        "attachment; filename=\"audit.csv\"",
-                    ),
-                ],
-                text,
-            )
-                .into_response()
+            csv("audit.csv", text)
         }
         Err(crate::operations::OpError::Invalid(e)) => {
             (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response()
@@ -381,8 +389,7 @@ async fn live_events(
     let who = auth.user.map(|u| u.signed_in());
     let origin = super::auth::origin_of(&request);
     if let Err(refused) = check(who, crate::access::Action::Read, &origin) {
-        let status = StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::FORBIDDEN);
-        return (status, refused.to_string()).into_response();
+        return refusal(refused);
     }
     if !state.live.has_room() {
         return (

@@ -121,15 +121,7 @@ pub fn SignInPage() -> impl IntoView {
 /// without JavaScript).
 #[component]
 fn SingleSignOn(next: String) -> impl IntoView {
-    let encoded: String = next
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect();
+    let encoded = crate::format::url_component(&next);
     view! {
         <a href=format!("/auth/oidc?next={encoded}") rel="external" class="inline-block px-3 py-1 rounded bg-blue-700 text-white">
             "Sign in with single sign-on"
