@@ -41,14 +41,16 @@ test-rust:
 	cargo test --features ssr -- --test-threads 2
 
 test-e2e:
-	@port=$(E2E_TEMPORAL_PORT); \
+	@mkdir -p target; port=$(E2E_TEMPORAL_PORT); \
 	temporal server start-dev --headless --ip 127.0.0.1 --port $$port --ui-port $$((port + 1000)) \
 		--log-level error $(SA_FLAGS) > /dev/null 2>&1 & tpid=$$!; \
 	trap "kill $$tpid 2>/dev/null || true" EXIT; \
 	for i in $$(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.5; done; \
 	RUST_LOG=warn TEMPORAL_ADDRESS=127.0.0.1:$$port TEMPORAL_NAMESPACE=default \
 	TEMPORAL_PLAYGROUND_CONFIG=end2end/e2e.toml LEPTOS_SITE_ADDR=$(E2E_SITE_ADDR) \
-	E2E_BASE_URL=http://$(E2E_SITE_ADDR) cargo leptos end-to-end
+	E2E_BASE_URL=http://$(E2E_SITE_ADDR) cargo leptos end-to-end 2>&1 | tee target/e2e-run.log \
+	|| { echo "== end-to-end failures (whole log: target/e2e-run.log) =="; \
+	     grep -A16 -E '^  [0-9]+\) ' target/e2e-run.log | head -100; exit 1; }
 
 ## bench: throughput against the engine's ceiling, worker CPU per order, dashboard figures
 bench: deps

@@ -309,7 +309,18 @@ async fn dashboard(env: &TestEnv) {
     println!("queue filtered page (server):  p50 {p50:.1} ms, p95 {p95:.1} ms");
 
     // The whole page through the real router, signed in: SSR waits for the data.
-    let (addr, hub) = support::serve_dashboard_with_hub(env.client.clone()).await;
+    let (addr, hub) = support::serve_site_on(
+        tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind"),
+        env.client.clone(),
+        temporal_playground::web::state::WebConfig {
+            policy: fast_policy(3, 60),
+            ..Default::default()
+        },
+        release_site(),
+    )
+    .await;
     let http = support::signed_in(addr, "ana").await;
     let url = format!("http://{addr}/");
     let (p50, p95) = timed(30, || {
@@ -325,8 +336,21 @@ async fn dashboard(env: &TestEnv) {
     live_cost(&http, addr, &hub).await;
 }
 
-/// Bytes each page costs a browser that accepts brotli: cold (the page and every `/pkg`
-/// asset it names, as sent) and warm (the page, and a 304 for each asset).
+/// The site `cargo leptos build --release` made: its hashed names are in
+/// `target/release/hash.txt` (beside the release binary, not this bench's).
+fn release_site() -> leptos::prelude::LeptosOptions {
+    let mut options = temporal_playground::web::server::leptos_options().expect("leptos options");
+    let hashes = std::path::Path::new("target/release/hash.txt");
+    if let Ok(absolute) = hashes.canonicalize() {
+        options.hash_file = absolute.to_string_lossy().into();
+        options.hash_files = true;
+    }
+    options
+}
+
+/// Bytes each page costs a browser that accepts brotli, as sent: cold (the page and every
+/// `/pkg` asset it names) and warm (the page again; an asset with a hashed name is not
+/// asked for at all, any other is revalidated, a 304).
 async fn transferred(http: &reqwest::Client, addr: std::net::SocketAddr) {
     for path in ["/", "/stale", "/contracts", "/live", "/audit"] {
         let page = http
@@ -335,15 +359,32 @@ async fn transferred(http: &reqwest::Client, addr: std::net::SocketAddr) {
             .send()
             .await
             .expect("page");
-        let html = page.text().await.unwrap_or_default();
+        let encoding = page
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("identity")
+            .to_string();
+        // reqwest is built without decompression: these are the bytes on the wire. The
+        // names of the assets are read from the same page asked for uncompressed.
+        let body = page.bytes().await.unwrap_or_default();
+        let html = http
+            .get(format!("http://{addr}{path}"))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .unwrap_or_default();
         let mut assets: Vec<String> = html
-            .split('"')
+            .split(['"', '\''])
             .filter(|s| s.starts_with("/pkg/"))
             .map(str::to_string)
             .collect();
         assets.sort();
         assets.dedup();
-        let (mut cold, mut warm) = (html.len(), html.len());
+        let (mut cold, mut warm) = (body.len(), body.len());
+        let mut missing = Vec::new();
         for asset in &assets {
             let url = format!("http://{addr}{asset}");
             let first = http
@@ -352,20 +393,35 @@ async fn transferred(http: &reqwest::Client, addr: std::net::SocketAddr) {
                 .send()
                 .await
                 .expect("asset");
-            let modified = first.headers().get("last-modified").cloned();
+            if !first.status().is_success() {
+                missing.push(format!("{asset} ({})", first.status()));
+                continue;
+            }
+            let headers = first.headers().clone();
             cold += first.bytes().await.map(|b| b.len()).unwrap_or(0);
+            let immutable = headers
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("immutable"));
+            if immutable {
+                continue;
+            }
             let mut again = http.get(&url).header("accept-encoding", "br, gzip");
-            if let Some(m) = modified {
+            if let Some(m) = headers.get("last-modified") {
                 again = again.header("if-modified-since", m);
             }
             let again = again.send().await.expect("asset again");
             warm += again.bytes().await.map(|b| b.len()).unwrap_or(0);
         }
         println!(
-            "page {path:<12} transferred:   cold {:>5} KiB, warm {:>3} KiB ({} assets)",
+            "page {path:<12} transferred:   cold {:>4} KiB, warm {:>3} KiB ({} assets, page {encoding}){}",
             cold / 1024,
             warm / 1024,
-            assets.len()
+            assets.len(),
+            match missing.is_empty() {
+                true => String::new(),
+                false => format!(" MISSING {}", missing.join(", ")),
+            }
         );
     }
 }

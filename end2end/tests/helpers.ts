@@ -29,3 +29,15 @@ export async function signIn(page: Page, name: string, password = PASSWORD) {
 export async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.resolve(__dirname, '../../docs/screenshots', `${name}.png`), fullPage: true });
 }
+
+/// Sets one of the live page's failure figures (`label` names its field, `button` its
+/// submit) and waits until the server holds it: a fresh page shows the server's figure,
+/// not what was typed.
+export async function setSimulatorFigure(page: Page, label: string, button: string, value: string) {
+  await page.getByLabel(label).fill(value);
+  await page.getByRole('button', { name: button }).click();
+  await expect.poll(async () => {
+    await page.reload();
+    return page.getByLabel(label).inputValue();
+  }).toBe(value);
+}

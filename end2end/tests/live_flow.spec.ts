@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { signIn, shot } from './helpers';
+import { setSimulatorFigure, signIn, shot } from './helpers';
 
 test('live counts move while simulated payments run, pushed over server-sent events', async ({ page }) => {
   await signIn(page, 'pat');
@@ -24,9 +24,7 @@ test('at demo pace a simulated order goes through stale to the manual queue with
   await page.goto('/live');
   const manual = page.getByTestId('live-manual');
   const before = Number(await manual.textContent());
-  await page.getByLabel('Upstream failure %').fill('95');
-  await page.getByRole('button', { name: 'Set failures' }).click();
-  await expect(page.getByLabel('Upstream failure %')).toHaveValue('95');
+  await setSimulatorFigure(page, 'Upstream failure %', 'Set failures', '95');
   await page.getByLabel('Simulated orders per second').fill('2');
   await page.getByLabel('Pace').selectOption('demo');
   await page.getByRole('button', { name: 'Start' }).click();
@@ -36,18 +34,15 @@ test('at demo pace a simulated order goes through stale to the manual queue with
     await shot(page, 'live-flow-demo');
   } finally {
     await page.getByRole('button', { name: 'Stop' }).click();
-    await page.getByLabel('Upstream failure %').fill('0');
-    await page.getByRole('button', { name: 'Set failures' }).click();
+    await expect(page.getByTestId('simulating')).toContainText('stopped');
+    await setSimulatorFigure(page, 'Upstream failure %', 'Set failures', '0');
   }
-  await expect(page.getByTestId('simulating')).toContainText('stopped');
 });
 
 test('the upstream panel shows a throttling bank as throttling', async ({ page }) => {
   await signIn(page, 'root');
   await page.goto('/live');
-  await page.getByLabel('Upstream throttling % (429)').fill('60');
-  await page.getByRole('button', { name: 'Set throttling' }).click();
-  await expect(page.getByLabel('Upstream throttling % (429)')).toHaveValue('60');
+  await setSimulatorFigure(page, 'Upstream throttling % (429)', 'Set throttling', '60');
   await page.getByLabel('Simulated orders per second').fill('5');
   await page.getByRole('button', { name: 'Start' }).click();
   try {
@@ -57,8 +52,7 @@ test('the upstream panel shows a throttling bank as throttling', async ({ page }
     await shot(page, 'upstream-panel');
   } finally {
     await page.getByRole('button', { name: 'Stop' }).click();
-    await page.getByLabel('Upstream throttling % (429)').fill('0');
-    await page.getByRole('button', { name: 'Set throttling' }).click();
+    await expect(page.getByTestId('simulating')).toContainText('stopped');
+    await setSimulatorFigure(page, 'Upstream throttling % (429)', 'Set throttling', '0');
   }
-  await expect(page.getByLabel('Upstream throttling % (429)')).toHaveValue('0');
 });

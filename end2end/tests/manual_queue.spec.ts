@@ -175,23 +175,29 @@ test('a cold load of the queue page transfers its assets compressed', async ({ b
   });
   expect(signedIn.status()).toBeLessThan(400);
   const page = await context.newPage();
-  const assets: { url: string; encoding: string; sent: number; size: number }[] = [];
+  const assets: { url: string; encoding: string; cache: string; sent: number; size: number }[] = [];
   page.on('response', async (response) => {
     if (!response.url().includes('/pkg/')) return;
     const sizes = await response.request().sizes();
     const body = await response.body().catch(() => Buffer.alloc(0));
+    const headers = await response.allHeaders();
     assets.push({
       url: response.url(),
-      encoding: (await response.allHeaders())['content-encoding'] ?? '',
+      encoding: headers['content-encoding'] ?? '',
+      cache: headers['cache-control'] ?? '',
       sent: sizes.responseBodySize,
       size: body.length,
     });
   });
-  await page.goto('/');
+  const document = await page.goto('/');
+  expect(['br', 'gzip']).toContain((await document!.allHeaders())['content-encoding']);
   await expect(page.getByRole('heading', { name: 'Manual queue' })).toBeVisible();
   await expect.poll(() => assets.some((a) => a.url.endsWith('.wasm'))).toBe(true);
   for (const asset of assets) {
     expect(['br', 'gzip'], asset.url).toContain(asset.encoding);
+    // Names carry the content's hash, so the browser keeps them without asking again.
+    expect(asset.url).toMatch(/\/pkg\/temporal-playground\.[\w-]+\.(wasm|js|css)$/);
+    expect(asset.cache, asset.url).toContain('immutable');
   }
   const wasm = assets.find((a) => a.url.endsWith('.wasm'))!;
   expect(wasm.sent).toBeLessThan(wasm.size / 2);

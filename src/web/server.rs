@@ -121,10 +121,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         false => None,
     };
 
-    let cargo_toml = std::path::Path::new("Cargo.toml");
-    let conf = get_configuration(cargo_toml.exists().then_some("Cargo.toml"))
-        .map_err(|e| ServeError::Leptos(e.to_string()))?;
-    let mut leptos_options = conf.leptos_options;
+    let mut leptos_options = leptos_options()?;
     leptos_options.site_addr = config.listen;
     let state = AppState::new(client, leptos_options, simulator, config.web);
     state.start_live_poller();
@@ -186,6 +183,13 @@ pub fn router(mut state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
     auth_layers(routes, &auth)
+        // Pages, server functions and exports compressed as the browser accepts (the live
+        // stream is not: tower-http leaves `text/event-stream` alone); `/pkg` answers
+        // with its precompressed files, which this layer passes through.
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Fastest),
+        )
         .layer(axum::middleware::from_fn_with_state(budget, within_budget))
         .layer(axum::middleware::from_fn(timed))
         .layer(axum::middleware::from_fn_with_state(hosts, guard))
@@ -196,25 +200,64 @@ pub fn router(mut state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `/pkg` (the WASM, its JavaScript and the CSS): brotli or gzip as the browser accepts,
-/// from files precompressed at build time when `cargo leptos build --release
-/// --precompress` made them, compressed on the fly otherwise; revalidated by
-/// `Last-Modified` (a warm load transfers headers only). Pages and server functions are
-/// not compressed here.
+/// The site's options: `Cargo.toml`'s `[package.metadata.leptos]` when the server runs
+/// from the source tree, else the `LEPTOS_*` environment. Hashed asset names are used
+/// exactly when the build wrote its `hash.txt` beside this binary, so a binary without a
+/// site build (a test's) names plain files instead of failing on each page.
+pub fn leptos_options() -> Result<LeptosOptions, ServeError> {
+    let cargo_toml = std::path::Path::new("Cargo.toml");
+    let conf = get_configuration(cargo_toml.exists().then_some("Cargo.toml"))
+        .map_err(|e| ServeError::Leptos(e.to_string()))?;
+    let mut options = conf.leptos_options;
+    let hash_file = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
+    options.hash_files = hash_file.is_some_and(|file| file.exists());
+    Ok(options)
+}
+
+/// `/pkg` (the WASM, its JavaScript and the CSS), brotli or gzip as the browser accepts:
+/// the files `cargo leptos build --release --precompress` made, else compressed on the fly
+/// by the router's compression layer. A file whose name carries its content's hash
+/// (`hash-files`) is cached for a year and never revalidated; any other is revalidated by
+/// `Last-Modified` on each use.
 fn assets(options: &LeptosOptions) -> axum::routing::MethodRouter<AppState> {
-    use tower::ServiceBuilder;
-    use tower_http::{
-        compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
-    };
+    use axum::http::{HeaderValue, header::CACHE_CONTROL};
+    use tower_http::services::ServeDir;
     let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    let files = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-cache"),
-        ))
-        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
-        .service(ServeDir::new(dir).precompressed_br().precompressed_gzip());
-    axum::routing::get_service(files)
+    let output_name = options.output_name.clone();
+    let cache = axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let hashed = is_hashed_asset(request.uri().path(), &output_name);
+            async move {
+                let mut response = next.run(request).await;
+                let policy = match hashed && response.status().is_success() {
+                    true => ASSET_IMMUTABLE,
+                    false => "no-cache",
+                };
+                response
+                    .headers_mut()
+                    .insert(CACHE_CONTROL, HeaderValue::from_static(policy));
+                response
+            }
+        },
+    );
+    axum::routing::get_service(ServeDir::new(dir).precompressed_br().precompressed_gzip())
+        .layer(cache)
+}
+
+/// How long a browser keeps an asset whose name carries its hash: a year, unrevalidated
+/// (a new build has new names).
+const ASSET_IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Whether `path` (under `/pkg`) names a hashed asset, `<output>.<hash>.<ext>`, as
+/// cargo-leptos's `hash-files` writes them.
+fn is_hashed_asset(path: &str, output_name: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or_default();
+    file.strip_prefix(output_name)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|rest| rest.split_once('.'))
+        .is_some_and(|(hash, ext)| !hash.is_empty() && !ext.is_empty())
 }
 
 /// The span a request logs under: method, path and its id.
@@ -414,4 +457,20 @@ fn live_stream(state: AppState) -> Sse<impl Stream<Item = Result<Event, Infallib
         Some((Ok(event), (rx, hub)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hashed_asset;
+
+    #[test]
+    fn only_names_with_a_hash_are_cached_for_good() {
+        let out = "temporal-playground";
+        assert!(is_hashed_asset("/temporal-playground.x3Fq_9-Ab.wasm", out));
+        assert!(is_hashed_asset("/temporal-playground.x3Fq_9-Ab.css", out));
+        assert!(!is_hashed_asset("/temporal-playground.wasm", out));
+        assert!(!is_hashed_asset("/temporal-playground_bg.wasm", out));
+        assert!(!is_hashed_asset("/temporal-playground..wasm", out));
+        assert!(!is_hashed_asset("/other.x3Fq.wasm", out));
+    }
 }

@@ -440,7 +440,9 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
         form
     };
     let one = |k: &'static str, v: &str| vec![(k, v.to_string())];
-    let cases: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
+    // (server function, its form, what the refusal says)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             ClaimOrder::PATH,
             one("order_id", "'; DROP TABLE"),

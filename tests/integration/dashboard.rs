@@ -513,3 +513,67 @@ async fn past_its_budget_the_dashboard_answers_busy_not_an_error() {
         "health checks are outside the budget"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_travel_compressed_and_hashed_assets_are_kept_for_good() {
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    // A site as `cargo leptos build` with `hash-files` leaves it: hashed names, and one
+    // file without a hash.
+    let site = std::env::temp_dir().join(format!("tp-site-{}", free_port()));
+    std::fs::create_dir_all(site.join("pkg")).expect("site dir");
+    let wasm = vec![b'a'; 64 * 1024];
+    std::fs::write(site.join("pkg/temporal-playground.Qx7_hash.wasm"), &wasm).expect("wasm");
+    std::fs::write(
+        site.join("pkg/temporal-playground.css"),
+        "body{}".repeat(100),
+    )
+    .expect("css");
+    let mut options = temporal_playground::web::server::leptos_options().expect("options");
+    options.site_root = site.to_string_lossy().into();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let (addr, _hub) = serve_site_on(
+        listener,
+        env.client.clone(),
+        temporal_playground::web::state::WebConfig::default(),
+        options,
+    )
+    .await;
+    let http = signed_in(addr, "ana").await;
+    let get = |path: &str| {
+        http.get(format!("http://{addr}{path}"))
+            .header("accept-encoding", "br, gzip")
+            .send()
+    };
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    let page = get("/").await.expect("queue page");
+    assert!(page.status().is_success());
+    assert_eq!(header(&page, "content-encoding"), "br", "the queue page");
+
+    let hashed = get("/pkg/temporal-playground.Qx7_hash.wasm")
+        .await
+        .expect("wasm");
+    assert_eq!(header(&hashed, "content-encoding"), "br");
+    assert!(header(&hashed, "cache-control").contains("immutable"));
+    assert!(hashed.bytes().await.expect("body").len() < wasm.len() / 10);
+
+    let plain = get("/pkg/temporal-playground.css").await.expect("css");
+    assert_eq!(header(&plain, "cache-control"), "no-cache");
+    let missing = get("/pkg/temporal-playground.Zz9.wasm").await.expect("404");
+    assert_eq!(missing.status(), 404);
+    assert!(!header(&missing, "cache-control").contains("immutable"));
+
+    // The live stream is never held back by a compressor.
+    let live = get("/api/live").await.expect("stream");
+    assert_eq!(header(&live, "content-type"), "text/event-stream");
+    assert_eq!(header(&live, "content-encoding"), "");
+    let _ = std::fs::remove_dir_all(site);
+}

@@ -315,9 +315,22 @@ pub async fn serve_dashboard_on(
     std::net::SocketAddr,
     temporal_playground::web::live::hub::LiveHub,
 ) {
+    let options = temporal_playground::web::server::leptos_options().expect("leptos config");
+    serve_site_on(listener, client, config, options).await
+}
+
+/// The dashboard serving the site `options` name (the bench's: the release build's).
+pub async fn serve_site_on(
+    listener: tokio::net::TcpListener,
+    client: Client,
+    config: temporal_playground::web::state::WebConfig,
+    options: leptos::prelude::LeptosOptions,
+) -> (
+    std::net::SocketAddr,
+    temporal_playground::web::live::hub::LiveHub,
+) {
     use temporal_playground::web::{server::router, state::AppState};
-    let conf = leptos::prelude::get_configuration(Some("Cargo.toml")).expect("leptos config");
-    let state = AppState::new(client, conf.leptos_options, None, config);
+    let state = AppState::new(client, options, None, config);
     state.start_live_poller();
     let hub = state.live.clone();
     let addr = listener.local_addr().expect("addr");

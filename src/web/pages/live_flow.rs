@@ -175,6 +175,10 @@ fn Flow(
     sim: ServerAction<Simulate>,
     fail: ServerAction<SetFailureRate>,
 ) -> impl IntoView {
+    // The forms below render again only when the server's figure changes, not with every
+    // snapshot: a person typing a new figure keeps what they typed until they submit.
+    let failure_pct = Memo::new(move |_| current.get().upstream_failure_pct);
+    let throttle_pct = Memo::new(move |_| current.get().upstream_throttle_pct);
     view! {
         <div class="flex flex-wrap gap-3 items-start mb-4" role="group" aria-label="Stages">
             <StageBox current name="querying" label="Querying" count=|c| c.querying />
@@ -197,8 +201,8 @@ fn Flow(
         <IfAllowed action=Action::Simulate>
             <div class="flex flex-wrap gap-4">
                 <SimulationControls current sim />
-                {move || current.get().upstream_failure_pct.map(|pct| view! { <FailureRate pct fail kind="5xx" label="Upstream failure %" button="Set failures" /> })}
-                {move || current.get().upstream_throttle_pct.map(|pct| view! { <FailureRate pct fail kind="429" label="Upstream throttling % (429)" button="Set throttling" /> })}
+                {move || failure_pct.get().map(|pct| view! { <FailureRate pct fail kind="5xx" label="Upstream failure %" button="Set failures" /> })}
+                {move || throttle_pct.get().map(|pct| view! { <FailureRate pct fail kind="429" label="Upstream throttling % (429)" button="Set throttling" /> })}
             </div>
         </IfAllowed>
         <UpstreamPanel current />
