@@ -11,6 +11,8 @@ test('live counts move while simulated payments run, pushed over server-sent eve
   await expect(page.getByTestId('simulating')).toContainText('running at 5/s');
   // No reload: the numbers arrive through /api/live.
   await expect.poll(async () => Number(await paid.textContent()), { timeout: 30_000 }).toBeGreaterThan(before + 3);
+  // The arrow into the resolved stages runs while orders arrive there.
+  await expect.poll(async () => page.locator('.flow-arrow[data-flowing="true"]').count()).toBeGreaterThan(0);
   // The chart draws from the same pushed snapshots.
   await expect.poll(async () => Number(await page.getByTestId('chart').getAttribute('data-points'))).toBeGreaterThan(3);
   await expect(page.getByTestId('chart').locator('polyline').first()).toHaveAttribute('points', /,/);

@@ -148,6 +148,8 @@ test('support works an order from the keyboard: move, open, claim, resolve', asy
   await expect(page.locator(`tr[data-order="${orderId}"] a`)).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('order-id')).toHaveText(orderId);
+  // The lane says how the order's upstream has been answering this server's workers.
+  await expect(page.getByTestId('lane-upstream')).toContainText(/\/s, \d+ answered, \d+ throttled \(429\), [1-9]\d* 5xx/);
   await expect(page.getByTestId('keys')).toContainText('c claim');
   await expect(page.getByRole('button', { name: 'Claim' })).toBeVisible();
   await page.keyboard.press('c');

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { signIn, startOrder, uniqueId, shot } from './helpers';
 
-test('retry now on a stale order resolves it without waiting for the timer', async ({ page }) => {
+test('retry now on a stale order, from the keyboard, resolves it without waiting for the timer', async ({ page }) => {
   // One 503 uses up the single attempt; the stale retry then gets paid. The wait is an hour.
   const orderId = uniqueId('flaky1-st');
   startOrder(orderId, 'e2e-stale.toml');
@@ -16,7 +16,10 @@ test('retry now on a stale order resolves it without waiting for the timer', asy
   await expect(row).toContainText('http_503');
   await shot(page, 'stale-orders');
 
-  await page.locator(`tr[data-order="${orderId}"]`).getByRole('button', { name: 'Retry now' }).click();
+  // From the keyboard: select the order's row, `t` retries that order (not the first row's).
+  await expect(page.getByTestId('keys')).toContainText('t retries the selected order');
+  await row.locator('a').focus();
+  await page.keyboard.press('t');
   await expect(async () => {
     await page.goto(`/orders/${orderId}`);
     await expect(page.getByTestId('resolution')).toContainText('paid', { timeout: 1000 });

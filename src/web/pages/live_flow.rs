@@ -164,9 +164,38 @@ fn StageBox(
     }
 }
 
+/// An arrow between two stages; its dashes run while orders arrive at the stage it leads
+/// to (that stage's count rose in the last snapshot).
 #[component]
-fn Arrow() -> impl IntoView {
-    view! { <div aria-hidden="true" class="text-2xl text-slate-400 pt-6">"→"</div> }
+fn Arrow(moving: Signal<bool>) -> impl IntoView {
+    view! {
+        <div aria-hidden="true" class="flow-arrow pt-8 text-slate-400" data-flowing=move || moving.get().to_string()>
+            <svg width="44" height="12" viewBox="0 0 44 12">
+                <line x1="0" y1="6" x2="36" y2="6" stroke="currentColor" stroke-width="2" />
+                <path d="M36 1 L44 6 L36 11 Z" fill="currentColor" />
+            </svg>
+        </div>
+    }
+}
+
+/// Which stages orders arrived at between the two latest snapshots: stale, manual,
+/// resolved (any resolution).
+#[derive(Clone, Copy, Default, PartialEq)]
+struct Arrivals {
+    stale: bool,
+    manual: bool,
+    resolved: bool,
+}
+
+impl Arrivals {
+    fn between(before: &StageCounts, now: &StageCounts) -> Self {
+        let resolved = |c: &StageCounts| c.resolved_paid + c.resolved_failed + c.resolved_other;
+        Arrivals {
+            stale: now.stale > before.stale,
+            manual: now.manual > before.manual,
+            resolved: resolved(now) > resolved(before),
+        }
+    }
 }
 
 #[component]
@@ -179,14 +208,22 @@ fn Flow(
     // snapshot: a person typing a new figure keeps what they typed until they submit.
     let failure_pct = Memo::new(move |_| current.get().upstream_failure_pct);
     let throttle_pct = Memo::new(move |_| current.get().upstream_throttle_pct);
+    let arrivals = Memo::new(move |previous: Option<&(StageCounts, Arrivals)>| {
+        let now = current.get().counts;
+        let arrived = previous
+            .map(|(before, _)| Arrivals::between(before, &now))
+            .unwrap_or_default();
+        (now, arrived)
+    });
+    let moving = |stage: fn(&Arrivals) -> bool| Signal::derive(move || stage(&arrivals.get().1));
     view! {
         <div class="flex flex-wrap gap-3 items-start mb-4" role="group" aria-label="Stages">
             <StageBox current name="querying" label="Querying" count=|c| c.querying />
-            <Arrow />
+            <Arrow moving=moving(|a| a.stale) />
             <StageBox current name="stale" label="Stale" count=|c| c.stale />
-            <Arrow />
+            <Arrow moving=moving(|a| a.manual) />
             <StageBox current name="manual" label="Manual" count=|c| c.manual />
-            <Arrow />
+            <Arrow moving=moving(|a| a.resolved) />
             <div class="flex flex-col gap-2">
                 <StageBox current name="paid" label="Resolved · paid" count=|c| c.resolved_paid />
                 <StageBox current name="failed" label="Resolved · failed" count=|c| c.resolved_failed />

@@ -70,8 +70,9 @@ fn local_time(at: &str) -> Option<String> {
 
 /// The page's keys, shown on it, and their handler (in the browser only). `j`/`k` (or the
 /// arrow keys) move between the rows' links, Enter opens one; an element marked
-/// `data-key="c"` is clicked (a button or link) or focused (a field) by its key. Keys are
-/// ignored while typing in a field or with a modifier held.
+/// `data-key="c"` is clicked (a button or link) or focused (a field) by its key, the one
+/// in the selected row before any other. Keys are ignored while typing in a field or with
+/// a modifier held.
 #[component]
 pub fn Keys(help: &'static str) -> impl IntoView {
     #[cfg(feature = "hydrate")]
@@ -142,7 +143,15 @@ mod keyboard {
                 "k" | "ArrowUp" => move_rows(&document, -1),
                 other if other.chars().count() == 1 => {
                     let selector = format!("[data-key=\"{other}\"]");
-                    let Ok(Some(target)) = document.query_selector(&selector) else {
+                    // The selected row's own control first (retry now on that order),
+                    // then the page's.
+                    let in_row = document
+                        .active_element()
+                        .and_then(|a| a.closest("[data-row]").ok().flatten())
+                        .and_then(|row| row.query_selector(&selector).ok().flatten());
+                    let Some(target) =
+                        in_row.or_else(|| document.query_selector(&selector).ok().flatten())
+                    else {
                         return;
                     };
                     let Ok(target) = target.dyn_into::<HtmlElement>() else {

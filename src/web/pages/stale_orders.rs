@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    FilterField, FilterForm, IfAllowed, Loading, action_error, or_dash, order_lane::RetryStale,
+    FilterField, FilterForm, IfAllowed, Keys, Loading, action_error, or_dash,
+    order_lane::RetryStale,
 };
 use crate::{
     access::Action,
@@ -76,6 +77,7 @@ pub fn StaleOrdersPage() -> impl IntoView {
     let tick = seconds_since_load();
     view! {
         <h1 class="text-2xl font-bold mb-3">"Stale orders"</h1>
+        <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one · t retries the selected order now" />
         <StaleFilterForm filter=Signal::derive(filter) />
         {action_error(retry_one.value())}
         <BulkResult retry_set />
@@ -190,7 +192,7 @@ fn StaleLine(
         _ => "due".to_string(),
     };
     view! {
-        <tr class="border-t" data-order=data_order>
+        <tr class="border-t" data-order=data_order data-row="">
             <td class="p-2">
                 <a class="underline text-blue-700" href=link>
                     {id}
@@ -207,7 +209,7 @@ fn StaleLine(
                         view! {
                             <ActionForm action=retry_one>
                                 <input type="hidden" name="order_id" value=id />
-                                <button type="submit" class="px-2 py-1 rounded bg-amber-600 text-white">
+                                <button type="submit" data-key="t" class="px-2 py-1 rounded bg-amber-600 text-white">
                                     "Retry now"
                                 </button>
                             </ActionForm>
