@@ -2,12 +2,15 @@
 //! figures of the upstream panel (calls a second, 429s, the error mix, latency
 //! percentiles). Fed by the query activity as it runs; read by the live hub with its one
 //! poll, so an open page costs nothing more. Only this process's workers are seen: a
-//! console without an embedded worker shows none (each worker's `/metrics` has its own
-//! counts).
+//! console without an embedded worker sees none and says so (each worker's `/metrics` has
+//! its own counts).
 
 use std::{
     collections::{BTreeMap, VecDeque},
-    sync::Mutex,
+    sync::{
+        Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -52,6 +55,20 @@ struct Sample {
 }
 
 static SAMPLES: Mutex<VecDeque<Sample>> = Mutex::new(VecDeque::new());
+
+/// Set once a worker of this process polls the upstream queue: its calls come here.
+static WATCHED: AtomicBool = AtomicBool::new(false);
+
+/// Says that this process runs workers that call upstreams (they feed this window).
+pub fn watch() {
+    WATCHED.store(true, Ordering::Relaxed);
+}
+
+/// Whether this process runs workers that call upstreams: a console without them sees no
+/// calls, whatever the banks do, and says so.
+pub fn watched() -> bool {
+    WATCHED.load(Ordering::Relaxed)
+}
 
 /// Records one call.
 pub fn record(provider: &str, outcome: Outcome, latency: Duration) {

@@ -145,6 +145,9 @@ impl RunningWorkers {
 /// Starts one worker per configured queue. Must be called inside a Tokio runtime.
 pub fn start(client: Client, config: WorkerConfig) -> Result<RunningWorkers, WorkerError> {
     config.validate()?;
+    if config.queues.iter().any(|q| q == task_queues::UPSTREAM) {
+        crate::upstream_window::watch();
+    }
     let handle =
         tokio::runtime::Handle::try_current().map_err(|e| WorkerError::Thread(e.to_string()))?;
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Vec<Shutdown>, WorkerError>>();

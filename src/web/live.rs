@@ -57,6 +57,10 @@ pub struct LiveSnapshot {
     /// Upstream calls a second Temporal dispatches to every worker together, in tenths.
     #[serde(default)]
     pub dispatch_limit_tenths: u32,
+    /// This process runs workers that call upstreams; without them the panel is empty
+    /// whatever the banks do, and says why.
+    #[serde(default)]
+    pub sees_upstream_calls: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -227,6 +231,7 @@ pub mod hub {
                 upstream_throttle_pct: simulator.map(|s| s.behaviour().throttle_pct),
                 upstreams: crate::upstream_window::health(),
                 dispatch_limit_tenths: self.dispatch_limit.load(Ordering::Relaxed),
+                sees_upstream_calls: crate::upstream_window::watched(),
             })
         }
 

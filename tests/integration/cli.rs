@@ -373,16 +373,22 @@ async fn the_go_originals_command_lines_work_unchanged() {
     assert!(text(&out).contains("worker running"), "{}", text(&out));
 }
 
-/// `serve` as a supervisor stops it: SIGTERM while live pages are open ends the process,
-/// streams and all, within seconds.
-#[tokio::test(flavor = "multi_thread")]
-async fn serve_stops_cleanly_on_sigterm_with_live_streams_open() {
+/// `serve` on free ports (simulated bank, `none` sign-in on loopback) against `server`,
+/// with `extra` arguments, once its dashboard answers: the process, the dashboard's
+/// address and the configuration file to remove afterwards.
+async fn spawn_serve(
+    server: &DevServer,
+    name: &str,
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    std::net::SocketAddr,
+    std::path::PathBuf,
+) {
     use crate::support::{eventually, free_port};
-    use std::time::{Duration, Instant};
-    let server = DevServer::start();
-    let _client = server.client().await;
+    use std::time::Duration;
     let (dashboard, simulator) = (free_port(), free_port());
-    let config = std::env::temp_dir().join(format!("tp-sigterm-{dashboard}.toml"));
+    let config = std::env::temp_dir().join(format!("tp-{name}-{dashboard}.toml"));
     std::fs::write(
         &config,
         format!(
@@ -390,13 +396,14 @@ async fn serve_stops_cleanly_on_sigterm_with_live_streams_open() {
              [dashboard]\nlisten = \"127.0.0.1:{dashboard}\"\n\
              [auth]\nmode = \"none\"\nsession_key_file = \"{key}\"\n",
             key = std::env::temp_dir()
-                .join(format!("tp-sigterm-{dashboard}.key"))
+                .join(format!("tp-{name}-{dashboard}.key"))
                 .display()
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+    let child = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
         .args(["serve", "--hostport", &server.hostport])
+        .args(extra)
         .env_remove("TEMPORAL_ADDRESS")
         .env_remove("LEPTOS_SITE_ADDR")
         .env("TEMPORAL_PLAYGROUND_CONFIG", &config)
@@ -404,9 +411,9 @@ async fn serve_stops_cleanly_on_sigterm_with_live_streams_open() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("serve starts");
-    let base = format!("http://127.0.0.1:{dashboard}");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{dashboard}").parse().unwrap();
     eventually("the dashboard to answer", Duration::from_secs(60), || {
-        let url = format!("{base}/healthz");
+        let url = format!("http://{addr}/healthz");
         async move {
             reqwest::get(url)
                 .await
@@ -415,13 +422,24 @@ async fn serve_stops_cleanly_on_sigterm_with_live_streams_open() {
         }
     })
     .await;
+    (child, addr, config)
+}
+
+/// `serve` as a supervisor stops it: SIGTERM while live pages are open ends the process,
+/// streams and all, within seconds.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_stops_cleanly_on_sigterm_with_live_streams_open() {
+    use std::time::{Duration, Instant};
+    let server = DevServer::start();
+    let _client = server.client().await;
+    let (mut child, addr, config) = spawn_serve(&server, "sigterm", &[]).await;
+    let base = format!("http://{addr}");
     let refused = reqwest::get(format!("{base}/api/live")).await.unwrap();
     assert_eq!(
         refused.status().as_u16(),
         401,
         "nobody signed in: no live stream"
     );
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{dashboard}").parse().unwrap();
     let http = crate::support::signed_in(addr, "ana").await;
     let mut streams = Vec::new();
     for _ in 0..3 {
@@ -447,4 +465,29 @@ async fn serve_stops_cleanly_on_sigterm_with_live_streams_open() {
     assert!(status.success(), "serve ended with {status}");
     let _ = std::fs::remove_file(config);
     drop(streams);
+}
+
+/// A console run with `--no-worker` makes no upstream calls of its own: its upstream panel
+/// says why it is empty rather than suggesting the banks are quiet.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_console_without_workers_says_its_upstream_panel_cannot_see_calls() {
+    let server = DevServer::start();
+    let _client = server.client().await;
+    let (mut child, addr, config) = spawn_serve(&server, "noworker", &["--no-worker"]).await;
+    let http = crate::support::signed_in(addr, "ana").await;
+    let page = http
+        .get(format!("http://{addr}/live"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(config);
+    assert!(
+        page.contains("This console runs no workers, so it sees no upstream calls"),
+        "{page}"
+    );
 }

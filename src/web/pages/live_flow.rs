@@ -379,6 +379,10 @@ fn Chart(current: Signal<LiveSnapshot>) -> impl IntoView {
 
 /// Each upstream's last minutes, from the calls this server's workers made: calls a
 /// second against the dispatch limit, 429s, the error mix and latency percentiles.
+/// What the upstream panel says on a console that runs no workers of its own.
+pub const NO_WORKERS_HERE: &str = "This console runs no workers, so it sees no upstream calls: \
+     the worker processes count theirs (tp_upstream_calls on each one's /metrics).";
+
 #[component]
 pub fn UpstreamPanel(current: Signal<LiveSnapshot>) -> impl IntoView {
     view! {
@@ -387,13 +391,18 @@ pub fn UpstreamPanel(current: Signal<LiveSnapshot>) -> impl IntoView {
             {move || {
                 let now = current.get();
                 let limit = Tenths(now.dispatch_limit_tenths).show(true);
-                match now.upstreams.is_empty() {
-                    true => view! {
+                match (now.upstreams.is_empty(), now.sees_upstream_calls) {
+                    (false, _) => view! { <UpstreamTable rows=now.upstreams limit /> }.into_any(),
+                    (true, true) => view! {
                         <p class="text-sm text-slate-600" data-testid="upstreams-quiet">
-                            "No upstream calls from this server's workers in the last 5 minutes."
+                            "No upstream calls from this console's workers in the last 5 minutes."
                         </p>
                     }.into_any(),
-                    false => view! { <UpstreamTable rows=now.upstreams limit /> }.into_any(),
+                    (true, false) => view! {
+                        <p class="text-sm text-slate-600" data-testid="upstreams-quiet">
+                            {NO_WORKERS_HERE}
+                        </p>
+                    }.into_any(),
                 }
             }}
         </section>

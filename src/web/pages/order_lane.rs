@@ -70,10 +70,11 @@ pub async fn resolve_order(
 #[server]
 pub async fn upstream_health(
     provider: String,
-) -> Result<Option<crate::listings::UpstreamHealth>, AppError> {
+) -> Result<(Option<crate::listings::UpstreamHealth>, bool), AppError> {
     crate::web::auth::require(crate::access::Action::Read)?;
     let all = crate::upstream_window::health();
-    Ok(all.into_iter().find(|h| h.provider == provider))
+    let sees_calls = crate::upstream_window::watched();
+    Ok((all.into_iter().find(|h| h.provider == provider), sees_calls))
 }
 
 #[server]
@@ -245,8 +246,8 @@ fn LaneUpstream(provider: String) -> impl IntoView {
             <h2 class="font-semibold">"Upstream " {provider.clone()}</h2>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    match health.await.ok().flatten() {
-                        Some(h) => {
+                    match health.await.unwrap_or((None, true)) {
+                        (Some(h), _) => {
                             let line = format!(
                                 "{}: {}/s, {} answered, {} throttled (429), {} 5xx, {} timeouts, p95 {} ms, over the last {} min",
                                 h.state_word(), crate::web::live::Tenths(h.calls_per_sec_tenths).show(false),
@@ -254,7 +255,8 @@ fn LaneUpstream(provider: String) -> impl IntoView {
                             );
                             view! { <p class="text-sm">{line}</p> }.into_any()
                         }
-                        None => view! { <p class="text-sm text-slate-600">"No calls to it from this server's workers in the last 5 minutes."</p> }.into_any(),
+                        (None, true) => view! { <p class="text-sm text-slate-600">"No calls to it from this console's workers in the last 5 minutes."</p> }.into_any(),
+                        (None, false) => view! { <p class="text-sm text-slate-600">{super::live_flow::NO_WORKERS_HERE}</p> }.into_any(),
                     }
                 })}
             </Suspense>
