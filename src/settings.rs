@@ -147,6 +147,9 @@ pub struct MetricsSettings {
     /// `host:port` of the exporter [default: loopback, a free port; `serve` also answers
     /// `/metrics`]. Give `worker` processes a fixed one to scrape.
     pub listen: Option<String>,
+    /// `host:port` where a `worker` serves its upstream tallies (`GET /upstreams`, JSON)
+    /// for consoles' upstream panels (`dashboard.worker_upstreams`); unset: not served.
+    pub upstreams_listen: Option<String>,
 }
 
 impl MetricsSettings {
@@ -245,6 +248,9 @@ pub struct DashboardSettings {
     pub sla_at_risk_minutes: u32,
     /// An order waiting this long has broken the service level (red).
     pub sla_breach_minutes: u32,
+    /// `worker` processes whose upstream calls the upstream panel adds to this process's
+    /// own: each one's `http://host:port/upstreams` (its `metrics.upstreams_listen`).
+    pub worker_upstreams: Vec<String>,
 }
 
 impl Default for DashboardSettings {
@@ -255,6 +261,7 @@ impl Default for DashboardSettings {
             requests_at_once: crate::web::guard::DEFAULT_REQUESTS_AT_ONCE,
             sla_at_risk_minutes: crate::listings::ServiceLevel::default().at_risk_mins,
             sla_breach_minutes: crate::listings::ServiceLevel::default().breach_mins,
+            worker_upstreams: Vec::new(),
         }
     }
 }

@@ -25,6 +25,32 @@ pub enum WorkerError {
     Run { queue: String, message: String },
     #[error("the worker thread could not start: {0}")]
     Thread(String),
+    #[error("the upstream tallies cannot be served on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Serves this process's upstream tallies at `GET /upstreams` (JSON) on `addr`, for the
+/// consoles whose upstream panels add them up (`dashboard.worker_upstreams`); returns the
+/// address bound. Like `/metrics`, it says how the banks answered, nothing about orders.
+pub async fn serve_upstream_tallies(
+    addr: std::net::SocketAddr,
+) -> Result<std::net::SocketAddr, WorkerError> {
+    let failed = |source| WorkerError::Listen { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(failed)?;
+    let bound = listener.local_addr().map_err(failed)?;
+    let app = axum::Router::new().route(
+        "/upstreams",
+        axum::routing::get(|| async { axum::Json(crate::upstream_window::tallies()) }),
+    );
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::warn!(error = %e, "upstream tallies stopped");
+        }
+    });
+    Ok(bound)
 }
 
 /// What a worker process runs.

@@ -60,3 +60,16 @@ test('a proposer who is also an approver cannot approve their own proposal', asy
   await page.getByRole('button', { name: 'Reject' }).click();
   await expect(page.getByTestId('action-error').last()).toContainText('a second person');
 });
+
+test('without JavaScript a refused sign-in comes back to the form with its sentence', async ({ browser }) => {
+  // As on a slow link before the page is live, or with JavaScript off: plain form posts.
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/login');
+  await page.getByLabel('Name').fill('ana');
+  await page.getByLabel('Password').fill('not her password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('action-error')).toContainText('do not match an account');
+  await expect(page.getByLabel('Password')).toBeVisible();
+  await context.close();
+});

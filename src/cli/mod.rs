@@ -211,6 +211,7 @@ fn serve_config(
             auth: auth_config(settings, &listen)?,
             four_eyes: settings.approval.resolutions().map_err(usage)?,
             dispatch_rps: settings.upstream.dispatch_rps,
+            worker_upstreams: settings.dashboard.worker_upstreams.clone(),
             service_level: crate::listings::ServiceLevel {
                 at_risk_mins: settings.dashboard.sla_at_risk_minutes,
                 breach_mins: settings.dashboard.sla_breach_minutes,
@@ -315,6 +316,11 @@ async fn run_worker(
     search_attributes::register_when_ready(&client).await?;
     let telemetry = crate::telemetry::init(settings.metrics.address()?)?;
     println!("metrics: http://{}/metrics", telemetry.address);
+    if let Some(listen) = &settings.metrics.upstreams_listen {
+        let addr = parse_addr(listen, "metrics.upstreams_listen")?;
+        let bound = worker::serve_upstream_tallies(addr).await?;
+        println!("upstream tallies: http://{bound}/upstreams");
+    }
     let mut config = WorkerConfig::all_queues(upstream_url, settings.upstream.dispatch_rps);
     if !args.queues.is_empty() {
         config.queues = args.queues;

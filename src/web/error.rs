@@ -70,13 +70,24 @@ impl FromServerFnError for AppError {
         AppError::Framework(value)
     }
 
-    /// Encodes the error for the browser and, on the server, sets the response's status.
+    /// Encodes the error for the browser and, on the server, sets the response's status;
+    /// except for a plain form post (no JavaScript yet, or none at all): that one is sent
+    /// back to its page with the error in the URL (server_fn's form redirects), where the
+    /// page shows the sentence, and a status here would replace that redirect.
     fn ser(&self) -> leptos::server_fn::Bytes {
         #[cfg(feature = "ssr")]
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
-            && let Ok(status) = axum::http::StatusCode::from_u16(self.status())
         {
-            response.set_status(status);
+            let plain_form = leptos::prelude::use_context::<axum::http::request::Parts>()
+                .and_then(|p| p.headers.get(axum::http::header::ACCEPT).cloned())
+                .and_then(|accept| accept.to_str().ok().map(|a| a.contains("text/html")))
+                .unwrap_or(false);
+            if !plain_form
+                && let Some(response) =
+                    leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+                && let Ok(status) = axum::http::StatusCode::from_u16(self.status())
+            {
+                response.set_status(status);
+            }
         }
         <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self).unwrap_or_default()
     }

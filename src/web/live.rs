@@ -61,6 +61,19 @@ pub struct LiveSnapshot {
     /// whatever the banks do, and says why.
     #[serde(default)]
     pub sees_upstream_calls: bool,
+    /// Workers (`dashboard.worker_upstreams`) that did not answer this time: their calls
+    /// are missing from the panel.
+    #[serde(default)]
+    pub silent_workers: Vec<String>,
+}
+
+/// The upstream panel's rows, whether any calls can be seen at all, and the workers that
+/// did not answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpstreamView {
+    pub rows: Vec<crate::listings::UpstreamHealth>,
+    pub sees_calls: bool,
+    pub silent_workers: Vec<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -86,6 +99,8 @@ pub mod hub {
     };
 
     pub const POLL: Duration = Duration::from_secs(1);
+    /// How long a poll waits for a worker's upstream tallies before naming it silent.
+    pub const WORKER_ASK: Duration = Duration::from_millis(500);
     /// A page load takes the last snapshot if it is younger than this, instead of asking
     /// Temporal again.
     pub const FRESH_FOR: Duration = Duration::from_secs(2);
@@ -104,6 +119,9 @@ pub mod hub {
         polls: Arc<AtomicU64>,
         /// The configured dispatch rate, in tenths, for the upstream panel.
         dispatch_limit: Arc<std::sync::atomic::AtomicU32>,
+        /// Workers in other processes whose upstream tallies the panel adds up.
+        worker_upstreams: Arc<std::sync::RwLock<Vec<String>>>,
+        http: reqwest::Client,
         /// When the last snapshot was taken; held while one is being taken, so page loads
         /// that arrive together share one.
         taken_at: Arc<Mutex<Option<Instant>>>,
@@ -120,6 +138,11 @@ pub mod hub {
                 simulation: Arc::new(Mutex::new(None)),
                 polls: Arc::new(AtomicU64::new(0)),
                 dispatch_limit: Arc::new(std::sync::atomic::AtomicU32::new(0)),
+                worker_upstreams: Arc::default(),
+                http: reqwest::Client::builder()
+                    .timeout(WORKER_ASK)
+                    .build()
+                    .unwrap_or_default(),
                 taken_at: Arc::new(Mutex::new(None)),
                 closing: Arc::new(watch::channel(false).0),
             }
@@ -209,7 +232,9 @@ pub mod hub {
         ) -> Result<LiveSnapshot, OpError> {
             self.polls.fetch_add(1, Ordering::Relaxed);
             crate::telemetry::live_poll();
-            let counts = stage_counts(client).await?;
+            // The worker tallies are asked while Temporal counts, not after.
+            let (counts, upstreams) = tokio::join!(stage_counts(client), self.upstreams());
+            let counts = counts?;
             let resolved = counts.resolved_paid + counts.resolved_failed + counts.resolved_other;
             let now = Instant::now();
             let resolved_per_sec = match *last {
@@ -229,10 +254,54 @@ pub mod hub {
                 demo_pace: simulating.is_some_and(|(_, demo)| demo),
                 upstream_failure_pct: simulator.map(|s| s.behaviour().error_5xx_pct),
                 upstream_throttle_pct: simulator.map(|s| s.behaviour().throttle_pct),
-                upstreams: crate::upstream_window::health(),
                 dispatch_limit_tenths: self.dispatch_limit.load(Ordering::Relaxed),
-                sees_upstream_calls: crate::upstream_window::watched(),
+                upstreams: upstreams.rows,
+                sees_upstream_calls: upstreams.sees_calls,
+                silent_workers: upstreams.silent_workers,
             })
+        }
+
+        /// Adds workers whose upstream tallies the panel adds up (their `/upstreams`).
+        pub fn add_worker_upstreams(&self, urls: Vec<String>) {
+            if let Ok(mut known) = self.worker_upstreams.write() {
+                known.extend(urls);
+            }
+        }
+
+        /// Every upstream's figures: this process's workers' calls plus those the workers
+        /// in `dashboard.worker_upstreams` report, all asked at once, each within
+        /// `WORKER_ASK` (one that does not answer is named, not waited for).
+        pub async fn upstreams(&self) -> UpstreamView {
+            let urls = self
+                .worker_upstreams
+                .read()
+                .map(|u| u.clone())
+                .unwrap_or_default();
+            let asked = urls.iter().map(|url| async move {
+                let answer = async {
+                    let response = self.http.get(url).send().await?.error_for_status()?;
+                    response
+                        .json::<Vec<crate::upstream_window::UpstreamTally>>()
+                        .await
+                };
+                (url, answer.await)
+            });
+            let mut tallies = crate::upstream_window::tallies();
+            let mut silent_workers = Vec::new();
+            for (url, answer) in futures::future::join_all(asked).await {
+                match answer {
+                    Ok(theirs) => tallies.extend(theirs),
+                    Err(e) => {
+                        tracing::warn!(worker = %url, error = %e, "a worker's upstream tallies did not come");
+                        silent_workers.push(url.clone());
+                    }
+                }
+            }
+            UpstreamView {
+                rows: crate::upstream_window::health_of(tallies),
+                sees_calls: crate::upstream_window::watched() || !urls.is_empty(),
+                silent_workers,
+            }
         }
 
         /// The dispatch rate the upstream panel compares calls with.

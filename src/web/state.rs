@@ -41,6 +41,9 @@ pub struct WebConfig {
     pub service_level: ServiceLevel,
     /// Upstream calls a second Temporal dispatches (shown against the upstream's calls).
     pub dispatch_rps: f64,
+    /// Workers in other processes whose upstream tallies the panel adds (their
+    /// `/upstreams` addresses).
+    pub worker_upstreams: Vec<String>,
 }
 
 impl Default for WebConfig {
@@ -55,6 +58,7 @@ impl Default for WebConfig {
             four_eyes: DEFAULT_FOUR_EYES.to_vec(),
             service_level: ServiceLevel::default(),
             dispatch_rps: 25.0,
+            worker_upstreams: Vec::new(),
         }
     }
 }
@@ -94,6 +98,7 @@ impl AppState {
     ) -> Self {
         let live = LiveHub::new();
         live.set_dispatch_limit(config.dispatch_rps);
+        live.add_worker_upstreams(config.worker_upstreams);
         AppState {
             temporal_ui: TemporalUi {
                 url: config.temporal_ui_url,

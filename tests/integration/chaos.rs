@@ -4,10 +4,7 @@
 
 use crate::support::*;
 use futures::{StreamExt, stream};
-use std::{
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
 use temporal_playground::{
     operations::{
         OpError,
@@ -15,36 +12,6 @@ use temporal_playground::{
     },
     orders::ResolveRequest,
 };
-
-/// A child process of ours, killed (SIGKILL) when dropped.
-struct Process(Child);
-
-impl Process {
-    fn spawn(args: &[&str], config: &std::path::Path) -> Process {
-        let child = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
-            .args(args)
-            .env_remove("TEMPORAL_ADDRESS")
-            .env_remove("LEPTOS_SITE_ADDR")
-            .env("TEMPORAL_PLAYGROUND_CONFIG", config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the binary starts");
-        Process(child)
-    }
-
-    /// `kill -9`: no shutdown, no goodbye.
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 async fn answers(url: String) -> Option<()> {
     reqwest::get(url)

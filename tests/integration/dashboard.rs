@@ -577,3 +577,68 @@ async fn pages_travel_compressed_and_hashed_assets_are_kept_for_good() {
     assert_eq!(header(&live, "content-encoding"), "");
     let _ = std::fs::remove_dir_all(site);
 }
+
+/// A console with no workers of its own adds up the upstream calls of `worker` processes
+/// on other hosts (here: another process) from their `/upstreams`, and names one that does
+/// not answer instead of waiting for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_upstream_panel_adds_up_the_calls_of_workers_in_other_processes() {
+    use temporal_playground::operations::orders::start_order;
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let (tallies_port, dead_port) = (free_port(), free_port());
+    let config = std::env::temp_dir().join(format!("tp-tallies-{tallies_port}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "[upstream]\nurl = \"{url}\"\n[metrics]\nupstreams_listen = \"127.0.0.1:{tallies_port}\"\n",
+            url = env.upstream_url
+        ),
+    )
+    .expect("config");
+    let _worker = Process::spawn(
+        &["worker", "--hostport", env.server.hostport.as_str()],
+        &config,
+    );
+    let theirs = format!("http://127.0.0.1:{tallies_port}/upstreams");
+    let silent = format!("http://127.0.0.1:{dead_port}/upstreams");
+    let (_addr, hub) = serve_dashboard_with(
+        env.client.clone(),
+        temporal_playground::web::state::WebConfig {
+            worker_upstreams: vec![theirs, silent.clone()],
+            ..Default::default()
+        },
+    )
+    .await;
+
+    // Orders of a bank only that worker process calls.
+    let bank = format!("farbank-{tallies_port}");
+    for i in 0..3 {
+        let mut request = order(&format!("far-{tallies_port}-{i}"), fast_policy(3, 60));
+        request.provider = bank.clone();
+        start_order(&env.client, request)
+            .await
+            .expect("order starts");
+    }
+    // The worker process may still be starting: wait until it answers with the calls.
+    let view = eventually(
+        "the worker's calls on the panel",
+        Duration::from_secs(60),
+        || {
+            let (hub, bank) = (hub.clone(), bank.clone());
+            async move {
+                let view = hub.upstreams().await;
+                let counted = view
+                    .rows
+                    .iter()
+                    .any(|h| h.provider == bank && h.answered >= 3);
+                counted.then_some(view)
+            }
+        },
+    )
+    .await;
+    assert_eq!(view.silent_workers, vec![silent], "the dead one is named");
+    assert!(view.sees_calls);
+    let row = view.rows.iter().find(|h| h.provider == bank).expect("row");
+    assert_eq!((row.throttled, row.errors_5xx), (0, 0));
+    let _ = std::fs::remove_file(config);
+}

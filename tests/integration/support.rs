@@ -395,3 +395,33 @@ pub fn browser(addr: std::net::SocketAddr, cookie: Option<&str>) -> reqwest::Cli
         .build()
         .expect("client")
 }
+
+/// A child process of ours, killed (SIGKILL) when dropped.
+pub struct Process(std::process::Child);
+
+impl Process {
+    pub fn spawn(args: &[&str], config: &std::path::Path) -> Process {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+            .args(args)
+            .env_remove("TEMPORAL_ADDRESS")
+            .env_remove("LEPTOS_SITE_ADDR")
+            .env("TEMPORAL_PLAYGROUND_CONFIG", config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        Process(child)
+    }
+
+    /// `kill -9`: no shutdown, no goodbye.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

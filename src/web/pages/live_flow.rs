@@ -381,7 +381,7 @@ fn Chart(current: Signal<LiveSnapshot>) -> impl IntoView {
 /// second against the dispatch limit, 429s, the error mix and latency percentiles.
 /// What the upstream panel says on a console that runs no workers of its own.
 pub const NO_WORKERS_HERE: &str = "This console runs no workers, so it sees no upstream calls: \
-     the worker processes count theirs (tp_upstream_calls on each one's /metrics).";
+     list the worker processes' /upstreams in dashboard.worker_upstreams to see theirs.";
 
 #[component]
 pub fn UpstreamPanel(current: Signal<LiveSnapshot>) -> impl IntoView {
@@ -391,7 +391,15 @@ pub fn UpstreamPanel(current: Signal<LiveSnapshot>) -> impl IntoView {
             {move || {
                 let now = current.get();
                 let limit = Tenths(now.dispatch_limit_tenths).show(true);
-                match (now.upstreams.is_empty(), now.sees_upstream_calls) {
+                let silent = (!now.silent_workers.is_empty()).then(|| view! {
+                    <p class="text-sm text-amber-800 mb-2" data-testid="silent-workers">
+                        {format!(
+                            "Workers not answering, so their calls are missing here: {}.",
+                            now.silent_workers.join(", ")
+                        )}
+                    </p>
+                });
+                let rows = match (now.upstreams.is_empty(), now.sees_upstream_calls) {
                     (false, _) => view! { <UpstreamTable rows=now.upstreams limit /> }.into_any(),
                     (true, true) => view! {
                         <p class="text-sm text-slate-600" data-testid="upstreams-quiet">
@@ -403,7 +411,8 @@ pub fn UpstreamPanel(current: Signal<LiveSnapshot>) -> impl IntoView {
                             {NO_WORKERS_HERE}
                         </p>
                     }.into_any(),
-                }
+                };
+                view! { {silent} {rows} }
             }}
         </section>
     }

@@ -72,9 +72,9 @@ pub async fn upstream_health(
     provider: String,
 ) -> Result<(Option<crate::listings::UpstreamHealth>, bool), AppError> {
     crate::web::auth::require(crate::access::Action::Read)?;
-    let all = crate::upstream_window::health();
-    let sees_calls = crate::upstream_window::watched();
-    Ok((all.into_iter().find(|h| h.provider == provider), sees_calls))
+    let view = crate::web::state::app_state()?.live.upstreams().await;
+    let row = view.rows.into_iter().find(|h| h.provider == provider);
+    Ok((row, view.sees_calls))
 }
 
 #[server]
