@@ -17,8 +17,12 @@ test('live counts move while simulated payments run, pushed over server-sent eve
   await expect.poll(async () => Number(await page.getByTestId('chart').getAttribute('data-points'))).toBeGreaterThan(3);
   await expect(page.getByTestId('chart').locator('polyline').first()).toHaveAttribute('points', /,/);
   await shot(page, 'live-flow');
+  // An action keeps the chart's history and what the presenter typed.
+  const points = Number(await page.getByTestId('chart').getAttribute('data-points'));
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('simulating')).toContainText('stopped');
+  expect(Number(await page.getByTestId('chart').getAttribute('data-points'))).toBeGreaterThanOrEqual(points);
+  await expect(page.getByLabel('Simulated orders per second')).toHaveValue('5');
 });
 
 test('at demo pace a simulated order goes through stale to the manual queue within a minute', async ({ page }) => {
