@@ -13,14 +13,6 @@ use temporal_playground::{
     orders::ResolveRequest,
 };
 
-async fn answers(url: String) -> Option<()> {
-    reqwest::get(url)
-        .await
-        .ok()
-        .filter(|r| r.status().is_success())
-        .map(|_| ())
-}
-
 #[derive(serde::Deserialize)]
 struct BankStats {
     conclusions: u64,

@@ -385,7 +385,7 @@ async fn spawn_serve(
     std::net::SocketAddr,
     std::path::PathBuf,
 ) {
-    use crate::support::{eventually, free_port};
+    use crate::support::{answers, eventually, free_port};
     use std::time::Duration;
     let (dashboard, simulator) = (free_port(), free_port());
     let config = std::env::temp_dir().join(format!("tp-{name}-{dashboard}.toml"));
@@ -413,13 +413,7 @@ async fn spawn_serve(
         .expect("serve starts");
     let addr: std::net::SocketAddr = format!("127.0.0.1:{dashboard}").parse().unwrap();
     eventually("the dashboard to answer", Duration::from_secs(60), || {
-        let url = format!("http://{addr}/healthz");
-        async move {
-            reqwest::get(url)
-                .await
-                .ok()
-                .filter(|r| r.status().is_success())
-        }
+        answers(format!("http://{addr}/healthz"))
     })
     .await;
     (child, addr, config)

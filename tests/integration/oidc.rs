@@ -38,13 +38,7 @@ async fn provider() -> (Provider, String) {
     let issuer = format!("http://localhost:{port}");
     let discovery = format!("{issuer}/.well-known/openid-configuration");
     eventually("the identity provider", Duration::from_secs(30), || {
-        let url = discovery.clone();
-        async move {
-            reqwest::get(url)
-                .await
-                .ok()
-                .filter(|r| r.status().is_success())
-        }
+        answers(discovery.clone())
     })
     .await;
     (Provider(child), issuer)

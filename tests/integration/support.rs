@@ -457,3 +457,12 @@ impl Drop for Process {
         self.kill();
     }
 }
+
+/// `Some` once `url` answers 2xx: for `eventually`, waiting on a process to come up.
+pub async fn answers(url: String) -> Option<()> {
+    reqwest::get(url)
+        .await
+        .ok()
+        .filter(|r| r.status().is_success())
+        .map(|_| ())
+}
