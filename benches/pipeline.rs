@@ -11,7 +11,9 @@ mod support;
 use futures::{StreamExt, stream};
 use std::time::{Duration, Instant};
 use support::{TestEnv, count, fast_policy, order, start_manual};
-use temporal_playground::{operations::orders::start_order, simulated_upstream::UpstreamBehaviour};
+use temporal_playground::{
+    operations::orders::start_order, upstream::simulator::UpstreamBehaviour,
+};
 use temporalio_client::WorkflowStartOptions;
 use temporalio_macros::{activities, workflow, workflow_methods};
 use temporalio_sdk::{
@@ -238,7 +240,9 @@ where
 }
 
 async fn dashboard(env: &TestEnv) {
-    use temporal_playground::{listings::QueueFilter, operations::queues::manual_queue as load};
+    use temporal_playground::{
+        domain::listing::QueueFilter, operations::queues::manual_queue as load,
+    };
     let started = Instant::now();
     stream::iter(0..WAITING)
         .for_each_concurrent(CONCURRENT_STARTS, |i| {
@@ -265,7 +269,7 @@ async fn dashboard(env: &TestEnv) {
     );
     settle(
         env,
-        temporal_playground::temporal::task_queues::MANUAL_HANDLE,
+        temporal_playground::temporal::names::task_queues::MANUAL_HANDLE,
     )
     .await;
 

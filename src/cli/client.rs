@@ -9,18 +9,18 @@ use temporalio_client::Client;
 
 use super::CliError;
 use crate::{
-    contracts::{
+    domain::contract::{
         Cadence, ContractLimits, ContractTerms, DEFAULT_TIME_ZONE, NewContract, parse_interval,
         validate_change,
     },
-    operations::{
-        contracts,
-        orders::{self, StartOutcome},
+    domain::input::{InputError, validate_operator, validate_order_id},
+    domain::order::{
+        OrderRequest, ReconcilePolicy, Resolution, parse_environment, parse_priority,
+        query_workflow_id,
     },
-    orders::{
-        InputError, OrderRequest, ReconcilePolicy, Resolution, ResolveRequest, parse_environment,
-        parse_priority, query_workflow_id, validate_operator, validate_order_id,
-    },
+    domain::resolution::ResolveRequest,
+    operations::contracts,
+    operations::orders::{self, StartOutcome},
 };
 
 /// Where an order comes from, as the Go original's `-e -b -p` say it.

@@ -3,27 +3,26 @@
 
 pub mod client;
 pub mod namespace;
+pub mod settings;
 pub mod user;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 use crate::{
+    cli::settings::{
+        AuthModeSetting, SESSION_KEY_ENV, Settings, SettingsError, Upstream, parse_addr,
+    },
     operations::OpError,
-    settings::{AuthModeSetting, SESSION_KEY_ENV, Settings, SettingsError, Upstream, parse_addr},
-    simulated_upstream::SimulatedUpstream,
-    temporal::{
-        TemporalError,
-        connection::{self, ConnectArgs, DEFAULT_UI_URL},
-        namespaces, search_attributes,
-    },
-    web::{
-        auth::{AuthConfig, AuthMode, accounts::first_admin, load_or_create_key, parse_key},
-        guard::{AllowedHosts, RequestBudget},
-        server::{ServeConfig, ServeError, UpstreamChoice, serve},
-        state::WebConfig,
-    },
-    worker::{self, WorkerConfig, WorkerError},
+    runtime::worker::{self, WorkerConfig, WorkerError},
+    temporal::connection::{self, ConnectArgs, DEFAULT_UI_URL},
+    temporal::{TemporalError, namespaces, search_attributes},
+    upstream::simulator::SimulatedUpstream,
+    web::auth::accounts::first_admin,
+    web::auth::{AuthConfig, AuthMode, load_or_create_key, parse_key},
+    web::guard::{AllowedHosts, RequestBudget},
+    web::server::{ServeConfig, ServeError, UpstreamChoice, serve},
+    web::state::WebConfig,
 };
 
 #[derive(Debug, Parser)]
@@ -125,7 +124,7 @@ pub enum CliError {
     #[error(transparent)]
     Serve(#[from] ServeError),
     #[error(transparent)]
-    Telemetry(#[from] crate::telemetry::TelemetryError),
+    Telemetry(#[from] crate::temporal::metrics::TelemetryError),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -212,7 +211,7 @@ fn serve_config(
             four_eyes: settings.approval.resolutions().map_err(usage)?,
             dispatch_rps: settings.upstream.dispatch_rps,
             worker_upstreams: settings.dashboard.worker_upstreams.clone(),
-            service_level: crate::listings::ServiceLevel {
+            service_level: crate::domain::listing::ServiceLevel {
                 at_risk_mins: settings.dashboard.sla_at_risk_minutes,
                 breach_mins: settings.dashboard.sla_breach_minutes,
             },
@@ -258,7 +257,7 @@ fn auth_config(settings: &Settings, listen: &str) -> Result<AuthConfig, CliError
             AuthMode::Oidc(crate::web::auth::oidc::OidcConfig {
                 issuer_url: oidc.issuer_url,
                 client_id: oidc.client_id,
-                client_secret: std::env::var(crate::settings::OIDC_SECRET_ENV)
+                client_secret: std::env::var(crate::cli::settings::OIDC_SECRET_ENV)
                     .ok()
                     .or(oidc.client_secret),
                 redirect_url: oidc.redirect_url,
@@ -314,7 +313,7 @@ async fn run_worker(
     };
     let client = connection::connect(connect).await?;
     search_attributes::register_when_ready(&client).await?;
-    let telemetry = crate::telemetry::init(settings.metrics.address()?)?;
+    let telemetry = crate::temporal::metrics::init(settings.metrics.address()?)?;
     println!("metrics: http://{}/metrics", telemetry.address);
     if let Some(listen) = &settings.metrics.upstreams_listen {
         let addr = parse_addr(listen, "metrics.upstreams_listen")?;
@@ -328,7 +327,7 @@ async fn run_worker(
     let workers = worker::start(client, config)?;
     println!("worker running (Ctrl-C to stop)");
     tokio::select! {
-        _ = crate::signals::stop_requested() => {}
+        _ = crate::runtime::signals::stop_requested() => {}
         _ = workers.finished() => {}
     }
     Ok(workers.stop().await?)

@@ -5,7 +5,7 @@ use std::{io::BufRead, path::Path};
 
 use super::CliError;
 use crate::{
-    access::Role,
+    domain::access::Role,
     web::auth::accounts::{AccountsFile, generate_password},
 };
 

@@ -13,9 +13,10 @@ use temporalio_common::protos::temporal::api::{
 
 use super::{OpError, contracts, queues::literal};
 use crate::{
-    audit::{AuditEntry, AuditFilter, AuditPage},
-    format::rfc3339,
-    temporal::{search_attributes as sa, visibility, workflow_types},
+    domain::audit::{AuditEntry, AuditFilter, AuditPage},
+    domain::format::rfc3339,
+    temporal::names::workflow_types,
+    temporal::{search_attributes as sa, visibility},
 };
 
 /// Orders whose histories one page reads.
@@ -32,13 +33,7 @@ pub fn orders_query(filter: &AuditFilter) -> Result<String, OpError> {
     );
     match filter.actor.trim() {
         "" => q += &format!(" AND {} IS NOT NULL", sa::ACTORS.name()),
-        actor => {
-            q += &format!(
-                " AND {} = '{}'",
-                sa::ACTORS.name(),
-                literal("person", actor)?
-            )
-        }
+        actor => q += &format!(" AND {} = {}", sa::ACTORS.name(), literal("person", actor)?),
     }
     if let Some(since) = filter.since()? {
         q += &format!(" AND (CloseTime >= '{since}' OR ExecutionStatus = 'Running')");
@@ -162,7 +157,7 @@ async fn history(client: &Client, workflow_id: &str) -> Result<Vec<HistoryEvent>
         .fetch_history(Default::default())
         .into_events()
         .await
-        .map_err(OpError::temporal)
+        .map_err(|e| OpError::Temporal(e.into()))
 }
 
 /// One page of orders' entries (newest orders first), filtered by person, action and time.

@@ -1,41 +1,35 @@
-//! Recurring contracts as Temporal Schedules: create, read, cancel.
-//! The schedule id is the contract id; Temporal holds every fact about it.
+//! Recurring contracts as Temporal Schedules: create, read, pause, resume, cancel. The
+//! schedule id is the contract id; Temporal holds every fact about it. The raw schedule
+//! calls are `temporal::schedules`; here is what they mean for a contract.
 
 use futures::StreamExt;
-use std::time::{Duration, SystemTime};
 use temporalio_client::{
-    Client, NamespacedClient,
-    schedules::ScheduleError,
-    tonic::{Code, IntoRequest, Status},
+    Client,
+    tonic::{Code, Status},
 };
-use temporalio_common::{
-    data_converters::{SerializationContextData, WorkflowSerializationContext},
-    protos::temporal::api::{
-        common::v1::WorkflowExecution,
-        common::v1::{Payloads, WorkflowType},
-        enums::v1::ScheduleOverlapPolicy,
-        schedule::v1::{
-            IntervalSpec, Schedule, ScheduleAction, ScheduleListEntry, SchedulePolicies,
-            ScheduleSpec, ScheduleState, schedule_action::Action,
-        },
-        taskqueue::v1::TaskQueue,
-        workflow::v1::NewWorkflowExecutionInfo,
-        workflowservice::v1::{
-            CreateScheduleRequest, DescribeScheduleRequest, DescribeScheduleResponse,
-            ListSchedulesRequest, TerminateWorkflowExecutionRequest, UpdateScheduleRequest,
-        },
-    },
+use temporalio_common::protos::temporal::api::{
+    common::v1::WorkflowExecution,
+    enums::v1::ScheduleOverlapPolicy,
+    schedule::v1::{Schedule, ScheduleListEntry, SchedulePolicies, ScheduleState},
+    workflowservice::v1::DescribeScheduleResponse,
 };
 
 use super::{Missing, OpError, counted};
 use crate::{
-    contracts::{
-        Cadence, ContractDetail, ContractLimits, ContractSummary, ContractTerms, ContractsPage,
-        NewContract, TermRun, validate_change,
+    domain::{
+        contract::{
+            ContractDetail, ContractLimits, ContractSummary, ContractTerms, ContractsPage,
+            NewContract, TermRun, validate_change,
+        },
+        format::{rfc3339, waited},
+        input::{InputError, validate_order_id},
+        money::{format_amount, minor_units},
     },
-    format::{rfc3339, waited},
-    orders::{InputError, short, validate_order_id},
-    temporal::{TemporalError, search_attributes as sa, task_queues, visibility, workflow_types},
+    temporal::{
+        TemporalError,
+        names::{task_queues, workflow_types},
+        schedules, search_attributes as sa, visibility,
+    },
 };
 
 /// The note a cancelled contract's schedule carries.
@@ -53,13 +47,7 @@ const DESCRIBES_AT_ONCE: usize = 8;
 /// check).
 const USUAL_MINOR_UNITS: u32 = 2;
 
-fn schedule_error(contract_id: &str, e: ScheduleError) -> OpError {
-    match e {
-        ScheduleError::Rpc(status) => status_error(contract_id, status),
-        other => OpError::temporal(other),
-    }
-}
-
+/// What a schedule call's status means for a contract.
 fn status_error(contract_id: &str, status: Status) -> OpError {
     match status.code() {
         Code::NotFound => OpError::NotFound(Missing::Contract(contract_id.into())),
@@ -69,15 +57,10 @@ fn status_error(contract_id: &str, status: Status) -> OpError {
             "the contract {contract_id:?} changed while this was being done: look again, \
              then try once more"
         )),
+        // Anything else Temporal refused (a spec it cannot read) is the person's to fix;
+        // no answer at all is an outage: `TemporalError` tells them apart.
         _ => OpError::Temporal(TemporalError::from(status)),
     }
-}
-
-/// The currency's decimals, if it is an ISO 4217 currency (not a fund or metal code).
-pub fn minor_units(currency: &str) -> Option<u32> {
-    iso_currency::Currency::from_code(currency)
-        .and_then(|c| c.exponent())
-        .map(u32::from)
 }
 
 /// The contract's own checks, plus what needs the server's tables: the currency (ISO
@@ -86,67 +69,28 @@ pub fn check(contract: &NewContract, limits: &ContractLimits) -> Result<(), Inpu
     contract.validate(limits)?;
     let currency = &contract.terms.currency;
     let units = minor_units(currency).ok_or_else(|| {
-        InputError::Other(format!(
-            "{currency:?} is not an ISO 4217 currency: use a code such as USD, MYR or JPY"
-        ))
+        InputError::malformed(
+            "an ISO 4217 currency",
+            currency,
+            "use a code such as USD, MYR or JPY",
+        )
     })?;
     let max = i64::from(limits.max_amount).saturating_mul(10i64.saturating_pow(units));
     if contract.terms.amount_cents > max {
-        return Err(InputError::Other(format!(
-            "the amount {} is over the largest a term may charge, {} {currency}",
-            crate::format::format_amount(contract.terms.amount_cents, currency, units),
-            limits.max_amount
-        )));
+        return Err(InputError::out_of_range(
+            "amount",
+            format_amount(contract.terms.amount_cents, currency, units),
+            format!("at most {} {currency} a term", limits.max_amount),
+        ));
     }
     if contract.time_zone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(InputError::Other(format!(
-            "{:?} is not an IANA time zone: use a name such as Asia/Kuala_Lumpur or Europe/Berlin",
-            short(&contract.time_zone)
-        )));
+        return Err(InputError::malformed(
+            "an IANA time zone",
+            &contract.time_zone,
+            "use a name such as Asia/Kuala_Lumpur or Europe/Berlin",
+        ));
     }
     Ok(())
-}
-
-fn spec(contract: &NewContract) -> ScheduleSpec {
-    let mut spec = ScheduleSpec {
-        timezone_name: contract.time_zone.clone(),
-        ..Default::default()
-    };
-    match &contract.cadence {
-        Cadence::Every { seconds } => spec.interval.push(IntervalSpec {
-            interval: Duration::from_secs(*seconds).try_into().ok(),
-            phase: None,
-        }),
-        Cadence::Cron { expression } => spec.cron_string.push(expression.clone()),
-    }
-    spec
-}
-
-async fn action(client: &Client, terms: &ContractTerms) -> Result<ScheduleAction, OpError> {
-    let context = SerializationContextData::Workflow(WorkflowSerializationContext::new());
-    let input = client
-        .data_converter()
-        .to_payloads(&context, terms)
-        .await
-        .map_err(OpError::temporal)?;
-    Ok(ScheduleAction {
-        action: Some(Action::StartWorkflow(NewWorkflowExecutionInfo {
-            workflow_id: format!("recurring-{}", terms.contract_id),
-            workflow_type: Some(WorkflowType {
-                name: workflow_types::RECURRING_PAYMENT.to_string(),
-            }),
-            task_queue: Some(TaskQueue {
-                name: task_queues::RECURRING_SCHEDULE.to_string(),
-                ..Default::default()
-            }),
-            input: Some(Payloads { payloads: input }),
-            ..Default::default()
-        })),
-    })
-}
-
-fn request_id(contract_id: &str, what: &str) -> String {
-    format!("{contract_id}-{what}-{:016x}", rand::random::<u64>())
 }
 
 /// Creates the contract's schedule in one call, its term limit included: no term can run
@@ -165,9 +109,17 @@ pub async fn create(
             let id = contract.terms.contract_id.clone();
             let terms = contract.total_terms;
             contract.terms.until_cancelled = Some(terms == 0);
+            let action = schedules::start_workflow(
+                client,
+                format!("recurring-{id}"),
+                workflow_types::RECURRING_PAYMENT,
+                task_queues::RECURRING_SCHEDULE,
+                &contract.terms,
+            )
+            .await?;
             let schedule = Schedule {
-                spec: Some(spec(&contract)),
-                action: Some(action(client, &contract.terms).await?),
+                spec: Some(schedules::spec(&contract.cadence, &contract.time_zone)),
+                action: Some(action),
                 policies: Some(SchedulePolicies {
                     overlap_policy: ScheduleOverlapPolicy::Skip as i32,
                     pause_on_failure: true,
@@ -180,25 +132,14 @@ pub async fn create(
                     notes: format!("created by {operator}"),
                 }),
             };
-            let request = CreateScheduleRequest {
-                namespace: client.namespace(),
-                schedule_id: id.clone(),
-                schedule: Some(schedule),
-                identity: client.identity(),
-                request_id: request_id(&id, "create"),
-                ..Default::default()
-            };
-            client
-                .connection()
-                .workflow_service()
-                .create_schedule(request.into_request())
+            schedules::create(client, &id, schedule)
                 .await
                 .map_err(|s| status_error(&id, s))?;
             let description = client
                 .get_schedule_handle(&id)
                 .describe(Default::default())
                 .await
-                .map_err(|e| schedule_error(&id, e))?;
+                .map_err(|e| OpError::Temporal(e.into()))?;
             Ok(description
                 .future_action_times()
                 .into_iter()
@@ -212,78 +153,17 @@ pub async fn create(
 
 /// Describes a contract's schedule; a schedule of another workflow is not a contract, and
 /// is treated as missing (this app changes only its own).
-async fn describe_raw(
+async fn describe_contract(
     client: &Client,
     contract_id: &str,
 ) -> Result<DescribeScheduleResponse, OpError> {
-    let described = describe_any(client, contract_id).await?;
-    let workflow_type = match described
-        .schedule
-        .as_ref()
-        .and_then(|s| s.action.as_ref())
-        .and_then(|a| a.action.as_ref())
-    {
-        Some(Action::StartWorkflow(start)) => start.workflow_type.as_ref().map(|t| t.name.as_str()),
-        None => None,
-    };
-    if workflow_type != Some(workflow_types::RECURRING_PAYMENT) {
+    let described = schedules::describe(client, contract_id)
+        .await
+        .map_err(|s| status_error(contract_id, s))?;
+    if schedules::started_type(&described) != Some(workflow_types::RECURRING_PAYMENT) {
         return Err(OpError::NotFound(Missing::Contract(contract_id.into())));
     }
     Ok(described)
-}
-
-async fn describe_any(
-    client: &Client,
-    contract_id: &str,
-) -> Result<DescribeScheduleResponse, OpError> {
-    let request = DescribeScheduleRequest {
-        namespace: client.namespace(),
-        schedule_id: contract_id.to_string(),
-    };
-    Ok(client
-        .connection()
-        .workflow_service()
-        .describe_schedule(request.into_request())
-        .await
-        .map_err(|s| status_error(contract_id, s))?
-        .into_inner())
-}
-
-/// Changes a contract's state only if nobody changed the contract since `described`
-/// (its conflict token): a pause cannot undo a cancel that landed in between.
-async fn change_state(
-    client: &Client,
-    contract_id: &str,
-    described: DescribeScheduleResponse,
-    change: impl FnOnce(&mut ScheduleState),
-) -> Result<(), OpError> {
-    let mut schedule = described.schedule.unwrap_or_default();
-    change(schedule.state.get_or_insert_with(Default::default));
-    let request = UpdateScheduleRequest {
-        namespace: client.namespace(),
-        schedule_id: contract_id.to_string(),
-        schedule: Some(schedule),
-        conflict_token: described.conflict_token,
-        identity: client.identity(),
-        request_id: request_id(contract_id, "change"),
-        ..Default::default()
-    };
-    client
-        .connection()
-        .workflow_service()
-        .update_schedule(request.into_request())
-        .await
-        .map_err(|s| status_error(contract_id, s))?;
-    Ok(())
-}
-
-fn note_of(described: &DescribeScheduleResponse) -> &str {
-    described
-        .schedule
-        .as_ref()
-        .and_then(|s| s.state.as_ref())
-        .map(|s| s.notes.as_str())
-        .unwrap_or_default()
 }
 
 /// Cancels a contract: no further term starts, and a term still charging is stopped. The
@@ -299,8 +179,8 @@ pub async fn cancel(
         "cancel_contract",
         async {
             validate_change(contract_id, operator, reason)?;
-            let described = describe_raw(client, contract_id).await?;
-            if note_of(&described).starts_with(CANCELLED_NOTE_PREFIX) {
+            let described = describe_contract(client, contract_id).await?;
+            if schedules::note(&described).starts_with(CANCELLED_NOTE_PREFIX) {
                 return Err(OpError::AlreadyCancelled(contract_id.into()));
             }
             let running: Vec<WorkflowExecution> = described
@@ -309,46 +189,24 @@ pub async fn cancel(
                 .map(|i| i.running_workflows.clone())
                 .unwrap_or_default();
             let note = format!("{CANCELLED_NOTE_PREFIX} by {operator}: {reason}");
-            change_state(client, contract_id, described, |state| {
+            schedules::change_state(client, contract_id, described, |state| {
                 state.paused = true;
                 state.notes = note.clone();
                 state.limited_actions = true;
                 state.remaining_actions = 0;
             })
-            .await?;
+            .await
+            .map_err(|s| status_error(contract_id, s))?;
+            // A term still charging is retried no more.
             for execution in running {
-                stop_term(client, execution, &note).await?;
+                schedules::terminate(client, execution, &note)
+                    .await
+                    .map_err(|s| OpError::Temporal(s.into()))?;
             }
             Ok(())
         }
         .await,
     )
-}
-
-/// Stops a term that was running when its contract was cancelled: its charge is retried no
-/// more. A term that ended meanwhile is left as it is.
-async fn stop_term(
-    client: &Client,
-    execution: WorkflowExecution,
-    note: &str,
-) -> Result<(), OpError> {
-    let request = TerminateWorkflowExecutionRequest {
-        namespace: client.namespace(),
-        workflow_execution: Some(execution),
-        reason: note.to_string(),
-        identity: client.identity(),
-        ..Default::default()
-    };
-    match client
-        .connection()
-        .workflow_service()
-        .terminate_workflow_execution(request.into_request())
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(status) if status.code() == Code::NotFound => Ok(()),
-        Err(status) => Err(OpError::Temporal(status.into())),
-    }
 }
 
 /// Contracts shown on one page of the list.
@@ -370,10 +228,7 @@ fn summary(entry: ScheduleListEntry) -> Option<ContractSummary> {
             .future_action_times
             .iter()
             .take(NEXT_CHARGES_LISTED)
-            .map(|t| {
-                let since = Duration::new(t.seconds.max(0) as u64, t.nanos.max(0) as u32);
-                rfc3339(SystemTime::UNIX_EPOCH + since)
-            })
+            .map(schedules::time)
             .collect(),
         note: info.notes,
     })
@@ -385,26 +240,12 @@ pub async fn list_page(
     page_token: Option<&str>,
 ) -> Result<(Vec<ContractSummary>, Option<String>), OpError> {
     let token = visibility::decode_page_token(page_token)?;
-    let request = ListSchedulesRequest {
-        namespace: client.namespace(),
-        maximum_page_size: CONTRACTS_PAGE_SIZE,
-        next_page_token: token,
-        ..Default::default()
-    };
-    let response = client
-        .connection()
-        .workflow_service()
-        .list_schedules(request.into_request())
+    let (entries, next) = schedules::list_page(client, CONTRACTS_PAGE_SIZE, token)
         .await
-        .map_err(|s| OpError::Temporal(s.into()))?
-        .into_inner();
-    let mut contracts: Vec<ContractSummary> =
-        response.schedules.into_iter().filter_map(summary).collect();
+        .map_err(|s| OpError::Temporal(s.into()))?;
+    let mut contracts: Vec<ContractSummary> = entries.into_iter().filter_map(summary).collect();
     contracts.sort_by(|a, b| a.contract_id.cmp(&b.contract_id));
-    Ok((
-        contracts,
-        visibility::encode_page_token(&response.next_page_token),
-    ))
+    Ok((contracts, visibility::encode_page_token(&next)))
 }
 
 /// Every contract (page after page).
@@ -429,7 +270,12 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
         .get_schedule_handle(contract_id)
         .describe(Default::default())
         .await
-        .map_err(|e| schedule_error(contract_id, e))?;
+        .map_err(|e| match e {
+            temporalio_client::schedules::ScheduleError::Rpc(status) => {
+                status_error(contract_id, status)
+            }
+            other => OpError::Temporal(other.into()),
+        })?;
     let terms = match description.action() {
         temporalio_client::schedules::ScheduleDescriptionAction::StartWorkflow(a) => {
             a.args::<ContractTerms>().await.ok().flatten()
@@ -445,20 +291,7 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
     let schedule = raw.schedule.as_ref();
     let spec = schedule.and_then(|s| s.spec.as_ref());
     let cadence = spec
-        .map(|s| {
-            let intervals = s
-                .interval
-                .iter()
-                .filter_map(|i| i.interval.as_ref())
-                .map(|d| format!("every {}", waited(d.seconds)));
-            let crons = s.cron_string.iter().map(|c| format!("cron {c}"));
-            let calendars = s.structured_calendar.iter().map(|_| "calendar".to_string());
-            intervals
-                .chain(crons)
-                .chain(calendars)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
+        .map(|s| schedules::cadence_text(s, waited))
         .unwrap_or_default();
     let state = schedule.and_then(|s| s.state.as_ref());
     let note = description.note().unwrap_or_default().to_string();
@@ -495,8 +328,8 @@ pub async fn set_paused(
 ) -> Result<(), OpError> {
     counted("pause_or_resume_contract", async {
         validate_change(contract_id, operator, reason)?;
-        let described = describe_raw(client, contract_id).await?;
-        let note = note_of(&described).to_string();
+        let described = describe_contract(client, contract_id).await?;
+        let note = schedules::note(&described).to_string();
         if note.starts_with(CANCELLED_NOTE_PREFIX) {
             return Err(OpError::AlreadyCancelled(contract_id.into()));
         }
@@ -506,7 +339,7 @@ pub async fn set_paused(
                 .as_ref()
                 .and_then(|s| s.state.as_ref())
                 .is_some_and(|s| s.limited_actions);
-            let terms = terms_of(client, &described).await;
+            let terms = schedules::started_input::<ContractTerms>(client, &described).await;
             let on_purpose = match terms.and_then(|t| t.until_cancelled) {
                 Some(chosen) => chosen,
                 // Made before the choice was recorded: only the old half-made create is suspect.
@@ -521,32 +354,14 @@ pub async fn set_paused(
         }
         let verb = if pause { "paused" } else { "resumed" };
         let note = format!("{verb} by {operator}: {reason}");
-        change_state(client, contract_id, described, |state| {
+        schedules::change_state(client, contract_id, described, |state| {
             state.paused = pause;
             state.notes = note;
         })
         .await
+        .map_err(|s| status_error(contract_id, s))
     }
     .await)
-}
-
-/// The terms a schedule charges, from its action's input.
-async fn terms_of(client: &Client, described: &DescribeScheduleResponse) -> Option<ContractTerms> {
-    let action = described
-        .schedule
-        .as_ref()?
-        .action
-        .as_ref()?
-        .action
-        .as_ref()?;
-    let Action::StartWorkflow(start) = action;
-    let payloads = start.input.as_ref()?.payloads.clone();
-    let context = SerializationContextData::Workflow(WorkflowSerializationContext::new());
-    client
-        .data_converter()
-        .from_payloads::<ContractTerms>(&context, payloads)
-        .await
-        .ok()
 }
 
 /// The runs a contract started, newest first (at most `limit`).

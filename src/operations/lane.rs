@@ -16,9 +16,10 @@ use super::{
     orders::{manual_context, stale_status},
 };
 use crate::{
-    format::rfc3339,
-    listings::{LaneStage, OrderLane, TimelineEvent},
-    orders::{Stage, manual_workflow_id, query_workflow_id, stale_workflow_id, validate_order_id},
+    domain::format::rfc3339,
+    domain::input::validate_order_id,
+    domain::listing::{LaneStage, OrderLane, TimelineEvent},
+    domain::order::{Stage, manual_workflow_id, query_workflow_id, stale_workflow_id},
 };
 
 /// Events of one workflow shown in its timeline: the newest, in the order they happened.
@@ -58,7 +59,7 @@ async fn stage(client: &Client, id: String, ui: &TemporalUi) -> Result<Option<La
     let description = match handle.describe(WorkflowDescribeOptions::default()).await {
         Ok(d) => d,
         Err(WorkflowInteractionError::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(OpError::temporal(e)),
+        Err(e) => return Err(OpError::Temporal(e.into())),
     };
     let (events, earlier_events) = newest_events(client, &id, description.run_id()).await?;
     Ok(Some(LaneStage {

@@ -10,7 +10,10 @@ pub mod queues;
 
 use std::fmt;
 
-use crate::{orders::InputError, temporal::TemporalError};
+use crate::{
+    domain::{ErrorKind, input::InputError},
+    temporal::TemporalError,
+};
 
 /// What was not found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +43,8 @@ impl fmt::Display for Missing {
     }
 }
 
-/// Why an operation did not happen; each says what to do about it.
+/// Why an operation did not happen; each says what to do about it, and [`OpError::kind`]
+/// classifies it once for the metrics and the console's HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
     #[error("{0}")]
@@ -62,25 +66,26 @@ pub enum OpError {
 }
 
 impl OpError {
-    /// Temporal refused or failed the call: `detail` says how.
-    pub fn temporal(detail: impl fmt::Display) -> Self {
-        OpError::Temporal(TemporalError::Refused(detail.to_string()))
-    }
-
-    /// Whether the person can fix it (bad input, a refusal), rather than an outage.
-    pub fn is_refusal(&self) -> bool {
-        !matches!(self, OpError::Temporal(_))
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            OpError::Invalid(_)
+            | OpError::AlreadyExists(_)
+            | OpError::AlreadyCancelled(_)
+            | OpError::Rejected(_)
+            | OpError::NeedsOperator(_) => ErrorKind::Refused,
+            OpError::NotFound(_) => ErrorKind::NotFound,
+            OpError::Temporal(e) => e.kind(),
+        }
     }
 }
 
-/// Counts an action by how it ended (`ok`, `refused` by input or workflow, or `failed`),
+/// Counts an action by how it ended (`ok`, or its kind's outcome: `refused`, `failed`),
 /// and hands its result back.
 pub(crate) fn counted<T>(kind: &'static str, result: Result<T, OpError>) -> Result<T, OpError> {
     let outcome = match &result {
         Ok(_) => "ok",
-        Err(e) if e.is_refusal() => "refused",
-        Err(_) => "failed",
+        Err(e) => e.kind().outcome(),
     };
-    crate::telemetry::action(kind, outcome);
+    crate::temporal::metrics::action(kind, outcome);
     result
 }

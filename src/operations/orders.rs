@@ -14,16 +14,19 @@ use temporalio_common::{
 
 use super::{Missing, OpError, counted};
 use crate::{
-    orders::{
-        ApprovalRequest, ClaimRequest, ManualContext, OrderRequest, Resolution, ResolutionRecord,
-        ResolveRequest, Stage, StaleStatus, Stamp, manual_workflow_id, query_workflow_id,
-        stale_workflow_id, validate_operator, validate_order_id,
+    domain::input::{validate_operator, validate_order_id},
+    domain::order::{
+        OrderRequest, Resolution, Stage, manual_workflow_id, query_workflow_id, stale_workflow_id,
     },
-    temporal::task_queues,
-    workflows::{
-        manual_handle::ManualHandle, order_attributes, query_order::QueryOrder,
-        stale_order::StaleOrder,
+    domain::resolution::{
+        ApprovalRequest, ClaimRequest, ManualContext, ResolutionRecord, ResolveRequest,
+        StaleStatus, Stamp,
     },
+    temporal::{TemporalError, names::task_queues},
+    workflows::manual_handle::ManualHandle,
+    workflows::order_attributes,
+    workflows::query_order::QueryOrder,
+    workflows::stale_order::StaleOrder,
 };
 
 fn not_found(workflow_id: &str) -> OpError {
@@ -33,7 +36,7 @@ fn not_found(workflow_id: &str) -> OpError {
 fn interaction(workflow_id: &str, e: WorkflowInteractionError) -> OpError {
     match e {
         WorkflowInteractionError::NotFound(_) => not_found(workflow_id),
-        other => OpError::temporal(other),
+        other => OpError::Temporal(other.into()),
     }
 }
 
@@ -49,14 +52,15 @@ fn update_error(workflow_id: &str, e: WorkflowUpdateError) -> OpError {
         {
             OpError::Rejected(format!("{workflow_id} has already finished"))
         }
-        other => OpError::temporal(other),
+        WorkflowUpdateError::Rpc(status) => OpError::Temporal(status.into()),
+        other => OpError::Temporal(TemporalError::client(other)),
     }
 }
 
 fn query_error(workflow_id: &str, e: WorkflowQueryError) -> OpError {
     match e {
         WorkflowQueryError::NotFound(_) => not_found(workflow_id),
-        other => OpError::temporal(other),
+        other => OpError::Temporal(other.into()),
     }
 }
 
@@ -97,7 +101,8 @@ pub async fn start_order(client: &Client, order: OrderRequest) -> Result<StartOu
                 Err(WorkflowStartError::AlreadyStarted { .. }) => {
                     Ok(StartOutcome::AlreadyProcessing { workflow_id })
                 }
-                Err(e) => Err(OpError::temporal(e)),
+                Err(WorkflowStartError::Rpc(status)) => Err(OpError::Temporal(status.into())),
+                Err(e) => Err(OpError::Temporal(TemporalError::client(e))),
             }
         }
         .await,

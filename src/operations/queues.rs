@@ -7,17 +7,16 @@ use temporalio_client::Client;
 
 use super::{OpError, orders::retry_now};
 use crate::{
-    format::rfc3339,
-    listings::{
+    domain::format::rfc3339,
+    domain::input::{Characters, InputError, MAX_CODE_LEN, TextRule},
+    domain::listing::{
         LIST_PAGE_SIZE, QueueFilter, QueuePage, QueueRow, ServiceLevel, StaleFilter, StalePage,
         StaleRow, age_filter, claim_filter,
     },
-    orders::{DEFAULT_PRIORITY, InputError, MAX_ORDER_ID_LEN, Resolution, Stage, StageCounts},
-    temporal::{
-        search_attributes as sa,
-        visibility::{self, ListedExecution},
-        workflow_types,
-    },
+    domain::order::{DEFAULT_PRIORITY, Resolution, Stage, StageCounts},
+    temporal::names::workflow_types,
+    temporal::search_attributes as sa,
+    temporal::visibility::{self, ListedExecution},
 };
 
 /// Most orders one bulk retry touches.
@@ -25,18 +24,25 @@ pub const BULK_LIMIT: usize = 500;
 /// Executions read per visibility page when a bulk retry walks its set.
 const BULK_PAGE_SIZE: i32 = 100;
 
-/// A value safe inside a quoted visibility literal: letters, digits, spaces and `-_.@`
-/// (ids, provider names, reasons, people's names), at most an order id long.
-pub(super) fn literal<'a>(field: &'static str, value: &'a str) -> Result<&'a str, OpError> {
-    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ' | '@');
-    if value.chars().all(safe) && value.chars().count() <= MAX_ORDER_ID_LEN {
-        Ok(value)
-    } else {
-        Err(InputError::Other(format!(
-            "the {field} filter may only hold letters, digits, spaces and - _ . @"
-        ))
-        .into())
+/// The rule a value a person filters by is held to before it goes into a query: any
+/// name a person can have (`O'Neil`, `José`, `ana+ops@example.com`), on one line.
+const FILTER_VALUE: TextRule = TextRule {
+    field: "filter",
+    required: false,
+    max: MAX_CODE_LEN,
+    characters: Characters::Line,
+};
+
+/// `value` as a quoted visibility literal: any text a filter may hold, with `\` and `'`
+/// escaped as Temporal's query parser reads them, so no value can end the literal.
+pub(super) fn literal(field: &'static str, value: &str) -> Result<String, OpError> {
+    TextRule {
+        field,
+        ..FILTER_VALUE
     }
+    .check(value)?;
+    let escaped = value.replace('\\', "\\\\").replace('\'', "\\'");
+    Ok(format!("'{escaped}'"))
 }
 
 /// Open workflows of one type in one stage.
@@ -63,7 +69,7 @@ fn awaiting_approval() -> String {
 
 fn claimed_by(operator: &str) -> Result<String, OpError> {
     Ok(format!(
-        " AND {} = '{}'",
+        " AND {} = {}",
         sa::CLAIMED_BY.name(),
         literal("operator", operator)?
     ))
@@ -101,27 +107,25 @@ pub fn manual_queue_query_at(
         age => match sla.older_than_mins(age) {
             Some(minutes) => q += &format!(" AND {}", waited_at_least(minutes, now)),
             None => {
-                return Err(InputError::Other(format!(
-                    "{:?} is not an age filter: use at_risk or breached",
-                    crate::orders::short(age)
-                ))
-                .into());
+                return Err(
+                    InputError::not_one_of("an age filter", age, "at_risk or breached").into(),
+                );
             }
         },
     }
     if !filter.prefix.is_empty() {
         let prefix = literal("order id", &filter.prefix)?;
-        q += &format!(" AND {} STARTS_WITH '{prefix}'", sa::ORDER_ID.name());
+        q += &format!(" AND {} STARTS_WITH {prefix}", sa::ORDER_ID.name());
     }
     if !filter.provider.is_empty() {
         let provider = literal("upstream", &filter.provider)?;
-        q += &format!(" AND {} = '{provider}'", sa::UPSTREAM_PROVIDER.name());
+        q += &format!(" AND {} = {provider}", sa::UPSTREAM_PROVIDER.name());
     }
     if !filter.reason.is_empty() {
         // Either error: the one that ended QueryOrder or the stale retry's.
         let reason = literal("error reason", &filter.reason)?;
         q += &format!(
-            " AND ({} = '{reason}' OR {} = '{reason}')",
+            " AND ({} = {reason} OR {} = {reason})",
             sa::ERROR_REASON.name(),
             sa::ORIGINAL_ERROR_REASON.name(),
         );
@@ -137,9 +141,11 @@ pub fn manual_queue_query_at(
             q += &claimed_by(op)?;
         }
         other => {
-            return Err(InputError::Other(format!(
-                "{other:?} is not a claim filter: use all, mine, unclaimed or awaiting"
-            ))
+            return Err(InputError::not_one_of(
+                "a claim filter",
+                other,
+                "all, mine, unclaimed or awaiting",
+            )
             .into());
         }
     }
@@ -244,11 +250,11 @@ pub fn stale_query(filter: &StaleFilter) -> Result<String, OpError> {
     let mut q = waiting(workflow_types::STALE_ORDER, Stage::Stale);
     if !filter.provider.is_empty() {
         let provider = literal("upstream", &filter.provider)?;
-        q += &format!(" AND {} = '{provider}'", sa::UPSTREAM_PROVIDER.name());
+        q += &format!(" AND {} = {provider}", sa::UPSTREAM_PROVIDER.name());
     }
     if !filter.reason.is_empty() {
         let reason = literal("error reason", &filter.reason)?;
-        q += &format!(" AND {} = '{reason}'", sa::ERROR_REASON.name());
+        q += &format!(" AND {} = {reason}", sa::ERROR_REASON.name());
     }
     Ok(q)
 }
@@ -379,13 +385,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn queries_quote_only_safe_values() {
+    fn queries_escape_every_value_a_person_filters_by() {
         let hostile = QueueFilter {
             prefix: "x' OR '1'='1".into(),
+            provider: "bank\\' OR 'a'='a".into(),
             ..Default::default()
         };
-        let err = manual_queue_query(&hostile, None).unwrap_err();
-        assert!(err.to_string().contains("may only hold"), "{err}");
+        let q = manual_queue_query(&hostile, None).unwrap();
+        assert!(q.contains(r"OrderId STARTS_WITH 'x\' OR \'1\'=\'1'"), "{q}");
+        assert!(
+            q.contains(r"UpstreamProvider = 'bank\\\' OR \'a\'=\'a'"),
+            "{q}"
+        );
+        let control = QueueFilter {
+            reason: "a\nb".into(),
+            ..Default::default()
+        };
+        let err = manual_queue_query(&control, None).unwrap_err();
+        assert!(err.to_string().contains("control characters"), "{err}");
         let fine = QueueFilter {
             prefix: "ORD-1".into(),
             claim: claim_filter::UNCLAIMED.into(),
@@ -395,7 +412,7 @@ mod tests {
         assert!(q.starts_with("WorkflowType = 'ManualHandle' AND ExecutionStatus = 'Running' AND OrderStage = 'manual'"), "{q}");
         assert!(q.contains("OrderId STARTS_WITH 'ORD-1'"), "{q}");
         let long = StaleFilter {
-            provider: "p".repeat(MAX_ORDER_ID_LEN + 1),
+            provider: "p".repeat(MAX_CODE_LEN + 1),
             ..Default::default()
         };
         assert!(stale_query(&long).is_err());

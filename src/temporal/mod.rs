@@ -1,42 +1,20 @@
-//! Temporal infrastructure only: connection, names, search attributes, namespaces, paging.
+//! Temporal infrastructure only: the connection, the names of task queues and workflow
+//! types, search attributes, namespaces, visibility paging, schedules, readiness and the
+//! metrics registry (the SDK's Prometheus exporter, which ours share).
 //!
 //! Nothing here knows a workflow's code: the layers above use these pieces.
 
 pub mod connection;
+pub mod metrics;
+pub mod names;
 pub mod namespaces;
 pub mod readiness;
+pub mod schedules;
 pub mod search_attributes;
 pub mod visibility;
 
-/// Task queues: one per workflow family, plus one for every call to the upstream so that a
-/// single server-side rate limit covers all of them.
-pub mod task_queues {
-    pub const QUERY_ORDER: &str = "query-order";
-    pub const STALE_ORDER: &str = "stale-order";
-    pub const MANUAL_HANDLE: &str = "manual-handle";
-    pub const RECURRING_SCHEDULE: &str = "recurring-schedule";
-    /// Activities that call the bank or wallet. Rate limited across every worker.
-    pub const UPSTREAM: &str = "upstream";
-
-    pub const ALL: [&str; 5] = [
-        QUERY_ORDER,
-        STALE_ORDER,
-        MANUAL_HANDLE,
-        RECURRING_SCHEDULE,
-        UPSTREAM,
-    ];
-}
-
-/// Workflow type names, pinned so that renaming a Rust type never breaks running workflows.
-/// The workflows' `#[run(name = …)]` attributes spell the same names (a test checks).
-pub mod workflow_types {
-    pub const QUERY_ORDER: &str = "QueryOrder";
-    pub const STALE_ORDER: &str = "StaleOrder";
-    pub const MANUAL_HANDLE: &str = "ManualHandle";
-    pub const RECURRING_PAYMENT: &str = "RecurringPayment";
-}
-
-/// What can go wrong between us and the Temporal server.
+/// What can go wrong between us and the Temporal server, each classified once by
+/// [`TemporalError::kind`].
 #[derive(Debug, thiserror::Error)]
 pub enum TemporalError {
     #[error("the Temporal connection settings are invalid: {0}")]
@@ -57,12 +35,104 @@ pub enum TemporalError {
     BadNamespaceName(String),
     #[error("namespace {namespace} did not become ready: {cause}")]
     NamespaceNotReady { namespace: String, cause: String },
-    #[error("Temporal refused the request: {0}")]
-    Refused(String),
+    /// Temporal read the request and refused it (a schedule spec or a query it cannot
+    /// read, a change that conflicts): its reason is the person's to act on.
+    #[error("Temporal refused it: {0}")]
+    Invalid(String),
+    /// What the request named does not exist (or no longer does).
+    #[error("Temporal does not know it: {0}")]
+    NotFound(String),
+    /// Temporal did not answer in time, was unavailable or overloaded.
+    #[error("Temporal did not answer: {0}")]
+    Unavailable(String),
+    /// The SDK or the data converter failed on our side: a bug of ours.
+    #[error("the Temporal client failed: {0}")]
+    Client(String),
+}
+
+impl TemporalError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            TemporalError::DamagedPageToken
+            | TemporalError::BadNamespaceName(_)
+            | TemporalError::Invalid(_) => ErrorKind::Refused,
+            TemporalError::NotFound(_) => ErrorKind::NotFound,
+            TemporalError::Unreachable { .. }
+            | TemporalError::NamespaceNotReady { .. }
+            | TemporalError::Unavailable(_) => ErrorKind::Unavailable,
+            TemporalError::Config(_) | TemporalError::Client(_) => ErrorKind::Bug,
+        }
+    }
+
+    /// A failure of the SDK or its data converter (never the server's answer).
+    pub fn client(detail: impl std::fmt::Display) -> Self {
+        TemporalError::Client(detail.to_string())
+    }
 }
 
 impl From<temporalio_client::tonic::Status> for TemporalError {
     fn from(status: temporalio_client::tonic::Status) -> Self {
-        TemporalError::Refused(status.message().to_string())
+        use temporalio_client::tonic::Code;
+        let message = status.message().to_string();
+        match status.code() {
+            Code::InvalidArgument
+            | Code::FailedPrecondition
+            | Code::OutOfRange
+            | Code::AlreadyExists => TemporalError::Invalid(message),
+            Code::NotFound => TemporalError::NotFound(message),
+            Code::Unavailable
+            | Code::DeadlineExceeded
+            | Code::ResourceExhausted
+            | Code::Aborted
+            | Code::Cancelled
+            | Code::Internal
+            | Code::Unknown
+            | Code::DataLoss => {
+                TemporalError::Unavailable(format!("{:?}: {message}", status.code()))
+            }
+            Code::PermissionDenied | Code::Unauthenticated => {
+                TemporalError::Config(format!("Temporal refused our credentials: {message}"))
+            }
+            Code::Ok | Code::Unimplemented => TemporalError::Client(message),
+        }
     }
 }
+
+/// The client's own error types, each read for the server's answer inside it.
+macro_rules! from_client_error {
+    ($($error:ident),*) => {$(
+        impl From<temporalio_client::errors::$error> for TemporalError {
+            fn from(e: temporalio_client::errors::$error) -> Self {
+                use temporalio_client::errors::$error as E;
+                match e {
+                    E::Rpc(status) => status.into(),
+                    E::NotFound(status) => TemporalError::NotFound(status.message().to_string()),
+                    other => TemporalError::client(other),
+                }
+            }
+        }
+    )*};
+}
+from_client_error!(WorkflowInteractionError, WorkflowQueryError);
+
+impl From<temporalio_client::errors::ClientError> for TemporalError {
+    fn from(e: temporalio_client::errors::ClientError) -> Self {
+        match e {
+            temporalio_client::errors::ClientError::Rpc(status) => status.into(),
+            other => TemporalError::client(other),
+        }
+    }
+}
+
+impl From<temporalio_client::schedules::ScheduleError> for TemporalError {
+    fn from(e: temporalio_client::schedules::ScheduleError) -> Self {
+        match e {
+            temporalio_client::schedules::ScheduleError::Rpc(status) => status.into(),
+            other => TemporalError::client(other),
+        }
+    }
+}
+
+/// How every error of the layers above is classified once: what the metrics count
+/// (`refused`, `failed`) and what HTTP status a person's request answers with.
+pub use crate::domain::ErrorKind;

@@ -8,7 +8,7 @@ use temporalio_common::protos::temporal::api::{
     workflowservice::v1::DescribeTaskQueueRequest,
 };
 
-use super::{TemporalError, task_queues};
+use super::{TemporalError, names::task_queues};
 
 /// Pollers Temporal has seen recently on each task queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -140,5 +140,5 @@ pub async fn count(client: &Client, query: &str) -> Result<usize, TemporalError>
         .count_workflows(query, WorkflowCountOptions::default())
         .await
         .map(|c| c.count())
-        .map_err(|e| TemporalError::Refused(e.to_string()))
+        .map_err(TemporalError::from)
 }

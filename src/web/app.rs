@@ -16,7 +16,7 @@ use super::{
         contracts::{ContractPage, ContractsPage},
         live_flow::LiveFlowPage,
         manual_queue::ManualQueuePage,
-        order_lane::OrderLanePage,
+        order::OrderLanePage,
         stale_orders::StaleOrdersPage,
     },
 };
@@ -67,7 +67,7 @@ fn Chrome() -> impl IntoView {
                 <A href="/stale">"Stale orders"</A>
                 <A href="/contracts">"Recurring contracts"</A>
                 <A href="/live">"Live flow"</A>
-                <IfAllowed action=crate::access::Action::Audit>
+                <IfAllowed action=crate::domain::access::Action::Audit>
                     <A href="/audit">"Audit"</A>
                 </IfAllowed>
             </nav>

@@ -18,6 +18,9 @@ pub enum AppError {
     /// The person's role does not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// What the request names does not exist: the sentence says what.
+    #[error("{0}")]
+    NotFound(String),
     /// Temporal did not answer in time, or failed the request. The detail is in the log
     /// under this reference, not on the screen.
     #[error(
@@ -25,8 +28,8 @@ pub enum AppError {
          support the reference {0})"
     )]
     Unavailable(String),
-    /// Our own fault.
-    #[error("the dashboard failed: {0}")]
+    /// Our own fault. The detail is in the log under the reference, not on the screen.
+    #[error("the console failed: give support the reference {0}")]
     Internal(String),
     /// The framework's own errors (a request that could not be read, a lost connection).
     #[error("{}", framework_sentence(.0))]
@@ -55,6 +58,7 @@ impl AppError {
             AppError::Refused(_) => 422,
             AppError::SignedOut => 401,
             AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
             AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
             AppError::Framework(ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_)) => 400,
@@ -93,29 +97,47 @@ impl FromServerFnError for AppError {
     }
 }
 
-impl From<crate::orders::InputError> for AppError {
-    fn from(e: crate::orders::InputError) -> Self {
+impl From<crate::domain::input::InputError> for AppError {
+    fn from(e: crate::domain::input::InputError) -> Self {
         AppError::Refused(e.to_string())
     }
 }
 
+/// The request's id (the log line of this request carries it too), or a fresh one.
+#[cfg(feature = "ssr")]
+pub fn reference() -> String {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|p| {
+            let id = p.headers.get("x-request-id")?.to_str().ok()?;
+            Some(id.to_string())
+        })
+        .unwrap_or_else(|| format!("{:08x}", rand::random::<u32>()))
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Our own fault, logged with its detail; the person is given the reference.
+    pub fn bug(detail: impl std::fmt::Display) -> Self {
+        let reference = reference();
+        tracing::error!(reference = ?reference, detail = %detail, "the console failed");
+        AppError::Internal(reference)
+    }
+}
+
+/// An operation's error as the person reads it, by its one classification.
 #[cfg(feature = "ssr")]
 impl From<crate::operations::OpError> for AppError {
     fn from(e: crate::operations::OpError) -> Self {
-        use crate::{operations::OpError, temporal::TemporalError};
-        match e {
-            OpError::Temporal(TemporalError::Refused(detail)) => {
-                // The request's id: the log line of this request carries it too.
-                let reference = leptos::prelude::use_context::<axum::http::request::Parts>()
-                    .and_then(|p| {
-                        let id = p.headers.get("x-request-id")?.to_str().ok()?;
-                        Some(id.to_string())
-                    })
-                    .unwrap_or_else(|| format!("{:08x}", rand::random::<u32>()));
-                tracing::warn!(%reference, %detail, "Temporal did not answer a dashboard request");
+        use crate::domain::ErrorKind;
+        match e.kind() {
+            ErrorKind::Refused => AppError::Refused(e.to_string()),
+            ErrorKind::NotFound => AppError::NotFound(e.to_string()),
+            ErrorKind::Unavailable => {
+                let reference = reference();
+                tracing::warn!(reference = ?reference, detail = %e, "Temporal did not answer a console request");
                 AppError::Unavailable(reference)
             }
-            other => AppError::Refused(other.to_string()),
+            ErrorKind::Bug => AppError::bug(e),
         }
     }
 }

@@ -1,20 +1,12 @@
-//! `serve`: the dashboard's HTTP server, with an embedded worker and, when asked for, the
-//! simulated upstream. It takes a resolved [`ServeConfig`]; `cli` builds one.
+//! `serve`: the console's HTTP server, with an embedded worker and, when asked for, the
+//! simulated upstream. It takes a resolved [`ServeConfig`]; `cli` builds one. The routes
+//! are here; what they answer lives beside: `assets`, `health`, `exports`, `live`,
+//! `auth`, `pages`.
 
-use axum::{
-    Json, Router,
-    extract::State,
-    http::StatusCode,
-    response::{
-        IntoResponse, Response,
-        sse::{Event, KeepAlive, Sse},
-    },
-    routing::get,
-};
-use futures::Stream;
+use axum::{Router, response::Response, routing::get};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use std::{convert::Infallible, net::SocketAddr};
+use std::net::SocketAddr;
 
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -23,17 +15,24 @@ use tower_http::{
 
 use super::{
     app::{App, shell},
-    auth::{Backend, auth_layers, check},
+    assets::assets,
+    auth::auth_layers,
+    exports,
     guard::{guard, within_budget},
-    live::LiveSnapshot,
+    health, live,
     state::{AppState, WebConfig},
 };
 use crate::{
-    signals::stop_requested,
-    simulated_upstream::{SimulatedUpstream, UpstreamBehaviour},
-    telemetry::{self, TelemetryError},
-    temporal::{TemporalError, connection, readiness, search_attributes},
-    worker::{self, WorkerConfig, WorkerError},
+    runtime::{
+        signals::stop_requested,
+        worker::{self, WorkerConfig, WorkerError},
+    },
+    temporal::{
+        TemporalError, connection,
+        metrics::{self, TelemetryError},
+        search_attributes,
+    },
+    upstream::simulator::{SimulatedUpstream, UpstreamBehaviour},
 };
 
 /// Where the upstream is: a real one's base URL, or the simulator to run in-process.
@@ -109,7 +108,7 @@ async fn upstream(
 
 /// Serves the dashboard until Ctrl-C or SIGTERM, then stops the embedded workers.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
-    telemetry::init(config.metrics_listen)?;
+    metrics::init(config.metrics_listen)?;
     let client = connection::connect(&config.connect).await?;
     search_attributes::register_when_ready(&client).await?;
     let (upstream_url, simulator) = upstream(config.upstream).await?;
@@ -165,11 +164,11 @@ pub fn router(mut state: AppState) -> Router {
     let routes = Router::new()
         .nest_service("/pkg", assets.with_state(state.clone()))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
-        .route("/api/live", get(live_events))
-        .route("/audit.csv", get(audit_csv))
-        .route("/contracts.csv", get(contracts_csv))
+        .route("/readyz", get(health::ready))
+        .route("/metrics", get(health::metrics))
+        .route("/api/live", get(live::stream::live_events))
+        .route("/audit.csv", get(exports::audit_csv))
+        .route("/contracts.csv", get(exports::contracts_csv))
         .route("/auth/oidc", get(super::auth::oidc::start))
         .route("/auth/callback", get(super::auth::oidc::callback))
         .leptos_routes_with_context(
@@ -216,50 +215,6 @@ pub fn leptos_options() -> Result<LeptosOptions, ServeError> {
     Ok(options)
 }
 
-/// `/pkg` (the WASM, its JavaScript and the CSS), brotli or gzip as the browser accepts:
-/// the files `cargo leptos build --release --precompress` made, else compressed on the fly
-/// by the router's compression layer. A file whose name carries its content's hash
-/// (`hash-files`) is cached for a year and never revalidated; any other is revalidated by
-/// `Last-Modified` on each use.
-fn assets(options: &LeptosOptions) -> axum::routing::MethodRouter<AppState> {
-    use axum::http::{HeaderValue, header::CACHE_CONTROL};
-    use tower_http::services::ServeDir;
-    let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    let output_name = options.output_name.clone();
-    let cache = axum::middleware::from_fn(
-        move |request: axum::extract::Request, next: axum::middleware::Next| {
-            let hashed = is_hashed_asset(request.uri().path(), &output_name);
-            async move {
-                let mut response = next.run(request).await;
-                let policy = match hashed && response.status().is_success() {
-                    true => ASSET_IMMUTABLE,
-                    false => "no-cache",
-                };
-                response
-                    .headers_mut()
-                    .insert(CACHE_CONTROL, HeaderValue::from_static(policy));
-                response
-            }
-        },
-    );
-    axum::routing::get_service(ServeDir::new(dir).precompressed_br().precompressed_gzip())
-        .layer(cache)
-}
-
-/// How long a browser keeps an asset whose name carries its hash: a year, unrevalidated
-/// (a new build has new names).
-const ASSET_IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
-/// Whether `path` (under `/pkg`) names a hashed asset, `<output>.<hash>.<ext>`, as
-/// cargo-leptos's `hash-files` writes them.
-fn is_hashed_asset(path: &str, output_name: &str) -> bool {
-    let file = path.rsplit('/').next().unwrap_or_default();
-    file.strip_prefix(output_name)
-        .and_then(|rest| rest.strip_prefix('.'))
-        .and_then(|rest| rest.split_once('.'))
-        .is_some_and(|(hash, ext)| !hash.is_empty() && !ext.is_empty())
-}
-
 /// The span a request logs under: method, path and its id.
 fn request_span(request: &axum::extract::Request) -> tracing::Span {
     let id = request
@@ -273,24 +228,6 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
         path = %request.uri().path(),
         request_id = %id
     )
-}
-
-/// The process's metrics registry, in Prometheus's text format.
-async fn metrics() -> Response {
-    match telemetry::scrape().await {
-        Ok(text) => (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "text/plain; version=0.0.4",
-            )],
-            text,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "metrics unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, "metrics are not available").into_response()
-        }
-    }
 }
 
 /// Records how long each request took, by the section of the dashboard it asked for.
@@ -307,170 +244,6 @@ async fn timed(request: axum::extract::Request, next: axum::middleware::Next) ->
     };
     let started = std::time::Instant::now();
     let response = next.run(request).await;
-    telemetry::page(section, started.elapsed());
+    metrics::page(section, started.elapsed());
     response
-}
-
-/// 200 with the pollers per queue when Temporal answers and every queue has a worker;
-/// 503 otherwise, saying what is missing.
-async fn ready(State(state): State<AppState>) -> Response {
-    match readiness::check(&state.client).await {
-        Ok(r) if r.ready() => (StatusCode::OK, Json(r)).into_response(),
-        Ok(r) => (StatusCode::SERVICE_UNAVAILABLE, Json(r)).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: Temporal did not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "Temporal did not answer").into_response()
-        }
-    }
-}
-
-/// A refusal outside a server function: its status and its sentence.
-fn refusal(refused: super::error::AppError) -> Response {
-    let status = StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::FORBIDDEN);
-    (status, refused.to_string()).into_response()
-}
-
-/// A CSV download named `file`.
-fn csv(file: &'static str, text: String) -> Response {
-    let disposition = format!("attachment; filename=\"{file}\"");
-    let mut response = (
-        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-        text,
-    )
-        .into_response();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&disposition) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::CONTENT_DISPOSITION, value);
-    }
-    response
-}
-
-/// Every contract and its terms as CSV, for whoever may read the contracts.
-async fn contracts_csv(
-    State(state): State<AppState>,
-    auth: axum_login::AuthSession<Backend>,
-    request: axum::http::request::Parts,
-) -> Response {
-    let who = auth.user.map(|u| u.signed_in());
-    if let Err(refused) = check(
-        who,
-        crate::access::Action::Read,
-        &super::auth::origin_of(&request),
-    ) {
-        return refusal(refused);
-    }
-    match crate::operations::contracts::all_details(&state.client).await {
-        Ok(details) => (
-            [
-                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    axum::http::header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"contracts.csv\"",
-                ),
-            ],
-            crate::contracts::contracts_csv(&details),
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "contracts export failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Temporal did not answer: try again in a moment",
-            )
-                .into_response()
-        }
-    }
-}
-
-/// The audit trail as CSV (finance and admin), filtered as the audit page's address says.
-async fn audit_csv(
-    State(state): State<AppState>,
-    auth: axum_login::AuthSession<Backend>,
-    axum::extract::Query(filter): axum::extract::Query<crate::audit::AuditFilter>,
-    request: axum::http::request::Parts,
-) -> Response {
-    let who = auth.user.map(|u| u.signed_in());
-    let origin = super::auth::origin_of(&request);
-    let person = match check(who, crate::access::Action::Audit, &origin) {
-        Ok(p) => p,
-        Err(refused) => return refusal(refused),
-    };
-    match crate::operations::audit::export(&state.client, &filter).await {
-        Ok((entries, cut)) => {
-            tracing::info!(target: "audit", actor = %person.name, action = "audit-export", %origin, rows = entries.len(), outcome = "ok");
-            let mut text = crate::audit::to_csv(&entries);
-            if cut {
-                text.push_str(&format!(
-                    "\"(stopped at {} orders: narrow the filter)\",,,,,\r\n",
-                    crate::operations::audit::MAX_EXPORT_ORDERS
-                ));
-            }
-            csv("audit.csv", text)
-        }
-        Err(crate::operations::OpError::Invalid(e)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response()
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "audit export failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Temporal did not answer: try again in a moment",
-            )
-                .into_response()
-        }
-    }
-}
-
-/// Server-sent events: every snapshot the one poller takes, to every open live page,
-/// until the server stops. Past the hub's cap, 503 until some close.
-async fn live_events(
-    State(state): State<AppState>,
-    auth: axum_login::AuthSession<Backend>,
-    request: axum::http::request::Parts,
-) -> Response {
-    let who = auth.user.map(|u| u.signed_in());
-    let origin = super::auth::origin_of(&request);
-    if let Err(refused) = check(who, crate::access::Action::Read, &origin) {
-        return refusal(refused);
-    }
-    if !state.live.has_room() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many live pages are open: try again in a minute",
-        )
-            .into_response();
-    }
-    live_stream(state).into_response()
-}
-
-fn live_stream(state: AppState) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let receiver = state.live.sender.subscribe();
-    let hub = state.live.clone();
-    let stream = futures::stream::unfold((receiver, hub), |(mut rx, hub)| async move {
-        tokio::select! {
-            changed = rx.changed() => changed.ok()?,
-            _ = hub.closed() => return None,
-        }
-        let snapshot: LiveSnapshot = rx.borrow_and_update().clone();
-        let event = Event::default().json_data(&snapshot).unwrap_or_default();
-        Some((Ok(event), (rx, hub)))
-    });
-    Sse::new(stream).keep_alive(KeepAlive::default())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_hashed_asset;
-
-    #[test]
-    fn only_names_with_a_hash_are_cached_for_good() {
-        let out = "temporal-playground";
-        assert!(is_hashed_asset("/temporal-playground.x3Fq_9-Ab.wasm", out));
-        assert!(is_hashed_asset("/temporal-playground.x3Fq_9-Ab.css", out));
-        assert!(!is_hashed_asset("/temporal-playground.wasm", out));
-        assert!(!is_hashed_asset("/temporal-playground_bg.wasm", out));
-        assert!(!is_hashed_asset("/temporal-playground..wasm", out));
-        assert!(!is_hashed_asset("/other.x3Fq.wasm", out));
-    }
 }

@@ -12,11 +12,11 @@ use super::{
     live::hub::LiveHub,
 };
 use crate::{
-    contracts::ContractLimits,
-    listings::ServiceLevel,
+    domain::contract::ContractLimits,
+    domain::listing::ServiceLevel,
+    domain::order::{DEFAULT_FOUR_EYES, ReconcilePolicy, Resolution},
     operations::lane::TemporalUi,
-    orders::{DEFAULT_FOUR_EYES, ReconcilePolicy, Resolution},
-    simulated_upstream::SimulatedUpstream,
+    upstream::simulator::SimulatedUpstream,
 };
 
 /// What the dashboard is told by its configuration.
@@ -127,6 +127,5 @@ impl AppState {
 
 /// The state, from inside a server function.
 pub fn app_state() -> Result<AppState, AppError> {
-    use_context::<AppState>()
-        .ok_or_else(|| AppError::Internal("the request has no application state".into()))
+    use_context::<AppState>().ok_or_else(|| AppError::bug("the request has no application state"))
 }

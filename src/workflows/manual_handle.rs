@@ -1,5 +1,10 @@
 //! ManualHandle: the order waits in the manual queue until a person resolves it. Claims
-//! keep two agents off one order; the resolution records who, when and why.
+//! keep two agents off one order; a resolution that settles money waits for a second
+//! person (four eyes); the resolution records who, when and why, and is written to the
+//! upstream, or comes back to the queue with the upstream's refusal.
+//!
+//! `run` reads like the sequence: wait for a resolution, then conclude it or put the
+//! order back in the queue. Each update's validator sits above its handler.
 
 use std::error::Error;
 use temporalio_macros::{workflow, workflow_methods};
@@ -7,13 +12,14 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, 
 
 use super::{conclude, conclude_as, query_failure, recorded_at, set_stage};
 use crate::{
-    activities::upstream::error_types,
-    orders::{
-        ApprovalRequest, ClaimRequest, ConclusionRefusal, Handoff, ManualContext,
-        ProposalRejection, Resolution, ResolutionRecord, ResolveRequest, Stage, Stamp,
-        validate_operator,
+    domain::input::{validate_note, validate_operator},
+    domain::order::{Handoff, Resolution, Stage},
+    domain::resolution::{
+        ApprovalRequest, ClaimRequest, ConclusionRefusal, ManualContext, ProposalRejection,
+        ResolutionRecord, ResolveRequest, Stamp,
     },
     temporal::search_attributes as sa,
+    upstream::activities::error_types,
 };
 
 type Rejection = Box<dyn Error + Send + Sync>;
@@ -63,6 +69,23 @@ pub struct ManualHandle {
     actors: Vec<String>,
 }
 
+/// How one try at concluding a resolution ended.
+enum Concluded {
+    /// The upstream recorded it: the order is done.
+    Done(ResolutionRecord),
+    /// The upstream refused it (or could not be reached in time): the order waits again.
+    BackInQueue,
+}
+
+/// The activity id of a conclusion: the first keeps the id runs before the conclusion
+/// refusal patch used, each retry gets its own (`{order}-conclude-2`, `-3`, …).
+fn conclusion_activity_id(order_id: &str, tried_before: u32) -> String {
+    match tried_before {
+        0 => format!("{order_id}-conclude"),
+        n => format!("{order_id}-conclude-{}", n + 1),
+    }
+}
+
 #[workflow_methods]
 impl ManualHandle {
     #[init]
@@ -88,221 +111,17 @@ impl ManualHandle {
         // so it stays (dropping a command breaks their replay).
         set_stage(ctx, Stage::Manual, []);
         loop {
-            ctx.wait_condition(|s: &Self| s.resolution.is_some())
-                .await?;
-            let (record, order_id, tried) = ctx.state(|s| {
-                (
-                    s.resolution.clone().expect("waited for a resolution"),
-                    s.handoff.order.order_id.clone(),
-                    s.conclusions_tried,
-                )
-            });
+            let record = wait_for_resolution(ctx).await?;
             if !ctx.patched(CONCLUSION_REFUSAL_PATCH) {
-                conclude(ctx, &order_id, &record).await?;
-                ctx.state_mut(|s| s.concluded = true);
+                return conclude_until_it_lands(ctx, record).await;
+            }
+            if let Concluded::Done(record) = conclude_or_requeue(ctx, record).await? {
                 return Ok(record);
             }
-            // The first try keeps the old activity id; each retry gets its own.
-            let activity_id = match tried {
-                0 => format!("{order_id}-conclude"),
-                n => format!("{order_id}-conclude-{}", n + 1),
-            };
-            ctx.state_mut(|s| s.conclusions_tried += 1);
-            let concluded = conclude_as(
-                ctx,
-                &order_id,
-                &record,
-                activity_id,
-                Some(CONCLUDE_ATTEMPTS),
-            )
-            .await;
-            let Err(error) = concluded else {
-                ctx.state_mut(|s| s.concluded = true);
-                return Ok(record);
-            };
-            // Refused (a 4xx) or out of attempts: back to the queue, for a person to retry
-            // or decide otherwise. The refusal stays on the order and in visibility.
-            let refusal = ConclusionRefusal {
-                record,
-                message: query_failure(&error, CONCLUDE_ATTEMPTS).message,
-                at: recorded_at(ctx.workflow_time()),
-            };
-            ctx.upsert_search_attributes([
-                sa::ERROR_REASON.value_set(error_types::CONCLUSION_REFUSED.to_string())
-            ]);
-            ctx.state_mut(|s| {
-                s.resolution = None;
-                s.refused = Some(refusal);
-            });
         }
     }
 
-    #[update_validator(resolve)]
-    fn validate_resolve(
-        &self,
-        _ctx: &WorkflowContextView,
-        request: &ResolveRequest,
-    ) -> Result<(), Rejection> {
-        self.open_for(request)
-    }
-
-    /// What resolving and proposing both need: an open order, no proposal pending, a
-    /// valid request, and the claim (if any) the requester's.
-    fn open_for(&self, request: &ResolveRequest) -> Result<(), Rejection> {
-        if let Some(done) = &self.resolution {
-            return Err(done.already_resolved().into());
-        }
-        if let Some(proposal) = &self.proposal {
-            return Err(format!(
-                "{} proposed {} at {}: it awaits a second person's approval or rejection",
-                proposal.resolved_by, proposal.resolution, proposal.resolved_at
-            )
-            .into());
-        }
-        request.validate()?;
-        if let Some(claim) = &self.claim
-            && claim.operator != request.operator
-        {
-            return Err(format!(
-                "claimed by {} since {}: ask them, or have them release it first",
-                claim.operator, claim.at
-            )
-            .into());
-        }
-        Ok(())
-    }
-
-    /// Adds `name` to the `Actors` search attribute (once per person), on runs that have
-    /// the [`ACTORS_PATCH`].
-    fn acted(&mut self, ctx: &mut SyncWorkflowContext<Self>, name: &str) {
-        if !ctx.patched(ACTORS_PATCH) {
-            return;
-        }
-        if !self.actors.iter().any(|a| a == name) {
-            self.actors.push(name.to_string());
-            ctx.upsert_search_attributes([sa::ACTORS.value_set(self.actors.clone())]);
-        }
-    }
-
-    #[update_validator(propose)]
-    fn validate_propose(
-        &self,
-        _ctx: &WorkflowContextView,
-        request: &ResolveRequest,
-    ) -> Result<(), Rejection> {
-        self.open_for(request)
-    }
-
-    /// Proposes a resolution that a second person must approve (four eyes). The order
-    /// stays in the queue, marked as awaiting approval.
-    #[update(name = "propose")]
-    pub fn propose(
-        &mut self,
-        ctx: &mut SyncWorkflowContext<Self>,
-        request: ResolveRequest,
-    ) -> ResolutionRecord {
-        let resolution = request.validate().unwrap_or(Resolution::Failed);
-        let at = recorded_at(ctx.workflow_time());
-        let record = ResolutionRecord::by_person(request, resolution, at);
-        ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(1)]);
-        self.acted(ctx, &record.resolved_by);
-        self.proposal = Some(record.clone());
-        record
-    }
-
-    /// Approval and rejection: a proposal must be pending, and the answer comes from
-    /// someone other than its proposer.
-    fn answerable(&self, request: &ApprovalRequest) -> Result<&ResolutionRecord, Rejection> {
-        validate_operator(&request.operator)?;
-        if let Some(done) = &self.resolution {
-            return Err(done.already_resolved().into());
-        }
-        let Some(proposal) = &self.proposal else {
-            return Err("no resolution awaits approval on this order".into());
-        };
-        if proposal.resolved_by == request.operator {
-            return Err(
-                "you proposed this resolution: a second person must approve or reject it".into(),
-            );
-        }
-        Ok(proposal)
-    }
-
-    #[update_validator(approve)]
-    fn validate_approve(
-        &self,
-        _ctx: &WorkflowContextView,
-        request: &ApprovalRequest,
-    ) -> Result<(), Rejection> {
-        self.answerable(request).map(|_| ())
-    }
-
-    /// Approves the pending proposal: it becomes the resolution, with both names.
-    #[update(name = "approve")]
-    pub fn approve(
-        &mut self,
-        ctx: &mut SyncWorkflowContext<Self>,
-        request: ApprovalRequest,
-    ) -> Option<ResolutionRecord> {
-        // The validator saw a proposal; nothing runs between it and this handler.
-        let mut record = self.proposal.take()?;
-        record.approved_by = Some(Stamp {
-            operator: request.operator.clone(),
-            at: recorded_at(ctx.workflow_time()),
-        });
-        ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
-        self.acted(ctx, &request.operator);
-        self.resolution = Some(record.clone());
-        Some(record)
-    }
-
-    #[update_validator(reject)]
-    fn validate_reject(
-        &self,
-        _ctx: &WorkflowContextView,
-        request: &ApprovalRequest,
-    ) -> Result<(), Rejection> {
-        self.answerable(request)?;
-        if request.note.trim().is_empty() {
-            return Err("say why the proposal is rejected: the note is recorded".into());
-        }
-        crate::orders::validate_note(&request.note)?;
-        Ok(())
-    }
-
-    /// Rejects the pending proposal: the order waits for a person again, the rejection
-    /// shown on it.
-    #[update(name = "reject")]
-    pub fn reject(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: ApprovalRequest) {
-        let Some(proposal) = self.proposal.take() else {
-            return;
-        };
-        ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
-        self.acted(ctx, &request.operator);
-        self.rejected = Some(ProposalRejection {
-            proposal,
-            by: Stamp {
-                operator: request.operator,
-                at: recorded_at(ctx.workflow_time()),
-            },
-            note: request.note,
-        });
-    }
-
-    /// Resolves the order. The validator has checked everything; this records it.
-    #[update(name = "resolve")]
-    pub fn resolve(
-        &mut self,
-        ctx: &mut SyncWorkflowContext<Self>,
-        request: ResolveRequest,
-    ) -> ResolutionRecord {
-        let resolution = request.validate().unwrap_or(Resolution::Failed);
-        let at = recorded_at(ctx.workflow_time());
-        let record = ResolutionRecord::by_person(request, resolution, at);
-        self.acted(ctx, &record.resolved_by);
-        self.resolution = Some(record.clone());
-        record
-    }
+    // Claims: one agent works one order.
 
     #[update_validator(claim)]
     fn validate_claim(
@@ -372,6 +191,115 @@ impl ManualHandle {
         self.claim_changes += 1;
     }
 
+    // Resolutions: a person's decision, or a proposal that a second person answers.
+
+    #[update_validator(resolve)]
+    fn validate_resolve(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ResolveRequest,
+    ) -> Result<(), Rejection> {
+        self.open_for(request)
+    }
+
+    /// Resolves the order. The validator has checked everything; this records it.
+    #[update(name = "resolve")]
+    pub fn resolve(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        request: ResolveRequest,
+    ) -> Result<ResolutionRecord, Rejection> {
+        let record = self.record_of(ctx, request)?;
+        self.acted(ctx, &record.resolved_by);
+        self.resolution = Some(record.clone());
+        Ok(record)
+    }
+
+    #[update_validator(propose)]
+    fn validate_propose(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ResolveRequest,
+    ) -> Result<(), Rejection> {
+        self.open_for(request)
+    }
+
+    /// Proposes a resolution that a second person must approve (four eyes). The order
+    /// stays in the queue, marked as awaiting approval.
+    #[update(name = "propose")]
+    pub fn propose(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        request: ResolveRequest,
+    ) -> Result<ResolutionRecord, Rejection> {
+        let record = self.record_of(ctx, request)?;
+        ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(1)]);
+        self.acted(ctx, &record.resolved_by);
+        self.proposal = Some(record.clone());
+        Ok(record)
+    }
+
+    #[update_validator(approve)]
+    fn validate_approve(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ApprovalRequest,
+    ) -> Result<(), Rejection> {
+        self.answerable(request).map(|_| ())
+    }
+
+    /// Approves the pending proposal: it becomes the resolution, with both names.
+    #[update(name = "approve")]
+    pub fn approve(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        request: ApprovalRequest,
+    ) -> Option<ResolutionRecord> {
+        // The validator saw a proposal; nothing runs between it and this handler.
+        let mut record = self.proposal.take()?;
+        record.approved_by = Some(Stamp {
+            operator: request.operator.clone(),
+            at: recorded_at(ctx.workflow_time()),
+        });
+        ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
+        self.acted(ctx, &request.operator);
+        self.resolution = Some(record.clone());
+        Some(record)
+    }
+
+    #[update_validator(reject)]
+    fn validate_reject(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ApprovalRequest,
+    ) -> Result<(), Rejection> {
+        self.answerable(request)?;
+        if request.note.trim().is_empty() {
+            return Err("say why the proposal is rejected: the note is recorded".into());
+        }
+        validate_note(&request.note)?;
+        Ok(())
+    }
+
+    /// Rejects the pending proposal: the order waits for a person again, the rejection
+    /// shown on it.
+    #[update(name = "reject")]
+    pub fn reject(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: ApprovalRequest) {
+        let Some(proposal) = self.proposal.take() else {
+            return;
+        };
+        ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
+        self.acted(ctx, &request.operator);
+        self.rejected = Some(ProposalRejection {
+            proposal,
+            by: Stamp {
+                operator: request.operator,
+                at: recorded_at(ctx.workflow_time()),
+            },
+            note: request.note,
+        });
+    }
+
     /// The Go original's signal: a bare resolution. Bad input cannot be refused on a
     /// signal, so it is ignored (the CLI checks before sending).
     #[signal(name = "resolve-manual-order")]
@@ -412,18 +340,6 @@ impl ManualHandle {
         });
     }
 
-    /// Refuses another claim or release once the order has seen [`MAX_CLAIM_CHANGES`].
-    fn within_claim_changes(&self) -> Result<(), Rejection> {
-        if self.claim_changes >= MAX_CLAIM_CHANGES {
-            return Err(format!(
-                "this order has been claimed and released {MAX_CLAIM_CHANGES} times: resolve it \
-                 as it is held now"
-            )
-            .into());
-        }
-        Ok(())
-    }
-
     #[query(name = "context")]
     pub fn context(&self, _ctx: &WorkflowContextView) -> ManualContext {
         ManualContext {
@@ -437,4 +353,149 @@ impl ManualHandle {
             rejected: self.rejected.clone(),
         }
     }
+}
+
+/// The rules the handlers share.
+impl ManualHandle {
+    /// What resolving and proposing both need: an open order, no proposal pending, a
+    /// valid request, and the claim (if any) the requester's.
+    fn open_for(&self, request: &ResolveRequest) -> Result<(), Rejection> {
+        if let Some(done) = &self.resolution {
+            return Err(done.already_resolved().into());
+        }
+        if let Some(proposal) = &self.proposal {
+            return Err(format!(
+                "{} proposed {} at {}: it awaits a second person's approval or rejection",
+                proposal.resolved_by, proposal.resolution, proposal.resolved_at
+            )
+            .into());
+        }
+        request.validate()?;
+        if let Some(claim) = &self.claim
+            && claim.operator != request.operator
+        {
+            return Err(format!(
+                "claimed by {} since {}: ask them, or have them release it first",
+                claim.operator, claim.at
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The record of a person's request, at workflow time. The validator checked the
+    /// request; were it ever to disagree, the update fails rather than record a guess.
+    fn record_of(
+        &self,
+        ctx: &SyncWorkflowContext<Self>,
+        request: ResolveRequest,
+    ) -> Result<ResolutionRecord, Rejection> {
+        let resolution = request.validate()?;
+        let at = recorded_at(ctx.workflow_time());
+        Ok(ResolutionRecord::by_person(request, resolution, at))
+    }
+
+    /// Approval and rejection: a proposal must be pending, and the answer comes from
+    /// someone other than its proposer.
+    fn answerable(&self, request: &ApprovalRequest) -> Result<&ResolutionRecord, Rejection> {
+        validate_operator(&request.operator)?;
+        if let Some(done) = &self.resolution {
+            return Err(done.already_resolved().into());
+        }
+        let Some(proposal) = &self.proposal else {
+            return Err("no resolution awaits approval on this order".into());
+        };
+        if proposal.resolved_by == request.operator {
+            return Err(
+                "you proposed this resolution: a second person must approve or reject it".into(),
+            );
+        }
+        Ok(proposal)
+    }
+
+    /// Refuses another claim or release once the order has seen [`MAX_CLAIM_CHANGES`].
+    fn within_claim_changes(&self) -> Result<(), Rejection> {
+        if self.claim_changes >= MAX_CLAIM_CHANGES {
+            return Err(format!(
+                "this order has been claimed and released {MAX_CLAIM_CHANGES} times: resolve it \
+                 as it is held now"
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Adds `name` to the `Actors` search attribute (once per person), on runs that have
+    /// the [`ACTORS_PATCH`].
+    fn acted(&mut self, ctx: &mut SyncWorkflowContext<Self>, name: &str) {
+        if !ctx.patched(ACTORS_PATCH) {
+            return;
+        }
+        if !self.actors.iter().any(|a| a == name) {
+            self.actors.push(name.to_string());
+            ctx.upsert_search_attributes([sa::ACTORS.value_set(self.actors.clone())]);
+        }
+    }
+}
+
+/// Waits until a person's resolution (or an approved proposal) is there, and takes it.
+async fn wait_for_resolution(
+    ctx: &mut WorkflowContext<ManualHandle>,
+) -> WorkflowResult<ResolutionRecord> {
+    ctx.wait_condition(|s: &ManualHandle| s.resolution.is_some())
+        .await?;
+    let record = ctx.state(|s| s.resolution.clone());
+    record.ok_or_else(|| {
+        temporalio_common::error::ApplicationFailure::non_retryable("no resolution after the wait")
+            .into()
+    })
+}
+
+/// Runs recorded before the [`CONCLUSION_REFUSAL_PATCH`]: the conclusion is retried until
+/// it lands (a refusal fails the workflow).
+async fn conclude_until_it_lands(
+    ctx: &mut WorkflowContext<ManualHandle>,
+    record: ResolutionRecord,
+) -> WorkflowResult<ResolutionRecord> {
+    let order_id = ctx.state(|s| s.handoff.order.order_id.clone());
+    conclude(ctx, &order_id, &record).await?;
+    ctx.state_mut(|s| s.concluded = true);
+    Ok(record)
+}
+
+/// Writes the resolution to the upstream, [`CONCLUDE_ATTEMPTS`] times at most. Refused (a
+/// 4xx) or out of attempts, the order goes back to the queue for a person to retry or
+/// decide otherwise; the refusal stays on the order and in visibility.
+async fn conclude_or_requeue(
+    ctx: &mut WorkflowContext<ManualHandle>,
+    record: ResolutionRecord,
+) -> WorkflowResult<Concluded> {
+    let (order_id, tried) = ctx.state(|s| (s.handoff.order.order_id.clone(), s.conclusions_tried));
+    let activity_id = conclusion_activity_id(&order_id, tried);
+    ctx.state_mut(|s| s.conclusions_tried += 1);
+    let concluded = conclude_as(
+        ctx,
+        &order_id,
+        &record,
+        activity_id,
+        Some(CONCLUDE_ATTEMPTS),
+    )
+    .await;
+    let Err(error) = concluded else {
+        ctx.state_mut(|s| s.concluded = true);
+        return Ok(Concluded::Done(record));
+    };
+    let refusal = ConclusionRefusal {
+        record,
+        message: query_failure(&error, CONCLUDE_ATTEMPTS).message,
+        at: recorded_at(ctx.workflow_time()),
+    };
+    ctx.upsert_search_attributes([
+        sa::ERROR_REASON.value_set(error_types::CONCLUSION_REFUSED.to_string())
+    ]);
+    ctx.state_mut(|s| {
+        s.resolution = None;
+        s.refused = Some(refusal);
+    });
+    Ok(Concluded::BackInQueue)
 }

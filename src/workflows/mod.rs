@@ -22,14 +22,14 @@ use temporalio_sdk::{
 };
 
 use crate::{
-    activities::upstream::{
+    domain::format::rfc3339,
+    domain::order::{Handoff, OrderRequest, Resolution, SYSTEM_OPERATOR, Stage},
+    domain::resolution::{OrderOutcome, ResolutionRecord},
+    temporal::names::task_queues,
+    temporal::search_attributes as sa,
+    upstream::activities::{
         Conclusion, FailureDetails, StatusQuery, UpstreamActivities, UpstreamVerdict, error_types,
     },
-    format::rfc3339,
-    orders::{
-        Handoff, OrderOutcome, OrderRequest, Resolution, ResolutionRecord, SYSTEM_OPERATOR, Stage,
-    },
-    temporal::{search_attributes as sa, task_queues},
 };
 
 /// Workflow time, falling back to the epoch only if the server sent none.
@@ -238,6 +238,18 @@ pub async fn query_upstream<W>(
     .map_err(|e| query_failure(&e, policy.attempts))
 }
 
+/// Asks the upstream (with its retries); if it gave a verdict, marks the order resolved
+/// and returns the record, otherwise why it could not.
+pub async fn settle_by_upstream<W>(
+    ctx: &WorkflowContext<W>,
+    order: &OrderRequest,
+) -> Result<ResolutionRecord, QueryFailure> {
+    let verdict = query_upstream(ctx, order).await?;
+    let record = system_resolution(&verdict, now(ctx));
+    mark_resolved(ctx, &record);
+    Ok(record)
+}
+
 /// The record of a verdict the upstream gave by itself.
 pub fn system_resolution(verdict: &UpstreamVerdict, at: SystemTime) -> ResolutionRecord {
     let (resolution, reason_code) = match verdict {
@@ -322,7 +334,7 @@ pub fn upstream_write_options(activity_id: String, max_attempts: Option<u32>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temporal::workflow_types;
+    use crate::temporal::names::workflow_types;
 
     #[test]
     fn workflow_types_are_the_pinned_names() {

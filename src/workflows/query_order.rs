@@ -4,13 +4,11 @@
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use super::{
-    NextStage, hand_off, mark_resolved, now, query_upstream, stale_order::StaleOrder,
-    system_resolution,
-};
+use super::{NextStage, hand_off, settle_by_upstream, stale_order::StaleOrder};
 use crate::{
-    orders::{Handoff, OrderOutcome, OrderRequest, Stage, stale_workflow_id},
-    temporal::task_queues,
+    domain::order::{Handoff, OrderRequest, Stage, stale_workflow_id},
+    domain::resolution::OrderOutcome,
+    temporal::names::task_queues,
 };
 
 #[workflow]
@@ -29,12 +27,8 @@ impl QueryOrder {
     ) -> WorkflowResult<OrderOutcome> {
         // The order's attributes (stage `querying` included) were set when it was started:
         // upserting them again would cost a visibility write per order for nothing.
-        let failure = match query_upstream(ctx, &order).await {
-            Ok(verdict) => {
-                let record = system_resolution(&verdict, now(ctx));
-                mark_resolved(ctx, &record);
-                return Ok(OrderOutcome::Resolved(record));
-            }
+        let failure = match settle_by_upstream(ctx, &order).await {
+            Ok(record) => return Ok(OrderOutcome::Resolved(record)),
             Err(failure) => failure,
         };
         let next = NextStage {

@@ -8,9 +8,9 @@ use temporalio_sdk::{WorkflowContext, WorkflowResult};
 
 use super::upstream_write_options;
 use crate::{
-    activities::upstream::{ChargeReceipt, ChargeRequest, ReceiptRequest, UpstreamActivities},
-    contracts::ContractTerms,
+    domain::contract::ContractTerms,
     temporal::search_attributes as sa,
+    upstream::activities::{ChargeReceipt, ChargeRequest, ReceiptRequest, UpstreamActivities},
 };
 
 /// The v2 change: a receipt after each charge.

@@ -8,16 +8,16 @@ use temporalio_sdk::{
 };
 
 use super::{
-    NextStage, conclude, hand_off, manual_handle::ManualHandle, mark_resolved, now, query_upstream,
-    recorded_at, system_resolution, timestamp,
+    NextStage, conclude, hand_off, manual_handle::ManualHandle, now, recorded_at,
+    settle_by_upstream, timestamp,
 };
 use crate::{
-    format::rfc3339,
-    orders::{
-        Handoff, MAX_STALE_WAIT_SECS, OrderOutcome, ResolutionRecord, ResolveRequest, Stage,
-        StaleStatus, Stamp, manual_workflow_id, validate_operator,
-    },
-    temporal::{search_attributes as sa, task_queues},
+    domain::format::rfc3339,
+    domain::input::validate_operator,
+    domain::order::{Handoff, MAX_STALE_WAIT_SECS, Stage, manual_workflow_id},
+    domain::resolution::{OrderOutcome, ResolutionRecord, ResolveRequest, StaleStatus, Stamp},
+    temporal::names::task_queues,
+    temporal::search_attributes as sa,
 };
 
 #[workflow]
@@ -75,12 +75,10 @@ impl StaleOrder {
             s.retrying = true;
             s.next_retry_at = None;
         });
-        let verdict = query_upstream(ctx, &order).await;
+        let settled = settle_by_upstream(ctx, &order).await;
         ctx.state_mut(|s| s.retrying = false);
-        let failure = match verdict {
-            Ok(verdict) => {
-                let record = system_resolution(&verdict, now(ctx));
-                mark_resolved(ctx, &record);
+        let failure = match settled {
+            Ok(record) => {
                 ctx.state_mut(|s| s.resolution = Some(record.clone()));
                 return Ok(OrderOutcome::Resolved(record));
             }

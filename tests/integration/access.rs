@@ -6,19 +6,16 @@ use crate::support::*;
 use leptos::server_fn::ServerFn;
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use temporal_playground::{
-    access::{Action, Role, allows},
-    simulated_upstream::UpstreamBehaviour,
-    web::{
-        auth::{AuthConfig, AuthMode, accounts::AccountsFile},
-        pages::{
-            contracts::ChangeContract,
-            live_flow::SetFailureRate,
-            order_lane::{
-                ApproveOrder, ClaimOrder, LoadOrderLane, ReleaseOrder, ResolveOrder, RetryStale,
-            },
-        },
-        state::WebConfig,
+    domain::access::{Action, Role, allows},
+    upstream::simulator::UpstreamBehaviour,
+    web::auth::accounts::AccountsFile,
+    web::auth::{AuthConfig, AuthMode},
+    web::pages::contracts::ChangeContract,
+    web::pages::live_flow::SetFailureRate,
+    web::pages::order::{
+        ApproveOrder, ClaimOrder, LoadOrderLane, ReleaseOrder, ResolveOrder, RetryStale,
     },
+    web::state::WebConfig,
 };
 
 const PASSWORD: &str = "correct horse battery";

@@ -5,13 +5,12 @@
 use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
-    audit::AuditFilter,
-    operations::{
-        audit::{contract_entries, orders_page},
-        orders::{approve, claim, resolve_or_propose},
-    },
-    orders::{DEFAULT_FOUR_EYES, ResolveRequest},
-    simulated_upstream::UpstreamBehaviour,
+    domain::audit::AuditFilter,
+    domain::order::DEFAULT_FOUR_EYES,
+    domain::resolution::ResolveRequest,
+    operations::audit::{contract_entries, orders_page},
+    operations::orders::{approve, claim, resolve_or_propose},
+    upstream::simulator::UpstreamBehaviour,
 };
 
 fn paid(operator: &str) -> ResolveRequest {
@@ -41,8 +40,8 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
         .unwrap();
     approve(c, "audit-1", "bo").await.unwrap();
     claim(c, "audit-2", "cy").await.unwrap();
-    let contract = temporal_playground::contracts::NewContract {
-        terms: temporal_playground::contracts::ContractTerms {
+    let contract = temporal_playground::domain::contract::NewContract {
+        terms: temporal_playground::domain::contract::ContractTerms {
             contract_id: "C-audit".into(),
             customer: "ana".into(),
             plan: "monthly".into(),
@@ -50,7 +49,7 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
             currency: "USD".into(),
             until_cancelled: None,
         },
-        cadence: temporal_playground::contracts::Cadence::Every { seconds: 86_400 },
+        cadence: temporal_playground::domain::contract::Cadence::Every { seconds: 86_400 },
         time_zone: "Asia/Kuala_Lumpur".into(),
         total_terms: 3,
     };

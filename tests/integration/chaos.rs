@@ -6,11 +6,9 @@ use crate::support::*;
 use futures::{StreamExt, stream};
 use std::time::Duration;
 use temporal_playground::{
-    operations::{
-        OpError,
-        orders::{resolve_manual, start_order},
-    },
-    orders::ResolveRequest,
+    domain::resolution::ResolveRequest,
+    operations::OpError,
+    operations::orders::{resolve_manual, start_order},
 };
 
 #[derive(serde::Deserialize)]
@@ -185,7 +183,7 @@ async fn killing_serve_mid_flight_loses_no_order_and_concludes_none_twice() {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_people_resolving_one_order_at_once_one_wins_the_other_is_told_who() {
     let env = TestEnv::start(
-        temporal_playground::simulated_upstream::UpstreamBehaviour::always_paid(100),
+        temporal_playground::upstream::simulator::UpstreamBehaviour::always_paid(100),
         50.0,
     )
     .await;
@@ -236,7 +234,7 @@ async fn the_dev_server_stopped_and_started_under_load_workers_and_dashboard_rec
     let server = DevServer::start_on(port, Some(&db));
     let mut env = TestEnv::on_server(
         server,
-        temporal_playground::simulated_upstream::UpstreamBehaviour::always_paid(100),
+        temporal_playground::upstream::simulator::UpstreamBehaviour::always_paid(100),
     )
     .await;
     env.add_workers(50.0).await;
@@ -317,17 +315,15 @@ async fn the_dev_server_stopped_and_started_under_load_workers_and_dashboard_rec
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing() {
     use leptos::server_fn::ServerFn;
-    use temporal_playground::web::{
-        auth::SignIn,
-        pages::{
-            contracts::{ChangeContract, CreateContract},
-            live_flow::{SetFailureRate, Simulate},
-            order_lane::{ClaimOrder, ReleaseOrder, ResolveOrder, RetryStale},
-            stale_orders::RetryStaleSet,
-        },
+    use temporal_playground::{
+        web::auth::SignIn,
+        web::pages::contracts::{ChangeContract, CreateContract},
+        web::pages::live_flow::{SetFailureRate, Simulate},
+        web::pages::order::{ClaimOrder, ReleaseOrder, ResolveOrder, RetryStale},
+        web::pages::stale_orders::RetryStaleSet,
     };
     let env = TestEnv::start(
-        temporal_playground::simulated_upstream::UpstreamBehaviour::always_paid(100),
+        temporal_playground::upstream::simulator::UpstreamBehaviour::always_paid(100),
         50.0,
     )
     .await;
@@ -433,7 +429,17 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
                 ("reason", String::new()),
                 ("expected", "1".into()),
             ],
-            "may only hold",
+            // Escaped, the quote matches no provider: the set the person saw is not there.
+            "0 orders match now",
+        ),
+        (
+            RetryStaleSet::PATH,
+            vec![
+                ("provider", "bank\u{7}".into()),
+                ("reason", String::new()),
+                ("expected", "1".into()),
+            ],
+            "control characters",
         ),
         (
             CreateContract::PATH,
@@ -443,7 +449,7 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
         (
             CreateContract::PATH,
             contract("amount_cents", "99999999999"),
-            "over the largest",
+            "at most 10000 USD a term",
         ),
         (
             CreateContract::PATH,
@@ -469,7 +475,7 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
         (
             CreateContract::PATH,
             contract("total_terms", "99999"),
-            "more than",
+            "at most 1200",
         ),
         (
             CreateContract::PATH,
@@ -540,7 +546,7 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_misbehaving_bank_never_sees_more_than_its_limit_and_every_order_ends_in_a_stage() {
-    use temporal_playground::simulated_upstream::UpstreamBehaviour;
+    use temporal_playground::upstream::simulator::UpstreamBehaviour;
     // A bad day at the bank: 5xx, 429 with Retry-After, answers that never come in time,
     // slow answers, and a hard limit of 20 requests a second.
     let behaviour = UpstreamBehaviour {

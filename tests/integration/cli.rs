@@ -261,6 +261,51 @@ async fn the_go_originals_command_lines_work_unchanged() {
         ],
         "retention 7 days",
     );
+    // Temporal itself holds what was asked for: the description, the retention, and our
+    // search attributes in the new namespace.
+    {
+        use temporalio_client::tonic::IntoRequest;
+        use temporalio_common::protos::temporal::api::{
+            operatorservice::v1::ListSearchAttributesRequest,
+            workflowservice::v1::DescribeNamespaceRequest,
+        };
+        let described = client
+            .connection()
+            .workflow_service()
+            .describe_namespace(
+                DescribeNamespaceRequest {
+                    namespace: "go-ns".into(),
+                    ..Default::default()
+                }
+                .into_request(),
+            )
+            .await
+            .expect("go-ns exists")
+            .into_inner();
+        let info = described.namespace_info.expect("namespace info");
+        assert_eq!(info.description, "orders");
+        let retention = described
+            .config
+            .and_then(|c| c.workflow_execution_retention_ttl)
+            .expect("a retention");
+        assert_eq!(retention.seconds, 7 * 86_400);
+        let attributes = client
+            .connection()
+            .operator_service()
+            .list_search_attributes(
+                ListSearchAttributesRequest {
+                    namespace: "go-ns".into(),
+                }
+                .into_request(),
+            )
+            .await
+            .expect("attributes listed")
+            .into_inner()
+            .custom_attributes;
+        for (name, _) in temporal_playground::temporal::search_attributes::all() {
+            assert!(attributes.contains_key(name), "{name} missing in go-ns");
+        }
+    }
     succeeds(hp, &["client", "start", "-n", "local-rex"], "started order");
     succeeds(
         hp,

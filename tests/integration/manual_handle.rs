@@ -4,12 +4,14 @@
 use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
-    operations::{
-        OpError,
-        orders::{claim, manual_context, release, resolve_manual, signal_manual, start_order},
+    domain::input::MAX_NOTE_LEN,
+    domain::order::Resolution,
+    domain::resolution::ResolveRequest,
+    operations::OpError,
+    operations::orders::{
+        claim, manual_context, release, resolve_manual, signal_manual, start_order,
     },
-    orders::{MAX_NOTE_LEN, Resolution, ResolveRequest},
-    simulated_upstream::UpstreamBehaviour,
+    upstream::simulator::UpstreamBehaviour,
     workflows::manual_handle::ManualHandle,
 };
 use temporalio_client::{WorkflowExecuteUpdateOptions, WorkflowGetResultOptions};
@@ -167,7 +169,7 @@ async fn claiming_ones_own_claim_again_changes_nothing_and_writes_nothing() {
         .get_workflow_handle::<ManualHandle>("manual-down-reclaim")
         .execute_update(
             ManualHandle::claim,
-            temporal_playground::orders::ClaimRequest {
+            temporal_playground::domain::resolution::ClaimRequest {
                 operator: "ana".into(),
             },
             WorkflowExecuteUpdateOptions::default(),
@@ -306,8 +308,8 @@ async fn an_order_changes_hands_a_bounded_number_of_times_and_can_still_be_resol
 #[tokio::test(flavor = "multi_thread")]
 async fn a_paid_resolution_needs_a_second_person_and_never_its_proposer() {
     use temporal_playground::{
+        domain::order::DEFAULT_FOUR_EYES,
         operations::orders::{Settled, approve, reject, resolve_or_propose},
-        orders::DEFAULT_FOUR_EYES,
     };
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     start_manual(&env.client, "four-eyes-1", "bank-a", "http_503").await;
@@ -376,7 +378,7 @@ async fn a_paid_resolution_needs_a_second_person_and_never_its_proposer() {
     let record = approve(c, "four-eyes-1", "bo").await.unwrap();
     assert_eq!(record.resolved_by, "ana");
     assert_eq!(record.approved_by.map(|a| a.operator), Some("bo".into()));
-    let done: temporal_playground::orders::ResolutionRecord = env
+    let done: temporal_playground::domain::resolution::ResolutionRecord = env
         .client
         .get_workflow_handle::<ManualHandle>("manual-four-eyes-1")
         .get_result(WorkflowGetResultOptions::default())

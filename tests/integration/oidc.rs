@@ -8,11 +8,10 @@ use std::{
     time::Duration,
 };
 use temporal_playground::{
-    simulated_upstream::UpstreamBehaviour,
-    web::{
-        auth::{AuthConfig, AuthMode, oidc::OidcConfig},
-        state::WebConfig,
-    },
+    upstream::simulator::UpstreamBehaviour,
+    web::auth::oidc::OidcConfig,
+    web::auth::{AuthConfig, AuthMode},
+    web::state::WebConfig,
 };
 
 struct Provider(Child);

@@ -4,48 +4,31 @@
 use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
+    domain::order::Resolution,
+    domain::resolution::OrderOutcome,
     operations::orders::{StartOutcome, start_order},
-    orders::{OrderOutcome, Resolution},
-    simulated_upstream::UpstreamBehaviour,
-    workflows::query_order::QueryOrder,
+    upstream::simulator::{Script, UpstreamBehaviour},
 };
-use temporalio_client::WorkflowGetResultOptions;
 
 async fn outcome(env: &TestEnv, order_id: &str) -> OrderOutcome {
-    env.client
-        .get_workflow_handle::<QueryOrder>(format!("payment-{order_id}"))
-        .get_result(WorkflowGetResultOptions::default())
-        .await
-        .expect("QueryOrder completes")
+    query_outcome(&env.client, order_id).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_paid_order_is_resolved_paid_and_visible_as_resolved() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
-    start_order(&env.client, order("paid-1", fast_policy(3, 60)))
+    let id = Script::Paid.id("1");
+    start_order(&env.client, order(&id, fast_policy(3, 60)))
         .await
         .unwrap();
-    match outcome(&env, "paid-1").await {
+    match outcome(&env, &id).await {
         OrderOutcome::Resolved(record) => {
             assert_eq!(record.resolution, Resolution::Paid);
             assert_eq!(record.resolved_by, "system");
         }
         other => panic!("expected resolved, got {other:?}"),
     }
-    let resolved = eventually(
-        "visibility to show the order resolved",
-        Duration::from_secs(10),
-        || async {
-            let n = count(
-                &env.client,
-                "OrderId = 'paid-1' AND OrderStage = 'resolved' AND OrderResolution = 'paid'",
-            )
-            .await;
-            (n == 1).then_some(n)
-        },
-    )
-    .await;
-    assert_eq!(resolved, 1);
+    assert_resolved(&env.client, &id, Resolution::Paid).await;
     assert_eq!(env.upstream.stats().status_queries, 1);
 }
 
@@ -53,23 +36,25 @@ async fn a_paid_order_is_resolved_paid_and_visible_as_resolved() {
 async fn upstream_errors_are_retried_until_the_order_is_paid() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     // Two 503s, then paid: within three attempts.
-    start_order(&env.client, order("flaky2-a", fast_policy(3, 60)))
+    let id = Script::flaky(2).id("a");
+    start_order(&env.client, order(&id, fast_policy(3, 60)))
         .await
         .unwrap();
-    assert!(matches!(
-        outcome(&env, "flaky2-a").await,
-        OrderOutcome::Resolved(r) if r.resolution == Resolution::Paid
-    ));
+    assert_eq!(
+        resolved_as(&outcome(&env, &id).await),
+        Some(Resolution::Paid)
+    );
     assert_eq!(env.upstream.stats().status_queries, 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_declined_order_is_resolved_failed_without_retrying() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
-    start_order(&env.client, order("failed-1", fast_policy(3, 60)))
+    let id = Script::Failed.id("1");
+    start_order(&env.client, order(&id, fast_policy(3, 60)))
         .await
         .unwrap();
-    match outcome(&env, "failed-1").await {
+    match outcome(&env, &id).await {
         OrderOutcome::Resolved(record) => {
             assert_eq!(record.resolution, Resolution::Failed);
             assert_eq!(record.reason_code, "card_declined");
@@ -114,9 +99,8 @@ async fn an_order_in_flight_survives_a_worker_restart() {
     // Four 503s then paid; five attempts with a 1 s first backoff leave time to restart.
     let mut policy = fast_policy(5, 60);
     policy.backoff_ms = 1_000;
-    start_order(&env.client, order("flaky4-restart", policy))
-        .await
-        .unwrap();
+    let id = Script::flaky(4).id("restart");
+    start_order(&env.client, order(&id, policy)).await.unwrap();
     let upstream = env.upstream.clone();
     eventually("the first upstream query", Duration::from_secs(20), || {
         let upstream = upstream.clone();
@@ -132,9 +116,9 @@ async fn an_order_in_flight_survives_a_worker_restart() {
         "no worker, no calls"
     );
     env.add_workers(50.0).await;
-    assert!(matches!(
-        outcome(&env, "flaky4-restart").await,
-        OrderOutcome::Resolved(r) if r.resolution == Resolution::Paid
-    ));
+    assert_eq!(
+        resolved_as(&outcome(&env, &id).await),
+        Some(Resolution::Paid)
+    );
     assert_eq!(env.upstream.stats().status_queries, 5);
 }

@@ -3,7 +3,9 @@
 
 use crate::support::*;
 use std::time::Duration;
-use temporal_playground::{operations::orders::start_order, simulated_upstream::UpstreamBehaviour};
+use temporal_playground::{
+    operations::orders::start_order, upstream::simulator::UpstreamBehaviour,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_workers_never_exceed_the_upstreams_limit() {

@@ -4,14 +4,12 @@
 use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
-    activities::upstream::{ChargeReceipt, ChargeRequest, UpstreamActivities},
-    contracts::{Cadence, ContractLimits, ContractTerms, NewContract},
-    operations::{
-        OpError,
-        contracts::{cancel, create, detail, list, set_paused},
-    },
-    simulated_upstream::UpstreamBehaviour,
+    domain::contract::{Cadence, ContractLimits, ContractTerms, NewContract},
+    operations::OpError,
+    operations::contracts::{cancel, create, detail, list, set_paused},
     temporal::search_attributes,
+    upstream::activities::{ChargeReceipt, ChargeRequest, UpstreamActivities},
+    upstream::simulator::UpstreamBehaviour,
     workflows::recurring_payment::RecurringPayment,
 };
 use temporalio_client::{WorkflowGetResultOptions, WorkflowHistory, WorkflowStartOptions};
@@ -175,7 +173,7 @@ impl RecurringPaymentUnpatched {
         };
         ctx.execute_activity(
             UpstreamActivities::send_receipt,
-            temporal_playground::activities::upstream::ReceiptRequest {
+            temporal_playground::upstream::activities::ReceiptRequest {
                 contract_id: terms.contract_id.clone(),
                 charge_id: String::new(),
                 idempotency_key: String::new(),
@@ -290,7 +288,7 @@ async fn raw_schedule(
 async fn a_contract_is_made_in_one_call_with_its_term_limit_and_pauses_when_a_charge_fails() {
     let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
     let mut c = contract("C-one", 3_600, 3);
-    c.time_zone = temporal_playground::contracts::DEFAULT_TIME_ZONE.into();
+    c.time_zone = temporal_playground::domain::contract::DEFAULT_TIME_ZONE.into();
     create(&env.client, c, &ContractLimits::default(), "fin")
         .await
         .unwrap();
@@ -433,7 +431,10 @@ async fn amounts_are_held_to_iso_4217_and_shown_in_their_own_units() {
     )
     .await
     .unwrap_err();
-    assert!(err.to_string().contains("over the largest"), "{err}");
+    assert!(
+        err.to_string().contains("at most 10000 USD a term"),
+        "{err}"
+    );
     create(&env.client, with("C-yen", 999, "JPY"), &limits(), "fin")
         .await
         .unwrap();
@@ -443,9 +444,13 @@ async fn amounts_are_held_to_iso_4217_and_shown_in_their_own_units() {
     let yen = detail(&env.client, "C-yen").await.unwrap();
     let dinar = detail(&env.client, "C-dinar").await.unwrap();
     assert_eq!((yen.minor_units, dinar.minor_units), (0, 3));
-    let shown = |d: &temporal_playground::contracts::ContractDetail| {
+    let shown = |d: &temporal_playground::domain::contract::ContractDetail| {
         let t = d.terms.as_ref().unwrap();
-        temporal_playground::format::format_amount(t.amount_cents, &t.currency, d.minor_units)
+        temporal_playground::domain::money::format_amount(
+            t.amount_cents,
+            &t.currency,
+            d.minor_units,
+        )
     };
     assert_eq!(shown(&yen), "999 JPY");
     assert_eq!(shown(&dinar), "1.250 KWD");

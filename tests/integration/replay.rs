@@ -8,15 +8,15 @@
 use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
-    contracts::ContractTerms,
+    domain::contract::ContractTerms,
+    domain::resolution::{OrderOutcome, ResolveRequest},
     operations::orders::{claim, release, resolve_manual, retry_now, signal_manual, start_order},
-    orders::{OrderOutcome, ResolveRequest},
-    simulated_upstream::UpstreamBehaviour,
-    temporal::task_queues,
-    workflows::{
-        manual_handle::ManualHandle, query_order::QueryOrder, recurring_payment::RecurringPayment,
-        stale_order::StaleOrder,
-    },
+    temporal::names::task_queues,
+    upstream::simulator::UpstreamBehaviour,
+    workflows::manual_handle::ManualHandle,
+    workflows::query_order::QueryOrder,
+    workflows::recurring_payment::RecurringPayment,
+    workflows::stale_order::StaleOrder,
 };
 use temporalio_client::{
     Client, UntypedWorkflow, WorkflowGetResultOptions, WorkflowHistory, WorkflowStartOptions,
@@ -119,9 +119,9 @@ impl QueryOrderSkippingStale {
     #[run(name = "QueryOrder")]
     async fn run(
         ctx: &mut WorkflowContext<Self>,
-        order: temporal_playground::orders::OrderRequest,
+        order: temporal_playground::domain::order::OrderRequest,
     ) -> WorkflowResult<OrderOutcome> {
-        let id = temporal_playground::orders::manual_workflow_id(&order.order_id);
+        let id = temporal_playground::domain::order::manual_workflow_id(&order.order_id);
         let _ = ctx.timer(Duration::from_secs(1)).await;
         Ok(OrderOutcome::HandedOff {
             next_workflow_id: id,
@@ -299,7 +299,7 @@ async fn fresh_histories_of_every_path_replay() {
         .unwrap();
     manual_ready("down-4eyes").await;
     claim(c, "down-4eyes", "ana").await.unwrap();
-    let four_eyes = temporal_playground::orders::DEFAULT_FOUR_EYES;
+    let four_eyes = temporal_playground::domain::order::DEFAULT_FOUR_EYES;
     use temporal_playground::operations::orders::{approve, reject, resolve_or_propose};
     resolve_or_propose(c, "down-4eyes", person("paid", "ana"), &four_eyes)
         .await

@@ -3,10 +3,12 @@
 use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
+    domain::order::Resolution,
+    domain::resolution::{OrderOutcome, ResolveRequest, StaleStatus},
     operations::orders::{manual_context, resolve_manual, retry_now, stale_status, start_order},
-    orders::{OrderOutcome, Resolution, ResolveRequest, StaleStatus},
-    simulated_upstream::UpstreamBehaviour,
-    workflows::{manual_handle::ManualHandle, stale_order::StaleOrder},
+    upstream::simulator::UpstreamBehaviour,
+    workflows::manual_handle::ManualHandle,
+    workflows::stale_order::StaleOrder,
 };
 use temporalio_client::WorkflowGetResultOptions;
 

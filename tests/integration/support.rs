@@ -7,13 +7,11 @@ use std::{
     time::{Duration, Instant},
 };
 use temporal_playground::{
-    orders::{OrderRequest, ReconcilePolicy},
-    simulated_upstream::{SimulatedUpstream, UpstreamBehaviour},
-    temporal::{
-        connection::{ConnectArgs, connect},
-        search_attributes,
-    },
-    worker::{self, RunningWorkers, WorkerConfig},
+    domain::order::{OrderRequest, ReconcilePolicy},
+    runtime::worker::{self, RunningWorkers, WorkerConfig},
+    temporal::connection::{ConnectArgs, connect},
+    temporal::search_attributes,
+    upstream::simulator::{SimulatedUpstream, UpstreamBehaviour},
 };
 use temporalio_client::Client;
 
@@ -271,9 +269,10 @@ pub async fn count(client: &Client, query: &str) -> usize {
 /// Puts an order straight into the manual queue (ManualHandle, as StaleOrder starts it).
 pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reason: &str) {
     use temporal_playground::{
-        orders::{Handoff, Stage, manual_workflow_id},
-        temporal::task_queues,
-        workflows::{handoff_attributes, manual_handle::ManualHandle},
+        domain::order::{Handoff, Stage, manual_workflow_id},
+        temporal::names::task_queues,
+        workflows::handoff_attributes,
+        workflows::manual_handle::ManualHandle,
     };
     use temporalio_common::search_attributes::SearchAttributes;
     let mut o = order(order_id, fast_policy(1, 1));
@@ -361,7 +360,7 @@ pub async fn serve_site_on(
     std::net::SocketAddr,
     temporal_playground::web::live::hub::LiveHub,
 ) {
-    use temporal_playground::web::{server::router, state::AppState};
+    use temporal_playground::{web::server::router, web::state::AppState};
     let state = AppState::new(client, options, None, config);
     state.start_live_poller();
     let hub = state.live.clone();
@@ -465,4 +464,46 @@ pub async fn answers(url: String) -> Option<()> {
         .ok()
         .filter(|r| r.status().is_success())
         .map(|_| ())
+}
+
+/// Waits until visibility shows `order_id` resolved as `resolution` (one workflow of its
+/// path carries it), or fails the test naming what it waited for.
+pub async fn assert_resolved(
+    client: &Client,
+    order_id: &str,
+    resolution: temporal_playground::domain::order::Resolution,
+) {
+    let query = format!(
+        "OrderId = '{order_id}' AND OrderStage = 'resolved' AND OrderResolution = '{resolution}'"
+    );
+    visible_once(
+        client,
+        &format!("{order_id} resolved {resolution} in visibility"),
+        &query,
+    )
+    .await;
+}
+
+/// How an order's QueryOrder run ended, once it has.
+pub async fn query_outcome(
+    client: &Client,
+    order_id: &str,
+) -> temporal_playground::domain::resolution::OrderOutcome {
+    client
+        .get_workflow_handle::<temporal_playground::workflows::query_order::QueryOrder>(
+            temporal_playground::domain::order::query_workflow_id(order_id),
+        )
+        .get_result(temporalio_client::WorkflowGetResultOptions::default())
+        .await
+        .expect("QueryOrder completes")
+}
+
+/// The resolution an outcome records, if the order was resolved there.
+pub fn resolved_as(
+    outcome: &temporal_playground::domain::resolution::OrderOutcome,
+) -> Option<temporal_playground::domain::order::Resolution> {
+    match outcome {
+        temporal_playground::domain::resolution::OrderOutcome::Resolved(r) => Some(r.resolution),
+        _ => None,
+    }
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-use crate::access::{Role, validate_person};
+use crate::domain::access::{Role, validate_person};
 
 /// Shortest password `user` accepts; generated ones are longer.
 pub const MIN_PASSWORD_LEN: usize = 12;
@@ -43,7 +43,7 @@ pub enum AccountsError {
         source: std::io::Error,
     },
     #[error("{0}")]
-    Input(#[from] crate::orders::InputError),
+    Input(#[from] crate::domain::input::InputError),
     #[error("there is no account named {0:?}")]
     NoSuchAccount(String),
     #[error("an account named {0:?} exists already")]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::accounts::{AccountsError, AccountsFile, verify};
-use crate::access::{Role, SignedIn, validate_person};
+use crate::domain::access::{Role, SignedIn, validate_person};
 
 /// How people sign in.
 #[derive(Debug, Clone)]

@@ -33,7 +33,7 @@ pub use sign_in::{
 #[cfg(feature = "ssr")]
 use super::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::access::{Action, SignedIn, allows};
+use crate::domain::access::{Action, SignedIn, allows};
 
 /// The session of this request (set by the auth layer), from inside a server function.
 #[cfg(feature = "ssr")]
@@ -44,7 +44,7 @@ pub fn session() -> Result<axum_login::AuthSession<Backend>, AppError> {
                 .get::<axum_login::AuthSession<Backend>>()
                 .cloned()
         })
-        .ok_or_else(|| AppError::Internal("the request has no session layer".into()))
+        .ok_or_else(|| AppError::bug("the request has no session layer"))
 }
 
 /// The person asking, if their roles allow `action`; otherwise a refusal (401 when nobody

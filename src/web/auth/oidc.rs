@@ -17,7 +17,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Credentials};
-use crate::access::{Role, validate_person};
+use crate::domain::access::{Role, validate_person};
 
 /// The identity provider and how its claims map to people and roles.
 #[derive(Debug, Clone)]

@@ -5,9 +5,8 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    access::SignedIn,
-    orders::MAX_CODE_LEN,
-    web::{error::AppError, pages::action_error},
+    domain::access::SignedIn, domain::input::MAX_CODE_LEN, web::error::AppError,
+    web::pages::action_error,
 };
 
 /// Who is signed in on this browser, and how people sign in here.
@@ -48,7 +47,7 @@ pub async fn sign_in(
     let mut auth = super::session()?;
     let origin = super::origin();
     let name = name.trim().to_string();
-    crate::access::validate_person(&name)?;
+    crate::domain::access::validate_person(&name)?;
     let credentials = match auth.backend.mode {
         AuthMode::None => Credentials::Typed { name: name.clone() },
         AuthMode::Local { .. } => Credentials::Password {
@@ -63,7 +62,7 @@ pub async fn sign_in(
     };
     let user = auth.authenticate(credentials).await.map_err(|e| {
         tracing::error!(error = %e, "sign-in could not check the accounts");
-        AppError::Internal("the accounts could not be read".into())
+        AppError::bug("the accounts could not be read")
     })?;
     let Some(user) = user else {
         tracing::warn!(target: "audit", actor = %name, action = "sign-in", %origin, outcome = "refused", reason = "wrong name or password");
@@ -73,7 +72,7 @@ pub async fn sign_in(
     };
     auth.login(&user).await.map_err(|e| {
         tracing::error!(error = %e, "the session could not be written");
-        AppError::Internal("the session could not be started".into())
+        AppError::bug("the session could not be started")
     })?;
     tracing::info!(target: "audit", actor = %user.name, action = "sign-in", %origin, outcome = "ok");
     leptos_axum::redirect(local_path(&next));
@@ -121,7 +120,7 @@ pub fn SignInPage() -> impl IntoView {
 /// without JavaScript).
 #[component]
 fn SingleSignOn(next: String) -> impl IntoView {
-    let encoded = crate::format::url_component(&next);
+    let encoded = crate::domain::format::url_component(&next);
     view! {
         <a href=format!("/auth/oidc?next={encoded}") rel="external" class="inline-block px-3 py-1 rounded bg-blue-700 text-white">
             "Sign in with single sign-on"

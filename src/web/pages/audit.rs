@@ -6,14 +6,14 @@ use leptos_router::hooks::use_query_map;
 
 use super::{FilterField, FilterForm, Loading};
 use crate::{
-    audit::{AuditEntry, AuditFilter, AuditPage},
+    domain::audit::{AuditEntry, AuditFilter, AuditPage},
     web::error::AppError,
 };
 
 #[server]
 pub async fn load_audit(filter: AuditFilter, page: Option<String>) -> Result<AuditPage, AppError> {
     use crate::operations::audit::{contract_entries, orders_page};
-    crate::web::auth::require(crate::access::Action::Audit)?;
+    crate::web::auth::require(crate::domain::access::Action::Audit)?;
     let state = crate::web::state::app_state()?;
     let client = &state.client;
     let mut listed = orders_page(client, &filter, page.as_deref()).await?;

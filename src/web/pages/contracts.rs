@@ -6,17 +6,19 @@ use leptos_router::hooks::use_params_map;
 
 use super::{IfAllowed, Loading, action_error};
 use crate::{
-    access::Action,
-    contracts::{ContractDetail, ContractSummary, ContractsPage, DEFAULT_TIME_ZONE, TermRun},
-    format::format_amount,
-    orders::{MAX_NOTE_LEN, MAX_ORDER_ID_LEN},
+    domain::access::Action,
+    domain::contract::{
+        ContractDetail, ContractSummary, ContractsPage, DEFAULT_TIME_ZONE, TermRun,
+    },
+    domain::input::{MAX_NOTE_LEN, MAX_ORDER_ID_LEN},
+    domain::money::format_amount,
     web::error::AppError,
 };
 
 /// One page of contracts with their terms.
 #[server]
 pub async fn list_contracts(page: Option<String>) -> Result<ContractsPage, AppError> {
-    crate::web::auth::require(crate::access::Action::Read)?;
+    crate::web::auth::require(crate::domain::access::Action::Read)?;
     let state = crate::web::state::app_state()?;
     let contracts = crate::operations::contracts::page_with_details(&state.client, page.as_deref());
     Ok(contracts.await?)
@@ -27,7 +29,7 @@ pub async fn load_contract(
     contract_id: String,
 ) -> Result<(ContractDetail, Vec<TermRun>), AppError> {
     use crate::operations::contracts::{TERMS_SHOWN, detail, terms_run};
-    crate::web::auth::require(crate::access::Action::Read)?;
+    crate::web::auth::require(crate::domain::access::Action::Read)?;
     let state = crate::web::state::app_state()?;
     let client = &state.client;
     let detail = detail(client, &contract_id).await?;
@@ -49,8 +51,8 @@ pub async fn create_contract(
     time_zone: String,
     total_terms: u32,
 ) -> Result<Vec<String>, AppError> {
-    use crate::contracts::{Cadence, NewContract, parse_interval};
-    let operator = crate::web::auth::require(crate::access::Action::ManageContracts)?.name;
+    use crate::domain::contract::{Cadence, NewContract, parse_interval};
+    let operator = crate::web::auth::require(crate::domain::access::Action::ManageContracts)?.name;
     let cadence = match cron.trim() {
         "" => Cadence::Every {
             seconds: parse_interval(&every)?,
@@ -60,7 +62,7 @@ pub async fn create_contract(
         },
     };
     let contract = NewContract {
-        terms: crate::contracts::ContractTerms {
+        terms: crate::domain::contract::ContractTerms {
             contract_id: contract_id.trim().to_string(),
             customer,
             plan,
@@ -85,7 +87,7 @@ pub async fn change_contract(
     reason: String,
 ) -> Result<(), AppError> {
     use crate::operations::contracts::{cancel, set_paused};
-    let operator = crate::web::auth::require(crate::access::Action::ManageContracts)?.name;
+    let operator = crate::web::auth::require(crate::domain::access::Action::ManageContracts)?.name;
     if reason.trim().is_empty() {
         return Err(AppError::Refused(
             "give a reason: it is recorded on the contract".into(),

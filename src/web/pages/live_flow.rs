@@ -6,13 +6,11 @@ use leptos::prelude::*;
 
 use super::{IfAllowed, Loading, action_error};
 use crate::{
-    access::Action,
-    listings::{UpstreamHealth, UpstreamState},
-    orders::{DEMO_STALE_WAIT_SECS, StageCounts},
-    web::{
-        error::AppError,
-        live::{LiveSnapshot, Tenths},
-    },
+    domain::access::Action,
+    domain::listing::{UpstreamHealth, UpstreamState},
+    domain::order::{DEMO_STALE_WAIT_SECS, StageCounts},
+    web::error::AppError,
+    web::live::{LiveSnapshot, Tenths},
 };
 
 /// The fastest simulation the page starts, in orders per second.
@@ -20,7 +18,7 @@ pub const MAX_SIMULATED_RATE: f64 = 50.0;
 
 #[server]
 pub async fn load_live_snapshot() -> Result<LiveSnapshot, AppError> {
-    crate::web::auth::require(crate::access::Action::Read)?;
+    crate::web::auth::require(crate::domain::access::Action::Read)?;
     let state = crate::web::state::app_state()?;
     let simulator = state.simulator.as_ref();
     Ok(state.live.latest(&state.client, simulator).await?)
@@ -29,7 +27,7 @@ pub async fn load_live_snapshot() -> Result<LiveSnapshot, AppError> {
 /// Starts (`rate` > 0) or stops (`rate` = 0) simulated payments from this server.
 #[server]
 pub async fn simulate(rate: String, #[server(default)] pace: String) -> Result<(), AppError> {
-    crate::web::auth::require(crate::access::Action::Simulate)?;
+    crate::web::auth::require(crate::domain::access::Action::Simulate)?;
     // A string, parsed here: the browser then carries no float formatting code.
     let rate = match rate.trim().parse::<f64>() {
         Ok(r) if (0.0..=MAX_SIMULATED_RATE).contains(&r) => crate::web::live::Tenths::from_rate(r),
@@ -42,12 +40,12 @@ pub async fn simulate(rate: String, #[server(default)] pace: String) -> Result<(
     };
     let state = crate::web::state::app_state()?;
     let (policy, demo) = match pace.as_str() {
-        "" | "demo" => (crate::orders::ReconcilePolicy::demo(), true),
+        "" | "demo" => (crate::domain::order::ReconcilePolicy::demo(), true),
         "production" => (state.policy.clone(), false),
         other => {
             return Err(AppError::Refused(format!(
                 "{:?} is not a pace: use demo or production",
-                crate::orders::short(other)
+                crate::domain::input::short(other)
             )));
         }
     };
@@ -62,7 +60,7 @@ pub async fn set_failure_rate(
     percent: u32,
     #[server(default)] kind: String,
 ) -> Result<(), AppError> {
-    crate::web::auth::require(crate::access::Action::Simulate)?;
+    crate::web::auth::require(crate::domain::access::Action::Simulate)?;
     let state = crate::web::state::app_state()?;
     let sim = state.simulator.as_ref().ok_or_else(|| {
         AppError::Refused("this server talks to a real upstream: its failures are its own".into())
@@ -74,7 +72,7 @@ pub async fn set_failure_rate(
         other => {
             return Err(AppError::Refused(format!(
                 "{:?} is not a failure kind: use 5xx or 429",
-                crate::orders::short(other)
+                crate::domain::input::short(other)
             )));
         }
     };
@@ -313,7 +311,7 @@ fn Chart(current: Signal<LiveSnapshot>) -> impl IntoView {
     let samples: RwSignal<Vec<(i64, usize, f64)>> = RwSignal::new(Vec::new());
     Effect::new(move |_| {
         let now = current.get();
-        let Some(at) = crate::format::epoch_secs(&now.at) else {
+        let Some(at) = crate::domain::format::epoch_secs(&now.at) else {
             return;
         };
         let c = &now.counts;

@@ -6,8 +6,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::{FilterField, FilterForm, Keys, Loading, Moment, or_dash};
 use crate::{
-    format::readable,
-    listings::{AgeBand, QueueFilter, QueuePage, QueueRow, ServiceLevel, age_filter, claim_filter},
+    domain::format::readable,
+    domain::listing::{
+        AgeBand, QueueFilter, QueuePage, QueueRow, ServiceLevel, age_filter, claim_filter,
+    },
     web::error::AppError,
 };
 
@@ -16,7 +18,7 @@ pub async fn manual_queue(
     filter: QueueFilter,
     page: Option<String>,
 ) -> Result<QueuePage, AppError> {
-    let operator = Some(crate::web::auth::require(crate::access::Action::Read)?.name);
+    let operator = Some(crate::web::auth::require(crate::domain::access::Action::Read)?.name);
     let state = crate::web::state::app_state()?;
     let sla = &state.service_level;
     Ok(

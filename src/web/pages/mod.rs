@@ -4,13 +4,13 @@ pub mod audit;
 pub mod contracts;
 pub mod live_flow;
 pub mod manual_queue;
-pub mod order_lane;
+pub mod order;
 pub mod stale_orders;
 
 use leptos::prelude::*;
 
 use super::{auth::SessionInfo, error::AppError};
-use crate::access::Action;
+use crate::domain::access::Action;
 
 /// The session of the page, read once by the shell and shared with every control.
 pub type SessionResource = Resource<Result<SessionInfo, AppError>>;

@@ -5,13 +5,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    FilterField, FilterForm, IfAllowed, Keys, Loading, action_error, or_dash,
-    order_lane::RetryStale,
+    FilterField, FilterForm, IfAllowed, Keys, Loading, action_error, or_dash, order::RetryStale,
 };
 use crate::{
-    access::Action,
-    format::waited,
-    listings::{StaleFilter, StalePage, StaleRow},
+    domain::access::Action,
+    domain::format::waited,
+    domain::listing::{StaleFilter, StalePage, StaleRow},
     web::error::AppError,
 };
 
@@ -21,7 +20,7 @@ pub async fn stale_orders(
     reason: String,
     page: Option<String>,
 ) -> Result<StalePage, AppError> {
-    crate::web::auth::require(crate::access::Action::Read)?;
+    crate::web::auth::require(crate::domain::access::Action::Read)?;
     let state = crate::web::state::app_state()?;
     let filter = StaleFilter { provider, reason };
     Ok(crate::operations::queues::stale_orders(&state.client, &filter, page).await?)
@@ -33,7 +32,7 @@ pub async fn retry_stale_set(
     reason: String,
     expected: usize,
 ) -> Result<usize, AppError> {
-    let operator = crate::web::auth::require(crate::access::Action::RetryNow)?.name;
+    let operator = crate::web::auth::require(crate::domain::access::Action::RetryNow)?.name;
     let state = crate::web::state::app_state()?;
     let filter = StaleFilter { provider, reason };
     let client = &state.client;

@@ -16,7 +16,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::listings::UpstreamHealth;
+use crate::domain::listing::UpstreamHealth;
 
 /// How far back the panel looks.
 pub const WINDOW: Duration = Duration::from_secs(300);

@@ -1,4 +1,5 @@
-//! How times, waits and money read on a page and in the CLI (shared with the browser).
+//! How times and waits read on a page and in the CLI, and the text encodings the pages
+//! and exports share (URL components, CSV lines). Shared with the browser.
 
 /// `3d 4h`, `12m`, `40s`: how long something has waited.
 pub fn waited(secs: i64) -> String {
@@ -118,23 +119,6 @@ pub fn csv_line(fields: &[&str]) -> String {
     format!("{}\r\n", quoted.join(","))
 }
 
-/// `12.50 USD`, `999 JPY`, `1.250 KWD`: an amount in minor units, with as many decimals as
-/// the currency has (`minor_units`), in integer arithmetic, never through a float.
-pub fn format_amount(minor: i64, currency: &str, minor_units: u32) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let minor = minor.unsigned_abs();
-    match 10u64.checked_pow(minor_units) {
-        Some(1) => format!("{sign}{minor} {currency}"),
-        Some(unit) => format!(
-            "{sign}{}.{:0width$} {currency}",
-            minor / unit,
-            minor % unit,
-            width = minor_units as usize
-        ),
-        None => format!("{sign}{minor} (minor units) {currency}"),
-    }
-}
-
 /// A time as RFC 3339 (UTC, seconds): workflow time, visibility times, schedule times.
 #[cfg(feature = "ssr")]
 pub fn rfc3339(time: std::time::SystemTime) -> String {
@@ -172,21 +156,6 @@ mod tests {
             age("2026-11-30T17:18:00Z", "2026-11-30T15:04:00Z"),
             "2 h 14 min"
         );
-    }
-
-    #[test]
-    fn amounts_show_cents_exactly() {
-        assert_eq!(format_amount(999, "USD", 2), "9.99 USD");
-        assert_eq!(format_amount(100_000_005, "CNY", 2), "1000000.05 CNY");
-        assert_eq!(format_amount(7, "EUR", 2), "0.07 EUR");
-        assert_eq!(format_amount(-250, "USD", 2), "-2.50 USD");
-    }
-
-    #[test]
-    fn amounts_use_their_currencys_own_decimals() {
-        assert_eq!(format_amount(999, "JPY", 0), "999 JPY");
-        assert_eq!(format_amount(1_250, "KWD", 3), "1.250 KWD");
-        assert_eq!(format_amount(5, "KWD", 3), "0.005 KWD");
     }
 
     #[cfg(feature = "ssr")]

@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
+use super::{
     format::{csv_line, url_component},
-    orders::{InputError, short},
+    input::InputError,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,10 +53,11 @@ fn day(field: &'static str, text: &str) -> Result<Option<String>, InputError> {
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape {
-        return Err(InputError::Other(format!(
-            "the {field} day {:?} is not a date like 2026-11-30",
-            short(text)
-        )));
+        return Err(InputError::malformed(
+            field,
+            text,
+            "write the day like 2026-11-30",
+        ));
     }
     Ok(Some(text.to_string()))
 }
@@ -64,12 +65,12 @@ fn day(field: &'static str, text: &str) -> Result<Option<String>, InputError> {
 impl AuditFilter {
     /// The start of the first day, RFC 3339.
     pub fn since(&self) -> Result<Option<String>, InputError> {
-        Ok(day("first", &self.since)?.map(|d| format!("{d}T00:00:00Z")))
+        Ok(day("a first day", &self.since)?.map(|d| format!("{d}T00:00:00Z")))
     }
 
     /// The end of the last day, RFC 3339.
     pub fn until(&self) -> Result<Option<String>, InputError> {
-        Ok(day("last", &self.until)?.map(|d| format!("{d}T23:59:59.999999999Z")))
+        Ok(day("a last day", &self.until)?.map(|d| format!("{d}T23:59:59.999999999Z")))
     }
 
     /// Whether an entry passes the person, action and time filters.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::orders::{ManualContext, StaleStatus};
+use super::resolution::{ManualContext, StaleStatus};
 
 /// Rows a list page shows at once.
 pub const LIST_PAGE_SIZE: i32 = 50;

@@ -6,19 +6,20 @@ use leptos_router::hooks::use_params_map;
 
 use super::{IfAllowed, Keys, Loading, Moment, action_error};
 use crate::{
-    access::Action,
-    format::age,
-    listings::{LaneStage, OrderLane},
-    orders::{
-        ConclusionRefusal, MAX_CODE_LEN, MAX_NOTE_LEN, ManualContext, ProposalRejection,
-        Resolution, ResolutionRecord, Stage, StaleStatus,
+    domain::access::Action,
+    domain::format::age,
+    domain::input::{MAX_CODE_LEN, MAX_NOTE_LEN},
+    domain::listing::{LaneStage, OrderLane},
+    domain::order::{Resolution, Stage},
+    domain::resolution::{
+        ConclusionRefusal, ManualContext, ProposalRejection, ResolutionRecord, StaleStatus,
     },
     web::error::AppError,
 };
 
 #[server]
 pub async fn load_order_lane(order_id: String) -> Result<OrderLane, AppError> {
-    let operator = Some(crate::web::auth::require(crate::access::Action::Read)?.name);
+    let operator = Some(crate::web::auth::require(crate::domain::access::Action::Read)?.name);
     let state = crate::web::state::app_state()?;
     let lane =
         crate::operations::lane::order_lane(&state.client, order_id, &state.temporal_ui, operator);
@@ -27,7 +28,7 @@ pub async fn load_order_lane(order_id: String) -> Result<OrderLane, AppError> {
 
 #[server]
 pub async fn claim_order(order_id: String) -> Result<(), AppError> {
-    let operator = crate::web::auth::require(crate::access::Action::Claim)?.name;
+    let operator = crate::web::auth::require(crate::domain::access::Action::Claim)?.name;
     let state = crate::web::state::app_state()?;
     crate::operations::orders::claim(&state.client, &order_id, &operator).await?;
     Ok(())
@@ -35,7 +36,7 @@ pub async fn claim_order(order_id: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn release_order(order_id: String) -> Result<(), AppError> {
-    let operator = crate::web::auth::require(crate::access::Action::Release)?.name;
+    let operator = crate::web::auth::require(crate::domain::access::Action::Release)?.name;
     let state = crate::web::state::app_state()?;
     Ok(crate::operations::orders::release(&state.client, &order_id, &operator).await?)
 }
@@ -47,9 +48,9 @@ pub async fn resolve_order(
     reason_code: String,
     note: String,
 ) -> Result<String, AppError> {
-    let operator = crate::web::auth::require(crate::access::Action::Resolve)?.name;
+    let operator = crate::web::auth::require(crate::domain::access::Action::Resolve)?.name;
     let state = crate::web::state::app_state()?;
-    let request = crate::orders::ResolveRequest {
+    let request = crate::domain::resolution::ResolveRequest {
         resolution,
         reason_code,
         operator,
@@ -70,8 +71,8 @@ pub async fn resolve_order(
 #[server]
 pub async fn upstream_health(
     provider: String,
-) -> Result<(Option<crate::listings::UpstreamHealth>, bool), AppError> {
-    crate::web::auth::require(crate::access::Action::Read)?;
+) -> Result<(Option<crate::domain::listing::UpstreamHealth>, bool), AppError> {
+    crate::web::auth::require(crate::domain::access::Action::Read)?;
     let view = crate::web::state::app_state()?.live.upstreams().await;
     let row = view.rows.into_iter().find(|h| h.provider == provider);
     Ok((row, view.sees_calls))
@@ -79,7 +80,7 @@ pub async fn upstream_health(
 
 #[server]
 pub async fn approve_order(order_id: String) -> Result<String, AppError> {
-    let operator = crate::web::auth::require(crate::access::Action::Approve)?.name;
+    let operator = crate::web::auth::require(crate::domain::access::Action::Approve)?.name;
     let state = crate::web::state::app_state()?;
     let record = crate::operations::orders::approve(&state.client, &order_id, &operator);
     Ok(record.await?.to_string())
@@ -87,7 +88,7 @@ pub async fn approve_order(order_id: String) -> Result<String, AppError> {
 
 #[server]
 pub async fn reject_order(order_id: String, note: String) -> Result<(), AppError> {
-    let operator = crate::web::auth::require(crate::access::Action::Approve)?.name;
+    let operator = crate::web::auth::require(crate::domain::access::Action::Approve)?.name;
     let state = crate::web::state::app_state()?;
     let rejected = crate::operations::orders::reject(&state.client, &order_id, &operator, &note);
     Ok(rejected.await?)
@@ -95,7 +96,7 @@ pub async fn reject_order(order_id: String, note: String) -> Result<(), AppError
 
 #[server]
 pub async fn retry_stale(order_id: String) -> Result<(), AppError> {
-    let operator = crate::web::auth::require(crate::access::Action::RetryNow)?.name;
+    let operator = crate::web::auth::require(crate::domain::access::Action::RetryNow)?.name;
     let state = crate::web::state::app_state()?;
     Ok(crate::operations::orders::retry_now(&state.client, &order_id, &operator).await?)
 }

@@ -10,7 +10,7 @@ use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
-use crate::orders::Resolution;
+use crate::domain::order::Resolution;
 
 /// Error types Temporal sees; `non_retryable_error_types` and the dashboard use them.
 pub mod error_types {
@@ -254,7 +254,7 @@ impl UpstreamActivities {
             Ok(_) => "ok".to_string(),
             Err(e) => e.reason(),
         };
-        crate::telemetry::upstream_call(call, outcome);
+        crate::temporal::metrics::upstream_call(call, outcome);
         result
     }
 
@@ -328,9 +328,9 @@ impl UpstreamActivities {
             Ok(UpstreamVerdict::Failed { .. }) => "failed".to_string(),
             Err(e) => e.reason(),
         };
-        crate::upstream_window::record(
+        crate::upstream::window::record(
             &query.provider,
-            crate::upstream_window::Outcome::from_reason(&reason),
+            crate::upstream::window::Outcome::from_reason(&reason),
             started.elapsed(),
         );
         match &verdict {
@@ -339,11 +339,11 @@ impl UpstreamActivities {
                     UpstreamVerdict::Paid { .. } => "paid",
                     UpstreamVerdict::Failed { .. } => "failed",
                 };
-                crate::telemetry::upstream_call("query", outcome.into());
+                crate::temporal::metrics::upstream_call("query", outcome.into());
                 tracing::info!(order_id = %query.order_id, verdict = ?v, "upstream answered")
             }
             Err(e) => {
-                crate::telemetry::upstream_call("query", e.reason());
+                crate::temporal::metrics::upstream_call("query", e.reason());
                 tracing::info!(order_id = %query.order_id, error = %e, "upstream query failed")
             }
         }

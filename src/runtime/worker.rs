@@ -7,12 +7,9 @@ use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
 use crate::{
-    activities::upstream::UpstreamActivities,
-    temporal::task_queues,
-    workflows::{
-        manual_handle::ManualHandle, query_order::QueryOrder, recurring_payment::RecurringPayment,
-        stale_order::StaleOrder,
-    },
+    temporal::names::task_queues, upstream::activities::UpstreamActivities,
+    workflows::manual_handle::ManualHandle, workflows::query_order::QueryOrder,
+    workflows::recurring_payment::RecurringPayment, workflows::stale_order::StaleOrder,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +40,7 @@ pub async fn serve_upstream_tallies(
     let bound = listener.local_addr().map_err(failed)?;
     let app = axum::Router::new().route(
         "/upstreams",
-        axum::routing::get(|| async { axum::Json(crate::upstream_window::tallies()) }),
+        axum::routing::get(|| async { axum::Json(crate::upstream::window::tallies()) }),
     );
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
@@ -172,7 +169,7 @@ impl RunningWorkers {
 pub fn start(client: Client, config: WorkerConfig) -> Result<RunningWorkers, WorkerError> {
     config.validate()?;
     if config.queues.iter().any(|q| q == task_queues::UPSTREAM) {
-        crate::upstream_window::watch();
+        crate::upstream::window::watch();
     }
     let handle =
         tokio::runtime::Handle::try_current().map_err(|e| WorkerError::Thread(e.to_string()))?;
@@ -188,7 +185,7 @@ pub fn start(client: Client, config: WorkerConfig) -> Result<RunningWorkers, Wor
                     };
                     // The SDK's worker metrics go to the process's registry, if it has one.
                     let telemetry = TelemetryOptions::builder()
-                        .maybe_metrics(crate::telemetry::meter())
+                        .maybe_metrics(crate::temporal::metrics::meter())
                         .build();
                     let options = RuntimeOptions::builder()
                         .telemetry_options(telemetry)

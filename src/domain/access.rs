@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::orders::{InputError, SYSTEM_OPERATOR, validate_operator};
+use super::{
+    input::{InputError, validate_operator},
+    order::SYSTEM_OPERATOR,
+};
 
 /// A person's job in the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -46,10 +49,11 @@ impl Role {
             .into_iter()
             .find(|r| r.name().eq_ignore_ascii_case(text.trim()))
             .ok_or_else(|| {
-                InputError::Other(format!(
-                    "{:?} is not a role: use support, finance, presenter, approver or admin",
-                    crate::orders::short(text)
-                ))
+                InputError::not_one_of(
+                    "a role",
+                    text,
+                    "support, finance, presenter, approver or admin",
+                )
             })
     }
 }
@@ -149,9 +153,7 @@ impl SignedIn {
 pub fn validate_person(name: &str) -> Result<(), InputError> {
     validate_operator(name)?;
     if name.trim().eq_ignore_ascii_case(SYSTEM_OPERATOR) {
-        return Err(InputError::Other(format!(
-            "{SYSTEM_OPERATOR:?} is reserved for the upstream's own verdicts: choose another name"
-        )));
+        return Err(InputError::ReservedName(name.trim().to_string()));
     }
     Ok(())
 }

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 use crate::{
-    contracts::ContractLimits, orders::ReconcilePolicy, simulated_upstream::UpstreamBehaviour,
+    domain::contract::ContractLimits, domain::order::ReconcilePolicy,
+    upstream::simulator::UpstreamBehaviour,
 };
 
 /// The file read when `--config` is not given, if it exists.
@@ -41,7 +42,7 @@ pub struct ApprovalSettings {
 impl Default for ApprovalSettings {
     fn default() -> Self {
         ApprovalSettings {
-            resolutions: crate::orders::DEFAULT_FOUR_EYES
+            resolutions: crate::domain::order::DEFAULT_FOUR_EYES
                 .iter()
                 .map(|r| r.as_str().to_string())
                 .collect(),
@@ -50,10 +51,12 @@ impl Default for ApprovalSettings {
 }
 
 impl ApprovalSettings {
-    pub fn resolutions(&self) -> Result<Vec<crate::orders::Resolution>, crate::orders::InputError> {
+    pub fn resolutions(
+        &self,
+    ) -> Result<Vec<crate::domain::order::Resolution>, crate::domain::input::InputError> {
         self.resolutions
             .iter()
-            .map(|r| crate::orders::Resolution::parse(r))
+            .map(|r| crate::domain::order::Resolution::parse(r))
             .collect()
     }
 }
@@ -157,7 +160,7 @@ impl MetricsSettings {
         let listen = self
             .listen
             .as_deref()
-            .unwrap_or(crate::telemetry::DEFAULT_LISTEN);
+            .unwrap_or(crate::temporal::metrics::DEFAULT_LISTEN);
         parse_addr(listen, "metrics.listen")
     }
 }
@@ -259,8 +262,8 @@ impl Default for DashboardSettings {
             listen: "127.0.0.1:3000".into(),
             allowed_hosts: Vec::new(),
             requests_at_once: crate::web::guard::DEFAULT_REQUESTS_AT_ONCE,
-            sla_at_risk_minutes: crate::listings::ServiceLevel::default().at_risk_mins,
-            sla_breach_minutes: crate::listings::ServiceLevel::default().breach_mins,
+            sla_at_risk_minutes: crate::domain::listing::ServiceLevel::default().at_risk_mins,
+            sla_breach_minutes: crate::domain::listing::ServiceLevel::default().breach_mins,
             worker_upstreams: Vec::new(),
         }
     }
@@ -272,9 +275,9 @@ pub enum ConfigError {
     #[error("{0}")]
     Syntax(#[from] toml::de::Error),
     #[error("{0}")]
-    Input(#[from] crate::orders::InputError),
+    Input(#[from] crate::domain::input::InputError),
     #[error("{0}")]
-    Simulator(#[from] crate::simulated_upstream::BehaviourError),
+    Simulator(#[from] crate::upstream::simulator::BehaviourError),
     #[error("{0}")]
     Value(String),
 }

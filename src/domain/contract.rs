@@ -2,15 +2,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::format::{csv_line, format_amount};
-use crate::orders::{
-    InputError, MAX_NOTE_LEN, MAX_ORDER_ID_LEN, short, validate_operator, validate_order_id,
+use super::{
+    format::csv_line,
+    input::{
+        CHANGE_REASON, CUSTOMER, InputError, MAX_ORDER_ID_LEN, PLAN, validate_operator,
+        validate_order_id,
+    },
+    money::format_amount,
 };
 
 /// The time zone contracts use when none is given (the Go original's default).
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Kuala_Lumpur";
-/// Longest customer or plan name.
-pub const MAX_NAME_LEN: usize = 128;
 
 /// What each term of a contract charges. It is the scheduled workflow's input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,85 +77,48 @@ pub struct NewContract {
 pub fn validate_change(contract_id: &str, operator: &str, reason: &str) -> Result<(), InputError> {
     validate_order_id(contract_id)?;
     validate_operator(operator)?;
-    let len = reason.chars().count();
-    if len > MAX_NOTE_LEN {
-        return Err(InputError::TooLong {
-            field: "reason",
-            len,
-            max: MAX_NOTE_LEN,
-        });
-    }
-    Ok(())
-}
-
-fn validate_name(field: &'static str, value: &str) -> Result<(), InputError> {
-    if value.trim().is_empty() {
-        return Err(InputError::Missing { field });
-    }
-    let len = value.chars().count();
-    if len > MAX_NAME_LEN {
-        return Err(InputError::TooLong {
-            field,
-            len,
-            max: MAX_NAME_LEN,
-        });
-    }
-    if value.chars().any(char::is_control) {
-        return Err(InputError::Other(format!(
-            "the {field} may not hold control characters"
-        )));
-    }
-    Ok(())
+    CHANGE_REASON.check(reason)
 }
 
 impl NewContract {
     /// Every check that needs no currency table nor time zone database.
     pub fn validate(&self, limits: &ContractLimits) -> Result<(), InputError> {
         validate_order_id(&self.terms.contract_id)?;
-        validate_name("customer", &self.terms.customer)?;
-        validate_name("plan", &self.terms.plan)?;
+        CUSTOMER.check(&self.terms.customer)?;
+        PLAN.check(&self.terms.plan)?;
         if self.terms.amount_cents <= 0 {
-            return Err(InputError::Other(format!(
-                "the amount must be above zero, not {}",
-                self.terms.amount_cents
-            )));
+            return Err(InputError::out_of_range(
+                "amount",
+                self.terms.amount_cents,
+                "above zero",
+            ));
         }
-        let currency = &self.terms.currency;
-        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(InputError::Other(format!(
-                "the currency {:?} is not a three-letter ISO code such as USD or MYR",
-                short(currency)
-            )));
-        }
+        check_currency_code(&self.terms.currency)?;
         if self.total_terms > limits.max_terms {
-            return Err(InputError::Other(format!(
-                "{} terms is more than the {} a contract may have: choose fewer, or 0 for until \
-                 cancelled",
-                self.total_terms, limits.max_terms
-            )));
+            return Err(InputError::out_of_range(
+                "number of terms",
+                self.total_terms,
+                format!("at most {} (or 0 for until cancelled)", limits.max_terms),
+            ));
         }
         match &self.cadence {
             Cadence::Every { seconds } if *seconds < limits.min_interval_secs.max(1) => {
-                return Err(InputError::Other(format!(
-                    "the interval must be at least {} seconds, not {seconds}",
-                    limits.min_interval_secs.max(1)
-                )));
+                return Err(InputError::out_of_range(
+                    "interval",
+                    format!("{seconds} seconds"),
+                    format!("at least {} seconds", limits.min_interval_secs.max(1)),
+                ));
             }
             Cadence::Cron { expression } if expression.split_whitespace().count() != 5 => {
-                return Err(InputError::Other(format!(
-                    "the cron expression {:?} needs five fields: minute hour day month weekday",
-                    short(expression)
-                )));
+                return Err(InputError::malformed(
+                    "a cron expression",
+                    expression,
+                    "it needs five fields: minute hour day month weekday",
+                ));
             }
             _ => {}
         }
-        if self.time_zone.trim().is_empty() {
-            return Err(InputError::Missing { field: "time zone" });
-        }
-        if self.time_zone.chars().count() > MAX_ORDER_ID_LEN {
-            return Err(InputError::Other("the time zone name is too long".into()));
-        }
-        Ok(())
+        TIME_ZONE.check(&self.time_zone)
     }
 }
 
@@ -265,13 +230,35 @@ pub struct TermRun {
     pub started_at: String,
 }
 
+/// A time zone's name, before the time zone database is asked about it.
+const TIME_ZONE: super::input::TextRule = super::input::TextRule {
+    field: "time zone",
+    required: true,
+    max: MAX_ORDER_ID_LEN,
+    characters: super::input::Characters::Line,
+};
+
+/// A currency code's shape: three capital letters (the ISO 4217 table is the server's).
+pub fn check_currency_code(currency: &str) -> Result<(), InputError> {
+    match currency.len() == 3 && currency.chars().all(|c| c.is_ascii_uppercase()) {
+        true => Ok(()),
+        false => Err(InputError::malformed(
+            "a currency",
+            currency,
+            "use a three-letter ISO code such as USD or MYR",
+        )),
+    }
+}
+
 /// Parses `30s`, `15m`, `12h`, `30d` (or bare seconds) into seconds.
 pub fn parse_interval(text: &str) -> Result<u64, InputError> {
     let text = text.trim();
     let bad = || {
-        InputError::Other(format!(
-            "{text:?} is not an interval: write a number with s, m, h or d, e.g. 30d or 10s"
-        ))
+        InputError::malformed(
+            "an interval",
+            text,
+            "write a number with s, m, h or d, e.g. 30d or 10s",
+        )
     };
     let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
         Some((i, _)) => (&text[..i], &text[i..]),
@@ -349,7 +336,7 @@ mod tests {
         c.total_terms = limits.max_terms + 1;
         assert!(c.validate(&limits).is_err());
         let mut c = contract();
-        c.terms.customer = "c".repeat(MAX_NAME_LEN + 1);
+        c.terms.customer = "c".repeat(crate::domain::input::MAX_NAME_LEN + 1);
         assert!(c.validate(&limits).is_err());
         let mut c = contract();
         c.terms.plan = " ".into();

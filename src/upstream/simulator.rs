@@ -161,35 +161,70 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-enum Scripted {
+/// An outcome an order id scripts (`paid-…`, `flaky2-…`): how tests and live demos ask the
+/// simulated bank for one. [`Script::id`] writes the id, [`Script::of`] reads it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
     Paid,
     Failed,
     Pending,
+    /// Every query answers 503.
     Down,
+    /// Every query hangs past its timeout.
     Slow,
+    /// Every query answers 429.
     Throttle,
+    /// 404: the bank does not know the order (not worth retrying).
     Unknown,
-    FlakyThenPaid(u32),
+    /// 503 this many times, then paid.
+    Flaky(u32),
     /// Queries answer 503 (the order reaches the manual queue); the first N conclusions
     /// are refused with 422, later ones recorded.
     RefuseConclusions(u32),
 }
 
-fn scripted(order_id: &str) -> Option<Scripted> {
-    let (prefix, _) = order_id.split_once('-')?;
-    match prefix {
-        "paid" => Some(Scripted::Paid),
-        "failed" => Some(Scripted::Failed),
-        "pending" => Some(Scripted::Pending),
-        "down" => Some(Scripted::Down),
-        "slow" => Some(Scripted::Slow),
-        "throttle" => Some(Scripted::Throttle),
-        "unknown" => Some(Scripted::Unknown),
-        p => {
-            let numbered = |word: &str| p.strip_prefix(word).and_then(|n| n.parse().ok());
-            numbered("flaky")
-                .map(Scripted::FlakyThenPaid)
-                .or_else(|| numbered("refuse").map(Scripted::RefuseConclusions))
+impl Script {
+    pub fn flaky(failures: u32) -> Script {
+        Script::Flaky(failures)
+    }
+
+    pub fn refusing(conclusions: u32) -> Script {
+        Script::RefuseConclusions(conclusions)
+    }
+
+    /// The order id that scripts this outcome, with `name` to tell orders apart.
+    pub fn id(self, name: &str) -> String {
+        let prefix = match self {
+            Script::Paid => "paid".to_string(),
+            Script::Failed => "failed".into(),
+            Script::Pending => "pending".into(),
+            Script::Down => "down".into(),
+            Script::Slow => "slow".into(),
+            Script::Throttle => "throttle".into(),
+            Script::Unknown => "unknown".into(),
+            Script::Flaky(n) => format!("flaky{n}"),
+            Script::RefuseConclusions(n) => format!("refuse{n}"),
+        };
+        format!("{prefix}-{name}")
+    }
+
+    /// The outcome an order id scripts, if it scripts one.
+    pub fn of(order_id: &str) -> Option<Script> {
+        let (prefix, _) = order_id.split_once('-')?;
+        match prefix {
+            "paid" => Some(Script::Paid),
+            "failed" => Some(Script::Failed),
+            "pending" => Some(Script::Pending),
+            "down" => Some(Script::Down),
+            "slow" => Some(Script::Slow),
+            "throttle" => Some(Script::Throttle),
+            "unknown" => Some(Script::Unknown),
+            p => {
+                let numbered = |word: &str| p.strip_prefix(word).and_then(|n| n.parse().ok());
+                numbered("flaky")
+                    .map(Script::Flaky)
+                    .or_else(|| numbered("refuse").map(Script::RefuseConclusions))
+            }
         }
     }
 }
@@ -312,20 +347,20 @@ async fn order_status(
         tokio::time::sleep(Duration::from_millis(behaviour.hang_ms)).await;
         StatusCode::GATEWAY_TIMEOUT.into_response()
     };
-    match scripted(&order_id) {
-        Some(Scripted::Paid) => return verdict("paid", &order_id),
-        Some(Scripted::Failed) => return verdict("failed", &order_id),
-        Some(Scripted::Pending) => return verdict("pending", &order_id),
-        Some(Scripted::Down | Scripted::RefuseConclusions(_)) => {
+    match Script::of(&order_id) {
+        Some(Script::Paid) => return verdict("paid", &order_id),
+        Some(Script::Failed) => return verdict("failed", &order_id),
+        Some(Script::Pending) => return verdict("pending", &order_id),
+        Some(Script::Down | Script::RefuseConclusions(_)) => {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
-        Some(Scripted::Slow) => return hang().await,
-        Some(Scripted::Throttle) => return throttled(),
-        Some(Scripted::Unknown) => {
+        Some(Script::Slow) => return hang().await,
+        Some(Script::Throttle) => return throttled(),
+        Some(Script::Unknown) => {
             return (StatusCode::NOT_FOUND, format!("no order {order_id}")).into_response();
         }
-        Some(Scripted::FlakyThenPaid(n)) if seen > n => return verdict("paid", &order_id),
-        Some(Scripted::FlakyThenPaid(_)) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Some(Script::Flaky(n)) if seen > n => return verdict("paid", &order_id),
+        Some(Script::Flaky(_)) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         None => {}
     }
     let (error_roll, verdict_roll) = {
@@ -390,8 +425,8 @@ async fn conclude(
     headers: HeaderMap,
     Json(body): Json<serde_json::Value>,
 ) -> Response {
-    let refusals = match scripted(&order_id) {
-        Some(Scripted::RefuseConclusions(n)) => n,
+    let refusals = match Script::of(&order_id) {
+        Some(Script::RefuseConclusions(n)) => n,
         _ => 0,
     };
     keyed_write(&sim, &headers, |ledger, key| {
@@ -417,7 +452,7 @@ async fn charge(
     Json(body): Json<serde_json::Value>,
 ) -> Response {
     let contract_id = body["contract_id"].as_str().unwrap_or_default();
-    let down = matches!(scripted(contract_id), Some(Scripted::Down));
+    let down = matches!(Script::of(contract_id), Some(Script::Down));
     keyed_write(&sim, &headers, |ledger, key| {
         ledger.stats.charges += 1;
         if down {
@@ -500,11 +535,16 @@ mod tests {
 
     #[test]
     fn order_ids_script_outcomes() {
-        assert!(matches!(scripted("paid-1"), Some(Scripted::Paid)));
-        assert!(matches!(
-            scripted("flaky2-x"),
-            Some(Scripted::FlakyThenPaid(2))
-        ));
-        assert!(scripted("ORD-1").is_none());
+        assert_eq!(Script::of("paid-1"), Some(Script::Paid));
+        assert_eq!(Script::of("flaky2-x"), Some(Script::Flaky(2)));
+        assert!(Script::of("ORD-1").is_none());
+        for script in [
+            Script::Down,
+            Script::flaky(3),
+            Script::refusing(1),
+            Script::Unknown,
+        ] {
+            assert_eq!(Script::of(&script.id("a")), Some(script), "{script:?}");
+        }
     }
 }

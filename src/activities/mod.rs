@@ -1,3 +1,0 @@
-//! Activities: the only code that does I/O on behalf of a workflow.
-
-pub mod upstream;

@@ -1,0 +1,190 @@
+//! What people ask of an order (claim, resolve, propose, approve) and what the workflows
+//! report back (the resolution record, a manual order's context, a stale order's status).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use super::{
+    input::{InputError, REASON_CODE, validate_note, validate_operator},
+    order::{Handoff, Resolution},
+};
+
+/// Who asked for a thing, and when (workflow time, RFC 3339).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub operator: String,
+    pub at: String,
+}
+
+/// A person's resolution of an order in the manual queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolveRequest {
+    /// One of [`Resolution`], as text so a bad value reaches the validator and gets its words.
+    pub resolution: String,
+    pub reason_code: String,
+    pub operator: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl ResolveRequest {
+    /// Every check that does not depend on the order's state.
+    pub fn validate(&self) -> Result<Resolution, InputError> {
+        let resolution = Resolution::parse(&self.resolution)?;
+        REASON_CODE.check(&self.reason_code)?;
+        validate_operator(&self.operator)?;
+        validate_note(&self.note)?;
+        Ok(resolution)
+    }
+}
+
+/// The recorded outcome of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolutionRecord {
+    pub resolution: Resolution,
+    pub reason_code: String,
+    /// `system` when the upstream answered; a person's name otherwise.
+    pub resolved_by: String,
+    pub resolved_at: String,
+    #[serde(default)]
+    pub note: String,
+    /// The second person who approved it (four eyes), when it needed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<Stamp>,
+}
+
+impl ResolutionRecord {
+    /// A person's resolution, checked by [`ResolveRequest::validate`], recorded at `at`.
+    pub fn by_person(request: ResolveRequest, resolution: Resolution, at: String) -> Self {
+        ResolutionRecord {
+            resolution,
+            reason_code: request.reason_code,
+            resolved_by: request.operator,
+            resolved_at: at,
+            note: request.note,
+            approved_by: None,
+        }
+    }
+
+    /// How every refusal of a second resolution reads.
+    pub fn already_resolved(&self) -> String {
+        format!(
+            "already resolved by {} at {} as {}",
+            self.resolved_by, self.resolved_at, self.resolution
+        )
+    }
+}
+
+impl fmt::Display for ResolutionRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} by {} at {} ({})",
+            self.resolution, self.resolved_by, self.resolved_at, self.reason_code
+        )
+    }
+}
+
+/// A claim on a manual order: one agent works one order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    pub operator: String,
+}
+
+/// A second person's answer to a proposed resolution (four eyes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRequest {
+    pub operator: String,
+    /// Why, for a rejection.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A proposal a second person turned down: the order waits for a person again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalRejection {
+    pub proposal: ResolutionRecord,
+    pub by: Stamp,
+    pub note: String,
+}
+
+/// A person's resolution that the upstream did not record: the order waits for a person
+/// again, who may resolve it the same way (a retry) or differently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConclusionRefusal {
+    pub record: ResolutionRecord,
+    /// The upstream's own words (or why it could not be reached).
+    pub message: String,
+    pub at: String,
+}
+
+/// Everything support needs to decide on a manual order, from ManualHandle's query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualContext {
+    pub handoff: Handoff,
+    pub waiting_since: String,
+    pub claim: Option<Stamp>,
+    pub resolution: Option<ResolutionRecord>,
+    /// The conclusion was written upstream (after resolution).
+    pub concluded: bool,
+    /// The last resolution the upstream refused, if it did.
+    #[serde(default)]
+    pub refused: Option<ConclusionRefusal>,
+    /// A resolution proposed and awaiting a second person's approval.
+    #[serde(default)]
+    pub proposal: Option<ResolutionRecord>,
+    /// The last proposal a second person rejected.
+    #[serde(default)]
+    pub rejected: Option<ProposalRejection>,
+}
+
+/// StaleOrder's state, from its query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleStatus {
+    pub handoff: Handoff,
+    pub next_retry_at: Option<String>,
+    pub retry_requested: Option<Stamp>,
+    pub retrying: bool,
+    pub resolution: Option<ResolutionRecord>,
+}
+
+/// How a QueryOrder or StaleOrder run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderOutcome {
+    Resolved(ResolutionRecord),
+    /// Handed on to the next stage, by workflow id.
+    HandedOff {
+        next_workflow_id: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::input::MAX_NOTE_LEN;
+
+    fn request(resolution: &str, note: &str) -> ResolveRequest {
+        ResolveRequest {
+            resolution: resolution.into(),
+            reason_code: "BANK_CONFIRMED".into(),
+            operator: "ana".into(),
+            note: note.into(),
+        }
+    }
+
+    #[test]
+    fn resolve_requests_are_bounded() {
+        assert_eq!(request("paid", "ok").validate(), Ok(Resolution::Paid));
+        let long = "n".repeat(MAX_NOTE_LEN + 1);
+        assert!(matches!(
+            request("paid", &long).validate(),
+            Err(InputError::TooLong { field: "note", .. })
+        ));
+        let mut no_operator = request("paid", "");
+        no_operator.operator = " ".into();
+        assert!(no_operator.validate().is_err());
+        let mut bad_code = request("paid", "");
+        bad_code.reason_code = "two words".into();
+        assert!(bad_code.validate().is_err());
+    }
+}

@@ -1,0 +1,30 @@
+//! The names Temporal knows our work by: task queues and workflow types, pinned here so
+//! that renaming a Rust type never breaks a running workflow.
+
+/// Task queues: one per workflow family, plus one for every call to the upstream so that a
+/// single server-side rate limit covers all of them.
+pub mod task_queues {
+    pub const QUERY_ORDER: &str = "query-order";
+    pub const STALE_ORDER: &str = "stale-order";
+    pub const MANUAL_HANDLE: &str = "manual-handle";
+    pub const RECURRING_SCHEDULE: &str = "recurring-schedule";
+    /// Activities that call the bank or wallet. Rate limited across every worker.
+    pub const UPSTREAM: &str = "upstream";
+
+    pub const ALL: [&str; 5] = [
+        QUERY_ORDER,
+        STALE_ORDER,
+        MANUAL_HANDLE,
+        RECURRING_SCHEDULE,
+        UPSTREAM,
+    ];
+}
+
+/// Workflow type names, pinned so that renaming a Rust type never breaks running workflows.
+/// The workflows' `#[run(name = …)]` attributes spell the same names (a test checks).
+pub mod workflow_types {
+    pub const QUERY_ORDER: &str = "QueryOrder";
+    pub const STALE_ORDER: &str = "StaleOrder";
+    pub const MANUAL_HANDLE: &str = "ManualHandle";
+    pub const RECURRING_PAYMENT: &str = "RecurringPayment";
+}

@@ -1,0 +1,258 @@
+//! Temporal Schedules as the raw service calls and protobuf messages: create, describe,
+//! change the state under the conflict token, list, and read back what a schedule starts.
+//! The contracts' use-cases (`operations::contracts`) are built on these; the calls answer
+//! with the server's status so that each use-case can say what a code means for it.
+
+use std::time::{Duration, SystemTime};
+use temporalio_client::{
+    Client, NamespacedClient,
+    tonic::{IntoRequest, Status},
+};
+use temporalio_common::{
+    data_converters::{SerializationContextData, WorkflowSerializationContext},
+    protos::temporal::api::{
+        common::v1::{Payloads, WorkflowExecution, WorkflowType},
+        schedule::v1::{
+            IntervalSpec, Schedule, ScheduleAction, ScheduleListEntry, ScheduleSpec, ScheduleState,
+            schedule_action::Action,
+        },
+        taskqueue::v1::TaskQueue,
+        workflow::v1::NewWorkflowExecutionInfo,
+        workflowservice::v1::{
+            CreateScheduleRequest, DescribeScheduleRequest, DescribeScheduleResponse,
+            ListSchedulesRequest, TerminateWorkflowExecutionRequest, UpdateScheduleRequest,
+        },
+    },
+};
+
+use super::TemporalError;
+use crate::domain::{contract::Cadence, format::rfc3339};
+
+/// A schedule's spec: one interval or one cron line, in `time_zone`.
+pub fn spec(cadence: &Cadence, time_zone: &str) -> ScheduleSpec {
+    let mut spec = ScheduleSpec {
+        timezone_name: time_zone.to_string(),
+        ..Default::default()
+    };
+    match cadence {
+        Cadence::Every { seconds } => spec.interval.push(IntervalSpec {
+            interval: Duration::from_secs(*seconds).try_into().ok(),
+            phase: None,
+        }),
+        Cadence::Cron { expression } => spec.cron_string.push(expression.clone()),
+    }
+    spec
+}
+
+/// How a spec reads: `every 30d`, `cron 0 9 1 * *`.
+pub fn cadence_text(spec: &ScheduleSpec, waited: impl Fn(i64) -> String) -> String {
+    let intervals = spec
+        .interval
+        .iter()
+        .filter_map(|i| i.interval.as_ref())
+        .map(|d| format!("every {}", waited(d.seconds)));
+    let crons = spec.cron_string.iter().map(|c| format!("cron {c}"));
+    let calendars = spec
+        .structured_calendar
+        .iter()
+        .map(|_| "calendar".to_string());
+    intervals
+        .chain(crons)
+        .chain(calendars)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a schedule does: start `workflow_type` on `task_queue` with `input`, each run
+/// under an id of `workflow_id` and the run's time (Temporal appends it).
+pub async fn start_workflow<T: serde::Serialize + Send + Sync + 'static>(
+    client: &Client,
+    workflow_id: String,
+    workflow_type: &str,
+    task_queue: &str,
+    input: &T,
+) -> Result<ScheduleAction, TemporalError> {
+    let context = SerializationContextData::Workflow(WorkflowSerializationContext::new());
+    let input = client
+        .data_converter()
+        .to_payloads(&context, input)
+        .await
+        .map_err(TemporalError::client)?;
+    Ok(ScheduleAction {
+        action: Some(Action::StartWorkflow(NewWorkflowExecutionInfo {
+            workflow_id,
+            workflow_type: Some(WorkflowType {
+                name: workflow_type.to_string(),
+            }),
+            task_queue: Some(TaskQueue {
+                name: task_queue.to_string(),
+                ..Default::default()
+            }),
+            input: Some(Payloads { payloads: input }),
+            ..Default::default()
+        })),
+    })
+}
+
+/// A request id unique to this call: the server deduplicates retries of one call by it.
+fn request_id(schedule_id: &str, what: &str) -> String {
+    format!("{schedule_id}-{what}-{:016x}", rand::random::<u64>())
+}
+
+/// Creates a schedule in one call (its state, term limit included, with it).
+pub async fn create(client: &Client, schedule_id: &str, schedule: Schedule) -> Result<(), Status> {
+    let request = CreateScheduleRequest {
+        namespace: client.namespace(),
+        schedule_id: schedule_id.to_string(),
+        schedule: Some(schedule),
+        identity: client.identity(),
+        request_id: request_id(schedule_id, "create"),
+        ..Default::default()
+    };
+    client
+        .connection()
+        .workflow_service()
+        .create_schedule(request.into_request())
+        .await
+        .map(|_| ())
+}
+
+pub async fn describe(
+    client: &Client,
+    schedule_id: &str,
+) -> Result<DescribeScheduleResponse, Status> {
+    let request = DescribeScheduleRequest {
+        namespace: client.namespace(),
+        schedule_id: schedule_id.to_string(),
+    };
+    Ok(client
+        .connection()
+        .workflow_service()
+        .describe_schedule(request.into_request())
+        .await?
+        .into_inner())
+}
+
+/// Changes a schedule's state only if nobody changed the schedule since `described`
+/// (its conflict token): the server answers FailedPrecondition otherwise.
+pub async fn change_state(
+    client: &Client,
+    schedule_id: &str,
+    described: DescribeScheduleResponse,
+    change: impl FnOnce(&mut ScheduleState),
+) -> Result<(), Status> {
+    let mut schedule = described.schedule.unwrap_or_default();
+    change(schedule.state.get_or_insert_with(Default::default));
+    let request = UpdateScheduleRequest {
+        namespace: client.namespace(),
+        schedule_id: schedule_id.to_string(),
+        schedule: Some(schedule),
+        conflict_token: described.conflict_token,
+        identity: client.identity(),
+        request_id: request_id(schedule_id, "change"),
+        ..Default::default()
+    };
+    client
+        .connection()
+        .workflow_service()
+        .update_schedule(request.into_request())
+        .await
+        .map(|_| ())
+}
+
+/// Ends a run a schedule started; one that ended meanwhile is left as it is.
+pub async fn terminate(
+    client: &Client,
+    execution: WorkflowExecution,
+    reason: &str,
+) -> Result<(), Status> {
+    let request = TerminateWorkflowExecutionRequest {
+        namespace: client.namespace(),
+        workflow_execution: Some(execution),
+        reason: reason.to_string(),
+        identity: client.identity(),
+        ..Default::default()
+    };
+    match client
+        .connection()
+        .workflow_service()
+        .terminate_workflow_execution(request.into_request())
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(status) if status.code() == temporalio_client::tonic::Code::NotFound => Ok(()),
+        Err(status) => Err(status),
+    }
+}
+
+/// One page of schedules and the token of the next page (empty on the last).
+pub async fn list_page(
+    client: &Client,
+    page_size: i32,
+    token: Vec<u8>,
+) -> Result<(Vec<ScheduleListEntry>, Vec<u8>), Status> {
+    let request = ListSchedulesRequest {
+        namespace: client.namespace(),
+        maximum_page_size: page_size,
+        next_page_token: token,
+        ..Default::default()
+    };
+    let response = client
+        .connection()
+        .workflow_service()
+        .list_schedules(request.into_request())
+        .await?
+        .into_inner();
+    Ok((response.schedules, response.next_page_token))
+}
+
+/// The workflow type a described schedule starts.
+pub fn started_type(described: &DescribeScheduleResponse) -> Option<&str> {
+    match described
+        .schedule
+        .as_ref()?
+        .action
+        .as_ref()?
+        .action
+        .as_ref()?
+    {
+        Action::StartWorkflow(start) => start.workflow_type.as_ref().map(|t| t.name.as_str()),
+    }
+}
+
+/// The note a described schedule carries (who changed it last, and why).
+pub fn note(described: &DescribeScheduleResponse) -> &str {
+    described
+        .schedule
+        .as_ref()
+        .and_then(|s| s.state.as_ref())
+        .map(|s| s.notes.as_str())
+        .unwrap_or_default()
+}
+
+/// The input a described schedule starts its workflow with.
+pub async fn started_input<T: serde::de::DeserializeOwned + Send + 'static>(
+    client: &Client,
+    described: &DescribeScheduleResponse,
+) -> Option<T> {
+    let Action::StartWorkflow(start) = described
+        .schedule
+        .as_ref()?
+        .action
+        .as_ref()?
+        .action
+        .as_ref()?;
+    let payloads = start.input.as_ref()?.payloads.clone();
+    let context = SerializationContextData::Workflow(WorkflowSerializationContext::new());
+    client
+        .data_converter()
+        .from_payloads::<T>(&context, payloads)
+        .await
+        .ok()
+}
+
+/// A protobuf time as RFC 3339.
+pub fn time(t: &prost_wkt_types::Timestamp) -> String {
+    let since = Duration::new(t.seconds.max(0) as u64, t.nanos.max(0) as u32);
+    rfc3339(SystemTime::UNIX_EPOCH + since)
+}
