@@ -2,18 +2,27 @@
 
 use clap::Parser;
 use std::process::ExitCode;
-use temporal_playground::cli::{Cli, Command, ServeArgs, run};
+use temporal_playground::cli::{
+    Cli, Command, ServeArgs, run,
+    settings::{LogFormat, Settings},
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,temporalio_sdk_core=warn,temporalio_client=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,temporalio_sdk_core=warn,temporalio_client=warn".into());
+    // A configuration that cannot be read is reported by `run`; the log is plain meanwhile.
+    let format = Settings::load(cli.global.config.as_deref())
+        .map(|s| s.log.format)
+        .unwrap_or_default();
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => log.json().flatten_event(true).init(),
+        LogFormat::Text => log.init(),
+    }
     let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
     match run(&cli.global, command).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,14 +13,14 @@ use crate::{
         Cadence, ContractLimits, ContractTerms, DEFAULT_TIME_ZONE, NewContract, parse_interval,
         validate_change,
     },
-    domain::input::{InputError, validate_operator, validate_order_id},
+    domain::input::{InputError, validate_note, validate_operator, validate_order_id},
     domain::order::{
         OrderRequest, ReconcilePolicy, Resolution, parse_environment, parse_priority,
         query_workflow_id,
     },
     domain::resolution::ResolveRequest,
     operations::contracts,
-    operations::orders::{self, StartOutcome},
+    operations::orders::{self, Settled, Signalled, StartOutcome},
 };
 
 /// Where an order comes from, as the Go original's `-e -b -p` say it.
@@ -51,18 +51,27 @@ pub struct Origin {
 }
 
 impl OriginFlags {
-    fn check(self) -> Result<Origin, InputError> {
-        Ok(Origin {
-            environment: parse_environment(&self.environment)?,
-            business_unit: self.business_unit,
-            priority: parse_priority(&self.priority)?,
-        })
+    fn check(self) -> Result<Origin, CliError> {
+        let checked = || -> Result<Origin, InputError> {
+            Ok(Origin {
+                environment: parse_environment(&self.environment)?,
+                business_unit: self.business_unit.clone(),
+                priority: parse_priority(&self.priority)?,
+            })
+        };
+        checked().map_err(usage)
     }
 }
 
 impl Origin {
     /// An order of this origin.
-    fn order(&self, order_id: String, provider: String, policy: ReconcilePolicy) -> OrderRequest {
+    fn order(
+        &self,
+        order_id: String,
+        provider: String,
+        policy: ReconcilePolicy,
+        defaults: &Defaults,
+    ) -> OrderRequest {
         OrderRequest {
             order_id,
             provider,
@@ -70,6 +79,7 @@ impl Origin {
             environment: self.environment.clone(),
             priority: self.priority,
             policy,
+            four_eyes: Some(defaults.four_eyes.clone()),
         }
     }
 }
@@ -108,7 +118,8 @@ pub enum ClientCommand {
         #[command(flatten)]
         origin: OriginFlags,
     },
-    /// Send the Go original's resolve signal to a manual order
+    /// Send the Go original's resolve signal to a manual order (a resolution that needs a
+    /// second person waits for an approver)
     SignalManual {
         /// Workflow id (manual-<order>) or order id
         #[arg(short = 'w', long = "workflow-id")]
@@ -117,7 +128,8 @@ pub enum ClientCommand {
         #[arg(default_value = "paid")]
         resolution: String,
     },
-    /// Resolve a manual order with a reason and your name (an update: bad input is refused)
+    /// Resolve a manual order with a reason and your name (an update: bad input is refused);
+    /// a resolution that needs a second person is proposed for an approver
     Resolve {
         #[arg(short = 'o', long = "order-id")]
         order_id: String,
@@ -131,6 +143,34 @@ pub enum ClientCommand {
         #[arg(long)]
         operator: String,
         #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Approve a colleague's proposed resolution (four eyes): it becomes the resolution
+    Approve {
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+        /// Who approves it (never its proposer)
+        #[arg(long)]
+        operator: String,
+    },
+    /// Reject a colleague's proposed resolution, saying why: the order waits again
+    Reject {
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+        #[arg(long)]
+        operator: String,
+        /// Why (recorded on the order)
+        #[arg(long)]
+        note: String,
+    },
+    /// Take over a colleague's claim on a manual order, saying why
+    TakeOver {
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+        #[arg(long)]
+        operator: String,
+        /// Why (recorded on the order)
+        #[arg(long)]
         note: String,
     },
     /// Skip a stale order's wait and query the upstream now
@@ -193,7 +233,8 @@ fn new_id(prefix: &str) -> String {
 }
 
 /// A client command whose input has been checked: nothing here needs a server, so bad
-/// flags are reported before any connection is tried.
+/// flags are reported before any connection is tried. The checks are the domain's own,
+/// the same the operations (and the workflows' validators) apply.
 #[derive(Debug)]
 pub enum Prepared {
     Start {
@@ -215,6 +256,12 @@ pub enum Prepared {
         order_id: String,
         request: ResolveRequest,
     },
+    Answer {
+        order_id: String,
+        verb: Answer,
+        operator: String,
+        note: String,
+    },
     RetryNow {
         order_id: String,
         operator: String,
@@ -231,17 +278,38 @@ pub enum Prepared {
     },
 }
 
+/// A person's answer about an order someone else acted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Approve,
+    Reject,
+    TakeOver,
+}
+
+/// What the configuration gives every client command.
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    pub policy: ReconcilePolicy,
+    pub limits: ContractLimits,
+    /// The resolutions a second person approves, fixed into each order started here.
+    pub four_eyes: Vec<Resolution>,
+}
+
 fn usage(e: impl std::fmt::Display) -> CliError {
     CliError::Usage(e.to_string())
 }
 
+/// The order id of `-w manual-<order>` or a bare order id.
+fn order_of_workflow(workflow_id: &str) -> Result<String, CliError> {
+    let order_id = workflow_id.strip_prefix("manual-").unwrap_or(workflow_id);
+    validate_order_id(order_id).map_err(usage)?;
+    Ok(order_id.to_string())
+}
+
 impl ClientCommand {
     /// Checks every flag that can be checked without Temporal.
-    pub fn prepare(
-        self,
-        policy: ReconcilePolicy,
-        limits: &ContractLimits,
-    ) -> Result<Prepared, CliError> {
+    pub fn prepare(self, defaults: &Defaults) -> Result<Prepared, CliError> {
+        let policy = defaults.policy.clone();
         Ok(match self {
             ClientCommand::Start {
                 order_id,
@@ -249,9 +317,8 @@ impl ClientCommand {
                 provider,
                 workflow_id,
             } => {
-                let origin = origin.check().map_err(usage)?;
                 let order_id = order_id.unwrap_or_else(|| new_id("ORD"));
-                let order = origin.order(order_id, provider, policy);
+                let order = origin.check()?.order(order_id, provider, policy, defaults);
                 order.validate().map_err(usage)?;
                 let ignored_workflow_id =
                     workflow_id.filter(|w| *w != query_workflow_id(&order.order_id));
@@ -267,18 +334,20 @@ impl ClientCommand {
                 demo,
                 origin,
             } => {
-                let policy = match demo {
-                    true => ReconcilePolicy::demo(),
-                    false => policy,
+                let policy = if demo {
+                    ReconcilePolicy::demo()
+                } else {
+                    policy
                 };
-                if !(rate.is_finite() && rate > 0.0 && rate <= 1_000.0) {
+                if !(rate.is_finite() && rate > 0.0 && rate <= MAX_CLI_RATE) {
                     return Err(usage(format!(
-                        "--rate must be between 0 and 1000 orders per second, not {rate}"
+                        "--rate must be between 0 and {MAX_CLI_RATE} orders per second, not {rate}"
                     )));
                 }
-                validate_order_id(&prefix).map_err(usage)?;
-                let origin = origin.check().map_err(usage)?;
-                let template = origin.order(prefix.clone(), "simbank".into(), policy);
+                let template =
+                    origin
+                        .check()?
+                        .order(prefix.clone(), "simbank".into(), policy, defaults);
                 template.validate().map_err(usage)?;
                 Prepared::Simulate {
                     rate,
@@ -290,18 +359,10 @@ impl ClientCommand {
             ClientCommand::SignalManual {
                 workflow_id,
                 resolution,
-            } => {
-                let resolution = Resolution::parse(&resolution).map_err(usage)?;
-                let order_id = workflow_id
-                    .strip_prefix("manual-")
-                    .unwrap_or(&workflow_id)
-                    .to_string();
-                validate_order_id(&order_id).map_err(usage)?;
-                Prepared::SignalManual {
-                    order_id,
-                    resolution,
-                }
-            }
+            } => Prepared::SignalManual {
+                resolution: Resolution::parse(&resolution).map_err(usage)?,
+                order_id: order_of_workflow(&workflow_id)?,
+            },
             ClientCommand::Resolve {
                 order_id,
                 resolution,
@@ -315,10 +376,24 @@ impl ClientCommand {
                     reason_code: reason,
                     operator,
                     note,
+                    operator_id: String::new(),
                 };
                 request.validate().map_err(usage)?;
                 Prepared::Resolve { order_id, request }
             }
+            ClientCommand::Approve { order_id, operator } => {
+                answer(order_id, Answer::Approve, operator, String::new())?
+            }
+            ClientCommand::Reject {
+                order_id,
+                operator,
+                note,
+            } => answer(order_id, Answer::Reject, operator, note)?,
+            ClientCommand::TakeOver {
+                order_id,
+                operator,
+                note,
+            } => answer(order_id, Answer::TakeOver, operator, note)?,
             ClientCommand::RetryNow { order_id, operator } => {
                 validate_order_id(&order_id).map_err(usage)?;
                 validate_operator(&operator).map_err(usage)?;
@@ -339,7 +414,7 @@ impl ClientCommand {
             } => {
                 validate_operator(&operator).map_err(usage)?;
                 // Checked like an order's, then carried by each term's run.
-                let _origin = origin.check().map_err(usage)?;
+                origin.check()?;
                 let cadence = match (every, cron) {
                     (_, Some(expression)) => Cadence::Cron { expression },
                     (Some(every), None) => Cadence::Every {
@@ -362,10 +437,10 @@ impl ClientCommand {
                     time_zone: tz,
                     total_terms: terms,
                 };
-                contracts::check(&contract, limits).map_err(usage)?;
+                contracts::check(&contract, &defaults.limits).map_err(usage)?;
                 Prepared::CreateContract {
                     contract,
-                    limits: limits.clone(),
+                    limits: defaults.limits.clone(),
                     operator,
                 }
             }
@@ -383,6 +458,26 @@ impl ClientCommand {
             }
         })
     }
+}
+
+/// The fastest `simulate-payment` starts orders, per second.
+pub const MAX_CLI_RATE: f64 = 1_000.0;
+
+fn answer(
+    order_id: String,
+    verb: Answer,
+    operator: String,
+    note: String,
+) -> Result<Prepared, CliError> {
+    validate_order_id(&order_id).map_err(usage)?;
+    validate_operator(&operator).map_err(usage)?;
+    validate_note(&note).map_err(usage)?;
+    Ok(Prepared::Answer {
+        order_id,
+        verb,
+        operator,
+        note,
+    })
 }
 
 pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
@@ -418,14 +513,47 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
         Prepared::SignalManual {
             order_id,
             resolution,
-        } => {
-            let id = orders::signal_manual(client, &order_id, resolution.as_str()).await?;
-            println!("sent {resolution} to {id}");
-        }
+        } => match orders::signal_manual(client, &order_id, resolution.as_str()).await? {
+            Signalled::Resolved { workflow_id } => {
+                println!("sent {resolution} to {workflow_id}: order {order_id} resolved")
+            }
+            Signalled::AwaitingApproval { workflow_id } => println!(
+                "sent {resolution} to {workflow_id}: {resolution} needs a second person's \
+                 approval, so order {order_id} now awaits an approver (client approve -o \
+                 {order_id} --operator NAME)"
+            ),
+            Signalled::Ignored { workflow_id, why } => {
+                println!("sent {resolution} to {workflow_id}: it changed nothing, {why}")
+            }
+        },
         Prepared::Resolve { order_id, request } => {
-            let record = orders::resolve_manual(client, &order_id, request).await?;
-            println!("order {order_id} resolved: {record}");
+            match orders::resolve_or_propose(client, &order_id, request).await? {
+                Settled::Resolved(record) => println!("order {order_id} resolved: {record}"),
+                Settled::Proposed(record) => println!(
+                    "order {order_id}: {} proposed by {}; it needs a second person's approval",
+                    record.resolution, record.resolved_by
+                ),
+            }
         }
+        Prepared::Answer {
+            order_id,
+            verb,
+            operator,
+            note,
+        } => match verb {
+            Answer::Approve => {
+                let record = orders::approve(client, &order_id, &operator).await?;
+                println!("order {order_id} approved and resolved: {record}");
+            }
+            Answer::Reject => {
+                orders::reject(client, &order_id, &operator, &note).await?;
+                println!("order {order_id}: the proposal is rejected, the order waits again");
+            }
+            Answer::TakeOver => {
+                orders::take_over(client, &order_id, &operator, &note).await?;
+                println!("order {order_id}: the claim is {operator}'s now");
+            }
+        },
         Prepared::RetryNow { order_id, operator } => {
             orders::retry_now(client, &order_id, &operator).await?;
             println!("order {order_id}: retrying now");

@@ -164,10 +164,19 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> 
         Command::Serve(args) => Ok(serve(serve_config(&settings, connect, args)?).await?),
         Command::Worker(args) => run_worker(&settings, &connect, args).await,
         Command::Namespace(command) => run_namespace(&connect, command).await,
+        Command::User(user::UserCommand::Revoke { name, operator }) => {
+            let client = connection::connect(&connect).await?;
+            user::revoke(&client, &name, &operator).await
+        }
         Command::User(command) => user::run(&settings.auth.accounts_file, command),
         Command::Client(command) => {
             // Bad flags are reported before a connection is tried.
-            let prepared = command.prepare(settings.reconcile.policy(), &settings.contracts)?;
+            let defaults = client::Defaults {
+                policy: settings.reconcile.policy(),
+                limits: settings.contracts.clone(),
+                four_eyes: settings.approval.resolutions().map_err(usage)?,
+            };
+            let prepared = command.prepare(&defaults)?;
             let client = connection::connect(&connect).await?;
             client::run(&client, prepared).await
         }
@@ -214,6 +223,7 @@ fn serve_config(
             service_level: crate::domain::listing::ServiceLevel {
                 at_risk_mins: settings.dashboard.sla_at_risk_minutes,
                 breach_mins: settings.dashboard.sla_breach_minutes,
+                stale_claim_mins: settings.dashboard.claim_stale_minutes,
             },
         },
         metrics_listen: settings.metrics.address()?,
@@ -264,6 +274,7 @@ fn auth_config(settings: &Settings, listen: &str) -> Result<AuthConfig, CliError
                 name_claim: oidc.name_claim,
                 roles_claim: oidc.roles_claim,
                 group_prefix: oidc.group_prefix,
+                roles_minutes: oidc.roles_minutes,
             })
         }
         AuthModeSetting::None => {
@@ -283,6 +294,8 @@ fn auth_config(settings: &Settings, listen: &str) -> Result<AuthConfig, CliError
         idle: std::time::Duration::from_secs(auth.idle_minutes.saturating_mul(60)),
         lifetime: std::time::Duration::from_secs(auth.lifetime_hours.saturating_mul(3600)),
         secure: auth.secure_cookies,
+        revocations: Default::default(),
+        throttle: Default::default(),
     })
 }
 
@@ -324,7 +337,10 @@ async fn run_worker(
     if !args.queues.is_empty() {
         config.queues = args.queues;
     }
-    let workers = worker::start(client, config)?;
+    let workers = worker::start(
+        connection::speaking_as(&client, connection::Channel::Worker),
+        config,
+    )?;
     println!("worker running (Ctrl-C to stop)");
     tokio::select! {
         _ = crate::runtime::signals::stop_requested() => {}

@@ -28,6 +28,23 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub auth: AuthSettings,
     pub approval: ApprovalSettings,
+    pub log: LogSettings,
+}
+
+/// `[log]`: how log lines are written (to standard error).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` for people (fields a client sent are quoted), `json` for log collectors.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// Four eyes: which resolutions a second person must approve.
@@ -109,9 +126,20 @@ pub struct OidcSettings {
     pub name_claim: String,
     #[serde(default = "default_roles_claim")]
     pub roles_claim: String,
-    /// Groups named `<prefix><role>` give that role, e.g. `tp-` for `tp-support`.
-    #[serde(default)]
+    /// Groups named exactly `<prefix><role>` give that role (`tp-support`).
+    #[serde(default = "default_group_prefix")]
     pub group_prefix: String,
+    /// Roles read at sign-in hold this long, then are read again from the provider.
+    #[serde(default = "default_roles_minutes")]
+    pub roles_minutes: f64,
+}
+
+fn default_group_prefix() -> String {
+    crate::web::auth::oidc::DEFAULT_GROUP_PREFIX.into()
+}
+
+fn default_roles_minutes() -> f64 {
+    crate::web::auth::oidc::DEFAULT_ROLES_MINUTES
 }
 
 fn default_name_claim() -> String {
@@ -121,6 +149,9 @@ fn default_name_claim() -> String {
 fn default_roles_claim() -> String {
     "groups".into()
 }
+
+/// The longest session a console allows: ended sessions are remembered this long.
+pub const MAX_LIFETIME_HOURS: u64 = 7 * 24;
 
 /// The environment variable holding the OIDC client secret.
 pub const OIDC_SECRET_ENV: &str = "TP_OIDC_CLIENT_SECRET";
@@ -251,6 +282,8 @@ pub struct DashboardSettings {
     pub sla_at_risk_minutes: u32,
     /// An order waiting this long has broken the service level (red).
     pub sla_breach_minutes: u32,
+    /// A claim held this long shows as stale in the queue (an admin may take it over).
+    pub claim_stale_minutes: u32,
     /// `worker` processes whose upstream calls the upstream panel adds to this process's
     /// own: each one's `http://host:port/upstreams` (its `metrics.upstreams_listen`).
     pub worker_upstreams: Vec<String>,
@@ -264,6 +297,7 @@ impl Default for DashboardSettings {
             requests_at_once: crate::web::guard::DEFAULT_REQUESTS_AT_ONCE,
             sla_at_risk_minutes: crate::domain::listing::ServiceLevel::default().at_risk_mins,
             sla_breach_minutes: crate::domain::listing::ServiceLevel::default().breach_mins,
+            claim_stale_minutes: crate::domain::listing::ServiceLevel::default().stale_claim_mins,
             worker_upstreams: Vec::new(),
         }
     }
@@ -380,6 +414,25 @@ impl Settings {
             return Err(ConfigError::Value(
                 "production = true refuses auth.mode = \"none\": people must sign in".into(),
             ));
+        }
+        if settings.production && !auth.secure_cookies {
+            return Err(ConfigError::Value(
+                "production = true needs auth.secure_cookies = true: the session cookie must \
+                 travel over TLS only (behind a TLS proxy too: the browser speaks https to it)"
+                    .into(),
+            ));
+        }
+        if let Some(oidc) = &auth.oidc
+            && !(oidc.roles_minutes.is_finite() && oidc.roles_minutes > 0.0)
+        {
+            return Err(ConfigError::Value(
+                "auth.oidc.roles_minutes must be above zero".into(),
+            ));
+        }
+        if auth.lifetime_hours > MAX_LIFETIME_HOURS {
+            return Err(ConfigError::Value(format!(
+                "auth.lifetime_hours must be at most {MAX_LIFETIME_HOURS} (a week)"
+            )));
         }
         if upstream.simulate && settings.production {
             return Err(ConfigError::Value(

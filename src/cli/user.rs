@@ -36,6 +36,15 @@ pub enum UserCommand {
     },
     /// Remove an account (its sessions end at their next request)
     Remove { name: String },
+    /// End every session of a person now, on every console replica (within a few seconds;
+    /// needs Temporal, where the ended sessions are kept). For single sign-on people, give
+    /// their name or their id (oidc:<issuer>#<subject>)
+    Revoke {
+        name: String,
+        /// Who revokes them (recorded)
+        #[arg(long, default_value = "cli")]
+        operator: String,
+    },
     /// List accounts and their roles
     List,
 }
@@ -60,9 +69,9 @@ fn read_password() -> Result<String, CliError> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-/// Runs one `user` command against `path`; changes write the file whole.
+/// Runs one `user` command against `path`; each change reads, changes and writes the file
+/// under its lock. `revoke` is the one that needs Temporal: it is run by [`revoke`].
 pub fn run(path: &Path, command: UserCommand) -> Result<(), CliError> {
-    let mut file = AccountsFile::load(path).map_err(usage)?;
     match command {
         UserCommand::Add {
             name,
@@ -73,8 +82,8 @@ pub fn run(path: &Path, command: UserCommand) -> Result<(), CliError> {
                 true => (read_password()?, false),
                 false => (generate_password(), true),
             };
-            file.add(&name, &password, roles(&names)?).map_err(usage)?;
-            file.save(path).map_err(usage)?;
+            let roles = roles(&names)?;
+            AccountsFile::update(path, |file| file.add(&name, &password, roles)).map_err(usage)?;
             println!("added {name}");
             if show {
                 println!("password: {password}  (shown once)");
@@ -91,35 +100,65 @@ pub fn run(path: &Path, command: UserCommand) -> Result<(), CliError> {
                     "say what changes: --roles, --new-password or --password-stdin",
                 ));
             }
-            if !names.is_empty() {
-                file.set_roles(&name, roles(&names)?).map_err(usage)?;
-            }
+            let roles = match names.is_empty() {
+                true => None,
+                false => Some(roles(&names)?),
+            };
             let generated = new_password.then(generate_password);
             let password = match (&generated, password_stdin) {
                 (Some(p), _) => Some(p.clone()),
                 (None, true) => Some(read_password()?),
                 (None, false) => None,
             };
-            if let Some(password) = password {
-                file.set_password(&name, &password).map_err(usage)?;
-            }
-            file.save(path).map_err(usage)?;
+            AccountsFile::update(path, |file| {
+                if let Some(roles) = roles {
+                    file.set_roles(&name, roles)?;
+                }
+                if let Some(password) = &password {
+                    file.set_password(&name, password)?;
+                }
+                Ok(())
+            })
+            .map_err(usage)?;
             println!("changed {name}");
             if let Some(password) = generated {
                 println!("password: {password}  (shown once)");
             }
         }
         UserCommand::Remove { name } => {
-            file.remove(&name).map_err(usage)?;
-            file.save(path).map_err(usage)?;
+            AccountsFile::update(path, |file| file.remove(&name)).map_err(usage)?;
             println!("removed {name}");
         }
         UserCommand::List => {
+            let file = AccountsFile::load(path).map_err(usage)?;
             for account in &file.accounts {
                 let roles: Vec<_> = account.roles.iter().map(|r| r.name()).collect();
                 println!("{}\t{}", account.name, roles.join(","));
             }
         }
+        UserCommand::Revoke { .. } => {
+            return Err(usage(
+                "user revoke needs Temporal: it is run with a connection",
+            ));
+        }
     }
+    Ok(())
+}
+
+/// `user revoke NAME`: ends every session of the person, on every replica.
+pub async fn revoke(
+    client: &temporalio_client::Client,
+    name: &str,
+    operator: &str,
+) -> Result<(), CliError> {
+    crate::domain::input::validate_operator(operator).map_err(usage)?;
+    let at = crate::operations::sessions::revoke_person(client, name.trim(), operator).await?;
+    println!(
+        "ended every session of {name} begun until {} (each console refuses them within {} s)",
+        crate::domain::format::rfc3339(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(at.max(0) as u64)
+        ),
+        crate::web::auth::revocations::REFRESH.as_secs()
+    );
     Ok(())
 }

@@ -44,6 +44,12 @@ impl Role {
         }
     }
 
+    /// A role by its exact name (an identity provider's group names it so: `Support` is
+    /// not `support`).
+    pub fn exact(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == text)
+    }
+
     pub fn parse(text: &str) -> Result<Role, InputError> {
         Role::ALL
             .into_iter()
@@ -71,6 +77,8 @@ pub enum Action {
     RetryNow,
     /// Approve or reject a colleague's proposed resolution.
     Approve,
+    /// Take over a colleague's claim, with a reason.
+    TakeOver,
     /// Create, pause, resume or cancel a recurring contract.
     ManageContracts,
     /// Read and export the audit trail.
@@ -82,13 +90,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::Read,
         Action::Claim,
         Action::Release,
         Action::Resolve,
         Action::RetryNow,
         Action::Approve,
+        Action::TakeOver,
         Action::ManageContracts,
         Action::Audit,
         Action::Simulate,
@@ -104,6 +113,8 @@ impl Action {
                 &[Support, Admin]
             }
             Action::Approve => &[Approver, Admin],
+            // A claim left sitting is a lead's to move: the admins'.
+            Action::TakeOver => &[Admin],
             Action::ManageContracts => &[Finance, Admin],
             Action::Audit => &[Finance, Admin],
             Action::Simulate => &[Presenter, Admin],
@@ -120,6 +131,7 @@ impl Action {
             Action::Resolve => "resolve orders",
             Action::RetryNow => "retry stale orders",
             Action::Approve => "approve resolutions",
+            Action::TakeOver => "take over a colleague's claim",
             Action::ManageContracts => "change recurring contracts",
             Action::Audit => "read the audit trail",
             Action::Simulate => "run the simulation",
@@ -140,11 +152,23 @@ pub struct SignedIn {
     pub roles: Vec<Role>,
     /// Nobody is really signed in: the name was typed (`auth.mode = "none"`).
     pub unverified: bool,
+    /// The person's stable id when their sign-in has one (`oidc:<issuer>#<subject>`):
+    /// what four eyes and claims compare, since a provider's names can change.
+    #[serde(default)]
+    pub id: String,
 }
 
 impl SignedIn {
     pub fn may(&self, action: Action) -> bool {
         allows(&self.roles, action)
+    }
+
+    /// The person as the workflows record them.
+    pub fn actor(&self) -> crate::domain::resolution::Actor {
+        crate::domain::resolution::Actor {
+            name: self.name.clone(),
+            id: self.id.clone(),
+        }
     }
 }
 

@@ -18,11 +18,18 @@ pub struct AuditEntry {
     /// The order or contract id.
     pub target: String,
     pub outcome: String,
-    /// The client that sent it (the console's or CLI's Temporal identity).
+    /// The client that sent it: the Temporal identity recorded on the event.
     pub origin: String,
     /// The target is a recurring contract, not an order.
     #[serde(default)]
     pub contract: bool,
+    /// How it came: `console`, `command line`, `signal` (a raw signal from any other
+    /// client: Temporal's web UI, its CLI, an SDK script) or `another client`.
+    #[serde(default)]
+    pub channel: String,
+    /// The actor's stable id, when their sign-in has one.
+    #[serde(default)]
+    pub actor_id: String,
 }
 
 /// The audit page's filters, as its address carries them.
@@ -79,7 +86,11 @@ impl AuditFilter {
         let action = self.action.trim().to_lowercase();
         let since = self.since().ok().flatten();
         let until = self.until().ok().flatten();
-        (actor.is_empty() || e.actor == actor)
+        let by_actor = actor.is_empty()
+            || e.actor == actor
+            || (!e.actor_id.is_empty() && e.actor_id == actor)
+            || (actor == SIGNAL_CHANNEL && e.channel == SIGNAL_CHANNEL);
+        by_actor
             && (action.is_empty() || e.action.to_lowercase().contains(&action))
             && (e.at.is_empty() || since.is_none_or(|s| e.at.as_str() >= s.as_str()))
             && (e.at.is_empty() || until.is_none_or(|u| e.at.as_str() <= u.as_str()))
@@ -97,6 +108,10 @@ impl AuditFilter {
     }
 }
 
+/// The channel of a raw signal from a client not ours, and the actor its entries are
+/// found under.
+pub const SIGNAL_CHANNEL: &str = "signal";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
@@ -106,10 +121,10 @@ pub struct AuditPage {
 
 /// The entries as CSV (RFC 4180), times in UTC as the header says.
 pub fn to_csv(entries: &[AuditEntry]) -> String {
-    let mut out = String::from("time_utc,actor,action,target,outcome,origin\r\n");
+    let mut out = String::from("time_utc,actor,action,target,outcome,channel,origin\r\n");
     for e in entries {
         out.push_str(&csv_line(&[
-            &e.at, &e.actor, &e.action, &e.target, &e.outcome, &e.origin,
+            &e.at, &e.actor, &e.action, &e.target, &e.outcome, &e.channel, &e.origin,
         ]));
     }
     out
@@ -128,6 +143,8 @@ mod tests {
             outcome: "done".into(),
             origin: "console".into(),
             contract: false,
+            channel: "console".into(),
+            actor_id: String::new(),
         }
     }
 
@@ -161,6 +178,6 @@ mod tests {
         let line = csv.lines().nth(1).unwrap();
         assert!(line.contains("\"'=cmd|' /C calc'!A0\""), "{line}");
         assert!(line.contains("\"say \"\"hi\"\", then\""), "{line}");
-        assert!(csv.starts_with("time_utc,actor,action,target,outcome,origin\r\n"));
+        assert!(csv.starts_with("time_utc,actor,action,target,outcome,channel,origin\r\n"));
     }
 }

@@ -109,13 +109,7 @@ impl NewContract {
                     format!("at least {} seconds", limits.min_interval_secs.max(1)),
                 ));
             }
-            Cadence::Cron { expression } if expression.split_whitespace().count() != 5 => {
-                return Err(InputError::malformed(
-                    "a cron expression",
-                    expression,
-                    "it needs five fields: minute hour day month weekday",
-                ));
-            }
+            Cadence::Cron { expression } => check_cron_shape(expression)?,
             _ => {}
         }
         TIME_ZONE.check(&self.time_zone)
@@ -237,6 +231,27 @@ const TIME_ZONE: super::input::TextRule = super::input::TextRule {
     max: MAX_ORDER_ID_LEN,
     characters: super::input::Characters::Line,
 };
+
+/// A cron line as this console accepts it: five fields (minute hour day month weekday) of
+/// digits, `*`, `,`, `-` and `/` only. Temporal also reads `@every`, `@daily`, names,
+/// `CRON_TZ=` and `#` comments; each could mean something other than what was checked
+/// (Temporal ignores what follows a `#`), so none is accepted.
+pub fn check_cron_shape(expression: &str) -> Result<(), InputError> {
+    let fields: Vec<&str> = expression.split_whitespace().collect();
+    let plain = |f: &&str| {
+        f.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '*' | ',' | '-' | '/'))
+    };
+    if fields.len() != 5 || !fields.iter().all(plain) {
+        return Err(InputError::malformed(
+            "a cron expression this console accepts",
+            expression,
+            "write five fields (minute hour day month weekday) of digits and * , - / only, \
+             e.g. 0 9 1 * *",
+        ));
+    }
+    Ok(())
+}
 
 /// A currency code's shape: three capital letters (the ISO 4217 table is the server's).
 pub fn check_currency_code(currency: &str) -> Result<(), InputError> {

@@ -32,6 +32,14 @@ pub mod age_filter {
 pub struct ServiceLevel {
     pub at_risk_mins: u32,
     pub breach_mins: u32,
+    /// A claim held this long without a resolution shows as stale: a lead may take it
+    /// over (`[dashboard] claim_stale_minutes`).
+    #[serde(default = "default_stale_claim_mins")]
+    pub stale_claim_mins: u32,
+}
+
+fn default_stale_claim_mins() -> u32 {
+    60
 }
 
 impl Default for ServiceLevel {
@@ -39,6 +47,7 @@ impl Default for ServiceLevel {
         ServiceLevel {
             at_risk_mins: 30,
             breach_mins: 120,
+            stale_claim_mins: default_stale_claim_mins(),
         }
     }
 }
@@ -83,9 +92,23 @@ pub struct QueueRow {
     pub error_reason: String,
     pub attempts: Option<i64>,
     pub claimed_by: String,
+    /// How long the claim has been held, in seconds (claims made before it was recorded:
+    /// unknown).
+    #[serde(default)]
+    pub claimed_secs: Option<i64>,
     /// A proposed resolution awaits a second person's approval.
     #[serde(default)]
     pub awaiting_approval: bool,
+}
+
+impl QueueRow {
+    /// Whether the claim has been held past the service level's stale-claim time.
+    pub fn claim_is_stale(&self, sla: &ServiceLevel) -> bool {
+        !self.claimed_by.is_empty()
+            && self
+                .claimed_secs
+                .is_some_and(|s| s >= i64::from(sla.stale_claim_mins) * 60)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -138,7 +138,7 @@ impl fmt::Display for Resolution {
 }
 
 /// What the gateway told us about an order, carried through every stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderRequest {
     pub order_id: String,
     /// Which bank or wallet to ask.
@@ -148,6 +148,12 @@ pub struct OrderRequest {
     /// [`MOST_URGENT_PRIORITY`] to [`LEAST_URGENT_PRIORITY`].
     pub priority: i64,
     pub policy: ReconcilePolicy,
+    /// The resolutions a second person must approve on this order, fixed when it starts
+    /// (from the starter's `[approval] resolutions`): a later change of configuration
+    /// does not rewrite a running order's rules. `None` in orders started before it was
+    /// recorded: they are held to [`DEFAULT_FOUR_EYES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub four_eyes: Option<Vec<Resolution>>,
 }
 
 impl OrderRequest {
@@ -160,7 +166,18 @@ impl OrderRequest {
             environment: "simulation".into(),
             priority: DEFAULT_PRIORITY,
             policy,
+            four_eyes: None,
         }
+    }
+
+    /// Whether a person's `resolution` of this order needs a second person's approval.
+    pub fn needs_approval(&self, resolution: Resolution) -> bool {
+        self.four_eyes_rule().contains(&resolution)
+    }
+
+    /// The resolutions that need a second person on this order.
+    pub fn four_eyes_rule(&self) -> &[Resolution] {
+        self.four_eyes.as_deref().unwrap_or(&DEFAULT_FOUR_EYES)
     }
 
     /// Everything Temporal would be asked to store, checked first.
@@ -263,25 +280,6 @@ impl ReconcilePolicy {
             " seconds",
         )
     }
-}
-
-/// Where a failed query left off: handed from one stage to the next.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Handoff {
-    pub order: OrderRequest,
-    /// Upstream queries made so far, over all stages.
-    pub attempts: u32,
-    /// The error that ended QueryOrder.
-    pub original_error: String,
-    /// The error that ended StaleOrder's retry, once there was one.
-    #[serde(default)]
-    pub stale_retry_error: Option<String>,
-    /// Short machine-readable reason of the latest error (`http_503`, `timeout`, `pending`…).
-    pub error_reason: String,
-    /// Short reason of the error that ended QueryOrder (empty in handoffs made before it
-    /// was recorded).
-    #[serde(default)]
-    pub original_reason: String,
 }
 
 /// The resolutions that need a second person by default: they settle money against the

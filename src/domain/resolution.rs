@@ -6,18 +6,90 @@ use std::fmt;
 
 use super::{
     input::{InputError, REASON_CODE, validate_note, validate_operator},
-    order::{Handoff, Resolution},
+    order::{OrderRequest, Resolution},
 };
 
-/// Who asked for a thing, and when (workflow time, RFC 3339).
+/// Where a failed query left off: handed from one stage to the next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handoff {
+    pub order: OrderRequest,
+    /// Upstream queries made so far, over all stages.
+    pub attempts: u32,
+    /// The error that ended QueryOrder.
+    pub original_error: String,
+    /// The error that ended StaleOrder's retry, once there was one.
+    #[serde(default)]
+    pub stale_retry_error: Option<String>,
+    /// Short machine-readable reason of the latest error (`http_503`, `timeout`, `pending`…).
+    pub error_reason: String,
+    /// Short reason of the error that ended QueryOrder (empty in handoffs made before it
+    /// was recorded).
+    #[serde(default)]
+    pub original_reason: String,
+    /// A resolution proposed before this stage began (a person's `paid` sent to a stale
+    /// order): it waits here for a second person's approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<ResolutionRecord>,
+}
+
+/// The person behind a request: the id when there is one (an identity provider's issuer
+/// and subject, which the person cannot change), else the name. Four eyes and claims
+/// compare these, never the names shown.
+pub fn person<'a>(operator: &'a str, operator_id: &'a str) -> &'a str {
+    match operator_id.is_empty() {
+        true => operator,
+        false => operator_id,
+    }
+}
+
+/// Who is acting: the name every record shows, and the stable id behind it when their
+/// sign-in has one (`oidc:<issuer>#<subject>`); the CLI's `--operator` is a name alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub name: String,
+    #[serde(default)]
+    pub id: String,
+}
+
+impl Actor {
+    pub fn person(&self) -> &str {
+        person(&self.name, &self.id)
+    }
+}
+
+impl From<&str> for Actor {
+    fn from(name: &str) -> Self {
+        Actor {
+            name: name.to_string(),
+            id: String::new(),
+        }
+    }
+}
+
+impl From<&String> for Actor {
+    fn from(name: &String) -> Self {
+        Actor::from(name.as_str())
+    }
+}
+
+/// Who asked for a thing, and when (workflow time, RFC 3339).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     pub operator: String,
+    /// The person's stable id, when their sign-in has one (see [`person`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operator_id: String,
     pub at: String,
 }
 
+impl Stamp {
+    pub fn person(&self) -> &str {
+        person(&self.operator, &self.operator_id)
+    }
+}
+
 /// A person's resolution of an order in the manual queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolveRequest {
     /// One of [`Resolution`], as text so a bad value reaches the validator and gets its words.
     pub resolution: String,
@@ -25,9 +97,15 @@ pub struct ResolveRequest {
     pub operator: String,
     #[serde(default)]
     pub note: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operator_id: String,
 }
 
 impl ResolveRequest {
+    pub fn person(&self) -> &str {
+        person(&self.operator, &self.operator_id)
+    }
+
     /// Every check that does not depend on the order's state.
     pub fn validate(&self) -> Result<Resolution, InputError> {
         let resolution = Resolution::parse(&self.resolution)?;
@@ -51,6 +129,26 @@ pub struct ResolutionRecord {
     /// The second person who approved it (four eyes), when it needed one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<Stamp>,
+    /// The resolver's stable id, when their sign-in has one (see [`person`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub resolved_by_id: String,
+    /// The bank's own record that settled it, when a statement did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// A booked statement entry that settled an order: the bank's own record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The imported statement's id (its content hash).
+    pub statement_id: String,
+    /// The entry's own reference in the statement.
+    pub entry_reference: String,
+    /// The day the bank booked it (`YYYY-MM-DD`).
+    pub booking_date: String,
+    /// What the entry booked, in minor units of `currency`.
+    pub amount_minor: i64,
+    pub currency: String,
 }
 
 impl ResolutionRecord {
@@ -63,7 +161,14 @@ impl ResolutionRecord {
             resolved_at: at,
             note: request.note,
             approved_by: None,
+            resolved_by_id: request.operator_id,
+            evidence: None,
         }
+    }
+
+    /// The person who resolved (or proposed) it.
+    pub fn resolver(&self) -> &str {
+        person(&self.resolved_by, &self.resolved_by_id)
     }
 
     /// How every refusal of a second resolution reads.
@@ -86,17 +191,42 @@ impl fmt::Display for ResolutionRecord {
 }
 
 /// A claim on a manual order: one agent works one order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimRequest {
     pub operator: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operator_id: String,
 }
 
-/// A second person's answer to a proposed resolution (four eyes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl ClaimRequest {
+    pub fn person(&self) -> &str {
+        person(&self.operator, &self.operator_id)
+    }
+}
+
+/// A second person's answer to a proposed resolution (four eyes), or a take-over of a
+/// colleague's claim: who, and why (required for a rejection and a take-over).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRequest {
     pub operator: String,
     /// Why, for a rejection.
     #[serde(default)]
+    pub note: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operator_id: String,
+}
+
+impl ApprovalRequest {
+    pub fn person(&self) -> &str {
+        person(&self.operator, &self.operator_id)
+    }
+}
+
+/// A claim a lead took over from the colleague who held it, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakeOver {
+    pub from: Stamp,
+    pub by: Stamp,
     pub note: String,
 }
 
@@ -136,6 +266,12 @@ pub struct ManualContext {
     /// The last proposal a second person rejected.
     #[serde(default)]
     pub rejected: Option<ProposalRejection>,
+    /// The resolutions on this order that need a second person's approval.
+    #[serde(default)]
+    pub four_eyes: Vec<Resolution>,
+    /// The last claim a lead took over.
+    #[serde(default)]
+    pub taken_over: Option<TakeOver>,
 }
 
 /// StaleOrder's state, from its query.
@@ -150,6 +286,8 @@ pub struct StaleStatus {
 
 /// How a QueryOrder or StaleOrder run ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Made once per run and sent once: boxing the record would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum OrderOutcome {
     Resolved(ResolutionRecord),
     /// Handed on to the next stage, by workflow id.
@@ -169,6 +307,7 @@ mod tests {
             reason_code: "BANK_CONFIRMED".into(),
             operator: "ana".into(),
             note: note.into(),
+            operator_id: String::new(),
         }
     }
 

@@ -1,22 +1,34 @@
 //! The audit trail, read from Temporal (no copy): who did what to which order, from the
-//! histories of the orders whose `Actors` name a person, and who last changed each
-//! contract, from the contract's schedule. Refused requests never reach Temporal; they are
-//! in the log under the `audit` target.
+//! histories of every run of the orders whose `Actors` name a person (or that someone
+//! terminated or cancelled), and every change to each contract, from its `ContractChange`
+//! records. The actor is the person the request names (the session's, the CLI's
+//! `--operator`), or for a raw signal the client identity Temporal recorded; the channel
+//! comes from that identity. Refused requests never reach Temporal; they are in the log
+//! under the `audit` target.
 
 use std::{collections::HashMap, time::SystemTime};
-use temporalio_client::{Client, UntypedWorkflow};
+use temporalio_client::{Client, NamespacedClient, tonic::IntoRequest};
 use temporalio_common::protos::temporal::api::{
-    common::v1::Payloads,
+    common::v1::{Payloads, WorkflowExecution},
     history::v1::{HistoryEvent, history_event::Attributes},
     update::v1::outcome,
+    workflowservice::v1::GetWorkflowExecutionHistoryRequest,
 };
 
 use super::{OpError, contracts, queues::literal};
 use crate::{
-    domain::audit::{AuditEntry, AuditFilter, AuditPage},
-    domain::format::rfc3339,
-    temporal::names::workflow_types,
-    temporal::{search_attributes as sa, visibility},
+    domain::{
+        audit::{AuditEntry, AuditFilter, AuditPage, SIGNAL_CHANNEL},
+        format::rfc3339,
+    },
+    temporal::{
+        TemporalError,
+        connection::Channel,
+        names::workflow_types,
+        search_attributes as sa,
+        visibility::{self, ListedExecution},
+    },
+    workflows::contract_change::{ContractChangeRecord, MEMO_KEY},
 };
 
 /// Orders whose histories one page reads.
@@ -51,16 +63,27 @@ fn first_json(payloads: Option<&Payloads>) -> serde_json::Value {
         .unwrap_or(serde_json::Value::Null)
 }
 
-/// The person an update's or signal's argument names.
-fn operator_of(argument: &serde_json::Value) -> String {
-    match argument {
-        serde_json::Value::String(name) => name.clone(),
-        other => other
-            .get("operator")
+/// How a request came, from the client identity Temporal recorded on it.
+fn channel_of(identity: &str, signal: bool) -> &'static str {
+    match Channel::of_identity(identity) {
+        Some(Channel::Console) => "console",
+        Some(Channel::CommandLine) => "command line",
+        Some(Channel::Worker) => "worker",
+        None if signal => SIGNAL_CHANNEL,
+        None => "another client",
+    }
+}
+
+/// The person an update's argument names, and their id.
+fn person_of(argument: &serde_json::Value) -> (String, String) {
+    let field = |k: &str| {
+        argument
+            .get(k)
             .and_then(|o| o.as_str())
             .unwrap_or_default()
-            .to_string(),
-    }
+            .to_string()
+    };
+    (field("operator"), field("operator_id"))
 }
 
 /// What an update or signal did, in words: `claim`, `resolve paid`, `reject: why`.
@@ -71,10 +94,22 @@ fn action_of(name: &str, argument: &serde_json::Value) -> String {
             format!("{name} {} ({})", field("resolution"), field("reason_code"))
         }
         "reject" => format!("reject: {}", field("note")),
+        "take_over" => format!("take over the claim: {}", field("note")),
         "resolve-manual-order" => {
             format!("resolve {} (signal)", argument.as_str().unwrap_or_default())
         }
         other => other.to_string(),
+    }
+}
+
+/// Who a signal names: `retry-now` carries the operator, the stale stage's `resolve` a
+/// request; the seed's signal names nobody, so its sender is the identity Temporal
+/// recorded.
+fn signal_actor(name: &str, argument: &serde_json::Value, identity: &str) -> (String, String) {
+    match (name, argument) {
+        ("retry-now", serde_json::Value::String(operator)) => (operator.clone(), String::new()),
+        ("resolve", request) if request.get("operator").is_some() => person_of(request),
+        _ => (identity.to_string(), String::new()),
     }
 }
 
@@ -120,29 +155,61 @@ pub fn entries_of(order_id: &str, events: &[HistoryEvent]) -> Vec<AuditEntry> {
                     continue;
                 };
                 let argument = first_json(input.args.as_ref());
+                let (actor, actor_id) = person_of(&argument);
                 entries.push(AuditEntry {
                     at: time(e),
-                    actor: operator_of(&argument),
+                    actor,
                     action: action_of(&input.name, &argument),
                     target: order_id.to_string(),
                     outcome: outcomes
                         .get(&id)
                         .cloned()
                         .unwrap_or_else(|| "accepted".into()),
+                    channel: channel_of(&origin, false).into(),
                     origin,
                     contract: false,
+                    actor_id,
                 });
             }
             Some(Attributes::WorkflowExecutionSignaledEventAttributes(a)) => {
                 let argument = first_json(a.input.as_ref());
+                let (actor, actor_id) = signal_actor(&a.signal_name, &argument, &a.identity);
                 entries.push(AuditEntry {
                     at: time(e),
-                    actor: operator_of(&argument),
+                    actor,
                     action: action_of(&a.signal_name, &argument),
                     target: order_id.to_string(),
                     outcome: "received".into(),
+                    channel: channel_of(&a.identity, true).into(),
                     origin: a.identity.clone(),
                     contract: false,
+                    actor_id,
+                });
+            }
+            Some(Attributes::WorkflowExecutionTerminatedEventAttributes(a)) => {
+                entries.push(AuditEntry {
+                    at: time(e),
+                    actor: a.identity.clone(),
+                    action: format!("terminate: {}", a.reason),
+                    target: order_id.to_string(),
+                    outcome: "done".into(),
+                    channel: channel_of(&a.identity, false).into(),
+                    origin: a.identity.clone(),
+                    contract: false,
+                    actor_id: String::new(),
+                });
+            }
+            Some(Attributes::WorkflowExecutionCancelRequestedEventAttributes(a)) => {
+                entries.push(AuditEntry {
+                    at: time(e),
+                    actor: a.identity.clone(),
+                    action: format!("cancel: {}", a.cause),
+                    target: order_id.to_string(),
+                    outcome: "requested".into(),
+                    channel: channel_of(&a.identity, false).into(),
+                    origin: a.identity.clone(),
+                    contract: false,
+                    actor_id: String::new(),
                 });
             }
             _ => {}
@@ -151,13 +218,35 @@ pub fn entries_of(order_id: &str, events: &[HistoryEvent]) -> Vec<AuditEntry> {
     entries
 }
 
-async fn history(client: &Client, workflow_id: &str) -> Result<Vec<HistoryEvent>, OpError> {
-    client
-        .get_workflow_handle::<UntypedWorkflow>(workflow_id.to_string())
-        .fetch_history(Default::default())
-        .into_events()
-        .await
-        .map_err(|e| OpError::Temporal(e.into()))
+/// Every event of one run (each run of a workflow id is read on its own).
+async fn history(
+    client: &Client,
+    execution: &ListedExecution,
+) -> Result<Vec<HistoryEvent>, OpError> {
+    let mut service = client.connection().workflow_service();
+    let mut events = Vec::new();
+    let mut token = Vec::new();
+    loop {
+        let request = GetWorkflowExecutionHistoryRequest {
+            namespace: client.namespace(),
+            execution: Some(WorkflowExecution {
+                workflow_id: execution.workflow_id.clone(),
+                run_id: execution.run_id.clone(),
+            }),
+            next_page_token: token,
+            ..Default::default()
+        };
+        let page = service
+            .get_workflow_execution_history(request.into_request())
+            .await
+            .map_err(|s| OpError::Temporal(TemporalError::from(s)))?
+            .into_inner();
+        events.extend(page.history.map(|h| h.events).unwrap_or_default());
+        if page.next_page_token.is_empty() {
+            return Ok(events);
+        }
+        token = page.next_page_token;
+    }
 }
 
 /// One page of orders' entries (newest orders first), filtered by person, action and time.
@@ -170,7 +259,7 @@ pub async fn orders_page(
     let listed = visibility::list_page(client, &q, AUDIT_ORDERS_PER_PAGE, page, None).await?;
     let reads = listed.executions.iter().map(|e| async move {
         let order = e.attributes.get(&sa::ORDER_ID).unwrap_or_default();
-        history(client, &e.workflow_id)
+        history(client, e)
             .await
             .map(|events| entries_of(&order, &events))
     });
@@ -187,14 +276,54 @@ pub async fn orders_page(
     })
 }
 
-/// Who last changed each contract, and how, from the schedule's note (a schedule keeps
-/// its latest note, not every one; each term's run is in its own history).
+/// Changes recorded per contract page of the trail, at most.
+pub const CONTRACT_CHANGES_READ: i32 = 1_000;
+
+/// Every recorded change to a contract (its `ContractChange` records, dated), and for
+/// contracts made before changes were recorded, the latest note of their schedule.
 pub async fn contract_entries(
     client: &Client,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, OpError> {
+    let mut q = format!("WorkflowType = '{}'", workflow_types::CONTRACT_CHANGE);
+    if !filter.actor.trim().is_empty() {
+        q += &format!(
+            " AND {} = {}",
+            sa::ACTORS.name(),
+            literal("person", filter.actor.trim())?
+        );
+    }
+    let listed = visibility::list_page(client, &q, CONTRACT_CHANGES_READ, None, None).await?;
+    let mut recorded = std::collections::HashSet::new();
     let mut entries = Vec::new();
+    for e in &listed.executions {
+        let Some(change) = e.memo::<ContractChangeRecord>(MEMO_KEY) else {
+            continue;
+        };
+        recorded.insert(change.contract_id.clone());
+        let entry = AuditEntry {
+            at: e.start_time.map(rfc3339).unwrap_or_default(),
+            actor: change.operator.clone(),
+            action: match change.reason.as_str() {
+                "" => change.action.clone(),
+                why => format!("{}: {why}", change.action),
+            },
+            target: change.contract_id.clone(),
+            outcome: "done".into(),
+            channel: channel_of(&change.origin, false).into(),
+            origin: change.origin.clone(),
+            contract: true,
+            actor_id: String::new(),
+        };
+        if filter.keeps(&entry) {
+            entries.push(entry);
+        }
+    }
+    // Contracts whose changes predate the records: their schedule keeps the latest note.
     for summary in contracts::list(client).await? {
+        if recorded.contains(&summary.contract_id) {
+            continue;
+        }
         let Some((action, rest)) = summary.note.split_once(" by ") else {
             continue;
         };
@@ -210,11 +339,14 @@ pub async fn contract_entries(
             outcome: "done".into(),
             origin: String::new(),
             contract: true,
+            channel: String::new(),
+            actor_id: String::new(),
         };
         if filter.keeps(&entry) {
             entries.push(entry);
         }
     }
+    entries.sort_by(|a, b| b.at.cmp(&a.at));
     Ok(entries)
 }
 

@@ -16,20 +16,16 @@ use temporalio_common::protos::temporal::api::{
 
 use super::{Missing, OpError, counted};
 use crate::{
-    domain::{
-        contract::{
-            ContractDetail, ContractLimits, ContractSummary, ContractTerms, ContractsPage,
-            NewContract, TermRun, validate_change,
-        },
-        format::{rfc3339, waited},
-        input::{InputError, validate_order_id},
-        money::{format_amount, minor_units},
+    domain::contract::{
+        Cadence, ContractDetail, ContractLimits, ContractSummary, ContractTerms, ContractsPage,
+        NewContract, TermRun, validate_change,
     },
-    temporal::{
-        TemporalError,
-        names::{task_queues, workflow_types},
-        schedules, search_attributes as sa, visibility,
-    },
+    domain::format::{rfc3339, waited},
+    domain::input::{InputError, validate_order_id},
+    domain::money::{format_amount, minor_units},
+    temporal::names::{task_queues, workflow_types},
+    temporal::{TemporalError, schedules, search_attributes as sa, visibility},
+    workflows::contract_change::{self, ContractChange, ContractChangeRecord},
 };
 
 /// The note a cancelled contract's schedule carries.
@@ -83,14 +79,104 @@ pub fn check(contract: &NewContract, limits: &ContractLimits) -> Result<(), Inpu
             format!("at most {} {currency} a term", limits.max_amount),
         ));
     }
-    if contract.time_zone.parse::<chrono_tz::Tz>().is_err() {
+    let Ok(zone) = contract.time_zone.parse::<chrono_tz::Tz>() else {
         return Err(InputError::malformed(
             "an IANA time zone",
             &contract.time_zone,
             "use a name such as Asia/Kuala_Lumpur or Europe/Berlin",
         ));
+    };
+    if let Cadence::Cron { expression } = &contract.cadence {
+        check_cron_gap(expression, zone, limits)?;
     }
     Ok(())
+}
+
+/// Fires of a cron line looked at for its shortest gap: a year of hourly charges.
+const CRON_FIRES_CHECKED: usize = 9_000;
+
+/// Holds a cron line to the same bound as an interval: the shortest gap between its next
+/// fires (read by `croner`, in the contract's time zone, daylight saving included) must be
+/// at least `min_interval_secs`.
+fn check_cron_gap(
+    expression: &str,
+    zone: chrono_tz::Tz,
+    limits: &ContractLimits,
+) -> Result<(), InputError> {
+    let unreadable = |why: String| InputError::malformed("a cron expression", expression, why);
+    let cron = croner::Cron::new(expression)
+        .parse()
+        .map_err(|e| unreadable(format!("it cannot be read: {e}")))?;
+    let start = chrono::Utc::now().with_timezone(&zone);
+    let fires: Vec<i64> = cron
+        .iter_after(start)
+        .take(CRON_FIRES_CHECKED)
+        .map(|t| t.timestamp())
+        .collect();
+    if fires.is_empty() {
+        return Err(unreadable("it never fires".into()));
+    }
+    let shortest = fires
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .min()
+        .unwrap_or(i64::MAX);
+    let floor = limits.min_interval_secs.max(1);
+    if shortest < floor as i64 {
+        return Err(InputError::out_of_range(
+            "time between two charges",
+            format!("{shortest} seconds"),
+            format!("at least {floor} seconds"),
+        ));
+    }
+    Ok(())
+}
+
+/// Records a change to a contract as a workflow of its own (`ContractChange`): dated,
+/// kept, findable by contract and person. A failure to record is said, not hidden: the
+/// change itself stands (the schedule holds it).
+async fn record_change(
+    client: &Client,
+    contract_id: &str,
+    action: &str,
+    operator: &str,
+    reason: &str,
+) -> Result<(), OpError> {
+    use temporalio_client::WorkflowStartOptions;
+    use temporalio_common::{MemoValues, search_attributes::SearchAttributes};
+    let change = ContractChangeRecord {
+        contract_id: contract_id.to_string(),
+        action: action.to_string(),
+        operator: operator.to_string(),
+        reason: reason.to_string(),
+        origin: temporalio_client::NamespacedClient::identity(client),
+    };
+    let mut memo = MemoValues::new();
+    memo.insert(contract_change::MEMO_KEY, change.clone());
+    let request = format!("{:016x}", rand::random::<u64>());
+    let options = WorkflowStartOptions::new(
+        task_queues::RECURRING_SCHEDULE,
+        contract_change::workflow_id(contract_id, &request),
+    )
+    .search_attributes(SearchAttributes::new(vec![
+        sa::CONTRACT_ID.value_set(contract_id.to_string()),
+        sa::ACTORS.value_set(vec![operator.to_string()]),
+    ]))
+    .memo(memo)
+    .build();
+    match client
+        .start_workflow(ContractChange::run, change, options)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::error!(contract_id, action, error = %e, "a contract change was made but not recorded");
+            Err(OpError::Rejected(format!(
+                "the contract {contract_id:?} is {action}, but the change could not be recorded \
+                 in the audit trail: Temporal did not answer ({e})"
+            )))
+        }
+    }
 }
 
 /// Creates the contract's schedule in one call, its term limit included: no term can run
@@ -135,6 +221,7 @@ pub async fn create(
             schedules::create(client, &id, schedule)
                 .await
                 .map_err(|s| status_error(&id, s))?;
+            record_change(client, &id, "created", operator, "").await?;
             let description = client
                 .get_schedule_handle(&id)
                 .describe(Default::default())
@@ -197,6 +284,7 @@ pub async fn cancel(
             })
             .await
             .map_err(|s| status_error(contract_id, s))?;
+            record_change(client, contract_id, CANCELLED_NOTE_PREFIX, operator, reason).await?;
             // A term still charging is retried no more.
             for execution in running {
                 schedules::terminate(client, execution, &note)
@@ -359,7 +447,8 @@ pub async fn set_paused(
             state.notes = note;
         })
         .await
-        .map_err(|s| status_error(contract_id, s))
+        .map_err(|s| status_error(contract_id, s))?;
+        record_change(client, contract_id, verb, operator, reason).await
     }
     .await)
 }

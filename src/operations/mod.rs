@@ -7,13 +7,11 @@ pub mod contracts;
 pub mod lane;
 pub mod orders;
 pub mod queues;
+pub mod sessions;
 
 use std::fmt;
 
-use crate::{
-    domain::{ErrorKind, input::InputError},
-    temporal::TemporalError,
-};
+use crate::{domain::ErrorKind, domain::input::InputError, temporal::TemporalError};
 
 /// What was not found.
 #[derive(Debug, Clone, PartialEq, Eq)]

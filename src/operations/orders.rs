@@ -19,10 +19,11 @@ use crate::{
         OrderRequest, Resolution, Stage, manual_workflow_id, query_workflow_id, stale_workflow_id,
     },
     domain::resolution::{
-        ApprovalRequest, ClaimRequest, ManualContext, ResolutionRecord, ResolveRequest,
+        Actor, ApprovalRequest, ClaimRequest, ManualContext, ResolutionRecord, ResolveRequest,
         StaleStatus, Stamp,
     },
-    temporal::{TemporalError, names::task_queues},
+    temporal::TemporalError,
+    temporal::names::task_queues,
     workflows::manual_handle::ManualHandle,
     workflows::order_attributes,
     workflows::query_order::QueryOrder,
@@ -135,16 +136,16 @@ pub enum Settled {
     Proposed(ResolutionRecord),
 }
 
-/// Resolves a manual order, or proposes the resolution when it is one of `four_eyes`
-/// (those need a second person's approval).
+/// Resolves a manual order, or proposes the resolution when the order's own rule (fixed
+/// when it started, read from the workflow) says it needs a second person's approval.
 pub async fn resolve_or_propose(
     client: &Client,
     order_id: &str,
     request: ResolveRequest,
-    four_eyes: &[Resolution],
 ) -> Result<Settled, OpError> {
     let resolution = request.validate()?;
-    if !four_eyes.contains(&resolution) {
+    let rule = manual_context(client, order_id).await?.four_eyes;
+    if !rule.contains(&resolution) {
         return resolve_manual(client, order_id, request)
             .await
             .map(Settled::Resolved);
@@ -160,22 +161,29 @@ pub async fn resolve_or_propose(
     .map(Settled::Proposed)
 }
 
+/// A second person's answer (or a take-over): who, and why.
+fn answer(actor: &Actor, note: &str) -> Result<ApprovalRequest, OpError> {
+    validate_operator(&actor.name)?;
+    Ok(ApprovalRequest {
+        operator: actor.name.clone(),
+        note: note.trim().to_string(),
+        operator_id: actor.id.clone(),
+    })
+}
+
 /// Approves the resolution proposed on an order: it becomes the order's resolution. The
 /// proposer cannot approve their own (the workflow refuses).
 pub async fn approve(
     client: &Client,
     order_id: &str,
-    operator: &str,
+    actor: impl Into<Actor>,
 ) -> Result<ResolutionRecord, OpError> {
+    let actor = actor.into();
     counted(
         "approve",
         async {
             validate_order_id(order_id)?;
-            validate_operator(operator)?;
-            let request = ApprovalRequest {
-                operator: operator.to_string(),
-                note: String::new(),
-            };
+            let request = answer(&actor, "")?;
             update_manual(client, order_id, ManualHandle::approve, request)
                 .await?
                 .ok_or_else(|| OpError::Rejected("no resolution awaits approval".into()))
@@ -188,19 +196,36 @@ pub async fn approve(
 pub async fn reject(
     client: &Client,
     order_id: &str,
-    operator: &str,
+    actor: impl Into<Actor>,
     note: &str,
 ) -> Result<(), OpError> {
+    let actor = actor.into();
     counted(
         "reject",
         async {
             validate_order_id(order_id)?;
-            validate_operator(operator)?;
-            let request = ApprovalRequest {
-                operator: operator.to_string(),
-                note: note.trim().to_string(),
-            };
+            let request = answer(&actor, note)?;
             update_manual(client, order_id, ManualHandle::reject, request).await
+        }
+        .await,
+    )
+}
+
+/// Takes over a colleague's claim, saying why: the colleague and the reason stay on the
+/// order.
+pub async fn take_over(
+    client: &Client,
+    order_id: &str,
+    actor: impl Into<Actor>,
+    note: &str,
+) -> Result<Stamp, OpError> {
+    let actor = actor.into();
+    counted(
+        "take_over",
+        async {
+            validate_order_id(order_id)?;
+            let request = answer(&actor, note)?;
+            update_manual(client, order_id, ManualHandle::take_over, request).await
         }
         .await,
     )
@@ -249,24 +274,35 @@ where
     }
 }
 
-/// Claims a manual order for `operator`: colleagues are then told who works it. A second
+/// A claim or release by `actor`.
+fn claim_request(actor: &Actor) -> Result<ClaimRequest, OpError> {
+    validate_operator(&actor.name)?;
+    Ok(ClaimRequest {
+        operator: actor.name.clone(),
+        operator_id: actor.id.clone(),
+    })
+}
+
+/// Claims a manual order for `actor`: colleagues are then told who works it. A second
 /// claim by the same person returns their claim and writes nothing.
-pub async fn claim(client: &Client, order_id: &str, operator: &str) -> Result<Stamp, OpError> {
+pub async fn claim(
+    client: &Client,
+    order_id: &str,
+    actor: impl Into<Actor>,
+) -> Result<Stamp, OpError> {
+    let actor = actor.into();
     counted(
         "claim",
         async {
             validate_order_id(order_id)?;
-            validate_operator(operator)?;
+            let request = claim_request(&actor)?;
             // Claiming one's own claim again is answered from the workflow's state: an update
             // would only grow its history.
             if let Some(claim) = manual_context(client, order_id).await?.claim
-                && claim.operator == operator
+                && claim.person() == actor.person()
             {
                 return Ok(claim);
             }
-            let request = ClaimRequest {
-                operator: operator.to_string(),
-            };
             update_manual(client, order_id, ManualHandle::claim, request).await
         }
         .await,
@@ -274,27 +310,41 @@ pub async fn claim(client: &Client, order_id: &str, operator: &str) -> Result<St
 }
 
 /// Gives a claim back: only its holder can.
-pub async fn release(client: &Client, order_id: &str, operator: &str) -> Result<(), OpError> {
+pub async fn release(
+    client: &Client,
+    order_id: &str,
+    actor: impl Into<Actor>,
+) -> Result<(), OpError> {
+    let actor = actor.into();
     counted(
         "release",
         async {
             validate_order_id(order_id)?;
-            validate_operator(operator)?;
-            let request = ClaimRequest {
-                operator: operator.to_string(),
-            };
+            let request = claim_request(&actor)?;
             update_manual(client, order_id, ManualHandle::release, request).await
         }
         .await,
     )
 }
 
-/// The Go original's signal. Takes a workflow id (`manual-…`) or a bare order id.
+/// What the Go original's signal did to the order, as the workflow reports it after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signalled {
+    /// The resolution was recorded (one that needs no second person).
+    Resolved { workflow_id: String },
+    /// It needs a second person: it waits as a proposal for an approver.
+    AwaitingApproval { workflow_id: String },
+    /// A proposal was pending already: the signal changed nothing.
+    Ignored { workflow_id: String, why: String },
+}
+
+/// The Go original's signal. Takes a workflow id (`manual-…`) or a bare order id. The
+/// workflow decides what it becomes; this says what it became.
 pub async fn signal_manual(
     client: &Client,
     workflow_or_order_id: &str,
     resolution: &str,
-) -> Result<String, OpError> {
+) -> Result<Signalled, OpError> {
     counted(
         "signal",
         async {
@@ -309,6 +359,7 @@ pub async fn signal_manual(
             if let Some(done) = context.resolution {
                 return Err(OpError::Rejected(done.already_resolved()));
             }
+            let pending = context.proposal;
             client
                 .get_workflow_handle::<ManualHandle>(id.clone())
                 .signal(
@@ -318,14 +369,32 @@ pub async fn signal_manual(
                 )
                 .await
                 .map_err(|e| interaction(&id, e))?;
-            Ok(id)
+            // A query after the signal sees the state the signal left.
+            let after = manual_context(client, order_id).await?;
+            Ok(match (pending, after.proposal, after.resolution) {
+                (Some(p), _, _) => Signalled::Ignored {
+                    workflow_id: id,
+                    why: format!(
+                        "{} proposed {} already: it awaits a second person",
+                        p.resolved_by, p.resolution
+                    ),
+                },
+                (None, Some(_), _) => Signalled::AwaitingApproval { workflow_id: id },
+                (None, None, _) => Signalled::Resolved { workflow_id: id },
+            })
         }
         .await,
     )
 }
 
 /// Skips a stale order's wait.
-pub async fn retry_now(client: &Client, order_id: &str, operator: &str) -> Result<(), OpError> {
+pub async fn retry_now(
+    client: &Client,
+    order_id: &str,
+    actor: impl Into<Actor>,
+) -> Result<(), OpError> {
+    let operator = actor.into().name;
+    let operator = operator.as_str();
     counted(
         "retry_now",
         async {

@@ -178,6 +178,10 @@ fn queue_row(e: ListedExecution, now: SystemTime) -> QueueRow {
         error_reason: attributes.get(&sa::ERROR_REASON).unwrap_or_default(),
         attempts: attributes.get(&sa::UPSTREAM_ATTEMPTS),
         claimed_by: attributes.get(&sa::CLAIMED_BY).unwrap_or_default(),
+        claimed_secs: attributes
+            .get(&sa::CLAIMED_AT)
+            .and_then(|t| SystemTime::try_from(t.to_prost()).ok())
+            .map(|t| seconds_between(t, now).max(0)),
         awaiting_approval: attributes.get(&sa::AWAITING_APPROVAL) == Some(1),
     }
 }
@@ -425,6 +429,7 @@ mod tests {
         let sla = ServiceLevel {
             at_risk_mins: 30,
             breach_mins: 120,
+            ..Default::default()
         };
         let breached = QueueFilter {
             age: age_filter::BREACHED.into(),

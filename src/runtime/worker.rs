@@ -8,6 +8,7 @@ use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
 use crate::{
     temporal::names::task_queues, upstream::activities::UpstreamActivities,
+    workflows::console_sessions::ConsoleSessions, workflows::contract_change::ContractChange,
     workflows::manual_handle::ManualHandle, workflows::query_order::QueryOrder,
     workflows::recurring_payment::RecurringPayment, workflows::stale_order::StaleOrder,
 };
@@ -104,10 +105,12 @@ fn options_for(queue: &str, config: &WorkerConfig) -> Result<WorkerOptions, Work
             .build(),
         task_queues::MANUAL_HANDLE => WorkerOptions::new(queue)
             .register_workflow::<ManualHandle>()
+            .and_then(|o| o.register_workflow::<ConsoleSessions>())
             .map_err(|e| setup(&e))?
             .build(),
         task_queues::RECURRING_SCHEDULE => WorkerOptions::new(queue)
             .register_workflow::<RecurringPayment>()
+            .and_then(|o| o.register_workflow::<ContractChange>())
             .map_err(|e| setup(&e))?
             .build(),
         task_queues::UPSTREAM => WorkerOptions::new(queue)

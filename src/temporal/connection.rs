@@ -72,12 +72,69 @@ pub fn resolve(args: &ConnectArgs) -> Result<ResolvedConnection, TemporalError> 
     let mut options = ConnectionOptions::try_from(profile)
         .map_err(|e| TemporalError::Config(format!("{e} (address {address:?})")))?;
     options.connect_timeout = Some(Duration::from_secs(5));
-    options.identity = format!("temporal-playground@{}:{}", hostname(), std::process::id());
+    options.identity = identity(Channel::CommandLine);
     Ok(ResolvedConnection {
         address,
         namespace,
         options,
     })
+}
+
+/// Which of our clients speaks to Temporal: each has its own identity prefix, which
+/// Temporal records on every start, signal and update it sends, and the audit trail reads
+/// back as the channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Console,
+    CommandLine,
+    Worker,
+}
+
+impl Channel {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Channel::Console => "tp-console",
+            Channel::CommandLine => "tp-cli",
+            Channel::Worker => "tp-worker",
+        }
+    }
+
+    /// The channel a recorded client identity names; `None` for clients not ours (Temporal's
+    /// web UI, its CLI, an SDK script).
+    pub fn of_identity(identity: &str) -> Option<Channel> {
+        [Channel::Console, Channel::CommandLine, Channel::Worker]
+            .into_iter()
+            .find(|c| identity.starts_with(c.prefix()))
+    }
+}
+
+/// This process's identity as `channel`: `tp-console@host:pid`, `tp-cli:user@host:pid`.
+pub fn identity(channel: Channel) -> String {
+    let user = match channel {
+        Channel::CommandLine => std::env::var("USER")
+            .ok()
+            .filter(|u| {
+                !u.is_empty()
+                    && u.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            })
+            .map(|u| format!(":{u}"))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    format!(
+        "{}{user}@{}:{}",
+        channel.prefix(),
+        hostname(),
+        std::process::id()
+    )
+}
+
+/// The same connection under another channel's identity (the console's, the workers').
+pub fn speaking_as(client: &Client, channel: Channel) -> Client {
+    let mut client = client.clone();
+    *client.connection_mut().identity_mut() = identity(channel);
+    client
 }
 
 fn hostname() -> String {

@@ -27,4 +27,6 @@ pub mod workflow_types {
     pub const STALE_ORDER: &str = "StaleOrder";
     pub const MANUAL_HANDLE: &str = "ManualHandle";
     pub const RECURRING_PAYMENT: &str = "RecurringPayment";
+    pub const CONTRACT_CHANGE: &str = "ContractChange";
+    pub const CONSOLE_SESSIONS: &str = "ConsoleSessions";
 }

@@ -26,7 +26,7 @@ use temporalio_common::{
 };
 
 use super::TemporalError;
-use crate::domain::{contract::Cadence, format::rfc3339};
+use crate::{domain::contract::Cadence, domain::format::rfc3339};
 
 /// A schedule's spec: one interval or one cron line, in `time_zone`.
 pub fn spec(cadence: &Cadence, time_zone: &str) -> ScheduleSpec {

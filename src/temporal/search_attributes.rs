@@ -44,9 +44,13 @@ pub const AWAITING_APPROVAL: SearchAttributeKey<i64> = SearchAttributeKey::int("
 /// reject, retry now): "everything Alice touched" is one visibility query.
 pub const ACTORS: SearchAttributeKey<Vec<String>> = SearchAttributeKey::keyword_list("Actors");
 
+/// When the order's current claim was made (ManualHandle): a claim held too long shows as
+/// stale in the queue. A Datetime: the Keyword and Int slots of SQL visibility are taken.
+pub const CLAIMED_AT: SearchAttributeKey<Timestamp> = SearchAttributeKey::datetime("ClaimedAt");
+
 /// Every custom attribute with its type, as `temporal server start-dev --search-attribute`
 /// and `OperatorService::add_search_attributes` want them.
-pub fn all() -> [(&'static str, IndexedValueType); 15] {
+pub fn all() -> [(&'static str, IndexedValueType); 16] {
     [
         (ORDER_ID.name(), IndexedValueType::Keyword),
         (ORDER_STAGE.name(), IndexedValueType::Keyword),
@@ -63,6 +67,7 @@ pub fn all() -> [(&'static str, IndexedValueType); 15] {
         (UPSTREAM_ATTEMPTS.name(), IndexedValueType::Int),
         (AWAITING_APPROVAL.name(), IndexedValueType::Int),
         (ACTORS.name(), IndexedValueType::KeywordList),
+        (CLAIMED_AT.name(), IndexedValueType::Datetime),
     ]
 }
 

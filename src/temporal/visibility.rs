@@ -18,12 +18,23 @@ use super::TemporalError;
 #[derive(Debug, Clone)]
 pub struct ListedExecution {
     pub workflow_id: String,
+    /// This run of the workflow id (each run is listed on its own).
+    pub run_id: String,
     pub workflow_type: String,
     pub start_time: Option<SystemTime>,
     pub close_time: Option<SystemTime>,
     /// `Running`, `Completed`, `Failed` …
     pub status: String,
     pub attributes: SearchAttributes,
+    /// The memo's fields, each as its JSON text.
+    pub memo: std::collections::HashMap<String, Vec<u8>>,
+}
+
+impl ListedExecution {
+    /// A memo field, read as JSON.
+    pub fn memo<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        serde_json::from_slice(self.memo.get(key)?).ok()
+    }
 }
 
 pub struct ListedPage {
@@ -107,6 +118,21 @@ pub async fn list_page(
                 .execution
                 .as_ref()
                 .map(|x| x.workflow_id.clone())
+                .unwrap_or_default(),
+            run_id: e
+                .execution
+                .as_ref()
+                .map(|x| x.run_id.clone())
+                .unwrap_or_default(),
+            memo: e
+                .memo
+                .as_ref()
+                .map(|m| {
+                    m.fields
+                        .iter()
+                        .map(|(k, p)| (k.clone(), p.data.clone()))
+                        .collect()
+                })
                 .unwrap_or_default(),
             workflow_type: e
                 .r#type

@@ -18,6 +18,9 @@ pub enum AppError {
     /// The person's role does not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many tries (sign-in): wait, then try again.
+    #[error("{0}")]
+    TooMany(String),
     /// What the request names does not exist: the sentence says what.
     #[error("{0}")]
     NotFound(String),
@@ -59,6 +62,7 @@ impl AppError {
             AppError::SignedOut => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
+            AppError::TooMany(_) => 429,
             AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
             AppError::Framework(ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_)) => 400,

@@ -86,7 +86,7 @@ pub async fn audit_csv(
     };
     match crate::operations::audit::export(&state.client, &filter).await {
         Ok((entries, cut)) => {
-            tracing::info!(target: "audit", actor = %person.name, action = "audit-export", %origin, rows = entries.len(), outcome = "ok");
+            tracing::info!(target: "audit", actor = ?person.name, action = "audit-export", origin = ?origin, rows = entries.len(), outcome = "ok");
             let mut text = crate::domain::audit::to_csv(&entries);
             if cut {
                 text.push_str(&format!(

@@ -63,9 +63,9 @@ fn refuse(status: StatusCode, why: &'static str, detail: &str, request: &Request
         target: "audit",
         outcome = "refused",
         reason = why,
-        detail,
+        detail = ?detail,
         method = %request.method(),
-        path = %request.uri().path(),
+        path = ?request.uri().path(),
         "request refused"
     );
     (status, why).into_response()
@@ -198,7 +198,7 @@ pub async fn within_budget(
         return next.run(request).await;
     }
     let Ok(_permit) = budget.0.clone().try_acquire_owned() else {
-        tracing::warn!(target: "audit", outcome = "refused", reason = "busy", path, "request refused");
+        tracing::warn!(target: "audit", outcome = "refused", reason = "busy", path = ?path, "request refused");
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "1")],
@@ -206,5 +206,53 @@ pub async fn within_budget(
         )
             .into_response();
     };
+    next.run(request).await
+}
+
+/// Longest a request may take, body included (a slow sender holds a permit no longer).
+/// The live stream is exempt: it is meant to stay open.
+pub const REQUEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Largest request body a page or server function takes: a form's fields.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The middleware: a request past [`REQUEST_TIME_LIMIT`] is answered 408 and dropped.
+pub async fn within_time(request: Request, next: Next) -> Response {
+    if request.uri().path() == "/api/live" {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_string();
+    match tokio::time::timeout(REQUEST_TIME_LIMIT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(target: "audit", outcome = "refused", reason = "too slow", path = ?path, "request refused");
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                "the request took too long: send it again",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Request ids we keep from a proxy: letters, digits and `-_.:`, at most 64. Anything else
+/// is replaced by one of ours, so no header can write text into our log lines.
+pub fn plausible_request_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// The middleware: drops an `x-request-id` that is not [`plausible_request_id`] (ours is
+/// made in its place).
+pub async fn sane_request_id(mut request: Request, next: Next) -> Response {
+    let bad = request
+        .headers()
+        .get("x-request-id")
+        .is_some_and(|v| !v.to_str().is_ok_and(plausible_request_id));
+    if bad {
+        request.headers_mut().remove("x-request-id");
+    }
     next.run(request).await
 }

@@ -23,15 +23,10 @@ use super::{
     state::{AppState, WebConfig},
 };
 use crate::{
-    runtime::{
-        signals::stop_requested,
-        worker::{self, WorkerConfig, WorkerError},
-    },
-    temporal::{
-        TemporalError, connection,
-        metrics::{self, TelemetryError},
-        search_attributes,
-    },
+    runtime::signals::stop_requested,
+    runtime::worker::{self, WorkerConfig, WorkerError},
+    temporal::metrics::{self, TelemetryError},
+    temporal::{TemporalError, connection, search_attributes},
     upstream::simulator::{SimulatedUpstream, UpstreamBehaviour},
 };
 
@@ -114,7 +109,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let (upstream_url, simulator) = upstream(config.upstream).await?;
     let workers = match config.embedded_worker {
         true => Some(worker::start(
-            client.clone(),
+            connection::speaking_as(&client, connection::Channel::Worker),
             WorkerConfig::all_queues(upstream_url.clone(), config.dispatch_rps),
         )?),
         false => None,
@@ -165,7 +160,6 @@ pub fn router(mut state: AppState) -> Router {
         .nest_service("/pkg", assets.with_state(state.clone()))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(health::ready))
-        .route("/metrics", get(health::metrics))
         .route("/api/live", get(live::stream::live_events))
         .route("/audit.csv", get(exports::audit_csv))
         .route("/contracts.csv", get(exports::contracts_csv))
@@ -189,6 +183,10 @@ pub fn router(mut state: AppState) -> Router {
             tower_http::compression::CompressionLayer::new()
                 .quality(tower_http::CompressionLevel::Fastest),
         )
+        .layer(axum::middleware::from_fn(super::guard::within_time))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            super::guard::MAX_BODY_BYTES,
+        ))
         .layer(axum::middleware::from_fn_with_state(budget, within_budget))
         .layer(axum::middleware::from_fn(timed))
         .layer(axum::middleware::from_fn_with_state(hosts, guard))
@@ -196,6 +194,7 @@ pub fn router(mut state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn(super::guard::sane_request_id))
         .with_state(state)
 }
 
@@ -222,11 +221,12 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    // Debug-quoted: nothing a client sends can pass for another field of the line.
     tracing::info_span!(
         "request",
         method = %request.method(),
-        path = %request.uri().path(),
-        request_id = %id
+        path = ?request.uri().path(),
+        request_id = ?id
     )
 }
 

@@ -87,6 +87,8 @@ pub struct AppState {
     pub four_eyes: Vec<Resolution>,
     /// How long an order may wait in the manual queue.
     pub service_level: ServiceLevel,
+    /// The last readiness answer, shared by every probe.
+    pub readiness: super::health::ReadinessCache,
 }
 
 impl AppState {
@@ -96,6 +98,11 @@ impl AppState {
         simulator: Option<SimulatedUpstream>,
         config: WebConfig,
     ) -> Self {
+        // What the console sends Temporal records the console as its channel.
+        let client = crate::temporal::connection::speaking_as(
+            &client,
+            crate::temporal::connection::Channel::Console,
+        );
         let live = LiveHub::new();
         live.set_dispatch_limit(config.dispatch_rps);
         live.add_worker_upstreams(config.worker_upstreams);
@@ -115,13 +122,16 @@ impl AppState {
             auth: config.auth,
             four_eyes: config.four_eyes,
             service_level: config.service_level,
+            readiness: Default::default(),
         }
     }
 
-    /// Starts the live page's one poller, on this state's client.
+    /// Starts what runs beside the requests, on this state's client: the live page's one
+    /// poller, and the reader of the ended sessions.
     pub fn start_live_poller(&self) {
         self.live
             .spawn_poller(self.client.clone(), self.simulator.clone());
+        self.auth.revocations.spawn_refresher(self.client.clone());
     }
 }
 

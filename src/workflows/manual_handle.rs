@@ -13,10 +13,10 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, 
 use super::{conclude, conclude_as, query_failure, recorded_at, set_stage};
 use crate::{
     domain::input::{validate_note, validate_operator},
-    domain::order::{Handoff, Resolution, Stage},
+    domain::order::{Resolution, Stage},
     domain::resolution::{
-        ApprovalRequest, ClaimRequest, ConclusionRefusal, ManualContext, ProposalRejection,
-        ResolutionRecord, ResolveRequest, Stamp,
+        ApprovalRequest, ClaimRequest, ConclusionRefusal, Handoff, ManualContext,
+        ProposalRejection, ResolutionRecord, ResolveRequest, Stamp, TakeOver,
     },
     temporal::search_attributes as sa,
     upstream::activities::error_types,
@@ -44,6 +44,19 @@ pub const ACTORS_PATCH: &str = "record-actors";
 /// signal says nothing of who sent it): it is recorded as `signal`, the claim in its note.
 pub const SIGNAL_RESOLVER_PATCH: &str = "signal-resolver-is-signal";
 
+/// The change that holds the seed's signal to four eyes: a resolution that needs a second
+/// person becomes a proposal (never overriding a pending one), and the signal is among
+/// the order's actors. Signals recorded before it replay as they ran.
+pub const SIGNAL_FOUR_EYES_PATCH: &str = "signal-proposes-what-needs-approval";
+
+/// The change that records when a claim was made (`ClaimedAt`), so the queue can show
+/// claims held too long. Claims recorded before it replay without the write.
+pub const CLAIMED_AT_PATCH: &str = "record-claimed-at";
+
+/// Who a signal's resolution is recorded under: a signal says nothing of who sent it (the
+/// audit trail reads the client identity Temporal recorded on its event).
+pub const SIGNAL_ACTOR: &str = "signal";
+
 /// Attempts at writing one conclusion (backoff 1 s doubling to 60 s: about 15 minutes)
 /// before a person is asked again.
 pub const CONCLUDE_ATTEMPTS: u32 = 20;
@@ -67,9 +80,13 @@ pub struct ManualHandle {
     rejected: Option<ProposalRejection>,
     /// Everyone who acted on this order, in order of first action.
     actors: Vec<String>,
+    /// The last claim a lead took over.
+    taken_over: Option<TakeOver>,
 }
 
 /// How one try at concluding a resolution ended.
+// Made once per conclusion: boxing the record would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Concluded {
     /// The upstream recorded it: the order is done.
     Done(ResolutionRecord),
@@ -90,7 +107,14 @@ fn conclusion_activity_id(order_id: &str, tried_before: u32) -> String {
 impl ManualHandle {
     #[init]
     pub fn new(ctx: &WorkflowContextView, handoff: Handoff) -> Self {
+        // A proposal handed on with the order (from the stale stage) names its proposer.
+        let handoff_actors = handoff
+            .proposal
+            .as_ref()
+            .map(super::proposal_actors)
+            .unwrap_or_default();
         ManualHandle {
+            proposal: handoff.proposal.clone(),
             handoff,
             waiting_since: recorded_at(ctx.start_time()),
             claim: None,
@@ -99,9 +123,9 @@ impl ManualHandle {
             refused: None,
             conclusions_tried: 0,
             claim_changes: 0,
-            proposal: None,
             rejected: None,
-            actors: Vec::new(),
+            taken_over: None,
+            actors: handoff_actors,
         }
     }
 
@@ -135,7 +159,7 @@ impl ManualHandle {
         }
         self.within_claim_changes()?;
         match &self.claim {
-            Some(claim) if claim.operator != request.operator => {
+            Some(claim) if claim.person() != request.person() => {
                 Err(format!("already claimed by {} since {}", claim.operator, claim.at).into())
             }
             // Accepting it would change nothing but grow history (Temporal caps updates
@@ -153,12 +177,10 @@ impl ManualHandle {
         }
         let stamp = Stamp {
             operator: request.operator,
+            operator_id: request.operator_id,
             at: recorded_at(ctx.workflow_time()),
         };
-        ctx.upsert_search_attributes([sa::CLAIMED_BY.value_set(stamp.operator.clone())]);
-        self.acted(ctx, &stamp.operator);
-        self.claim = Some(stamp.clone());
-        self.claim_changes += 1;
+        self.hold(ctx, stamp.clone());
         stamp
     }
 
@@ -172,7 +194,7 @@ impl ManualHandle {
         self.within_claim_changes()?;
         match &self.claim {
             None => Err("nobody has claimed this order".into()),
-            Some(claim) if claim.operator != request.operator => Err(format!(
+            Some(claim) if claim.person() != request.person() => Err(format!(
                 "claimed by {}, not {}: only they can release it",
                 claim.operator, request.operator
             )
@@ -186,9 +208,60 @@ impl ManualHandle {
         // Empty rather than unset: this SDK's unset of a Keyword is refused by the server
         // ("invalid value … from <>"). Queries treat '' as unclaimed.
         ctx.upsert_search_attributes([sa::CLAIMED_BY.value_set(String::new())]);
-        self.acted(ctx, &request.operator);
+        self.acted(ctx, &request.operator, &request.operator_id);
         self.claim = None;
         self.claim_changes += 1;
+    }
+
+    #[update_validator(take_over)]
+    fn validate_take_over(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ApprovalRequest,
+    ) -> Result<(), Rejection> {
+        validate_operator(&request.operator)?;
+        if let Some(done) = &self.resolution {
+            return Err(done.already_resolved().into());
+        }
+        self.within_claim_changes()?;
+        match &self.claim {
+            None => return Err("nobody holds a claim on this order: claim it instead".into()),
+            Some(claim) if claim.person() == request.person() => {
+                return Err("you hold the claim already".into());
+            }
+            Some(_) => {}
+        }
+        if request.note.trim().is_empty() {
+            return Err("say why you take the claim over: the note is recorded".into());
+        }
+        validate_note(&request.note)?;
+        Ok(())
+    }
+
+    /// Takes a colleague's claim over (a lead's move, for a claim left sitting), with the
+    /// reason; the colleague and the reason stay on the order.
+    #[update(name = "take_over")]
+    pub fn take_over(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        request: ApprovalRequest,
+    ) -> Result<Stamp, Rejection> {
+        let from = self
+            .claim
+            .clone()
+            .ok_or("nobody holds a claim on this order")?;
+        let by = Stamp {
+            operator: request.operator,
+            operator_id: request.operator_id,
+            at: recorded_at(ctx.workflow_time()),
+        };
+        self.hold(ctx, by.clone());
+        self.taken_over = Some(TakeOver {
+            from,
+            by: by.clone(),
+            note: request.note,
+        });
+        Ok(by)
     }
 
     // Resolutions: a person's decision, or a proposal that a second person answers.
@@ -199,7 +272,16 @@ impl ManualHandle {
         _ctx: &WorkflowContextView,
         request: &ResolveRequest,
     ) -> Result<(), Rejection> {
-        self.open_for(request)
+        self.open_for(request)?;
+        let resolution = request.validate()?;
+        if self.handoff.order.needs_approval(resolution) {
+            return Err(format!(
+                "{resolution} needs a second person's approval on this order: propose it \
+                 (the console and `client resolve` propose it for you)"
+            )
+            .into());
+        }
+        Ok(())
     }
 
     /// Resolves the order. The validator has checked everything; this records it.
@@ -210,7 +292,7 @@ impl ManualHandle {
         request: ResolveRequest,
     ) -> Result<ResolutionRecord, Rejection> {
         let record = self.record_of(ctx, request)?;
-        self.acted(ctx, &record.resolved_by);
+        self.acted(ctx, &record.resolved_by, &record.resolved_by_id);
         self.resolution = Some(record.clone());
         Ok(record)
     }
@@ -234,7 +316,7 @@ impl ManualHandle {
     ) -> Result<ResolutionRecord, Rejection> {
         let record = self.record_of(ctx, request)?;
         ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(1)]);
-        self.acted(ctx, &record.resolved_by);
+        self.acted(ctx, &record.resolved_by, &record.resolved_by_id);
         self.proposal = Some(record.clone());
         Ok(record)
     }
@@ -259,10 +341,11 @@ impl ManualHandle {
         let mut record = self.proposal.take()?;
         record.approved_by = Some(Stamp {
             operator: request.operator.clone(),
+            operator_id: request.operator_id.clone(),
             at: recorded_at(ctx.workflow_time()),
         });
         ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
-        self.acted(ctx, &request.operator);
+        self.acted(ctx, &request.operator, &request.operator_id);
         self.resolution = Some(record.clone());
         Some(record)
     }
@@ -289,11 +372,12 @@ impl ManualHandle {
             return;
         };
         ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
-        self.acted(ctx, &request.operator);
+        self.acted(ctx, &request.operator, &request.operator_id);
         self.rejected = Some(ProposalRejection {
             proposal,
             by: Stamp {
                 operator: request.operator,
+                operator_id: request.operator_id,
                 at: recorded_at(ctx.workflow_time()),
             },
             note: request.note,
@@ -314,6 +398,10 @@ impl ManualHandle {
         let Ok(resolution) = Resolution::parse(&resolution) else {
             return;
         };
+        if ctx.patched(SIGNAL_FOUR_EYES_PATCH) {
+            self.signalled(ctx, resolution);
+            return;
+        }
         let (resolved_by, note) = match ctx.patched(SIGNAL_RESOLVER_PATCH) {
             true => (
                 "signal".to_string(),
@@ -337,6 +425,8 @@ impl ManualHandle {
             resolved_at: recorded_at(ctx.workflow_time()),
             note,
             approved_by: None,
+            resolved_by_id: String::new(),
+            evidence: None,
         });
     }
 
@@ -351,6 +441,8 @@ impl ManualHandle {
             refused: self.refused.clone(),
             proposal: self.proposal.clone(),
             rejected: self.rejected.clone(),
+            four_eyes: self.handoff.order.four_eyes_rule().to_vec(),
+            taken_over: self.taken_over.clone(),
         }
     }
 }
@@ -372,7 +464,7 @@ impl ManualHandle {
         }
         request.validate()?;
         if let Some(claim) = &self.claim
-            && claim.operator != request.operator
+            && claim.person() != request.person()
         {
             return Err(format!(
                 "claimed by {} since {}: ask them, or have them release it first",
@@ -405,7 +497,7 @@ impl ManualHandle {
         let Some(proposal) = &self.proposal else {
             return Err("no resolution awaits approval on this order".into());
         };
-        if proposal.resolved_by == request.operator {
+        if proposal.resolver() == request.person() {
             return Err(
                 "you proposed this resolution: a second person must approve or reject it".into(),
             );
@@ -425,14 +517,66 @@ impl ManualHandle {
         Ok(())
     }
 
-    /// Adds `name` to the `Actors` search attribute (once per person), on runs that have
-    /// the [`ACTORS_PATCH`].
-    fn acted(&mut self, ctx: &mut SyncWorkflowContext<Self>, name: &str) {
+    /// Gives the claim to `stamp`'s person: in visibility (`ClaimedBy`, and `ClaimedAt` on
+    /// runs with the [`CLAIMED_AT_PATCH`]) and among the actors.
+    fn hold(&mut self, ctx: &mut SyncWorkflowContext<Self>, stamp: Stamp) {
+        let mut attributes = vec![sa::CLAIMED_BY.value_set(stamp.operator.clone())];
+        if ctx.patched(CLAIMED_AT_PATCH) {
+            let at = ctx
+                .workflow_time()
+                .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+            attributes.push(sa::CLAIMED_AT.value_set(super::timestamp(at)));
+        }
+        ctx.upsert_search_attributes(attributes);
+        self.acted(ctx, &stamp.operator, &stamp.operator_id);
+        self.claim = Some(stamp);
+        self.claim_changes += 1;
+    }
+
+    /// The seed's signal under four eyes: a resolution that needs a second person becomes
+    /// a proposal, never over a pending one; any other is the resolution.
+    fn signalled(&mut self, ctx: &mut SyncWorkflowContext<Self>, resolution: Resolution) {
+        if self.proposal.is_some() {
+            return;
+        }
+        self.acted(ctx, SIGNAL_ACTOR, "");
+        let record = ResolutionRecord {
+            resolution,
+            reason_code: "SIGNAL".into(),
+            resolved_by: SIGNAL_ACTOR.into(),
+            resolved_at: recorded_at(ctx.workflow_time()),
+            note: self
+                .claim
+                .as_ref()
+                .map(|c| format!("sent while {} held the claim", c.operator))
+                .unwrap_or_default(),
+            approved_by: None,
+            resolved_by_id: String::new(),
+            evidence: None,
+        };
+        match self.handoff.order.needs_approval(resolution) {
+            true => {
+                ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(1)]);
+                self.proposal = Some(record);
+            }
+            false => self.resolution = Some(record),
+        }
+    }
+
+    /// Adds the person to the `Actors` search attribute (their name, and their id when
+    /// they have one; once each), on runs that have the [`ACTORS_PATCH`].
+    fn acted(&mut self, ctx: &mut SyncWorkflowContext<Self>, name: &str, id: &str) {
         if !ctx.patched(ACTORS_PATCH) {
             return;
         }
-        if !self.actors.iter().any(|a| a == name) {
-            self.actors.push(name.to_string());
+        let mut changed = false;
+        for key in [name, id] {
+            if !key.is_empty() && !self.actors.iter().any(|a| a == key) {
+                self.actors.push(key.to_string());
+                changed = true;
+            }
+        }
+        if changed {
             ctx.upsert_search_attributes([sa::ACTORS.value_set(self.actors.clone())]);
         }
     }

@@ -5,6 +5,8 @@
 //! to the outside world is an activity. Every committed history in
 //! `tests/integration/histories/` must replay on this code (`tests/integration/replay.rs`).
 
+pub mod console_sessions;
+pub mod contract_change;
 pub mod manual_handle;
 pub mod query_order;
 pub mod recurring_payment;
@@ -23,8 +25,8 @@ use temporalio_sdk::{
 
 use crate::{
     domain::format::rfc3339,
-    domain::order::{Handoff, OrderRequest, Resolution, SYSTEM_OPERATOR, Stage},
-    domain::resolution::{OrderOutcome, ResolutionRecord},
+    domain::order::{OrderRequest, Resolution, SYSTEM_OPERATOR, Stage},
+    domain::resolution::{Handoff, OrderOutcome, ResolutionRecord},
     temporal::names::task_queues,
     temporal::search_attributes as sa,
     upstream::activities::{
@@ -72,7 +74,20 @@ pub fn handoff_attributes(
     attributes.push(sa::ERROR_REASON.value_set(handoff.error_reason.clone()));
     attributes.push(sa::ORIGINAL_ERROR_REASON.value_set(handoff.original_reason.clone()));
     attributes.push(sa::UPSTREAM_ATTEMPTS.value_set(i64::from(handoff.attempts)));
+    if let Some(proposal) = &handoff.proposal {
+        attributes.push(sa::AWAITING_APPROVAL.value_set(1));
+        attributes.push(sa::ACTORS.value_set(proposal_actors(proposal)));
+    }
     attributes
+}
+
+/// Who a proposal handed on with an order names, for its `Actors`.
+pub fn proposal_actors(proposal: &ResolutionRecord) -> Vec<String> {
+    [&proposal.resolved_by, &proposal.resolved_by_id]
+        .into_iter()
+        .filter(|k| !k.is_empty())
+        .cloned()
+        .collect()
 }
 
 /// Sets the order's stage in visibility, with whatever else changed at the same moment
@@ -263,6 +278,8 @@ pub fn system_resolution(verdict: &UpstreamVerdict, at: SystemTime) -> Resolutio
         resolved_at: rfc3339(at),
         note: String::new(),
         approved_by: None,
+        resolved_by_id: String::new(),
+        evidence: None,
     }
 }
 

@@ -6,8 +6,8 @@ use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use super::{NextStage, hand_off, settle_by_upstream, stale_order::StaleOrder};
 use crate::{
-    domain::order::{Handoff, OrderRequest, Stage, stale_workflow_id},
-    domain::resolution::OrderOutcome,
+    domain::order::{OrderRequest, Stage, stale_workflow_id},
+    domain::resolution::{Handoff, OrderOutcome},
     temporal::names::task_queues,
 };
 
@@ -44,6 +44,7 @@ impl QueryOrder {
             error_reason: failure.reason.clone(),
             original_reason: failure.reason,
             order,
+            proposal: None,
         };
         let next_id = next.workflow_id.clone();
         let outcome = hand_off(ctx, next, handoff).await?;

@@ -14,8 +14,10 @@ use super::{
 use crate::{
     domain::format::rfc3339,
     domain::input::validate_operator,
-    domain::order::{Handoff, MAX_STALE_WAIT_SECS, Stage, manual_workflow_id},
-    domain::resolution::{OrderOutcome, ResolutionRecord, ResolveRequest, StaleStatus, Stamp},
+    domain::order::{MAX_STALE_WAIT_SECS, Resolution, Stage, manual_workflow_id},
+    domain::resolution::{
+        Handoff, OrderOutcome, ResolutionRecord, ResolveRequest, StaleStatus, Stamp,
+    },
     temporal::names::task_queues,
     temporal::search_attributes as sa,
 };
@@ -28,7 +30,15 @@ pub struct StaleOrder {
     retrying: bool,
     resolve_requested: Option<ResolveRequest>,
     resolution: Option<ResolutionRecord>,
+    /// Everyone who acted on the order here.
+    actors: Vec<String>,
 }
+
+/// The change that holds the stale stage's resolve signal to four eyes: a resolution that
+/// needs a second person goes to the manual queue as a proposal instead of being
+/// concluded, and the sender is among the order's actors. Runs recorded before it replay
+/// as they ran.
+pub const FOUR_EYES_PATCH: &str = "stale-resolve-proposes-what-needs-approval";
 
 #[workflow_methods]
 impl StaleOrder {
@@ -41,6 +51,7 @@ impl StaleOrder {
             retrying: false,
             resolve_requested: None,
             resolution: None,
+            actors: Vec::new(),
         }
     }
 
@@ -68,6 +79,12 @@ impl StaleOrder {
         drop(timer);
 
         if let Some(request) = ctx.state(|s| s.resolve_requested.clone()) {
+            if ctx.patched(FOUR_EYES_PATCH)
+                && let Ok(resolution) = request.validate()
+                && order.needs_approval(resolution)
+            {
+                return propose_in_the_queue(ctx, handoff, request, resolution).await;
+            }
             return resolve_by_person(ctx, &handoff, request).await;
         }
 
@@ -107,16 +124,33 @@ impl StaleOrder {
         }
         let at = recorded_at(ctx.workflow_time());
         if ctx.patched(super::manual_handle::ACTORS_PATCH) {
-            ctx.upsert_search_attributes([sa::ACTORS.value_set(vec![operator.clone()])]);
+            self.acted(ctx, &operator);
         }
-        self.retry_requested = Some(Stamp { operator, at });
+        self.retry_requested = Some(Stamp {
+            operator,
+            operator_id: String::new(),
+            at,
+        });
     }
 
-    /// A person already knows the answer: resolve without asking the upstream again.
+    /// A person already knows the answer: resolve without asking the upstream again. A
+    /// resolution that needs a second person goes to the manual queue as a proposal (on
+    /// runs with the [`FOUR_EYES_PATCH`]): a signal never settles it alone.
     #[signal(name = "resolve")]
-    pub fn resolve(&mut self, _ctx: &mut SyncWorkflowContext<Self>, request: ResolveRequest) {
+    pub fn resolve(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: ResolveRequest) {
         if request.validate().is_ok() && self.resolve_requested.is_none() {
+            if ctx.patched(FOUR_EYES_PATCH) {
+                self.acted(ctx, &request.operator);
+            }
             self.resolve_requested = Some(request);
+        }
+    }
+
+    /// Adds `name` to the order's `Actors`, once.
+    fn acted(&mut self, ctx: &mut SyncWorkflowContext<Self>, name: &str) {
+        if !self.actors.iter().any(|a| a == name) {
+            self.actors.push(name.to_string());
+            ctx.upsert_search_attributes([sa::ACTORS.value_set(self.actors.clone())]);
         }
     }
 
@@ -148,4 +182,26 @@ async fn resolve_by_person(
     conclude(ctx, &handoff.order.order_id, &record).await?;
     ctx.state_mut(|s| s.resolution = Some(record.clone()));
     Ok(OrderOutcome::Resolved(record))
+}
+
+/// A resolution sent to a stale order that needs a second person: the order goes on to
+/// the manual queue with it as a pending proposal, for an approver.
+async fn propose_in_the_queue(
+    ctx: &mut WorkflowContext<StaleOrder>,
+    handoff: Handoff,
+    request: ResolveRequest,
+    resolution: Resolution,
+) -> WorkflowResult<OrderOutcome> {
+    let proposal = ResolutionRecord::by_person(request, resolution, rfc3339(now(ctx)));
+    let next = NextStage {
+        workflow: ManualHandle::run,
+        workflow_id: manual_workflow_id(&handoff.order.order_id),
+        task_queue: task_queues::MANUAL_HANDLE,
+        stage: Stage::Manual,
+    };
+    let next_handoff = Handoff {
+        proposal: Some(proposal),
+        ..handoff
+    };
+    hand_off(ctx, next, next_handoff).await
 }

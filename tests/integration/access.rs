@@ -14,6 +14,7 @@ use temporal_playground::{
     web::pages::live_flow::SetFailureRate,
     web::pages::order::{
         ApproveOrder, ClaimOrder, LoadOrderLane, ReleaseOrder, ResolveOrder, RetryStale,
+        TakeOverOrder,
     },
     web::state::WebConfig,
 };
@@ -64,6 +65,13 @@ fn request_of(action: Action, id: &str) -> Option<(&'static str, Vec<(&'static s
         ),
         Action::RetryNow => (RetryStale::PATH, order),
         Action::Approve => (ApproveOrder::PATH, order),
+        Action::TakeOver => (
+            TakeOverOrder::PATH,
+            vec![
+                ("order_id", id.to_string()),
+                ("note", "left sitting".into()),
+            ],
+        ),
         Action::ManageContracts => (
             ChangeContract::PATH,
             vec![
@@ -319,7 +327,7 @@ async fn from_outside_without_a_good_session_nothing_opens() {
         .send()
         .await
         .unwrap();
-    assert!(out.status().as_u16() < 400);
+    assert!(out.status().as_u16() < 400, "{:?}", out.status());
     let cleared = out
         .headers()
         .get_all("set-cookie")
@@ -402,4 +410,162 @@ fn the_user_command_adds_changes_and_removes_accounts() {
             .unwrap()
             .contains("long enough pw")
     );
+
+    // Case 10: the file is the owner's alone, from the moment it exists.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "accounts file mode {mode:o}");
+    // Eight `user add` at once: the file is locked while written, so none is lost.
+    let adding: Vec<_> = (0..8)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+                .args(["user", "add", &format!("p{i}"), "--roles", "support"])
+                .env("TEMPORAL_PLAYGROUND_CONFIG", &config)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in adding {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let file = AccountsFile::load(&path).unwrap();
+    for i in 0..8 {
+        assert!(file.find(&format!("p{i}")).is_some(), "p{i} was lost");
+    }
+    assert!(file.find("ana").is_some());
+}
+
+/// A replica of the console sharing `key` and `accounts` with the others (as `serve` on
+/// several machines would), with its own list of ended sessions.
+async fn replica(
+    client: temporalio_client::Client,
+    accounts: &std::path::Path,
+    key: &str,
+) -> SocketAddr {
+    let config = WebConfig {
+        policy: fast_policy(3, 60),
+        auth: AuthConfig {
+            mode: AuthMode::Local {
+                accounts: accounts.to_path_buf(),
+            },
+            key: temporal_playground::web::auth::parse_key(key).unwrap(),
+            ..AuthConfig::default()
+        },
+        ..WebConfig::default()
+    };
+    serve_dashboard_with(client, config).await.0
+}
+
+async fn opens(addr: SocketAddr, cookie: &str) -> bool {
+    browser(addr, Some(cookie))
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .map(|r| r.status().as_u16() == 200)
+        .unwrap_or(false)
+}
+
+/// Case 9: sign-out ends the session signed out, and `user revoke` every session of a
+/// person, on every replica within the list's bound, live streams included; a copy of the
+/// cookie is worth nothing after. The list is in Temporal.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_out_and_user_revoke_end_sessions_on_every_replica_and_their_streams() {
+    use base64::Engine;
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let key = base64::engine::general_purpose::STANDARD.encode([7u8; 64]);
+    let accounts = accounts();
+    let a = replica(env.client.clone(), &accounts, &key).await;
+    let b = replica(env.client.clone(), &accounts, &key).await;
+    let support = [("name", "support"), ("password", PASSWORD)];
+
+    // A copied cookie works on the other replica while the session stands...
+    let cookie = session_cookie(a, &support).await.unwrap();
+    let copy = cookie.clone();
+    assert!(opens(b, &copy).await, "one session, every replica");
+    let other = session_cookie(b, &support).await.unwrap();
+    use leptos::server_fn::ServerFn;
+    let out = browser(a, Some(&cookie))
+        .post(format!(
+            "http://{a}{}",
+            temporal_playground::web::auth::SignOut::PATH
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().as_u16() < 400, "{}", out.status());
+    // ...and on neither once it is signed out (the lists refresh every 2 s).
+    eventually(
+        "the copy refused everywhere",
+        Duration::from_secs(10),
+        || async { (!opens(a, &copy).await && !opens(b, &copy).await).then_some(()) },
+    )
+    .await;
+    assert!(
+        opens(b, &other).await,
+        "another session of the same person stands"
+    );
+
+    // `user revoke` ends every session of a person, and their open live stream.
+    let finance = [("name", "finance"), ("password", PASSWORD)];
+    let on_a = session_cookie(a, &finance).await.unwrap();
+    let on_b = session_cookie(b, &finance).await.unwrap();
+    let mut stream = browser(b, Some(&on_b))
+        .get(format!("http://{b}/api/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    // Sessions begun before the cut are cut; the cut is by the second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+        .args(["user", "revoke", "finance", "--operator", "root"])
+        .args(["--hostport", env.server.hostport.as_str()])
+        .env(
+            "TEMPORAL_PLAYGROUND_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eventually(
+        "every finance session ended",
+        Duration::from_secs(10),
+        || async { (!opens(a, &on_a).await && !opens(b, &on_b).await).then_some(()) },
+    )
+    .await;
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match stream.chunk().await {
+                Ok(Some(_)) => continue,
+                _ => return,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the live stream ends with its session");
+    // In Temporal: one ended session, one person cut, by whom.
+    let list = temporal_playground::operations::sessions::revocations(&env.client)
+        .await
+        .unwrap();
+    assert_eq!(list.sessions.len(), 1, "{list:?}");
+    assert!(
+        list.people
+            .iter()
+            .any(|p| p.person == "finance" && p.by == "root"),
+        "{list:?}"
+    );
+    // Signing in again afterwards works.
+    let again = session_cookie(a, &finance).await.unwrap();
+    assert!(opens(a, &again).await);
 }

@@ -6,7 +6,6 @@ use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
     domain::audit::AuditFilter,
-    domain::order::DEFAULT_FOUR_EYES,
     domain::resolution::ResolveRequest,
     operations::audit::{contract_entries, orders_page},
     operations::orders::{approve, claim, resolve_or_propose},
@@ -19,6 +18,7 @@ fn paid(operator: &str) -> ResolveRequest {
         reason_code: "BANK_CONFIRMED".into(),
         operator: operator.into(),
         note: String::new(),
+        operator_id: String::new(),
     }
 }
 
@@ -35,9 +35,7 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
     })
     .await;
     claim(c, "audit-1", "ana").await.unwrap();
-    resolve_or_propose(c, "audit-1", paid("ana"), &DEFAULT_FOUR_EYES)
-        .await
-        .unwrap();
+    resolve_or_propose(c, "audit-1", paid("ana")).await.unwrap();
     approve(c, "audit-1", "bo").await.unwrap();
     claim(c, "audit-2", "cy").await.unwrap();
     let contract = temporal_playground::domain::contract::NewContract {
@@ -133,18 +131,27 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
             .is_empty()
     );
 
-    // Contracts: who changed it last, and why.
+    // Contracts: every change, dated: created, then paused and why.
     let fin = AuditFilter {
         actor: "fin".into(),
         ..Default::default()
     };
-    let contracts = contract_entries(c, &fin).await.unwrap();
-    assert_eq!(contracts.len(), 1, "{contracts:?}");
+    let contracts = eventually("both contract changes", Duration::from_secs(10), || async {
+        let entries = contract_entries(c, &fin).await.ok()?;
+        (entries.len() == 2).then_some(entries)
+    })
+    .await;
+    let actions: Vec<&str> = contracts.iter().map(|e| e.action.as_str()).collect();
     assert!(
-        contracts[0].action.contains("customer on holiday"),
+        actions.contains(&"paused: customer on holiday") && actions.contains(&"created"),
         "{contracts:?}"
     );
-    assert_eq!(contracts[0].target, "C-audit");
+    assert!(
+        contracts
+            .iter()
+            .all(|e| e.target == "C-audit" && !e.at.is_empty() && e.channel == "command line"),
+        "{contracts:?}"
+    );
 
     // The CSV, for finance; support is refused; nobody signed in is sent to sign in.
     let addr = serve_dashboard(c.clone()).await;
@@ -172,10 +179,10 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
         .collect();
     assert_eq!(
         text.lines().next(),
-        Some("time_utc,actor,action,target,outcome,origin")
+        Some("time_utc,actor,action,target,outcome,channel,origin")
     );
     assert!(
-        rows.iter().skip(1).all(|r| r.len() == 6 && r[1] == "ana"),
+        rows.iter().skip(1).all(|r| r.len() == 7 && r[1] == "ana"),
         "{text}"
     );
     assert!(rows.len() >= 3, "{text}");

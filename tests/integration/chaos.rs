@@ -120,11 +120,13 @@ async fn killing_serve_mid_flight_loses_no_order_and_concludes_none_twice() {
         async move {
             let id = order_id(i);
             for _ in 0..30 {
+                // A resolution that needs no second person: it concludes at once.
                 let request = ResolveRequest {
-                    resolution: "paid".into(),
+                    resolution: "failed".into(),
                     reason_code: "BANK_CONFIRMED".into(),
                     operator: "ana".into(),
                     note: String::new(),
+                    operator_id: String::new(),
                 };
                 match resolve_manual(&client, &id, request).await {
                     Ok(_) => return,
@@ -200,11 +202,12 @@ async fn two_people_resolving_one_order_at_once_one_wins_the_other_is_told_who()
                 .ok()
         })
         .await;
+        // Resolutions that need no second person: both race to conclude.
         let person = |who: &str| ResolveRequest {
-            resolution: if who == "ana" { "paid" } else { "failed" }.into(),
+            resolution: if who == "ana" { "cancelled" } else { "failed" }.into(),
             reason_code: "RACE".into(),
             operator: who.into(),
-            note: String::new(),
+            ..Default::default()
         };
         let (a, b) = tokio::join!(
             resolve_manual(&env.client, id, person("ana")),

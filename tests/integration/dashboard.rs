@@ -432,7 +432,9 @@ async fn cross_site_posts_and_foreign_hosts_are_refused_and_pages_cannot_be_fram
 async fn metrics_hold_the_sdks_worker_metrics_and_ours() {
     use temporal_playground::{operations::orders::start_order, temporal::metrics};
     // The process's registry first, so the workers below report into it.
-    metrics::init("127.0.0.1:0".parse().unwrap()).unwrap();
+    let exporter = metrics::init("127.0.0.1:0".parse().unwrap())
+        .unwrap()
+        .address;
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let addr = serve_dashboard(env.client.clone()).await;
     let http = signed_in(addr, "ana").await;
@@ -451,9 +453,16 @@ async fn metrics_hold_the_sdks_worker_metrics_and_ours() {
     )
     .await;
     http.get(format!("http://{addr}/")).send().await.unwrap();
+    // Metrics live on their own listener, never on the console's port.
+    let on_console = http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_console.status().as_u16(), 404);
     let text = eventually("the metrics", Duration::from_secs(10), || async {
         let text = http
-            .get(format!("http://{addr}/metrics"))
+            .get(format!("http://{exporter}/metrics"))
             .send()
             .await
             .ok()?

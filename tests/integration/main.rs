@@ -8,6 +8,7 @@ mod support;
 
 mod access;
 mod audit;
+mod authority;
 
 mod chaos;
 mod cli;

@@ -9,7 +9,8 @@ use temporal_playground::{
     domain::resolution::ResolveRequest,
     operations::OpError,
     operations::orders::{
-        claim, manual_context, release, resolve_manual, signal_manual, start_order,
+        Signalled, approve, claim, manual_context, release, resolve_manual, signal_manual,
+        start_order,
     },
     upstream::simulator::UpstreamBehaviour,
     workflows::manual_handle::ManualHandle,
@@ -36,46 +37,58 @@ fn request(resolution: &str, operator: &str, note: &str) -> ResolveRequest {
         reason_code: "BANK_CONFIRMED".into(),
         operator: operator.into(),
         note: note.into(),
+        operator_id: String::new(),
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_validator_refuses_bad_input_and_a_second_resolution() {
+async fn the_validator_refuses_bad_input_money_without_a_second_person_and_a_second_resolution() {
     let env = env_with_manual_order("down-val").await;
     let handle = env
         .client
         .get_workflow_handle::<ManualHandle>("manual-down-val");
-    // Straight to the workflow, past the client-side checks: the validator must hold.
-    let err = handle
-        .execute_update(
-            ManualHandle::resolve,
-            request("maybe", "ana", ""),
-            WorkflowExecuteUpdateOptions::default(),
-        )
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("is not a resolution"), "{err}");
-    let err = handle
-        .execute_update(
-            ManualHandle::resolve,
-            request("paid", "ana", &"x".repeat(MAX_NOTE_LEN + 1)),
-            WorkflowExecuteUpdateOptions::default(),
-        )
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("note"), "{err}");
-    assert!(
-        manual_context(&env.client, "down-val")
+    let before = history_length(&env, "manual-down-val").await;
+    // Straight to the workflow, past the client-side checks, as any client of the
+    // namespace could send it: the validator must hold.
+    let refusals = [
+        (request("maybe", "ana", ""), "is not a resolution"),
+        (
+            request("failed", "ana", &"x".repeat(MAX_NOTE_LEN + 1)),
+            "note",
+        ),
+        (request("failed", " ", ""), "operator name is empty"),
+        (
+            request("paid", "ana", ""),
+            "needs a second person's approval",
+        ),
+        (
+            request("refunded", "ana", ""),
+            "needs a second person's approval",
+        ),
+    ];
+    for (bad, says) in refusals {
+        let err = handle
+            .execute_update(
+                ManualHandle::resolve,
+                bad.clone(),
+                WorkflowExecuteUpdateOptions::default(),
+            )
             .await
-            .unwrap()
-            .resolution
-            .is_none()
+            .unwrap_err();
+        assert!(err.to_string().contains(says), "{bad:?}: {err}");
+    }
+    let context = manual_context(&env.client, "down-val").await.unwrap();
+    assert!(context.resolution.is_none() && context.proposal.is_none());
+    assert_eq!(
+        history_length(&env, "manual-down-val").await,
+        before,
+        "refused updates never reach history"
     );
 
-    let first = resolve_manual(&env.client, "down-val", request("paid", "ana", "ok"))
+    let first = resolve_manual(&env.client, "down-val", request("cancelled", "ana", "ok"))
         .await
         .unwrap();
-    assert_eq!(first.resolution, Resolution::Paid);
+    assert_eq!(first.resolution, Resolution::Cancelled);
     let err = resolve_manual(&env.client, "down-val", request("failed", "bo", "")).await;
     match err {
         Err(OpError::Rejected(message)) => {
@@ -83,7 +96,7 @@ async fn the_validator_refuses_bad_input_and_a_second_resolution() {
                 message.starts_with("already resolved by ana at "),
                 "{message}"
             );
-            assert!(message.ends_with(" as paid"), "{message}");
+            assert!(message.ends_with(" as cancelled"), "{message}");
         }
         other => panic!("a second resolution must be refused, got {other:?}"),
     }
@@ -92,7 +105,8 @@ async fn the_validator_refuses_bad_input_and_a_second_resolution() {
         .await
         .unwrap();
     assert_eq!(done.resolved_by, "ana");
-    assert_eq!(done.resolution, Resolution::Paid);
+    assert_eq!(done.resolution, Resolution::Cancelled);
+    assert_resolved(&env.client, "down-val", Resolution::Cancelled).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -119,7 +133,7 @@ async fn one_agent_works_one_order() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_go_originals_signal_still_resolves_an_order() {
+async fn the_go_originals_signal_proposes_what_needs_a_second_person_and_resolves_the_rest() {
     let env = env_with_manual_order("down-signal").await;
     let err = signal_manual(&env.client, "manual-down-signal", "maybe")
         .await
@@ -127,9 +141,44 @@ async fn the_go_originals_signal_still_resolves_an_order() {
     assert!(err.to_string().contains("is not a resolution"), "{err}");
     // Ana holds the claim; the signal does not say who sent it, so it is not her.
     claim(&env.client, "down-signal", "ana").await.unwrap();
-    signal_manual(&env.client, "manual-down-signal", "Paid")
+    let sent = signal_manual(&env.client, "manual-down-signal", "Paid")
         .await
         .unwrap();
+    assert!(
+        matches!(sent, Signalled::AwaitingApproval { .. }),
+        "{sent:?}"
+    );
+    let context = manual_context(&env.client, "down-signal").await.unwrap();
+    assert!(context.resolution.is_none(), "paid never concludes alone");
+    let proposal = context.proposal.expect("a proposal");
+    assert_eq!(proposal.resolved_by, "signal");
+    assert!(
+        proposal.note.contains("ana held the claim"),
+        "{}",
+        proposal.note
+    );
+    visible_once(
+        &env.client,
+        "awaiting approval, the signal among the actors",
+        "OrderId = 'down-signal' AND AwaitingApproval = 1 AND Actors = 'signal'",
+    )
+    .await;
+    // A second signal, of any resolution, never overrides the pending proposal.
+    let again = signal_manual(&env.client, "manual-down-signal", "failed")
+        .await
+        .unwrap();
+    assert!(matches!(again, Signalled::Ignored { .. }), "{again:?}");
+    assert_eq!(
+        manual_context(&env.client, "down-signal")
+            .await
+            .unwrap()
+            .proposal
+            .map(|p| p.resolution),
+        Some(Resolution::Paid)
+    );
+    assert_eq!(env.upstream.stats().conclusions, 0, "nothing concluded yet");
+
+    approve(&env.client, "down-signal", "bo").await.unwrap();
     let done = env
         .client
         .get_workflow_handle::<ManualHandle>("manual-down-signal")
@@ -139,8 +188,16 @@ async fn the_go_originals_signal_still_resolves_an_order() {
     assert_eq!(done.resolution, Resolution::Paid);
     assert_eq!(done.reason_code, "SIGNAL");
     assert_eq!(done.resolved_by, "signal");
-    assert!(done.note.contains("ana held the claim"), "{}", done.note);
+    assert_eq!(done.approved_by.map(|a| a.operator), Some("bo".into()));
     assert_eq!(env.upstream.stats().distinct_conclusions, 1);
+
+    // A resolution that needs nobody else is the resolution, as in the Go original.
+    start_manual(&env.client, "down-signal-2", "bank-a", "http_503").await;
+    let sent = signal_manual(&env.client, "down-signal-2", "failed")
+        .await
+        .unwrap();
+    assert!(matches!(sent, Signalled::Resolved { .. }), "{sent:?}");
+    assert_resolved(&env.client, "down-signal-2", Resolution::Failed).await;
 }
 
 /// Events in a workflow's history.
@@ -171,6 +228,7 @@ async fn claiming_ones_own_claim_again_changes_nothing_and_writes_nothing() {
             ManualHandle::claim,
             temporal_playground::domain::resolution::ClaimRequest {
                 operator: "ana".into(),
+                ..Default::default()
             },
             WorkflowExecuteUpdateOptions::default(),
         )
@@ -188,7 +246,7 @@ async fn claiming_ones_own_claim_again_changes_nothing_and_writes_nothing() {
 async fn a_resolution_the_upstream_refuses_returns_to_the_queue_with_its_message() {
     // `refuse1-…`: queries fail (to the manual queue); the first conclusion gets a 422.
     let env = env_with_manual_order("refuse1-a").await;
-    resolve_manual(&env.client, "refuse1-a", request("paid", "ana", ""))
+    resolve_manual(&env.client, "refuse1-a", request("cancelled", "ana", ""))
         .await
         .unwrap();
     let context = eventually(
@@ -299,7 +357,7 @@ async fn an_order_changes_hands_a_bounded_number_of_times_and_can_still_be_resol
     }
     let err = claim(&env.client, "down-hands", "bo").await.unwrap_err();
     assert!(err.to_string().contains("claimed and released"), "{err}");
-    let record = resolve_manual(&env.client, "down-hands", request("paid", "bo", ""))
+    let record = resolve_manual(&env.client, "down-hands", request("failed", "bo", ""))
         .await
         .unwrap();
     assert_eq!(record.resolved_by, "bo");
@@ -307,21 +365,13 @@ async fn an_order_changes_hands_a_bounded_number_of_times_and_can_still_be_resol
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_paid_resolution_needs_a_second_person_and_never_its_proposer() {
-    use temporal_playground::{
-        domain::order::DEFAULT_FOUR_EYES,
-        operations::orders::{Settled, approve, reject, resolve_or_propose},
-    };
+    use temporal_playground::operations::orders::{Settled, approve, reject, resolve_or_propose};
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     start_manual(&env.client, "four-eyes-1", "bank-a", "http_503").await;
     let c = &env.client;
-    let proposed = resolve_or_propose(
-        c,
-        "four-eyes-1",
-        request("paid", "ana", "seen"),
-        &DEFAULT_FOUR_EYES,
-    )
-    .await
-    .unwrap();
+    let proposed = resolve_or_propose(c, "four-eyes-1", request("paid", "ana", "seen"))
+        .await
+        .unwrap();
     assert!(matches!(proposed, Settled::Proposed(_)), "{proposed:?}");
     let context = manual_context(c, "four-eyes-1").await.unwrap();
     assert!(
@@ -367,14 +417,9 @@ async fn a_paid_resolution_needs_a_second_person_and_never_its_proposer() {
     assert_eq!(context.rejected.map(|r| r.by.operator), Some("bo".into()));
 
     // Proposed again, approved by a second person: resolved with both names.
-    resolve_or_propose(
-        c,
-        "four-eyes-1",
-        request("paid", "ana", "statement"),
-        &DEFAULT_FOUR_EYES,
-    )
-    .await
-    .unwrap();
+    resolve_or_propose(c, "four-eyes-1", request("paid", "ana", "statement"))
+        .await
+        .unwrap();
     let record = approve(c, "four-eyes-1", "bo").await.unwrap();
     assert_eq!(record.resolved_by, "ana");
     assert_eq!(record.approved_by.map(|a| a.operator), Some("bo".into()));
@@ -394,13 +439,8 @@ async fn a_paid_resolution_needs_a_second_person_and_never_its_proposer() {
 
     // A resolution outside the list needs nobody else.
     start_manual(&env.client, "four-eyes-2", "bank-a", "http_503").await;
-    let failed = resolve_or_propose(
-        c,
-        "four-eyes-2",
-        request("failed", "ana", ""),
-        &DEFAULT_FOUR_EYES,
-    )
-    .await
-    .unwrap();
+    let failed = resolve_or_propose(c, "four-eyes-2", request("failed", "ana", ""))
+        .await
+        .unwrap();
     assert!(matches!(failed, Settled::Resolved(_)), "{failed:?}");
 }

@@ -24,11 +24,17 @@ impl Drop for Provider {
 }
 
 async fn provider() -> (Provider, String) {
+    provider_with(None).await
+}
+
+/// The provider, its groups read from `groups` (JSON, subject -> groups) when given.
+async fn provider_with(groups: Option<&std::path::Path>) -> (Provider, String) {
     let port = free_port();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/end2end/oidc/mock-idp.mjs");
     let child = Command::new("node")
         .arg(script)
         .arg(port.to_string())
+        .args(groups.map(|g| g.as_os_str().to_owned()))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -99,10 +105,12 @@ async fn sign_in_as(
     (back, session)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn people_sign_in_at_the_identity_provider_with_the_roles_their_groups_give() {
-    let (_idp, issuer) = provider().await;
-    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+/// A console signing people in at `issuer`, roles read again every `roles_minutes`.
+async fn console(
+    client: temporalio_client::Client,
+    issuer: String,
+    roles_minutes: f64,
+) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = WebConfig {
@@ -114,13 +122,38 @@ async fn people_sign_in_at_the_identity_provider_with_the_roles_their_groups_giv
                 redirect_url: format!("http://{addr}/auth/callback"),
                 name_claim: "preferred_username".into(),
                 roles_claim: "groups".into(),
-                group_prefix: "tp-".into(),
+                // The shipped default: `tp-` groups only, roles matched exactly.
+                group_prefix: temporal_playground::web::auth::oidc::DEFAULT_GROUP_PREFIX.into(),
+                roles_minutes,
             }),
             ..AuthConfig::default()
         },
         ..WebConfig::default()
     };
-    serve_dashboard_on(listener, env.client.clone(), config).await;
+    serve_dashboard_on(listener, client, config).await;
+    addr
+}
+
+/// Who the console says is signed in, as the page's `me` call answers.
+async fn me(addr: std::net::SocketAddr, cookie: Option<&str>) -> serde_json::Value {
+    use leptos::server_fn::ServerFn;
+    let me_path = temporal_playground::web::auth::Me::PATH;
+    let text = browser(addr, cookie)
+        .post(format!("http://{addr}{me_path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("me answers JSON: {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn people_sign_in_at_the_identity_provider_with_the_roles_their_groups_give() {
+    let (_idp, issuer) = provider().await;
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let addr = console(env.client.clone(), issuer, 15.0).await;
 
     // The sign-in page offers the provider; passwords are refused here.
     let page = browser(addr, None)
@@ -222,4 +255,98 @@ async fn people_sign_in_at_the_identity_provider_with_the_roles_their_groups_giv
         401,
         "the flow was spent by the first answer"
     );
+}
+
+/// Case 8 of the authority issue: a person is their issuer and subject, not a name they can
+/// change; a name is shown, an unverified email never; only `tp-` groups give roles, exactly.
+/// And the roles are read again: a person whose groups change loses what they lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_is_who_the_provider_says_and_loses_roles_the_provider_takes_away() {
+    let groups = std::env::temp_dir().join(format!("tp-groups-{}.json", free_port()));
+    std::fs::write(&groups, r#"{"sso-ana": ["tp-support"]}"#).unwrap();
+    let (_idp, issuer) = provider_with(Some(&groups)).await;
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    // Roles read again every 1.2 s here (15 minutes by default).
+    let addr = console(env.client.clone(), issuer.clone(), 0.02).await;
+
+    let (_, first) = sign_in_as(addr, "sso-ana").await;
+    let who = me(addr, first.as_deref()).await;
+    let id = who["who"]["id"].as_str().unwrap().to_string();
+    assert_eq!(id, format!("oidc:{issuer}#sso-ana"), "{who}");
+    // The same subject under a new name, with an email nobody verified: the same person,
+    // shown by the new name, never by the email.
+    let (_, renamed) = sign_in_as(addr, "sso-ana/ana-renamed/boss@example.com").await;
+    let who = me(addr, renamed.as_deref()).await;
+    assert_eq!(who["who"]["id"], id.as_str(), "{who}");
+    assert_eq!(who["who"]["name"], "ana-renamed", "{who}");
+    // A name that is someone else's subject is someone else.
+    let (_, other) = sign_in_as(addr, "sso-fin/sso-ana").await;
+    let who = me(addr, other.as_deref()).await;
+    assert_ne!(who["who"]["id"], id.as_str(), "{who}");
+
+    // A company group named `admin`, or `tp-Admin` in another case, gives nothing.
+    let (back, _) = sign_in_as(addr, "sso-shouty").await;
+    assert_eq!(
+        back.status().as_u16(),
+        403,
+        "no role from admin or tp-Admin"
+    );
+
+    // The provider takes support away: within the refresh, the session has ended.
+    let page = browser(addr, renamed.as_deref())
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    std::fs::write(&groups, r#"{"sso-ana": ["staff"]}"#).unwrap();
+    eventually(
+        "the session to end once the roles are read again",
+        Duration::from_secs(15),
+        || async {
+            let page = browser(addr, renamed.as_deref())
+                .get(format!("http://{addr}/"))
+                .send()
+                .await
+                .ok()?;
+            (page.status().as_u16() == 303).then_some(())
+        },
+    )
+    .await;
+    let _ = std::fs::remove_file(&groups);
+}
+
+/// Case 4, for the single sign-on start: `next` payloads land on this site, and a line
+/// break in one is refused as a path, not a panic.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_single_sign_on_start_follows_only_paths_of_this_site() {
+    let (_idp, issuer) = provider().await;
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let addr = console(env.client.clone(), issuer, 15.0).await;
+    for (next, lands) in [
+        ("%2Fstale", "/stale"),
+        ("%2F%09%2Fevil.example", "/"),
+        ("%2F%0D%0A%2Fx", "/"),
+        ("%2F%2Fevil.example", "/"),
+        ("%2F%5Cevil.example", "/"),
+        ("https%3A%2F%2Fevil.example", "/"),
+        ("%2F%252F%252Fevil.example", "/"),
+    ] {
+        let plain = browser(addr, None);
+        let start = plain
+            .get(format!("http://{addr}/auth/oidc?next={next}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(start.status().as_u16(), 303, "{next}");
+        let cookie = session_set(&start).unwrap();
+        let at_provider = plain.get(location(&start)).send().await.unwrap();
+        let back = browser(addr, Some(&cookie))
+            .get(location(&at_provider))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(back.status().as_u16(), 303, "{next}");
+        assert_eq!(location(&back), lands, "{next}");
+    }
 }

@@ -51,7 +51,10 @@ fn limits() -> ContractLimits {
 async fn completed_terms(env: &TestEnv, id: &str) -> usize {
     count(
         &env.client,
-        &format!("ContractId = '{id}' AND ExecutionStatus = 'Completed'"),
+        &format!(
+            "WorkflowType = 'RecurringPayment' AND ContractId = '{id}' \
+             AND ExecutionStatus = 'Completed'"
+        ),
     )
     .await
 }

@@ -13,6 +13,8 @@ use temporal_playground::{
     operations::orders::{claim, release, resolve_manual, retry_now, signal_manual, start_order},
     temporal::names::task_queues,
     upstream::simulator::UpstreamBehaviour,
+    workflows::console_sessions::ConsoleSessions,
+    workflows::contract_change::ContractChange,
     workflows::manual_handle::ManualHandle,
     workflows::query_order::QueryOrder,
     workflows::recurring_payment::RecurringPayment,
@@ -30,7 +32,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 14] = [
+const RECORDED: [(&str, &str); 20] = [
     ("query_order_paid.json", "payment-paid-rec"),
     ("query_order_failed.json", "payment-failed-rec"),
     ("query_order_to_stale.json", "payment-down-rec"),
@@ -50,7 +52,24 @@ const RECORDED: [(&str, &str); 14] = [
     ("stale_order_retried_now_actors.json", "stale-flaky1-act"),
     // The seed's signal once it records `signal`, not the claimant, as its resolver.
     ("manual_handle_seed_signal_named.json", "manual-down-sig2"),
+    // Four eyes for every client: the seed's paid signal proposes, an approver approves.
+    ("manual_handle_signal_proposes.json", "manual-down-sig4"),
+    // The stale stage's resolve signal of paid hands the order on as a proposal, which the
+    // manual stage starts with.
+    ("stale_order_resolve_proposes.json", "stale-pending-4eyes"),
+    (
+        "manual_handle_handed_a_proposal.json",
+        "manual-pending-4eyes",
+    ),
+    // A claim with its time recorded, taken over by a lead with a reason, then resolved.
+    ("manual_handle_taken_over.json", "manual-down-take"),
+    // A contract change's record, and the console's list of ended sessions.
+    ("contract_change.json", "contract-change-C-rec-created"),
+    ("console_sessions.json", "console-sessions"),
 ];
+
+/// Workflows that never end by themselves: their histories are recorded as they stand.
+const RUNNING: [&str; 1] = ["console-sessions"];
 
 /// A replayer that knows every workflow the workers run.
 fn replayer() -> WorkflowReplayer {
@@ -60,6 +79,8 @@ fn replayer() -> WorkflowReplayer {
             .and_then(|o| o.register_workflow::<StaleOrder>())
             .and_then(|o| o.register_workflow::<ManualHandle>())
             .and_then(|o| o.register_workflow::<RecurringPayment>())
+            .and_then(|o| o.register_workflow::<ConsoleSessions>())
+            .and_then(|o| o.register_workflow::<ContractChange>())
             .expect("the workflows register")
             .build(),
     )
@@ -169,6 +190,7 @@ fn person(resolution: &str, operator: &str) -> ResolveRequest {
         reason_code: "BANK_CONFIRMED".into(),
         operator: operator.into(),
         note: "confirmed by phone".into(),
+        operator_id: String::new(),
     }
 }
 
@@ -203,7 +225,7 @@ async fn fresh_histories_of_every_path_replay() {
     claim(c, "down-rec", "ana").await.unwrap();
     release(c, "down-rec", "ana").await.unwrap();
     claim(c, "down-rec", "bo").await.unwrap();
-    resolve_manual(c, "down-rec", person("refunded", "bo"))
+    resolve_manual(c, "down-rec", person("cancelled", "bo"))
         .await
         .unwrap();
 
@@ -244,11 +266,15 @@ async fn fresh_histories_of_every_path_replay() {
     manual_ready("down-sig").await;
     manual_ready("down-again").await;
     claim(c, "down-sig", "ana").await.unwrap();
+    // Paid by signal is a proposal now: a second person approves it.
     signal_manual(c, "down-sig", "paid").await.unwrap();
+    temporal_playground::operations::orders::approve(c, "down-sig", "bo")
+        .await
+        .unwrap();
     for _ in 0..2 {
         claim(c, "down-again", "ana").await.unwrap();
     }
-    resolve_manual(c, "down-again", person("paid", "ana"))
+    resolve_manual(c, "down-again", person("failed", "ana"))
         .await
         .unwrap();
 
@@ -258,7 +284,7 @@ async fn fresh_histories_of_every_path_replay() {
         .await
         .unwrap();
     manual_ready("refuse1-rec").await;
-    resolve_manual(c, "refuse1-rec", person("paid", "ana"))
+    resolve_manual(c, "refuse1-rec", person("cancelled", "ana"))
         .await
         .unwrap();
     eventually("the refusal", Duration::from_secs(30), || async {
@@ -277,7 +303,7 @@ async fn fresh_histories_of_every_path_replay() {
         .unwrap();
     manual_ready("down-sig2").await;
     claim(c, "down-sig2", "ana").await.unwrap();
-    signal_manual(c, "down-sig2", "paid").await.unwrap();
+    signal_manual(c, "down-sig2", "failed").await.unwrap();
     eventually(
         "the signalled order concluded",
         Duration::from_secs(30),
@@ -299,15 +325,14 @@ async fn fresh_histories_of_every_path_replay() {
         .unwrap();
     manual_ready("down-4eyes").await;
     claim(c, "down-4eyes", "ana").await.unwrap();
-    let four_eyes = temporal_playground::domain::order::DEFAULT_FOUR_EYES;
     use temporal_playground::operations::orders::{approve, reject, resolve_or_propose};
-    resolve_or_propose(c, "down-4eyes", person("paid", "ana"), &four_eyes)
+    resolve_or_propose(c, "down-4eyes", person("paid", "ana"))
         .await
         .unwrap();
     reject(c, "down-4eyes", "bo", "no statement yet")
         .await
         .unwrap();
-    resolve_or_propose(c, "down-4eyes", person("paid", "ana"), &four_eyes)
+    resolve_or_propose(c, "down-4eyes", person("paid", "ana"))
         .await
         .unwrap();
     approve(c, "down-4eyes", "cy").await.unwrap();
@@ -350,6 +375,87 @@ async fn fresh_histories_of_every_path_replay() {
     )
     .await;
 
+    // Four eyes for every client, and claims a lead takes over.
+    start_order(c, order("down-sig4", fast_policy(1, 1)))
+        .await
+        .unwrap();
+    start_order(c, order("down-take", fast_policy(1, 1)))
+        .await
+        .unwrap();
+    start_order(c, order("pending-4eyes", fast_policy(1, 3_600)))
+        .await
+        .unwrap();
+    manual_ready("down-sig4").await;
+    signal_manual(c, "down-sig4", "paid").await.unwrap();
+    temporal_playground::operations::orders::approve(c, "down-sig4", "cy")
+        .await
+        .unwrap();
+    manual_ready("down-take").await;
+    claim(c, "down-take", "ana").await.unwrap();
+    temporal_playground::operations::orders::take_over(c, "down-take", "root", "ana is away")
+        .await
+        .unwrap();
+    resolve_manual(c, "down-take", person("failed", "root"))
+        .await
+        .unwrap();
+    eventually("the stale order", Duration::from_secs(30), || async {
+        temporal_playground::operations::orders::stale_status(c, "pending-4eyes")
+            .await
+            .ok()
+    })
+    .await;
+    c.get_workflow_handle::<StaleOrder>("stale-pending-4eyes")
+        .signal(
+            StaleOrder::resolve,
+            person("paid", "ana"),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    manual_ready("pending-4eyes").await;
+    temporal_playground::operations::orders::approve(c, "pending-4eyes", "bo")
+        .await
+        .unwrap();
+    // A contract change's record, as the operations start it.
+    {
+        use temporal_playground::workflows::contract_change::ContractChangeRecord;
+        c.start_workflow(
+            ContractChange::run,
+            ContractChangeRecord {
+                contract_id: "C-rec".into(),
+                action: "created".into(),
+                operator: "fin".into(),
+                reason: String::new(),
+                origin: "tp-cli@rec".into(),
+            },
+            WorkflowStartOptions::new(
+                task_queues::RECURRING_SCHEDULE,
+                "contract-change-C-rec-created",
+            )
+            .build(),
+        )
+        .await
+        .unwrap();
+    }
+    // Sessions ended: one by sign-out, every one of a person by `user revoke`.
+    temporal_playground::operations::sessions::end_session(c, "rec-session", i64::MAX, "ana")
+        .await
+        .unwrap();
+    temporal_playground::operations::sessions::revoke_person(c, "bo", "admin")
+        .await
+        .unwrap();
+    eventually(
+        "both ended sessions listed",
+        Duration::from_secs(30),
+        || async {
+            let list = temporal_playground::operations::sessions::revocations(c)
+                .await
+                .ok()?;
+            (list.sessions.len() == 1 && list.people.len() == 1).then_some(())
+        },
+    )
+    .await;
+
     // RecurringPayment v2: one term, as its schedule would start it.
     c.start_workflow(
         RecurringPayment::run,
@@ -368,7 +474,16 @@ async fn fresh_histories_of_every_path_replay() {
 
     let mut fresh = Vec::new();
     for (file, workflow_id) in RECORDED {
-        fresh.push((file.to_string(), history_json(c, workflow_id).await));
+        let json = match RUNNING.contains(&workflow_id) {
+            true => c
+                .get_workflow_handle::<UntypedWorkflow>(workflow_id.to_string())
+                .fetch_history(Default::default())
+                .to_json()
+                .await
+                .expect("history"),
+            false => history_json(c, workflow_id).await,
+        };
+        fresh.push((file.to_string(), json));
     }
     // Recording adds the histories not committed yet; a committed one is never
     // overwritten: it is what running workflows of its day would replay.

@@ -5,7 +5,9 @@ use std::time::Duration;
 use temporal_playground::{
     domain::order::Resolution,
     domain::resolution::{OrderOutcome, ResolveRequest, StaleStatus},
-    operations::orders::{manual_context, resolve_manual, retry_now, stale_status, start_order},
+    operations::orders::{
+        Settled, approve, manual_context, resolve_or_propose, retry_now, stale_status, start_order,
+    },
     upstream::simulator::UpstreamBehaviour,
     workflows::manual_handle::ManualHandle,
     workflows::stale_order::StaleOrder,
@@ -52,7 +54,8 @@ async fn a_dead_upstream_takes_the_order_through_stale_to_manual_and_a_person_re
     )
     .await;
 
-    let record = resolve_manual(
+    // Refunded moves money: Ana proposes it, Bo approves it.
+    let proposed = resolve_or_propose(
         &env.client,
         "down-chain",
         ResolveRequest {
@@ -60,10 +63,13 @@ async fn a_dead_upstream_takes_the_order_through_stale_to_manual_and_a_person_re
             reason_code: "CUSTOMER_REFUNDED".into(),
             operator: "ana".into(),
             note: "bank confirmed by phone".into(),
+            operator_id: String::new(),
         },
     )
     .await
     .unwrap();
+    assert!(matches!(proposed, Settled::Proposed(_)), "{proposed:?}");
+    let record = approve(&env.client, "down-chain", "bo").await.unwrap();
     assert_eq!(record.resolution, Resolution::Refunded);
     assert_eq!(record.resolved_by, "ana");
     let done = env

@@ -228,6 +228,7 @@ pub fn order(order_id: &str, policy: ReconcilePolicy) -> OrderRequest {
         environment: "test".into(),
         priority: 2,
         policy,
+        four_eyes: None,
     }
 }
 
@@ -269,7 +270,8 @@ pub async fn count(client: &Client, query: &str) -> usize {
 /// Puts an order straight into the manual queue (ManualHandle, as StaleOrder starts it).
 pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reason: &str) {
     use temporal_playground::{
-        domain::order::{Handoff, Stage, manual_workflow_id},
+        domain::order::{Stage, manual_workflow_id},
+        domain::resolution::Handoff,
         temporal::names::task_queues,
         workflows::handoff_attributes,
         workflows::manual_handle::ManualHandle,
@@ -284,6 +286,7 @@ pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reaso
         stale_retry_error: Some(format!("the upstream failed: {reason}")),
         error_reason: reason.to_string(),
         original_reason: reason.to_string(),
+        proposal: None,
     };
     let attributes = handoff_attributes(&o, Stage::Manual, &handoff);
     client

@@ -77,7 +77,8 @@ impl AccountsFile {
         })
     }
 
-    /// Writes the file whole (a new file renamed over the old, readable by its owner only).
+    /// Writes the file whole: a new file, readable by its owner only from its creation,
+    /// written and synced, then renamed over the old (a reader sees the old or the new).
     pub fn save(&self, path: &Path) -> Result<(), AccountsError> {
         let write = |source| AccountsError::Write {
             path: path.into(),
@@ -89,14 +90,36 @@ impl AccountsFile {
             std::fs::create_dir_all(dir).map_err(write)?;
         }
         let temp = path.with_extension("toml.new");
-        std::fs::write(&temp, text).map_err(write)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o600))
-                .map_err(write)?;
-        }
+        write_private(&temp, text.as_bytes()).map_err(write)?;
         std::fs::rename(&temp, path).map_err(write)
+    }
+
+    /// Reads, changes and writes the file under an exclusive lock (a `.lock` file beside
+    /// it), so two `user` commands at once both land: the second reads what the first
+    /// wrote.
+    pub fn update<T>(
+        path: &Path,
+        change: impl FnOnce(&mut AccountsFile) -> Result<T, AccountsError>,
+    ) -> Result<T, AccountsError> {
+        let write = |source| AccountsError::Write {
+            path: path.into(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(write)?;
+        }
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path.with_extension("toml.lock"))
+            .map_err(write)?;
+        lock.lock().map_err(write)?;
+        let mut file = AccountsFile::load(path)?;
+        let done = change(&mut file)?;
+        file.save(path)?;
+        drop(lock);
+        Ok(done)
     }
 
     pub fn find(&self, name: &str) -> Option<&Account> {
@@ -196,11 +219,31 @@ pub fn first_admin(path: &Path) -> Result<Option<String>, AccountsError> {
     if path.exists() {
         return Ok(None);
     }
-    let password = generate_password();
-    let mut file = AccountsFile::default();
-    file.add("admin", &password, vec![Role::Admin])?;
-    file.save(path)?;
-    Ok(Some(password))
+    AccountsFile::update(path, |file| {
+        if !file.accounts.is_empty() {
+            return Ok(None);
+        }
+        let password = generate_password();
+        file.add("admin", &password, vec![Role::Admin])?;
+        Ok(Some(password))
+    })
+}
+
+/// Creates `path` (or replaces it) with `bytes`, readable and writable by its owner only
+/// from the moment it exists: never world-readable between the write and a chmod.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let _ = std::fs::remove_file(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 #[cfg(test)]

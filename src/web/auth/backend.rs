@@ -37,8 +37,11 @@ pub struct Operator {
     pub unverified: bool,
     /// Changes when the password does: older sessions end.
     auth_hash: Vec<u8>,
-    /// What the session stores: the name, or for `oidc` the name and the roles the
-    /// provider gave at sign-in (there is no account to read them from again).
+    /// The person's stable id: empty for accounts and typed names (the name is the
+    /// person), `oidc:<issuer>#<subject>` for the identity provider's people.
+    pub person_id: String,
+    /// What the session stores: the name, or for `oidc` the person's id, name and the
+    /// roles the provider gave (there is no account to read them from again).
     id: String,
 }
 
@@ -51,6 +54,7 @@ impl Operator {
             name: self.name.clone(),
             roles: self.roles.clone(),
             unverified: self.unverified,
+            id: self.person_id.clone(),
         }
     }
 
@@ -60,6 +64,7 @@ impl Operator {
             roles: UNVERIFIED_ROLES.to_vec(),
             unverified: true,
             auth_hash: format!("none:{name}").into_bytes(),
+            person_id: String::new(),
             id: name.into(),
         }
     }
@@ -70,32 +75,36 @@ impl Operator {
             roles: a.roles.clone(),
             unverified: false,
             auth_hash: a.password_hash.clone().into_bytes(),
+            person_id: String::new(),
             id: a.name.clone(),
         }
     }
 
-    fn verified(name: &str, roles: Vec<Role>) -> Operator {
+    fn verified(person_id: &str, name: &str, roles: Vec<Role>) -> Operator {
         let names: Vec<_> = roles.iter().map(|r| r.name()).collect();
-        let id = format!("{name}{OIDC_ID_SEPARATOR}{}", names.join(","));
+        let id = [person_id, name, &names.join(",")].join(&OIDC_ID_SEPARATOR.to_string());
         Operator {
             name: name.into(),
             roles,
             unverified: false,
+            // The session ends if the person's roles or name change at the provider.
             auth_hash: format!("oidc:{id}").into_bytes(),
+            person_id: person_id.into(),
             id,
         }
     }
 
     /// An `oidc` session's person, from its id.
     fn from_oidc_id(id: &str) -> Option<Operator> {
-        let (name, roles) = id.split_once(OIDC_ID_SEPARATOR)?;
+        let mut parts = id.split(OIDC_ID_SEPARATOR);
+        let (person_id, name, roles) = (parts.next()?, parts.next()?, parts.next()?);
         let roles = roles
             .split(',')
-            .map(Role::parse)
-            .collect::<Result<Vec<_>, _>>()
-            .ok()?;
+            .map(Role::exact)
+            .collect::<Option<Vec<_>>>()?;
         validate_person(name).ok()?;
-        Some(Operator::verified(name, roles))
+        person_id.starts_with("oidc:").then_some(())?;
+        Some(Operator::verified(person_id, name, roles))
     }
 }
 
@@ -121,6 +130,8 @@ pub enum Credentials {
     },
     /// Checked by the identity provider already (`oidc`).
     Verified {
+        /// `oidc:<issuer>#<subject>`.
+        person_id: String,
         name: String,
         roles: Vec<Role>,
     },
@@ -157,9 +168,16 @@ impl axum_login::AuthnBackend for Backend {
                     .unwrap_or(false);
                 Ok(ok.then(|| Operator::account(&account)))
             }
-            (AuthMode::Oidc(_), Credentials::Verified { name, roles }) => {
+            (
+                AuthMode::Oidc(_),
+                Credentials::Verified {
+                    person_id,
+                    name,
+                    roles,
+                },
+            ) => {
                 validate_person(&name)?;
-                Ok(Some(Operator::verified(&name, roles)))
+                Ok(Some(Operator::verified(&person_id, &name, roles)))
             }
             (AuthMode::None, Credentials::Typed { name }) => {
                 let name = name.trim();

@@ -22,8 +22,9 @@ pub const SECURE_COOKIE: &str = "__Host-tp_session";
 pub const DEFAULT_IDLE_MINUTES: u64 = 30;
 /// Default absolute lifetime: a session this old ends, used or not.
 pub const DEFAULT_LIFETIME_HOURS: u64 = 12;
-/// Where the session records when it began.
+/// Where the session records when it began, and its own id (what a sign-out ends).
 const SIGNED_IN_AT: &str = "signed_in_at";
+const SESSION_ID: &str = "session_id";
 
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
@@ -34,6 +35,10 @@ pub struct AuthConfig {
     pub lifetime: Duration,
     /// Served over TLS: `Secure` and `__Host-` cookies.
     pub secure: bool,
+    /// The sessions ended before their time, as Temporal keeps them.
+    pub revocations: super::revocations::RevocationList,
+    /// How fast sign-ins may be tried.
+    pub throttle: super::throttle::SignInThrottle,
 }
 
 impl Default for AuthConfig {
@@ -45,6 +50,8 @@ impl Default for AuthConfig {
             idle: Duration::from_secs(DEFAULT_IDLE_MINUTES * 60),
             lifetime: Duration::from_secs(DEFAULT_LIFETIME_HOURS * 3600),
             secure: false,
+            revocations: Default::default(),
+            throttle: Default::default(),
         }
     }
 }
@@ -87,13 +94,7 @@ pub fn load_or_create_key(path: &Path) -> Result<Key, SessionKeyError> {
                 std::fs::create_dir_all(dir).map_err(file)?;
             }
             let text = base64::engine::general_purpose::STANDARD.encode(key.master());
-            std::fs::write(path, text).map_err(file)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                    .map_err(file)?;
-            }
+            super::accounts::write_private(path, text.as_bytes()).map_err(file)?;
             Ok(key)
         }
         Err(e) => Err(file(e)),
@@ -119,11 +120,14 @@ pub fn auth_layers<S: Clone + Send + Sync + 'static>(
         .with_expiry(Expiry::OnInactivity(idle))
         // Every answer renews the cookie, so the idle timeout counts from the last click.
         .with_always_save(true);
-    let lifetime = config.lifetime;
+    let rules = SessionRules {
+        lifetime: config.lifetime,
+        revocations: config.revocations.clone(),
+    };
     router
         .layer(axum::middleware::from_fn(pages_need_sign_in))
         .layer(axum::middleware::from_fn(move |r, n| {
-            within_lifetime(lifetime, r, n)
+            session_rules(rules.clone(), r, n)
         }))
         .layer(tower::layer::layer_fn(move |inner| {
             AuthManager::new(inner, backend.clone(), "axum-login.data")
@@ -132,32 +136,93 @@ pub fn auth_layers<S: Clone + Send + Sync + 'static>(
         .layer(tower_cookies::CookieManagerLayer::new())
 }
 
-/// Records when a session began; ends one older than `lifetime`, however busy.
-async fn within_lifetime(lifetime: Duration, request: Request, next: Next) -> Response {
-    if let Some(mut auth) = request.extensions().get::<AuthSession<Backend>>().cloned()
-        && auth.user.is_some()
-    {
-        let now = chrono::Utc::now().timestamp();
-        let began = auth.session.get::<i64>(SIGNED_IN_AT).await.ok().flatten();
-        match began {
-            None => {
-                let _ = auth.session.insert(SIGNED_IN_AT, now).await;
-            }
-            Some(t) if now.saturating_sub(t) > lifetime.as_secs() as i64 => {
-                let who = auth
-                    .user
-                    .as_ref()
-                    .map(|u| u.name.clone())
-                    .unwrap_or_default();
-                tracing::info!(target: "audit", actor = %who, action = "sign-out", outcome = "session lifetime reached");
-                let _ = auth.logout().await;
-                let mut request = request;
-                request.extensions_mut().insert(auth);
-                return next.run(request).await;
-            }
-            Some(_) => {}
-        }
+/// What every signed-in request is held to.
+#[derive(Clone)]
+struct SessionRules {
+    lifetime: Duration,
+    revocations: super::revocations::RevocationList,
+}
+
+/// Marks a session just signed in: a fresh id and its beginning (a session signed in
+/// over another never inherits the other's).
+pub async fn mark_new_session(auth: &AuthSession<Backend>) {
+    let id = format!("{:032x}", rand::random::<u128>());
+    let _ = auth.session.insert(SESSION_ID, id).await;
+    let _ = auth
+        .session
+        .insert(SIGNED_IN_AT, chrono::Utc::now().timestamp())
+        .await;
+}
+
+/// A session's id and when it began (seconds since 1970), once its first request after
+/// sign-in has marked them.
+pub async fn session_marks(auth: &AuthSession<Backend>) -> Option<(String, i64)> {
+    let id = auth
+        .session
+        .get::<String>(SESSION_ID)
+        .await
+        .ok()
+        .flatten()?;
+    let began = auth.session.get::<i64>(SIGNED_IN_AT).await.ok().flatten()?;
+    Some((id, began))
+}
+
+/// Why a signed-in session may not go on, if it may not: past its lifetime, ended (by its
+/// sign-out on any replica, or `user revoke`), or its roles could not be read again from
+/// the identity provider.
+pub async fn session_ended(
+    auth: &mut AuthSession<Backend>,
+    lifetime: Duration,
+    revocations: &super::revocations::RevocationList,
+) -> Option<&'static str> {
+    let user = auth.user.clone()?;
+    let now = chrono::Utc::now().timestamp();
+    let Some((id, began)) = session_marks(auth).await else {
+        // Signed in before sessions were marked: marked now.
+        mark_new_session(auth).await;
+        return None;
+    };
+    if now.saturating_sub(began) > lifetime.as_secs() as i64 {
+        return Some("session lifetime reached");
     }
+    if revocations
+        .ends(&id, &[user.name.as_str(), user.person_id.as_str()], began)
+        .await
+    {
+        return Some("session ended");
+    }
+    if super::oidc::roles_due(auth).await
+        && let Err(e) = super::oidc::refresh_roles(auth).await
+    {
+        tracing::warn!(target: "audit", actor = ?user.name, error = %e, "roles could not be read again");
+        return Some("roles could not be read again");
+    }
+    None
+}
+
+/// Holds every signed-in request to [`session_ended`]: an ended session is signed out
+/// here, and the request goes on as nobody's.
+async fn session_rules(rules: SessionRules, request: Request, next: Next) -> Response {
+    let Some(mut auth) = request.extensions().get::<AuthSession<Backend>>().cloned() else {
+        return next.run(request).await;
+    };
+    if auth.user.is_none() {
+        return next.run(request).await;
+    }
+    let Some(why) = session_ended(&mut auth, rules.lifetime, &rules.revocations).await else {
+        let mut request = request;
+        request.extensions_mut().insert(auth);
+        return next.run(request).await;
+    };
+    let who = auth
+        .user
+        .as_ref()
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
+    tracing::info!(target: "audit", actor = ?who, action = "sign-out", outcome = why);
+    let _ = auth.logout().await;
+    let mut request = request;
+    request.extensions_mut().insert(auth);
     next.run(request).await
 }
 

@@ -17,17 +17,22 @@ mod backend;
 mod layer;
 #[cfg(feature = "ssr")]
 pub mod oidc;
+#[cfg(feature = "ssr")]
+pub mod revocations;
 mod sign_in;
+#[cfg(feature = "ssr")]
+pub mod throttle;
 
 #[cfg(feature = "ssr")]
 pub use backend::{AuthMode, Backend, Credentials, Operator};
 #[cfg(feature = "ssr")]
 pub use layer::{
     AuthConfig, DEFAULT_IDLE_MINUTES, DEFAULT_LIFETIME_HOURS, SessionKeyError, auth_layers,
-    load_or_create_key, pages_need_sign_in, parse_key,
+    load_or_create_key, mark_new_session, pages_need_sign_in, parse_key, session_ended,
+    session_marks,
 };
 pub use sign_in::{
-    Me, SessionInfo, SignIn, SignInPage, SignOut, SignedInBadge, UnverifiedBanner, me,
+    Me, SessionInfo, SignIn, SignInPage, SignOut, SignedInBadge, UnverifiedBanner, local_path, me,
 };
 
 #[cfg(feature = "ssr")]
@@ -60,11 +65,11 @@ pub fn require(action: Action) -> Result<SignedIn, AppError> {
 pub fn check(who: Option<SignedIn>, action: Action, origin: &str) -> Result<SignedIn, AppError> {
     match who {
         None => {
-            tracing::warn!(target: "audit", actor = "", action = ?action, %origin, outcome = "refused", reason = "not signed in");
+            tracing::warn!(target: "audit", actor = "", action = ?action, origin = ?origin, outcome = "refused", reason = "not signed in");
             Err(AppError::SignedOut)
         }
         Some(person) if !allows(&person.roles, action) => {
-            tracing::warn!(target: "audit", actor = %person.name, action = ?action, %origin, outcome = "refused", reason = "role");
+            tracing::warn!(target: "audit", actor = ?person.name, action = ?action, origin = ?origin, outcome = "refused", reason = "role");
             Err(AppError::Forbidden(format!(
                 "your role does not allow you to {}",
                 action.describe()
@@ -81,6 +86,29 @@ pub fn origin() -> String {
     leptos::prelude::use_context::<axum::http::request::Parts>()
         .map(|p| origin_of(&p))
         .unwrap_or_default()
+}
+
+/// The address a request came from: the proxy's first `X-Forwarded-For` entry when the
+/// peer is loopback (a proxy on the same host), else the peer's own.
+#[cfg(feature = "ssr")]
+pub fn address_of(p: &axum::http::request::Parts) -> String {
+    use axum::extract::ConnectInfo;
+    let peer = p
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let forwarded = p
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    match (peer, forwarded) {
+        (Some(ip), Some(f)) if ip.is_loopback() => f,
+        (Some(ip), _) => ip.to_string(),
+        (None, f) => f.unwrap_or_default(),
+    }
 }
 
 #[cfg(feature = "ssr")]

@@ -30,12 +30,28 @@ pub async fn me() -> Result<SessionInfo, AppError> {
     })
 }
 
-/// Only a path of this site: no scheme, no `//host` (an open redirect otherwise).
-#[cfg(feature = "ssr")]
-pub(super) fn local_path(next: &str) -> &str {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+/// Where to go after sign-in: `next` only if it is a path of this site however a browser
+/// reads it, else `/`. A browser drops tabs and line breaks from a URL and reads `\` as
+/// `/`, so `/\t/evil.example` and `/\\evil.example` are `//evil.example`, another site;
+/// `%2F` and `%5C` may be decoded along the way too. So: a `/`, then only printable
+/// ASCII without a space or backslash, no second `/` at the start, no encoded slash,
+/// backslash or control character anywhere.
+pub fn local_path(next: &str) -> &str {
+    let printable = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    let lower = next.to_ascii_lowercase();
+    let encoded_danger = ["%2f", "%5c", "%09", "%0a", "%0d", "%00", "%25"]
+        .iter()
+        .any(|e| lower.contains(e));
+    let ok = printable
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !encoded_danger
+        && next.len() <= MAX_NEXT_LEN;
     if ok { next } else { "/" }
 }
+
+/// The longest `next` kept: a page address with its filters.
+const MAX_NEXT_LEN: usize = 2_000;
 
 #[server]
 pub async fn sign_in(
@@ -48,6 +64,16 @@ pub async fn sign_in(
     let origin = super::origin();
     let name = name.trim().to_string();
     crate::domain::access::validate_person(&name)?;
+    let address = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .map(|p| super::address_of(&p))
+        .unwrap_or_default();
+    let throttle = crate::web::state::app_state()?.auth.throttle.clone();
+    if let Err(which) = throttle.admit(&name, &address) {
+        tracing::warn!(target: "audit", actor = ?name, action = "sign-in", origin = ?origin, outcome = "refused", reason = "throttled", per = which);
+        return Err(AppError::TooMany(
+            "too many sign-ins were tried: wait a minute and try again".into(),
+        ));
+    }
     let credentials = match auth.backend.mode {
         AuthMode::None => Credentials::Typed { name: name.clone() },
         AuthMode::Local { .. } => Credentials::Password {
@@ -65,7 +91,7 @@ pub async fn sign_in(
         AppError::bug("the accounts could not be read")
     })?;
     let Some(user) = user else {
-        tracing::warn!(target: "audit", actor = %name, action = "sign-in", %origin, outcome = "refused", reason = "wrong name or password");
+        tracing::warn!(target: "audit", actor = ?name, action = "sign-in", origin = ?origin, outcome = "refused", reason = "wrong name or password");
         return Err(AppError::Refused(
             "that name and password do not match an account".into(),
         ));
@@ -74,16 +100,42 @@ pub async fn sign_in(
         tracing::error!(error = %e, "the session could not be written");
         AppError::bug("the session could not be started")
     })?;
-    tracing::info!(target: "audit", actor = %user.name, action = "sign-in", %origin, outcome = "ok");
+    super::mark_new_session(&auth).await;
+    tracing::info!(target: "audit", actor = ?user.name, action = "sign-in", origin = ?origin, outcome = "ok");
+    // Checked above: printable ASCII only, so the header value cannot be refused.
     leptos_axum::redirect(local_path(&next));
     Ok(())
 }
 
+/// Signs out: the cookie is cleared, and the session is ended in Temporal's list, so a
+/// copy of the cookie is refused on every replica too (within the list's refresh).
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
     let mut auth = super::session()?;
+    let state = crate::web::state::app_state()?;
+    if let (Some(user), Some((id, began))) = (auth.user.clone(), super::session_marks(&auth).await)
+    {
+        let until = began.saturating_add(state.auth.lifetime.as_secs() as i64);
+        match crate::operations::sessions::end_session(&state.client, &id, until, &user.name).await
+        {
+            Ok(()) => {
+                let ended = crate::workflows::console_sessions::Revocations {
+                    sessions: vec![crate::workflows::console_sessions::EndedSession {
+                        session: id,
+                        until,
+                        by: user.name.clone(),
+                    }],
+                    people: Vec::new(),
+                };
+                state.auth.revocations.note(ended).await;
+            }
+            Err(e) => {
+                tracing::warn!(target: "audit", actor = ?user.name, error = %e, "sign-out not recorded: a copy of the cookie works until it expires");
+            }
+        }
+    }
     if let Ok(Some(user)) = auth.logout().await {
-        tracing::info!(target: "audit", actor = %user.name, action = "sign-out", origin = %super::origin(), outcome = "ok");
+        tracing::info!(target: "audit", actor = ?user.name, action = "sign-out", origin = ?super::origin(), outcome = "ok");
     }
     leptos_axum::redirect("/login");
     Ok(())
@@ -201,4 +253,43 @@ pub fn UnverifiedBanner() -> impl IntoView {
         </Suspense>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed_after_sign_in() {
+        for (next, expected) in [
+            ("/stale?provider=bank-a", "/stale?provider=bank-a"),
+            ("/orders/ORD-1", "/orders/ORD-1"),
+            ("/", "/"),
+        ] {
+            assert_eq!(local_path(next), expected, "{next:?}");
+        }
+        // Known open-redirect payloads: each must land on this site's front page.
+        for payload in [
+            "//evil.example",
+            "///evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "http:evil.example",
+            "evil.example",
+            "/%2F%2Fevil.example",
+            "/%2fevil.example",
+            "/%5Cevil.example",
+            "/\r\n/x",
+            "/%0D%0ALocation:%20http://evil.example",
+            "/\u{0}x",
+            "/ evil",
+            "/%252F%252Fevil.example",
+            "/é",
+            "",
+        ] {
+            assert_eq!(local_path(payload), "/", "{payload:?} must not be followed");
+        }
+    }
 }

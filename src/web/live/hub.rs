@@ -12,11 +12,8 @@ use temporalio_client::Client;
 use tokio::sync::{Mutex, watch};
 
 use crate::{
-    domain::format::rfc3339,
-    domain::order::{OrderRequest, ReconcilePolicy},
-    operations::OpError,
-    operations::orders::start_order,
-    operations::queues::stage_counts,
+    domain::format::rfc3339, domain::order::OrderRequest, operations::OpError,
+    operations::orders::start_order, operations::queues::stage_counts,
     upstream::simulator::SimulatedUpstream,
 };
 
@@ -30,13 +27,23 @@ pub const FRESH_FOR: Duration = Duration::from_secs(2);
 pub const MAX_LIVE_STREAMS: usize = 500;
 
 /// The simulated payments this server is starting: their rate and the task.
-type Simulation = Arc<Mutex<Option<(Tenths, bool, tokio::task::JoinHandle<()>)>>>;
+type Running = Arc<Mutex<Option<(Tenths, bool, tokio::task::JoinHandle<()>)>>>;
+
+/// Simulated payments to start: each order like `template` (its id aside), `rate` a
+/// second, at most `limit`; `demo` says the template's policy is demo pace.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    pub template: OrderRequest,
+    pub rate: Tenths,
+    pub demo: bool,
+    pub limit: u64,
+}
 
 /// Shared by all requests; holds no workflow state, only the last snapshot.
 #[derive(Clone)]
 pub struct LiveHub {
     pub sender: Arc<watch::Sender<LiveSnapshot>>,
-    simulation: Simulation,
+    simulation: Running,
     /// Times the hub asked Temporal, whatever the number of listeners and page loads.
     polls: Arc<AtomicU64>,
     /// The configured dispatch rate, in tenths, for the upstream panel.
@@ -115,6 +122,7 @@ impl LiveHub {
             .lock()
             .await
             .as_ref()
+            .filter(|(_, _, task)| !task.is_finished())
             .map(|(rate, demo, _)| (*rate, *demo))
     }
 
@@ -237,15 +245,15 @@ impl LiveHub {
         self.sender.borrow().clone()
     }
 
-    /// Starts simulated payments at `rate` (replacing any), or stops them at zero.
-    /// `demo` says the policy is demo pace, for the page to show.
-    pub async fn simulate(
-        &self,
-        client: Client,
-        policy: ReconcilePolicy,
-        rate: Tenths,
-        demo: bool,
-    ) {
+    /// Starts simulated payments as `plan` says (replacing any), or stops them at a rate of
+    /// zero; they stop by themselves after `plan.limit` orders.
+    pub async fn simulate(&self, client: Client, plan: Simulation) {
+        let Simulation {
+            template,
+            rate,
+            demo,
+            limit,
+        } = plan;
         let mut slot = self.simulation.lock().await;
         if let Some((_, _, task)) = slot.take() {
             task.abort();
@@ -256,9 +264,12 @@ impl LiveHub {
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.as_rate()));
             let run = rfc3339(SystemTime::now()).replace([':', '-'], "");
-            for n in 1u64.. {
+            for n in 1..=limit {
                 tick.tick().await;
-                let order = OrderRequest::simulated(format!("LIVE-{run}-{n}"), policy.clone());
+                let order = OrderRequest {
+                    order_id: format!("LIVE-{run}-{n}"),
+                    ..template.clone()
+                };
                 if let Err(e) = start_order(&client, order).await {
                     tracing::warn!(error = %e, "simulated order not started");
                 }

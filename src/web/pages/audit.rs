@@ -79,7 +79,8 @@ fn AuditTable(page: AuditPage, filter: AuditFilter) -> impl IntoView {
                         <th class="p-2">"Action"</th>
                         <th class="p-2">"Order or contract"</th>
                         <th class="p-2">"Outcome"</th>
-                        <th class="p-2">"From"</th>
+                        <th class="p-2">"Channel"</th>
+                        <th class="p-2">"Client"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -100,11 +101,15 @@ fn AuditLine(entry: AuditEntry) -> impl IntoView {
     };
     view! {
         <tr class="border-t">
-            <td class="p-2"><time>{entry.at}</time></td>
+            <td class="p-2">{match entry.at.is_empty() {
+                true => view! { <span>"—"</span> }.into_any(),
+                false => view! { <time datetime=entry.at.clone()>{entry.at.replacen('T', " ", 1).replace('Z', "")}</time> }.into_any(),
+            }}</td>
             <td class="p-2">{entry.actor}</td>
             <td class="p-2">{entry.action}</td>
             <td class="p-2"><a class="underline text-blue-700" href=link>{entry.target}</a></td>
             <td class="p-2">{entry.outcome}</td>
+            <td class="p-2" data-testid="channel">{super::or_dash(entry.channel)}</td>
             <td class="p-2 text-xs">{entry.origin}</td>
         </tr>
     }

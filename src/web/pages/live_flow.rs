@@ -15,6 +15,9 @@ use crate::{
 
 /// The fastest simulation the page starts, in orders per second.
 pub const MAX_SIMULATED_RATE: f64 = 50.0;
+/// Most simulated orders one start makes before it stops by itself (a presenter who
+/// forgets the page leaves no endless stream of orders behind).
+pub const MAX_SIMULATED_ORDERS: u64 = 5_000;
 
 #[server]
 pub async fn load_live_snapshot() -> Result<LiveSnapshot, AppError> {
@@ -39,6 +42,12 @@ pub async fn simulate(rate: String, #[server(default)] pace: String) -> Result<(
         }
     };
     let state = crate::web::state::app_state()?;
+    // Simulated payments go to the simulated bank only: never to a real one.
+    if state.simulator.is_none() && rate.0 > 0 {
+        return Err(AppError::Refused(
+            "this console talks to a real upstream: simulated payments are not started here".into(),
+        ));
+    }
     let (policy, demo) = match pace.as_str() {
         "" | "demo" => (crate::domain::order::ReconcilePolicy::demo(), true),
         "production" => (state.policy.clone(), false),
@@ -50,7 +59,17 @@ pub async fn simulate(rate: String, #[server(default)] pace: String) -> Result<(
         }
     };
     let client = state.client.clone();
-    state.live.simulate(client, policy, rate, demo).await;
+    let template = crate::domain::order::OrderRequest {
+        four_eyes: Some(state.four_eyes.clone()),
+        ..crate::domain::order::OrderRequest::simulated(String::new(), policy)
+    };
+    let plan = crate::web::live::hub::Simulation {
+        template,
+        rate,
+        demo,
+        limit: MAX_SIMULATED_ORDERS,
+    };
+    state.live.simulate(client, plan).await;
     Ok(())
 }
 

@@ -175,6 +175,9 @@ fn QueueLine(row: QueueRow, sla: ServiceLevel) -> impl IntoView {
         AgeBand::AtRisk => ("text-amber-800 font-semibold", "at risk"),
         AgeBand::Breached => ("text-red-800 font-bold", "past the service level"),
     };
+    let stale_claim = row
+        .claim_is_stale(&sla)
+        .then(|| readable(row.claimed_secs.unwrap_or_default()));
     view! {
         <tr class="border-t" data-order=row.order_id.clone() data-row="">
             <td class="p-2">
@@ -193,6 +196,11 @@ fn QueueLine(row: QueueRow, sla: ServiceLevel) -> impl IntoView {
             <td class="p-2"><code>{row.error_reason}</code></td>
             <td class="p-2">{or_dash(row.attempts.map(|a| a.to_string()))}</td>
             <td class="p-2">
+                {stale_claim.map(|held| view! {
+                    <span class="mr-1 px-1 rounded bg-red-100 text-red-900 text-xs" data-testid="stale-claim">
+                        {format!("held {held}")}
+                    </span>
+                })}
                 {or_dash(row.claimed_by)}
                 {row.awaiting_approval.then(|| view! {
                     <span class="ml-1 px-1 rounded bg-amber-100 text-amber-900 text-xs">

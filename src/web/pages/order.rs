@@ -28,17 +28,26 @@ pub async fn load_order_lane(order_id: String) -> Result<OrderLane, AppError> {
 
 #[server]
 pub async fn claim_order(order_id: String) -> Result<(), AppError> {
-    let operator = crate::web::auth::require(crate::domain::access::Action::Claim)?.name;
+    let actor = crate::web::auth::require(crate::domain::access::Action::Claim)?.actor();
     let state = crate::web::state::app_state()?;
-    crate::operations::orders::claim(&state.client, &order_id, &operator).await?;
+    crate::operations::orders::claim(&state.client, &order_id, actor).await?;
     Ok(())
 }
 
 #[server]
 pub async fn release_order(order_id: String) -> Result<(), AppError> {
-    let operator = crate::web::auth::require(crate::domain::access::Action::Release)?.name;
+    let actor = crate::web::auth::require(crate::domain::access::Action::Release)?.actor();
     let state = crate::web::state::app_state()?;
-    Ok(crate::operations::orders::release(&state.client, &order_id, &operator).await?)
+    Ok(crate::operations::orders::release(&state.client, &order_id, actor).await?)
+}
+
+/// Takes over a colleague's claim, with the reason (admins).
+#[server]
+pub async fn take_over_order(order_id: String, note: String) -> Result<(), AppError> {
+    let actor = crate::web::auth::require(crate::domain::access::Action::TakeOver)?.actor();
+    let state = crate::web::state::app_state()?;
+    crate::operations::orders::take_over(&state.client, &order_id, actor, &note).await?;
+    Ok(())
 }
 
 #[server]
@@ -48,16 +57,18 @@ pub async fn resolve_order(
     reason_code: String,
     note: String,
 ) -> Result<String, AppError> {
-    let operator = crate::web::auth::require(crate::domain::access::Action::Resolve)?.name;
+    let actor = crate::web::auth::require(crate::domain::access::Action::Resolve)?.actor();
     let state = crate::web::state::app_state()?;
     let request = crate::domain::resolution::ResolveRequest {
         resolution,
         reason_code,
-        operator,
+        operator: actor.name,
         note,
+        operator_id: actor.id,
     };
     use crate::operations::orders::{Settled, resolve_or_propose};
-    let settled = resolve_or_propose(&state.client, &order_id, request, &state.four_eyes).await?;
+    // The order's own rule (fixed when it started) says whether it needs a second person.
+    let settled = resolve_or_propose(&state.client, &order_id, request).await?;
     Ok(match settled {
         Settled::Resolved(record) => record.to_string(),
         Settled::Proposed(record) => format!(
@@ -80,25 +91,25 @@ pub async fn upstream_health(
 
 #[server]
 pub async fn approve_order(order_id: String) -> Result<String, AppError> {
-    let operator = crate::web::auth::require(crate::domain::access::Action::Approve)?.name;
+    let actor = crate::web::auth::require(crate::domain::access::Action::Approve)?.actor();
     let state = crate::web::state::app_state()?;
-    let record = crate::operations::orders::approve(&state.client, &order_id, &operator);
+    let record = crate::operations::orders::approve(&state.client, &order_id, actor);
     Ok(record.await?.to_string())
 }
 
 #[server]
 pub async fn reject_order(order_id: String, note: String) -> Result<(), AppError> {
-    let operator = crate::web::auth::require(crate::domain::access::Action::Approve)?.name;
+    let actor = crate::web::auth::require(crate::domain::access::Action::Approve)?.actor();
     let state = crate::web::state::app_state()?;
-    let rejected = crate::operations::orders::reject(&state.client, &order_id, &operator, &note);
+    let rejected = crate::operations::orders::reject(&state.client, &order_id, actor, &note);
     Ok(rejected.await?)
 }
 
 #[server]
 pub async fn retry_stale(order_id: String) -> Result<(), AppError> {
-    let operator = crate::web::auth::require(crate::domain::access::Action::RetryNow)?.name;
+    let actor = crate::web::auth::require(crate::domain::access::Action::RetryNow)?.actor();
     let state = crate::web::state::app_state()?;
-    Ok(crate::operations::orders::retry_now(&state.client, &order_id, &operator).await?)
+    Ok(crate::operations::orders::retry_now(&state.client, &order_id, actor).await?)
 }
 
 /// The actions a lane offers; each reloads the lane when it ends.
@@ -110,6 +121,7 @@ struct Actions {
     retry: ServerAction<RetryStale>,
     approve: ServerAction<ApproveOrder>,
     reject: ServerAction<RejectOrder>,
+    take_over: ServerAction<TakeOverOrder>,
 }
 
 #[component]
@@ -123,6 +135,7 @@ pub fn OrderLanePage() -> impl IntoView {
         retry: ServerAction::new(),
         approve: ServerAction::new(),
         reject: ServerAction::new(),
+        take_over: ServerAction::new(),
     };
     let versions = move || {
         (
@@ -132,6 +145,7 @@ pub fn OrderLanePage() -> impl IntoView {
             actions.retry.version().get(),
             actions.approve.version().get(),
             actions.reject.version().get(),
+            actions.take_over.version().get(),
         )
     };
     let lane = Resource::new(
@@ -151,6 +165,7 @@ pub fn OrderLanePage() -> impl IntoView {
         {action_error(actions.retry.value())}
         {action_error(actions.approve.value())}
         {action_error(actions.reject.value())}
+        {action_error(actions.take_over.value())}
         <Loading what="the order">
             {move || Suspend::new(async move {
                 lane.await.map(|lane| view! { <Lane lane actions /> })
@@ -178,6 +193,11 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         .zip(lane.operator.as_ref())
         .is_some_and(|(claim, me)| &claim.operator == me);
     let manual_open = open == Stage::Manual.as_str();
+    let claimed_by_other = lane
+        .manual
+        .as_ref()
+        .and_then(|m| m.claim.as_ref())
+        .is_some_and(|c| Some(&c.operator) != lane.operator.as_ref());
     let proposal = lane.manual.as_ref().and_then(|m| m.proposal.clone());
     let provider = lane
         .manual
@@ -198,11 +218,20 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         {resolution.map(|record| view! { <ResolutionLine record now=lane.now.clone() /> })}
         {lane.manual.clone().and_then(|m| m.refused).map(|refusal| view! { <RefusalLine refusal /> })}
         {lane.manual.clone().and_then(|m| m.rejected).map(|rejection| view! { <RejectionLine rejection /> })}
+        {lane.manual.clone().and_then(|m| m.taken_over).map(|taken| view! {
+            <p class="mb-2 p-2 bg-slate-100 border rounded" data-testid="taken-over">
+                {format!("{} took the claim over from {} at {}: {}", taken.by.operator, taken.from.operator, taken.by.at, taken.note)}
+            </p>
+        })}
         {lane.manual.clone().map(|context| view! { <ManualSection context now=lane.now.clone() /> })}
         {proposal.map(|proposal| view! { <ProposalSection proposal id=id.clone() actions /> })}
         {(manual_open && !awaiting).then(|| {
             let id = id.clone();
             view! { <IfAllowed action=Action::Resolve><ManualActions id=id.clone() mine actions /></IfAllowed> }
+        })}
+        {(manual_open && claimed_by_other).then(|| {
+            let id = id.clone();
+            view! { <IfAllowed action=Action::TakeOver><TakeOverForm id=id.clone() actions /></IfAllowed> }
         })}
         {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry /> })}
         {provider.map(|provider| view! { <LaneUpstream provider /> })}
@@ -360,6 +389,18 @@ fn ManualSection(context: ManualContext, now: String) -> impl IntoView {
         None => "nobody".into_any(),
     };
     let waiting = age(&now, &context.waiting_since);
+    let rule = match context.four_eyes.is_empty() {
+        true => "No resolution of this order needs a second person.".to_string(),
+        false => format!(
+            "On this order {} need a second person's approval.",
+            context
+                .four_eyes
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    };
     view! {
         <section class="bg-white rounded shadow p-3 mb-3" aria-label="Manual handling">
             <h2 class="font-semibold">"Manual handling"</h2>
@@ -381,6 +422,7 @@ fn ManualSection(context: ManualContext, now: String) -> impl IntoView {
                 "Claimed by: "
                 <span data-testid="claimed-by">{claimed_by}</span>
             </p>
+            <p class="text-sm text-slate-600" data-testid="four-eyes-rule">{rule}</p>
         </section>
     }
 }
@@ -405,6 +447,21 @@ fn ManualActions(id: String, mine: bool, actions: Actions) -> impl IntoView {
             {release}
         </div>
         <ResolveForm id resolve=actions.resolve />
+    }
+}
+
+/// An admin takes a colleague's claim over, saying why.
+#[component]
+fn TakeOverForm(id: String, actions: Actions) -> impl IntoView {
+    view! {
+        <ActionForm action=actions.take_over attr:class="flex gap-2 items-end mb-3" attr:aria-label="Take the claim over">
+            <input type="hidden" name="order_id" value=id />
+            <label class="flex flex-col text-sm">
+                "Why take the claim over"
+                <input name="note" required maxlength=MAX_NOTE_LEN class="border rounded px-2 py-1" />
+            </label>
+            <button type="submit" class="px-3 py-1 rounded border border-slate-700">"Take over"</button>
+        </ActionForm>
     }
 }
 

@@ -1,0 +1,215 @@
+//! ConsoleSessions: the console's ended sessions, kept in Temporal, where every replica
+//! already reads (sessions themselves live in the browser's encrypted cookie). Sign-out
+//! ends one session, `user revoke` every session of a person signed in before it; each
+//! replica reads the list once every few seconds and refuses what it names. Changes are
+//! signals, which the server keeps whether or not a worker is running at that moment.
+//!
+//! One workflow (`console-sessions`) for the namespace. Entries leave once the sessions
+//! they end would have ended anyway; the run continues as new before its history grows
+//! long.
+
+use serde::{Deserialize, Serialize};
+use std::time::SystemTime;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    ContinueAsNewOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
+
+use crate::domain::input::{MAX_CODE_LEN, validate_operator};
+
+/// The one workflow id of the list.
+pub const WORKFLOW_ID: &str = "console-sessions";
+/// Changes one run takes before it continues as new (its history stays short).
+pub const CHANGES_PER_RUN: u32 = 500;
+/// How long a person's revocation is kept: past the longest session a console allows
+/// (`auth.lifetime_hours`, at most a week), no session it could end is left.
+pub const KEEP_PERSON_SECS: i64 = 8 * 86_400;
+/// Longest session id accepted.
+const MAX_SESSION_ID_LEN: usize = 128;
+
+/// One session ended before its time (sign-out): refused until it would have expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedSession {
+    pub session: String,
+    /// Seconds since 1970 after which the session would have expired by itself.
+    pub until: i64,
+    pub by: String,
+}
+
+/// Every session of a person signed in before `after` ends (`user revoke`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonCut {
+    /// The person's name, or their stable id (`oidc:<issuer>#<subject>`).
+    pub person: String,
+    /// Seconds since 1970.
+    pub after: i64,
+    pub by: String,
+}
+
+/// The list, as the query answers it and as a new run carries it on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocations {
+    pub sessions: Vec<EndedSession>,
+    pub people: Vec<PersonCut>,
+}
+
+impl Revocations {
+    /// Whether a session (`session` id, its person's `keys`, begun at `signed_in_at`) is
+    /// ended by this list.
+    pub fn ends(&self, session: &str, keys: &[&str], signed_in_at: i64) -> bool {
+        self.sessions.iter().any(|s| s.session == session)
+            || self
+                .people
+                .iter()
+                .any(|p| keys.contains(&p.person.as_str()) && signed_in_at <= p.after)
+    }
+
+    /// Drops what can end nothing any more, as of `now` (seconds since 1970).
+    fn prune(&mut self, now: i64) {
+        self.sessions.retain(|s| s.until >= now);
+        self.people
+            .retain(|p| p.after >= now.saturating_sub(KEEP_PERSON_SECS));
+    }
+}
+
+/// Ends one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndSession {
+    pub session: String,
+    pub until: i64,
+    pub by: String,
+}
+
+impl EndSession {
+    pub fn well_formed(&self) -> bool {
+        validate_operator(&self.by).is_ok()
+            && !self.session.is_empty()
+            && self.session.len() <= MAX_SESSION_ID_LEN
+    }
+}
+
+/// Ends every session of a person begun until `after` (seconds since 1970).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokePerson {
+    pub person: String,
+    pub after: i64,
+    pub by: String,
+}
+
+impl RevokePerson {
+    pub fn well_formed(&self) -> bool {
+        validate_operator(&self.by).is_ok()
+            && !self.person.trim().is_empty()
+            && self.person.chars().count() <= MAX_CODE_LEN * 4
+    }
+}
+
+fn seconds(time: Option<SystemTime>) -> i64 {
+    time.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[workflow]
+pub struct ConsoleSessions {
+    revoked: Revocations,
+    changes: u32,
+}
+
+#[workflow_methods]
+impl ConsoleSessions {
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, carried: Revocations) -> Self {
+        ConsoleSessions {
+            revoked: carried,
+            changes: 0,
+        }
+    }
+
+    #[run(name = "ConsoleSessions")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        ctx.wait_condition(|s: &Self| s.changes >= CHANGES_PER_RUN)
+            .await?;
+        let now = seconds(ctx.workflow_time());
+        let mut carried = ctx.state(|s| s.revoked.clone());
+        carried.prune(now);
+        ctx.continue_as_new(carried, ContinueAsNewOptions::default())?;
+        Ok(())
+    }
+
+    /// Ends one session. A signal: the server keeps it even while no worker runs (a
+    /// sign-out never waits on one); a malformed one is ignored.
+    #[signal(name = "end_session")]
+    pub fn end_session(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: EndSession) {
+        if !request.well_formed() {
+            return;
+        }
+        let now = seconds(ctx.workflow_time());
+        self.revoked.prune(now);
+        if !self
+            .revoked
+            .sessions
+            .iter()
+            .any(|s| s.session == request.session)
+        {
+            self.revoked.sessions.push(EndedSession {
+                session: request.session,
+                until: request.until,
+                by: request.by,
+            });
+        }
+        self.changes += 1;
+    }
+
+    /// Ends every session of the person begun until the request's time.
+    #[signal(name = "revoke_person")]
+    pub fn revoke_person(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: RevokePerson) {
+        if !request.well_formed() {
+            return;
+        }
+        let now = seconds(ctx.workflow_time());
+        self.revoked.prune(now);
+        self.revoked.people.retain(|p| p.person != request.person);
+        self.revoked.people.push(PersonCut {
+            person: request.person,
+            after: request.after,
+            by: request.by,
+        });
+        self.changes += 1;
+    }
+
+    #[query(name = "revocations")]
+    pub fn revocations(&self, _ctx: &WorkflowContextView) -> Revocations {
+        self.revoked.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_ends_the_sessions_it_names_and_forgets_what_ended_anyway() {
+        let mut list = Revocations {
+            sessions: vec![EndedSession {
+                session: "s1".into(),
+                until: 100,
+                by: "ana".into(),
+            }],
+            people: vec![PersonCut {
+                person: "bo".into(),
+                after: 50,
+                by: "admin".into(),
+            }],
+        };
+        assert!(list.ends("s1", &["ana"], 10));
+        assert!(list.ends("s2", &["bo"], 50), "signed in before the cut");
+        assert!(!list.ends("s3", &["bo"], 51), "signed in after it");
+        assert!(!list.ends("s4", &["cy", "oidc:x#1"], 0));
+        list.prune(101);
+        assert!(list.sessions.is_empty());
+        assert_eq!(list.people.len(), 1);
+        list.prune(50 + KEEP_PERSON_SECS + 1);
+        assert!(list.people.is_empty());
+    }
+}
