@@ -36,7 +36,9 @@ test('a contract is created, shows its next charges and is cancelled with a reas
   expect(csvRow[10]).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
 
   await page.locator(`tr[data-contract="${id}"] a`).click();
-  await expect(page.getByTestId('next-charges')).toContainText(/\d{4}-\d\d-\d\dT/);
+  // Read as a date and time to the minute, the exact moment on hover.
+  await expect(page.getByTestId('next-charges')).toContainText(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+  await expect(page.getByTestId('next-charges').locator('time').first()).toHaveAttribute('datetime', /\d{4}-\d\d-\d\dT/);
   await expect(page.getByTestId('contract-state')).toHaveText('active');
   await page.getByLabel('Reason').fill('customer asked to stop');
   await page.locator('select[name="change"]').selectOption('cancel');

@@ -80,6 +80,7 @@ impl Origin {
             priority: self.priority,
             policy,
             four_eyes: Some(defaults.four_eyes.clone()),
+            ..Default::default()
         }
     }
 }
@@ -99,6 +100,18 @@ pub enum ClientCommand {
         /// Accepted as the Go original did; the workflow id is always payment-<order id>
         #[arg(short = 'w', long = "workflow-id")]
         workflow_id: Option<String>,
+        /// The order's amount in major units (12.50), with --currency [default: amount unknown]
+        #[arg(long, requires = "currency")]
+        amount: Option<String>,
+        /// ISO 4217 currency of --amount (MYR, USD, JPY…)
+        #[arg(long, requires = "amount")]
+        currency: Option<String>,
+        /// The gateway's reference for the order (what the bank's statement quotes)
+        #[arg(long)]
+        reference: Option<String>,
+        /// When the gateway created the order, RFC 3339 [default: now]
+        #[arg(long = "created-at")]
+        created_at: Option<String>,
     },
     /// Start orders at a steady rate until Ctrl-C (or --count)
     SimulatePayment {
@@ -316,9 +329,21 @@ impl ClientCommand {
                 origin,
                 provider,
                 workflow_id,
+                amount,
+                currency,
+                reference,
+                created_at,
             } => {
                 let order_id = order_id.unwrap_or_else(|| new_id("ORD"));
-                let order = origin.check()?.order(order_id, provider, policy, defaults);
+                let mut order = origin.check()?.order(order_id, provider, policy, defaults);
+                if let (Some(amount), Some(currency)) = (amount, currency) {
+                    order.amount =
+                        Some(crate::domain::money::money(&amount, &currency).map_err(usage)?);
+                }
+                order.reference = reference;
+                order.created_at = Some(created_at.unwrap_or_else(|| {
+                    crate::domain::format::rfc3339(std::time::SystemTime::now())
+                }));
                 order.validate().map_err(usage)?;
                 let ignored_workflow_id =
                     workflow_id.filter(|w| *w != query_workflow_id(&order.order_id));
@@ -608,8 +633,12 @@ async fn simulate(
             _ = &mut ctrl_c => break,
             _ = ticker.tick() => {}
         }
+        let order_id = new_id(prefix);
         let order = OrderRequest {
-            order_id: new_id(prefix),
+            amount: Some(crate::domain::money::simulated_amount(started + failed)),
+            reference: Some(format!("GW-{order_id}")),
+            created_at: Some(crate::domain::format::rfc3339(std::time::SystemTime::now())),
+            order_id,
             ..template.clone()
         };
         match orders::start_order(client, order).await {

@@ -34,6 +34,18 @@ pub fn readable(secs: i64) -> String {
     }
 }
 
+/// Refuses what is not an RFC 3339 time (`2026-11-30T15:04:17Z`), naming the field.
+pub fn check_rfc3339(field: &'static str, text: &str) -> Result<(), super::input::InputError> {
+    match text.len() <= 40 && epoch_secs(text).is_some() {
+        true => Ok(()),
+        false => Err(super::input::InputError::malformed(
+            field,
+            text,
+            "write an RFC 3339 time such as 2026-11-30T15:04:17Z",
+        )),
+    }
+}
+
 /// Seconds since 1970 of an RFC 3339 time (`2026-11-30T15:04:17Z`, fractions and
 /// offsets allowed); `None` if it is not one. Integer arithmetic (days from the civil
 /// date), so the browser needs no date library.

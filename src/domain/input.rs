@@ -166,6 +166,13 @@ pub const OPERATOR: TextRule = TextRule {
     max: MAX_CODE_LEN,
     characters: Characters::Line,
 };
+/// The gateway's reference of an order (what a statement quotes back).
+pub const GATEWAY_REFERENCE: TextRule = TextRule {
+    field: "reference",
+    required: false,
+    max: MAX_CODE_LEN,
+    characters: Characters::Line,
+};
 /// A free-text note on a resolution, a rejection or a take-over.
 pub const NOTE: TextRule = TextRule {
     field: "note",

@@ -26,6 +26,145 @@ pub mod age_filter {
     pub const BREACHED: &str = "breached";
 }
 
+/// The queue as CSV: one line an order, amounts in the currency's own units.
+pub fn queue_csv(rows: &[QueueRow]) -> String {
+    use super::format::csv_line;
+    let mut text = csv_line(&[
+        "order_id",
+        "upstream",
+        "amount",
+        "currency",
+        "waiting_since_utc",
+        "waiting_secs",
+        "priority",
+        "first_error",
+        "stale_retry_error",
+        "attempts",
+        "claimed_by",
+        "awaiting_approval",
+    ]);
+    for r in rows {
+        let (amount, currency) = match &r.amount {
+            Some(m) => {
+                let text = m.to_string();
+                let figure = text.split(' ').next().unwrap_or_default().to_string();
+                (figure, m.currency.clone())
+            }
+            None => (String::new(), String::new()),
+        };
+        text.push_str(&csv_line(&[
+            &r.order_id,
+            &r.provider,
+            &amount,
+            &currency,
+            &r.waiting_since,
+            &r.waiting_secs.to_string(),
+            &r.priority.to_string(),
+            &r.original_reason,
+            &r.error_reason,
+            &r.attempts.map(|a| a.to_string()).unwrap_or_default(),
+            &r.claimed_by,
+            if r.awaiting_approval { "yes" } else { "no" },
+        ]));
+    }
+    text
+}
+
+/// The queue's amount bands, in the currency's major units: `[from, below)`.
+pub mod amount_band {
+    pub const ANY: &str = "";
+    pub const BANDS: [(&str, &str, f64, f64); 4] = [
+        ("small", "under 100", 0.0, 100.0),
+        ("medium", "100 to 1,000", 100.0, 1_000.0),
+        ("large", "1,000 to 10,000", 1_000.0, 10_000.0),
+        ("huge", "10,000 and more", 10_000.0, f64::MAX),
+    ];
+
+    /// The `[from, below)` of a band's name.
+    pub fn bounds(name: &str) -> Option<(f64, f64)> {
+        BANDS
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .map(|(_, _, from, below)| (*from, *below))
+    }
+}
+
+/// The ageing board's columns: how long orders have waited, `[from, below)` seconds.
+pub const AGE_COLUMNS: [(&str, i64, i64); 4] = [
+    ("under 1 h", 0, 3_600),
+    ("1 to 4 h", 3_600, 14_400),
+    ("4 to 24 h", 14_400, 86_400),
+    ("over 1 day", 86_400, i64::MAX),
+];
+
+/// What waits in the manual queue, in money: per currency, count and total, split by age.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WaitingBoard {
+    pub rows: Vec<BoardRow>,
+    /// Orders sent without an amount, per age column.
+    pub unknown: [u64; 4],
+    /// The board stopped counting at its limit (`MAX_BOARD_ORDERS`): the figures are a floor.
+    pub truncated: bool,
+    /// When it was counted (RFC 3339).
+    pub counted_at: String,
+}
+
+/// One currency's line of the board.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardRow {
+    pub currency: String,
+    pub exponent: u32,
+    /// Orders and total minor units, per age column.
+    pub count: [u64; 4],
+    pub total: [i64; 4],
+}
+
+impl BoardRow {
+    pub fn all_count(&self) -> u64 {
+        self.count.iter().sum()
+    }
+    pub fn all_total(&self) -> i64 {
+        self.total.iter().fold(0i64, |a, b| a.saturating_add(*b))
+    }
+    /// A total of this currency, as people read it.
+    pub fn money(&self, minor: i64) -> String {
+        super::money::format_amount(minor, &self.currency, self.exponent)
+    }
+}
+
+impl WaitingBoard {
+    /// Counts one waiting order.
+    pub fn add(&mut self, amount: Option<&super::money::Money>, waiting_secs: i64) {
+        let column = AGE_COLUMNS
+            .iter()
+            .position(|(_, from, below)| waiting_secs >= *from && waiting_secs < *below)
+            .unwrap_or(0);
+        let Some(money) = amount else {
+            self.unknown[column] += 1;
+            return;
+        };
+        let row = match self.rows.iter().position(|r| r.currency == money.currency) {
+            Some(i) => &mut self.rows[i],
+            None => {
+                self.rows.push(BoardRow {
+                    currency: money.currency.clone(),
+                    exponent: money.exponent,
+                    ..Default::default()
+                });
+                self.rows.sort_by(|a, b| a.currency.cmp(&b.currency));
+                let i = self
+                    .rows
+                    .iter()
+                    .position(|r| r.currency == money.currency)
+                    .unwrap_or(0);
+                &mut self.rows[i]
+            }
+        };
+        row.count[column] += 1;
+        row.total[column] = row.total[column].saturating_add(money.minor);
+    }
+}
+
 /// How long an order may wait in the manual queue (`[dashboard] sla_at_risk_minutes`,
 /// `sla_breach_minutes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +238,9 @@ pub struct QueueRow {
     /// A proposed resolution awaits a second person's approval.
     #[serde(default)]
     pub awaiting_approval: bool,
+    /// What the order is for (`None`: amount unknown).
+    #[serde(default)]
+    pub amount: Option<super::money::Money>,
 }
 
 impl QueueRow {
@@ -135,6 +277,7 @@ pub struct QueuePage {
 
 /// The manual queue's filters, as they appear in the page's query string.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct QueueFilter {
     pub prefix: String,
     pub provider: String,
@@ -144,14 +287,20 @@ pub struct QueueFilter {
     /// One of [`age_filter`].
     #[serde(default)]
     pub age: String,
+    /// An ISO 4217 code, or empty for every currency.
+    #[serde(default)]
+    pub currency: String,
+    /// One of [`amount_band::BANDS`]' names, or empty.
+    #[serde(default)]
+    pub band: String,
 }
 
 impl QueueFilter {
     /// The queue's address with this filter and another claim tab.
     pub fn link(&self, claim: &str) -> String {
         format!(
-            "/?prefix={}&provider={}&reason={}&claim={claim}&age={}",
-            self.prefix, self.provider, self.reason, self.age
+            "/?prefix={}&provider={}&reason={}&claim={claim}&age={}&currency={}&band={}",
+            self.prefix, self.provider, self.reason, self.age, self.currency, self.band
         )
     }
 }
@@ -289,5 +438,41 @@ impl UpstreamHealth {
             UpstreamState::Throttling => "throttling",
             UpstreamState::Down => "down",
         }
+    }
+}
+
+#[cfg(test)]
+mod board_tests {
+    use super::*;
+    use crate::domain::money::Money;
+
+    #[test]
+    fn the_board_adds_money_per_currency_and_age_and_counts_the_unknown_apart() {
+        let usd = |minor| Money {
+            minor,
+            currency: "USD".into(),
+            exponent: 2,
+        };
+        let jpy = Money {
+            minor: 5_000,
+            currency: "JPY".into(),
+            exponent: 0,
+        };
+        let mut board = WaitingBoard::default();
+        board.add(Some(&usd(1_250)), 60);
+        board.add(Some(&usd(750)), 90);
+        board.add(Some(&usd(10_000)), 5 * 3_600);
+        board.add(Some(&jpy), 2 * 86_400);
+        board.add(None, 10);
+        assert_eq!(board.rows.len(), 2);
+        let (jpy_row, usd_row) = (&board.rows[0], &board.rows[1]);
+        assert_eq!(usd_row.count, [2, 0, 1, 0]);
+        assert_eq!(usd_row.money(usd_row.total[0]), "20.00 USD");
+        assert_eq!(usd_row.money(usd_row.all_total()), "120.00 USD");
+        assert_eq!(jpy_row.count, [0, 0, 0, 1]);
+        assert_eq!(jpy_row.money(jpy_row.all_total()), "5000 JPY");
+        assert_eq!(board.unknown, [1, 0, 0, 0]);
+        assert_eq!(amount_band::bounds("large"), Some((1_000.0, 10_000.0)));
+        assert_eq!(amount_band::bounds("giant"), None);
     }
 }

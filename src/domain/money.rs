@@ -3,6 +3,119 @@
 //! through a float.
 
 use super::input::InputError;
+use serde::{Deserialize, Serialize};
+
+/// An amount of money: integer minor units of an ISO 4217 currency, with that currency's
+/// exponent carried along so that the browser (which has no currency table) reads it
+/// exactly. Orders and contracts both speak it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    /// In minor units: 1250 is 12.50 USD, 1250 JPY, 1.250 KWD.
+    pub minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The currency's decimals (2 for USD, 0 for JPY, 3 for KWD).
+    pub exponent: u32,
+}
+
+impl Money {
+    /// The amount in major units, for a visibility filter only (never for arithmetic).
+    pub fn major(&self) -> f64 {
+        self.minor as f64 / 10f64.powi(self.exponent as i32)
+    }
+
+    /// Whether two amounts are the same money: the same currency and minor units.
+    pub fn same_as(&self, minor: i64, currency: &str) -> bool {
+        self.minor == minor && self.currency == currency
+    }
+}
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format_amount(self.minor, &self.currency, self.exponent))
+    }
+}
+
+/// What an order's amount reads as, `amount unknown` for orders the gateway sent without
+/// one (never 0).
+pub fn amount_text(amount: Option<&Money>) -> String {
+    amount.map_or_else(|| AMOUNT_UNKNOWN.to_string(), Money::to_string)
+}
+
+/// The words for an order without an amount.
+pub const AMOUNT_UNKNOWN: &str = "amount unknown";
+
+/// The largest order amount accepted, in major units of any currency: far above a real
+/// payment, far below where minor units could overflow.
+pub const MAX_ORDER_AMOUNT_MAJOR: i64 = 1_000_000_000;
+
+/// Checks an amount a person or gateway gave: positive, at most
+/// [`MAX_ORDER_AMOUNT_MAJOR`], a currency of this shape.
+pub fn check_money(money: &Money) -> Result<(), InputError> {
+    super::contract::check_currency_code(&money.currency)?;
+    let unit = 10i64.checked_pow(money.exponent).unwrap_or(i64::MAX);
+    let most = MAX_ORDER_AMOUNT_MAJOR.saturating_mul(unit);
+    if money.minor <= 0 || money.minor > most {
+        return Err(InputError::out_of_range(
+            "an order's amount",
+            money.to_string(),
+            format!(
+                "more than 0 and at most {MAX_ORDER_AMOUNT_MAJOR} {}",
+                money.currency
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads `12.50` of `MYR` into money, with the currency's own decimals.
+#[cfg(feature = "ssr")]
+pub fn money(amount: &str, currency: &str) -> Result<Money, InputError> {
+    let currency = currency.trim().to_ascii_uppercase();
+    super::contract::check_currency_code(&currency)?;
+    let exponent = minor_units(&currency).ok_or_else(|| {
+        InputError::malformed(
+            "a currency",
+            &currency,
+            "use an ISO 4217 currency such as USD, EUR, MYR or JPY",
+        )
+    })?;
+    let money = Money {
+        minor: parse_amount(amount, exponent)?,
+        currency,
+        exponent,
+    };
+    check_money(&money)?;
+    Ok(money)
+}
+
+/// A realistic amount for a simulated payment, drawn from `seed` (the order's number):
+/// a few currencies, most orders small, a few large.
+pub fn simulated_amount(seed: u64) -> Money {
+    const CURRENCIES: [(&str, u32, i64); 5] = [
+        ("USD", 2, 1),
+        ("MYR", 2, 4),
+        ("EUR", 2, 1),
+        ("SGD", 2, 1),
+        ("JPY", 0, 150),
+    ];
+    // splitmix64: spread consecutive seeds.
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let (currency, exponent, rate) = CURRENCIES[(z % CURRENCIES.len() as u64) as usize];
+    // 2 to about 20,000 major units of USD's worth, log-spread.
+    let magnitude = ((z >> 8) % 10_000) as f64 / 10_000.0;
+    let usd = 2.0 * 10f64.powf(magnitude * 4.0);
+    let major = usd * rate as f64;
+    let unit = 10f64.powi(exponent as i32);
+    Money {
+        minor: ((major * unit).round() as i64).max(1),
+        currency: currency.to_string(),
+        exponent,
+    }
+}
 
 /// `12.50 USD`, `999 JPY`, `1.250 KWD`: an amount in minor units, with as many decimals as
 /// the currency has (`minor_units`), in integer arithmetic, never through a float.
@@ -65,6 +178,50 @@ pub fn minor_units(currency: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_reads_its_money_or_says_it_is_unknown() {
+        let m = Money {
+            minor: 1_250,
+            currency: "KWD".into(),
+            exponent: 3,
+        };
+        assert_eq!(amount_text(Some(&m)), "1.250 KWD");
+        assert_eq!(amount_text(None), "amount unknown");
+        assert!(m.same_as(1_250, "KWD") && !m.same_as(1_250, "USD"));
+        assert!((m.major() - 1.25).abs() < 1e-9);
+        assert!(
+            check_money(&Money {
+                minor: 0,
+                ..m.clone()
+            })
+            .is_err()
+        );
+        assert!(
+            check_money(&Money {
+                minor: -5,
+                ..m.clone()
+            })
+            .is_err()
+        );
+        assert!(check_money(&m).is_ok());
+        assert_eq!(money("12.50", "myr").unwrap().to_string(), "12.50 MYR");
+        assert_eq!(money("999", "JPY").unwrap().minor, 999);
+        assert!(money("12.5", "JPY").is_err(), "yen have no decimals");
+        assert!(money("12.50", "XAU").is_err(), "a metal is not money here");
+        assert!(money("2000000000", "USD").is_err(), "past the named limit");
+    }
+
+    #[test]
+    fn simulated_amounts_are_varied_and_valid() {
+        let drawn: Vec<Money> = (0..500).map(simulated_amount).collect();
+        assert!(drawn.iter().all(|m| check_money(m).is_ok()), "{drawn:?}");
+        let currencies: std::collections::HashSet<_> =
+            drawn.iter().map(|m| m.currency.as_str()).collect();
+        assert!(currencies.len() >= 4, "{currencies:?}");
+        assert!(drawn.iter().any(|m| m.major() < 50.0));
+        assert!(drawn.iter().any(|m| m.major() > 1_000.0));
+    }
 
     #[test]
     fn amounts_show_cents_exactly() {

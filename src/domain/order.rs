@@ -154,6 +154,16 @@ pub struct OrderRequest {
     /// recorded: they are held to [`DEFAULT_FOUR_EYES`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub four_eyes: Option<Vec<Resolution>>,
+    /// What the order is for, as the gateway sent it; `None` for orders sent without one
+    /// (and every order started before amounts were carried): "amount unknown", never 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<super::money::Money>,
+    /// The gateway's own reference for the order (what a bank statement quotes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// When the gateway created the order (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
 }
 
 impl OrderRequest {
@@ -167,6 +177,9 @@ impl OrderRequest {
             priority: DEFAULT_PRIORITY,
             policy,
             four_eyes: None,
+            amount: None,
+            reference: None,
+            created_at: None,
         }
     }
 
@@ -190,6 +203,15 @@ impl OrderRequest {
                 self.priority,
                 format!("between {MOST_URGENT_PRIORITY} (most urgent) and {LEAST_URGENT_PRIORITY}"),
             ));
+        }
+        if let Some(amount) = &self.amount {
+            super::money::check_money(amount)?;
+        }
+        if let Some(reference) = &self.reference {
+            super::input::GATEWAY_REFERENCE.check(reference)?;
+        }
+        if let Some(at) = &self.created_at {
+            super::format::check_rfc3339("the order's creation time", at)?;
         }
         Ok(())
     }

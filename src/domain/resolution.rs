@@ -30,6 +30,10 @@ pub struct Handoff {
     /// order): it waits here for a second person's approval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proposal: Option<ResolutionRecord>,
+    /// What the bank reported paid when it was not the order's amount or currency
+    /// (`error_reason` is then `amount_mismatch`): both figures go to the person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<crate::domain::money::Money>,
 }
 
 /// The person behind a request: the id when there is one (an identity provider's issuer

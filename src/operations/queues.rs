@@ -11,7 +11,7 @@ use crate::{
     domain::input::{Characters, InputError, MAX_CODE_LEN, TextRule},
     domain::listing::{
         LIST_PAGE_SIZE, QueueFilter, QueuePage, QueueRow, ServiceLevel, StaleFilter, StalePage,
-        StaleRow, age_filter, claim_filter,
+        StaleRow, WaitingBoard, age_filter, amount_band, claim_filter,
     },
     domain::order::{DEFAULT_PRIORITY, Resolution, Stage, StageCounts},
     temporal::names::workflow_types,
@@ -130,6 +130,27 @@ pub fn manual_queue_query_at(
             sa::ORIGINAL_ERROR_REASON.name(),
         );
     }
+    if !filter.currency.is_empty() {
+        crate::domain::contract::check_currency_code(&filter.currency)?;
+        q += &format!(
+            " AND {} = {}",
+            sa::ORDER_CURRENCY.name(),
+            literal("currency", &filter.currency)?
+        );
+    }
+    if !filter.band.is_empty() {
+        let (from, below) = amount_band::bounds(&filter.band).ok_or_else(|| {
+            InputError::not_one_of(
+                "an amount band",
+                &filter.band,
+                "small, medium, large or huge",
+            )
+        })?;
+        q += &format!(" AND {} >= {from}", sa::ORDER_AMOUNT.name());
+        if below < f64::MAX {
+            q += &format!(" AND {} < {below}", sa::ORDER_AMOUNT.name());
+        }
+    }
     match filter.claim.as_str() {
         "" | claim_filter::ALL => {}
         claim_filter::UNCLAIMED => q += &format!(" AND {}", unclaimed()),
@@ -183,6 +204,92 @@ fn queue_row(e: ListedExecution, now: SystemTime) -> QueueRow {
             .and_then(|t| SystemTime::try_from(t.to_prost()).ok())
             .map(|t| seconds_between(t, now).max(0)),
         awaiting_approval: attributes.get(&sa::AWAITING_APPROVAL) == Some(1),
+        amount: listed_amount(attributes),
+    }
+}
+
+/// An order's money from its search attributes: the currency, and the amount back in
+/// minor units (a Double holds every amount up to the named limit exactly).
+fn listed_amount(
+    attributes: &temporalio_common::search_attributes::SearchAttributes,
+) -> Option<crate::domain::money::Money> {
+    let currency = attributes.get(&sa::ORDER_CURRENCY)?.into_iter().next()?;
+    let major = attributes.get(&sa::ORDER_AMOUNT)?;
+    let exponent = crate::domain::money::minor_units(&currency)?;
+    let minor = (major * 10f64.powi(exponent as i32)).round();
+    (minor.is_finite() && minor >= 1.0 && minor < i64::MAX as f64).then_some(
+        crate::domain::money::Money {
+            minor: minor as i64,
+            currency,
+            exponent,
+        },
+    )
+}
+
+/// Most orders one queue export holds.
+pub const MAX_EXPORT_ROWS: usize = 10_000;
+
+/// The queue's orders matching `filter`, for the CSV: up to [`MAX_EXPORT_ROWS`], and
+/// whether it stopped there.
+pub async fn export(
+    client: &Client,
+    filter: &QueueFilter,
+    operator: Option<&str>,
+    sla: &ServiceLevel,
+) -> Result<(Vec<QueueRow>, bool), OpError> {
+    let now = SystemTime::now();
+    let q = manual_queue_query_at(filter, operator, sla, now)?;
+    let mut rows = Vec::new();
+    let mut page: Option<String> = None;
+    loop {
+        let listed =
+            visibility::list_page(client, &q, 1_000, page.as_deref(), Some("StartTime ASC"))
+                .await?;
+        rows.extend(listed.executions.into_iter().map(|e| queue_row(e, now)));
+        match listed.next_page {
+            Some(_) if rows.len() >= MAX_EXPORT_ROWS => {
+                rows.truncate(MAX_EXPORT_ROWS);
+                return Ok((rows, true));
+            }
+            Some(next) => page = Some(next),
+            None => return Ok((rows, false)),
+        }
+    }
+}
+
+/// Most waiting orders the ageing board reads; past it the board says it is a floor.
+pub const MAX_BOARD_ORDERS: usize = 50_000;
+
+/// What waits in the manual queue in money, per currency and age: every waiting order
+/// read, a thousand a page. The console counts it once for all its pages (see
+/// `web::live::board`), never per page load.
+pub async fn waiting_board(client: &Client) -> Result<WaitingBoard, OpError> {
+    let base = manual_queue_base();
+    let now = SystemTime::now();
+    let mut board = WaitingBoard {
+        counted_at: rfc3339(now),
+        ..Default::default()
+    };
+    let mut page: Option<String> = None;
+    let mut read = 0usize;
+    loop {
+        let listed = visibility::list_page(client, &base, 1_000, page.as_deref(), None).await?;
+        for e in &listed.executions {
+            let waiting = e
+                .start_time
+                .map(|t| seconds_between(t, now).max(0))
+                .unwrap_or(0);
+            board.add(listed_amount(&e.attributes).as_ref(), waiting);
+        }
+        read += listed.executions.len();
+        match listed.next_page {
+            Some(next) if read < MAX_BOARD_ORDERS => page = Some(next),
+            Some(_) => {
+                board.truncated = true;
+                return Ok(board);
+            }
+            None => return Ok(board),
+        }
     }
 }
 

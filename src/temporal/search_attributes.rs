@@ -48,9 +48,19 @@ pub const ACTORS: SearchAttributeKey<Vec<String>> = SearchAttributeKey::keyword_
 /// stale in the queue. A Datetime: the Keyword and Int slots of SQL visibility are taken.
 pub const CLAIMED_AT: SearchAttributeKey<Timestamp> = SearchAttributeKey::datetime("ClaimedAt");
 
+/// An order's amount in its currency's major units (12.5 for 12.50 USD), for filtering by
+/// amount band only: the money itself is integer minor units in the workflow's input. A
+/// Double: SQL visibility's Int slots are all taken (and a Double holds every integer an
+/// amount can be exactly).
+pub const ORDER_AMOUNT: SearchAttributeKey<f64> = SearchAttributeKey::float("OrderAmount");
+/// An order's ISO 4217 currency. A KeywordList of one: SQL visibility's Keyword slots are
+/// all taken, and a KeywordList matches `OrderCurrency = 'MYR'` exactly.
+pub const ORDER_CURRENCY: SearchAttributeKey<Vec<String>> =
+    SearchAttributeKey::keyword_list("OrderCurrency");
+
 /// Every custom attribute with its type, as `temporal server start-dev --search-attribute`
 /// and `OperatorService::add_search_attributes` want them.
-pub fn all() -> [(&'static str, IndexedValueType); 16] {
+pub fn all() -> [(&'static str, IndexedValueType); 18] {
     [
         (ORDER_ID.name(), IndexedValueType::Keyword),
         (ORDER_STAGE.name(), IndexedValueType::Keyword),
@@ -68,6 +78,8 @@ pub fn all() -> [(&'static str, IndexedValueType); 16] {
         (AWAITING_APPROVAL.name(), IndexedValueType::Int),
         (ACTORS.name(), IndexedValueType::KeywordList),
         (CLAIMED_AT.name(), IndexedValueType::Datetime),
+        (ORDER_AMOUNT.name(), IndexedValueType::Double),
+        (ORDER_CURRENCY.name(), IndexedValueType::KeywordList),
     ]
 }
 
@@ -80,6 +92,7 @@ pub fn dev_server_flags() -> Vec<String> {
                 IndexedValueType::Int => "Int",
                 IndexedValueType::Datetime => "Datetime",
                 IndexedValueType::KeywordList => "KeywordList",
+                IndexedValueType::Double => "Double",
                 _ => "Keyword",
             };
             format!("{name}={ty}")

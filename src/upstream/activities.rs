@@ -26,8 +26,17 @@ pub mod error_types {
 /// What the upstream says about an order once it knows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UpstreamVerdict {
-    Paid { reference: String },
-    Failed { reason: String },
+    Paid {
+        reference: String,
+        /// The amount the bank saw, in minor units, when it says (older answers did not).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        currency: Option<String>,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +44,10 @@ pub struct StatusQuery {
     pub order_id: String,
     pub provider: String,
     pub timeout_ms: u64,
+    /// The order's amount, sent along as the gateway knows it (a bank that quotes what it
+    /// saw ignores it; the simulated bank echoes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<crate::domain::money::Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +156,10 @@ struct StatusBody {
     reference: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    amount: Option<i64>,
+    #[serde(default)]
+    currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -281,12 +298,14 @@ impl UpstreamActivities {
         query: &StatusQuery,
     ) -> Result<UpstreamVerdict, UpstreamError> {
         let url = self.url(&["orders", &query.order_id, "status"])?;
-        let response = self
-            .send(
-                self.http.get(url).query(&[("provider", &query.provider)]),
-                query.timeout_ms,
-            )
-            .await?;
+        let mut request = self.http.get(url).query(&[("provider", &query.provider)]);
+        if let Some(expected) = &query.expected {
+            request = request.query(&[
+                ("amount", expected.minor.to_string()),
+                ("currency", expected.currency.clone()),
+            ]);
+        }
+        let response = self.send(request, query.timeout_ms).await?;
         let body: StatusBody = response
             .json()
             .await
@@ -294,6 +313,8 @@ impl UpstreamActivities {
         match body.status.as_str() {
             "paid" => Ok(UpstreamVerdict::Paid {
                 reference: body.reference,
+                amount: body.amount,
+                currency: body.currency,
             }),
             "failed" => Ok(UpstreamVerdict::Failed {
                 reason: if body.reason.is_empty() {

@@ -181,6 +181,9 @@ pub enum Script {
     /// Queries answer 503 (the order reaches the manual queue); the first N conclusions
     /// are refused with 422, later ones recorded.
     RefuseConclusions(u32),
+    /// Paid, but for one minor unit more than the order's amount (a reconciliation
+    /// exception: the order goes to a person with both figures).
+    Mismatch,
 }
 
 impl Script {
@@ -204,6 +207,7 @@ impl Script {
             Script::Unknown => "unknown".into(),
             Script::Flaky(n) => format!("flaky{n}"),
             Script::RefuseConclusions(n) => format!("refuse{n}"),
+            Script::Mismatch => "mismatch".into(),
         };
         format!("{prefix}-{name}")
     }
@@ -219,6 +223,7 @@ impl Script {
             "slow" => Some(Script::Slow),
             "throttle" => Some(Script::Throttle),
             "unknown" => Some(Script::Unknown),
+            "mismatch" => Some(Script::Mismatch),
             p => {
                 let numbered = |word: &str| p.strip_prefix(word).and_then(|n| n.parse().ok());
                 numbered("flaky")
@@ -229,13 +234,18 @@ impl Script {
     }
 }
 
-fn verdict(status: &str, order_id: &str) -> Response {
-    Json(serde_json::json!({
+fn verdict(status: &str, order_id: &str, seen: &StatusParams) -> Response {
+    let mut body = serde_json::json!({
         "status": status,
         "reference": format!("ref-{order_id}"),
         "reason": if status == "failed" { "card_declined" } else { "" },
-    }))
-    .into_response()
+    });
+    // The bank quotes the amount it saw: the order's, as the query said it.
+    if let (Some(amount), Some(currency)) = (seen.amount, &seen.currency) {
+        body["amount"] = amount.into();
+        body["currency"] = currency.clone().into();
+    }
+    Json(body).into_response()
 }
 
 fn throttled() -> Response {
@@ -323,6 +333,10 @@ impl SimulatedUpstream {
 struct StatusParams {
     #[serde(default)]
     provider: String,
+    #[serde(default)]
+    amount: Option<i64>,
+    #[serde(default)]
+    currency: Option<String>,
 }
 
 async fn order_status(
@@ -348,9 +362,17 @@ async fn order_status(
         StatusCode::GATEWAY_TIMEOUT.into_response()
     };
     match Script::of(&order_id) {
-        Some(Script::Paid) => return verdict("paid", &order_id),
-        Some(Script::Failed) => return verdict("failed", &order_id),
-        Some(Script::Pending) => return verdict("pending", &order_id),
+        Some(Script::Paid) => return verdict("paid", &order_id, &params),
+        Some(Script::Failed) => return verdict("failed", &order_id, &params),
+        Some(Script::Pending) => return verdict("pending", &order_id, &params),
+        Some(Script::Mismatch) => {
+            let off = StatusParams {
+                amount: Some(params.amount.unwrap_or(0).saturating_add(1)),
+                currency: Some(params.currency.clone().unwrap_or_else(|| "USD".into())),
+                provider: String::new(),
+            };
+            return verdict("paid", &order_id, &off);
+        }
         Some(Script::Down | Script::RefuseConclusions(_)) => {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
@@ -359,7 +381,7 @@ async fn order_status(
         Some(Script::Unknown) => {
             return (StatusCode::NOT_FOUND, format!("no order {order_id}")).into_response();
         }
-        Some(Script::Flaky(n)) if seen > n => return verdict("paid", &order_id),
+        Some(Script::Flaky(n)) if seen > n => return verdict("paid", &order_id, &params),
         Some(Script::Flaky(_)) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         None => {}
     }
@@ -377,11 +399,11 @@ async fn order_status(
         return hang().await;
     }
     if verdict_roll < behaviour.paid_pct {
-        verdict("paid", &order_id)
+        verdict("paid", &order_id, &params)
     } else if verdict_roll < behaviour.paid_pct + behaviour.failed_pct {
-        verdict("failed", &order_id)
+        verdict("failed", &order_id, &params)
     } else {
-        verdict("pending", &order_id)
+        verdict("pending", &order_id, &params)
     }
 }
 

@@ -71,6 +71,49 @@ pub async fn contracts_csv(
     }
 }
 
+/// The manual queue as CSV (whoever reads the queue: support, finance), filtered as the
+/// queue page's address says, oldest first where the store sorts.
+pub async fn queue_csv(
+    State(state): State<AppState>,
+    auth: axum_login::AuthSession<Backend>,
+    axum::extract::Query(filter): axum::extract::Query<crate::domain::listing::QueueFilter>,
+    request: axum::http::request::Parts,
+) -> Response {
+    let who = auth.user.map(|u| u.signed_in());
+    let origin = super::auth::origin_of(&request);
+    let person = match check(who, crate::domain::access::Action::Read, &origin) {
+        Ok(p) => p,
+        Err(refused) => return refusal(refused),
+    };
+    let sla = state.service_level;
+    let exported =
+        crate::operations::queues::export(&state.client, &filter, Some(&person.name), &sla).await;
+    match exported {
+        Ok((rows, cut)) => {
+            tracing::info!(target: "audit", actor = ?person.name, action = "queue-export", origin = ?origin, rows = rows.len(), outcome = "ok");
+            let mut text = crate::domain::listing::queue_csv(&rows);
+            if cut {
+                text.push_str(&format!(
+                    "\"(stopped at {} orders: narrow the filter)\"\r\n",
+                    crate::operations::queues::MAX_EXPORT_ROWS
+                ));
+            }
+            csv("queue.csv", text)
+        }
+        Err(crate::operations::OpError::Invalid(e)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "queue export failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporal did not answer: try again in a moment",
+            )
+                .into_response()
+        }
+    }
+}
+
 /// The audit trail as CSV (finance and admin), filtered as the audit page's address says.
 pub async fn audit_csv(
     State(state): State<AppState>,

@@ -163,6 +163,7 @@ pub fn router(mut state: AppState) -> Router {
         .route("/api/live", get(live::stream::live_events))
         .route("/audit.csv", get(exports::audit_csv))
         .route("/contracts.csv", get(exports::contracts_csv))
+        .route("/queue.csv", get(exports::queue_csv))
         .route("/auth/oidc", get(super::auth::oidc::start))
         .route("/auth/callback", get(super::auth::oidc::callback))
         .leptos_routes_with_context(

@@ -89,6 +89,8 @@ pub struct AppState {
     pub service_level: ServiceLevel,
     /// The last readiness answer, shared by every probe.
     pub readiness: super::health::ReadinessCache,
+    /// The last ageing board, shared by every queue page.
+    pub board: super::live::board::BoardCache,
 }
 
 impl AppState {
@@ -123,6 +125,7 @@ impl AppState {
             four_eyes: config.four_eyes,
             service_level: config.service_level,
             readiness: Default::default(),
+            board: Default::default(),
         }
     }
 

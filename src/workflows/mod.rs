@@ -53,14 +53,20 @@ pub fn timestamp(time: SystemTime) -> Timestamp {
 
 /// The attributes that describe an order, set on every workflow of its path.
 pub fn order_attributes(order: &OrderRequest, stage: Stage) -> Vec<SearchAttributeUpdate> {
-    vec![
+    let mut attributes = vec![
         sa::ORDER_ID.value_set(order.order_id.clone()),
         sa::ORDER_STAGE.value_set(stage.as_str().to_string()),
         sa::UPSTREAM_PROVIDER.value_set(order.provider.clone()),
         sa::BUSINESS_UNIT.value_set(order.business_unit.clone()),
         sa::ORDER_ENVIRONMENT.value_set(order.environment.clone()),
         sa::ORDER_PRIORITY.value_set(order.priority),
-    ]
+    ];
+    // Orders sent without an amount (and every order from before amounts) have neither.
+    if let Some(amount) = &order.amount {
+        attributes.push(sa::ORDER_AMOUNT.value_set(amount.major()));
+        attributes.push(sa::ORDER_CURRENCY.value_set(vec![amount.currency.clone()]));
+    }
+    attributes
 }
 
 /// The attributes of a stage that an order reached after failed queries: the order's,
@@ -164,6 +170,47 @@ pub struct QueryFailure {
     pub message: String,
     /// Calls made to the upstream: the last attempt's number, as the activity reported it.
     pub attempts: u32,
+    /// What the bank said it was paid, when that is not the order's amount.
+    pub seen: Option<crate::domain::money::Money>,
+}
+
+/// The reason of a `paid` for another amount or currency than the order's: it goes to a
+/// person, with both figures, never concluded.
+pub const AMOUNT_MISMATCH: &str = "amount_mismatch";
+
+/// The change that holds a `paid` to the order's amount. Only orders that carry an amount
+/// reach it, and none did before it, so older histories replay without it either way.
+pub const AMOUNT_CHECK_PATCH: &str = "paid-amount-must-match";
+
+/// A `paid` whose amount or currency is not the order's, as a failure to settle. A bank
+/// that quotes no amount cannot be checked: its `paid` stands, as before.
+fn amount_mismatch(order: &OrderRequest, verdict: &UpstreamVerdict) -> Option<QueryFailure> {
+    let (
+        Some(expected),
+        UpstreamVerdict::Paid {
+            amount: Some(minor),
+            currency: Some(currency),
+            ..
+        },
+    ) = (&order.amount, verdict)
+    else {
+        return None;
+    };
+    if expected.same_as(*minor, currency) {
+        return None;
+    }
+    let exponent = crate::domain::money::minor_units(currency).unwrap_or(expected.exponent);
+    let seen = crate::domain::money::Money {
+        minor: *minor,
+        currency: currency.clone(),
+        exponent,
+    };
+    Some(QueryFailure {
+        reason: AMOUNT_MISMATCH.into(),
+        message: format!("the bank reports {seen} paid; the order is for {expected}"),
+        attempts: 1,
+        seen: Some(seen),
+    })
 }
 
 /// Reads the innermost cause of an activity failure: its type, message and attempt.
@@ -175,6 +222,7 @@ pub fn query_failure(err: &ActivityExecutionError, attempts: u32) -> QueryFailur
             reason: "internal".into(),
             message: err.to_string(),
             attempts,
+            seen: None,
         };
     };
     let mut reason = None;
@@ -204,6 +252,7 @@ pub fn query_failure(err: &ActivityExecutionError, attempts: u32) -> QueryFailur
         reason: reason.unwrap_or_else(|| "unknown".into()),
         message: innermost_message(err.failure()),
         attempts: reported_attempt.unwrap_or(attempts),
+        seen: None,
     }
 }
 
@@ -246,6 +295,7 @@ pub async fn query_upstream<W>(
             order_id: order.order_id.clone(),
             provider: order.provider.clone(),
             timeout_ms: policy.call_timeout_ms,
+            expected: order.amount.clone(),
         },
         options,
     )
@@ -260,6 +310,11 @@ pub async fn settle_by_upstream<W>(
     order: &OrderRequest,
 ) -> Result<ResolutionRecord, QueryFailure> {
     let verdict = query_upstream(ctx, order).await?;
+    if let Some(mismatch) = amount_mismatch(order, &verdict)
+        && ctx.patched(AMOUNT_CHECK_PATCH)
+    {
+        return Err(mismatch);
+    }
     let record = system_resolution(&verdict, now(ctx));
     mark_resolved(ctx, &record);
     Ok(record)

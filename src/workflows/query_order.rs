@@ -4,9 +4,12 @@
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use super::{NextStage, hand_off, settle_by_upstream, stale_order::StaleOrder};
+use super::{
+    AMOUNT_MISMATCH, NextStage, hand_off, manual_handle::ManualHandle, settle_by_upstream,
+    stale_order::StaleOrder,
+};
 use crate::{
-    domain::order::{OrderRequest, Stage, stale_workflow_id},
+    domain::order::{OrderRequest, Stage, manual_workflow_id, stale_workflow_id},
     domain::resolution::{Handoff, OrderOutcome},
     temporal::names::task_queues,
 };
@@ -31,12 +34,7 @@ impl QueryOrder {
             Ok(record) => return Ok(OrderOutcome::Resolved(record)),
             Err(failure) => failure,
         };
-        let next = NextStage {
-            workflow: StaleOrder::run,
-            workflow_id: stale_workflow_id(&order.order_id),
-            task_queue: task_queues::STALE_ORDER,
-            stage: Stage::Stale,
-        };
+        let mismatch = failure.reason == AMOUNT_MISMATCH;
         let handoff = Handoff {
             attempts: failure.attempts,
             original_error: failure.message,
@@ -45,9 +43,33 @@ impl QueryOrder {
             original_reason: failure.reason,
             order,
             proposal: None,
+            seen: failure.seen,
         };
-        let next_id = next.workflow_id.clone();
-        let outcome = hand_off(ctx, next, handoff).await?;
+        // A paid for other money is a person's to decide at once: waiting and asking again
+        // would only hear the same figure.
+        let (next_id, outcome) = if mismatch {
+            let next = NextStage {
+                workflow: ManualHandle::run,
+                workflow_id: manual_workflow_id(&handoff.order.order_id),
+                task_queue: task_queues::MANUAL_HANDLE,
+                stage: Stage::Manual,
+            };
+            (
+                next.workflow_id.clone(),
+                hand_off(ctx, next, handoff).await?,
+            )
+        } else {
+            let next = NextStage {
+                workflow: StaleOrder::run,
+                workflow_id: stale_workflow_id(&handoff.order.order_id),
+                task_queue: task_queues::STALE_ORDER,
+                stage: Stage::Stale,
+            };
+            (
+                next.workflow_id.clone(),
+                hand_off(ctx, next, handoff).await?,
+            )
+        };
         ctx.state_mut(|s| s.handed_off_to = Some(next_id));
         Ok(outcome)
     }

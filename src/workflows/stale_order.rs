@@ -111,6 +111,7 @@ impl StaleOrder {
             attempts: handoff.attempts + failure.attempts,
             stale_retry_error: Some(failure.message),
             error_reason: failure.reason,
+            seen: failure.seen.or(handoff.seen),
             ..handoff
         };
         hand_off(ctx, next, next_handoff).await

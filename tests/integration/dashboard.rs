@@ -17,7 +17,7 @@ fn filter(prefix: &str, provider: &str, reason: &str, claim: &str) -> QueueFilte
         provider: provider.into(),
         reason: reason.into(),
         claim: claim.into(),
-        age: String::new(),
+        ..Default::default()
     }
 }
 

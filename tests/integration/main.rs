@@ -14,6 +14,7 @@ mod chaos;
 mod cli;
 mod dashboard;
 mod manual_handle;
+mod money;
 mod oidc;
 mod query_order;
 mod rate_limit;

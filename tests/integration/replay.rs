@@ -32,7 +32,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 20] = [
+const RECORDED: [(&str, &str); 22] = [
     ("query_order_paid.json", "payment-paid-rec"),
     ("query_order_failed.json", "payment-failed-rec"),
     ("query_order_to_stale.json", "payment-down-rec"),
@@ -66,6 +66,9 @@ const RECORDED: [(&str, &str); 20] = [
     // A contract change's record, and the console's list of ended sessions.
     ("contract_change.json", "contract-change-C-rec-created"),
     ("console_sessions.json", "console-sessions"),
+    // An order with its money: the bank's paid for other money goes to a person.
+    ("query_order_amount_mismatch.json", "payment-mismatch-rec"),
+    ("manual_handle_amount_mismatch.json", "manual-mismatch-rec"),
 ];
 
 /// Workflows that never end by themselves: their histories are recorded as they stand.
@@ -163,10 +166,12 @@ async fn the_replay_check_fails_when_workflow_code_changes_its_commands() {
         .into_iter()
         .filter(|(name, _)| name.starts_with("query_order_"))
         .collect::<Vec<_>>();
+    let histories = to_stale.len();
+    assert!(histories >= 4, "{histories}");
     let failed = failures(&careless, to_stale).await;
     assert_eq!(
         failed.len(),
-        3,
+        histories,
         "each QueryOrder history must refuse the changed code: {failed:#?}"
     );
 }
@@ -455,6 +460,19 @@ async fn fresh_histories_of_every_path_replay() {
         },
     )
     .await;
+
+    // An order carrying its amount, which the bank reports otherwise.
+    let mut priced = order("mismatch-rec", fast_policy(2, 1));
+    priced.amount = Some(temporal_playground::domain::money::Money {
+        minor: 1_250,
+        currency: "MYR".into(),
+        exponent: 2,
+    });
+    start_order(c, priced).await.unwrap();
+    manual_ready("mismatch-rec").await;
+    resolve_manual(c, "mismatch-rec", person("failed", "ana"))
+        .await
+        .unwrap();
 
     // RecurringPayment v2: one term, as its schedule would start it.
     c.start_workflow(

@@ -228,7 +228,7 @@ pub fn order(order_id: &str, policy: ReconcilePolicy) -> OrderRequest {
         environment: "test".into(),
         priority: 2,
         policy,
-        four_eyes: None,
+        ..Default::default()
     }
 }
 
@@ -287,6 +287,7 @@ pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reaso
         error_reason: reason.to_string(),
         original_reason: reason.to_string(),
         proposal: None,
+        seen: None,
     };
     let attributes = handoff_attributes(&o, Stage::Manual, &handoff);
     client

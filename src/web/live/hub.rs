@@ -266,8 +266,12 @@ impl LiveHub {
             let run = rfc3339(SystemTime::now()).replace([':', '-'], "");
             for n in 1..=limit {
                 tick.tick().await;
+                let order_id = format!("LIVE-{run}-{n}");
                 let order = OrderRequest {
-                    order_id: format!("LIVE-{run}-{n}"),
+                    amount: Some(crate::domain::money::simulated_amount(n)),
+                    reference: Some(format!("GW-{order_id}")),
+                    created_at: Some(rfc3339(SystemTime::now())),
+                    order_id,
                     ..template.clone()
                 };
                 if let Err(e) = start_order(&client, order).await {

@@ -77,6 +77,8 @@ pub struct UpstreamView {
 }
 
 #[cfg(feature = "ssr")]
+pub mod board;
+#[cfg(feature = "ssr")]
 pub mod hub;
 #[cfg(feature = "ssr")]
 pub mod stream;

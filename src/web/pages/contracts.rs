@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{IfAllowed, Loading, action_error};
+use super::{IfAllowed, Loading, When, action_error};
 use crate::{
     domain::access::Action,
     domain::contract::{
@@ -220,7 +220,7 @@ fn ContractLine(summary: ContractSummary, detail: Option<ContractDetail>) -> imp
             <td class="p-2">{terms.map(|t| t.plan).unwrap_or_default()}</td>
             <td class="p-2">{schedule}</td>
             <td class="p-2">{left}</td>
-            <td class="p-2">{summary.next_charges.join(", ")}</td>
+            <td class="p-2">{summary.next_charges.first().cloned().map(|at| view! { <When at /> })}</td>
             <td class="p-2">{summary.note}</td>
         </tr>
     }
@@ -331,7 +331,12 @@ fn ContractFacts(detail: ContractDetail) -> impl IntoView {
             <dt>"Charges started"</dt>
             <dd>{detail.charges_started}</dd>
             <dt>"Next charges"</dt>
-            <dd data-testid="next-charges">{detail.next_charges.join(", ")}</dd>
+            <dd data-testid="next-charges">
+                {detail.next_charges.into_iter().enumerate().map(|(i, at)| view! {
+                    {(i > 0).then_some(", ")}
+                    <When at />
+                }).collect_view()}
+            </dd>
             <dt>"Note"</dt>
             <dd>{detail.note}</dd>
         </dl>
@@ -376,7 +381,7 @@ fn PaymentHistory(runs: Vec<TermRun>) -> impl IntoView {
             <ul class="text-sm" data-testid="payment-history">
                 {runs.into_iter().map(|r| view! {
                     <li>
-                        {r.started_at}
+                        <When at=r.started_at />
                         " · "
                         {r.workflow_id}
                         " · "

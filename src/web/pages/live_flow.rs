@@ -250,7 +250,9 @@ fn Flow(
         <p class="mb-4">
             <span data-testid="rate">{move || current.get().resolved_per_sec.show(false)}</span>
             " orders/s resolved · updated "
-            <time>{move || current.get().at}</time>
+            <time datetime=move || current.get().at title=move || current.get().at>
+                {move || current.get().at.get(11..19).map(|t| format!("{t} UTC")).unwrap_or_default()}
+            </time>
         </p>
         <IfAllowed action=Action::Simulate>
             <div class="flex flex-wrap gap-4">

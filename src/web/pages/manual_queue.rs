@@ -8,7 +8,8 @@ use super::{FilterField, FilterForm, Keys, Loading, Moment, or_dash};
 use crate::{
     domain::format::readable,
     domain::listing::{
-        AgeBand, QueueFilter, QueuePage, QueueRow, ServiceLevel, age_filter, claim_filter,
+        AGE_COLUMNS, AgeBand, QueueFilter, QueuePage, QueueRow, ServiceLevel, WaitingBoard,
+        age_filter, amount_band, claim_filter,
     },
     web::error::AppError,
 };
@@ -27,6 +28,76 @@ pub async fn manual_queue(
     )
 }
 
+/// What waits in money, per currency and age: counted once for every page of this console
+/// at most every [`crate::web::live::board::BOARD_FRESH_FOR`], never per page load.
+#[server]
+pub async fn load_waiting_board() -> Result<WaitingBoard, AppError> {
+    crate::web::auth::require(crate::domain::access::Action::Read)?;
+    let state = crate::web::state::app_state()?;
+    Ok(state.board.get(&state.client).await?)
+}
+
+/// The ageing board: per currency, orders and their total in each age column.
+#[component]
+fn AgeingBoard(board: WaitingBoard) -> impl IntoView {
+    if board.rows.is_empty() && board.unknown.iter().all(|n| *n == 0) {
+        return ().into_any();
+    }
+    let floor = board
+        .truncated
+        .then_some(" (at least: the board stops counting at its limit)");
+    view! {
+        <section class="mb-3" aria-labelledby="board-title">
+            <h2 id="board-title" class="font-semibold">
+                "What waits"
+                <span class="text-sm font-normal text-slate-600">
+                    " · counted " <Moment at=board.counted_at.clone() text="just now".to_string() />
+                    {floor}
+                </span>
+            </h2>
+            <table class="bg-white shadow rounded text-sm" data-testid="ageing-board">
+                <thead class="text-left bg-slate-100">
+                    <tr>
+                        <th class="p-2" scope="col">"Currency"</th>
+                        {AGE_COLUMNS.iter().map(|(words, _, _)| view! { <th class="p-2" scope="col">{*words}</th> }).collect_view()}
+                        <th class="p-2" scope="col">"All"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {board.rows.into_iter().map(|row| {
+                        let cells: Vec<String> = (0..AGE_COLUMNS.len())
+                            .map(|i| match row.count[i] {
+                                0 => "–".to_string(),
+                                n => format!("{n} · {}", row.money(row.total[i])),
+                            })
+                            .collect();
+                        let all = format!("{} · {}", row.all_count(), row.money(row.all_total()));
+                        let currency = row.currency.clone();
+                        view! {
+                            <tr class="border-t" data-currency=currency.clone()>
+                                <th class="p-2" scope="row">
+                                    <a class="underline" href=format!("/?currency={currency}")>{currency.clone()}</a>
+                                </th>
+                                {cells.into_iter().map(|c| view! { <td class="p-2">{c}</td> }).collect_view()}
+                                <td class="p-2 font-semibold" data-testid="board-total">{all}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                    {(board.unknown.iter().any(|n| *n > 0)).then(|| view! {
+                        <tr class="border-t">
+                            <th class="p-2" scope="row">"amount unknown"</th>
+                            {board.unknown.iter().map(|n| view! { <td class="p-2">{n.to_string()}</td> }).collect_view()}
+                            <td class="p-2 font-semibold">{board.unknown.iter().sum::<u64>().to_string()}</td>
+                        </tr>
+                    })}
+                </tbody>
+            </table>
+            <a class="text-sm underline" href="/queue.csv" rel="external" download="">"Export the queue as CSV"</a>
+        </section>
+    }
+    .into_any()
+}
+
 #[component]
 pub fn ManualQueuePage() -> impl IntoView {
     let query = use_query_map();
@@ -38,13 +109,21 @@ pub fn ManualQueuePage() -> impl IntoView {
             reason: q.get("reason").unwrap_or_default(),
             claim: q.get("claim").unwrap_or_else(|| claim_filter::ALL.into()),
             age: q.get("age").unwrap_or_default(),
+            currency: q.get("currency").unwrap_or_default(),
+            band: q.get("band").unwrap_or_default(),
         }
     };
     let page = move || query.read().get("page");
     let data = Resource::new(move || (filter(), page()), |(f, p)| manual_queue(f, p));
+    let board = Resource::new(|| (), |_| load_waiting_board());
     view! {
         <h1 class="text-2xl font-bold mb-3">"Manual queue"</h1>
         <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one" />
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                board.await.ok().map(|b| view! { <AgeingBoard board=b /> })
+            })}
+        </Suspense>
         <QueueFilterForm filter=Signal::derive(filter) />
         <Loading what="the queue">
             {move || Suspend::new(async move {
@@ -73,6 +152,21 @@ fn QueueFilterForm(filter: Signal<QueueFilter>) -> impl IntoView {
                     <option value="" selected=move || filter.get().age.is_empty()>"any time"</option>
                     <option value=age_filter::AT_RISK selected=move || filter.get().age == age_filter::AT_RISK>"at risk or worse"</option>
                     <option value=age_filter::BREACHED selected=move || filter.get().age == age_filter::BREACHED>"past the service level"</option>
+                </select>
+            </label>
+            <FilterField
+                label="Currency"
+                name="currency"
+                value=Signal::derive(move || filter.get().currency)
+                placeholder="USD"
+            />
+            <label class="flex flex-col text-sm">
+                "Amount"
+                <select name="band" class="border rounded px-2 py-1">
+                    <option value="" selected=move || filter.get().band.is_empty()>"any amount"</option>
+                    {amount_band::BANDS.iter().map(|(name, words, _, _)| view! {
+                        <option value=*name selected=move || filter.get().band == *name>{*words}</option>
+                    }).collect_view()}
                 </select>
             </label>
             <input type="hidden" name="claim" value=move || filter.get().claim />
@@ -151,6 +245,7 @@ fn QueueRows(rows: Vec<QueueRow>, sla: ServiceLevel) -> impl IntoView {
                     <tr>
                         <th class="p-2">"Order"</th>
                         <th class="p-2">"Upstream"</th>
+                        <th class="p-2">"Amount"</th>
                         <th class="p-2">"Waiting"</th>
                         <th class="p-2">"Priority"</th>
                         <th class="p-2">"First error"</th>
@@ -186,6 +281,9 @@ fn QueueLine(row: QueueRow, sla: ServiceLevel) -> impl IntoView {
                 </a>
             </td>
             <td class="p-2">{row.provider}</td>
+            <td class="p-2 tabular-nums" data-testid="amount">
+                {crate::domain::money::amount_text(row.amount.as_ref())}
+            </td>
             <td class=format!("p-2 {class}") data-testid="age">
                 <Moment at=row.waiting_since text=readable(row.waiting_secs) />
                 <span class="sr-only">{format!(" ({words})")}</span>

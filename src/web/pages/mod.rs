@@ -39,6 +39,25 @@ pub fn IfAllowed(action: Action, children: ChildrenFn) -> impl IntoView {
 /// A time shown as `text` (an age, or the time itself), with the absolute time on hover:
 /// in UTC as the server renders it, then in the viewer's own time zone once the page is
 /// live (the browser knows it; the server does not).
+/// A moment as people read it, as the queue's ages do: "12 min ago" or "in 3 d 4 h"
+/// against `now` (the server's time of the answer), the exact time on hover. Without a
+/// `now`, the time itself, to the minute, in UTC.
+#[component]
+pub fn When(at: String, #[prop(optional, into)] now: String) -> impl IntoView {
+    use crate::domain::format::{epoch_secs, readable};
+    let text = match (epoch_secs(&now), epoch_secs(&at)) {
+        (Some(n), Some(a)) if a > n => format!("in {}", readable(a - n)),
+        (Some(n), Some(a)) => format!("{} ago", readable(n - a)),
+        _ => match at.get(..16) {
+            Some(minute) if epoch_secs(&at).is_some() => {
+                format!("{} UTC", minute.replacen('T', " ", 1))
+            }
+            _ => at.clone(),
+        },
+    };
+    view! { <Moment at text /> }
+}
+
 #[component]
 pub fn Moment(at: String, text: String) -> impl IntoView {
     let utc = at.replacen('T', " ", 1).replace('Z', " UTC");

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{IfAllowed, Keys, Loading, Moment, action_error};
+use super::{IfAllowed, Keys, Loading, Moment, When, action_error};
 use crate::{
     domain::access::Action,
     domain::format::age,
@@ -210,11 +210,17 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         });
     let awaiting = proposal.is_some();
     let stale = lane.stale.clone().filter(|_| open == Stage::Stale.as_str());
+    let handoff = lane
+        .manual
+        .as_ref()
+        .map(|m| m.handoff.clone())
+        .or_else(|| lane.stale.as_ref().map(|s| s.handoff.clone()));
     view! {
         <p class="mb-2">
             "Stage: "
             <strong data-testid="open-stage">{open.clone()}</strong>
         </p>
+        {handoff.map(|h| view! { <OrderMoney handoff=h now=lane.now.clone() /> })}
         {resolution.map(|record| view! { <ResolutionLine record now=lane.now.clone() /> })}
         {lane.manual.clone().and_then(|m| m.refused).map(|refusal| view! { <RefusalLine refusal /> })}
         {lane.manual.clone().and_then(|m| m.rejected).map(|rejection| view! { <RejectionLine rejection /> })}
@@ -237,7 +243,7 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         {provider.map(|provider| view! { <LaneUpstream provider /> })}
         <h2 class="text-xl font-semibold mt-4 mb-2">"Path"</h2>
         <ol class="grid gap-3 md:grid-cols-3">
-            {lane.stages.into_iter().map(|stage| view! { <StageCard stage /> }).collect_view()}
+            {lane.stages.into_iter().map(|stage| view! { <StageCard stage now=lane.now.clone() /> }).collect_view()}
         </ol>
     }
 }
@@ -352,8 +358,8 @@ fn RejectionLine(rejection: ProposalRejection) -> impl IntoView {
             {rejection.proposal.resolved_by}
             "'s proposal of "
             <strong>{rejection.proposal.resolution.to_string()}</strong>
-            " at "
-            {rejection.by.at}
+            " "
+            <When at=rejection.by.at />
             ": "
             {rejection.note}
         </p>
@@ -370,12 +376,40 @@ fn RefusalLine(refusal: ConclusionRefusal) -> impl IntoView {
             <strong>{record.resolution.to_string()}</strong>
             " by "
             {record.resolved_by}
-            " at "
-            {refusal.at}
+            " "
+            <When at=refusal.at />
             ": "
             {refusal.message}
             ". Resolve it again to retry, or decide otherwise."
         </p>
+    }
+}
+
+/// What the order is for, its gateway reference and age, and, when the bank reported other
+/// money, both figures.
+#[component]
+fn OrderMoney(handoff: crate::domain::resolution::Handoff, now: String) -> impl IntoView {
+    let order = handoff.order;
+    let amount = crate::domain::money::amount_text(order.amount.as_ref());
+    let created = order.created_at.clone().map(|at| {
+        let ago = crate::domain::format::age(&now, &at);
+        view! { " · created " <Moment at=at text=format!("{ago} ago") /> }
+    });
+    view! {
+        <p class="mb-2">
+            "Amount: "
+            <strong data-testid="order-amount">{amount}</strong>
+            {order.reference.map(|r| view! { " · reference " <code data-testid="order-reference">{r}</code> })}
+            {created}
+        </p>
+        {handoff.seen.map(|seen| view! {
+            <p class="mb-2 p-2 bg-red-50 border border-red-300 rounded" data-testid="amount-mismatch" role="note">
+                {format!(
+                    "The bank reports {seen} paid; the order is for {}. Check the bank's record before resolving.",
+                    crate::domain::money::amount_text(order.amount.as_ref()),
+                )}
+            </p>
+        })}
     }
 }
 
@@ -535,7 +569,7 @@ fn StaleSection(status: StaleStatus, id: String, retry: ServerAction<RetryStale>
 }
 
 #[component]
-fn StageCard(stage: LaneStage) -> impl IntoView {
+fn StageCard(stage: LaneStage, now: String) -> impl IntoView {
     let events = stage.timeline.len();
     let earlier = stage
         .earlier_events
@@ -546,9 +580,13 @@ fn StageCard(stage: LaneStage) -> impl IntoView {
             <p class="text-sm">
                 <span data-testid="status">{stage.status}</span>
                 " · "
-                {stage.started_at}
-                " → "
-                {stage.closed_at}
+                "started "
+                <When at=stage.started_at now=now.clone() />
+                {(!stage.closed_at.is_empty()).then(|| {
+                    let closed = stage.closed_at.clone();
+                    let now = now.clone();
+                    view! { " · closed " <When at=closed now /> }
+                })}
             </p>
             <a class="text-blue-700 underline text-sm" href=stage.temporal_link>"Open in Temporal"</a>
             <details class="mt-2">
@@ -556,7 +594,7 @@ fn StageCard(stage: LaneStage) -> impl IntoView {
                 <ul class="text-xs mt-1">
                     {stage.timeline.into_iter().map(|e| view! {
                         <li>
-                            <time>{e.at}</time>
+                            <When at=e.at now=now.clone() />
                             " "
                             {e.what}
                         </li>

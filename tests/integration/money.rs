@@ -1,0 +1,199 @@
+//! Orders carry their money: from the CLI to the upstream's answer, the lane, the queue's
+//! filters, its ageing board and its CSV. A `paid` for other money goes to a person.
+
+use crate::support::*;
+use std::{process::Command, time::Duration};
+use temporal_playground::{
+    domain::order::Resolution,
+    operations::orders::manual_context,
+    upstream::simulator::{Script, UpstreamBehaviour},
+};
+
+fn ours(hostport: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+        .args(args)
+        .args(["--hostport", hostport])
+        .env_remove("TEMPORAL_ADDRESS")
+        .env(
+            "TEMPORAL_PLAYGROUND_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
+        )
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_carries_its_money_and_a_paid_for_other_money_goes_to_a_person() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let mismatch = Script::Mismatch.id("money");
+    let matched = Script::Paid.id("money");
+
+    // Bad money is refused before anything starts.
+    for (args, says) in [
+        (
+            vec!["--amount", "12.5", "--currency", "JPY"],
+            "at most 0 decimals",
+        ),
+        (vec!["--amount", "1", "--currency", "XAU"], "ISO 4217"),
+        (vec!["--amount=-3", "--currency", "USD"], "amount"),
+        (vec!["--amount", "5"], "--currency"),
+    ] {
+        let (ok, said) = ours(
+            &hp,
+            &[&["client", "start", "-o", "bad-money"], &args[..]].concat(),
+        );
+        assert!(!ok && said.contains(says), "{args:?}: {said}");
+    }
+    assert_eq!(count(c, "OrderId = 'bad-money'").await, 0);
+
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "start",
+            "-o",
+            &mismatch,
+            "--amount",
+            "12.50",
+            "--currency",
+            "MYR",
+            "--reference",
+            "GW-77",
+        ],
+    );
+    assert!(ok, "{said}");
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "start",
+            "-o",
+            &matched,
+            "--amount",
+            "999",
+            "--currency",
+            "JPY",
+        ],
+    );
+    assert!(ok, "{said}");
+
+    // The bank's own figure agrees: paid, as before.
+    assert_resolved(c, &matched, Resolution::Paid).await;
+    // It does not: straight to a person, with both figures, and nothing concluded.
+    let context = eventually(
+        "the mismatch in the queue",
+        Duration::from_secs(30),
+        || async { manual_context(c, &mismatch).await.ok() },
+    )
+    .await;
+    assert_eq!(context.handoff.error_reason, "amount_mismatch");
+    assert_eq!(
+        context.handoff.order.amount.as_ref().map(|m| m.to_string()),
+        Some("12.50 MYR".into())
+    );
+    assert_eq!(
+        context.handoff.seen.as_ref().map(|m| m.to_string()),
+        Some("12.51 MYR".into())
+    );
+    assert_eq!(context.handoff.order.reference.as_deref(), Some("GW-77"));
+    assert!(context.resolution.is_none());
+    assert_eq!(env.upstream.stats().conclusions, 0);
+    visible_once(
+        c,
+        "the mismatch by currency and amount",
+        &format!(
+            "WorkflowId = 'manual-{mismatch}' AND ErrorReason = 'amount_mismatch' \
+             AND OrderCurrency = 'MYR' AND OrderAmount >= 12.4 AND OrderAmount < 12.6"
+        ),
+    )
+    .await;
+    // An order the gateway sent without an amount.
+    start_manual(c, "money-unknown", "bank-a", "http_503").await;
+
+    // The console: the lane's figures, the queue's filters, its board and its CSV.
+    let addr = serve_dashboard(c.clone()).await;
+    let support = signed_in(addr, "sup").await;
+    let get = |path: String| {
+        let support = support.clone();
+        async move {
+            let r = support
+                .get(format!("http://{addr}{path}"))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, lane) = get(format!("/orders/{mismatch}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        lane.contains("12.50 MYR") && lane.contains("12.51 MYR"),
+        "both figures"
+    );
+    assert!(lane.contains("data-testid=\"amount-mismatch\""));
+    let (_, unknown) = get("/orders/money-unknown".into()).await;
+    assert!(unknown.contains("amount unknown"));
+
+    let listed = |html: &str, id: &str| html.contains(&format!("data-order=\"{id}\""));
+    let (_, myr) = eventually("the queue by currency", Duration::from_secs(15), || async {
+        let page = get("/?currency=MYR&band=small".into()).await;
+        listed(&page.1, &mismatch).then_some(page)
+    })
+    .await;
+    assert!(!listed(&myr, "money-unknown"), "another currency's band");
+    assert!(myr.contains("12.50 MYR"));
+    let (_, huge) = get("/?currency=MYR&band=huge".into()).await;
+    assert!(!listed(&huge, &mismatch));
+    let (_, bad) = get("/?band=giant".into()).await;
+    assert!(bad.contains("an amount band"), "the refusal is a sentence");
+
+    use leptos::server_fn::ServerFn;
+    let path = temporal_playground::web::pages::manual_queue::LoadWaitingBoard::PATH;
+    let board: temporal_playground::domain::listing::WaitingBoard = support
+        .post(format!("http://{addr}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let row = board
+        .rows
+        .iter()
+        .find(|r| r.currency == "MYR")
+        .expect("MYR");
+    assert_eq!(
+        (row.all_count(), row.money(row.all_total())),
+        (1, "12.50 MYR".into())
+    );
+    assert_eq!(board.unknown.iter().sum::<u64>(), 1);
+
+    let (status, csv) = get("/queue.csv".into()).await;
+    assert_eq!(status, 200);
+    assert!(
+        csv.starts_with("\"order_id\",\"upstream\",\"amount\",\"currency\""),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(&mismatch) && l.contains("\"12.50\",\"MYR\"")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.contains("money-unknown") && l.contains("\"\",\"\"")),
+        "{csv}"
+    );
+    let anonymous = browser(addr, None)
+        .get(format!("http://{addr}/queue.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 303);
+}
