@@ -35,11 +35,11 @@ test('finance reads who did what on the audit page and downloads it as CSV; supp
   ]);
   const text = fs.readFileSync(await download.path(), 'utf8');
   const lines = text.trim().split('\r\n');
-  expect(lines[0]).toBe('time_utc,actor,action,target,outcome,origin');
+  expect(lines[0]).toBe('time_utc,actor,action,target,outcome,channel,origin');
   const rows = lines.slice(1).map((l) => l.slice(1, -1).split('","'));
   expect(rows.length).toBeGreaterThan(0);
   for (const row of rows) {
-    expect(row).toHaveLength(6);
+    expect(row).toHaveLength(7);
     expect(row[1]).toBe('ana');
   }
   expect(rows.some((r) => r[2] === 'claim' && r[3] === orderId)).toBe(true);

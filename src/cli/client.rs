@@ -176,6 +176,41 @@ pub enum ClientCommand {
         #[arg(long)]
         note: String,
     },
+    /// Import a bank statement (camt.053, camt.054, MT940 or CSV): its entries are matched
+    /// to orders and wait for a second person's approval; nothing is applied before
+    ImportStatement {
+        /// The statement file
+        file: std::path::PathBuf,
+        /// camt053, camt054, mt940 or csv [default: what the file says]
+        #[arg(long)]
+        format: Option<String>,
+        /// Who imports it
+        #[arg(long)]
+        operator: String,
+    },
+    /// Approve a colleague's statement import: every matched order is settled as paid
+    ApproveStatement {
+        /// The import's id (statement-…), as the import printed it
+        #[arg(short = 'i', long = "import-id")]
+        import_id: String,
+        /// Who approves it (never its importer)
+        #[arg(long)]
+        operator: String,
+    },
+    /// Reject a colleague's statement import, saying why: nothing is applied
+    RejectStatement {
+        #[arg(short = 'i', long = "import-id")]
+        import_id: String,
+        #[arg(long)]
+        operator: String,
+        #[arg(long)]
+        note: String,
+    },
+    /// Show a statement import: its entries, what each matched, and where it stands
+    ShowStatement {
+        #[arg(short = 'i', long = "import-id")]
+        import_id: String,
+    },
     /// Take over a colleague's claim on a manual order, saying why
     TakeOver {
         #[arg(short = 'o', long = "order-id")]
@@ -289,6 +324,20 @@ pub enum Prepared {
         operator: String,
         reason: String,
     },
+    ImportStatement {
+        bytes: Vec<u8>,
+        file_name: String,
+        format: Option<crate::domain::statement::StatementFormat>,
+        operator: String,
+        layout: crate::domain::statement::CsvLayout,
+        rules: crate::operations::statements::MatchRules,
+    },
+    Statement {
+        import_id: String,
+        /// `None`: show it; `Some(None)`: approve; `Some(Some(note))`: reject.
+        decision: Option<Option<String>>,
+        operator: String,
+    },
 }
 
 /// A person's answer about an order someone else acted on.
@@ -306,6 +355,7 @@ pub struct Defaults {
     pub limits: ContractLimits,
     /// The resolutions a second person approves, fixed into each order started here.
     pub four_eyes: Vec<Resolution>,
+    pub statements: super::settings::StatementSettings,
 }
 
 fn usage(e: impl std::fmt::Display) -> CliError {
@@ -419,6 +469,71 @@ impl ClientCommand {
                 operator,
                 note,
             } => answer(order_id, Answer::TakeOver, operator, note)?,
+            ClientCommand::ImportStatement {
+                file,
+                format,
+                operator,
+            } => {
+                validate_operator(&operator).map_err(usage)?;
+                let format = format
+                    .map(|f| crate::domain::statement::StatementFormat::parse(&f))
+                    .transpose()
+                    .map_err(usage)?;
+                let size = std::fs::metadata(&file)
+                    .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?
+                    .len();
+                let max = crate::upstream::statement::MAX_STATEMENT_BYTES;
+                if size > max as u64 {
+                    return Err(usage(format!(
+                        "{} is {size} bytes; a statement may be at most {max} bytes",
+                        file.display()
+                    )));
+                }
+                let bytes = std::fs::read(&file)
+                    .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
+                // Read here, so a bad file is refused before any connection.
+                crate::upstream::statement::parse(&bytes, format, &defaults.statements.csv)
+                    .map_err(usage)?;
+                Prepared::ImportStatement {
+                    bytes,
+                    file_name: file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().to_string())
+                        .unwrap_or_default(),
+                    format,
+                    operator,
+                    layout: defaults.statements.csv.clone(),
+                    rules: defaults.statements.rules(),
+                }
+            }
+            ClientCommand::ApproveStatement {
+                import_id,
+                operator,
+            } => {
+                validate_operator(&operator).map_err(usage)?;
+                Prepared::Statement {
+                    import_id,
+                    decision: Some(None),
+                    operator,
+                }
+            }
+            ClientCommand::RejectStatement {
+                import_id,
+                operator,
+                note,
+            } => {
+                validate_operator(&operator).map_err(usage)?;
+                Prepared::Statement {
+                    import_id,
+                    decision: Some(Some(note)),
+                    operator,
+                }
+            }
+            ClientCommand::ShowStatement { import_id } => Prepared::Statement {
+                import_id,
+                decision: None,
+                operator: String::new(),
+            },
             ClientCommand::RetryNow { order_id, operator } => {
                 validate_order_id(&order_id).map_err(usage)?;
                 validate_operator(&operator).map_err(usage)?;
@@ -560,6 +675,37 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
                 ),
             }
         }
+        Prepared::ImportStatement {
+            bytes,
+            file_name,
+            format,
+            operator,
+            layout,
+            rules,
+        } => {
+            let view = crate::operations::statements::import(
+                client, &bytes, &file_name, format, &layout, &rules, &operator,
+            )
+            .await?;
+            print_import(&view);
+        }
+        Prepared::Statement {
+            import_id,
+            decision,
+            operator,
+        } => {
+            let view = match decision {
+                None => crate::operations::statements::view_of(client, &import_id).await?,
+                Some(None) => {
+                    crate::operations::statements::approve(client, &import_id, &operator).await?
+                }
+                Some(Some(note)) => {
+                    crate::operations::statements::reject(client, &import_id, &operator, &note)
+                        .await?
+                }
+            };
+            print_import(&view);
+        }
         Prepared::Answer {
             order_id,
             verb,
@@ -658,4 +804,59 @@ async fn simulate(
     }
     println!("\nstopped: {started} orders started, {failed} failed to start");
     Ok(())
+}
+
+/// An import as the terminal shows it: where it stands, then each entry.
+fn print_import(view: &crate::workflows::statement_import::ImportView) {
+    use crate::domain::statement::tally;
+    println!(
+        "import {}: statement {:?} ({}, {} entries), imported by {} at {}",
+        view.import_id,
+        view.statement_id,
+        view.format,
+        view.entries.len(),
+        view.imported_by,
+        view.imported_at
+    );
+    let counts: Vec<String> = tally(&view.entries)
+        .into_iter()
+        .map(|(word, n)| format!("{n} {word}"))
+        .collect();
+    println!("  {}", counts.join(", "));
+    match (&view.approved, &view.rejected) {
+        (Some(by), _) => println!(
+            "  approved by {} at {}: {} of {} matched orders settled{}",
+            by.operator,
+            by.at,
+            view.applied,
+            view.to_apply,
+            if view.done { "" } else { " so far" }
+        ),
+        (_, Some((by, note))) => println!("  rejected by {} at {}: {note}", by.operator, by.at),
+        _ if view.chunks_in < view.chunks => println!(
+            "  still arriving: {} of {} chunks",
+            view.chunks_in, view.chunks
+        ),
+        _ => println!(
+            "  awaits a second person's approval: client approve-statement -i {} --operator NAME",
+            view.import_id
+        ),
+    }
+    if !view.unmentioned.is_empty() {
+        println!(
+            "  {} waiting orders the statement does not mention",
+            view.unmentioned.len()
+        );
+    }
+    for e in &view.entries {
+        println!(
+            "  {:>5} {:<16} {} {:>16} {:<16} {}",
+            e.entry.index,
+            e.entry.entry_ref,
+            e.entry.booking_date,
+            e.entry.amount.to_string(),
+            e.outcome.word(),
+            e.outcome.order_id().unwrap_or_default()
+        );
+    }
 }

@@ -175,6 +175,7 @@ pub async fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> 
                 policy: settings.reconcile.policy(),
                 limits: settings.contracts.clone(),
                 four_eyes: settings.approval.resolutions().map_err(usage)?,
+                statements: settings.statements.clone(),
             };
             let prepared = command.prepare(&defaults)?;
             let client = connection::connect(&connect).await?;
@@ -295,7 +296,10 @@ fn auth_config(settings: &Settings, listen: &str) -> Result<AuthConfig, CliError
         lifetime: std::time::Duration::from_secs(auth.lifetime_hours.saturating_mul(3600)),
         secure: auth.secure_cookies,
         revocations: Default::default(),
-        throttle: Default::default(),
+        throttle: crate::web::auth::throttle::SignInThrottle::new(
+            auth.sign_in_failures_per_name_per_minute,
+            auth.sign_ins_per_address_per_minute,
+        ),
     })
 }
 

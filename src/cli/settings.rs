@@ -29,6 +29,25 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub approval: ApprovalSettings,
     pub log: LogSettings,
+    pub statements: StatementSettings,
+}
+
+/// `[statements]`: how the bank's statements are read and matched.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StatementSettings {
+    /// An entry within this many minor units of an order's amount matches it (0: exactly).
+    pub amount_tolerance_minor: i64,
+    /// The bank's CSV layout (`[statements.csv]`; the documented default otherwise).
+    pub csv: crate::domain::statement::CsvLayout,
+}
+
+impl StatementSettings {
+    pub fn rules(&self) -> crate::operations::statements::MatchRules {
+        crate::operations::statements::MatchRules {
+            tolerance_minor: self.amount_tolerance_minor.max(0),
+        }
+    }
 }
 
 /// `[log]`: how log lines are written (to standard error).
@@ -100,6 +119,10 @@ pub struct AuthSettings {
     pub lifetime_hours: u64,
     /// The dashboard is served over TLS (by itself or a proxy): `Secure`, `__Host-` cookies.
     pub secure_cookies: bool,
+    /// Failed sign-ins one name may have a minute before it is refused a while.
+    pub sign_in_failures_per_name_per_minute: u32,
+    /// Sign-ins one client address may try a minute.
+    pub sign_ins_per_address_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -170,6 +193,10 @@ impl Default for AuthSettings {
             idle_minutes: crate::web::auth::DEFAULT_IDLE_MINUTES,
             lifetime_hours: crate::web::auth::DEFAULT_LIFETIME_HOURS,
             secure_cookies: false,
+            sign_in_failures_per_name_per_minute:
+                crate::web::auth::throttle::SIGN_IN_FAILURES_PER_NAME_PER_MINUTE,
+            sign_ins_per_address_per_minute:
+                crate::web::auth::throttle::SIGN_INS_PER_ADDRESS_PER_MINUTE,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod listing;
 pub mod money;
 pub mod order;
 pub mod resolution;
+pub mod statement;
 
 /// How an error is classified, once, for every layer: the metrics count by it and the
 /// console's HTTP status follows it.

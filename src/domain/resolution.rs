@@ -142,17 +142,18 @@ pub struct ResolutionRecord {
 }
 
 /// A booked statement entry that settled an order: the bank's own record.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
-    /// The imported statement's id (its content hash).
+    /// The bank's id of the statement.
     pub statement_id: String,
+    /// The import that applied it (`statement-<content hash>`).
+    pub import_id: String,
     /// The entry's own reference in the statement.
-    pub entry_reference: String,
+    pub entry_ref: String,
     /// The day the bank booked it (`YYYY-MM-DD`).
     pub booking_date: String,
-    /// What the entry booked, in minor units of `currency`.
-    pub amount_minor: i64,
-    pub currency: String,
+    /// What the entry booked.
+    pub amount: crate::domain::money::Money,
 }
 
 impl ResolutionRecord {

@@ -8,6 +8,7 @@ pub mod lane;
 pub mod orders;
 pub mod queues;
 pub mod sessions;
+pub mod statements;
 
 use std::fmt;
 

@@ -30,7 +30,7 @@ use crate::{
     workflows::stale_order::StaleOrder,
 };
 
-fn not_found(workflow_id: &str) -> OpError {
+pub(super) fn not_found(workflow_id: &str) -> OpError {
     OpError::NotFound(Missing::Workflow(workflow_id.into()))
 }
 
@@ -41,7 +41,7 @@ fn interaction(workflow_id: &str, e: WorkflowInteractionError) -> OpError {
     }
 }
 
-fn update_error(workflow_id: &str, e: WorkflowUpdateError) -> OpError {
+pub(super) fn update_error(workflow_id: &str, e: WorkflowUpdateError) -> OpError {
     match e {
         WorkflowUpdateError::NotFound(_) => not_found(workflow_id),
         // The validator's words, as they are.
@@ -58,7 +58,7 @@ fn update_error(workflow_id: &str, e: WorkflowUpdateError) -> OpError {
     }
 }
 
-fn query_error(workflow_id: &str, e: WorkflowQueryError) -> OpError {
+pub(super) fn query_error(workflow_id: &str, e: WorkflowQueryError) -> OpError {
     match e {
         WorkflowQueryError::NotFound(_) => not_found(workflow_id),
         other => OpError::Temporal(other.into()),
@@ -162,7 +162,7 @@ pub async fn resolve_or_propose(
 }
 
 /// A second person's answer (or a take-over): who, and why.
-fn answer(actor: &Actor, note: &str) -> Result<ApprovalRequest, OpError> {
+pub(super) fn answer(actor: &Actor, note: &str) -> Result<ApprovalRequest, OpError> {
     validate_operator(&actor.name)?;
     Ok(ApprovalRequest {
         operator: actor.name.clone(),

@@ -210,7 +210,7 @@ fn queue_row(e: ListedExecution, now: SystemTime) -> QueueRow {
 
 /// An order's money from its search attributes: the currency, and the amount back in
 /// minor units (a Double holds every amount up to the named limit exactly).
-fn listed_amount(
+pub(super) fn listed_amount(
     attributes: &temporalio_common::search_attributes::SearchAttributes,
 ) -> Option<crate::domain::money::Money> {
     let currency = attributes.get(&sa::ORDER_CURRENCY)?.into_iter().next()?;

@@ -11,6 +11,7 @@ use crate::{
     workflows::console_sessions::ConsoleSessions, workflows::contract_change::ContractChange,
     workflows::manual_handle::ManualHandle, workflows::query_order::QueryOrder,
     workflows::recurring_payment::RecurringPayment, workflows::stale_order::StaleOrder,
+    workflows::statement_import::StatementImport,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +107,7 @@ fn options_for(queue: &str, config: &WorkerConfig) -> Result<WorkerOptions, Work
         task_queues::MANUAL_HANDLE => WorkerOptions::new(queue)
             .register_workflow::<ManualHandle>()
             .and_then(|o| o.register_workflow::<ConsoleSessions>())
+            .and_then(|o| o.register_workflow::<StatementImport>())
             .map_err(|e| setup(&e))?
             .build(),
         task_queues::RECURRING_SCHEDULE => WorkerOptions::new(queue)

@@ -29,4 +29,5 @@ pub mod workflow_types {
     pub const RECURRING_PAYMENT: &str = "RecurringPayment";
     pub const CONTRACT_CHANGE: &str = "ContractChange";
     pub const CONSOLE_SESSIONS: &str = "ConsoleSessions";
+    pub const STATEMENT_IMPORT: &str = "StatementImport";
 }

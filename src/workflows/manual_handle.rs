@@ -430,6 +430,28 @@ impl ManualHandle {
         });
     }
 
+    /// A bank statement's entry settles the order as paid, approved by a second person
+    /// on the import (`StatementImport`). An order already resolved is left as it is; one
+    /// whose amount is not the entry's is never matched (the import sends it to a person).
+    #[signal(name = "settle-by-statement")]
+    pub fn settle_by_statement(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        settlement: super::statement_import::StatementSettlement,
+    ) {
+        if self.resolution.is_some() || !settlement.is_sound() {
+            return;
+        }
+        let (importer, approver) = (&settlement.imported_by, &settlement.approved_by);
+        let (importer, approver) = (importer.clone(), approver.clone());
+        self.acted(ctx, &importer.operator, &importer.operator_id);
+        self.acted(ctx, &approver.operator, &approver.operator_id);
+        if self.proposal.take().is_some() {
+            ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
+        }
+        self.resolution = Some(settlement.record(recorded_at(ctx.workflow_time())));
+    }
+
     #[query(name = "context")]
     pub fn context(&self, _ctx: &WorkflowContextView) -> ManualContext {
         ManualContext {

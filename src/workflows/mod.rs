@@ -11,6 +11,7 @@ pub mod manual_handle;
 pub mod query_order;
 pub mod recurring_payment;
 pub mod stale_order;
+pub mod statement_import;
 
 use std::time::{Duration, SystemTime};
 use temporalio_common::{

@@ -32,6 +32,8 @@ pub struct StaleOrder {
     resolution: Option<ResolutionRecord>,
     /// Everyone who acted on the order here.
     actors: Vec<String>,
+    /// A bank statement's entry that settles the order, approved on its import.
+    statement: Option<super::statement_import::StatementSettlement>,
 }
 
 /// The change that holds the stale stage's resolve signal to four eyes: a resolution that
@@ -52,6 +54,7 @@ impl StaleOrder {
             resolve_requested: None,
             resolution: None,
             actors: Vec::new(),
+            statement: None,
         }
     }
 
@@ -70,7 +73,7 @@ impl StaleOrder {
         temporalio_sdk::workflows::select! {
             _ = timer => {}
             _ = ctx.wait_condition(|s: &Self| {
-                s.retry_requested.is_some() || s.resolve_requested.is_some()
+                s.retry_requested.is_some() || s.resolve_requested.is_some() || s.statement.is_some()
             }) => {
                 // The timer lost: cancel it so it does not stay scheduled.
                 timer.cancel();
@@ -78,6 +81,12 @@ impl StaleOrder {
         }
         drop(timer);
 
+        if let Some(settlement) = ctx.state(|s| s.statement.clone()) {
+            let record = settlement.record(rfc3339(now(ctx)));
+            conclude(ctx, &order.order_id, &record).await?;
+            ctx.state_mut(|s| s.resolution = Some(record.clone()));
+            return Ok(OrderOutcome::Resolved(record));
+        }
         if let Some(request) = ctx.state(|s| s.resolve_requested.clone()) {
             if ctx.patched(FOUR_EYES_PATCH)
                 && let Ok(resolution) = request.validate()
@@ -145,6 +154,28 @@ impl StaleOrder {
             }
             self.resolve_requested = Some(request);
         }
+    }
+
+    /// A bank statement's entry settles the order as paid (see ManualHandle's signal of
+    /// the same name), while it waits; a person's request that came first wins.
+    #[signal(name = "settle-by-statement")]
+    pub fn settle_by_statement(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        settlement: super::statement_import::StatementSettlement,
+    ) {
+        if !settlement.is_sound()
+            || self.statement.is_some()
+            || self.resolve_requested.is_some()
+            || self.retry_requested.is_some()
+            || self.retrying
+            || self.resolution.is_some()
+        {
+            return;
+        }
+        self.acted(ctx, &settlement.imported_by.operator.clone());
+        self.acted(ctx, &settlement.approved_by.operator.clone());
+        self.statement = Some(settlement);
     }
 
     /// Adds `name` to the order's `Actors`, once.

@@ -337,6 +337,34 @@ async fn from_outside_without_a_good_session_nothing_opens() {
     assert!(cleared, "sign-out clears the cookie");
 }
 
+/// Case 6: a name's password cannot be guessed at full speed. Five failures a minute, then
+/// the name is refused without its password checked, even the right one; others are not.
+#[tokio::test(flavor = "multi_thread")]
+async fn guessing_a_password_is_refused_after_five_failures_a_minute() {
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let addr = local_dashboard(env.client.clone(), Duration::from_secs(600)).await;
+    for _ in 0..5 {
+        let refused = session_cookie(addr, &[("name", "support"), ("password", "guess")]).await;
+        assert!(matches!(refused, Err(s) if s != 429), "{refused:?}");
+    }
+    let locked = session_cookie(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    assert_eq!(
+        locked,
+        Err(429),
+        "the right password, too soon after five wrong ones"
+    );
+    let other = session_cookie(addr, &[("name", "finance"), ("password", PASSWORD)]).await;
+    assert!(other.is_ok(), "another name signs in: {other:?}");
+    // Signing in well many times never locks a name.
+    for _ in 0..8 {
+        assert!(
+            session_cookie(addr, &[("name", "admin"), ("password", PASSWORD)])
+                .await
+                .is_ok()
+        );
+    }
+}
+
 #[test]
 fn the_user_command_adds_changes_and_removes_accounts() {
     use std::process::{Command, Stdio};

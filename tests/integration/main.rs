@@ -21,3 +21,4 @@ mod rate_limit;
 mod recurring_payment;
 mod replay;
 mod stale_order;
+mod statements;

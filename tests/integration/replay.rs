@@ -19,6 +19,7 @@ use temporal_playground::{
     workflows::query_order::QueryOrder,
     workflows::recurring_payment::RecurringPayment,
     workflows::stale_order::StaleOrder,
+    workflows::statement_import::StatementImport,
 };
 use temporalio_client::{
     Client, UntypedWorkflow, WorkflowGetResultOptions, WorkflowHistory, WorkflowStartOptions,
@@ -32,7 +33,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 22] = [
+const RECORDED: [(&str, &str); 25] = [
     ("query_order_paid.json", "payment-paid-rec"),
     ("query_order_failed.json", "payment-failed-rec"),
     ("query_order_to_stale.json", "payment-down-rec"),
@@ -69,6 +70,16 @@ const RECORDED: [(&str, &str); 22] = [
     // An order with its money: the bank's paid for other money goes to a person.
     ("query_order_amount_mismatch.json", "payment-mismatch-rec"),
     ("manual_handle_amount_mismatch.json", "manual-mismatch-rec"),
+    // A statement import approved by a second person, and the two orders it settled.
+    (
+        "statement_import_approved.json",
+        "statement-0123456789abcdef",
+    ),
+    (
+        "manual_handle_settled_by_statement.json",
+        "manual-down-strec",
+    ),
+    ("stale_order_settled_by_statement.json", "stale-down-strec2"),
 ];
 
 /// Workflows that never end by themselves: their histories are recorded as they stand.
@@ -84,6 +95,7 @@ fn replayer() -> WorkflowReplayer {
             .and_then(|o| o.register_workflow::<RecurringPayment>())
             .and_then(|o| o.register_workflow::<ConsoleSessions>())
             .and_then(|o| o.register_workflow::<ContractChange>())
+            .and_then(|o| o.register_workflow::<StatementImport>())
             .expect("the workflows register")
             .build(),
     )
@@ -473,6 +485,74 @@ async fn fresh_histories_of_every_path_replay() {
     resolve_manual(c, "mismatch-rec", person("failed", "ana"))
         .await
         .unwrap();
+
+    // A statement that settles one queued and one stale order, approved by a second person.
+    for (id, wait) in [("down-strec", 1), ("down-strec2", 3_600)] {
+        let mut o = order(id, fast_policy(1, wait));
+        o.amount = Some(temporal_playground::domain::money::Money {
+            minor: 990,
+            currency: "MYR".into(),
+            exponent: 2,
+        });
+        start_order(c, o).await.unwrap();
+    }
+    manual_ready("down-strec").await;
+    eventually("the stale order", Duration::from_secs(30), || async {
+        temporal_playground::operations::orders::stale_status(c, "down-strec2")
+            .await
+            .ok()
+    })
+    .await;
+    {
+        use temporal_playground::domain::statement::*;
+        use temporal_playground::workflows::statement_import::ImportStart;
+        let entry = |index: u32, order_id: &str, stage: &str| ReviewedEntry {
+            entry: StatementEntry {
+                index,
+                entry_ref: format!("B{index}"),
+                reference: order_id.into(),
+                booking_date: "2026-12-01".into(),
+                amount: temporal_playground::domain::money::Money {
+                    minor: 990,
+                    currency: "MYR".into(),
+                    exponent: 2,
+                },
+                credit: true,
+            },
+            outcome: EntryOutcome::Matched {
+                order_id: order_id.into(),
+                stage: stage.into(),
+            },
+        };
+        c.start_workflow(
+            StatementImport::run,
+            ImportStart {
+                statement_id: "STMT-REC".into(),
+                account: "MY00".into(),
+                format: StatementFormat::Camt053,
+                file_name: "rec.xml".into(),
+                content_hash: "0123456789abcdef".into(),
+                imported_by: "ana".into(),
+                imported_by_id: String::new(),
+                chunks: 1,
+                first: vec![
+                    entry(1, "down-strec", "manual"),
+                    entry(2, "down-strec2", "stale"),
+                ],
+                unmentioned: vec![],
+            },
+            WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, "statement-0123456789abcdef")
+                .build(),
+        )
+        .await
+        .unwrap();
+        temporal_playground::operations::statements::approve(c, "statement-0123456789abcdef", "bo")
+            .await
+            .unwrap();
+        for id in ["down-strec", "down-strec2"] {
+            assert_resolved(c, id, temporal_playground::domain::order::Resolution::Paid).await;
+        }
+    }
 
     // RecurringPayment v2: one term, as its schedule would start it.
     c.start_workflow(

@@ -91,6 +91,7 @@ pub async fn sign_in(
         AppError::bug("the accounts could not be read")
     })?;
     let Some(user) = user else {
+        throttle.failed(&name);
         tracing::warn!(target: "audit", actor = ?name, action = "sign-in", origin = ?origin, outcome = "refused", reason = "wrong name or password");
         return Err(AppError::Refused(
             "that name and password do not match an account".into(),

@@ -5,16 +5,20 @@
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::{num::NonZeroU32, sync::Arc};
 
-/// Sign-ins one name may try a minute (a person who mistypes gets a few more goes).
-pub const SIGN_INS_PER_NAME_PER_MINUTE: u32 = 5;
+/// Failed sign-ins one name may have a minute before it is refused unchecked for a while
+/// (a person who mistypes gets a few more goes; a guesser gets five a minute).
+pub const SIGN_IN_FAILURES_PER_NAME_PER_MINUTE: u32 = 5;
 /// Sign-ins one address may try a minute, over all names (an office behind one address
 /// signs in at the start of a shift).
 pub const SIGN_INS_PER_ADDRESS_PER_MINUTE: u32 = 30;
 
 #[derive(Clone)]
 pub struct SignInThrottle {
-    names: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Failures per name: a name whose budget is spent is refused until it recovers.
+    failures: Arc<DefaultKeyedRateLimiter<String>>,
+    locked: Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
     addresses: Arc<DefaultKeyedRateLimiter<String>>,
+    lock_for: std::time::Duration,
 }
 
 impl std::fmt::Debug for SignInThrottle {
@@ -30,37 +34,59 @@ fn per_minute(n: u32) -> Quota {
 impl Default for SignInThrottle {
     fn default() -> Self {
         SignInThrottle::new(
-            SIGN_INS_PER_NAME_PER_MINUTE,
+            SIGN_IN_FAILURES_PER_NAME_PER_MINUTE,
             SIGN_INS_PER_ADDRESS_PER_MINUTE,
         )
     }
 }
 
 impl SignInThrottle {
-    pub fn new(per_name: u32, per_address: u32) -> Self {
+    pub fn new(failures_per_name: u32, per_address: u32) -> Self {
+        // The failure that spends the budget locks the name: a burst one smaller.
+        let failures = per_minute(failures_per_name).allow_burst(
+            NonZeroU32::new(failures_per_name.saturating_sub(1).max(1)).unwrap_or(NonZeroU32::MIN),
+        );
         SignInThrottle {
-            names: Arc::new(RateLimiter::keyed(per_minute(per_name))),
+            failures: Arc::new(RateLimiter::keyed(failures)),
+            locked: Arc::default(),
             addresses: Arc::new(RateLimiter::keyed(per_minute(per_address))),
+            // One failure's worth of the budget back.
+            lock_for: std::time::Duration::from_secs(60 / u64::from(failures_per_name.max(1))),
         }
     }
 
-    /// Whether one more sign-in may be tried for `name` from `address`; each try counts
-    /// against both. Names are compared as typed, lowercased.
+    fn key(name: &str) -> String {
+        name.trim().to_lowercase()
+    }
+
+    /// Whether a sign-in may be tried for `name` from `address`: each try counts against
+    /// the address; a name that failed too often is refused without its password checked.
     pub fn admit(&self, name: &str, address: &str) -> Result<(), &'static str> {
         // Forget keys that have recovered, so the maps stay small whatever is tried.
-        if self.names.len() > 10_000 {
-            self.names.retain_recent();
-        }
         if self.addresses.len() > 10_000 {
             self.addresses.retain_recent();
+        }
+        if self.failures.len() > 10_000 {
+            self.failures.retain_recent();
         }
         if self.addresses.check_key(&address.to_string()).is_err() {
             return Err("address");
         }
-        if self.names.check_key(&name.trim().to_lowercase()).is_err() {
+        let mut locked = self.locked.lock().unwrap_or_else(|p| p.into_inner());
+        locked.retain(|_, until| until.elapsed() < self.lock_for);
+        if locked.contains_key(&Self::key(name)) {
             return Err("name");
         }
         Ok(())
+    }
+
+    /// Counts a failed sign-in of `name`; past the budget the name is refused a while.
+    pub fn failed(&self, name: &str) {
+        let key = Self::key(name);
+        if self.failures.check_key(&key).is_err() {
+            let mut locked = self.locked.lock().unwrap_or_else(|p| p.into_inner());
+            locked.insert(key, std::time::Instant::now());
+        }
     }
 }
 
@@ -69,15 +95,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_name_and_an_address_each_get_a_few_tries_a_minute() {
-        let throttle = SignInThrottle::new(3, 5);
-        for _ in 0..3 {
-            assert_eq!(throttle.admit("Ana", "10.0.0.1"), Ok(()));
+    fn a_name_gets_a_few_failures_a_minute_and_an_address_a_few_tries() {
+        let throttle = SignInThrottle::new(3, 6);
+        // Signing in well never locks a name.
+        for _ in 0..4 {
+            assert_eq!(throttle.admit("Ana", "10.0.0.9"), Ok(()));
         }
-        assert_eq!(throttle.admit("ana", "10.0.0.2"), Err("name"));
-        assert_eq!(throttle.admit("bo", "10.0.0.1"), Ok(()));
+        for _ in 0..3 {
+            assert_eq!(throttle.admit("bo", "10.0.0.1"), Ok(()));
+            throttle.failed("Bo");
+        }
+        assert_eq!(throttle.admit("BO", "10.0.0.2"), Err("name"));
+        assert_eq!(throttle.admit("ana", "10.0.0.2"), Ok(()));
         assert_eq!(throttle.admit("cy", "10.0.0.1"), Ok(()));
-        assert_eq!(throttle.admit("dee", "10.0.0.1"), Err("address"));
-        assert_eq!(throttle.admit("dee", "10.0.0.3"), Ok(()));
+        assert_eq!(throttle.admit("dee", "10.0.0.1"), Ok(()));
+        assert_eq!(throttle.admit("eve", "10.0.0.1"), Ok(()));
+        assert_eq!(throttle.admit("fay", "10.0.0.1"), Err("address"));
+        assert_eq!(throttle.admit("eve", "10.0.0.3"), Ok(()));
     }
 }

@@ -1,0 +1,233 @@
+//! A bank's statement as the console reads it: its entries, what each matched, and the
+//! import's review. Shared with the browser; parsed and matched on the server.
+
+use serde::{Deserialize, Serialize};
+
+use super::money::Money;
+
+/// The formats a statement comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatementFormat {
+    /// ISO 20022 end-of-day statement.
+    Camt053,
+    /// ISO 20022 debit/credit notification.
+    Camt054,
+    /// SWIFT MT940.
+    Mt940,
+    /// The bank's CSV report (see [`CsvLayout`]).
+    Csv,
+}
+
+impl StatementFormat {
+    pub const ALL: [StatementFormat; 4] = [
+        StatementFormat::Camt053,
+        StatementFormat::Camt054,
+        StatementFormat::Mt940,
+        StatementFormat::Csv,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatementFormat::Camt053 => "camt053",
+            StatementFormat::Camt054 => "camt054",
+            StatementFormat::Mt940 => "mt940",
+            StatementFormat::Csv => "csv",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, super::input::InputError> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == text.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                super::input::InputError::not_one_of(
+                    "a statement format",
+                    text,
+                    "camt053, camt054, mt940 or csv",
+                )
+            })
+    }
+
+    /// The format a file's first bytes say it is in.
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4_096)]);
+        if head.contains("camt.053") || head.contains("BkToCstmrStmt") {
+            Some(StatementFormat::Camt053)
+        } else if head.contains("camt.054") || head.contains("BkToCstmrDbtCdtNtfctn") {
+            Some(StatementFormat::Camt054)
+        } else if head.trim_start().starts_with(":20:")
+            || head.trim_start().starts_with("{1:")
+            || head.contains("\n:20:")
+        {
+            Some(StatementFormat::Mt940)
+        } else if head.lines().next().is_some_and(|l| l.contains(',')) {
+            Some(StatementFormat::Csv)
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for StatementFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which columns of a bank's CSV report hold what (by header name). The default is the
+/// layout this console documents; `[statements.csv]` names another bank's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CsvLayout {
+    pub booking_date: String,
+    pub reference: String,
+    pub amount: String,
+    pub currency: String,
+    /// `C`/`credit` or `D`/`debit`; a negative amount is a debit too.
+    pub direction: String,
+    pub entry_ref: String,
+    /// The field separator (one character).
+    pub delimiter: char,
+    /// The decimal mark in amounts (`.` or `,`).
+    pub decimal_mark: char,
+}
+
+impl Default for CsvLayout {
+    fn default() -> Self {
+        CsvLayout {
+            booking_date: "booking_date".into(),
+            reference: "reference".into(),
+            amount: "amount".into(),
+            currency: "currency".into(),
+            direction: "credit_debit".into(),
+            entry_ref: "entry_ref".into(),
+            delimiter: ',',
+            decimal_mark: '.',
+        }
+    }
+}
+
+/// One booked entry of a statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementEntry {
+    /// Its place in the file, from 1.
+    pub index: u32,
+    /// The bank's reference of the entry (AcctSvcrRef, NtryRef, MT940's bank reference,
+    /// the CSV's `entry_ref`).
+    pub entry_ref: String,
+    /// What the entry says about the payment: end-to-end id, else the remittance text.
+    pub reference: String,
+    /// `YYYY-MM-DD`.
+    pub booking_date: String,
+    pub amount: Money,
+    /// Money in (a credit), not out.
+    pub credit: bool,
+}
+
+/// A statement as read from its file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    /// The bank's id of the statement (camt's Stmt/Id or MsgId, MT940's `:20:`).
+    pub statement_id: String,
+    pub account: String,
+    pub format: StatementFormat,
+    pub entries: Vec<StatementEntry>,
+}
+
+/// What a statement's entry means for the orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum EntryOutcome {
+    /// It names a waiting order, for its money: approving the import settles it as paid.
+    Matched { order_id: String, stage: String },
+    /// It names a waiting order, for other money: a person decides, with both figures.
+    AmountMismatch {
+        order_id: String,
+        order_amount: Option<Money>,
+    },
+    /// It names no order this console knows.
+    UnknownOrder,
+    /// It names an order already resolved: never applied again; a conflict when the order
+    /// was resolved otherwise than paid.
+    AlreadyResolved {
+        order_id: String,
+        resolution: String,
+        conflict: bool,
+    },
+    /// Money out: nothing to settle.
+    Debit,
+}
+
+impl EntryOutcome {
+    /// The word the review and the CSV use.
+    pub fn word(&self) -> &'static str {
+        match self {
+            EntryOutcome::Matched { .. } => "matched",
+            EntryOutcome::AmountMismatch { .. } => "amount_mismatch",
+            EntryOutcome::UnknownOrder => "unknown_order",
+            EntryOutcome::AlreadyResolved { conflict: true, .. } => "conflict",
+            EntryOutcome::AlreadyResolved { .. } => "already_resolved",
+            EntryOutcome::Debit => "debit",
+        }
+    }
+
+    pub fn order_id(&self) -> Option<&str> {
+        match self {
+            EntryOutcome::Matched { order_id, .. }
+            | EntryOutcome::AmountMismatch { order_id, .. }
+            | EntryOutcome::AlreadyResolved { order_id, .. } => Some(order_id),
+            _ => None,
+        }
+    }
+}
+
+/// An entry and what it matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewedEntry {
+    pub entry: StatementEntry,
+    pub outcome: EntryOutcome,
+}
+
+/// How many entries of each outcome a review holds.
+pub fn tally(entries: &[ReviewedEntry]) -> Vec<(&'static str, usize)> {
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for e in entries {
+        let word = e.outcome.word();
+        match counts.iter_mut().find(|(w, _)| *w == word) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((word, 1)),
+        }
+    }
+    counts
+}
+
+/// The review as CSV: one line an entry, with what it matched.
+pub fn review_csv(entries: &[ReviewedEntry]) -> String {
+    use super::format::csv_line;
+    let mut text = csv_line(&[
+        "index",
+        "entry_ref",
+        "booking_date",
+        "amount",
+        "currency",
+        "reference",
+        "outcome",
+        "order_id",
+    ]);
+    for e in entries {
+        let amount = e.entry.amount.to_string();
+        let figure = amount.split(' ').next().unwrap_or_default();
+        text.push_str(&csv_line(&[
+            &e.entry.index.to_string(),
+            &e.entry.entry_ref,
+            &e.entry.booking_date,
+            figure,
+            &e.entry.amount.currency,
+            &e.entry.reference,
+            e.outcome.word(),
+            e.outcome.order_id().unwrap_or_default(),
+        ]));
+    }
+    text
+}

@@ -1,0 +1,448 @@
+//! Statement imports, shared by the console and `client import-statement`: read the file,
+//! match its entries to orders, start (or resume) its `StatementImport` workflow, and the
+//! second person's approval or rejection.
+
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use temporalio_client::{
+    Client, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+    WorkflowQueryOptions, WorkflowStartOptions, errors::WorkflowStartError,
+};
+
+use super::{
+    OpError, counted,
+    orders::{answer, not_found, query_error, update_error},
+};
+use crate::{
+    domain::{
+        input::{InputError, validate_order_id},
+        money::Money,
+        order::Stage,
+        resolution::Actor,
+        statement::{CsvLayout, EntryOutcome, ReviewedEntry, Statement, StatementFormat},
+    },
+    temporal::{TemporalError, names::task_queues, search_attributes as sa, visibility},
+    upstream::statement::{StatementError, parse},
+    workflows::statement_import::{
+        CHUNK_ENTRIES, EntryChunk, ImportStart, ImportView, StatementImport, workflow_id,
+    },
+};
+
+/// How entries are matched: an amount within `tolerance_minor` of the order's counts as
+/// its amount (0: exactly).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatchRules {
+    pub tolerance_minor: i64,
+}
+
+/// Most waiting orders a match reads; more, and the import is refused (say why).
+pub const MAX_MATCH_ORDERS: usize = 50_000;
+/// Most "not mentioned" orders an import lists (the rest are counted only).
+pub const MAX_UNMENTIONED: usize = 1_000;
+
+impl From<StatementError> for OpError {
+    fn from(e: StatementError) -> Self {
+        OpError::Rejected(e.to_string())
+    }
+}
+
+/// A waiting order as a match sees it.
+struct Waiting {
+    stage: String,
+    amount: Option<Money>,
+}
+
+/// Every order waiting in the stale stage or the manual queue, by order id.
+async fn waiting_orders(client: &Client) -> Result<HashMap<String, Waiting>, OpError> {
+    let query = format!(
+        "ExecutionStatus = 'Running' AND (WorkflowType = 'ManualHandle' OR WorkflowType = 'StaleOrder') \
+         AND ({stage} = 'manual' OR {stage} = 'stale')",
+        stage = sa::ORDER_STAGE.name()
+    );
+    let mut orders = HashMap::new();
+    let mut page: Option<String> = None;
+    loop {
+        let listed = visibility::list_page(client, &query, 1_000, page.as_deref(), None).await?;
+        for e in listed.executions {
+            let Some(order_id) = e.attributes.get(&sa::ORDER_ID) else {
+                continue;
+            };
+            let stage = e.attributes.get(&sa::ORDER_STAGE).unwrap_or_default();
+            let amount = super::queues::listed_amount(&e.attributes);
+            orders.insert(order_id, Waiting { stage, amount });
+        }
+        if orders.len() > MAX_MATCH_ORDERS {
+            return Err(OpError::Rejected(format!(
+                "more than {MAX_MATCH_ORDERS} orders wait: a statement cannot be matched against them all at once"
+            )));
+        }
+        match listed.next_page {
+            Some(next) => page = Some(next),
+            None => return Ok(orders),
+        }
+    }
+}
+
+/// The order ids an entry's reference could name: itself, and each word of it.
+fn candidates(reference: &str) -> Vec<String> {
+    let mut out = vec![reference.trim().to_string()];
+    out.extend(
+        reference
+            .split(|c: char| c.is_whitespace() || matches!(c, '/' | ',' | ';' | ':'))
+            .map(|w| {
+                w.trim_matches(|c: char| c == '.' || c == '(' || c == ')')
+                    .to_string()
+            }),
+    );
+    out.retain(|c| c.len() >= 3 && validate_order_id(c).is_ok());
+    out.dedup();
+    out
+}
+
+/// Resolved orders among `ids`, with their resolution (one visibility query a hundred).
+async fn resolved_orders(
+    client: &Client,
+    ids: &[String],
+) -> Result<HashMap<String, String>, OpError> {
+    let mut found = HashMap::new();
+    for batch in ids.chunks(100) {
+        let list = batch
+            .iter()
+            .map(|id| super::queues::literal("order id", id))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(", ");
+        let query = format!(
+            "{} IN ({list}) AND {} = 'resolved'",
+            sa::ORDER_ID.name(),
+            sa::ORDER_STAGE.name()
+        );
+        let mut page: Option<String> = None;
+        loop {
+            let listed =
+                visibility::list_page(client, &query, 1_000, page.as_deref(), None).await?;
+            for e in listed.executions {
+                if let Some(id) = e.attributes.get(&sa::ORDER_ID) {
+                    let resolution = e.attributes.get(&sa::ORDER_RESOLUTION).unwrap_or_default();
+                    found.insert(id, resolution);
+                }
+            }
+            match listed.next_page {
+                Some(next) => page = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Matches every entry of `statement` to the orders: what each means, and which waiting
+/// orders it does not mention.
+pub async fn review(
+    client: &Client,
+    statement: &Statement,
+    rules: &MatchRules,
+) -> Result<(Vec<ReviewedEntry>, Vec<String>), OpError> {
+    let waiting = waiting_orders(client).await?;
+    // Entries naming no waiting order: are they resolved ones?
+    let mut unresolved: Vec<String> = Vec::new();
+    for e in statement.entries.iter().filter(|e| e.credit) {
+        let names = candidates(&e.reference);
+        if !names.iter().any(|c| waiting.contains_key(c)) {
+            unresolved.extend(names);
+        }
+    }
+    unresolved.sort();
+    unresolved.dedup();
+    let resolved = resolved_orders(client, &unresolved).await?;
+    let mut mentioned = HashSet::new();
+    let mut entries = Vec::with_capacity(statement.entries.len());
+    for entry in &statement.entries {
+        let outcome = if !entry.credit {
+            EntryOutcome::Debit
+        } else {
+            let names = candidates(&entry.reference);
+            match names.iter().find(|c| waiting.contains_key(*c)) {
+                Some(order_id) => {
+                    mentioned.insert(order_id.clone());
+                    let order = &waiting[order_id];
+                    let fits = order.amount.as_ref().is_some_and(|a| {
+                        a.currency == entry.amount.currency
+                            && (a.minor - entry.amount.minor).abs() <= rules.tolerance_minor
+                    });
+                    match fits {
+                        true => EntryOutcome::Matched {
+                            order_id: order_id.clone(),
+                            stage: order.stage.clone(),
+                        },
+                        false => EntryOutcome::AmountMismatch {
+                            order_id: order_id.clone(),
+                            order_amount: order.amount.clone(),
+                        },
+                    }
+                }
+                None => match names.iter().find(|c| resolved.contains_key(*c)) {
+                    Some(order_id) => {
+                        let resolution = resolved[order_id].clone();
+                        EntryOutcome::AlreadyResolved {
+                            conflict: resolution != "paid",
+                            order_id: order_id.clone(),
+                            resolution,
+                        }
+                    }
+                    None => EntryOutcome::UnknownOrder,
+                },
+            }
+        };
+        entries.push(ReviewedEntry {
+            entry: entry.clone(),
+            outcome,
+        });
+    }
+    // An order two entries match is matched once: the second is a person's to look at.
+    let mut seen = HashSet::new();
+    for e in &mut entries {
+        if let EntryOutcome::Matched { order_id, .. } = &e.outcome
+            && !seen.insert(order_id.clone())
+        {
+            e.outcome = EntryOutcome::AmountMismatch {
+                order_id: order_id.clone(),
+                order_amount: waiting.get(order_id).and_then(|w| w.amount.clone()),
+            };
+        }
+    }
+    let mut unmentioned: Vec<String> = waiting
+        .into_iter()
+        .filter(|(id, w)| w.stage == Stage::Manual.as_str() && !mentioned.contains(id))
+        .map(|(id, _)| id)
+        .collect();
+    unmentioned.sort();
+    unmentioned.truncate(MAX_UNMENTIONED);
+    Ok((entries, unmentioned))
+}
+
+/// The SHA-256 of a file, hex.
+pub fn content_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Imports a statement file as `actor`: parsed, matched, and kept in its own workflow
+/// (the same file twice is one import; an import a console left half-sent is completed).
+/// Nothing is applied until a second person approves it.
+#[allow(clippy::too_many_arguments)]
+pub async fn import(
+    client: &Client,
+    bytes: &[u8],
+    file_name: &str,
+    format: Option<StatementFormat>,
+    layout: &CsvLayout,
+    rules: &MatchRules,
+    actor: impl Into<Actor>,
+) -> Result<ImportView, OpError> {
+    let actor = actor.into();
+    counted(
+        "import_statement",
+        async {
+            crate::domain::input::validate_operator(&actor.name)?;
+            let statement = parse(bytes, format, layout)?;
+            let hash = content_hash(bytes);
+            let id = workflow_id(&hash);
+            let (entries, unmentioned) = review(client, &statement, rules).await?;
+            let mut chunks: Vec<Vec<ReviewedEntry>> =
+                entries.chunks(CHUNK_ENTRIES).map(<[_]>::to_vec).collect();
+            let first = if chunks.is_empty() {
+                Vec::new()
+            } else {
+                chunks.remove(0)
+            };
+            let start = ImportStart {
+                statement_id: statement.statement_id.clone(),
+                account: statement.account.clone(),
+                format: statement.format,
+                file_name: file_name.chars().take(200).collect(),
+                content_hash: hash.clone(),
+                imported_by: actor.name.clone(),
+                imported_by_id: actor.id.clone(),
+                chunks: chunks.len() as u32 + 1,
+                first,
+                unmentioned,
+            };
+            let options = WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, id.clone())
+                .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+                // Ended imports too: the same file is never imported twice.
+                .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+                .search_attributes(temporalio_common::search_attributes::SearchAttributes::new(
+                    vec![sa::ACTORS.value_set(vec![actor.name.clone()])],
+                ))
+                .build();
+            match client
+                .start_workflow(StatementImport::run, start, options)
+                .await
+            {
+                Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {}
+                Err(WorkflowStartError::Rpc(status)) => {
+                    return Err(OpError::Temporal(status.into()));
+                }
+                Err(e) => return Err(OpError::Temporal(TemporalError::client(e))),
+            }
+            // The rest of the entries, chunk by chunk; a chunk already in changes nothing.
+            let view = view(client, &id).await?;
+            if view.chunks_in < view.chunks && view.approved.is_none() && view.rejected.is_none() {
+                let handle = client.get_workflow_handle::<StatementImport>(id.clone());
+                for (i, entries) in chunks.into_iter().enumerate() {
+                    handle
+                        .execute_update(
+                            StatementImport::add_entries,
+                            EntryChunk {
+                                index: i as u32 + 1,
+                                entries,
+                            },
+                            WorkflowExecuteUpdateOptions::default(),
+                        )
+                        .await
+                        .map_err(|e| update_error(&id, e))?;
+                }
+            }
+            view_of(client, &id).await
+        }
+        .await,
+    )
+}
+
+/// An import's view: its query while it runs, its result once it has ended.
+async fn view(client: &Client, id: &str) -> Result<ImportView, OpError> {
+    let handle = client.get_workflow_handle::<StatementImport>(id.to_string());
+    match handle
+        .query(StatementImport::review, (), WorkflowQueryOptions::default())
+        .await
+    {
+        Ok(view) => Ok(view),
+        Err(e) => match handle.get_result(Default::default()).await {
+            Ok(view) => Ok(view),
+            Err(_) => Err(query_error(id, e)),
+        },
+    }
+}
+
+fn check_import_id(import_id: &str) -> Result<(), OpError> {
+    let hex = import_id.strip_prefix("statement-").unwrap_or_default();
+    match !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        true => Ok(()),
+        false => Err(InputError::malformed(
+            "an import id",
+            import_id,
+            "use the id the import printed, statement-<hash>",
+        )
+        .into()),
+    }
+}
+
+/// An update to an import that has ended: say how it ended, not that it is missing.
+async fn ended(client: &Client, import_id: &str, e: OpError) -> OpError {
+    if !matches!(e, OpError::NotFound(_)) {
+        return e;
+    }
+    match view(client, import_id).await {
+        Ok(v) => match (v.approved, v.rejected) {
+            (Some(by), _) => OpError::Rejected(format!(
+                "{} approved this import already at {}",
+                by.operator, by.at
+            )),
+            (_, Some((by, _))) => {
+                OpError::Rejected(format!("{} rejected this import at {}", by.operator, by.at))
+            }
+            _ => e,
+        },
+        Err(_) => e,
+    }
+}
+
+/// What an import holds and where it stands.
+pub async fn view_of(client: &Client, import_id: &str) -> Result<ImportView, OpError> {
+    check_import_id(import_id)?;
+    view(client, import_id).await.map_err(|e| match e {
+        OpError::NotFound(_) => not_found(import_id),
+        other => other,
+    })
+}
+
+/// The second person's approval: the matched orders are then settled, each through its
+/// own workflow. The importer cannot approve their own import (the workflow refuses).
+pub async fn approve(
+    client: &Client,
+    import_id: &str,
+    actor: impl Into<Actor>,
+) -> Result<ImportView, OpError> {
+    let actor = actor.into();
+    counted(
+        "approve_statement",
+        async {
+            check_import_id(import_id)?;
+            let request = answer(&actor, "")?;
+            let done = client
+                .get_workflow_handle::<StatementImport>(import_id.to_string())
+                .execute_update(
+                    StatementImport::approve,
+                    request,
+                    WorkflowExecuteUpdateOptions::default(),
+                )
+                .await
+                .map_err(|e| update_error(import_id, e));
+            if let Err(e) = done {
+                return Err(ended(client, import_id, e).await);
+            }
+            view_of(client, import_id).await
+        }
+        .await,
+    )
+}
+
+/// Turns an import down, saying why: nothing is applied.
+pub async fn reject(
+    client: &Client,
+    import_id: &str,
+    actor: impl Into<Actor>,
+    note: &str,
+) -> Result<ImportView, OpError> {
+    let actor = actor.into();
+    counted(
+        "reject_statement",
+        async {
+            check_import_id(import_id)?;
+            let request = answer(&actor, note)?;
+            let done = client
+                .get_workflow_handle::<StatementImport>(import_id.to_string())
+                .execute_update(
+                    StatementImport::reject,
+                    request,
+                    WorkflowExecuteUpdateOptions::default(),
+                )
+                .await
+                .map_err(|e| update_error(import_id, e));
+            if let Err(e) = done {
+                return Err(ended(client, import_id, e).await);
+            }
+            view_of(client, import_id).await
+        }
+        .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_names_orders_by_its_reference_or_any_word_of_it() {
+        assert_eq!(candidates("ORD-1"), vec!["ORD-1".to_string()]);
+        let words = candidates("payment for ORD-7, thanks");
+        assert!(words.contains(&"ORD-7".to_string()), "{words:?}");
+        assert!(candidates("").is_empty());
+        assert_eq!(content_hash(b"abc").len(), 64);
+        assert!(check_import_id("statement-abc123").is_ok());
+        assert!(check_import_id("statement-' OR 1=1").is_err());
+        assert!(check_import_id("payment-x").is_err());
+    }
+}

@@ -1,0 +1,382 @@
+//! StatementImport: one bank statement, imported by one person, applied when a second
+//! person approves it. Its id is the file's content hash (`statement-<hash>`), so the same
+//! file imported twice is one import. Entries arrive in chunks of at most
+//! [`CHUNK_ENTRIES`] (the start carries the first, `add_entries` updates the rest, each
+//! chunk once), so a 10,000-entry statement stays inside Temporal's 2 MB payload limit:
+//! every payload is at most about 250 KB, the history about 2.5 MB. On approval each
+//! matched order is settled through its own workflow, by a signal carrying the entry as
+//! evidence; the orders' validators and handlers keep their rules (never twice, never
+//! over a resolution).
+
+use serde::{Deserialize, Serialize};
+use std::error::Error;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    SignalWorkflowOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
+    WorkflowResult,
+};
+
+use super::{manual_handle::ManualHandle, recorded_at, stale_order::StaleOrder};
+use crate::domain::{
+    input::{validate_note, validate_operator},
+    order::{Stage, manual_workflow_id, stale_workflow_id},
+    resolution::{ApprovalRequest, Evidence, Stamp, person},
+    statement::{EntryOutcome, ReviewedEntry, StatementFormat},
+};
+
+type Rejection = Box<dyn Error + Send + Sync>;
+
+/// Entries in one chunk (the start's or one `add_entries` update's).
+pub const CHUNK_ENTRIES: usize = 1_000;
+/// Orders settled at once while applying.
+const APPLY_AT_ONCE: usize = 100;
+
+/// The workflow id of the import of a file whose SHA-256 is `hash` (hex).
+pub fn workflow_id(hash: &str) -> String {
+    format!("statement-{}", &hash[..hash.len().min(32)])
+}
+
+/// What the importer starts the import with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportStart {
+    pub statement_id: String,
+    pub account: String,
+    pub format: StatementFormat,
+    pub file_name: String,
+    pub content_hash: String,
+    pub imported_by: String,
+    #[serde(default)]
+    pub imported_by_id: String,
+    /// How many chunks the entries come in; the first is `first`.
+    pub chunks: u32,
+    pub first: Vec<ReviewedEntry>,
+    /// Orders waiting in the queue that the statement does not mention.
+    pub unmentioned: Vec<String>,
+}
+
+/// One more chunk of entries (`index` from 1; the start's is 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryChunk {
+    pub index: u32,
+    pub entries: Vec<ReviewedEntry>,
+}
+
+/// What the page and the CLI read of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportView {
+    pub import_id: String,
+    pub statement_id: String,
+    pub account: String,
+    pub format: StatementFormat,
+    pub file_name: String,
+    pub imported_by: String,
+    pub imported_at: String,
+    pub chunks: u32,
+    pub chunks_in: u32,
+    pub entries: Vec<ReviewedEntry>,
+    pub unmentioned: Vec<String>,
+    pub approved: Option<Stamp>,
+    pub rejected: Option<(Stamp, String)>,
+    /// Orders the approval settled so far, of those matched.
+    pub applied: u32,
+    pub to_apply: u32,
+    pub done: bool,
+}
+
+/// What an order's workflow is told when a statement settles it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementSettlement {
+    pub evidence: Evidence,
+    pub imported_by: Stamp,
+    pub approved_by: Stamp,
+}
+
+impl StatementSettlement {
+    /// Whether it names two people, each a valid name: anything else is ignored.
+    pub fn is_sound(&self) -> bool {
+        validate_operator(&self.imported_by.operator).is_ok()
+            && validate_operator(&self.approved_by.operator).is_ok()
+            && self.imported_by.person() != self.approved_by.person()
+    }
+
+    /// The order's resolution: paid, by the importer, approved by the second person, with
+    /// the entry as evidence.
+    pub fn record(self, at: String) -> crate::domain::resolution::ResolutionRecord {
+        let evidence = self.evidence;
+        crate::domain::resolution::ResolutionRecord {
+            resolution: crate::domain::order::Resolution::Paid,
+            reason_code: "STATEMENT".into(),
+            resolved_by: self.imported_by.operator.clone(),
+            resolved_at: at,
+            note: format!(
+                "statement {} entry {} booked {} on {}",
+                evidence.statement_id, evidence.entry_ref, evidence.amount, evidence.booking_date
+            ),
+            approved_by: Some(self.approved_by),
+            resolved_by_id: self.imported_by.operator_id,
+            evidence: Some(evidence),
+        }
+    }
+}
+
+#[workflow]
+pub struct StatementImport {
+    start: ImportStart,
+    imported_at: String,
+    chunks_in: Vec<u32>,
+    entries: Vec<ReviewedEntry>,
+    approved: Option<Stamp>,
+    rejected: Option<(Stamp, String)>,
+    applied: u32,
+    done: bool,
+}
+
+impl StatementImport {
+    fn complete(&self) -> bool {
+        self.chunks_in.len() as u32 >= self.start.chunks
+    }
+
+    fn decided(&self) -> Result<(), Rejection> {
+        if let Some(by) = &self.approved {
+            return Err(
+                format!("{} approved this import already at {}", by.operator, by.at).into(),
+            );
+        }
+        if let Some((by, _)) = &self.rejected {
+            return Err(format!("{} rejected this import at {}", by.operator, by.at).into());
+        }
+        Ok(())
+    }
+
+    fn matched(&self) -> impl Iterator<Item = (&ReviewedEntry, &str, &str)> {
+        self.entries.iter().filter_map(|e| match &e.outcome {
+            EntryOutcome::Matched { order_id, stage } => {
+                Some((e, order_id.as_str(), stage.as_str()))
+            }
+            _ => None,
+        })
+    }
+}
+
+#[workflow_methods]
+impl StatementImport {
+    #[init]
+    pub fn new(ctx: &WorkflowContextView, start: ImportStart) -> Self {
+        StatementImport {
+            imported_at: recorded_at(ctx.start_time()),
+            chunks_in: vec![0],
+            entries: start.first.clone(),
+            start,
+            approved: None,
+            rejected: None,
+            applied: 0,
+            done: false,
+        }
+    }
+
+    #[run(name = "StatementImport")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<ImportView> {
+        let import_id = ctx.workflow_id().to_string();
+        ctx.wait_condition(|s: &Self| s.approved.is_some() || s.rejected.is_some())
+            .await?;
+        let (approved, rejected) = ctx.state(|s| (s.approved.clone(), s.rejected.clone()));
+        let _ = rejected;
+        let Some(approver) = approved else {
+            ctx.state_mut(|s| s.done = true);
+            return Ok(ctx.state(|s| s.view(&import_id)));
+        };
+        let settlements = ctx.state(|s| {
+            let importer = Stamp {
+                operator: s.start.imported_by.clone(),
+                operator_id: s.start.imported_by_id.clone(),
+                at: s.imported_at.clone(),
+            };
+            let list: Vec<(String, String, StatementSettlement)> = s
+                .matched()
+                .map(|(e, order_id, stage)| {
+                    (
+                        order_id.to_string(),
+                        stage.to_string(),
+                        StatementSettlement {
+                            evidence: Evidence {
+                                statement_id: s.start.statement_id.clone(),
+                                import_id: import_id.clone(),
+                                entry_ref: e.entry.entry_ref.clone(),
+                                booking_date: e.entry.booking_date.clone(),
+                                amount: e.entry.amount.clone(),
+                            },
+                            imported_by: importer.clone(),
+                            approved_by: approver.clone(),
+                        },
+                    )
+                })
+                .collect();
+            list
+        });
+        for batch in settlements.chunks(APPLY_AT_ONCE) {
+            let sends = batch.iter().map(|(order_id, stage, settlement)| {
+                let target = match stage.as_str() {
+                    s if s == Stage::Stale.as_str() => stale_workflow_id(order_id),
+                    _ => manual_workflow_id(order_id),
+                };
+                let handle = ctx.external_workflow(target, None);
+                let stale = stage == Stage::Stale.as_str();
+                let settlement = settlement.clone();
+                async move {
+                    match stale {
+                        true => {
+                            handle
+                                .signal(
+                                    StaleOrder::settle_by_statement,
+                                    settlement,
+                                    SignalWorkflowOptions::default(),
+                                )
+                                .await
+                        }
+                        false => {
+                            handle
+                                .signal(
+                                    ManualHandle::settle_by_statement,
+                                    settlement,
+                                    SignalWorkflowOptions::default(),
+                                )
+                                .await
+                        }
+                    }
+                }
+            });
+            let results = futures::future::join_all(sends).await;
+            // An order that ended meanwhile (a person resolved it) is not settled again.
+            let landed = results.iter().filter(|r| r.is_ok()).count() as u32;
+            ctx.state_mut(|s| s.applied += landed);
+        }
+        ctx.state_mut(|s| s.done = true);
+        let _ = approver;
+        Ok(ctx.state(|s| s.view(&import_id)))
+    }
+
+    #[update_validator(add_entries)]
+    fn validate_add_entries(
+        &self,
+        _ctx: &WorkflowContextView,
+        chunk: &EntryChunk,
+    ) -> Result<(), Rejection> {
+        self.decided()?;
+        if chunk.index == 0 || chunk.index >= self.start.chunks {
+            return Err(format!(
+                "chunk {} is not one of this import's 1 to {}",
+                chunk.index,
+                self.start.chunks.saturating_sub(1)
+            )
+            .into());
+        }
+        if chunk.entries.len() > CHUNK_ENTRIES {
+            return Err(format!("a chunk holds at most {CHUNK_ENTRIES} entries").into());
+        }
+        Ok(())
+    }
+
+    /// One more chunk of the statement's entries; a chunk already in changes nothing (a
+    /// console that died mid-import sends what is missing again).
+    #[update(name = "add_entries")]
+    pub fn add_entries(&mut self, _ctx: &mut SyncWorkflowContext<Self>, chunk: EntryChunk) -> u32 {
+        if !self.chunks_in.contains(&chunk.index) {
+            self.chunks_in.push(chunk.index);
+            self.entries.extend(chunk.entries);
+            self.entries.sort_by_key(|e| e.entry.index);
+        }
+        self.chunks_in.len() as u32
+    }
+
+    #[update_validator(approve)]
+    fn validate_approve(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ApprovalRequest,
+    ) -> Result<(), Rejection> {
+        validate_operator(&request.operator)?;
+        self.decided()?;
+        if !self.complete() {
+            return Err(format!(
+                "the import is still arriving ({} of {} chunks)",
+                self.chunks_in.len(),
+                self.start.chunks
+            )
+            .into());
+        }
+        if request.person() == person(&self.start.imported_by, &self.start.imported_by_id) {
+            return Err(format!(
+                "{} imported this statement: a second person must approve it",
+                self.start.imported_by
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The second person's approval: every matched order is then settled.
+    #[update(name = "approve")]
+    pub fn approve(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: ApprovalRequest) {
+        self.approved = Some(Stamp {
+            operator: request.operator,
+            operator_id: request.operator_id,
+            at: recorded_at(ctx.workflow_time()),
+        });
+    }
+
+    #[update_validator(reject)]
+    fn validate_reject(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ApprovalRequest,
+    ) -> Result<(), Rejection> {
+        validate_operator(&request.operator)?;
+        self.decided()?;
+        if request.note.trim().is_empty() {
+            return Err("say why the import is rejected: the note is recorded".into());
+        }
+        validate_note(&request.note)?;
+        Ok(())
+    }
+
+    /// Turns the import down, saying why: nothing is applied.
+    #[update(name = "reject")]
+    pub fn reject(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: ApprovalRequest) {
+        self.rejected = Some((
+            Stamp {
+                operator: request.operator,
+                operator_id: request.operator_id,
+                at: recorded_at(ctx.workflow_time()),
+            },
+            request.note,
+        ));
+    }
+
+    #[query(name = "review")]
+    pub fn review(&self, ctx: &WorkflowContextView) -> ImportView {
+        self.view(ctx.workflow_id())
+    }
+}
+
+impl StatementImport {
+    fn view(&self, import_id: &str) -> ImportView {
+        ImportView {
+            import_id: import_id.to_string(),
+            statement_id: self.start.statement_id.clone(),
+            account: self.start.account.clone(),
+            format: self.start.format,
+            file_name: self.start.file_name.clone(),
+            imported_by: self.start.imported_by.clone(),
+            imported_at: self.imported_at.clone(),
+            chunks: self.start.chunks,
+            chunks_in: self.chunks_in.len() as u32,
+            entries: self.entries.clone(),
+            unmentioned: self.start.unmentioned.clone(),
+            approved: self.approved.clone(),
+            rejected: self.rejected.clone(),
+            applied: self.applied,
+            to_apply: self.matched().count() as u32,
+            done: self.done,
+        }
+    }
+}

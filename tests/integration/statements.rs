@@ -1,0 +1,276 @@
+//! The bank's statement settles the queue: imported from the CLI, matched entry by entry,
+//! applied only when a second person approves, each order through its own workflow with
+//! the entry as evidence. The same file twice is one import; bad files change nothing.
+
+use crate::support::*;
+use std::{process::Command, time::Duration};
+use temporal_playground::{
+    domain::money::Money,
+    domain::order::Resolution,
+    operations::orders::{manual_context, stale_status, start_order},
+    upstream::simulator::{Script, UpstreamBehaviour},
+    upstream::statement::fixtures,
+};
+
+fn ours(hostport: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+        .args(args)
+        .args(["--hostport", hostport])
+        .env_remove("TEMPORAL_ADDRESS")
+        .env(
+            "TEMPORAL_PLAYGROUND_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
+        )
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+fn myr(minor: i64) -> Option<Money> {
+    Some(Money {
+        minor,
+        currency: "MYR".into(),
+        exponent: 2,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let (matched, short, silent, stale, done) = (
+        Script::Down.id("st-a"),
+        Script::Down.id("st-b"),
+        Script::Down.id("st-c"),
+        Script::Down.id("st-d"),
+        Script::Paid.id("st-e"),
+    );
+    for (id, amount, wait) in [
+        (&matched, 1_250, 1),
+        (&short, 2_000, 1),
+        (&silent, 500, 1),
+        (&stale, 1_200, 3_600),
+        (&done, 700, 1),
+    ] {
+        let mut o = order(id, fast_policy(1, wait));
+        o.amount = myr(amount);
+        start_order(c, o).await.unwrap();
+    }
+    for id in [&matched, &short, &silent] {
+        eventually(
+            "the order in the queue",
+            Duration::from_secs(30),
+            || async { manual_context(c, id).await.ok() },
+        )
+        .await;
+    }
+    eventually("the stale order", Duration::from_secs(30), || async {
+        stale_status(c, &stale).await.ok()
+    })
+    .await;
+    assert_resolved(c, &done, Resolution::Paid).await;
+    // The queue's attributes are visible before the match reads them.
+    eventually("four waiting", Duration::from_secs(15), || async {
+        (count(
+            c,
+            "ExecutionStatus = 'Running' AND (WorkflowType = 'ManualHandle' OR WorkflowType = 'StaleOrder') AND OrderCurrency = 'MYR'",
+        )
+        .await
+            == 4)
+            .then_some(())
+    })
+    .await;
+
+    let dir = std::env::temp_dir().join(format!("tp-statements-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("stmt.xml");
+    std::fs::write(
+        &file,
+        fixtures::camt053(
+            &[
+                ("B1", matched.as_str(), "12.50", "MYR", true),
+                ("B2", short.as_str(), "25.00", "MYR", true),
+                ("B3", stale.as_str(), "12.00", "MYR", true),
+                ("B4", done.as_str(), "7.00", "MYR", true),
+                ("B5", "ORD-NOBODY-KNOWS", "3.00", "MYR", true),
+                ("B6", "fees", "1.00", "MYR", false),
+            ],
+            false,
+        ),
+    )
+    .unwrap();
+    let path = file.to_string_lossy().to_string();
+
+    // A broken file is refused with its place, before anything starts.
+    let broken = dir.join("broken.xml");
+    std::fs::write(
+        &broken,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("</AcctSvcrRef>", "</Oops>"),
+    )
+    .unwrap();
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "import-statement",
+            &broken.to_string_lossy(),
+            "--operator",
+            "ana",
+        ],
+    );
+    assert!(!ok && said.contains("line 1, column"), "{said}");
+    assert_eq!(count(c, "WorkflowType = 'StatementImport'").await, 0);
+
+    let (ok, said) = ours(
+        &hp,
+        &["client", "import-statement", &path, "--operator", "ana"],
+    );
+    assert!(ok, "{said}");
+    let import_id = said
+        .split_whitespace()
+        .find(|w| w.starts_with("statement-"))
+        .map(|w| w.trim_end_matches(':').to_string())
+        .expect("the import's id");
+    for word in [
+        "2 matched",
+        "1 amount_mismatch",
+        "1 unknown_order",
+        "1 already_resolved",
+        "1 debit",
+        "awaits a second person's approval",
+    ] {
+        assert!(said.contains(word), "{word}: {said}");
+    }
+    // Stale and queued orders are both matched (B3 is the stale one).
+    // The same file again is the same import.
+    let (ok, again) = ours(
+        &hp,
+        &["client", "import-statement", &path, "--operator", "cy"],
+    );
+    assert!(ok && again.contains(&import_id), "{again}");
+    assert!(
+        again.contains("imported by ana"),
+        "the first import stands: {again}"
+    );
+    eventually("one import", Duration::from_secs(10), || async {
+        (count(c, "WorkflowType = 'StatementImport'").await == 1).then_some(())
+    })
+    .await;
+    // Nothing is applied before approval.
+    assert_eq!(env.upstream.stats().conclusions, 0);
+
+    // The importer cannot approve their own import, from any client.
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "approve-statement",
+            "-i",
+            &import_id,
+            "--operator",
+            "ana",
+        ],
+    );
+    assert!(!ok && said.contains("second person"), "{said}");
+    // A forged settlement signal naming one person twice is ignored by the order.
+    let forged = serde_json::json!({
+        "evidence": {"statement_id": "X", "import_id": "statement-00", "entry_ref": "F1",
+                     "booking_date": "2026-12-01",
+                     "amount": {"minor": 2000, "currency": "MYR", "exponent": 2}},
+        "imported_by": {"operator": "mallory", "at": ""},
+        "approved_by": {"operator": "mallory", "at": ""},
+    });
+    let out = Command::new("temporal")
+        .args([
+            "workflow",
+            "signal",
+            "--workflow-id",
+            &format!("manual-{short}"),
+        ])
+        .args([
+            "--name",
+            "settle-by-statement",
+            "--input",
+            &forged.to_string(),
+        ])
+        .args(["--address", &hp, "--namespace", "default"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "approve-statement",
+            "-i",
+            &import_id,
+            "--operator",
+            "bo",
+        ],
+    );
+    assert!(ok, "{said}");
+    for id in [&matched, &stale] {
+        assert_resolved(c, id, Resolution::Paid).await;
+        let record = match id == &stale {
+            true => stale_status(c, id).await.unwrap().resolution,
+            false => manual_context(c, id).await.unwrap().resolution,
+        }
+        .expect("the resolution");
+        let evidence = record.evidence.clone().expect("the entry as evidence");
+        assert_eq!(evidence.statement_id, "STMT-2026-12-01");
+        assert_eq!(evidence.import_id, import_id);
+        assert_eq!(record.resolved_by, "ana");
+        assert_eq!(record.approved_by.map(|a| a.operator), Some("bo".into()));
+        assert_eq!(record.reason_code, "STATEMENT");
+    }
+    // The mismatch, the silent one and the forged one wait for a person.
+    for id in [&short, &silent] {
+        let context = manual_context(c, id).await.unwrap();
+        assert!(context.resolution.is_none(), "{id}");
+    }
+    assert_eq!(
+        env.upstream.stats().distinct_conclusions,
+        2,
+        "the two settled, concluded once each"
+    );
+    let (ok, said) = ours(&hp, &["client", "show-statement", "-i", &import_id]);
+    assert!(
+        ok && said.contains("approved by bo") && said.contains("2 of 2"),
+        "{said}"
+    );
+    // Approving again changes nothing.
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "approve-statement",
+            "-i",
+            &import_id,
+            "--operator",
+            "cy",
+        ],
+    );
+    assert!(!ok && said.contains("already"), "{said}");
+    // The same file after the import has ended is still the same import.
+    let (ok, again) = ours(
+        &hp,
+        &["client", "import-statement", &path, "--operator", "cy"],
+    );
+    assert!(
+        ok && again.contains(&import_id) && again.contains("approved by bo"),
+        "{again}"
+    );
+    assert_eq!(count(c, "WorkflowType = 'StatementImport'").await, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
