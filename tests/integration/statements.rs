@@ -272,5 +272,22 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
         "{again}"
     );
     assert_eq!(count(c, "WorkflowType = 'StatementImport'").await, 1);
+    // The lane shows the bank's record that settled the order.
+    let addr = serve_dashboard(c.clone()).await;
+    let lane = signed_in(addr, "sup")
+        .await
+        .get(format!("http://{addr}/orders/{matched}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        lane.contains("data-testid=\"evidence\"")
+            && lane.contains("STMT-2026-12-01")
+            && lane.contains("B1"),
+        "the lane names the statement entry"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

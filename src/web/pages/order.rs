@@ -269,6 +269,15 @@ fn ResolutionLine(record: ResolutionRecord, now: String) -> impl IntoView {
             {approved}
             {note}
         </p>
+        {record.evidence.map(|e| view! {
+            <p class="mb-2 text-sm" data-testid="evidence">
+                "Bank's record: statement "
+                <code>{e.statement_id}</code>
+                ", entry "
+                <code>{e.entry_ref}</code>
+                {format!(", booked {} on {} (import {})", e.amount, e.booking_date, e.import_id)}
+            </p>
+        })}
     }
 }
 
