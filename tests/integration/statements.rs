@@ -291,3 +291,132 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The other formats through the CLI: an MT940 and a CSV report match the same way, a
+/// camt.054 notification too; a rejected import applies nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let id = Script::Down.id("fmt-a");
+    let mut o = order(&id, fast_policy(1, 1));
+    o.amount = myr(1_250);
+    start_order(c, o).await.unwrap();
+    eventually(
+        "the order in the queue",
+        Duration::from_secs(30),
+        || async { manual_context(c, &id).await.ok() },
+    )
+    .await;
+    eventually(
+        "its attributes visible",
+        Duration::from_secs(15),
+        || async {
+            (count(
+                c,
+                &format!("WorkflowId = 'manual-{id}' AND OrderCurrency = 'MYR'"),
+            )
+            .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+    let dir = std::env::temp_dir().join(format!("tp-formats-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let camt054 = fixtures::camt053(&[("N1", id.as_str(), "12.50", "MYR", true)], false)
+        .replace("camt.053.001.08", "camt.054.001.08")
+        .replace("BkToCstmrStmt", "BkToCstmrDbtCdtNtfctn")
+        .replace("<Stmt>", "<Ntfctn>")
+        .replace("</Stmt>", "</Ntfctn>");
+    for (name, text, format) in [
+        (
+            "s.sta",
+            fixtures::mt940(&[("M1", id.as_str(), "12.50", true)]),
+            "mt940",
+        ),
+        (
+            "s.csv",
+            format!(
+                "booking_date,reference,amount,currency,credit_debit,entry_ref\n2026-12-01,payment {id},12.50,MYR,C,C1\n"
+            ),
+            "csv",
+        ),
+        ("n.xml", camt054, "camt054"),
+    ] {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let (ok, said) = ours(
+            &hp,
+            &[
+                "client",
+                "import-statement",
+                &file.to_string_lossy(),
+                "--format",
+                format,
+                "--operator",
+                "ana",
+            ],
+        );
+        assert!(ok, "{format}: {said}");
+        assert!(
+            said.contains("1 matched") && said.contains(&id),
+            "{format}: {said}"
+        );
+        let import_id = said
+            .split_whitespace()
+            .find(|w| w.starts_with("statement-"))
+            .map(|w| w.trim_end_matches(':').to_string())
+            .unwrap();
+        let (ok, said) = ours(
+            &hp,
+            &[
+                "client",
+                "reject-statement",
+                "-i",
+                &import_id,
+                "--operator",
+                "bo",
+                "--note",
+                " ",
+            ],
+        );
+        assert!(!ok && said.contains("say why"), "{said}");
+        let (ok, said) = ours(
+            &hp,
+            &[
+                "client",
+                "reject-statement",
+                "-i",
+                &import_id,
+                "--operator",
+                "bo",
+                "--note",
+                "wrong account",
+            ],
+        );
+        assert!(ok && said.contains("rejected by bo"), "{said}");
+    }
+    assert!(manual_context(c, &id).await.unwrap().resolution.is_none());
+    assert_eq!(
+        env.upstream.stats().conclusions,
+        0,
+        "a rejected import applies nothing"
+    );
+    // A format named wrongly is refused with what was expected.
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "import-statement",
+            &dir.join("s.csv").to_string_lossy(),
+            "--format",
+            "camt053",
+            "--operator",
+            "ana",
+        ],
+    );
+    assert!(!ok && said.contains("camt053"), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
