@@ -219,6 +219,7 @@ fn serve_config(
             budget: RequestBudget::new(settings.dashboard.requests_at_once),
             auth: auth_config(settings, &listen)?,
             four_eyes: settings.approval.resolutions().map_err(usage)?,
+            statements: settings.statements.clone(),
             dispatch_rps: settings.upstream.dispatch_rps,
             worker_upstreams: settings.dashboard.worker_upstreams.clone(),
             service_level: crate::domain::listing::ServiceLevel {

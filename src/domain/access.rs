@@ -87,10 +87,12 @@ pub enum Action {
     Simulate,
     /// Add, change and remove accounts.
     ManageAccounts,
+    /// Import a bank statement (a second person's approval applies it: [`Action::Approve`]).
+    ImportStatement,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::Read,
         Action::Claim,
         Action::Release,
@@ -102,6 +104,7 @@ impl Action {
         Action::Audit,
         Action::Simulate,
         Action::ManageAccounts,
+        Action::ImportStatement,
     ];
 
     /// The roles that allow this action (admin allows everything).
@@ -119,6 +122,7 @@ impl Action {
             Action::Audit => &[Finance, Admin],
             Action::Simulate => &[Presenter, Admin],
             Action::ManageAccounts => &[Admin],
+            Action::ImportStatement => &[Support, Finance, Admin],
         }
     }
 
@@ -136,6 +140,7 @@ impl Action {
             Action::Audit => "read the audit trail",
             Action::Simulate => "run the simulation",
             Action::ManageAccounts => "manage accounts",
+            Action::ImportStatement => "import statements",
         }
     }
 }

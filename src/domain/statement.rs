@@ -189,6 +189,28 @@ pub struct ReviewedEntry {
     pub outcome: EntryOutcome,
 }
 
+/// What the page and the CLI read of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportView {
+    pub import_id: String,
+    pub statement_id: String,
+    pub account: String,
+    pub format: StatementFormat,
+    pub file_name: String,
+    pub imported_by: String,
+    pub imported_at: String,
+    pub chunks: u32,
+    pub chunks_in: u32,
+    pub entries: Vec<ReviewedEntry>,
+    pub unmentioned: Vec<String>,
+    pub approved: Option<super::resolution::Stamp>,
+    pub rejected: Option<(super::resolution::Stamp, String)>,
+    /// Orders the approval settled so far, of those matched.
+    pub applied: u32,
+    pub to_apply: u32,
+    pub done: bool,
+}
+
 /// How many entries of each outcome a review holds.
 pub fn tally(entries: &[ReviewedEntry]) -> Vec<(&'static str, usize)> {
     let mut counts: Vec<(&'static str, usize)> = Vec::new();

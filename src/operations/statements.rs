@@ -359,6 +359,30 @@ async fn ended(client: &Client, import_id: &str, e: OpError) -> OpError {
     }
 }
 
+/// The most recent imports, newest first: id, when it began, and its status.
+pub async fn recent(client: &Client) -> Result<Vec<(String, String, String)>, OpError> {
+    let listed =
+        visibility::list_page(client, "WorkflowType = 'StatementImport'", 50, None, None).await?;
+    Ok(listed
+        .executions
+        .into_iter()
+        .map(|e| {
+            let status = match e.status.as_str() {
+                "Running" => "awaiting approval, or applying".to_string(),
+                "Completed" => "decided".to_string(),
+                other => other.to_lowercase(),
+            };
+            (
+                e.workflow_id,
+                e.start_time
+                    .map(crate::domain::format::rfc3339)
+                    .unwrap_or_default(),
+                status,
+            )
+        })
+        .collect())
+}
+
 /// What an import holds and where it stands.
 pub async fn view_of(client: &Client, import_id: &str) -> Result<ImportView, OpError> {
     check_import_id(import_id)?;

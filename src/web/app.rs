@@ -18,6 +18,7 @@ use super::{
         manual_queue::ManualQueuePage,
         order::OrderLanePage,
         stale_orders::StaleOrdersPage,
+        statements::{StatementPage, StatementsPage},
     },
 };
 
@@ -67,6 +68,9 @@ fn Chrome() -> impl IntoView {
                 <A href="/stale">"Stale orders"</A>
                 <A href="/contracts">"Recurring contracts"</A>
                 <A href="/live">"Live flow"</A>
+                <IfAllowed action=crate::domain::access::Action::ImportStatement>
+                    <A href="/statements">"Statements"</A>
+                </IfAllowed>
                 <IfAllowed action=crate::domain::access::Action::Audit>
                     <A href="/audit">"Audit"</A>
                 </IfAllowed>
@@ -92,6 +96,12 @@ fn Chrome() -> impl IntoView {
                 />
                 <Route path=StaticSegment("live") view=LiveFlowPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("audit") view=AuditTrailPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("statements") view=StatementsPage ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("statements"), ParamSegment("id"))
+                    view=StatementPage
+                    ssr=SsrMode::Async
+                />
                 <Route path=StaticSegment("login") view=SignInPage ssr=SsrMode::Async />
             </Routes>
         </main>

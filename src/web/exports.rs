@@ -114,6 +114,31 @@ pub async fn queue_csv(
     }
 }
 
+/// A statement import's review as CSV (whoever reads the console).
+pub async fn statement_csv(
+    State(state): State<AppState>,
+    auth: axum_login::AuthSession<Backend>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+    request: axum::http::request::Parts,
+) -> Response {
+    let who = auth.user.map(|u| u.signed_in());
+    if let Err(refused) = check(
+        who,
+        crate::domain::access::Action::Read,
+        &super::auth::origin_of(&request),
+    ) {
+        return refusal(refused);
+    }
+    let id = query.get("id").cloned().unwrap_or_default();
+    match crate::operations::statements::view_of(&state.client, &id).await {
+        Ok(view) => csv(
+            "statement.csv",
+            crate::domain::statement::review_csv(&view.entries),
+        ),
+        Err(e) => refusal(super::error::AppError::from(e)),
+    }
+}
+
 /// The audit trail as CSV (finance and admin), filtered as the audit page's address says.
 pub async fn audit_csv(
     State(state): State<AppState>,

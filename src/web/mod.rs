@@ -19,3 +19,5 @@ pub mod pages;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod uploads;

@@ -164,6 +164,7 @@ pub fn router(mut state: AppState) -> Router {
         .route("/audit.csv", get(exports::audit_csv))
         .route("/contracts.csv", get(exports::contracts_csv))
         .route("/queue.csv", get(exports::queue_csv))
+        .route("/statement.csv", get(exports::statement_csv))
         .route("/auth/oidc", get(super::auth::oidc::start))
         .route("/auth/callback", get(super::auth::oidc::callback))
         .leptos_routes_with_context(
@@ -175,8 +176,23 @@ pub fn router(mut state: AppState) -> Router {
             },
             move || shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
-    auth_layers(routes, &auth)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            super::guard::MAX_BODY_BYTES,
+        ));
+    // The one route with a larger body: a statement file.
+    let uploads = Router::new()
+        .route(
+            "/statements/import",
+            axum::routing::post(super::uploads::import_statement),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::uploads::MAX_UPLOAD_BYTES,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            super::uploads::MAX_UPLOAD_BYTES,
+        ));
+    auth_layers(routes.merge(uploads), &auth)
         // Pages, server functions and exports compressed as the browser accepts (the live
         // stream is not: tower-http leaves `text/event-stream` alone); `/pkg` answers
         // with its precompressed files, which this layer passes through.
@@ -185,9 +201,6 @@ pub fn router(mut state: AppState) -> Router {
                 .quality(tower_http::CompressionLevel::Fastest),
         )
         .layer(axum::middleware::from_fn(super::guard::within_time))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            super::guard::MAX_BODY_BYTES,
-        ))
         .layer(axum::middleware::from_fn_with_state(budget, within_budget))
         .layer(axum::middleware::from_fn(timed))
         .layer(axum::middleware::from_fn_with_state(hosts, guard))

@@ -37,6 +37,8 @@ pub struct WebConfig {
     pub auth: AuthConfig,
     /// Resolutions that need a second person's approval.
     pub four_eyes: Vec<Resolution>,
+    /// How statements are read and matched (`[statements]`).
+    pub statements: crate::cli::settings::StatementSettings,
     /// How long an order may wait in the manual queue.
     pub service_level: ServiceLevel,
     /// Upstream calls a second Temporal dispatches (shown against the upstream's calls).
@@ -56,6 +58,7 @@ impl Default for WebConfig {
             budget: RequestBudget::default(),
             auth: AuthConfig::default(),
             four_eyes: DEFAULT_FOUR_EYES.to_vec(),
+            statements: Default::default(),
             service_level: ServiceLevel::default(),
             dispatch_rps: 25.0,
             worker_upstreams: Vec::new(),
@@ -91,6 +94,8 @@ pub struct AppState {
     pub readiness: super::health::ReadinessCache,
     /// The last ageing board, shared by every queue page.
     pub board: super::live::board::BoardCache,
+    /// How statements are read and matched.
+    pub statements: crate::cli::settings::StatementSettings,
 }
 
 impl AppState {
@@ -123,6 +128,7 @@ impl AppState {
             live,
             auth: config.auth,
             four_eyes: config.four_eyes,
+            statements: config.statements,
             service_level: config.service_level,
             readiness: Default::default(),
             board: Default::default(),

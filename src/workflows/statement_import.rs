@@ -61,27 +61,7 @@ pub struct EntryChunk {
     pub entries: Vec<ReviewedEntry>,
 }
 
-/// What the page and the CLI read of an import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImportView {
-    pub import_id: String,
-    pub statement_id: String,
-    pub account: String,
-    pub format: StatementFormat,
-    pub file_name: String,
-    pub imported_by: String,
-    pub imported_at: String,
-    pub chunks: u32,
-    pub chunks_in: u32,
-    pub entries: Vec<ReviewedEntry>,
-    pub unmentioned: Vec<String>,
-    pub approved: Option<Stamp>,
-    pub rejected: Option<(Stamp, String)>,
-    /// Orders the approval settled so far, of those matched.
-    pub applied: u32,
-    pub to_apply: u32,
-    pub done: bool,
-}
+pub use crate::domain::statement::ImportView;
 
 /// What an order's workflow is told when a statement settles it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

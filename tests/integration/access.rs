@@ -81,8 +81,9 @@ fn request_of(action: Action, id: &str) -> Option<(&'static str, Vec<(&'static s
             ],
         ),
         Action::Simulate => (SetFailureRate::PATH, vec![("percent", "5".into())]),
-        // The audit export is a GET (below); accounts are the `user` command's.
-        Action::Audit | Action::ManageAccounts => return None,
+        // The audit export is a GET (below); accounts are the `user` command's; the upload
+        // is a multipart form (`statements.rs` tries it by role).
+        Action::Audit | Action::ManageAccounts | Action::ImportStatement => return None,
     })
 }
 

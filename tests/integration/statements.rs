@@ -420,3 +420,177 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
     assert!(!ok && said.contains("camt053"), "{said}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A multipart form post as a browser sends it, with `cookie`.
+async fn upload(
+    addr: std::net::SocketAddr,
+    cookie: &str,
+    file_name: &str,
+    content: &str,
+) -> reqwest::Response {
+    let boundary = "----tp-boundary-7d1";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/xml\r\n\r\n{content}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\n\r\n--{boundary}--\r\n"
+    );
+    browser(addr, Some(cookie))
+        .post(format!("http://{addr}/statements/import"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The statements page over HTTP: support uploads, a presenter may not, the importer
+/// cannot approve, an approver does; the review and its CSV show what each entry matched.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_statements_page_imports_reviews_and_approves_by_role() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::{
+        domain::access::Role,
+        web::auth::accounts::AccountsFile,
+        web::auth::{AuthConfig, AuthMode},
+        web::state::WebConfig,
+    };
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let id = Script::Down.id("page-a");
+    let mut o = order(&id, fast_policy(1, 1));
+    o.amount = myr(4_200);
+    start_order(c, o).await.unwrap();
+    eventually(
+        "the order in the queue",
+        Duration::from_secs(30),
+        || async { manual_context(c, &id).await.ok() },
+    )
+    .await;
+    eventually(
+        "its attributes visible",
+        Duration::from_secs(15),
+        || async {
+            (count(
+                c,
+                &format!("WorkflowId = 'manual-{id}' AND OrderCurrency = 'MYR'"),
+            )
+            .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+
+    let accounts = std::env::temp_dir().join(format!("tp-st-accounts-{}.toml", free_port()));
+    let mut file = AccountsFile::default();
+    let password = "correct horse battery";
+    for (name, role) in [
+        ("sup", Role::Support),
+        ("pres", Role::Presenter),
+        ("appr", Role::Approver),
+    ] {
+        file.add(name, password, vec![role]).unwrap();
+    }
+    file.save(&accounts).unwrap();
+    let config = WebConfig {
+        policy: fast_policy(3, 60),
+        auth: AuthConfig {
+            mode: AuthMode::Local { accounts },
+            ..AuthConfig::default()
+        },
+        ..WebConfig::default()
+    };
+    let (addr, _) = serve_dashboard_with(c.clone(), config).await;
+    let cookie = |name: &'static str| async move {
+        session_cookie(addr, &[("name", name), ("password", password)])
+            .await
+            .unwrap()
+    };
+    let (sup, pres, appr) = (
+        cookie("sup").await,
+        cookie("pres").await,
+        cookie("appr").await,
+    );
+    let statement = fixtures::camt053(
+        &[
+            ("P1", id.as_str(), "42.00", "MYR", true),
+            ("P2", "ORD-NOBODY", "1.00", "MYR", true),
+        ],
+        false,
+    );
+
+    // A presenter may not import; nothing starts.
+    let refused = upload(addr, &pres, "s.xml", &statement).await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(count(c, "WorkflowType = 'StatementImport'").await, 0);
+    // A broken file goes back to the page with the place that failed.
+    let broken = upload(
+        addr,
+        &sup,
+        "s.xml",
+        &statement.replace("</Ntry>", "</Oops>"),
+    )
+    .await;
+    assert_eq!(broken.status().as_u16(), 303);
+    let back = broken.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        back.starts_with("/statements?error=") && back.contains("line"),
+        "{back}"
+    );
+    // Support imports it and lands on its review.
+    let done = upload(addr, &sup, "s.xml", &statement).await;
+    assert_eq!(done.status().as_u16(), 303);
+    let review = done.headers()["location"].to_str().unwrap().to_string();
+    assert!(review.starts_with("/statements/statement-"), "{review}");
+    let import_id = review.trim_start_matches("/statements/").to_string();
+    let page = browser(addr, Some(&sup))
+        .get(format!("http://{addr}{review}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("1 matched") && page.contains("1 unknown_order"),
+        "the tally"
+    );
+    assert!(page.contains("awaits a second person"), "the standing");
+    let csv = browser(addr, Some(&sup))
+        .get(format!("http://{addr}/statement.csv?id={import_id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.contains("\"P1\"") && l.contains("\"matched\"") && l.contains(&id)),
+        "{csv}"
+    );
+
+    // Support cannot approve (no role); the approver does, and the order is settled.
+    let path = temporal_playground::web::pages::statements::ApproveImport::PATH;
+    let no = browser(addr, Some(&sup))
+        .post(format!("http://{addr}{path}"))
+        .form(&[("import_id", import_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no.status().as_u16(), 403);
+    let yes = browser(addr, Some(&appr))
+        .post(format!("http://{addr}{path}"))
+        .form(&[("import_id", import_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(yes.status().as_u16() < 400, "{}", yes.status());
+    assert_resolved(c, &id, Resolution::Paid).await;
+    let record = manual_context(c, &id).await.unwrap().resolution.unwrap();
+    assert_eq!(record.resolved_by, "sup");
+    assert_eq!(record.approved_by.map(|a| a.operator), Some("appr".into()));
+}

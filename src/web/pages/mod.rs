@@ -6,6 +6,7 @@ pub mod live_flow;
 pub mod manual_queue;
 pub mod order;
 pub mod stale_orders;
+pub mod statements;
 
 use leptos::prelude::*;
 

@@ -1,0 +1,230 @@
+//! Statements (support, finance, admin import; an approver approves): upload a bank
+//! statement, review what each entry matched, and approve or reject the import. The
+//! upload is a plain multipart form (`web::uploads`), so it works without JavaScript.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{IfAllowed, Loading, When, action_error};
+use crate::{
+    domain::access::Action,
+    domain::statement::{EntryOutcome, ImportView, StatementFormat, tally},
+    web::error::AppError,
+};
+
+/// One import: its entries, what they matched, where it stands.
+#[server]
+pub async fn load_import(import_id: String) -> Result<ImportView, AppError> {
+    crate::web::auth::require(Action::Read)?;
+    let state = crate::web::state::app_state()?;
+    Ok(crate::operations::statements::view_of(&state.client, &import_id).await?)
+}
+
+/// The most recent imports: id, when, and how they stand.
+#[server]
+pub async fn list_imports() -> Result<Vec<(String, String, String)>, AppError> {
+    crate::web::auth::require(Action::Read)?;
+    let state = crate::web::state::app_state()?;
+    Ok(crate::operations::statements::recent(&state.client).await?)
+}
+
+/// A second person's approval: the matched orders are settled.
+#[server]
+pub async fn approve_import(import_id: String) -> Result<(), AppError> {
+    let who = crate::web::auth::require(Action::Approve)?;
+    let state = crate::web::state::app_state()?;
+    crate::operations::statements::approve(&state.client, &import_id, who.actor()).await?;
+    Ok(())
+}
+
+/// Turns an import down, saying why.
+#[server]
+pub async fn reject_import(import_id: String, note: String) -> Result<(), AppError> {
+    let who = crate::web::auth::require(Action::Approve)?;
+    let state = crate::web::state::app_state()?;
+    crate::operations::statements::reject(&state.client, &import_id, who.actor(), &note).await?;
+    Ok(())
+}
+
+#[component]
+pub fn StatementsPage() -> impl IntoView {
+    let query = use_query_map();
+    let refused = move || query.read().get("error");
+    let imports = Resource::new(|| (), |_| list_imports());
+    view! {
+        <h1 class="text-2xl font-bold mb-3">"Statements"</h1>
+        {move || refused().map(|e| view! {
+            <p role="alert" class="mb-3 p-2 bg-red-50 border border-red-300 rounded" data-testid="import-refused">{e}</p>
+        })}
+        <IfAllowed action=Action::ImportStatement>
+            <form method="post" action="/statements/import" enctype="multipart/form-data"
+                class="flex flex-wrap gap-3 items-end bg-white rounded shadow p-3 mb-4" aria-label="Import a statement">
+                <label class="flex flex-col text-sm">
+                    "Statement file (camt.053, camt.054, MT940 or CSV)"
+                    <input type="file" name="file" required class="border rounded px-2 py-1" />
+                </label>
+                <label class="flex flex-col text-sm">
+                    "Format"
+                    <select name="format" class="border rounded px-2 py-1">
+                        <option value="">"as the file says"</option>
+                        {StatementFormat::ALL.iter().map(|f| view! { <option value=f.as_str()>{f.as_str()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button class="px-3 py-1 rounded bg-blue-700 text-white">"Import"</button>
+            </form>
+        </IfAllowed>
+        <h2 class="font-semibold mb-2">"Recent imports"</h2>
+        <Loading what="the imports">
+            {move || Suspend::new(async move {
+                imports.await.map(|list| view! {
+                    <ul class="text-sm" data-testid="imports">
+                        {list.into_iter().map(|(id, at, status)| view! {
+                            <li>
+                                <a class="underline text-blue-700" href=format!("/statements/{id}")>{id.clone()}</a>
+                                " · " <When at /> " · " {status}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                })
+            })}
+        </Loading>
+    }
+}
+
+#[component]
+pub fn StatementPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let approve = ServerAction::<ApproveImport>::new();
+    let reject = ServerAction::<RejectImport>::new();
+    let data = Resource::new(
+        move || (id(), approve.version().get(), reject.version().get()),
+        |(id, _, _)| load_import(id),
+    );
+    view! {
+        <h1 class="text-2xl font-bold mb-3">"Statement import"</h1>
+        {action_error(approve.value())}
+        {action_error(reject.value())}
+        <Loading what="the import">
+            {move || Suspend::new(async move {
+                data.await.map(|view| view! { <ImportReview view approve reject /> })
+            })}
+        </Loading>
+    }
+}
+
+#[component]
+fn ImportReview(
+    view: ImportView,
+    approve: ServerAction<ApproveImport>,
+    reject: ServerAction<RejectImport>,
+) -> impl IntoView {
+    let counts = tally(&view.entries)
+        .into_iter()
+        .map(|(word, n)| format!("{n} {word}"))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let standing = match (&view.approved, &view.rejected) {
+        (Some(by), _) => format!(
+            "approved by {} at {}: {} of {} matched orders settled{}",
+            by.operator,
+            by.at,
+            view.applied,
+            view.to_apply,
+            if view.done { "" } else { " so far" }
+        ),
+        (_, Some((by, note))) => format!("rejected by {} at {}: {note}", by.operator, by.at),
+        _ if view.chunks_in < view.chunks => {
+            format!(
+                "still arriving: {} of {} parts",
+                view.chunks_in, view.chunks
+            )
+        }
+        _ => "awaits a second person's approval".to_string(),
+    };
+    let open = view.approved.is_none() && view.rejected.is_none();
+    let id = view.import_id.clone();
+    view! {
+        <dl class="grid grid-cols-2 gap-x-4 gap-y-1 bg-white rounded shadow p-3 mb-3 max-w-3xl text-sm">
+            <dt>"Import"</dt><dd><code>{view.import_id.clone()}</code></dd>
+            <dt>"Statement"</dt><dd>{format!("{} ({}, account {})", view.statement_id, view.format, view.account)}</dd>
+            <dt>"File"</dt><dd>{view.file_name.clone()}</dd>
+            <dt>"Imported by"</dt><dd>{view.imported_by.clone()} " " <When at=view.imported_at.clone() /></dd>
+            <dt>"Entries"</dt><dd data-testid="tally">{counts}</dd>
+            <dt>"Standing"</dt><dd data-testid="standing">{standing}</dd>
+            <dt>"Waiting, not on the statement"</dt><dd>{view.unmentioned.len()}</dd>
+        </dl>
+        {open.then(|| {
+            let id = id.clone();
+            view! {
+                <IfAllowed action=Action::Approve>
+                    <ImportDecision id=id.clone() approve reject />
+                </IfAllowed>
+            }
+        })}
+        <a class="text-sm underline" href=format!("/statement.csv?id={id}") rel="external" download="">"Export the review as CSV"</a>
+        <div class="overflow-x-auto mt-2">
+            <table class="w-full bg-white shadow rounded text-sm" data-testid="entries">
+                <thead class="text-left bg-slate-100">
+                    <tr>
+                        <th class="p-2">"#"</th>
+                        <th class="p-2">"Entry"</th>
+                        <th class="p-2">"Booked"</th>
+                        <th class="p-2">"Amount"</th>
+                        <th class="p-2">"Reference"</th>
+                        <th class="p-2">"Outcome"</th>
+                        <th class="p-2">"Order"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {view.entries.into_iter().map(|e| {
+                        let detail = match &e.outcome {
+                            EntryOutcome::AmountMismatch { order_amount, .. } => format!(
+                                " (the order is for {})",
+                                crate::domain::money::amount_text(order_amount.as_ref())
+                            ),
+                            EntryOutcome::AlreadyResolved { resolution, .. } => format!(" (resolved {resolution})"),
+                            _ => String::new(),
+                        };
+                        let order = e.outcome.order_id().map(str::to_string);
+                        view! {
+                            <tr class="border-t" data-outcome=e.outcome.word()>
+                                <td class="p-2">{e.entry.index}</td>
+                                <td class="p-2"><code>{e.entry.entry_ref.clone()}</code></td>
+                                <td class="p-2">{e.entry.booking_date.clone()}</td>
+                                <td class="p-2 tabular-nums">{e.entry.amount.to_string()}</td>
+                                <td class="p-2">{e.entry.reference.clone()}</td>
+                                <td class="p-2">{e.outcome.word()}{detail}</td>
+                                <td class="p-2">{order.map(|o| view! {
+                                    <a class="underline text-blue-700" href=format!("/orders/{o}")>{o.clone()}</a>
+                                })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn ImportDecision(
+    id: String,
+    approve: ServerAction<ApproveImport>,
+    reject: ServerAction<RejectImport>,
+) -> impl IntoView {
+    let other = id.clone();
+    view! {
+        <div class="flex flex-wrap gap-4 mb-3">
+            <ActionForm action=approve attr:aria-label="Approve the import">
+                <input type="hidden" name="import_id" value=other />
+                <button class="px-3 py-1 rounded bg-green-800 text-white">"Approve and settle the matched orders"</button>
+            </ActionForm>
+            <ActionForm action=reject attr:class="flex gap-2 items-end" attr:aria-label="Reject the import">
+                <input type="hidden" name="import_id" value=id />
+                <label class="flex flex-col text-sm">"Why" <input name="note" required class="border rounded px-2 py-1" /></label>
+                <button class="px-3 py-1 rounded bg-slate-700 text-white">"Reject"</button>
+            </ActionForm>
+        </div>
+    }
+}
