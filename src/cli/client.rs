@@ -808,18 +808,18 @@ async fn simulate(
 
 /// An import as the terminal shows it: where it stands, then each entry.
 fn print_import(view: &crate::workflows::statement_import::ImportView) {
-    use crate::domain::statement::tally;
     println!(
         "import {}: statement {:?} ({}, {} entries), imported by {} at {}",
         view.import_id,
         view.statement_id,
         view.format,
-        view.entries.len(),
+        view.total_entries,
         view.imported_by,
         view.imported_at
     );
-    let counts: Vec<String> = tally(&view.entries)
-        .into_iter()
+    let counts: Vec<String> = view
+        .tally
+        .iter()
         .map(|(word, n)| format!("{n} {word}"))
         .collect();
     println!("  {}", counts.join(", "));
@@ -846,6 +846,12 @@ fn print_import(view: &crate::workflows::statement_import::ImportView) {
         println!(
             "  {} waiting orders the statement does not mention",
             view.unmentioned.len()
+        );
+    }
+    if (view.entries.len() as u32) < view.total_entries {
+        println!(
+            "  the first {} entries (the console's review and its CSV hold them all):",
+            view.entries.len()
         );
     }
     for e in &view.entries {

@@ -201,7 +201,14 @@ pub struct ImportView {
     pub imported_at: String,
     pub chunks: u32,
     pub chunks_in: u32,
+    /// Entries from `offset`, at most [`VIEW_ENTRIES`] (a view stays far below Temporal's
+    /// payload limits whatever the statement's size).
     pub entries: Vec<ReviewedEntry>,
+    pub offset: u32,
+    /// Every entry of the import.
+    pub total_entries: u32,
+    /// How many entries of each outcome, over all of them.
+    pub tally: Vec<(String, usize)>,
     pub unmentioned: Vec<String>,
     pub approved: Option<super::resolution::Stamp>,
     pub rejected: Option<(super::resolution::Stamp, String)>,
@@ -210,6 +217,9 @@ pub struct ImportView {
     pub to_apply: u32,
     pub done: bool,
 }
+
+/// Entries one view of an import carries (about 250 KB).
+pub const VIEW_ENTRIES: usize = 1_000;
 
 /// How many entries of each outcome a review holds.
 pub fn tally(entries: &[ReviewedEntry]) -> Vec<(&'static str, usize)> {

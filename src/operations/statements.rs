@@ -311,11 +311,16 @@ pub async fn import(
     )
 }
 
-/// An import's view: its query while it runs, its result once it has ended.
-async fn view(client: &Client, id: &str) -> Result<ImportView, OpError> {
+/// An import's view from entry `offset`: its query while it runs, its result (the first
+/// entries) once it has ended.
+async fn view_from(client: &Client, id: &str, offset: u32) -> Result<ImportView, OpError> {
     let handle = client.get_workflow_handle::<StatementImport>(id.to_string());
     match handle
-        .query(StatementImport::review, (), WorkflowQueryOptions::default())
+        .query(
+            StatementImport::review,
+            offset,
+            WorkflowQueryOptions::default(),
+        )
         .await
     {
         Ok(view) => Ok(view),
@@ -356,6 +361,30 @@ async fn ended(client: &Client, import_id: &str, e: OpError) -> OpError {
             _ => e,
         },
         Err(_) => e,
+    }
+}
+
+async fn view(client: &Client, id: &str) -> Result<ImportView, OpError> {
+    view_from(client, id, 0).await
+}
+
+/// Every entry of an import, a view at a time (for the CSV).
+pub async fn all_entries(
+    client: &Client,
+    import_id: &str,
+) -> Result<Vec<crate::domain::statement::ReviewedEntry>, OpError> {
+    check_import_id(import_id)?;
+    let mut entries = Vec::new();
+    loop {
+        let view = view_from(client, import_id, entries.len() as u32).await?;
+        // An ended import answers with its result, which holds its first entries only.
+        if view.entries.is_empty() || view.offset as usize != entries.len() {
+            return Ok(entries);
+        }
+        entries.extend(view.entries);
+        if entries.len() >= view.total_entries as usize {
+            return Ok(entries);
+        }
     }
 }
 

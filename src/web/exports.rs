@@ -130,10 +130,10 @@ pub async fn statement_csv(
         return refusal(refused);
     }
     let id = query.get("id").cloned().unwrap_or_default();
-    match crate::operations::statements::view_of(&state.client, &id).await {
-        Ok(view) => csv(
+    match crate::operations::statements::all_entries(&state.client, &id).await {
+        Ok(entries) => csv(
             "statement.csv",
-            crate::domain::statement::review_csv(&view.entries),
+            crate::domain::statement::review_csv(&entries),
         ),
         Err(e) => refusal(super::error::AppError::from(e)),
     }

@@ -163,7 +163,7 @@ impl StatementImport {
         let _ = rejected;
         let Some(approver) = approved else {
             ctx.state_mut(|s| s.done = true);
-            return Ok(ctx.state(|s| s.view(&import_id)));
+            return Ok(ctx.state(|s| s.view(&import_id, 0)));
         };
         let settlements = ctx.state(|s| {
             let importer = Stamp {
@@ -232,7 +232,7 @@ impl StatementImport {
         }
         ctx.state_mut(|s| s.done = true);
         let _ = approver;
-        Ok(ctx.state(|s| s.view(&import_id)))
+        Ok(ctx.state(|s| s.view(&import_id, 0)))
     }
 
     #[update_validator(add_entries)]
@@ -333,13 +333,16 @@ impl StatementImport {
     }
 
     #[query(name = "review")]
-    pub fn review(&self, ctx: &WorkflowContextView) -> ImportView {
-        self.view(ctx.workflow_id())
+    pub fn review(&self, ctx: &WorkflowContextView, offset: u32) -> ImportView {
+        self.view(ctx.workflow_id(), offset)
     }
 }
 
 impl StatementImport {
-    fn view(&self, import_id: &str) -> ImportView {
+    fn view(&self, import_id: &str, offset: u32) -> ImportView {
+        use crate::domain::statement::{VIEW_ENTRIES, tally};
+        let from = (offset as usize).min(self.entries.len());
+        let to = (from + VIEW_ENTRIES).min(self.entries.len());
         ImportView {
             import_id: import_id.to_string(),
             statement_id: self.start.statement_id.clone(),
@@ -350,7 +353,13 @@ impl StatementImport {
             imported_at: self.imported_at.clone(),
             chunks: self.start.chunks,
             chunks_in: self.chunks_in.len() as u32,
-            entries: self.entries.clone(),
+            entries: self.entries[from..to].to_vec(),
+            offset: from as u32,
+            total_entries: self.entries.len() as u32,
+            tally: tally(&self.entries)
+                .into_iter()
+                .map(|(w, n)| (w.to_string(), n))
+                .collect(),
             unmentioned: self.start.unmentioned.clone(),
             approved: self.approved.clone(),
             rejected: self.rejected.clone(),

@@ -594,3 +594,135 @@ async fn the_statements_page_imports_reviews_and_approves_by_role() {
     assert_eq!(record.resolved_by, "sup");
     assert_eq!(record.approved_by.map(|a| a.operator), Some("appr".into()));
 }
+
+/// A 10,000-entry statement through Temporal, with the importing process killed (kill -9)
+/// as soon as its import exists: importing the file again completes it, every entry once,
+/// and it is still one import. Whether the kill landed mid-way or after the last chunk,
+/// what Temporal holds afterwards must be the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ten_thousand_entry_import_killed_mid_way_is_completed_by_importing_again() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let id = Script::Down.id("bulk-a");
+    let mut o = order(&id, fast_policy(1, 1));
+    o.amount = myr(1_000);
+    start_order(c, o).await.unwrap();
+    eventually(
+        "the order in the queue",
+        Duration::from_secs(30),
+        || async { manual_context(c, &id).await.ok() },
+    )
+    .await;
+    eventually(
+        "its attributes visible",
+        Duration::from_secs(15),
+        || async {
+            (count(
+                c,
+                &format!("WorkflowId = 'manual-{id}' AND OrderCurrency = 'MYR'"),
+            )
+            .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+    let mut rows: Vec<(String, String)> = (1..10_000)
+        .map(|i| (format!("B{i}"), format!("ORD-BULK-{i}")))
+        .collect();
+    rows.push(("B10000".into(), id.clone()));
+    let entries: Vec<(&str, &str, &str, &str, bool)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (r, e2e))| {
+            let amount = if i == rows.len() - 1 { "10.00" } else { "1.00" };
+            (r.as_str(), e2e.as_str(), amount, "MYR", true)
+        })
+        .collect();
+    let dir = std::env::temp_dir().join(format!("tp-bulk-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bulk.xml");
+    std::fs::write(&file, fixtures::camt053(&entries, false)).unwrap();
+    let path = file.to_string_lossy().to_string();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+        .args([
+            "client",
+            "import-statement",
+            &path,
+            "--operator",
+            "ana",
+            "--hostport",
+            &hp,
+        ])
+        .env(
+            "TEMPORAL_PLAYGROUND_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("the import to exist", Duration::from_secs(60), || async {
+        (count(c, "WorkflowType = 'StatementImport'").await == 1).then_some(())
+    })
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let started = std::time::Instant::now();
+    let (ok, said) = ours(
+        &hp,
+        &["client", "import-statement", &path, "--operator", "ana"],
+    );
+    println!(
+        "re-import of 10,000 entries (parse, match, complete): {:?}",
+        started.elapsed()
+    );
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("10000 entries"),
+        "{}",
+        said.lines().next().unwrap_or_default()
+    );
+    assert!(
+        said.contains("1 matched") && said.contains("9999 unknown_order"),
+        "{}",
+        said.lines().take(3).collect::<Vec<_>>().join("\n")
+    );
+    assert!(
+        said.contains("awaits a second person's approval"),
+        "every chunk is in"
+    );
+    assert_eq!(
+        count(c, "WorkflowType = 'StatementImport'").await,
+        1,
+        "one import"
+    );
+    let import_id = said
+        .split_whitespace()
+        .find(|w| w.starts_with("statement-"))
+        .map(|w| w.trim_end_matches(':').to_string())
+        .unwrap();
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "approve-statement",
+            "-i",
+            &import_id,
+            "--operator",
+            "bo",
+        ],
+    );
+    assert!(
+        ok,
+        "{}",
+        said.lines().take(3).collect::<Vec<_>>().join("\n")
+    );
+    assert_resolved(c, &id, Resolution::Paid).await;
+    assert_eq!(env.upstream.stats().distinct_conclusions, 1);
+    assert_eq!(env.upstream.stats().conclusions, 1, "applied once");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{IfAllowed, Loading, When, action_error};
 use crate::{
     domain::access::Action,
-    domain::statement::{EntryOutcome, ImportView, StatementFormat, tally},
+    domain::statement::{EntryOutcome, ImportView, StatementFormat},
     web::error::AppError,
 };
 
@@ -119,11 +119,19 @@ fn ImportReview(
     approve: ServerAction<ApproveImport>,
     reject: ServerAction<RejectImport>,
 ) -> impl IntoView {
-    let counts = tally(&view.entries)
-        .into_iter()
+    let counts = view
+        .tally
+        .iter()
         .map(|(word, n)| format!("{n} {word}"))
         .collect::<Vec<_>>()
         .join(" · ");
+    let shown = ((view.entries.len() as u32) < view.total_entries).then(|| {
+        format!(
+            "The first {} of {} entries; the CSV holds them all.",
+            view.entries.len(),
+            view.total_entries
+        )
+    });
     let standing = match (&view.approved, &view.rejected) {
         (Some(by), _) => format!(
             "approved by {} at {}: {} of {} matched orders settled{}",
@@ -163,6 +171,7 @@ fn ImportReview(
             }
         })}
         <a class="text-sm underline" href=format!("/statement.csv?id={id}") rel="external" download="">"Export the review as CSV"</a>
+        {shown.map(|s| view! { <p class="text-sm text-slate-600 mt-2">{s}</p> })}
         <div class="overflow-x-auto mt-2">
             <table class="w-full bg-white shadow rounded text-sm" data-testid="entries">
                 <thead class="text-left bg-slate-100">
