@@ -32,23 +32,7 @@ pub struct Settings {
     pub statements: StatementSettings,
 }
 
-/// `[statements]`: how the bank's statements are read and matched.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StatementSettings {
-    /// An entry within this many minor units of an order's amount matches it (0: exactly).
-    pub amount_tolerance_minor: i64,
-    /// The bank's CSV layout (`[statements.csv]`; the documented default otherwise).
-    pub csv: crate::domain::statement::CsvLayout,
-}
-
-impl StatementSettings {
-    pub fn rules(&self) -> crate::operations::statements::MatchRules {
-        crate::operations::statements::MatchRules {
-            tolerance_minor: self.amount_tolerance_minor.max(0),
-        }
-    }
-}
+pub use crate::operations::statements::StatementSettings;
 
 /// `[log]`: how log lines are written (to standard error).
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -35,6 +35,24 @@ pub struct MatchRules {
     pub tolerance_minor: i64,
 }
 
+/// `[statements]`: how the bank's statements are read and matched.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StatementSettings {
+    /// An entry within this many minor units of an order's amount matches it (0: exactly).
+    pub amount_tolerance_minor: i64,
+    /// The bank's CSV layout (`[statements.csv]`; the documented default otherwise).
+    pub csv: CsvLayout,
+}
+
+impl StatementSettings {
+    pub fn rules(&self) -> MatchRules {
+        MatchRules {
+            tolerance_minor: self.amount_tolerance_minor.max(0),
+        }
+    }
+}
+
 /// Most waiting orders a match reads; more, and the import is refused (say why).
 pub const MAX_MATCH_ORDERS: usize = 50_000;
 /// Most "not mentioned" orders an import lists (the rest are counted only).

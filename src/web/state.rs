@@ -38,7 +38,7 @@ pub struct WebConfig {
     /// Resolutions that need a second person's approval.
     pub four_eyes: Vec<Resolution>,
     /// How statements are read and matched (`[statements]`).
-    pub statements: crate::cli::settings::StatementSettings,
+    pub statements: crate::operations::statements::StatementSettings,
     /// How long an order may wait in the manual queue.
     pub service_level: ServiceLevel,
     /// Upstream calls a second Temporal dispatches (shown against the upstream's calls).
@@ -95,7 +95,7 @@ pub struct AppState {
     /// The last ageing board, shared by every queue page.
     pub board: super::live::board::BoardCache,
     /// How statements are read and matched.
-    pub statements: crate::cli::settings::StatementSettings,
+    pub statements: crate::operations::statements::StatementSettings,
 }
 
 impl AppState {

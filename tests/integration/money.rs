@@ -2,29 +2,12 @@
 //! filters, its ageing board and its CSV. A `paid` for other money goes to a person.
 
 use crate::support::*;
-use std::{process::Command, time::Duration};
+use std::time::Duration;
 use temporal_playground::{
     domain::order::Resolution,
     operations::orders::manual_context,
     upstream::simulator::{Script, UpstreamBehaviour},
 };
-
-fn ours(hostport: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
-        .args(args)
-        .args(["--hostport", hostport])
-        .env_remove("TEMPORAL_ADDRESS")
-        .env(
-            "TEMPORAL_PLAYGROUND_CONFIG",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
-        )
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_order_carries_its_money_and_a_paid_for_other_money_goes_to_a_person() {

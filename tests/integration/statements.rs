@@ -12,23 +12,6 @@ use temporal_playground::{
     upstream::statement::fixtures,
 };
 
-fn ours(hostport: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
-        .args(args)
-        .args(["--hostport", hostport])
-        .env_remove("TEMPORAL_ADDRESS")
-        .env(
-            "TEMPORAL_PLAYGROUND_CONFIG",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
-        )
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
-    )
-}
-
 fn myr(minor: i64) -> Option<Money> {
     Some(Money {
         minor,

@@ -511,3 +511,23 @@ pub fn resolved_as(
         _ => None,
     }
 }
+
+/// Our binary against the dev server at `hostport`, with the shipped configuration: whether
+/// it succeeded, and everything it printed.
+pub fn ours(hostport: &str, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+        .args(args)
+        .args(["--hostport", hostport])
+        .env_remove("TEMPORAL_ADDRESS")
+        .env_remove("TEMPORAL_NAMESPACE")
+        .env(
+            "TEMPORAL_PLAYGROUND_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
+        )
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
