@@ -21,7 +21,7 @@ E2E_SITE_ADDR     ?= 127.0.0.1:3100
 SEARCH_ATTRIBUTES := OrderId=Keyword OrderStage=Keyword OrderResolution=Keyword \
 	UpstreamProvider=Keyword BusinessUnit=Keyword OrderEnvironment=Keyword OrderPriority=Int \
 	StaleRetryAt=Datetime ClaimedBy=Keyword ErrorReason=Keyword ContractId=Keyword OriginalErrorReason=Keyword UpstreamAttempts=Int \
-	AwaitingApproval=Int Actors=KeywordList ClaimedAt=Datetime OrderAmount=Double OrderCurrency=KeywordList
+	AwaitingApproval=Int Actors=KeywordList ClaimedAt=Datetime OrderAmount=Double OrderCurrency=KeywordList ProposedAt=Datetime
 SA_FLAGS := $(foreach sa,$(SEARCH_ATTRIBUTES),--search-attribute $(sa))
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -31,7 +31,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 LIGHT_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
 	CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false
 
-.PHONY: run test deps deps-test temporal temporal-stop build test-rust test-e2e bench lint
+.PHONY: run test deps deps-test temporal temporal-stop build test-rules test-rust test-e2e bench lint
 
 ## run: dev server (persistent) + dashboard + embedded worker + simulated upstream
 run: deps temporal
@@ -39,8 +39,13 @@ run: deps temporal
 	@echo "Dashboard:    http://127.0.0.1:3000  (building first; Ctrl-C stops the dashboard, 'make temporal-stop' the server)"
 	TEMPORAL_ADDRESS=localhost:$(TEMPORAL_PORT) cargo leptos serve
 
-## test: unit, integration (real dev servers on free ports) and end-to-end (Chromium)
-test: deps deps-test test-rust test-e2e
+## test: alert rules, unit, integration (real dev servers on free ports) and end-to-end (Chromium)
+test: deps deps-test test-rules test-rust test-e2e
+
+## test-rules: the shipped alert rules and configurations, checked and unit-tested by promtool
+test-rules:
+	cd deploy/prometheus && promtool check config prometheus.yml && promtool test rules tp-alerts.test.yml
+	amtool check-config deploy/alertmanager/alertmanager.yml
 
 test-rust:
 	cargo test --features ssr -- --test-threads 2
@@ -57,10 +62,12 @@ test-e2e:
 	|| { echo "== end-to-end failures (whole log: target/e2e-run.log) =="; \
 	     grep -A16 -E '^  [0-9]+\) ' target/e2e-run.log | head -100; exit 1; }
 
-## bench: throughput against the engine's ceiling, worker CPU per order, dashboard figures
+## bench: throughput against the engine's ceiling, worker CPU per order, dashboard figures,
+## a 10,000-entry statement against 10,000 waiting orders
 bench: deps
 	cargo leptos build --release --precompress
 	cargo bench --features ssr --bench pipeline
+	cargo bench --features ssr --bench statements
 
 lint:
 	cargo fmt --all -- --check
@@ -98,6 +105,10 @@ deps:
 	@[ -x node_modules/.bin/tailwindcss ] && [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/oauth2-mock-server ] \
 		|| PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
-## deps-test: Debian's Chromium for Playwright (never a downloaded browser)
+## deps-test: Debian's Chromium for Playwright (never a downloaded browser), Prometheus and
+## Alertmanager (promtool, amtool; the alerting test starts both on loopback)
 deps-test:
 	@[ -x /usr/bin/chromium ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@[ -x /usr/bin/promtool ] && [ -x /usr/bin/prometheus-alertmanager ] \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			prometheus prometheus-alertmanager; }

@@ -222,11 +222,8 @@ fn serve_config(
             statements: settings.statements.clone(),
             dispatch_rps: settings.upstream.dispatch_rps,
             worker_upstreams: settings.dashboard.worker_upstreams.clone(),
-            service_level: crate::domain::listing::ServiceLevel {
-                at_risk_mins: settings.dashboard.sla_at_risk_minutes,
-                breach_mins: settings.dashboard.sla_breach_minutes,
-                stale_claim_mins: settings.dashboard.claim_stale_minutes,
-            },
+            service_level: settings.dashboard.service_level().map_err(usage)?,
+            watch_every: settings.metrics.watch_every(),
         },
         metrics_listen: settings.metrics.address()?,
     })

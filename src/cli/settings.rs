@@ -7,8 +7,8 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 use crate::{
-    domain::contract::ContractLimits, domain::order::ReconcilePolicy,
-    upstream::simulator::UpstreamBehaviour,
+    domain::contract::ContractLimits, domain::listing::ServiceLevel,
+    domain::order::ReconcilePolicy, upstream::simulator::UpstreamBehaviour,
 };
 
 /// The file read when `--config` is not given, if it exists.
@@ -189,9 +189,12 @@ impl Default for AuthSettings {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsSettings {
-    /// `host:port` of the exporter [default: loopback, a free port; `serve` also answers
-    /// `/metrics`]. Give `worker` processes a fixed one to scrape.
+    /// `host:port` of the exporter [default: loopback, a free port]. Give every process
+    /// Prometheus scrapes a fixed one.
     pub listen: Option<String>,
+    /// Seconds between two readings of what waits by a console's watch (the board and the
+    /// queue gauges) [default: 5; at least 1].
+    pub watch_secs: Option<u64>,
     /// `host:port` where a `worker` serves its upstream tallies (`GET /upstreams`, JSON)
     /// for consoles' upstream panels (`dashboard.worker_upstreams`); unset: not served.
     pub upstreams_listen: Option<String>,
@@ -204,6 +207,13 @@ impl MetricsSettings {
             .as_deref()
             .unwrap_or(crate::temporal::metrics::DEFAULT_LISTEN);
         parse_addr(listen, "metrics.listen")
+    }
+
+    /// How often a console's watch reads what waits (checked when the file is read).
+    pub fn watch_every(&self) -> std::time::Duration {
+        self.watch_secs
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(crate::web::live::watch::DEFAULT_WATCH_EVERY)
     }
 }
 
@@ -290,14 +300,109 @@ pub struct DashboardSettings {
     /// Requests this process works on at once; more get 503 with `Retry-After`.
     pub requests_at_once: usize,
     /// An order waiting this long in the manual queue is at risk (amber).
-    pub sla_at_risk_minutes: u32,
+    pub sla_at_risk_minutes: f64,
     /// An order waiting this long has broken the service level (red).
-    pub sla_breach_minutes: u32,
+    pub sla_breach_minutes: f64,
     /// A claim held this long shows as stale in the queue (an admin may take it over).
     pub claim_stale_minutes: u32,
     /// `worker` processes whose upstream calls the upstream panel adds to this process's
     /// own: each one's `http://host:port/upstreams` (its `metrics.upstreams_listen`).
     pub worker_upstreams: Vec<String>,
+    /// Large orders' shorter service level (`[dashboard.sla_large]`).
+    pub sla_large: SlaLargeSettings,
+}
+
+/// `[dashboard.sla_large]`: orders of at least `from`'s amount in their currency (major
+/// units: `USD = 5000` is 5,000.00 USD) are at risk after `at_risk_minutes` and past the
+/// service level after `breach_minutes`. No `from`: amounts do not weigh.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlaLargeSettings {
+    pub at_risk_minutes: f64,
+    pub breach_minutes: f64,
+    pub from: std::collections::BTreeMap<String, i64>,
+}
+
+impl Default for SlaLargeSettings {
+    fn default() -> Self {
+        SlaLargeSettings {
+            at_risk_minutes: 10.0,
+            breach_minutes: 30.0,
+            from: Default::default(),
+        }
+    }
+}
+
+/// Longest service level: a week.
+const MAX_SLA_MINUTES: f64 = 7.0 * 24.0 * 60.0;
+
+/// Minutes (fractions allowed: 0.25 is 15 s) as whole seconds; 0 for anything not
+/// between 0 and a week, which the checks then refuse.
+fn seconds(minutes: f64) -> u32 {
+    match minutes.is_finite() && minutes > 0.0 && minutes <= MAX_SLA_MINUTES {
+        true => (minutes * 60.0).round() as u32,
+        false => 0,
+    }
+}
+
+impl DashboardSettings {
+    /// The service level the queue, its counts and the metrics read ages against.
+    pub fn service_level(&self) -> Result<ServiceLevel, ConfigError> {
+        use crate::domain::listing::{LargeFrom, LargeOrders};
+        let mut sla = ServiceLevel {
+            at_risk_secs: seconds(self.sla_at_risk_minutes),
+            breach_secs: seconds(self.sla_breach_minutes),
+            stale_claim_mins: self.claim_stale_minutes,
+            large: LargeOrders::default(),
+        };
+        if sla.at_risk_secs == 0 || sla.breach_secs <= sla.at_risk_secs {
+            return Err(ConfigError::Value(
+                "dashboard.sla_at_risk_minutes must be above zero and below sla_breach_minutes \
+                 (a week at most)"
+                    .into(),
+            ));
+        }
+        let large = &self.sla_large;
+        if large.from.is_empty() {
+            return Ok(sla);
+        }
+        let (at_risk_secs, breach_secs) = (
+            seconds(large.at_risk_minutes),
+            seconds(large.breach_minutes),
+        );
+        if at_risk_secs == 0 || breach_secs <= at_risk_secs || breach_secs > sla.breach_secs {
+            return Err(ConfigError::Value(
+                "dashboard.sla_large: at_risk_minutes must be above zero and below \
+                 breach_minutes, and breach_minutes at most dashboard.sla_breach_minutes"
+                    .into(),
+            ));
+        }
+        let max = crate::domain::money::MAX_ORDER_AMOUNT_MAJOR;
+        let mut from = Vec::new();
+        for (currency, major) in &large.from {
+            let exponent = crate::domain::money::minor_units(currency).ok_or_else(|| {
+                ConfigError::Value(format!(
+                    "dashboard.sla_large.from: {currency:?} is not an ISO 4217 currency code"
+                ))
+            })?;
+            if *major <= 0 || *major > max {
+                return Err(ConfigError::Value(format!(
+                    "dashboard.sla_large.from: {currency}'s amount must be above zero and at most {max}"
+                )));
+            }
+            from.push(LargeFrom {
+                currency: currency.clone(),
+                exponent,
+                minor: major * 10i64.pow(exponent),
+            });
+        }
+        sla.large = LargeOrders {
+            at_risk_secs,
+            breach_secs,
+            from,
+        };
+        Ok(sla)
+    }
 }
 
 impl Default for DashboardSettings {
@@ -306,10 +411,11 @@ impl Default for DashboardSettings {
             listen: "127.0.0.1:3000".into(),
             allowed_hosts: Vec::new(),
             requests_at_once: crate::web::guard::DEFAULT_REQUESTS_AT_ONCE,
-            sla_at_risk_minutes: crate::domain::listing::ServiceLevel::default().at_risk_mins,
-            sla_breach_minutes: crate::domain::listing::ServiceLevel::default().breach_mins,
-            claim_stale_minutes: crate::domain::listing::ServiceLevel::default().stale_claim_mins,
+            sla_at_risk_minutes: f64::from(ServiceLevel::default().at_risk_secs) / 60.0,
+            sla_breach_minutes: f64::from(ServiceLevel::default().breach_secs) / 60.0,
+            claim_stale_minutes: ServiceLevel::default().stale_claim_mins,
             worker_upstreams: Vec::new(),
+            sla_large: SlaLargeSettings::default(),
         }
     }
 }
@@ -399,14 +505,13 @@ impl Settings {
             ));
         }
         settings.approval.resolutions()?;
-        let dashboard = &settings.dashboard;
-        if dashboard.sla_at_risk_minutes == 0
-            || dashboard.sla_breach_minutes <= dashboard.sla_at_risk_minutes
+        settings.dashboard.service_level()?;
+        if let Some(secs) = settings.metrics.watch_secs
+            && !(1..=3_600).contains(&secs)
         {
-            return Err(ConfigError::Value(
-                "dashboard.sla_at_risk_minutes must be above zero and below sla_breach_minutes"
-                    .into(),
-            ));
+            return Err(ConfigError::Value(format!(
+                "metrics.watch_secs must be between 1 and 3600, not {secs}"
+            )));
         }
         let auth = &settings.auth;
         if auth.idle_minutes == 0 || auth.lifetime_hours == 0 {
@@ -540,5 +645,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("attempts"), "{err}");
+    }
+
+    #[test]
+    fn large_orders_thresholds_are_read_in_each_currencys_own_units_and_bad_ones_refused() {
+        let settings = Settings::parse(
+            "[dashboard.sla_large]\nat_risk_minutes = 5\nbreach_minutes = 15\nfrom = { USD = 5000, JPY = 750000 }\n",
+        )
+        .unwrap();
+        let sla = settings.dashboard.service_level().unwrap();
+        let minor: Vec<_> = sla
+            .large
+            .from
+            .iter()
+            .map(|f| (f.currency.as_str(), f.minor))
+            .collect();
+        assert_eq!(minor, [("JPY", 750_000), ("USD", 500_000)]);
+        for (bad, says) in [
+            ("from = { XYZ = 5 }", "XYZ"),
+            ("from = { USD = 0 }", "above zero"),
+            ("breach_minutes = 500\nfrom = { USD = 5 }", "at most"),
+            (
+                "at_risk_minutes = 20\nbreach_minutes = 20\nfrom = { USD = 5 }",
+                "below",
+            ),
+        ] {
+            let err = Settings::parse(&format!("[dashboard.sla_large]\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+        let err = Settings::parse("[metrics]\nwatch_secs = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("watch_secs"), "{err}");
     }
 }

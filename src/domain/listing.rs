@@ -107,6 +107,23 @@ pub struct WaitingBoard {
     pub truncated: bool,
     /// When it was counted (RFC 3339).
     pub counted_at: String,
+    /// Orders at risk (past the warning, not yet past the service level) and past the
+    /// service level (amounts weighed as it says).
+    #[serde(default)]
+    pub at_risk: u64,
+    #[serde(default)]
+    pub breached: u64,
+    /// Orders someone has claimed, and those whose proposed resolution awaits approval.
+    #[serde(default)]
+    pub claimed: u64,
+    #[serde(default)]
+    pub awaiting_approval: u64,
+    /// How long the oldest waiting order has waited, in seconds (0: none waits).
+    #[serde(default)]
+    pub oldest_secs: i64,
+    /// How long the oldest proposal has awaited approval, where its time is recorded.
+    #[serde(default)]
+    pub oldest_approval_secs: i64,
 }
 
 /// One currency's line of the board.
@@ -132,8 +149,42 @@ impl BoardRow {
     }
 }
 
+/// What the board reads of one waiting order.
+#[derive(Debug, Clone, Default)]
+pub struct Waiting<'a> {
+    pub amount: Option<&'a super::money::Money>,
+    pub waiting_secs: i64,
+    pub claimed: bool,
+    pub awaiting_approval: bool,
+    /// Seconds since the resolution was proposed, where the order recorded it.
+    pub proposed_secs: Option<i64>,
+}
+
 impl WaitingBoard {
-    /// Counts one waiting order.
+    /// Counts one waiting order against the service level.
+    pub fn count(&mut self, order: &Waiting, sla: &ServiceLevel) {
+        match sla.band_of(order.waiting_secs, order.amount) {
+            AgeBand::Within => {}
+            AgeBand::AtRisk => self.at_risk += 1,
+            AgeBand::Breached => self.breached += 1,
+        }
+        self.claimed += u64::from(order.claimed);
+        if order.awaiting_approval {
+            self.awaiting_approval += 1;
+            self.oldest_approval_secs = self
+                .oldest_approval_secs
+                .max(order.proposed_secs.unwrap_or_default());
+        }
+        self.oldest_secs = self.oldest_secs.max(order.waiting_secs);
+        self.add(order.amount, order.waiting_secs);
+    }
+
+    /// Every waiting order counted.
+    pub fn orders(&self) -> u64 {
+        self.rows.iter().map(BoardRow::all_count).sum::<u64>() + self.unknown.iter().sum::<u64>()
+    }
+
+    /// Counts one waiting order's money.
     pub fn add(&mut self, amount: Option<&super::money::Money>, waiting_secs: i64) {
         let column = AGE_COLUMNS
             .iter()
@@ -166,15 +217,45 @@ impl WaitingBoard {
 }
 
 /// How long an order may wait in the manual queue (`[dashboard] sla_at_risk_minutes`,
-/// `sla_breach_minutes`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// `sla_breach_minutes`), and sooner for large orders (`[dashboard.sla_large]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceLevel {
-    pub at_risk_mins: u32,
-    pub breach_mins: u32,
+    /// Seconds (configured in minutes, fractions allowed).
+    pub at_risk_secs: u32,
+    pub breach_secs: u32,
     /// A claim held this long without a resolution shows as stale: a lead may take it
     /// over (`[dashboard] claim_stale_minutes`).
     #[serde(default = "default_stale_claim_mins")]
     pub stale_claim_mins: u32,
+    /// Large orders are urgent sooner: their own minutes, from an amount per currency.
+    #[serde(default)]
+    pub large: LargeOrders,
+}
+
+/// The service level of large orders: an order of at least `from`'s amount in its
+/// currency is at risk after `at_risk_secs` and past the service level after
+/// `breach_secs`. Currencies not listed (and orders of unknown amount) are never large.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LargeOrders {
+    pub at_risk_secs: u32,
+    pub breach_secs: u32,
+    /// Per currency, the smallest large amount in its minor units, sorted by currency.
+    pub from: Vec<LargeFrom>,
+}
+
+/// Orders of at least `minor` units of `currency` are large.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LargeFrom {
+    pub currency: String,
+    pub exponent: u32,
+    pub minor: i64,
+}
+
+impl LargeFrom {
+    /// The threshold in the currency's major units, as the `OrderAmount` attribute holds it.
+    pub fn major(&self) -> f64 {
+        self.minor as f64 / 10f64.powi(self.exponent as i32)
+    }
 }
 
 fn default_stale_claim_mins() -> u32 {
@@ -184,9 +265,10 @@ fn default_stale_claim_mins() -> u32 {
 impl Default for ServiceLevel {
     fn default() -> Self {
         ServiceLevel {
-            at_risk_mins: 30,
-            breach_mins: 120,
+            at_risk_secs: 30 * 60,
+            breach_secs: 120 * 60,
             stale_claim_mins: default_stale_claim_mins(),
+            large: LargeOrders::default(),
         }
     }
 }
@@ -200,19 +282,45 @@ pub enum AgeBand {
 }
 
 impl ServiceLevel {
+    /// The band of an order of unknown or ordinary amount.
     pub fn band(&self, waiting_secs: i64) -> AgeBand {
-        match waiting_secs / 60 {
-            m if m >= i64::from(self.breach_mins) => AgeBand::Breached,
-            m if m >= i64::from(self.at_risk_mins) => AgeBand::AtRisk,
+        self.band_of(waiting_secs, None)
+    }
+
+    /// Whether an order of this amount is large (its own, shorter service level).
+    pub fn is_large(&self, amount: Option<&super::money::Money>) -> bool {
+        amount.is_some_and(|m| {
+            self.large
+                .from
+                .iter()
+                .any(|f| f.currency == m.currency && m.minor >= f.minor)
+        })
+    }
+
+    /// The at-risk and breach seconds that hold for an order of this amount.
+    pub fn seconds_for(&self, amount: Option<&super::money::Money>) -> (u32, u32) {
+        match self.is_large(amount) {
+            true => (self.large.at_risk_secs, self.large.breach_secs),
+            false => (self.at_risk_secs, self.breach_secs),
+        }
+    }
+
+    /// Where an order of this amount that has waited `waiting_secs` stands.
+    pub fn band_of(&self, waiting_secs: i64, amount: Option<&super::money::Money>) -> AgeBand {
+        let (at_risk, breach) = self.seconds_for(amount);
+        match waiting_secs {
+            s if s >= i64::from(breach) => AgeBand::Breached,
+            s if s >= i64::from(at_risk) => AgeBand::AtRisk,
             _ => AgeBand::Within,
         }
     }
 
-    /// Minutes of waiting an age filter asks for at least; `None` for any age.
-    pub fn older_than_mins(&self, filter: &str) -> Option<u32> {
+    /// Seconds of waiting an age filter asks for at least, for ordinary and for large
+    /// orders; `None` for any age.
+    pub fn older_than_secs(&self, filter: &str) -> Option<(u32, u32)> {
         match filter {
-            age_filter::AT_RISK => Some(self.at_risk_mins),
-            age_filter::BREACHED => Some(self.breach_mins),
+            age_filter::AT_RISK => Some((self.at_risk_secs, self.large.at_risk_secs)),
+            age_filter::BREACHED => Some((self.breach_secs, self.large.breach_secs)),
             _ => None,
         }
     }
@@ -474,5 +582,102 @@ mod board_tests {
         assert_eq!(board.unknown, [1, 0, 0, 0]);
         assert_eq!(amount_band::bounds("large"), Some((1_000.0, 10_000.0)));
         assert_eq!(amount_band::bounds("giant"), None);
+    }
+}
+
+#[cfg(test)]
+mod service_level_tests {
+    use super::*;
+    use crate::domain::money::Money;
+
+    fn sla() -> ServiceLevel {
+        ServiceLevel {
+            large: LargeOrders {
+                at_risk_secs: 10 * 60,
+                breach_secs: 30 * 60,
+                from: vec![LargeFrom {
+                    currency: "USD".into(),
+                    exponent: 2,
+                    minor: 500_000,
+                }],
+            },
+            ..ServiceLevel::default()
+        }
+    }
+
+    #[test]
+    fn a_large_order_is_urgent_sooner_and_other_currencies_and_unknown_amounts_are_not_large() {
+        let usd = |minor| Money {
+            minor,
+            currency: "USD".into(),
+            exponent: 2,
+        };
+        let sla = sla();
+        let forty_minutes = 40 * 60;
+        assert_eq!(
+            sla.band_of(forty_minutes, Some(&usd(500_000))),
+            AgeBand::Breached
+        );
+        assert_eq!(sla.band_of(15 * 60, Some(&usd(900_000))), AgeBand::AtRisk);
+        assert_eq!(
+            sla.band_of(forty_minutes, Some(&usd(499_999))),
+            AgeBand::AtRisk
+        );
+        let eur = Money {
+            minor: 9_000_000,
+            currency: "EUR".into(),
+            exponent: 2,
+        };
+        assert!(!sla.is_large(Some(&eur)));
+        assert_eq!(sla.band_of(forty_minutes, Some(&eur)), AgeBand::AtRisk);
+        assert_eq!(sla.band_of(forty_minutes, None), AgeBand::AtRisk);
+        assert_eq!(
+            ServiceLevel::default().band_of(forty_minutes, Some(&usd(500_000))),
+            AgeBand::AtRisk,
+            "without [dashboard.sla_large] amounts do not weigh"
+        );
+    }
+
+    #[test]
+    fn the_board_counts_the_service_level_claims_approvals_and_the_oldest() {
+        let big = Money {
+            minor: 600_000,
+            currency: "USD".into(),
+            exponent: 2,
+        };
+        let mut board = WaitingBoard::default();
+        let sla = sla();
+        board.count(
+            &Waiting {
+                amount: Some(&big),
+                waiting_secs: 31 * 60,
+                claimed: true,
+                ..Default::default()
+            },
+            &sla,
+        );
+        board.count(
+            &Waiting {
+                waiting_secs: 45 * 60,
+                awaiting_approval: true,
+                proposed_secs: Some(600),
+                ..Default::default()
+            },
+            &sla,
+        );
+        board.count(
+            &Waiting {
+                waiting_secs: 60,
+                ..Default::default()
+            },
+            &sla,
+        );
+        assert_eq!((board.breached, board.at_risk), (1, 1));
+        assert_eq!((board.claimed, board.awaiting_approval), (1, 1));
+        assert_eq!(
+            (board.oldest_secs, board.oldest_approval_secs),
+            (45 * 60, 600)
+        );
+        assert_eq!(board.orders(), 3);
     }
 }

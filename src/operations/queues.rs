@@ -11,7 +11,7 @@ use crate::{
     domain::input::{Characters, InputError, MAX_CODE_LEN, TextRule},
     domain::listing::{
         LIST_PAGE_SIZE, QueueFilter, QueuePage, QueueRow, ServiceLevel, StaleFilter, StalePage,
-        StaleRow, WaitingBoard, age_filter, amount_band, claim_filter,
+        StaleRow, Waiting, WaitingBoard, age_filter, amount_band, claim_filter,
     },
     domain::order::{DEFAULT_PRIORITY, Resolution, Stage, StageCounts},
     temporal::names::workflow_types,
@@ -85,13 +85,43 @@ pub fn manual_queue_query(filter: &QueueFilter, operator: Option<&str>) -> Resul
     )
 }
 
-/// Orders that have waited at least `minutes` by `now`: a window on `StartTime`, which SQL
+/// Orders that have waited at least `secs` by `now`: a window on `StartTime`, which SQL
 /// visibility filters on although it cannot sort.
-fn waited_at_least(minutes: u32, now: SystemTime) -> String {
+fn waited_at_least(secs: u32, now: SystemTime) -> String {
     let cutoff = now
-        .checked_sub(std::time::Duration::from_secs(u64::from(minutes) * 60))
+        .checked_sub(std::time::Duration::from_secs(u64::from(secs)))
         .unwrap_or(SystemTime::UNIX_EPOCH);
     format!("StartTime <= '{}'", rfc3339(cutoff))
+}
+
+/// Orders that have waited at least `secs` by `now`, or `large_secs` for orders
+/// `sla` counts as large: the large ones by currency and amount (`OrderCurrency`,
+/// `OrderAmount`), which SQL visibility filters on.
+fn waited_past(sla: &ServiceLevel, (secs, large_secs): (u32, u32), now: SystemTime) -> String {
+    let ordinary = waited_at_least(secs, now);
+    if sla.large.from.is_empty() {
+        return ordinary;
+    }
+    let large = sla
+        .large
+        .from
+        .iter()
+        .map(|f| {
+            // Currency codes were checked against ISO 4217 when the settings were read.
+            format!(
+                "({} = '{}' AND {} >= {})",
+                sa::ORDER_CURRENCY.name(),
+                f.currency,
+                sa::ORDER_AMOUNT.name(),
+                f.major()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    format!(
+        "({ordinary} OR ({} AND ({large})))",
+        waited_at_least(large_secs, now)
+    )
 }
 
 /// The manual queue's query with the age filter read against `sla` at `now`.
@@ -104,8 +134,8 @@ pub fn manual_queue_query_at(
     let mut q = manual_queue_base();
     match filter.age.as_str() {
         age_filter::ANY => {}
-        age => match sla.older_than_mins(age) {
-            Some(minutes) => q += &format!(" AND {}", waited_at_least(minutes, now)),
+        age => match sla.older_than_secs(age) {
+            Some(secs) => q += &format!(" AND {}", waited_past(sla, secs, now)),
             None => {
                 return Err(
                     InputError::not_one_of("an age filter", age, "at_risk or breached").into(),
@@ -260,10 +290,11 @@ pub async fn export(
 /// Most waiting orders the ageing board reads; past it the board says it is a floor.
 pub const MAX_BOARD_ORDERS: usize = 50_000;
 
-/// What waits in the manual queue in money, per currency and age: every waiting order
-/// read, a thousand a page. The console counts it once for all its pages (see
-/// `web::live::board`), never per page load.
-pub async fn waiting_board(client: &Client) -> Result<WaitingBoard, OpError> {
+/// What waits in the manual queue: in money, per currency and age, and against the
+/// service level (at risk, past it, claimed, awaiting approval, the oldest): every waiting
+/// order read, a thousand a page. The console counts it once for all its pages and its
+/// metrics (see `web::live::watch`), never per page load or scrape.
+pub async fn waiting_board(client: &Client, sla: &ServiceLevel) -> Result<WaitingBoard, OpError> {
     let base = manual_queue_base();
     let now = SystemTime::now();
     let mut board = WaitingBoard {
@@ -272,14 +303,28 @@ pub async fn waiting_board(client: &Client) -> Result<WaitingBoard, OpError> {
     };
     let mut page: Option<String> = None;
     let mut read = 0usize;
+    let since = |t: Option<SystemTime>| t.map(|t| seconds_between(t, now).max(0));
     loop {
         let listed = visibility::list_page(client, &base, 1_000, page.as_deref(), None).await?;
         for e in &listed.executions {
-            let waiting = e
-                .start_time
-                .map(|t| seconds_between(t, now).max(0))
-                .unwrap_or(0);
-            board.add(listed_amount(&e.attributes).as_ref(), waiting);
+            let a = &e.attributes;
+            let amount = listed_amount(a);
+            let at = |key| {
+                a.get(key)
+                    .and_then(|t: temporalio_common::search_attributes::Timestamp| {
+                        SystemTime::try_from(t.to_prost()).ok()
+                    })
+            };
+            board.count(
+                &Waiting {
+                    amount: amount.as_ref(),
+                    waiting_secs: since(e.start_time).unwrap_or(0),
+                    claimed: a.get(&sa::CLAIMED_BY).is_some_and(|c| !c.is_empty()),
+                    awaiting_approval: a.get(&sa::AWAITING_APPROVAL) == Some(1),
+                    proposed_secs: since(at(&sa::PROPOSED_AT)),
+                },
+                sla,
+            );
         }
         read += listed.executions.len();
         match listed.next_page {
@@ -293,6 +338,78 @@ pub async fn waiting_board(client: &Client) -> Result<WaitingBoard, OpError> {
     }
 }
 
+/// A stale order is overdue when its retry time passed this long ago and it still waits
+/// (no worker took its timer).
+pub const STALE_OVERDUE_SECS: u64 = 60;
+
+/// What the console's watch reads in one round (see `web::live::watch`).
+#[derive(Debug, Clone, Default)]
+pub struct WaitingFigures {
+    pub board: WaitingBoard,
+    /// Orders open in each stage.
+    pub querying: usize,
+    pub stale: usize,
+    pub manual: usize,
+    /// Stale orders past their retry time by [`STALE_OVERDUE_SECS`].
+    pub stale_due: usize,
+    /// Statement imports still open (awaiting approval, or applying), and the oldest's age.
+    pub imports_open: usize,
+    pub oldest_import_secs: i64,
+}
+
+/// One round of what waits: the board (the manual queue read through), three counts
+/// and the open statement imports.
+pub async fn waiting_figures(
+    client: &Client,
+    sla: &ServiceLevel,
+) -> Result<WaitingFigures, OpError> {
+    let now = SystemTime::now();
+    let open = |stage: Stage| {
+        format!(
+            "ExecutionStatus = 'Running' AND {} = '{}'",
+            sa::ORDER_STAGE.name(),
+            stage.as_str()
+        )
+    };
+    let overdue = now
+        .checked_sub(std::time::Duration::from_secs(STALE_OVERDUE_SECS))
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let stale_due = format!(
+        "{} AND {} <= '{}'",
+        waiting(workflow_types::STALE_ORDER, Stage::Stale),
+        sa::STALE_RETRY_AT.name(),
+        rfc3339(overdue)
+    );
+    let imports = format!(
+        "WorkflowType = '{}' AND ExecutionStatus = 'Running'",
+        workflow_types::STATEMENT_IMPORT
+    );
+    let count = |q: String| async move { Ok::<_, OpError>(visibility::count(client, &q).await?) };
+    let (board, querying, stale, stale_due, imports) = futures::try_join!(
+        waiting_board(client, sla),
+        count(open(Stage::Querying)),
+        count(open(Stage::Stale)),
+        count(stale_due),
+        async { Ok(visibility::list_page(client, &imports, 1_000, None, None).await?) },
+    )?;
+    let oldest_import_secs = imports
+        .executions
+        .iter()
+        .filter_map(|e| e.start_time)
+        .map(|t| seconds_between(t, now).max(0))
+        .max()
+        .unwrap_or(0);
+    Ok(WaitingFigures {
+        manual: board.orders() as usize,
+        board,
+        querying,
+        stale,
+        stale_due,
+        imports_open: imports.executions.len(),
+        oldest_import_secs,
+    })
+}
+
 /// One page of the manual queue, with the counts of its claim tabs.
 pub async fn manual_queue(
     client: &Client,
@@ -304,7 +421,10 @@ pub async fn manual_queue(
     let base = manual_queue_base();
     let now = SystemTime::now();
     let q = manual_queue_query_at(filter, operator.as_deref(), sla, now)?;
-    let breached_q = format!("{base} AND {}", waited_at_least(sla.breach_mins, now));
+    let breached = sla
+        .older_than_secs(age_filter::BREACHED)
+        .unwrap_or_default();
+    let breached_q = format!("{base} AND {}", waited_past(sla, breached, now));
     let count = |q: String| async move { visibility::count(client, &q).await };
     let mine_q = operator
         .as_deref()
@@ -350,7 +470,7 @@ pub async fn manual_queue(
         mine,
         awaiting_approval: awaiting,
         breached,
-        service_level: *sla,
+        service_level: sla.clone(),
         oldest_first: listed.sorted,
         operator,
     })
@@ -534,8 +654,8 @@ mod tests {
         use std::time::Duration;
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let sla = ServiceLevel {
-            at_risk_mins: 30,
-            breach_mins: 120,
+            at_risk_secs: 30 * 60,
+            breach_secs: 120 * 60,
             ..Default::default()
         };
         let breached = QueueFilter {

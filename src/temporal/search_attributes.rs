@@ -48,6 +48,10 @@ pub const ACTORS: SearchAttributeKey<Vec<String>> = SearchAttributeKey::keyword_
 /// stale in the queue. A Datetime: the Keyword and Int slots of SQL visibility are taken.
 pub const CLAIMED_AT: SearchAttributeKey<Timestamp> = SearchAttributeKey::datetime("ClaimedAt");
 
+/// When the resolution that awaits approval was proposed (ManualHandle): approvals left
+/// waiting are seen and alerted on. The dev server's last free Datetime slot.
+pub const PROPOSED_AT: SearchAttributeKey<Timestamp> = SearchAttributeKey::datetime("ProposedAt");
+
 /// An order's amount in its currency's major units (12.5 for 12.50 USD), for filtering by
 /// amount band only: the money itself is integer minor units in the workflow's input. A
 /// Double: SQL visibility's Int slots are all taken (and a Double holds every integer an
@@ -60,7 +64,7 @@ pub const ORDER_CURRENCY: SearchAttributeKey<Vec<String>> =
 
 /// Every custom attribute with its type, as `temporal server start-dev --search-attribute`
 /// and `OperatorService::add_search_attributes` want them.
-pub fn all() -> [(&'static str, IndexedValueType); 18] {
+pub fn all() -> [(&'static str, IndexedValueType); 19] {
     [
         (ORDER_ID.name(), IndexedValueType::Keyword),
         (ORDER_STAGE.name(), IndexedValueType::Keyword),
@@ -80,6 +84,7 @@ pub fn all() -> [(&'static str, IndexedValueType); 18] {
         (CLAIMED_AT.name(), IndexedValueType::Datetime),
         (ORDER_AMOUNT.name(), IndexedValueType::Double),
         (ORDER_CURRENCY.name(), IndexedValueType::KeywordList),
+        (PROPOSED_AT.name(), IndexedValueType::Datetime),
     ]
 }
 

@@ -61,6 +61,12 @@ fn Chrome() -> impl IntoView {
         Resource::new(move || path.get(), |_| super::auth::me());
     provide_context(session);
     view! {
+        <a
+            href="#content"
+            class="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-10 focus:bg-white focus:text-slate-900 focus:px-3 focus:py-2 focus:rounded"
+        >
+            "Skip to content"
+        </a>
         <header class="bg-slate-900 text-white px-4 py-3 flex flex-wrap gap-x-6 gap-y-2 items-center">
             <A href="/" attr:class="font-semibold">"temporal-playground"</A>
             <nav aria-label="Pages" class="flex flex-wrap gap-4 text-sm">
@@ -79,7 +85,7 @@ fn Chrome() -> impl IntoView {
         </header>
         <UnverifiedBanner />
         <SimulatorBanner />
-        <main class="max-w-6xl mx-auto p-4">
+        <main id="content" tabindex="-1" class="max-w-6xl mx-auto p-4 focus:outline-none">
             <Routes fallback=|| view! { <p>"Page not found."</p> }>
                 <Route path=StaticSegment("") view=ManualQueuePage ssr=SsrMode::Async />
                 <Route

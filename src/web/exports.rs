@@ -85,7 +85,7 @@ pub async fn queue_csv(
         Ok(p) => p,
         Err(refused) => return refusal(refused),
     };
-    let sla = state.service_level;
+    let sla = state.service_level.clone();
     let exported =
         crate::operations::queues::export(&state.client, &filter, Some(&person.name), &sla).await;
     match exported {

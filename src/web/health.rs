@@ -31,7 +31,7 @@ pub struct ReadinessCache(Arc<Mutex<Option<Answer>>>);
 type Answer = (Instant, Result<Readiness, String>);
 
 impl ReadinessCache {
-    async fn get(&self, client: &temporalio_client::Client) -> Result<Readiness, String> {
+    pub async fn get(&self, client: &temporalio_client::Client) -> Result<Readiness, String> {
         let mut last = self.0.lock().await;
         if let Some((at, answer)) = last.as_ref()
             && at.elapsed() < READINESS_FRESH_FOR

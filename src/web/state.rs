@@ -46,6 +46,8 @@ pub struct WebConfig {
     /// Workers in other processes whose upstream tallies the panel adds (their
     /// `/upstreams` addresses).
     pub worker_upstreams: Vec<String>,
+    /// How often the watch reads what waits for the board and the metrics.
+    pub watch_every: std::time::Duration,
 }
 
 impl Default for WebConfig {
@@ -62,6 +64,7 @@ impl Default for WebConfig {
             service_level: ServiceLevel::default(),
             dispatch_rps: 25.0,
             worker_upstreams: Vec::new(),
+            watch_every: super::live::watch::DEFAULT_WATCH_EVERY,
         }
     }
 }
@@ -96,6 +99,8 @@ pub struct AppState {
     pub board: super::live::board::BoardCache,
     /// How statements are read and matched.
     pub statements: crate::operations::statements::StatementSettings,
+    /// How often the watch reads what waits.
+    pub watch_every: std::time::Duration,
 }
 
 impl AppState {
@@ -132,14 +137,25 @@ impl AppState {
             service_level: config.service_level,
             readiness: Default::default(),
             board: Default::default(),
+            watch_every: config.watch_every,
         }
     }
 
     /// Starts what runs beside the requests, on this state's client: the live page's one
-    /// poller, and the reader of the ended sessions.
+    /// poller, the watch on what waits (board and gauges), and the reader of the ended
+    /// sessions.
     pub fn start_live_poller(&self) {
         self.live
             .spawn_poller(self.client.clone(), self.simulator.clone());
+        super::live::watch::Watch {
+            client: self.client.clone(),
+            service_level: self.service_level.clone(),
+            board: self.board.clone(),
+            readiness: self.readiness.clone(),
+            live: self.live.clone(),
+            every: self.watch_every,
+        }
+        .spawn();
         self.auth.revocations.spawn_refresher(self.client.clone());
     }
 }

@@ -53,6 +53,11 @@ pub const SIGNAL_FOUR_EYES_PATCH: &str = "signal-proposes-what-needs-approval";
 /// claims held too long. Claims recorded before it replay without the write.
 pub const CLAIMED_AT_PATCH: &str = "record-claimed-at";
 
+/// The change that records when a resolution was proposed (`ProposedAt`), so approvals
+/// left waiting can be seen and alerted on. Proposals recorded before it replay without
+/// the write.
+pub const PROPOSED_AT_PATCH: &str = "record-proposed-at";
+
 /// Who a signal's resolution is recorded under: a signal says nothing of who sent it (the
 /// audit trail reads the client identity Temporal recorded on its event).
 pub const SIGNAL_ACTOR: &str = "signal";
@@ -100,6 +105,18 @@ fn conclusion_activity_id(order_id: &str, tried_before: u32) -> String {
     match tried_before {
         0 => format!("{order_id}-conclude"),
         n => format!("{order_id}-conclude-{}", n + 1),
+    }
+}
+
+/// Records in visibility that a resolution was proposed now, on runs with the
+/// [`PROPOSED_AT_PATCH`] (its own write: the awaiting-approval write before it is one that
+/// earlier runs recorded as it is).
+fn proposed_now(ctx: &mut SyncWorkflowContext<ManualHandle>) {
+    if ctx.patched(PROPOSED_AT_PATCH) {
+        let at = ctx
+            .workflow_time()
+            .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+        ctx.upsert_search_attributes([sa::PROPOSED_AT.value_set(super::timestamp(at))]);
     }
 }
 
@@ -316,6 +333,7 @@ impl ManualHandle {
     ) -> Result<ResolutionRecord, Rejection> {
         let record = self.record_of(ctx, request)?;
         ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(1)]);
+        proposed_now(ctx);
         self.acted(ctx, &record.resolved_by, &record.resolved_by_id);
         self.proposal = Some(record.clone());
         Ok(record)
@@ -579,6 +597,7 @@ impl ManualHandle {
         match self.handoff.order.needs_approval(resolution) {
             true => {
                 ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(1)]);
+                proposed_now(ctx);
                 self.proposal = Some(record);
             }
             false => self.resolution = Some(record),

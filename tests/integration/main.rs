@@ -7,6 +7,7 @@
 mod support;
 
 mod access;
+mod alerting;
 mod audit;
 mod authority;
 

@@ -33,7 +33,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 25] = [
+const RECORDED: [(&str, &str); 26] = [
     ("query_order_paid.json", "payment-paid-rec"),
     ("query_order_failed.json", "payment-failed-rec"),
     ("query_order_to_stale.json", "payment-down-rec"),
@@ -50,6 +50,8 @@ const RECORDED: [(&str, &str); 25] = [
     ),
     // Four eyes, and the actors patch: claimed, proposed, rejected, proposed, approved.
     ("manual_handle_four_eyes.json", "manual-down-4eyes"),
+    // The same path once proposals record their time (`ProposedAt`).
+    ("manual_handle_proposed_at.json", "manual-down-4eyes"),
     ("stale_order_retried_now_actors.json", "stale-flaky1-act"),
     // The seed's signal once it records `signal`, not the claimant, as its resolver.
     ("manual_handle_seed_signal_named.json", "manual-down-sig2"),

@@ -269,6 +269,13 @@ pub async fn count(client: &Client, query: &str) -> usize {
 
 /// Puts an order straight into the manual queue (ManualHandle, as StaleOrder starts it).
 pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reason: &str) {
+    let mut o = order(order_id, fast_policy(1, 1));
+    o.provider = provider.to_string();
+    start_manual_order(client, o, reason).await;
+}
+
+/// Puts `o` straight into the manual queue, its upstream having failed with `reason`.
+pub async fn start_manual_order(client: &Client, o: OrderRequest, reason: &str) {
     use temporal_playground::{
         domain::order::{Stage, manual_workflow_id},
         domain::resolution::Handoff,
@@ -277,8 +284,7 @@ pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reaso
         workflows::manual_handle::ManualHandle,
     };
     use temporalio_common::search_attributes::SearchAttributes;
-    let mut o = order(order_id, fast_policy(1, 1));
-    o.provider = provider.to_string();
+    let order_id = o.order_id.clone();
     let handoff = Handoff {
         order: o.clone(),
         attempts: 2,
@@ -296,7 +302,7 @@ pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reaso
             handoff,
             temporalio_client::WorkflowStartOptions::new(
                 task_queues::MANUAL_HANDLE,
-                manual_workflow_id(order_id),
+                manual_workflow_id(&order_id),
             )
             .search_attributes(SearchAttributes::new(attributes))
             .build(),

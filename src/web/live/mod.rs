@@ -82,6 +82,8 @@ pub mod board;
 pub mod hub;
 #[cfg(feature = "ssr")]
 pub mod stream;
+#[cfg(feature = "ssr")]
+pub mod watch;
 
 #[cfg(test)]
 mod tests {

@@ -34,7 +34,7 @@ pub async fn manual_queue(
 pub async fn load_waiting_board() -> Result<WaitingBoard, AppError> {
     crate::web::auth::require(crate::domain::access::Action::Read)?;
     let state = crate::web::state::app_state()?;
-    Ok(state.board.get(&state.client).await?)
+    Ok(state.board.get(&state.client, &state.service_level).await?)
 }
 
 /// The ageing board: per currency, orders and their total in each age column.
@@ -221,9 +221,10 @@ fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
             {order}
             " · "
             <a href=format!("/?age={}", age_filter::BREACHED) class="underline" data-testid="count-breached">
-                {format!("{} past the service level ({})", page.breached, readable(i64::from(page.service_level.breach_mins) * 60))}
+                {format!("{} past the service level ({})", page.breached, readable(i64::from(page.service_level.breach_secs)))}
             </a>
         </p>
+        {large_note(&page.service_level)}
         <QueueRows rows=page.rows sla=page.service_level />
         {next.map(|href| view! {
             <a class="inline-block mt-3 underline" href=href rel="next">
@@ -231,6 +232,27 @@ fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
             </a>
         })}
     }
+}
+
+/// What a large order is, when the service level weighs amounts.
+fn large_note(sla: &ServiceLevel) -> Option<impl IntoView + use<>> {
+    let from = &sla.large.from;
+    (!from.is_empty()).then(|| {
+        let amounts = from
+            .iter()
+            .map(|f| crate::domain::money::format_amount(f.minor, &f.currency, f.exponent))
+            .collect::<Vec<_>>()
+            .join(", ");
+        view! {
+            <p class="text-sm text-slate-700 mb-2" data-testid="large-rule">
+                {format!(
+                    "Large orders ({amounts} or more) are at risk after {} and past the service level after {}.",
+                    readable(i64::from(sla.large.at_risk_secs)),
+                    readable(i64::from(sla.large.breach_secs)),
+                )}
+            </p>
+        }
+    })
 }
 
 #[component]
@@ -255,7 +277,7 @@ fn QueueRows(rows: Vec<QueueRow>, sla: ServiceLevel) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|row| view! { <QueueLine row sla /> }).collect_view()}
+                    {rows.into_iter().map(|row| view! { <QueueLine row sla=sla.clone() /> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -265,7 +287,9 @@ fn QueueRows(rows: Vec<QueueRow>, sla: ServiceLevel) -> impl IntoView {
 
 #[component]
 fn QueueLine(row: QueueRow, sla: ServiceLevel) -> impl IntoView {
-    let (class, words) = match sla.band(row.waiting_secs) {
+    let band = sla.band_of(row.waiting_secs, row.amount.as_ref());
+    let large = sla.is_large(row.amount.as_ref());
+    let (class, words) = match band {
         AgeBand::Within => ("text-green-800", "within service level"),
         AgeBand::AtRisk => ("text-amber-800 font-semibold", "at risk"),
         AgeBand::Breached => ("text-red-800 font-bold", "past the service level"),
@@ -283,11 +307,16 @@ fn QueueLine(row: QueueRow, sla: ServiceLevel) -> impl IntoView {
             <td class="p-2">{row.provider}</td>
             <td class="p-2 tabular-nums" data-testid="amount">
                 {crate::domain::money::amount_text(row.amount.as_ref())}
+                {large.then(|| view! {
+                    <span class="ml-1 px-1 rounded bg-slate-200 text-slate-900 text-xs" data-testid="large" title="a large order: its service level is shorter">
+                        "large"
+                    </span>
+                })}
             </td>
             <td class=format!("p-2 {class}") data-testid="age">
                 <Moment at=row.waiting_since text=readable(row.waiting_secs) />
                 <span class="sr-only">{format!(" ({words})")}</span>
-                <span aria-hidden="true" title=words class="ml-1">{match sla.band(row.waiting_secs) { AgeBand::Within => "", AgeBand::AtRisk => "▲", AgeBand::Breached => "■" }}</span>
+                <span aria-hidden="true" title=words class="ml-1">{match band { AgeBand::Within => "", AgeBand::AtRisk => "▲", AgeBand::Breached => "■" }}</span>
             </td>
             <td class="p-2">{row.priority}</td>
             <td class="p-2"><code>{or_dash(row.original_reason)}</code></td>

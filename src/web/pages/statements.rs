@@ -151,8 +151,24 @@ fn ImportReview(
         _ => "awaits a second person's approval".to_string(),
     };
     let open = view.approved.is_none() && view.rejected.is_none();
+    // While it applies (or its parts still arrive) the page reads it again every few
+    // seconds, with or without JavaScript, and shows how far it has come.
+    let applying = view.approved.is_some() && !view.done;
+    let moving = applying || (open && view.chunks_in < view.chunks);
+    let progress = applying.then(|| {
+        view! {
+            <p class="text-sm mb-3 max-w-3xl">
+                <label for="apply-progress">"Settling the matched orders: "</label>
+                <progress id="apply-progress" data-testid="apply-progress" max=view.to_apply.max(1) value=view.applied>
+                    {format!("{} of {}", view.applied, view.to_apply)}
+                </progress>
+                {format!(" {} of {}", view.applied, view.to_apply)}
+            </p>
+        }
+    });
     let id = view.import_id.clone();
     view! {
+        {moving.then(|| view! { <meta http-equiv="refresh" content="3" /> })}
         <dl class="grid grid-cols-2 gap-x-4 gap-y-1 bg-white rounded shadow p-3 mb-3 max-w-3xl text-sm">
             <dt>"Import"</dt><dd><code>{view.import_id.clone()}</code></dd>
             <dt>"Statement"</dt><dd>{format!("{} ({}, account {})", view.statement_id, view.format, view.account)}</dd>
@@ -162,6 +178,7 @@ fn ImportReview(
             <dt>"Standing"</dt><dd data-testid="standing">{standing}</dd>
             <dt>"Waiting, not on the statement"</dt><dd>{view.unmentioned.len()}</dd>
         </dl>
+        {progress}
         {open.then(|| {
             let id = id.clone();
             view! {
