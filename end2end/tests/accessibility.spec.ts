@@ -67,13 +67,13 @@ async function data(browser: Browser) {
   await page.getByRole('button', { name: 'Import' }).click();
   await expect(page).toHaveURL(/\/statements\/statement-/);
   const review = new URL(page.url()).pathname;
-  return { manual, proposed, contract, review };
+  return { manual, proposed, stale, contract, review };
 }
 
 test('every page with data has no WCAG 2.1 A or AA violation, for each role', async ({ browser }) => {
   test.setTimeout(300_000);
   const d = await data(browser);
-  const everyone = ['/', '/?claim=awaiting', '/stale', `/orders/${d.manual}`, `/orders/${d.proposed}`,
+  const everyone = ['/', '/?claim=awaiting', '/stale', `/orders/${d.manual}`, `/orders/${d.proposed}`, `/orders/${d.stale}`,
     '/contracts', `/contracts/${d.contract}`, '/live', '/statements', d.review];
   const pages: Record<string, string[]> = {
     ana: everyone, // support

@@ -93,6 +93,9 @@ test('the queue fits a narrow screen and its controls are reachable by keyboard'
   await page.goto('/');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(1);
+  // First the skip link, then the header's first link.
+  await page.keyboard.press('Tab');
+  await expect(page.locator(':focus')).toHaveAttribute('href', '#content');
   await page.keyboard.press('Tab');
   await expect(page.locator(':focus')).toHaveAttribute('href', '/');
   await page.getByLabel('Order id starts with').focus();

@@ -180,3 +180,64 @@ async fn an_order_carries_its_money_and_a_paid_for_other_money_goes_to_a_person(
         .unwrap();
     assert_eq!(anonymous.status().as_u16(), 303);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_order_passes_the_service_level_sooner_in_the_queue_and_its_counts() {
+    use temporal_playground::{
+        domain::listing::{LargeFrom, LargeOrders, QueueFilter, ServiceLevel},
+        domain::money::Money,
+        operations::queues::{manual_queue, waiting_board},
+    };
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let c = &env.client;
+    let usd = |minor| {
+        Some(Money {
+            minor,
+            currency: "USD".into(),
+            exponent: 2,
+        })
+    };
+    for (id, amount) in [("sla-large", usd(600_000)), ("sla-small", usd(1_000))] {
+        let mut o = order(id, fast_policy(1, 1));
+        o.amount = amount;
+        start_manual_order(c, o, "http_503").await;
+    }
+    // Ordinary orders: an hour; large ones (5,000.00 USD and up): 2 seconds.
+    let sla = ServiceLevel {
+        at_risk_secs: 1_800,
+        breach_secs: 3_600,
+        large: LargeOrders {
+            at_risk_secs: 1,
+            breach_secs: 2,
+            from: vec![LargeFrom {
+                currency: "USD".into(),
+                exponent: 2,
+                minor: 500_000,
+            }],
+        },
+        ..ServiceLevel::default()
+    };
+    eventually("both orders visible with their money", Duration::from_secs(20), || async {
+        (count(c, "WorkflowType = 'ManualHandle' AND OrderCurrency = 'USD'").await == 2)
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let all = QueueFilter::default();
+    let page = manual_queue(c, &all, None, None, &sla).await.unwrap();
+    assert_eq!((page.all, page.breached), (2, 1), "only the large one is past it");
+    let breached = QueueFilter {
+        age: "breached".into(),
+        ..Default::default()
+    };
+    let page = manual_queue(c, &breached, None, None, &sla).await.unwrap();
+    let ids: Vec<_> = page.rows.iter().map(|r| r.order_id.as_str()).collect();
+    assert_eq!(ids, ["sla-large"]);
+    let board = waiting_board(c, &sla).await.unwrap();
+    assert_eq!((board.breached, board.at_risk), (1, 0));
+    // Without the large-order rule, neither has waited long enough.
+    let page = manual_queue(c, &all, None, None, &ServiceLevel::default())
+        .await
+        .unwrap();
+    assert_eq!(page.breached, 0);
+}

@@ -566,7 +566,7 @@ fn StaleSection(status: StaleStatus, id: String, retry: ServerAction<RetryStale>
                     view! {
                         <ActionForm action=retry>
                             <input type="hidden" name="order_id" value=id />
-                            <button type="submit" class="mt-2 px-3 py-1 rounded bg-amber-600 text-white">
+                            <button type="submit" class="mt-2 px-3 py-1 rounded bg-amber-800 text-white">
                                 "Retry now"
                             </button>
                         </ActionForm>

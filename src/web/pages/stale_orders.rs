@@ -133,7 +133,7 @@ fn BulkRetry(
                 <input type="hidden" name="reason" value=filter.reason.clone() />
                 <input type="hidden" name="expected" value=matching.to_string() />
                 <span data-testid="bulk-confirm">{format!("This will retry {matching} orders now.")}</span>
-                <button type="submit" class="px-3 py-1 rounded bg-amber-600 text-white">
+                <button type="submit" class="px-3 py-1 rounded bg-amber-800 text-white">
                     "Yes, retry them"
                 </button>
                 <a href=filter.link() class="underline">"Cancel"</a>
@@ -208,7 +208,7 @@ fn StaleLine(
                         view! {
                             <ActionForm action=retry_one>
                                 <input type="hidden" name="order_id" value=id />
-                                <button type="submit" data-key="t" class="px-2 py-1 rounded bg-amber-600 text-white">
+                                <button type="submit" data-key="t" class="px-2 py-1 rounded bg-amber-800 text-white">
                                     "Retry now"
                                 </button>
                             </ActionForm>
