@@ -63,8 +63,7 @@ fn heard(got: &Arc<Mutex<Vec<Notification>>>, name: &str, status: &str) -> Optio
         .expect("lock")
         .iter()
         .flat_map(|n| n.alerts.iter())
-        .filter(|a| a.labels.get("alertname").map(String::as_str) == Some(name))
-        .next_back()
+        .rfind(|a| a.labels.get("alertname").map(String::as_str) == Some(name))
         .filter(|a| a.status == status)
         .cloned()
 }

@@ -217,15 +217,23 @@ async fn a_large_order_passes_the_service_level_sooner_in_the_queue_and_its_coun
         },
         ..ServiceLevel::default()
     };
-    eventually("both orders visible with their money", Duration::from_secs(20), || async {
-        (count(c, "WorkflowType = 'ManualHandle' AND OrderCurrency = 'USD'").await == 2)
-            .then_some(())
-    })
+    eventually(
+        "both orders visible with their money",
+        Duration::from_secs(20),
+        || async {
+            (count(c, "WorkflowType = 'ManualHandle' AND OrderCurrency = 'USD'").await == 2)
+                .then_some(())
+        },
+    )
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let all = QueueFilter::default();
     let page = manual_queue(c, &all, None, None, &sla).await.unwrap();
-    assert_eq!((page.all, page.breached), (2, 1), "only the large one is past it");
+    assert_eq!(
+        (page.all, page.breached),
+        (2, 1),
+        "only the large one is past it"
+    );
     let breached = QueueFilter {
         age: "breached".into(),
         ..Default::default()
