@@ -10,7 +10,7 @@ mod support;
 
 use futures::{StreamExt, stream};
 use std::time::{Duration, Instant};
-use support::{TestEnv, count, fast_policy, order, start_manual};
+use support::{TestEnv, count, fast_policy, order, settle, start_manual};
 use temporal_playground::{
     operations::orders::start_order, upstream::simulator::UpstreamBehaviour,
 };
@@ -71,52 +71,6 @@ fn cpu_ms() -> f64 {
             .and_then(|s| s.parse::<f64>().ok())
             .unwrap_or(0.0);
     ticks * 1000.0 / 100.0
-}
-
-/// Waits until the workers have taken every task on `queue`: visibility counts a workflow
-/// as soon as it starts, but its first workflow task may still be queued, and measuring
-/// the dashboard then measures that backlog instead.
-async fn settle(env: &TestEnv, queue: &str) {
-    use temporalio_client::{NamespacedClient, tonic::IntoRequest};
-    use temporalio_common::protos::temporal::api::{
-        enums::v1::TaskQueueType, taskqueue::v1::TaskQueue,
-        workflowservice::v1::DescribeTaskQueueRequest,
-    };
-    let started = Instant::now();
-    let mut quiet = 0;
-    while quiet < 3 {
-        assert!(
-            started.elapsed() < Duration::from_secs(600),
-            "{queue} never drained"
-        );
-        let backlog = env
-            .client
-            .connection()
-            .workflow_service()
-            .describe_task_queue(
-                DescribeTaskQueueRequest {
-                    namespace: env.client.namespace(),
-                    task_queue: Some(TaskQueue {
-                        name: queue.to_string(),
-                        ..Default::default()
-                    }),
-                    task_queue_type: TaskQueueType::Workflow as i32,
-                    report_stats: true,
-                    ..Default::default()
-                }
-                .into_request(),
-            )
-            .await
-            .ok()
-            .and_then(|r| r.into_inner().stats)
-            .map(|s| s.approximate_backlog_count);
-        quiet = if backlog == Some(0) { quiet + 1 } else { 0 };
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    println!(
-        "  ({queue} drained {:.0}s after the last start)",
-        started.elapsed().as_secs_f64()
-    );
 }
 
 async fn wait_for(env: &TestEnv, query: &str, n: usize) {

@@ -28,17 +28,24 @@ async function data(browser: Browser) {
   const manual = uniqueId('down-a11y');
   const proposed = uniqueId('down-a11yp');
   const stale = uniqueId('flaky1-a11y');
+  const large = uniqueId('down-a11yl');
   cli(['client', 'start', '-o', manual, '--amount', '12.50', '--currency', 'MYR']);
+  cli(['client', 'start', '-o', large, '--amount', '25000.00', '--currency', 'MYR']);
   startOrder(proposed);
   startOrder(stale, 'e2e-stale.toml');
   const page = await (await browser.newContext()).newPage();
   await signIn(page, 'ana');
-  for (const id of [manual, proposed]) {
+  for (const id of [manual, proposed, large]) {
     await expect(async () => {
       await page.goto(`/orders/${id}`);
       await expect(page.getByTestId('open-stage')).toHaveText('manual', { timeout: 1000 });
     }).toPass({ timeout: 60_000 });
   }
+  // A large order is marked so in the queue, with the rule that makes it so.
+  await page.goto(`/?prefix=${large}`);
+  await expect(page.locator(`tr[data-order="${large}"]`).getByTestId('large')).toHaveText('large');
+  await expect(page.getByTestId('large-rule')).toContainText('Large orders (20000.00 MYR or more) are at risk after 10 min');
+  await page.goto(`/orders/${proposed}`);
   await page.getByRole('button', { name: 'Claim' }).click();
   await expect(page.getByTestId('claimed-by')).toContainText('ana');
   await page.getByLabel('Resolution').selectOption('paid');

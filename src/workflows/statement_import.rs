@@ -28,7 +28,7 @@ type Rejection = Box<dyn Error + Send + Sync>;
 
 /// Entries in one chunk (the start's or one `add_entries` update's).
 pub const CHUNK_ENTRIES: usize = 1_000;
-/// Orders settled at once while applying.
+/// Orders settled at once while applying (in groups of `JOIN_DIRECTLY`).
 const APPLY_AT_ONCE: usize = 100;
 
 /// The workflow id of the import of a file whose SHA-256 is `hash` (hex).
@@ -138,6 +138,31 @@ impl StatementImport {
     }
 }
 
+/// Futures that `futures::future::join_all` polls itself, with the workflow's own waker:
+/// past 30 it switches to `FuturesOrdered`, whose wakers the SDK takes for a
+/// non-deterministic source and fails the workflow task (seen with 100 signals at once).
+const JOIN_DIRECTLY: usize = 25;
+const _: () = assert!(APPLY_AT_ONCE <= JOIN_DIRECTLY * JOIN_DIRECTLY);
+
+/// Every future's output, in order, the futures driven together as one `join_all` of
+/// them would, but in groups small enough that every waker is the workflow's: the same
+/// commands, in the same order, in the same workflow task.
+async fn join_in_small_groups<F: std::future::Future>(mut futures: Vec<F>) -> Vec<F::Output> {
+    let mut groups = Vec::new();
+    while !futures.is_empty() {
+        let rest = futures.split_off(futures.len().min(JOIN_DIRECTLY));
+        groups.push(futures::future::join_all(std::mem::replace(
+            &mut futures,
+            rest,
+        )));
+    }
+    futures::future::join_all(groups)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 #[workflow_methods]
 impl StatementImport {
     #[init]
@@ -225,7 +250,7 @@ impl StatementImport {
                     }
                 }
             });
-            let results = futures::future::join_all(sends).await;
+            let results = join_in_small_groups(sends.collect()).await;
             // An order that ended meanwhile (a person resolved it) is not settled again.
             let landed = results.iter().filter(|r| r.is_ok()).count() as u32;
             ctx.state_mut(|s| s.applied += landed);

@@ -709,3 +709,66 @@ async fn a_ten_thousand_entry_import_killed_mid_way_is_completed_by_importing_ag
     assert_eq!(env.upstream.stats().conclusions, 1, "applied once");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One approval settles a hundred and twenty orders: more than `join_all` polls itself
+/// (30), which once failed the import's workflow task as non-deterministic and left every
+/// order waiting (found by the 10,000-entry bench).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approval_settles_more_orders_than_one_batch_holds() {
+    use temporal_playground::{domain::statement::CsvLayout, operations::statements};
+    const ORDERS: usize = 120;
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 200.0).await;
+    let c = &env.client;
+    let ids: Vec<String> = (0..ORDERS).map(|i| format!("many-{i:03}")).collect();
+    futures::future::join_all(ids.iter().map(|id| async move {
+        let mut o = order(id, fast_policy(1, 1));
+        o.amount = myr(1_000);
+        start_manual_order(c, o, "http_503").await;
+    }))
+    .await;
+    let waiting =
+        "WorkflowType = 'ManualHandle' AND ExecutionStatus = 'Running' AND OrderCurrency = 'MYR'";
+    eventually("the orders visible", Duration::from_secs(60), || async {
+        (count(c, waiting).await == ORDERS).then_some(())
+    })
+    .await;
+    let rows: Vec<(String, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (format!("M{i}"), id.clone()))
+        .collect();
+    let entries: Vec<(&str, &str, &str, &str, bool)> = rows
+        .iter()
+        .map(|(r, id)| (r.as_str(), id.as_str(), "10.00", "MYR", true))
+        .collect();
+    let file = fixtures::camt053(&entries, false);
+    let rules = statements::MatchRules { tolerance_minor: 0 };
+    let view = statements::import(
+        c,
+        file.as_bytes(),
+        "many.xml",
+        None,
+        &CsvLayout::default(),
+        &rules,
+        "ana",
+    )
+    .await
+    .unwrap();
+    assert_eq!(view.to_apply as usize, ORDERS);
+    statements::approve(c, &view.import_id, "bo").await.unwrap();
+    eventually("every order settled", Duration::from_secs(120), || async {
+        (count(c, waiting).await == 0).then_some(())
+    })
+    .await;
+    let done = statements::view_of(c, &view.import_id).await.unwrap();
+    assert!(done.done, "the import finished applying");
+    assert_eq!(done.applied as usize, ORDERS, "each order settled once");
+    assert_eq!(
+        count(
+            c,
+            "WorkflowType = 'ManualHandle' AND OrderResolution = 'paid' AND ExecutionStatus = 'Completed'"
+        )
+        .await,
+        ORDERS
+    );
+}

@@ -537,3 +537,49 @@ pub fn ours(hostport: &str, args: &[&str]) -> (bool, String) {
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
     )
 }
+
+/// Waits until the workers have taken every task on `queue`: visibility counts a workflow
+/// as soon as it starts, but its first workflow task may still be queued, and measuring
+/// the dashboard then measures that backlog instead.
+pub async fn settle(env: &TestEnv, queue: &str) {
+    use temporalio_client::{NamespacedClient, tonic::IntoRequest};
+    use temporalio_common::protos::temporal::api::{
+        enums::v1::TaskQueueType, taskqueue::v1::TaskQueue,
+        workflowservice::v1::DescribeTaskQueueRequest,
+    };
+    let started = Instant::now();
+    let mut quiet = 0;
+    while quiet < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "{queue} never drained"
+        );
+        let backlog = env
+            .client
+            .connection()
+            .workflow_service()
+            .describe_task_queue(
+                DescribeTaskQueueRequest {
+                    namespace: env.client.namespace(),
+                    task_queue: Some(TaskQueue {
+                        name: queue.to_string(),
+                        ..Default::default()
+                    }),
+                    task_queue_type: TaskQueueType::Workflow as i32,
+                    report_stats: true,
+                    ..Default::default()
+                }
+                .into_request(),
+            )
+            .await
+            .ok()
+            .and_then(|r| r.into_inner().stats)
+            .map(|s| s.approximate_backlog_count);
+        quiet = if backlog == Some(0) { quiet + 1 } else { 0 };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    println!(
+        "  ({queue} drained {:.0}s after the last start)",
+        started.elapsed().as_secs_f64()
+    );
+}
