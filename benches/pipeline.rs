@@ -10,7 +10,7 @@ mod support;
 
 use futures::{StreamExt, stream};
 use std::time::{Duration, Instant};
-use support::{TestEnv, count, fast_policy, order, settle, start_manual};
+use support::{TestEnv, count, fast_policy, order, percentile, settle, start_manual};
 use temporal_playground::{
     operations::orders::start_order, upstream::simulator::UpstreamBehaviour,
 };
@@ -173,11 +173,6 @@ async fn main() {
 }
 
 const WAITING: usize = 2_000;
-
-fn percentile(samples: &mut [f64], p: f64) -> f64 {
-    samples.sort_by(|a, b| a.total_cmp(b));
-    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
-}
 
 async fn timed<F, Fut>(runs: usize, mut f: F) -> (f64, f64)
 where

@@ -12,7 +12,7 @@ mod support;
 
 use futures::{StreamExt, stream};
 use std::time::{Duration, Instant};
-use support::{TestEnv, count, fast_policy, order, settle, start_manual_order};
+use support::{TestEnv, count, fast_policy, order, percentile, settle, start_manual_order};
 use temporal_playground::{
     domain::{listing::QueueFilter, money::Money, statement::CsvLayout},
     operations::{queues::manual_queue, statements},
@@ -47,14 +47,6 @@ async fn first_page(env: &TestEnv) -> Option<f64> {
             None
         }
     }
-}
-
-fn percentile(samples: &mut [f64], p: f64) -> f64 {
-    samples.sort_by(|a, b| a.total_cmp(b));
-    samples
-        .get(((samples.len().max(1) as f64 - 1.0) * p).round() as usize)
-        .copied()
-        .unwrap_or(0.0)
 }
 
 /// Loads the queue's first page every 250 ms until `done` resolves; its p50 and p95

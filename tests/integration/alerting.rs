@@ -68,28 +68,6 @@ fn heard(got: &Arc<Mutex<Vec<Notification>>>, name: &str, status: &str) -> Optio
         .cloned()
 }
 
-/// A process of Debian's (Prometheus, Alertmanager), killed when dropped.
-struct Debian(std::process::Child);
-
-impl Debian {
-    fn spawn(program: &str, args: &[String]) -> Debian {
-        let child = std::process::Command::new(program)
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{program} starts (make deps-test installs it): {e}"));
-        Debian(child)
-    }
-}
-
-impl Drop for Debian {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The value of a metric line `name{labels…} value` in a scrape, where every label is there.
 fn gauge(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
     text.lines()
@@ -193,7 +171,7 @@ async fn orders_past_the_service_level_page_someone_and_settling_them_resolves_t
         .replace("group_interval: 5m", "group_interval: 1s");
     std::fs::write(dir.join("alertmanager.yml"), routes).unwrap();
     let path = |f: &str| dir.join(f).display().to_string();
-    let _alertmanager = Debian::spawn(
+    let _alertmanager = Process::other(
         "prometheus-alertmanager",
         &[
             format!("--config.file={}", path("alertmanager.yml")),
@@ -202,7 +180,7 @@ async fn orders_past_the_service_level_page_someone_and_settling_them_resolves_t
             "--cluster.listen-address=".into(),
         ],
     );
-    let _prometheus = Debian::spawn(
+    let _prometheus = Process::other(
         "prometheus",
         &[
             format!("--config.file={}", path("prometheus.yml")),

@@ -454,6 +454,17 @@ impl Process {
         Process(child)
     }
 
+    /// Another program (Debian's Prometheus, say), its output discarded.
+    pub fn other(program: &str, args: &[String]) -> Process {
+        let child = std::process::Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program} starts (make deps-test installs it): {e}"));
+        Process(child)
+    }
+
     /// `kill -9`: no shutdown, no goodbye.
     pub fn kill(&mut self) {
         let _ = self.0.kill();
@@ -541,6 +552,8 @@ pub fn ours(hostport: &str, args: &[&str]) -> (bool, String) {
 /// Waits until the workers have taken every task on `queue`: visibility counts a workflow
 /// as soon as it starts, but its first workflow task may still be queued, and measuring
 /// the dashboard then measures that backlog instead.
+// The benches' (they include this file); the integration tests do not wait on backlogs.
+#[allow(dead_code)]
 pub async fn settle(env: &TestEnv, queue: &str) {
     use temporalio_client::{NamespacedClient, tonic::IntoRequest};
     use temporalio_common::protos::temporal::api::{
@@ -582,4 +595,15 @@ pub async fn settle(env: &TestEnv, queue: &str) {
         "  ({queue} drained {:.0}s after the last start)",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// The `p` quantile (0 to 1) of `samples`, nearest rank; 0 for none.
+// The benches' (they include this file).
+#[allow(dead_code)]
+pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples
+        .get(((samples.len().max(1) as f64 - 1.0) * p).round() as usize)
+        .copied()
+        .unwrap_or(0.0)
 }
