@@ -25,7 +25,9 @@ fn waiting_query() -> &'static str {
     "WorkflowType = 'ManualHandle' AND ExecutionStatus = 'Running'"
 }
 
-/// Times one run of the queue's first page, in milliseconds; `None` if it failed.
+/// Times one run of the queue's first page (its one visibility list: the tab counts come
+/// from the console's shared count, made every few seconds for every page), in
+/// milliseconds; `None` if it failed.
 async fn first_page(env: &TestEnv) -> Option<f64> {
     let all = QueueFilter {
         claim: "all".into(),
@@ -37,6 +39,7 @@ async fn first_page(env: &TestEnv) -> Option<f64> {
         &all,
         None,
         Some("ana".into()),
+        &Default::default(),
         &Default::default(),
     )
     .await;

@@ -126,6 +126,38 @@ pub struct WaitingBoard {
     pub oldest_approval_secs: i64,
 }
 
+/// The manual queue's counts, which every page's tabs read: a handful of visibility counts
+/// and the list of claimed orders, made by the console's watch every few seconds for all
+/// its pages (see `web::live::watch`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueTally {
+    pub all: u64,
+    pub unclaimed: u64,
+    pub awaiting_approval: u64,
+    /// Past the service level, and past its warning but not yet past it (amounts weighed
+    /// as it says).
+    pub breached: u64,
+    pub at_risk: u64,
+    /// Claimed orders per claimant, for each person's "Mine" tab. Kept on the server: a
+    /// browser is shown its own figure, never the list of who holds what.
+    #[serde(skip)]
+    pub claims: std::collections::BTreeMap<String, u64>,
+    /// When it was counted (RFC 3339).
+    pub counted_at: String,
+}
+
+impl QueueTally {
+    /// Orders `who` has claimed.
+    pub fn claimed_by(&self, who: &str) -> u64 {
+        self.claims.get(who).copied().unwrap_or(0)
+    }
+
+    /// Orders someone has claimed.
+    pub fn claimed(&self) -> u64 {
+        self.all.saturating_sub(self.unclaimed)
+    }
+}
+
 /// One currency's line of the board.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BoardRow {
@@ -380,6 +412,10 @@ pub struct QueuePage {
     pub service_level: ServiceLevel,
     /// Whether the server sorted oldest first (SQL visibility cannot sort).
     pub oldest_first: bool,
+    /// When the tab counts were counted (RFC 3339): they come from the console's shared
+    /// count of what waits, not from this page's own queries.
+    #[serde(default)]
+    pub counted_at: String,
     pub operator: Option<String>,
 }
 

@@ -10,8 +10,8 @@ use crate::{
     domain::format::rfc3339,
     domain::input::{Characters, InputError, MAX_CODE_LEN, TextRule},
     domain::listing::{
-        LIST_PAGE_SIZE, QueueFilter, QueuePage, QueueRow, ServiceLevel, StaleFilter, StalePage,
-        StaleRow, Waiting, WaitingBoard, age_filter, amount_band, claim_filter,
+        LIST_PAGE_SIZE, QueueFilter, QueuePage, QueueRow, QueueTally, ServiceLevel, StaleFilter,
+        StalePage, StaleRow, Waiting, WaitingBoard, age_filter, amount_band, claim_filter,
     },
     domain::order::{DEFAULT_PRIORITY, Resolution, Stage, StageCounts},
     temporal::names::workflow_types,
@@ -61,6 +61,10 @@ pub fn manual_queue_base() -> String {
 
 fn unclaimed() -> String {
     format!("({0} IS NULL OR {0} = '')", sa::CLAIMED_BY.name())
+}
+
+fn claimed() -> String {
+    format!("({0} IS NOT NULL AND {0} != '')", sa::CLAIMED_BY.name())
 }
 
 fn awaiting_approval() -> String {
@@ -292,8 +296,9 @@ pub const MAX_BOARD_ORDERS: usize = 50_000;
 
 /// What waits in the manual queue: in money, per currency and age, and against the
 /// service level (at risk, past it, claimed, awaiting approval, the oldest): every waiting
-/// order read, a thousand a page. The console counts it once for all its pages and its
-/// metrics (see `web::live::watch`), never per page load or scrape.
+/// order read, a thousand a page (2,000 orders take about a second on the dev server).
+/// The console reads it for all its pages and its metrics (see `web::live::watch`), never
+/// per page load or scrape, and less often the longer it takes.
 pub async fn waiting_board(client: &Client, sla: &ServiceLevel) -> Result<WaitingBoard, OpError> {
     let base = manual_queue_base();
     let now = SystemTime::now();
@@ -338,6 +343,57 @@ pub async fn waiting_board(client: &Client, sla: &ServiceLevel) -> Result<Waitin
     }
 }
 
+/// The manual queue's tab counts: five visibility counts and the claimed orders read
+/// (people hold tens, not thousands). Cheap at any size, so the console's watch makes it
+/// every round, and again at once after a change made through the console.
+pub async fn queue_tally(client: &Client, sla: &ServiceLevel) -> Result<QueueTally, OpError> {
+    let base = manual_queue_base();
+    let now = SystemTime::now();
+    let past = |filter: &str| {
+        let secs = sla.older_than_secs(filter).unwrap_or_default();
+        format!("{base} AND {}", waited_past(sla, secs, now))
+    };
+    let count = |q: String| async move { visibility::count(client, &q).await };
+    let claimed_q = format!("{base} AND {}", claimed());
+    let claims = async {
+        let mut claims = std::collections::BTreeMap::<String, u64>::new();
+        let mut page: Option<String> = None;
+        let mut read = 0usize;
+        loop {
+            let listed =
+                visibility::list_page(client, &claimed_q, 1_000, page.as_deref(), None).await?;
+            for e in &listed.executions {
+                if let Some(who) = e.attributes.get(&sa::CLAIMED_BY).filter(|w| !w.is_empty()) {
+                    *claims.entry(who).or_default() += 1;
+                }
+            }
+            read += listed.executions.len();
+            match listed.next_page {
+                Some(next) if read < MAX_BOARD_ORDERS => page = Some(next),
+                _ => return Ok::<_, OpError>(claims),
+            }
+        }
+    };
+    let (all, unclaimed, awaiting_approval, breached, past_risk, claims) = futures::try_join!(
+        async { Ok(count(base.clone()).await?) },
+        async { Ok(count(format!("{base} AND {}", unclaimed())).await?) },
+        async { Ok(count(format!("{base} AND {}", awaiting_approval())).await?) },
+        async { Ok(count(past(age_filter::BREACHED)).await?) },
+        async { Ok(count(past(age_filter::AT_RISK)).await?) },
+        claims,
+    )?;
+    let figure = |n: usize| n as u64;
+    Ok(QueueTally {
+        all: figure(all),
+        unclaimed: figure(unclaimed),
+        awaiting_approval: figure(awaiting_approval),
+        breached: figure(breached),
+        at_risk: figure(past_risk.saturating_sub(breached)),
+        claims,
+        counted_at: rfc3339(now),
+    })
+}
+
 /// A stale order is overdue when its retry time passed this long ago and it still waits
 /// (no worker took its timer).
 pub const STALE_OVERDUE_SECS: u64 = 60;
@@ -345,11 +401,12 @@ pub const STALE_OVERDUE_SECS: u64 = 60;
 /// What the console's watch reads in one round (see `web::live::watch`).
 #[derive(Debug, Clone, Default)]
 pub struct WaitingFigures {
-    pub board: WaitingBoard,
+    pub tally: QueueTally,
+    /// The board, in the rounds that read it through.
+    pub board: Option<WaitingBoard>,
     /// Orders open in each stage.
     pub querying: usize,
     pub stale: usize,
-    pub manual: usize,
     /// Stale orders past their retry time by [`STALE_OVERDUE_SECS`].
     pub stale_due: usize,
     /// Statement imports still open (awaiting approval, or applying), and the oldest's age.
@@ -357,11 +414,12 @@ pub struct WaitingFigures {
     pub oldest_import_secs: i64,
 }
 
-/// One round of what waits: the board (the manual queue read through), three counts
-/// and the open statement imports.
+/// One round of what waits: the queue's tally, two stage counts, the overdue stale orders
+/// and the open statement imports; the board too when `with_board`.
 pub async fn waiting_figures(
     client: &Client,
     sla: &ServiceLevel,
+    with_board: bool,
 ) -> Result<WaitingFigures, OpError> {
     let now = SystemTime::now();
     let open = |stage: Stage| {
@@ -385,8 +443,14 @@ pub async fn waiting_figures(
         workflow_types::STATEMENT_IMPORT
     );
     let count = |q: String| async move { Ok::<_, OpError>(visibility::count(client, &q).await?) };
-    let (board, querying, stale, stale_due, imports) = futures::try_join!(
-        waiting_board(client, sla),
+    let (tally, board, querying, stale, stale_due, imports) = futures::try_join!(
+        queue_tally(client, sla),
+        async {
+            match with_board {
+                true => waiting_board(client, sla).await.map(Some),
+                false => Ok(None),
+            }
+        },
         count(open(Stage::Querying)),
         count(open(Stage::Stale)),
         count(stale_due),
@@ -400,7 +464,7 @@ pub async fn waiting_figures(
         .max()
         .unwrap_or(0);
     Ok(WaitingFigures {
-        manual: board.orders() as usize,
+        tally,
         board,
         querying,
         stale,
@@ -410,29 +474,22 @@ pub async fn waiting_figures(
     })
 }
 
-/// One page of the manual queue, with the counts of its claim tabs.
+/// One page of the manual queue, with the counts of its claim tabs. The tabs are read off
+/// `tally`, the console's one shared count (see [`queue_tally`] and `web::live::watch`),
+/// so a page costs one visibility list, and a filtered page one count more for its matches.
 pub async fn manual_queue(
     client: &Client,
     filter: &QueueFilter,
     page: Option<String>,
     operator: Option<String>,
     sla: &ServiceLevel,
+    tally: &QueueTally,
 ) -> Result<QueuePage, OpError> {
     let base = manual_queue_base();
     let now = SystemTime::now();
     let q = manual_queue_query_at(filter, operator.as_deref(), sla, now)?;
-    let breached = sla
-        .older_than_secs(age_filter::BREACHED)
-        .unwrap_or_default();
-    let breached_q = format!("{base} AND {}", waited_past(sla, breached, now));
-    let count = |q: String| async move { visibility::count(client, &q).await };
-    let mine_q = operator
-        .as_deref()
-        .and_then(|op| claimed_by(op).ok())
-        .map(|mine| format!("{base}{mine}"));
     let filtered = q != base;
-    // One list and the tab counts at once: the page costs the slowest of them.
-    let (listed, matching, all, unclaimed, mine, awaiting, breached) = futures::try_join!(
+    let (listed, matching) = futures::try_join!(
         visibility::list_page(
             client,
             &q,
@@ -442,21 +499,13 @@ pub async fn manual_queue(
         ),
         async {
             match filtered {
-                true => count(q.clone()).await,
+                true => visibility::count(client, &q).await,
                 false => Ok(0),
             }
         },
-        count(base.clone()),
-        count(format!("{base} AND {}", unclaimed())),
-        async {
-            match mine_q {
-                Some(q) => count(q).await,
-                None => Ok(0),
-            }
-        },
-        count(format!("{base} AND {}", awaiting_approval())),
-        count(breached_q),
     )?;
+    let figure = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let all = figure(tally.all);
     Ok(QueuePage {
         rows: listed
             .executions
@@ -466,13 +515,16 @@ pub async fn manual_queue(
         next_page: listed.next_page,
         matching: if filtered { matching } else { all },
         all,
-        unclaimed,
-        mine,
-        awaiting_approval: awaiting,
-        breached,
+        unclaimed: figure(tally.unclaimed),
+        mine: operator
+            .as_deref()
+            .map_or(0, |op| figure(tally.claimed_by(op))),
+        awaiting_approval: figure(tally.awaiting_approval),
+        breached: figure(tally.breached),
         service_level: sla.clone(),
         oldest_first: listed.sorted,
         operator,
+        counted_at: tally.counted_at.clone(),
     })
 }
 

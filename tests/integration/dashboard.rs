@@ -1,13 +1,12 @@
 //! The dashboard's server-side loaders against a real dev server: the manual queue pages
 //! through Temporal's tokens and counts per filter.
 
-use crate::support::*;
+use crate::support::{queue_page as load, *};
 use futures::{StreamExt, stream};
 use std::time::Duration;
 use temporal_playground::{
     domain::listing::{LIST_PAGE_SIZE as PAGE_SIZE, QueueFilter},
     operations::orders::claim,
-    operations::queues::manual_queue as load,
     upstream::simulator::UpstreamBehaviour,
 };
 
@@ -183,6 +182,72 @@ async fn the_manual_queue_pages_by_token_and_counts_each_filter() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("enter your name"), "{err}");
+}
+
+/// The figure in a tab of the queue page (`count-{claim}`).
+fn tab_count(html: &str, claim: &str) -> Option<u64> {
+    let marker = format!("data-testid=\"count-{claim}\">");
+    let at = html.find(&marker)? + marker.len();
+    html[at..].split('<').next()?.trim().parse().ok()
+}
+
+/// A page costs one visibility list: its tab counts come from the console's one shared
+/// count of what waits. A claim made through the console has that count made again at
+/// once, so the person who claimed sees it in "Mine" on their next page, although the
+/// console's own round is ten minutes away and a count stays fresh for 15 seconds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_through_the_console_shows_in_its_tab_counts_at_once() {
+    use temporal_playground::web::{pages::order::ClaimOrder, state::WebConfig};
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    for id in ["tabs-1", "tabs-2"] {
+        start_manual(&env.client, id, "bankA", "http_503").await;
+    }
+    for id in ["tabs-1", "tabs-2"] {
+        eventually("the order to settle", Duration::from_secs(30), || async {
+            temporal_playground::operations::orders::manual_context(&env.client, id)
+                .await
+                .ok()
+        })
+        .await;
+    }
+    let config = WebConfig {
+        policy: fast_policy(3, 60),
+        watch_every: Duration::from_secs(600),
+        ..WebConfig::default()
+    };
+    let (addr, _hub) = serve_dashboard_with(env.client.clone(), config).await;
+    let http = signed_in(addr, "ana").await;
+    let page = || async {
+        let html = http
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        ["all", "unclaimed", "mine"].map(|claim| tab_count(&html, claim))
+    };
+    assert_eq!(page().await, [Some(2), Some(2), Some(0)]);
+
+    let claimed = http
+        .post(format!(
+            "http://{addr}{}",
+            <ClaimOrder as leptos::server_fn::ServerFn>::PATH
+        ))
+        .form(&[("order_id", "tabs-1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(claimed.status().is_success(), "{}", claimed.status());
+    let started = std::time::Instant::now();
+    eventually(
+        "the claim in the tab counts",
+        Duration::from_secs(5),
+        || async { (page().await == [Some(2), Some(1), Some(1)]).then_some(()) },
+    )
+    .await;
+    println!("claim seen in the counts after {:?}", started.elapsed());
 }
 
 #[tokio::test(flavor = "multi_thread")]

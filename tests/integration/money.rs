@@ -186,8 +186,9 @@ async fn a_large_order_passes_the_service_level_sooner_in_the_queue_and_its_coun
     use temporal_playground::{
         domain::listing::{LargeFrom, LargeOrders, QueueFilter, ServiceLevel},
         domain::money::Money,
-        operations::queues::{manual_queue, waiting_board},
+        operations::queues::waiting_board,
     };
+    let manual_queue = queue_page;
     let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
     let c = &env.client;
     let usd = |minor| {

@@ -22,19 +22,28 @@ pub async fn manual_queue(
     let operator = Some(crate::web::auth::require(crate::domain::access::Action::Read)?.name);
     let state = crate::web::state::app_state()?;
     let sla = &state.service_level;
-    Ok(
-        crate::operations::queues::manual_queue(&state.client, &filter, page, operator, sla)
-            .await?,
-    )
+    let tally = state.board.tally(&state.client, sla).await?;
+    let page = crate::operations::queues::manual_queue(
+        &state.client,
+        &filter,
+        page,
+        operator,
+        sla,
+        &tally,
+    );
+    Ok(page.await?)
 }
 
-/// What waits in money, per currency and age: counted once for every page of this console
-/// at most every [`crate::web::live::board::BOARD_FRESH_FOR`], never per page load.
+/// What waits in money, per currency and age: read by the console's watch for every page
+/// (see `web::live::watch`), never per page load.
 #[server]
 pub async fn load_waiting_board() -> Result<WaitingBoard, AppError> {
     crate::web::auth::require(crate::domain::access::Action::Read)?;
     let state = crate::web::state::app_state()?;
-    Ok(state.board.get(&state.client, &state.service_level).await?)
+    Ok(state
+        .board
+        .board(&state.client, &state.service_level)
+        .await?)
 }
 
 /// The ageing board: per currency, orders and their total in each age column.
@@ -223,6 +232,7 @@ fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
             <a href=format!("/?age={}", age_filter::BREACHED) class="underline" data-testid="count-breached">
                 {format!("{} past the service level ({})", page.breached, readable(i64::from(page.service_level.breach_secs)))}
             </a>
+            " · counts from " <Moment at=page.counted_at.clone() text="just now".to_string() />
         </p>
         {large_note(&page.service_level)}
         <QueueRows rows=page.rows sla=page.service_level />

@@ -31,6 +31,7 @@ pub async fn claim_order(order_id: String) -> Result<(), AppError> {
     let actor = crate::web::auth::require(crate::domain::access::Action::Claim)?.actor();
     let state = crate::web::state::app_state()?;
     crate::operations::orders::claim(&state.client, &order_id, actor).await?;
+    state.board.nudge();
     Ok(())
 }
 
@@ -38,7 +39,9 @@ pub async fn claim_order(order_id: String) -> Result<(), AppError> {
 pub async fn release_order(order_id: String) -> Result<(), AppError> {
     let actor = crate::web::auth::require(crate::domain::access::Action::Release)?.actor();
     let state = crate::web::state::app_state()?;
-    Ok(crate::operations::orders::release(&state.client, &order_id, actor).await?)
+    crate::operations::orders::release(&state.client, &order_id, actor).await?;
+    state.board.nudge();
+    Ok(())
 }
 
 /// Takes over a colleague's claim, with the reason (admins).
@@ -47,6 +50,7 @@ pub async fn take_over_order(order_id: String, note: String) -> Result<(), AppEr
     let actor = crate::web::auth::require(crate::domain::access::Action::TakeOver)?.actor();
     let state = crate::web::state::app_state()?;
     crate::operations::orders::take_over(&state.client, &order_id, actor, &note).await?;
+    state.board.nudge();
     Ok(())
 }
 
@@ -69,6 +73,7 @@ pub async fn resolve_order(
     use crate::operations::orders::{Settled, resolve_or_propose};
     // The order's own rule (fixed when it started) says whether it needs a second person.
     let settled = resolve_or_propose(&state.client, &order_id, request).await?;
+    state.board.nudge();
     Ok(match settled {
         Settled::Resolved(record) => record.to_string(),
         Settled::Proposed(record) => format!(
@@ -93,16 +98,18 @@ pub async fn upstream_health(
 pub async fn approve_order(order_id: String) -> Result<String, AppError> {
     let actor = crate::web::auth::require(crate::domain::access::Action::Approve)?.actor();
     let state = crate::web::state::app_state()?;
-    let record = crate::operations::orders::approve(&state.client, &order_id, actor);
-    Ok(record.await?.to_string())
+    let record = crate::operations::orders::approve(&state.client, &order_id, actor).await?;
+    state.board.nudge();
+    Ok(record.to_string())
 }
 
 #[server]
 pub async fn reject_order(order_id: String, note: String) -> Result<(), AppError> {
     let actor = crate::web::auth::require(crate::domain::access::Action::Approve)?.actor();
     let state = crate::web::state::app_state()?;
-    let rejected = crate::operations::orders::reject(&state.client, &order_id, actor, &note);
-    Ok(rejected.await?)
+    crate::operations::orders::reject(&state.client, &order_id, actor, &note).await?;
+    state.board.nudge();
+    Ok(())
 }
 
 #[server]

@@ -34,6 +34,7 @@ pub async fn approve_import(import_id: String) -> Result<(), AppError> {
     let who = crate::web::auth::require(Action::Approve)?;
     let state = crate::web::state::app_state()?;
     crate::operations::statements::approve(&state.client, &import_id, who.actor()).await?;
+    state.board.nudge();
     Ok(())
 }
 
