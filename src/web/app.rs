@@ -31,7 +31,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                // The rows are in the HTML: the script and the WASM load when the browser is
+                // idle, at low priority, so they never hold up the first paint (the forms
+                // post without them).
+                <HydrationScripts options defer=true />
                 <MetaTags />
             </head>
             <body class="bg-slate-50 text-slate-900">
