@@ -69,6 +69,7 @@ test-e2e:
 ## Chromium, a 10,000-entry statement against 10,000 waiting orders
 bench: deps deps-test deps-bench
 	cargo leptos build --release --precompress
+	python3 benches/wasm_bytes.py target/front/wasm32-unknown-unknown/wasm-release/temporal_playground.wasm
 	cargo bench --features ssr --bench pipeline
 	cargo bench --features ssr --bench statements
 

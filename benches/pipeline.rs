@@ -458,15 +458,18 @@ async fn main() {
     println!(
         "throughput: {ORDERS} workflows a shape and round, {ROUNDS} rounds alternating, starts {CONCURRENT_STARTS} at a time, in-memory dev server; each shape's worker its own process"
     );
+    // All rounds together: the orders over the time they took (the harmonic mean).
+    let together = |k: usize| rates[k].len() as f64 / rates[k].iter().map(|r| 1.0 / r).sum::<f64>();
     println!(
-        "  {:<42} {:>16} {:>18}",
-        "shape", "workflows/s", "worker CPU/workflow"
+        "  {:<42} {:>12} {:>9} {:>18}",
+        "shape", "workflows/s", "together", "worker CPU/workflow"
     );
     for (k, shape) in shapes.iter().enumerate() {
         println!(
-            "  {:<42} {:>16} {:>15} ms",
+            "  {:<42} {:>12} {:>9.1} {:>15} ms",
             shape.words(),
             range(&rates[k], 1),
+            together(k),
             range(&cpu[k], 2)
         );
     }
@@ -485,6 +488,13 @@ async fn main() {
         "ours / ceiling, per round (target >= 0.90):",
         ratio(Shape::Ours, Shape::Bare, &rates),
     );
+    if let (Some(o), Some(b)) = (of(Shape::Ours), of(Shape::Bare)) {
+        println!(
+            "  {:<58} {:.2}",
+            "ours / ceiling, all rounds together:",
+            together(o) / together(b)
+        );
+    }
     show(
         "own queue / same queue (the cost of the separate queue):",
         ratio(Shape::AskOwnQueue, Shape::AskSameQueue, &rates),
