@@ -218,14 +218,7 @@ async fn a_claim_through_the_console_shows_in_its_tab_counts_at_once() {
     let (addr, _hub) = serve_dashboard_with(env.client.clone(), config).await;
     let http = signed_in(addr, "ana").await;
     let page = || async {
-        let html = http
-            .get(format!("http://{addr}/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page_text(&http, &format!("http://{addr}/")).await;
         ["all", "unclaimed", "mine"].map(|claim| tab_count(&html, claim))
     };
     assert_eq!(page().await, [Some(2), Some(2), Some(0)]);
@@ -256,14 +249,7 @@ async fn a_temporal_outage_shows_a_banner_not_a_blank_page() {
     let addr = serve_dashboard(env.client.clone()).await;
     let http = signed_in(addr, "ana").await;
 
-    let up = http
-        .get(format!("http://{addr}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let up = page_text(&http, &format!("http://{addr}/")).await;
     assert!(
         up.contains("Manual queue") && up.contains("No order is waiting here."),
         "{up}"

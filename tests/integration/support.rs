@@ -396,6 +396,12 @@ pub async fn serve_site_on(
     (addr, hub)
 }
 
+/// The page at `url` as text, as `http` is sent it.
+pub async fn page_text(http: &reqwest::Client, url: &str) -> String {
+    let response = http.get(url).send().await.expect("the page answers");
+    response.text().await.expect("the page's text")
+}
+
 /// A browser signed in to the dashboard at `addr` as `name` (`none` mode: the name is
 /// typed): every request carries the session cookie and the dashboard's own `Origin`.
 pub async fn signed_in(addr: std::net::SocketAddr, name: &str) -> reqwest::Client {
