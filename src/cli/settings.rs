@@ -192,8 +192,9 @@ pub struct MetricsSettings {
     /// `host:port` of the exporter [default: loopback, a free port]. Give every process
     /// Prometheus scrapes a fixed one.
     pub listen: Option<String>,
-    /// Seconds between two readings of what waits by a console's watch (the board and the
-    /// queue gauges) [default: 5; at least 1].
+    /// Seconds between two readings of what waits by a console's watch (the queue's tab
+    /// counts and gauges; the ageing board at most a tenth of the time) [default: 5; at
+    /// least 1].
     pub watch_secs: Option<u64>,
     /// `host:port` where a `worker` serves its upstream tallies (`GET /upstreams`, JSON)
     /// for consoles' upstream panels (`dashboard.worker_upstreams`); unset: not served.
