@@ -209,55 +209,43 @@ impl Shape {
 
     async fn start(self, client: &Client, id: String) {
         let bare = |queue: &str| WorkflowStartOptions::new(queue, id.clone()).build();
-        let paid = || order(&id, fast_policy(3, 60));
-        // The variants start as ours does: with the order's search attributes.
-        let variant = |o: &OrderRequest| {
-            WorkflowStartOptions::new(VARIANT_QUEUE, o.order_id.clone())
-                .search_attributes(SearchAttributes::new(order_attributes(o, Stage::Querying)))
+        let paid = order(&id, fast_policy(3, 60));
+        // Started as ours is: with the order's search attributes.
+        let attributed = |queue: &str| {
+            WorkflowStartOptions::new(queue, id.clone())
+                .search_attributes(SearchAttributes::new(order_attributes(
+                    &paid,
+                    Stage::Querying,
+                )))
                 .build()
         };
+        macro_rules! start {
+            ($run:expr, $input:expr, $options:expr) => {
+                client
+                    .start_workflow($run, $input, $options)
+                    .await
+                    .map(drop)
+            };
+        }
         let started = match self {
-            Shape::Bare => client
-                .start_workflow(BareWorkflow::run, id.clone(), bare(BARE_QUEUE))
-                .await
-                .map(drop),
+            Shape::Bare => start!(BareWorkflow::run, id.clone(), bare(BARE_QUEUE)),
             Shape::BareAttributes => {
-                let o = paid();
-                let options = WorkflowStartOptions::new(BARE_QUEUE, id.clone())
-                    .search_attributes(SearchAttributes::new(order_attributes(&o, Stage::Querying)))
-                    .build();
-                client
-                    .start_workflow(BareWorkflow::run, id.clone(), options)
-                    .await
-                    .map(drop)
+                start!(BareWorkflow::run, id.clone(), attributed(BARE_QUEUE))
             }
-            Shape::Peer => client
-                .start_workflow(BareWorkflow::run, id.clone(), bare(PEER_QUEUE))
-                .await
-                .map(drop),
+            Shape::Peer => start!(BareWorkflow::run, id.clone(), bare(PEER_QUEUE)),
             Shape::AskSameQueue => {
-                let o = paid();
-                client
-                    .start_workflow(AskSameQueue::run, o.clone(), variant(&o))
-                    .await
-                    .map(drop)
+                start!(AskSameQueue::run, paid.clone(), attributed(VARIANT_QUEUE))
             }
-            Shape::AskSameQueueUpsert => {
-                let o = paid();
-                client
-                    .start_workflow(AskSameQueueUpsert::run, o.clone(), variant(&o))
-                    .await
-                    .map(drop)
-            }
+            Shape::AskSameQueueUpsert => start!(
+                AskSameQueueUpsert::run,
+                paid.clone(),
+                attributed(VARIANT_QUEUE)
+            ),
             Shape::AskOwnQueue => {
-                let o = paid();
-                client
-                    .start_workflow(AskOwnQueue::run, o.clone(), variant(&o))
-                    .await
-                    .map(drop)
+                start!(AskOwnQueue::run, paid.clone(), attributed(VARIANT_QUEUE))
             }
             Shape::Ours => {
-                start_order(client, paid()).await.expect("start");
+                start_order(client, paid.clone()).await.expect("start");
                 Ok(())
             }
         };
