@@ -483,30 +483,47 @@ async fn main() {
             together(o) / together(b)
         );
     }
-    show(
-        "own queue / same queue (the cost of the separate queue):",
-        ratio(Shape::AskOwnQueue, Shape::AskSameQueue, &rates),
-    );
-    show(
-        "upsert / without (the cost of the visibility write):",
-        ratio(Shape::AskSameQueueUpsert, Shape::AskSameQueue, &rates),
-    );
-    show(
-        "search attributes at start / ceiling:",
-        ratio(Shape::BareAttributes, Shape::Bare, &rates),
-    );
-    show(
-        "asking the upstream (same queue) / bare with attributes:",
-        ratio(Shape::AskSameQueue, Shape::BareAttributes, &rates),
-    );
-    show(
-        "worker CPU: Rust bare / Python bare (target <= 0.33):",
-        ratio(Shape::Bare, Shape::Peer, &cpu),
-    );
-    show(
-        "worker CPU: our pipeline / Python bare (target <= 0.33):",
-        ratio(Shape::Ours, Shape::Peer, &cpu),
-    );
+    let (rate, per_workflow) = (&rates[..], &cpu[..]);
+    for (label, a, b, what) in [
+        (
+            "own queue / same queue (the cost of the separate queue):",
+            Shape::AskOwnQueue,
+            Shape::AskSameQueue,
+            rate,
+        ),
+        (
+            "upsert / without (the cost of the visibility write):",
+            Shape::AskSameQueueUpsert,
+            Shape::AskSameQueue,
+            rate,
+        ),
+        (
+            "search attributes at start / ceiling:",
+            Shape::BareAttributes,
+            Shape::Bare,
+            rate,
+        ),
+        (
+            "asking the upstream (same queue) / bare with attributes:",
+            Shape::AskSameQueue,
+            Shape::BareAttributes,
+            rate,
+        ),
+        (
+            "worker CPU: Rust bare / Python bare (target <= 0.33):",
+            Shape::Bare,
+            Shape::Peer,
+            per_workflow,
+        ),
+        (
+            "worker CPU: our pipeline / Python bare (target <= 0.33):",
+            Shape::Ours,
+            Shape::Peer,
+            per_workflow,
+        ),
+    ] {
+        show(label, ratio(a, b, what));
+    }
     println!("upstream:                      {:?}", env.upstream.stats());
     drop((bare, variants, peer));
     let _ = std::fs::remove_file(&config);
