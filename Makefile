@@ -36,7 +36,7 @@ LIGHT_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_U
 	CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
 	CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false
 
-.PHONY: run test deps deps-test deps-bench temporal temporal-stop build test-rules test-rust test-e2e bench lint
+.PHONY: run test deps deps-test deps-bench temporal temporal-stop build test-rules test-rust test-e2e bench bench-pages lint
 
 ## run: dev server (persistent) + dashboard + embedded worker + simulated upstream
 run: deps temporal
@@ -75,6 +75,12 @@ bench: deps deps-test deps-bench
 	python3 benches/wasm_bytes.py target/front/wasm32-unknown-unknown/wasm-release/temporal_playground.wasm
 	cargo bench --features ssr --bench pipeline
 	cargo bench --features ssr --bench statements
+
+# The console's figures only (the queue at 2,000, bytes, side by side with Temporal UI).
+bench-pages: deps deps-test
+	cargo leptos build --release --precompress
+	python3 benches/wasm_bytes.py target/front/wasm32-unknown-unknown/wasm-release/temporal_playground.wasm
+	BENCH_PART=pages cargo bench --features ssr --bench pipeline
 
 lint:
 	cargo fmt --all -- --check

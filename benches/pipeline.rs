@@ -377,6 +377,13 @@ async fn main() {
         UpstreamBehaviour::always_paid(100_000),
     )
     .await;
+    // `BENCH_PART=pages` (`make bench-pages`): only the console's figures at the first
+    // queue size, side by side with Temporal UI included, in minutes instead of the whole.
+    if std::env::var("BENCH_PART").is_ok_and(|p| p == "pages") {
+        dashboard(&env, &WAITING[..1]).await;
+        assets();
+        return;
+    }
     let hostport = env.server.hostport.clone();
     let me = std::env::current_exe()
         .expect("the bench's own path")
@@ -528,7 +535,7 @@ async fn main() {
     drop((bare, variants, peer));
     let _ = std::fs::remove_file(&config);
 
-    dashboard(&env).await;
+    dashboard(&env, &WAITING).await;
     drop(ours);
     assets();
 }
@@ -584,7 +591,7 @@ async fn fill_queue(env: &TestEnv, from: usize, to: usize) {
     .await;
 }
 
-async fn dashboard(env: &TestEnv) {
+async fn dashboard(env: &TestEnv, sizes: &[usize]) {
     // The whole page through the real router, signed in: SSR waits for the data.
     let (addr, hub) = support::serve_site_on(
         tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -603,7 +610,7 @@ async fn dashboard(env: &TestEnv) {
         .expect("signed in");
     let http = support::browser(addr, Some(&cookie));
     let mut made = 0;
-    for waiting in WAITING {
+    for &waiting in sizes {
         fill_queue(env, made, waiting).await;
         made = waiting;
         queue_figures(env, &http, addr, waiting).await;

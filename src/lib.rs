@@ -27,10 +27,20 @@ pub mod web;
 #[cfg(feature = "ssr")]
 pub mod cli;
 
-/// The browser's entry point: hydrates the server-rendered page.
+/// The browser's entry point. The console renders in islands mode: the pages are HTML
+/// from the server, and only their interactive parts (`#[island]`: the keys, local times,
+/// countdowns, the live page, the forms a person types into) hydrate; buttons post as plain
+/// forms.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(web::app::App);
+    // A form island's server function that succeeds names the page to show next (the
+    // lane, the contract): the browser loads it, as a plain form post would.
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|to: &str| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().set_href(to);
+        }
+    });
+    leptos::mount::hydrate_islands();
 }

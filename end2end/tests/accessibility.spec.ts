@@ -4,7 +4,7 @@ import { test, expect, Page, Browser } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { signIn, startOrder, uniqueId } from './helpers';
+import { keysReady, signIn, startOrder, uniqueId } from './helpers';
 
 const BIN = path.resolve(__dirname, '../../target/debug/temporal-playground');
 const CONFIG = path.resolve(__dirname, '..', 'e2e.toml');
@@ -140,7 +140,7 @@ test('the queue, the lane and the statement review work from the keyboard, in a 
   // j moves to a row, Enter opens its lane.
   await page.goto(`/?prefix=${d.manual}`);
   await expect(page.locator(`tr[data-order="${d.manual}"]`)).toBeVisible();
-  await page.waitForLoadState('networkidle').catch(() => undefined);
+  await keysReady(page);
   await page.keyboard.press('j');
   await expect(page.locator(`tr[data-order="${d.manual}"] a`)).toBeFocused();
   await page.keyboard.press('Enter');
@@ -148,9 +148,10 @@ test('the queue, the lane and the statement review work from the keyboard, in a 
 
   // The lane: c claims, focus is visible on what the keys act on, r goes to the resolution.
   await expect(page.getByTestId('open-stage')).toHaveText('manual');
-  await page.waitForLoadState('networkidle').catch(() => undefined);
+  await keysReady(page);
   await page.keyboard.press('c');
   await expect(page.getByTestId('claimed-by')).toContainText('root');
+  await keysReady(page);
   await page.keyboard.press('r');
   await expect(page.getByLabel('Resolution')).toBeFocused();
   await page.keyboard.press('Tab');

@@ -41,3 +41,9 @@ export async function setSimulatorFigure(page: Page, label: string, button: stri
     return page.getByLabel(label).inputValue();
   }).toBe(value);
 }
+
+/// Waits until the page's keys listen: the keyboard handler is an island, live once the
+/// page's WASM has loaded (a person pressing a key earlier gets the browser's own keys).
+export async function keysReady(page: Page) {
+  await expect(page.getByTestId('keys')).toHaveAttribute('data-ready', 'yes');
+}

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { signIn, startOrder, uniqueId, shot } from './helpers';
+import { keysReady, signIn, startOrder, uniqueId, shot } from './helpers';
 import { PASSWORD } from './accounts';
 
 test('an order that keeps failing upstream reaches the queue, is claimed, refused to a second agent, proposed paid and approved by a second person', async ({ browser }) => {
@@ -149,6 +149,7 @@ test('support works an order from the keyboard: move, open, claim, resolve', asy
     await expect(page.locator(`tr[data-order="${orderId}"]`)).toBeVisible({ timeout: 1000 });
   }).toPass({ timeout: 60_000 });
   await expect(page.getByTestId('keys')).toContainText('j / k');
+  await keysReady(page);
   await page.locator('body').click({ position: { x: 1, y: 1 } });
   await page.keyboard.press('j');
   await expect(page.locator(`tr[data-order="${orderId}"] a`)).toBeFocused();
@@ -158,8 +159,11 @@ test('support works an order from the keyboard: move, open, claim, resolve', asy
   await expect(page.getByTestId('lane-upstream')).toContainText(/\/s, \d+ answered, \d+ throttled \(429\), [1-9]\d* 5xx/);
   await expect(page.getByTestId('keys')).toContainText('c claim');
   await expect(page.getByRole('button', { name: 'Claim' })).toBeVisible();
+  await keysReady(page);
   await page.keyboard.press('c');
   await expect(page.getByTestId('claimed-by')).toContainText('bo (claimed');
+  // The claim posted as a form and the lane came back: its keys listen again.
+  await keysReady(page);
   await page.keyboard.press('r');
   await expect(page.getByLabel('Resolution')).toBeFocused();
   await page.getByLabel('Resolution').selectOption('failed');
@@ -167,6 +171,7 @@ test('support works an order from the keyboard: move, open, claim, resolve', asy
   await page.keyboard.type('BANK_CONFIRMED');
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('resolution')).toContainText('failed', { timeout: 30_000 });
+  await keysReady(page);
   await page.keyboard.press('q');
   await expect(page.getByRole('heading', { name: 'Manual queue' })).toBeVisible();
 });

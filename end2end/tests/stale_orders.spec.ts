@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { signIn, startOrder, uniqueId, shot } from './helpers';
+import { keysReady, signIn, startOrder, uniqueId, shot } from './helpers';
 
 test('retry now on a stale order, from the keyboard, resolves it without waiting for the timer', async ({ page }) => {
   // One 503 uses up the single attempt; the stale retry then gets paid. The wait is an hour.
@@ -18,8 +18,12 @@ test('retry now on a stale order, from the keyboard, resolves it without waiting
 
   // From the keyboard: select the order's row, `t` retries that order (not the first row's).
   await expect(page.getByTestId('keys')).toContainText('t retries the selected order');
+  await keysReady(page);
   await row.locator('a').focus();
+  // The button posts as a form; the list comes back once the server has it.
+  const posted = page.waitForResponse((r) => r.url().includes('/api/retry_stale') && r.request().method() === 'POST');
   await page.keyboard.press('t');
+  expect((await posted).status()).toBeLessThan(400);
   await expect(async () => {
     await page.goto(`/orders/${orderId}`);
     await expect(page.getByTestId('resolution')).toContainText('paid', { timeout: 1000 });

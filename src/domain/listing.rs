@@ -478,7 +478,9 @@ pub struct StaleFilter {
 impl StaleFilter {
     /// The stale list's address with this filter.
     pub fn link(&self) -> String {
-        format!("/stale?provider={}&reason={}", self.provider, self.reason)
+        use crate::domain::format::url_component;
+        let (provider, reason) = (url_component(&self.provider), url_component(&self.reason));
+        format!("/stale?provider={provider}&reason={reason}")
     }
 }
 

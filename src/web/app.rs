@@ -31,10 +31,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                // The rows are in the HTML: the script and the WASM load when the browser is
-                // idle, at low priority, so they never hold up the first paint (the forms
-                // post without them).
-                <HydrationScripts options defer=true />
+                // Islands: the rows and forms are HTML; the script and the WASM only bring
+                // the interactive parts to life, when the browser is idle.
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body class="bg-slate-50 text-slate-900">
@@ -88,6 +87,7 @@ fn Chrome() -> impl IntoView {
         </header>
         <UnverifiedBanner />
         <SimulatorBanner />
+        <super::pages::LocalTimes />
         <main id="content" tabindex="-1" class="max-w-6xl mx-auto p-4 focus:outline-none">
             <Routes fallback=|| view! { <p>"Page not found."</p> }>
                 <Route path=StaticSegment("") view=ManualQueuePage ssr=SsrMode::Async />

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{IfAllowed, Loading, When, action_error};
+use super::{IfAllowed, Loading, When, action_error, own_error};
 use crate::{
     domain::access::Action,
     domain::contract::{
@@ -74,9 +74,15 @@ pub async fn create_contract(
         time_zone: time_zone.trim().to_string(),
         total_terms,
     };
+    let id = contract.terms.contract_id.clone();
     let state = crate::web::state::app_state()?;
     let limits = &state.contract_limits;
-    Ok(crate::operations::contracts::create(&state.client, contract, limits, &operator).await?)
+    let next = crate::operations::contracts::create(&state.client, contract, limits, &operator);
+    let next = next.await?;
+    // Back to the list, which says what was created (the form posts as a plain form).
+    let id = crate::domain::format::url_component(&id);
+    leptos_axum::redirect(&format!("/contracts?created={id}"));
+    Ok(next)
 }
 
 /// `pause`, `resume` or `cancel`, with a reason.
@@ -106,6 +112,9 @@ pub async fn change_contract(
             )));
         }
     }?;
+    // The contract again (the form island asks the browser to load it).
+    let id = crate::domain::format::url_component(&contract_id);
+    leptos_axum::redirect(&format!("/contracts/{id}"));
     Ok(())
 }
 
@@ -135,21 +144,31 @@ fn terms_left(detail: &ContractDetail) -> String {
 
 #[component]
 pub fn ContractsPage() -> impl IntoView {
+    // A plain post's refusal, from the address (the form island shows its own).
     let create = ServerAction::<CreateContract>::new();
     let query = leptos_router::hooks::use_query_map();
     let page = move || query.read().get("page");
-    let contracts = Resource::new(
-        move || (page(), create.version().get()),
-        |(page, _)| list_contracts(page),
+    let contracts = Resource::new(page, list_contracts);
+    // After a create: the contract as Temporal now describes it.
+    let created = Resource::new(
+        move || query.read().get("created"),
+        |id| async move {
+            match id {
+                Some(id) => load_contract(id).await.map(|(detail, _)| Some(detail)),
+                None => Ok(None),
+            }
+        },
     );
     let created = move || {
-        create.value().get().and_then(|r| r.ok()).map(|next| {
-            view! {
-                <p role="status" class="text-green-800" data-testid="created">
-                    "Created. Next charges: "
-                    {next.join(", ")}
-                </p>
-            }
+        Suspend::new(async move {
+            created.await.ok().flatten().map(|detail| {
+                view! {
+                    <p role="status" class="text-green-800" data-testid="created">
+                        {format!("Created {}. Next charges: ", detail.contract_id)}
+                        {detail.next_charges.join(", ")}
+                    </p>
+                }
+            })
         })
     };
     view! {
@@ -158,7 +177,7 @@ pub fn ContractsPage() -> impl IntoView {
             "Export as CSV (amounts in each currency's units, with each contract's time zone)"
         </a>
         {action_error(create.value())}
-        {created}
+        <Suspense fallback=|| ()>{created}</Suspense>
         <Loading what="contracts">
             {move || Suspend::new(async move {
                 contracts.await.map(|page| view! {
@@ -172,7 +191,7 @@ pub fn ContractsPage() -> impl IntoView {
             })}
         </Loading>
         <IfAllowed action=Action::ManageContracts>
-            <CreateForm create />
+            <CreateContractForm />
         </IfAllowed>
     }
 }
@@ -237,10 +256,14 @@ fn Field(label: &'static str, children: Children) -> impl IntoView {
     }
 }
 
-#[component]
-fn CreateForm(create: ServerAction<CreateContract>) -> impl IntoView {
+/// The create form (an island: a refusal keeps what was typed; success loads the list
+/// with the new contract).
+#[island]
+fn CreateContractForm() -> impl IntoView {
+    let create = ServerAction::<CreateContract>::new();
     let input = "border rounded px-2 py-1";
     view! {
+        {own_error(create)}
         <ActionForm
             action=create
             attr:class="bg-white rounded shadow p-3 grid gap-2 sm:grid-cols-3 max-w-3xl"
@@ -285,11 +308,9 @@ fn CreateForm(create: ServerAction<CreateContract>) -> impl IntoView {
 pub fn ContractPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
+    // A plain post's refusal, from the address (the form island shows its own).
     let change = ServerAction::<ChangeContract>::new();
-    let data = Resource::new(
-        move || (id(), change.version().get()),
-        |(id, _)| load_contract(id),
-    );
+    let data = Resource::new(id, load_contract);
     view! {
         <h1 class="text-2xl font-bold mb-3">"Contract " {id}</h1>
         {action_error(change.value())}
@@ -300,7 +321,7 @@ pub fn ContractPage() -> impl IntoView {
                     <IfAllowed action=Action::ManageContracts>
                         {
                             let detail = detail.clone();
-                            view! { <ChangeForm detail change /> }
+                            view! { <ChangeForm detail /> }
                         }
                     </IfAllowed>
                     <PaymentHistory runs />
@@ -345,16 +366,26 @@ fn ContractFacts(detail: ContractDetail) -> impl IntoView {
 
 /// Pause or resume (whichever applies) or cancel, with a reason; nothing once cancelled.
 #[component]
-fn ChangeForm(detail: ContractDetail, change: ServerAction<ChangeContract>) -> impl IntoView {
+fn ChangeForm(detail: ContractDetail) -> impl IntoView {
     (!detail.cancelled).then(|| {
-        let (value, label) = if detail.paused {
-            ("resume", "Resume")
-        } else {
-            ("pause", "Pause")
-        };
-        view! {
+        view! { <ChangeContractForm contract_id=detail.contract_id paused=detail.paused /> }
+    })
+}
+
+/// The change form (an island: a refusal keeps the reason typed; success loads the
+/// contract again).
+#[island]
+fn ChangeContractForm(contract_id: String, paused: bool) -> impl IntoView {
+    let change = ServerAction::<ChangeContract>::new();
+    let (value, label) = if paused {
+        ("resume", "Resume")
+    } else {
+        ("pause", "Pause")
+    };
+    view! {
+            {own_error(change)}
             <ActionForm action=change attr:class="flex flex-wrap gap-2 items-end mb-4" attr:aria-label="Change the contract">
-                <input type="hidden" name="contract_id" value=detail.contract_id />
+                <input type="hidden" name="contract_id" value=contract_id />
                 <label class="flex flex-col text-sm">
                     "Reason"
                     <input name="reason" required maxlength=MAX_NOTE_LEN class="border rounded px-2 py-1" />
@@ -368,8 +399,7 @@ fn ChangeForm(detail: ContractDetail, change: ServerAction<ChangeContract>) -> i
                 </label>
                 <button type="submit" class="px-3 py-1 rounded bg-slate-800 text-white">"Apply"</button>
             </ActionForm>
-        }
-    })
+    }
 }
 
 #[component]

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{IfAllowed, Loading, action_error};
+use super::{Loading, action_error, own_error};
 use crate::{
     domain::access::Action,
     domain::listing::{UpstreamHealth, UpstreamState},
@@ -141,25 +141,42 @@ fn live_snapshots() -> RwSignal<Option<LiveSnapshot>> {
 
 #[component]
 pub fn LiveFlowPage() -> impl IntoView {
-    let sim = ServerAction::<Simulate>::new();
-    let fail = ServerAction::<SetFailureRate>::new();
     // Read once: afterwards the pushed snapshots carry every change, the controls' own
     // included (within a second), so the diagram, the chart's history and what a person
     // typed are never rebuilt by an action.
     let initial = Resource::new(|| (), |_| load_live_snapshot());
-    let live = live_snapshots();
+    let session = use_context::<super::SessionResource>();
+    // A plain post's refusal (before the page was live), from the address; the island
+    // shows its own.
+    let (sim, fail) = (
+        ServerAction::<Simulate>::new(),
+        ServerAction::<SetFailureRate>::new(),
+    );
     view! {
         <h1 class="text-2xl font-bold mb-3">"Live flow"</h1>
         {action_error(sim.value())}
         {action_error(fail.value())}
         <Loading what="counts">
             {move || Suspend::new(async move {
-                initial.await.map(|first| {
-                    let current = move || live.get().unwrap_or_else(|| first.clone());
-                    view! { <Flow current=Signal::derive(current) sim fail /> }
-                })
+                let may_simulate = super::allowed(session, Action::Simulate).await;
+                initial.await.map(|first| view! { <LiveFlow first may_simulate /> })
             })}
         </Loading>
+    }
+}
+
+/// The page's live part (an island): the first snapshot from the server, then the pushed
+/// ones; the simulation controls for a person allowed to simulate.
+#[island]
+fn LiveFlow(first: LiveSnapshot, may_simulate: bool) -> impl IntoView {
+    let sim = ServerAction::<Simulate>::new();
+    let fail = ServerAction::<SetFailureRate>::new();
+    let live = live_snapshots();
+    let current = move || live.get().unwrap_or_else(|| first.clone());
+    view! {
+        {own_error(sim)}
+        {own_error(fail)}
+        <Flow current=Signal::derive(current) sim fail may_simulate />
     }
 }
 
@@ -220,6 +237,7 @@ fn Flow(
     current: Signal<LiveSnapshot>,
     sim: ServerAction<Simulate>,
     fail: ServerAction<SetFailureRate>,
+    may_simulate: bool,
 ) -> impl IntoView {
     // The forms below render again only when the server's figure changes, not with every
     // snapshot: a person typing a new figure keeps what they typed until they submit.
@@ -254,13 +272,13 @@ fn Flow(
                 {move || current.get().at.get(11..19).map(|t| format!("{t} UTC")).unwrap_or_default()}
             </time>
         </p>
-        <IfAllowed action=Action::Simulate>
+        {may_simulate.then(|| view! {
             <div class="flex flex-wrap gap-4">
                 <SimulationControls current sim />
                 {move || failure_pct.get().map(|pct| view! { <FailureRate pct fail kind="5xx" label="Upstream failure %" button="Set failures" /> })}
                 {move || throttle_pct.get().map(|pct| view! { <FailureRate pct fail kind="429" label="Upstream throttling % (429)" button="Set throttling" /> })}
             </div>
-        </IfAllowed>
+        })}
         <UpstreamPanel current />
     }
 }

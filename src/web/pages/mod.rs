@@ -25,21 +25,25 @@ pub fn IfAllowed(action: Action, children: ChildrenFn) -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || {
                 let children = children.clone();
-                Suspend::new(async move {
-                    let allowed = match session {
-                        Some(s) => s.await.ok().and_then(|i| i.who).is_some_and(|w| w.may(action)),
-                        None => false,
-                    };
-                    allowed.then(|| children())
-                })
+                Suspend::new(async move { allowed(session, action).await.then(|| children()) })
             }}
         </Suspense>
     }
 }
 
-/// A time shown as `text` (an age, or the time itself), with the absolute time on hover:
-/// in UTC as the server renders it, then in the viewer's own time zone once the page is
-/// live (the browser knows it; the server does not).
+/// Whether the page's person may do `action`, for an island's props (an island cannot read
+/// the session in the browser). `session` is the page's, from `use_context`.
+pub async fn allowed(session: Option<SessionResource>, action: Action) -> bool {
+    match session {
+        Some(s) => s
+            .await
+            .ok()
+            .and_then(|i| i.who)
+            .is_some_and(|w| w.may(action)),
+        None => false,
+    }
+}
+
 /// A moment as people read it, as the queue's ages do: "12 min ago" or "in 3 d 4 h"
 /// against `now` (the server's time of the answer), the exact time on hover. Without a
 /// `now`, the time itself, to the minute, in UTC.
@@ -59,19 +63,47 @@ pub fn When(at: String, #[prop(optional, into)] now: String) -> impl IntoView {
     view! { <Moment at text /> }
 }
 
+/// A moment: `text` in a `<time>`, its UTC time on hover. [`LocalTimes`] puts the
+/// viewer's own zone in the hover once the page is live.
 #[component]
 pub fn Moment(at: String, text: String) -> impl IntoView {
     let utc = at.replacen('T', " ", 1).replace('Z', " UTC");
-    let local = RwSignal::new(None::<String>);
+    view! { <time datetime=at title=utc>{text}</time> }
+}
+
+/// Once the page is live, every `<time datetime>` on it says on hover when it is in the
+/// viewer's own locale and time zone (the browser knows them; the server does not), and is
+/// marked `data-local="yes"`. One island for the whole page, not one per time.
+#[island]
+pub fn LocalTimes() -> impl IntoView {
     #[cfg(feature = "hydrate")]
-    {
-        let at = at.clone();
-        Effect::new(move |_| local.set(local_time(&at)));
-    }
-    view! {
-        <time datetime=at title=move || local.get().unwrap_or_else(|| utc.clone()) data-local=move || local.get().is_some().then_some("yes")>
-            {text}
-        </time>
+    Effect::new(move |_| local_times());
+}
+
+#[cfg(feature = "hydrate")]
+fn local_times() {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(times) = document.query_selector_all("time[datetime]:not([data-local])") else {
+        return;
+    };
+    for i in 0..times.length() {
+        let Some(time) = times
+            .item(i)
+            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+        else {
+            continue;
+        };
+        let Some(local) = time
+            .get_attribute("datetime")
+            .and_then(|at| local_time(&at))
+        else {
+            continue;
+        };
+        let _ = time.set_attribute("title", &local);
+        let _ = time.set_attribute("data-local", "yes");
     }
 }
 
@@ -88,17 +120,21 @@ fn local_time(at: &str) -> Option<String> {
     Some(date.to_locale_string("default", &options).into())
 }
 
-/// The page's keys, shown on it, and their handler (in the browser only). `j`/`k` (or the
-/// arrow keys) move between the rows' links, Enter opens one; an element marked
-/// `data-key="c"` is clicked (a button or link) or focused (a field) by its key, the one
-/// in the selected row before any other. Keys are ignored while typing in a field or with
-/// a modifier held.
-#[component]
-pub fn Keys(help: &'static str) -> impl IntoView {
+/// The page's keys, shown on it, and their handler (an island: in the browser only, marked
+/// `data-ready="yes"` once it listens). `j`/`k` (or the arrow keys) move between the rows'
+/// links, Enter opens one; an element marked `data-key="c"` is clicked (a button or link)
+/// or focused (a field) by its key, the one in the selected row before any other. Keys are
+/// ignored while typing in a field or with a modifier held.
+#[island]
+pub fn Keys(#[prop(into)] help: String) -> impl IntoView {
+    let ready = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| keyboard::install());
+    Effect::new(move |_| {
+        keyboard::install();
+        ready.set(true);
+    });
     view! {
-        <p class="text-xs text-slate-500 mb-2" data-testid="keys">
+        <p class="text-xs text-slate-500 mb-2" data-testid="keys" data-ready=move || ready.get().then_some("yes")>
             <span class="font-semibold">"Keys: "</span>
             {help}
         </p>
@@ -282,6 +318,22 @@ where
             }
         })
     }
+}
+
+/// The last failure of a form island's own action, once it posted from the browser. A
+/// plain post's failure (before the page was live, or without JavaScript) comes back in the
+/// page's address and is shown by the page itself, outside the island, so the island
+/// renders the same on the server as in the browser.
+pub fn own_error<S>(action: ServerAction<S>) -> impl IntoView
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    action_error(Signal::derive(move || {
+        (action.version().get() > 0)
+            .then(|| action.value().get())
+            .flatten()
+    }))
 }
 
 /// A value, or a dash when there is none.

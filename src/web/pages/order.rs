@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{IfAllowed, Keys, Loading, Moment, When, action_error};
+use super::{IfAllowed, Keys, Loading, Moment, When, action_error, own_error};
 use crate::{
     domain::access::Action,
     domain::format::age,
@@ -24,6 +24,14 @@ pub async fn load_order_lane(order_id: String) -> Result<OrderLane, AppError> {
     let lane =
         crate::operations::lane::order_lane(&state.client, order_id, &state.temporal_ui, operator);
     Ok(lane.await?)
+}
+
+/// After a form island's action: the browser loads the lane again, as it does after a
+/// plain form post.
+#[cfg(feature = "ssr")]
+fn back_to_lane(order_id: &str) {
+    let id = crate::domain::format::url_component(order_id);
+    leptos_axum::redirect(&format!("/orders/{id}"));
 }
 
 #[server]
@@ -51,6 +59,7 @@ pub async fn take_over_order(order_id: String, note: String) -> Result<(), AppEr
     let state = crate::web::state::app_state()?;
     crate::operations::orders::take_over(&state.client, &order_id, actor, &note).await?;
     state.board.nudge();
+    back_to_lane(&order_id);
     Ok(())
 }
 
@@ -74,6 +83,7 @@ pub async fn resolve_order(
     // The order's own rule (fixed when it started) says whether it needs a second person.
     let settled = resolve_or_propose(&state.client, &order_id, request).await?;
     state.board.nudge();
+    back_to_lane(&order_id);
     Ok(match settled {
         Settled::Resolved(record) => record.to_string(),
         Settled::Proposed(record) => format!(
@@ -109,6 +119,7 @@ pub async fn reject_order(order_id: String, note: String) -> Result<(), AppError
     let state = crate::web::state::app_state()?;
     crate::operations::orders::reject(&state.client, &order_id, actor, &note).await?;
     state.board.nudge();
+    back_to_lane(&order_id);
     Ok(())
 }
 
@@ -119,7 +130,9 @@ pub async fn retry_stale(order_id: String) -> Result<(), AppError> {
     Ok(crate::operations::orders::retry_now(&state.client, &order_id, actor).await?)
 }
 
-/// The actions a lane offers; each reloads the lane when it ends.
+/// The actions a lane offers. Each posts as a form and the lane comes back, refused ones
+/// with their sentence (read here from the address); the forms a person types into are
+/// islands that keep what was typed when refused.
 #[derive(Clone, Copy)]
 struct Actions {
     claim: ServerAction<ClaimOrder>,
@@ -144,21 +157,7 @@ pub fn OrderLanePage() -> impl IntoView {
         reject: ServerAction::new(),
         take_over: ServerAction::new(),
     };
-    let versions = move || {
-        (
-            actions.claim.version().get(),
-            actions.release.version().get(),
-            actions.resolve.version().get(),
-            actions.retry.version().get(),
-            actions.approve.version().get(),
-            actions.reject.version().get(),
-            actions.take_over.version().get(),
-        )
-    };
-    let lane = Resource::new(
-        move || (order_id(), versions()),
-        |(id, _)| load_order_lane(id),
-    );
+    let lane = Resource::new(order_id, load_order_lane);
     view! {
         <h1 class="text-2xl font-bold mb-3">
             "Order "
@@ -244,7 +243,7 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         })}
         {(manual_open && claimed_by_other).then(|| {
             let id = id.clone();
-            view! { <IfAllowed action=Action::TakeOver><TakeOverForm id=id.clone() actions /></IfAllowed> }
+            view! { <IfAllowed action=Action::TakeOver><TakeOverForm id=id.clone() /></IfAllowed> }
         })}
         {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry /> })}
         {provider.map(|provider| view! { <LaneUpstream provider /> })}
@@ -352,15 +351,25 @@ fn ApprovalForms(approve_id: String, reject_id: String, actions: Actions) -> imp
                 <input type="hidden" name="order_id" value=approve_id />
                 <button type="submit" data-key="a" class="px-3 py-1 rounded bg-green-700 text-white">"Approve"</button>
             </ActionForm>
-            <ActionForm action=actions.reject attr:class="flex gap-2 items-end">
-                <input type="hidden" name="order_id" value=reject_id />
-                <label class="flex flex-col text-sm">
-                    "Why not"
-                    <input name="note" required maxlength=MAX_NOTE_LEN class="border rounded px-2 py-1" />
-                </label>
-                <button type="submit" class="px-3 py-1 rounded border border-red-700 text-red-800">"Reject"</button>
-            </ActionForm>
+            <RejectForm id=reject_id />
         </div>
+    }
+}
+
+/// Turns a proposal down, saying why (an island: a refusal keeps the note typed).
+#[island]
+fn RejectForm(id: String) -> impl IntoView {
+    let reject = ServerAction::<RejectOrder>::new();
+    view! {
+        <ActionForm action=reject attr:class="flex gap-2 items-end">
+            <input type="hidden" name="order_id" value=id />
+            <label class="flex flex-col text-sm">
+                "Why not"
+                <input name="note" required maxlength=MAX_NOTE_LEN class="border rounded px-2 py-1" />
+            </label>
+            <button type="submit" class="px-3 py-1 rounded border border-red-700 text-red-800">"Reject"</button>
+        </ActionForm>
+        {own_error(reject)}
     }
 }
 
@@ -496,15 +505,18 @@ fn ManualActions(id: String, mine: bool, actions: Actions) -> impl IntoView {
             </ActionForm>
             {release}
         </div>
-        <ResolveForm id resolve=actions.resolve />
+        <ResolveForm id />
     }
 }
 
-/// An admin takes a colleague's claim over, saying why.
-#[component]
-fn TakeOverForm(id: String, actions: Actions) -> impl IntoView {
+/// An admin takes a colleague's claim over, saying why (an island: a refusal keeps the
+/// note typed).
+#[island]
+fn TakeOverForm(id: String) -> impl IntoView {
+    let take_over = ServerAction::<TakeOverOrder>::new();
     view! {
-        <ActionForm action=actions.take_over attr:class="flex gap-2 items-end mb-3" attr:aria-label="Take the claim over">
+        {own_error(take_over)}
+        <ActionForm action=take_over attr:class="flex gap-2 items-end mb-3" attr:aria-label="Take the claim over">
             <input type="hidden" name="order_id" value=id />
             <label class="flex flex-col text-sm">
                 "Why take the claim over"
@@ -515,13 +527,17 @@ fn TakeOverForm(id: String, actions: Actions) -> impl IntoView {
     }
 }
 
-#[component]
-fn ResolveForm(id: String, resolve: ServerAction<ResolveOrder>) -> impl IntoView {
+/// The resolution (an island: a refusal keeps the resolution, code and note typed; success
+/// loads the lane again).
+#[island]
+fn ResolveForm(id: String) -> impl IntoView {
+    let resolve = ServerAction::<ResolveOrder>::new();
     let options = Resolution::ALL
         .iter()
         .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
         .collect_view();
     view! {
+        {own_error(resolve)}
         <ActionForm
             action=resolve
             attr:class="bg-white rounded shadow p-3 mb-3 flex flex-col gap-2 max-w-md"

@@ -36,13 +36,19 @@ pub async fn retry_stale_set(
     let state = crate::web::state::app_state()?;
     let filter = StaleFilter { provider, reason };
     let client = &state.client;
-    Ok(crate::operations::queues::retry_matching(client, &filter, expected, &operator).await?)
+    let retried =
+        crate::operations::queues::retry_matching(client, &filter, expected, &operator).await?;
+    // Back to the list, saying how many (the form posts as a plain form).
+    leptos_axum::redirect(&format!("{}&retried={retried}", filter.link()));
+    Ok(retried)
 }
 
-/// Seconds since the page loaded, ticking in the browser; the server's figure stands
-/// without JavaScript.
-fn seconds_since_load() -> RwSignal<i64> {
+/// "in 59 min", counting down in the browser each second from the server's figure (which
+/// stands without JavaScript).
+#[island]
+fn Countdown(secs: i64) -> impl IntoView {
     let tick = RwSignal::new(0i64);
+    #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         let handle = set_interval_with_handle(
             move || tick.update(|t| *t += 1),
@@ -54,7 +60,10 @@ fn seconds_since_load() -> RwSignal<i64> {
             }
         });
     });
-    tick
+    move || match secs - tick.get() {
+        left if left > 0 => format!("in {}", waited(left)),
+        _ => "due".to_string(),
+    }
 }
 
 #[component]
@@ -66,27 +75,31 @@ pub fn StaleOrdersPage() -> impl IntoView {
     };
     let page = move || query.read().get("page");
     let confirm = move || query.read().get("confirm").is_some();
+    let retried = move || query.read().get("retried");
     let retry_one = ServerAction::<RetryStale>::new();
     let retry_set = ServerAction::<RetryStaleSet>::new();
-    let versions = move || (retry_one.version().get(), retry_set.version().get());
     let data = Resource::new(
-        move || (filter(), page(), versions()),
-        |(f, page, _)| stale_orders(f.provider, f.reason, page),
+        move || (filter(), page()),
+        |(f, page)| stale_orders(f.provider, f.reason, page),
     );
-    let tick = seconds_since_load();
     view! {
         <h1 class="text-2xl font-bold mb-3">"Stale orders"</h1>
         <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one · t retries the selected order now" />
         <StaleFilterForm filter=Signal::derive(filter) />
         {action_error(retry_one.value())}
-        <BulkResult retry_set />
+        {action_error(retry_set.value())}
+        {move || retried().map(|n| view! {
+            <p role="status" class="text-green-800" data-testid="bulk-result">
+                {format!("Retrying {n} orders now.")}
+            </p>
+        })}
         <Loading what="stale orders">
             {move || Suspend::new(async move {
                 data.await.map(|d| view! {
                     <IfAllowed action=Action::RetryNow>
                         <BulkRetry filter=filter() matching=d.matching confirm=confirm() retry_set />
                     </IfAllowed>
-                    <StaleTable rows=d.rows tick retry_one />
+                    <StaleTable rows=d.rows retry_one />
                 })
             })}
         </Loading>
@@ -100,21 +113,6 @@ fn StaleFilterForm(filter: Signal<StaleFilter>) -> impl IntoView {
             <FilterField label="Upstream" name="provider" value=Signal::derive(move || filter.get().provider) />
             <FilterField label="Error reason" name="reason" value=Signal::derive(move || filter.get().reason) />
         </FilterForm>
-    }
-}
-
-#[component]
-fn BulkResult(retry_set: ServerAction<RetryStaleSet>) -> impl IntoView {
-    move || {
-        retry_set.value().get().map(|r| match r {
-            Ok(n) => view! {
-                <p role="status" class="text-green-800" data-testid="bulk-result">
-                    {format!("Retrying {n} orders now.")}
-                </p>
-            }
-            .into_any(),
-            Err(e) => view! { <p role="alert" class="text-red-700">{e.to_string()}</p> }.into_any(),
-        })
     }
 }
 
@@ -153,11 +151,7 @@ fn BulkRetry(
 }
 
 #[component]
-fn StaleTable(
-    rows: Vec<StaleRow>,
-    tick: RwSignal<i64>,
-    retry_one: ServerAction<RetryStale>,
-) -> impl IntoView {
+fn StaleTable(rows: Vec<StaleRow>, retry_one: ServerAction<RetryStale>) -> impl IntoView {
     view! {
         <table class="w-full bg-white shadow rounded text-sm" data-testid="stale-orders">
             <thead class="text-left bg-slate-100">
@@ -171,25 +165,17 @@ fn StaleTable(
                 </tr>
             </thead>
             <tbody>
-                {rows.into_iter().map(|row| view! { <StaleLine row tick retry_one /> }).collect_view()}
+                {rows.into_iter().map(|row| view! { <StaleLine row retry_one /> }).collect_view()}
             </tbody>
         </table>
     }
 }
 
 #[component]
-fn StaleLine(
-    row: StaleRow,
-    tick: RwSignal<i64>,
-    retry_one: ServerAction<RetryStale>,
-) -> impl IntoView {
+fn StaleLine(row: StaleRow, retry_one: ServerAction<RetryStale>) -> impl IntoView {
     let secs = row.retry_in_secs;
     let (id, link) = (row.order_id.clone(), format!("/orders/{}", row.order_id));
     let data_order = row.order_id.clone();
-    let countdown = move || match secs - tick.get() {
-        left if left > 0 => format!("in {}", waited(left)),
-        _ => "due".to_string(),
-    };
     view! {
         <tr class="border-t" data-order=data_order data-row="">
             <td class="p-2">
@@ -198,7 +184,7 @@ fn StaleLine(
                 </a>
             </td>
             <td class="p-2">{row.provider}</td>
-            <td class="p-2" title=row.retry_at>{countdown}</td>
+            <td class="p-2" title=row.retry_at><Countdown secs /></td>
             <td class="p-2" data-testid="attempts">{or_dash(row.attempts.map(|a| a.to_string()))}</td>
             <td class="p-2"><code>{row.error_reason}</code></td>
             <td class="p-2">

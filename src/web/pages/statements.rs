@@ -44,6 +44,9 @@ pub async fn reject_import(import_id: String, note: String) -> Result<(), AppErr
     let who = crate::web::auth::require(Action::Approve)?;
     let state = crate::web::state::app_state()?;
     crate::operations::statements::reject(&state.client, &import_id, who.actor(), &note).await?;
+    // The review again (the form island asks the browser to load it).
+    let id = crate::domain::format::url_component(&import_id);
+    leptos_axum::redirect(&format!("/statements/{id}"));
     Ok(())
 }
 
@@ -98,28 +101,21 @@ pub fn StatementPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let approve = ServerAction::<ApproveImport>::new();
     let reject = ServerAction::<RejectImport>::new();
-    let data = Resource::new(
-        move || (id(), approve.version().get(), reject.version().get()),
-        |(id, _, _)| load_import(id),
-    );
+    let data = Resource::new(id, load_import);
     view! {
         <h1 class="text-2xl font-bold mb-3">"Statement import"</h1>
         {action_error(approve.value())}
         {action_error(reject.value())}
         <Loading what="the import">
             {move || Suspend::new(async move {
-                data.await.map(|view| view! { <ImportReview view approve reject /> })
+                data.await.map(|view| view! { <ImportReview view approve /> })
             })}
         </Loading>
     }
 }
 
 #[component]
-fn ImportReview(
-    view: ImportView,
-    approve: ServerAction<ApproveImport>,
-    reject: ServerAction<RejectImport>,
-) -> impl IntoView {
+fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl IntoView {
     let counts = view
         .tally
         .iter()
@@ -184,7 +180,7 @@ fn ImportReview(
             let id = id.clone();
             view! {
                 <IfAllowed action=Action::Approve>
-                    <ImportDecision id=id.clone() approve reject />
+                    <ImportDecision id=id.clone() approve />
                 </IfAllowed>
             }
         })}
@@ -235,11 +231,7 @@ fn ImportReview(
 }
 
 #[component]
-fn ImportDecision(
-    id: String,
-    approve: ServerAction<ApproveImport>,
-    reject: ServerAction<RejectImport>,
-) -> impl IntoView {
+fn ImportDecision(id: String, approve: ServerAction<ApproveImport>) -> impl IntoView {
     let other = id.clone();
     view! {
         <div class="flex flex-wrap gap-4 mb-3">
@@ -247,11 +239,21 @@ fn ImportDecision(
                 <input type="hidden" name="import_id" value=other />
                 <button class="px-3 py-1 rounded bg-green-800 text-white">"Approve and settle the matched orders"</button>
             </ActionForm>
-            <ActionForm action=reject attr:class="flex gap-2 items-end" attr:aria-label="Reject the import">
-                <input type="hidden" name="import_id" value=id />
-                <label class="flex flex-col text-sm">"Why" <input name="note" required class="border rounded px-2 py-1" /></label>
-                <button class="px-3 py-1 rounded bg-slate-700 text-white">"Reject"</button>
-            </ActionForm>
+            <RejectImportForm id />
         </div>
+    }
+}
+
+/// Turns the import down, saying why (an island: a refusal keeps the note typed).
+#[island]
+fn RejectImportForm(id: String) -> impl IntoView {
+    let reject = ServerAction::<RejectImport>::new();
+    view! {
+        <ActionForm action=reject attr:class="flex gap-2 items-end" attr:aria-label="Reject the import">
+            <input type="hidden" name="import_id" value=id />
+            <label class="flex flex-col text-sm">"Why" <input name="note" required maxlength=crate::domain::input::MAX_NOTE_LEN class="border rounded px-2 py-1" /></label>
+            <button class="px-3 py-1 rounded bg-slate-700 text-white">"Reject"</button>
+        </ActionForm>
+        {super::own_error(reject)}
     }
 }
