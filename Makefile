@@ -42,7 +42,7 @@ LIGHT_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_U
 run: deps temporal
 	@echo "Temporal UI:  http://localhost:$(TEMPORAL_UI)"
 	@echo "Dashboard:    http://127.0.0.1:3000  (building first; Ctrl-C stops the dashboard, 'make temporal-stop' the server)"
-	TEMPORAL_ADDRESS=localhost:$(TEMPORAL_PORT) cargo leptos serve
+	TEMPORAL_ADDRESS=localhost:$(TEMPORAL_PORT) cargo leptos serve --split
 
 ## test: alert rules, unit, integration (real dev servers on free ports) and end-to-end (Chromium)
 test: deps deps-test test-rules test-rust test-e2e
@@ -63,7 +63,7 @@ test-e2e:
 	for i in $$(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.5; done; \
 	RUST_LOG=warn TEMPORAL_ADDRESS=127.0.0.1:$$port TEMPORAL_NAMESPACE=default \
 	TEMPORAL_PLAYGROUND_CONFIG=end2end/e2e.toml LEPTOS_SITE_ADDR=$(E2E_SITE_ADDR) \
-	E2E_BASE_URL=http://$(E2E_SITE_ADDR) cargo leptos end-to-end 2>&1 | tee target/e2e-run.log \
+	E2E_BASE_URL=http://$(E2E_SITE_ADDR) cargo leptos end-to-end --split 2>&1 | tee target/e2e-run.log \
 	|| { echo "== end-to-end failures (whole log: target/e2e-run.log) =="; \
 	     grep -A16 -E '^  [0-9]+\) ' target/e2e-run.log | head -100; exit 1; }
 
@@ -71,14 +71,14 @@ test-e2e:
 ## workflow, the queue at 2,000 and 10,000 waiting, our queue page beside Temporal UI's in
 ## Chromium, a 10,000-entry statement against 10,000 waiting orders
 bench: deps deps-test deps-bench
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 	python3 benches/wasm_bytes.py target/front/wasm32-unknown-unknown/wasm-release/temporal_playground.wasm
 	cargo bench --features ssr --bench pipeline
 	cargo bench --features ssr --bench statements
 
 # The console's figures only (the queue at 2,000, bytes, side by side with Temporal UI).
 bench-pages: deps deps-test
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 	python3 benches/wasm_bytes.py target/front/wasm32-unknown-unknown/wasm-release/temporal_playground.wasm
 	BENCH_PART=pages cargo bench --features ssr --bench pipeline
 
@@ -87,7 +87,7 @@ lint:
 	cargo clippy --all-features -- -D warnings
 
 build: deps
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 
 ## temporal: start the persistent dev server of `make run` unless one answers already
 temporal:

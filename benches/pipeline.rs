@@ -377,13 +377,6 @@ async fn main() {
         UpstreamBehaviour::always_paid(100_000),
     )
     .await;
-    // `BENCH_PART=pages` (`make bench-pages`): only the console's figures at the first
-    // queue size, side by side with Temporal UI included, in minutes instead of the whole.
-    if std::env::var("BENCH_PART").is_ok_and(|p| p == "pages") {
-        dashboard(&env, &WAITING[..1]).await;
-        assets();
-        return;
-    }
     let hostport = env.server.hostport.clone();
     let me = std::env::current_exe()
         .expect("the bench's own path")
@@ -412,6 +405,16 @@ async fn main() {
     )
     .expect("worker config");
     let ours = Process::spawn(&["worker", "--hostport", &hostport], &config);
+    // `BENCH_PART=pages` (`make bench-pages`): only the console's figures at the first
+    // queue size (our worker serves the queue), side by side with Temporal UI included.
+    if std::env::var("BENCH_PART").is_ok_and(|p| p == "pages") {
+        drop((bare, variants));
+        dashboard(&env, &WAITING[..1]).await;
+        drop(ours);
+        let _ = std::fs::remove_file(&config);
+        assets();
+        return;
+    }
     let peer = python_peer(&hostport);
     let pid_of = |shape: Shape| match shape {
         Shape::Bare | Shape::BareAttributes => Some(bare.pid()),

@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import fs from 'node:fs';
-import { signIn, uniqueId, shot } from './helpers';
+import { formLive, signIn, uniqueId, shot } from './helpers';
 
 test('a contract is created, shows its next charges and is cancelled with a reason', async ({ page }) => {
   const id = uniqueId('C');
@@ -52,7 +52,11 @@ test('a bad contract is refused with the reason', async ({ page }) => {
   await page.goto('/contracts');
   await page.getByLabel('Contract id').fill(uniqueId('C'));
   await page.getByLabel('Customer').fill('ana');
+  await formLive(page, 'Create a contract');
   await page.getByLabel('Time zone').fill('Mars/Olympus');
   await page.getByRole('button', { name: 'Create' }).click();
   await expect(page.getByTestId('action-error')).toContainText('not an IANA time zone');
+  // What was typed stays, to be corrected.
+  await expect(page.getByLabel('Customer')).toHaveValue('ana');
+  await expect(page.getByLabel('Time zone')).toHaveValue('Mars/Olympus');
 });

@@ -47,3 +47,9 @@ export async function setSimulatorFigure(page: Page, label: string, button: stri
 export async function keysReady(page: Page) {
   await expect(page.getByTestId('keys')).toHaveAttribute('data-ready', 'yes');
 }
+
+/// Waits until the form named `label` (its aria-label) is live: a form island posts from the
+/// page and keeps what was typed when refused; before, it posts as a plain form.
+export async function formLive(page: Page, label: string) {
+  await expect(page.locator(`form[aria-label="${label}"]`)).toHaveAttribute('data-live', 'yes');
+}

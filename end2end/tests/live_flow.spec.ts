@@ -1,11 +1,12 @@
 import { test, expect } from '@playwright/test';
-import { setSimulatorFigure, signIn, shot } from './helpers';
+import { formLive, setSimulatorFigure, signIn, shot } from './helpers';
 
 test('live counts move while simulated payments run, pushed over server-sent events', async ({ page }) => {
   await signIn(page, 'pat');
   await page.goto('/live');
   const paid = page.getByTestId('live-paid');
   const before = Number(await paid.textContent());
+  await formLive(page, 'Simulated payments');
   await page.getByLabel('Simulated orders per second').fill('5');
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.getByTestId('simulating')).toContainText('running at 5/s');

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { keysReady, signIn, startOrder, uniqueId, shot } from './helpers';
+import { formLive, keysReady, signIn, startOrder, uniqueId, shot } from './helpers';
 import { PASSWORD } from './accounts';
 
 test('an order that keeps failing upstream reaches the queue, is claimed, refused to a second agent, proposed paid and approved by a second person', async ({ browser }) => {
@@ -57,11 +57,15 @@ test('an order that keeps failing upstream reaches the queue, is claimed, refuse
   await expect(ana.getByTestId('open-stage')).toHaveText('resolved');
   await shot(ana, 'order-lane-resolved');
 
+  await formLive(bo, 'Resolve');
   await bo.getByLabel('Reason code').fill('DUPLICATE');
+  await bo.getByLabel('Note').fill('customer called twice');
   await bo.getByRole('button', { name: 'Resolve' }).click();
   await expect(bo.getByTestId('action-error').filter({ hasText: 'already resolved' })).toContainText(
     /already resolved by ana at \S+ as paid/,
   );
+  // The refusal keeps what Bo typed.
+  await expect(bo.getByLabel('Note')).toHaveValue('customer called twice');
 });
 
 test('the queue page renders without JavaScript', async ({ browser }) => {
@@ -209,10 +213,13 @@ test('a cold load of the queue page transfers its assets compressed', async ({ b
   for (const asset of assets) {
     expect(['br', 'gzip'], asset.url).toContain(asset.encoding);
     // Names carry the content's hash, so the browser keeps them without asking again.
-    expect(asset.url).toMatch(/\/pkg\/temporal-playground\.[\w-]+\.(wasm|js|css)$/);
+    expect(asset.url).toMatch(/\/pkg\/(temporal-playground|split_\w+|chunk_\d+|__wasm_split)\.[\w-]+\.(wasm|js|css)$/);
     expect(asset.cache, asset.url).toContain('immutable');
   }
-  const wasm = assets.find((a) => a.url.endsWith('.wasm'))!;
+  // The queue's own islands (keys, local times) are in the page's WASM; the lazy islands
+  // of other pages (the forms, the live page) are not fetched here.
+  expect(assets.filter((a) => /\/(split_|chunk_)/.test(a.url)), 'no lazy island fetched').toEqual([]);
+  const wasm = assets.find((a) => /temporal-playground\.[\w-]+\.wasm$/.test(a.url))!;
   expect(wasm.sent).toBeLessThan(wasm.size / 2);
   console.log(`queue page assets: ${assets.map((a) => `${a.url.split('/').pop()} ${a.sent} of ${a.size} bytes (${a.encoding})`).join(', ')}`);
 });

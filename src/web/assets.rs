@@ -1,4 +1,4 @@
-//! `/pkg`: the WASM, its JavaScript and the CSS, precompressed when the release build made
+//! `/pkg`: the WASM (the page's, and the lazy islands'), its JavaScript and the CSS, precompressed when the release build made
 //! them, cached for good when their names carry their hash.
 
 use leptos::prelude::LeptosOptions;
@@ -43,11 +43,18 @@ const ASSET_IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// cargo-leptos's `hash-files` writes them.
 fn is_hashed_asset(path: &str, output_name: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or_default();
-    file.strip_prefix(output_name)
-        .and_then(|rest| rest.strip_prefix('.'))
-        .and_then(|rest| rest.split_once('.'))
+    let Some((stem, rest)) = file.split_once('.') else {
+        return false;
+    };
+    let ours = stem == output_name || SPLIT_PREFIXES.iter().any(|p| stem.starts_with(p));
+    ours && rest
+        .split_once('.')
         .is_some_and(|(hash, ext)| !hash.is_empty() && !ext.is_empty())
 }
+
+/// The names `cargo leptos build --split` gives the lazy islands' WASM (`split_…`), the
+/// code they share (`chunk_…`) and their loader (`__wasm_split…`), each followed by its hash.
+const SPLIT_PREFIXES: [&str; 3] = ["split_", "chunk_", "__wasm_split"];
 
 #[cfg(test)]
 mod tests {
@@ -62,5 +69,13 @@ mod tests {
         assert!(!is_hashed_asset("/temporal-playground_bg.wasm", out));
         assert!(!is_hashed_asset("/temporal-playground..wasm", out));
         assert!(!is_hashed_asset("/other.x3Fq.wasm", out));
+        // The lazy islands' files from `--split`.
+        assert!(is_hashed_asset(
+            "/split_resolve_form_loader_120.UBnU_j3.wasm",
+            out
+        ));
+        assert!(is_hashed_asset("/chunk_11.UdwMhDid.wasm", out));
+        assert!(is_hashed_asset("/__wasm_split.6T_MeeEl.js", out));
+        assert!(!is_hashed_asset("/chunk_11.wasm", out));
     }
 }

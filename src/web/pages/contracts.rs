@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{IfAllowed, Loading, When, action_error, own_error};
+use super::{IfAllowed, Loading, When, action_error, live_marker, own_error};
 use crate::{
     domain::access::Action,
     domain::contract::{
@@ -258,14 +258,16 @@ fn Field(label: &'static str, children: Children) -> impl IntoView {
 
 /// The create form (an island: a refusal keeps what was typed; success loads the list
 /// with the new contract).
-#[island]
+#[island(lazy)]
 fn CreateContractForm() -> impl IntoView {
     let create = ServerAction::<CreateContract>::new();
     let input = "border rounded px-2 py-1";
+    let live = live_marker();
     view! {
         {own_error(create)}
         <ActionForm
             action=create
+            attr:data-live=live
             attr:class="bg-white rounded shadow p-3 grid gap-2 sm:grid-cols-3 max-w-3xl"
             attr:aria-label="Create a contract"
         >
@@ -374,9 +376,10 @@ fn ChangeForm(detail: ContractDetail) -> impl IntoView {
 
 /// The change form (an island: a refusal keeps the reason typed; success loads the
 /// contract again).
-#[island]
+#[island(lazy)]
 fn ChangeContractForm(contract_id: String, paused: bool) -> impl IntoView {
     let change = ServerAction::<ChangeContract>::new();
+    let live = live_marker();
     let (value, label) = if paused {
         ("resume", "Resume")
     } else {
@@ -384,7 +387,7 @@ fn ChangeContractForm(contract_id: String, paused: bool) -> impl IntoView {
     };
     view! {
             {own_error(change)}
-            <ActionForm action=change attr:class="flex flex-wrap gap-2 items-end mb-4" attr:aria-label="Change the contract">
+            <ActionForm action=change attr:data-live=live attr:class="flex flex-wrap gap-2 items-end mb-4" attr:aria-label="Change the contract">
                 <input type="hidden" name="contract_id" value=contract_id />
                 <label class="flex flex-col text-sm">
                     "Reason"

@@ -167,7 +167,7 @@ pub fn LiveFlowPage() -> impl IntoView {
 
 /// The page's live part (an island): the first snapshot from the server, then the pushed
 /// ones; the simulation controls for a person allowed to simulate.
-#[island]
+#[island(lazy)]
 fn LiveFlow(first: LiveSnapshot, may_simulate: bool) -> impl IntoView {
     let sim = ServerAction::<Simulate>::new();
     let fail = ServerAction::<SetFailureRate>::new();
@@ -297,7 +297,7 @@ fn SimulationControls(current: Signal<LiveSnapshot>, sim: ServerAction<Simulate>
         }
     };
     view! {
-        <ActionForm action=sim attr:class="bg-white rounded shadow p-3 flex gap-2 items-end" attr:aria-label="Simulated payments">
+        <ActionForm action=sim attr:data-live=super::live_marker() attr:class="bg-white rounded shadow p-3 flex gap-2 items-end" attr:aria-label="Simulated payments">
             <label class="flex flex-col text-sm">
                 "Simulated orders per second"
                 <input name="rate" type="number" min="0" max="50" step="0.5" value="2" class="border rounded px-2 py-1 w-24" />

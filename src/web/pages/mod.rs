@@ -320,6 +320,15 @@ where
     }
 }
 
+/// For a form island's `data-live`: `"yes"` once the island runs in the browser. Until then
+/// its form posts as a plain form (and a refusal comes back in the address, with what was
+/// typed gone); the end-to-end tests wait for it before typing a refusal they expect kept.
+pub fn live_marker() -> impl Fn() -> Option<&'static str> + Copy + Send + Sync + 'static {
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
+    move || live.get().then_some("yes")
+}
+
 /// The last failure of a form island's own action, once it posted from the browser. A
 /// plain post's failure (before the page was live, or without JavaScript) comes back in the
 /// page's address and is shown by the page itself, outside the island, so the island

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{IfAllowed, Keys, Loading, Moment, When, action_error, own_error};
+use super::{IfAllowed, Keys, Loading, Moment, When, action_error, live_marker, own_error};
 use crate::{
     domain::access::Action,
     domain::format::age,
@@ -357,11 +357,12 @@ fn ApprovalForms(approve_id: String, reject_id: String, actions: Actions) -> imp
 }
 
 /// Turns a proposal down, saying why (an island: a refusal keeps the note typed).
-#[island]
+#[island(lazy)]
 fn RejectForm(id: String) -> impl IntoView {
     let reject = ServerAction::<RejectOrder>::new();
+    let live = live_marker();
     view! {
-        <ActionForm action=reject attr:class="flex gap-2 items-end">
+        <ActionForm action=reject attr:data-live=live attr:class="flex gap-2 items-end">
             <input type="hidden" name="order_id" value=id />
             <label class="flex flex-col text-sm">
                 "Why not"
@@ -511,12 +512,13 @@ fn ManualActions(id: String, mine: bool, actions: Actions) -> impl IntoView {
 
 /// An admin takes a colleague's claim over, saying why (an island: a refusal keeps the
 /// note typed).
-#[island]
+#[island(lazy)]
 fn TakeOverForm(id: String) -> impl IntoView {
     let take_over = ServerAction::<TakeOverOrder>::new();
+    let live = live_marker();
     view! {
         {own_error(take_over)}
-        <ActionForm action=take_over attr:class="flex gap-2 items-end mb-3" attr:aria-label="Take the claim over">
+        <ActionForm action=take_over attr:data-live=live attr:class="flex gap-2 items-end mb-3" attr:aria-label="Take the claim over">
             <input type="hidden" name="order_id" value=id />
             <label class="flex flex-col text-sm">
                 "Why take the claim over"
@@ -529,17 +531,19 @@ fn TakeOverForm(id: String) -> impl IntoView {
 
 /// The resolution (an island: a refusal keeps the resolution, code and note typed; success
 /// loads the lane again).
-#[island]
+#[island(lazy)]
 fn ResolveForm(id: String) -> impl IntoView {
     let resolve = ServerAction::<ResolveOrder>::new();
     let options = Resolution::ALL
         .iter()
         .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
         .collect_view();
+    let live = live_marker();
     view! {
         {own_error(resolve)}
         <ActionForm
             action=resolve
+            attr:data-live=live
             attr:class="bg-white rounded shadow p-3 mb-3 flex flex-col gap-2 max-w-md"
             attr:aria-label="Resolve"
         >

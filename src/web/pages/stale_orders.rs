@@ -45,7 +45,7 @@ pub async fn retry_stale_set(
 
 /// "in 59 min", counting down in the browser each second from the server's figure (which
 /// stands without JavaScript).
-#[island]
+#[island(lazy)]
 fn Countdown(secs: i64) -> impl IntoView {
     let tick = RwSignal::new(0i64);
     #[cfg(feature = "hydrate")]

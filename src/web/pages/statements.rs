@@ -245,11 +245,12 @@ fn ImportDecision(id: String, approve: ServerAction<ApproveImport>) -> impl Into
 }
 
 /// Turns the import down, saying why (an island: a refusal keeps the note typed).
-#[island]
+#[island(lazy)]
 fn RejectImportForm(id: String) -> impl IntoView {
     let reject = ServerAction::<RejectImport>::new();
+    let live = super::live_marker();
     view! {
-        <ActionForm action=reject attr:class="flex gap-2 items-end" attr:aria-label="Reject the import">
+        <ActionForm action=reject attr:data-live=live attr:class="flex gap-2 items-end" attr:aria-label="Reject the import">
             <input type="hidden" name="import_id" value=id />
             <label class="flex flex-col text-sm">"Why" <input name="note" required maxlength=crate::domain::input::MAX_NOTE_LEN class="border rounded px-2 py-1" /></label>
             <button class="px-3 py-1 rounded bg-slate-700 text-white">"Reject"</button>
