@@ -845,34 +845,44 @@ fn assets() {
         );
         return;
     };
-    let (mut raw, mut gz) = (0u64, 0u64);
-    for entry in entries.flatten() {
-        let path = entry.path();
+    // (raw, brotli as sent) for what every page loads, and for the lazy islands' files,
+    // which only the pages showing those islands fetch.
+    let (mut every_page, mut lazy) = ((0u64, 0u64), (0u64, 0u64));
+    let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
         if !matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("wasm" | "js" | "css")
         ) {
             continue;
         }
-        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        let zipped = std::process::Command::new("gzip")
-            .args(["-9", "-c"])
-            .arg(&path)
-            .output()
-            .map(|o| o.stdout.len() as u64)
-            .unwrap_or(0);
-        println!(
-            "  {:<40} {:>8} B raw {:>8} B gzip",
-            path.display(),
-            size,
-            zipped
-        );
-        raw += size;
-        gz += zipped;
+        let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let raw = size(&path);
+        let br = size(&path.with_extension(format!(
+            "{}.br",
+            path.extension().and_then(|e| e.to_str()).unwrap_or_default()
+        )));
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let sum = match name.starts_with("temporal-playground.") {
+            true => &mut every_page,
+            false => &mut lazy,
+        };
+        sum.0 += raw;
+        sum.1 += br;
+        println!("  {name:<72} {raw:>8} B raw {br:>7} B brotli");
     }
     println!(
-        "assets (wasm + js + css):      {} KB raw, {} KB gzip (target < 400 KB gzip)",
-        raw / 1024,
-        gz / 1024
+        "assets every page loads (wasm + js + css): {} KB raw, {} KB brotli",
+        every_page.0 / 1024,
+        every_page.1 / 1024
+    );
+    println!(
+        "lazy islands' files (fetched by the pages that show them): {} KB raw, {} KB brotli",
+        lazy.0 / 1024,
+        lazy.1 / 1024
     );
 }

@@ -719,3 +719,83 @@ async fn the_upstream_panel_adds_up_the_calls_of_workers_in_other_processes() {
     assert_eq!((row.throttled, row.errors_5xx), (0, 0));
     let _ = std::fs::remove_file(config);
 }
+
+/// The islands console without JavaScript (or before a page is live): a button posts as a
+/// plain form and the browser is sent back to the page, which shows the outcome; a refusal
+/// comes back in the address as the page's sentence and changes nothing in Temporal.
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_form_posts_come_back_to_the_page_with_their_outcome() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::web::pages::{order::ClaimOrder, stale_orders::RetryStaleSet};
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let id = "plain-post-1";
+    start_manual(&env.client, id, "bankA", "http_503").await;
+    let claimed_by = || async {
+        temporal_playground::operations::orders::manual_context(&env.client, id)
+            .await
+            .ok()
+            .map(|c| c.claim.map(|c| c.operator))
+    };
+    eventually("the order to wait", Duration::from_secs(30), || {
+        claimed_by()
+    })
+    .await;
+    let addr = serve_dashboard(env.client.clone()).await;
+    let lane = format!("http://{addr}/orders/{id}");
+    // As a browser posts a form: it accepts HTML and names the page it is on.
+    let post = |http: reqwest::Client, path: &'static str, form: Vec<(&'static str, String)>| {
+        let referer = lane.clone();
+        async move {
+            let response = http
+                .post(format!("http://{addr}{path}"))
+                .header("accept", "text/html")
+                .header("referer", referer)
+                .form(&form)
+                .send()
+                .await
+                .expect("the dashboard answers");
+            assert!(response.status().is_redirection(), "{}", response.status());
+            let to = response.headers()["location"].to_str().unwrap().to_string();
+            let url = match to.starts_with("http") {
+                true => to.clone(),
+                false => format!("http://{addr}{to}"),
+            };
+            let page = page_text(&http, &url).await;
+            (to, page)
+        }
+    };
+    let ana = signed_in(addr, "ana").await;
+    let (to, page) = post(ana, ClaimOrder::PATH, vec![("order_id", id.into())]).await;
+    // (server_fn leaves the `?` where a refusal of an earlier post would be.)
+    assert_eq!(to.trim_end_matches('?'), lane, "back to the lane");
+    assert!(
+        page.contains(r#"data-testid="claimed-by">ana"#),
+        "the lane shows the claim: {page}"
+    );
+    assert_eq!(claimed_by().await, Some(Some("ana".into())));
+
+    let bo = signed_in(addr, "bo").await;
+    let (to, page) = post(bo.clone(), ClaimOrder::PATH, vec![("order_id", id.into())]).await;
+    assert!(
+        to.starts_with(&lane) && to.len() > lane.len(),
+        "the refusal rides in the address: {to}"
+    );
+    assert!(
+        page.contains("already claimed by ana"),
+        "the lane says why: {page}"
+    );
+    assert_eq!(
+        claimed_by().await,
+        Some(Some("ana".into())),
+        "nothing changed"
+    );
+
+    let form = vec![
+        ("provider", "no-such-bank".to_string()),
+        ("reason", String::new()),
+        ("expected", "0".into()),
+    ];
+    let (to, page) = post(bo, RetryStaleSet::PATH, form).await;
+    assert!(to.ends_with("retried=0"), "{to}");
+    assert!(page.contains("Retrying 0 orders now."), "{page}");
+}
