@@ -356,6 +356,17 @@ fn ApprovalForms(approve_id: String, reject_id: String, actions: Actions) -> imp
     }
 }
 
+/// The reason a person gives for a rejection or a take-over: required, recorded with it.
+#[component]
+fn NoteField(label: &'static str) -> impl IntoView {
+    view! {
+        <label class="flex flex-col text-sm">
+            {label}
+            <input name="note" required maxlength=MAX_NOTE_LEN class="border rounded px-2 py-1" />
+        </label>
+    }
+}
+
 /// Turns a proposal down, saying why (an island: a refusal keeps the note typed).
 #[island(lazy)]
 fn RejectForm(id: String) -> impl IntoView {
@@ -364,10 +375,7 @@ fn RejectForm(id: String) -> impl IntoView {
     view! {
         <ActionForm action=reject attr:data-live=live attr:class="flex gap-2 items-end">
             <input type="hidden" name="order_id" value=id />
-            <label class="flex flex-col text-sm">
-                "Why not"
-                <input name="note" required maxlength=MAX_NOTE_LEN class="border rounded px-2 py-1" />
-            </label>
+            <NoteField label="Why not" />
             <button type="submit" class="px-3 py-1 rounded border border-red-700 text-red-800">"Reject"</button>
         </ActionForm>
         {own_error(reject)}
@@ -520,10 +528,7 @@ fn TakeOverForm(id: String) -> impl IntoView {
         {own_error(take_over)}
         <ActionForm action=take_over attr:data-live=live attr:class="flex gap-2 items-end mb-3" attr:aria-label="Take the claim over">
             <input type="hidden" name="order_id" value=id />
-            <label class="flex flex-col text-sm">
-                "Why take the claim over"
-                <input name="note" required maxlength=MAX_NOTE_LEN class="border rounded px-2 py-1" />
-            </label>
+            <NoteField label="Why take the claim over" />
             <button type="submit" class="px-3 py-1 rounded border border-slate-700">"Take over"</button>
         </ActionForm>
     }
