@@ -75,7 +75,9 @@ pub fn StaleOrdersPage() -> impl IntoView {
     };
     let page = move || query.read().get("page");
     let confirm = move || query.read().get("confirm").is_some();
-    let retried = move || query.read().get("retried");
+    // The count the bulk retry answered with (a number, else nothing: the address is only
+    // a way back here; what was retried is in the audit trail).
+    let retried = move || query.read().get("retried")?.parse::<usize>().ok();
     let retry_one = ServerAction::<RetryStale>::new();
     let retry_set = ServerAction::<RetryStaleSet>::new();
     let data = Resource::new(
