@@ -24,6 +24,15 @@ pub async fn list_contracts(page: Option<String>) -> Result<ContractsPage, AppEr
     Ok(contracts.await?)
 }
 
+/// One contract as its schedule describes it (the list's line after a create).
+#[server]
+pub async fn describe_contract(contract_id: String) -> Result<ContractDetail, AppError> {
+    crate::web::auth::require(crate::domain::access::Action::Read)?;
+    let state = crate::web::state::app_state()?;
+    let detail = crate::operations::contracts::detail(&state.client, &contract_id);
+    Ok(detail.await?)
+}
+
 #[server]
 pub async fn load_contract(
     contract_id: String,
@@ -79,9 +88,8 @@ pub async fn create_contract(
     let limits = &state.contract_limits;
     let next = crate::operations::contracts::create(&state.client, contract, limits, &operator);
     let next = next.await?;
-    // Back to the list, which says what was created (the form posts as a plain form).
-    let id = crate::domain::format::url_component(&id);
-    leptos_axum::redirect(&format!("/contracts?created={id}"));
+    // Back to the list, which says what was created.
+    super::show_next("/contracts?created=", &id);
     Ok(next)
 }
 
@@ -112,9 +120,7 @@ pub async fn change_contract(
             )));
         }
     }?;
-    // The contract again (the form island asks the browser to load it).
-    let id = crate::domain::format::url_component(&contract_id);
-    leptos_axum::redirect(&format!("/contracts/{id}"));
+    super::show_next("/contracts/", &contract_id);
     Ok(())
 }
 
@@ -154,7 +160,7 @@ pub fn ContractsPage() -> impl IntoView {
         move || query.read().get("created"),
         |id| async move {
             match id {
-                Some(id) => load_contract(id).await.map(|(detail, _)| Some(detail)),
+                Some(id) => describe_contract(id).await.map(Some),
                 None => Ok(None),
             }
         },

@@ -329,6 +329,15 @@ pub fn live_marker() -> impl Fn() -> Option<&'static str> + Copy + Send + Sync +
     move || live.get().then_some("yes")
 }
 
+/// After a server function succeeds: the page the browser loads next, `prefix` then the
+/// thing's id (encoded). A plain form post is redirected there; a form island's post asks
+/// the browser to go there (the redirect hook in `hydrate`).
+#[cfg(feature = "ssr")]
+pub fn show_next(prefix: &str, id: &str) {
+    let id = crate::domain::format::url_component(id);
+    leptos_axum::redirect(&format!("{prefix}{id}"));
+}
+
 /// The last failure of a form island's own action, once it posted from the browser. A
 /// plain post's failure (before the page was live, or without JavaScript) comes back in the
 /// page's address and is shown by the page itself, outside the island, so the island

@@ -30,8 +30,7 @@ pub async fn load_order_lane(order_id: String) -> Result<OrderLane, AppError> {
 /// plain form post.
 #[cfg(feature = "ssr")]
 fn back_to_lane(order_id: &str) {
-    let id = crate::domain::format::url_component(order_id);
-    leptos_axum::redirect(&format!("/orders/{id}"));
+    super::show_next("/orders/", order_id);
 }
 
 #[server]

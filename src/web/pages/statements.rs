@@ -44,9 +44,7 @@ pub async fn reject_import(import_id: String, note: String) -> Result<(), AppErr
     let who = crate::web::auth::require(Action::Approve)?;
     let state = crate::web::state::app_state()?;
     crate::operations::statements::reject(&state.client, &import_id, who.actor(), &note).await?;
-    // The review again (the form island asks the browser to load it).
-    let id = crate::domain::format::url_component(&import_id);
-    leptos_axum::redirect(&format!("/statements/{id}"));
+    super::show_next("/statements/", &import_id);
     Ok(())
 }
 
