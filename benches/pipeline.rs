@@ -621,6 +621,7 @@ async fn dashboard(env: &TestEnv, sizes: &[usize]) {
             transferred(&http, addr).await;
             live_cost(&http, addr, &hub).await;
             side_by_side(env, addr, &cookie).await;
+            hold(env, addr, &cookie).await;
         }
     }
 }
@@ -690,6 +691,22 @@ async fn queue_figures(
     println!(
         "  [{waiting}] queue page, signed in, whole answer: p50 {p50:.1} ms, p95 {p95:.1} ms (target < 200 ms)"
     );
+}
+
+/// `BENCH_HOLD_SECS=N`: keeps the console and the dev server up N seconds after the side by
+/// side, printing where they are, for a trace or a probe by hand.
+async fn hold(env: &TestEnv, addr: std::net::SocketAddr, cookie: &str) {
+    let Some(secs) = std::env::var("BENCH_HOLD_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    else {
+        return;
+    };
+    println!(
+        "holding {secs} s: console http://{addr}/ (cookie {cookie}), Temporal UI {}",
+        env.server.ui.clone().unwrap_or_default()
+    );
+    tokio::time::sleep(Duration::from_secs(secs)).await;
 }
 
 /// `benches/side_by_side.mjs`: our queue page and Temporal UI's list of the same waiting

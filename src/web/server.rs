@@ -157,7 +157,6 @@ pub fn router(mut state: AppState) -> Router {
     let auth = state.auth.clone();
     let assets = assets(&state.leptos_options);
     let routes = Router::new()
-        .nest_service("/pkg", assets.with_state(state.clone()))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(health::ready))
         .route("/api/live", get(live::stream::live_events))
@@ -193,6 +192,9 @@ pub fn router(mut state: AppState) -> Router {
             super::uploads::MAX_UPLOAD_BYTES,
         ));
     auth_layers(routes.merge(uploads), &auth)
+        // `/pkg` is the same for everyone and cached by anyone: it reads no session and
+        // answers with no cookie (a shared cache must never keep someone's session).
+        .nest_service("/pkg", assets.with_state(state.clone()))
         // Pages, server functions and exports compressed as the browser accepts (the live
         // stream is not: tower-http leaves `text/event-stream` alone); `/pkg` answers
         // with its precompressed files, which this layer passes through.

@@ -634,12 +634,30 @@ async fn pages_travel_compressed_and_hashed_assets_are_kept_for_good() {
     let page = get("/").await.expect("queue page");
     assert!(page.status().is_success());
     assert_eq!(header(&page, "content-encoding"), "br", "the queue page");
+    // A signed-in page renews the session's cookie ...
+    assert!(header(&page, "set-cookie").starts_with("tp_session="));
+    // ... and carries the stylesheet inside it: nothing to fetch before the first paint.
+    let html = http
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .expect("queue page")
+        .text()
+        .await
+        .expect("page text");
+    assert!(
+        html.contains(r#"<style id="leptos">body{}body{}"#),
+        "{html}"
+    );
+    assert!(!html.contains(r#"rel="stylesheet""#));
 
     let hashed = get("/pkg/temporal-playground.Qx7_hash.wasm")
         .await
         .expect("wasm");
     assert_eq!(header(&hashed, "content-encoding"), "br");
     assert!(header(&hashed, "cache-control").contains("immutable"));
+    // What anyone may cache never carries a session, even asked for with one.
+    assert_eq!(header(&hashed, "set-cookie"), "");
     assert!(hashed.bytes().await.expect("body").len() < wasm.len() / 10);
 
     let plain = get("/pkg/temporal-playground.css").await.expect("css");
