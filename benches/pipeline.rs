@@ -893,7 +893,7 @@ fn assets() {
         println!("  {name:<72} {raw:>8} B raw {br:>7} B brotli");
     }
     println!(
-        "assets every page loads (wasm + js + css): {} KB raw, {} KB brotli",
+        "assets every page loads (wasm + js, and the css each page carries inline): {} KB raw, {} KB brotli",
         every_page.0 / 1024,
         every_page.1 / 1024
     );
