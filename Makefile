@@ -31,12 +31,8 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # The build tools are installed with a much lighter release profile than their own (no LTO,
 # 256 codegen units, opt-level 0) except the crates that do the heavy work at build time
 # (brotli and miniz_oxide compress, walrus, wasmparser and wasm-split rewrite the WASM, swc
-# minifies the JS, lightningcss the CSS), which keep opt-level 1. The same versions and
-# features, compiled faster on 2 cores: cargo-leptos took 21 min with its own profile,
-# 16 min 26 s at opt-level 3, 13 min 11 s at 1 and 5 min 57 s like this; its front step
-# took 33-34 s with either binary, and the files it wrote were the same (apart from the
-# random name of the split loader and the order of two names in it, which change from one
-# run of the same binary to the next).
+# minifies the JS, lightningcss the CSS), which keep opt-level 1: the same versions and
+# features, the same files built, in a fraction of the time (README, "The two commands").
 LIGHT_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 \
 	CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
 	CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false
