@@ -41,7 +41,7 @@ LIGHT_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_U
 LIGHT_HOT_CRATES := brotli miniz_oxide walrus wasmparser wasm_split_cli_support swc_ecma_minifier lightningcss
 LIGHT_HOT := $(foreach c,$(LIGHT_HOT_CRATES),--config profile.release.package.$(c).opt-level=1)
 
-.PHONY: run test deps deps-base deps-tools tool-cargo-leptos tool-wasm-bindgen deps-test deps-bench temporal temporal-stop build test-rules test-rust test-e2e bench bench-pages lint
+.PHONY: run test deps deps-base deps-tools deps-test deps-bench temporal temporal-stop build test-rules test-rust test-e2e bench bench-pages lint
 
 ## run: dev server (persistent) + dashboard + embedded worker + simulated upstream
 run: deps temporal
@@ -55,7 +55,7 @@ run: deps temporal
 ## build and run, on the CPU those leave idle, and the end-to-end tests wait for them.
 test: deps-base deps-test
 	@mkdir -p target; set -m; \
-	nice -n 19 $(MAKE) -j2 --no-print-directory deps-tools > target/deps-tools.log 2>&1 & tools=$$!; \
+	nice -n 19 $(MAKE) --no-print-directory deps-tools > target/deps-tools.log 2>&1 & tools=$$!; \
 	trap 'kill -- -$$tools 2>/dev/null || true' EXIT; \
 	$(MAKE) --no-print-directory test-rules test-rust; \
 	wait $$tools || { echo "== installing cargo-leptos or wasm-bindgen-cli failed (target/deps-tools.log) =="; \
@@ -133,15 +133,10 @@ deps-base:
 	@[ -x node_modules/.bin/tailwindcss ] && [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/oauth2-mock-server ] \
 		|| PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
-## deps-tools: cargo-leptos and wasm-bindgen-cli (deps-base first: OpenSSL's headers); with
-## `make -j2` side by side, each filling the other's single-threaded steps
-deps-tools: tool-cargo-leptos tool-wasm-bindgen
-
-tool-cargo-leptos:
+## deps-tools: cargo-leptos and wasm-bindgen-cli (deps-base first: OpenSSL's headers)
+deps-tools:
 	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" \
 		|| $(LIGHT_INSTALL) cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked $(LIGHT_HOT)
-
-tool-wasm-bindgen:
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" \
 		|| $(LIGHT_INSTALL) cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) $(LIGHT_HOT)
 
