@@ -2,8 +2,10 @@
 //! real workers. Nothing here mocks Temporal.
 
 use std::{
+    collections::BTreeSet,
     net::TcpListener,
     process::{Child, Command, Stdio},
+    sync::Mutex,
     time::{Duration, Instant},
 };
 use temporal_playground::{
@@ -15,11 +17,24 @@ use temporal_playground::{
 };
 use temporalio_client::Client;
 
+/// Ports already handed out in this test process. A port is free to the OS again from the
+/// moment its probe listener closes until a server binds it, so two tests side by side
+/// could otherwise both get it: one test's dev server then fails to bind, and the other's
+/// web UI on that port answers its readiness check in its place.
+static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+/// A port on loopback that nothing listens on, and that no other test of this process got.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on loopback")
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port on loopback");
+        let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+        if handed_out.insert(port) {
+            return port;
+        }
+    }
 }
 
 /// `temporal server start-dev`, in memory, killed on drop.
