@@ -136,8 +136,8 @@ deps-base:
 	@[ -x node_modules/.bin/tailwindcss ] && [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/oauth2-mock-server ] \
 		|| PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
-## deps-tools: cargo-leptos and wasm-bindgen-cli (deps-base first: OpenSSL's headers)
-deps-tools:
+## deps-tools: cargo-leptos and wasm-bindgen-cli (after deps-base: OpenSSL's headers)
+deps-tools: deps-base
 	@$(HAVE_CARGO_LEPTOS) \
 		|| $(LIGHT_INSTALL) cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked $(LIGHT_HOT)
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" \
