@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { Page, expect } from '@playwright/test';
+import { Locator, Page, expect } from '@playwright/test';
 import path from 'node:path';
 import { PASSWORD } from './accounts';
 
@@ -32,14 +32,26 @@ export async function shot(page: Page, name: string) {
 
 /// Sets one of the live page's failure figures (`label` names its field, `button` its
 /// submit) and waits until the server holds it: a fresh page shows the server's figure,
-/// not what was typed.
+/// not what was typed. It reloads only once the server has answered the post: a reload
+/// while the post is still leaving cancels it (CI once failed so, expecting 60, seeing 0).
 export async function setSimulatorFigure(page: Page, label: string, button: string, value: string) {
   await page.getByLabel(label).fill(value);
-  await page.getByRole('button', { name: button }).click();
+  await submitAndAwait(page, page.getByRole('button', { name: button }), 'set_failure_rate');
   await expect.poll(async () => {
     await page.reload();
     return page.getByLabel(label).inputValue();
   }).toBe(value);
+}
+
+/// Clicks a form's submit `button` and waits for the server's answer to its post (the
+/// server function `name`), so a reload or a navigation that follows cannot cancel the
+/// post while it is still leaving. A refusal fails here, with its status.
+export async function submitAndAwait(page: Page, button: Locator, name: string) {
+  const answered = page.waitForResponse(
+    (r) => r.url().includes(`/api/${name}`) && r.request().method() === 'POST',
+  );
+  await button.click();
+  expect((await answered).status()).toBeLessThan(400);
 }
 
 /// Waits until the page's keys listen: the keyboard handler is an island, live once the

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { signIn, uniqueId, shot } from './helpers';
+import { signIn, submitAndAwait, uniqueId, shot } from './helpers';
 
 const BIN = path.resolve(__dirname, '../../target/debug/temporal-playground');
 
@@ -55,7 +55,7 @@ test('support imports a statement, an approver approves it, and the lane shows t
   const approver = await (await browser.newContext()).newPage();
   await signIn(approver, 'cy');
   await approver.goto(review);
-  await approver.getByRole('button', { name: /Approve and settle/ }).click();
+  await submitAndAwait(approver, approver.getByRole('button', { name: /Approve and settle/ }), 'approve_import');
   await expect(async () => {
     await approver.reload();
     await expect(approver.getByTestId('standing')).toContainText('approved by cy', { timeout: 1000 });
