@@ -147,6 +147,7 @@ impl GlobalArgs {
                     .flatten()
             }),
             profile: self.profile.clone(),
+            compression: settings.temporal.grpc_compression,
         }
     }
 }

@@ -226,6 +226,8 @@ pub struct TemporalSettings {
     pub namespace: Option<String>,
     /// Where people open Temporal's own web UI (links from the dashboard).
     pub ui_url: Option<String>,
+    /// `"none"` (the default) or `"gzip"`: whether calls to Temporal are compressed.
+    pub grpc_compression: crate::temporal::connection::Compression,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -596,6 +598,21 @@ mod tests {
         assert!(
             settings.upstream.dispatch_rps * 2.0 <= settings.upstream.simulator.rps_limit as f64
         );
+    }
+
+    #[test]
+    fn grpc_compression_is_none_gzip_or_refused_with_the_choices() {
+        use crate::temporal::connection::Compression;
+        let read = |text: &str| Settings::parse(text).map(|s| s.temporal.grpc_compression);
+        assert_eq!(read("").unwrap(), Compression::None);
+        assert_eq!(
+            read("[temporal]\ngrpc_compression = \"gzip\"\n").unwrap(),
+            Compression::Gzip
+        );
+        let err = read("[temporal]\ngrpc_compression = \"zstd\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("none") && err.contains("gzip"), "{err}");
     }
 
     #[test]
