@@ -44,7 +44,7 @@ HAVE_CARGO_LEPTOS := cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTO
 LIGHT_HOT_CRATES := brotli miniz_oxide walrus wasmparser wasm_split_cli_support swc_ecma_minifier lightningcss
 LIGHT_HOT := $(foreach c,$(LIGHT_HOT_CRATES),--config profile.release.package.$(c).opt-level=1)
 
-.PHONY: run test deps deps-base deps-tools deps-test deps-bench temporal temporal-stop build test-rules test-rust test-e2e bench bench-pages lint
+.PHONY: run test deps deps-base deps-tools deps-test deps-bench temporal temporal-stop build test-rules test-rust test-e2e bench bench-pages bench-pipeline lint
 
 ## run: dev server (persistent) + dashboard + embedded worker + simulated upstream
 run: deps temporal
@@ -99,6 +99,11 @@ bench-pages: deps deps-test
 	cargo leptos build --release --precompress --split
 	python3 benches/wasm_bytes.py target/front/wasm32-unknown-unknown/wasm-release/temporal_playground.wasm
 	BENCH_PART=pages cargo bench --features ssr --bench pipeline
+
+# The workers' figures only: throughput and each worker's CPU per workflow, the Python
+# peer at its default gzip and uncompressed. BENCH_SHAPES=Ours,AskOwnQueue,... narrows it.
+bench-pipeline: deps-base deps-bench
+	BENCH_PART=pipeline cargo bench --features ssr --bench pipeline
 
 lint:
 	cargo fmt --all -- --check

@@ -3,7 +3,10 @@ runs one no-op activity) in the Python SDK (PyPI `temporalio`), polling one task
 the bench's dev server until killed. The bench starts the workflows itself and reads this
 process's CPU time from /proc.
 
-    python3 benches/peer_worker.py HOST:PORT TASK_QUEUE
+    python3 benches/peer_worker.py HOST:PORT TASK_QUEUE [gzip|none]
+
+The third argument is the client's gRPC compression: `gzip` (the SDK's default) or `none`
+(as our worker runs).
 """
 
 import asyncio
@@ -12,6 +15,7 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.client import Client
+from temporalio.service import GrpcCompression
 from temporalio.worker import Worker
 
 
@@ -29,13 +33,14 @@ class Bare:
         )
 
 
-async def main(address: str, task_queue: str) -> None:
-    client = await Client.connect(address)
+async def main(address: str, task_queue: str, compression: str) -> None:
+    modes = {"gzip": GrpcCompression.GZIP, "none": GrpcCompression.NONE}
+    client = await Client.connect(address, grpc_compression=modes[compression])
     worker = Worker(client, task_queue=task_queue, workflows=[Bare], activities=[noop])
     await worker.run()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4) or sys.argv[3:] not in ([], ["gzip"], ["none"]):
         sys.exit(__doc__)
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(sys.argv[1], sys.argv[2], (sys.argv[3:] or ["gzip"])[0]))

@@ -1,13 +1,15 @@
 //! `make bench`: throughput of the happy path against the engine's ceiling (a bare
 //! workflow with one no-op activity), each shape's worker in a process of its own so that
 //! its CPU per workflow is its own: the bare shape in Rust and in the Python SDK (the
-//! peer, `benches/peer_worker.py`), three variants of our pipeline that show where its gap
+//! peer, `benches/peer_worker.py`, at its default gzip and uncompressed as ours runs), three variants of our pipeline that show where its gap
 //! to the ceiling goes, and our `worker` itself; three rounds, alternating. Then, with
 //! 2,000 and with 10,000 orders in the manual queue, the queue's server-side latency, the
 //! queue page's time to first byte, what pages cost a browser, the live page's cost to
 //! Temporal, the queue page beside Temporal UI's list of the same workflows in Chromium
 //! (`benches/side_by_side.mjs`), and the release assets' size. Prints figures; asserts
-//! nothing.
+//! nothing. `BENCH_PART=pipeline` (`make bench-pipeline`) stops after the workers'
+//! figures, `BENCH_PART=pages` (`make bench-pages`) runs only the console's, and
+//! `BENCH_SHAPES` picks some of the shapes.
 
 #[path = "../tests/integration/support.rs"]
 #[allow(dead_code)]
@@ -47,6 +49,7 @@ const DISPATCH_RPS: f64 = 50_000.0;
 
 const BARE_QUEUE: &str = "bench-bare";
 const PEER_QUEUE: &str = "bench-python";
+const PEER_PLAIN_QUEUE: &str = "bench-python-plain";
 const VARIANT_QUEUE: &str = "bench-variants";
 const VARIANT_UPSTREAM_QUEUE: &str = "bench-variants-upstream";
 
@@ -150,6 +153,7 @@ enum Shape {
     Bare,
     BareAttributes,
     Peer,
+    PeerPlain,
     AskSameQueue,
     AskSameQueueUpsert,
     AskOwnQueue,
@@ -157,10 +161,11 @@ enum Shape {
 }
 
 impl Shape {
-    const ALL: [Shape; 7] = [
+    const ALL: [Shape; 8] = [
         Shape::Bare,
         Shape::BareAttributes,
         Shape::Peer,
+        Shape::PeerPlain,
         Shape::AskSameQueue,
         Shape::AskSameQueueUpsert,
         Shape::AskOwnQueue,
@@ -172,6 +177,7 @@ impl Shape {
             Shape::Bare => "bare + no-op activity, Rust (ceiling)",
             Shape::BareAttributes => "  started with the order's search attributes",
             Shape::Peer => "bare + no-op activity, Python SDK",
+            Shape::PeerPlain => "  the same, gRPC uncompressed (as ours)",
             Shape::AskSameQueue => "asks upstream, workflow's own queue",
             Shape::AskSameQueueUpsert => "  + outcome upserted before close",
             Shape::AskOwnQueue => "asks upstream on its rate-limited queue",
@@ -194,6 +200,7 @@ impl Shape {
                 );
             }
             Shape::Peer => ("BenchBare", PEER_QUEUE),
+            Shape::PeerPlain => ("BenchBare", PEER_PLAIN_QUEUE),
             Shape::AskSameQueue => ("BenchAskSameQueue", VARIANT_QUEUE),
             Shape::AskSameQueueUpsert => ("BenchAskSameQueueUpsert", VARIANT_QUEUE),
             Shape::AskOwnQueue => ("BenchAskOwnQueue", VARIANT_QUEUE),
@@ -233,6 +240,7 @@ impl Shape {
                 start!(BareWorkflow::run, id.clone(), attributed(BARE_QUEUE))
             }
             Shape::Peer => start!(BareWorkflow::run, id.clone(), bare(PEER_QUEUE)),
+            Shape::PeerPlain => start!(BareWorkflow::run, id.clone(), bare(PEER_PLAIN_QUEUE)),
             Shape::AskSameQueue => {
                 start!(AskSameQueue::run, paid.clone(), attributed(VARIANT_QUEUE))
             }
@@ -313,8 +321,9 @@ async fn bench_worker(role: &str, hostport: &str, upstream_url: &str) {
     futures::future::join_all(workers.iter_mut().map(|w| w.run())).await;
 }
 
-/// The Python SDK worker of the bare shape, if `temporalio` is installed.
-fn python_peer(hostport: &str) -> Option<Process> {
+/// The Python SDK worker of the bare shape on `queue`, if `temporalio` is installed;
+/// `compression` is its gRPC compression (`gzip`, the SDK's default, or `none`).
+fn python_peer(hostport: &str, queue: &str, compression: &str) -> Option<Process> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let installed = std::process::Command::new(&python)
         .args(["-c", "import temporalio"])
@@ -329,9 +338,29 @@ fn python_peer(hostport: &str) -> Option<Process> {
         &[
             "benches/peer_worker.py".into(),
             hostport.to_string(),
-            PEER_QUEUE.into(),
+            queue.into(),
+            compression.into(),
         ],
     ))
+}
+
+/// The shapes to run: all, or those `BENCH_SHAPES` names (comma-separated, as the enum
+/// spells them: `BENCH_SHAPES=Ours,AskOwnQueue,Peer`), for a focused run or a profile of
+/// one worker.
+fn chosen_shapes() -> Vec<Shape> {
+    let Ok(names) = std::env::var("BENCH_SHAPES") else {
+        return Shape::ALL.to_vec();
+    };
+    let chosen: Vec<Shape> = Shape::ALL
+        .into_iter()
+        .filter(|s| names.split(',').any(|n| n.trim() == format!("{s:?}")))
+        .collect();
+    assert!(
+        !chosen.is_empty(),
+        "BENCH_SHAPES={names:?} names no shape; choose from {:?}",
+        Shape::ALL
+    );
+    chosen
 }
 
 /// `lo-hi` of some figures.
@@ -415,18 +444,21 @@ async fn main() {
         assets();
         return;
     }
-    let peer = python_peer(&hostport);
+    let peer = python_peer(&hostport, PEER_QUEUE, "gzip");
+    let peer_plain = python_peer(&hostport, PEER_PLAIN_QUEUE, "none");
     let pid_of = |shape: Shape| match shape {
         Shape::Bare | Shape::BareAttributes => Some(bare.pid()),
         Shape::Peer => peer.as_ref().map(Process::pid),
+        Shape::PeerPlain => peer_plain.as_ref().map(Process::pid),
         Shape::AskSameQueue | Shape::AskSameQueueUpsert | Shape::AskOwnQueue => {
             Some(variants.pid())
         }
         Shape::Ours => Some(ours.pid()),
     };
+    let chosen = chosen_shapes();
     let shapes: Vec<Shape> = Shape::ALL
         .into_iter()
-        .filter(|s| pid_of(*s).is_some())
+        .filter(|s| pid_of(*s).is_some() && chosen.contains(s))
         .collect();
 
     for shape in &shapes {
@@ -531,12 +563,28 @@ async fn main() {
             Shape::Peer,
             per_workflow,
         ),
+        (
+            "worker CPU: our pipeline / Python bare, uncompressed:",
+            Shape::Ours,
+            Shape::PeerPlain,
+            per_workflow,
+        ),
+        (
+            "worker CPU: Python uncompressed / Python (its default gzip):",
+            Shape::PeerPlain,
+            Shape::Peer,
+            per_workflow,
+        ),
     ] {
         show(label, ratio(a, b, what));
     }
     println!("upstream:                      {:?}", env.upstream.stats());
-    drop((bare, variants, peer));
+    drop((bare, variants, peer, peer_plain));
     let _ = std::fs::remove_file(&config);
+    // `BENCH_PART=pipeline`: the throughput and CPU figures only.
+    if std::env::var("BENCH_PART").is_ok_and(|p| p == "pipeline") {
+        return;
+    }
 
     dashboard(&env, &WAITING).await;
     drop(ours);
