@@ -420,7 +420,9 @@ async fn the_go_originals_command_lines_work_unchanged() {
 
 /// `serve` on free ports (simulated bank, `none` sign-in on loopback) against `server`,
 /// with `extra` arguments, once its dashboard answers: the process, the dashboard's
-/// address and the configuration file to remove afterwards.
+/// address and the configuration file to remove afterwards. A port picked free can be
+/// taken (an outgoing connection's ephemeral port) before `serve` binds it; `serve` then
+/// exits, and fresh ports are tried. Its log goes to a file, quoted if it never answers.
 async fn spawn_serve(
     server: &DevServer,
     name: &str,
@@ -430,38 +432,56 @@ async fn spawn_serve(
     std::net::SocketAddr,
     std::path::PathBuf,
 ) {
-    use crate::support::{answers, eventually, free_port};
-    use std::time::Duration;
-    let (dashboard, simulator) = (free_port(), free_port());
-    let config = std::env::temp_dir().join(format!("tp-{name}-{dashboard}.toml"));
-    std::fs::write(
-        &config,
-        format!(
-            "[upstream]\nsimulate = true\nsimulator_listen = \"127.0.0.1:{simulator}\"\n\
-             [dashboard]\nlisten = \"127.0.0.1:{dashboard}\"\n\
-             [auth]\nmode = \"none\"\nsession_key_file = \"{key}\"\n",
-            key = std::env::temp_dir()
-                .join(format!("tp-{name}-{dashboard}.key"))
-                .display()
-        ),
-    )
-    .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
-        .args(["serve", "--hostport", &server.hostport])
-        .args(extra)
-        .env_remove("TEMPORAL_ADDRESS")
-        .env_remove("LEPTOS_SITE_ADDR")
-        .env("TEMPORAL_PLAYGROUND_CONFIG", &config)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{dashboard}").parse().unwrap();
-    eventually("the dashboard to answer", Duration::from_secs(60), || {
-        answers(format!("http://{addr}/healthz"))
-    })
-    .await;
-    (child, addr, config)
+    use crate::support::{answers, free_port};
+    use std::time::{Duration, Instant};
+    const TRIES: usize = 3;
+    let mut last_log = String::new();
+    for _ in 0..TRIES {
+        let (dashboard, simulator) = (free_port(), free_port());
+        let config = std::env::temp_dir().join(format!("tp-{name}-{dashboard}.toml"));
+        let log_path = std::env::temp_dir().join(format!("tp-{name}-{dashboard}.log"));
+        std::fs::write(
+            &config,
+            format!(
+                "[upstream]\nsimulate = true\nsimulator_listen = \"127.0.0.1:{simulator}\"\n\
+                 [dashboard]\nlisten = \"127.0.0.1:{dashboard}\"\n\
+                 [auth]\nmode = \"none\"\nsession_key_file = \"{key}\"\n",
+                key = std::env::temp_dir()
+                    .join(format!("tp-{name}-{dashboard}.key"))
+                    .display()
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(&log_path).expect("a log file in the temp dir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_temporal-playground"))
+            .args(["serve", "--hostport", &server.hostport])
+            .args(extra)
+            .env_remove("TEMPORAL_ADDRESS")
+            .env_remove("LEPTOS_SITE_ADDR")
+            .env("TEMPORAL_PLAYGROUND_CONFIG", &config)
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("serve starts");
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{dashboard}").parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if answers(format!("http://{addr}/healthz")).await.is_some() {
+                let _ = std::fs::remove_file(&log_path);
+                return (child, addr, config);
+            }
+            if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                last_log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                let _ = std::fs::remove_file(&log_path);
+                let _ = std::fs::remove_file(&config);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    panic!("serve never answered in {TRIES} tries; its last log:\n{last_log}");
 }
 
 /// `serve` as a supervisor stops it: SIGTERM while live pages are open ends the process,
