@@ -7,15 +7,14 @@ use temporal_playground::cli::{
     settings::{LogFormat, Settings},
 };
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,temporalio_sdk_core=warn,temporalio_client=warn".into());
-    // A configuration that cannot be read is reported by `run`; the log is plain meanwhile.
-    let format = Settings::load(cli.global.config.as_deref())
-        .map(|s| s.log.format)
-        .unwrap_or_default();
+    // A configuration that cannot be read is reported by `run`; the log is plain and the
+    // runtime has its defaults meanwhile.
+    let settings = Settings::load(cli.global.config.as_deref()).ok();
+    let format = settings.as_ref().map(|s| s.log.format).unwrap_or_default();
     let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -24,7 +23,15 @@ async fn main() -> ExitCode {
         LogFormat::Text => log.init(),
     }
     let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
-    match run(&cli.global, command).await {
+    let threads = settings.as_ref().and_then(|s| command.runtime_threads(s));
+    let runtime = match temporal_playground::runtime::tokio_runtime(threads) {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: the async runtime could not start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(&cli.global, command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");

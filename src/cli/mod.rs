@@ -152,6 +152,17 @@ impl GlobalArgs {
     }
 }
 
+impl Command {
+    /// The runtime threads this command runs on (`runtime::tokio_runtime`): a `worker`
+    /// process its `[worker] threads`, every other command one per core (`None`).
+    pub fn runtime_threads(&self, settings: &Settings) -> Option<usize> {
+        match self {
+            Command::Worker(_) => Some(settings.worker.threads),
+            _ => None,
+        }
+    }
+}
+
 /// Runs one command to its end.
 pub async fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
     let settings = Settings::load(global.config.as_deref())?;
@@ -385,4 +396,27 @@ async fn run_namespace(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_worker_process_runs_on_its_configured_threads() {
+        let settings = Settings::parse("[worker]\nthreads = 3\n").expect("valid");
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("temporal-playground").chain(args.iter().copied()))
+                .expect("a command line of ours")
+                .command
+                .expect("a command")
+        };
+        assert_eq!(parse(&["worker"]).runtime_threads(&settings), Some(3));
+        assert_eq!(
+            parse(&["worker", "--queues", "upstream"]).runtime_threads(&settings),
+            Some(3)
+        );
+        assert_eq!(parse(&["serve"]).runtime_threads(&settings), None);
+        assert_eq!(parse(&["upstream"]).runtime_threads(&settings), None);
+    }
 }

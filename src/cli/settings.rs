@@ -30,6 +30,7 @@ pub struct Settings {
     pub approval: ApprovalSettings,
     pub log: LogSettings,
     pub statements: StatementSettings,
+    pub worker: WorkerSettings,
 }
 
 pub use crate::operations::statements::StatementSettings;
@@ -215,6 +216,28 @@ impl MetricsSettings {
         self.watch_secs
             .map(std::time::Duration::from_secs)
             .unwrap_or(crate::web::live::watch::DEFAULT_WATCH_EVERY)
+    }
+}
+
+/// `[worker]`: the `worker` command's own process (the console's embedded worker shares
+/// the console's runtime and is not affected).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Threads under the worker's calls to Temporal and to the upstream (Tokio's runtime),
+    /// 1 to [`MAX_WORKER_THREADS`]. Workflow code runs on threads of the SDK's own whatever
+    /// this says. One thread costs the least CPU per order (README: Figures); raise it only
+    /// on a machine of the worker's own whose one runtime thread is busy.
+    pub threads: usize,
+}
+
+/// Most `[worker] threads`: far more than the calls of a worker need, and a typo such as
+/// `threads = 10000` is refused rather than started.
+pub const MAX_WORKER_THREADS: usize = 256;
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings { threads: 1 }
     }
 }
 
@@ -516,6 +539,12 @@ impl Settings {
                 "metrics.watch_secs must be between 1 and 3600, not {secs}"
             )));
         }
+        let threads = settings.worker.threads;
+        if !(1..=MAX_WORKER_THREADS).contains(&threads) {
+            return Err(ConfigError::Value(format!(
+                "worker.threads must be between 1 and {MAX_WORKER_THREADS}, not {threads}"
+            )));
+        }
         let auth = &settings.auth;
         if auth.idle_minutes == 0 || auth.lifetime_hours == 0 {
             return Err(ConfigError::Value(
@@ -598,6 +627,20 @@ mod tests {
         assert!(
             settings.upstream.dispatch_rps * 2.0 <= settings.upstream.simulator.rps_limit as f64
         );
+    }
+
+    #[test]
+    fn worker_threads_are_one_by_default_and_refused_outside_their_bounds() {
+        let read = |text: &str| Settings::parse(text).map(|s| s.worker.threads);
+        assert_eq!(read("").unwrap(), 1);
+        assert_eq!(read("[worker]\nthreads = 4\n").unwrap(), 4);
+        for bad in [0, MAX_WORKER_THREADS + 1] {
+            let err = read(&format!("[worker]\nthreads = {bad}\n")).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("worker.threads must be between 1 and {MAX_WORKER_THREADS}, not {bad}")
+            );
+        }
     }
 
     #[test]
