@@ -225,8 +225,8 @@ impl MetricsSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct WorkerSettings {
     /// Threads under the worker's calls to Temporal and to the upstream (Tokio's runtime),
-    /// 1 to [`MAX_WORKER_THREADS`]. Workflow code runs on threads of the SDK's own whatever
-    /// this says. One thread costs the least CPU per order (README: Figures); raise it only
+    /// 1 to [`MAX_WORKER_THREADS`]. Workflow code runs outside them whatever this says: on
+    /// the workers' own thread (`runtime::worker`) and the SDK's history threads. One thread costs the least CPU per order (README: Figures); raise it only
     /// on a machine of the worker's own whose one runtime thread is busy.
     pub threads: usize,
 }

@@ -7,9 +7,9 @@ pub mod worker;
 /// The Tokio runtime a command runs on: `threads` runtime threads (the `worker` command's
 /// `[worker] threads`), or one per core when `None` (the console, the CLI).
 ///
-/// The SDK runs workflow code on threads of its own, so a worker's runtime carries only its
-/// calls to Temporal and to the upstream. On one thread those cost about 7 % less CPU per
-/// order than on one per core (2 cores, `make bench-pipeline`), at the same throughput:
+/// Workflow code runs on the workers' own thread ([`worker::start`]) and the SDK's history
+/// threads, so a worker's runtime carries only its calls to Temporal and to the upstream.
+/// On one thread those cost about 7 % less CPU per order than on one per core (2 cores, `make bench-pipeline`), at the same throughput:
 /// fewer threads to wake for each message.
 pub fn tokio_runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
