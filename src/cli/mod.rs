@@ -163,9 +163,14 @@ impl Command {
     }
 }
 
-/// Runs one command to its end.
-pub async fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
-    let settings = Settings::load(global.config.as_deref())?;
+/// Runs one command to its end, with the configuration `main` read (`Settings::load`):
+/// one that could not be read is this command's error.
+pub async fn run(
+    global: &GlobalArgs,
+    settings: Result<Settings, SettingsError>,
+    command: Command,
+) -> Result<(), CliError> {
+    let settings = settings?;
     let connect = global.connect_args(&settings);
     match command {
         Command::Version => {
