@@ -32,15 +32,19 @@ export async function shot(page: Page, name: string) {
 
 /// Sets one of the live page's failure figures (`label` names its field, `button` its
 /// submit) and waits until the server holds it: a fresh page shows the server's figure,
-/// not what was typed. It reloads only once the server has answered the post: a reload
-/// while the post is still leaving cancels it (CI once failed so, expecting 60, seeing 0).
+/// not what was typed. It posts from the live form (the page's island), so no navigation
+/// is under way when it reloads: a plain form's post ends in a redirect, and a reload
+/// racing that navigation failed CI with "Not attached to an active page". It reloads only
+/// once the server has answered the post: a reload while the post is still leaving cancels
+/// it (CI once failed so, expecting 60, seeing 0). A reload that fails is tried again.
 export async function setSimulatorFigure(page: Page, label: string, button: string, value: string) {
+  await formLive(page, button);
   await page.getByLabel(label).fill(value);
   await submitAndAwait(page, page.getByRole('button', { name: button }), 'set_failure_rate');
-  await expect.poll(async () => {
+  await expect(async () => {
     await page.reload();
-    return page.getByLabel(label).inputValue();
-  }).toBe(value);
+    await expect(page.getByLabel(label)).toHaveValue(value, { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
 }
 
 /// Clicks a form's submit `button` and waits for the server's answer to its post (the

@@ -328,7 +328,7 @@ fn FailureRate(
     button: &'static str,
 ) -> impl IntoView {
     view! {
-        <ActionForm action=fail attr:class="bg-white rounded shadow p-3 flex gap-2 items-end" attr:aria-label=button>
+        <ActionForm action=fail attr:data-live=super::live_marker() attr:class="bg-white rounded shadow p-3 flex gap-2 items-end" attr:aria-label=button>
             <input type="hidden" name="kind" value=kind />
             <label class="flex flex-col text-sm">
                 {label}
