@@ -811,8 +811,12 @@ async fn side_by_side(env: &TestEnv, addr: std::net::SocketAddr, cookie: &str) {
         .env("RUNS", "7")
         .status()
         .await;
-    if !ran.is_ok_and(|s| s.success()) {
-        println!("(side by side did not run: it needs node, `npm ci` and /usr/bin/chromium)");
+    match ran {
+        Ok(status) if status.success() => {}
+        Ok(status) => println!("(side by side failed: {status}; its error is above)"),
+        Err(e) => println!(
+            "(side by side did not run ({e}): it needs node, `npm ci` and /usr/bin/chromium)"
+        ),
     }
 }
 
