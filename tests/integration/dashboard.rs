@@ -254,6 +254,16 @@ async fn a_temporal_outage_shows_a_banner_not_a_blank_page() {
         up.contains("Manual queue") && up.contains("No order is waiting here."),
         "{up}"
     );
+    let missing = http
+        .get(format!("http://{addr}/orders/no-such-order"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        missing.status().as_u16(),
+        404,
+        "an order that does not exist"
+    );
 
     let mut env = env;
     env.server.kill();
@@ -263,8 +273,13 @@ async fn a_temporal_outage_shows_a_banner_not_a_blank_page() {
             .send()
             .await
             .unwrap();
+        let status = response.status().as_u16();
         let html = response.text().await.unwrap();
         assert!(html.contains("Could not load this page."), "{path}: {html}");
+        assert_eq!(
+            status, 503,
+            "{path}: an outage, for monitoring as for people"
+        );
         assert!(
             html.contains("<header"),
             "{path}: the page around the banner still renders"

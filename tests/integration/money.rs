@@ -133,8 +133,12 @@ async fn an_order_carries_its_money_and_a_paid_for_other_money_goes_to_a_person(
     assert!(myr.contains("12.50 MYR"));
     let (_, huge) = get("/?currency=MYR&band=huge".into()).await;
     assert!(!listed(&huge, &mismatch));
-    let (_, bad) = get("/?band=giant".into()).await;
+    let (status, bad) = get("/?band=giant".into()).await;
     assert!(bad.contains("an amount band"), "the refusal is a sentence");
+    assert_eq!(
+        status, 422,
+        "a filter the queue cannot read is refused, not a page"
+    );
 
     use leptos::server_fn::ServerFn;
     let path = temporal_playground::web::pages::manual_queue::LoadWaitingBoard::PATH;

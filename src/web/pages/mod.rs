@@ -258,12 +258,36 @@ pub fn ErrorBanner(errors: ArcRwSignal<Errors>) -> impl IntoView {
     }
 }
 
+/// A page that shows a banner answers with the status of what it could not load, the
+/// highest if several (422 for a filter it cannot read, 403, 404 for an order that does
+/// not exist, 503 with Temporal away), as a server function's own answer would. Its data
+/// comes from calling those functions in the page, where their own answer's status is
+/// not set.
+#[cfg(feature = "ssr")]
+fn answer_with_status_of(errors: &ArcRwSignal<Errors>) {
+    let status = errors
+        .read_untracked()
+        .iter()
+        .filter_map(|(_, error)| (***error).downcast_ref::<AppError>().map(AppError::status))
+        .max();
+    if let (Some(response), Some(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        status.and_then(|s| axum::http::StatusCode::from_u16(s).ok()),
+    ) {
+        response.set_status(status);
+    }
+}
+
 /// A page's data while Temporal answers, and its banner if it does not.
 #[component]
 pub fn Loading(what: &'static str, children: Children) -> impl IntoView {
     view! {
         <Suspense fallback=move || view! { <p role="status">{format!("Loading {what} from Temporal…")}</p> }>
-            <ErrorBoundary fallback=|errors| view! { <ErrorBanner errors /> }>
+            <ErrorBoundary fallback=|errors| {
+                #[cfg(feature = "ssr")]
+                answer_with_status_of(&errors);
+                view! { <ErrorBanner errors /> }
+            }>
                 {children()}
             </ErrorBoundary>
         </Suspense>
