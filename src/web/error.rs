@@ -89,12 +89,8 @@ impl FromServerFnError for AppError {
                 .and_then(|p| p.headers.get(axum::http::header::ACCEPT).cloned())
                 .and_then(|accept| accept.to_str().ok().map(|a| a.contains("text/html")))
                 .unwrap_or(false);
-            if !plain_form
-                && let Some(response) =
-                    leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
-                && let Ok(status) = axum::http::StatusCode::from_u16(self.status())
-            {
-                response.set_status(status);
+            if !plain_form {
+                self.set_answer_status();
             }
         }
         <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self).unwrap_or_default()
@@ -120,6 +116,15 @@ pub fn reference() -> String {
 
 #[cfg(feature = "ssr")]
 impl AppError {
+    /// Gives the answer being made (a server function's, or a page's) this error's status.
+    pub fn set_answer_status(&self) {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = axum::http::StatusCode::from_u16(self.status())
+        {
+            response.set_status(status);
+        }
+    }
+
     /// Our own fault, logged with its detail; the person is given the reference.
     pub fn bug(detail: impl std::fmt::Display) -> Self {
         let reference = reference();

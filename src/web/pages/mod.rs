@@ -265,16 +265,13 @@ pub fn ErrorBanner(errors: ArcRwSignal<Errors>) -> impl IntoView {
 /// not set.
 #[cfg(feature = "ssr")]
 fn answer_with_status_of(errors: &ArcRwSignal<Errors>) {
-    let status = errors
-        .read_untracked()
+    let errors = errors.read_untracked();
+    let worst = errors
         .iter()
-        .filter_map(|(_, error)| (***error).downcast_ref::<AppError>().map(AppError::status))
-        .max();
-    if let (Some(response), Some(status)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        status.and_then(|s| axum::http::StatusCode::from_u16(s).ok()),
-    ) {
-        response.set_status(status);
+        .filter_map(|(_, error)| (***error).downcast_ref::<AppError>())
+        .max_by_key(|error| error.status());
+    if let Some(error) = worst {
+        error.set_answer_status();
     }
 }
 
