@@ -1,5 +1,6 @@
 // Accessibility: axe-core checks every page with data, signed in as each role, against
-// WCAG 2.1 A and AA; the keyboard works the queue, the lane and the statement review.
+// WCAG 2.1 A and AA, and no request of those pages fails and nothing goes to the console as
+// an error; the keyboard works the queue, the lane and the statement review.
 import { test, expect, Page, Browser } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
@@ -77,7 +78,19 @@ async function data(browser: Browser) {
   return { manual, proposed, stale, contract, review };
 }
 
-test('every page with data has no WCAG 2.1 A or AA violation, for each role', async ({ browser }) => {
+/// What went wrong on a page as it loaded: answers of 400 or more (the page's own resources,
+/// its server functions, the browser's own asks such as a tab icon) and console errors.
+function watchFailures(page: Page, found: string[], who: string) {
+  page.on('response', (r) => {
+    if (r.status() >= 400) found.push(`${new URL(page.url()).pathname} as ${who}: ${r.status()} for ${r.url()}`);
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error') found.push(`${new URL(page.url()).pathname} as ${who}: console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => found.push(`${new URL(page.url()).pathname} as ${who}: uncaught: ${e.message}`));
+}
+
+test('every page with data has no WCAG 2.1 A or AA violation, no failed request and no console error, for each role', async ({ browser }) => {
   test.setTimeout(300_000);
   const d = await data(browser);
   const everyone = ['/', '/?claim=awaiting', '/stale', `/orders/${d.manual}`, `/orders/${d.proposed}`, `/orders/${d.stale}`,
@@ -91,6 +104,7 @@ test('every page with data has no WCAG 2.1 A or AA violation, for each role', as
   };
   const found: string[] = [];
   const anonymous = await (await browser.newContext()).newPage();
+  watchFailures(anonymous, found, 'nobody');
   await anonymous.goto('/login');
   await expect(anonymous.getByRole('button', { name: 'Sign in' })).toBeVisible();
   found.push(...(await violations(anonymous)).map((v) => `/login (signed out): ${v}`));
@@ -98,8 +112,9 @@ test('every page with data has no WCAG 2.1 A or AA violation, for each role', as
   // network to go quiet, which is mostly idle time); the findings in a fixed order.
   const byRole = await Promise.all(Object.entries(pages).map(async ([person, paths]) => {
     const page = await (await browser.newContext()).newPage();
-    await signIn(page, person);
     const mine: string[] = [];
+    watchFailures(page, mine, person);
+    await signIn(page, person);
     for (const p of paths) {
       await page.goto(p);
       await expect(page.locator('main h1').first()).toBeVisible();

@@ -16,6 +16,29 @@ test('a visitor signs in, is refused a wrong password, and signs out', async ({ 
   await expect(page).toHaveURL(/\/login/);
 });
 
+test('the tab shows the console\'s icon, from inside the page, before and after signing in', async ({ page }) => {
+  // Without an icon named in the page, a browser asks for /favicon.ico on every cold tab,
+  // which fails: a broken request and an error in the console, and no icon on the tab.
+  const drawn = async () => page.evaluate(async () => {
+    const link = document.querySelector<HTMLLinkElement>('head link[rel="icon"]');
+    if (!link) return 'no icon named';
+    if (!link.href.startsWith('data:')) return `asks the server: ${link.href}`;
+    const img = new Image();
+    img.src = link.href;
+    try {
+      await img.decode();
+    } catch {
+      return 'not an image';
+    }
+    return `${img.naturalWidth}x${img.naturalHeight}`;
+  });
+  await page.goto('/login');
+  expect(await drawn()).toBe('16x16');
+  await signIn(page, 'ana');
+  await page.goto('/stale');
+  expect(await drawn()).toBe('16x16');
+});
+
 test('a session whose cookie is gone sends the person back to sign in', async ({ page }) => {
   await signIn(page, 'ana');
   await page.context().clearCookies();
