@@ -440,11 +440,19 @@ pub struct QueueFilter {
 }
 
 impl QueueFilter {
-    /// The queue's address with this filter and another claim tab.
+    /// The queue's address with this filter and another claim tab. Every value is
+    /// percent-encoded: a filter typed as `Bank & Trust` or `50%` comes back as typed.
     pub fn link(&self, claim: &str) -> String {
+        use crate::domain::format::url_component as enc;
         format!(
-            "/?prefix={}&provider={}&reason={}&claim={claim}&age={}&currency={}&band={}",
-            self.prefix, self.provider, self.reason, self.age, self.currency, self.band
+            "/?prefix={}&provider={}&reason={}&claim={}&age={}&currency={}&band={}",
+            enc(&self.prefix),
+            enc(&self.provider),
+            enc(&self.reason),
+            enc(claim),
+            enc(&self.age),
+            enc(&self.currency),
+            enc(&self.band)
         )
     }
 }
@@ -717,5 +725,65 @@ mod service_level_tests {
             (45 * 60, 600)
         );
         assert_eq!(board.orders(), 3);
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    /// The query of a link, read back as a browser's form would send it.
+    fn read_back(link: &str) -> Vec<(String, String)> {
+        let query = link.split_once('?').map_or("", |(_, q)| q);
+        form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_queue_link_carries_every_filter_back_as_typed() {
+        let filter = QueueFilter {
+            prefix: "A+B".into(),
+            provider: "Bank & Trust".into(),
+            reason: "50% #1 é".into(),
+            claim: "unclaimed".into(),
+            age: "at_risk".into(),
+            currency: "MYR".into(),
+            band: "large".into(),
+        };
+        let link = filter.link("mine");
+        assert!(link.starts_with("/?"), "{link}");
+        assert!(!link.contains('#') && !link.contains(' '), "{link}");
+        let pairs = read_back(&link);
+        let want = [
+            ("prefix", "A+B"),
+            ("provider", "Bank & Trust"),
+            ("reason", "50% #1 é"),
+            ("claim", "mine"),
+            ("age", "at_risk"),
+            ("currency", "MYR"),
+            ("band", "large"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(pairs, want);
+    }
+
+    #[test]
+    fn a_stale_link_carries_its_filter_back_as_typed() {
+        let filter = StaleFilter {
+            provider: "Bank & Trust".into(),
+            reason: "a+b".into(),
+        };
+        let pairs = read_back(&filter.link());
+        assert_eq!(
+            pairs,
+            vec![
+                ("provider".to_string(), "Bank & Trust".to_string()),
+                ("reason".to_string(), "a+b".to_string())
+            ]
+        );
     }
 }

@@ -164,12 +164,14 @@ pub fn manual_queue_query_at(
             sa::ORIGINAL_ERROR_REASON.name(),
         );
     }
-    if !filter.currency.is_empty() {
-        crate::domain::contract::check_currency_code(&filter.currency)?;
+    // `myr` or ` MYR ` as typed finds MYR, as an order's own currency is read.
+    let currency = filter.currency.trim().to_ascii_uppercase();
+    if !currency.is_empty() {
+        crate::domain::contract::check_currency_code(&currency)?;
         q += &format!(
             " AND {} = {}",
             sa::ORDER_CURRENCY.name(),
-            literal("currency", &filter.currency)?
+            literal("currency", &currency)?
         );
     }
     if !filter.band.is_empty() {

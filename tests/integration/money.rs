@@ -133,6 +133,17 @@ async fn an_order_carries_its_money_and_a_paid_for_other_money_goes_to_a_person(
     assert!(myr.contains("12.50 MYR"));
     let (_, huge) = get("/?currency=MYR&band=huge".into()).await;
     assert!(!listed(&huge, &mismatch));
+    // The currency as a person may type it; the tabs keep every filter as typed.
+    let (status, typed) = get("/?currency=+myr+&band=small&reason=a%26b+%2350%25".into()).await;
+    assert_eq!(status, 200, "a lower-case currency is read, not refused");
+    assert!(!listed(&typed, &mismatch), "no order has that reason");
+    let (_, typed) = get("/?currency=+myr+&band=small".into()).await;
+    assert!(listed(&typed, &mismatch), "myr finds the MYR orders");
+    let (_, tabs) = get("/?reason=a%26b+%2350%25".into()).await;
+    assert!(
+        tabs.contains("reason=a%26b%20%2350%25&amp;claim=unclaimed"),
+        "the Unclaimed tab keeps the reason filter whole"
+    );
     let (status, bad) = get("/?band=giant".into()).await;
     assert!(bad.contains("an amount band"), "the refusal is a sentence");
     assert_eq!(
