@@ -10,6 +10,7 @@ test('a contract is created, shows its next charges and is cancelled with a reas
   await page.getByLabel('Customer').fill('ana');
   await page.getByLabel('Terms (0 = until cancelled)').fill('3');
   await page.getByLabel('Every').fill('30d');
+  const clicked = Date.now();
   await page.getByRole('button', { name: 'Create' }).click();
   await expect(page.getByTestId('created')).toContainText('Next charges');
   const row = page.locator(`tr[data-contract="${id}"]`);
@@ -17,6 +18,12 @@ test('a contract is created, shows its next charges and is cancelled with a reas
   await expect(row).toContainText('9.99 USD');
   await expect(row).toContainText('every 30d (Asia/Kuala_Lumpur)');
   await expect(row).toContainText('membership-monthly');
+  // The first charge is 30 days from now, written as the list writes it.
+  const day = (ms: number) => new Date(ms + 30 * 86400_000).toISOString().slice(0, 10);
+  const days = `(${day(clicked)}|${day(Date.now())})`;
+  await expect(row.locator('time')).toContainText(new RegExp(`^${days} \\d\\d:\\d\\d UTC$`));
+  const shown = await row.locator('time').textContent();
+  await expect(page.getByTestId('created')).toContainText(`Next charges: ${shown}, `);
   await shot(page, 'contracts');
 
   // Finance's export: the contract with its amount in dollars and its time zone.

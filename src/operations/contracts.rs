@@ -204,7 +204,11 @@ pub async fn create(
             )
             .await?;
             let schedule = Schedule {
-                spec: Some(schedules::spec(&contract.cadence, &contract.time_zone)),
+                spec: Some(schedules::spec(
+                    &contract.cadence,
+                    &contract.time_zone,
+                    std::time::SystemTime::now(),
+                )),
                 action: Some(action),
                 policies: Some(SchedulePolicies {
                     overlap_policy: ScheduleOverlapPolicy::Skip as i32,

@@ -28,8 +28,11 @@ use temporalio_common::{
 use super::TemporalError;
 use crate::{domain::contract::Cadence, domain::format::rfc3339};
 
-/// A schedule's spec: one interval or one cron line, in `time_zone`.
-pub fn spec(cadence: &Cadence, time_zone: &str) -> ScheduleSpec {
+/// A schedule's spec: one interval or one cron line, in `time_zone`. An interval counts
+/// from `anchor` (the contract's creation): `every 30d` made on 6 December charges on 5
+/// January, 4 February, … Without a phase Temporal counts intervals from 1970, so that
+/// contract's first charge would have come on 2 January, after 27 days, at 00:00 UTC.
+pub fn spec(cadence: &Cadence, time_zone: &str, anchor: SystemTime) -> ScheduleSpec {
     let mut spec = ScheduleSpec {
         timezone_name: time_zone.to_string(),
         ..Default::default()
@@ -37,11 +40,19 @@ pub fn spec(cadence: &Cadence, time_zone: &str) -> ScheduleSpec {
     match cadence {
         Cadence::Every { seconds } => spec.interval.push(IntervalSpec {
             interval: Duration::from_secs(*seconds).try_into().ok(),
-            phase: None,
+            phase: phase(*seconds, anchor).try_into().ok(),
         }),
         Cadence::Cron { expression } => spec.cron_string.push(expression.clone()),
     }
     spec
+}
+
+/// The offset that makes an interval of `seconds` fall on `anchor` (whole seconds).
+fn phase(seconds: u64, anchor: SystemTime) -> Duration {
+    let since_1970 = anchor
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Duration::from_secs(since_1970.checked_rem(seconds).unwrap_or(0))
 }
 
 /// How a spec reads: `every 30d`, `cron 0 9 1 * *`.

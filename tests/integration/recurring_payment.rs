@@ -62,6 +62,30 @@ async fn completed_terms(env: &TestEnv, id: &str) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_contract_charges_exactly_its_terms_and_a_cancelled_one_stops() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // An interval counts from the contract's creation, not from 1970: every 30 days from
+    // now, not on whichever day the 30-day grid since 1970 falls next.
+    const DAYS_30: i64 = 30 * 24 * 3600;
+    let created_at = std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let monthly = create(
+        &env.client,
+        contract("C-anchor", DAYS_30 as u64, 12),
+        &limits(),
+        "fin",
+    )
+    .await
+    .unwrap();
+    let at: Vec<i64> = monthly
+        .iter()
+        .map(|t| temporal_playground::domain::format::epoch_secs(t).unwrap())
+        .collect();
+    assert!(
+        (at[0] - (created_at + DAYS_30)).abs() <= 5,
+        "the first charge comes 30 days after the contract was made: {monthly:?}"
+    );
+    assert_eq!(at[1] - at[0], DAYS_30, "then every 30 days: {monthly:?}");
     let next = create(&env.client, contract("C-terms", 1, 2), &limits(), "fin")
         .await
         .unwrap();

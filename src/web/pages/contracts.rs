@@ -171,7 +171,10 @@ pub fn ContractsPage() -> impl IntoView {
                 view! {
                     <p role="status" class="text-green-800" data-testid="created">
                         {format!("Created {}. Next charges: ", detail.contract_id)}
-                        {detail.next_charges.join(", ")}
+                        {detail.next_charges.into_iter().enumerate().map(|(i, at)| view! {
+                            {(i > 0).then_some(", ")}
+                            <When at />
+                        }).collect_view()}
                     </p>
                 }
             })
