@@ -144,7 +144,7 @@ pub struct ResolutionRecord {
 /// A booked statement entry that settled an order: the bank's own record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
-    /// The bank's id of the statement.
+    /// The bank's id of the statement; a CSV report, which has none, is named by its file.
     pub statement_id: String,
     /// The import that applied it (`statement-<content hash>`).
     pub import_id: String,

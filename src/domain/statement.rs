@@ -5,6 +5,18 @@ use serde::{Deserialize, Serialize};
 
 use super::money::Money;
 
+/// One import in the statements page's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedImport {
+    pub import_id: String,
+    /// When it was imported (RFC 3339, UTC).
+    pub at: String,
+    /// Who imported it.
+    pub imported_by: String,
+    /// How it stands, in words: awaiting approval (or being applied), decided, …
+    pub standing: String,
+}
+
 /// The formats a statement comes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -19,7 +19,9 @@ use crate::{
         money::Money,
         order::Stage,
         resolution::Actor,
-        statement::{CsvLayout, EntryOutcome, ReviewedEntry, Statement, StatementFormat},
+        statement::{
+            CsvLayout, EntryOutcome, ListedImport, ReviewedEntry, Statement, StatementFormat,
+        },
     },
     temporal::{TemporalError, names::task_queues, search_attributes as sa, visibility},
     upstream::statement::{StatementError, parse},
@@ -275,11 +277,22 @@ pub async fn import(
             } else {
                 chunks.remove(0)
             };
+            // A name as a person gave it, without control characters, at most 200 long.
+            let file_name: String = file_name
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect();
             let start = ImportStart {
-                statement_id: statement.statement_id.clone(),
+                // A CSV report names no statement: its file does, on the review and on
+                // every order it settles ("statement bank-2026-12-01.csv entry …").
+                statement_id: match statement.statement_id.is_empty() {
+                    true => file_name.clone(),
+                    false => statement.statement_id.clone(),
+                },
                 account: statement.account.clone(),
                 format: statement.format,
-                file_name: file_name.chars().take(200).collect(),
+                file_name,
                 content_hash: hash.clone(),
                 imported_by: actor.name.clone(),
                 imported_by_id: actor.id.clone(),
@@ -406,28 +419,39 @@ pub async fn all_entries(
     }
 }
 
-/// The most recent imports, newest first: id, when it began, and its status.
-pub async fn recent(client: &Client) -> Result<Vec<(String, String, String)>, OpError> {
+/// The most recent imports, newest first: id, when it began, who imported it, and how it
+/// stands (read from visibility: no call per import).
+pub async fn recent(client: &Client) -> Result<Vec<ListedImport>, OpError> {
     let listed =
         visibility::list_page(client, "WorkflowType = 'StatementImport'", 50, None, None).await?;
     Ok(listed
         .executions
         .into_iter()
-        .map(|e| {
-            let status = match e.status.as_str() {
-                "Running" => "awaiting approval, or applying".to_string(),
-                "Completed" => "decided".to_string(),
-                other => other.to_lowercase(),
-            };
-            (
-                e.workflow_id,
-                e.start_time
-                    .map(crate::domain::format::rfc3339)
-                    .unwrap_or_default(),
-                status,
-            )
+        .map(|e| ListedImport {
+            standing: standing(&e.status),
+            imported_by: e
+                .attributes
+                .get(&sa::ACTORS)
+                .and_then(|actors| actors.first().cloned())
+                .unwrap_or_default(),
+            at: e
+                .start_time
+                .map(crate::domain::format::rfc3339)
+                .unwrap_or_default(),
+            import_id: e.workflow_id,
         })
         .collect())
+}
+
+/// An import's standing from its workflow's status as visibility names it (`RUNNING`, …):
+/// running, it awaits its approver or applies what was approved; completed, someone decided.
+fn standing(status: &str) -> String {
+    match status {
+        "RUNNING" => "awaiting approval, or being applied".to_string(),
+        "COMPLETED" => "decided".to_string(),
+        "TERMINATED" => "stopped outside the console (terminated)".to_string(),
+        other => other.to_lowercase().replace('_', " "),
+    }
 }
 
 /// What an import holds and where it stands.

@@ -39,6 +39,7 @@ pub fn workflow_id(hash: &str) -> String {
 /// What the importer starts the import with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportStart {
+    /// The bank's id of the statement, or for a CSV report (which has none) its file name.
     pub statement_id: String,
     pub account: String,
     pub format: StatementFormat,

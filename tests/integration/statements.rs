@@ -347,6 +347,10 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
             said.contains("1 matched") && said.contains(&id),
             "{format}: {said}"
         );
+        if format == "csv" {
+            // A CSV report names no statement: its file does.
+            assert!(said.contains("statement \"s.csv\" (csv"), "{said}");
+        }
         let import_id = said
             .split_whitespace()
             .find(|w| w.starts_with("statement-"))
@@ -542,6 +546,26 @@ async fn the_statements_page_imports_reviews_and_approves_by_role() {
         "the tally"
     );
     assert!(page.contains("awaits a second person"), "the standing");
+    // The list of imports says who imported it and that it waits.
+    async fn listed(addr: std::net::SocketAddr, cookie: &str, import_id: &str) -> Option<String> {
+        let page = browser(addr, Some(cookie))
+            .get(format!("http://{addr}/statements"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let from = page.find(&format!("data-import=\"{import_id}\""))?;
+        let line = &page[from..];
+        // Leptos's `<!>` markers between the parts, gone: the line as it reads.
+        Some(line[..line.find("</li>").unwrap_or(line.len())].replace("<!>", ""))
+    }
+    let line = listed(addr, &sup, &import_id)
+        .await
+        .expect("the import is listed");
+    assert!(line.contains("imported by sup · "), "{line}");
+    assert!(line.contains("awaiting approval"), "{line}");
     let csv = browser(addr, Some(&sup))
         .get(format!("http://{addr}/statement.csv?id={import_id}"))
         .send()
@@ -576,6 +600,16 @@ async fn the_statements_page_imports_reviews_and_approves_by_role() {
     let record = manual_context(c, &id).await.unwrap().resolution.unwrap();
     assert_eq!(record.resolved_by, "sup");
     assert_eq!(record.approved_by.map(|a| a.operator), Some("appr".into()));
+    eventually(
+        "the import listed as decided",
+        Duration::from_secs(30),
+        || async {
+            listed(addr, &sup, &import_id)
+                .await
+                .filter(|line| line.contains("decided"))
+        },
+    )
+    .await;
 }
 
 /// A 10,000-entry statement through Temporal, with the importing process killed (kill -9)

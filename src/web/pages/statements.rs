@@ -20,9 +20,9 @@ pub async fn load_import(import_id: String) -> Result<ImportView, AppError> {
     Ok(crate::operations::statements::view_of(&state.client, &import_id).await?)
 }
 
-/// The most recent imports: id, when, and how they stand.
+/// The most recent imports: id, when, by whom, and how they stand.
 #[server]
-pub async fn list_imports() -> Result<Vec<(String, String, String)>, AppError> {
+pub async fn list_imports() -> Result<Vec<crate::domain::statement::ListedImport>, AppError> {
     crate::web::auth::require(Action::Read)?;
     let state = crate::web::state::app_state()?;
     Ok(crate::operations::statements::recent(&state.client).await?)
@@ -80,10 +80,11 @@ pub fn StatementsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 imports.await.map(|list| view! {
                     <ul class="text-sm" data-testid="imports">
-                        {list.into_iter().map(|(id, at, status)| view! {
-                            <li>
-                                <a class="underline text-blue-700" href=format!("/statements/{id}")>{id.clone()}</a>
-                                " · " <When at /> " · " {status}
+                        {list.into_iter().map(|import| view! {
+                            <li data-import=import.import_id.clone()>
+                                <a class="underline text-blue-700" href=format!("/statements/{}", import.import_id)>{import.import_id.clone()}</a>
+                                " · " <When at=import.at /> " · imported by " {import.imported_by}
+                                " · " {import.standing}
                             </li>
                         }).collect_view()}
                     </ul>
@@ -166,7 +167,10 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
         {moving.then(|| view! { <meta http-equiv="refresh" content="3" /> })}
         <dl class="grid grid-cols-2 gap-x-4 gap-y-1 bg-white rounded shadow p-3 mb-3 max-w-3xl text-sm">
             <dt>"Import"</dt><dd><code>{view.import_id.clone()}</code></dd>
-            <dt>"Statement"</dt><dd>{format!("{} ({}, account {})", view.statement_id, view.format, view.account)}</dd>
+            <dt>"Statement"</dt><dd>{match view.account.is_empty() {
+                true => format!("{} ({})", view.statement_id, view.format),
+                false => format!("{} ({}, account {})", view.statement_id, view.format, view.account),
+            }}</dd>
             <dt>"File"</dt><dd>{view.file_name.clone()}</dd>
             <dt>"Imported by"</dt><dd>{view.imported_by.clone()} " " <When at=view.imported_at.clone() /></dd>
             <dt>"Entries"</dt><dd data-testid="tally">{counts}</dd>
