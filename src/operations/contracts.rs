@@ -475,10 +475,25 @@ pub async fn terms_run(
         .into_iter()
         .map(|e| TermRun {
             workflow_id: e.workflow_id,
-            status: e.status,
+            status: term_standing(&e.status).to_string(),
             started_at: e.start_time.map(rfc3339).unwrap_or_default(),
         })
         .collect())
+}
+
+/// A term's standing in finance's words, from its run's status as visibility names it:
+/// a run completes once its charge (and receipt) went through, and fails when the bank
+/// refused the charge, which pauses the contract.
+fn term_standing(status: &str) -> &str {
+    match status {
+        "RUNNING" => "charging",
+        "COMPLETED" => "charged",
+        "FAILED" => "failed: the contract is paused",
+        "TERMINATED" => "stopped",
+        "CANCELED" => "cancelled",
+        "TIMED_OUT" => "timed out",
+        other => other,
+    }
 }
 
 /// One page of contracts with their terms: the page, then a few describes at a time.

@@ -97,6 +97,12 @@ async fn a_contract_charges_exactly_its_terms_and_a_cancelled_one_stops() {
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(completed_terms(&env, "C-terms").await, 2, "no third term");
+    // The contract's payment history, in finance's words.
+    let runs = temporal_playground::operations::contracts::terms_run(&env.client, "C-terms", 10)
+        .await
+        .unwrap();
+    let said: Vec<&str> = runs.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(said, ["charged", "charged"], "{runs:?}");
     assert_eq!(env.upstream.stats().distinct_charges, 2);
     assert_eq!(
         env.upstream.stats().receipts,
