@@ -296,8 +296,10 @@ fn SimulationControls(current: Signal<LiveSnapshot>, sim: ServerAction<Simulate>
             (None, _) => "stopped".into(),
         }
     };
+    // One card: Start and Stop side by side (two forms, since forms do not nest).
     view! {
-        <ActionForm action=sim attr:data-live=super::live_marker() attr:class="bg-white rounded shadow p-3 flex gap-2 items-end" attr:aria-label="Simulated payments">
+        <div class="bg-white rounded shadow p-3 flex flex-wrap gap-2 items-end">
+        <ActionForm action=sim attr:data-live=super::live_marker() attr:class="flex gap-2 items-end" attr:aria-label="Simulated payments">
             <label class="flex flex-col text-sm">
                 "Simulated orders per second"
                 <input name="rate" type="number" min="0" max="50" step="0.5" value="2" class="border rounded px-2 py-1 w-24" />
@@ -310,12 +312,13 @@ fn SimulationControls(current: Signal<LiveSnapshot>, sim: ServerAction<Simulate>
                 </select>
             </label>
             <button type="submit" class="px-3 py-1 rounded bg-blue-700 text-white">"Start"</button>
-            <span class="text-sm" data-testid="simulating">{state}</span>
         </ActionForm>
-        <ActionForm action=sim attr:class="self-end">
+        <ActionForm action=sim attr:aria-label="Stop simulated payments">
             <input type="hidden" name="rate" value="0" />
             <button type="submit" class="px-3 py-1 rounded border">"Stop"</button>
         </ActionForm>
+        <span class="text-sm self-center" data-testid="simulating">{state}</span>
+        </div>
     }
 }
 
