@@ -231,11 +231,13 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         {lane.manual.clone().and_then(|m| m.rejected).map(|rejection| view! { <RejectionLine rejection /> })}
         {lane.manual.clone().and_then(|m| m.taken_over).map(|taken| view! {
             <p class="mb-2 p-2 bg-slate-100 border rounded" data-testid="taken-over">
-                {format!("{} took the claim over from {} at {}: {}", taken.by.operator, taken.from.operator, taken.by.at, taken.note)}
+                {format!("{} took the claim over from {} ", taken.by.operator, taken.from.operator)}
+                <When at=taken.by.at now=lane.now.clone() />
+                {format!(": {}", taken.note)}
             </p>
         })}
         {lane.manual.clone().map(|context| view! { <ManualSection context now=lane.now.clone() /> })}
-        {proposal.map(|proposal| view! { <ProposalSection proposal id=id.clone() actions /> })}
+        {proposal.map(|proposal| view! { <ProposalSection proposal id=id.clone() actions now=lane.now.clone() /> })}
         {(manual_open && !awaiting).then(|| {
             let id = id.clone();
             view! { <IfAllowed action=Action::Resolve><ManualActions id=id.clone() mine actions /></IfAllowed> }
@@ -257,9 +259,10 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
 fn ResolutionLine(record: ResolutionRecord, now: String) -> impl IntoView {
     let ago = format!("{} ago", age(&now, &record.resolved_at));
     let note = (!record.note.is_empty()).then(|| format!(" — {}", record.note));
-    let approved = record
-        .approved_by
-        .map(|a| format!(", approved by {} at {}", a.operator, a.at));
+    let approved = record.approved_by.map(|a| {
+        let now = now.clone();
+        view! { {format!(", approved by {} ", a.operator)} <When at=a.at now /> }
+    });
     view! {
         <p class="mb-2 p-2 bg-green-50 border border-green-200 rounded" data-testid="resolution">
             "Resolved "
@@ -316,7 +319,12 @@ fn LaneUpstream(provider: String) -> impl IntoView {
 
 /// A proposal awaiting a second person: who proposed what, and the approver's buttons.
 #[component]
-fn ProposalSection(proposal: ResolutionRecord, id: String, actions: Actions) -> impl IntoView {
+fn ProposalSection(
+    proposal: ResolutionRecord,
+    id: String,
+    actions: Actions,
+    now: String,
+) -> impl IntoView {
     let (approve_id, reject_id) = (id.clone(), id);
     let note = (!proposal.note.is_empty()).then(|| format!(" — {}", proposal.note));
     view! {
@@ -328,8 +336,8 @@ fn ProposalSection(proposal: ResolutionRecord, id: String, actions: Actions) -> 
                 <strong>{proposal.resolution.to_string()}</strong>
                 " ("
                 {proposal.reason_code.clone()}
-                ") at "
-                {proposal.resolved_at.clone()}
+                ") "
+                <When at=proposal.resolved_at.clone() now />
                 {note}
             </p>
             <IfAllowed action=Action::Approve>
