@@ -60,6 +60,8 @@ test('support imports a statement, an approver approves it, and the lane shows t
     await approver.reload();
     await expect(approver.getByTestId('standing')).toContainText('approved by cy', { timeout: 1000 });
   }).toPass({ timeout: 30_000 });
+  // When, as the page writes its times (the exact second on hover), not a raw timestamp.
+  await expect(approver.getByTestId('standing')).toContainText(/approved by cy \d{4}-\d\d-\d\d \d\d:\d\d UTC: /);
 
   await expect(async () => {
     await support.goto(`/orders/${orderId}`);

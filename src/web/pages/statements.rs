@@ -129,22 +129,27 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
         )
     });
     let standing = match (&view.approved, &view.rejected) {
-        (Some(by), _) => format!(
-            "approved by {} at {}: {} of {} matched orders settled{}",
-            by.operator,
-            by.at,
-            view.applied,
-            view.to_apply,
-            if view.done { "" } else { " so far" }
-        ),
-        (_, Some((by, note))) => format!("rejected by {} at {}: {note}", by.operator, by.at),
-        _ if view.chunks_in < view.chunks => {
-            format!(
-                "still arriving: {} of {} parts",
-                view.chunks_in, view.chunks
-            )
+        (Some(by), _) => {
+            let settled = format!(
+                ": {} of {} matched orders settled{}",
+                view.applied,
+                view.to_apply,
+                if view.done { "" } else { " so far" }
+            );
+            view! { {format!("approved by {} ", by.operator)} <When at=by.at.clone() /> {settled} }
+                .into_any()
         }
-        _ => "awaits a second person's approval".to_string(),
+        (_, Some((by, note))) => {
+            let note = format!(": {note}");
+            view! { {format!("rejected by {} ", by.operator)} <When at=by.at.clone() /> {note} }
+                .into_any()
+        }
+        _ if view.chunks_in < view.chunks => format!(
+            "still arriving: {} of {} parts",
+            view.chunks_in, view.chunks
+        )
+        .into_any(),
+        _ => "awaits a second person's approval".into_any(),
     };
     let open = view.approved.is_none() && view.rejected.is_none();
     // While it applies (or its parts still arrive) the page reads it again every few
