@@ -63,6 +63,9 @@ fn first_json(payloads: Option<&Payloads>) -> serde_json::Value {
         .unwrap_or(serde_json::Value::Null)
 }
 
+/// The channel of a settlement a statement import sent, once approved.
+pub const STATEMENT_CHANNEL: &str = "statement import";
+
 /// How a request came, from the client identity Temporal recorded on it.
 fn channel_of(identity: &str, signal: bool) -> &'static str {
     match Channel::of_identity(identity) {
@@ -98,6 +101,23 @@ fn action_of(name: &str, argument: &serde_json::Value) -> String {
         "resolve-manual-order" => {
             format!("resolve {} (signal)", argument.as_str().unwrap_or_default())
         }
+        "settle-by-statement" => {
+            let at = |path: &str| {
+                argument
+                    .pointer(path)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            format!(
+                "settle paid by statement {} entry {} (import {}, imported by {}, approved by {})",
+                at("/evidence/statement_id"),
+                at("/evidence/entry_ref"),
+                at("/evidence/import_id"),
+                at("/imported_by/operator"),
+                at("/approved_by/operator"),
+            )
+        }
         other => other.to_string(),
     }
 }
@@ -111,6 +131,18 @@ fn signal_actor(name: &str, argument: &serde_json::Value, identity: &str) -> (St
         ("resolve", request) if request.get("operator").is_some() => person_of(request),
         _ => (identity.to_string(), String::new()),
     }
+}
+
+/// The statement import that sent a settlement, when Temporal recorded that workflow as
+/// its sender (a client's signal has none) and the settlement names that same import.
+fn settling_import<'a>(
+    name: &str,
+    argument: &serde_json::Value,
+    sender: Option<&'a WorkflowExecution>,
+) -> Option<&'a str> {
+    let sender = sender?.workflow_id.as_str();
+    let named = argument.pointer("/evidence/import_id")?.as_str()?;
+    (name == "settle-by-statement" && !sender.is_empty() && named == sender).then_some(sender)
 }
 
 fn time(e: &HistoryEvent) -> String {
@@ -173,15 +205,31 @@ pub fn entries_of(order_id: &str, events: &[HistoryEvent]) -> Vec<AuditEntry> {
             }
             Some(Attributes::WorkflowExecutionSignaledEventAttributes(a)) => {
                 let argument = first_json(a.input.as_ref());
-                let (actor, actor_id) = signal_actor(&a.signal_name, &argument, &a.identity);
+                let sender = a.external_workflow_execution.as_ref();
+                let (actor, actor_id, channel, origin) =
+                    match settling_import(&a.signal_name, &argument, sender) {
+                        // The approval that settled it is the approver's act.
+                        Some(import) => {
+                            let (approver, id) = argument
+                                .get("approved_by")
+                                .map(person_of)
+                                .unwrap_or_default();
+                            (approver, id, STATEMENT_CHANNEL.into(), import.to_string())
+                        }
+                        None => {
+                            let (actor, id) = signal_actor(&a.signal_name, &argument, &a.identity);
+                            let channel = channel_of(&a.identity, true).to_string();
+                            (actor, id, channel, a.identity.clone())
+                        }
+                    };
                 entries.push(AuditEntry {
                     at: time(e),
                     actor,
                     action: action_of(&a.signal_name, &argument),
                     target: order_id.to_string(),
                     outcome: "received".into(),
-                    channel: channel_of(&a.identity, true).into(),
-                    origin: a.identity.clone(),
+                    channel,
+                    origin,
                     contract: false,
                     actor_id,
                 });

@@ -217,6 +217,44 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
         assert_eq!(record.approved_by.map(|a| a.operator), Some("bo".into()));
         assert_eq!(record.reason_code, "STATEMENT");
     }
+    // The audit trail: each settlement is the approver's act, naming the statement, the
+    // entry and the importer; the forged signal is nobody's it names.
+    use temporal_playground::{domain::audit::AuditFilter, operations::audit::orders_page};
+    let person = |name: &str| AuditFilter {
+        actor: name.into(),
+        ..Default::default()
+    };
+    let page = eventually(
+        "bo's settlements in the trail",
+        Duration::from_secs(15),
+        || async {
+            let page = orders_page(c, &person("bo"), None).await.ok()?;
+            (page.entries.len() >= 2).then_some(page)
+        },
+    )
+    .await;
+    for id in [&matched, &stale] {
+        assert!(
+            page.entries.iter().any(|e| e.target == *id
+                && e.actor == "bo"
+                && e.channel == "statement import"
+                && e.origin == import_id
+                && e.action
+                    .starts_with("settle paid by statement STMT-2026-12-01 entry ")
+                && e.action.ends_with(&format!(
+                    "(import {import_id}, imported by ana, approved by bo)"
+                ))),
+            "{id}: {:?}",
+            page.entries
+        );
+    }
+    assert!(
+        orders_page(c, &person("mallory"), None)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
+    );
     // The mismatch, the silent one and the forged one wait for a person.
     for id in [&short, &silent] {
         let context = manual_context(c, id).await.unwrap();
