@@ -10,7 +10,8 @@ use crate::{
     temporal::names::task_queues, upstream::activities::UpstreamActivities,
     workflows::console_sessions::ConsoleSessions, workflows::contract_change::ContractChange,
     workflows::manual_handle::ManualHandle, workflows::query_order::QueryOrder,
-    workflows::recurring_payment::RecurringPayment, workflows::stale_order::StaleOrder,
+    workflows::recurring_payment::RecurringPayment,
+    workflows::settlement_check::SettlementActivities, workflows::stale_order::StaleOrder,
     workflows::statement_import::StatementImport,
 };
 
@@ -90,7 +91,11 @@ impl WorkerConfig {
     }
 }
 
-fn options_for(queue: &str, config: &WorkerConfig) -> Result<WorkerOptions, WorkerError> {
+fn options_for(
+    queue: &str,
+    config: &WorkerConfig,
+    client: &Client,
+) -> Result<WorkerOptions, WorkerError> {
     let setup = |e: &dyn std::fmt::Display| WorkerError::Setup {
         queue: queue.to_string(),
         message: e.to_string(),
@@ -109,6 +114,8 @@ fn options_for(queue: &str, config: &WorkerConfig) -> Result<WorkerOptions, Work
             .and_then(|o| o.register_workflow::<ConsoleSessions>())
             .and_then(|o| o.register_workflow::<StatementImport>())
             .map_err(|e| setup(&e))?
+            // An order asks the import a settlement names before it settles.
+            .register_activities(SettlementActivities::new(client.clone()))
             .build(),
         task_queues::RECURRING_SCHEDULE => WorkerOptions::new(queue)
             .register_workflow::<RecurringPayment>()
@@ -201,11 +208,15 @@ pub fn start(client: Client, config: WorkerConfig) -> Result<RunningWorkers, Wor
                         .queues
                         .iter()
                         .map(|queue| {
-                            Worker::new(&runtime, client.clone(), options_for(queue, &config)?)
-                                .map_err(|e| WorkerError::Setup {
-                                    queue: queue.clone(),
-                                    message: e.to_string(),
-                                })
+                            Worker::new(
+                                &runtime,
+                                client.clone(),
+                                options_for(queue, &config, &client)?,
+                            )
+                            .map_err(|e| WorkerError::Setup {
+                                queue: queue.clone(),
+                                message: e.to_string(),
+                            })
                         })
                         .collect()
                 })();

@@ -10,7 +10,10 @@ use std::error::Error;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use super::{conclude, conclude_as, query_failure, recorded_at, set_stage};
+use super::{
+    conclude, conclude_as, query_failure, recorded_at, set_stage,
+    settlement_check::confirmed_by_import, statement_import::StatementSettlement,
+};
 use crate::{
     domain::input::{validate_note, validate_operator},
     domain::order::{Resolution, Stage},
@@ -58,6 +61,11 @@ pub const CLAIMED_AT_PATCH: &str = "record-claimed-at";
 /// the write.
 pub const PROPOSED_AT_PATCH: &str = "record-proposed-at";
 
+/// A statement's settlement waits until the import it names confirms it (an activity
+/// asks the import's `settles` query): a raw signal naming two people settles nothing.
+/// Shared with StaleOrder.
+pub const SETTLEMENT_CHECK_PATCH: &str = "settlement-confirmed-by-import";
+
 /// Who a signal's resolution is recorded under: a signal says nothing of who sent it (the
 /// audit trail reads the client identity Temporal recorded on its event).
 pub const SIGNAL_ACTOR: &str = "signal";
@@ -87,6 +95,11 @@ pub struct ManualHandle {
     actors: Vec<String>,
     /// The last claim a lead took over.
     taken_over: Option<TakeOver>,
+    /// A statement's settlement not yet confirmed by the import it names
+    /// ([`SETTLEMENT_CHECK_PATCH`]).
+    pending_settlement: Option<StatementSettlement>,
+    /// Settlements checked so far (each check its own activity id).
+    settlement_checks: u32,
 }
 
 /// How one try at concluding a resolution ended.
@@ -143,6 +156,8 @@ impl ManualHandle {
             rejected: None,
             taken_over: None,
             actors: handoff_actors,
+            pending_settlement: None,
+            settlement_checks: 0,
         }
     }
 
@@ -460,6 +475,13 @@ impl ManualHandle {
         if self.resolution.is_some() || !settlement.is_sound() {
             return;
         }
+        // The signal may come from any client: the import it names confirms it first.
+        if ctx.patched(SETTLEMENT_CHECK_PATCH) {
+            if self.pending_settlement.is_none() {
+                self.pending_settlement = Some(settlement);
+            }
+            return;
+        }
         let (importer, approver) = (&settlement.imported_by, &settlement.approved_by);
         let (importer, approver) = (importer.clone(), approver.clone());
         self.acted(ctx, &importer.operator, &importer.operator_id);
@@ -623,17 +645,63 @@ impl ManualHandle {
     }
 }
 
-/// Waits until a person's resolution (or an approved proposal) is there, and takes it.
+/// Waits until a person's resolution (or an approved proposal, or a statement's settlement
+/// its import confirmed) is there, and takes it.
 async fn wait_for_resolution(
     ctx: &mut WorkflowContext<ManualHandle>,
 ) -> WorkflowResult<ResolutionRecord> {
-    ctx.wait_condition(|s: &ManualHandle| s.resolution.is_some())
+    loop {
+        ctx.wait_condition(|s: &ManualHandle| {
+            s.resolution.is_some() || s.pending_settlement.is_some()
+        })
         .await?;
-    let record = ctx.state(|s| s.resolution.clone());
-    record.ok_or_else(|| {
-        temporalio_common::error::ApplicationFailure::non_retryable("no resolution after the wait")
-            .into()
-    })
+        if let Some(record) = ctx.state(|s| s.resolution.clone()) {
+            return Ok(record);
+        }
+        // Only runs with the settlement check keep a settlement pending.
+        let Some(settlement) = ctx.state_mut(|s| s.pending_settlement.take()) else {
+            continue;
+        };
+        let (order_id, nth) = ctx.state_mut(|s| {
+            s.settlement_checks += 1;
+            (s.handoff.order.order_id.clone(), s.settlement_checks)
+        });
+        if confirmed_by_import(ctx, &order_id, &settlement, nth).await
+            && ctx.state(|s| s.resolution.is_none())
+        {
+            settle_by(ctx, settlement);
+        }
+    }
+}
+
+/// Settles the order as the statement says, recording both people as actors.
+fn settle_by(ctx: &mut WorkflowContext<ManualHandle>, settlement: StatementSettlement) {
+    let at = recorded_at(ctx.workflow_time());
+    let (importer, approver) = (
+        settlement.imported_by.clone(),
+        settlement.approved_by.clone(),
+    );
+    let actors = ctx.state_mut(|s| {
+        let before = s.actors.len();
+        for key in [
+            &importer.operator,
+            &importer.operator_id,
+            &approver.operator,
+            &approver.operator_id,
+        ] {
+            if !key.is_empty() && !s.actors.iter().any(|a| a == key) {
+                s.actors.push(key.to_string());
+            }
+        }
+        (s.actors.len() > before).then(|| s.actors.clone())
+    });
+    if let Some(actors) = actors {
+        ctx.upsert_search_attributes([sa::ACTORS.value_set(actors)]);
+    }
+    if ctx.state_mut(|s| s.proposal.take().is_some()) {
+        ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
+    }
+    ctx.state_mut(|s| s.resolution = Some(settlement.record(at)));
 }
 
 /// Runs recorded before the [`CONCLUSION_REFUSAL_PATCH`]: the conclusion is retried until

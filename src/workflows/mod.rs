@@ -10,6 +10,7 @@ pub mod contract_change;
 pub mod manual_handle;
 pub mod query_order;
 pub mod recurring_payment;
+pub mod settlement_check;
 pub mod stale_order;
 pub mod statement_import;
 

@@ -8,8 +8,11 @@ use temporalio_sdk::{
 };
 
 use super::{
-    NextStage, conclude, hand_off, manual_handle::ManualHandle, now, recorded_at,
-    settle_by_upstream, timestamp,
+    NextStage, conclude, hand_off,
+    manual_handle::{ManualHandle, SETTLEMENT_CHECK_PATCH},
+    now, recorded_at, settle_by_upstream,
+    settlement_check::confirmed_by_import,
+    timestamp,
 };
 use crate::{
     domain::format::rfc3339,
@@ -34,6 +37,11 @@ pub struct StaleOrder {
     actors: Vec<String>,
     /// A bank statement's entry that settles the order, approved on its import.
     statement: Option<super::statement_import::StatementSettlement>,
+    /// A settlement not yet confirmed by the import it names (see ManualHandle's
+    /// [`SETTLEMENT_CHECK_PATCH`]).
+    pending_settlement: Option<super::statement_import::StatementSettlement>,
+    /// Settlements checked so far (each check its own activity id).
+    settlement_checks: u32,
 }
 
 /// The change that holds the stale stage's resolve signal to four eyes: a resolution that
@@ -55,6 +63,8 @@ impl StaleOrder {
             resolution: None,
             actors: Vec::new(),
             statement: None,
+            pending_settlement: None,
+            settlement_checks: 0,
         }
     }
 
@@ -70,14 +80,35 @@ impl StaleOrder {
         ctx.upsert_search_attributes([sa::STALE_RETRY_AT.value_set(timestamp(retry_at))]);
 
         let mut timer = Box::pin(ctx.timer(wait));
-        temporalio_sdk::workflows::select! {
-            _ = timer => {}
-            _ = ctx.wait_condition(|s: &Self| {
-                s.retry_requested.is_some() || s.resolve_requested.is_some() || s.statement.is_some()
-            }) => {
-                // The timer lost: cancel it so it does not stay scheduled.
-                timer.cancel();
+        loop {
+            let mut fired = false;
+            temporalio_sdk::workflows::select! {
+                _ = timer => { fired = true; }
+                _ = ctx.wait_condition(|s: &Self| {
+                    s.retry_requested.is_some()
+                        || s.resolve_requested.is_some()
+                        || s.statement.is_some()
+                        || s.pending_settlement.is_some()
+                }) => {}
             }
+            if fired {
+                break;
+            }
+            // A settlement its import has not confirmed yet (only runs with the check keep
+            // one pending): ask, then wait again, the timer still running.
+            if let Some(settlement) = ctx.state_mut(|s| s.pending_settlement.take()) {
+                let nth = ctx.state_mut(|s| {
+                    s.settlement_checks += 1;
+                    s.settlement_checks
+                });
+                if confirmed_by_import(ctx, &order.order_id, &settlement, nth).await {
+                    accept_settlement(ctx, settlement);
+                }
+                continue;
+            }
+            // The timer lost: cancel it so it does not stay scheduled.
+            timer.cancel();
+            break;
         }
         drop(timer);
 
@@ -173,6 +204,13 @@ impl StaleOrder {
         {
             return;
         }
+        // The signal may come from any client: the import it names confirms it first.
+        if ctx.patched(SETTLEMENT_CHECK_PATCH) {
+            if self.pending_settlement.is_none() {
+                self.pending_settlement = Some(settlement);
+            }
+            return;
+        }
         self.acted(ctx, &settlement.imported_by.operator.clone());
         self.acted(ctx, &settlement.approved_by.operator.clone());
         self.statement = Some(settlement);
@@ -236,4 +274,32 @@ async fn propose_in_the_queue(
         ..handoff
     };
     hand_off(ctx, next, next_handoff).await
+}
+
+/// Takes a settlement its import confirmed, unless a person's request or another
+/// settlement came first; both people become the order's actors.
+fn accept_settlement(
+    ctx: &WorkflowContext<StaleOrder>,
+    settlement: super::statement_import::StatementSettlement,
+) {
+    let actors = ctx.state_mut(|s| {
+        if s.statement.is_some() || s.resolve_requested.is_some() || s.retry_requested.is_some() {
+            return None;
+        }
+        let before = s.actors.len();
+        for name in [
+            &settlement.imported_by.operator,
+            &settlement.approved_by.operator,
+        ] {
+            if !s.actors.iter().any(|a| a == name) {
+                s.actors.push(name.clone());
+            }
+        }
+        let changed = (s.actors.len() > before).then(|| s.actors.clone());
+        s.statement = Some(settlement);
+        changed
+    });
+    if let Some(actors) = actors {
+        ctx.upsert_search_attributes([sa::ACTORS.value_set(actors)]);
+    }
 }

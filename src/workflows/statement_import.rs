@@ -64,6 +64,19 @@ pub struct EntryChunk {
 
 pub use crate::domain::statement::ImportView;
 
+/// An order's question to the import a settlement names: did you, approved by this
+/// person, match this entry of this amount to me? Asked by [`settles`](StatementImport::settles)
+/// through an activity, since a signal's sender cannot be told apart from any client's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementCheck {
+    pub import_id: String,
+    pub order_id: String,
+    pub entry_ref: String,
+    pub amount: crate::domain::money::Money,
+    pub imported_by: Stamp,
+    pub approved_by: Stamp,
+}
+
 /// What an order's workflow is told when a statement settles it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementSettlement {
@@ -73,6 +86,18 @@ pub struct StatementSettlement {
 }
 
 impl StatementSettlement {
+    /// What an order asks the import this settlement names, before it settles.
+    pub fn check(&self, order_id: &str) -> SettlementCheck {
+        SettlementCheck {
+            import_id: self.evidence.import_id.clone(),
+            order_id: order_id.to_string(),
+            entry_ref: self.evidence.entry_ref.clone(),
+            amount: self.evidence.amount.clone(),
+            imported_by: self.imported_by.clone(),
+            approved_by: self.approved_by.clone(),
+        }
+    }
+
     /// Whether it names two people, each a valid name: anything else is ignored.
     pub fn is_sound(&self) -> bool {
         validate_operator(&self.imported_by.operator).is_ok()
@@ -361,6 +386,26 @@ impl StatementImport {
     #[query(name = "review")]
     pub fn review(&self, ctx: &WorkflowContextView, offset: u32) -> ImportView {
         self.view(ctx.workflow_id(), offset)
+    }
+
+    /// Whether this import, approved by the person the check names (through the approve
+    /// update, whose validator refuses the importer), matched that entry of that amount to
+    /// that order: what an order asks before a statement settles it.
+    #[query(name = "settles")]
+    pub fn settles(&self, _ctx: &WorkflowContextView, check: SettlementCheck) -> bool {
+        let Some(approver) = &self.approved else {
+            return false;
+        };
+        let importer = person(&self.start.imported_by, &self.start.imported_by_id);
+        approver.operator == check.approved_by.operator
+            && approver.person() == check.approved_by.person()
+            && self.start.imported_by == check.imported_by.operator
+            && importer == check.imported_by.person()
+            && self.matched().any(|(e, order_id, _)| {
+                order_id == check.order_id
+                    && e.entry.entry_ref == check.entry_ref
+                    && e.entry.amount == check.amount
+            })
     }
 }
 

@@ -33,7 +33,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 26] = [
+const RECORDED: [(&str, &str); 30] = [
     ("query_order_paid.json", "payment-paid-rec"),
     ("query_order_failed.json", "payment-failed-rec"),
     ("query_order_to_stale.json", "payment-down-rec"),
@@ -82,6 +82,16 @@ const RECORDED: [(&str, &str); 26] = [
         "manual-down-strec",
     ),
     ("stale_order_settled_by_statement.json", "stale-down-strec2"),
+    // The same two once an order asks the import before it settles (the settlement check).
+    ("manual_handle_settlement_checked.json", "manual-down-strec"),
+    ("stale_order_settlement_checked.json", "stale-down-strec2"),
+    // A settlement no import confirms: the manual order refuses it and a person resolves
+    // it; the stale order refuses it, waits out its timer and hands the order on.
+    (
+        "manual_handle_settlement_refused.json",
+        "manual-down-strec3",
+    ),
+    ("stale_order_settlement_refused.json", "stale-down-strec4"),
 ];
 
 /// Workflows that never end by themselves: their histories are recorded as they stand.
@@ -554,6 +564,69 @@ async fn fresh_histories_of_every_path_replay() {
         for id in ["down-strec", "down-strec2"] {
             assert_resolved(c, id, temporal_playground::domain::order::Resolution::Paid).await;
         }
+    }
+
+    // Settlements that no import confirms, signalled straight to a queued and a stale order.
+    for (id, wait) in [("down-strec3", 1), ("down-strec4", 5)] {
+        start_order(c, order(id, fast_policy(1, wait)))
+            .await
+            .unwrap();
+    }
+    manual_ready("down-strec3").await;
+    eventually("the stale order", Duration::from_secs(30), || async {
+        temporal_playground::operations::orders::stale_status(c, "down-strec4")
+            .await
+            .ok()
+    })
+    .await;
+    {
+        use temporal_playground::domain::resolution::{Evidence, Stamp};
+        use temporal_playground::workflows::statement_import::StatementSettlement;
+        let forged = StatementSettlement {
+            evidence: Evidence {
+                statement_id: "STMT-NONE".into(),
+                import_id: "statement-00".into(),
+                entry_ref: "F1".into(),
+                booking_date: "2026-12-01".into(),
+                amount: temporal_playground::domain::money::Money {
+                    minor: 990,
+                    currency: "MYR".into(),
+                    exponent: 2,
+                },
+            },
+            imported_by: Stamp {
+                operator: "ana".into(),
+                operator_id: String::new(),
+                at: String::new(),
+            },
+            approved_by: Stamp {
+                operator: "bo".into(),
+                operator_id: String::new(),
+                at: String::new(),
+            },
+        };
+        c.get_workflow_handle::<StaleOrder>("stale-down-strec4".to_string())
+            .signal(
+                StaleOrder::settle_by_statement,
+                forged.clone(),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        c.get_workflow_handle::<ManualHandle>("manual-down-strec3".to_string())
+            .signal(
+                ManualHandle::settle_by_statement,
+                forged,
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        // The check answers no; then a person resolves the queued order.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        resolve_manual(c, "down-strec3", person("failed", "cy"))
+            .await
+            .unwrap();
+        manual_ready("down-strec4").await;
     }
 
     // RecurringPayment v2: one term, as its schedule would start it.

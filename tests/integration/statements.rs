@@ -217,6 +217,87 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
         assert_eq!(record.approved_by.map(|a| a.operator), Some("bo".into()));
         assert_eq!(record.reason_code, "STATEMENT");
     }
+    // Settlements sent straight to orders from Temporal's own CLI, naming the two people
+    // and the real, approved import: each order asks the import, which matched neither of
+    // them with that entry, and settles nothing. One more names an import that does not
+    // exist, sent to a stale order.
+    let waiting = Script::Down.id("st-f");
+    let mut o = order(&waiting, fast_policy(1, 3_600));
+    o.amount = myr(900);
+    start_order(c, o).await.unwrap();
+    eventually("the other stale order", Duration::from_secs(30), || async {
+        stale_status(c, &waiting).await.ok()
+    })
+    .await;
+    let claimed = |import: &str, entry: &str, amount: &str| {
+        serde_json::json!({
+            "evidence": {"statement_id": "STMT-2026-12-01", "import_id": import,
+                         "entry_ref": entry, "booking_date": "2026-12-01",
+                         "amount": {"minor": amount.replace('.', "").parse::<i64>().unwrap(),
+                                    "currency": "MYR", "exponent": 2}},
+            "imported_by": {"operator": "ana", "at": ""},
+            "approved_by": {"operator": "bo", "at": ""},
+        })
+    };
+    for (workflow_id, settlement) in [
+        (
+            format!("manual-{silent}"),
+            claimed(&import_id, "B1", "12.50"),
+        ),
+        (
+            format!("manual-{short}"),
+            claimed(&import_id, "B2", "25.00"),
+        ),
+        (
+            format!("stale-{waiting}"),
+            claimed("statement-00", "F1", "9.00"),
+        ),
+    ] {
+        let out = Command::new("temporal")
+            .args(["workflow", "signal", "--workflow-id", &workflow_id])
+            .args([
+                "--name",
+                "settle-by-statement",
+                "--input",
+                &settlement.to_string(),
+            ])
+            .args(["--address", &hp, "--namespace", "default"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The order acted on it: asked the import (a check, an activity in its history),
+        // or, were it to take the signal's word, concluded it with the bank (another).
+        eventually("the order's answer", Duration::from_secs(30), || async {
+            let history = c
+                .get_workflow_handle::<temporalio_client::UntypedWorkflow>(workflow_id.clone())
+                .fetch_history(Default::default())
+                .to_json()
+                .await
+                .ok()?;
+            String::from_utf8_lossy(&history)
+                .contains("ActivityTaskCompletedEventAttributes")
+                .then_some(())
+        })
+        .await;
+    }
+    for id in [&silent, &short] {
+        let context = manual_context(c, id).await.unwrap();
+        assert!(
+            context.resolution.is_none(),
+            "{id} settled by a forged signal"
+        );
+    }
+    let still = stale_status(c, &waiting).await.unwrap();
+    assert!(still.resolution.is_none(), "{still:?}");
+    assert!(
+        still.next_retry_at.is_some(),
+        "the stale order still waits on its timer: {still:?}"
+    );
+
     // The audit trail: each settlement is the approver's act, naming the statement, the
     // entry and the importer; the forged signal is nobody's it names.
     use temporal_playground::{domain::audit::AuditFilter, operations::audit::orders_page};

@@ -1,0 +1,143 @@
+//! The check an order makes before a statement settles it. A `settle-by-statement` signal
+//! can come from any client with access to the namespace, and an order cannot tell its
+//! sender, so the order asks the import the settlement names, through this activity,
+//! whether that import (approved by that person through its validated `approve` update)
+//! matched that entry of that amount to this order. Only then does it settle.
+
+use std::{sync::Arc, time::Duration};
+use temporalio_client::{Client, WorkflowQueryOptions, errors::WorkflowQueryError, tonic::Code};
+use temporalio_common::{RetryPolicy, error::ApplicationFailure};
+use temporalio_macros::activities;
+use temporalio_sdk::{
+    ActivityOptions, WorkflowContext,
+    activities::{ActivityContext, ActivityError},
+};
+
+use super::statement_import::{SettlementCheck, StatementImport, StatementSettlement};
+use crate::temporal::names::task_queues;
+
+/// Asks imports about the settlements that name them.
+pub struct SettlementActivities {
+    client: Client,
+}
+
+impl SettlementActivities {
+    pub fn new(client: Client) -> Self {
+        SettlementActivities { client }
+    }
+}
+
+/// Whether an id has the shape of an import's (`statement-<hex>`).
+fn import_id_shape(id: &str) -> bool {
+    let hex = id.strip_prefix("statement-").unwrap_or_default();
+    !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[activities]
+impl SettlementActivities {
+    /// True when the import the check names approved that settlement of this order; false
+    /// when it did not, or there is no such import. Temporal being away is retried.
+    #[activity(name = "VerifyStatementSettlement")]
+    pub async fn verify(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        check: SettlementCheck,
+    ) -> Result<bool, ActivityError> {
+        if !import_id_shape(&check.import_id) {
+            return Ok(false);
+        }
+        let handle = self
+            .client
+            .get_workflow_handle::<StatementImport>(check.import_id.clone());
+        let import_id = check.import_id.clone();
+        match handle
+            .query(
+                StatementImport::settles,
+                check,
+                WorkflowQueryOptions::default(),
+            )
+            .await
+        {
+            Ok(settles) => Ok(settles),
+            // No such workflow, another type (no such query), an answer that is not ours.
+            Err(
+                WorkflowQueryError::NotFound(_)
+                | WorkflowQueryError::Rejected { .. }
+                | WorkflowQueryError::PayloadConversion(_),
+            ) => Ok(false),
+            Err(WorkflowQueryError::Rpc(status))
+                if matches!(
+                    status.code(),
+                    Code::InvalidArgument | Code::NotFound | Code::FailedPrecondition
+                ) =>
+            {
+                tracing::warn!(import_id, error = %status, "a settlement named an import that cannot answer");
+                Ok(false)
+            }
+            Err(e) => Err(ActivityError::application(
+                ApplicationFailure::builder(e)
+                    .type_name("settlement_check_unavailable".to_string())
+                    .build(),
+            )),
+        }
+    }
+}
+
+/// How long one check may take, and how it is retried while Temporal cannot answer.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+const CHECK_ATTEMPTS: u32 = 20;
+
+/// Options for the check: on the manual-handle queue, where the imports' workers run.
+pub fn check_options(activity_id: String) -> ActivityOptions {
+    let retry = RetryPolicy::builder()
+        .initial_interval(Duration::from_secs(1))
+        .maximum_interval(Duration::from_secs(30))
+        .maximum_attempts(CHECK_ATTEMPTS)
+        .build();
+    ActivityOptions::with_start_to_close_timeout(CHECK_TIMEOUT)
+        .task_queue(task_queues::MANUAL_HANDLE.to_string())
+        .activity_id(activity_id)
+        .retry_policy(retry)
+        .build()
+}
+
+/// In workflow code: asks the import a settlement names whether it settles this order
+/// (the `nth` check of the order's run: each its own activity id). A settlement that
+/// names no import, or a check that cannot be made, counts as no.
+pub async fn confirmed_by_import<W>(
+    ctx: &WorkflowContext<W>,
+    order_id: &str,
+    settlement: &StatementSettlement,
+    nth: u32,
+) -> bool {
+    if !import_id_shape(&settlement.evidence.import_id) {
+        return false;
+    }
+    let activity_id = format!("{order_id}-settlement-check-{nth}");
+    ctx.execute_activity(
+        SettlementActivities::verify,
+        settlement.check(order_id),
+        check_options(activity_id),
+    )
+    .await
+    .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_import_id_is_asked() {
+        assert!(import_id_shape("statement-0123456789abcdef"));
+        for id in [
+            "statement-",
+            "statement-xyz",
+            "manual-ORD-1",
+            "",
+            "statement-00 OR 1",
+        ] {
+            assert!(!import_id_shape(id), "{id}");
+        }
+    }
+}
