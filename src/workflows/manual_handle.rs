@@ -666,9 +666,13 @@ async fn wait_for_resolution(
             s.settlement_checks += 1;
             (s.handoff.order.order_id.clone(), s.settlement_checks)
         });
-        if confirmed_by_import(ctx, &order_id, &settlement, nth).await
-            && ctx.state(|s| s.resolution.is_none())
-        {
+        // A person's resolution does not wait for a slow check: it wins, and the check's
+        // answer is not needed any more.
+        let confirmed = temporalio_sdk::workflows::select! {
+            yes = futures::FutureExt::fuse(confirmed_by_import(ctx, &order_id, &settlement, nth)) => yes,
+            _ = ctx.wait_condition(|s: &ManualHandle| s.resolution.is_some()) => false,
+        };
+        if confirmed && ctx.state(|s| s.resolution.is_none()) {
             settle_by(ctx, settlement);
         }
     }

@@ -101,7 +101,14 @@ impl StaleOrder {
                     s.settlement_checks += 1;
                     s.settlement_checks
                 });
-                if confirmed_by_import(ctx, &order.order_id, &settlement, nth).await {
+                // A person's request does not wait for a slow check: it wins.
+                let confirmed = temporalio_sdk::workflows::select! {
+                    yes = futures::FutureExt::fuse(confirmed_by_import(ctx, &order.order_id, &settlement, nth)) => yes,
+                    _ = ctx.wait_condition(|s: &Self| {
+                        s.retry_requested.is_some() || s.resolve_requested.is_some()
+                    }) => false,
+                };
+                if confirmed {
                     accept_settlement(ctx, settlement);
                 }
                 continue;
