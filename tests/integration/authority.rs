@@ -30,15 +30,6 @@ fn ours(hostport: &str, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-/// Temporal's own CLI against `hostport`: what anyone with the namespace can run.
-fn temporal(hostport: &str, args: &[&str]) -> Output {
-    Command::new("temporal")
-        .args(args)
-        .args(["--address", hostport, "--namespace", "default"])
-        .output()
-        .expect("the temporal CLI runs (make deps installs it)")
-}
-
 fn said(output: &Output) -> String {
     format!(
         "{}{}",

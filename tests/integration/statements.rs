@@ -169,28 +169,7 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
         "imported_by": {"operator": "mallory", "at": ""},
         "approved_by": {"operator": "mallory", "at": ""},
     });
-    let out = Command::new("temporal")
-        .args([
-            "workflow",
-            "signal",
-            "--workflow-id",
-            &format!("manual-{short}"),
-        ])
-        .args([
-            "--name",
-            "settle-by-statement",
-            "--input",
-            &forged.to_string(),
-        ])
-        .args(["--address", &hp, "--namespace", "default"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
+    forge_settlement(&hp, &format!("manual-{short}"), &forged);
     let (ok, said) = ours(
         &hp,
         &[
@@ -253,22 +232,7 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
             claimed("statement-00", "F1", "9.00"),
         ),
     ] {
-        let out = Command::new("temporal")
-            .args(["workflow", "signal", "--workflow-id", &workflow_id])
-            .args([
-                "--name",
-                "settle-by-statement",
-                "--input",
-                &settlement.to_string(),
-            ])
-            .args(["--address", &hp, "--namespace", "default"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        forge_settlement(&hp, &workflow_id, &settlement);
         // The order acted on it: asked the import (a check, an activity in its history),
         // or, were it to take the signal's word, concluded it with the bank (another).
         eventually("the order's answer", Duration::from_secs(30), || async {
@@ -525,6 +489,29 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
     );
     assert!(!ok && said.contains("camt053"), "{said}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A `settle-by-statement` signal sent straight to `workflow_id` from Temporal's own CLI.
+fn forge_settlement(hostport: &str, workflow_id: &str, settlement: &serde_json::Value) {
+    let input = settlement.to_string();
+    let out = temporal(
+        hostport,
+        &[
+            "workflow",
+            "signal",
+            "--workflow-id",
+            workflow_id,
+            "--name",
+            "settle-by-statement",
+            "--input",
+            &input,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A multipart form post as a browser sends it, with `cookie`.

@@ -573,6 +573,15 @@ pub fn resolved_as(
     }
 }
 
+/// Temporal's own CLI against `hostport`: what anyone with the namespace can run.
+pub fn temporal(hostport: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("temporal")
+        .args(args)
+        .args(["--address", hostport, "--namespace", "default"])
+        .output()
+        .expect("the temporal CLI runs (make deps installs it)")
+}
+
 /// Our binary against the dev server at `hostport`, with the shipped configuration: whether
 /// it succeeded, and everything it printed.
 pub fn ours(hostport: &str, args: &[&str]) -> (bool, String) {
