@@ -654,14 +654,11 @@ async fn the_statements_page_imports_reviews_and_approves_by_role() {
     assert!(page.contains("awaits a second person"), "the standing");
     // The list of imports says who imported it and that it waits.
     async fn listed(addr: std::net::SocketAddr, cookie: &str, import_id: &str) -> Option<String> {
-        let page = browser(addr, Some(cookie))
-            .get(format!("http://{addr}/statements"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_text(
+            &browser(addr, Some(cookie)),
+            &format!("http://{addr}/statements"),
+        )
+        .await;
         let from = page.find(&format!("data-import=\"{import_id}\""))?;
         let line = &page[from..];
         // Leptos's `<!>` markers between the parts, gone: the line as it reads.
