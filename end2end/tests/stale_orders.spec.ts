@@ -32,9 +32,27 @@ test('retry now on a stale order, from the keyboard, resolves it without waiting
 
 test('retrying a filtered set says how many it will touch and asks first', async ({ page }) => {
   await signIn(page, 'cam');
+  // Nothing matches: it says so, and offers no retry that would touch nothing.
   await page.goto('/stale?reason=no_such_reason');
+  await expect(page.getByTestId('stale-empty')).toHaveText('No order is waiting on its timer here.');
+  await expect(page.getByRole('link', { name: 'Retry all matching…' })).toHaveCount(0);
+
+  // One more stale order (an hour's wait; its next query is paid), then every order
+  // waiting with its error, retried together once the number is confirmed.
+  const orderId = uniqueId('flaky1-bulk');
+  startOrder(orderId, 'e2e-stale.toml');
+  await expect(async () => {
+    await page.goto('/stale?reason=http_503');
+    await expect(page.locator(`tr[data-order="${orderId}"]`)).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
+  const waiting = Number((await page.getByTestId('stale-count').textContent())?.match(/\d+/)?.[0]);
+  expect(waiting).toBeGreaterThan(0);
   await page.getByRole('link', { name: 'Retry all matching…' }).click();
-  await expect(page.getByTestId('bulk-confirm')).toHaveText('This will retry 0 orders now.');
+  await expect(page.getByTestId('bulk-confirm')).toHaveText(`This will retry ${waiting} orders now.`);
   await page.getByRole('button', { name: 'Yes, retry them' }).click();
-  await expect(page.getByTestId('bulk-result')).toHaveText('Retrying 0 orders now.');
+  await expect(page.getByTestId('bulk-result')).toHaveText(`Retrying ${waiting} orders now.`);
+  await expect(async () => {
+    await page.goto(`/orders/${orderId}`);
+    await expect(page.getByTestId('resolution')).toContainText('paid', { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
 });

@@ -126,7 +126,10 @@ fn BulkRetry(
     confirm: bool,
     retry_set: ServerAction<RetryStaleSet>,
 ) -> impl IntoView {
-    let question = if confirm {
+    let question = if matching == 0 {
+        // Nothing to retry: no button that would touch nothing.
+        ().into_any()
+    } else if confirm {
         view! {
             <ActionForm action=retry_set attr:class="flex gap-2 items-center">
                 <input type="hidden" name="provider" value=filter.provider.clone() />
@@ -146,7 +149,7 @@ fn BulkRetry(
     };
     view! {
         <div class="mb-3 flex gap-3 items-center">
-            <span>{matching} " waiting"</span>
+            <span data-testid="stale-count">{matching} " waiting"</span>
             {question}
         </div>
     }
@@ -154,6 +157,10 @@ fn BulkRetry(
 
 #[component]
 fn StaleTable(rows: Vec<StaleRow>, retry_one: ServerAction<RetryStale>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p data-testid="stale-empty">"No order is waiting on its timer here."</p> }
+            .into_any();
+    }
     view! {
         <table class="w-full bg-white shadow rounded text-sm" data-testid="stale-orders">
             <thead class="text-left bg-slate-100">
@@ -171,6 +178,7 @@ fn StaleTable(rows: Vec<StaleRow>, retry_one: ServerAction<RetryStale>) -> impl 
             </tbody>
         </table>
     }
+    .into_any()
 }
 
 #[component]
