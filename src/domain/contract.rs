@@ -150,6 +150,7 @@ pub struct ContractDetail {
     /// Digits after the decimal point in its currency (2 for USD, 0 for JPY, 3 for KWD).
     pub minor_units: u32,
     pub charges_started: i64,
+    /// None while paused: a paused schedule starts nothing.
     pub next_charges: Vec<String>,
 }
 

@@ -316,12 +316,16 @@ fn summary(entry: ScheduleListEntry) -> Option<ContractSummary> {
         contract_id: entry.schedule_id,
         paused: info.paused,
         cancelled: info.notes.starts_with(CANCELLED_NOTE_PREFIX),
-        next_charges: info
-            .future_action_times
-            .iter()
-            .take(NEXT_CHARGES_LISTED)
-            .map(schedules::time)
-            .collect(),
+        // A paused schedule starts nothing; Temporal still lists when it would.
+        next_charges: match info.paused {
+            true => Vec::new(),
+            false => info
+                .future_action_times
+                .iter()
+                .take(NEXT_CHARGES_LISTED)
+                .map(schedules::time)
+                .collect(),
+        },
         note: info.notes,
     })
 }
@@ -400,12 +404,15 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
             .map(|s| s.remaining_actions),
         minor_units: units,
         charges_started: description.action_count(),
-        next_charges: description
-            .future_action_times()
-            .into_iter()
-            .take(NEXT_CHARGES_SHOWN)
-            .map(rfc3339)
-            .collect(),
+        next_charges: match description.paused() {
+            true => Vec::new(),
+            false => description
+                .future_action_times()
+                .into_iter()
+                .take(NEXT_CHARGES_SHOWN)
+                .map(rfc3339)
+                .collect(),
+        },
     })
 }
 

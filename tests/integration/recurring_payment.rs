@@ -395,11 +395,34 @@ async fn resume_refuses_a_contract_whose_term_limit_is_missing_unless_chosen() {
     set_paused(&env.client, "C-open-ended", "fin", "holiday", true)
         .await
         .unwrap();
+    // A paused contract charges nothing, and lists no next charge (Temporal still computes
+    // the times its schedule would fire).
+    let paused = detail(&env.client, "C-open-ended").await.unwrap();
+    assert!(
+        paused.paused && paused.next_charges.is_empty(),
+        "{paused:?}"
+    );
+    let row = eventually(
+        "the list shows it paused",
+        Duration::from_secs(15),
+        || async {
+            let listed = list(&env.client).await.ok()?;
+            listed
+                .into_iter()
+                .find(|c| c.contract_id == "C-open-ended" && c.paused)
+        },
+    )
+    .await;
+    assert!(row.next_charges.is_empty(), "{row:?}");
     set_paused(&env.client, "C-open-ended", "fin", "back", false)
         .await
         .unwrap();
     let detail = detail(&env.client, "C-open-ended").await.unwrap();
     assert!(!detail.paused && detail.terms_left.is_none(), "{detail:?}");
+    assert!(
+        !detail.next_charges.is_empty(),
+        "resumed, it charges again: {detail:?}"
+    );
     assert!(detail.note.contains("resumed by fin: back"), "{detail:?}");
 }
 

@@ -364,10 +364,14 @@ fn ContractFacts(detail: ContractDetail) -> impl IntoView {
             <dd>{detail.charges_started}</dd>
             <dt>"Next charges"</dt>
             <dd data-testid="next-charges">
-                {detail.next_charges.into_iter().enumerate().map(|(i, at)| view! {
-                    {(i > 0).then_some(", ")}
-                    <When at />
-                }).collect_view()}
+                {match (detail.next_charges.is_empty(), detail.paused) {
+                    (true, true) => "none while paused".into_any(),
+                    (true, false) => "none".into_any(),
+                    (false, _) => detail.next_charges.into_iter().enumerate().map(|(i, at)| view! {
+                        {(i > 0).then_some(", ")}
+                        <When at />
+                    }).collect_view().into_any(),
+                }}
             </dd>
             <dt>"Note"</dt>
             <dd>{detail.note}</dd>
