@@ -97,7 +97,7 @@ pub struct ManualHandle {
     taken_over: Option<TakeOver>,
     /// A statement's settlement not yet confirmed by the import it names
     /// ([`SETTLEMENT_CHECK_PATCH`]).
-    pending_settlement: Option<StatementSettlement>,
+    pending_settlements: Vec<StatementSettlement>,
     /// Settlements checked so far (each check its own activity id).
     settlement_checks: u32,
 }
@@ -156,7 +156,7 @@ impl ManualHandle {
             rejected: None,
             taken_over: None,
             actors: handoff_actors,
-            pending_settlement: None,
+            pending_settlements: Vec::new(),
             settlement_checks: 0,
         }
     }
@@ -477,8 +477,8 @@ impl ManualHandle {
         }
         // The signal may come from any client: the import it names confirms it first.
         if ctx.patched(SETTLEMENT_CHECK_PATCH) {
-            if self.pending_settlement.is_none() {
-                self.pending_settlement = Some(settlement);
+            if self.pending_settlements.len() < super::settlement_check::MAX_PENDING_SETTLEMENTS {
+                self.pending_settlements.push(settlement);
             }
             return;
         }
@@ -652,14 +652,16 @@ async fn wait_for_resolution(
 ) -> WorkflowResult<ResolutionRecord> {
     loop {
         ctx.wait_condition(|s: &ManualHandle| {
-            s.resolution.is_some() || s.pending_settlement.is_some()
+            s.resolution.is_some() || !s.pending_settlements.is_empty()
         })
         .await?;
         if let Some(record) = ctx.state(|s| s.resolution.clone()) {
             return Ok(record);
         }
         // Only runs with the settlement check keep a settlement pending.
-        let Some(settlement) = ctx.state_mut(|s| s.pending_settlement.take()) else {
+        let Some(settlement) = ctx.state_mut(|s| {
+            (!s.pending_settlements.is_empty()).then(|| s.pending_settlements.remove(0))
+        }) else {
             continue;
         };
         let (order_id, nth) = ctx.state_mut(|s| {

@@ -16,6 +16,11 @@ use temporalio_sdk::{
 use super::statement_import::{SettlementCheck, StatementImport, StatementSettlement};
 use crate::temporal::names::task_queues;
 
+/// Settlements an order holds for checking at once; more are ignored until it has checked
+/// some (a flood of forged signals cannot grow its state without bound). A real import's
+/// settlement comes once per order, so it is never the one left out but behind this many.
+pub const MAX_PENDING_SETTLEMENTS: usize = 20;
+
 /// Asks imports about the settlements that name them.
 pub struct SettlementActivities {
     client: Client,

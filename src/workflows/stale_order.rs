@@ -39,7 +39,7 @@ pub struct StaleOrder {
     statement: Option<super::statement_import::StatementSettlement>,
     /// A settlement not yet confirmed by the import it names (see ManualHandle's
     /// [`SETTLEMENT_CHECK_PATCH`]).
-    pending_settlement: Option<super::statement_import::StatementSettlement>,
+    pending_settlements: Vec<super::statement_import::StatementSettlement>,
     /// Settlements checked so far (each check its own activity id).
     settlement_checks: u32,
 }
@@ -63,7 +63,7 @@ impl StaleOrder {
             resolution: None,
             actors: Vec::new(),
             statement: None,
-            pending_settlement: None,
+            pending_settlements: Vec::new(),
             settlement_checks: 0,
         }
     }
@@ -88,7 +88,7 @@ impl StaleOrder {
                     s.retry_requested.is_some()
                         || s.resolve_requested.is_some()
                         || s.statement.is_some()
-                        || s.pending_settlement.is_some()
+                        || !s.pending_settlements.is_empty()
                 }) => {}
             }
             if fired {
@@ -96,7 +96,9 @@ impl StaleOrder {
             }
             // A settlement its import has not confirmed yet (only runs with the check keep
             // one pending): ask, then wait again, the timer still running.
-            if let Some(settlement) = ctx.state_mut(|s| s.pending_settlement.take()) {
+            if let Some(settlement) = ctx.state_mut(|s| {
+                (!s.pending_settlements.is_empty()).then(|| s.pending_settlements.remove(0))
+            }) {
                 let nth = ctx.state_mut(|s| {
                     s.settlement_checks += 1;
                     s.settlement_checks
@@ -213,8 +215,8 @@ impl StaleOrder {
         }
         // The signal may come from any client: the import it names confirms it first.
         if ctx.patched(SETTLEMENT_CHECK_PATCH) {
-            if self.pending_settlement.is_none() {
-                self.pending_settlement = Some(settlement);
+            if self.pending_settlements.len() < super::settlement_check::MAX_PENDING_SETTLEMENTS {
+                self.pending_settlements.push(settlement);
             }
             return;
         }
