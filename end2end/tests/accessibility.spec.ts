@@ -45,7 +45,7 @@ async function data(browser: Browser) {
   // A large order is marked so in the queue, with the rule that makes it so.
   await page.goto(`/?prefix=${large}`);
   await expect(page.locator(`tr[data-order="${large}"]`).getByTestId('large')).toHaveText('large');
-  await expect(page.getByTestId('large-rule')).toContainText('Large orders (20000.00 MYR or more) are at risk after 10 min');
+  await expect(page.getByTestId('large-rule')).toContainText('Large orders (20,000.00 MYR or more) are at risk after 10 min');
   await page.goto(`/orders/${proposed}`);
   await page.getByRole('button', { name: 'Claim' }).click();
   await expect(page.getByTestId('claimed-by')).toContainText('ana');

@@ -175,9 +175,9 @@ impl BoardRow {
     pub fn all_total(&self) -> i64 {
         self.total.iter().fold(0i64, |a, b| a.saturating_add(*b))
     }
-    /// A total of this currency, as people read it.
+    /// A total of this currency, as people read it (grouped by thousands).
     pub fn money(&self, minor: i64) -> String {
-        super::money::format_amount(minor, &self.currency, self.exponent)
+        super::money::format_amount_grouped(minor, &self.currency, self.exponent)
     }
 }
 
@@ -624,7 +624,7 @@ mod board_tests {
         assert_eq!(usd_row.money(usd_row.total[0]), "20.00 USD");
         assert_eq!(usd_row.money(usd_row.all_total()), "120.00 USD");
         assert_eq!(jpy_row.count, [0, 0, 0, 1]);
-        assert_eq!(jpy_row.money(jpy_row.all_total()), "5000 JPY");
+        assert_eq!(jpy_row.money(jpy_row.all_total()), "5,000 JPY");
         assert_eq!(board.unknown, [1, 0, 0, 0]);
         assert_eq!(amount_band::bounds("large"), Some((1_000.0, 10_000.0)));
         assert_eq!(amount_band::bounds("giant"), None);

@@ -134,6 +134,37 @@ pub fn format_amount(minor: i64, currency: &str, minor_units: u32) -> String {
     }
 }
 
+/// An amount as a page shows it: [`format_amount`] with its whole units grouped by
+/// thousands (`1,234,567.89 MYR`, `906,015 JPY`), easier to read at a glance. Exports and
+/// the command line keep [`format_amount`], whose figures a spreadsheet or a script reads.
+pub fn format_amount_grouped(minor: i64, currency: &str, minor_units: u32) -> String {
+    let plain = format_amount(minor, currency, minor_units);
+    let (sign, rest) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let (whole, tail) = rest.split_at(digits);
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}{tail}")
+}
+
+/// An order's amount as a page shows it (grouped by thousands), or `amount unknown`.
+pub fn amount_shown(amount: Option<&Money>) -> String {
+    amount.map_or_else(
+        || AMOUNT_UNKNOWN.to_string(),
+        |m| format_amount_grouped(m.minor, &m.currency, m.exponent),
+    )
+}
+
 /// Reads a decimal amount as people type it (`12.50`, `12.5`, `1250`, `0.005`) into minor
 /// units of a currency with `minor_units` decimals. More decimals than the currency has, a
 /// sign, or anything that is not a number is refused.
@@ -236,6 +267,20 @@ mod tests {
         assert_eq!(format_amount(999, "JPY", 0), "999 JPY");
         assert_eq!(format_amount(1_250, "KWD", 3), "1.250 KWD");
         assert_eq!(format_amount(5, "KWD", 3), "0.005 KWD");
+    }
+
+    #[test]
+    fn pages_group_whole_units_by_thousands() {
+        assert_eq!(
+            format_amount_grouped(100_000_005, "CNY", 2),
+            "1,000,000.05 CNY"
+        );
+        assert_eq!(format_amount_grouped(906_015, "JPY", 0), "906,015 JPY");
+        assert_eq!(format_amount_grouped(-123_456, "USD", 2), "-1,234.56 USD");
+        assert_eq!(format_amount_grouped(99_999, "USD", 2), "999.99 USD");
+        assert_eq!(format_amount_grouped(1_234_567, "KWD", 3), "1,234.567 KWD");
+        assert_eq!(format_amount_grouped(0, "EUR", 2), "0.00 EUR");
+        assert_eq!(amount_shown(None), AMOUNT_UNKNOWN);
     }
 
     #[test]

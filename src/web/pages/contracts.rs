@@ -11,7 +11,7 @@ use crate::{
         ContractDetail, ContractSummary, ContractsPage, DEFAULT_TIME_ZONE, TermRun,
     },
     domain::input::{MAX_NOTE_LEN, MAX_ORDER_ID_LEN},
-    domain::money::format_amount,
+    domain::money::format_amount_grouped,
     web::error::AppError,
 };
 
@@ -137,7 +137,7 @@ fn amount(detail: &ContractDetail) -> String {
     detail
         .terms
         .as_ref()
-        .map(|t| format_amount(t.amount_cents, &t.currency, detail.minor_units))
+        .map(|t| format_amount_grouped(t.amount_cents, &t.currency, detail.minor_units))
         .unwrap_or_default()
 }
 

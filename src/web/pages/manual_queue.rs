@@ -250,7 +250,7 @@ fn large_note(sla: &ServiceLevel) -> Option<impl IntoView + use<>> {
     (!from.is_empty()).then(|| {
         let amounts = from
             .iter()
-            .map(|f| crate::domain::money::format_amount(f.minor, &f.currency, f.exponent))
+            .map(|f| crate::domain::money::format_amount_grouped(f.minor, &f.currency, f.exponent))
             .collect::<Vec<_>>()
             .join(", ");
         view! {
@@ -316,7 +316,7 @@ fn QueueLine(row: QueueRow, sla: ServiceLevel) -> impl IntoView {
             </td>
             <td class="p-2">{row.provider}</td>
             <td class="p-2 tabular-nums" data-testid="amount">
-                {crate::domain::money::amount_text(row.amount.as_ref())}
+                {crate::domain::money::amount_shown(row.amount.as_ref())}
                 {large.then(|| view! {
                     <span class="ml-1 px-1 rounded bg-slate-200 text-slate-900 text-xs" data-testid="large" title="a large order: its service level is shorter">
                         "large"

@@ -431,7 +431,7 @@ fn RefusalLine(refusal: ConclusionRefusal) -> impl IntoView {
 #[component]
 fn OrderMoney(handoff: crate::domain::resolution::Handoff, now: String) -> impl IntoView {
     let order = handoff.order;
-    let amount = crate::domain::money::amount_text(order.amount.as_ref());
+    let amount = crate::domain::money::amount_shown(order.amount.as_ref());
     let created = order.created_at.clone().map(|at| {
         let ago = crate::domain::format::age(&now, &at);
         view! { " · created " <Moment at=at text=format!("{ago} ago") /> }
@@ -446,8 +446,9 @@ fn OrderMoney(handoff: crate::domain::resolution::Handoff, now: String) -> impl 
         {handoff.seen.map(|seen| view! {
             <p class="mb-2 p-2 bg-red-50 border border-red-300 rounded" data-testid="amount-mismatch" role="note">
                 {format!(
-                    "The bank reports {seen} paid; the order is for {}. Check the bank's record before resolving.",
-                    crate::domain::money::amount_text(order.amount.as_ref()),
+                    "The bank reports {} paid; the order is for {}. Check the bank's record before resolving.",
+                    crate::domain::money::amount_shown(Some(&seen)),
+                    crate::domain::money::amount_shown(order.amount.as_ref()),
                 )}
             </p>
         })}

@@ -211,7 +211,7 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
                         let detail = match &e.outcome {
                             EntryOutcome::AmountMismatch { order_amount, .. } => format!(
                                 " (the order is for {})",
-                                crate::domain::money::amount_text(order_amount.as_ref())
+                                crate::domain::money::amount_shown(order_amount.as_ref())
                             ),
                             EntryOutcome::AlreadyResolved { resolution, .. } => format!(" (resolved {resolution})"),
                             _ => String::new(),
@@ -222,7 +222,7 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
                                 <td class="p-2">{e.entry.index}</td>
                                 <td class="p-2"><code>{e.entry.entry_ref.clone()}</code></td>
                                 <td class="p-2">{e.entry.booking_date.clone()}</td>
-                                <td class="p-2 tabular-nums">{e.entry.amount.to_string()}</td>
+                                <td class="p-2 tabular-nums">{crate::domain::money::amount_shown(Some(&e.entry.amount))}</td>
                                 <td class="p-2">{e.entry.reference.clone()}</td>
                                 <td class="p-2">{e.outcome.word()}{detail}</td>
                                 <td class="p-2">{order.map(|o| view! {
