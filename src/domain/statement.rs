@@ -5,6 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use super::money::Money;
 
+/// Whether `id` has the shape of an import's workflow id: `statement-` and the hex of
+/// its file's hash.
+pub fn is_import_id(id: &str) -> bool {
+    let hex = id.strip_prefix("statement-").unwrap_or_default();
+    !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// One import in the statements page's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListedImport {
@@ -274,4 +281,23 @@ pub fn review_csv(entries: &[ReviewedEntry]) -> String {
         ]));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_import_id_has_an_import_ids_shape() {
+        assert!(is_import_id("statement-0123456789abcdef"));
+        for id in [
+            "statement-",
+            "statement-xyz",
+            "manual-ORD-1",
+            "",
+            "statement-00 OR 1",
+        ] {
+            assert!(!is_import_id(id), "{id}");
+        }
+    }
 }

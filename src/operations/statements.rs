@@ -363,8 +363,7 @@ async fn view_from(client: &Client, id: &str, offset: u32) -> Result<ImportView,
 }
 
 fn check_import_id(import_id: &str) -> Result<(), OpError> {
-    let hex = import_id.strip_prefix("statement-").unwrap_or_default();
-    match !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    match crate::domain::statement::is_import_id(import_id) {
         true => Ok(()),
         false => Err(InputError::malformed(
             "an import id",

@@ -632,13 +632,7 @@ impl ManualHandle {
         if !ctx.patched(ACTORS_PATCH) {
             return;
         }
-        let mut changed = false;
-        for key in [name, id] {
-            if !key.is_empty() && !self.actors.iter().any(|a| a == key) {
-                self.actors.push(key.to_string());
-                changed = true;
-            }
-        }
+        let changed = super::add_actors(&mut self.actors, &[name, id]);
         if changed {
             ctx.upsert_search_attributes([sa::ACTORS.value_set(self.actors.clone())]);
         }
@@ -688,18 +682,13 @@ fn settle_by(ctx: &mut WorkflowContext<ManualHandle>, settlement: StatementSettl
         settlement.approved_by.clone(),
     );
     let actors = ctx.state_mut(|s| {
-        let before = s.actors.len();
-        for key in [
-            &importer.operator,
+        let keys = [
+            importer.operator.as_str(),
             &importer.operator_id,
             &approver.operator,
             &approver.operator_id,
-        ] {
-            if !key.is_empty() && !s.actors.iter().any(|a| a == key) {
-                s.actors.push(key.to_string());
-            }
-        }
-        (s.actors.len() > before).then(|| s.actors.clone())
+        ];
+        super::add_actors(&mut s.actors, &keys).then(|| s.actors.clone())
     });
     if let Some(actors) = actors {
         ctx.upsert_search_attributes([sa::ACTORS.value_set(actors)]);

@@ -36,6 +36,18 @@ use crate::{
     },
 };
 
+/// Adds each non-empty key (a name, a person's id) to an order's `actors` once; whether
+/// any was new, so the caller writes the `Actors` search attribute only then.
+pub fn add_actors(actors: &mut Vec<String>, keys: &[&str]) -> bool {
+    let before = actors.len();
+    for key in keys {
+        if !key.is_empty() && !actors.iter().any(|a| a == key) {
+            actors.push(key.to_string());
+        }
+    }
+    actors.len() > before
+}
+
 /// Workflow time, falling back to the epoch only if the server sent none.
 pub fn now<W>(ctx: &WorkflowContext<W>) -> SystemTime {
     ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH)

@@ -14,7 +14,7 @@ use temporalio_sdk::{
 };
 
 use super::statement_import::{SettlementCheck, StatementImport, StatementSettlement};
-use crate::temporal::names::task_queues;
+use crate::{domain::statement::is_import_id, temporal::names::task_queues};
 
 /// Settlements an order holds for checking at once; more are ignored until it has checked
 /// some (a flood of forged signals cannot grow its state without bound). A real import's
@@ -32,12 +32,6 @@ impl SettlementActivities {
     }
 }
 
-/// Whether an id has the shape of an import's (`statement-<hex>`).
-fn import_id_shape(id: &str) -> bool {
-    let hex = id.strip_prefix("statement-").unwrap_or_default();
-    !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 #[activities]
 impl SettlementActivities {
     /// True when the import the check names approved that settlement of this order; false
@@ -48,9 +42,6 @@ impl SettlementActivities {
         _ctx: ActivityContext,
         check: SettlementCheck,
     ) -> Result<bool, ActivityError> {
-        if !import_id_shape(&check.import_id) {
-            return Ok(false);
-        }
         let handle = self
             .client
             .get_workflow_handle::<StatementImport>(check.import_id.clone());
@@ -115,7 +106,7 @@ pub async fn confirmed_by_import<W>(
     settlement: &StatementSettlement,
     nth: u32,
 ) -> bool {
-    if !import_id_shape(&settlement.evidence.import_id) {
+    if !is_import_id(&settlement.evidence.import_id) {
         return false;
     }
     let activity_id = format!("{order_id}-settlement-check-{nth}");
@@ -126,23 +117,4 @@ pub async fn confirmed_by_import<W>(
     )
     .await
     .unwrap_or(false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_an_import_id_is_asked() {
-        assert!(import_id_shape("statement-0123456789abcdef"));
-        for id in [
-            "statement-",
-            "statement-xyz",
-            "manual-ORD-1",
-            "",
-            "statement-00 OR 1",
-        ] {
-            assert!(!import_id_shape(id), "{id}");
-        }
-    }
 }

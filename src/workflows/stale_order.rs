@@ -227,8 +227,7 @@ impl StaleOrder {
 
     /// Adds `name` to the order's `Actors`, once.
     fn acted(&mut self, ctx: &mut SyncWorkflowContext<Self>, name: &str) {
-        if !self.actors.iter().any(|a| a == name) {
-            self.actors.push(name.to_string());
+        if super::add_actors(&mut self.actors, &[name]) {
             ctx.upsert_search_attributes([sa::ACTORS.value_set(self.actors.clone())]);
         }
     }
@@ -295,16 +294,11 @@ fn accept_settlement(
         if s.statement.is_some() || s.resolve_requested.is_some() || s.retry_requested.is_some() {
             return None;
         }
-        let before = s.actors.len();
-        for name in [
-            &settlement.imported_by.operator,
+        let names = [
+            settlement.imported_by.operator.as_str(),
             &settlement.approved_by.operator,
-        ] {
-            if !s.actors.iter().any(|a| a == name) {
-                s.actors.push(name.clone());
-            }
-        }
-        let changed = (s.actors.len() > before).then(|| s.actors.clone());
+        ];
+        let changed = super::add_actors(&mut s.actors, &names).then(|| s.actors.clone());
         s.statement = Some(settlement);
         changed
     });
