@@ -171,10 +171,7 @@ pub fn ContractsPage() -> impl IntoView {
                 view! {
                     <p role="status" class="text-green-800" data-testid="created">
                         {format!("Created {}. Next charges: ", detail.contract_id)}
-                        {detail.next_charges.into_iter().enumerate().map(|(i, at)| view! {
-                            {(i > 0).then_some(", ")}
-                            <When at />
-                        }).collect_view()}
+                        <Moments times=detail.next_charges />
                     </p>
                 }
             })
@@ -367,10 +364,7 @@ fn ContractFacts(detail: ContractDetail) -> impl IntoView {
                 {match (detail.next_charges.is_empty(), detail.paused) {
                     (true, true) => "none while paused".into_any(),
                     (true, false) => "none".into_any(),
-                    (false, _) => detail.next_charges.into_iter().enumerate().map(|(i, at)| view! {
-                        {(i > 0).then_some(", ")}
-                        <When at />
-                    }).collect_view().into_any(),
+                    (false, _) => view! { <Moments times=detail.next_charges /> }.into_any(),
                 }}
             </dd>
             <dt>"Note"</dt>
@@ -442,4 +436,14 @@ fn PaymentHistory(runs: Vec<TermRun>) -> impl IntoView {
         <h2 class="text-xl font-semibold mb-2">"Payment history"</h2>
         {list}
     }
+}
+
+/// Times as the page writes them, separated by commas.
+#[component]
+fn Moments(times: Vec<String>) -> impl IntoView {
+    times
+        .into_iter()
+        .enumerate()
+        .map(|(i, at)| view! { {(i > 0).then_some(", ")} <When at /> })
+        .collect_view()
 }
