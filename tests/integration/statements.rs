@@ -491,6 +491,140 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A forged settlement naming an "import" that never answers (a workflow with an import's id
+/// on a task queue no worker polls, started from Temporal's CLI) holds no person up: the
+/// queued order and the stale order each start asking it, and a person's resolution and a
+/// person's retry, sent while they wait, are taken at once. Neither order waits out the
+/// check (30 s a try, retried), and neither is settled by it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_settlement_whose_import_never_answers_holds_no_person_up() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let queued = Script::Down.id("hung-q");
+    start_manual(c, &queued, "bank-a", "http_503").await;
+    // Two 503s use up QueryOrder's two tries; the stale retry is then paid.
+    let stale = "flaky2-hung-s";
+    start_order(c, order(stale, fast_policy(2, 3_600)))
+        .await
+        .unwrap();
+    eventually("both orders waiting", Duration::from_secs(60), || async {
+        manual_context(c, &queued).await.ok()?;
+        stale_status(c, stale).await.ok()
+    })
+    .await;
+    let dead = "statement-dead0001";
+    let out = temporal(
+        &hp,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "StatementImport",
+            "--task-queue",
+            "nobody-polls-this",
+            "--workflow-id",
+            dead,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let forged = serde_json::json!({
+        "evidence": {"statement_id": "STMT-X", "import_id": dead, "entry_ref": "E1",
+                     "booking_date": "2026-12-01",
+                     "amount": {"minor": 2000, "currency": "MYR", "exponent": 2}},
+        "imported_by": {"operator": "ana", "at": ""},
+        "approved_by": {"operator": "bo", "at": ""},
+    });
+    let (manual_wf, stale_wf) = (format!("manual-{queued}"), format!("stale-{stale}"));
+    for workflow_id in [&manual_wf, &stale_wf] {
+        forge_settlement(&hp, workflow_id, &forged);
+        eventually(
+            "the order to ask the import",
+            Duration::from_secs(30),
+            || async {
+                let (asked, answered) = settlement_check(c, workflow_id).await?;
+                assert!(!answered, "a workflow nobody runs answered a query");
+                asked.then_some(())
+            },
+        )
+        .await;
+    }
+
+    // A person resolves the queued order (failed needs no second person), from our CLI.
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "resolve",
+            "-o",
+            &queued,
+            "--resolution",
+            "failed",
+            "--reason",
+            "BANK_CONFIRMED",
+            "--operator",
+            "cy",
+        ],
+    );
+    assert!(ok, "{said}");
+    // And retries the stale one now.
+    temporal_playground::operations::orders::retry_now(c, stale, "cy")
+        .await
+        .unwrap();
+    // Both conclude while the check still waits for its answer: they did not wait it out.
+    assert_resolved(c, &queued, Resolution::Failed).await;
+    assert_resolved(c, stale, Resolution::Paid).await;
+    let record = manual_context(c, &queued)
+        .await
+        .unwrap()
+        .resolution
+        .expect("the person's resolution");
+    assert_eq!(record.resolved_by, "cy");
+    assert!(record.evidence.is_none(), "{record:?}");
+    for workflow_id in [&manual_wf, &stale_wf] {
+        let (asked, answered) = settlement_check(c, workflow_id).await.expect("history");
+        assert!(asked && !answered, "{workflow_id} waited out the check");
+    }
+}
+
+/// Whether `workflow_id`'s history has a settlement check scheduled, and whether any check
+/// came back (completed, failed or timed out).
+async fn settlement_check(
+    c: &temporalio_client::Client,
+    workflow_id: &str,
+) -> Option<(bool, bool)> {
+    let history = c
+        .get_workflow_handle::<temporalio_client::UntypedWorkflow>(workflow_id.to_string())
+        .fetch_history(Default::default())
+        .to_json()
+        .await
+        .ok()?;
+    let history: serde_json::Value = serde_json::from_slice(&history).ok()?;
+    let events = history["events"].as_array()?;
+    let checks: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| {
+            e["attributes"]["ActivityTaskScheduledEventAttributes"]["activity_type"]["name"]
+                == "VerifyStatementSettlement"
+        })
+        .map(|e| &e["event_id"])
+        .collect();
+    let answered = events.iter().any(|e| {
+        [
+            "ActivityTaskCompletedEventAttributes",
+            "ActivityTaskFailedEventAttributes",
+            "ActivityTaskTimedOutEventAttributes",
+        ]
+        .iter()
+        .any(|attrs| checks.contains(&&e["attributes"][*attrs]["scheduled_event_id"]))
+    });
+    Some((!checks.is_empty(), answered))
+}
+
 /// A `settle-by-statement` signal sent straight to `workflow_id` from Temporal's own CLI.
 fn forge_settlement(hostport: &str, workflow_id: &str, settlement: &serde_json::Value) {
     let input = settlement.to_string();
