@@ -40,6 +40,13 @@ pub enum InputError {
     ReservedName(String),
     #[error("the {field} may not hold control characters")]
     ControlCharacters { field: &'static str },
+    /// A person's name that would read like another: `why` says how (`begins or ends with
+    /// a space`, …).
+    #[error("the {field} {why}: write it as it reads, so no two names look alike")]
+    LookAlikeName {
+        field: &'static str,
+        why: &'static str,
+    },
     /// A number outside its bounds: `range` says them (`between 1 and 100`, `above zero`).
     #[error("the {field} must be {range}, not {value}")]
     OutOfRange {
@@ -207,9 +214,72 @@ pub const ENVIRONMENT: TextRule = TextRule {
     characters: Characters::Code,
 };
 
-/// Checks an operator's name: who did it goes into history, so it must be there.
+/// Checks an operator's name: who did it goes into history, so it must be there, and it
+/// must read as one name only ([`look_alike`]). The update validators, the CLI, the console
+/// and the accounts file hold every new name to this.
 pub fn validate_operator(name: &str) -> Result<(), InputError> {
+    OPERATOR.check(name)?;
+    match look_alike(name) {
+        Some(why) => Err(InputError::LookAlikeName {
+            field: OPERATOR.field,
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The operator rule as it stood before names had to read as one ([`OPERATOR`] alone), for
+/// the workflow code that replays requests recorded under it: an update handler re-reading
+/// the request its validator passed, a signal recorded before the stricter rule.
+pub fn validate_recorded_operator(name: &str) -> Result<(), InputError> {
     OPERATOR.check(name)
+}
+
+/// Why `name` could be read as another name, if it could: a space at either end, two
+/// spaces together or a space other than a plain one (a page shows `ana `, `ana` and
+/// `a\u{a0}na` alike), or a character that shows nothing (a zero-width space, a direction
+/// mark: `bo\u{200b}` reads as `bo`). A record that says who acted must name one person.
+pub fn look_alike(name: &str) -> Option<&'static str> {
+    if name.starts_with(char::is_whitespace) || name.ends_with(char::is_whitespace) {
+        return Some("begins or ends with a space");
+    }
+    if name.chars().any(|c| c.is_whitespace() && c != ' ') || name.contains("  ") {
+        return Some("has two spaces together or a space other than a plain one");
+    }
+    if name.chars().any(is_default_ignorable) {
+        return Some(
+            "holds a character that shows nothing (a zero-width space or joiner, a direction mark)",
+        );
+    }
+    None
+}
+
+/// The name a person's own records show, made to read as one ([`look_alike`]): spaces
+/// trimmed and single, characters that show nothing dropped. For names that come from
+/// elsewhere (a company's identity provider), which the console cannot send back.
+pub fn plain_name(name: &str) -> String {
+    name.split(char::is_whitespace)
+        .map(|word| {
+            word.chars()
+                .filter(|c| !is_default_ignorable(*c))
+                .collect::<String>()
+        })
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Unicode's `Default_Ignorable_Code_Point` (DerivedCoreProperties.txt, Unicode 15.1):
+/// characters a renderer shows as nothing. Written out because no crate in the build has
+/// the property (a general-category table would miss some and include visible ones), and
+/// the list changes rarely and only by additions in the reserved ranges it already covers.
+fn is_default_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
 /// A free-text note: at most [`MAX_NOTE_LEN`] characters.
@@ -242,6 +312,37 @@ pub fn validate_order_id(id: &str) -> Result<(), InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_that_reads_like_another_is_refused_and_a_plain_one_taken() {
+        for name in [
+            "ana ",
+            " ana",
+            "a  na",
+            "a\u{a0}na",
+            "bo\u{200b}",
+            "\u{202e}ana",
+            "an\u{ad}a",
+        ] {
+            let err = validate_operator(name).expect_err(name).to_string();
+            assert!(err.contains("no two names look alike"), "{name:?}: {err}");
+            // What replays keeps taking what it took before.
+            assert!(validate_recorded_operator(name).is_ok(), "{name:?}");
+        }
+        for name in [
+            "ana",
+            "Ana Lima",
+            "José",
+            "Jose\u{301}",
+            "李小龙",
+            "o'brien-smith",
+        ] {
+            assert!(validate_operator(name).is_ok(), "{name:?}");
+            assert_eq!(plain_name(name), name);
+        }
+        assert_eq!(plain_name("  Ana\u{200b}   Lima\u{a0}"), "Ana Lima");
+        assert_eq!(plain_name("\u{200b}"), "");
+    }
 
     #[test]
     fn order_ids_are_checked_before_they_reach_temporal() {

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::{
-    input::{InputError, REASON_CODE, validate_note, validate_operator},
+    input::{
+        InputError, REASON_CODE, validate_note, validate_operator, validate_recorded_operator,
+    },
     order::{OrderRequest, Resolution},
 };
 
@@ -110,11 +112,21 @@ impl ResolveRequest {
         person(&self.operator, &self.operator_id)
     }
 
-    /// Every check that does not depend on the order's state.
+    /// Every check that does not depend on the order's state: what a new request is held
+    /// to, its name one that reads as one ([`validate_operator`]).
     pub fn validate(&self) -> Result<Resolution, InputError> {
+        let resolution = self.validate_recorded()?;
+        validate_operator(&self.operator)?;
+        Ok(resolution)
+    }
+
+    /// The same checks under the operator rule that requests already recorded were taken
+    /// under ([`validate_recorded_operator`]): for workflow code that replays them (an
+    /// update handler after its validator, a stored signal).
+    pub fn validate_recorded(&self) -> Result<Resolution, InputError> {
         let resolution = Resolution::parse(&self.resolution)?;
         REASON_CODE.check(&self.reason_code)?;
-        validate_operator(&self.operator)?;
+        validate_recorded_operator(&self.operator)?;
         validate_note(&self.note)?;
         Ok(resolution)
     }

@@ -15,7 +15,7 @@ use temporalio_sdk::{
     ContinueAsNewOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
-use crate::domain::input::{MAX_CODE_LEN, validate_operator};
+use crate::domain::input::{MAX_CODE_LEN, validate_recorded_operator};
 
 /// The one workflow id of the list.
 pub const WORKFLOW_ID: &str = "console-sessions";
@@ -82,7 +82,7 @@ pub struct EndSession {
 
 impl EndSession {
     pub fn well_formed(&self) -> bool {
-        validate_operator(&self.by).is_ok()
+        validate_recorded_operator(&self.by).is_ok()
             && !self.session.is_empty()
             && self.session.len() <= MAX_SESSION_ID_LEN
     }
@@ -98,7 +98,7 @@ pub struct RevokePerson {
 
 impl RevokePerson {
     pub fn well_formed(&self) -> bool {
-        validate_operator(&self.by).is_ok()
+        validate_recorded_operator(&self.by).is_ok()
             && !self.person.trim().is_empty()
             && self.person.chars().count() <= MAX_CODE_LEN * 4
     }

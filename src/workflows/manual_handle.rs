@@ -544,7 +544,7 @@ impl ManualHandle {
         ctx: &SyncWorkflowContext<Self>,
         request: ResolveRequest,
     ) -> Result<ResolutionRecord, Rejection> {
-        let resolution = request.validate()?;
+        let resolution = request.validate_recorded()?;
         let at = recorded_at(ctx.workflow_time());
         Ok(ResolutionRecord::by_person(request, resolution, at))
     }

@@ -18,7 +18,7 @@ use temporalio_sdk::{
 
 use super::{manual_handle::ManualHandle, recorded_at, stale_order::StaleOrder};
 use crate::domain::{
-    input::{validate_note, validate_operator},
+    input::{validate_note, validate_operator, validate_recorded_operator},
     order::{Stage, manual_workflow_id, stale_workflow_id},
     resolution::{ApprovalRequest, Evidence, Stamp, person},
     statement::{EntryOutcome, ReviewedEntry, StatementFormat},
@@ -100,8 +100,10 @@ impl StatementSettlement {
 
     /// Whether it names two people, each a valid name: anything else is ignored.
     pub fn is_sound(&self) -> bool {
-        validate_operator(&self.imported_by.operator).is_ok()
-            && validate_operator(&self.approved_by.operator).is_ok()
+        // Replayed as recorded: the import's own validators hold names to today's rule,
+        // and only a settlement its import confirms settles.
+        validate_recorded_operator(&self.imported_by.operator).is_ok()
+            && validate_recorded_operator(&self.approved_by.operator).is_ok()
             && self.imported_by.person() != self.approved_by.person()
     }
 

@@ -11,7 +11,7 @@ use temporal_playground::{
     domain::audit::AuditFilter,
     domain::order::Resolution,
     operations::audit::orders_page,
-    operations::orders::{approve, claim, manual_context, stale_status, start_order},
+    operations::orders::{approve, claim, manual_context, retry_now, stale_status, start_order},
     upstream::simulator::{Script, UpstreamBehaviour},
 };
 
@@ -623,4 +623,120 @@ async fn a_claim_left_sitting_shows_as_stale_and_an_admin_takes_it_over_with_a_r
         (taken.from.operator.as_str(), taken.note.as_str()),
         ("ana", "ana is away")
     );
+}
+
+/// A name that reads like another's (a space at an end, a zero-width character) is refused
+/// by the workflows themselves, whichever client sends it: a raw update cannot approve
+/// ana's proposal as `ana\u{200b}` or `ana ` (the trail would read "proposed by ana,
+/// approved by ana"), nor claim the order as `bo `; a raw retry signalled as `bo\u{200b}` is
+/// not recorded as anyone's; our CLI says what is wrong before it connects.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_client() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let hp = hp.as_str();
+    start_manual(c, "alike-q", "bank-a", "http_503").await;
+    // Two 503s use up QueryOrder's two tries; the stale retry is then paid.
+    start_order(c, order("flaky2-alike", fast_policy(2, 3_600)))
+        .await
+        .unwrap();
+    eventually("both orders waiting", Duration::from_secs(60), || async {
+        manual_context(c, "alike-q").await.ok()?;
+        stale_status(c, "flaky2-alike").await.ok()
+    })
+    .await;
+    let out = ours(
+        hp,
+        &[
+            "client",
+            "resolve",
+            "-o",
+            "alike-q",
+            "--resolution",
+            "paid",
+            "--reason",
+            "BANK_CONFIRMED",
+            "--operator",
+            "ana",
+        ],
+    );
+    assert!(out.status.success(), "{}", said(&out));
+
+    for (update, operator) in [
+        ("approve", "ana\u{200b}"),
+        ("approve", "ana "),
+        ("approve", "a\u{a0}na"),
+        ("claim", "bo "),
+    ] {
+        let input = serde_json::json!({"operator": operator, "note": ""}).to_string();
+        let out = temporal(
+            hp,
+            &[
+                "workflow",
+                "update",
+                "execute",
+                "--workflow-id",
+                "manual-alike-q",
+                "--name",
+                update,
+                "--input",
+                &input,
+            ],
+        );
+        assert!(
+            !out.status.success(),
+            "{update} as {operator:?}: {}",
+            said(&out)
+        );
+        assert!(
+            said(&out).contains("no two names look alike"),
+            "{update} as {operator:?}: {}",
+            said(&out)
+        );
+    }
+    let context = manual_context(c, "alike-q").await.unwrap();
+    assert!(context.resolution.is_none(), "{:?}", context.resolution);
+    assert!(context.claim.is_none(), "{:?}", context.claim);
+    assert_eq!(
+        context.proposal.map(|p| p.resolved_by),
+        Some("ana".to_string())
+    );
+
+    // A raw retry under a look-alike name is ignored; bo's own retry is the one recorded.
+    let out = temporal(
+        hp,
+        &[
+            "workflow",
+            "signal",
+            "--workflow-id",
+            "stale-flaky2-alike",
+            "--name",
+            "retry-now",
+            "--input",
+            "\"bo\u{200b}\"",
+        ],
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    retry_now(c, "flaky2-alike", "bo").await.unwrap();
+    assert_resolved(c, "flaky2-alike", Resolution::Paid).await;
+    let retried = stale_status(c, "flaky2-alike")
+        .await
+        .unwrap()
+        .retry_requested
+        .expect("the retry's record");
+    assert_eq!(retried.operator, "bo");
+
+    // Our CLI refuses the name before it connects.
+    let out = ours(
+        "127.0.0.1:9",
+        &["client", "approve", "-o", "alike-q", "--operator", "ana "],
+    );
+    assert!(!out.status.success());
+    assert!(
+        said(&out).contains("no two names look alike"),
+        "{}",
+        said(&out)
+    );
+    assert!(!said(&out).contains("127.0.0.1:9"), "{}", said(&out));
 }

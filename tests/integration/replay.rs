@@ -33,7 +33,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 30] = [
+const RECORDED: [(&str, &str); 32] = [
     ("query_order_paid.json", "payment-paid-rec"),
     ("query_order_failed.json", "payment-failed-rec"),
     ("query_order_to_stale.json", "payment-down-rec"),
@@ -92,6 +92,16 @@ const RECORDED: [(&str, &str); 30] = [
         "manual-down-strec3",
     ),
     ("stale_order_settlement_refused.json", "stale-down-strec4"),
+    // A retry and a resolution signalled under names that read like another's, ignored
+    // (the plain-names patch), then the real ones.
+    (
+        "stale_order_retried_now_plain_names.json",
+        "stale-flaky1-act",
+    ),
+    (
+        "stale_order_resolve_plain_names.json",
+        "stale-pending-4eyes",
+    ),
 ];
 
 /// Workflows that never end by themselves: their histories are recorded as they stand.
@@ -374,6 +384,16 @@ async fn fresh_histories_of_every_path_replay() {
             .ok()
     })
     .await;
+    // A retry signalled under a name that reads like bo's is ignored (on runs with the
+    // plain-names patch); bo's own is taken.
+    c.get_workflow_handle::<StaleOrder>("stale-flaky1-act")
+        .signal(
+            StaleOrder::retry_now,
+            "bo\u{200b}".to_string(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
     retry_now(c, "flaky1-act", "bo").await.unwrap();
     eventually(
         "the retried order resolved",
@@ -433,6 +453,14 @@ async fn fresh_histories_of_every_path_replay() {
             .ok()
     })
     .await;
+    c.get_workflow_handle::<StaleOrder>("stale-pending-4eyes")
+        .signal(
+            StaleOrder::resolve,
+            person("paid", "ana "),
+            Default::default(),
+        )
+        .await
+        .unwrap();
     c.get_workflow_handle::<StaleOrder>("stale-pending-4eyes")
         .signal(
             StaleOrder::resolve,

@@ -46,7 +46,7 @@ pub enum AccountsError {
     Input(#[from] crate::domain::input::InputError),
     #[error("there is no account named {0:?}")]
     NoSuchAccount(String),
-    #[error("an account named {0:?} exists already")]
+    #[error("an account named {0:?} exists already (names that differ only by case are one name)")]
     Exists(String),
     #[error("a password needs at least {MIN_PASSWORD_LEN} characters")]
     ShortPassword,
@@ -133,8 +133,13 @@ impl AccountsFile {
         roles: Vec<Role>,
     ) -> Result<(), AccountsError> {
         validate_person(name)?;
-        if self.find(name).is_some() {
-            return Err(AccountsError::Exists(name.into()));
+        // `Ana` beside `ana` would read as one person in every record.
+        if let Some(same) = self
+            .accounts
+            .iter()
+            .find(|a| a.name.to_lowercase() == name.to_lowercase())
+        {
+            return Err(AccountsError::Exists(same.name.clone()));
         }
         if roles.is_empty() {
             return Err(AccountsError::NoRole);
@@ -285,6 +290,20 @@ mod tests {
             file.add("ana", "long enough pass", vec![Role::Support]),
             Err(AccountsError::Exists(_))
         ));
+        // Names that would read as ana's in the records are refused, saying whose.
+        assert!(matches!(
+            file.add("ANA", "long enough pass", vec![Role::Support]),
+            Err(AccountsError::Exists(same)) if same == "ana"
+        ));
+        for look_alike in ["ana ", " ana", "a  na", "ana\u{200b}"] {
+            let err = file
+                .add(look_alike, "long enough pass", vec![Role::Support])
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("look alike"),
+                "{look_alike:?}: {err}"
+            );
+        }
         file.save(&path).unwrap();
         assert_eq!(AccountsFile::load(&path).unwrap().accounts.len(), 2);
         std::fs::remove_dir_all(dir).ok();

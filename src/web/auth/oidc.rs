@@ -17,7 +17,10 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Credentials};
-use crate::domain::access::{Role, validate_person};
+use crate::domain::{
+    access::{Role, validate_person},
+    input::plain_name,
+};
 
 /// The identity provider and how its claims map to people and roles.
 #[derive(Debug, Clone)]
@@ -221,13 +224,15 @@ pub fn person_of(
 ) -> (String, String) {
     let verified_email = claims.get("email_verified").and_then(|v| v.as_bool()) == Some(true);
     let usable = |claim: &str| claim != "email" || verified_email;
+    // Made to read as one name (spaces single, nothing invisible): the provider's spelling
+    // is not ours to refuse, but the records must not show two people alike.
     let name = [name_claim, "preferred_username", "name", "email"]
         .into_iter()
         .filter(|c| usable(c))
         .find_map(|c| claims.get(c).and_then(|v| v.as_str()))
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or(subject)
-        .to_string();
+        .map(plain_name)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| plain_name(subject));
     let id = format!("oidc:{}#{subject}", issuer.trim_end_matches('/'));
     (id, name)
 }
@@ -428,6 +433,9 @@ mod tests {
         assert_eq!(person_of(&unverified, issuer, "s-2", "email").1, "s-2");
         let verified = serde_json::json!({"email": "bo@x", "email_verified": true});
         assert_eq!(person_of(&verified, issuer, "s-3", "email").1, "bo@x");
+        // A provider's name is shown as it reads: spaces single, nothing invisible.
+        let spaced = serde_json::json!({"name": " Ana \u{200b}  Lima "});
+        assert_eq!(person_of(&spaced, issuer, "s-4", "name").1, "Ana Lima");
         // The same name from two subjects is two people.
         let other = person_of(&claims, issuer, "s-9", "preferred_username");
         assert_ne!(
