@@ -337,6 +337,16 @@ impl StatementImport {
             )
             .into());
         }
+        // An import started by another client under a name that reads like someone's
+        // (`bo` with a zero-width space) cannot be approved by them as two people.
+        if crate::domain::input::look_alike(&self.start.imported_by).is_some() {
+            return Err(format!(
+                "the importer's name {:?} reads like another's: import the statement again \
+                 under a plain name",
+                self.start.imported_by
+            )
+            .into());
+        }
         if request.person() == person(&self.start.imported_by, &self.start.imported_by_id) {
             return Err(format!(
                 "{} imported this statement: a second person must approve it",

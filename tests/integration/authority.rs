@@ -727,6 +727,54 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
         .expect("the retry's record");
     assert_eq!(retried.operator, "bo");
 
+    // An import started from Temporal's CLI under `bo` with a zero-width space cannot be
+    // approved by bo as a second person.
+    let start = serde_json::json!({
+        "statement_id": "S-1", "account": "", "format": "csv", "file_name": "s.csv",
+        "content_hash": "ab", "imported_by": "bo\u{200b}", "chunks": 1, "first": [],
+        "unmentioned": [],
+    })
+    .to_string();
+    let out = temporal(
+        hp,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "StatementImport",
+            "--task-queue",
+            "manual-handle",
+            "--workflow-id",
+            "statement-a11ce",
+            "--input",
+            &start,
+        ],
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    let out = temporal(
+        hp,
+        &[
+            "workflow",
+            "update",
+            "execute",
+            "--workflow-id",
+            "statement-a11ce",
+            "--name",
+            "approve",
+            "--input",
+            &serde_json::json!({"operator": "bo", "note": ""}).to_string(),
+        ],
+    );
+    assert!(!out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("reads like another's"),
+        "{}",
+        said(&out)
+    );
+    let (ok, shown) =
+        crate::support::ours(hp, &["client", "show-statement", "-i", "statement-a11ce"]);
+    assert!(ok && !shown.contains("approved by"), "{shown}");
+
     // Our CLI refuses the name before it connects.
     let out = ours(
         "127.0.0.1:9",
