@@ -70,10 +70,25 @@ pub fn epoch_secs(text: &str) -> Option<i64> {
             i += 1;
         }
     }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    // Nothing after the offset: `Z`, or `±hh:mm`.
+    let ends_at = match b.get(i) {
+        Some(b'Z' | b'z') => i + 1,
+        _ => i + 6,
+    };
+    if b.len() != ends_at {
+        return None;
+    }
     let offset = match b.get(i) {
         Some(b'Z' | b'z') => 0,
         Some(sign @ (b'+' | b'-')) => {
-            let minutes = num(i + 1, 2)? * 60 + num(i + 4, 2)?;
+            let (oh, om) = (num(i + 1, 2)?, num(i + 4, 2)?);
+            if oh > 23 || om > 59 || b.get(i + 3) != Some(&b':') {
+                return None;
+            }
+            let minutes = oh * 60 + om;
             if *sign == b'+' {
                 minutes * 60
             } else {
@@ -82,6 +97,19 @@ pub fn epoch_secs(text: &str) -> Option<i64> {
         }
         _ => return None,
     };
+    // A calendar date and a clock time that exist (`2026-02-30` and `25:00` do not; a
+    // leap second's `:60` does), and an offset within a day.
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
     // Howard Hinnant's days_from_civil.
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -164,6 +192,27 @@ mod tests {
         assert_eq!(epoch_secs("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(epoch_secs("2024-02-29T00:00:00Z"), Some(1_709_164_800));
         assert_eq!(epoch_secs("yesterday"), None);
+        // Dates and times that do not exist are not times.
+        for text in [
+            "2026-02-30T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-00-10T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-12-00T00:00:00Z",
+            "2026-12-01T24:00:00Z",
+            "2026-12-01T23:60:00Z",
+            "2026-12-01T23:59:61Z",
+            "2026-12-01T10:00:00+24:00",
+            "2026-12-01T10:00:00+05:60",
+            "2026-12-01T10x00x00Z",
+            "2026-12-01T10:00:00Z' OR 1=1",
+            "2026-12-01T10:00:00+05:00:00",
+            "2026-12-01T10:00:00+0500",
+        ] {
+            assert_eq!(epoch_secs(text), None, "{text}");
+        }
+        assert!(epoch_secs("2000-02-29T23:59:60-23:59").is_some());
         assert_eq!(
             age("2026-11-30T17:18:00Z", "2026-11-30T15:04:00Z"),
             "2 h 14 min"

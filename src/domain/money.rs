@@ -171,10 +171,24 @@ pub fn amount_shown(amount: Option<&Money>) -> String {
 pub fn parse_amount(text: &str, minor_units: u32) -> Result<i64, InputError> {
     let text = text.trim();
     let bad = || {
+        let hint = match minor_units {
+            0 => "write whole units, without decimals, e.g. 1250".to_string(),
+            n => format!(
+                "write digits with at most {n} decimals, e.g. 12.{:0<width$}",
+                5,
+                width = n as usize
+            ),
+        };
+        InputError::malformed("an amount", text, hint)
+    };
+    let too_large = || {
         InputError::malformed(
-            "an amount",
+            "an amount this system can hold",
             text,
-            format!("write digits with at most {minor_units} decimals, e.g. 12.50"),
+            format!(
+                "it is too large: at most {} whole units",
+                i64::MAX / 10i64.saturating_pow(minor_units)
+            ),
         )
     };
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
@@ -186,7 +200,7 @@ pub fn parse_amount(text: &str, minor_units: u32) -> Result<i64, InputError> {
         return Err(bad());
     }
     let unit = 10i64.checked_pow(minor_units).ok_or_else(bad)?;
-    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let whole: i64 = whole.parse().map_err(|_| too_large())?;
     let padded = format!("{fraction:0<width$}", width = minor_units as usize);
     let fraction: i64 = match padded.is_empty() {
         true => 0,
@@ -195,7 +209,7 @@ pub fn parse_amount(text: &str, minor_units: u32) -> Result<i64, InputError> {
     whole
         .checked_mul(unit)
         .and_then(|w| w.checked_add(fraction))
-        .ok_or_else(bad)
+        .ok_or_else(too_large)
 }
 
 /// The currency's decimals, if it is an ISO 4217 currency (not a fund or metal code).
@@ -303,5 +317,17 @@ mod tests {
             assert!(parse_amount(bad, 2).is_err(), "{bad:?}");
         }
         assert!(parse_amount("1.5", 0).is_err(), "JPY has no decimals");
+        // Each refusal says what would be read: the currency's own decimals, or the size.
+        let said = |text: &str, units: u32| parse_amount(text, units).unwrap_err().to_string();
+        assert!(
+            said("100.5", 0).contains("without decimals, e.g. 1250"),
+            "{}",
+            said("100.5", 0)
+        );
+        assert!(said("1.2345", 3).contains("at most 3 decimals, e.g. 12.500"));
+        assert!(said("1.234", 2).contains("e.g. 12.50"));
+        for huge in ["99999999999999999999", "92233720368547758.08"] {
+            assert!(said(huge, 2).contains("too large"), "{}", said(huge, 2));
+        }
     }
 }

@@ -48,6 +48,8 @@ pub enum StatementError {
     },
     #[error("{place}: entry reference {entry_ref:?} appears twice in the file")]
     Duplicate { place: String, entry_ref: String },
+    #[error("{place}: the booking date {date:?} is not a date (YYYY-MM-DD)")]
+    BookingDate { place: String, date: String },
     #[error("the statement has no entries")]
     Empty,
     #[error("the statement has {entries} entries; one import holds at most {max}")]
@@ -95,6 +97,13 @@ fn check_entries(statement: &Statement) -> Result<(), StatementError> {
     }
     let mut seen = std::collections::HashSet::new();
     for e in &statement.entries {
+        // Recorded on every order it settles: a date that does not exist is refused.
+        if crate::domain::format::epoch_secs(&format!("{}T00:00:00Z", e.booking_date)).is_none() {
+            return Err(StatementError::BookingDate {
+                place: format!("entry {}", e.index),
+                date: crate::domain::input::short(&e.booking_date),
+            });
+        }
         if !e.entry_ref.is_empty() && !seen.insert(e.entry_ref.as_str()) {
             return Err(StatementError::Duplicate {
                 place: format!("entry {}", e.index),
@@ -789,6 +798,21 @@ mod tests {
         );
         let err = parse(twice.as_bytes(), None, &layout).unwrap_err();
         assert!(matches!(err, StatementError::Duplicate { .. }), "{err}");
+        // A booking date that does not exist, in any format, names its entry.
+        for date in ["2026-02-30", "tomorrow", "", "2026-12-01T00:00:00Z"] {
+            let odd = good.replace(
+                "<BookgDt><Dt>2026-12-01</Dt>",
+                &format!("<BookgDt><Dt>{date}</Dt>"),
+            );
+            let err = parse(odd.as_bytes(), None, &layout).unwrap_err();
+            assert!(
+                matches!(&err, StatementError::BookingDate { place, .. } if place == "entry 1"),
+                "{date:?}: {err}"
+            );
+        }
+        let csv = "booking_date,reference,amount,currency\n2026-02-30,ORD-1,1.00,MYR\n";
+        let err = parse(csv.as_bytes(), Some(StatementFormat::Csv), &layout).unwrap_err();
+        assert!(err.to_string().contains("2026-02-30"), "{err}");
         let huge = vec![b' '; MAX_STATEMENT_BYTES + 1];
         let err = parse(&huge, Some(StatementFormat::Csv), &layout).unwrap_err();
         assert!(matches!(err, StatementError::TooLarge { .. }), "{err}");

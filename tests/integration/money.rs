@@ -21,7 +21,7 @@ async fn an_order_carries_its_money_and_a_paid_for_other_money_goes_to_a_person(
     for (args, says) in [
         (
             vec!["--amount", "12.5", "--currency", "JPY"],
-            "at most 0 decimals",
+            "without decimals",
         ),
         (vec!["--amount", "1", "--currency", "XAU"], "ISO 4217"),
         (vec!["--amount=-3", "--currency", "USD"], "amount"),
