@@ -58,12 +58,14 @@ fn day(field: &'static str, text: &str) -> Result<Option<String>, InputError> {
         && b[7] == b'-'
         && b.iter()
             .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        // A day the calendar has (not 2026-02-30).
+        && super::format::epoch_secs(&format!("{text}T00:00:00Z")).is_some();
     if !shape {
         return Err(InputError::malformed(
             field,
             text,
-            "write the day like 2026-11-30",
+            "write a day the calendar has, like 2026-11-30",
         ));
     }
     Ok(Some(text.to_string()))
@@ -166,6 +168,14 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.since().is_err());
+        for day in ["2026-02-30", "2026-13-01", "2026-00-00"] {
+            let bad = AuditFilter {
+                until: day.into(),
+                ..Default::default()
+            };
+            let err = bad.until().unwrap_err().to_string();
+            assert!(err.contains("calendar"), "{day}: {err}");
+        }
     }
 
     #[test]
