@@ -16,7 +16,9 @@ test('live counts move while simulated payments run, pushed over server-sent eve
   await expect.poll(async () => page.locator('.flow-arrow[data-flowing="true"]').count()).toBeGreaterThan(0);
   // The chart draws from the same pushed snapshots.
   await expect.poll(async () => Number(await page.getByTestId('chart').getAttribute('data-points'))).toBeGreaterThan(3);
-  await expect(page.getByTestId('chart').locator('polyline').first()).toHaveAttribute('points', /,/);
+  // Now is at the right edge, and the baseline spans the chart.
+  await expect(page.getByTestId('chart').locator('polyline').first()).toHaveAttribute('points', / 600\.0,[\d.]+$/);
+  await expect(page.getByTestId('chart').locator('line')).toHaveAttribute('x2', '600');
   await shot(page, 'live-flow');
   // An action keeps the chart's history and what the presenter typed.
   const points = Number(await page.getByTestId('chart').getAttribute('data-points'));

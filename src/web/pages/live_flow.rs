@@ -344,6 +344,8 @@ fn FailureRate(
 
 /// Samples the chart keeps: five minutes of one-second snapshots.
 const CHART_SAMPLES: usize = 300;
+/// Where zero is drawn in the chart's 100 units of height.
+const CHART_BASELINE: f64 = 97.0;
 
 /// Orders a second coming in and resolutions a second, over the last minutes, drawn from
 /// the snapshots this page receives (no request of its own).
@@ -380,15 +382,17 @@ fn Chart(current: Signal<LiveSnapshot>) -> impl IntoView {
         let resolved: Vec<(i64, f64)> = s.iter().skip(1).map(|(t, _, r)| (*t, *r)).collect();
         (incoming, resolved)
     };
+    // The newest sample at the right edge, older ones to its left (as a clock's "now"
+    // reads), zero on the baseline, where a 2-unit stroke shows whole.
     let path = move |points: Vec<(i64, f64)>, top: f64| -> String {
-        let Some(first) = points.first().map(|p| p.0) else {
+        let Some(last) = points.last().map(|p| p.0) else {
             return String::new();
         };
         points
             .iter()
             .map(|(t, v)| {
-                let x = (t - first) as f64 * 600.0 / CHART_SAMPLES as f64;
-                let y = 100.0 - (v / top).min(1.0) * 95.0;
+                let x = 600.0 - (last - t) as f64 * 600.0 / CHART_SAMPLES as f64;
+                let y = CHART_BASELINE - (v / top).min(1.0) * (CHART_BASELINE - 4.0);
                 format!("{x:.1},{y:.1}")
             })
             .collect::<Vec<_>>()
@@ -404,6 +408,7 @@ fn Chart(current: Signal<LiveSnapshot>) -> impl IntoView {
     view! {
         <figure class="bg-white rounded shadow p-3 mb-4 max-w-3xl" data-testid="chart" data-points=move || samples.get().len()>
             <svg viewBox="0 0 600 100" class="w-full h-32" role="img" aria-label="Orders and resolutions per second, last 5 minutes">
+                <line x1="0" y1=CHART_BASELINE x2="600" y2=CHART_BASELINE stroke="#cbd5e1" stroke-width="1" />
                 <polyline fill="none" stroke="#1d4ed8" stroke-width="2" points=move || path(series().0, top()) />
                 <polyline fill="none" stroke="#15803d" stroke-width="2" points=move || path(series().1, top()) />
             </svg>
