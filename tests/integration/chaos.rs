@@ -266,7 +266,7 @@ async fn the_dev_server_stopped_and_started_under_load_workers_and_dashboard_rec
     // The server goes away with orders in flight: the dashboard says so.
     env.server.kill();
     let during = page("/").await;
-    assert!(during.contains("Could not load this page."), "{during}");
+    assert!(during.contains("Could not load this page:"), "{during}");
     let ready = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
     assert_eq!(ready.status().as_u16(), 503);
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -277,7 +277,7 @@ async fn the_dev_server_stopped_and_started_under_load_workers_and_dashboard_rec
         let html = page("/").await;
         html.contains("Manual queue")
             .then_some(())
-            .filter(|_| !html.contains("Could not load this page."))
+            .filter(|_| !html.contains("Could not load this page:"))
     })
     .await;
     let after: Vec<String> = (0..10).map(|i| format!("paid-restart-{i}")).collect();

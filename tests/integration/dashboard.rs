@@ -275,7 +275,7 @@ async fn a_temporal_outage_shows_a_banner_not_a_blank_page() {
             .unwrap();
         let status = response.status().as_u16();
         let html = response.text().await.unwrap();
-        assert!(html.contains("Could not load this page."), "{path}: {html}");
+        assert!(html.contains("Could not load this page:"), "{path}: {html}");
         assert_eq!(
             status, 503,
             "{path}: an outage, for monitoring as for people"

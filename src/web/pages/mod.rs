@@ -252,7 +252,7 @@ pub fn ErrorBanner(errors: ArcRwSignal<Errors>) -> impl IntoView {
             class="border border-red-300 bg-red-50 text-red-800 p-3 rounded my-2"
             data-testid="error-banner"
         >
-            <strong>"Could not load this page. "</strong>
+            <strong>"Could not load this page: "</strong>
             {text}
         </div>
     }
