@@ -60,6 +60,9 @@ test('an order that keeps failing upstream reaches the queue, is claimed, refuse
   await shot(ana, 'order-lane-resolved');
 
   await formLive(bo, 'Resolve');
+  // Nothing is chosen for a person: paid, the first, settles money.
+  await expect(bo.getByLabel('Resolution')).toHaveValue('');
+  await bo.getByLabel('Resolution').selectOption('failed');
   await bo.getByLabel('Reason code').fill('DUPLICATE');
   await bo.getByLabel('Note').fill('customer called twice');
   await bo.getByRole('button', { name: 'Resolve' }).click();

@@ -302,9 +302,10 @@ fn LaneUpstream(provider: String) -> impl IntoView {
                     match health.await.unwrap_or((None, true)) {
                         (Some(h), _) => {
                             let line = format!(
-                                "{}: {}/s, {} answered, {} throttled (429), {} 5xx, {} timeouts, p95 {} ms, over the last {} min",
+                                "{}: {}/s, {} answered, {} throttled (429), {} 5xx, {} timeout{}, p95 {} ms, over the last {} min",
                                 h.state_word(), crate::web::live::Tenths(h.calls_per_sec_tenths).show(false),
-                                h.answered, h.throttled, h.errors_5xx, h.timeouts, h.p95_ms, h.window_secs / 60
+                                h.answered, h.throttled, h.errors_5xx, h.timeouts,
+                                if h.timeouts == 1 { "" } else { "s" }, h.p95_ms, h.window_secs / 60
                             );
                             view! { <p class="text-sm">{line}</p> }.into_any()
                         }
@@ -564,7 +565,11 @@ fn ResolveForm(id: String) -> impl IntoView {
             <input type="hidden" name="order_id" value=id />
             <label class="flex flex-col text-sm">
                 "Resolution"
-                <select name="resolution" data-key="r" class="border rounded px-2 py-1">{options}</select>
+                // No resolution is chosen for the person: the first one would settle money.
+                <select name="resolution" data-key="r" required class="border rounded px-2 py-1">
+                    <option value="" selected disabled>"choose…"</option>
+                    {options}
+                </select>
             </label>
             <label class="flex flex-col text-sm">
                 "Reason code"
