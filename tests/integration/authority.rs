@@ -108,18 +108,11 @@ async fn four_eyes_holds_whichever_client_asks_and_the_trail_names_who_asked() {
     assert!(out.status.success(), "{}", said(&out));
     assert!(said(&out).contains("changed nothing"), "{}", said(&out));
     // The same signal from Temporal's own CLI, as its web UI would send it.
-    let out = temporal(
+    let out = raw_signal(
         hp,
-        &[
-            "workflow",
-            "signal",
-            "--workflow-id",
-            "manual-auth-cli",
-            "--name",
-            "resolve-manual-order",
-            "--input",
-            "\"refunded\"",
-        ],
+        "manual-auth-cli",
+        "resolve-manual-order",
+        "\"refunded\"",
     );
     assert!(out.status.success(), "{}", said(&out));
     let context = manual_context(c, "auth-cli").await.unwrap();
@@ -131,19 +124,7 @@ async fn four_eyes_holds_whichever_client_asks_and_the_trail_names_who_asked() {
     assert!(context.resolution.is_none());
 
     // A raw signal of `paid` on an order nobody proposed for: a proposal, not a conclusion.
-    let out = temporal(
-        hp,
-        &[
-            "workflow",
-            "signal",
-            "--workflow-id",
-            "manual-auth-raw",
-            "--name",
-            "resolve-manual-order",
-            "--input",
-            "\"paid\"",
-        ],
-    );
+    let out = raw_signal(hp, "manual-auth-raw", "resolve-manual-order", "\"paid\"");
     assert!(out.status.success(), "{}", said(&out));
     let context = eventually(
         "the raw signal's proposal",
@@ -160,35 +141,19 @@ async fn four_eyes_holds_whichever_client_asks_and_the_trail_names_who_asked() {
 
     // A raw `resolve` update of `paid` is refused by the workflow's validator, and one
     // person approving their own proposal under the same name is refused too.
-    let out = temporal(
+    let out = raw_update(
         hp,
-        &[
-            "workflow",
-            "update",
-            "execute",
-            "--workflow-id",
-            "manual-auth-update",
-            "--name",
-            "resolve",
-            "--input",
-            &resolve_json("paid", "mallory"),
-        ],
+        "manual-auth-update",
+        "resolve",
+        &resolve_json("paid", "mallory"),
     );
     assert!(!out.status.success(), "{}", said(&out));
     assert!(said(&out).contains("second person"), "{}", said(&out));
-    let out = temporal(
+    let out = raw_update(
         hp,
-        &[
-            "workflow",
-            "update",
-            "execute",
-            "--workflow-id",
-            "manual-auth-cli",
-            "--name",
-            "approve",
-            "--input",
-            &serde_json::json!({"operator": "ana", "note": ""}).to_string(),
-        ],
+        "manual-auth-cli",
+        "approve",
+        &serde_json::json!({"operator": "ana", "note": ""}).to_string(),
     );
     assert!(!out.status.success(), "{}", said(&out));
     assert!(
@@ -216,18 +181,11 @@ async fn four_eyes_holds_whichever_client_asks_and_the_trail_names_who_asked() {
         stale_status(c, &stale).await.ok()
     })
     .await;
-    let out = temporal(
+    let out = raw_signal(
         hp,
-        &[
-            "workflow",
-            "signal",
-            "--workflow-id",
-            &format!("stale-{stale}"),
-            "--name",
-            "resolve",
-            "--input",
-            &resolve_json("refunded", "mallory"),
-        ],
+        &format!("stale-{stale}"),
+        "resolve",
+        &resolve_json("refunded", "mallory"),
     );
     assert!(out.status.success(), "{}", said(&out));
     let context = eventually(
@@ -593,19 +551,11 @@ async fn a_claim_left_sitting_shows_as_stale_and_an_admin_takes_it_over_with_a_r
     assert_eq!(answer.status().as_u16(), 403);
     // A raw update without a reason is refused by the workflow.
     let hp = env.server.hostport.clone();
-    let out = temporal(
+    let out = raw_update(
         &hp,
-        &[
-            "workflow",
-            "update",
-            "execute",
-            "--workflow-id",
-            "manual-auth-sit",
-            "--name",
-            "take_over",
-            "--input",
-            &serde_json::json!({"operator": "lead", "note": " "}).to_string(),
-        ],
+        "manual-auth-sit",
+        "take_over",
+        &serde_json::json!({"operator": "lead", "note": " "}).to_string(),
     );
     assert!(!out.status.success(), "{}", said(&out));
     let context = manual_context(c, "auth-sit").await.unwrap();
@@ -670,20 +620,7 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
         ("claim", "bo "),
     ] {
         let input = serde_json::json!({"operator": operator, "note": ""}).to_string();
-        let out = temporal(
-            hp,
-            &[
-                "workflow",
-                "update",
-                "execute",
-                "--workflow-id",
-                "manual-alike-q",
-                "--name",
-                update,
-                "--input",
-                &input,
-            ],
-        );
+        let out = raw_update(hp, "manual-alike-q", update, &input);
         assert!(
             !out.status.success(),
             "{update} as {operator:?}: {}",
@@ -704,19 +641,7 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
     );
 
     // A raw retry under a look-alike name is ignored; bo's own retry is the one recorded.
-    let out = temporal(
-        hp,
-        &[
-            "workflow",
-            "signal",
-            "--workflow-id",
-            "stale-flaky2-alike",
-            "--name",
-            "retry-now",
-            "--input",
-            "\"bo\u{200b}\"",
-        ],
-    );
+    let out = raw_signal(hp, "stale-flaky2-alike", "retry-now", "\"bo\u{200b}\"");
     assert!(out.status.success(), "{}", said(&out));
     retry_now(c, "flaky2-alike", "bo").await.unwrap();
     assert_resolved(c, "flaky2-alike", Resolution::Paid).await;
@@ -751,19 +676,11 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
         ],
     );
     assert!(out.status.success(), "{}", said(&out));
-    let out = temporal(
+    let out = raw_update(
         hp,
-        &[
-            "workflow",
-            "update",
-            "execute",
-            "--workflow-id",
-            "statement-a11ce",
-            "--name",
-            "approve",
-            "--input",
-            &serde_json::json!({"operator": "bo", "note": ""}).to_string(),
-        ],
+        "statement-a11ce",
+        "approve",
+        &serde_json::json!({"operator": "bo", "note": ""}).to_string(),
     );
     assert!(!out.status.success(), "{}", said(&out));
     assert!(

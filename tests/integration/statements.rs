@@ -628,19 +628,7 @@ async fn settlement_check(
 /// A `settle-by-statement` signal sent straight to `workflow_id` from Temporal's own CLI.
 fn forge_settlement(hostport: &str, workflow_id: &str, settlement: &serde_json::Value) {
     let input = settlement.to_string();
-    let out = temporal(
-        hostport,
-        &[
-            "workflow",
-            "signal",
-            "--workflow-id",
-            workflow_id,
-            "--name",
-            "settle-by-statement",
-            "--input",
-            &input,
-        ],
-    );
+    let out = raw_signal(hostport, workflow_id, "settle-by-statement", &input);
     assert!(
         out.status.success(),
         "{}",

@@ -582,6 +582,52 @@ pub fn temporal(hostport: &str, args: &[&str]) -> std::process::Output {
         .expect("the temporal CLI runs (make deps installs it)")
 }
 
+/// A raw update `name` with `input` (JSON) to `workflow_id`, from Temporal's own CLI: as
+/// its web UI or an SDK script would send it.
+pub fn raw_update(
+    hostport: &str,
+    workflow_id: &str,
+    name: &str,
+    input: &str,
+) -> std::process::Output {
+    temporal(
+        hostport,
+        &[
+            "workflow",
+            "update",
+            "execute",
+            "--workflow-id",
+            workflow_id,
+            "--name",
+            name,
+            "--input",
+            input,
+        ],
+    )
+}
+
+/// A raw signal `name` with `input` (JSON) to `workflow_id`, from Temporal's own CLI.
+pub fn raw_signal(
+    hostport: &str,
+    workflow_id: &str,
+    name: &str,
+    input: &str,
+) -> std::process::Output {
+    temporal(
+        hostport,
+        &[
+            "workflow",
+            "signal",
+            "--workflow-id",
+            workflow_id,
+            "--name",
+            name,
+            "--input",
+            input,
+        ],
+    )
+}
+
 /// Our binary against the dev server at `hostport`, with the shipped configuration: whether
 /// it succeeded, and everything it printed.
 pub fn ours(hostport: &str, args: &[&str]) -> (bool, String) {
