@@ -38,6 +38,20 @@ fn said(output: &Output) -> String {
     )
 }
 
+/// `client resolve ORDER --resolution paid --reason BANK_CONFIRMED --operator ana`: a
+/// proposal, where four eyes holds.
+fn resolve_paid_as_ana(hostport: &str, order_id: &str) -> Output {
+    let args = ["client", "resolve", "-o", order_id, "--resolution", "paid"];
+    ours(
+        hostport,
+        &[
+            &args[..],
+            &["--reason", "BANK_CONFIRMED", "--operator", "ana"],
+        ]
+        .concat(),
+    )
+}
+
 fn resolve_json(resolution: &str, operator: &str) -> String {
     serde_json::json!({
         "resolution": resolution,
@@ -67,21 +81,7 @@ async fn four_eyes_holds_whichever_client_asks_and_the_trail_names_who_asked() {
     }
 
     // Our CLI, as the Go original's `resolve` line: a proposal, said so, nothing concluded.
-    let out = ours(
-        hp,
-        &[
-            "client",
-            "resolve",
-            "-o",
-            "auth-cli",
-            "--resolution",
-            "paid",
-            "--reason",
-            "BANK_CONFIRMED",
-            "--operator",
-            "ana",
-        ],
-    );
+    let out = resolve_paid_as_ana(hp, "auth-cli");
     assert!(out.status.success(), "{}", said(&out));
     assert!(
         said(&out).contains("needs a second person's approval"),
@@ -596,21 +596,7 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
         stale_status(c, "flaky2-alike").await.ok()
     })
     .await;
-    let out = ours(
-        hp,
-        &[
-            "client",
-            "resolve",
-            "-o",
-            "alike-q",
-            "--resolution",
-            "paid",
-            "--reason",
-            "BANK_CONFIRMED",
-            "--operator",
-            "ana",
-        ],
-    );
+    let out = resolve_paid_as_ana(hp, "alike-q");
     assert!(out.status.success(), "{}", said(&out));
 
     for (update, operator) in [

@@ -1,6 +1,7 @@
 //! A real Temporal dev server per test, on free ports, with the simulated upstream and
 //! real workers. Nothing here mocks Temporal.
 
+use std::process::Output;
 use std::{
     collections::BTreeSet,
     net::TcpListener,
@@ -584,48 +585,25 @@ pub fn temporal(hostport: &str, args: &[&str]) -> std::process::Output {
 
 /// A raw update `name` with `input` (JSON) to `workflow_id`, from Temporal's own CLI: as
 /// its web UI or an SDK script would send it.
-pub fn raw_update(
-    hostport: &str,
-    workflow_id: &str,
-    name: &str,
-    input: &str,
-) -> std::process::Output {
-    temporal(
-        hostport,
-        &[
-            "workflow",
-            "update",
-            "execute",
-            "--workflow-id",
-            workflow_id,
-            "--name",
-            name,
-            "--input",
-            input,
-        ],
-    )
+pub fn raw_update(hostport: &str, workflow_id: &str, name: &str, input: &str) -> Output {
+    raw(hostport, &["update", "execute"], workflow_id, name, input)
 }
 
 /// A raw signal `name` with `input` (JSON) to `workflow_id`, from Temporal's own CLI.
-pub fn raw_signal(
-    hostport: &str,
-    workflow_id: &str,
-    name: &str,
-    input: &str,
-) -> std::process::Output {
-    temporal(
-        hostport,
-        &[
-            "workflow",
-            "signal",
-            "--workflow-id",
-            workflow_id,
-            "--name",
-            name,
-            "--input",
-            input,
-        ],
-    )
+pub fn raw_signal(hostport: &str, workflow_id: &str, name: &str, input: &str) -> Output {
+    raw(hostport, &["signal"], workflow_id, name, input)
+}
+
+fn raw(hostport: &str, verb: &[&str], workflow_id: &str, name: &str, input: &str) -> Output {
+    let target = [
+        "--workflow-id",
+        workflow_id,
+        "--name",
+        name,
+        "--input",
+        input,
+    ];
+    temporal(hostport, &[&["workflow"], verb, &target[..]].concat())
 }
 
 /// Our binary against the dev server at `hostport`, with the shipped configuration: whether
