@@ -369,7 +369,14 @@ async fn guessing_a_password_is_refused_after_five_failures_a_minute() {
 #[test]
 fn the_user_command_adds_changes_and_removes_accounts() {
     use std::process::{Command, Stdio};
-    let path = std::env::temp_dir().join(format!("tp-users-{}.toml", free_port()));
+    // A new file: a port is reused across runs, and an earlier run's file would hold its
+    // accounts.
+    let path = std::env::temp_dir().join(format!(
+        "tp-users-{}-{}.toml",
+        std::process::id(),
+        free_port()
+    ));
+    let _ = std::fs::remove_file(&path);
     let config = path.with_extension("conf.toml");
     std::fs::write(
         &config,
@@ -469,6 +476,9 @@ fn the_user_command_adds_changes_and_removes_accounts() {
         assert!(file.find(&format!("p{i}")).is_some(), "p{i} was lost");
     }
     assert!(file.find("ana").is_some());
+    for leftover in [path.clone(), config, path.with_extension("toml.lock")] {
+        let _ = std::fs::remove_file(leftover);
+    }
 }
 
 /// A replica of the console sharing `key` and `accounts` with the others (as `serve` on
