@@ -29,6 +29,7 @@ use crate::{
         visibility::{self, ListedExecution},
     },
     workflows::contract_change::{ContractChangeRecord, MEMO_KEY},
+    workflows::settlement_check::VERIFY_ACTIVITY,
 };
 
 /// Orders whose histories one page reads.
@@ -145,6 +146,87 @@ fn settling_import<'a>(
     (name == "settle-by-statement" && !sender.is_empty() && named == sender).then_some(sender)
 }
 
+/// What a settlement asks, the same whether read from its `settle-by-statement` signal or
+/// from the check the order made of it (`VerifyStatementSettlement`'s input): the import,
+/// the entry, the money and both people.
+fn settlement_key(value: &serde_json::Value) -> String {
+    let evidence = value.get("evidence").unwrap_or(value);
+    [
+        evidence.pointer("/import_id"),
+        evidence.pointer("/entry_ref"),
+        evidence.pointer("/amount/minor"),
+        evidence.pointer("/amount/currency"),
+        value.pointer("/imported_by/operator"),
+        value.pointer("/approved_by/operator"),
+    ]
+    .map(|v| v.map(|v| v.to_string()).unwrap_or_default())
+    .join("|")
+}
+
+/// What became of each settlement an order checked with its import, by what it asked
+/// ([`settlement_key`]): the sentence the trail shows as the signal's outcome. An order
+/// settles only what its import confirms, so "received" alone would not say whether a
+/// settlement signal moved money.
+fn settlement_answers(events: &[HistoryEvent]) -> HashMap<String, &'static str> {
+    let ended = events.iter().any(|e| {
+        matches!(
+            e.attributes,
+            Some(Attributes::WorkflowExecutionCompletedEventAttributes(_))
+                | Some(Attributes::WorkflowExecutionFailedEventAttributes(_))
+                | Some(Attributes::WorkflowExecutionTerminatedEventAttributes(_))
+                | Some(Attributes::WorkflowExecutionTimedOutEventAttributes(_))
+                | Some(Attributes::WorkflowExecutionContinuedAsNewEventAttributes(
+                    _
+                ))
+        )
+    });
+    let mut asked: HashMap<i64, String> = HashMap::new();
+    let mut answers = HashMap::new();
+    for e in events {
+        match &e.attributes {
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a))
+                if a.activity_type
+                    .as_ref()
+                    .is_some_and(|t| t.name == VERIFY_ACTIVITY) =>
+            {
+                let key = settlement_key(&first_json(a.input.as_ref()));
+                answers.insert(
+                    key.clone(),
+                    match ended {
+                        true => "not settled: the order ended before its import answered",
+                        false => "being checked with the import it names",
+                    },
+                );
+                asked.insert(e.event_id, key);
+            }
+            Some(Attributes::ActivityTaskCompletedEventAttributes(a)) => {
+                if let Some(key) = asked.get(&a.scheduled_event_id) {
+                    let confirmed = first_json(a.result.as_ref()) == serde_json::Value::Bool(true);
+                    answers.insert(
+                        key.clone(),
+                        match confirmed {
+                            true => "settled: its import confirmed it",
+                            false => "not settled: the import it names did not confirm it",
+                        },
+                    );
+                }
+            }
+            Some(Attributes::ActivityTaskFailedEventAttributes(a)) => {
+                if let Some(key) = asked.get(&a.scheduled_event_id) {
+                    answers.insert(key.clone(), "not settled: its import could not be asked");
+                }
+            }
+            Some(Attributes::ActivityTaskTimedOutEventAttributes(a)) => {
+                if let Some(key) = asked.get(&a.scheduled_event_id) {
+                    answers.insert(key.clone(), "not settled: its import could not be asked");
+                }
+            }
+            _ => {}
+        }
+    }
+    answers
+}
+
 fn time(e: &HistoryEvent) -> String {
     e.event_time
         .and_then(|t| SystemTime::try_from(t).ok())
@@ -171,6 +253,7 @@ pub fn entries_of(order_id: &str, events: &[HistoryEvent]) -> Vec<AuditEntry> {
             outcomes.insert(id, outcome);
         }
     }
+    let settlements = settlement_answers(events);
     let mut entries = Vec::new();
     for e in events {
         match &e.attributes {
@@ -222,12 +305,21 @@ pub fn entries_of(order_id: &str, events: &[HistoryEvent]) -> Vec<AuditEntry> {
                             (actor, id, channel, a.identity.clone())
                         }
                     };
+                // A settlement the order checked says what the check answered; one from
+                // before orders checked them (or one it ignored) was received.
+                let outcome = match a.signal_name.as_str() {
+                    "settle-by-statement" => settlements
+                        .get(&settlement_key(&argument))
+                        .copied()
+                        .unwrap_or("received"),
+                    _ => "received",
+                };
                 entries.push(AuditEntry {
                     at: time(e),
                     actor,
                     action: action_of(&a.signal_name, &argument),
                     target: order_id.to_string(),
-                    outcome: "received".into(),
+                    outcome: outcome.into(),
                     channel,
                     origin,
                     contract: false,

@@ -21,6 +21,10 @@ use crate::{domain::statement::is_import_id, temporal::names::task_queues};
 /// settlement comes once per order, so it is never the one left out but behind this many.
 pub const MAX_PENDING_SETTLEMENTS: usize = 20;
 
+/// The check's activity type, as histories record it (the `#[activity]` below spells the
+/// same: the macro takes a literal); the audit trail reads each answer by it.
+pub const VERIFY_ACTIVITY: &str = "VerifyStatementSettlement";
+
 /// Asks imports about the settlements that name them.
 pub struct SettlementActivities {
     client: Client,

@@ -201,3 +201,47 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
         .unwrap();
     assert_eq!(anonymous.status().as_u16(), 303);
 }
+
+/// A settlement signal's row says what became of it, read from the order's own check in
+/// the committed histories: settled when its import confirmed it, not settled when the
+/// import it names did not (a forged one), and "received" from before orders checked.
+#[test]
+fn a_settlement_row_says_whether_its_import_confirmed_it() {
+    use temporalio_common::protos::temporal::api::history::v1::History;
+    let outcome = |file: &str| {
+        let path = format!(
+            "{}/tests/integration/histories/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let json = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let history: History = serde_json::from_slice(&json).expect("a history");
+        let entries = temporal_playground::operations::audit::entries_of("o", &history.events);
+        let settlements: Vec<String> = entries
+            .iter()
+            .filter(|e| e.action.starts_with("settle paid by statement"))
+            .map(|e| e.outcome.clone())
+            .collect();
+        assert_eq!(settlements.len(), 1, "{file}: {entries:?}");
+        settlements[0].clone()
+    };
+    for file in [
+        "manual_handle_settlement_checked.json",
+        "stale_order_settlement_checked.json",
+    ] {
+        assert_eq!(outcome(file), "settled: its import confirmed it", "{file}");
+    }
+    for file in [
+        "manual_handle_settlement_refused.json",
+        "stale_order_settlement_refused.json",
+    ] {
+        assert_eq!(
+            outcome(file),
+            "not settled: the import it names did not confirm it",
+            "{file}"
+        );
+    }
+    assert_eq!(
+        outcome("manual_handle_settled_by_statement.json"),
+        "received"
+    );
+}

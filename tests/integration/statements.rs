@@ -283,6 +283,7 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
             page.entries.iter().any(|e| e.target == *id
                 && e.actor == "bo"
                 && e.channel == "statement import"
+                && e.outcome == "settled: its import confirmed it"
                 && e.origin == import_id
                 && e.action
                     .starts_with("settle paid by statement STMT-2026-12-01 entry ")
@@ -589,6 +590,24 @@ async fn a_settlement_whose_import_never_answers_holds_no_person_up() {
         let (asked, answered) = settlement_check(c, workflow_id).await.expect("history");
         assert!(asked && !answered, "{workflow_id} waited out the check");
     }
+    // The trail says the forged settlement settled nothing.
+    use temporal_playground::{domain::audit::AuditFilter, operations::audit::orders_page};
+    eventually(
+        "the forged row's outcome",
+        Duration::from_secs(30),
+        || async {
+            let page = orders_page(c, &AuditFilter::default(), None).await.ok()?;
+            page.entries
+                .iter()
+                .any(|e| {
+                    e.target == queued
+                        && e.action.starts_with("settle paid by statement STMT-X")
+                        && e.outcome == "not settled: the order ended before its import answered"
+                })
+                .then_some(())
+        },
+    )
+    .await;
 }
 
 /// Whether `workflow_id`'s history has a settlement check scheduled, and whether any check
