@@ -48,6 +48,14 @@ pub fn person<'a>(operator: &'a str, operator_id: &'a str) -> &'a str {
     }
 }
 
+/// Whether two people (as [`person`] gives them) are one for four eyes: names that differ
+/// only by case (`Ana`, `ana`) read as one person on every record, so they are one. An id
+/// is compared the same way; two ids that differ by case alone are refused too, which
+/// errs on the side of a second person.
+pub fn same_person(a: &str, b: &str) -> bool {
+    a == b || a.to_lowercase() == b.to_lowercase()
+}
+
 /// Who is acting: the name every record shows, and the stable id behind it when their
 /// sign-in has one (`oidc:<issuer>#<subject>`); the CLI's `--operator` is a name alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,6 +325,15 @@ pub enum OrderOutcome {
 mod tests {
     use super::*;
     use crate::domain::input::MAX_NOTE_LEN;
+
+    #[test]
+    fn names_that_differ_only_by_case_are_one_person() {
+        assert!(same_person("ana", "ana"));
+        assert!(same_person("Ana", "ana"));
+        assert!(same_person("ÉLODIE", "élodie"));
+        assert!(!same_person("ana", "bo"));
+        assert!(!same_person("ana", "oidc:https://id.example#ana"));
+    }
 
     fn request(resolution: &str, note: &str) -> ResolveRequest {
         ResolveRequest {

@@ -559,7 +559,7 @@ impl ManualHandle {
         let Some(proposal) = &self.proposal else {
             return Err("no resolution awaits approval on this order".into());
         };
-        if proposal.resolver() == request.person() {
+        if crate::domain::resolution::same_person(proposal.resolver(), request.person()) {
             return Err(
                 "you proposed this resolution: a second person must approve or reject it".into(),
             );

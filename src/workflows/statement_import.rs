@@ -20,7 +20,7 @@ use super::{manual_handle::ManualHandle, recorded_at, stale_order::StaleOrder};
 use crate::domain::{
     input::{validate_note, validate_operator, validate_recorded_operator},
     order::{Stage, manual_workflow_id, stale_workflow_id},
-    resolution::{ApprovalRequest, Evidence, Stamp, person},
+    resolution::{ApprovalRequest, Evidence, Stamp, person, same_person},
     statement::{EntryOutcome, ReviewedEntry, StatementFormat},
 };
 
@@ -347,7 +347,8 @@ impl StatementImport {
             )
             .into());
         }
-        if request.person() == person(&self.start.imported_by, &self.start.imported_by_id) {
+        let importer = person(&self.start.imported_by, &self.start.imported_by_id);
+        if same_person(request.person(), importer) {
             return Err(format!(
                 "{} imported this statement: a second person must approve it",
                 self.start.imported_by

@@ -618,6 +618,21 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
             said(&out)
         );
     }
+    // Names that differ only by case are one person to four eyes.
+    for operator in ["ANA", "Ana"] {
+        let input = serde_json::json!({"operator": operator, "note": ""}).to_string();
+        let out = raw_update(hp, "manual-alike-q", "approve", &input);
+        assert!(
+            !out.status.success(),
+            "approve as {operator}: {}",
+            said(&out)
+        );
+        assert!(
+            said(&out).contains("you proposed this resolution"),
+            "approve as {operator}: {}",
+            said(&out)
+        );
+    }
     let context = manual_context(c, "alike-q").await.unwrap();
     assert!(context.resolution.is_none(), "{:?}", context.resolution);
     assert!(context.claim.is_none(), "{:?}", context.claim);
@@ -676,6 +691,40 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
     );
     let (ok, shown) =
         crate::support::ours(hp, &["client", "show-statement", "-i", "statement-a11ce"]);
+    assert!(ok && !shown.contains("approved by"), "{shown}");
+    // Nor can `CY` approve what `cy` imported.
+    let start = start.replace("bo\u{200b}", "cy");
+    assert!(start.contains("\"imported_by\":\"cy\""), "{start}");
+    let out = temporal(
+        hp,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "StatementImport",
+            "--task-queue",
+            "manual-handle",
+            "--workflow-id",
+            "statement-a11cf",
+            "--input",
+            &start,
+        ],
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    let out = raw_update(
+        hp,
+        "statement-a11cf",
+        "approve",
+        &serde_json::json!({"operator": "CY", "note": ""}).to_string(),
+    );
+    assert!(!out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("cy imported this statement"),
+        "{}",
+        said(&out)
+    );
+    let (ok, shown) =
+        crate::support::ours(hp, &["client", "show-statement", "-i", "statement-a11cf"]);
     assert!(ok && !shown.contains("approved by"), "{shown}");
 
     // Our CLI refuses the name before it connects.
