@@ -106,6 +106,9 @@ pub struct CsvLayout {
     /// `C`/`credit` or `D`/`debit`; a negative amount is a debit too.
     pub direction: String,
     pub entry_ref: String,
+    /// Optional: `true` (or `yes`, `1`) when the line is the bank's reversal of an earlier
+    /// one; empty, `false`, `no` or `0` when not.
+    pub reversal: String,
     /// The field separator (one character).
     pub delimiter: char,
     /// The decimal mark in amounts (`.` or `,`).
@@ -121,6 +124,7 @@ impl Default for CsvLayout {
             currency: "currency".into(),
             direction: "credit_debit".into(),
             entry_ref: "entry_ref".into(),
+            reversal: "reversal".into(),
             delimiter: ',',
             decimal_mark: '.',
         }
@@ -142,6 +146,11 @@ pub struct StatementEntry {
     pub amount: Money,
     /// Money in (a credit), not out.
     pub credit: bool,
+    /// The bank's reversal of an earlier entry (camt's `RvslInd`, MT940's `RC` and `RD`):
+    /// a reversed credit is money that went back out, a reversed debit money that came
+    /// back. Neither is a customer's payment.
+    #[serde(default)]
+    pub reversal: bool,
 }
 
 /// A statement as read from its file.
@@ -176,6 +185,17 @@ pub enum EntryOutcome {
     },
     /// Money out: nothing to settle.
     Debit,
+    /// A credit naming a waiting order whose payment the same statement reverses (a
+    /// reversed credit names it too): the money went back, so it is never applied; a
+    /// person decides.
+    Reversed { order_id: String },
+    /// The bank reversing an earlier entry: never settles an order. `paid_before` when it
+    /// names an order already resolved as paid (the payment went back after the order was
+    /// settled: a person looks at it).
+    Reversal {
+        order_id: Option<String>,
+        paid_before: bool,
+    },
 }
 
 impl EntryOutcome {
@@ -188,6 +208,11 @@ impl EntryOutcome {
             EntryOutcome::AlreadyResolved { conflict: true, .. } => "conflict",
             EntryOutcome::AlreadyResolved { .. } => "already_resolved",
             EntryOutcome::Debit => "debit",
+            EntryOutcome::Reversed { .. } => "reversed",
+            EntryOutcome::Reversal {
+                paid_before: true, ..
+            } => "reversal_of_paid",
+            EntryOutcome::Reversal { .. } => "reversal",
         }
     }
 
@@ -195,7 +220,9 @@ impl EntryOutcome {
         match self {
             EntryOutcome::Matched { order_id, .. }
             | EntryOutcome::AmountMismatch { order_id, .. }
-            | EntryOutcome::AlreadyResolved { order_id, .. } => Some(order_id),
+            | EntryOutcome::AlreadyResolved { order_id, .. }
+            | EntryOutcome::Reversed { order_id } => Some(order_id),
+            EntryOutcome::Reversal { order_id, .. } => order_id.as_deref(),
             _ => None,
         }
     }

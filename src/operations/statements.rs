@@ -20,7 +20,8 @@ use crate::{
         order::Stage,
         resolution::Actor,
         statement::{
-            CsvLayout, EntryOutcome, ListedImport, ReviewedEntry, Statement, StatementFormat,
+            CsvLayout, EntryOutcome, ListedImport, ReviewedEntry, Statement, StatementEntry,
+            StatementFormat,
         },
     },
     temporal::{TemporalError, names::task_queues, search_attributes as sa, visibility},
@@ -163,55 +164,98 @@ pub async fn review(
     rules: &MatchRules,
 ) -> Result<(Vec<ReviewedEntry>, Vec<String>), OpError> {
     let waiting = waiting_orders(client).await?;
-    // Entries naming no waiting order: are they resolved ones?
-    let mut unresolved: Vec<String> = Vec::new();
-    for e in statement.entries.iter().filter(|e| e.credit) {
-        let names = candidates(&e.reference);
-        if !names.iter().any(|c| waiting.contains_key(c)) {
-            unresolved.extend(names);
+    let resolved = resolved_orders(client, &to_look_up(statement, &waiting)).await?;
+    Ok(match_entries(statement, waiting, &resolved, rules))
+}
+
+/// The order ids the entries name that do not wait: resolved ones, perhaps.
+fn to_look_up(statement: &Statement, waiting: &HashMap<String, Waiting>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for e in statement.entries.iter().filter(|e| e.credit || e.reversal) {
+        let named = candidates(&e.reference);
+        if !named.iter().any(|c| waiting.contains_key(c)) {
+            names.extend(named);
         }
     }
-    unresolved.sort();
-    unresolved.dedup();
-    let resolved = resolved_orders(client, &unresolved).await?;
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// What each entry means, given the waiting orders and the resolved ones it names (with
+/// their resolution). Only a credit that is nobody's reversal, naming a waiting order for
+/// its money, is matched; a waiting order whose payment the statement also reverses is a
+/// person's to decide.
+fn match_entries(
+    statement: &Statement,
+    waiting: HashMap<String, Waiting>,
+    resolved: &HashMap<String, String>,
+    rules: &MatchRules,
+) -> (Vec<ReviewedEntry>, Vec<String>) {
+    let named = |entry: &StatementEntry| {
+        let names = candidates(&entry.reference);
+        names
+            .iter()
+            .find(|c| waiting.contains_key(*c))
+            .or_else(|| names.iter().find(|c| resolved.contains_key(*c)))
+            .cloned()
+    };
+    // Orders whose payment went back out in this statement.
+    let reversed: HashSet<String> = statement
+        .entries
+        .iter()
+        .filter(|e| e.reversal && !e.credit)
+        .filter_map(named)
+        .collect();
     let mut mentioned = HashSet::new();
     let mut entries = Vec::with_capacity(statement.entries.len());
     for entry in &statement.entries {
-        let outcome = if !entry.credit {
-            EntryOutcome::Debit
+        let order_id = if entry.credit || entry.reversal {
+            named(entry)
         } else {
-            let names = candidates(&entry.reference);
-            match names.iter().find(|c| waiting.contains_key(*c)) {
-                Some(order_id) => {
-                    mentioned.insert(order_id.clone());
-                    let order = &waiting[order_id];
+            None
+        };
+        if let Some(id) = order_id.as_ref().filter(|id| waiting.contains_key(*id)) {
+            mentioned.insert(id.clone());
+        }
+        let outcome = match order_id {
+            _ if entry.reversal => EntryOutcome::Reversal {
+                paid_before: order_id
+                    .as_ref()
+                    .is_some_and(|id| resolved.get(id).is_some_and(|r| r == "paid")),
+                order_id,
+            },
+            _ if !entry.credit => EntryOutcome::Debit,
+            None => EntryOutcome::UnknownOrder,
+            Some(order_id) if reversed.contains(&order_id) && waiting.contains_key(&order_id) => {
+                EntryOutcome::Reversed { order_id }
+            }
+            Some(order_id) => match waiting.get(&order_id) {
+                Some(order) => {
                     let fits = order.amount.as_ref().is_some_and(|a| {
                         a.currency == entry.amount.currency
                             && (a.minor - entry.amount.minor).abs() <= rules.tolerance_minor
                     });
                     match fits {
                         true => EntryOutcome::Matched {
-                            order_id: order_id.clone(),
+                            order_id,
                             stage: order.stage.clone(),
                         },
                         false => EntryOutcome::AmountMismatch {
-                            order_id: order_id.clone(),
+                            order_id,
                             order_amount: order.amount.clone(),
                         },
                     }
                 }
-                None => match names.iter().find(|c| resolved.contains_key(*c)) {
-                    Some(order_id) => {
-                        let resolution = resolved[order_id].clone();
-                        EntryOutcome::AlreadyResolved {
-                            conflict: resolution != "paid",
-                            order_id: order_id.clone(),
-                            resolution,
-                        }
+                None => {
+                    let resolution = resolved.get(&order_id).cloned().unwrap_or_default();
+                    EntryOutcome::AlreadyResolved {
+                        conflict: resolution != "paid",
+                        order_id,
+                        resolution,
                     }
-                    None => EntryOutcome::UnknownOrder,
-                },
-            }
+                }
+            },
         };
         entries.push(ReviewedEntry {
             entry: entry.clone(),
@@ -237,7 +281,7 @@ pub async fn review(
         .collect();
     unmentioned.sort();
     unmentioned.truncate(MAX_UNMENTIONED);
-    Ok((entries, unmentioned))
+    (entries, unmentioned)
 }
 
 /// The SHA-256 of a file, hex.
@@ -538,5 +582,91 @@ mod tests {
         assert!(check_import_id("statement-abc123").is_ok());
         assert!(check_import_id("statement-' OR 1=1").is_err());
         assert!(check_import_id("payment-x").is_err());
+    }
+
+    fn myr(minor: i64) -> Money {
+        Money {
+            minor,
+            currency: "MYR".into(),
+            exponent: 2,
+        }
+    }
+
+    fn entry(
+        index: u32,
+        reference: &str,
+        minor: i64,
+        credit: bool,
+        reversal: bool,
+    ) -> StatementEntry {
+        StatementEntry {
+            index,
+            entry_ref: format!("B{index}"),
+            reference: reference.into(),
+            booking_date: "2026-12-01".into(),
+            amount: myr(minor),
+            credit,
+            reversal,
+        }
+    }
+
+    #[test]
+    fn a_payment_the_statement_reverses_is_never_matched() {
+        let waiting: HashMap<String, Waiting> = ["ORD-A", "ORD-B", "ORD-C"]
+            .into_iter()
+            .map(|id| {
+                let order = Waiting {
+                    stage: "manual".into(),
+                    amount: Some(myr(1250)),
+                };
+                (id.to_string(), order)
+            })
+            .collect();
+        let resolved = HashMap::from([
+            ("ORD-P".to_string(), "paid".to_string()),
+            ("ORD-F".to_string(), "failed".to_string()),
+        ]);
+        let statement = Statement {
+            statement_id: "S".into(),
+            account: String::new(),
+            format: StatementFormat::Mt940,
+            entries: vec![
+                // ORD-A is paid, then the payment goes back (RC): a person decides.
+                entry(1, "ORD-A", 1250, true, false),
+                entry(2, "returned ORD-A", 1250, false, true),
+                // ORD-B: money back from an earlier debit (RD) is not its payment.
+                entry(3, "ORD-B", 1250, true, true),
+                // ORD-C is paid, as before.
+                entry(4, "ORD-C", 1250, true, false),
+                // The payment of ORD-P, settled earlier, goes back.
+                entry(5, "ORD-P", 1250, false, true),
+                entry(6, "ORD-F", 1250, false, true),
+                entry(7, "fees", 100, false, false),
+            ],
+        };
+        let (entries, unmentioned) =
+            match_entries(&statement, waiting, &resolved, &MatchRules::default());
+        let said: Vec<(&str, Option<&str>)> = entries
+            .iter()
+            .map(|e| (e.outcome.word(), e.outcome.order_id()))
+            .collect();
+        assert_eq!(
+            said,
+            vec![
+                ("reversed", Some("ORD-A")),
+                ("reversal", Some("ORD-A")),
+                ("reversal", Some("ORD-B")),
+                ("matched", Some("ORD-C")),
+                ("reversal_of_paid", Some("ORD-P")),
+                ("reversal", Some("ORD-F")),
+                ("debit", None),
+            ]
+        );
+        assert!(unmentioned.is_empty(), "{unmentioned:?}");
+        // Reversals are looked up among the resolved orders too.
+        let looked = to_look_up(&statement, &HashMap::new());
+        for id in ["ORD-A", "ORD-P", "ORD-F"] {
+            assert!(looked.contains(&id.to_string()), "{looked:?}");
+        }
     }
 }

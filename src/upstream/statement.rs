@@ -235,6 +235,9 @@ struct CamtEntry {
     amount: CamtAmount,
     #[serde(rename = "CdtDbtInd")]
     direction: String,
+    /// `true` (or `1`): the bank reverses an earlier entry.
+    #[serde(rename = "RvslInd", default)]
+    reversal: Option<String>,
     #[serde(rename = "Sts", default)]
     status: Option<Status>,
     #[serde(rename = "BookgDt", default)]
@@ -368,6 +371,15 @@ fn camt(text: &str, format: StatementFormat) -> Result<Statement, StatementError
                     )));
                 }
             };
+            let reversal = match entry.reversal.as_deref().map(str::trim) {
+                None | Some("false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(other) => {
+                    return Err(unreadable(format!(
+                        "{place}: RvslInd {other:?} is neither true nor false"
+                    )));
+                }
+            };
             // Only booked entries count: pending ones may still change.
             if status.trim() != "BOOK" {
                 continue;
@@ -407,6 +419,7 @@ fn camt(text: &str, format: StatementFormat) -> Result<Statement, StatementError
                 booking_date,
                 amount,
                 credit,
+                reversal,
             });
         }
         if check_balances {
@@ -506,10 +519,13 @@ fn mt940(text: &str) -> Result<Statement, StatementError> {
             let index = entries.len() as u32 + 1;
             let place = format!("entry {index} (:61:)");
             let amount = money(&place, &line.amount.to_string(), &currency)?;
-            let credit = matches!(
-                line.ext_debit_credit_indicator,
-                mt940::ExtDebitOrCredit::Credit | mt940::ExtDebitOrCredit::ReverseDebit
-            );
+            // SWIFT's marks: `C`, `D`, `RC` (a reversed credit: money out) and `RD` (a
+            // reversed debit: money in). The crate names them by what the entry is, so it
+            // reads `RD` as `ReverseCredit` and `RC` as `ReverseDebit`.
+            use mt940::ExtDebitOrCredit as Mark;
+            let mark = &line.ext_debit_credit_indicator;
+            let credit = matches!(mark, Mark::Credit | Mark::ReverseCredit);
+            let reversal = matches!(mark, Mark::ReverseCredit | Mark::ReverseDebit);
             sum = sum.saturating_add(if credit { amount.minor } else { -amount.minor });
             let information = match &line.information_to_account_owner {
                 Some(mt940::InformationToAccountOwner::Plain(text)) => text.clone(),
@@ -538,6 +554,7 @@ fn mt940(text: &str) -> Result<Statement, StatementError> {
                 booking_date: line.entry_date.unwrap_or(line.value_date).to_string(),
                 amount,
                 credit,
+                reversal,
             });
         }
         let closing = money(
@@ -626,6 +643,7 @@ fn csv(text: &str, layout: &CsvLayout) -> Result<Statement, StatementError> {
     );
     let direction = column(&layout.direction).ok();
     let entry_ref = column(&layout.entry_ref).ok();
+    let reversal = column(&layout.reversal).ok();
     let mut entries = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
@@ -649,6 +667,17 @@ fn csv(text: &str, layout: &CsvLayout) -> Result<Statement, StatementError> {
                 ));
             }
         };
+        let reversal = match reversal.map(field).as_deref().map(str::to_ascii_lowercase) {
+            None => false,
+            Some(r) if matches!(r.as_str(), "" | "false" | "no" | "0") => false,
+            Some(r) if matches!(r.as_str(), "true" | "yes" | "1") => true,
+            Some(other) => {
+                return Err(unreadable(
+                    place,
+                    format!("reversal {other:?} is neither true nor false"),
+                ));
+            }
+        };
         let booking_date = field(date);
         if crate::domain::format::epoch_secs(&format!("{booking_date}T00:00:00Z")).is_none() {
             return Err(unreadable(
@@ -666,6 +695,7 @@ fn csv(text: &str, layout: &CsvLayout) -> Result<Statement, StatementError> {
             booking_date,
             amount: money,
             credit,
+            reversal,
         });
     }
     Ok(Statement {
@@ -680,20 +710,65 @@ fn csv(text: &str, layout: &CsvLayout) -> Result<Statement, StatementError> {
 pub mod fixtures {
     //! Statements the tests and the bench write: each format, with the entries given.
 
+    /// How an entry is marked, in SWIFT's words: `C`, `D`, `RC` (a reversed credit: money
+    /// out) and `RD` (a reversed debit: money in).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Mark {
+        Credit,
+        Debit,
+        ReversedCredit,
+        ReversedDebit,
+    }
+
+    impl Mark {
+        fn credit(self) -> bool {
+            matches!(self, Mark::Credit | Mark::ReversedDebit)
+        }
+
+        fn reversal(self) -> bool {
+            matches!(self, Mark::ReversedCredit | Mark::ReversedDebit)
+        }
+
+        fn swift(self) -> &'static str {
+            match self {
+                Mark::Credit => "C",
+                Mark::Debit => "D",
+                Mark::ReversedCredit => "RC",
+                Mark::ReversedDebit => "RD",
+            }
+        }
+    }
+
+    impl From<bool> for Mark {
+        fn from(credit: bool) -> Self {
+            if credit { Mark::Credit } else { Mark::Debit }
+        }
+    }
+
     /// A camt.053 with `entries` of (entry ref, end-to-end id, amount, currency, credit).
     pub fn camt053(entries: &[(&str, &str, &str, &str, bool)], closing_off: bool) -> String {
+        let marked: Vec<_> = entries
+            .iter()
+            .map(|&(r, e2e, amount, ccy, credit)| (r, e2e, amount, ccy, Mark::from(credit)))
+            .collect();
+        camt053_marked(&marked, closing_off)
+    }
+
+    /// A camt.053 whose entries may be reversals (`RvslInd`).
+    pub fn camt053_marked(entries: &[(&str, &str, &str, &str, Mark)], closing_off: bool) -> String {
         let currency = entries.first().map(|e| e.3).unwrap_or("MYR");
         let mut sum = 0i64;
         let mut body = String::new();
-        for (r, e2e, amount, ccy, credit) in entries {
+        for (r, e2e, amount, ccy, mark) in entries {
             let minor: i64 = amount.replace('.', "").parse().unwrap_or(0);
-            sum += if *credit { minor } else { -minor };
+            sum += if mark.credit() { minor } else { -minor };
             body.push_str(&format!(
-                "<Ntry><Amt Ccy=\"{ccy}\">{amount}</Amt><CdtDbtInd>{}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>\
+                "<Ntry><Amt Ccy=\"{ccy}\">{amount}</Amt><CdtDbtInd>{}</CdtDbtInd>{}<Sts><Cd>BOOK</Cd></Sts>\
                  <BookgDt><Dt>2026-12-01</Dt></BookgDt><AcctSvcrRef>{r}</AcctSvcrRef>\
                  <NtryDtls><TxDtls><Refs><EndToEndId>{e2e}</EndToEndId></Refs>\
                  <RmtInf><Ustrd>order {e2e}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>",
-                if *credit { "CRDT" } else { "DBIT" }
+                if mark.credit() { "CRDT" } else { "DBIT" },
+                if mark.reversal() { "<RvslInd>true</RvslInd>" } else { "" }
             ));
         }
         let closing = 100_000 + sum + i64::from(closing_off);
@@ -712,14 +787,23 @@ pub mod fixtures {
 
     /// An MT940 with the same kind of entries (amounts with a comma, as SWIFT writes).
     pub fn mt940(entries: &[(&str, &str, &str, bool)]) -> String {
+        let marked: Vec<_> = entries
+            .iter()
+            .map(|&(r, reference, amount, credit)| (r, reference, amount, Mark::from(credit)))
+            .collect();
+        mt940_marked(&marked)
+    }
+
+    /// An MT940 whose lines may be marked `RC` or `RD`.
+    pub fn mt940_marked(entries: &[(&str, &str, &str, Mark)]) -> String {
         let mut sum = 0i64;
         let mut lines = String::new();
-        for (r, reference, amount, credit) in entries {
+        for (r, reference, amount, mark) in entries {
             let minor: i64 = amount.replace('.', "").parse().unwrap_or(0);
-            sum += if *credit { minor } else { -minor };
+            sum += if mark.credit() { minor } else { -minor };
             lines.push_str(&format!(
                 ":61:2612011201{}{}NTRF{reference}//{r}\r\n:86:order {reference}\r\n",
-                if *credit { "C" } else { "D" },
+                mark.swift(),
                 amount.replace('.', ",")
             ));
         }
@@ -845,6 +929,54 @@ mod tests {
     }
 
     #[test]
+    fn an_mt940_reads_reversals_as_swift_marks_them() {
+        // `RC` reverses a credit (the money went back out), `RD` a debit (it came back in);
+        // the bank's closing balance counts them so.
+        let text = ":20:STMT-RV-1\r\n:25:MY00TEST0001\r\n:28C:1/1\r\n\
+                    :60F:C261201MYR1000,00\r\n\
+                    :61:2612011201C12,50NTRFORD-1//B1\r\n:86:order ORD-1\r\n\
+                    :61:2612011201RC12,50NRTIORD-1//B2\r\n:86:returned ORD-1\r\n\
+                    :61:2612011201RD5,00NMSCNONREF//B3\r\n:86:fee refund\r\n\
+                    :62F:C261201MYR1005,00\r\n";
+        let s = parse(text.as_bytes(), None, &CsvLayout::default()).unwrap();
+        let marks: Vec<_> = s.entries.iter().map(|e| (e.credit, e.reversal)).collect();
+        assert_eq!(marks, vec![(true, false), (false, true), (true, true)]);
+        // The fixture writes the same marks.
+        let written = fixtures::mt940_marked(&[
+            ("B1", "ORD-1", "12.50", fixtures::Mark::Credit),
+            ("B2", "ORD-1", "12.50", fixtures::Mark::ReversedCredit),
+            ("B3", "ORD-2", "5.00", fixtures::Mark::ReversedDebit),
+        ]);
+        let s = parse(written.as_bytes(), None, &CsvLayout::default()).unwrap();
+        let again: Vec<_> = s.entries.iter().map(|e| (e.credit, e.reversal)).collect();
+        assert_eq!(again, marks);
+    }
+
+    #[test]
+    fn a_camt053_reads_its_reversals() {
+        let text = fixtures::camt053_marked(
+            &[
+                ("B1", "ORD-1", "12.50", "MYR", fixtures::Mark::Credit),
+                (
+                    "B2",
+                    "ORD-1",
+                    "12.50",
+                    "MYR",
+                    fixtures::Mark::ReversedCredit,
+                ),
+                ("B3", "ORD-2", "5.00", "MYR", fixtures::Mark::ReversedDebit),
+            ],
+            false,
+        );
+        let s = parse(text.as_bytes(), None, &CsvLayout::default()).unwrap();
+        let marks: Vec<_> = s.entries.iter().map(|e| (e.credit, e.reversal)).collect();
+        assert_eq!(marks, vec![(true, false), (false, true), (true, true)]);
+        let odd = text.replacen("<RvslInd>true", "<RvslInd>maybe", 1);
+        let err = parse(odd.as_bytes(), None, &CsvLayout::default()).unwrap_err();
+        assert!(err.to_string().contains("entry 2: RvslInd"), "{err}");
+    }
+
+    #[test]
     fn a_csv_report_reads_in_the_default_or_a_configured_layout() {
         let text = "booking_date,reference,amount,currency,credit_debit,entry_ref\n\
                     2026-12-01,ORD-1,12.50,MYR,C,B1\n2026-12-01,fees,-1.00,MYR,D,B2\n";
@@ -868,6 +1000,7 @@ mod tests {
             currency: "Waehrung".into(),
             direction: "none".into(),
             entry_ref: "Referenz".into(),
+            reversal: "Storno".into(),
             delimiter: ';',
             decimal_mark: ',',
         };
@@ -885,5 +1018,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
+        // A reversal column, where the bank writes one.
+        let marked = "Buchungstag;Verwendungszweck;Betrag;Waehrung;Referenz;Storno\n\
+                      2026-12-01;ORD-9;1234,56;EUR;X1;\n2026-12-01;ORD-9;-1234,56;EUR;X2;ja\n";
+        let err = parse(marked.as_bytes(), Some(StatementFormat::Csv), &layout).unwrap_err();
+        assert!(err.to_string().contains("line 3: reversal \"ja\""), "{err}");
+        let marked = marked.replace(";ja", ";YES");
+        let s = parse(marked.as_bytes(), Some(StatementFormat::Csv), &layout).unwrap();
+        let marks: Vec<_> = s.entries.iter().map(|e| (e.credit, e.reversal)).collect();
+        assert_eq!(marks, vec![(true, false), (false, true)]);
     }
 }

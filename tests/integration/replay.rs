@@ -558,6 +558,7 @@ async fn fresh_histories_of_every_path_replay() {
                     exponent: 2,
                 },
                 credit: true,
+                reversal: false,
             },
             outcome: EntryOutcome::Matched {
                 order_id: order_id.into(),

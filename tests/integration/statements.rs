@@ -492,6 +492,116 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A payment the bank reverses in the same statement (MT940's `RC`, written as a bank
+/// writes it) is not matched, and money back from an earlier debit (`RD`) naming an order
+/// is not its payment: the approval settles neither, only the plain credit beside them.
+/// A settlement sent straight to the reversed order from Temporal's CLI, naming the real
+/// import and both people, is refused by the import's answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payment_the_statement_reverses_is_settled_by_no_approval() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let (reversed, returned, paid) = (
+        Script::Down.id("rv-a"),
+        Script::Down.id("rv-b"),
+        Script::Down.id("rv-c"),
+    );
+    for id in [&reversed, &returned, &paid] {
+        let mut o = order(id, fast_policy(1, 1));
+        o.amount = myr(1_250);
+        start_order(c, o).await.unwrap();
+    }
+    for id in [&reversed, &returned, &paid] {
+        eventually(
+            "the order in the queue",
+            Duration::from_secs(30),
+            || async { manual_context(c, id).await.ok() },
+        )
+        .await;
+    }
+    eventually("three waiting", Duration::from_secs(15), || async {
+        (count(
+            c,
+            "ExecutionStatus = 'Running' AND WorkflowType = 'ManualHandle' AND OrderCurrency = 'MYR'",
+        )
+        .await
+            == 3)
+            .then_some(())
+    })
+    .await;
+    let text = format!(
+        ":20:STMT-RV-1\r\n:25:MY00TEST0001\r\n:28C:1/1\r\n:60F:C261201MYR1000,00\r\n\
+         :61:2612011201C12,50NTRF{reversed}//R1\r\n:86:order {reversed}\r\n\
+         :61:2612011201RC12,50NRTI{reversed}//R2\r\n:86:returned {reversed}\r\n\
+         :61:2612011201RD12,50NMSC{returned}//R3\r\n:86:refund {returned}\r\n\
+         :61:2612011201C12,50NTRF{paid}//R4\r\n:86:order {paid}\r\n\
+         :62F:C261201MYR1025,00\r\n"
+    );
+    let dir = std::env::temp_dir().join(format!("tp-reversals-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("reversals.sta");
+    std::fs::write(&file, text).unwrap();
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "import-statement",
+            &file.to_string_lossy(),
+            "--operator",
+            "ana",
+        ],
+    );
+    assert!(ok, "{said}");
+    for word in ["1 matched", "1 reversed", "2 reversal"] {
+        assert!(said.contains(word), "{word}: {said}");
+    }
+    let import_id = said
+        .split_whitespace()
+        .find(|w| w.starts_with("statement-"))
+        .map(|w| w.trim_end_matches(':').to_string())
+        .expect("the import's id");
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "approve-statement",
+            "-i",
+            &import_id,
+            "--operator",
+            "bo",
+        ],
+    );
+    assert!(ok, "{said}");
+    assert_resolved(c, &paid, Resolution::Paid).await;
+    // From outside: the reversed credit, claimed as the approved import's settlement.
+    let workflow_id = format!("manual-{reversed}");
+    let forged = serde_json::json!({
+        "evidence": {"statement_id": "STMT-RV-1", "import_id": import_id,
+                     "entry_ref": "R1", "booking_date": "2026-12-01",
+                     "amount": {"minor": 1250, "currency": "MYR", "exponent": 2}},
+        "imported_by": {"operator": "ana", "at": ""},
+        "approved_by": {"operator": "bo", "at": ""},
+    });
+    forge_settlement(&hp, &workflow_id, &forged);
+    eventually("the import's answer", Duration::from_secs(30), || async {
+        settlement_check(c, &workflow_id)
+            .await
+            .filter(|(_, answered)| *answered)
+    })
+    .await;
+    for id in [&reversed, &returned] {
+        let context = manual_context(c, id).await.unwrap();
+        assert!(context.resolution.is_none(), "{id} settled: {context:?}");
+    }
+    assert_eq!(
+        env.upstream.stats().conclusions,
+        1,
+        "only the plain credit is concluded with the bank"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A forged settlement naming an "import" that never answers (a workflow with an import's id
 /// on a task queue no worker polls, started from Temporal's CLI) holds no person up: the
 /// queued order and the stale order each start asking it, and a person's resolution and a

@@ -214,6 +214,9 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
                                 crate::domain::money::amount_shown(order_amount.as_ref())
                             ),
                             EntryOutcome::AlreadyResolved { resolution, .. } => format!(" (resolved {resolution})"),
+                            EntryOutcome::Reversed { .. } => " (the statement reverses its payment: a person decides)".into(),
+                            EntryOutcome::Reversal { paid_before: true, .. } => " (the order was resolved paid: its money went back)".into(),
+                            EntryOutcome::Reversal { .. } => " (the bank's reversal: settles nothing)".into(),
                             _ => String::new(),
                         };
                         let order = e.outcome.order_id().map(str::to_string);
