@@ -654,78 +654,45 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
     assert_eq!(retried.operator, "bo");
 
     // An import started from Temporal's CLI under `bo` with a zero-width space cannot be
-    // approved by bo as a second person.
-    let start = serde_json::json!({
-        "statement_id": "S-1", "account": "", "format": "csv", "file_name": "s.csv",
-        "content_hash": "ab", "imported_by": "bo\u{200b}", "chunks": 1, "first": [],
-        "unmentioned": [],
-    })
-    .to_string();
-    let out = temporal(
-        hp,
-        &[
-            "workflow",
-            "start",
-            "--type",
-            "StatementImport",
-            "--task-queue",
-            "manual-handle",
-            "--workflow-id",
+    // approved by bo as a second person, nor can `CY` approve what `cy` imported.
+    for (import_id, importer, approver, refusal) in [
+        (
             "statement-a11ce",
-            "--input",
-            &start,
-        ],
-    );
-    assert!(out.status.success(), "{}", said(&out));
-    let out = raw_update(
-        hp,
-        "statement-a11ce",
-        "approve",
-        &serde_json::json!({"operator": "bo", "note": ""}).to_string(),
-    );
-    assert!(!out.status.success(), "{}", said(&out));
-    assert!(
-        said(&out).contains("reads like another's"),
-        "{}",
-        said(&out)
-    );
-    let (ok, shown) =
-        crate::support::ours(hp, &["client", "show-statement", "-i", "statement-a11ce"]);
-    assert!(ok && !shown.contains("approved by"), "{shown}");
-    // Nor can `CY` approve what `cy` imported.
-    let start = start.replace("bo\u{200b}", "cy");
-    assert!(start.contains("\"imported_by\":\"cy\""), "{start}");
-    let out = temporal(
-        hp,
-        &[
-            "workflow",
-            "start",
-            "--type",
-            "StatementImport",
-            "--task-queue",
-            "manual-handle",
-            "--workflow-id",
-            "statement-a11cf",
-            "--input",
-            &start,
-        ],
-    );
-    assert!(out.status.success(), "{}", said(&out));
-    let out = raw_update(
-        hp,
-        "statement-a11cf",
-        "approve",
-        &serde_json::json!({"operator": "CY", "note": ""}).to_string(),
-    );
-    assert!(!out.status.success(), "{}", said(&out));
-    assert!(
-        said(&out).contains("cy imported this statement"),
-        "{}",
-        said(&out)
-    );
-    let (ok, shown) =
-        crate::support::ours(hp, &["client", "show-statement", "-i", "statement-a11cf"]);
-    assert!(ok && !shown.contains("approved by"), "{shown}");
+            "bo\u{200b}",
+            "bo",
+            "reads like another's",
+        ),
+        ("statement-a11cf", "cy", "CY", "cy imported this statement"),
+    ] {
+        let start = serde_json::json!({
+            "statement_id": "S-1", "account": "", "format": "csv", "file_name": "s.csv",
+            "content_hash": "ab", "imported_by": importer, "chunks": 1, "first": [],
+            "unmentioned": [],
+        })
+        .to_string();
+        let out = temporal(
+            hp,
+            &[
+                "workflow",
+                "start",
+                "--type",
+                "StatementImport",
+                "--task-queue",
+                "manual-handle",
+                "--workflow-id",
+                import_id,
+                "--input",
+                &start,
+            ],
+        );
+        assert!(out.status.success(), "{}", said(&out));
+        let approval = serde_json::json!({"operator": approver, "note": ""}).to_string();
+        let out = raw_update(hp, import_id, "approve", &approval);
+        assert!(!out.status.success(), "{approver}: {}", said(&out));
+        assert!(said(&out).contains(refusal), "{approver}: {}", said(&out));
+        let (ok, shown) = crate::support::ours(hp, &["client", "show-statement", "-i", import_id]);
+        assert!(ok && !shown.contains("approved by"), "{shown}");
+    }
 
     // Our CLI refuses the name before it connects.
     let out = ours(

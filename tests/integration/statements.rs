@@ -115,11 +115,7 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
         &["client", "import-statement", &path, "--operator", "ana"],
     );
     assert!(ok, "{said}");
-    let import_id = said
-        .split_whitespace()
-        .find(|w| w.starts_with("statement-"))
-        .map(|w| w.trim_end_matches(':').to_string())
-        .expect("the import's id");
+    let import_id = import_id_in(&said);
     for word in [
         "2 matched",
         "1 amount_mismatch",
@@ -149,17 +145,7 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
     assert_eq!(env.upstream.stats().conclusions, 0);
 
     // The importer cannot approve their own import, from any client.
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "approve-statement",
-            "-i",
-            &import_id,
-            "--operator",
-            "ana",
-        ],
-    );
+    let (ok, said) = approve_statement(&hp, &import_id, "ana");
     assert!(!ok && said.contains("second person"), "{said}");
     // A forged settlement signal naming one person twice is ignored by the order.
     let forged = serde_json::json!({
@@ -170,17 +156,7 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
         "approved_by": {"operator": "mallory", "at": ""},
     });
     forge_settlement(&hp, &format!("manual-{short}"), &forged);
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "approve-statement",
-            "-i",
-            &import_id,
-            "--operator",
-            "bo",
-        ],
-    );
+    let (ok, said) = approve_statement(&hp, &import_id, "bo");
     assert!(ok, "{said}");
     for id in [&matched, &stale] {
         assert_resolved(c, id, Resolution::Paid).await;
@@ -317,17 +293,7 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
         "{said}"
     );
     // Approving again changes nothing.
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "approve-statement",
-            "-i",
-            &import_id,
-            "--operator",
-            "cy",
-        ],
-    );
+    let (ok, said) = approve_statement(&hp, &import_id, "cy");
     assert!(!ok && said.contains("already"), "{said}");
     // The same file after the import has ended is still the same import.
     let (ok, again) = ours(
@@ -367,29 +333,7 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
     let c = &env.client;
     let hp = env.server.hostport.clone();
     let id = Script::Down.id("fmt-a");
-    let mut o = order(&id, fast_policy(1, 1));
-    o.amount = myr(1_250);
-    start_order(c, o).await.unwrap();
-    eventually(
-        "the order in the queue",
-        Duration::from_secs(30),
-        || async { manual_context(c, &id).await.ok() },
-    )
-    .await;
-    eventually(
-        "its attributes visible",
-        Duration::from_secs(15),
-        || async {
-            (count(
-                c,
-                &format!("WorkflowId = 'manual-{id}' AND OrderCurrency = 'MYR'"),
-            )
-            .await
-                == 1)
-                .then_some(())
-        },
-    )
-    .await;
+    waiting_in_myr(c, &[&id], 1_250).await;
     let dir = std::env::temp_dir().join(format!("tp-formats-{}", free_port()));
     std::fs::create_dir_all(&dir).unwrap();
     let camt054 = fixtures::camt053(&[("N1", id.as_str(), "12.50", "MYR", true)], false)
@@ -435,11 +379,7 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
             // A CSV report names no statement: its file does.
             assert!(said.contains("statement \"s.csv\" (csv"), "{said}");
         }
-        let import_id = said
-            .split_whitespace()
-            .find(|w| w.starts_with("statement-"))
-            .map(|w| w.trim_end_matches(':').to_string())
-            .unwrap();
+        let import_id = import_id_in(&said);
         let (ok, said) = ours(
             &hp,
             &[
@@ -507,29 +447,7 @@ async fn a_payment_the_statement_reverses_is_settled_by_no_approval() {
         Script::Down.id("rv-b"),
         Script::Down.id("rv-c"),
     );
-    for id in [&reversed, &returned, &paid] {
-        let mut o = order(id, fast_policy(1, 1));
-        o.amount = myr(1_250);
-        start_order(c, o).await.unwrap();
-    }
-    for id in [&reversed, &returned, &paid] {
-        eventually(
-            "the order in the queue",
-            Duration::from_secs(30),
-            || async { manual_context(c, id).await.ok() },
-        )
-        .await;
-    }
-    eventually("three waiting", Duration::from_secs(15), || async {
-        (count(
-            c,
-            "ExecutionStatus = 'Running' AND WorkflowType = 'ManualHandle' AND OrderCurrency = 'MYR'",
-        )
-        .await
-            == 3)
-            .then_some(())
-    })
-    .await;
+    waiting_in_myr(c, &[&reversed, &returned, &paid], 1_250).await;
     let text = format!(
         ":20:STMT-RV-1\r\n:25:MY00TEST0001\r\n:28C:1/1\r\n:60F:C261201MYR1000,00\r\n\
          :61:2612011201C12,50NTRF{reversed}//R1\r\n:86:order {reversed}\r\n\
@@ -556,22 +474,8 @@ async fn a_payment_the_statement_reverses_is_settled_by_no_approval() {
     for word in ["1 matched", "1 reversed", "2 reversal"] {
         assert!(said.contains(word), "{word}: {said}");
     }
-    let import_id = said
-        .split_whitespace()
-        .find(|w| w.starts_with("statement-"))
-        .map(|w| w.trim_end_matches(':').to_string())
-        .expect("the import's id");
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "approve-statement",
-            "-i",
-            &import_id,
-            "--operator",
-            "bo",
-        ],
-    );
+    let import_id = import_id_in(&said);
+    let (ok, said) = approve_statement(&hp, &import_id, "bo");
     assert!(ok, "{said}");
     assert_resolved(c, &paid, Resolution::Paid).await;
     // From outside: the reversed credit, claimed as the approved import's settlement.
@@ -754,6 +658,56 @@ async fn settlement_check(
     Some((!checks.is_empty(), answered))
 }
 
+/// Starts an order of `minor` MYR for each id, upstream down, and waits until each waits in
+/// the manual queue with its attributes visible (what a statement's match reads).
+async fn waiting_in_myr(c: &temporalio_client::Client, ids: &[&str], minor: i64) {
+    for id in ids {
+        let mut o = order(id, fast_policy(1, 1));
+        o.amount = myr(minor);
+        start_order(c, o).await.unwrap();
+    }
+    for id in ids {
+        eventually(
+            "the order in the queue",
+            Duration::from_secs(30),
+            || async { manual_context(c, id).await.ok() },
+        )
+        .await;
+        eventually(
+            "its attributes visible",
+            Duration::from_secs(15),
+            || async {
+                let visible = format!("WorkflowId = 'manual-{id}' AND OrderCurrency = 'MYR'");
+                (count(c, &visible).await == 1).then_some(())
+            },
+        )
+        .await;
+    }
+}
+
+/// The import's id in what `client import-statement` said.
+fn import_id_in(said: &str) -> String {
+    said.split_whitespace()
+        .find(|w| w.starts_with("statement-"))
+        .map(|w| w.trim_end_matches(':').to_string())
+        .unwrap_or_else(|| panic!("no import id in: {said}"))
+}
+
+/// `client approve-statement` as `operator`: whether it was approved, and what it said.
+fn approve_statement(hostport: &str, import_id: &str, operator: &str) -> (bool, String) {
+    ours(
+        hostport,
+        &[
+            "client",
+            "approve-statement",
+            "-i",
+            import_id,
+            "--operator",
+            operator,
+        ],
+    )
+}
+
 /// A `settle-by-statement` signal sent straight to `workflow_id` from Temporal's own CLI.
 fn forge_settlement(hostport: &str, workflow_id: &str, settlement: &serde_json::Value) {
     let input = settlement.to_string();
@@ -804,29 +758,7 @@ async fn the_statements_page_imports_reviews_and_approves_by_role() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let c = &env.client;
     let id = Script::Down.id("page-a");
-    let mut o = order(&id, fast_policy(1, 1));
-    o.amount = myr(4_200);
-    start_order(c, o).await.unwrap();
-    eventually(
-        "the order in the queue",
-        Duration::from_secs(30),
-        || async { manual_context(c, &id).await.ok() },
-    )
-    .await;
-    eventually(
-        "its attributes visible",
-        Duration::from_secs(15),
-        || async {
-            (count(
-                c,
-                &format!("WorkflowId = 'manual-{id}' AND OrderCurrency = 'MYR'"),
-            )
-            .await
-                == 1)
-                .then_some(())
-        },
-    )
-    .await;
+    waiting_in_myr(c, &[&id], 4_200).await;
 
     let accounts = std::env::temp_dir().join(format!("tp-st-accounts-{}.toml", free_port()));
     let mut file = AccountsFile::default();
@@ -976,29 +908,7 @@ async fn a_ten_thousand_entry_import_killed_mid_way_is_completed_by_importing_ag
     let c = &env.client;
     let hp = env.server.hostport.clone();
     let id = Script::Down.id("bulk-a");
-    let mut o = order(&id, fast_policy(1, 1));
-    o.amount = myr(1_000);
-    start_order(c, o).await.unwrap();
-    eventually(
-        "the order in the queue",
-        Duration::from_secs(30),
-        || async { manual_context(c, &id).await.ok() },
-    )
-    .await;
-    eventually(
-        "its attributes visible",
-        Duration::from_secs(15),
-        || async {
-            (count(
-                c,
-                &format!("WorkflowId = 'manual-{id}' AND OrderCurrency = 'MYR'"),
-            )
-            .await
-                == 1)
-                .then_some(())
-        },
-    )
-    .await;
+    waiting_in_myr(c, &[&id], 1_000).await;
     let mut rows: Vec<(String, String)> = (1..10_000)
         .map(|i| (format!("B{i}"), format!("ORD-BULK-{i}")))
         .collect();
@@ -1071,22 +981,8 @@ async fn a_ten_thousand_entry_import_killed_mid_way_is_completed_by_importing_ag
         1,
         "one import"
     );
-    let import_id = said
-        .split_whitespace()
-        .find(|w| w.starts_with("statement-"))
-        .map(|w| w.trim_end_matches(':').to_string())
-        .unwrap();
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "approve-statement",
-            "-i",
-            &import_id,
-            "--operator",
-            "bo",
-        ],
-    );
+    let import_id = import_id_in(&said);
+    let (ok, said) = approve_statement(&hp, &import_id, "bo");
     assert!(
         ok,
         "{}",
