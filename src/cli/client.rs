@@ -236,7 +236,8 @@ pub enum ClientCommand {
         /// Number of terms; 0 means until cancelled
         #[arg(short = 'r', long, default_value_t = 12)]
         terms: u32,
-        /// Interval between charges: 30d, 12h, 10s …
+        /// Interval between charges: 30d, 12h, 90m … (at least `[contracts] min_interval_secs`, an
+        /// hour by default)
         #[arg(long, conflicts_with = "cron")]
         every: Option<String>,
         /// Cron expression in the contract's time zone, e.g. "0 9 1 * *"

@@ -251,6 +251,68 @@ pub fn check_cron_shape(expression: &str) -> Result<(), InputError> {
              e.g. 0 9 1 * *",
         ));
     }
+    for (field, (name, low, high)) in fields.iter().zip(CRON_FIELDS) {
+        check_cron_field(expression, field, name, low, high)?;
+    }
+    Ok(())
+}
+
+/// Each cron field's name and the numbers it may hold (Sunday is 0 or 7).
+const CRON_FIELDS: [(&str, u32, u32); 5] = [
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day", 1, 31),
+    ("month", 1, 12),
+    ("weekday", 0, 7),
+];
+
+/// One field's numbers within its range, ranges low to high and steps above zero, so the
+/// person reads which field is wrong, not the parser's "number out of bounds".
+fn check_cron_field(
+    expression: &str,
+    field: &str,
+    name: &str,
+    low: u32,
+    high: u32,
+) -> Result<(), InputError> {
+    let wrong = |why: String| InputError::malformed("a cron expression", expression, why);
+    let number = |text: &str| -> Result<u32, InputError> {
+        match text.parse::<u32>() {
+            Ok(n) if (low..=high).contains(&n) => Ok(n),
+            _ => Err(wrong(format!(
+                "the {name} field holds {text:?}: write {low} to {high}"
+            ))),
+        }
+    };
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((range, step)) => (range, Some(step)),
+            None => (part, None),
+        };
+        if let Some(step) = step
+            && !matches!(step.parse::<u32>(), Ok(n) if n >= 1)
+        {
+            return Err(wrong(format!(
+                "the {name} field's step {step:?} must be a number above zero"
+            )));
+        }
+        if range == "*" {
+            continue;
+        }
+        match range.split_once('-') {
+            Some((from, to)) => {
+                let (from_n, to_n) = (number(from)?, number(to)?);
+                if from_n > to_n {
+                    return Err(wrong(format!(
+                        "the {name} field's range {range} runs backwards: write {to}-{from}"
+                    )));
+                }
+            }
+            None => {
+                number(range)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -273,7 +335,7 @@ pub fn parse_interval(text: &str) -> Result<u64, InputError> {
         InputError::malformed(
             "an interval",
             text,
-            "write a number with s, m, h or d, e.g. 30d or 10s",
+            "write a whole number with s, m, h or d, e.g. 30d or 12h",
         )
     };
     let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
@@ -289,7 +351,12 @@ pub fn parse_interval(text: &str) -> Result<u64, InputError> {
         _ => return Err(bad()),
     };
     match n.checked_mul(factor) {
-        Some(0) | None => Err(bad()),
+        Some(0) => Err(InputError::out_of_range("interval", text, "above zero")),
+        None => Err(InputError::out_of_range(
+            "interval",
+            text,
+            format!("at most {} seconds", u64::MAX),
+        )),
         Some(seconds) => Ok(seconds),
     }
 }
@@ -319,8 +386,42 @@ mod tests {
         assert_eq!(parse_interval("30d"), Ok(30 * 86_400));
         assert_eq!(parse_interval("10s"), Ok(10));
         assert_eq!(parse_interval("90"), Ok(90));
-        assert!(parse_interval("0s").is_err());
+        let zero = parse_interval("0s").unwrap_err().to_string();
+        assert!(zero.contains("above zero"), "{zero}");
+        let huge = parse_interval("99999999999999999d")
+            .unwrap_err()
+            .to_string();
+        assert!(huge.contains("at most"), "{huge}");
         assert!(parse_interval("5 weeks").is_err());
+    }
+
+    #[test]
+    fn a_cron_field_out_of_its_range_is_named() {
+        for (line, said) in [
+            ("0 25 * * *", "the hour field holds \"25\": write 0 to 23"),
+            ("60 9 * * *", "the minute field holds \"60\": write 0 to 59"),
+            ("0 9 0 * *", "the day field holds \"0\": write 1 to 31"),
+            ("0 9 1 13 *", "the month field holds \"13\": write 1 to 12"),
+            ("0 9 * * 8", "the weekday field holds \"8\": write 0 to 7"),
+            ("0 9 * * 1-", "the weekday field holds \"\": write 0 to 7"),
+            ("0 17-9 * * *", "the hour field's range 17-9 runs backwards"),
+            (
+                "*/0 9 * * *",
+                "the minute field's step \"0\" must be a number above zero",
+            ),
+            ("0 9 1,,2 * *", "the day field holds \"\""),
+        ] {
+            let told = check_cron_shape(line).unwrap_err().to_string();
+            assert!(told.contains(said), "{line}: {told}");
+        }
+        for line in [
+            "0 9 1 * *",
+            "*/15 8-17 * * 1-5",
+            "0 0 1,15 1-12/3 0,7",
+            "5 4 31 12 *",
+        ] {
+            assert!(check_cron_shape(line).is_ok(), "{line}");
+        }
     }
 
     #[test]
