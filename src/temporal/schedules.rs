@@ -13,8 +13,8 @@ use temporalio_common::{
     protos::temporal::api::{
         common::v1::{Payloads, WorkflowExecution, WorkflowType},
         schedule::v1::{
-            IntervalSpec, Schedule, ScheduleAction, ScheduleListEntry, ScheduleSpec, ScheduleState,
-            schedule_action::Action,
+            IntervalSpec, Range, Schedule, ScheduleAction, ScheduleListEntry, ScheduleSpec,
+            ScheduleState, StructuredCalendarSpec, schedule_action::Action,
         },
         taskqueue::v1::TaskQueue,
         workflow::v1::NewWorkflowExecutionInfo,
@@ -63,15 +63,64 @@ pub fn cadence_text(spec: &ScheduleSpec, waited: impl Fn(i64) -> String) -> Stri
         .filter_map(|i| i.interval.as_ref())
         .map(|d| format!("every {}", waited(d.seconds)));
     let crons = spec.cron_string.iter().map(|c| format!("cron {c}"));
-    let calendars = spec
-        .structured_calendar
-        .iter()
-        .map(|_| "calendar".to_string());
+    let calendars = spec.structured_calendar.iter().map(calendar_text);
     intervals
         .chain(crons)
         .chain(calendars)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A calendar as the cron line it was made from: Temporal keeps a cron line as a
+/// structured calendar (`30 2 * * *` comes back as minute 30, hour 2, every day…), so it is
+/// written back in the same five fields, and a year or seconds other than 0 are added in
+/// words (none of ours has them; a schedule made elsewhere may).
+fn calendar_text(calendar: &StructuredCalendarSpec) -> String {
+    let mut text = format!(
+        "cron {} {} {} {} {}",
+        ranges_text(&calendar.minute, 0, 59),
+        ranges_text(&calendar.hour, 0, 23),
+        ranges_text(&calendar.day_of_month, 1, 31),
+        ranges_text(&calendar.month, 1, 12),
+        ranges_text(&calendar.day_of_week, 0, 6),
+    );
+    let second = ranges_text(&calendar.second, 0, 59);
+    if second != "0" {
+        text.push_str(&format!(" at second {second}"));
+    }
+    if !calendar.year.is_empty() {
+        text.push_str(&format!(" in year {}", ranges_text(&calendar.year, 0, 0)));
+    }
+    text
+}
+
+/// One calendar field as cron writes it: `*`, `*/15`, `5`, `8-17`, `1-12/3`, `1,15`. A
+/// field with no range matches nothing (Temporal's rule); it reads `none`.
+fn ranges_text(ranges: &[Range], low: i32, high: i32) -> String {
+    if ranges.is_empty() {
+        return "none".into();
+    }
+    ranges
+        .iter()
+        .map(|r| {
+            let end = r.end.max(r.start);
+            let step = r.step.max(1);
+            let span = if r.start == low && end == high && low < high {
+                "*".to_string()
+            } else if r.start == end && step == 1 {
+                end.to_string()
+            } else {
+                // `5/2` would mean from 5 to the field's end: a one-value range with a
+                // step keeps its end.
+                format!("{}-{end}", r.start)
+            };
+            match step {
+                1 => span,
+                step => format!("{span}/{step}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// What a schedule does: start `workflow_type` on `task_queue` with `input`, each run
@@ -266,4 +315,50 @@ pub async fn started_input<T: serde::de::DeserializeOwned + Send + 'static>(
 pub fn time(t: &prost_wkt_types::Timestamp) -> String {
     let since = Duration::new(t.seconds.max(0) as u64, t.nanos.max(0) as u32);
     rfc3339(SystemTime::UNIX_EPOCH + since)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(start: i32, end: i32, step: i32) -> Range {
+        Range { start, end, step }
+    }
+
+    #[test]
+    fn a_calendar_reads_as_the_cron_line_it_was_made_from() {
+        let every_day = StructuredCalendarSpec {
+            second: vec![range(0, 0, 0)],
+            minute: vec![range(30, 0, 0)],
+            hour: vec![range(2, 0, 0)],
+            day_of_month: vec![range(1, 31, 1)],
+            month: vec![range(1, 12, 1)],
+            day_of_week: vec![range(0, 6, 1)],
+            ..Default::default()
+        };
+        assert_eq!(calendar_text(&every_day), "cron 30 2 * * *");
+        let working_quarters = StructuredCalendarSpec {
+            second: vec![range(0, 0, 0)],
+            minute: vec![range(0, 59, 15)],
+            hour: vec![range(8, 17, 1)],
+            day_of_month: vec![range(1, 0, 0), range(15, 0, 0)],
+            month: vec![range(1, 12, 3)],
+            day_of_week: vec![range(1, 5, 0)],
+            year: vec![range(2027, 0, 0)],
+            ..Default::default()
+        };
+        assert_eq!(
+            calendar_text(&working_quarters),
+            "cron */15 8-17 1,15 */3 1-5 in year 2027"
+        );
+        let odd = StructuredCalendarSpec {
+            second: vec![range(30, 0, 0)],
+            minute: vec![range(5, 5, 2)],
+            ..Default::default()
+        };
+        assert_eq!(
+            calendar_text(&odd),
+            "cron 5-5/2 none none none none at second 30"
+        );
+    }
 }

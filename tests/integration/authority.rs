@@ -395,6 +395,31 @@ async fn a_contract_charges_no_faster_than_the_bound_however_its_cadence_is_spel
         ],
     );
     assert!(out.status.success(), "{}", said(&out));
+    // Finance reads each contract's cron line as it was written (Temporal keeps it as a
+    // structured calendar), in the list and on the contract's page.
+    let out = ours(
+        &hp,
+        &[
+            "client",
+            "create-recurring-payment",
+            "-o",
+            "C-quarterly",
+            "--cron",
+            "30 2 1,15 */3 1-5",
+            "--tz",
+            "America/New_York",
+        ],
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    let list = page_text(&finance, &format!("http://{addr}/contracts")).await;
+    for line in ["cron 0 * * * *", "cron 30 2 1,15 */3 1-5"] {
+        assert!(list.contains(line), "{line} in the list: {list}");
+    }
+    let detail = page_text(&finance, &format!("http://{addr}/contracts/C-quarterly")).await;
+    assert!(
+        detail.contains("cron 30 2 1,15 */3 1-5") && detail.contains("America/New_York"),
+        "{detail}"
+    );
 }
 
 /// Cases 4, 5, 6 and 10 over raw HTTP: redirects, simulation, body and time limits, forged
