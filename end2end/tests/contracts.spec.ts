@@ -18,10 +18,15 @@ test('a contract is created, shows its next charges and is cancelled with a reas
   await expect(row).toContainText('9.99 USD');
   await expect(row).toContainText('every 30d (Asia/Kuala_Lumpur)');
   await expect(row).toContainText('membership-monthly');
-  // The first charge is 30 days from now, written as the list writes it.
+  // The first charge is 30 days from now (in UTC on hover), written in the contract's
+  // own zone (Kuala Lumpur: +08) as the list writes it.
   const day = (ms: number) => new Date(ms + 30 * 86400_000).toISOString().slice(0, 10);
   const days = `(${day(clicked)}|${day(Date.now())})`;
-  await expect(row.locator('time')).toContainText(new RegExp(`^${days} \\d\\d:\\d\\d UTC$`));
+  await expect(row.locator('time')).toHaveAttribute('datetime', new RegExp(`^${days}T`));
+  await expect(row.locator('time')).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d \+08$/);
+  const utc = (await row.locator('time').getAttribute('datetime'))!;
+  const kl = new Date(Date.parse(utc) + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ');
+  await expect(row.locator('time')).toHaveText(`${kl} +08`);
   const shown = await row.locator('time').textContent();
   await expect(page.getByTestId('created')).toContainText(`Next charges: ${shown}, `);
   await shot(page, 'contracts');
@@ -33,18 +38,19 @@ test('a contract is created, shows its next charges and is cancelled with a reas
   ]);
   const lines = fs.readFileSync(await download.path(), 'utf8').trim().split('\r\n');
   expect(lines[0]).toBe(
-    '"contract_id","customer","plan","amount","currency","cadence","time_zone","state","terms_left","charges_started","next_charge_utc","note"',
+    '"contract_id","customer","plan","amount","currency","cadence","time_zone","state","terms_left","charges_started","next_charge_utc","note","next_charge_local"',
   );
   const csvRow = lines.find((l) => l.startsWith(`"${id}"`))!.slice(1, -1).split('","');
   expect(csvRow[3]).toBe('9.99');
   expect(csvRow[4]).toBe('USD');
   expect(csvRow[6]).toBe('Asia/Kuala_Lumpur');
   expect(csvRow[7]).toBe('active');
-  expect(csvRow[10]).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+  expect(csvRow[10]).toBe(utc);
+  expect(csvRow[12]).toBe(`${kl} +08`);
 
   await page.locator(`tr[data-contract="${id}"] a`).click();
   // Read as a date and time to the minute, the exact moment on hover.
-  await expect(page.getByTestId('next-charges')).toContainText(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+  await expect(page.getByTestId('next-charges')).toContainText(`${kl} +08`);
   await expect(page.getByTestId('next-charges').locator('time').first()).toHaveAttribute('datetime', /\d{4}-\d\d-\d\dT/);
   await expect(page.getByTestId('contract-state')).toHaveText('active');
   await page.getByLabel('Reason').fill('customer asked to stop');

@@ -116,13 +116,30 @@ impl NewContract {
     }
 }
 
+/// A charge to come: when, in UTC and in the contract's own time zone (where its terms
+/// were agreed: `0 9 1 * *` in Asia/Kuala_Lumpur is 09:00 there, 01:00 UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charge {
+    /// RFC 3339 in UTC.
+    pub at: String,
+    /// `2026-12-07 02:30 EST`: the contract's zone, to the minute, with its abbreviation
+    /// (or its offset, `+08`, where the zone has none).
+    pub local: String,
+}
+
+impl std::fmt::Display for Charge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.at, self.local)
+    }
+}
+
 /// A contract as the schedule tells it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContractSummary {
     pub contract_id: String,
     pub paused: bool,
     pub note: String,
-    pub next_charges: Vec<String>,
+    pub next_charges: Vec<Charge>,
     pub cancelled: bool,
 }
 
@@ -151,11 +168,12 @@ pub struct ContractDetail {
     pub minor_units: u32,
     pub charges_started: i64,
     /// None while paused: a paused schedule starts nothing.
-    pub next_charges: Vec<String>,
+    pub next_charges: Vec<Charge>,
 }
 
 /// Contracts as CSV for finance: amounts in the currency's own units (`9.99`, `999` for
-/// JPY), the time zone each contract's schedule runs in, charge times in UTC.
+/// JPY), the time zone each contract's schedule runs in, the next charge in UTC and in
+/// that zone.
 pub fn contracts_csv(details: &[ContractDetail]) -> String {
     let mut out = csv_line(&[
         "contract_id",
@@ -170,6 +188,7 @@ pub fn contracts_csv(details: &[ContractDetail]) -> String {
         "charges_started",
         "next_charge_utc",
         "note",
+        "next_charge_local",
     ]);
     for d in details {
         let (customer, plan, amount, currency) = match &d.terms {
@@ -198,7 +217,11 @@ pub fn contracts_csv(details: &[ContractDetail]) -> String {
             .map(|n| n.to_string())
             .unwrap_or_else(|| "until cancelled".into());
         let started = d.charges_started.to_string();
-        let next = d.next_charges.first().cloned().unwrap_or_default();
+        let (next, next_local) = d
+            .next_charges
+            .first()
+            .map(|c| (c.at.clone(), c.local.clone()))
+            .unwrap_or_default();
         out.push_str(&csv_line(&[
             &d.contract_id,
             &customer,
@@ -212,6 +235,7 @@ pub fn contracts_csv(details: &[ContractDetail]) -> String {
             &started,
             &next,
             &d.note,
+            &next_local,
         ]));
     }
     out

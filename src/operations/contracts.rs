@@ -3,6 +3,7 @@
 //! calls are `temporal::schedules`; here is what they mean for a contract.
 
 use futures::StreamExt;
+use std::time::SystemTime;
 use temporalio_client::{
     Client,
     tonic::{Code, Status},
@@ -17,8 +18,8 @@ use temporalio_common::protos::temporal::api::{
 use super::{Missing, OpError, counted};
 use crate::{
     domain::contract::{
-        Cadence, ContractDetail, ContractLimits, ContractSummary, ContractTerms, ContractsPage,
-        NewContract, TermRun, validate_change,
+        Cadence, Charge, ContractDetail, ContractLimits, ContractSummary, ContractTerms,
+        ContractsPage, NewContract, TermRun, validate_change,
     },
     domain::format::{rfc3339, waited},
     domain::input::{InputError, validate_order_id},
@@ -187,7 +188,7 @@ pub async fn create(
     mut contract: NewContract,
     limits: &ContractLimits,
     operator: &str,
-) -> Result<Vec<String>, OpError> {
+) -> Result<Vec<Charge>, OpError> {
     counted(
         "create_contract",
         async {
@@ -231,12 +232,11 @@ pub async fn create(
                 .describe(Default::default())
                 .await
                 .map_err(|e| OpError::Temporal(e.into()))?;
-            Ok(description
-                .future_action_times()
-                .into_iter()
-                .take(NEXT_CHARGES_SHOWN)
-                .map(rfc3339)
-                .collect())
+            Ok(charges(
+                description.future_action_times().into_iter(),
+                NEXT_CHARGES_SHOWN,
+                &contract.time_zone,
+            ))
         }
         .await,
     )
@@ -301,6 +301,22 @@ pub async fn cancel(
     )
 }
 
+/// The first `count` of `times` as charges: in UTC and in the contract's `zone` (Temporal's
+/// own default, UTC, when the schedule names none or one this build does not know).
+fn charges(times: impl Iterator<Item = SystemTime>, count: usize, zone: &str) -> Vec<Charge> {
+    let zone = zone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::UTC);
+    times
+        .take(count)
+        .map(|t| Charge {
+            at: rfc3339(t),
+            local: chrono::DateTime::<chrono::Utc>::from(t)
+                .with_timezone(&zone)
+                .format("%Y-%m-%d %H:%M %Z")
+                .to_string(),
+        })
+        .collect()
+}
+
 /// Contracts shown on one page of the list.
 pub const CONTRACTS_PAGE_SIZE: i32 = 50;
 
@@ -319,12 +335,11 @@ fn summary(entry: ScheduleListEntry) -> Option<ContractSummary> {
         // A paused schedule starts nothing; Temporal still lists when it would.
         next_charges: match info.paused {
             true => Vec::new(),
-            false => info
-                .future_action_times
-                .iter()
-                .take(NEXT_CHARGES_LISTED)
-                .map(schedules::time)
-                .collect(),
+            false => charges(
+                info.future_action_times.iter().map(schedules::system_time),
+                NEXT_CHARGES_LISTED,
+                info.spec.as_ref().map_or("", |s| s.timezone_name.as_str()),
+            ),
         },
         note: info.notes,
     })
@@ -406,12 +421,11 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
         charges_started: description.action_count(),
         next_charges: match description.paused() {
             true => Vec::new(),
-            false => description
-                .future_action_times()
-                .into_iter()
-                .take(NEXT_CHARGES_SHOWN)
-                .map(rfc3339)
-                .collect(),
+            false => charges(
+                description.future_action_times().into_iter(),
+                NEXT_CHARGES_SHOWN,
+                spec.map_or("", |s| s.timezone_name.as_str()),
+            ),
         },
     })
 }

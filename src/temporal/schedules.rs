@@ -313,8 +313,12 @@ pub async fn started_input<T: serde::de::DeserializeOwned + Send + 'static>(
 
 /// A protobuf time as RFC 3339.
 pub fn time(t: &prost_wkt_types::Timestamp) -> String {
-    let since = Duration::new(t.seconds.max(0) as u64, t.nanos.max(0) as u32);
-    rfc3339(SystemTime::UNIX_EPOCH + since)
+    rfc3339(system_time(t))
+}
+
+/// A protobuf time (before 1970 read as 1970).
+pub fn system_time(t: &prost_wkt_types::Timestamp) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::new(t.seconds.max(0) as u64, t.nanos.max(0) as u32)
 }
 
 #[cfg(test)]

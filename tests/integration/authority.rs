@@ -411,6 +411,19 @@ async fn a_contract_charges_no_faster_than_the_bound_however_its_cadence_is_spel
         ],
     );
     assert!(out.status.success(), "{}", said(&out));
+    // Its charges read in its own zone too: 02:30 in New York, winter or summer.
+    let told = said(&out);
+    let charges: Vec<&str> = told
+        .lines()
+        .filter(|l| l.contains("next charge:"))
+        .collect();
+    assert!(!charges.is_empty(), "{told}");
+    for line in charges {
+        assert!(
+            line.ends_with("02:30 EST)") || line.ends_with("02:30 EDT)"),
+            "{line}"
+        );
+    }
     let list = page_text(&finance, &format!("http://{addr}/contracts")).await;
     for line in ["cron 0 * * * *", "cron 30 2 1,15 */3 1-5"] {
         assert!(list.contains(line), "{line} in the list: {list}");
@@ -420,6 +433,7 @@ async fn a_contract_charges_no_faster_than_the_bound_however_its_cadence_is_spel
         detail.contains("cron 30 2 1,15 */3 1-5") && detail.contains("America/New_York"),
         "{detail}"
     );
+    assert!(detail.contains(" 02:30 E"), "{detail}");
 }
 
 /// Cases 4, 5, 6 and 10 over raw HTTP: redirects, simulation, body and time limits, forged

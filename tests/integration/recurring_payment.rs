@@ -79,7 +79,7 @@ async fn a_contract_charges_exactly_its_terms_and_a_cancelled_one_stops() {
     .unwrap();
     let at: Vec<i64> = monthly
         .iter()
-        .map(|t| temporal_playground::domain::format::epoch_secs(t).unwrap())
+        .map(|t| temporal_playground::domain::format::epoch_secs(&t.at).unwrap())
         .collect();
     assert!(
         (at[0] - (created_at + DAYS_30)).abs() <= 5,

@@ -4,11 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{IfAllowed, Loading, When, action_error, live_marker, own_error};
+use super::{IfAllowed, Loading, Moment, When, action_error, live_marker, own_error};
 use crate::{
     domain::access::Action,
     domain::contract::{
-        ContractDetail, ContractSummary, ContractsPage, DEFAULT_TIME_ZONE, TermRun,
+        Charge, ContractDetail, ContractSummary, ContractsPage, DEFAULT_TIME_ZONE, TermRun,
     },
     domain::input::{MAX_NOTE_LEN, MAX_ORDER_ID_LEN},
     domain::money::format_amount_grouped,
@@ -59,7 +59,7 @@ pub async fn create_contract(
     cron: String,
     time_zone: String,
     total_terms: u32,
-) -> Result<Vec<String>, AppError> {
+) -> Result<Vec<Charge>, AppError> {
     use crate::domain::contract::{Cadence, NewContract, parse_interval};
     let operator = crate::web::auth::require(crate::domain::access::Action::ManageContracts)?.name;
     let cadence = match cron.trim() {
@@ -171,7 +171,7 @@ pub fn ContractsPage() -> impl IntoView {
                 view! {
                     <p role="status" class="text-green-800" data-testid="created">
                         {format!("Created {}. Next charges: ", detail.contract_id)}
-                        <Moments times=detail.next_charges />
+                        <Moments charges=detail.next_charges />
                     </p>
                 }
             })
@@ -245,7 +245,7 @@ fn ContractLine(summary: ContractSummary, detail: Option<ContractDetail>) -> imp
             <td class="p-2">{terms.map(|t| t.plan).unwrap_or_default()}</td>
             <td class="p-2">{schedule}</td>
             <td class="p-2">{left}</td>
-            <td class="p-2">{summary.next_charges.first().cloned().map(|at| view! { <When at /> })}</td>
+            <td class="p-2">{summary.next_charges.first().cloned().map(|c| view! { <Moment at=c.at text=c.local /> })}</td>
             <td class="p-2">{summary.note}</td>
         </tr>
     }
@@ -364,7 +364,7 @@ fn ContractFacts(detail: ContractDetail) -> impl IntoView {
                 {match (detail.next_charges.is_empty(), detail.paused) {
                     (true, true) => "none while paused".into_any(),
                     (true, false) => "none".into_any(),
-                    (false, _) => view! { <Moments times=detail.next_charges /> }.into_any(),
+                    (false, _) => view! { <Moments charges=detail.next_charges /> }.into_any(),
                 }}
             </dd>
             <dt>"Note"</dt>
@@ -438,12 +438,12 @@ fn PaymentHistory(runs: Vec<TermRun>) -> impl IntoView {
     }
 }
 
-/// Times as the page writes them, separated by commas.
+/// Charges in the contract's own time zone, separated by commas; UTC on hover.
 #[component]
-fn Moments(times: Vec<String>) -> impl IntoView {
-    times
+fn Moments(charges: Vec<Charge>) -> impl IntoView {
+    charges
         .into_iter()
         .enumerate()
-        .map(|(i, at)| view! { {(i > 0).then_some(", ")} <When at /> })
+        .map(|(i, c)| view! { {(i > 0).then_some(", ")} <Moment at=c.at text=c.local /> })
         .collect_view()
 }
