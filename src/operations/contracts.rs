@@ -89,6 +89,79 @@ pub fn check(contract: &NewContract, limits: &ContractLimits) -> Result<(), Inpu
     };
     if let Cadence::Cron { expression } = &contract.cadence {
         check_cron_gap(expression, zone, limits)?;
+        check_clock_changes(expression, zone, chrono::Utc::now().timestamp())?;
+    }
+    Ok(())
+}
+
+/// Years ahead looked at for the hours a contract's time zone skips or repeats.
+pub const CLOCK_CHANGE_YEARS_CHECKED: i64 = 2;
+
+/// Refuses a cron line that charges in an hour its time zone skips or repeats when the
+/// clocks change (after `from`, Unix seconds, for `CLOCK_CHANGE_YEARS_CHECKED` years).
+/// Temporal's schedule charges nothing at a time that does not exist (`30 2 * * *` in New
+/// York skips the second Sunday of March) and charges twice at one that comes twice (`30 1
+/// * * *` charges at 01:30 EDT and again at 01:30 EST on the first Sunday of November): a
+/// missed term or a customer charged twice. The person chooses another time. A line that
+/// charges every hour (`*` hours) is taken: its charges stay an hour apart through both.
+fn check_clock_changes(expression: &str, zone: chrono_tz::Tz, from: i64) -> Result<(), InputError> {
+    use chrono::{Offset, TimeZone};
+    if expression.split_whitespace().nth(1) == Some("*") {
+        return Ok(());
+    }
+    let unreadable = |why: String| InputError::malformed("a cron expression", expression, why);
+    let cron = croner::Cron::new(expression)
+        .parse()
+        .map_err(|e| unreadable(format!("it cannot be read: {e}")))?;
+    let offset_at = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|utc| {
+                zone.offset_from_utc_datetime(&utc.naive_utc())
+                    .fix()
+                    .local_minus_utc()
+            })
+            .unwrap_or(0)
+    };
+    let wall = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|d| d.naive_utc());
+    let start = from - from.rem_euclid(3_600);
+    let mut before = offset_at(start);
+    for hour in 1..=CLOCK_CHANGE_YEARS_CHECKED * 366 * 24 {
+        let after = offset_at(start + hour * 3_600);
+        if after == before {
+            continue;
+        }
+        // The first minute of the new offset.
+        let mut change = start + (hour - 1) * 3_600;
+        while offset_at(change) == before {
+            change += 60;
+        }
+        // Wall-clock times (as if UTC) the change skips or repeats.
+        let (first, end, skipped) = match after > before {
+            true => (change + i64::from(before), change + i64::from(after), true),
+            false => (change + i64::from(after), change + i64::from(before), false),
+        };
+        for at in (first..end).step_by(60) {
+            let Some(local) = wall(at) else { continue };
+            let matches = cron
+                .is_time_matching(&chrono::Utc.from_utc_datetime(&local))
+                .unwrap_or(false);
+            if matches {
+                let when = local.format("%H:%M on %Y-%m-%d");
+                return Err(unreadable(match skipped {
+                    true => format!(
+                        "it charges at {when}, a time {zone} skips when its clocks go \
+                         forward: that term would not be charged. Choose a time outside that \
+                         hour"
+                    ),
+                    false => format!(
+                        "it charges at {when}, a time {zone} passes twice when its clocks go \
+                         back: the customer would be charged twice. Choose a time outside \
+                         that hour"
+                    ),
+                }));
+            }
+        }
+        before = after;
     }
     Ok(())
 }
@@ -551,4 +624,59 @@ pub async fn page_with_details(
         .collect()
         .await;
     Ok(ContractsPage { rows, next_page })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-12-06T00:00:00Z.
+    const FROM: i64 = 1_796_515_200;
+
+    fn zone(name: &str) -> chrono_tz::Tz {
+        name.parse().unwrap()
+    }
+
+    #[test]
+    fn a_cron_line_that_charges_in_an_hour_the_clocks_skip_or_repeat_is_refused() {
+        assert_eq!(
+            chrono::DateTime::from_timestamp(FROM, 0).map(|d| d.to_rfc3339()),
+            Some("2026-12-06T00:00:00+00:00".into())
+        );
+        let ny = zone("America/New_York");
+        let told = check_clock_changes("30 2 * * *", ny, FROM)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            told.contains("02:30 on 2027-03-14") && told.contains("skips"),
+            "{told}"
+        );
+        let told = check_clock_changes("30 1 * * *", ny, FROM)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            told.contains("01:30 on 2027-11-07") && told.contains("charged twice"),
+            "{told}"
+        );
+        let told = check_clock_changes("15 2 * * *", zone("Europe/Berlin"), FROM)
+            .unwrap_err()
+            .to_string();
+        assert!(told.contains("02:15 on 2027-03-28"), "{told}");
+        // Outside those hours, on days the clocks never change, or in a zone without
+        // daylight saving, a contract is taken.
+        for (line, name) in [
+            ("0 9 * * *", "America/New_York"),
+            ("30 2 * * 1-5", "America/New_York"),
+            ("30 2 * * *", "Asia/Kuala_Lumpur"),
+            ("30 2 * * *", "UTC"),
+            ("0 3 * * *", "America/New_York"),
+            ("0 * * * *", "America/New_York"),
+            ("15 * * * 1-5", "Europe/Berlin"),
+        ] {
+            assert!(
+                check_clock_changes(line, zone(name), FROM).is_ok(),
+                "{line} in {name}"
+            );
+        }
+    }
 }

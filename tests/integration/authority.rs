@@ -380,6 +380,25 @@ async fn a_contract_charges_no_faster_than_the_bound_however_its_cadence_is_spel
             .unwrap();
         assert_eq!(answer.status().as_u16(), 422, "{cron}");
     }
+    // A time New York passes twice in November would charge twice; one it skips in March,
+    // not at all.
+    for (cron, expected) in [("30 1 * * *", "charged twice"), ("30 2 * * *", "skips")] {
+        let out = ours(
+            &hp,
+            &[
+                "client",
+                "create-recurring-payment",
+                "-o",
+                "C-fast",
+                "--cron",
+                cron,
+                "--tz",
+                "America/New_York",
+            ],
+        );
+        assert!(!out.status.success(), "{cron}: {}", said(&out));
+        assert!(said(&out).contains(expected), "{cron}: {}", said(&out));
+    }
     // Nothing was scheduled; an hourly cron is fine.
     let out = temporal(&hp, &["schedule", "list"]);
     assert!(!said(&out).contains("C-fast"), "{}", said(&out));

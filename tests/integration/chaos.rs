@@ -473,6 +473,11 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
         (
             CreateContract::PATH,
             contract("every", "0s"),
+            "must be above zero",
+        ),
+        (
+            CreateContract::PATH,
+            contract("every", "1.5h"),
             "not an interval",
         ),
         (CreateContract::PATH, contract("every", "1s"), "at least"),
