@@ -353,6 +353,7 @@ async fn run_worker(
         println!("upstream tallies: http://{bound}/upstreams");
     }
     let mut config = WorkerConfig::all_queues(upstream_url, settings.upstream.dispatch_rps);
+    config.contract_limits = settings.contracts.clone();
     if !args.queues.is_empty() {
         config.queues = args.queues;
     }

@@ -23,7 +23,8 @@ pub struct Settings {
     pub reconcile: ReconcileSettings,
     pub upstream: UpstreamSettings,
     pub dashboard: DashboardSettings,
-    /// Bounds on new recurring contracts.
+    /// Bounds on recurring contracts: checked when one is made, and by the worker before
+    /// each term charges.
     pub contracts: ContractLimits,
     pub metrics: MetricsSettings,
     pub auth: AuthSettings,

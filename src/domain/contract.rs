@@ -31,7 +31,8 @@ pub struct ContractTerms {
     pub until_cancelled: Option<bool>,
 }
 
-/// The bounds every new contract is held to; `[contracts]` in the configuration.
+/// The bounds a contract is held to when it is made, and each of its terms before it
+/// charges (by the worker, with its own configuration); `[contracts]` in the configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContractLimits {

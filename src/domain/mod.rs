@@ -5,6 +5,8 @@
 pub mod access;
 pub mod audit;
 pub mod contract;
+#[cfg(feature = "ssr")]
+pub mod contract_rules;
 pub mod format;
 pub mod input;
 pub mod listing;

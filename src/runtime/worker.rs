@@ -7,12 +7,12 @@ use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
 use crate::{
-    temporal::names::task_queues, upstream::activities::UpstreamActivities,
-    workflows::console_sessions::ConsoleSessions, workflows::contract_change::ContractChange,
-    workflows::manual_handle::ManualHandle, workflows::query_order::QueryOrder,
-    workflows::recurring_payment::RecurringPayment,
+    domain::contract::ContractLimits, temporal::names::task_queues,
+    upstream::activities::UpstreamActivities, workflows::console_sessions::ConsoleSessions,
+    workflows::contract_change::ContractChange, workflows::manual_handle::ManualHandle,
+    workflows::query_order::QueryOrder, workflows::recurring_payment::RecurringPayment,
     workflows::settlement_check::SettlementActivities, workflows::stale_order::StaleOrder,
-    workflows::statement_import::StatementImport,
+    workflows::statement_import::StatementImport, workflows::term_check::ContractActivities,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +61,8 @@ pub struct WorkerConfig {
     pub upstream_url: String,
     /// Most upstream calls per second, for all workers together (Temporal enforces it).
     pub upstream_rps: f64,
+    /// The bounds each term of a contract is held to before it charges (`[contracts]`).
+    pub contract_limits: ContractLimits,
 }
 
 impl WorkerConfig {
@@ -69,6 +71,7 @@ impl WorkerConfig {
             queues: task_queues::ALL.iter().map(|q| q.to_string()).collect(),
             upstream_url: upstream_url.into(),
             upstream_rps,
+            contract_limits: ContractLimits::default(),
         }
     }
 
@@ -121,6 +124,8 @@ fn options_for(
             .register_workflow::<RecurringPayment>()
             .and_then(|o| o.register_workflow::<ContractChange>())
             .map_err(|e| setup(&e))?
+            // A term checks its contract's schedule and rules before it charges.
+            .register_activities(ContractActivities::new(config.contract_limits.clone()))
             .build(),
         task_queues::UPSTREAM => WorkerOptions::new(queue)
             .register_activities(UpstreamActivities::new(&config.upstream_url))

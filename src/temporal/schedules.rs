@@ -76,14 +76,7 @@ pub fn cadence_text(spec: &ScheduleSpec, waited: impl Fn(i64) -> String) -> Stri
 /// written back in the same five fields, and a year or seconds other than 0 are added in
 /// words (none of ours has them; a schedule made elsewhere may).
 fn calendar_text(calendar: &StructuredCalendarSpec) -> String {
-    let mut text = format!(
-        "cron {} {} {} {} {}",
-        ranges_text(&calendar.minute, 0, 59),
-        ranges_text(&calendar.hour, 0, 23),
-        ranges_text(&calendar.day_of_month, 1, 31),
-        ranges_text(&calendar.month, 1, 12),
-        ranges_text(&calendar.day_of_week, 0, 6),
-    );
+    let mut text = format!("cron {}", calendar_fields(calendar));
     let second = ranges_text(&calendar.second, 0, 59);
     if second != "0" {
         text.push_str(&format!(" at second {second}"));
@@ -92,6 +85,68 @@ fn calendar_text(calendar: &StructuredCalendarSpec) -> String {
         text.push_str(&format!(" in year {}", ranges_text(&calendar.year, 0, 0)));
     }
     text
+}
+
+/// A calendar's minute, hour, day of month, month and day of week, as cron writes them.
+fn calendar_fields(calendar: &StructuredCalendarSpec) -> String {
+    format!(
+        "{} {} {} {} {}",
+        ranges_text(&calendar.minute, 0, 59),
+        ranges_text(&calendar.hour, 0, 23),
+        ranges_text(&calendar.day_of_month, 1, 31),
+        ranges_text(&calendar.month, 1, 12),
+        ranges_text(&calendar.day_of_week, 0, 6),
+    )
+}
+
+/// A spec read as the one cadence a contract has, with its time zone (UTC when it names
+/// none): one interval, or one calendar that a five-field cron line says (at second 0,
+/// every year). What no contract has (several intervals or calendars, seconds, years, a
+/// random delay) is said in words, for the term it refuses.
+pub fn contract_cadence(spec: &ScheduleSpec) -> Result<(Cadence, String), String> {
+    let zone = match spec.timezone_name.as_str() {
+        "" => "UTC".to_string(),
+        name => name.to_string(),
+    };
+    if spec
+        .jitter
+        .as_ref()
+        .is_some_and(|j| j.seconds > 0 || j.nanos > 0)
+    {
+        return Err("it charges after a random delay (a jitter), which no contract has".into());
+    }
+    let count = spec.interval.len()
+        + spec.cron_string.len()
+        + spec.structured_calendar.len()
+        + spec.calendar.len();
+    if count != 1 {
+        return Err(format!(
+            "it has {count} intervals or calendars; a contract has exactly one"
+        ));
+    }
+    let cadence = if let Some(interval) = spec.interval.first() {
+        let seconds = interval.interval.as_ref().map_or(0, |d| d.seconds.max(0));
+        Cadence::Every {
+            seconds: seconds as u64,
+        }
+    } else if let Some(line) = spec.cron_string.first() {
+        Cadence::Cron {
+            expression: line.clone(),
+        }
+    } else if let Some(calendar) = spec.structured_calendar.first() {
+        if ranges_text(&calendar.second, 0, 59) != "0" || !calendar.year.is_empty() {
+            return Err(format!(
+                "it charges on {}, which a contract's cron line cannot say",
+                calendar_text(calendar)
+            ));
+        }
+        Cadence::Cron {
+            expression: calendar_fields(calendar),
+        }
+    } else {
+        return Err("it charges on a calendar written out in words, which no contract has".into());
+    };
+    Ok((cadence, zone))
 }
 
 /// One calendar field as cron writes it: `*`, `*/15`, `5`, `8-17`, `1-12/3`, `1,15`. A
@@ -364,5 +419,56 @@ mod tests {
             calendar_text(&odd),
             "cron 5-5/2 none none none none at second 30"
         );
+    }
+
+    #[test]
+    fn a_spec_reads_as_a_contracts_one_cadence_or_says_what_no_contract_has() {
+        let daily = StructuredCalendarSpec {
+            second: vec![range(0, 0, 0)],
+            minute: vec![range(30, 0, 0)],
+            hour: vec![range(1, 0, 0)],
+            day_of_month: vec![range(1, 31, 1)],
+            month: vec![range(1, 12, 1)],
+            day_of_week: vec![range(0, 6, 1)],
+            ..Default::default()
+        };
+        let in_new_york = ScheduleSpec {
+            structured_calendar: vec![daily.clone()],
+            timezone_name: "America/New_York".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            contract_cadence(&in_new_york),
+            Ok((
+                Cadence::Cron {
+                    expression: "30 1 * * *".into()
+                },
+                "America/New_York".into()
+            ))
+        );
+        let every_second = spec(&Cadence::Every { seconds: 1 }, "", SystemTime::UNIX_EPOCH);
+        assert_eq!(
+            contract_cadence(&every_second),
+            Ok((Cadence::Every { seconds: 1 }, "UTC".into()))
+        );
+        let mut both = in_new_york.clone();
+        both.interval = every_second.interval.clone();
+        assert!(contract_cadence(&both).is_err_and(|e| e.contains("2 intervals or calendars")));
+        let each_second = ScheduleSpec {
+            structured_calendar: vec![StructuredCalendarSpec {
+                second: vec![range(0, 59, 1)],
+                ..daily
+            }],
+            ..Default::default()
+        };
+        assert!(contract_cadence(&each_second).is_err_and(|e| e.contains("at second *")));
+        let jittered = ScheduleSpec {
+            jitter: Some(prost_wkt_types::Duration {
+                seconds: 600,
+                nanos: 0,
+            }),
+            ..in_new_york
+        };
+        assert!(contract_cadence(&jittered).is_err_and(|e| e.contains("jitter")));
     }
 }

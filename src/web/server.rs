@@ -110,7 +110,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let workers = match config.embedded_worker {
         true => Some(worker::start(
             connection::speaking_as(&client, connection::Channel::Worker),
-            WorkerConfig::all_queues(upstream_url.clone(), config.dispatch_rps),
+            WorkerConfig {
+                contract_limits: config.web.contract_limits.clone(),
+                ..WorkerConfig::all_queues(upstream_url.clone(), config.dispatch_rps)
+            },
         )?),
         false => None,
     };

@@ -13,6 +13,7 @@ pub mod recurring_payment;
 pub mod settlement_check;
 pub mod stale_order;
 pub mod statement_import;
+pub mod term_check;
 
 use std::time::{Duration, SystemTime};
 use temporalio_common::{

@@ -42,10 +42,7 @@ fn contract(id: &str, every_secs: u64, total_terms: u32) -> NewContract {
 
 /// The production bounds, but terms a second apart so that tests see several.
 fn limits() -> ContractLimits {
-    ContractLimits {
-        min_interval_secs: 1,
-        ..ContractLimits::default()
-    }
+    test_contract_limits()
 }
 
 async fn completed_terms(env: &TestEnv, id: &str) -> usize {
@@ -586,4 +583,219 @@ async fn the_contracts_list_pages_and_shows_only_this_apps_contracts() {
         set_paused(&env.client, "nightly-report", "fin", "not ours", false).await,
         Err(OpError::NotFound(_))
     ));
+}
+
+/// A contract's terms as JSON, for Temporal's own CLI.
+fn terms_json(id: &str, amount_cents: i64) -> String {
+    let mut terms = contract(id, 3_600, 0).terms;
+    terms.amount_cents = amount_cents;
+    serde_json::to_string(&terms).unwrap()
+}
+
+/// Runs Temporal's own CLI and insists it did what it was asked.
+fn temporal_ok(env: &TestEnv, args: &[&str]) {
+    let out = temporal(&env.server.hostport, args);
+    assert!(
+        out.status.success(),
+        "temporal {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A schedule made with Temporal's CLI, as anyone with the namespace can: no console, no
+/// CLI of ours, none of the checks a new contract passes there.
+fn schedule_in_temporal(env: &TestEnv, id: &str, when: &[&str], terms: &str) {
+    let workflow_id = format!("recurring-{id}");
+    let mut args = vec!["schedule", "create", "--schedule-id", id];
+    args.extend_from_slice(when);
+    args.extend_from_slice(&[
+        "--workflow-id",
+        &workflow_id,
+        "--type",
+        "RecurringPayment",
+        "--task-queue",
+        temporal_playground::temporal::names::task_queues::RECURRING_SCHEDULE,
+        "--input",
+        terms,
+    ]);
+    temporal_ok(env, &args);
+}
+
+async fn terms_in(env: &TestEnv, id: &str, status: &str) -> usize {
+    count(
+        &env.client,
+        &format!(
+            "WorkflowType = 'RecurringPayment' AND ContractId = '{id}' \
+             AND ExecutionStatus = '{status}'"
+        ),
+    )
+    .await
+}
+
+/// A schedule's state as Temporal holds it: paused, and its note.
+async fn schedule_state(env: &TestEnv, id: &str) -> (bool, String) {
+    let state = raw_schedule(env, id)
+        .await
+        .schedule
+        .and_then(|s| s.state)
+        .unwrap_or_default();
+    (state.paused, state.notes)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schedule_made_straight_in_temporal_charges_nothing_outside_the_contract_rules() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // 1,000,000.00 USD every second, and a calendar that fires every second: neither could
+    // be made through the console or our CLI.
+    schedule_in_temporal(
+        &env,
+        "C-huge",
+        &["--interval", "1s"],
+        &terms_json("C-huge", 100_000_000),
+    );
+    schedule_in_temporal(
+        &env,
+        "C-secs",
+        &["--calendar", r#"{"second":"*","minute":"*","hour":"*"}"#],
+        &terms_json("C-secs", 999),
+    );
+    // Within the rules (the test workers allow terms a second apart), such a schedule
+    // charges like any contract.
+    schedule_in_temporal(
+        &env,
+        "C-fine",
+        &["--interval", "2s"],
+        &terms_json("C-fine", 999),
+    );
+    eventually(
+        "a refused term of each",
+        Duration::from_secs(60),
+        || async {
+            (terms_in(&env, "C-huge", "Failed").await >= 1
+                && terms_in(&env, "C-secs", "Failed").await >= 1
+                && terms_in(&env, "C-fine", "Completed").await >= 1)
+                .then_some(())
+        },
+    )
+    .await;
+    let (huge_paused, huge_note) = schedule_state(&env, "C-huge").await;
+    assert!(
+        huge_paused && huge_note.contains("at most 10000 USD a term"),
+        "{huge_note}"
+    );
+    let (secs_paused, secs_note) = schedule_state(&env, "C-secs").await;
+    assert!(
+        secs_paused && secs_note.contains("at second *"),
+        "{secs_note}"
+    );
+    assert!(!schedule_state(&env, "C-fine").await.0);
+    // The bank was asked for C-fine's terms only (counted once it stops).
+    temporal_ok(
+        &env,
+        &[
+            "schedule",
+            "toggle",
+            "--pause",
+            "--schedule-id",
+            "C-fine",
+            "--reason",
+            "counted",
+        ],
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let charged = terms_in(&env, "C-fine", "Completed").await as u64;
+    assert_eq!(env.upstream.stats().distinct_charges, charged);
+    // The refusal is the term's own failure, in finance's words.
+    let runs = temporal_playground::operations::contracts::terms_run(&env.client, "C-huge", 10)
+        .await
+        .unwrap();
+    let failed = env
+        .client
+        .get_workflow_handle::<RecurringPayment>(runs[0].workflow_id.clone())
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .expect_err("a refused term fails");
+    assert!(
+        format!("{failed:?}").contains("the term was not charged"),
+        "{failed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_term_its_schedule_did_not_start_or_started_too_soon_charges_nothing() {
+    let mut env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    // Production's bounds: an hour at least between two charges.
+    env.add_workers_holding(50.0, ContractLimits::default())
+        .await;
+    create(
+        &env.client,
+        contract("C-real", 3_600, 0),
+        &ContractLimits::default(),
+        "fin",
+    )
+    .await
+    .unwrap();
+    // A term forged with Temporal's CLI: the contract's own terms, started by hand.
+    temporal_ok(
+        &env,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "RecurringPayment",
+            "--task-queue",
+            temporal_playground::temporal::names::task_queues::RECURRING_SCHEDULE,
+            "--workflow-id",
+            "recurring-C-real-forged",
+            "--input",
+            &terms_json("C-real", 999),
+        ],
+    );
+    // "Charge now", twice, with Temporal's CLI: the first is a term like any other (the
+    // contract has charged nothing yet), the second comes seconds after it.
+    temporal_ok(&env, &["schedule", "trigger", "--schedule-id", "C-real"]);
+    eventually(
+        "the first term charged",
+        Duration::from_secs(30),
+        || async { (terms_in(&env, "C-real", "Completed").await == 1).then_some(()) },
+    )
+    .await;
+    temporal_ok(&env, &["schedule", "trigger", "--schedule-id", "C-real"]);
+    eventually(
+        "the second term refused",
+        Duration::from_secs(30),
+        || async { (terms_in(&env, "C-real", "Failed").await == 1).then_some(()) },
+    )
+    .await;
+    let forged = env
+        .client
+        .get_workflow_handle::<RecurringPayment>("recurring-C-real-forged".to_string())
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .expect_err("a forged term fails");
+    assert!(
+        format!("{forged:?}").contains("not started by the contract"),
+        "{forged:?}"
+    );
+    assert_eq!(
+        env.upstream.stats().distinct_charges,
+        1,
+        "only the first term reached the bank"
+    );
+    // The contract's page lists its own two terms, not the forged run.
+    let runs = temporal_playground::operations::contracts::terms_run(&env.client, "C-real", 10)
+        .await
+        .unwrap();
+    let said: Vec<&str> = runs.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(
+        said,
+        ["failed: the contract is paused", "charged"],
+        "{runs:?}"
+    );
+    // It stops until finance looks, and its page says why.
+    let (paused, note) = schedule_state(&env, "C-real").await;
+    assert!(
+        paused && note.contains("seconds after the term before it"),
+        "{note}"
+    );
 }

@@ -10,6 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 use temporal_playground::{
+    domain::contract::ContractLimits,
     domain::order::{OrderRequest, ReconcilePolicy},
     runtime::worker::{self, RunningWorkers, WorkerConfig},
     temporal::connection::{ConnectArgs, connect},
@@ -210,11 +211,20 @@ impl TestEnv {
         }
     }
 
-    /// A worker set on its own connection, as another host would run it.
+    /// A worker set on its own connection, as another host would run it, holding terms to
+    /// [`test_contract_limits`].
     pub async fn add_workers(&mut self, rps: f64) {
+        self.add_workers_holding(rps, test_contract_limits()).await
+    }
+
+    /// A worker set that holds each term of a contract to `limits` before it charges.
+    pub async fn add_workers_holding(&mut self, rps: f64, limits: ContractLimits) {
         let workers = worker::start(
             self.server.client().await,
-            WorkerConfig::all_queues(self.upstream_url.clone(), rps),
+            WorkerConfig {
+                contract_limits: limits,
+                ..WorkerConfig::all_queues(self.upstream_url.clone(), rps)
+            },
         )
         .expect("workers start");
         self.workers.push(workers);
@@ -240,6 +250,15 @@ impl Drop for TestEnv {
                 let _ = w.join();
             }
         });
+    }
+}
+
+/// The contract bounds tests hold to: production's, but terms a second apart may run, so
+/// that a test sees several.
+pub fn test_contract_limits() -> ContractLimits {
+    ContractLimits {
+        min_interval_secs: 1,
+        ..ContractLimits::default()
     }
 }
 

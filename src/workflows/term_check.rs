@@ -1,0 +1,255 @@
+//! The check each term of a recurring contract makes before it charges. The console and
+//! our CLI hold a new contract to its rules (`domain::contract_rules`), but a schedule can
+//! be made, and a RecurringPayment started, by any client with access to the namespace
+//! (Temporal's CLI, an SDK script). So a term asks Temporal, through this activity,
+//! whether its contract's own schedule started it, and holds that schedule to the same
+//! rules, with the bounds in force when it charges. Only then does it charge.
+
+use serde::{Deserialize, Serialize};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use temporalio_client::tonic::Code;
+use temporalio_common::{RetryPolicy, error::ApplicationFailure};
+use temporalio_macros::activities;
+use temporalio_sdk::{
+    ActivityOptions,
+    activities::{ActivityContext, ActivityError},
+};
+
+use crate::{
+    domain::contract::{Cadence, ContractLimits, ContractTerms, NewContract},
+    domain::contract_rules::{check_term, repeats_the_term_before},
+    temporal::{names::task_queues, schedules},
+};
+use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeScheduleResponse;
+
+/// The check's activity type, as histories record it (the `#[activity]` below spells the
+/// same: the macro takes a literal).
+pub const CHECK_ACTIVITY: &str = "CheckContractTerm";
+
+/// How long the check waits for the schedule to record the run it started (it records a
+/// start just after making it); a run it has not recorded by then was not its.
+pub const SCHEDULE_RECORD_WAIT: Duration = Duration::from_secs(10);
+const SCHEDULE_RECORD_POLL: Duration = Duration::from_millis(250);
+
+/// What the check answers a term.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermVerdict {
+    /// The contract's own schedule started this run: it is one of the contract's terms.
+    pub from_schedule: bool,
+    /// Why the term must not charge, in finance's words; `None` to charge.
+    pub refused: Option<String>,
+}
+
+impl TermVerdict {
+    fn refused(from_schedule: bool, why: impl Into<String>) -> Self {
+        TermVerdict {
+            from_schedule,
+            refused: Some(why.into()),
+        }
+    }
+}
+
+/// Holds terms to their contract's schedule and to the bounds in force.
+pub struct ContractActivities {
+    limits: ContractLimits,
+}
+
+impl ContractActivities {
+    pub fn new(limits: ContractLimits) -> Self {
+        ContractActivities { limits }
+    }
+}
+
+#[activities]
+impl ContractActivities {
+    /// Whether the term that runs this check may charge. Temporal being away is retried;
+    /// a schedule that cannot be found, or that did not start this run, is a refusal.
+    #[activity(name = "CheckContractTerm")]
+    pub async fn check(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        terms: ContractTerms,
+    ) -> Result<TermVerdict, ActivityError> {
+        let info = ctx.info();
+        let (Some(workflow_id), Some(run_id)) =
+            (info.workflow_id.clone(), info.workflow_run_id.clone())
+        else {
+            return Ok(TermVerdict::refused(false, "no workflow asked"));
+        };
+        let client = ctx.client();
+        let contract_id = &terms.contract_id;
+        let waited_until = Instant::now() + SCHEDULE_RECORD_WAIT;
+        loop {
+            let described = match schedules::describe(&client, contract_id).await {
+                Ok(described) => described,
+                Err(status) if matches!(status.code(), Code::NotFound | Code::InvalidArgument) => {
+                    tracing::warn!(
+                        contract_id,
+                        workflow_id,
+                        "a term named a contract with no schedule"
+                    );
+                    return Ok(TermVerdict::refused(
+                        false,
+                        format!(
+                            "the contract {contract_id:?} has no schedule: a term is charged only \
+                             when its contract's schedule starts it"
+                        ),
+                    ));
+                }
+                Err(status) => {
+                    return Err(ActivityError::application(
+                        ApplicationFailure::builder(status)
+                            .type_name("term_check_unavailable".to_string())
+                            .build(),
+                    ));
+                }
+            };
+            match judge(&described, &workflow_id, &run_id, &terms, &self.limits) {
+                None if Instant::now() < waited_until => {
+                    tokio::time::sleep(SCHEDULE_RECORD_POLL).await;
+                }
+                None => {
+                    tracing::warn!(
+                        contract_id,
+                        workflow_id,
+                        "a term its contract's schedule did not start"
+                    );
+                    return Ok(TermVerdict::refused(
+                        false,
+                        format!(
+                            "this run was not started by the contract {contract_id:?}'s \
+                             schedule: a term is charged only when its schedule starts it"
+                        ),
+                    ));
+                }
+                Some(verdict) => {
+                    if let Some(why) = verdict.refused.as_deref() {
+                        tracing::warn!(contract_id, workflow_id, why, "a term was refused");
+                        pause(&client, contract_id, described, why).await;
+                    }
+                    return Ok(verdict);
+                }
+            }
+        }
+    }
+}
+
+/// Pauses a schedule whose term was refused, saying why on the contract's page. Best
+/// effort: the term is refused either way, and a contract made here pauses on the failed
+/// term too (`pause_on_failure`).
+async fn pause(
+    client: &temporalio_client::Client,
+    contract_id: &str,
+    described: DescribeScheduleResponse,
+    why: &str,
+) {
+    let note = format!("paused: a term was refused: {why}");
+    let changed = schedules::change_state(client, contract_id, described, |state| {
+        state.paused = true;
+        state.notes = note;
+    })
+    .await;
+    if let Err(status) = changed {
+        tracing::warn!(contract_id, error = %status, "a refused term could not pause its schedule");
+    }
+}
+
+/// The verdict on the run `workflow_id`/`run_id` of the contract `described` is the
+/// schedule of, or `None` while the schedule has not recorded starting it.
+pub fn judge(
+    described: &DescribeScheduleResponse,
+    workflow_id: &str,
+    run_id: &str,
+    terms: &ContractTerms,
+    limits: &ContractLimits,
+) -> Option<TermVerdict> {
+    let actions = described
+        .info
+        .as_ref()
+        .map(|i| i.recent_actions.as_slice())
+        .unwrap_or_default();
+    let due = |a: &temporalio_common::protos::temporal::api::schedule::v1::ScheduleActionResult| {
+        a.schedule_time.as_ref().map_or(0, |t| t.seconds)
+    };
+    let this = actions.iter().find(|a| {
+        a.start_workflow_result
+            .as_ref()
+            .is_some_and(|r| r.workflow_id == workflow_id && r.run_id == run_id)
+    })?;
+    let spec = described
+        .schedule
+        .as_ref()
+        .and_then(|s| s.spec.clone())
+        .unwrap_or_default();
+    let (cadence, time_zone) = match schedules::contract_cadence(&spec) {
+        Ok(read) => read,
+        Err(why) => return Some(TermVerdict::refused(true, format!("its schedule: {why}"))),
+    };
+    let contract = NewContract {
+        terms: terms.clone(),
+        cadence: cadence.clone(),
+        time_zone: time_zone.clone(),
+        total_terms: 0,
+    };
+    if let Err(e) = check_term(&contract, limits) {
+        return Some(TermVerdict::refused(true, e.to_string()));
+    }
+    let at = due(this);
+    let before = actions
+        .iter()
+        .filter(|a| !std::ptr::eq(*a, this))
+        .map(due)
+        .filter(|t| *t <= at)
+        .max();
+    if let Some(before) = before {
+        let floor = limits.min_interval_secs.max(1) as i64;
+        if at - before < floor {
+            return Some(TermVerdict::refused(
+                true,
+                format!(
+                    "it comes {} seconds after the term before it; the least time between two \
+                     charges is {floor} seconds",
+                    at - before
+                ),
+            ));
+        }
+        if let (Cadence::Cron { expression }, Ok(zone)) =
+            (&cadence, time_zone.parse::<chrono_tz::Tz>())
+            && repeats_the_term_before(expression, zone, before, at)
+        {
+            return Some(TermVerdict::refused(
+                true,
+                format!(
+                    "it comes at the same time of day as the term an hour before it, in an hour \
+                     {zone} passes twice when its clocks go back: the customer was charged then"
+                ),
+            ));
+        }
+    }
+    Some(TermVerdict {
+        from_schedule: true,
+        refused: None,
+    })
+}
+
+/// How long one check may take (the wait for the schedule's record included), and how it
+/// is retried while Temporal cannot answer.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+const CHECK_ATTEMPTS: u32 = 20;
+
+/// Options for the check: on the recurring queue, where the contracts' workers run.
+pub fn check_options(activity_id: String) -> ActivityOptions {
+    let retry = RetryPolicy::builder()
+        .initial_interval(Duration::from_secs(1))
+        .maximum_interval(Duration::from_secs(30))
+        .maximum_attempts(CHECK_ATTEMPTS)
+        .build();
+    ActivityOptions::with_start_to_close_timeout(CHECK_TIMEOUT)
+        .task_queue(task_queues::RECURRING_SCHEDULE.to_string())
+        .activity_id(activity_id)
+        .retry_policy(retry)
+        .build()
+}
