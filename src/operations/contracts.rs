@@ -28,7 +28,7 @@ use crate::{
     domain::money::minor_units,
     temporal::names::{task_queues, workflow_types},
     temporal::{TemporalError, schedules, search_attributes as sa, visibility},
-    workflows::contract_change::{self, ContractChange, ContractChangeRecord},
+    workflows::contract_change::{self, ContractChangeRecord},
 };
 
 /// The note a cancelled contract's schedule carries.
@@ -72,8 +72,6 @@ async fn record_change(
     operator: &str,
     reason: &str,
 ) -> Result<(), OpError> {
-    use temporalio_client::WorkflowStartOptions;
-    use temporalio_common::{MemoValues, search_attributes::SearchAttributes};
     let change = ContractChangeRecord {
         contract_id: contract_id.to_string(),
         action: action.to_string(),
@@ -81,23 +79,8 @@ async fn record_change(
         reason: reason.to_string(),
         origin: temporalio_client::NamespacedClient::identity(client),
     };
-    let mut memo = MemoValues::new();
-    memo.insert(contract_change::MEMO_KEY, change.clone());
     let request = format!("{:016x}", rand::random::<u64>());
-    let options = WorkflowStartOptions::new(
-        task_queues::RECURRING_SCHEDULE,
-        contract_change::workflow_id(contract_id, &request),
-    )
-    .search_attributes(SearchAttributes::new(vec![
-        sa::CONTRACT_ID.value_set(contract_id.to_string()),
-        sa::ACTORS.value_set(vec![operator.to_string()]),
-    ]))
-    .memo(memo)
-    .build();
-    match client
-        .start_workflow(ContractChange::run, change, options)
-        .await
-    {
+    match contract_change::record(client, change, &request).await {
         Ok(_) => Ok(()),
         Err(e) => {
             tracing::error!(contract_id, action, error = %e, "a contract change was made but not recorded");

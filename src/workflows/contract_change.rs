@@ -5,8 +5,12 @@
 //! person (`ContractId`, `Actors`). The workflow has nothing to do but end.
 
 use serde::{Deserialize, Serialize};
+use temporalio_client::{Client, WorkflowStartOptions, errors::WorkflowStartError};
+use temporalio_common::{MemoValues, search_attributes::SearchAttributes};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowResult};
+
+use crate::temporal::{names::task_queues, search_attributes as sa};
 
 /// The memo key that holds the change.
 pub const MEMO_KEY: &str = "change";
@@ -29,6 +33,38 @@ pub struct ContractChangeRecord {
 /// changes apart (a retried call makes the same record once).
 pub fn workflow_id(contract_id: &str, request: &str) -> String {
     format!("contract-change-{contract_id}-{request}")
+}
+
+/// Who the trail names for a change the worker made itself: a term refused by its check
+/// (`term_check`) pauses its contract.
+pub const TERM_CHECK_ACTOR: &str = "term check";
+
+/// Records `change` as a ContractChange workflow under `request` (a second record under
+/// the same request is the same change, made once).
+pub async fn record(
+    client: &Client,
+    change: ContractChangeRecord,
+    request: &str,
+) -> Result<(), WorkflowStartError> {
+    let mut memo = MemoValues::new();
+    memo.insert(MEMO_KEY, change.clone());
+    let options = WorkflowStartOptions::new(
+        task_queues::RECURRING_SCHEDULE,
+        workflow_id(&change.contract_id, request),
+    )
+    .search_attributes(SearchAttributes::new(vec![
+        sa::CONTRACT_ID.value_set(change.contract_id.clone()),
+        sa::ACTORS.value_set(vec![change.operator.clone()]),
+    ]))
+    .memo(memo)
+    .build();
+    match client
+        .start_workflow(ContractChange::run, change, options)
+        .await
+    {
+        Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 #[workflow]

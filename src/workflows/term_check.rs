@@ -22,6 +22,7 @@ use crate::{
     domain::contract::{Cadence, ContractLimits, ContractTerms, NewContract},
     domain::contract_rules::{check_term, repeats_the_term_before},
     temporal::{names::task_queues, schedules},
+    workflows::contract_change::{self, ContractChangeRecord, TERM_CHECK_ACTOR},
 };
 use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeScheduleResponse;
 
@@ -128,7 +129,7 @@ impl ContractActivities {
                 Some(verdict) => {
                     if let Some(why) = verdict.refused.as_deref() {
                         tracing::warn!(contract_id, workflow_id, why, "a term was refused");
-                        pause(&client, contract_id, described, why).await;
+                        pause(&client, contract_id, described, why, &run_id).await;
                     }
                     return Ok(verdict);
                 }
@@ -140,11 +141,14 @@ impl ContractActivities {
 /// Pauses a schedule whose term was refused, saying why on the contract's page. Best
 /// effort: the term is refused either way, and a contract made here pauses on the failed
 /// term too (`pause_on_failure`).
+/// The change is recorded in the contract's trail under [`TERM_CHECK_ACTOR`], once per
+/// refused term (`run_id`).
 async fn pause(
     client: &temporalio_client::Client,
     contract_id: &str,
     described: DescribeScheduleResponse,
     why: &str,
+    run_id: &str,
 ) {
     let note = format!("paused: a term was refused: {why}");
     let changed = schedules::change_state(client, contract_id, described, |state| {
@@ -154,6 +158,16 @@ async fn pause(
     .await;
     if let Err(status) = changed {
         tracing::warn!(contract_id, error = %status, "a refused term could not pause its schedule");
+    }
+    let change = ContractChangeRecord {
+        contract_id: contract_id.to_string(),
+        action: "paused".into(),
+        operator: TERM_CHECK_ACTOR.into(),
+        reason: format!("a term was refused: {why}"),
+        origin: temporalio_client::NamespacedClient::identity(client),
+    };
+    if let Err(e) = contract_change::record(client, change, &format!("refused-{run_id}")).await {
+        tracing::error!(contract_id, error = %e, "a refused term's pause was not recorded");
     }
 }
 

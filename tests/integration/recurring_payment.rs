@@ -798,4 +798,29 @@ async fn a_term_its_schedule_did_not_start_or_started_too_soon_charges_nothing()
         paused && note.contains("seconds after the term before it"),
         "{note}"
     );
+    // The trail names who paused it: the term check, with the reason.
+    let by_check = temporal_playground::domain::audit::AuditFilter {
+        actor: "term check".into(),
+        ..Default::default()
+    };
+    let trail = eventually(
+        "the pause in the trail",
+        Duration::from_secs(15),
+        || async {
+            let entries =
+                temporal_playground::operations::audit::contract_entries(&env.client, &by_check)
+                    .await
+                    .ok()?;
+            (!entries.is_empty()).then_some(entries)
+        },
+    )
+    .await;
+    assert!(
+        trail.len() == 1
+            && trail[0].target == "C-real"
+            && trail[0]
+                .action
+                .starts_with("paused: a term was refused: it comes"),
+        "{trail:?}"
+    );
 }
