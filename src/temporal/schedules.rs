@@ -384,18 +384,22 @@ mod tests {
         Range { start, end, step }
     }
 
-    #[test]
-    fn a_calendar_reads_as_the_cron_line_it_was_made_from() {
-        let every_day = StructuredCalendarSpec {
+    /// `minute hour * * *`, as Temporal keeps it.
+    fn daily_at(hour: i32, minute: i32) -> StructuredCalendarSpec {
+        StructuredCalendarSpec {
             second: vec![range(0, 0, 0)],
-            minute: vec![range(30, 0, 0)],
-            hour: vec![range(2, 0, 0)],
+            minute: vec![range(minute, 0, 0)],
+            hour: vec![range(hour, 0, 0)],
             day_of_month: vec![range(1, 31, 1)],
             month: vec![range(1, 12, 1)],
             day_of_week: vec![range(0, 6, 1)],
             ..Default::default()
-        };
-        assert_eq!(calendar_text(&every_day), "cron 30 2 * * *");
+        }
+    }
+
+    #[test]
+    fn a_calendar_reads_as_the_cron_line_it_was_made_from() {
+        assert_eq!(calendar_text(&daily_at(2, 30)), "cron 30 2 * * *");
         let working_quarters = StructuredCalendarSpec {
             second: vec![range(0, 0, 0)],
             minute: vec![range(0, 59, 15)],
@@ -423,15 +427,7 @@ mod tests {
 
     #[test]
     fn a_spec_reads_as_a_contracts_one_cadence_or_says_what_no_contract_has() {
-        let daily = StructuredCalendarSpec {
-            second: vec![range(0, 0, 0)],
-            minute: vec![range(30, 0, 0)],
-            hour: vec![range(1, 0, 0)],
-            day_of_month: vec![range(1, 31, 1)],
-            month: vec![range(1, 12, 1)],
-            day_of_week: vec![range(0, 6, 1)],
-            ..Default::default()
-        };
+        let daily = daily_at(1, 30);
         let in_new_york = ScheduleSpec {
             structured_calendar: vec![daily.clone()],
             timezone_name: "America/New_York".into(),

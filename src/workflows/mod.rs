@@ -404,6 +404,29 @@ const WRITE_LONGEST_BACKOFF: Duration = Duration::from_secs(60);
 /// Options for every write to the upstream (a conclusion, a charge, a receipt): on the
 /// rate-limited upstream queue, retried with backoff up to `max_attempts` (unlimited
 /// without), never after the upstream refused it.
+/// Attempts at a check that asks Temporal (a settlement's import, a term's schedule)
+/// while Temporal cannot answer, before the check counts as no.
+const TEMPORAL_CHECK_ATTEMPTS: u32 = 20;
+
+/// Options for an activity that asks Temporal on `queue`, taking at most `timeout` an
+/// attempt, retried from 1 s to 30 s apart while Temporal cannot answer.
+pub fn temporal_check_options(
+    queue: &str,
+    timeout: Duration,
+    activity_id: String,
+) -> ActivityOptions {
+    let retry = RetryPolicy::builder()
+        .initial_interval(Duration::from_secs(1))
+        .maximum_interval(Duration::from_secs(30))
+        .maximum_attempts(TEMPORAL_CHECK_ATTEMPTS)
+        .build();
+    ActivityOptions::with_start_to_close_timeout(timeout)
+        .task_queue(queue.to_string())
+        .activity_id(activity_id)
+        .retry_policy(retry)
+        .build()
+}
+
 pub fn upstream_write_options(activity_id: String, max_attempts: Option<u32>) -> ActivityOptions {
     let retry = RetryPolicy::builder()
         .initial_interval(WRITE_FIRST_BACKOFF)

@@ -6,7 +6,7 @@
 
 use std::{sync::Arc, time::Duration};
 use temporalio_client::{Client, WorkflowQueryOptions, errors::WorkflowQueryError, tonic::Code};
-use temporalio_common::{RetryPolicy, error::ApplicationFailure};
+use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::{
     ActivityOptions, WorkflowContext,
@@ -83,22 +83,12 @@ impl SettlementActivities {
     }
 }
 
-/// How long one check may take, and how it is retried while Temporal cannot answer.
+/// How long one attempt at the check may take.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
-const CHECK_ATTEMPTS: u32 = 20;
 
 /// Options for the check: on the manual-handle queue, where the imports' workers run.
 pub fn check_options(activity_id: String) -> ActivityOptions {
-    let retry = RetryPolicy::builder()
-        .initial_interval(Duration::from_secs(1))
-        .maximum_interval(Duration::from_secs(30))
-        .maximum_attempts(CHECK_ATTEMPTS)
-        .build();
-    ActivityOptions::with_start_to_close_timeout(CHECK_TIMEOUT)
-        .task_queue(task_queues::MANUAL_HANDLE.to_string())
-        .activity_id(activity_id)
-        .retry_policy(retry)
-        .build()
+    super::temporal_check_options(task_queues::MANUAL_HANDLE, CHECK_TIMEOUT, activity_id)
 }
 
 /// In workflow code: asks the import a settlement names whether it settles this order

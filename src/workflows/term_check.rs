@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 use temporalio_client::tonic::Code;
-use temporalio_common::{RetryPolicy, error::ApplicationFailure};
+use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::{
     ActivityOptions,
@@ -249,21 +249,11 @@ pub fn judge(
     })
 }
 
-/// How long one check may take (the wait for the schedule's record included), and how it
-/// is retried while Temporal cannot answer.
+/// How long one attempt at the check may take, the wait for the schedule's record
+/// included.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
-const CHECK_ATTEMPTS: u32 = 20;
 
 /// Options for the check: on the recurring queue, where the contracts' workers run.
 pub fn check_options(activity_id: String) -> ActivityOptions {
-    let retry = RetryPolicy::builder()
-        .initial_interval(Duration::from_secs(1))
-        .maximum_interval(Duration::from_secs(30))
-        .maximum_attempts(CHECK_ATTEMPTS)
-        .build();
-    ActivityOptions::with_start_to_close_timeout(CHECK_TIMEOUT)
-        .task_queue(task_queues::RECURRING_SCHEDULE.to_string())
-        .activity_id(activity_id)
-        .retry_policy(retry)
-        .build()
+    super::temporal_check_options(task_queues::RECURRING_SCHEDULE, CHECK_TIMEOUT, activity_id)
 }

@@ -46,14 +46,7 @@ fn limits() -> ContractLimits {
 }
 
 async fn completed_terms(env: &TestEnv, id: &str) -> usize {
-    count(
-        &env.client,
-        &format!(
-            "WorkflowType = 'RecurringPayment' AND ContractId = '{id}' \
-             AND ExecutionStatus = 'Completed'"
-        ),
-    )
-    .await
+    terms_in(env, id, "Completed").await
 }
 
 #[tokio::test(flavor = "multi_thread")]
