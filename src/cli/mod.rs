@@ -64,6 +64,10 @@ pub enum Command {
     /// simulated upstream
     Serve(ServeArgs),
     /// A worker for some or all task queues
+    ///
+    /// It reads the configuration's `[upstream]` (the bank's address and rate) and
+    /// `[contracts]` (the bounds each term of a recurring contract is held to before it
+    /// charges): give every worker, and the console, the same file.
     Worker(WorkerArgs),
     /// The simulated bank / wallet on its own
     Upstream(UpstreamArgs),
