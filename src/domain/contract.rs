@@ -170,6 +170,10 @@ pub struct ContractDetail {
     pub charges_started: i64,
     /// None while paused: a paused schedule starts nothing.
     pub next_charges: Vec<Charge>,
+    /// What finance should know ahead (a term the clocks will skip or repeat, a schedule
+    /// whose terms will be refused), in a sentence; `None` when nothing.
+    #[serde(default)]
+    pub heads_up: Option<String>,
 }
 
 /// Contracts as CSV for finance: amounts in the currency's own units (`9.99`, `999` for

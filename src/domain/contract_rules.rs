@@ -121,9 +121,62 @@ fn check_clock_changes(
     zone: chrono_tz::Tz,
     from: i64,
 ) -> Result<(), InputError> {
+    let Some(hit) = clock_change_hit(expression, cron, zone, from) else {
+        return Ok(());
+    };
+    let when = &hit.when;
+    Err(unusable_cron(
+        expression,
+        match hit.skipped {
+            true => format!(
+                "it charges at {when}, a time {zone} skips when its clocks go forward: that \
+                 term would not be charged. Choose a time outside that hour"
+            ),
+            false => format!(
+                "it charges at {when}, a time {zone} passes twice when its clocks go back: the \
+                 customer would be charged twice. Choose a time outside that hour"
+            ),
+        },
+    ))
+}
+
+/// What a standing contract's cron line meets at the next clock change in its zone (within
+/// `CLOCK_CHANGE_YEARS_CHECKED` years), in finance's words; `None` when nothing. Contracts
+/// made before [`check`] refused such lines keep them: their page says so.
+pub fn clock_change_ahead(expression: &str, zone_name: &str) -> Option<String> {
+    let zone = zone_name.parse::<chrono_tz::Tz>().ok()?;
+    let cron = read_cron(expression).ok()?;
+    let hit = clock_change_hit(expression, &cron, zone, chrono::Utc::now().timestamp())?;
+    let when = &hit.when;
+    Some(match hit.skipped {
+        true => format!(
+            "It charges at {when}, a time {zone} skips when its clocks go forward: that term \
+             will not be charged."
+        ),
+        false => format!(
+            "It charges at {when}, a time {zone} passes twice when its clocks go back: the \
+             second charge will be refused, which pauses the contract until it is resumed."
+        ),
+    })
+}
+
+/// A charge in an hour the clocks skip or repeat: when (`02:30 on 2027-03-14`), and which.
+struct ClockChangeHit {
+    when: String,
+    skipped: bool,
+}
+
+/// The first time after `from` that a cron line charges in an hour its zone skips or
+/// repeats, within `CLOCK_CHANGE_YEARS_CHECKED` years; never for an hourly line.
+fn clock_change_hit(
+    expression: &str,
+    cron: &croner::Cron,
+    zone: chrono_tz::Tz,
+    from: i64,
+) -> Option<ClockChangeHit> {
     use chrono::{Offset, TimeZone};
     if hourly(expression) {
-        return Ok(());
+        return None;
     }
     let offset_at = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
@@ -158,27 +211,15 @@ fn check_clock_changes(
                 .is_time_matching(&chrono::Utc.from_utc_datetime(&local))
                 .unwrap_or(false);
             if matches {
-                let when = local.format("%H:%M on %Y-%m-%d");
-                return Err(unusable_cron(
-                    expression,
-                    match skipped {
-                        true => format!(
-                            "it charges at {when}, a time {zone} skips when its clocks go \
-                         forward: that term would not be charged. Choose a time outside that \
-                         hour"
-                        ),
-                        false => format!(
-                            "it charges at {when}, a time {zone} passes twice when its clocks go \
-                         back: the customer would be charged twice. Choose a time outside \
-                         that hour"
-                        ),
-                    },
-                ));
+                return Some(ClockChangeHit {
+                    when: local.format("%H:%M on %Y-%m-%d").to_string(),
+                    skipped,
+                });
             }
         }
         before = after;
     }
-    Ok(())
+    None
 }
 
 /// Fires of a cron line looked at for its shortest gap: a year of hourly charges.

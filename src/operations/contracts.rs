@@ -18,10 +18,11 @@ use temporalio_common::protos::temporal::api::{
 use super::{Missing, OpError, counted};
 /// The rules a new contract is held to (the CLI checks a command line with them first).
 pub use crate::domain::contract_rules::check;
+use crate::domain::contract_rules::clock_change_ahead;
 use crate::{
     domain::contract::{
-        Charge, ContractDetail, ContractLimits, ContractSummary, ContractTerms, ContractsPage,
-        NewContract, TermRun, validate_change,
+        Cadence, Charge, ContractDetail, ContractLimits, ContractSummary, ContractTerms,
+        ContractsPage, NewContract, TermRun, validate_change,
     },
     domain::format::{rfc3339, waited},
     domain::input::validate_order_id,
@@ -318,13 +319,23 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
         .unwrap_or_default();
     let state = schedule.and_then(|s| s.state.as_ref());
     let note = description.note().unwrap_or_default().to_string();
+    let cancelled = note.starts_with(CANCELLED_NOTE_PREFIX);
+    let heads_up =
+        spec.filter(|_| !cancelled)
+            .and_then(|spec| match schedules::contract_cadence(spec) {
+                Err(why) => Some(format!(
+                    "Its terms will be refused: {why}. Was it made outside the console?"
+                )),
+                Ok((Cadence::Cron { expression }, zone)) => clock_change_ahead(&expression, &zone),
+                Ok(_) => None,
+            });
     Ok(ContractDetail {
         contract_id: contract_id.to_string(),
         terms,
         cadence,
         time_zone: spec.map(|s| s.timezone_name.clone()).unwrap_or_default(),
         paused: description.paused(),
-        cancelled: note.starts_with(CANCELLED_NOTE_PREFIX),
+        cancelled,
         note,
         terms_left: state
             .filter(|s| s.limited_actions)
@@ -339,6 +350,7 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
                 spec.map_or("", |s| s.timezone_name.as_str()),
             ),
         },
+        heads_up,
     })
 }
 

@@ -444,6 +444,38 @@ async fn a_contract_charges_no_faster_than_the_bound_however_its_cadence_is_spel
         "{detail}"
     );
     assert!(detail.contains(" 02:30 E"), "{detail}");
+    assert!(!detail.contains("Heads-up"), "{detail}");
+    // A contract made before such lines were refused (here straight in Temporal): its page
+    // tells finance ahead of the day its zone skips the hour it charges in.
+    let out = temporal(
+        &hp,
+        &[
+            "schedule",
+            "create",
+            "--schedule-id",
+            "C-before",
+            "--cron",
+            "30 2 * * *",
+            "--time-zone",
+            "America/New_York",
+            "--workflow-id",
+            "recurring-C-before",
+            "--type",
+            "RecurringPayment",
+            "--task-queue",
+            temporal_playground::temporal::names::task_queues::RECURRING_SCHEDULE,
+            "--input",
+            r#"{"contract_id":"C-before","customer":"ana","plan":"daily","amount_cents":999,"currency":"USD"}"#,
+        ],
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    let before = page_text(&finance, &format!("http://{addr}/contracts/C-before")).await;
+    assert!(
+        before.contains("Heads-up")
+            && before.contains("02:30 on 20")
+            && before.contains("will not be charged"),
+        "{before}"
+    );
 }
 
 /// Cases 4, 5, 6 and 10 over raw HTTP: redirects, simulation, body and time limits, forged

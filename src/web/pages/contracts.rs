@@ -369,6 +369,10 @@ fn ContractFacts(detail: ContractDetail) -> impl IntoView {
             </dd>
             <dt>"Note"</dt>
             <dd>{detail.note}</dd>
+            {detail.heads_up.map(|heads_up| view! {
+                <dt class="text-amber-800 font-semibold">"Heads-up"</dt>
+                <dd class="text-amber-800" data-testid="heads-up">{heads_up}</dd>
+            })}
         </dl>
     }
 }
