@@ -30,6 +30,7 @@ use crate::{
     temporal::names::{task_queues, workflow_types},
     temporal::{TemporalError, schedules, search_attributes as sa, visibility},
     workflows::contract_change::{self, ContractChangeRecord},
+    workflows::term_check::late_term_grace,
 };
 
 /// The note a cancelled contract's schedule carries.
@@ -127,6 +128,12 @@ pub async fn create(
                 policies: Some(SchedulePolicies {
                     overlap_policy: ScheduleOverlapPolicy::Skip as i32,
                     pause_on_failure: true,
+                    // A term missed by more than this (Temporal away) is skipped, not
+                    // charged late: the term check would refuse it.
+                    catchup_window: Some(prost_wkt_types::Duration {
+                        seconds: late_term_grace(limits),
+                        nanos: 0,
+                    }),
                     ..Default::default()
                 }),
                 state: Some(ScheduleState {

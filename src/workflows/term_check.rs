@@ -171,6 +171,21 @@ async fn pause(
     }
 }
 
+/// The least grace a term has to start after it was due, whatever the bounds: the
+/// scheduler starts a term within a second or two, and a few minutes cover a restart.
+pub const LATE_TERM_GRACE_SECS: i64 = 300;
+
+/// How late a term may start after it was due: the shortest time between two charges, or
+/// [`LATE_TERM_GRACE_SECS`] if that is longer. Later than that, it is a term the contract
+/// did not charge when due (paused, or Temporal away) started afterwards: refused, as
+/// finance would not charge a missed term without deciding to.
+/// A contract's schedule skips such terms itself (its catch-up window, set to this).
+pub fn late_term_grace(limits: &ContractLimits) -> i64 {
+    i64::try_from(limits.min_interval_secs)
+        .unwrap_or(i64::MAX)
+        .max(LATE_TERM_GRACE_SECS)
+}
+
 /// The verdict on the run `workflow_id`/`run_id` of the contract `described` is the
 /// schedule of, or `None` while the schedule has not recorded starting it.
 pub fn judge(
@@ -212,6 +227,18 @@ pub fn judge(
         return Some(TermVerdict::refused(true, e.to_string()));
     }
     let at = due(this);
+    let started = this.actual_time.as_ref().map_or(at, |t| t.seconds);
+    let grace = late_term_grace(limits);
+    if started - at > grace {
+        return Some(TermVerdict::refused(
+            true,
+            format!(
+                "it was started {} seconds after it was due (a backfill, or a catch-up after an \
+                 outage); a term starts at most {grace} seconds late",
+                started - at
+            ),
+        ));
+    }
     let before = actions
         .iter()
         .filter(|a| !std::ptr::eq(*a, this))
@@ -219,7 +246,7 @@ pub fn judge(
         .filter(|t| *t <= at)
         .max();
     if let Some(before) = before {
-        let floor = limits.min_interval_secs.max(1) as i64;
+        let floor = i64::try_from(limits.min_interval_secs.max(1)).unwrap_or(i64::MAX);
         if at - before < floor {
             return Some(TermVerdict::refused(
                 true,
@@ -256,4 +283,124 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 /// Options for the check: on the recurring queue, where the contracts' workers run.
 pub fn check_options(activity_id: String) -> ActivityOptions {
     super::temporal_check_options(task_queues::RECURRING_SCHEDULE, CHECK_TIMEOUT, activity_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost_wkt_types::Timestamp;
+    use temporalio_common::protos::temporal::api::{
+        common::v1::WorkflowExecution,
+        schedule::v1::{Schedule, ScheduleActionResult, ScheduleInfo, ScheduleSpec},
+    };
+
+    /// 2027-11-07 01:30 EDT (05:30 UTC); 01:30 EST comes an hour later.
+    const EDT: i64 = 1_825_565_400;
+    const EST: i64 = EDT + 3_600;
+    const DAY: i64 = 86_400;
+
+    fn action(id: &str, due: i64, started: i64) -> ScheduleActionResult {
+        ScheduleActionResult {
+            schedule_time: Some(Timestamp {
+                seconds: due,
+                nanos: 0,
+            }),
+            actual_time: Some(Timestamp {
+                seconds: started,
+                nanos: 0,
+            }),
+            start_workflow_result: Some(WorkflowExecution {
+                workflow_id: id.into(),
+                run_id: format!("run-{id}"),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn described(
+        spec: ScheduleSpec,
+        actions: Vec<ScheduleActionResult>,
+    ) -> DescribeScheduleResponse {
+        DescribeScheduleResponse {
+            schedule: Some(Schedule {
+                spec: Some(spec),
+                ..Default::default()
+            }),
+            info: Some(ScheduleInfo {
+                recent_actions: actions,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn daily_in_new_york() -> ScheduleSpec {
+        ScheduleSpec {
+            cron_string: vec!["30 1 * * *".into()],
+            timezone_name: "America/New_York".into(),
+            ..Default::default()
+        }
+    }
+
+    fn verdict(of: &DescribeScheduleResponse, id: &str, amount_cents: i64) -> Option<TermVerdict> {
+        let terms = ContractTerms {
+            contract_id: "C-1".into(),
+            customer: "ana".into(),
+            plan: "daily".into(),
+            amount_cents,
+            currency: "USD".into(),
+            until_cancelled: Some(true),
+        };
+        judge(
+            of,
+            id,
+            &format!("run-{id}"),
+            &terms,
+            &ContractLimits::default(),
+        )
+    }
+
+    fn refusal(of: &DescribeScheduleResponse, id: &str) -> String {
+        let v = verdict(of, id, 999).expect("recorded");
+        assert!(v.from_schedule, "{v:?}");
+        v.refused.unwrap_or_default()
+    }
+
+    #[test]
+    fn a_term_is_held_to_its_schedule_the_rules_and_the_term_before_it() {
+        let days = described(
+            daily_in_new_york(),
+            vec![
+                action("t1", EDT - DAY, EDT - DAY),
+                action("t2", EDT, EDT + 1),
+                action("t3", EST, EST + 1),
+                action("t4", EST + DAY, EST + DAY + 2),
+            ],
+        );
+        // A run the schedule has not recorded (yet, or ever) gets no verdict here.
+        assert_eq!(verdict(&days, "forged", 999), None);
+        for charged in ["t1", "t2", "t4"] {
+            assert_eq!(refusal(&days, charged), "", "{charged}");
+        }
+        // 01:30 EST after 01:30 EDT: the same minute on the wall, an hour apart.
+        assert!(refusal(&days, "t3").contains("passes twice"));
+        // Above the bound, for any term.
+        let huge = verdict(&days, "t1", 100_000_000).and_then(|v| v.refused);
+        assert!(huge.is_some_and(|why| why.contains("at most 10000 USD")));
+        // Seconds apart (a second trigger), and hours late (a backfill).
+        let triggered = described(
+            daily_in_new_york(),
+            vec![action("a", EDT, EDT), action("b", EDT + 5, EDT + 5)],
+        );
+        assert!(refusal(&triggered, "b").contains("5 seconds after the term before it"));
+        let backfilled = described(daily_in_new_york(), vec![action("late", EDT, EDT + 3_601)]);
+        assert!(refusal(&backfilled, "late").contains("3601 seconds after it was due"));
+        // A schedule no contract could have.
+        let every_second = ScheduleSpec {
+            cron_string: vec!["* * * * *".into()],
+            ..Default::default()
+        };
+        let fast = described(every_second, vec![action("f", EDT, EDT)]);
+        assert!(refusal(&fast, "f").contains("at least 3600 seconds"));
+    }
 }

@@ -323,7 +323,11 @@ async fn a_contract_is_made_in_one_call_with_its_term_limit_and_pauses_when_a_ch
         "{state:?}"
     );
     assert!(!state.paused, "{state:?}");
-    assert!(schedule.policies.unwrap().pause_on_failure);
+    let policies = schedule.policies.unwrap();
+    assert!(policies.pause_on_failure);
+    // A term Temporal could not start within an hour of its time is skipped, not charged
+    // late (the term check would refuse it).
+    assert_eq!(policies.catchup_window.map(|w| w.seconds), Some(3_600));
     // One call: the schedule was never updated after it was created.
     assert!(raw.info.unwrap().update_time.is_none());
     assert_eq!(
@@ -816,4 +820,34 @@ async fn a_term_its_schedule_did_not_start_or_started_too_soon_charges_nothing()
                 .starts_with("paused: a term was refused: it comes"),
         "{trail:?}"
     );
+
+    // Finance resumes it; then a backfill from Temporal's CLI starts the terms of three
+    // hours ago, which the contract never charged: each is refused as late.
+    set_paused(&env.client, "C-real", "fin", "looked at it", false)
+        .await
+        .unwrap();
+    let ago = |hours: i64| (chrono::Utc::now() - chrono::Duration::hours(hours)).to_rfc3339();
+    let (from, to) = (ago(3), ago(1));
+    temporal_ok(
+        &env,
+        &[
+            "schedule",
+            "backfill",
+            "--schedule-id",
+            "C-real",
+            "--start-time",
+            &from,
+            "--end-time",
+            &to,
+        ],
+    );
+    eventually(
+        "a backfilled term refused",
+        Duration::from_secs(30),
+        || async { (terms_in(&env, "C-real", "Failed").await >= 2).then_some(()) },
+    )
+    .await;
+    let (paused, note) = schedule_state(&env, "C-real").await;
+    assert!(paused && note.contains("after it was due"), "{note}");
+    assert_eq!(env.upstream.stats().distinct_charges, 1, "still one charge");
 }
