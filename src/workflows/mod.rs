@@ -18,6 +18,7 @@ pub mod term_check;
 use std::time::{Duration, SystemTime};
 use temporalio_common::{
     RetryPolicy, WorkflowDefinition,
+    error::ApplicationFailure,
     protos::temporal::api::failure::v1::{Failure, failure::FailureInfo},
     search_attributes::{SearchAttributeUpdate, SearchAttributes, Timestamp},
 };
@@ -281,6 +282,29 @@ fn innermost_message(failure: Option<&Failure>) -> String {
         current = f.cause.as_deref();
     }
     message
+}
+
+/// The change that refuses, at its start, an order whose request none of our starters
+/// would send (`OrderRequest::validate`: the id, the policy's attempts, backoff and
+/// timeouts, the priority, the amount). Anyone with the namespace can start QueryOrder or
+/// StaleOrder themselves; unlimited attempts (Temporal's 0) without a pause would take the
+/// bank's shared rate from every other order. Orders that pass record nothing new, so
+/// only a refused one carries the marker.
+pub const ORDER_CHECK_PATCH: &str = "order-request-checked-at-start";
+
+/// In workflow code, at the start of an order's stage: its request, held to what our
+/// starters check.
+pub fn check_order_at_start<W>(
+    ctx: &WorkflowContext<W>,
+    order: &OrderRequest,
+) -> temporalio_sdk::WorkflowResult<()> {
+    match order.validate() {
+        Err(e) if ctx.patched(ORDER_CHECK_PATCH) => Err(ApplicationFailure::non_retryable(
+            format!("not an order this system takes: {e}"),
+        )
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// Asks the upstream, retrying with backoff up to the policy's attempts. Retry-After

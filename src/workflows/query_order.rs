@@ -5,8 +5,8 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use super::{
-    AMOUNT_MISMATCH, NextStage, hand_off, manual_handle::ManualHandle, settle_by_upstream,
-    stale_order::StaleOrder,
+    AMOUNT_MISMATCH, NextStage, check_order_at_start, hand_off, manual_handle::ManualHandle,
+    settle_by_upstream, stale_order::StaleOrder,
 };
 use crate::{
     domain::order::{OrderRequest, Stage, manual_workflow_id, stale_workflow_id},
@@ -28,6 +28,7 @@ impl QueryOrder {
         ctx: &mut WorkflowContext<Self>,
         order: OrderRequest,
     ) -> WorkflowResult<OrderOutcome> {
+        check_order_at_start(ctx, &order)?;
         // The order's attributes (stage `querying` included) were set when it was started:
         // upserting them again would cost a visibility write per order for nothing.
         let failure = match settle_by_upstream(ctx, &order).await {

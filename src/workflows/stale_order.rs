@@ -76,6 +76,7 @@ impl StaleOrder {
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<OrderOutcome> {
         let handoff = ctx.state(|s| s.handoff.clone());
         let order = handoff.order.clone();
+        super::check_order_at_start(ctx, &order)?;
         // Bounded: a policy that skipped the checks cannot overflow the clock.
         let wait = Duration::from_secs(order.policy.stale_wait_secs.min(MAX_STALE_WAIT_SECS));
         let retry_at = now(ctx).checked_add(wait).unwrap_or(now(ctx));

@@ -122,3 +122,85 @@ async fn an_order_in_flight_survives_a_worker_restart() {
     );
     assert_eq!(env.upstream.stats().status_queries, 5);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_started_from_outside_with_a_policy_no_starter_allows_never_asks_the_bank() {
+    use temporal_playground::{
+        domain::order::{query_workflow_id, stale_workflow_id},
+        domain::resolution::Handoff,
+        temporal::names::task_queues,
+    };
+    use temporalio_client::{UntypedWorkflow, WorkflowGetResultOptions};
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // From Temporal's CLI, as anyone with the namespace can: an order that never answers,
+    // asked without end (0 attempts is Temporal's "unlimited") and without a pause, which
+    // would take the bank's shared rate from every other order for good; as a new order,
+    // and as one gone stale.
+    let id = Script::Down.id("hostile");
+    let mut hostile = order(&id, fast_policy(2, 1));
+    hostile.policy.attempts = 0;
+    hostile.policy.backoff_ms = 0;
+    let stale = Handoff {
+        order: hostile.clone(),
+        attempts: 2,
+        original_error: "503".into(),
+        stale_retry_error: None,
+        error_reason: "http_503".into(),
+        original_reason: "http_503".into(),
+        proposal: None,
+        seen: None,
+    };
+    for (kind, queue, workflow_id, input) in [
+        (
+            "QueryOrder",
+            task_queues::QUERY_ORDER,
+            query_workflow_id(&id),
+            serde_json::to_string(&hostile).unwrap(),
+        ),
+        (
+            "StaleOrder",
+            task_queues::STALE_ORDER,
+            stale_workflow_id(&id),
+            serde_json::to_string(&stale).unwrap(),
+        ),
+    ] {
+        let out = temporal(
+            &env.server.hostport,
+            &[
+                "workflow",
+                "start",
+                "--type",
+                kind,
+                "--task-queue",
+                queue,
+                "--workflow-id",
+                &workflow_id,
+                "--input",
+                &input,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ended = tokio::time::timeout(
+            Duration::from_secs(20),
+            env.client
+                .get_workflow_handle::<UntypedWorkflow>(workflow_id.clone())
+                .get_result(WorkflowGetResultOptions::default()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{kind} ends at once"));
+        let refused = format!("{:?}", ended.expect_err("it is refused"));
+        assert!(
+            refused.contains("not an order this system takes") && refused.contains("attempts"),
+            "{kind}: {refused}"
+        );
+    }
+    assert_eq!(
+        env.upstream.stats().status_queries,
+        0,
+        "the bank was never asked"
+    );
+}

@@ -33,8 +33,13 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 34] = [
+const RECORDED: [(&str, &str); 35] = [
     ("query_order_paid.json", "payment-paid-rec"),
+    // An order started from outside with unlimited attempts: refused at its start.
+    (
+        "query_order_refused_at_start.json",
+        "payment-down-hostile-rec",
+    ),
     ("query_order_failed.json", "payment-failed-rec"),
     ("query_order_to_stale.json", "payment-down-rec"),
     ("stale_order_timed_out.json", "stale-down-rec"),
@@ -268,6 +273,17 @@ async fn fresh_histories_of_every_path_replay() {
     start_order(c, order("down-rec", fast_policy(2, 1)))
         .await
         .unwrap();
+    {
+        let mut hostile = order("down-hostile-rec", fast_policy(2, 1));
+        hostile.policy.attempts = 0;
+        c.start_workflow(
+            QueryOrder::run,
+            hostile,
+            WorkflowStartOptions::new(task_queues::QUERY_ORDER, "payment-down-hostile-rec").build(),
+        )
+        .await
+        .unwrap();
+    }
     manual_ready("down-rec").await;
     claim(c, "down-rec", "ana").await.unwrap();
     release(c, "down-rec", "ana").await.unwrap();
