@@ -163,6 +163,9 @@ impl ManualHandle {
 
     #[run(name = "ManualHandle")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<ResolutionRecord> {
+        // An order none of our starters would send never waits for a person.
+        let order = ctx.state(|s| s.handoff.order.clone());
+        super::check_order_at_start(ctx, &order)?;
         // Whoever started it set the stage already; running workflows recorded this write,
         // so it stays (dropping a command breaks their replay).
         set_stage(ctx, Stage::Manual, []);

@@ -126,7 +126,7 @@ async fn an_order_in_flight_survives_a_worker_restart() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_order_started_from_outside_with_a_policy_no_starter_allows_never_asks_the_bank() {
     use temporal_playground::{
-        domain::order::{query_workflow_id, stale_workflow_id},
+        domain::order::{manual_workflow_id, query_workflow_id, stale_workflow_id},
         domain::resolution::Handoff,
         temporal::names::task_queues,
     };
@@ -135,7 +135,7 @@ async fn an_order_started_from_outside_with_a_policy_no_starter_allows_never_ask
     // From Temporal's CLI, as anyone with the namespace can: an order that never answers,
     // asked without end (0 attempts is Temporal's "unlimited") and without a pause, which
     // would take the bank's shared rate from every other order for good; as a new order,
-    // and as one gone stale.
+    // as one gone stale, and as one waiting for a person (whose queue it would join).
     let id = Script::Down.id("hostile");
     let mut hostile = order(&id, fast_policy(2, 1));
     hostile.policy.attempts = 0;
@@ -161,6 +161,12 @@ async fn an_order_started_from_outside_with_a_policy_no_starter_allows_never_ask
             "StaleOrder",
             task_queues::STALE_ORDER,
             stale_workflow_id(&id),
+            serde_json::to_string(&stale).unwrap(),
+        ),
+        (
+            "ManualHandle",
+            task_queues::MANUAL_HANDLE,
+            manual_workflow_id(&id),
             serde_json::to_string(&stale).unwrap(),
         ),
     ] {
