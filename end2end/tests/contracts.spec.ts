@@ -38,7 +38,7 @@ test('a contract is created, shows its next charges and is cancelled with a reas
   ]);
   const lines = fs.readFileSync(await download.path(), 'utf8').trim().split('\r\n');
   expect(lines[0]).toBe(
-    '"contract_id","customer","plan","amount","currency","cadence","time_zone","state","terms_left","charges_started","next_charge_utc","note","next_charge_local"',
+    '"contract_id","customer","plan","amount","currency","cadence","time_zone","state","terms_left","charges_started","next_charge_utc","note","next_charge_local","heads_up"',
   );
   const csvRow = lines.find((l) => l.startsWith(`"${id}"`))!.slice(1, -1).split('","');
   expect(csvRow[3]).toBe('9.99');
@@ -47,6 +47,7 @@ test('a contract is created, shows its next charges and is cancelled with a reas
   expect(csvRow[7]).toBe('active');
   expect(csvRow[10]).toBe(utc);
   expect(csvRow[12]).toBe(`${kl} +08`);
+  expect(csvRow[13]).toBe('');
 
   await page.locator(`tr[data-contract="${id}"] a`).click();
   // Read as a date and time to the minute, the exact moment on hover.

@@ -178,7 +178,8 @@ pub struct ContractDetail {
 
 /// Contracts as CSV for finance: amounts in the currency's own units (`9.99`, `999` for
 /// JPY), the time zone each contract's schedule runs in, the next charge in UTC and in
-/// that zone.
+/// that zone, and the page's heads-up. Columns added later go last, so that a spreadsheet
+/// reading by position keeps working.
 pub fn contracts_csv(details: &[ContractDetail]) -> String {
     let mut out = csv_line(&[
         "contract_id",
@@ -194,6 +195,7 @@ pub fn contracts_csv(details: &[ContractDetail]) -> String {
         "next_charge_utc",
         "note",
         "next_charge_local",
+        "heads_up",
     ]);
     for d in details {
         let (customer, plan, amount, currency) = match &d.terms {
@@ -241,6 +243,7 @@ pub fn contracts_csv(details: &[ContractDetail]) -> String {
             &next,
             &d.note,
             &next_local,
+            d.heads_up.as_deref().unwrap_or_default(),
         ]));
     }
     out

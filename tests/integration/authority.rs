@@ -476,6 +476,16 @@ async fn a_contract_charges_no_faster_than_the_bound_however_its_cadence_is_spel
             && before.contains("will not be charged"),
         "{before}"
     );
+    // And finance's export carries it in its last column.
+    let csv = page_text(&finance, &format!("http://{addr}/contracts.csv")).await;
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("\"C-before\""))
+        .unwrap_or_default();
+    assert!(
+        row.ends_with("will not be charged.\"") && row.contains("02:30 on 20"),
+        "{csv}"
+    );
 }
 
 /// Cases 4, 5, 6 and 10 over raw HTTP: redirects, simulation, body and time limits, forged
