@@ -5,7 +5,11 @@
 //! matched that entry of that amount to this order. Only then does it settle.
 
 use std::{sync::Arc, time::Duration};
-use temporalio_client::{Client, WorkflowQueryOptions, errors::WorkflowQueryError, tonic::Code};
+use temporalio_client::{
+    Client, WorkflowDescribeOptions, WorkflowQueryOptions,
+    errors::{WorkflowInteractionError, WorkflowQueryError},
+    tonic::Code,
+};
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::{
@@ -14,7 +18,10 @@ use temporalio_sdk::{
 };
 
 use super::statement_import::{SettlementCheck, StatementImport, StatementSettlement};
-use crate::{domain::statement::is_import_id, temporal::names::task_queues};
+use crate::{
+    domain::statement::is_import_id,
+    temporal::names::{task_queues, workflow_types},
+};
 
 /// Settlements an order holds for checking at once; more are ignored until it has checked
 /// some (a flood of forged signals cannot grow its state without bound). A real import's
@@ -50,6 +57,32 @@ impl SettlementActivities {
             .client
             .get_workflow_handle::<StatementImport>(check.import_id.clone());
         let import_id = check.import_id.clone();
+        // Only a StatementImport that our workers run can answer: anything else named as an
+        // import (another type, or an import on a queue nobody polls, started from
+        // Temporal's CLI) is a no at once, not a query left to time out, try after try,
+        // while the order's real settlements wait behind it.
+        match handle.describe(WorkflowDescribeOptions::default()).await {
+            Ok(described)
+                if described.workflow_type() == workflow_types::STATEMENT_IMPORT
+                    && described.task_queue() == task_queues::MANUAL_HANDLE => {}
+            Ok(described) => {
+                tracing::warn!(
+                    import_id,
+                    workflow_type = described.workflow_type(),
+                    task_queue = described.task_queue(),
+                    "a settlement named a workflow that is no import of ours"
+                );
+                return Ok(false);
+            }
+            Err(WorkflowInteractionError::NotFound(_)) => return Ok(false),
+            Err(e) => {
+                return Err(ActivityError::application(
+                    ApplicationFailure::builder(e)
+                        .type_name("settlement_check_unavailable".to_string())
+                        .build(),
+                ));
+            }
+        }
         match handle
             .query(
                 StatementImport::settles,

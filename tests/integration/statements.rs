@@ -506,13 +506,13 @@ async fn a_payment_the_statement_reverses_is_settled_by_no_approval() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A forged settlement naming an "import" that never answers (a workflow with an import's id
-/// on a task queue no worker polls, started from Temporal's CLI) holds no person up: the
-/// queued order and the stale order each start asking it, and a person's resolution and a
-/// person's retry, sent while they wait, are taken at once. Neither order waits out the
-/// check (30 s a try, retried), and neither is settled by it.
+/// A forged settlement naming an "import" that could never answer (a workflow with an
+/// import's id on a task queue no worker polls, started from Temporal's CLI) is a no at
+/// once: the check sees it is no import of ours instead of asking it, 30 s a try, twenty
+/// times, while the order's real settlements wait behind it. Neither order is settled by
+/// it, and a person's resolution and retry are taken as ever.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_settlement_whose_import_never_answers_holds_no_person_up() {
+async fn a_settlement_naming_no_import_of_ours_is_answered_no_at_once() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let c = &env.client;
     let hp = env.server.hostport.clone();
@@ -557,15 +557,10 @@ async fn a_settlement_whose_import_never_answers_holds_no_person_up() {
     let (manual_wf, stale_wf) = (format!("manual-{queued}"), format!("stale-{stale}"));
     for workflow_id in [&manual_wf, &stale_wf] {
         forge_settlement(&hp, workflow_id, &forged);
-        eventually(
-            "the order to ask the import",
-            Duration::from_secs(30),
-            || async {
-                let (asked, answered) = settlement_check(c, workflow_id).await?;
-                assert!(!answered, "a workflow nobody runs answered a query");
-                asked.then_some(())
-            },
-        )
+        eventually("the check to answer", Duration::from_secs(20), || async {
+            let (asked, answered) = settlement_check(c, workflow_id).await?;
+            (asked && answered).then_some(())
+        })
         .await;
     }
 
@@ -590,7 +585,6 @@ async fn a_settlement_whose_import_never_answers_holds_no_person_up() {
     temporal_playground::operations::orders::retry_now(c, stale, "cy")
         .await
         .unwrap();
-    // Both conclude while the check still waits for its answer: they did not wait it out.
     assert_resolved(c, &queued, Resolution::Failed).await;
     assert_resolved(c, stale, Resolution::Paid).await;
     let record = manual_context(c, &queued)
@@ -600,10 +594,6 @@ async fn a_settlement_whose_import_never_answers_holds_no_person_up() {
         .expect("the person's resolution");
     assert_eq!(record.resolved_by, "cy");
     assert!(record.evidence.is_none(), "{record:?}");
-    for workflow_id in [&manual_wf, &stale_wf] {
-        let (asked, answered) = settlement_check(c, workflow_id).await.expect("history");
-        assert!(asked && !answered, "{workflow_id} waited out the check");
-    }
     // The trail says the forged settlement settled nothing.
     use temporal_playground::{domain::audit::AuditFilter, operations::audit::orders_page};
     eventually(
@@ -616,7 +606,7 @@ async fn a_settlement_whose_import_never_answers_holds_no_person_up() {
                 .any(|e| {
                     e.target == queued
                         && e.action.starts_with("settle paid by statement STMT-X")
-                        && e.outcome == "not settled: the order ended before its import answered"
+                        && e.outcome == "not settled: the import it names did not confirm it"
                 })
                 .then_some(())
         },
