@@ -64,7 +64,20 @@ impl SettlementActivities {
         match handle.describe(WorkflowDescribeOptions::default()).await {
             Ok(described)
                 if described.workflow_type() == workflow_types::STATEMENT_IMPORT
-                    && described.task_queue() == task_queues::MANUAL_HANDLE => {}
+                    && described.task_queue() == task_queues::MANUAL_HANDLE =>
+            {
+                match ran_our_code(&self.client, &import_id).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(
+                            import_id,
+                            "a settlement named an import that never ran (its code fails on its input)"
+                        );
+                        return Ok(false);
+                    }
+                    Err(status) => return Err(unavailable(status)),
+                }
+            }
             Ok(described) => {
                 tracing::warn!(
                     import_id,
@@ -75,13 +88,7 @@ impl SettlementActivities {
                 return Ok(false);
             }
             Err(WorkflowInteractionError::NotFound(_)) => return Ok(false),
-            Err(e) => {
-                return Err(ActivityError::application(
-                    ApplicationFailure::builder(e)
-                        .type_name("settlement_check_unavailable".to_string())
-                        .build(),
-                ));
-            }
+            Err(e) => return Err(unavailable(e)),
         }
         match handle
             .query(
@@ -107,13 +114,57 @@ impl SettlementActivities {
                 tracing::warn!(import_id, error = %status, "a settlement named an import that cannot answer");
                 Ok(false)
             }
-            Err(e) => Err(ActivityError::application(
-                ApplicationFailure::builder(e)
-                    .type_name("settlement_check_unavailable".to_string())
-                    .build(),
-            )),
+            Err(e) => Err(unavailable(e)),
         }
     }
+}
+
+/// Events read from the start of an import's history to find its first completed
+/// workflow task (the fourth event of a run that ran).
+const FIRST_EVENTS_READ: i32 = 10;
+
+/// Whether our code ever completed a workflow task of the import: one that never did (an
+/// "import" started from Temporal's CLI with no statement in it, whose code fails on its
+/// input) approved nothing, and a query to it would wait for a task that never completes.
+async fn ran_our_code(
+    client: &Client,
+    import_id: &str,
+) -> Result<bool, temporalio_client::tonic::Status> {
+    use temporalio_client::{NamespacedClient, tonic::IntoRequest};
+    use temporalio_common::protos::temporal::api::{
+        common::v1::WorkflowExecution, enums::v1::EventType,
+        workflowservice::v1::GetWorkflowExecutionHistoryRequest,
+    };
+    let request = GetWorkflowExecutionHistoryRequest {
+        namespace: client.namespace(),
+        execution: Some(WorkflowExecution {
+            workflow_id: import_id.to_string(),
+            run_id: String::new(),
+        }),
+        maximum_page_size: FIRST_EVENTS_READ,
+        ..Default::default()
+    };
+    let page = client
+        .connection()
+        .workflow_service()
+        .get_workflow_execution_history(request.into_request())
+        .await?
+        .into_inner();
+    Ok(page
+        .history
+        .map(|h| h.events)
+        .unwrap_or_default()
+        .iter()
+        .any(|e| e.event_type == EventType::WorkflowTaskCompleted as i32))
+}
+
+/// A check that could not be made: retried.
+fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> ActivityError {
+    ActivityError::application(
+        ApplicationFailure::builder(error)
+            .type_name("settlement_check_unavailable".to_string())
+            .build(),
+    )
 }
 
 /// How long one attempt at the check may take.

@@ -507,9 +507,10 @@ async fn a_payment_the_statement_reverses_is_settled_by_no_approval() {
 }
 
 /// A forged settlement naming an "import" that could never answer (a workflow with an
-/// import's id on a task queue no worker polls, started from Temporal's CLI) is a no at
-/// once: the check sees it is no import of ours instead of asking it, 30 s a try, twenty
-/// times, while the order's real settlements wait behind it. Neither order is settled by
+/// import's id on a task queue no worker polls, or on ours with no statement in it, started
+/// from Temporal's CLI) is a no at once: the check sees it is no import of ours, or one
+/// that never ran, instead of asking it, 30 s a try, twenty times, while the order's real
+/// settlements wait behind it. Neither order is settled by
 /// it, and a person's resolution and retry are taken as ever.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_settlement_naming_no_import_of_ours_is_answered_no_at_once() {
@@ -528,35 +529,41 @@ async fn a_settlement_naming_no_import_of_ours_is_answered_no_at_once() {
         stale_status(c, stale).await.ok()
     })
     .await;
-    let dead = "statement-dead0001";
-    let out = temporal(
-        &hp,
-        &[
-            "workflow",
-            "start",
-            "--type",
-            "StatementImport",
-            "--task-queue",
-            "nobody-polls-this",
-            "--workflow-id",
-            dead,
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let forged = serde_json::json!({
-        "evidence": {"statement_id": "STMT-X", "import_id": dead, "entry_ref": "E1",
-                     "booking_date": "2026-12-01",
-                     "amount": {"minor": 2000, "currency": "MYR", "exponent": 2}},
-        "imported_by": {"operator": "ana", "at": ""},
-        "approved_by": {"operator": "bo", "at": ""},
-    });
+    // Two "imports" started from Temporal's CLI: one on a queue nobody polls, one on ours
+    // with no statement in it (our code fails on it, task after task).
+    let (unpolled, broken) = ("statement-dead0001", "statement-dead0002");
+    for (import_id, queue) in [(unpolled, "nobody-polls-this"), (broken, "manual-handle")] {
+        let out = temporal(
+            &hp,
+            &[
+                "workflow",
+                "start",
+                "--type",
+                "StatementImport",
+                "--task-queue",
+                queue,
+                "--workflow-id",
+                import_id,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let forged = |import_id: &str| {
+        serde_json::json!({
+            "evidence": {"statement_id": "STMT-X", "import_id": import_id, "entry_ref": "E1",
+                         "booking_date": "2026-12-01",
+                         "amount": {"minor": 2000, "currency": "MYR", "exponent": 2}},
+            "imported_by": {"operator": "ana", "at": ""},
+            "approved_by": {"operator": "bo", "at": ""},
+        })
+    };
     let (manual_wf, stale_wf) = (format!("manual-{queued}"), format!("stale-{stale}"));
-    for workflow_id in [&manual_wf, &stale_wf] {
-        forge_settlement(&hp, workflow_id, &forged);
+    for (workflow_id, import_id) in [(&manual_wf, unpolled), (&stale_wf, broken)] {
+        forge_settlement(&hp, workflow_id, &forged(import_id));
         eventually("the check to answer", Duration::from_secs(20), || async {
             let (asked, answered) = settlement_check(c, workflow_id).await?;
             (asked && answered).then_some(())
