@@ -337,6 +337,15 @@ impl StatementImport {
             )
             .into());
         }
+        // An import started by another client under no name (or one no person could have)
+        // has no first person: anyone's approval would be the only one.
+        if let Err(e) = crate::domain::input::OPERATOR.check(&self.start.imported_by) {
+            return Err(format!(
+                "the import names no importer a second person could follow ({e}): import the \
+                 statement again under a person's name"
+            )
+            .into());
+        }
         // An import started by another client under a name that reads like someone's
         // (`bo` with a zero-width space) cannot be approved by them as two people.
         if crate::domain::input::look_alike(&self.start.imported_by).is_some() {

@@ -745,7 +745,8 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
     assert_eq!(retried.operator, "bo");
 
     // An import started from Temporal's CLI under `bo` with a zero-width space cannot be
-    // approved by bo as a second person, nor can `CY` approve what `cy` imported.
+    // approved by bo as a second person, nor can `CY` approve what `cy` imported, nor can
+    // anyone be the only person on an import that names no importer.
     for (import_id, importer, approver, refusal) in [
         (
             "statement-a11ce",
@@ -754,6 +755,7 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
             "reads like another's",
         ),
         ("statement-a11cf", "cy", "CY", "cy imported this statement"),
+        ("statement-a11d0", "", "bo", "names no importer"),
     ] {
         let start = serde_json::json!({
             "statement_id": "S-1", "account": "", "format": "csv", "file_name": "s.csv",
