@@ -363,7 +363,17 @@ impl ManualHandle {
         _ctx: &WorkflowContextView,
         request: &ApprovalRequest,
     ) -> Result<(), Rejection> {
-        self.answerable(request).map(|_| ())
+        let proposal = self.answerable(request)?;
+        // A proposal handed in by another client under no proposer's name has no first
+        // person: the approver would be the only one. It can still be rejected.
+        if let Err(e) = crate::domain::input::OPERATOR.check(&proposal.resolved_by) {
+            return Err(format!(
+                "the proposal names no proposer a second person could follow ({e}): reject \
+                 it, then resolve the order"
+            )
+            .into());
+        }
+        Ok(())
     }
 
     /// Approves the pending proposal: it becomes the resolution, with both names.

@@ -787,6 +787,58 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
         assert!(ok && !shown.contains("approved by"), "{shown}");
     }
 
+    // An order started from Temporal's CLI straight into the manual queue with a proposal
+    // of `paid` by nobody: bo cannot be its only person. Rejecting it is still possible.
+    {
+        use temporal_playground::domain::resolution::{Handoff, ResolutionRecord};
+        let id = Script::Down.id("noname");
+        let handoff = Handoff {
+            order: order(&id, fast_policy(2, 1)),
+            attempts: 2,
+            original_error: "503".into(),
+            stale_retry_error: None,
+            error_reason: "http_503".into(),
+            original_reason: "http_503".into(),
+            proposal: Some(ResolutionRecord {
+                resolution: Resolution::Paid,
+                reason_code: "BANK_CONFIRMED".into(),
+                resolved_by: String::new(),
+                resolved_at: "2026-12-06T10:00:00Z".into(),
+                note: String::new(),
+                approved_by: None,
+                resolved_by_id: String::new(),
+                evidence: None,
+            }),
+            seen: None,
+        };
+        let workflow_id = format!("manual-{id}");
+        let out = temporal(
+            hp,
+            &[
+                "workflow",
+                "start",
+                "--type",
+                "ManualHandle",
+                "--task-queue",
+                "manual-handle",
+                "--workflow-id",
+                &workflow_id,
+                "--input",
+                &serde_json::to_string(&handoff).unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "{}", said(&out));
+        let approval = serde_json::json!({"operator": "bo", "note": ""}).to_string();
+        let out = raw_update(hp, &workflow_id, "approve", &approval);
+        assert!(!out.status.success(), "{}", said(&out));
+        assert!(said(&out).contains("names no proposer"), "{}", said(&out));
+        let waiting = manual_context(c, &id).await.unwrap();
+        assert!(waiting.resolution.is_none(), "{waiting:?}");
+        let rejection = serde_json::json!({"operator": "bo", "note": "nobody proposed it"});
+        let out = raw_update(hp, &workflow_id, "reject", &rejection.to_string());
+        assert!(out.status.success(), "{}", said(&out));
+    }
+
     // Our CLI refuses the name before it connects.
     let out = ours(
         "127.0.0.1:9",
