@@ -189,17 +189,24 @@ fn clock_change_hit(
     };
     let wall = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|d| d.naive_utc());
     let start = from - from.rem_euclid(3_600);
+    let until = start + CLOCK_CHANGE_YEARS_CHECKED * 366 * 86_400;
     let mut before = offset_at(start);
-    for hour in 1..=CLOCK_CHANGE_YEARS_CHECKED * 366 * 24 {
-        let after = offset_at(start + hour * 3_600);
-        if after == before {
+    let mut day = start;
+    while day < until {
+        // A zone's offset changes at most once a day: a day whose two ends agree has no
+        // change, so days are looked at, then the hour and the minute of a change.
+        if offset_at(day + 86_400) == before {
+            day += 86_400;
             continue;
         }
-        // The first minute of the new offset.
-        let mut change = start + (hour - 1) * 3_600;
+        let mut change = day;
+        while offset_at(change + 3_600) == before {
+            change += 3_600;
+        }
         while offset_at(change) == before {
             change += 60;
         }
+        let after = offset_at(change);
         // Wall-clock times (as if UTC) the change skips or repeats.
         let (first, end, skipped) = match after > before {
             true => (change + i64::from(before), change + i64::from(after), true),
@@ -218,6 +225,7 @@ fn clock_change_hit(
             }
         }
         before = after;
+        day = change;
     }
     None
 }
