@@ -66,7 +66,13 @@ impl SettlementActivities {
                 if described.workflow_type() == workflow_types::STATEMENT_IMPORT
                     && described.task_queue() == task_queues::MANUAL_HANDLE =>
             {
-                match ran_our_code(&self.client, &import_id).await {
+                // An import with no workflow task pending is idle between tasks: it ran. Only
+                // one with a task pending (at work, or failing task after task) is read.
+                let ran = match described.raw_description.pending_workflow_task {
+                    None => Ok(true),
+                    Some(_) => ran_our_code(&self.client, &import_id).await,
+                };
+                match ran {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::warn!(
