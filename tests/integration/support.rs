@@ -25,23 +25,73 @@ use temporalio_client::Client;
 /// web UI on that port answers its readiness check in its place.
 static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
 
+/// The lowest port [`free_port`] hands out; it hands out ports below the kernel's
+/// ephemeral range.
+const FIRST_TEST_PORT: u16 = 10_000;
+
+/// The first port of the kernel's ephemeral range (`ip_local_port_range`, 32768 unless
+/// set otherwise), where the OS picks a port for anything bound to port 0.
+fn ephemeral_start() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .filter(|start| *start > FIRST_TEST_PORT + 1_000)
+        .unwrap_or(32_768)
+}
+
 /// A port on loopback that nothing listens on, and that no other test of this process got.
+///
+/// It is taken below the ephemeral range on purpose. A dev server binds its history,
+/// matching and worker services on ports the OS picks (port 0), and so does every
+/// outgoing connection; a port handed out from that range could be taken by one of them
+/// before the test's own server binds it. Then either the test's server cannot start
+/// while another server's internal service answers on its port, or the other server
+/// loses its service and every test talking to it fails (both seen here: "unknown
+/// service WorkflowService" and "transport error" on pages). Ports below the
+/// range are bound by nobody but these tests. Each process starts at its own place in
+/// the range (by its id), so the tests and the benches rarely probe the same ports.
 pub fn free_port() -> u16 {
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port on loopback");
-        let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
-        if handed_out.insert(port) {
-            return port;
-        }
-    }
+    let span = u32::from(ephemeral_start() - FIRST_TEST_PORT);
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    let from = (std::process::id().wrapping_mul(7_919) + handed_out.len() as u32 * 13) % span;
+    (0..span)
+        .map(|step| FIRST_TEST_PORT + ((from + step) % span) as u16)
+        .find(|port| !handed_out.contains(port) && TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .inspect(|port| {
+            handed_out.insert(*port);
+        })
+        .expect("a free port on loopback below the ephemeral range")
 }
 
 /// How long a starting dev server has to answer on its port before another start is
 /// tried (it answers in 1-3 s on 2 cores, tests running beside it).
 const DEV_SERVER_START_WAIT: Duration = Duration::from_secs(30);
+
+/// Whether Temporal's frontend answers on `port`: its `default` namespace is described.
+/// A port that merely accepts connections can be another dev server's: each binds its
+/// history, matching and worker services on free ports of the same range as
+/// [`free_port`], so one of them may take the port picked for the next server in the
+/// moment before it binds it. That server then exits; meanwhile a test handed the port
+/// was talking to another server's internal service ("unknown service WorkflowService",
+/// which the client's connect tolerates).
+fn serves_temporal(exe: &str, port: u16) -> bool {
+    Command::new(exe)
+        .args([
+            "operator",
+            "namespace",
+            "describe",
+            "--namespace",
+            "default",
+            "--address",
+            &format!("127.0.0.1:{port}"),
+            "--command-timeout",
+            "5s",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
 
 /// `temporal server start-dev`, in memory, killed on drop.
 pub struct DevServer {
@@ -129,11 +179,13 @@ impl DevServer {
         // failed with "dev server never answered".
         let deadline = Instant::now() + DEV_SERVER_START_WAIT;
         while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
-            }
             if let Ok(Some(_)) = server.child.try_wait() {
                 return None;
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && serves_temporal(&exe, port)
+            {
+                return Some(server);
             }
             std::thread::sleep(Duration::from_millis(100));
         }
