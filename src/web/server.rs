@@ -149,6 +149,20 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     Ok(())
 }
 
+/// The site's pages, listed once per process. Leptos lists them by rendering the app
+/// with every resource of the process held back (`SuppressResourceLoad` raises one
+/// process-wide flag while it walks the app): a page rendering at that moment never
+/// loads its data and hangs until the request's time limit. `serve` builds one router
+/// before it serves, but the tests run many consoles in one process, and a console
+/// starting froze pages of another (a 408 after 30 s, about one run in twenty of the
+/// sign-in tests, and once in CI). Listed once, before any console serves, nothing
+/// serving is ever held back.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The dashboard's routes: pages, server functions, assets, `/healthz` (the process
 /// answers), `/readyz` (Temporal answers and every task queue has workers) and `/api/live`.
 pub fn router(mut state: AppState) -> Router {
@@ -171,7 +185,7 @@ pub fn router(mut state: AppState) -> Router {
         .route("/auth/callback", get(super::auth::oidc::callback))
         .leptos_routes_with_context(
             &state,
-            generate_route_list(App),
+            route_list(),
             {
                 let state = state.clone();
                 move || provide_context(state.clone())

@@ -832,3 +832,47 @@ async fn plain_form_posts_come_back_to_the_page_with_their_outcome() {
     assert!(to.ends_with("retried=0"), "{to}");
     assert!(page.contains("Retrying 0 orders now."), "{page}");
 }
+
+/// A console starting holds back no page of one already serving, as the tests and the
+/// benches run many in one process. Leptos lists a console's routes by rendering its app
+/// with every resource of the process held back (one process-wide flag): a page of a
+/// console already serving that began meanwhile never loaded its data and hung until the
+/// request's time limit (a 408 after 30 s: once in CI, about one run in twenty of the
+/// sign-in tests). Here a page's data is begun over and over, as fast as a thread can,
+/// while ten more consoles start: each must be there at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_console_starting_holds_back_no_page_of_another() {
+    use leptos::prelude::{ArcResource, Get, Owner};
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    };
+    let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    // The console already serving a page.
+    let addr = serve_dashboard(env.client.clone()).await;
+    let login = page_text(&browser(addr, None), &format!("http://{addr}/login")).await;
+    assert!(login.contains("Sign in"), "{login}");
+    let done = Arc::new(AtomicBool::new(false));
+    let (begun, held) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let pages = tokio::task::spawn_blocking({
+        let (done, begun, held) = (done.clone(), begun.clone(), held.clone());
+        move || {
+            while !done.load(Ordering::Relaxed) {
+                let owner = Owner::new();
+                let data = owner.with(|| ArcResource::new(|| (), |_| async { 1 }));
+                if owner.with(|| data.get()) != Some(1) {
+                    held.fetch_add(1, Ordering::Relaxed);
+                }
+                begun.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    for _ in 0..10 {
+        serve_dashboard(env.client.clone()).await;
+    }
+    done.store(true, Ordering::Relaxed);
+    pages.await.expect("the page loop ends");
+    let (begun, held) = (begun.load(Ordering::Relaxed), held.load(Ordering::Relaxed));
+    assert!(begun > 0);
+    assert_eq!(held, 0, "{held} of {begun} page loads were held back");
+}
