@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 
 use super::{
     auth::{SignInPage, SignedInBadge, UnverifiedBanner},
-    error::AppError,
     pages::{
         IfAllowed,
         audit::AuditTrailPage,
@@ -126,14 +125,11 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Header, banners and pages. The session is read again on each navigation, so signing
-/// in or out shows at once.
+/// Header, banners and pages, for the session of this request (every page is a full
+/// load: only islands run in the browser).
 #[component]
 fn Chrome() -> impl IntoView {
-    let path = leptos_router::hooks::use_location().pathname;
-    let session: super::pages::SessionResource =
-        Resource::new(move || path.get(), |_| super::auth::me());
-    provide_context(session);
+    provide_context(super::pages::PageSession::of_this_request());
     view! {
         <a
             href="#content"
@@ -189,33 +185,22 @@ fn Chrome() -> impl IntoView {
     }
 }
 
-/// Whether this dashboard's orders go to the simulated bank, not a real one.
-#[server]
-pub async fn upstream_is_simulated() -> Result<bool, AppError> {
-    // The sign-in page shows no banner: nobody there may read anything yet.
-    if crate::web::auth::session()?.user.is_none() {
-        return Ok(false);
-    }
-    Ok(crate::web::state::app_state()?.simulator.is_some())
-}
-
-/// Says on every page when the upstream is the simulator: its verdicts are random.
+/// Says on every page when the upstream is the simulator: its verdicts are random. Not
+/// on the sign-in page: nobody there may read anything yet.
 #[component]
 fn SimulatorBanner() -> impl IntoView {
-    let simulated = Resource::new(|| (), |_| upstream_is_simulated());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                simulated.await.unwrap_or(false).then(|| view! {
-                    <p
-                        role="status"
-                        class="bg-amber-100 text-amber-900 text-sm px-4 py-1"
-                        data-testid="simulated-upstream"
-                    >
-                        "Simulated bank: orders here are answered by the built-in simulator, not a real upstream."
-                    </p>
-                })
-            })}
-        </Suspense>
-    }
+    #[cfg(feature = "ssr")]
+    let simulated = super::pages::page_session().info.who.is_some()
+        && crate::web::state::app_state().is_ok_and(|state| state.simulator.is_some());
+    #[cfg(not(feature = "ssr"))]
+    let simulated = false;
+    simulated.then(|| view! {
+        <p
+            role="status"
+            class="bg-amber-100 text-amber-900 text-sm px-4 py-1"
+            data-testid="simulated-upstream"
+        >
+            "Simulated bank: orders here are answered by the built-in simulator, not a real upstream."
+        </p>
+    })
 }

@@ -31,6 +31,8 @@ pub use layer::{
     load_or_create_key, mark_new_session, pages_need_sign_in, parse_key, session_ended,
     session_marks,
 };
+#[cfg(feature = "ssr")]
+pub use sign_in::session_info_of;
 pub use sign_in::{
     Me, SessionInfo, SignIn, SignInPage, SignOut, SignedInBadge, UnverifiedBanner, local_path, me,
 };
@@ -43,13 +45,18 @@ use crate::domain::access::{Action, SignedIn, allows};
 /// The session of this request (set by the auth layer), from inside a server function.
 #[cfg(feature = "ssr")]
 pub fn session() -> Result<axum_login::AuthSession<Backend>, AppError> {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|p| {
-            p.extensions
-                .get::<axum_login::AuthSession<Backend>>()
-                .cloned()
-        })
-        .ok_or_else(|| AppError::bug("the request has no session layer"))
+    request_session().ok_or_else(|| AppError::bug("the request has no session layer"))
+}
+
+/// The session of this request, if it came through the session layer: not when Leptos
+/// renders the app to list its routes at start.
+#[cfg(feature = "ssr")]
+pub fn request_session() -> Option<axum_login::AuthSession<Backend>> {
+    leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|p| {
+        p.extensions
+            .get::<axum_login::AuthSession<Backend>>()
+            .cloned()
+    })
 }
 
 /// The person asking, if their roles allow `action`; otherwise a refusal (401 when nobody

@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// Who is signed in on this browser, and how people sign in here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     pub who: Option<SignedIn>,
     /// `none` mode: a typed name, no password.
@@ -22,12 +22,17 @@ pub struct SessionInfo {
 
 #[server]
 pub async fn me() -> Result<SessionInfo, AppError> {
-    let auth = super::session()?;
-    Ok(SessionInfo {
+    Ok(session_info_of(super::session()?))
+}
+
+/// A session as [`me`] answers it: no I/O, so a page reads it as it renders.
+#[cfg(feature = "ssr")]
+pub fn session_info_of(auth: axum_login::AuthSession<super::Backend>) -> SessionInfo {
+    SessionInfo {
         who: auth.user.map(|u| u.signed_in()),
         names_only: matches!(auth.backend.mode, super::AuthMode::None),
         single_sign_on: matches!(auth.backend.mode, super::AuthMode::Oidc(_)),
-    })
+    }
 }
 
 /// Where to go after sign-in: `next` only if it is a path of this site however a browser
@@ -146,25 +151,17 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
-    let info = Resource::new(|| (), |_| me());
-    let next = move || {
-        use_query_map()
-            .read()
-            .get("next")
-            .unwrap_or_else(|| "/".into())
-    };
+    let info = crate::web::pages::page_session().info;
+    let next = use_query_map()
+        .read()
+        .get("next")
+        .unwrap_or_else(|| "/".into());
     view! {
         <h1 class="text-2xl font-bold mb-3">"Sign in"</h1>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let info = info.await.ok();
-                let names_only = info.as_ref().is_some_and(|i| i.names_only);
-                match info.is_some_and(|i| i.single_sign_on) {
-                    true => view! { <SingleSignOn next=next() /> }.into_any(),
-                    false => view! { <SignInForm action names_only next=next() /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {match info.single_sign_on {
+            true => view! { <SingleSignOn next /> }.into_any(),
+            false => view! { <SignInForm action names_only=info.names_only next /> }.into_any(),
+        }}
         {action_error(action.value())}
     }
 }
@@ -204,17 +201,10 @@ fn SignInForm(action: ServerAction<SignIn>, names_only: bool, next: String) -> i
 #[component]
 pub fn SignedInBadge() -> impl IntoView {
     let out = ServerAction::<SignOut>::new();
-    let Some(info) = use_context::<crate::web::pages::SessionResource>() else {
-        return ().into_any();
-    };
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                info.await.ok().and_then(|i| i.who).map(|who| view! { <Badge who out /> })
-            })}
-        </Suspense>
-    }
-    .into_any()
+    crate::web::pages::page_session()
+        .info
+        .who
+        .map(|who| view! { <Badge who out /> })
 }
 
 #[component]
@@ -239,21 +229,11 @@ fn Badge(who: SignedIn, out: ServerAction<SignOut>) -> impl IntoView {
 /// Says on every page when nobody's identity is checked (`none` mode).
 #[component]
 pub fn UnverifiedBanner() -> impl IntoView {
-    let Some(info) = use_context::<crate::web::pages::SessionResource>() else {
-        return ().into_any();
-    };
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                info.await.ok().filter(|i| i.names_only).map(|_| view! {
-                    <p role="status" class="bg-red-100 text-red-900 text-sm px-4 py-1" data-testid="nobody-signed-in">
-                        "Nobody is signed in: names are typed, not checked (auth.mode = \"none\", loopback only). Do not settle real money here."
-                    </p>
-                })
-            })}
-        </Suspense>
-    }
-    .into_any()
+    crate::web::pages::page_session().info.names_only.then(|| view! {
+        <p role="status" class="bg-red-100 text-red-900 text-sm px-4 py-1" data-testid="nobody-signed-in">
+            "Nobody is signed in: names are typed, not checked (auth.mode = \"none\", loopback only). Do not settle real money here."
+        </p>
+    })
 }
 
 #[cfg(test)]

@@ -145,7 +145,7 @@ pub fn LiveFlowPage() -> impl IntoView {
     // included (within a second), so the diagram, the chart's history and what a person
     // typed are never rebuilt by an action.
     let initial = Resource::new(|| (), |_| load_live_snapshot());
-    let session = use_context::<super::SessionResource>();
+    let may_simulate = super::page_session().may(Action::Simulate);
     // A plain post's refusal (before the page was live), from the address; the island
     // shows its own.
     let (sim, fail) = (
@@ -158,7 +158,6 @@ pub fn LiveFlowPage() -> impl IntoView {
         {action_error(fail.value())}
         <Loading what="counts">
             {move || Suspend::new(async move {
-                let may_simulate = super::allowed(session, Action::Simulate).await;
                 initial.await.map(|first| view! { <LiveFlow first may_simulate /> })
             })}
         </Loading>

@@ -13,35 +13,46 @@ use leptos::prelude::*;
 use super::{auth::SessionInfo, error::AppError};
 use crate::domain::access::Action;
 
-/// The session of the page, read once by the shell and shared with every control.
-pub type SessionResource = Resource<Result<SessionInfo, AppError>>;
+/// Who the page is for: read once on the server as the page renders, and shared with
+/// every part that depends on it (the nav's links, the badge, the controls a role may
+/// use). Reading it costs no I/O (the session came with the request), so it is a plain
+/// value: no resource for each part to await in its own `Suspense`, as there was. Every
+/// page is a full load (only islands run in the browser, and they get what they need of
+/// it as props), so it is never stale.
+#[derive(Clone, Debug, Default)]
+pub struct PageSession {
+    pub info: SessionInfo,
+}
+
+impl PageSession {
+    /// This request's session; nobody's outside a request (when Leptos lists the routes
+    /// at start, and in the browser, which renders islands only, from their props).
+    pub fn of_this_request() -> PageSession {
+        #[cfg(feature = "ssr")]
+        let info = crate::web::auth::request_session()
+            .map(crate::web::auth::session_info_of)
+            .unwrap_or_default();
+        #[cfg(not(feature = "ssr"))]
+        let info = SessionInfo::default();
+        PageSession { info }
+    }
+
+    /// Whether the page's person may do `action`.
+    pub fn may(&self, action: Action) -> bool {
+        self.info.who.as_ref().is_some_and(|w| w.may(action))
+    }
+}
+
+/// The page's session, as the shell provided it.
+pub fn page_session() -> PageSession {
+    use_context::<PageSession>().unwrap_or_default()
+}
 
 /// Shows `children` only to a person whose roles allow `action`. The server refuses the
 /// action anyway; this only keeps the page from offering it.
 #[component]
 pub fn IfAllowed(action: Action, children: ChildrenFn) -> impl IntoView {
-    let session = use_context::<SessionResource>();
-    view! {
-        <Suspense fallback=|| ()>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move { allowed(session, action).await.then(|| children()) })
-            }}
-        </Suspense>
-    }
-}
-
-/// Whether the page's person may do `action`, for an island's props (an island cannot read
-/// the session in the browser). `session` is the page's, from `use_context`.
-pub async fn allowed(session: Option<SessionResource>, action: Action) -> bool {
-    match session {
-        Some(s) => s
-            .await
-            .ok()
-            .and_then(|i| i.who)
-            .is_some_and(|w| w.may(action)),
-        None => false,
-    }
+    page_session().may(action).then(|| children())
 }
 
 /// A moment as people read it, as the queue's ages do: "12 min ago" or "in 3 d 4 h"
