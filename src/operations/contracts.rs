@@ -5,14 +5,15 @@
 use futures::StreamExt;
 use std::time::SystemTime;
 use temporalio_client::{
-    Client,
-    tonic::{Code, Status},
+    Client, NamespacedClient,
+    tonic::{Code, IntoRequest, Status},
 };
 use temporalio_common::protos::temporal::api::{
     common::v1::WorkflowExecution,
-    enums::v1::ScheduleOverlapPolicy,
+    enums::v1::{HistoryEventFilterType, ScheduleOverlapPolicy},
+    history::v1::history_event::Attributes,
     schedule::v1::{Schedule, ScheduleListEntry, SchedulePolicies, ScheduleState},
-    workflowservice::v1::DescribeScheduleResponse,
+    workflowservice::v1::{DescribeScheduleResponse, GetWorkflowExecutionHistoryRequest},
 };
 
 use super::{Missing, OpError, counted};
@@ -30,6 +31,7 @@ use crate::{
     temporal::names::{task_queues, workflow_types},
     temporal::{TemporalError, schedules, search_attributes as sa, visibility},
     workflows::contract_change::{self, ContractChangeRecord},
+    workflows::recurring_payment::TERM_REFUSED_PREFIX,
     workflows::term_check::late_term_grace,
 };
 
@@ -409,7 +411,8 @@ pub async fn set_paused(
     .await)
 }
 
-/// The runs a contract started, newest first (at most `limit`).
+/// The runs a contract started, newest first (at most `limit`). A term that failed says
+/// why, in the words its run failed with: one more Temporal call for each such term.
 pub async fn terms_run(
     client: &Client,
     contract_id: &str,
@@ -422,25 +425,93 @@ pub async fn terms_run(
         sa::CONTRACT_ID.name()
     );
     let page = visibility::list_page(client, &query, limit, None, None).await?;
-    Ok(page
-        .executions
-        .into_iter()
-        .map(|e| TermRun {
-            workflow_id: e.workflow_id,
-            status: term_standing(&e.status).to_string(),
-            started_at: e.start_time.map(rfc3339).unwrap_or_default(),
+    Ok(futures::stream::iter(page.executions)
+        .map(|e| async move {
+            let status = match e.status.as_str() {
+                "FAILED" => match why_not_charged(client, &e).await {
+                    Some(why) => format!("{NOT_CHARGED}: {why}"),
+                    None => NOT_CHARGED.to_string(),
+                },
+                other => term_standing(other).to_string(),
+            };
+            TermRun {
+                workflow_id: e.workflow_id,
+                status,
+                started_at: e.start_time.map(rfc3339).unwrap_or_default(),
+            }
         })
-        .collect())
+        .buffered(DESCRIBES_AT_ONCE)
+        .collect()
+        .await)
 }
 
-/// A term's standing in finance's words, from its run's status as visibility names it:
-/// a run completes once its charge (and receipt) went through, and fails when the bank
-/// refused the charge, which pauses the contract.
+/// A failed term's standing: it charged nothing (the bank refused the charge, or the term
+/// check refused the term). Either pauses the contract, which its page says with the
+/// reason until finance resumes it.
+const NOT_CHARGED: &str = "not charged";
+
+/// Why a failed term charged nothing, from its run's close event: the innermost cause of
+/// the failure (the bank's refusal under the activity's, or the term check's sentence).
+/// `None` when Temporal does not say.
+async fn why_not_charged(client: &Client, run: &visibility::ListedExecution) -> Option<String> {
+    let request = GetWorkflowExecutionHistoryRequest {
+        namespace: client.namespace(),
+        execution: Some(WorkflowExecution {
+            workflow_id: run.workflow_id.clone(),
+            run_id: run.run_id.clone(),
+        }),
+        history_event_filter_type: HistoryEventFilterType::CloseEvent as i32,
+        ..Default::default()
+    };
+    let history = client
+        .connection()
+        .workflow_service()
+        .get_workflow_execution_history(request.into_request())
+        .await
+        .inspect_err(|e| tracing::debug!(run = ?run.workflow_id, error = %e, "a failed term's reason could not be read"))
+        .ok()?
+        .into_inner()
+        .history?;
+    let failure = history
+        .events
+        .into_iter()
+        .find_map(|e| match e.attributes {
+            Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => a.failure,
+            _ => None,
+        })?;
+    let mut innermost = &failure;
+    while let Some(cause) = innermost.cause.as_deref() {
+        innermost = cause;
+    }
+    reason_shown(&innermost.message)
+}
+
+/// A failed term's reason as its row shows it: without the refusal's own prefix, at most
+/// [`TERM_REASON_MAX_CHARS`]; `None` when it says nothing.
+fn reason_shown(message: &str) -> Option<String> {
+    let said = message.trim_start();
+    let why = said
+        .strip_prefix(TERM_REFUSED_PREFIX)
+        .unwrap_or(said)
+        .trim();
+    let mut shown: String = why.chars().take(TERM_REASON_MAX_CHARS).collect();
+    if why.chars().count() > TERM_REASON_MAX_CHARS {
+        shown.push('…');
+    }
+    (!shown.is_empty()).then_some(shown)
+}
+
+/// The longest reason a failed term shows, in characters: a bank's answer can be long;
+/// Temporal keeps all of it in the run's history.
+const TERM_REASON_MAX_CHARS: usize = 300;
+
+/// A term's standing in finance's words, from its run's status as visibility names it: a
+/// run completes once its charge (and receipt) went through.
 fn term_standing(status: &str) -> &str {
     match status {
         "RUNNING" => "charging",
         "COMPLETED" => "charged",
-        "FAILED" => "failed: the contract is paused",
+        "FAILED" => NOT_CHARGED,
         "TERMINATED" => "stopped",
         "CANCELED" => "cancelled",
         "TIMED_OUT" => "timed out",
@@ -482,4 +553,30 @@ pub async fn page_with_details(
         .collect()
         .await;
     Ok(ContractsPage { rows, next_page })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_terms_reason_reads_as_said_without_the_refusals_prefix_and_within_bounds() {
+        assert_eq!(
+            reason_shown(&format!(
+                "{TERM_REFUSED_PREFIX}it comes 4 seconds after the term before it"
+            ))
+            .as_deref(),
+            Some("it comes 4 seconds after the term before it")
+        );
+        // A bank's refusal, as its activity said it.
+        assert_eq!(
+            reason_shown("the bank refused the charge: card_declined").as_deref(),
+            Some("the bank refused the charge: card_declined")
+        );
+        assert_eq!(reason_shown("  "), None);
+        assert_eq!(reason_shown(TERM_REFUSED_PREFIX), None);
+        let long = reason_shown(&"é".repeat(TERM_REASON_MAX_CHARS + 50)).unwrap_or_default();
+        assert_eq!(long.chars().count(), TERM_REASON_MAX_CHARS + 1);
+        assert!(long.ends_with('…'));
+    }
 }

@@ -21,6 +21,9 @@ pub const RECEIPT_PATCH: &str = "send-receipt-after-charge";
 /// The v3 change: a term charges only if its contract's schedule started it and that
 /// schedule keeps to the contract rules in force.
 pub const TERM_CHECK_PATCH: &str = "term-checked-against-its-contract";
+/// How a term the check refused fails: this, then the check's reason (the contract's
+/// payment history shows the reason).
+pub const TERM_REFUSED_PREFIX: &str = "the term was not charged: ";
 
 /// Attempts at one charge or receipt before the term fails.
 const WRITE_ATTEMPTS: u32 = 20;
@@ -56,7 +59,7 @@ impl RecurringPayment {
             }
             if let Some(why) = verdict.refused {
                 return Err(ApplicationFailure::non_retryable(format!(
-                    "the term was not charged: {why}"
+                    "{TERM_REFUSED_PREFIX}{why}"
                 ))
                 .into());
             }
