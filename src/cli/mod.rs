@@ -65,9 +65,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// A worker for some or all task queues
     ///
-    /// It reads the configuration's `[upstream]` (the bank's address and rate) and
+    /// It reads the configuration's `[upstream]` (the bank's address and rate),
     /// `[contracts]` (the bounds each term of a recurring contract is held to before it
-    /// charges): give every worker, and the console, the same file.
+    /// charges) and `[statements]` (how far a statement entry's money may be from an
+    /// order's and still settle it): give every worker, and the console, the same file.
     Worker(WorkerArgs),
     /// The simulated bank / wallet on its own
     Upstream(UpstreamArgs),
@@ -358,6 +359,7 @@ async fn run_worker(
     }
     let mut config = WorkerConfig::all_queues(upstream_url, settings.upstream.dispatch_rps);
     config.contract_limits = settings.contracts.clone();
+    config.statement_tolerance_minor = settings.statements.rules().tolerance_minor;
     if !args.queues.is_empty() {
         config.queues = args.queues;
     }

@@ -12,6 +12,40 @@ pub fn is_import_id(id: &str) -> bool {
     !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Whether an entry of `entry` money pays an order of `order` money: the same currency, in
+/// the same minor units, within `tolerance_minor` of it (0: exactly; the `[statements]`
+/// tolerance). An order without an amount is paid by no entry: a person settles it. The
+/// import's match uses it, and so does every order before a statement settles it (the
+/// import's "matched" is its starter's word; the order's money is the order's).
+pub fn entry_pays(
+    entry: &Money,
+    order: Option<&Money>,
+    tolerance_minor: i64,
+) -> Result<(), String> {
+    let Some(order) = order else {
+        return Err(format!(
+            "the order's amount is unknown, so the entry's {entry} cannot be checked against it"
+        ));
+    };
+    let tolerance = tolerance_minor.max(0).unsigned_abs();
+    if entry.currency == order.currency
+        && entry.exponent == order.exponent
+        && entry.minor.abs_diff(order.minor) <= tolerance
+    {
+        return Ok(());
+    }
+    Err(match tolerance {
+        0 => format!("the entry's {entry} is not the order's {order}"),
+        _ => format!(
+            "the entry's {entry} is not within {} of the order's {order}",
+            Money {
+                minor: tolerance_minor.max(0),
+                ..order.clone()
+            }
+        ),
+    })
+}
+
 /// One import in the statements page's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListedImport {
@@ -326,5 +360,44 @@ mod tests {
         ] {
             assert!(!is_import_id(id), "{id}");
         }
+    }
+
+    fn myr(minor: i64) -> Money {
+        Money {
+            minor,
+            currency: "MYR".into(),
+            exponent: 2,
+        }
+    }
+
+    #[test]
+    fn an_entry_pays_an_order_only_in_its_own_money() {
+        assert_eq!(entry_pays(&myr(2_000), Some(&myr(2_000)), 0), Ok(()));
+        assert_eq!(
+            entry_pays(&myr(100), Some(&myr(2_000)), 0),
+            Err("the entry's 1.00 MYR is not the order's 20.00 MYR".into())
+        );
+        let usd = Money {
+            currency: "USD".into(),
+            ..myr(2_000)
+        };
+        assert!(entry_pays(&usd, Some(&myr(2_000)), 0).is_err());
+        // The same figure in another exponent is other money.
+        let thousandths = Money {
+            exponent: 3,
+            ..myr(2_000)
+        };
+        assert!(entry_pays(&thousandths, Some(&myr(2_000)), 0).is_err());
+        // Within the tolerance, either side; not past it; a negative one is none.
+        assert_eq!(entry_pays(&myr(1_995), Some(&myr(2_000)), 5), Ok(()));
+        assert_eq!(entry_pays(&myr(2_005), Some(&myr(2_000)), 5), Ok(()));
+        assert_eq!(
+            entry_pays(&myr(2_006), Some(&myr(2_000)), 5),
+            Err("the entry's 20.06 MYR is not within 0.05 MYR of the order's 20.00 MYR".into())
+        );
+        assert!(entry_pays(&myr(1_999), Some(&myr(2_000)), -5).is_err());
+        // No overflow at the ends of the range.
+        assert!(entry_pays(&myr(i64::MIN), Some(&myr(i64::MAX)), i64::MAX).is_err());
+        assert!(entry_pays(&myr(2_000), None, 0).is_err());
     }
 }

@@ -10,6 +10,7 @@ use std::{collections::HashMap, time::SystemTime};
 use temporalio_client::{Client, NamespacedClient, tonic::IntoRequest};
 use temporalio_common::protos::temporal::api::{
     common::v1::{Payloads, WorkflowExecution},
+    failure::v1::failure::FailureInfo,
     history::v1::{HistoryEvent, history_event::Attributes},
     update::v1::outcome,
     workflowservice::v1::GetWorkflowExecutionHistoryRequest,
@@ -29,8 +30,11 @@ use crate::{
         visibility::{self, ListedExecution},
     },
     workflows::contract_change::{ContractChangeRecord, MEMO_KEY},
-    workflows::settlement_check::VERIFY_ACTIVITY,
+    workflows::settlement_check::{SETTLEMENT_REFUSED, VERIFY_ACTIVITY},
 };
+
+/// A settlement check that failed without a refusal (Temporal away past its tries).
+const COULD_NOT_ASK: &str = "not settled: its import could not be asked";
 
 /// Orders whose histories one page reads.
 pub const AUDIT_ORDERS_PER_PAGE: i32 = 20;
@@ -167,7 +171,7 @@ fn settlement_key(value: &serde_json::Value) -> String {
 /// ([`settlement_key`]): the sentence the trail shows as the signal's outcome. An order
 /// settles only what its import confirms, so "received" alone would not say whether a
 /// settlement signal moved money.
-fn settlement_answers(events: &[HistoryEvent]) -> HashMap<String, &'static str> {
+fn settlement_answers(events: &[HistoryEvent]) -> HashMap<String, String> {
     let ended = events.iter().any(|e| {
         matches!(
             e.attributes,
@@ -195,7 +199,8 @@ fn settlement_answers(events: &[HistoryEvent]) -> HashMap<String, &'static str> 
                     match ended {
                         true => "not settled: the order ended before its import answered",
                         false => "being checked with the import it names",
-                    },
+                    }
+                    .to_string(),
                 );
                 asked.insert(e.event_id, key);
             }
@@ -207,18 +212,33 @@ fn settlement_answers(events: &[HistoryEvent]) -> HashMap<String, &'static str> 
                         match confirmed {
                             true => "settled: its import confirmed it",
                             false => "not settled: the import it names did not confirm it",
-                        },
+                        }
+                        .to_string(),
                     );
                 }
             }
             Some(Attributes::ActivityTaskFailedEventAttributes(a)) => {
                 if let Some(key) = asked.get(&a.scheduled_event_id) {
-                    answers.insert(key.clone(), "not settled: its import could not be asked");
+                    // The check's refusal says why (the entry's money is not the order's).
+                    let refused = a.failure.as_ref().filter(|f| {
+                        matches!(
+                            &f.failure_info,
+                            Some(FailureInfo::ApplicationFailureInfo(info))
+                                if info.r#type == SETTLEMENT_REFUSED
+                        )
+                    });
+                    answers.insert(
+                        key.clone(),
+                        match refused {
+                            Some(f) => format!("not settled: {}", f.message),
+                            None => COULD_NOT_ASK.to_string(),
+                        },
+                    );
                 }
             }
             Some(Attributes::ActivityTaskTimedOutEventAttributes(a)) => {
                 if let Some(key) = asked.get(&a.scheduled_event_id) {
-                    answers.insert(key.clone(), "not settled: its import could not be asked");
+                    answers.insert(key.clone(), COULD_NOT_ASK.to_string());
                 }
             }
             _ => {}
@@ -310,8 +330,7 @@ pub fn entries_of(order_id: &str, events: &[HistoryEvent]) -> Vec<AuditEntry> {
                 let outcome = match a.signal_name.as_str() {
                     "settle-by-statement" => settlements
                         .get(&settlement_key(&argument))
-                        .copied()
-                        .unwrap_or("received"),
+                        .map_or("received", String::as_str),
                     _ => "received",
                 };
                 entries.push(AuditEntry {

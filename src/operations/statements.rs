@@ -21,7 +21,7 @@ use crate::{
         resolution::Actor,
         statement::{
             CsvLayout, EntryOutcome, ListedImport, ReviewedEntry, Statement, StatementEntry,
-            StatementFormat,
+            StatementFormat, entry_pays,
         },
     },
     temporal::{TemporalError, names::task_queues, search_attributes as sa, visibility},
@@ -232,10 +232,9 @@ fn match_entries(
             }
             Some(order_id) => match waiting.get(&order_id) {
                 Some(order) => {
-                    let fits = order.amount.as_ref().is_some_and(|a| {
-                        a.currency == entry.amount.currency
-                            && (a.minor - entry.amount.minor).abs() <= rules.tolerance_minor
-                    });
+                    let fits =
+                        entry_pays(&entry.amount, order.amount.as_ref(), rules.tolerance_minor)
+                            .is_ok();
                     match fits {
                         true => EntryOutcome::Matched {
                             order_id,

@@ -63,6 +63,9 @@ pub struct WorkerConfig {
     pub upstream_rps: f64,
     /// The bounds each term of a contract is held to before it charges (`[contracts]`).
     pub contract_limits: ContractLimits,
+    /// How far a statement entry's money may be from an order's and still settle it
+    /// (`[statements] amount_tolerance_minor`; 0: exactly).
+    pub statement_tolerance_minor: i64,
 }
 
 impl WorkerConfig {
@@ -72,6 +75,7 @@ impl WorkerConfig {
             upstream_url: upstream_url.into(),
             upstream_rps,
             contract_limits: ContractLimits::default(),
+            statement_tolerance_minor: 0,
         }
     }
 
@@ -118,7 +122,10 @@ fn options_for(
             .and_then(|o| o.register_workflow::<StatementImport>())
             .map_err(|e| setup(&e))?
             // An order asks the import a settlement names before it settles.
-            .register_activities(SettlementActivities::new(client.clone()))
+            .register_activities(SettlementActivities::new(
+                client.clone(),
+                config.statement_tolerance_minor,
+            ))
             .build(),
         task_queues::RECURRING_SCHEDULE => WorkerOptions::new(queue)
             .register_workflow::<RecurringPayment>()

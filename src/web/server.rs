@@ -112,6 +112,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             connection::speaking_as(&client, connection::Channel::Worker),
             WorkerConfig {
                 contract_limits: config.web.contract_limits.clone(),
+                statement_tolerance_minor: config.web.statements.rules().tolerance_minor,
                 ..WorkerConfig::all_queues(upstream_url.clone(), config.dispatch_rps)
             },
         )?),

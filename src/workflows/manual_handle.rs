@@ -671,14 +671,19 @@ async fn wait_for_resolution(
         }) else {
             continue;
         };
-        let (order_id, nth) = ctx.state_mut(|s| {
+        let (order_id, amount, nth) = ctx.state_mut(|s| {
             s.settlement_checks += 1;
-            (s.handoff.order.order_id.clone(), s.settlement_checks)
+            let order = &s.handoff.order;
+            (
+                order.order_id.clone(),
+                order.amount.clone(),
+                s.settlement_checks,
+            )
         });
         // A person's resolution does not wait for a slow check: it wins, and the check's
         // answer is not needed any more.
         let confirmed = temporalio_sdk::workflows::select! {
-            yes = futures::FutureExt::fuse(confirmed_by_import(ctx, &order_id, &settlement, nth)) => yes,
+            yes = futures::FutureExt::fuse(confirmed_by_import(ctx, &order_id, amount.as_ref(), &settlement, nth)) => yes,
             _ = ctx.wait_condition(|s: &ManualHandle| s.resolution.is_some()) => false,
         };
         if confirmed && ctx.state(|s| s.resolution.is_none()) {

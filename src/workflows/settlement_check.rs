@@ -17,9 +17,12 @@ use temporalio_sdk::{
     activities::{ActivityContext, ActivityError},
 };
 
-use super::statement_import::{SettlementCheck, StatementImport, StatementSettlement};
+use super::statement_import::{OrderMoney, SettlementCheck, StatementImport, StatementSettlement};
 use crate::{
-    domain::statement::is_import_id,
+    domain::{
+        money::Money,
+        statement::{entry_pays, is_import_id},
+    },
     temporal::names::{task_queues, workflow_types},
 };
 
@@ -32,14 +35,29 @@ pub const MAX_PENDING_SETTLEMENTS: usize = 20;
 /// same: the macro takes a literal); the audit trail reads each answer by it.
 pub const VERIFY_ACTIVITY: &str = "VerifyStatementSettlement";
 
+/// The change that has an order send its own money with each check, so the check holds
+/// the entry's money to it (`domain::statement::entry_pays`) before it asks the import: an
+/// import started from another client can call any entry "matched". Checks made before it
+/// carry no money, and replay as they ran.
+pub const SETTLEMENT_MONEY_PATCH: &str = "settlement-held-to-the-orders-money";
+
+/// The failure type of a check that refused a settlement for its money: its message is the
+/// reason, which the audit trail shows.
+pub const SETTLEMENT_REFUSED: &str = "settlement_refused";
+
 /// Asks imports about the settlements that name them.
 pub struct SettlementActivities {
     client: Client,
+    /// The `[statements]` tolerance an entry's money may differ from an order's by.
+    tolerance_minor: i64,
 }
 
 impl SettlementActivities {
-    pub fn new(client: Client) -> Self {
-        SettlementActivities { client }
+    pub fn new(client: Client, tolerance_minor: i64) -> Self {
+        SettlementActivities {
+            client,
+            tolerance_minor,
+        }
     }
 }
 
@@ -96,6 +114,11 @@ impl SettlementActivities {
             Err(WorkflowInteractionError::NotFound(_)) => return Ok(false),
             Err(e) => return Err(unavailable(e)),
         }
+        let (order_money, amount, order_id) = (
+            check.order_money.clone(),
+            check.amount.clone(),
+            check.order_id.clone(),
+        );
         match handle
             .query(
                 StatementImport::settles,
@@ -104,7 +127,29 @@ impl SettlementActivities {
             )
             .await
         {
-            Ok(settles) => Ok(settles),
+            // Then the order's money: whatever the import says, an entry of other money does
+            // not settle it (no import of ours calls such an entry matched). Asked last, so
+            // a settlement its import does not confirm is refused for that.
+            Ok(true) => match order_money
+                .map(|order| entry_pays(&amount, order.amount.as_ref(), self.tolerance_minor))
+            {
+                Some(Err(why)) => {
+                    tracing::warn!(
+                        import_id,
+                        order_id,
+                        reason = why,
+                        "an import settles an order with other money than the order's"
+                    );
+                    Err(ActivityError::application(
+                        ApplicationFailure::builder(why)
+                            .type_name(SETTLEMENT_REFUSED.to_string())
+                            .non_retryable(true)
+                            .build(),
+                    ))
+                }
+                _ => Ok(true),
+            },
+            Ok(false) => Ok(false),
             // No such workflow, another type (no such query), an answer that is not ours.
             Err(
                 WorkflowQueryError::NotFound(_)
@@ -187,16 +232,20 @@ pub fn check_options(activity_id: String) -> ActivityOptions {
 pub async fn confirmed_by_import<W>(
     ctx: &WorkflowContext<W>,
     order_id: &str,
+    order_amount: Option<&Money>,
     settlement: &StatementSettlement,
     nth: u32,
 ) -> bool {
     if !is_import_id(&settlement.evidence.import_id) {
         return false;
     }
+    let order_money = ctx.patched(SETTLEMENT_MONEY_PATCH).then(|| OrderMoney {
+        amount: order_amount.cloned(),
+    });
     let activity_id = format!("{order_id}-settlement-check-{nth}");
     ctx.execute_activity(
         SettlementActivities::verify,
-        settlement.check(order_id),
+        settlement.check(order_id, order_money),
         check_options(activity_id),
     )
     .await

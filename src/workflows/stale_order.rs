@@ -110,7 +110,7 @@ impl StaleOrder {
                 });
                 // A person's request does not wait for a slow check: it wins.
                 let confirmed = temporalio_sdk::workflows::select! {
-                    yes = futures::FutureExt::fuse(confirmed_by_import(ctx, &order.order_id, &settlement, nth)) => yes,
+                    yes = futures::FutureExt::fuse(confirmed_by_import(ctx, &order.order_id, order.amount.as_ref(), &settlement, nth)) => yes,
                     _ = ctx.wait_condition(|s: &Self| {
                         s.retry_requested.is_some() || s.resolve_requested.is_some()
                     }) => false,

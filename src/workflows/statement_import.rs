@@ -75,6 +75,17 @@ pub struct SettlementCheck {
     pub amount: crate::domain::money::Money,
     pub imported_by: Stamp,
     pub approved_by: Stamp,
+    /// The order's own money, which the check holds the entry's to (absent on checks
+    /// scheduled before the [`SETTLEMENT_MONEY_PATCH`](super::settlement_check::SETTLEMENT_MONEY_PATCH)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_money: Option<OrderMoney>,
+}
+
+/// What an order's money is, as the order holds it: `amount` is `None` for an order the
+/// gateway sent without one (no entry pays it; a person settles it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderMoney {
+    pub amount: Option<crate::domain::money::Money>,
 }
 
 /// What an order's workflow is told when a statement settles it.
@@ -86,9 +97,11 @@ pub struct StatementSettlement {
 }
 
 impl StatementSettlement {
-    /// What an order asks the import this settlement names, before it settles.
-    pub fn check(&self, order_id: &str) -> SettlementCheck {
+    /// What an order asks the import this settlement names, before it settles (with its
+    /// own money, when the check holds the entry's to it).
+    pub fn check(&self, order_id: &str, order_money: Option<OrderMoney>) -> SettlementCheck {
         SettlementCheck {
+            order_money,
             import_id: self.evidence.import_id.clone(),
             order_id: order_id.to_string(),
             entry_ref: self.evidence.entry_ref.clone(),

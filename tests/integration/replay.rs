@@ -33,7 +33,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 35] = [
+const RECORDED: [(&str, &str); 38] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -110,6 +110,20 @@ const RECORDED: [(&str, &str); 35] = [
     (
         "stale_order_resolve_plain_names.json",
         "stale-pending-4eyes",
+    ),
+    // The two settled once an order holds the entry's money to its own, and a third whose
+    // entry was other money: refused, then resolved by a person.
+    (
+        "manual_handle_settlement_money_checked.json",
+        "manual-down-strec",
+    ),
+    (
+        "stale_order_settlement_money_checked.json",
+        "stale-down-strec2",
+    ),
+    (
+        "manual_handle_settlement_money_refused.json",
+        "manual-down-strec5",
     ),
 ];
 
@@ -551,7 +565,11 @@ async fn fresh_histories_of_every_path_replay() {
         .unwrap();
 
     // A statement that settles one queued and one stale order, approved by a second person.
-    for (id, wait) in [("down-strec", 1), ("down-strec2", 3_600)] {
+    for (id, wait) in [
+        ("down-strec", 1),
+        ("down-strec2", 3_600),
+        ("down-strec5", 1),
+    ] {
         let mut o = order(id, fast_policy(1, wait));
         o.amount = Some(temporal_playground::domain::money::Money {
             minor: 990,
@@ -561,6 +579,7 @@ async fn fresh_histories_of_every_path_replay() {
         start_order(c, o).await.unwrap();
     }
     manual_ready("down-strec").await;
+    manual_ready("down-strec5").await;
     eventually("the stale order", Duration::from_secs(30), || async {
         temporal_playground::operations::orders::stale_status(c, "down-strec2")
             .await
@@ -570,6 +589,7 @@ async fn fresh_histories_of_every_path_replay() {
     {
         use temporal_playground::domain::statement::*;
         use temporal_playground::workflows::statement_import::ImportStart;
+        // The third entry is not its order's money (the order refuses it).
         let entry = |index: u32, order_id: &str, stage: &str| ReviewedEntry {
             entry: StatementEntry {
                 index,
@@ -577,7 +597,7 @@ async fn fresh_histories_of_every_path_replay() {
                 reference: order_id.into(),
                 booking_date: "2026-12-01".into(),
                 amount: temporal_playground::domain::money::Money {
-                    minor: 990,
+                    minor: if index == 3 { 100 } else { 990 },
                     currency: "MYR".into(),
                     exponent: 2,
                 },
@@ -603,6 +623,7 @@ async fn fresh_histories_of_every_path_replay() {
                 first: vec![
                     entry(1, "down-strec", "manual"),
                     entry(2, "down-strec2", "stale"),
+                    entry(3, "down-strec5", "manual"),
                 ],
                 unmentioned: vec![],
             },
@@ -617,6 +638,11 @@ async fn fresh_histories_of_every_path_replay() {
         for id in ["down-strec", "down-strec2"] {
             assert_resolved(c, id, temporal_playground::domain::order::Resolution::Paid).await;
         }
+        // The check refuses the third; then a person resolves it.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        resolve_manual(c, "down-strec5", person("failed", "cy"))
+            .await
+            .unwrap();
     }
 
     // Settlements that no import confirms, signalled straight to a queued and a stale order.

@@ -621,6 +621,152 @@ async fn a_settlement_naming_no_import_of_ours_is_answered_no_at_once() {
     .await;
 }
 
+/// An import started from Temporal's CLI, not from a file, can call any entry "matched":
+/// here one of 1.00 MYR and one of 20.00 USD to two orders of 20.00 MYR. A second person
+/// approving it reads "matched" and cannot see the orders' money, so each order holds the
+/// entry's money to its own before it settles: those two wait for a person, with the
+/// reason in the trail, while the entry that is the order's money settles its order.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_matching_other_money_to_an_order_settles_nothing() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let (short, other, fair) = (
+        Script::Down.id("fm-a"),
+        Script::Down.id("fm-b"),
+        Script::Down.id("fm-c"),
+    );
+    waiting_in_myr(c, &[&short, &other, &fair], 2_000).await;
+    // And one waiting out its stale stage (two 503s use up QueryOrder's two tries).
+    let stale = "flaky2-fm-d";
+    let mut o = order(stale, fast_policy(2, 3_600));
+    o.amount = myr(2_000);
+    start_order(c, o).await.unwrap();
+    eventually("the stale order", Duration::from_secs(60), || async {
+        stale_status(c, stale).await.ok()
+    })
+    .await;
+    let entry = |index: u32, order_id: &str, minor: i64, currency: &str| {
+        let stage = match order_id == stale {
+            true => "stale",
+            false => "manual",
+        };
+        serde_json::json!({
+            "entry": {"index": index, "entry_ref": format!("E{index}"), "reference": order_id,
+                      "booking_date": "2026-12-01", "credit": true,
+                      "amount": {"minor": minor, "currency": currency, "exponent": 2}},
+            "outcome": {"outcome": "matched", "order_id": order_id, "stage": stage},
+        })
+    };
+    let import_id = "statement-f0f0f0f0";
+    let start = serde_json::json!({
+        "statement_id": "STMT-F", "account": "MY-1", "format": "csv",
+        "file_name": "forged.csv", "content_hash": "f0f0f0f0", "imported_by": "ana",
+        "chunks": 1, "unmentioned": [],
+        "first": [entry(1, &short, 100, "MYR"), entry(2, &other, 2_000, "USD"),
+                  entry(3, &fair, 2_000, "MYR"), entry(4, stale, 500, "MYR")],
+    });
+    let out = temporal(
+        &hp,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "StatementImport",
+            "--task-queue",
+            "manual-handle",
+            "--workflow-id",
+            import_id,
+            "--input",
+            &start.to_string(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, said) = approve_statement(&hp, import_id, "bo");
+    assert!(ok, "{said}");
+    assert_resolved(c, &fair, Resolution::Paid).await;
+    for id in [&short, &other] {
+        let workflow_id = format!("manual-{id}");
+        eventually("the check to answer", Duration::from_secs(30), || async {
+            let (asked, answered) = settlement_check(c, &workflow_id).await?;
+            (asked && answered).then_some(())
+        })
+        .await;
+        let context = manual_context(c, id).await.unwrap();
+        assert!(
+            context.resolution.is_none(),
+            "{id} settled by an entry of other money: {:?}",
+            context.resolution
+        );
+    }
+    let stale_wf = format!("stale-{stale}");
+    eventually(
+        "the stale check to answer",
+        Duration::from_secs(30),
+        || async {
+            let (asked, answered) = settlement_check(c, &stale_wf).await?;
+            (asked && answered).then_some(())
+        },
+    )
+    .await;
+    let status = stale_status(c, stale).await.unwrap();
+    assert!(
+        status.resolution.is_none(),
+        "the stale order settled by 5.00 MYR: {:?}",
+        status.resolution
+    );
+    // A person resolves both as the bank says (failed needs no second person), from our
+    // CLI; the trail, which lists the orders people acted on, then says why the statement
+    // settled neither.
+    for id in [&short, &other] {
+        let (ok, said) = ours(
+            &hp,
+            &[
+                "client",
+                "resolve",
+                "-o",
+                id,
+                "--resolution",
+                "failed",
+                "--reason",
+                "BANK_CONFIRMED",
+                "--operator",
+                "cy",
+            ],
+        );
+        assert!(ok, "{said}");
+        assert_resolved(c, id, Resolution::Failed).await;
+    }
+    use temporal_playground::{domain::audit::AuditFilter, operations::audit::orders_page};
+    for (id, why) in [
+        (
+            &short,
+            "not settled: the entry's 1.00 MYR is not the order's 20.00 MYR",
+        ),
+        (
+            &other,
+            "not settled: the entry's 20.00 USD is not the order's 20.00 MYR",
+        ),
+    ] {
+        eventually("the row's outcome", Duration::from_secs(30), || async {
+            let page = orders_page(c, &AuditFilter::default(), None).await.ok()?;
+            page.entries
+                .iter()
+                .any(|e| {
+                    &e.target == id
+                        && e.action.starts_with("settle paid by statement STMT-F")
+                        && e.outcome == why
+                })
+                .then_some(())
+        })
+        .await;
+    }
+}
+
 /// Whether `workflow_id`'s history has a settlement check scheduled, and whether any check
 /// came back (completed, failed or timed out).
 async fn settlement_check(
