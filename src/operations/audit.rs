@@ -7,13 +7,12 @@
 //! under the `audit` target.
 
 use std::{collections::HashMap, time::SystemTime};
-use temporalio_client::{Client, NamespacedClient, tonic::IntoRequest};
+use temporalio_client::Client;
 use temporalio_common::protos::temporal::api::{
     common::v1::{Payloads, WorkflowExecution},
     failure::v1::failure::FailureInfo,
     history::v1::{HistoryEvent, history_event::Attributes},
     update::v1::outcome,
-    workflowservice::v1::GetWorkflowExecutionHistoryRequest,
 };
 
 use super::{OpError, contracts, queues::literal};
@@ -23,8 +22,8 @@ use crate::{
         format::rfc3339,
     },
     temporal::{
-        TemporalError,
         connection::Channel,
+        histories,
         names::workflow_types,
         search_attributes as sa,
         visibility::{self, ListedExecution},
@@ -382,30 +381,14 @@ async fn history(
     client: &Client,
     execution: &ListedExecution,
 ) -> Result<Vec<HistoryEvent>, OpError> {
-    let mut service = client.connection().workflow_service();
-    let mut events = Vec::new();
-    let mut token = Vec::new();
-    loop {
-        let request = GetWorkflowExecutionHistoryRequest {
-            namespace: client.namespace(),
-            execution: Some(WorkflowExecution {
-                workflow_id: execution.workflow_id.clone(),
-                run_id: execution.run_id.clone(),
-            }),
-            next_page_token: token,
-            ..Default::default()
-        };
-        let page = service
-            .get_workflow_execution_history(request.into_request())
-            .await
-            .map_err(|s| OpError::Temporal(TemporalError::from(s)))?
-            .into_inner();
-        events.extend(page.history.map(|h| h.events).unwrap_or_default());
-        if page.next_page_token.is_empty() {
-            return Ok(events);
-        }
-        token = page.next_page_token;
-    }
+    histories::events(
+        client,
+        &execution.workflow_id,
+        &execution.run_id,
+        histories::Events::Every,
+    )
+    .await
+    .map_err(OpError::Temporal)
 }
 
 /// One page of orders' entries (newest orders first), filtered by person, action and time.

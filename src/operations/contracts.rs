@@ -5,15 +5,15 @@
 use futures::StreamExt;
 use std::time::SystemTime;
 use temporalio_client::{
-    Client, NamespacedClient,
-    tonic::{Code, IntoRequest, Status},
+    Client,
+    tonic::{Code, Status},
 };
 use temporalio_common::protos::temporal::api::{
     common::v1::WorkflowExecution,
-    enums::v1::{HistoryEventFilterType, ScheduleOverlapPolicy},
+    enums::v1::ScheduleOverlapPolicy,
     history::v1::history_event::Attributes,
     schedule::v1::{Schedule, ScheduleListEntry, SchedulePolicies, ScheduleState},
-    workflowservice::v1::{DescribeScheduleResponse, GetWorkflowExecutionHistoryRequest},
+    workflowservice::v1::DescribeScheduleResponse,
 };
 
 use super::{Missing, OpError, counted};
@@ -29,7 +29,7 @@ use crate::{
     domain::input::validate_order_id,
     domain::money::minor_units,
     temporal::names::{task_queues, workflow_types},
-    temporal::{TemporalError, schedules, search_attributes as sa, visibility},
+    temporal::{TemporalError, histories, schedules, search_attributes as sa, visibility},
     workflows::contract_change::{self, ContractChangeRecord},
     workflows::recurring_payment::TERM_REFUSED_PREFIX,
     workflows::term_check::late_term_grace,
@@ -454,31 +454,14 @@ const NOT_CHARGED: &str = "not charged";
 /// the failure (the bank's refusal under the activity's, or the term check's sentence).
 /// `None` when Temporal does not say.
 async fn why_not_charged(client: &Client, run: &visibility::ListedExecution) -> Option<String> {
-    let request = GetWorkflowExecutionHistoryRequest {
-        namespace: client.namespace(),
-        execution: Some(WorkflowExecution {
-            workflow_id: run.workflow_id.clone(),
-            run_id: run.run_id.clone(),
-        }),
-        history_event_filter_type: HistoryEventFilterType::CloseEvent as i32,
-        ..Default::default()
-    };
-    let history = client
-        .connection()
-        .workflow_service()
-        .get_workflow_execution_history(request.into_request())
+    let events = histories::events(client, &run.workflow_id, &run.run_id, histories::Events::Close)
         .await
         .inspect_err(|e| tracing::debug!(run = ?run.workflow_id, error = %e, "a failed term's reason could not be read"))
-        .ok()?
-        .into_inner()
-        .history?;
-    let failure = history
-        .events
-        .into_iter()
-        .find_map(|e| match e.attributes {
-            Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => a.failure,
-            _ => None,
-        })?;
+        .ok()?;
+    let failure = events.into_iter().find_map(|e| match e.attributes {
+        Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => a.failure,
+        _ => None,
+    })?;
     let mut innermost = &failure;
     while let Some(cause) = innermost.cause.as_deref() {
         innermost = cause;

@@ -1,10 +1,11 @@
 //! Temporal infrastructure only: the connection, the names of task queues and workflow
-//! types, search attributes, namespaces, visibility paging, schedules, readiness and the
-//! metrics registry (the SDK's Prometheus exporter, which ours share).
+//! types, search attributes, namespaces, visibility paging, histories, schedules, readiness
+//! and the metrics registry (the SDK's Prometheus exporter, which ours share).
 //!
 //! Nothing here knows a workflow's code: the layers above use these pieces.
 
 pub mod connection;
+pub mod histories;
 pub mod metrics;
 pub mod names;
 pub mod namespaces;

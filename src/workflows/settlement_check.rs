@@ -23,7 +23,10 @@ use crate::{
         money::Money,
         statement::{entry_pays, is_import_id},
     },
-    temporal::names::{task_queues, workflow_types},
+    temporal::{
+        TemporalError, histories,
+        names::{task_queues, workflow_types},
+    },
 };
 
 /// Settlements an order holds for checking at once; more are ignored until it has checked
@@ -177,34 +180,16 @@ const FIRST_EVENTS_READ: i32 = 10;
 /// Whether our code ever completed a workflow task of the import: one that never did (an
 /// "import" started from Temporal's CLI with no statement in it, whose code fails on its
 /// input) approved nothing, and a query to it would wait for a task that never completes.
-async fn ran_our_code(
-    client: &Client,
-    import_id: &str,
-) -> Result<bool, temporalio_client::tonic::Status> {
-    use temporalio_client::{NamespacedClient, tonic::IntoRequest};
-    use temporalio_common::protos::temporal::api::{
-        common::v1::WorkflowExecution, enums::v1::EventType,
-        workflowservice::v1::GetWorkflowExecutionHistoryRequest,
-    };
-    let request = GetWorkflowExecutionHistoryRequest {
-        namespace: client.namespace(),
-        execution: Some(WorkflowExecution {
-            workflow_id: import_id.to_string(),
-            run_id: String::new(),
-        }),
-        maximum_page_size: FIRST_EVENTS_READ,
-        ..Default::default()
-    };
-    let page = client
-        .connection()
-        .workflow_service()
-        .get_workflow_execution_history(request.into_request())
-        .await?
-        .into_inner();
-    Ok(page
-        .history
-        .map(|h| h.events)
-        .unwrap_or_default()
+async fn ran_our_code(client: &Client, import_id: &str) -> Result<bool, TemporalError> {
+    use temporalio_common::protos::temporal::api::enums::v1::EventType;
+    let first = histories::events(
+        client,
+        import_id,
+        "",
+        histories::Events::First(FIRST_EVENTS_READ),
+    )
+    .await?;
+    Ok(first
         .iter()
         .any(|e| e.event_type == EventType::WorkflowTaskCompleted as i32))
 }
