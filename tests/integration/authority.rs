@@ -763,22 +763,13 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
             "unmentioned": [],
         })
         .to_string();
-        let out = temporal(
+        raw_start(
             hp,
-            &[
-                "workflow",
-                "start",
-                "--type",
-                "StatementImport",
-                "--task-queue",
-                "manual-handle",
-                "--workflow-id",
-                import_id,
-                "--input",
-                &start,
-            ],
+            "StatementImport",
+            "manual-handle",
+            import_id,
+            Some(&start),
         );
-        assert!(out.status.success(), "{}", said(&out));
         let approval = serde_json::json!({"operator": approver, "note": ""}).to_string();
         let out = raw_update(hp, import_id, "approve", &approval);
         assert!(!out.status.success(), "{approver}: {}", said(&out));
@@ -812,22 +803,14 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
             seen: None,
         };
         let workflow_id = format!("manual-{id}");
-        let out = temporal(
+        let input = serde_json::to_string(&handoff).unwrap();
+        raw_start(
             hp,
-            &[
-                "workflow",
-                "start",
-                "--type",
-                "ManualHandle",
-                "--task-queue",
-                "manual-handle",
-                "--workflow-id",
-                &workflow_id,
-                "--input",
-                &serde_json::to_string(&handoff).unwrap(),
-            ],
+            "ManualHandle",
+            "manual-handle",
+            &workflow_id,
+            Some(&input),
         );
-        assert!(out.status.success(), "{}", said(&out));
         let approval = serde_json::json!({"operator": "bo", "note": ""}).to_string();
         let out = raw_update(hp, &workflow_id, "approve", &approval);
         assert!(!out.status.success(), "{}", said(&out));

@@ -170,25 +170,12 @@ async fn an_order_started_from_outside_with_a_policy_no_starter_allows_never_ask
             serde_json::to_string(&stale).unwrap(),
         ),
     ] {
-        let out = temporal(
+        raw_start(
             &env.server.hostport,
-            &[
-                "workflow",
-                "start",
-                "--type",
-                kind,
-                "--task-queue",
-                queue,
-                "--workflow-id",
-                &workflow_id,
-                "--input",
-                &input,
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            kind,
+            queue,
+            &workflow_id,
+            Some(&input),
         );
         let ended = tokio::time::timeout(
             Duration::from_secs(20),

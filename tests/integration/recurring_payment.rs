@@ -733,20 +733,12 @@ async fn a_term_its_schedule_did_not_start_or_started_too_soon_charges_nothing()
     .await
     .unwrap();
     // A term forged with Temporal's CLI: the contract's own terms, started by hand.
-    temporal_ok(
-        &env,
-        &[
-            "workflow",
-            "start",
-            "--type",
-            "RecurringPayment",
-            "--task-queue",
-            temporal_playground::temporal::names::task_queues::RECURRING_SCHEDULE,
-            "--workflow-id",
-            "recurring-C-real-forged",
-            "--input",
-            &terms_json("C-real", 999),
-        ],
+    raw_start(
+        &env.server.hostport,
+        "RecurringPayment",
+        temporal_playground::temporal::names::task_queues::RECURRING_SCHEDULE,
+        "recurring-C-real-forged",
+        Some(&terms_json("C-real", 999)),
     );
     // "Charge now", twice, with Temporal's CLI: the first is a term like any other (the
     // contract has charged nothing yet), the second comes seconds after it.

@@ -533,24 +533,7 @@ async fn a_settlement_naming_no_import_of_ours_is_answered_no_at_once() {
     // with no statement in it (our code fails on it, task after task).
     let (unpolled, broken) = ("statement-dead0001", "statement-dead0002");
     for (import_id, queue) in [(unpolled, "nobody-polls-this"), (broken, "manual-handle")] {
-        let out = temporal(
-            &hp,
-            &[
-                "workflow",
-                "start",
-                "--type",
-                "StatementImport",
-                "--task-queue",
-                queue,
-                "--workflow-id",
-                import_id,
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        raw_start(&hp, "StatementImport", queue, import_id, None);
     }
     let forged = |import_id: &str| {
         serde_json::json!({
@@ -666,25 +649,12 @@ async fn an_import_matching_other_money_to_an_order_settles_nothing() {
         "first": [entry(1, &short, 100, "MYR"), entry(2, &other, 2_000, "USD"),
                   entry(3, &fair, 2_000, "MYR"), entry(4, stale, 500, "MYR")],
     });
-    let out = temporal(
+    raw_start(
         &hp,
-        &[
-            "workflow",
-            "start",
-            "--type",
-            "StatementImport",
-            "--task-queue",
-            "manual-handle",
-            "--workflow-id",
-            import_id,
-            "--input",
-            &start.to_string(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        "StatementImport",
+        "manual-handle",
+        import_id,
+        Some(&start.to_string()),
     );
     let (ok, said) = approve_statement(&hp, import_id, "bo");
     assert!(ok, "{said}");

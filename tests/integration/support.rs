@@ -672,6 +672,31 @@ pub fn raw_signal(hostport: &str, workflow_id: &str, name: &str, input: &str) ->
     raw(hostport, &["signal"], workflow_id, name, input)
 }
 
+/// A workflow of `kind` started from Temporal's own CLI on `queue` as `workflow_id`, with
+/// `input` (JSON) or none, as anyone with access to the namespace can; asserts that
+/// Temporal took the start.
+pub fn raw_start(hostport: &str, kind: &str, queue: &str, workflow_id: &str, input: Option<&str>) {
+    let mut args = vec![
+        "workflow",
+        "start",
+        "--type",
+        kind,
+        "--task-queue",
+        queue,
+        "--workflow-id",
+        workflow_id,
+    ];
+    if let Some(input) = input {
+        args.extend(["--input", input]);
+    }
+    let out = temporal(hostport, &args);
+    assert!(
+        out.status.success(),
+        "{kind} {workflow_id}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn raw(hostport: &str, verb: &[&str], workflow_id: &str, name: &str, input: &str) -> Output {
     let target = [
         "--workflow-id",
