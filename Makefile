@@ -23,7 +23,8 @@ E2E_SITE_ADDR     ?= 127.0.0.1:3100
 SEARCH_ATTRIBUTES := OrderId=Keyword OrderStage=Keyword OrderResolution=Keyword \
 	UpstreamProvider=Keyword BusinessUnit=Keyword OrderEnvironment=Keyword OrderPriority=Int \
 	StaleRetryAt=Datetime ClaimedBy=Keyword ErrorReason=Keyword ContractId=Keyword OriginalErrorReason=Keyword UpstreamAttempts=Int \
-	AwaitingApproval=Int Actors=KeywordList ClaimedAt=Datetime OrderAmount=Double OrderCurrency=KeywordList ProposedAt=Datetime
+	AwaitingApproval=Int Actors=KeywordList ClaimedAt=Datetime OrderAmount=Double OrderCurrency=KeywordList ProposedAt=Datetime \
+	SettledBy=KeywordList
 SA_FLAGS := $(foreach sa,$(SEARCH_ATTRIBUTES),--search-attribute $(sa))
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)

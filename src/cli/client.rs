@@ -826,12 +826,10 @@ fn print_import(view: &crate::workflows::statement_import::ImportView) {
     println!("  {}", counts.join(", "));
     match (&view.approved, &view.rejected) {
         (Some(by), _) => println!(
-            "  approved by {} at {}: {} of {} matched orders settled{}",
+            "  approved by {} at {}: {}",
             by.operator,
             by.at,
-            view.applied,
-            view.to_apply,
-            if view.done { "" } else { " so far" }
+            view.settled_text()
         ),
         (_, Some((by, note))) => println!("  rejected by {} at {}: {note}", by.operator, by.at),
         _ if view.chunks_in < view.chunks => println!(

@@ -292,10 +292,34 @@ pub struct ImportView {
     pub unmentioned: Vec<String>,
     pub approved: Option<super::resolution::Stamp>,
     pub rejected: Option<(super::resolution::Stamp, String)>,
-    /// Orders the approval settled so far, of those matched.
+    /// Matched orders the approval has told so far (each settles once it has checked the
+    /// import and the entry's money against its own).
     pub applied: u32,
     pub to_apply: u32,
     pub done: bool,
+    /// Matched orders this import settled, as the orders record it (`SettledBy`): filled
+    /// by the console from visibility once the import is approved, never by the workflow.
+    #[serde(default)]
+    pub settled: Option<u32>,
+}
+
+impl ImportView {
+    /// How far an approved import has settled its matched orders, in words: the page's and
+    /// `client show-statement`'s. The count is the orders' own record; while the approval
+    /// is still telling them, "so far"; after, the ones it did not settle are explained.
+    pub fn settled_text(&self) -> String {
+        let settled = self.settled.unwrap_or(self.applied);
+        let text = format!("{settled} of {} matched orders settled", self.to_apply);
+        match (self.done, self.to_apply.saturating_sub(settled)) {
+            (false, _) => format!("{text} so far"),
+            (true, 0) => text,
+            (true, rest) => format!(
+                "{text}; the other {rest} not (yet): each checks this import and the entry's \
+                 money against its own first, and one that refuses it, or was resolved \
+                 before, is a person's (the audit trail says why)"
+            ),
+        }
+    }
 }
 
 /// Entries one view of an import carries (about 250 KB).
@@ -368,6 +392,45 @@ mod tests {
             currency: "MYR".into(),
             exponent: 2,
         }
+    }
+
+    #[test]
+    fn an_approved_import_counts_the_orders_that_settled_not_the_ones_it_told() {
+        let view = |applied, done, settled| ImportView {
+            import_id: "statement-ab".into(),
+            statement_id: "S".into(),
+            account: String::new(),
+            format: StatementFormat::Csv,
+            file_name: "s.csv".into(),
+            imported_by: "ana".into(),
+            imported_at: String::new(),
+            chunks: 1,
+            chunks_in: 1,
+            entries: vec![],
+            offset: 0,
+            total_entries: 4,
+            tally: vec![],
+            unmentioned: vec![],
+            approved: None,
+            rejected: None,
+            applied,
+            to_apply: 4,
+            done,
+            settled,
+        };
+        assert_eq!(
+            view(2, false, Some(1)).settled_text(),
+            "1 of 4 matched orders settled so far"
+        );
+        assert_eq!(
+            view(4, true, Some(4)).settled_text(),
+            "4 of 4 matched orders settled"
+        );
+        let said = view(4, true, Some(1)).settled_text();
+        assert!(
+            said.starts_with("1 of 4 matched orders settled; the other 3 not (yet)"),
+            "{said}"
+        );
     }
 
     #[test]

@@ -438,7 +438,20 @@ async fn ended(client: &Client, import_id: &str, e: OpError) -> OpError {
 }
 
 async fn view(client: &Client, id: &str) -> Result<ImportView, OpError> {
-    view_from(client, id, 0).await
+    let mut view = view_from(client, id, 0).await?;
+    if view.approved.is_some() {
+        view.settled = Some(settled_by(client, id).await?);
+    }
+    Ok(view)
+}
+
+/// How many orders record `import_id` as the import that settled them (one visibility
+/// count, whatever the statement's size).
+async fn settled_by(client: &Client, import_id: &str) -> Result<u32, OpError> {
+    check_import_id(import_id)?;
+    let query = format!("{} = '{import_id}'", sa::SETTLED_BY.name());
+    let n = visibility::count(client, &query).await?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// Every entry of an import, a view at a time (for the CSV).

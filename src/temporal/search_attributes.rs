@@ -62,9 +62,15 @@ pub const ORDER_AMOUNT: SearchAttributeKey<f64> = SearchAttributeKey::float("Ord
 pub const ORDER_CURRENCY: SearchAttributeKey<Vec<String>> =
     SearchAttributeKey::keyword_list("OrderCurrency");
 
+/// The statement import whose entry settled the order (ManualHandle, StaleOrder): the
+/// import's page counts the orders it settled by it. A KeywordList of one: SQL
+/// visibility's last free KeywordList slot.
+pub const SETTLED_BY: SearchAttributeKey<Vec<String>> =
+    SearchAttributeKey::keyword_list("SettledBy");
+
 /// Every custom attribute with its type, as `temporal server start-dev --search-attribute`
 /// and `OperatorService::add_search_attributes` want them.
-pub fn all() -> [(&'static str, IndexedValueType); 19] {
+pub fn all() -> [(&'static str, IndexedValueType); 20] {
     [
         (ORDER_ID.name(), IndexedValueType::Keyword),
         (ORDER_STAGE.name(), IndexedValueType::Keyword),
@@ -85,6 +91,7 @@ pub fn all() -> [(&'static str, IndexedValueType); 19] {
         (ORDER_AMOUNT.name(), IndexedValueType::Double),
         (ORDER_CURRENCY.name(), IndexedValueType::KeywordList),
         (PROPOSED_AT.name(), IndexedValueType::Datetime),
+        (SETTLED_BY.name(), IndexedValueType::KeywordList),
     ]
 }
 

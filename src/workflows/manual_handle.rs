@@ -12,7 +12,8 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, 
 
 use super::{
     conclude, conclude_as, query_failure, recorded_at, set_stage,
-    settlement_check::confirmed_by_import, statement_import::StatementSettlement,
+    settlement_check::{confirmed_by_import, record_settled_by},
+    statement_import::StatementSettlement,
 };
 use crate::{
     domain::input::{validate_note, validate_operator},
@@ -714,6 +715,7 @@ fn settle_by(ctx: &mut WorkflowContext<ManualHandle>, settlement: StatementSettl
     if ctx.state_mut(|s| s.proposal.take().is_some()) {
         ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
     }
+    record_settled_by(ctx, &settlement);
     ctx.state_mut(|s| s.resolution = Some(settlement.record(at)));
 }
 

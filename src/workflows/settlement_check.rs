@@ -26,6 +26,7 @@ use crate::{
     temporal::{
         TemporalError, histories,
         names::{task_queues, workflow_types},
+        search_attributes as sa,
     },
 };
 
@@ -43,6 +44,21 @@ pub const VERIFY_ACTIVITY: &str = "VerifyStatementSettlement";
 /// import started from another client can call any entry "matched". Checks made before it
 /// carry no money, and replay as they ran.
 pub const SETTLEMENT_MONEY_PATCH: &str = "settlement-held-to-the-orders-money";
+
+/// The change that has an order record which import settled it (`SettledBy`), so the
+/// import's page counts the orders it settled rather than the signals it sent. Runs
+/// settled before it replay as they ran.
+pub const SETTLED_BY_PATCH: &str = "settled-by-recorded";
+
+/// In workflow code, once a statement's settlement is accepted: records the import it came
+/// from in the order's `SettledBy`, on runs with the [`SETTLED_BY_PATCH`].
+pub fn record_settled_by<W>(ctx: &WorkflowContext<W>, settlement: &StatementSettlement) {
+    if ctx.patched(SETTLED_BY_PATCH) {
+        ctx.upsert_search_attributes([
+            sa::SETTLED_BY.value_set(vec![settlement.evidence.import_id.clone()])
+        ]);
+    }
+}
 
 /// The failure type of a check that refused a settlement for its money: its message is the
 /// reason, which the audit trail shows.

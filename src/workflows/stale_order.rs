@@ -11,7 +11,7 @@ use super::{
     NextStage, conclude, hand_off,
     manual_handle::{ManualHandle, SETTLEMENT_CHECK_PATCH},
     now, recorded_at, settle_by_upstream,
-    settlement_check::confirmed_by_import,
+    settlement_check::{confirmed_by_import, record_settled_by},
     timestamp,
 };
 use crate::{
@@ -304,7 +304,7 @@ fn accept_settlement(
     ctx: &WorkflowContext<StaleOrder>,
     settlement: super::statement_import::StatementSettlement,
 ) {
-    let actors = ctx.state_mut(|s| {
+    let accepted = ctx.state_mut(|s| {
         if s.statement.is_some() || s.resolve_requested.is_some() || s.retry_requested.is_some() {
             return None;
         }
@@ -313,10 +313,14 @@ fn accept_settlement(
             &settlement.approved_by.operator,
         ];
         let changed = super::add_actors(&mut s.actors, &names).then(|| s.actors.clone());
-        s.statement = Some(settlement);
-        changed
+        s.statement = Some(settlement.clone());
+        Some(changed)
     });
+    let Some(actors) = accepted else {
+        return;
+    };
     if let Some(actors) = actors {
         ctx.upsert_search_attributes([sa::ACTORS.value_set(actors)]);
     }
+    record_settled_by(ctx, &settlement);
 }

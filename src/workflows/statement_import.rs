@@ -472,6 +472,7 @@ impl StatementImport {
             applied: self.applied,
             to_apply: self.matched().count() as u32,
             done: self.done,
+            settled: None,
         }
     }
 }

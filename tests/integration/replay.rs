@@ -33,7 +33,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 38] = [
+const RECORDED: [(&str, &str); 40] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -125,6 +125,9 @@ const RECORDED: [(&str, &str); 38] = [
         "manual_handle_settlement_money_refused.json",
         "manual-down-strec5",
     ),
+    // The two settled once an order records the import that settled it (`SettledBy`).
+    ("manual_handle_settled_by_recorded.json", "manual-down-strec"),
+    ("stale_order_settled_by_recorded.json", "stale-down-strec2"),
 ];
 
 /// The term the contract `C-rec3`'s schedule starts: its id carries the time it was due,

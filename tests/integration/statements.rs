@@ -689,6 +689,14 @@ async fn an_import_matching_other_money_to_an_order_settles_nothing() {
         "the stale order settled by 5.00 MYR: {:?}",
         status.resolution
     );
+    // The import counts the orders it settled (their own record), not the ones it told.
+    eventually("the import's count", Duration::from_secs(15), || async {
+        let (ok, said) = ours(&hp, &["client", "show-statement", "-i", import_id]);
+        (ok && said.contains("approved by bo")
+            && said.contains("1 of 4 matched orders settled; the other 3 not (yet)"))
+        .then_some(())
+    })
+    .await;
     // A person resolves both as the bank says (failed needs no second person), from our
     // CLI; the trail, which lists the orders people acted on, then says why the statement
     // settled neither.

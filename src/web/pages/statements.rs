@@ -130,12 +130,7 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
     });
     let standing = match (&view.approved, &view.rejected) {
         (Some(by), _) => {
-            let settled = format!(
-                ": {} of {} matched orders settled{}",
-                view.applied,
-                view.to_apply,
-                if view.done { "" } else { " so far" }
-            );
+            let settled = format!(": {}", view.settled_text());
             view! { {format!("approved by {} ", by.operator)} <When at=by.at.clone() /> {settled} }
                 .into_any()
         }
