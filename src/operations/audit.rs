@@ -442,7 +442,17 @@ pub async fn contract_entries(
         let Some(change) = e.memo::<ContractChangeRecord>(MEMO_KEY) else {
             continue;
         };
-        recorded.insert(change.contract_id.clone());
+        // A record completes once its contract's schedule confirms it (records made before
+        // the check completed as they came); one started from another client that the
+        // schedule does not show fails, and says so here.
+        let outcome = match e.status.as_str() {
+            "COMPLETED" => {
+                recorded.insert(change.contract_id.clone());
+                "done"
+            }
+            "RUNNING" => "not confirmed yet: the contract's schedule has not been read",
+            _ => "not confirmed: the contract's schedule does not show this change",
+        };
         let entry = AuditEntry {
             at: e.start_time.map(rfc3339).unwrap_or_default(),
             actor: change.operator.clone(),
@@ -451,7 +461,7 @@ pub async fn contract_entries(
                 why => format!("{}: {why}", change.action),
             },
             target: change.contract_id.clone(),
-            outcome: "done".into(),
+            outcome: outcome.into(),
             channel: channel_of(&change.origin, false).into(),
             origin: change.origin.clone(),
             contract: true,

@@ -66,31 +66,60 @@ fn status_error(contract_id: &str, status: Status) -> OpError {
     }
 }
 
-/// Records a change to a contract as a workflow of its own (`ContractChange`): dated,
-/// kept, findable by contract and person. A failure to record is said, not hidden: the
-/// change itself stands (the schedule holds it).
-async fn record_change(
+/// A change to a contract as its record will hold it (its [`note`](ContractChangeRecord::note)
+/// is what the change writes on the schedule).
+fn change_of(
     client: &Client,
     contract_id: &str,
     action: &str,
     operator: &str,
     reason: &str,
-) -> Result<(), OpError> {
-    let change = ContractChangeRecord {
+) -> ContractChangeRecord {
+    ContractChangeRecord {
         contract_id: contract_id.to_string(),
         action: action.to_string(),
         operator: operator.to_string(),
         reason: reason.to_string(),
         origin: temporalio_client::NamespacedClient::identity(client),
-    };
+    }
+}
+
+/// Records a change to a contract as a workflow of its own (`ContractChange`): dated,
+/// kept, findable by contract and person, and confirmed against the contract's schedule
+/// (waited for, up to `CONFIRM_WAIT`, so that a change made right after it does not
+/// overtake its confirmation). A failure to record is said, not hidden: the change itself
+/// stands (the schedule holds it).
+async fn record_change(client: &Client, change: ContractChangeRecord) -> Result<(), OpError> {
     let request = format!("{:016x}", rand::random::<u64>());
-    match contract_change::record(client, change, &request).await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            tracing::error!(contract_id, action, error = %e, "a contract change was made but not recorded");
+    let (contract_id, action) = (change.contract_id.clone(), change.action.clone());
+    if let Err(e) = contract_change::record(client, change, &request).await {
+        tracing::error!(contract_id, action, error = %e, "a contract change was made but not recorded");
+        return Err(OpError::Rejected(format!(
+            "the contract {contract_id:?} is {action}, but the change could not be recorded \
+             in the audit trail: Temporal did not answer ({e})"
+        )));
+    }
+    match contract_change::confirmed(client, &contract_id, &request).await {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            tracing::warn!(
+                contract_id,
+                action,
+                "a contract change's record is not confirmed yet"
+            );
+            Ok(())
+        }
+        Err(why) => {
+            tracing::error!(
+                contract_id,
+                action,
+                error = why,
+                "a contract change's record was not confirmed"
+            );
             Err(OpError::Rejected(format!(
-                "the contract {contract_id:?} is {action}, but the change could not be recorded \
-                 in the audit trail: Temporal did not answer ({e})"
+                "the contract {contract_id:?} is {action}, but its record in the audit trail was \
+                 not confirmed ({why}): another change was made at the same moment; look at the \
+                 contract, then try again"
             )))
         }
     }
@@ -110,6 +139,7 @@ pub async fn create(
         async {
             check(&contract, limits)?;
             let id = contract.terms.contract_id.clone();
+            let created = change_of(client, &id, "created", operator, "");
             let terms = contract.total_terms;
             contract.terms.until_cancelled = Some(terms == 0);
             let action = schedules::start_workflow(
@@ -142,13 +172,13 @@ pub async fn create(
                     limited_actions: terms > 0,
                     remaining_actions: i64::from(terms),
                     paused: false,
-                    notes: format!("created by {operator}"),
+                    notes: created.note(),
                 }),
             };
             schedules::create(client, &id, schedule)
                 .await
                 .map_err(|s| status_error(&id, s))?;
-            record_change(client, &id, "created", operator, "").await?;
+            record_change(client, created).await?;
             let description = client
                 .get_schedule_handle(&id)
                 .describe(Default::default())
@@ -201,7 +231,8 @@ pub async fn cancel(
                 .as_ref()
                 .map(|i| i.running_workflows.clone())
                 .unwrap_or_default();
-            let note = format!("{CANCELLED_NOTE_PREFIX} by {operator}: {reason}");
+            let change = change_of(client, contract_id, CANCELLED_NOTE_PREFIX, operator, reason);
+            let note = change.note();
             schedules::change_state(client, contract_id, described, |state| {
                 state.paused = true;
                 state.notes = note.clone();
@@ -210,7 +241,7 @@ pub async fn cancel(
             })
             .await
             .map_err(|s| status_error(contract_id, s))?;
-            record_change(client, contract_id, CANCELLED_NOTE_PREFIX, operator, reason).await?;
+            record_change(client, change).await?;
             // A term still charging is retried no more.
             for execution in running {
                 schedules::terminate(client, execution, &note)
@@ -399,14 +430,15 @@ pub async fn set_paused(
             }
         }
         let verb = if pause { "paused" } else { "resumed" };
-        let note = format!("{verb} by {operator}: {reason}");
+        let change = change_of(client, contract_id, verb, operator, reason);
+        let note = change.note();
         schedules::change_state(client, contract_id, described, |state| {
             state.paused = pause;
             state.notes = note;
         })
         .await
         .map_err(|s| status_error(contract_id, s))?;
-        record_change(client, contract_id, verb, operator, reason).await
+        record_change(client, change).await
     }
     .await)
 }

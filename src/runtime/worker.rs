@@ -7,12 +7,18 @@ use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
 use crate::{
-    domain::contract::ContractLimits, temporal::names::task_queues,
-    upstream::activities::UpstreamActivities, workflows::console_sessions::ConsoleSessions,
-    workflows::contract_change::ContractChange, workflows::manual_handle::ManualHandle,
-    workflows::query_order::QueryOrder, workflows::recurring_payment::RecurringPayment,
-    workflows::settlement_check::SettlementActivities, workflows::stale_order::StaleOrder,
-    workflows::statement_import::StatementImport, workflows::term_check::ContractActivities,
+    domain::contract::ContractLimits,
+    temporal::names::task_queues,
+    upstream::activities::UpstreamActivities,
+    workflows::console_sessions::ConsoleSessions,
+    workflows::contract_change::{ChangeActivities, ContractChange},
+    workflows::manual_handle::ManualHandle,
+    workflows::query_order::QueryOrder,
+    workflows::recurring_payment::RecurringPayment,
+    workflows::settlement_check::SettlementActivities,
+    workflows::stale_order::StaleOrder,
+    workflows::statement_import::StatementImport,
+    workflows::term_check::ContractActivities,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +139,8 @@ fn options_for(
             .map_err(|e| setup(&e))?
             // A term checks its contract's schedule and rules before it charges.
             .register_activities(ContractActivities::new(config.contract_limits.clone()))
+            // A contract change's record is confirmed against the contract's schedule.
+            .register_activities(ChangeActivities)
             .build(),
         task_queues::UPSTREAM => WorkerOptions::new(queue)
             .register_activities(UpstreamActivities::new(&config.upstream_url))

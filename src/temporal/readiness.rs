@@ -31,28 +31,37 @@ impl Readiness {
 
 /// Asks Temporal about each of our task queues; an error means it did not answer.
 pub async fn check(client: &Client) -> Result<Readiness, TemporalError> {
-    let mut service = client.connection().workflow_service();
     let mut queues = Vec::new();
     for queue in task_queues::ALL {
-        let kind = if queue == task_queues::UPSTREAM {
-            TaskQueueType::Activity
-        } else {
-            TaskQueueType::Workflow
-        };
-        let request = DescribeTaskQueueRequest {
-            namespace: client.namespace(),
-            task_queue: Some(TaskQueue {
-                name: queue.to_string(),
-                ..Default::default()
-            }),
-            task_queue_type: kind as i32,
-            ..Default::default()
-        };
-        let response = service.describe_task_queue(request.into_request()).await?;
         queues.push(QueuePollers {
             queue,
-            pollers: response.into_inner().pollers.len(),
+            pollers: pollers(client, queue).await?,
         });
     }
     Ok(Readiness { queues })
+}
+
+/// Workers Temporal has seen polling `queue` recently (its activity tasks for the upstream
+/// queue, its workflow tasks for the others).
+pub async fn pollers(client: &Client, queue: &str) -> Result<usize, TemporalError> {
+    let kind = if queue == task_queues::UPSTREAM {
+        TaskQueueType::Activity
+    } else {
+        TaskQueueType::Workflow
+    };
+    let request = DescribeTaskQueueRequest {
+        namespace: client.namespace(),
+        task_queue: Some(TaskQueue {
+            name: queue.to_string(),
+            ..Default::default()
+        }),
+        task_queue_type: kind as i32,
+        ..Default::default()
+    };
+    let response = client
+        .connection()
+        .workflow_service()
+        .describe_task_queue(request.into_request())
+        .await?;
+    Ok(response.into_inner().pollers.len())
 }

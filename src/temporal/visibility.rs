@@ -23,7 +23,7 @@ pub struct ListedExecution {
     pub workflow_type: String,
     pub start_time: Option<SystemTime>,
     pub close_time: Option<SystemTime>,
-    /// `Running`, `Completed`, `Failed` …
+    /// `RUNNING`, `COMPLETED`, `FAILED` …
     pub status: String,
     pub attributes: SearchAttributes,
     /// The memo's fields, each as its JSON text.

@@ -5,12 +5,24 @@
 //! person (`ContractId`, `Actors`). The workflow has nothing to do but end.
 
 use serde::{Deserialize, Serialize};
-use temporalio_client::{Client, WorkflowStartOptions, errors::WorkflowStartError};
-use temporalio_common::{MemoValues, search_attributes::SearchAttributes};
-use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{WorkflowContext, WorkflowResult};
+use std::{sync::Arc, time::Duration};
+use temporalio_client::{
+    Client, WorkflowDescribeOptions, WorkflowGetResultOptions, WorkflowStartOptions,
+    errors::WorkflowStartError, tonic::Code,
+};
+use temporalio_common::{
+    MemoValues, error::ApplicationFailure, search_attributes::SearchAttributes,
+};
+use temporalio_macros::{activities, workflow, workflow_methods};
+use temporalio_sdk::{
+    WorkflowContext, WorkflowResult,
+    activities::{ActivityContext, ActivityError},
+};
 
-use crate::temporal::{names::task_queues, search_attributes as sa};
+use crate::temporal::{
+    names::{task_queues, workflow_types},
+    readiness, schedules, search_attributes as sa,
+};
 
 /// The memo key that holds the change.
 pub const MEMO_KEY: &str = "change";
@@ -28,6 +40,37 @@ pub struct ContractChangeRecord {
     #[serde(default)]
     pub origin: String,
 }
+
+impl ContractChangeRecord {
+    /// The note the contract's schedule carries right after this change: the change writes
+    /// it, and the record is confirmed by it. `created by fin`, `paused by fin: holiday`;
+    /// the term check's pause reads `paused: a term was refused: …`.
+    pub fn note(&self) -> String {
+        match (self.action.as_str(), self.operator.as_str()) {
+            ("created", operator) => format!("created by {operator}"),
+            (action, TERM_CHECK_ACTOR) => format!("{action}: {}", self.reason),
+            (action, operator) => format!("{action} by {operator}: {}", self.reason),
+        }
+    }
+}
+
+/// The change that has a record confirm itself before it completes: a ContractChange can
+/// be started by any client with access to the namespace, with any memo, so a record
+/// says a contract changed only once its own memo and index are its input and the
+/// contract's schedule carries the note the change wrote ([`ContractChangeRecord::note`]).
+/// Records made before it completed as they came.
+pub const CONFIRMED_PATCH: &str = "contract-change-confirmed";
+
+/// The failure type of a record its contract's schedule does not confirm.
+pub const UNCONFIRMED: &str = "contract_change_unconfirmed";
+
+/// How long one attempt at the confirmation may take.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a change made through the console or the CLI waits for its record to be
+/// confirmed before it answers (the change stands either way; a record a worker has not
+/// confirmed yet shows as such in the trail).
+pub const CONFIRM_WAIT: Duration = Duration::from_secs(10);
 
 /// The workflow id of a change: the contract's, then the server's request to tell
 /// changes apart (a retried call makes the same record once).
@@ -67,6 +110,32 @@ pub async fn record(
     }
 }
 
+/// Whether the record started under `request` was confirmed, waiting at most
+/// [`CONFIRM_WAIT`]: `Ok(true)` confirmed, `Ok(false)` not yet (no worker confirmed it in
+/// time, or none polls the queue, so it is not waited for), `Err` with the reason when its
+/// contract's schedule does not show it.
+pub async fn confirmed(client: &Client, contract_id: &str, request: &str) -> Result<bool, String> {
+    match readiness::pollers(client, task_queues::RECURRING_SCHEDULE).await {
+        Ok(0) => return Ok(false),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::debug!(contract_id, error = %e, "the contracts' queue could not be described");
+            return Ok(false);
+        }
+    }
+    let handle = client.get_workflow_handle::<ContractChange>(workflow_id(contract_id, request));
+    match tokio::time::timeout(
+        CONFIRM_WAIT,
+        handle.get_result(WorkflowGetResultOptions::default()),
+    )
+    .await
+    {
+        Err(_) => Ok(false),
+        Ok(Ok(_)) => Ok(true),
+        Ok(Err(e)) => Err(e.to_string()),
+    }
+}
+
 #[workflow]
 #[derive(Default)]
 pub struct ContractChange;
@@ -75,9 +144,147 @@ pub struct ContractChange;
 impl ContractChange {
     #[run(name = "ContractChange")]
     pub async fn run(
-        _ctx: &mut WorkflowContext<Self>,
+        ctx: &mut WorkflowContext<Self>,
         change: ContractChangeRecord,
     ) -> WorkflowResult<ContractChangeRecord> {
+        if ctx.patched(CONFIRMED_PATCH) {
+            let options = super::temporal_check_options(
+                task_queues::RECURRING_SCHEDULE,
+                CONFIRM_TIMEOUT,
+                format!("{}-confirm", ctx.workflow_id()),
+            );
+            ctx.execute_activity(ChangeActivities::confirm, change.clone(), options)
+                .await?;
+        }
         Ok(change)
+    }
+}
+
+/// Confirms contract change records against their contract's schedule.
+pub struct ChangeActivities;
+
+#[activities]
+impl ChangeActivities {
+    /// Confirms the record that runs it: its memo and `ContractId` say what its input says,
+    /// and its contract's schedule (one of ours) carries the note the change wrote. A
+    /// record that fails this is refused for good; Temporal being away is retried.
+    #[activity(name = "ConfirmContractChange")]
+    pub async fn confirm(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        change: ContractChangeRecord,
+    ) -> Result<(), ActivityError> {
+        let client = ctx.client();
+        let Some(own_id) = ctx.info().workflow_id.clone() else {
+            return Err(refused("no record asked"));
+        };
+        let own = client
+            .get_workflow_handle::<ContractChange>(own_id)
+            .describe(WorkflowDescribeOptions::default())
+            .await
+            .map_err(retried)?;
+        let info = own
+            .raw_description
+            .workflow_execution_info
+            .unwrap_or_default();
+        let memo: Option<ContractChangeRecord> = info
+            .memo
+            .as_ref()
+            .and_then(|m| m.fields.get(MEMO_KEY))
+            .and_then(|p| serde_json::from_slice(&p.data).ok());
+        if memo.as_ref() != Some(&change) {
+            return Err(refused(
+                "the record's memo is not the change it was started with",
+            ));
+        }
+        let indexed: Option<String> = info
+            .search_attributes
+            .as_ref()
+            .and_then(|a| a.indexed_fields.get(sa::CONTRACT_ID.name()))
+            .and_then(|p| serde_json::from_slice(&p.data).ok());
+        if indexed.as_deref() != Some(change.contract_id.as_str()) {
+            return Err(refused("the record is not filed under its contract"));
+        }
+        let described = match schedules::describe(&client, &change.contract_id).await {
+            Ok(described) => described,
+            Err(status) if matches!(status.code(), Code::NotFound | Code::InvalidArgument) => {
+                return Err(refused(format!(
+                    "the contract {:?} has no schedule",
+                    change.contract_id
+                )));
+            }
+            Err(status) => return Err(retried(status)),
+        };
+        if schedules::started_type(&described) != Some(workflow_types::RECURRING_PAYMENT) {
+            return Err(refused(format!(
+                "{:?} is not a contract of this system",
+                change.contract_id
+            )));
+        }
+        let note = schedules::note(&described);
+        if note != change.note() {
+            tracing::warn!(
+                contract_id = change.contract_id,
+                recorded = change.note(),
+                note,
+                "a contract change record its schedule does not show"
+            );
+            return Err(refused(format!(
+                "the contract's schedule does not show it (its note reads {note:?})"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A record its contract does not confirm: failed for good, with the reason.
+fn refused(why: impl Into<String>) -> ActivityError {
+    ActivityError::application(
+        ApplicationFailure::builder(why.into())
+            .type_name(UNCONFIRMED.to_string())
+            .non_retryable(true)
+            .build(),
+    )
+}
+
+/// Temporal could not be asked: tried again.
+fn retried(error: impl std::error::Error + Send + Sync + 'static) -> ActivityError {
+    ActivityError::application(
+        ApplicationFailure::builder(error)
+            .type_name("contract_change_check_unavailable".to_string())
+            .build(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(action: &str, operator: &str, reason: &str) -> ContractChangeRecord {
+        ContractChangeRecord {
+            contract_id: "C-1".into(),
+            action: action.into(),
+            operator: operator.into(),
+            reason: reason.into(),
+            origin: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_record_is_confirmed_by_the_note_its_change_writes() {
+        assert_eq!(change("created", "fin", "").note(), "created by fin");
+        assert_eq!(
+            change("paused", "fin", "holiday").note(),
+            "paused by fin: holiday"
+        );
+        assert_eq!(
+            change("cancelled", "fay", "customer asked").note(),
+            "cancelled by fay: customer asked"
+        );
+        // The term check's pause reads as the contract page has always shown it.
+        assert_eq!(
+            change("paused", TERM_CHECK_ACTOR, "a term was refused: too soon").note(),
+            "paused: a term was refused: too soon"
+        );
     }
 }

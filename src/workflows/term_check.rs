@@ -150,7 +150,15 @@ async fn pause(
     why: &str,
     run_id: &str,
 ) {
-    let note = format!("paused: a term was refused: {why}");
+    let change = ContractChangeRecord {
+        contract_id: contract_id.to_string(),
+        action: "paused".into(),
+        operator: TERM_CHECK_ACTOR.into(),
+        reason: format!("a term was refused: {why}"),
+        origin: temporalio_client::NamespacedClient::identity(client),
+    };
+    // `paused: a term was refused: …`, which confirms the record.
+    let note = change.note();
     let changed = schedules::change_state(client, contract_id, described, |state| {
         state.paused = true;
         state.notes = note;
@@ -159,13 +167,6 @@ async fn pause(
     if let Err(status) = changed {
         tracing::warn!(contract_id, error = %status, "a refused term could not pause its schedule");
     }
-    let change = ContractChangeRecord {
-        contract_id: contract_id.to_string(),
-        action: "paused".into(),
-        operator: TERM_CHECK_ACTOR.into(),
-        reason: format!("a term was refused: {why}"),
-        origin: temporalio_client::NamespacedClient::identity(client),
-    };
     if let Err(e) = contract_change::record(client, change, &format!("refused-{run_id}")).await {
         tracing::error!(contract_id, error = %e, "a refused term's pause was not recorded");
     }

@@ -202,6 +202,96 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
     assert_eq!(anonymous.status().as_u16(), 303);
 }
 
+/// A contract change "recorded" from Temporal's CLI (a ContractChange started with a memo
+/// saying fay cancelled the contract, as anyone with the namespace can) is no change: the
+/// contract runs on, and its row reads "not confirmed", beside the real changes, which
+/// read "done". The record is checked against the contract's own schedule.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contract_change_recorded_from_outside_is_shown_as_not_confirmed() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let id = "C-forged-trail";
+    let contract = temporal_playground::domain::contract::NewContract {
+        terms: temporal_playground::domain::contract::ContractTerms {
+            contract_id: id.into(),
+            customer: "ana".into(),
+            plan: "monthly".into(),
+            amount_cents: 999,
+            currency: "USD".into(),
+            until_cancelled: None,
+        },
+        cadence: temporal_playground::domain::contract::Cadence::Every { seconds: 86_400 },
+        time_zone: "UTC".into(),
+        total_terms: 3,
+    };
+    temporal_playground::operations::contracts::create(c, contract, &Default::default(), "fin")
+        .await
+        .unwrap();
+    temporal_playground::operations::contracts::set_paused(c, id, "fin", "holiday", true)
+        .await
+        .unwrap();
+    temporal_playground::operations::contracts::set_paused(c, id, "fin", "back", false)
+        .await
+        .unwrap();
+    let memo = serde_json::json!({
+        "contract_id": id, "action": "cancelled", "operator": "fay",
+        "reason": "customer asked", "origin": "temporal-playground-console",
+    });
+    let out = temporal(
+        &env.server.hostport,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "ContractChange",
+            "--task-queue",
+            "recurring-schedule",
+            "--workflow-id",
+            &format!("contract-change-{id}-forged"),
+            "--input",
+            &memo.to_string(),
+            "--memo",
+            &format!("change={memo}"),
+            "--search-attribute",
+            &format!("ContractId=\"{id}\""),
+            "--search-attribute",
+            "Actors=[\"fay\"]",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entries = eventually(
+        "the four rows, settled",
+        Duration::from_secs(30),
+        || async {
+            let entries = contract_entries(c, &AuditFilter::default()).await.ok()?;
+            let ours: Vec<_> = entries.into_iter().filter(|e| e.target == id).collect();
+            (ours.len() == 4 && ours.iter().all(|e| !e.outcome.contains("yet"))).then_some(ours)
+        },
+    )
+    .await;
+    let row = |action: &str| {
+        entries
+            .iter()
+            .find(|e| e.action.starts_with(action))
+            .unwrap_or_else(|| panic!("no {action} row: {entries:?}"))
+    };
+    for action in ["created", "paused: holiday", "resumed: back"] {
+        assert_eq!(row(action).outcome, "done", "{entries:?}");
+    }
+    let forged = row("cancelled");
+    assert_eq!(forged.actor, "fay");
+    assert!(forged.outcome.starts_with("not confirmed"), "{entries:?}");
+    // And the contract was not cancelled.
+    let detail = temporal_playground::operations::contracts::detail(c, id)
+        .await
+        .unwrap();
+    assert!(!detail.cancelled && !detail.paused, "{detail:?}");
+}
+
 /// A settlement signal's row says what became of it, read from the order's own check in
 /// the committed histories: settled when its import confirmed it, not settled when the
 /// import it names did not (a forged one), and "received" from before orders checked.

@@ -33,7 +33,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 40] = [
+const RECORDED: [(&str, &str); 42] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -126,13 +126,27 @@ const RECORDED: [(&str, &str); 40] = [
         "manual-down-strec5",
     ),
     // The two settled once an order records the import that settled it (`SettledBy`).
-    ("manual_handle_settled_by_recorded.json", "manual-down-strec"),
+    (
+        "manual_handle_settled_by_recorded.json",
+        "manual-down-strec",
+    ),
     ("stale_order_settled_by_recorded.json", "stale-down-strec2"),
+    // A contract change's record confirmed against its contract's schedule, and one started
+    // bare (no memo, a contract with no schedule) that is not.
+    ("contract_change_confirmed.json", CONFIRMED_RECORD),
+    (
+        "contract_change_unconfirmed.json",
+        "contract-change-C-rec-created",
+    ),
 ];
 
 /// The term the contract `C-rec3`'s schedule starts: its id carries the time it was due,
 /// so the scenario looks it up by contract.
 const SCHEDULED_TERM: &str = "the first term of C-rec3";
+
+/// The record of C-rec3's creation, confirmed against its schedule (its id carries a
+/// random request, so the scenario looks it up by contract).
+const CONFIRMED_RECORD: &str = "the record of C-rec3's creation";
 
 /// Workflows that never end by themselves: their histories are recorded as they stand.
 const RUNNING: [&str; 1] = ["console-sessions"];
@@ -758,10 +772,21 @@ async fn fresh_histories_of_every_path_replay() {
     })
     .await;
 
+    let confirmed_record = eventually("C-rec3's record", Duration::from_secs(30), || async {
+        let query = "WorkflowType = 'ContractChange' AND ContractId = 'C-rec3' \
+                     AND ExecutionStatus = 'Completed'";
+        let page = temporal_playground::temporal::visibility::list_page(c, query, 1, None, None)
+            .await
+            .ok()?;
+        page.executions.into_iter().next().map(|e| e.workflow_id)
+    })
+    .await;
+
     let mut fresh = Vec::new();
     for (file, workflow_id) in RECORDED {
         let workflow_id = match workflow_id {
             SCHEDULED_TERM => scheduled_term.as_str(),
+            CONFIRMED_RECORD => confirmed_record.as_str(),
             id => id,
         };
         let json = match RUNNING.contains(&workflow_id) {
