@@ -118,7 +118,7 @@ async fn record_change(client: &Client, change: ContractChangeRecord) -> Result<
             );
             Err(OpError::Rejected(format!(
                 "the contract {contract_id:?} is {action}, but its record in the audit trail was \
-                 not confirmed ({why}): another change was made at the same moment; look at the \
+                 not confirmed: {why} (another change made at the same moment?); look at the \
                  contract, then try again"
             )))
         }

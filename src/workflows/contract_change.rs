@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::{sync::Arc, time::Duration};
 use temporalio_client::{
     Client, WorkflowDescribeOptions, WorkflowGetResultOptions, WorkflowStartOptions,
-    errors::WorkflowStartError, tonic::Code,
+    errors::{WorkflowGetResultError, WorkflowStartError},
+    tonic::Code,
 };
 use temporalio_common::{
     MemoValues, error::ApplicationFailure, search_attributes::SearchAttributes,
@@ -132,7 +133,20 @@ pub async fn confirmed(client: &Client, contract_id: &str, request: &str) -> Res
     {
         Err(_) => Ok(false),
         Ok(Ok(_)) => Ok(true),
-        Ok(Err(e)) => Err(e.to_string()),
+        // The record failed: its confirmation's reason is the innermost cause.
+        Ok(Err(WorkflowGetResultError::Failed(e))) => {
+            let mut innermost = e.failure();
+            while let Some(cause) = innermost.cause.as_deref() {
+                innermost = cause;
+            }
+            Err(innermost.message.clone())
+        }
+        // Temporal did not answer, or the record ended otherwise (terminated by hand): the
+        // change stands, and the trail shows how its record stands.
+        Ok(Err(e)) => {
+            tracing::warn!(contract_id, error = %e, "a contract change's record could not be read");
+            Ok(false)
+        }
     }
 }
 
