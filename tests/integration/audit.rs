@@ -12,6 +12,23 @@ use temporal_playground::{
     upstream::simulator::UpstreamBehaviour,
 };
 
+/// A contract of three daily terms of 9.99 USD for ana.
+fn daily(id: &str) -> temporal_playground::domain::contract::NewContract {
+    temporal_playground::domain::contract::NewContract {
+        terms: temporal_playground::domain::contract::ContractTerms {
+            contract_id: id.into(),
+            customer: "ana".into(),
+            plan: "monthly".into(),
+            amount_cents: 999,
+            currency: "USD".into(),
+            until_cancelled: None,
+        },
+        cadence: temporal_playground::domain::contract::Cadence::Every { seconds: 86_400 },
+        time_zone: "Asia/Kuala_Lumpur".into(),
+        total_terms: 3,
+    }
+}
+
 fn paid(operator: &str) -> ResolveRequest {
     ResolveRequest {
         resolution: "paid".into(),
@@ -38,22 +55,14 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
     resolve_or_propose(c, "audit-1", paid("ana")).await.unwrap();
     approve(c, "audit-1", "bo").await.unwrap();
     claim(c, "audit-2", "cy").await.unwrap();
-    let contract = temporal_playground::domain::contract::NewContract {
-        terms: temporal_playground::domain::contract::ContractTerms {
-            contract_id: "C-audit".into(),
-            customer: "ana".into(),
-            plan: "monthly".into(),
-            amount_cents: 999,
-            currency: "USD".into(),
-            until_cancelled: None,
-        },
-        cadence: temporal_playground::domain::contract::Cadence::Every { seconds: 86_400 },
-        time_zone: "Asia/Kuala_Lumpur".into(),
-        total_terms: 3,
-    };
-    temporal_playground::operations::contracts::create(c, contract, &Default::default(), "fin")
-        .await
-        .unwrap();
+    temporal_playground::operations::contracts::create(
+        c,
+        daily("C-audit"),
+        &Default::default(),
+        "fin",
+    )
+    .await
+    .unwrap();
     temporal_playground::operations::contracts::set_paused(
         c,
         "C-audit",
@@ -211,20 +220,7 @@ async fn a_contract_change_recorded_from_outside_is_shown_as_not_confirmed() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let c = &env.client;
     let id = "C-forged-trail";
-    let contract = temporal_playground::domain::contract::NewContract {
-        terms: temporal_playground::domain::contract::ContractTerms {
-            contract_id: id.into(),
-            customer: "ana".into(),
-            plan: "monthly".into(),
-            amount_cents: 999,
-            currency: "USD".into(),
-            until_cancelled: None,
-        },
-        cadence: temporal_playground::domain::contract::Cadence::Every { seconds: 86_400 },
-        time_zone: "UTC".into(),
-        total_terms: 3,
-    };
-    temporal_playground::operations::contracts::create(c, contract, &Default::default(), "fin")
+    temporal_playground::operations::contracts::create(c, daily(id), &Default::default(), "fin")
         .await
         .unwrap();
     temporal_playground::operations::contracts::set_paused(c, id, "fin", "holiday", true)

@@ -762,25 +762,23 @@ async fn fresh_histories_of_every_path_replay() {
     )
     .await
     .unwrap();
-    let scheduled_term = eventually("C-rec3's term", Duration::from_secs(30), || async {
-        let query = "WorkflowType = 'RecurringPayment' AND ContractId = 'C-rec3' \
-                     AND ExecutionStatus = 'Completed'";
-        let page = temporal_playground::temporal::visibility::list_page(c, query, 1, None, None)
-            .await
-            .ok()?;
-        page.executions.into_iter().next().map(|e| e.workflow_id)
-    })
-    .await;
-
-    let confirmed_record = eventually("C-rec3's record", Duration::from_secs(30), || async {
-        let query = "WorkflowType = 'ContractChange' AND ContractId = 'C-rec3' \
-                     AND ExecutionStatus = 'Completed'";
-        let page = temporal_playground::temporal::visibility::list_page(c, query, 1, None, None)
-            .await
-            .ok()?;
-        page.executions.into_iter().next().map(|e| e.workflow_id)
-    })
-    .await;
+    // The term and the record C-rec3 made, whose ids carry a time and a random request.
+    let completed_of_c_rec3 = |kind: &'static str| async move {
+        eventually("C-rec3's run", Duration::from_secs(30), || async {
+            let query = format!(
+                "WorkflowType = '{kind}' AND ContractId = 'C-rec3' \
+                 AND ExecutionStatus = 'Completed'"
+            );
+            let page =
+                temporal_playground::temporal::visibility::list_page(c, &query, 1, None, None)
+                    .await
+                    .ok()?;
+            page.executions.into_iter().next().map(|e| e.workflow_id)
+        })
+        .await
+    };
+    let scheduled_term = completed_of_c_rec3("RecurringPayment").await;
+    let confirmed_record = completed_of_c_rec3("ContractChange").await;
 
     let mut fresh = Vec::new();
     for (file, workflow_id) in RECORDED {
