@@ -68,6 +68,15 @@ test('support imports a statement, an approver approves it, and the lane shows t
     await expect(support.getByTestId('evidence')).toContainText('STMT-E2E', { timeout: 1000 });
   }).toPass({ timeout: 30_000 });
   await expect(support.getByTestId('resolution')).toContainText('approved by cy');
+
+  // The review counts what the orders settled, and marks the matched entry's row.
+  await expect(async () => {
+    await approver.goto(review);
+    await expect(approver.getByTestId('standing')).toContainText('1 of 1 matched orders settled', { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  const row = approver.locator('tr[data-outcome="matched"]');
+  await expect(row).toHaveAttribute('data-settled', 'yes');
+  await expect(row).toContainText('matched · settled');
 });
 
 test('a broken statement is refused with where it failed, and nothing is imported', async ({ page }) => {

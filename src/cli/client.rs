@@ -855,13 +855,14 @@ fn print_import(view: &crate::workflows::statement_import::ImportView) {
     }
     for e in &view.entries {
         println!(
-            "  {:>5} {:<16} {} {:>16} {:<16} {}",
+            "  {:>5} {:<16} {} {:>16} {:<16} {}{}",
             e.entry.index,
             e.entry.entry_ref,
             e.entry.booking_date,
             e.entry.amount.to_string(),
             e.outcome.word(),
-            e.outcome.order_id().unwrap_or_default()
+            e.outcome.order_id().unwrap_or_default(),
+            view.entry_settled_text(e)
         );
     }
 }

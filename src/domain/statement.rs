@@ -301,12 +301,29 @@ pub struct ImportView {
     /// by the console from visibility once the import is approved, never by the workflow.
     #[serde(default)]
     pub settled: Option<u32>,
+    /// Of the orders matched in `entries`, those this import settled (filled as `settled`).
+    #[serde(default)]
+    pub settled_orders: Vec<String>,
 }
 
 impl ImportView {
     /// How far an approved import has settled its matched orders, in words: the page's and
     /// `client show-statement`'s. The count is the orders' own record; while the approval
     /// is still telling them, "so far"; after, the ones it did not settle are explained.
+    /// Once the approval has told every matched order: whether the order `entry` matched
+    /// settled by this import (`None` for an entry that matched none, or before then).
+    pub fn entry_settled(&self, entry: &ReviewedEntry) -> Option<bool> {
+        let EntryOutcome::Matched { order_id, .. } = &entry.outcome else {
+            return None;
+        };
+        (self.done && self.approved.is_some()).then(|| self.settled_orders.contains(order_id))
+    }
+
+    /// What [`entry_settled`](Self::entry_settled) says, after the entry's outcome.
+    pub fn entry_settled_text(&self, entry: &ReviewedEntry) -> &'static str {
+        settled_mark(self.entry_settled(entry))
+    }
+
     pub fn settled_text(&self) -> String {
         let settled = self.settled.unwrap_or(self.applied);
         let text = format!("{settled} of {} matched orders settled", self.to_apply);
@@ -319,6 +336,15 @@ impl ImportView {
                  before, is a person's (the audit trail says why)"
             ),
         }
+    }
+}
+
+/// The words after a matched entry's outcome once its import has told the orders.
+pub fn settled_mark(settled: Option<bool>) -> &'static str {
+    match settled {
+        Some(true) => " · settled",
+        Some(false) => " · not settled by it (the order's trail says why)",
+        None => "",
     }
 }
 
@@ -411,12 +437,17 @@ mod tests {
             total_entries: 4,
             tally: vec![],
             unmentioned: vec![],
-            approved: None,
+            approved: Some(crate::domain::resolution::Stamp {
+                operator: "bo".into(),
+                operator_id: String::new(),
+                at: String::new(),
+            }),
             rejected: None,
             applied,
             to_apply: 4,
             done,
             settled,
+            settled_orders: vec!["ORD-1".into()],
         };
         assert_eq!(
             view(2, false, Some(1)).settled_text(),
@@ -430,6 +461,43 @@ mod tests {
         assert!(
             said.starts_with("1 of 4 matched orders settled; the other 3 not (yet)"),
             "{said}"
+        );
+        // Each matched entry says whether its order settled by it, once all were told.
+        let entry = |order_id: &str, outcome: EntryOutcome| ReviewedEntry {
+            entry: StatementEntry {
+                index: 1,
+                entry_ref: "E1".into(),
+                reference: order_id.into(),
+                booking_date: "2026-12-01".into(),
+                amount: myr(2_000),
+                credit: true,
+                reversal: false,
+            },
+            outcome,
+        };
+        let matched = |order_id: &str| {
+            entry(
+                order_id,
+                EntryOutcome::Matched {
+                    order_id: order_id.into(),
+                    stage: "manual".into(),
+                },
+            )
+        };
+        let done = view(4, true, Some(1));
+        assert_eq!(done.entry_settled(&matched("ORD-1")), Some(true));
+        assert_eq!(done.entry_settled(&matched("ORD-2")), Some(false));
+        assert_eq!(
+            done.entry_settled(&entry("ORD-3", EntryOutcome::UnknownOrder)),
+            None
+        );
+        assert_eq!(
+            view(2, false, Some(1)).entry_settled(&matched("ORD-1")),
+            None
+        );
+        assert_eq!(
+            done.entry_settled_text(&matched("ORD-2")),
+            " · not settled by it (the order's trail says why)"
         );
     }
 

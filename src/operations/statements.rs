@@ -441,8 +441,53 @@ async fn view(client: &Client, id: &str) -> Result<ImportView, OpError> {
     let mut view = view_from(client, id, 0).await?;
     if view.approved.is_some() {
         view.settled = Some(settled_by(client, id).await?);
+        let matched: Vec<&str> = view
+            .entries
+            .iter()
+            .filter(|e| matches!(e.outcome, EntryOutcome::Matched { .. }))
+            .filter_map(|e| e.outcome.order_id())
+            .collect();
+        view.settled_orders = settled_among(client, id, &matched).await?;
     }
     Ok(view)
+}
+
+/// Orders asked about in one visibility list (its `IN` clause and its page).
+const SETTLED_ASKED_AT_ONCE: usize = 100;
+
+/// Which of `order_ids` record `import_id` as the import that settled them: one visibility
+/// list per [`SETTLED_ASKED_AT_ONCE`] orders (a view shows at most `VIEW_ENTRIES`).
+async fn settled_among(
+    client: &Client,
+    import_id: &str,
+    order_ids: &[&str],
+) -> Result<Vec<String>, OpError> {
+    let mut settled = Vec::new();
+    for ids in order_ids.chunks(SETTLED_ASKED_AT_ONCE) {
+        // An id no filter could hold (an import started from outside may name anything)
+        // names no order of ours: it is left out, not a failed page.
+        let listed: Vec<String> = ids
+            .iter()
+            .filter_map(|id| super::queues::literal("order id", id).ok())
+            .collect();
+        if listed.is_empty() {
+            continue;
+        }
+        let listed = listed.join(", ");
+        let query = format!(
+            "{} = '{import_id}' AND {} IN ({listed})",
+            sa::SETTLED_BY.name(),
+            sa::ORDER_ID.name()
+        );
+        let page =
+            visibility::list_page(client, &query, SETTLED_ASKED_AT_ONCE as i32, None, None).await?;
+        settled.extend(
+            page.executions
+                .iter()
+                .filter_map(|e| e.attributes.get(&sa::ORDER_ID)),
+        );
+    }
+    Ok(settled)
 }
 
 /// How many orders record `import_id` as the import that settled them (one visibility

@@ -473,6 +473,7 @@ impl StatementImport {
             to_apply: self.matched().count() as u32,
             done: self.done,
             settled: None,
+            settled_orders: Vec::new(),
         }
     }
 }

@@ -697,6 +697,11 @@ async fn an_import_matching_other_money_to_an_order_settles_nothing() {
         .then_some(())
     })
     .await;
+    // And which: the review marks the one it settled among its matched entries.
+    let view = temporal_playground::operations::statements::view_of(c, import_id)
+        .await
+        .unwrap();
+    assert_eq!(view.settled_orders, vec![fair.clone()], "{view:?}");
     // A person resolves both as the bank says (failed needs no second person), from our
     // CLI; the trail, which lists the orders people acted on, then says why the statement
     // settled neither.

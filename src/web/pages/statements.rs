@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{IfAllowed, Loading, When, action_error};
 use crate::{
     domain::access::Action,
-    domain::statement::{EntryOutcome, ImportView, StatementFormat},
+    domain::statement::{EntryOutcome, ImportView, StatementFormat, settled_mark},
     web::error::AppError,
 };
 
@@ -115,6 +115,8 @@ pub fn StatementPage() -> impl IntoView {
 
 #[component]
 fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl IntoView {
+    // Once the approval has told every order: whether each matched entry's settled by it.
+    let settled: Vec<Option<bool>> = view.entries.iter().map(|e| view.entry_settled(e)).collect();
     let counts = view
         .tally
         .iter()
@@ -202,7 +204,7 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
                     </tr>
                 </thead>
                 <tbody>
-                    {view.entries.into_iter().map(|e| {
+                    {view.entries.into_iter().zip(settled).map(|(e, settled)| {
                         let detail = match &e.outcome {
                             EntryOutcome::AmountMismatch { order_amount, .. } => format!(
                                 " (the order is for {})",
@@ -215,8 +217,9 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
                             _ => String::new(),
                         };
                         let order = e.outcome.order_id().map(str::to_string);
+                        let detail = format!("{detail}{}", settled_mark(settled));
                         view! {
-                            <tr class="border-t" data-outcome=e.outcome.word()>
+                            <tr class="border-t" data-outcome=e.outcome.word() data-settled=settled.map(|s| if s { "yes" } else { "no" })>
                                 <td class="p-2">{e.entry.index}</td>
                                 <td class="p-2"><code>{e.entry.entry_ref.clone()}</code></td>
                                 <td class="p-2">{e.entry.booking_date.clone()}</td>
