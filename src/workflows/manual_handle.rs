@@ -12,7 +12,7 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, 
 
 use super::{
     conclude, conclude_as, query_failure, recorded_at, set_stage,
-    settlement_check::{confirmed_by_import, record_settled_by},
+    settlement_check::{SETTLED_BY_PATCH, confirmed_by_import, record_settled_by},
     statement_import::StatementSettlement,
 };
 use crate::{
@@ -753,6 +753,12 @@ async fn conclude_or_requeue(
         ctx.state_mut(|s| s.concluded = true);
         return Ok(Concluded::Done(record));
     };
+    // A statement's settlement the bank refused leaves the order unsettled: the import no
+    // longer counts it (runs that recorded `SettledBy`; the evidence is asked first, so a
+    // person's refused resolution replays as it ran).
+    if record.evidence.is_some() && ctx.patched(SETTLED_BY_PATCH) {
+        ctx.upsert_search_attributes([sa::SETTLED_BY.value_set(Vec::new())]);
+    }
     let refusal = ConclusionRefusal {
         record,
         message: query_failure(&error, CONCLUDE_ATTEMPTS).message,

@@ -40,9 +40,9 @@ pub const MAX_PENDING_SETTLEMENTS: usize = 20;
 pub const VERIFY_ACTIVITY: &str = "VerifyStatementSettlement";
 
 /// The change that has an order send its own money with each check, so the check holds
-/// the entry's money to it (`domain::statement::entry_pays`) before it asks the import: an
-/// import started from another client can call any entry "matched". Checks made before it
-/// carry no money, and replay as they ran.
+/// the entry's money to it (`domain::statement::entry_pays`) once the import has confirmed
+/// the settlement: an import started from another client can call any entry "matched".
+/// Checks made before it carry no money, and replay as they ran.
 pub const SETTLEMENT_MONEY_PATCH: &str = "settlement-held-to-the-orders-money";
 
 /// The change that has an order record which import settled it (`SettledBy`), so the

@@ -33,7 +33,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 42] = [
+const RECORDED: [(&str, &str); 43] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -134,6 +134,11 @@ const RECORDED: [(&str, &str); 42] = [
     // A contract change's record confirmed against its contract's schedule, and one started
     // bare (no memo, a contract with no schedule) that is not.
     ("contract_change_confirmed.json", CONFIRMED_RECORD),
+    // A statement's settlement whose conclusion the bank refused: `SettledBy` emptied.
+    (
+        "manual_handle_settled_by_refused.json",
+        "manual-refuse1-strec6",
+    ),
     (
         "contract_change_unconfirmed.json",
         "contract-change-C-rec-created",
@@ -586,6 +591,7 @@ async fn fresh_histories_of_every_path_replay() {
         ("down-strec", 1),
         ("down-strec2", 3_600),
         ("down-strec5", 1),
+        ("refuse1-strec6", 1),
     ] {
         let mut o = order(id, fast_policy(1, wait));
         o.amount = Some(temporal_playground::domain::money::Money {
@@ -597,6 +603,7 @@ async fn fresh_histories_of_every_path_replay() {
     }
     manual_ready("down-strec").await;
     manual_ready("down-strec5").await;
+    manual_ready("refuse1-strec6").await;
     eventually("the stale order", Duration::from_secs(30), || async {
         temporal_playground::operations::orders::stale_status(c, "down-strec2")
             .await
@@ -641,6 +648,7 @@ async fn fresh_histories_of_every_path_replay() {
                     entry(1, "down-strec", "manual"),
                     entry(2, "down-strec2", "stale"),
                     entry(3, "down-strec5", "manual"),
+                    entry(4, "refuse1-strec6", "manual"),
                 ],
                 unmentioned: vec![],
             },
@@ -655,9 +663,13 @@ async fn fresh_histories_of_every_path_replay() {
         for id in ["down-strec", "down-strec2"] {
             assert_resolved(c, id, temporal_playground::domain::order::Resolution::Paid).await;
         }
-        // The check refuses the third; then a person resolves it.
+        // The check refuses the third; then a person resolves it. The bank refuses the
+        // fourth's conclusion (it comes back to the queue); a person resolves it too.
         tokio::time::sleep(Duration::from_secs(3)).await;
         resolve_manual(c, "down-strec5", person("failed", "cy"))
+            .await
+            .unwrap();
+        resolve_manual(c, "refuse1-strec6", person("failed", "cy"))
             .await
             .unwrap();
     }

@@ -619,7 +619,9 @@ async fn an_import_matching_other_money_to_an_order_settles_nothing() {
         Script::Down.id("fm-b"),
         Script::Down.id("fm-c"),
     );
-    waiting_in_myr(c, &[&short, &other, &fair], 2_000).await;
+    // The bank refuses the conclusion of the fifth: settled by the import, it comes back.
+    let refused = Script::RefuseConclusions(1).id("fm-e");
+    waiting_in_myr(c, &[&short, &other, &fair, &refused], 2_000).await;
     // And one waiting out its stale stage (two 503s use up QueryOrder's two tries).
     let stale = "flaky2-fm-d";
     let mut o = order(stale, fast_policy(2, 3_600));
@@ -647,7 +649,8 @@ async fn an_import_matching_other_money_to_an_order_settles_nothing() {
         "file_name": "forged.csv", "content_hash": "f0f0f0f0", "imported_by": "ana",
         "chunks": 1, "unmentioned": [],
         "first": [entry(1, &short, 100, "MYR"), entry(2, &other, 2_000, "USD"),
-                  entry(3, &fair, 2_000, "MYR"), entry(4, stale, 500, "MYR")],
+                  entry(3, &fair, 2_000, "MYR"), entry(4, stale, 500, "MYR"),
+                  entry(5, &refused, 2_000, "MYR")],
     });
     raw_start(
         &hp,
@@ -659,6 +662,12 @@ async fn an_import_matching_other_money_to_an_order_settles_nothing() {
     let (ok, said) = approve_statement(&hp, import_id, "bo");
     assert!(ok, "{said}");
     assert_resolved(c, &fair, Resolution::Paid).await;
+    eventually(
+        "the bank's refusal of the fifth",
+        Duration::from_secs(30),
+        || async { manual_context(c, &refused).await.ok()?.refused },
+    )
+    .await;
     for id in [&short, &other] {
         let workflow_id = format!("manual-{id}");
         eventually("the check to answer", Duration::from_secs(30), || async {
@@ -693,7 +702,7 @@ async fn an_import_matching_other_money_to_an_order_settles_nothing() {
     eventually("the import's count", Duration::from_secs(15), || async {
         let (ok, said) = ours(&hp, &["client", "show-statement", "-i", import_id]);
         (ok && said.contains("approved by bo")
-            && said.contains("1 of 4 matched orders settled; the other 3 not (yet)"))
+            && said.contains("1 of 5 matched orders settled; the other 4 not (yet)"))
         .then_some(())
     })
     .await;
