@@ -30,7 +30,7 @@ use crate::{
     domain::money::minor_units,
     temporal::names::{task_queues, workflow_types},
     temporal::{TemporalError, histories, schedules, search_attributes as sa, visibility},
-    workflows::contract_change::{self, ContractChangeRecord},
+    workflows::contract_change::{self, ContractChangeRecord, LatestChange},
     workflows::recurring_payment::TERM_REFUSED_PREFIX,
     workflows::term_check::late_term_grace,
 };
@@ -360,15 +360,45 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
     let state = schedule.and_then(|s| s.state.as_ref());
     let note = description.note().unwrap_or_default().to_string();
     let cancelled = note.starts_with(CANCELLED_NOTE_PREFIX);
-    let heads_up =
-        spec.filter(|_| !cancelled)
-            .and_then(|spec| match schedules::contract_cadence(spec) {
-                Err(why) => Some(format!(
+    // The term check holds a schedule to the state its latest recorded change left: a
+    // change made outside the console is told here before a term is refused for it (a
+    // paused contract charges nothing; Temporal pauses one whose charge failed). A record a
+    // worker has not confirmed yet is not told (the term waits for it).
+    let unrecorded = match cancelled || description.paused() {
+        true => None,
+        false => match contract_change::latest(client, contract_id).await {
+            Ok(LatestChange::Unconfirmed(_)) => None,
+            Ok(latest) => latest.refusal(&note),
+            Err(e) => {
+                tracing::warn!(contract_id, error = %e, "a contract's latest change could not be read");
+                None
+            }
+        },
+    };
+    let heads_up = spec.filter(|_| !cancelled).and_then(|spec| {
+        let (cadence, zone) = match schedules::contract_cadence(spec) {
+            Ok(read) => read,
+            Err(why) => {
+                return Some(format!(
                     "Its terms will be refused: {why}. Was it made outside the console?"
-                )),
-                Ok((Cadence::Cron { expression }, zone)) => clock_change_ahead(&expression, &zone),
-                Ok(_) => None,
-            });
+                ));
+            }
+        };
+        let unrecorded = unrecorded.map(|why| {
+            format!(
+                "Its terms will be refused: {why}. Resume it here (or pause it) to record who \
+                 decides."
+            )
+        });
+        let clocks = match cadence {
+            Cadence::Cron { expression } => clock_change_ahead(&expression, &zone),
+            Cadence::Every { .. } => None,
+        };
+        match (unrecorded, clocks) {
+            (Some(first), Some(then)) => Some(format!("{first} {then}")),
+            (one, other) => one.or(other),
+        }
+    });
     Ok(ContractDetail {
         contract_id: contract_id.to_string(),
         terms,

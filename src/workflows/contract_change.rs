@@ -20,9 +20,13 @@ use temporalio_sdk::{
     activities::{ActivityContext, ActivityError},
 };
 
-use crate::temporal::{
-    names::{task_queues, workflow_types},
-    readiness, schedules, search_attributes as sa,
+use crate::{
+    domain::input::validate_order_id,
+    temporal::{
+        TemporalError,
+        names::{task_queues, workflow_types},
+        readiness, schedules, search_attributes as sa, visibility,
+    },
 };
 
 /// The memo key that holds the change.
@@ -43,6 +47,11 @@ pub struct ContractChangeRecord {
 }
 
 impl ContractChangeRecord {
+    /// Whether the contract charges nothing after this change (paused or cancelled).
+    pub fn stops(&self) -> bool {
+        matches!(self.action.as_str(), "paused" | "cancelled")
+    }
+
     /// The note the contract's schedule carries right after this change: the change writes
     /// it, and the record is confirmed by it. `created by fin`, `paused by fin: holiday`;
     /// the term check's pause reads `paused: a term was refused: …`.
@@ -148,6 +157,93 @@ pub async fn confirmed(client: &Client, contract_id: &str, request: &str) -> Res
             Ok(false)
         }
     }
+}
+
+/// Records read to find a contract's latest change. Where the store cannot sort by start
+/// (SQL visibility), it lists open records first, then the latest closed; a record closes
+/// within seconds of its start, so the latest is among the first.
+pub const RECORDS_READ: i32 = 50;
+
+/// A contract's latest recorded change that was not refused: the state its schedule must
+/// be in for a term to charge (`term_check`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LatestChange {
+    /// No record of any change: a schedule made outside the console and our CLI.
+    None,
+    /// The latest record, not confirmed yet (a worker reads it within seconds).
+    Unconfirmed(ContractChangeRecord),
+    /// The latest record, confirmed against the schedule when it was made.
+    Confirmed(ContractChangeRecord),
+}
+
+impl LatestChange {
+    /// Whether a schedule whose note reads `note` is in the state this change left it in.
+    pub fn shows(&self, note: &str) -> bool {
+        matches!(self, LatestChange::Confirmed(change) if change.note() == note)
+    }
+
+    /// Why a schedule whose note reads `note` may not charge, in finance's words: `None`
+    /// when it [`shows`](Self::shows) the change and that change left it running (a paused
+    /// schedule still starts a term on `temporal schedule trigger` or `backfill`).
+    pub fn refusal(&self, note: &str) -> Option<String> {
+        match self {
+            LatestChange::Confirmed(change) if change.stops() && self.shows(note) => Some(format!(
+                "its latest recorded change ({note:?}) stopped it: it charges again only \
+                     once a recorded change resumes it"
+            )),
+            _ if self.shows(note) => None,
+            LatestChange::None => Some(
+                "no change to this contract is recorded, not even its creation: it was made \
+                 outside the console (Temporal's CLI, UI or a script), and no record says who \
+                 made it or why"
+                    .into(),
+            ),
+            LatestChange::Unconfirmed(change) => Some(format!(
+                "its latest change ({:?}) has not been confirmed against its schedule",
+                change.note()
+            )),
+            LatestChange::Confirmed(change) => Some(format!(
+                "its schedule reads {note:?}, but its latest recorded change left {:?}: it was \
+                 changed outside the console (Temporal's CLI, UI or a script), and no record \
+                 says who changed it or why",
+                change.note()
+            )),
+        }
+    }
+}
+
+/// The latest change recorded for `contract_id` that was not refused (a record its
+/// schedule did not confirm is no change).
+pub async fn latest(client: &Client, contract_id: &str) -> Result<LatestChange, TemporalError> {
+    // An id no contract can have (quotes included) has no records, and is not queried.
+    if validate_order_id(contract_id).is_err() {
+        return Ok(LatestChange::None);
+    }
+    let query = format!(
+        "WorkflowType = '{}' AND {} = '{contract_id}' AND ExecutionStatus IN ('Running', 'Completed')",
+        workflow_types::CONTRACT_CHANGE,
+        sa::CONTRACT_ID.name(),
+    );
+    let listed =
+        visibility::list_page(client, &query, RECORDS_READ, None, Some("StartTime DESC")).await?;
+    let latest = listed
+        .executions
+        .into_iter()
+        .filter_map(|e| {
+            Some((
+                e.start_time,
+                e.memo::<ContractChangeRecord>(MEMO_KEY)?,
+                e.status,
+            ))
+        })
+        .max_by_key(|(at, _, _)| *at);
+    let Some((_, change, status)) = latest else {
+        return Ok(LatestChange::None);
+    };
+    Ok(match status.as_str() {
+        "COMPLETED" => LatestChange::Confirmed(change),
+        _ => LatestChange::Unconfirmed(change),
+    })
 }
 
 #[workflow]
@@ -299,6 +395,44 @@ mod tests {
         assert_eq!(
             change("paused", TERM_CHECK_ACTOR, "a term was refused: too soon").note(),
             "paused: a term was refused: too soon"
+        );
+    }
+
+    #[test]
+    fn a_schedule_charges_only_in_the_state_its_latest_confirmed_change_left() {
+        let resumed = change("resumed", "fin", "checked");
+        let confirmed = LatestChange::Confirmed(resumed.clone());
+        assert!(confirmed.shows("resumed by fin: checked"));
+        assert_eq!(confirmed.refusal("resumed by fin: checked"), None);
+        // Any other note: a change made on the schedule itself.
+        for note in ["", "resumed by fin: checked ", "(no reason provided)"] {
+            let why = confirmed.refusal(note).unwrap_or_default();
+            assert!(
+                why.starts_with(&format!("its schedule reads {note:?}, but its latest"))
+                    && why.contains("\"resumed by fin: checked\""),
+                "{why}"
+            );
+        }
+        // A paused contract's note, on a schedule that runs (`toggle --unpause` under the
+        // same note) or is triggered while paused: nothing charges.
+        let paused = LatestChange::Confirmed(change("paused", "fin", "dispute"));
+        assert!(
+            paused
+                .refusal("paused by fin: dispute")
+                .is_some_and(|why| why.contains("stopped it"))
+        );
+        // A record not confirmed yet shows nothing, even with the same note.
+        let pending = LatestChange::Unconfirmed(resumed);
+        assert!(!pending.shows("resumed by fin: checked"));
+        assert!(
+            pending
+                .refusal("resumed by fin: checked")
+                .is_some_and(|why| why.contains("has not been confirmed"))
+        );
+        assert!(
+            LatestChange::None
+                .refusal("created by fin")
+                .is_some_and(|why| why.starts_with("no change to this contract is recorded"))
         );
     }
 }

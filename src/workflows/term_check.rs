@@ -3,7 +3,10 @@
 //! be made, and a RecurringPayment started, by any client with access to the namespace
 //! (Temporal's CLI, an SDK script). So a term asks Temporal, through this activity,
 //! whether its contract's own schedule started it, and holds that schedule to the same
-//! rules, with the bounds in force when it charges. Only then does it charge.
+//! rules, with the bounds in force when it charges. A schedule can be paused, resumed or
+//! changed the same way, so the term also holds its schedule to the state the contract's
+//! latest recorded change left it in (`contract_change::latest`): a contract charges only
+//! in a state its audit trail accounts for. Only then does it charge.
 
 use serde::{Deserialize, Serialize};
 use std::{
@@ -100,13 +103,7 @@ impl ContractActivities {
                         ),
                     ));
                 }
-                Err(status) => {
-                    return Err(ActivityError::application(
-                        ApplicationFailure::builder(status)
-                            .type_name("term_check_unavailable".to_string())
-                            .build(),
-                    ));
-                }
+                Err(status) => return Err(unavailable(status)),
             };
             match judge(&described, &workflow_id, &run_id, &terms, &self.limits) {
                 None if Instant::now() < waited_until => {
@@ -126,7 +123,21 @@ impl ContractActivities {
                         ),
                     ));
                 }
-                Some(verdict) => {
+                Some(mut verdict) => {
+                    if verdict.refused.is_none() {
+                        let latest = contract_change::latest(&client, contract_id)
+                            .await
+                            .map_err(unavailable)?;
+                        if let Some(why) = latest.refusal(schedules::note(&described)) {
+                            // A change writes its schedule's note, then its record: the
+                            // record is given the same time to follow.
+                            if Instant::now() < waited_until {
+                                tokio::time::sleep(SCHEDULE_RECORD_POLL).await;
+                                continue;
+                            }
+                            verdict = TermVerdict::refused(true, why);
+                        }
+                    }
                     if let Some(why) = verdict.refused.as_deref() {
                         tracing::warn!(contract_id, workflow_id, why, "a term was refused");
                         pause(&client, contract_id, described, why, &run_id).await;
@@ -136,6 +147,15 @@ impl ContractActivities {
             }
         }
     }
+}
+
+/// Temporal could not be asked: the check is tried again.
+fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> ActivityError {
+    ActivityError::application(
+        ApplicationFailure::builder(error)
+            .type_name("term_check_unavailable".to_string())
+            .build(),
+    )
 }
 
 /// Pauses a schedule whose term was refused, saying why on the contract's page. Best

@@ -446,7 +446,8 @@ async fn a_contract_charges_no_faster_than_the_bound_however_its_cadence_is_spel
     assert!(detail.contains(" 02:30 E"), "{detail}");
     assert!(!detail.contains("Heads-up"), "{detail}");
     // A contract made before such lines were refused (here straight in Temporal): its page
-    // tells finance ahead of the day its zone skips the hour it charges in.
+    // tells finance ahead of the day its zone skips the hour it charges in (and that no
+    // record says who made it, so its terms will be refused until finance resumes it).
     let out = temporal(
         &hp,
         &[
@@ -472,6 +473,7 @@ async fn a_contract_charges_no_faster_than_the_bound_however_its_cadence_is_spel
     let before = page_text(&finance, &format!("http://{addr}/contracts/C-before")).await;
     assert!(
         before.contains("Heads-up")
+            && before.contains("no change to this contract is recorded")
             && before.contains("02:30 on 20")
             && before.contains("will not be charged"),
         "{before}"

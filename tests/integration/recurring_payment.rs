@@ -657,7 +657,7 @@ async fn a_schedule_made_straight_in_temporal_charges_nothing_outside_the_contra
         &terms_json("C-secs", 999),
     );
     // Within the rules (the test workers allow terms a second apart), such a schedule
-    // charges like any contract.
+    // charges nothing either: no record says who made it.
     schedule_in_temporal(
         &env,
         "C-fine",
@@ -670,7 +670,7 @@ async fn a_schedule_made_straight_in_temporal_charges_nothing_outside_the_contra
         || async {
             (terms_in(&env, "C-huge", "Failed").await >= 1
                 && terms_in(&env, "C-secs", "Failed").await >= 1
-                && terms_in(&env, "C-fine", "Completed").await >= 1)
+                && terms_in(&env, "C-fine", "Failed").await >= 1)
                 .then_some(())
         },
     )
@@ -685,23 +685,14 @@ async fn a_schedule_made_straight_in_temporal_charges_nothing_outside_the_contra
         secs_paused && secs_note.contains("at second *"),
         "{secs_note}"
     );
-    assert!(!schedule_state(&env, "C-fine").await.0);
-    // The bank was asked for C-fine's terms only (counted once it stops).
-    temporal_ok(
-        &env,
-        &[
-            "schedule",
-            "toggle",
-            "--pause",
-            "--schedule-id",
-            "C-fine",
-            "--reason",
-            "counted",
-        ],
+    let (fine_paused, fine_note) = schedule_state(&env, "C-fine").await;
+    assert!(
+        fine_paused && fine_note.contains("no change to this contract is recorded"),
+        "{fine_note}"
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let charged = terms_in(&env, "C-fine", "Completed").await as u64;
-    assert_eq!(env.upstream.stats().distinct_charges, charged);
+    // The bank was asked for no term at all.
+    assert_eq!(env.upstream.stats().distinct_charges, 0);
+    assert_eq!(terms_in(&env, "C-fine", "Completed").await, 0);
     // The refusal is the term's own failure, in finance's words.
     let runs = temporal_playground::operations::contracts::terms_run(&env.client, "C-huge", 10)
         .await
@@ -845,4 +836,141 @@ async fn a_term_its_schedule_did_not_start_or_started_too_soon_charges_nothing()
     let (paused, note) = schedule_state(&env, "C-real").await;
     assert!(paused && note.contains("after it was due"), "{note}");
     assert_eq!(env.upstream.stats().distinct_charges, 1, "still one charge");
+}
+
+/// Triggers a contract's term from Temporal's CLI and waits until `status` counts `n`.
+async fn trigger_until(env: &TestEnv, id: &str, status: &str, n: usize) {
+    temporal_ok(env, &["schedule", "trigger", "--schedule-id", id]);
+    eventually(
+        &format!("{n} {status} terms of {id}"),
+        Duration::from_secs(30),
+        || async { (terms_in(env, id, status).await == n).then_some(()) },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contract_resumed_or_changed_outside_the_console_charges_nothing() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    create(&env.client, contract("C-held", 3_600, 0), &limits(), "fin")
+        .await
+        .unwrap();
+    trigger_until(&env, "C-held", "Completed", 1).await;
+    // Finance pauses it over a dispute, resumes it once checked, and pauses it again.
+    for (reason, pause) in [
+        ("customer disputes it", true),
+        ("checked with the customer", false),
+        ("disputed again", true),
+    ] {
+        set_paused(&env.client, "C-held", "fin", reason, pause)
+            .await
+            .unwrap();
+    }
+    // From Temporal's CLI, someone charges it now while it is paused (Temporal starts a
+    // paused schedule's term on `trigger`): the note is finance's, but finance stopped it.
+    // (Terms a second apart are allowed here; closer, the check refuses for that first.)
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    trigger_until(&env, "C-held", "Failed", 1).await;
+    assert_eq!(env.upstream.stats().distinct_charges, 1, "no second charge");
+    let (_, note) = schedule_state(&env, "C-held").await;
+    assert!(
+        note.contains("(\"paused by fin: disputed again\") stopped it"),
+        "{note}"
+    );
+    // Then resumes it under the note of finance's earlier resume (a real record's, not the
+    // latest), and charges now.
+    temporal_ok(
+        &env,
+        &[
+            "schedule",
+            "toggle",
+            "--unpause",
+            "--schedule-id",
+            "C-held",
+            "--reason",
+            "resumed by fin: checked with the customer",
+        ],
+    );
+    // Its page tells finance before any term is refused.
+    let told = detail(&env.client, "C-held").await.unwrap().heads_up;
+    assert!(
+        told.as_deref().is_some_and(|t| t.starts_with(
+            "Its terms will be refused: its schedule reads \"resumed by fin: checked with the customer\""
+        )),
+        "{told:?}"
+    );
+    trigger_until(&env, "C-held", "Failed", 2).await;
+    assert_eq!(env.upstream.stats().distinct_charges, 1, "no second charge");
+    // It stops again, and its page says why.
+    let (paused, note) = schedule_state(&env, "C-held").await;
+    assert!(
+        paused && note.contains("its latest recorded change left \"paused: a term was refused"),
+        "{note}"
+    );
+    // Finance resumes it from the console: it charges again.
+    set_paused(&env.client, "C-held", "fin", "looked into it", false)
+        .await
+        .unwrap();
+    trigger_until(&env, "C-held", "Completed", 2).await;
+    assert_eq!(detail(&env.client, "C-held").await.unwrap().heads_up, None);
+    // Temporal's CLI writes a schedule anew on `schedule update`: here 9,999.99 USD a term.
+    // (Terms a second apart are allowed here; closer, the check refuses for that first.)
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    temporal_ok(
+        &env,
+        &[
+            "schedule",
+            "update",
+            "--schedule-id",
+            "C-held",
+            "--interval",
+            "1h",
+            "--workflow-id",
+            "recurring-C-held",
+            "--type",
+            "RecurringPayment",
+            "--task-queue",
+            temporal_playground::temporal::names::task_queues::RECURRING_SCHEDULE,
+            "--input",
+            &terms_json("C-held", 999_999),
+        ],
+    );
+    trigger_until(&env, "C-held", "Failed", 3).await;
+    assert_eq!(
+        env.upstream.stats().distinct_charges,
+        2,
+        "nothing at 9,999.99"
+    );
+    let runs = temporal_playground::operations::contracts::terms_run(&env.client, "C-held", 10)
+        .await
+        .unwrap();
+    assert!(
+        runs[0]
+            .status
+            .starts_with("not charged: its schedule reads \"\", but its latest recorded change"),
+        "{runs:?}"
+    );
+    // The trail names who stopped it each time: the term check.
+    let by_check = temporal_playground::domain::audit::AuditFilter {
+        actor: "term check".into(),
+        ..Default::default()
+    };
+    let trail = eventually(
+        "the three pauses in the trail",
+        Duration::from_secs(15),
+        || async {
+            let entries =
+                temporal_playground::operations::audit::contract_entries(&env.client, &by_check)
+                    .await
+                    .ok()?;
+            (entries.len() == 3).then_some(entries)
+        },
+    )
+    .await;
+    assert!(
+        trail
+            .iter()
+            .all(|e| e.target == "C-held" && e.outcome == "done"),
+        "{trail:?}"
+    );
 }
