@@ -30,7 +30,7 @@ use crate::{
     domain::money::minor_units,
     temporal::names::{task_queues, workflow_types},
     temporal::{TemporalError, histories, schedules, search_attributes as sa, visibility},
-    workflows::contract_change::{self, ContractChangeRecord, LatestChange},
+    workflows::contract_change::{self, ContractChangeRecord, ContractState, LatestChange},
     workflows::recurring_payment::TERM_REFUSED_PREFIX,
     workflows::term_check::late_term_grace,
 };
@@ -81,6 +81,7 @@ fn change_of(
         operator: operator.to_string(),
         reason: reason.to_string(),
         origin: temporalio_client::NamespacedClient::identity(client),
+        contract: None,
     }
 }
 
@@ -139,7 +140,7 @@ pub async fn create(
         async {
             check(&contract, limits)?;
             let id = contract.terms.contract_id.clone();
-            let created = change_of(client, &id, "created", operator, "");
+            let mut created = change_of(client, &id, "created", operator, "");
             let terms = contract.total_terms;
             contract.terms.until_cancelled = Some(terms == 0);
             let action = schedules::start_workflow(
@@ -178,6 +179,14 @@ pub async fn create(
             schedules::create(client, &id, schedule)
                 .await
                 .map_err(|s| status_error(&id, s))?;
+            // What it charges and when, as Temporal keeps it: every term is held to this.
+            created.contract = match schedules::describe(client, &id).await {
+                Ok(described) => ContractState::of(contract.terms.clone(), &described),
+                Err(status) => {
+                    tracing::warn!(contract_id = id, error = %status, "a new contract could not be read back");
+                    None
+                }
+            };
             record_change(client, created).await?;
             let description = client
                 .get_schedule_handle(&id)
@@ -368,7 +377,15 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
         true => None,
         false => match contract_change::latest(client, contract_id).await {
             Ok(LatestChange::Unconfirmed(_)) => None,
-            Ok(latest) => latest.refusal(&note),
+            Ok(latest) => {
+                let now = terms
+                    .clone()
+                    .and_then(|t| ContractState::of(t, description.raw()));
+                let rewritten = latest.rewritten(now.as_ref()).is_some();
+                latest
+                    .refusal(&note, now.as_ref())
+                    .map(|why| (why, rewritten))
+            }
             Err(e) => {
                 tracing::warn!(contract_id, error = %e, "a contract's latest change could not be read");
                 None
@@ -384,11 +401,16 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
                 ));
             }
         };
-        let unrecorded = unrecorded.map(|why| {
-            format!(
+        let unrecorded = unrecorded.map(|(why, rewritten)| match rewritten {
+            // Its terms can be set only by making it: resuming it keeps it as it is.
+            true => format!(
+                "Its terms will be refused: {why}. Cancel it, and make it again with the terms \
+                 agreed."
+            ),
+            false => format!(
                 "Its terms will be refused: {why}. Resume it here (or pause it) to record who \
                  decides."
-            )
+            ),
         });
         let clocks = match cadence {
             Cadence::Cron { expression } => clock_change_ahead(&expression, &zone),
@@ -440,13 +462,29 @@ pub async fn set_paused(
         if note.starts_with(CANCELLED_NOTE_PREFIX) {
             return Err(OpError::AlreadyCancelled(contract_id.into()));
         }
+        let terms = schedules::started_input::<ContractTerms>(client, &described).await;
+        let now = terms
+            .clone()
+            .and_then(|t| ContractState::of(t, &described));
+        // What the contract charges is carried on from its latest change; a contract whose
+        // changes never recorded it (made before) takes what its schedule says now.
+        let latest = contract_change::latest(client, contract_id).await?;
+        let carried = latest.record().and_then(|r| r.contract.clone());
         if !pause {
+            if let (Some(was), Some(now)) = (&carried, &now)
+                && let Some(how) = was.differs(now)
+            {
+                tracing::warn!(contract_id, how, "a rewritten contract was not resumed");
+                return Err(OpError::Rejected(format!(
+                    "the contract {contract_id:?} was rewritten outside the console: {how}. It \
+                     stays paused: cancel it, and make it again with the terms agreed"
+                )));
+            }
             let limited = described
                 .schedule
                 .as_ref()
                 .and_then(|s| s.state.as_ref())
                 .is_some_and(|s| s.limited_actions);
-            let terms = schedules::started_input::<ContractTerms>(client, &described).await;
             let on_purpose = match terms.and_then(|t| t.until_cancelled) {
                 Some(chosen) => chosen,
                 // Made before the choice was recorded: only the old half-made create is suspect.
@@ -460,7 +498,10 @@ pub async fn set_paused(
             }
         }
         let verb = if pause { "paused" } else { "resumed" };
-        let change = change_of(client, contract_id, verb, operator, reason);
+        let change = ContractChangeRecord {
+            contract: carried.or(now),
+            ..change_of(client, contract_id, verb, operator, reason)
+        };
         let note = change.note();
         schedules::change_state(client, contract_id, described, |state| {
             state.paused = pause;

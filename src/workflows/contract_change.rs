@@ -12,7 +12,9 @@ use temporalio_client::{
     tonic::Code,
 };
 use temporalio_common::{
-    MemoValues, error::ApplicationFailure, search_attributes::SearchAttributes,
+    MemoValues, error::ApplicationFailure,
+    protos::temporal::api::workflowservice::v1::DescribeScheduleResponse,
+    search_attributes::SearchAttributes,
 };
 use temporalio_macros::{activities, workflow, workflow_methods};
 use temporalio_sdk::{
@@ -21,7 +23,10 @@ use temporalio_sdk::{
 };
 
 use crate::{
+    domain::contract::{Cadence, ContractTerms},
+    domain::format::waited,
     domain::input::validate_order_id,
+    domain::money::{format_amount, minor_units},
     temporal::{
         TemporalError,
         names::{task_queues, workflow_types},
@@ -32,8 +37,97 @@ use crate::{
 /// The memo key that holds the change.
 pub const MEMO_KEY: &str = "change";
 
+/// What a contract charges, to whom and when, as a change left it. The record of its
+/// creation holds it and each later change carries it on: a contract's terms and cadence
+/// never change after it is made (the console and our CLI have no such change), so a
+/// schedule whose own differ was rewritten outside them (`temporal schedule update`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractState {
+    /// The schedule's input: what each term charges.
+    pub terms: ContractTerms,
+    /// When it charges, as [`schedules::contract_cadence`] reads the schedule Temporal keeps.
+    pub cadence: Cadence,
+    pub time_zone: String,
+}
+
+impl ContractState {
+    /// `terms` with the cadence of the schedule `described` (`None` when it has none a
+    /// contract can have).
+    pub fn of(terms: ContractTerms, described: &DescribeScheduleResponse) -> Option<Self> {
+        let spec = described.schedule.as_ref()?.spec.as_ref()?;
+        let (cadence, time_zone) = schedules::contract_cadence(spec).ok()?;
+        Some(ContractState {
+            terms,
+            cadence,
+            time_zone,
+        })
+    }
+
+    /// How `now` differs from this state, in finance's words (`None`: it does not). Whether
+    /// "until cancelled" was chosen is not money: resuming holds a contract to it.
+    pub fn differs(&self, now: &ContractState) -> Option<String> {
+        let (was, is) = (&self.terms, &now.terms);
+        let mut said = Vec::new();
+        if (was.amount_cents, &was.currency) != (is.amount_cents, &is.currency) {
+            said.push(format!(
+                "it charges {} a term where {} was recorded",
+                amount(is),
+                amount(was)
+            ));
+        }
+        if (&was.customer, &was.plan) != (&is.customer, &is.plan) {
+            said.push(format!(
+                "it charges {:?} on {:?} where {:?} on {:?} was recorded",
+                is.customer, is.plan, was.customer, was.plan
+            ));
+        }
+        // An interval charges at the same instants whatever the zone; a cron line does not.
+        let zoned = |c: &Cadence| matches!(c, Cadence::Cron { .. });
+        let zones_differ =
+            (zoned(&self.cadence) || zoned(&now.cadence)) && self.time_zone != now.time_zone;
+        if self.cadence != now.cadence || zones_differ {
+            said.push(format!(
+                "it charges {} ({}) where {} ({}) was recorded",
+                cadence(&now.cadence),
+                now.time_zone,
+                cadence(&self.cadence),
+                self.time_zone
+            ));
+        }
+        if was.contract_id != is.contract_id {
+            said.push(format!(
+                "it charges as contract {:?} where {:?} was recorded",
+                is.contract_id, was.contract_id
+            ));
+        }
+        (!said.is_empty()).then(|| said.join("; "))
+    }
+}
+
+/// An amount as finance reads it.
+fn amount(terms: &ContractTerms) -> String {
+    format_amount(
+        terms.amount_cents,
+        &terms.currency,
+        minor_units(&terms.currency).unwrap_or(2),
+    )
+}
+
+/// A cadence as finance reads it.
+fn cadence(cadence: &Cadence) -> String {
+    match cadence {
+        Cadence::Every { seconds } => {
+            format!(
+                "every {}",
+                waited(i64::try_from(*seconds).unwrap_or(i64::MAX))
+            )
+        }
+        Cadence::Cron { expression } => format!("on cron {expression}"),
+    }
+}
+
 /// One change to a contract, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContractChangeRecord {
     pub contract_id: String,
     /// `created`, `paused`, `resumed`, `cancelled`.
@@ -44,6 +138,10 @@ pub struct ContractChangeRecord {
     /// The client that made it (its Temporal identity: the console's or the CLI's).
     #[serde(default)]
     pub origin: String,
+    /// What the contract charges and when, as this change left it (records made before
+    /// this was kept, and changes that could not read it, have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<ContractState>,
 }
 
 impl ContractChangeRecord {
@@ -166,7 +264,7 @@ pub const RECORDS_READ: i32 = 50;
 
 /// A contract's latest recorded change that was not refused: the state its schedule must
 /// be in for a term to charge (`term_check`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum LatestChange {
     /// No record of any change: a schedule made outside the console and our CLI.
     None,
@@ -177,21 +275,46 @@ pub enum LatestChange {
 }
 
 impl LatestChange {
+    /// The latest record, confirmed or not.
+    pub fn record(&self) -> Option<&ContractChangeRecord> {
+        match self {
+            LatestChange::None => None,
+            LatestChange::Unconfirmed(change) | LatestChange::Confirmed(change) => Some(change),
+        }
+    }
+
+    /// How a schedule that charges `now` differs from what the confirmed latest change left
+    /// (`None` when it does not, or the record does not say).
+    pub fn rewritten(&self, now: Option<&ContractState>) -> Option<String> {
+        match (self, now) {
+            (LatestChange::Confirmed(change), Some(now)) => {
+                change.contract.as_ref().and_then(|was| was.differs(now))
+            }
+            _ => None,
+        }
+    }
+
     /// Whether a schedule whose note reads `note` is in the state this change left it in.
     pub fn shows(&self, note: &str) -> bool {
         matches!(self, LatestChange::Confirmed(change) if change.note() == note)
     }
 
-    /// Why a schedule whose note reads `note` may not charge, in finance's words: `None`
-    /// when it [`shows`](Self::shows) the change and that change left it running (a paused
-    /// schedule still starts a term on `temporal schedule trigger` or `backfill`).
-    pub fn refusal(&self, note: &str) -> Option<String> {
+    /// Why a schedule whose note reads `note` and that charges `now` may not charge, in
+    /// finance's words: `None` when it [`shows`](Self::shows) the change, that change left
+    /// it running (a paused schedule still starts a term on `temporal schedule trigger` or
+    /// `backfill`), and it charges what the change left (when the record says).
+    pub fn refusal(&self, note: &str, now: Option<&ContractState>) -> Option<String> {
         match self {
             LatestChange::Confirmed(change) if change.stops() && self.shows(note) => Some(format!(
                 "its latest recorded change ({note:?}) stopped it: it charges again only \
                      once a recorded change resumes it"
             )),
-            _ if self.shows(note) => None,
+            _ if self.shows(note) => self.rewritten(now).map(|how| {
+                format!(
+                    "its schedule was rewritten outside the console (Temporal's CLI, UI or a \
+                     script), and no record says who rewrote it or why: {how}"
+                )
+            }),
             LatestChange::None => Some(
                 "no change to this contract is recorded, not even its creation: it was made \
                  outside the console (Temporal's CLI, UI or a script), and no record says who \
@@ -377,6 +500,7 @@ mod tests {
             operator: operator.into(),
             reason: reason.into(),
             origin: String::new(),
+            contract: None,
         }
     }
 
@@ -403,10 +527,10 @@ mod tests {
         let resumed = change("resumed", "fin", "checked");
         let confirmed = LatestChange::Confirmed(resumed.clone());
         assert!(confirmed.shows("resumed by fin: checked"));
-        assert_eq!(confirmed.refusal("resumed by fin: checked"), None);
+        assert_eq!(confirmed.refusal("resumed by fin: checked", None), None);
         // Any other note: a change made on the schedule itself.
         for note in ["", "resumed by fin: checked ", "(no reason provided)"] {
-            let why = confirmed.refusal(note).unwrap_or_default();
+            let why = confirmed.refusal(note, None).unwrap_or_default();
             assert!(
                 why.starts_with(&format!("its schedule reads {note:?}, but its latest"))
                     && why.contains("\"resumed by fin: checked\""),
@@ -418,7 +542,7 @@ mod tests {
         let paused = LatestChange::Confirmed(change("paused", "fin", "dispute"));
         assert!(
             paused
-                .refusal("paused by fin: dispute")
+                .refusal("paused by fin: dispute", None)
                 .is_some_and(|why| why.contains("stopped it"))
         );
         // A record not confirmed yet shows nothing, even with the same note.
@@ -426,12 +550,48 @@ mod tests {
         assert!(!pending.shows("resumed by fin: checked"));
         assert!(
             pending
-                .refusal("resumed by fin: checked")
+                .refusal("resumed by fin: checked", None)
                 .is_some_and(|why| why.contains("has not been confirmed"))
         );
+        // The note and the pause as recorded, but the terms or the cadence rewritten.
+        let made = ContractState {
+            terms: ContractTerms {
+                contract_id: "C-1".into(),
+                customer: "ana".into(),
+                plan: "gym".into(),
+                amount_cents: 999,
+                currency: "USD".into(),
+                until_cancelled: Some(true),
+            },
+            cadence: Cadence::Every { seconds: 2_592_000 },
+            time_zone: "Asia/Shanghai".into(),
+        };
+        let recorded = LatestChange::Confirmed(ContractChangeRecord {
+            contract: Some(made.clone()),
+            ..change("resumed", "fin", "checked")
+        });
+        let note = "resumed by fin: checked";
+        assert_eq!(recorded.refusal(note, Some(&made)), None);
+        let mut dearer = made.clone();
+        dearer.terms.amount_cents = 999_999;
+        assert!(recorded.refusal(note, Some(&dearer)).is_some_and(|why| {
+            why.starts_with("its schedule was rewritten outside the console")
+                && why.ends_with("it charges 9999.99 USD a term where 9.99 USD was recorded")
+        }));
+        let mut hourly = made.clone();
+        hourly.cadence = Cadence::Every { seconds: 3_600 };
+        hourly.terms.customer = "bob".into();
+        assert!(recorded.refusal(note, Some(&hourly)).is_some_and(|why| {
+            why.ends_with(
+            "it charges \"bob\" on \"gym\" where \"ana\" on \"gym\" was recorded; it charges every \
+             1h (Asia/Shanghai) where every 30d (Asia/Shanghai) was recorded"
+        )
+        }));
+        // A record made before the terms were kept holds the note only.
+        assert_eq!(confirmed.refusal(note, Some(&dearer)), None);
         assert!(
             LatestChange::None
-                .refusal("created by fin")
+                .refusal("created by fin", None)
                 .is_some_and(|why| why.starts_with("no change to this contract is recorded"))
         );
     }

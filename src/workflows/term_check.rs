@@ -25,7 +25,7 @@ use crate::{
     domain::contract::{Cadence, ContractLimits, ContractTerms, NewContract},
     domain::contract_rules::{check_term, repeats_the_term_before},
     temporal::{names::task_queues, schedules},
-    workflows::contract_change::{self, ContractChangeRecord, TERM_CHECK_ACTOR},
+    workflows::contract_change::{self, ContractChangeRecord, ContractState, TERM_CHECK_ACTOR},
 };
 use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeScheduleResponse;
 
@@ -128,7 +128,9 @@ impl ContractActivities {
                         let latest = contract_change::latest(&client, contract_id)
                             .await
                             .map_err(unavailable)?;
-                        if let Some(why) = latest.refusal(schedules::note(&described)) {
+                        let now = ContractState::of(terms.clone(), &described);
+                        if let Some(why) = latest.refusal(schedules::note(&described), now.as_ref())
+                        {
                             // A change writes its schedule's note, then its record: the
                             // record is given the same time to follow.
                             if Instant::now() < waited_until {
@@ -170,12 +172,22 @@ async fn pause(
     why: &str,
     run_id: &str,
 ) {
+    // The pause carries on what the contract's latest change recorded it charges (never
+    // what a refused term's schedule says).
+    let carried = match contract_change::latest(client, contract_id).await {
+        Ok(latest) => latest.record().and_then(|r| r.contract.clone()),
+        Err(e) => {
+            tracing::warn!(contract_id, error = %e, "a contract's latest change could not be read");
+            None
+        }
+    };
     let change = ContractChangeRecord {
         contract_id: contract_id.to_string(),
         action: "paused".into(),
         operator: TERM_CHECK_ACTOR.into(),
         reason: format!("a term was refused: {why}"),
         origin: temporalio_client::NamespacedClient::identity(client),
+        contract: carried,
     };
     // `paused: a term was refused: …`, which confirms the record.
     let note = change.note();

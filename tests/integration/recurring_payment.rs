@@ -891,14 +891,16 @@ async fn a_contract_resumed_or_changed_outside_the_console_charges_nothing() {
             "resumed by fin: checked with the customer",
         ],
     );
-    // Its page tells finance before any term is refused.
-    let told = detail(&env.client, "C-held").await.unwrap().heads_up;
-    assert!(
-        told.as_deref().is_some_and(|t| t.starts_with(
-            "Its terms will be refused: its schedule reads \"resumed by fin: checked with the customer\""
-        )),
-        "{told:?}"
-    );
+    // Its page tells finance before any term is refused (once the term check's pause is
+    // confirmed: a worker reads it within seconds).
+    eventually("the heads-up", Duration::from_secs(15), || async {
+        let told = detail(&env.client, "C-held").await.ok()?.heads_up?;
+        told.starts_with(
+            "Its terms will be refused: its schedule reads \"resumed by fin: checked with the customer\"",
+        )
+        .then_some(())
+    })
+    .await;
     trigger_until(&env, "C-held", "Failed", 2).await;
     assert_eq!(env.upstream.stats().distinct_charges, 1, "no second charge");
     // It stops again, and its page says why.
@@ -963,14 +965,80 @@ async fn a_contract_resumed_or_changed_outside_the_console_charges_nothing() {
                 temporal_playground::operations::audit::contract_entries(&env.client, &by_check)
                     .await
                     .ok()?;
-            (entries.len() == 3).then_some(entries)
+            (entries.len() == 3 && entries.iter().all(|e| e.outcome == "done")).then_some(entries)
         },
     )
     .await;
+    assert!(trail.iter().all(|e| e.target == "C-held"), "{trail:?}");
+}
+
+/// `temporal schedule update` for a contract, with `extra` flags (its note, say): every
+/// hour, the contract's own workflow, `amount_cents` a term.
+fn rewrite_in_temporal(env: &TestEnv, id: &str, amount_cents: i64, extra: &[&str]) {
+    let workflow_id = format!("recurring-{id}");
+    let terms = terms_json(id, amount_cents);
+    let mut args = vec![
+        "schedule",
+        "update",
+        "--schedule-id",
+        id,
+        "--interval",
+        "1h",
+        "--workflow-id",
+        &workflow_id,
+        "--type",
+        "RecurringPayment",
+        "--task-queue",
+        temporal_playground::temporal::names::task_queues::RECURRING_SCHEDULE,
+        "--input",
+        &terms,
+    ];
+    args.extend_from_slice(extra);
+    temporal_ok(env, &args);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contract_rewritten_outside_the_console_under_its_own_note_charges_nothing() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    create(&env.client, contract("C-copy", 3_600, 0), &limits(), "fin")
+        .await
+        .unwrap();
+    trigger_until(&env, "C-copy", "Completed", 1).await;
+    // From Temporal's CLI, someone rewrites it at 9,999.99 USD a term, hourly as before,
+    // keeping the note its creation wrote: its note and state read as recorded.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    rewrite_in_temporal(&env, "C-copy", 999_999, &["--notes", "created by fin"]);
+    let rewritten = "it charges 9999.99 USD a term where 9.99 USD was recorded";
+    let told = detail(&env.client, "C-copy").await.unwrap().heads_up;
     assert!(
-        trail
-            .iter()
-            .all(|e| e.target == "C-held" && e.outcome == "done"),
-        "{trail:?}"
+        told.as_deref().is_some_and(|t| t.contains(rewritten)
+            && t.ends_with("Cancel it, and make it again with the terms agreed.")),
+        "{told:?}"
     );
+    trigger_until(&env, "C-copy", "Failed", 1).await;
+    assert_eq!(
+        env.upstream.stats().distinct_charges,
+        1,
+        "nothing at 9,999.99"
+    );
+    let (paused, note) = schedule_state(&env, "C-copy").await;
+    assert!(
+        paused && note.contains("rewritten outside the console") && note.ends_with(rewritten),
+        "{note}"
+    );
+    // Finance cannot resume it as it is: its terms are set by making it.
+    let resumed = set_paused(&env.client, "C-copy", "fin", "looks fine", false).await;
+    assert!(
+        matches!(&resumed, Err(OpError::Rejected(why)) if why.contains(rewritten)),
+        "{resumed:?}"
+    );
+    assert!(schedule_state(&env, "C-copy").await.0, "still paused");
+    // Rewritten back to its own terms, it is resumed and charges again.
+    rewrite_in_temporal(&env, "C-copy", 999, &["--paused"]);
+    set_paused(&env.client, "C-copy", "fin", "terms restored", false)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    trigger_until(&env, "C-copy", "Completed", 2).await;
+    assert_eq!(env.upstream.stats().distinct_charges, 2);
 }

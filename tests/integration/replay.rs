@@ -544,6 +544,7 @@ async fn fresh_histories_of_every_path_replay() {
                 operator: "fin".into(),
                 reason: String::new(),
                 origin: "tp-cli@rec".into(),
+                contract: None,
             },
             WorkflowStartOptions::new(
                 task_queues::RECURRING_SCHEDULE,
