@@ -181,7 +181,12 @@ pub async fn create(
                 .map_err(|s| status_error(&id, s))?;
             // What it charges and when, as Temporal keeps it: every term is held to this.
             created.contract = match schedules::describe(client, &id).await {
-                Ok(described) => ContractState::of(contract.terms.clone(), &described),
+                Ok(described) => ContractState::of(contract.terms.clone(), &described).map(
+                    |state| ContractState {
+                        total_terms: terms,
+                        ..state
+                    },
+                ),
                 Err(status) => {
                     tracing::warn!(contract_id = id, error = %status, "a new contract could not be read back");
                     None

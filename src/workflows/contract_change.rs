@@ -48,6 +48,11 @@ pub struct ContractState {
     /// When it charges, as [`schedules::contract_cadence`] reads the schedule Temporal keeps.
     pub cadence: Cadence,
     pub time_zone: String,
+    /// The terms it charges in all, as made (0: until cancelled, or not known: a contract
+    /// made before this was recorded). A schedule's own count of terms left can be raised
+    /// from outside (`schedule update --remaining-actions`); this cannot.
+    #[serde(default)]
+    pub total_terms: u32,
 }
 
 impl ContractState {
@@ -60,6 +65,7 @@ impl ContractState {
             terms,
             cadence,
             time_zone,
+            total_terms: 0,
         })
     }
 
@@ -565,6 +571,7 @@ mod tests {
             },
             cadence: Cadence::Every { seconds: 2_592_000 },
             time_zone: "Asia/Shanghai".into(),
+            total_terms: 12,
         };
         let recorded = LatestChange::Confirmed(ContractChangeRecord {
             contract: Some(made.clone()),

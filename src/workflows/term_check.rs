@@ -24,7 +24,10 @@ use temporalio_sdk::{
 use crate::{
     domain::contract::{Cadence, ContractLimits, ContractTerms, NewContract},
     domain::contract_rules::{check_term, repeats_the_term_before},
-    temporal::{names::task_queues, schedules},
+    temporal::{
+        names::{task_queues, workflow_types},
+        schedules, search_attributes as sa, visibility,
+    },
     workflows::contract_change::{self, ContractChangeRecord, ContractState, TERM_CHECK_ACTOR},
 };
 use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeScheduleResponse;
@@ -138,6 +141,24 @@ impl ContractActivities {
                                 continue;
                             }
                             verdict = TermVerdict::refused(true, why);
+                        } else if let Some(made) = latest
+                            .record()
+                            .and_then(|r| r.contract.as_ref())
+                            .filter(|made| made.total_terms > 0)
+                        {
+                            let charged = charged_terms(&client, contract_id)
+                                .await
+                                .map_err(unavailable)?;
+                            if charged >= u64::from(made.total_terms) {
+                                verdict = TermVerdict::refused(
+                                    true,
+                                    format!(
+                                        "it has charged all {} of its terms (a term limit raised \
+                                         outside the console charges no more)",
+                                        made.total_terms
+                                    ),
+                                );
+                            }
                         }
                     }
                     if let Some(why) = verdict.refused.as_deref() {
@@ -149,6 +170,20 @@ impl ContractActivities {
             }
         }
     }
+}
+
+/// How many terms of the contract charged (completed). A term that charged and then
+/// failed to send its receipt is not counted.
+async fn charged_terms(
+    client: &temporalio_client::Client,
+    contract_id: &str,
+) -> Result<u64, crate::temporal::TemporalError> {
+    let query = format!(
+        "WorkflowType = '{}' AND {} = '{contract_id}' AND ExecutionStatus = 'Completed'",
+        workflow_types::RECURRING_PAYMENT,
+        sa::CONTRACT_ID.name()
+    );
+    visibility::count(client, &query).await.map(|n| n as u64)
 }
 
 /// Temporal could not be asked: the check is tried again.

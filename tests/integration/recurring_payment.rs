@@ -1042,3 +1042,33 @@ async fn a_contract_rewritten_outside_the_console_under_its_own_note_charges_not
     trigger_until(&env, "C-copy", "Completed", 2).await;
     assert_eq!(env.upstream.stats().distinct_charges, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contract_whose_term_limit_is_raised_outside_the_console_charges_no_more() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    create(&env.client, contract("C-two", 3_600, 2), &limits(), "fin")
+        .await
+        .unwrap();
+    trigger_until(&env, "C-two", "Completed", 1).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    trigger_until(&env, "C-two", "Completed", 2).await;
+    // Both terms charged. From Temporal's CLI, someone gives it five more, keeping its note.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    rewrite_in_temporal(
+        &env,
+        "C-two",
+        999,
+        &["--notes", "created by fin", "--remaining-actions", "5"],
+    );
+    trigger_until(&env, "C-two", "Failed", 1).await;
+    assert_eq!(
+        env.upstream.stats().distinct_charges,
+        2,
+        "two terms, no more"
+    );
+    let (paused, note) = schedule_state(&env, "C-two").await;
+    assert!(
+        paused && note.contains("it has charged all 2 of its terms"),
+        "{note}"
+    );
+}
