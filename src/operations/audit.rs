@@ -456,9 +456,13 @@ pub async fn contract_entries(
         let entry = AuditEntry {
             at: e.start_time.map(rfc3339).unwrap_or_default(),
             actor: change.operator.clone(),
-            action: match change.reason.as_str() {
-                "" => change.action.clone(),
-                why => format!("{}: {why}", change.action),
+            action: match (change.reason.as_str(), &change.contract) {
+                // A creation says what the contract charges (records made before, not).
+                ("", Some(made)) if change.action == "created" => {
+                    format!("created: {}", made.summary())
+                }
+                ("", _) => change.action.clone(),
+                (why, _) => format!("{}: {why}", change.action),
             },
             target: change.contract_id.clone(),
             outcome: outcome.into(),

@@ -110,6 +110,29 @@ impl ContractState {
     }
 }
 
+impl ContractState {
+    /// What it charges, in finance's words, as the audit trail's row of its creation
+    /// reads: `9.99 USD a term, every 1d, "ana" on "monthly", 3 terms`.
+    pub fn summary(&self) -> String {
+        let terms = match self.total_terms {
+            0 => "until cancelled".to_string(),
+            1 => "1 term".to_string(),
+            n => format!("{n} terms"),
+        };
+        let zone = match self.cadence {
+            Cadence::Cron { .. } => format!(" ({})", self.time_zone),
+            Cadence::Every { .. } => String::new(),
+        };
+        format!(
+            "{} a term, {}{zone}, {:?} on {:?}, {terms}",
+            amount(&self.terms),
+            cadence(&self.cadence),
+            self.terms.customer,
+            self.terms.plan
+        )
+    }
+}
+
 /// An amount as finance reads it.
 fn amount(terms: &ContractTerms) -> String {
     format_amount(

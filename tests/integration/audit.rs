@@ -140,7 +140,7 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
             .is_empty()
     );
 
-    // Contracts: every change, dated: created, then paused and why.
+    // Contracts: every change, dated: created (and what it charges), then paused and why.
     let fin = AuditFilter {
         actor: "fin".into(),
         ..Default::default()
@@ -152,7 +152,9 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
     .await;
     let actions: Vec<&str> = contracts.iter().map(|e| e.action.as_str()).collect();
     assert!(
-        actions.contains(&"paused: customer on holiday") && actions.contains(&"created"),
+        actions.contains(&"paused: customer on holiday")
+            && actions
+                .contains(&"created: 9.99 USD a term, every 1d, \"ana\" on \"monthly\", 3 terms"),
         "{contracts:?}"
     );
     assert!(
