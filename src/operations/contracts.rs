@@ -412,9 +412,10 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
                 "Its terms will be refused: {why}. Cancel it, and make it again with the terms \
                  agreed."
             ),
+            // Told only while it runs: the page offers a pause, then a resume.
             false => format!(
-                "Its terms will be refused: {why}. Resume it here (or pause it) to record who \
-                 decides."
+                "Its terms will be refused: {why}. Pause it here, and resume it if it should \
+                 charge, so that the trail records who decided."
             ),
         });
         let clocks = match cadence {
