@@ -12,7 +12,9 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, 
 
 use super::{
     conclude, conclude_as, query_failure, recorded_at, set_stage,
-    settlement_check::{SETTLED_BY_PATCH, confirmed_by_import, record_settled_by},
+    settlement_check::{
+        SETTLED_BY_PATCH, confirmed_by_import, list_unsettling_names, record_settled_by,
+    },
     statement_import::StatementSettlement,
 };
 use crate::{
@@ -689,6 +691,12 @@ async fn wait_for_resolution(
         };
         if confirmed && ctx.state(|s| s.resolution.is_none()) {
             settle_by(ctx, settlement);
+        } else {
+            let mut actors = ctx.state(|s| s.actors.clone());
+            if let Some(actors) = list_unsettling_names(ctx, &mut actors, &settlement) {
+                ctx.state_mut(|s| s.actors = actors.clone());
+                ctx.upsert_search_attributes([sa::ACTORS.value_set(actors)]);
+            }
         }
     }
 }

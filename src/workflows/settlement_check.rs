@@ -60,6 +60,42 @@ pub fn record_settled_by<W>(ctx: &WorkflowContext<W>, settlement: &StatementSett
     }
 }
 
+/// The change that lists an order in the audit trail once a statement's settlement did not
+/// settle it (its import did not confirm it, the money was not the order's, a person came
+/// first), though no person has acted on it yet. The trail shows such a settlement's row
+/// under its approver when the import itself sent it, and under its sender's identity on
+/// the `signal` channel when a client did (a forged one): the order's `Actors` gets the
+/// names it gives and `signal` (the seed's bare signal is listed the same way), so the
+/// trail's search by either finds it. Runs checked before it replay as they ran.
+pub const REFUSED_NAMES_PATCH: &str = "unsettling-settlement-names-listed";
+
+/// An order's `Actors` grows by the names of settlements that did not settle it only while
+/// it holds fewer than this many keys: a stream of forged signals cannot grow it without
+/// end (a person's own acts are always added).
+pub const MAX_ACTORS_FOR_UNSETTLING_NAMES: usize = 20;
+
+/// In workflow code, after a settlement did not settle the order: adds the names (and ids)
+/// it gives to `actors`, on runs with the [`REFUSED_NAMES_PATCH`]; the list to write to
+/// `Actors` when it changed.
+pub fn list_unsettling_names<W>(
+    ctx: &WorkflowContext<W>,
+    actors: &mut Vec<String>,
+    settlement: &StatementSettlement,
+) -> Option<Vec<String>> {
+    if !ctx.patched(REFUSED_NAMES_PATCH) || actors.len() >= MAX_ACTORS_FOR_UNSETTLING_NAMES {
+        return None;
+    }
+    let (importer, approver) = (&settlement.imported_by, &settlement.approved_by);
+    let keys = [
+        importer.operator.as_str(),
+        &importer.operator_id,
+        &approver.operator,
+        &approver.operator_id,
+        super::manual_handle::SIGNAL_ACTOR,
+    ];
+    super::add_actors(actors, &keys).then(|| actors.clone())
+}
+
 /// The failure type of a check that refused a settlement for its money: its message is the
 /// reason, which the audit trail shows.
 pub const SETTLEMENT_REFUSED: &str = "settlement_refused";

@@ -11,7 +11,7 @@ use super::{
     NextStage, conclude, hand_off,
     manual_handle::{ManualHandle, SETTLEMENT_CHECK_PATCH},
     now, recorded_at, settle_by_upstream,
-    settlement_check::{confirmed_by_import, record_settled_by},
+    settlement_check::{confirmed_by_import, list_unsettling_names, record_settled_by},
     timestamp,
 };
 use crate::{
@@ -117,6 +117,12 @@ impl StaleOrder {
                 };
                 if confirmed {
                     accept_settlement(ctx, settlement);
+                } else {
+                    let mut actors = ctx.state(|s| s.actors.clone());
+                    if let Some(actors) = list_unsettling_names(ctx, &mut actors, &settlement) {
+                        ctx.state_mut(|s| s.actors = actors.clone());
+                        ctx.upsert_search_attributes([sa::ACTORS.value_set(actors)]);
+                    }
                 }
                 continue;
             }

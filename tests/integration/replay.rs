@@ -33,7 +33,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 43] = [
+const RECORDED: [(&str, &str); 45] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -142,6 +142,16 @@ const RECORDED: [(&str, &str); 43] = [
     (
         "contract_change_unconfirmed.json",
         "contract-change-C-rec-created",
+    ),
+    // A settlement no import confirms lists its order in the trail (`Actors`: the names it
+    // gives, and `signal`) before any person acts on it.
+    (
+        "manual_handle_unsettling_names_listed.json",
+        "manual-down-strec3",
+    ),
+    (
+        "stale_order_unsettling_names_listed.json",
+        "stale-down-strec4",
     ),
 ];
 

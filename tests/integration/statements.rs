@@ -277,6 +277,45 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
             .entries
             .is_empty()
     );
+    // The forged settlements that settled nothing are in the trail, though no person has
+    // acted on those orders: each under the client that sent it, on the `signal` channel
+    // (not under bo, whom they name).
+    let signals = AuditFilter {
+        actor: "signal".into(),
+        ..Default::default()
+    };
+    let refused = eventually(
+        "the forged settlements in the trail",
+        Duration::from_secs(15),
+        || async {
+            let page = orders_page(c, &signals, None).await.ok()?;
+            let rows: Vec<_> = page
+                .entries
+                .into_iter()
+                .filter(|e| e.action.starts_with("settle paid by statement STMT-"))
+                .collect();
+            (rows.len() == 3).then_some(rows)
+        },
+    )
+    .await;
+    for id in [&silent, &short, &waiting] {
+        assert!(
+            refused.iter().any(|e| e.target == *id
+                && e.channel == "signal"
+                && e.actor.starts_with("temporal-cli")
+                && e.outcome.starts_with("not settled")),
+            "{id}: {refused:?}"
+        );
+    }
+    assert!(
+        !orders_page(c, &person("bo"), None)
+            .await
+            .unwrap()
+            .entries
+            .iter()
+            .any(|e| [&silent, &short, &waiting].contains(&&e.target)),
+        "a forged settlement is not bo's"
+    );
     // The mismatch, the silent one and the forged one wait for a person.
     for id in [&short, &silent] {
         let context = manual_context(c, id).await.unwrap();
