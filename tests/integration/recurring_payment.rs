@@ -782,22 +782,7 @@ async fn a_term_its_schedule_did_not_start_or_started_too_soon_charges_nothing()
         "{note}"
     );
     // The trail names who paused it: the term check, with the reason.
-    let by_check = temporal_playground::domain::audit::AuditFilter {
-        actor: "term check".into(),
-        ..Default::default()
-    };
-    let trail = eventually(
-        "the pause in the trail",
-        Duration::from_secs(15),
-        || async {
-            let entries =
-                temporal_playground::operations::audit::contract_entries(&env.client, &by_check)
-                    .await
-                    .ok()?;
-            (!entries.is_empty()).then_some(entries)
-        },
-    )
-    .await;
+    let trail = term_check_pauses(&env, 1).await;
     assert!(
         trail.len() == 1
             && trail[0].target == "C-real"
@@ -836,6 +821,30 @@ async fn a_term_its_schedule_did_not_start_or_started_too_soon_charges_nothing()
     let (paused, note) = schedule_state(&env, "C-real").await;
     assert!(paused && note.contains("after it was due"), "{note}");
     assert_eq!(env.upstream.stats().distinct_charges, 1, "still one charge");
+}
+
+/// The term check's pauses in the contracts' audit trail, once there are `n`, each
+/// confirmed.
+async fn term_check_pauses(
+    env: &TestEnv,
+    n: usize,
+) -> Vec<temporal_playground::domain::audit::AuditEntry> {
+    let by_check = temporal_playground::domain::audit::AuditFilter {
+        actor: temporal_playground::workflows::contract_change::TERM_CHECK_ACTOR.into(),
+        ..Default::default()
+    };
+    eventually(
+        &format!("{n} term check pauses in the trail"),
+        Duration::from_secs(15),
+        || async {
+            let entries =
+                temporal_playground::operations::audit::contract_entries(&env.client, &by_check)
+                    .await
+                    .ok()?;
+            (entries.len() == n && entries.iter().all(|e| e.outcome == "done")).then_some(entries)
+        },
+    )
+    .await
 }
 
 /// Triggers a contract's term from Temporal's CLI and waits until `status` counts `n`.
@@ -953,22 +962,7 @@ async fn a_contract_resumed_or_changed_outside_the_console_charges_nothing() {
         "{runs:?}"
     );
     // The trail names who stopped it each time: the term check.
-    let by_check = temporal_playground::domain::audit::AuditFilter {
-        actor: "term check".into(),
-        ..Default::default()
-    };
-    let trail = eventually(
-        "the three pauses in the trail",
-        Duration::from_secs(15),
-        || async {
-            let entries =
-                temporal_playground::operations::audit::contract_entries(&env.client, &by_check)
-                    .await
-                    .ok()?;
-            (entries.len() == 3 && entries.iter().all(|e| e.outcome == "done")).then_some(entries)
-        },
-    )
-    .await;
+    let trail = term_check_pauses(&env, 3).await;
     assert!(trail.iter().all(|e| e.target == "C-held"), "{trail:?}");
 }
 
