@@ -421,6 +421,76 @@ pub async fn orders_page(
 /// Changes recorded per contract page of the trail, at most.
 pub const CONTRACT_CHANGES_READ: i32 = 1_000;
 
+/// One contract change record as the trail's row, and whether it was confirmed.
+fn change_entry(e: &visibility::ListedExecution) -> Option<(AuditEntry, bool)> {
+    let change = e.memo::<ContractChangeRecord>(MEMO_KEY)?;
+    // A record completes once its contract's schedule confirms it (records made before
+    // the check completed as they came); one started from another client that the
+    // schedule does not show fails, and says so here.
+    let (outcome, confirmed) = match e.status.as_str() {
+        "COMPLETED" => ("done", true),
+        "RUNNING" => (
+            "not confirmed yet: the contract's schedule has not been read",
+            false,
+        ),
+        _ => (
+            "not confirmed: the contract's schedule does not show this change",
+            false,
+        ),
+    };
+    let entry = AuditEntry {
+        at: e.start_time.map(rfc3339).unwrap_or_default(),
+        actor: change.operator.clone(),
+        action: match (change.reason.as_str(), &change.contract) {
+            // A creation says what the contract charges (records made before, not).
+            ("", Some(made)) if change.action == "created" => {
+                format!("created: {}", made.summary())
+            }
+            ("", _) => change.action.clone(),
+            (why, _) => format!("{}: {why}", change.action),
+        },
+        target: change.contract_id.clone(),
+        outcome: outcome.into(),
+        channel: channel_of(&change.origin, false).into(),
+        origin: change.origin,
+        contract: true,
+        actor_id: String::new(),
+    };
+    Some((entry, confirmed))
+}
+
+/// Changes one contract's page lists, at most (newest first).
+pub const CONTRACT_PAGE_CHANGES: i32 = 100;
+
+/// One contract's recorded changes, newest first (at most [`CONTRACT_PAGE_CHANGES`]), as
+/// the trail's rows: its page shows them to those who may read the trail.
+pub async fn contract_changes(
+    client: &Client,
+    contract_id: &str,
+) -> Result<Vec<AuditEntry>, OpError> {
+    let q = format!(
+        "WorkflowType = '{}' AND {} = {}",
+        workflow_types::CONTRACT_CHANGE,
+        sa::CONTRACT_ID.name(),
+        literal("contract", contract_id)?
+    );
+    let listed = visibility::list_page(
+        client,
+        &q,
+        CONTRACT_PAGE_CHANGES,
+        None,
+        Some("StartTime DESC"),
+    )
+    .await?;
+    let mut listed = listed.executions;
+    // Newest first to the instant: changes made within one second keep their order.
+    listed.sort_by(|a, b| b.start_time.cmp(&a.start_time));
+    Ok(listed
+        .iter()
+        .filter_map(|e| change_entry(e).map(|(entry, _)| entry))
+        .collect())
+}
+
 /// Every recorded change to a contract (its `ContractChange` records, dated), and for
 /// contracts made before changes were recorded, the latest note of their schedule.
 pub async fn contract_entries(
@@ -439,38 +509,12 @@ pub async fn contract_entries(
     let mut recorded = std::collections::HashSet::new();
     let mut entries = Vec::new();
     for e in &listed.executions {
-        let Some(change) = e.memo::<ContractChangeRecord>(MEMO_KEY) else {
+        let Some((entry, confirmed)) = change_entry(e) else {
             continue;
         };
-        // A record completes once its contract's schedule confirms it (records made before
-        // the check completed as they came); one started from another client that the
-        // schedule does not show fails, and says so here.
-        let outcome = match e.status.as_str() {
-            "COMPLETED" => {
-                recorded.insert(change.contract_id.clone());
-                "done"
-            }
-            "RUNNING" => "not confirmed yet: the contract's schedule has not been read",
-            _ => "not confirmed: the contract's schedule does not show this change",
-        };
-        let entry = AuditEntry {
-            at: e.start_time.map(rfc3339).unwrap_or_default(),
-            actor: change.operator.clone(),
-            action: match (change.reason.as_str(), &change.contract) {
-                // A creation says what the contract charges (records made before, not).
-                ("", Some(made)) if change.action == "created" => {
-                    format!("created: {}", made.summary())
-                }
-                ("", _) => change.action.clone(),
-                (why, _) => format!("{}: {why}", change.action),
-            },
-            target: change.contract_id.clone(),
-            outcome: outcome.into(),
-            channel: channel_of(&change.origin, false).into(),
-            origin: change.origin.clone(),
-            contract: true,
-            actor_id: String::new(),
-        };
+        if confirmed {
+            recorded.insert(entry.target.clone());
+        }
         if filter.keeps(&entry) {
             entries.push(entry);
         }

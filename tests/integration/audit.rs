@@ -211,6 +211,47 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
         .await
         .unwrap();
     assert_eq!(anonymous.status().as_u16(), 303);
+
+    // The contract's page lists its changes, newest first, to those who read the trail.
+    let page = page_text(&finance, &format!("http://{addr}/contracts/C-audit")).await;
+    let changes = page
+        .split("data-testid=\"changes\"")
+        .nth(1)
+        .expect("the contract's changes")
+        .replace("<!>", "");
+    let (paused, created) = (
+        changes.find("paused: customer on holiday · done"),
+        changes.find("created: 9.99 USD a term, every 1d, \"ana\" on \"monthly\", 3 terms · done"),
+    );
+    assert!(paused.zip(created).is_some_and(|(p, c)| p < c), "{changes}");
+    // Support reads the contract, not who changed it.
+    use temporal_playground::{
+        domain::access::Role,
+        web::auth::accounts::AccountsFile,
+        web::auth::{AuthConfig, AuthMode},
+        web::state::WebConfig,
+    };
+    let accounts = std::env::temp_dir().join(format!("tp-audit-accounts-{}.toml", free_port()));
+    let mut file = AccountsFile::default();
+    let password = "correct horse battery";
+    file.add("sup", password, vec![Role::Support]).unwrap();
+    file.save(&accounts).unwrap();
+    let config = WebConfig {
+        auth: AuthConfig {
+            mode: AuthMode::Local { accounts },
+            ..AuthConfig::default()
+        },
+        ..WebConfig::default()
+    };
+    let (local, _) = serve_dashboard_with(c.clone(), config).await;
+    let support = sign_in_with(local, &[("name", "sup"), ("password", password)]).await;
+    let page = page_text(&support, &format!("http://{local}/contracts/C-audit")).await;
+    assert!(
+        page.contains("Payment history")
+            && !page.contains("data-testid=\"changes\"")
+            && !page.contains("customer on holiday · done"),
+        "{page}"
+    );
 }
 
 /// A contract change "recorded" from Temporal's CLI (a ContractChange started with a memo

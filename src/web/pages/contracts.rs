@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 use super::{IfAllowed, Loading, Moment, When, action_error, live_marker, own_error};
 use crate::{
     domain::access::Action,
+    domain::audit::AuditEntry,
     domain::contract::{
         Charge, ContractDetail, ContractSummary, ContractsPage, DEFAULT_TIME_ZONE, TermRun,
     },
@@ -33,17 +34,26 @@ pub async fn describe_contract(contract_id: String) -> Result<ContractDetail, Ap
     Ok(detail.await?)
 }
 
+/// A contract's page: its facts, its payment history and, for those who may read the
+/// audit trail, its recorded changes (`None` for the others).
+pub type ContractView = (ContractDetail, Vec<TermRun>, Option<Vec<AuditEntry>>);
+
 #[server]
-pub async fn load_contract(
-    contract_id: String,
-) -> Result<(ContractDetail, Vec<TermRun>), AppError> {
-    use crate::operations::contracts::{TERMS_SHOWN, detail, terms_run};
-    crate::web::auth::require(crate::domain::access::Action::Read)?;
+pub async fn load_contract(contract_id: String) -> Result<ContractView, AppError> {
+    use crate::operations::{
+        audit::contract_changes,
+        contracts::{TERMS_SHOWN, detail, terms_run},
+    };
+    let person = crate::web::auth::require(Action::Read)?;
     let state = crate::web::state::app_state()?;
     let client = &state.client;
     let detail = detail(client, &contract_id).await?;
     let runs = terms_run(client, &contract_id, TERMS_SHOWN).await?;
-    Ok((detail, runs))
+    let changes = match crate::domain::access::allows(&person.roles, Action::Audit) {
+        true => Some(contract_changes(client, &contract_id).await?),
+        false => None,
+    };
+    Ok((detail, runs, changes))
 }
 
 // One argument per form field: that is how ActionForm posts without JavaScript.
@@ -324,7 +334,7 @@ pub fn ContractPage() -> impl IntoView {
         {action_error(change.value())}
         <Loading what="the contract">
             {move || Suspend::new(async move {
-                data.await.map(|(detail, runs)| view! {
+                data.await.map(|(detail, runs, changes)| view! {
                     <ContractFacts detail=detail.clone() />
                     <IfAllowed action=Action::ManageContracts>
                         {
@@ -333,6 +343,7 @@ pub fn ContractPage() -> impl IntoView {
                         }
                     </IfAllowed>
                     <PaymentHistory runs />
+                    {changes.map(|changes| view! { <Changes changes /> })}
                 })
             })}
         </Loading>
@@ -438,6 +449,39 @@ fn PaymentHistory(runs: Vec<TermRun>) -> impl IntoView {
     };
     view! {
         <h2 class="text-xl font-semibold mb-2">"Payment history"</h2>
+        {list}
+    }
+}
+
+/// The contract's recorded changes, newest first, as the audit trail reads them: who, what
+/// and why, and whether its schedule confirmed it.
+#[component]
+fn Changes(changes: Vec<AuditEntry>) -> impl IntoView {
+    let list = if changes.is_empty() {
+        view! { <p>"No change is recorded: it was made before changes were recorded, or outside the console."</p> }
+            .into_any()
+    } else {
+        view! {
+            <ul class="text-sm" data-testid="changes">
+                {changes.into_iter().map(|c| view! {
+                    <li>
+                        <When at=c.at />
+                        " · "
+                        <strong>{c.actor}</strong>
+                        " · "
+                        {c.action}
+                        " · "
+                        {c.outcome}
+                        " · "
+                        {c.channel}
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <h2 class="text-xl font-semibold mt-4 mb-2">"Changes"</h2>
         {list}
     }
 }
