@@ -484,7 +484,7 @@ pub async fn contract_changes(
     .await?;
     let mut listed = listed.executions;
     // Newest first to the instant: changes made within one second keep their order.
-    listed.sort_by(|a, b| b.start_time.cmp(&a.start_time));
+    listed.sort_by_key(|e| std::cmp::Reverse(e.start_time));
     Ok(listed
         .iter()
         .filter_map(|e| change_entry(e).map(|(entry, _)| entry))
