@@ -12,8 +12,11 @@ use temporalio_client::{
     tonic::Code,
 };
 use temporalio_common::{
-    MemoValues, error::ApplicationFailure,
-    protos::temporal::api::workflowservice::v1::DescribeScheduleResponse,
+    MemoValues,
+    error::ApplicationFailure,
+    protos::temporal::api::{
+        history::v1::history_event::Attributes, workflowservice::v1::DescribeScheduleResponse,
+    },
     search_attributes::SearchAttributes,
 };
 use temporalio_macros::{activities, workflow, workflow_methods};
@@ -29,6 +32,7 @@ use crate::{
     domain::money::{format_amount, minor_units},
     temporal::{
         TemporalError,
+        histories::{self, Events},
         names::{task_queues, workflow_types},
         readiness, schedules, search_attributes as sa, visibility,
     },
@@ -441,7 +445,7 @@ impl ChangeActivities {
             return Err(refused("no record asked"));
         };
         let own = client
-            .get_workflow_handle::<ContractChange>(own_id)
+            .get_workflow_handle::<ContractChange>(own_id.clone())
             .describe(WorkflowDescribeOptions::default())
             .await
             .map_err(retried)?;
@@ -466,6 +470,26 @@ impl ChangeActivities {
             .and_then(|p| serde_json::from_slice(&p.data).ok());
         if indexed.as_deref() != Some(change.contract_id.as_str()) {
             return Err(refused("the record is not filed under its contract"));
+        }
+        // Where it says it came from is where Temporal recorded its start from (the trail
+        // shows the channel by it): a record from Temporal's CLI cannot pass as the
+        // console's.
+        let run_id = ctx.info().workflow_run_id.clone().unwrap_or_default();
+        let first = histories::events(&client, &own_id, &run_id, Events::First(1))
+            .await
+            .map_err(retried)?;
+        let started_by = first.first().and_then(|e| match &e.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+                Some(a.identity.as_str())
+            }
+            _ => None,
+        });
+        if started_by != Some(change.origin.as_str()) {
+            return Err(refused(format!(
+                "the record says it came from {:?}, but {:?} started it",
+                change.origin,
+                started_by.unwrap_or_default()
+            )));
         }
         let described = match schedules::describe(&client, &change.contract_id).await {
             Ok(described) => described,

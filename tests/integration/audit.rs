@@ -329,6 +329,87 @@ async fn a_contract_change_recorded_from_outside_is_shown_as_not_confirmed() {
         .await
         .unwrap();
     assert!(!detail.cancelled && !detail.paused, "{detail:?}");
+
+    // From Temporal's CLI, someone pauses the contract and records it consistently, but
+    // says the record came from the console: it is not confirmed. The same record saying
+    // where it did come from (the CLI's identity) is, and its row shows that channel.
+    let out = temporal(
+        &env.server.hostport,
+        &[
+            "schedule",
+            "toggle",
+            "--pause",
+            "--schedule-id",
+            id,
+            "--reason",
+            "paused by fay: customer asked",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (suffix, origin) in [("console", "tp-console@host:1"), ("cli", "fay-script")] {
+        let memo = serde_json::json!({
+            "contract_id": id, "action": "paused", "operator": "fay",
+            "reason": "customer asked", "origin": origin,
+        });
+        let out = temporal(
+            &env.server.hostport,
+            &[
+                "workflow",
+                "start",
+                "--identity",
+                "fay-script",
+                "--type",
+                "ContractChange",
+                "--task-queue",
+                "recurring-schedule",
+                "--workflow-id",
+                &format!("contract-change-{id}-{suffix}"),
+                "--input",
+                &memo.to_string(),
+                "--memo",
+                &format!("change={memo}"),
+                "--search-attribute",
+                &format!("ContractId=\"{id}\""),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let paused = eventually(
+        "the two pause rows, settled",
+        Duration::from_secs(30),
+        || async {
+            let entries = contract_entries(c, &AuditFilter::default()).await.ok()?;
+            let rows: Vec<_> = entries
+                .into_iter()
+                .filter(|e| e.target == id && e.action == "paused: customer asked")
+                .collect();
+            (rows.len() == 2 && rows.iter().all(|e| !e.outcome.contains("yet"))).then_some(rows)
+        },
+    )
+    .await;
+    let by = |origin: &str| {
+        paused
+            .iter()
+            .find(|e| e.origin == origin)
+            .unwrap_or_else(|| panic!("no row from {origin}: {paused:?}"))
+    };
+    assert!(
+        by("tp-console@host:1").outcome.starts_with("not confirmed"),
+        "{paused:?}"
+    );
+    let honest = by("fay-script");
+    assert!(
+        honest.outcome == "done" && honest.channel == "another client",
+        "{paused:?}"
+    );
 }
 
 /// A settlement signal's row says what became of it, read from the order's own check in
