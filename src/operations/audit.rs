@@ -6,8 +6,11 @@
 //! comes from that identity. Refused requests never reach Temporal; they are in the log
 //! under the `audit` target.
 
-use std::{collections::HashMap, time::SystemTime};
-use temporalio_client::Client;
+use std::{
+    collections::{HashMap, HashSet},
+    time::SystemTime,
+};
+use temporalio_client::{Client, tonic};
 use temporalio_common::protos::temporal::api::{
     common::v1::{Payloads, WorkflowExecution},
     failure::v1::failure::FailureInfo,
@@ -25,7 +28,7 @@ use crate::{
         connection::Channel,
         histories,
         names::workflow_types,
-        search_attributes as sa,
+        schedules, search_attributes as sa,
         visibility::{self, ListedExecution},
     },
     workflows::contract_change::{ContractChangeRecord, MEMO_KEY},
@@ -459,6 +462,12 @@ fn change_entry(e: &visibility::ListedExecution) -> Option<(AuditEntry, bool)> {
     Some((entry, confirmed))
 }
 
+/// The trail's row for a contract whose schedule is gone: Temporal keeps no record of a
+/// schedule's deletion, and this console never deletes one (a cancelled contract keeps its
+/// schedule, paused).
+pub const DELETED_OUTSIDE: &str =
+    "deleted: its schedule is gone, and no record says who deleted it or when";
+
 /// Changes one contract's page lists, at most (newest first).
 pub const CONTRACT_PAGE_CHANGES: i32 = 100;
 
@@ -519,8 +528,34 @@ pub async fn contract_entries(
             entries.push(entry);
         }
     }
+    let schedules = contracts::list(client).await?;
+    // Contracts with confirmed records and no schedule: deleted outside the console (a
+    // cancelled contract keeps its schedule). The list lags behind a new schedule, so each
+    // is asked for by name first.
+    let listed: HashSet<&str> = schedules.iter().map(|s| s.contract_id.as_str()).collect();
+    for contract_id in recorded.iter().filter(|id| !listed.contains(id.as_str())) {
+        match schedules::describe(client, contract_id).await {
+            Err(status) if status.code() == tonic::Code::NotFound => {}
+            Ok(_) => continue,
+            Err(status) => return Err(OpError::Temporal(status.into())),
+        }
+        let entry = AuditEntry {
+            at: String::new(),
+            actor: String::new(),
+            action: DELETED_OUTSIDE.into(),
+            target: contract_id.clone(),
+            outcome: "not recorded".into(),
+            origin: String::new(),
+            contract: true,
+            channel: String::new(),
+            actor_id: String::new(),
+        };
+        if filter.keeps(&entry) {
+            entries.push(entry);
+        }
+    }
     // Contracts whose changes predate the records: their schedule keeps the latest note.
-    for summary in contracts::list(client).await? {
+    for summary in schedules {
         if recorded.contains(&summary.contract_id) {
             continue;
         }

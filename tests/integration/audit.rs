@@ -410,6 +410,25 @@ async fn a_contract_change_recorded_from_outside_is_shown_as_not_confirmed() {
         honest.outcome == "done" && honest.channel == "another client",
         "{paused:?}"
     );
+
+    // Deleted from Temporal's CLI (this console never deletes a schedule): the trail says
+    // it is gone and that nothing records who deleted it.
+    let out = temporal(
+        &env.server.hostport,
+        &["schedule", "delete", "--schedule-id", id],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entries = contract_entries(c, &AuditFilter::default()).await.unwrap();
+    assert!(
+        entries.iter().any(|e| e.target == id
+            && e.action == temporal_playground::operations::audit::DELETED_OUTSIDE
+            && e.outcome == "not recorded"),
+        "{entries:?}"
+    );
 }
 
 /// A settlement signal's row says what became of it, read from the order's own check in
