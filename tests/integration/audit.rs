@@ -258,6 +258,41 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
 /// saying fay cancelled the contract, as anyone with the namespace can) is no change: the
 /// contract runs on, and its row reads "not confirmed", beside the real changes, which
 /// read "done". The record is checked against the contract's own schedule.
+/// A `ContractChange` record started with Temporal's CLI as `workflow_id`, its input and
+/// memo `memo`, filed under the memo's contract, with `extra` flags.
+fn record_from_temporal(
+    hostport: &str,
+    workflow_id: &str,
+    memo: &serde_json::Value,
+    extra: &[&str],
+) {
+    let (input, memo_flag) = (memo.to_string(), format!("change={memo}"));
+    let filed = format!("ContractId={}", memo["contract_id"]);
+    let mut args = vec![
+        "workflow",
+        "start",
+        "--type",
+        "ContractChange",
+        "--task-queue",
+        "recurring-schedule",
+        "--workflow-id",
+        workflow_id,
+        "--input",
+        &input,
+        "--memo",
+        &memo_flag,
+        "--search-attribute",
+        &filed,
+    ];
+    args.extend_from_slice(extra);
+    let out = temporal(hostport, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_contract_change_recorded_from_outside_is_shown_as_not_confirmed() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
@@ -276,31 +311,11 @@ async fn a_contract_change_recorded_from_outside_is_shown_as_not_confirmed() {
         "contract_id": id, "action": "cancelled", "operator": "fay",
         "reason": "customer asked", "origin": "temporal-playground-console",
     });
-    let out = temporal(
+    record_from_temporal(
         &env.server.hostport,
-        &[
-            "workflow",
-            "start",
-            "--type",
-            "ContractChange",
-            "--task-queue",
-            "recurring-schedule",
-            "--workflow-id",
-            &format!("contract-change-{id}-forged"),
-            "--input",
-            &memo.to_string(),
-            "--memo",
-            &format!("change={memo}"),
-            "--search-attribute",
-            &format!("ContractId=\"{id}\""),
-            "--search-attribute",
-            "Actors=[\"fay\"]",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        &format!("contract-change-{id}-forged"),
+        &memo,
+        &["--search-attribute", "Actors=[\"fay\"]"],
     );
     let entries = eventually(
         "the four rows, settled",
@@ -355,31 +370,11 @@ async fn a_contract_change_recorded_from_outside_is_shown_as_not_confirmed() {
             "contract_id": id, "action": "paused", "operator": "fay",
             "reason": "customer asked", "origin": origin,
         });
-        let out = temporal(
+        record_from_temporal(
             &env.server.hostport,
-            &[
-                "workflow",
-                "start",
-                "--identity",
-                "fay-script",
-                "--type",
-                "ContractChange",
-                "--task-queue",
-                "recurring-schedule",
-                "--workflow-id",
-                &format!("contract-change-{id}-{suffix}"),
-                "--input",
-                &memo.to_string(),
-                "--memo",
-                &format!("change={memo}"),
-                "--search-attribute",
-                &format!("ContractId=\"{id}\""),
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            &format!("contract-change-{id}-{suffix}"),
+            &memo,
+            &["--identity", "fay-script"],
         );
     }
     let paused = eventually(
