@@ -11,7 +11,6 @@ use temporalio_client::{
 use temporalio_common::protos::temporal::api::{
     common::v1::WorkflowExecution,
     enums::v1::ScheduleOverlapPolicy,
-    history::v1::history_event::Attributes,
     schedule::v1::{Schedule, ScheduleListEntry, SchedulePolicies, ScheduleState},
     workflowservice::v1::DescribeScheduleResponse,
 };
@@ -29,10 +28,10 @@ use crate::{
     domain::input::validate_order_id,
     domain::money::minor_units,
     temporal::names::{task_queues, workflow_types},
-    temporal::{TemporalError, histories, schedules, search_attributes as sa, visibility},
+    temporal::{TemporalError, schedules, search_attributes as sa, visibility},
     workflows::contract_change::{self, ContractChangeRecord, ContractState, LatestChange},
     workflows::recurring_payment::TERM_REFUSED_PREFIX,
-    workflows::term_check::late_term_grace,
+    workflows::term_check::{ClosedTerm, closed_term, late_term_grace},
 };
 
 /// The note a cancelled contract's schedule carries.
@@ -527,8 +526,10 @@ pub async fn set_paused(
     .await)
 }
 
-/// The runs a contract started, newest first (at most `limit`). A term that failed says
-/// why, in the words its run failed with: one more Temporal call for each such term.
+/// The runs a contract started, newest first (at most `limit`). A term that closed
+/// without completing says whether it charged the customer all the same (its history
+/// holds the bank's answer to the charge) and, if it failed, why, in the words its run
+/// failed with: one more Temporal call for each such term.
 pub async fn terms_run(
     client: &Client,
     contract_id: &str,
@@ -543,12 +544,16 @@ pub async fn terms_run(
     let page = visibility::list_page(client, &query, limit, None, None).await?;
     Ok(futures::stream::iter(page.executions)
         .map(|e| async move {
+            let standing = term_standing(&e.status);
             let status = match e.status.as_str() {
-                "FAILED" => match why_not_charged(client, &e).await {
-                    Some(why) => format!("{NOT_CHARGED}: {why}"),
-                    None => NOT_CHARGED.to_string(),
+                "RUNNING" | "COMPLETED" => standing.to_string(),
+                _ => match closed_term(client, &e.workflow_id, &e.run_id).await {
+                    Ok(closed) => closed_standing(standing, &closed),
+                    Err(error) => {
+                        tracing::debug!(run = ?e.workflow_id, %error, "a closed term's history could not be read");
+                        format!("{standing} (whether it charged could not be read)")
+                    }
                 },
-                other => term_standing(other).to_string(),
             };
             TermRun {
                 workflow_id: e.workflow_id,
@@ -561,28 +566,23 @@ pub async fn terms_run(
         .await)
 }
 
-/// A failed term's standing: it charged nothing (the bank refused the charge, or the term
-/// check refused the term). Either pauses the contract, which its page says with the
+/// A failed term's standing when it charged nothing: the bank refused the charge, or the
+/// term check refused the term. Either pauses the contract, which its page says with the
 /// reason until finance resumes it.
 const NOT_CHARGED: &str = "not charged";
 
-/// Why a failed term charged nothing, from its run's close event: the innermost cause of
-/// the failure (the bank's refusal under the activity's, or the term check's sentence).
-/// `None` when Temporal does not say.
-async fn why_not_charged(client: &Client, run: &visibility::ListedExecution) -> Option<String> {
-    let events = histories::events(client, &run.workflow_id, &run.run_id, histories::Events::Close)
-        .await
-        .inspect_err(|e| tracing::debug!(run = ?run.workflow_id, error = %e, "a failed term's reason could not be read"))
-        .ok()?;
-    let failure = events.into_iter().find_map(|e| match e.attributes {
-        Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => a.failure,
-        _ => None,
-    })?;
-    let mut innermost = &failure;
-    while let Some(cause) = innermost.cause.as_deref() {
-        innermost = cause;
+/// A term that closed without completing, in finance's words: whether the customer was
+/// charged comes first, because a term that charged and then failed (its receipt refused)
+/// or was stopped from outside took the money all the same.
+fn closed_standing(standing: &str, closed: &ClosedTerm) -> String {
+    let why = closed.failure.as_deref().and_then(reason_shown);
+    match (closed.charged, standing == NOT_CHARGED, why) {
+        (true, true, Some(why)) => format!("charged, then failed: {why}"),
+        (true, true, None) => "charged, then failed".to_string(),
+        (true, false, _) => format!("charged, then {standing}"),
+        (false, true, Some(why)) => format!("{NOT_CHARGED}: {why}"),
+        (false, _, _) => standing.to_string(),
     }
-    reason_shown(&innermost.message)
 }
 
 /// A failed term's reason as its row shows it: without the refusal's own prefix, at most
@@ -677,5 +677,31 @@ mod tests {
         let long = reason_shown(&"é".repeat(TERM_REASON_MAX_CHARS + 50)).unwrap_or_default();
         assert_eq!(long.chars().count(), TERM_REASON_MAX_CHARS + 1);
         assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn a_closed_term_says_first_whether_it_charged() {
+        let closed = |charged: bool, failure: Option<&str>| ClosedTerm {
+            charged,
+            failure: failure.map(String::from),
+        };
+        let refused = "the bank refused the receipt (422): no address";
+        assert_eq!(
+            closed_standing(NOT_CHARGED, &closed(true, Some(refused))),
+            format!("charged, then failed: {refused}")
+        );
+        assert_eq!(
+            closed_standing(NOT_CHARGED, &closed(false, Some(refused))),
+            format!("not charged: {refused}")
+        );
+        assert_eq!(
+            closed_standing("stopped", &closed(true, None)),
+            "charged, then stopped"
+        );
+        assert_eq!(closed_standing("stopped", &closed(false, None)), "stopped");
+        assert_eq!(
+            closed_standing(NOT_CHARGED, &closed(false, Some(" "))),
+            NOT_CHARGED
+        );
     }
 }

@@ -184,6 +184,9 @@ pub enum Script {
     /// Paid, but for one minor unit more than the order's amount (a reconciliation
     /// exception: the order goes to a person with both figures).
     Mismatch,
+    /// For a contract: its charges go through, and its receipts are refused (422), so a
+    /// term charges the customer and then fails.
+    NoReceipt,
 }
 
 impl Script {
@@ -208,6 +211,7 @@ impl Script {
             Script::Flaky(n) => format!("flaky{n}"),
             Script::RefuseConclusions(n) => format!("refuse{n}"),
             Script::Mismatch => "mismatch".into(),
+            Script::NoReceipt => "noreceipt".into(),
         };
         format!("{prefix}-{name}")
     }
@@ -224,6 +228,7 @@ impl Script {
             "throttle" => Some(Script::Throttle),
             "unknown" => Some(Script::Unknown),
             "mismatch" => Some(Script::Mismatch),
+            "noreceipt" => Some(Script::NoReceipt),
             p => {
                 let numbered = |word: &str| p.strip_prefix(word).and_then(|n| n.parse().ok());
                 numbered("flaky")
@@ -383,7 +388,8 @@ async fn order_status(
         }
         Some(Script::Flaky(n)) if seen > n => return verdict("paid", &order_id, &params),
         Some(Script::Flaky(_)) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
-        None => {}
+        // A contract's script: an order named so is answered as any other.
+        Some(Script::NoReceipt) | None => {}
     }
     let (error_roll, verdict_roll) = {
         let mut rng = rand::rng();
@@ -500,8 +506,14 @@ async fn receipt(
     headers: HeaderMap,
     Json(body): Json<serde_json::Value>,
 ) -> Response {
+    let contract_id = body["contract_id"].as_str().unwrap_or_default();
+    let refused = matches!(Script::of(contract_id), Some(Script::NoReceipt));
+    let why = format!("the bank has no address to send contract {contract_id}'s receipt to");
     keyed_write(&sim, &headers, |ledger, key| {
         ledger.stats.receipts += 1;
+        if refused {
+            return (StatusCode::UNPROCESSABLE_ENTITY, why).into_response();
+        }
         ledger
             .receipts
             .entry(key)
@@ -565,6 +577,7 @@ mod tests {
             Script::flaky(3),
             Script::refusing(1),
             Script::Unknown,
+            Script::NoReceipt,
         ] {
             assert_eq!(Script::of(&script.id("a")), Some(script), "{script:?}");
         }

@@ -25,12 +25,17 @@ use crate::{
     domain::contract::{Cadence, ContractLimits, ContractTerms, NewContract},
     domain::contract_rules::{check_term, repeats_the_term_before},
     temporal::{
+        histories,
         names::{task_queues, workflow_types},
         schedules, search_attributes as sa, visibility,
     },
+    upstream::activities::UpstreamActivities,
     workflows::contract_change::{self, ContractChangeRecord, ContractState, TERM_CHECK_ACTOR},
 };
-use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeScheduleResponse;
+use temporalio_common::protos::temporal::api::{
+    history::v1::{HistoryEvent, history_event::Attributes},
+    workflowservice::v1::DescribeScheduleResponse,
+};
 
 /// The check's activity type, as histories record it (the `#[activity]` below spells the
 /// same: the macro takes a literal).
@@ -146,10 +151,11 @@ impl ContractActivities {
                             .and_then(|r| r.contract.as_ref())
                             .filter(|made| made.total_terms > 0)
                         {
-                            let charged = charged_terms(&client, contract_id)
+                            let limit = u64::from(made.total_terms);
+                            let charged = charged_terms(&client, contract_id, limit)
                                 .await
                                 .map_err(unavailable)?;
-                            if charged >= u64::from(made.total_terms) {
+                            if charged >= limit {
                                 verdict = TermVerdict::refused(
                                     true,
                                     format!(
@@ -172,18 +178,113 @@ impl ContractActivities {
     }
 }
 
-/// How many terms of the contract charged (completed). A term that charged and then
-/// failed to send its receipt is not counted.
+/// How many terms of the contract charged the customer: every completed term, and every
+/// term that closed otherwise after its charge went through (a receipt the bank refused,
+/// a run stopped from outside), as its history says. Histories are read only when those
+/// terms could reach `limit`, at most [`UNFINISHED_TERMS_READ`] of them; any beyond are
+/// counted as charged, so that a doubt refuses a term rather than charge one too many.
 async fn charged_terms(
     client: &temporalio_client::Client,
     contract_id: &str,
+    limit: u64,
 ) -> Result<u64, crate::temporal::TemporalError> {
-    let query = format!(
-        "WorkflowType = '{}' AND {} = '{contract_id}' AND ExecutionStatus = 'Completed'",
+    let of_contract = format!(
+        "WorkflowType = '{}' AND {} = '{contract_id}'",
         workflow_types::RECURRING_PAYMENT,
         sa::CONTRACT_ID.name()
     );
-    visibility::count(client, &query).await.map(|n| n as u64)
+    let completed = visibility::count(
+        client,
+        &format!("{of_contract} AND ExecutionStatus = 'Completed'"),
+    )
+    .await? as u64;
+    if completed >= limit {
+        return Ok(completed);
+    }
+    let unfinished_query = format!(
+        "{of_contract} AND ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut', 'Canceled')"
+    );
+    let unfinished = visibility::count(client, &unfinished_query).await? as u64;
+    if completed + unfinished < limit {
+        return Ok(completed);
+    }
+    let page = visibility::list_page(
+        client,
+        &unfinished_query,
+        UNFINISHED_TERMS_READ as i32,
+        None,
+        None,
+    )
+    .await?;
+    let read = page.executions.len() as u64;
+    let mut charged = completed + unfinished.saturating_sub(read);
+    for run in &page.executions {
+        if closed_term(client, &run.workflow_id, &run.run_id)
+            .await?
+            .charged
+        {
+            charged += 1;
+        }
+    }
+    Ok(charged)
+}
+
+/// The most closed, uncompleted terms of one contract whose histories a term check reads
+/// to learn whether they charged (each such term paused its contract until finance
+/// resumed it, so a contract rarely has more).
+pub const UNFINISHED_TERMS_READ: usize = 50;
+
+/// What a closed term's history says of its money.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClosedTerm {
+    /// Its charge went through: the bank answered the charge activity with a charge.
+    pub charged: bool,
+    /// The innermost cause of the failure the run closed with (the bank's refusal under
+    /// the activity's, or the term check's sentence); `None` if it did not fail.
+    pub failure: Option<String>,
+}
+
+/// Reads a closed term's history (a few dozen events).
+pub async fn closed_term(
+    client: &temporalio_client::Client,
+    workflow_id: &str,
+    run_id: &str,
+) -> Result<ClosedTerm, crate::temporal::TemporalError> {
+    histories::events(client, workflow_id, run_id, histories::Events::Every)
+        .await
+        .map(|events| closed_term_of(&events))
+}
+
+/// [`closed_term`] from the events read.
+pub fn closed_term_of(events: &[HistoryEvent]) -> ClosedTerm {
+    let charge = UpstreamActivities::charge.name();
+    let mut charges_scheduled = Vec::new();
+    let mut closed = ClosedTerm::default();
+    for event in events {
+        match &event.attributes {
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a))
+                if a.activity_type.as_ref().is_some_and(|t| t.name == charge) =>
+            {
+                charges_scheduled.push(event.event_id);
+            }
+            Some(Attributes::ActivityTaskCompletedEventAttributes(a))
+                if charges_scheduled.contains(&a.scheduled_event_id) =>
+            {
+                closed.charged = true;
+            }
+            Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => {
+                closed.failure = a.failure.as_ref().map(|failure| {
+                    let mut innermost = failure;
+                    while let Some(cause) = innermost.cause.as_deref() {
+                        innermost = cause;
+                    }
+                    innermost.message.clone()
+                });
+            }
+            _ => {}
+        }
+    }
+    closed
 }
 
 /// Temporal could not be asked: the check is tried again.
@@ -470,5 +571,79 @@ mod tests {
         };
         let fast = described(every_second, vec![action("f", EDT, EDT)]);
         assert!(refusal(&fast, "f").contains("at least 3600 seconds"));
+    }
+
+    #[test]
+    fn a_closed_term_charged_only_if_its_charge_activity_completed() {
+        use temporalio_common::protos::temporal::api::{
+            common::v1::ActivityType,
+            failure::v1::Failure,
+            history::v1::{
+                ActivityTaskCompletedEventAttributes, ActivityTaskScheduledEventAttributes,
+                WorkflowExecutionFailedEventAttributes,
+            },
+        };
+        let scheduled = |id: i64, name: &str| HistoryEvent {
+            event_id: id,
+            attributes: Some(Attributes::ActivityTaskScheduledEventAttributes(
+                ActivityTaskScheduledEventAttributes {
+                    activity_type: Some(ActivityType { name: name.into() }),
+                    ..Default::default()
+                },
+            )),
+            ..Default::default()
+        };
+        let completed = |id: i64, of: i64| HistoryEvent {
+            event_id: id,
+            attributes: Some(Attributes::ActivityTaskCompletedEventAttributes(
+                ActivityTaskCompletedEventAttributes {
+                    scheduled_event_id: of,
+                    ..Default::default()
+                },
+            )),
+            ..Default::default()
+        };
+        let failed = HistoryEvent {
+            event_id: 9,
+            attributes: Some(Attributes::WorkflowExecutionFailedEventAttributes(
+                WorkflowExecutionFailedEventAttributes {
+                    failure: Some(Failure {
+                        message: "activity failed".into(),
+                        cause: Some(Box::new(Failure {
+                            message: "the bank refused the receipt".into(),
+                            ..Default::default()
+                        })),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            )),
+            ..Default::default()
+        };
+        // The check completed, the charge completed, the receipt failed: charged.
+        let receipt_refused = [
+            scheduled(1, CHECK_ACTIVITY),
+            completed(2, 1),
+            scheduled(3, "ChargeTerm"),
+            completed(4, 3),
+            scheduled(5, "SendReceipt"),
+            failed.clone(),
+        ];
+        assert_eq!(
+            closed_term_of(&receipt_refused),
+            ClosedTerm {
+                charged: true,
+                failure: Some("the bank refused the receipt".into()),
+            }
+        );
+        // The check completed, the charge was scheduled and never completed: not charged.
+        let charge_refused = [
+            scheduled(1, CHECK_ACTIVITY),
+            completed(2, 1),
+            scheduled(3, "ChargeTerm"),
+            failed,
+        ];
+        assert!(!closed_term_of(&charge_refused).charged);
+        assert_eq!(UpstreamActivities::charge.name(), "ChargeTerm");
     }
 }

@@ -1066,3 +1066,58 @@ async fn a_contract_whose_term_limit_is_raised_outside_the_console_charges_no_mo
         "{note}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_term_that_charged_and_then_failed_reads_charged_and_counts_among_its_terms() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // The bank takes this contract's charges and refuses its receipts.
+    let id = "noreceipt-C-one";
+    create(&env.client, contract(id, 3_600, 1), &limits(), "fin")
+        .await
+        .unwrap();
+    trigger_until(&env, id, "Failed", 1).await;
+    assert_eq!(env.upstream.stats().distinct_charges, 1, "the term charged");
+    // Finance reads that the customer was charged, not that nothing was taken.
+    let runs = temporal_playground::operations::contracts::terms_run(&env.client, id, 10)
+        .await
+        .unwrap();
+    let said: Vec<&str> = runs.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with("charged, then failed: ") && said[0].contains("no address"),
+        "{said:?}"
+    );
+    // The failed term paused the contract (Temporal does, moments after the run fails);
+    // finance resumes it. Its one term is taken, so
+    // nothing more charges, until someone raises its limit from Temporal's CLI under the
+    // note finance's resume wrote.
+    eventually(
+        "the contract paused on its failed term",
+        Duration::from_secs(10),
+        || async { schedule_state(&env, id).await.0.then_some(()) },
+    )
+    .await;
+    set_paused(&env.client, id, "fin", "receipt sent by post", false)
+        .await
+        .unwrap();
+    let (paused, resumed) = schedule_state(&env, id).await;
+    assert!(!paused, "{resumed}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    rewrite_in_temporal(
+        &env,
+        id,
+        999,
+        &["--notes", &resumed, "--remaining-actions", "5"],
+    );
+    trigger_until(&env, id, "Failed", 2).await;
+    assert_eq!(
+        env.upstream.stats().distinct_charges,
+        1,
+        "one term, charged once"
+    );
+    let (paused, note) = schedule_state(&env, id).await;
+    assert!(
+        paused && note.contains("it has charged all 1 of its terms"),
+        "{note}"
+    );
+}
