@@ -26,6 +26,14 @@ pub const CHANGES_PER_RUN: u32 = 500;
 pub const KEEP_PERSON_SECS: i64 = 8 * 86_400;
 /// Longest session id accepted.
 const MAX_SESSION_ID_LEN: usize = 128;
+/// The change that makes a person's cut move only later: a `revoke_person` signal that
+/// would move it earlier (which would bring back the sessions it ended) is ignored, and
+/// one ahead of the workflow's clock by more than [`CUT_AHEAD_SECS`] is held to that.
+pub const CUT_ONLY_LATER_PATCH: &str = "revocation-cut-only-moves-later";
+/// How far ahead of the workflow's clock a cut may be: room for a client's clock running
+/// fast. Further ahead, it would lock the person out until then, and no later cut could
+/// lift it.
+pub const CUT_AHEAD_SECS: i64 = 300;
 
 /// One session ended before its time (sign-out): refused until it would have expired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,13 +169,30 @@ impl ConsoleSessions {
         self.changes += 1;
     }
 
-    /// Ends every session of the person begun until the request's time.
+    /// Ends every session of the person begun until the request's time. A cut only moves
+    /// later (on runs with the [`CUT_ONLY_LATER_PATCH`]): any client can send this signal,
+    /// and an earlier cut would bring back the sessions `user revoke` ended.
     #[signal(name = "revoke_person")]
-    pub fn revoke_person(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: RevokePerson) {
+    pub fn revoke_person(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        mut request: RevokePerson,
+    ) {
         if !request.well_formed() {
             return;
         }
         let now = seconds(ctx.workflow_time());
+        if ctx.patched(CUT_ONLY_LATER_PATCH) {
+            request.after = request.after.min(now.saturating_add(CUT_AHEAD_SECS));
+            let already_later = self
+                .revoked
+                .people
+                .iter()
+                .any(|p| p.person == request.person && p.after >= request.after);
+            if already_later {
+                return;
+            }
+        }
         self.revoked.prune(now);
         self.revoked.people.retain(|p| p.person != request.person);
         self.revoked.people.push(PersonCut {

@@ -608,3 +608,68 @@ async fn sign_out_and_user_revoke_end_sessions_on_every_replica_and_their_stream
     let again = session_cookie(a, &finance).await.unwrap();
     assert!(opens(a, &again).await);
 }
+
+/// `user revoke` cannot be undone from outside the console: the list's `revoke_person`
+/// signal, sent from Temporal's CLI with an earlier cut, brings back none of the sessions
+/// it ended, and a cut far ahead (which would lock the person out until then) is held to
+/// a few minutes ahead.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revocation_cannot_be_moved_back_or_far_ahead_from_temporals_cli() {
+    use base64::Engine;
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let key = base64::engine::general_purpose::STANDARD.encode([9u8; 64]);
+    let a = replica(env.client.clone(), &accounts(), &key).await;
+    let finance = [("name", "finance"), ("password", PASSWORD)];
+    let cut_off = session_cookie(a, &finance).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let cut =
+        temporal_playground::operations::sessions::revoke_person(&env.client, "finance", "root")
+            .await
+            .unwrap();
+    eventually("the session ended", Duration::from_secs(10), || async {
+        (!opens(a, &cut_off).await).then_some(())
+    })
+    .await;
+    // From Temporal's CLI: finance's cut moved back to 1970, and support's to ten days on.
+    let ahead = chrono::Utc::now().timestamp() + 10 * 86_400;
+    for (person, after) in [("finance", 0), ("support", ahead)] {
+        let out = raw_signal(
+            &env.server.hostport,
+            temporal_playground::workflows::console_sessions::WORKFLOW_ID,
+            "revoke_person",
+            &format!(r#"{{"person":"{person}","after":{after},"by":"root"}}"#),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let list = eventually("support's cut listed", Duration::from_secs(10), || async {
+        let list = temporal_playground::operations::sessions::revocations(&env.client)
+            .await
+            .ok()?;
+        list.people
+            .iter()
+            .any(|p| p.person == "support")
+            .then_some(list)
+    })
+    .await;
+    let after = |person: &str| {
+        list.people
+            .iter()
+            .find(|p| p.person == person)
+            .map(|p| p.after)
+    };
+    assert_eq!(after("finance"), Some(cut), "{list:?}");
+    let held = after("support").unwrap_or_default();
+    assert!(
+        held <= chrono::Utc::now().timestamp()
+            + temporal_playground::workflows::console_sessions::CUT_AHEAD_SECS,
+        "a cut {} s ahead: {list:?}",
+        held - chrono::Utc::now().timestamp()
+    );
+    // The replica reads the list every 2 s: the session stays ended.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!opens(a, &cut_off).await, "the revoked session came back");
+}
