@@ -14,6 +14,30 @@ use crate::{
     },
 };
 
+fn list_start_options() -> WorkflowStartOptions {
+    WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, WORKFLOW_ID)
+        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+        .build()
+}
+
+/// Starts the list's workflow if it is not running (a console does at its start): a run
+/// that continues no earlier one ends every session begun before it
+/// ([`Revocations::whole_since`]), so the list is best begun before any session is.
+pub async fn ensure_list(client: &Client) -> Result<(), OpError> {
+    match client
+        .start_workflow(
+            ConsoleSessions::run,
+            Revocations::default(),
+            list_start_options(),
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(WorkflowStartError::Rpc(status)) => Err(OpError::Temporal(status.into())),
+        Err(e) => Err(OpError::Temporal(TemporalError::client(e))),
+    }
+}
+
 /// Starts the list's workflow if it is not running, and signals it `change`: the server
 /// keeps the signal at once, whether or not a worker runs now.
 async fn signal_list<S>(client: &Client, signal: S, input: S::Input) -> Result<(), OpError>
@@ -23,16 +47,13 @@ where
         >,
     S::Input: Send,
 {
-    let options = WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, WORKFLOW_ID)
-        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
-        .build();
     match client
         .signal_with_start_workflow(
             ConsoleSessions::run,
             Revocations::default(),
             signal,
             input,
-            options,
+            list_start_options(),
         )
         .await
     {

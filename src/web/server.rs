@@ -122,7 +122,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let mut leptos_options = leptos_options()?;
     leptos_options.site_addr = config.listen;
     let state = AppState::new(client, leptos_options, simulator, config.web);
-    state.start_live_poller();
+    state.start_live_poller().await;
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -143,8 +143,9 @@ impl AppState {
 
     /// Starts what runs beside the requests, on this state's client: the live page's one
     /// poller, the watch on what waits (board and gauges), and the reader of the ended
-    /// sessions.
-    pub fn start_live_poller(&self) {
+    /// sessions, once the list of ended sessions is begun (before any sign-in here).
+    pub async fn start_live_poller(&self) {
+        super::auth::revocations::RevocationList::begin(&self.client).await;
         self.live
             .spawn_poller(self.client.clone(), self.simulator.clone());
         super::live::watch::Watch {

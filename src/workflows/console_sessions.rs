@@ -30,6 +30,10 @@ const MAX_SESSION_ID_LEN: usize = 128;
 /// would move it earlier (which would bring back the sessions it ended) is ignored, and
 /// one ahead of the workflow's clock by more than [`CUT_AHEAD_SECS`] is held to that.
 pub const CUT_ONLY_LATER_PATCH: &str = "revocation-cut-only-moves-later";
+/// The change that makes a list's run that did not continue an earlier one (the first,
+/// or one started after the list was terminated from outside, whose ended sessions it
+/// cannot know) end every session begun before it: [`Revocations::whole_since`].
+pub const WHOLE_SINCE_PATCH: &str = "revocations-whole-since-the-run-began";
 /// How far ahead of the workflow's clock a cut may be: room for a client's clock running
 /// fast. Further ahead, it would lock the person out until then, and no later cut could
 /// lift it.
@@ -59,13 +63,20 @@ pub struct PersonCut {
 pub struct Revocations {
     pub sessions: Vec<EndedSession>,
     pub people: Vec<PersonCut>,
+    /// Seconds since 1970 from which the list is whole: it cannot know what was ended
+    /// before its first run began, so every session begun before then is ended. A run
+    /// that did not continue an earlier one sets it to its own start (on runs with the
+    /// [`WHOLE_SINCE_PATCH`]); 0 for lists begun before.
+    #[serde(default)]
+    pub whole_since: i64,
 }
 
 impl Revocations {
     /// Whether a session (`session` id, its person's `keys`, begun at `signed_in_at`) is
     /// ended by this list.
     pub fn ends(&self, session: &str, keys: &[&str], signed_in_at: i64) -> bool {
-        self.sessions.iter().any(|s| s.session == session)
+        signed_in_at < self.whole_since
+            || self.sessions.iter().any(|s| s.session == session)
             || self
                 .people
                 .iter()
@@ -136,6 +147,13 @@ impl ConsoleSessions {
 
     #[run(name = "ConsoleSessions")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        // A run no earlier run continued into knows nothing ended before it began,
+        // whatever its input says.
+        let info = ctx.info();
+        if ctx.patched(WHOLE_SINCE_PATCH) && info.continued_from_run_id().is_none() {
+            let began = seconds(info.start_time());
+            ctx.state_mut(|s| s.revoked.whole_since = began);
+        }
         ctx.wait_condition(|s: &Self| s.changes >= CHANGES_PER_RUN)
             .await?;
         let now = seconds(ctx.workflow_time());
@@ -226,11 +244,17 @@ mod tests {
                 after: 50,
                 by: "admin".into(),
             }],
+            whole_since: 0,
         };
         assert!(list.ends("s1", &["ana"], 10));
         assert!(list.ends("s2", &["bo"], 50), "signed in before the cut");
         assert!(!list.ends("s3", &["bo"], 51), "signed in after it");
         assert!(!list.ends("s4", &["cy", "oidc:x#1"], 0));
+        // A list whole since 40 ends every session begun before then.
+        list.whole_since = 40;
+        assert!(list.ends("s5", &["cy"], 39));
+        assert!(!list.ends("s5", &["cy"], 40));
+        list.whole_since = 0;
         list.prune(101);
         assert!(list.sessions.is_empty());
         assert_eq!(list.people.len(), 1);

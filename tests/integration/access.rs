@@ -673,3 +673,75 @@ async fn a_revocation_cannot_be_moved_back_or_far_ahead_from_temporals_cli() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(!opens(a, &cut_off).await, "the revoked session came back");
 }
+
+/// Terminating the list from Temporal's CLI does not bring back what it ended: the run the
+/// next sign-out begins cannot know what the old one listed, so every session begun before
+/// it is ended (everyone signs in again), the revoked ones with them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_list_terminated_from_outside_brings_back_no_session_it_ended() {
+    use base64::Engine;
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let key = base64::engine::general_purpose::STANDARD.encode([5u8; 64]);
+    let a = replica(env.client.clone(), &accounts(), &key).await;
+    let revoked = session_cookie(a, &[("name", "finance"), ("password", PASSWORD)])
+        .await
+        .unwrap();
+    let bystander = session_cookie(a, &[("name", "support"), ("password", PASSWORD)])
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    temporal_playground::operations::sessions::revoke_person(&env.client, "finance", "root")
+        .await
+        .unwrap();
+    eventually("the session ended", Duration::from_secs(10), || async {
+        (!opens(a, &revoked).await).then_some(())
+    })
+    .await;
+    assert!(opens(a, &bystander).await);
+    let out = temporal(
+        &env.server.hostport,
+        &[
+            "workflow",
+            "terminate",
+            "--workflow-id",
+            temporal_playground::workflows::console_sessions::WORKFLOW_ID,
+            "--reason",
+            "tidying up",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The next sign-out begins the list again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    temporal_playground::operations::sessions::end_session(
+        &env.client,
+        "elsewhere",
+        i64::MAX / 2,
+        "ana",
+    )
+    .await
+    .unwrap();
+    eventually("the new list read", Duration::from_secs(10), || async {
+        let list = temporal_playground::operations::sessions::revocations(&env.client)
+            .await
+            .ok()?;
+        list.sessions
+            .iter()
+            .any(|s| s.session == "elsewhere")
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!opens(a, &revoked).await, "the revoked session came back");
+    assert!(
+        !opens(a, &bystander).await,
+        "a session begun before the new list stands"
+    );
+    let again = session_cookie(a, &[("name", "support"), ("password", PASSWORD)])
+        .await
+        .unwrap();
+    assert!(opens(a, &again).await, "signing in again works");
+}

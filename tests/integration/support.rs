@@ -483,7 +483,7 @@ pub async fn serve_site_on(
 ) {
     use temporal_playground::{web::server::router, web::state::AppState};
     let state = AppState::new(client, options, None, config);
-    state.start_live_poller();
+    state.start_live_poller().await;
     let hub = state.live.clone();
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, router(state)).await });

@@ -11,6 +11,8 @@ use crate::{operations::sessions, workflows::console_sessions::Revocations};
 /// How often a replica reads the list again: the bound on how long an ended session
 /// still works elsewhere.
 pub const REFRESH: Duration = Duration::from_secs(2);
+/// How long a console starting waits for Temporal to begin the list.
+pub const BEGIN_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Debug, Default)]
 pub struct RevocationList(Arc<RwLock<Revocations>>);
@@ -40,6 +42,21 @@ impl RevocationList {
             Err(e) => {
                 tracing::debug!(error = %e, "the ended sessions could not be read");
                 false
+            }
+        }
+    }
+
+    /// Begins the list in Temporal if it is not there, before this console signs anyone
+    /// in: a list's first run ends every session begun before it. Best effort, within
+    /// [`BEGIN_WAIT`]: a list not begun here begins at the first sign-out.
+    pub async fn begin(client: &Client) {
+        match tokio::time::timeout(BEGIN_WAIT, sessions::ensure_list(client)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the list of ended sessions could not be begun")
+            }
+            Err(_) => {
+                tracing::warn!("the list of ended sessions was not begun within {BEGIN_WAIT:?}")
             }
         }
     }

@@ -131,7 +131,7 @@ pub async fn sign_out() -> Result<(), AppError> {
                         until,
                         by: user.name.clone(),
                     }],
-                    people: Vec::new(),
+                    ..Default::default()
                 };
                 state.auth.revocations.note(ended).await;
             }
