@@ -34,6 +34,14 @@ pub const CUT_ONLY_LATER_PATCH: &str = "revocation-cut-only-moves-later";
 /// or one started after the list was terminated from outside, whose ended sessions it
 /// cannot know) end every session begun before it: [`Revocations::whole_since`].
 pub const WHOLE_SINCE_PATCH: &str = "revocations-whole-since-the-run-began";
+/// The change that bounds the list: an ended session is listed at most
+/// [`KEEP_PERSON_SECS`] (no session lasts longer), and past [`MAX_LISTED`] entries the list
+/// ends everything begun until then instead ([`Revocations::bound`]).
+pub const BOUNDED_PATCH: &str = "revocations-bounded";
+/// The most entries (ended sessions and cut people) the list holds: every replica reads
+/// all of it every 2 s, and a run carries it on when it continues as new. A team signing
+/// out a few times a day stays far below it within the week a session can last.
+pub const MAX_LISTED: usize = 5_000;
 /// How far ahead of the workflow's clock a cut may be: room for a client's clock running
 /// fast. Further ahead, it would lock the person out until then, and no later cut could
 /// lift it.
@@ -81,6 +89,20 @@ impl Revocations {
                 .people
                 .iter()
                 .any(|p| keys.contains(&p.person.as_str()) && signed_in_at <= p.after)
+    }
+
+    /// Keeps the list within [`MAX_LISTED`] entries: past it, the list becomes whole only
+    /// from the next second on ([`Revocations::whole_since`]), which ends every session it
+    /// listed and every other begun until now (everyone signs in again), so that no
+    /// ended session comes back and a flood of signals cannot grow the list without end.
+    fn bound(&mut self, now: i64) {
+        if self.sessions.len() + self.people.len() <= MAX_LISTED {
+            return;
+        }
+        let next_second = now.saturating_add(1);
+        self.whole_since = self.whole_since.max(next_second);
+        self.sessions.clear();
+        self.people.retain(|p| p.after >= next_second);
     }
 
     /// Drops what can end nothing any more, as of `now` (seconds since 1970).
@@ -172,6 +194,11 @@ impl ConsoleSessions {
         }
         let now = seconds(ctx.workflow_time());
         self.revoked.prune(now);
+        let bounded = ctx.patched(BOUNDED_PATCH);
+        let until = match bounded {
+            true => request.until.min(now.saturating_add(KEEP_PERSON_SECS)),
+            false => request.until,
+        };
         if !self
             .revoked
             .sessions
@@ -180,9 +207,12 @@ impl ConsoleSessions {
         {
             self.revoked.sessions.push(EndedSession {
                 session: request.session,
-                until: request.until,
+                until,
                 by: request.by,
             });
+        }
+        if bounded {
+            self.revoked.bound(now);
         }
         self.changes += 1;
     }
@@ -218,6 +248,9 @@ impl ConsoleSessions {
             after: request.after,
             by: request.by,
         });
+        if ctx.patched(BOUNDED_PATCH) {
+            self.revoked.bound(now);
+        }
         self.changes += 1;
     }
 
@@ -260,5 +293,45 @@ mod tests {
         assert_eq!(list.people.len(), 1);
         list.prune(50 + KEEP_PERSON_SECS + 1);
         assert!(list.people.is_empty());
+    }
+
+    #[test]
+    fn a_list_past_its_bound_ends_everything_begun_until_then_and_forgets_no_cut_ahead() {
+        let mut list = Revocations::default();
+        for i in 0..MAX_LISTED {
+            list.sessions.push(EndedSession {
+                session: format!("s{i}"),
+                until: 10_000,
+                by: "ana".into(),
+            });
+        }
+        list.bound(1_000);
+        assert_eq!(list.sessions.len(), MAX_LISTED, "at the bound, kept");
+        list.people.push(PersonCut {
+            person: "bo".into(),
+            after: 1_200,
+            by: "admin".into(),
+        });
+        list.people.push(PersonCut {
+            person: "cy".into(),
+            after: 900,
+            by: "admin".into(),
+        });
+        list.bound(1_000);
+        assert!(list.sessions.is_empty());
+        assert_eq!(list.whole_since, 1_001);
+        assert!(
+            list.ends("s7", &["ana"], 999),
+            "a listed session stays ended"
+        );
+        assert!(
+            list.ends("s-any", &["cy"], 1_000),
+            "so does one begun until then"
+        );
+        assert!(list.ends("s-bo", &["bo"], 1_100), "a cut ahead is kept");
+        assert!(
+            !list.ends("s-new", &["dee"], 1_001),
+            "a session begun after stands"
+        );
     }
 }

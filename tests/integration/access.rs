@@ -611,10 +611,10 @@ async fn sign_out_and_user_revoke_end_sessions_on_every_replica_and_their_stream
 
 /// `user revoke` cannot be undone from outside the console: the list's `revoke_person`
 /// signal, sent from Temporal's CLI with an earlier cut, brings back none of the sessions
-/// it ended, and a cut far ahead (which would lock the person out until then) is held to
-/// a few minutes ahead.
+/// it ended; a cut far ahead (which would lock the person out until then) is held to a few
+/// minutes ahead, and a session ended "forever" is listed no longer than a session lasts.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_revocation_cannot_be_moved_back_or_far_ahead_from_temporals_cli() {
+async fn a_revocation_cannot_be_moved_back_or_kept_far_ahead_from_temporals_cli() {
     use base64::Engine;
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let key = base64::engine::general_purpose::STANDARD.encode([9u8; 64]);
@@ -630,7 +630,22 @@ async fn a_revocation_cannot_be_moved_back_or_far_ahead_from_temporals_cli() {
         (!opens(a, &cut_off).await).then_some(())
     })
     .await;
-    // From Temporal's CLI: finance's cut moved back to 1970, and support's to ten days on.
+    // From Temporal's CLI: a session ended until the end of time, finance's cut moved back
+    // to 1970, and support's to ten days on.
+    let forever = raw_signal(
+        &env.server.hostport,
+        temporal_playground::workflows::console_sessions::WORKFLOW_ID,
+        "end_session",
+        &format!(
+            r#"{{"session":"forever","until":{},"by":"root"}}"#,
+            i64::MAX
+        ),
+    );
+    assert!(
+        forever.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forever.stderr)
+    );
     let ahead = chrono::Utc::now().timestamp() + 10 * 86_400;
     for (person, after) in [("finance", 0), ("support", ahead)] {
         let out = raw_signal(
@@ -668,6 +683,18 @@ async fn a_revocation_cannot_be_moved_back_or_far_ahead_from_temporals_cli() {
             + temporal_playground::workflows::console_sessions::CUT_AHEAD_SECS,
         "a cut {} s ahead: {list:?}",
         held - chrono::Utc::now().timestamp()
+    );
+    // No session lasts past eight days: none is listed longer.
+    let until = list
+        .sessions
+        .iter()
+        .find(|s| s.session == "forever")
+        .map(|s| s.until);
+    assert!(
+        until.is_some_and(|until| until
+            <= chrono::Utc::now().timestamp()
+                + temporal_playground::workflows::console_sessions::KEEP_PERSON_SECS),
+        "{list:?}"
     );
     // The replica reads the list every 2 s: the session stays ended.
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -33,7 +33,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 47] = [
+const RECORDED: [(&str, &str); 48] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -158,6 +158,8 @@ const RECORDED: [(&str, &str); 47] = [
     ("console_sessions_cut_only_later.json", "console-sessions"),
     // The same once a run that continues no earlier one is whole only since it began.
     ("console_sessions_whole_since.json", "console-sessions"),
+    // The same once the list is bounded: a session ended "forever" is listed eight days.
+    ("console_sessions_bounded.json", "console-sessions"),
 ];
 
 /// The term the contract `C-rec3`'s schedule starts: its id carries the time it was due,
