@@ -31,7 +31,7 @@ use crate::{
     temporal::{TemporalError, schedules, search_attributes as sa, visibility},
     workflows::contract_change::{self, ContractChangeRecord, ContractState, LatestChange},
     workflows::recurring_payment::TERM_REFUSED_PREFIX,
-    workflows::term_check::{ClosedTerm, closed_term, late_term_grace},
+    workflows::term_check::{ClosedTerm, TermCharge, closed_term, late_term_grace},
 };
 
 /// The note a cancelled contract's schedule carries.
@@ -573,17 +573,31 @@ const NOT_CHARGED: &str = "not charged";
 
 /// A term that closed without completing, in finance's words: whether the customer was
 /// charged comes first, because a term that charged and then failed (its receipt refused)
-/// or was stopped from outside took the money all the same.
+/// or was stopped from outside took the money all the same, and one whose charge had no
+/// answer may have: finance asks the bank before charging again.
 fn closed_standing(standing: &str, closed: &ClosedTerm) -> String {
-    let why = closed.failure.as_deref().and_then(reason_shown);
-    match (closed.charged, standing == NOT_CHARGED, why) {
-        (true, true, Some(why)) => format!("charged, then failed: {why}"),
-        (true, true, None) => "charged, then failed".to_string(),
-        (true, false, _) => format!("charged, then {standing}"),
-        (false, true, Some(why)) => format!("{NOT_CHARGED}: {why}"),
-        (false, _, _) => standing.to_string(),
+    // A failed run's status reads "not charged"; once the money is known, "failed".
+    let failed = standing == NOT_CHARGED;
+    let ended = match closed.charge {
+        TermCharge::NotCharged => standing,
+        TermCharge::Charged | TermCharge::InDoubt if failed => "failed",
+        TermCharge::Charged | TermCharge::InDoubt => standing,
+    };
+    let said = match closed.failure.as_deref().and_then(reason_shown) {
+        Some(why) if failed => format!("{ended}: {why}"),
+        _ => ended.to_string(),
+    };
+    match closed.charge {
+        TermCharge::NotCharged => said,
+        TermCharge::Charged => format!("charged, then {said}"),
+        TermCharge::InDoubt => format!("{CHARGE_IN_DOUBT}, then {said}. {ASK_THE_BANK}"),
     }
 }
+
+/// A term whose charge had no answer ([`TermCharge::InDoubt`]), as its row begins.
+const CHARGE_IN_DOUBT: &str = "charge unconfirmed";
+/// What finance does about it.
+const ASK_THE_BANK: &str = "Ask the bank whether it charged before charging again.";
 
 /// A failed term's reason as its row shows it: without the refusal's own prefix, at most
 /// [`TERM_REASON_MAX_CHARS`]; `None` when it says nothing.
@@ -682,7 +696,10 @@ mod tests {
     #[test]
     fn a_closed_term_says_first_whether_it_charged() {
         let closed = |charged: bool, failure: Option<&str>| ClosedTerm {
-            charged,
+            charge: match charged {
+                true => TermCharge::Charged,
+                false => TermCharge::NotCharged,
+            },
             failure: failure.map(String::from),
         };
         let refused = "the bank refused the receipt (422): no address";
@@ -702,6 +719,20 @@ mod tests {
         assert_eq!(
             closed_standing(NOT_CHARGED, &closed(false, Some(" "))),
             NOT_CHARGED
+        );
+        // A charge with no answer: neither charged nor not.
+        let in_doubt = |failure: Option<&str>| ClosedTerm {
+            charge: TermCharge::InDoubt,
+            failure: failure.map(String::from),
+        };
+        let timed_out = "activity StartToClose timeout";
+        assert_eq!(
+            closed_standing(NOT_CHARGED, &in_doubt(Some(timed_out))),
+            format!("charge unconfirmed, then failed: {timed_out}. {ASK_THE_BANK}")
+        );
+        assert_eq!(
+            closed_standing("stopped", &in_doubt(None)),
+            format!("charge unconfirmed, then stopped. {ASK_THE_BANK}")
         );
     }
 }

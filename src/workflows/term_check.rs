@@ -29,10 +29,11 @@ use crate::{
         names::{task_queues, workflow_types},
         schedules, search_attributes as sa, visibility,
     },
-    upstream::activities::UpstreamActivities,
+    upstream::activities::{UpstreamActivities, error_types},
     workflows::contract_change::{self, ContractChangeRecord, ContractState, TERM_CHECK_ACTOR},
 };
 use temporalio_common::protos::temporal::api::{
+    failure::v1::{Failure, failure::FailureInfo},
     history::v1::{HistoryEvent, history_event::Attributes},
     workflowservice::v1::DescribeScheduleResponse,
 };
@@ -180,9 +181,10 @@ impl ContractActivities {
 
 /// How many terms of the contract charged the customer: every completed term, and every
 /// term that closed otherwise after its charge went through (a receipt the bank refused,
-/// a run stopped from outside), as its history says. Histories are read only when those
-/// terms could reach `limit`, at most [`UNFINISHED_TERMS_READ`] of them; any beyond are
-/// counted as charged, so that a doubt refuses a term rather than charge one too many.
+/// a run stopped from outside) or may have ([`TermCharge::InDoubt`]), as its history
+/// says. Histories are read only when those terms could reach `limit`, at most
+/// [`UNFINISHED_TERMS_READ`] of them; any beyond are counted as charged, so that a doubt
+/// refuses a term rather than charge one too many.
 async fn charged_terms(
     client: &temporalio_client::Client,
     contract_id: &str,
@@ -221,7 +223,8 @@ async fn charged_terms(
     for run in &page.executions {
         if closed_term(client, &run.workflow_id, &run.run_id)
             .await?
-            .charged
+            .charge
+            .may_have_charged()
         {
             charged += 1;
         }
@@ -234,11 +237,34 @@ async fn charged_terms(
 /// resumed it, so a contract rarely has more).
 pub const UNFINISHED_TERMS_READ: usize = 50;
 
+/// Whether a closed term charged the customer, as its history tells.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TermCharge {
+    /// It never charged: no charge was asked for (the term check refused it), or the bank
+    /// refused the charge. The charge's idempotency key is the term's own, so a bank that
+    /// had taken an earlier try would have answered a later one with that charge.
+    #[default]
+    NotCharged,
+    /// The bank answered the charge activity with a charge.
+    Charged,
+    /// A charge was asked for and no answer says what became of it: its tries ran out on
+    /// timeouts or errors, or the run was stopped while it was charging. The bank may have
+    /// taken it; only the bank can say.
+    InDoubt,
+}
+
+impl TermCharge {
+    /// Whether the customer may have been charged: counted among a contract's terms.
+    pub fn may_have_charged(self) -> bool {
+        self != TermCharge::NotCharged
+    }
+}
+
 /// What a closed term's history says of its money.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClosedTerm {
-    /// Its charge went through: the bank answered the charge activity with a charge.
-    pub charged: bool,
+    /// Whether its charge went through.
+    pub charge: TermCharge,
     /// The innermost cause of the failure the run closed with (the bank's refusal under
     /// the activity's, or the term check's sentence); `None` if it did not fail.
     pub failure: Option<String>,
@@ -259,6 +285,7 @@ pub async fn closed_term(
 pub fn closed_term_of(events: &[HistoryEvent]) -> ClosedTerm {
     let charge = UpstreamActivities::charge.name();
     let mut charges_scheduled = Vec::new();
+    let mut refused = 0;
     let mut closed = ClosedTerm::default();
     for event in events {
         match &event.attributes {
@@ -270,7 +297,13 @@ pub fn closed_term_of(events: &[HistoryEvent]) -> ClosedTerm {
             Some(Attributes::ActivityTaskCompletedEventAttributes(a))
                 if charges_scheduled.contains(&a.scheduled_event_id) =>
             {
-                closed.charged = true;
+                closed.charge = TermCharge::Charged;
+            }
+            Some(Attributes::ActivityTaskFailedEventAttributes(a))
+                if charges_scheduled.contains(&a.scheduled_event_id)
+                    && a.failure.as_ref().is_some_and(bank_refused) =>
+            {
+                refused += 1;
             }
             Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => {
                 closed.failure = a.failure.as_ref().map(|failure| {
@@ -284,7 +317,23 @@ pub fn closed_term_of(events: &[HistoryEvent]) -> ClosedTerm {
             _ => {}
         }
     }
+    if closed.charge == TermCharge::NotCharged && charges_scheduled.len() > refused {
+        closed.charge = TermCharge::InDoubt;
+    }
     closed
+}
+
+/// Whether an activity's failure is the bank's refusal (or a request that could not be
+/// sent): the one answer after which no try of it charged.
+fn bank_refused(failure: &Failure) -> bool {
+    let mut next = Some(failure);
+    while let Some(failure) = next {
+        if let Some(FailureInfo::ApplicationFailureInfo(info)) = &failure.failure_info {
+            return info.r#type == error_types::REJECTED;
+        }
+        next = failure.cause.as_deref();
+    }
+    false
 }
 
 /// Temporal could not be asked: the check is tried again.
@@ -574,12 +623,13 @@ mod tests {
     }
 
     #[test]
-    fn a_closed_term_charged_only_if_its_charge_activity_completed() {
+    fn a_closed_term_charged_only_if_its_charge_activity_completed_and_not_if_the_bank_refused() {
         use temporalio_common::protos::temporal::api::{
             common::v1::ActivityType,
-            failure::v1::Failure,
+            failure::v1::ApplicationFailureInfo,
             history::v1::{
-                ActivityTaskCompletedEventAttributes, ActivityTaskScheduledEventAttributes,
+                ActivityTaskCompletedEventAttributes, ActivityTaskFailedEventAttributes,
+                ActivityTaskScheduledEventAttributes, ActivityTaskTimedOutEventAttributes,
                 WorkflowExecutionFailedEventAttributes,
             },
         };
@@ -632,18 +682,75 @@ mod tests {
         assert_eq!(
             closed_term_of(&receipt_refused),
             ClosedTerm {
-                charged: true,
+                charge: TermCharge::Charged,
                 failure: Some("the bank refused the receipt".into()),
             }
         );
-        // The check completed, the charge was scheduled and never completed: not charged.
-        let charge_refused = [
+        let charge_failed = |of: i64, kind: &str| HistoryEvent {
+            event_id: 4,
+            attributes: Some(Attributes::ActivityTaskFailedEventAttributes(
+                ActivityTaskFailedEventAttributes {
+                    scheduled_event_id: of,
+                    failure: Some(Failure {
+                        message: "the bank answered".into(),
+                        failure_info: Some(FailureInfo::ApplicationFailureInfo(
+                            ApplicationFailureInfo {
+                                r#type: kind.into(),
+                                ..Default::default()
+                            },
+                        )),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            )),
+            ..Default::default()
+        };
+        let charge_closed = |last: HistoryEvent| {
+            closed_term_of(&[
+                scheduled(1, CHECK_ACTIVITY),
+                completed(2, 1),
+                scheduled(3, "ChargeTerm"),
+                last,
+                failed.clone(),
+            ])
+            .charge
+        };
+        // The bank refused the charge: not charged.
+        assert_eq!(
+            charge_closed(charge_failed(3, error_types::REJECTED)),
+            TermCharge::NotCharged
+        );
+        // Its tries ran out on errors or a timeout: it may have charged.
+        assert_eq!(
+            charge_closed(charge_failed(3, "http_503")),
+            TermCharge::InDoubt
+        );
+        let timed_out = HistoryEvent {
+            event_id: 4,
+            attributes: Some(Attributes::ActivityTaskTimedOutEventAttributes(
+                ActivityTaskTimedOutEventAttributes {
+                    scheduled_event_id: 3,
+                    ..Default::default()
+                },
+            )),
+            ..Default::default()
+        };
+        assert_eq!(charge_closed(timed_out), TermCharge::InDoubt);
+        // Stopped while it was charging (no answer at all): it may have charged.
+        let stopped = closed_term_of(&[
             scheduled(1, CHECK_ACTIVITY),
             completed(2, 1),
             scheduled(3, "ChargeTerm"),
-            failed,
-        ];
-        assert!(!closed_term_of(&charge_refused).charged);
+        ]);
+        assert_eq!(stopped.charge, TermCharge::InDoubt);
+        // The term check refused it: no charge was asked for.
+        let refused_by_check =
+            closed_term_of(&[scheduled(1, CHECK_ACTIVITY), completed(2, 1), failed]);
+        assert_eq!(refused_by_check.charge, TermCharge::NotCharged);
+        assert!(
+            TermCharge::InDoubt.may_have_charged() && !TermCharge::NotCharged.may_have_charged()
+        );
         assert_eq!(UpstreamActivities::charge.name(), "ChargeTerm");
     }
 }

@@ -1121,3 +1121,84 @@ async fn a_term_that_charged_and_then_failed_reads_charged_and_counts_among_its_
         "{note}"
     );
 }
+
+/// A term stopped while the bank had not answered its charge may have charged: its row
+/// says so and sends finance to the bank, and it counts among the contract's terms.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_term_stopped_while_charging_reads_unconfirmed_and_counts_among_its_terms() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // This contract's bank answers every charge 503: its term keeps trying.
+    let id = "down-C-doubt";
+    create(&env.client, contract(id, 3_600, 1), &limits(), "fin")
+        .await
+        .unwrap();
+    trigger_until(&env, id, "Running", 1).await;
+    eventually(
+        "the bank asked to charge",
+        Duration::from_secs(30),
+        || async { (env.upstream.stats().charges >= 1).then_some(()) },
+    )
+    .await;
+    // Someone stops the stuck term from Temporal's CLI.
+    let runs = temporal_playground::operations::contracts::terms_run(&env.client, id, 10)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    temporal_ok(
+        &env,
+        &[
+            "workflow",
+            "terminate",
+            "--workflow-id",
+            &runs[0].workflow_id,
+            "--reason",
+            "stuck",
+        ],
+    );
+    eventually("the term stopped", Duration::from_secs(30), || async {
+        (terms_in(&env, id, "Terminated").await == 1).then_some(())
+    })
+    .await;
+    // Finance reads neither "charged" nor a plain "stopped", but to ask the bank.
+    let runs = temporal_playground::operations::contracts::terms_run(&env.client, id, 10)
+        .await
+        .unwrap();
+    let said: Vec<&str> = runs.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(
+        said,
+        [
+            "charge unconfirmed, then stopped. Ask the bank whether it charged before charging again."
+        ],
+    );
+    // Its one term may be taken: a limit raised from Temporal's CLI under the contract's
+    // own note charges no second one.
+    let (paused, note) = schedule_state(&env, id).await;
+    let note = match paused {
+        true => {
+            set_paused(&env.client, id, "fin", "asked the bank", false)
+                .await
+                .unwrap();
+            schedule_state(&env, id).await.1
+        }
+        false => note,
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    rewrite_in_temporal(
+        &env,
+        id,
+        999,
+        &["--notes", &note, "--remaining-actions", "5"],
+    );
+    let asked = env.upstream.stats().charges;
+    trigger_until(&env, id, "Failed", 1).await;
+    assert_eq!(
+        env.upstream.stats().charges,
+        asked,
+        "no second charge was asked for"
+    );
+    let (paused, note) = schedule_state(&env, id).await;
+    assert!(
+        paused && note.contains("it has charged all 1 of its terms"),
+        "{note}"
+    );
+}
