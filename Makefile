@@ -95,7 +95,7 @@ bench: deps deps-test deps-bench
 	cargo bench --features ssr --bench pipeline
 	cargo bench --features ssr --bench statements
 
-# The console's figures only (the queue at 2,000, bytes, side by side with Temporal UI).
+# The console's figures only (the queue at 2,000, the contracts page, bytes, side by side with Temporal UI).
 bench-pages: deps deps-test
 	cargo leptos build --release --precompress --split
 	python3 benches/wasm_bytes.py target/front/wasm32-unknown-unknown/wasm-release/temporal_playground.wasm

@@ -4,7 +4,8 @@
 //! peer, `benches/peer_worker.py`, at its default gzip and uncompressed as ours runs), three variants of our pipeline that show where its gap
 //! to the ceiling goes, and our `worker` itself; three rounds, alternating. Then, with
 //! 2,000 and with 10,000 orders in the manual queue, the queue's server-side latency, the
-//! queue page's time to first byte, what pages cost a browser, the live page's cost to
+//! queue page's time to first byte, the contracts page at a full page of contracts (at
+//! 2,000 only), what pages cost a browser, the live page's cost to
 //! Temporal, the queue page beside Temporal UI's list of the same workflows in Chromium
 //! (`benches/side_by_side.mjs`), and the release assets' size. Prints figures; asserts
 //! nothing. `BENCH_PART=pipeline` (`make bench-pipeline`) stops after the workers'
@@ -690,6 +691,7 @@ async fn dashboard(env: &TestEnv, sizes: &[usize]) {
         made = waiting;
         queue_figures(env, &http, addr, waiting).await;
         if waiting == WAITING[0] {
+            contracts_figures(env, &http, addr).await;
             transferred(&http, addr).await;
             live_cost(&http, addr, &hub).await;
             side_by_side(env, addr, &cookie).await;
@@ -774,6 +776,78 @@ async fn queue_figures(
     println!(
         "  [{waiting}] queue page, signed in, whole answer: p50 {p50:.1} ms, p95 {p95:.1} ms (target < 200 ms)"
     );
+}
+
+/// The contracts page finance opens: a full page of running contracts
+/// ([`CONTRACTS_PAGE_SIZE`](temporal_playground::operations::contracts::CONTRACTS_PAGE_SIZE)),
+/// each described for its next charges and read for its latest recorded change.
+async fn contracts_figures(env: &TestEnv, http: &reqwest::Client, addr: std::net::SocketAddr) {
+    use temporal_playground::{
+        domain::contract::{Cadence, ContractLimits, ContractTerms, NewContract},
+        operations::contracts::{CONTRACTS_PAGE_SIZE, create, page_with_details},
+    };
+    let n = CONTRACTS_PAGE_SIZE as usize;
+    let started = Instant::now();
+    stream::iter(0..n)
+        .for_each_concurrent(8, |i| async move {
+            let contract = NewContract {
+                terms: ContractTerms {
+                    contract_id: format!("C-bench-{i:03}"),
+                    customer: format!("customer-{i:03}"),
+                    plan: "membership".into(),
+                    amount_cents: 999,
+                    currency: "USD".into(),
+                    until_cancelled: None,
+                },
+                cadence: Cadence::Every { seconds: 86_400 },
+                time_zone: "Europe/Berlin".into(),
+                total_terms: 0,
+            };
+            create(&env.client, contract, &ContractLimits::default(), "fin")
+                .await
+                .expect("a contract is made");
+        })
+        .await;
+    // The schedule list lags the schedules made.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while page_with_details(&env.client, None)
+        .await
+        .map_or(0, |p| p.rows.len())
+        < n
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the {n} contracts were not listed"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    println!(
+        "contracts:                     {n} running ({:.0}s to make)",
+        started.elapsed().as_secs_f64()
+    );
+    let (p50, p95) = timed(20, || async {
+        page_with_details(&env.client, None).await.map(drop)
+    })
+    .await;
+    println!(
+        "  contracts page server ({n} rows: 1 list, then a describe and a record read per row, 8 at once): p50 {p50:.0} ms, p95 {p95:.0} ms"
+    );
+    let url = format!("http://{addr}/contracts");
+    let (p50, p95) = timed(20, || {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let response = http.get(&url).send().await.map_err(|e| e.to_string())?;
+            let status = response.status();
+            let _ = response.bytes().await;
+            if status.is_success() {
+                Ok(())
+            } else {
+                Err(format!("the contracts page answered {status}"))
+            }
+        }
+    })
+    .await;
+    println!("  contracts page, signed in, whole answer: p50 {p50:.0} ms, p95 {p95:.0} ms");
 }
 
 /// `BENCH_HOLD_SECS=N`: keeps the console and the dev server up N seconds after the side by

@@ -342,6 +342,24 @@ pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, OpError> {
 }
 
 pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail, OpError> {
+    detail_knowing(client, contract_id, Latest::ReadHere).await
+}
+
+/// A contract's latest recorded change, as [`detail_knowing`] is given it.
+enum Latest {
+    /// Not read yet: read it for this contract alone.
+    ReadHere,
+    /// Read with the rest of its page.
+    Read(Box<LatestChange>),
+    /// Its page's read failed: the heads-up it could give is not told.
+    Unreadable,
+}
+
+async fn detail_knowing(
+    client: &Client,
+    contract_id: &str,
+    latest: Latest,
+) -> Result<ContractDetail, OpError> {
     validate_order_id(contract_id)?;
     let description = client
         .get_schedule_handle(contract_id)
@@ -377,24 +395,28 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
     // change made outside the console is told here before a term is refused for it (a
     // paused contract charges nothing; Temporal pauses one whose charge failed). A record a
     // worker has not confirmed yet is not told (the term waits for it).
-    let unrecorded = match cancelled || description.paused() {
-        true => None,
-        false => match contract_change::latest(client, contract_id).await {
-            Ok(LatestChange::Unconfirmed(_)) => None,
-            Ok(latest) => {
-                let now = terms
-                    .clone()
-                    .and_then(|t| ContractState::of(t, description.raw()));
-                let rewritten = latest.rewritten(now.as_ref()).is_some();
-                latest
-                    .refusal(&note, now.as_ref())
-                    .map(|why| (why, rewritten))
-            }
+    let latest = match (cancelled || description.paused(), latest) {
+        (true, _) | (false, Latest::Unreadable) => None,
+        (false, Latest::Read(latest)) => Some(*latest),
+        (false, Latest::ReadHere) => match contract_change::latest(client, contract_id).await {
+            Ok(latest) => Some(latest),
             Err(e) => {
                 tracing::warn!(contract_id, error = %e, "a contract's latest change could not be read");
                 None
             }
         },
+    };
+    let unrecorded = match latest {
+        None | Some(LatestChange::Unconfirmed(_)) => None,
+        Some(latest) => {
+            let now = terms
+                .clone()
+                .and_then(|t| ContractState::of(t, description.raw()));
+            let rewritten = latest.rewritten(now.as_ref()).is_some();
+            latest
+                .refusal(&note, now.as_ref())
+                .map(|why| (why, rewritten))
+        }
     };
     let heads_up = spec.filter(|_| !cancelled).and_then(|spec| {
         let (cadence, zone) = match schedules::contract_cadence(spec) {
@@ -657,10 +679,29 @@ pub async fn page_with_details(
     page_token: Option<&str>,
 ) -> Result<ContractsPage, OpError> {
     let (contracts, next_page) = list_page(client, page_token).await?;
+    // The page's latest recorded changes in one visibility list, not one per contract.
+    let ids: Vec<&str> = contracts.iter().map(|c| c.contract_id.as_str()).collect();
+    let mut latest = match contract_change::latest_of(client, &ids).await {
+        Ok(latest) => Some(latest),
+        Err(e) => {
+            tracing::warn!(error = %e, "a page's latest contract changes could not be read");
+            None
+        }
+    };
     let rows = futures::stream::iter(contracts)
-        .map(|summary| async move {
-            let detail = detail(client, &summary.contract_id).await.ok();
-            (summary, detail)
+        .map(|summary| {
+            let known = match latest.as_mut() {
+                None => Latest::Unreadable,
+                Some(latest) => latest
+                    .remove(&summary.contract_id)
+                    .map_or(Latest::ReadHere, |l| Latest::Read(Box::new(l))),
+            };
+            async move {
+                let detail = detail_knowing(client, &summary.contract_id, known)
+                    .await
+                    .ok();
+                (summary, detail)
+            }
         })
         .buffered(DESCRIBES_AT_ONCE)
         .collect()

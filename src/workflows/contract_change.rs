@@ -375,31 +375,91 @@ pub async fn latest(client: &Client, contract_id: &str) -> Result<LatestChange, 
     if validate_order_id(contract_id).is_err() {
         return Ok(LatestChange::None);
     }
-    let query = format!(
-        "WorkflowType = '{}' AND {} = '{contract_id}' AND ExecutionStatus IN ('Running', 'Completed')",
-        workflow_types::CONTRACT_CHANGE,
-        sa::CONTRACT_ID.name(),
-    );
+    let query = records_of(&format!("= '{contract_id}'"));
     let listed =
         visibility::list_page(client, &query, RECORDS_READ, None, Some("StartTime DESC")).await?;
-    let latest = listed
-        .executions
-        .into_iter()
+    Ok(latest_among(listed.executions.iter()))
+}
+
+/// Records one read for a page of contracts takes at most (Temporal's largest page).
+pub const PAGE_RECORDS_READ: i32 = 1_000;
+
+/// The latest change of each of `contract_ids`, in one visibility list (a page of
+/// contracts would otherwise make one each, and Temporal limits a namespace's visibility
+/// calls a second: 10 by default). A contract whose latest record this one read cannot
+/// promise (the records of the page's contracts run past [`PAGE_RECORDS_READ`], where the
+/// store cannot sort by start) is left out: [`latest`] reads it alone.
+pub async fn latest_of(
+    client: &Client,
+    contract_ids: &[&str],
+) -> Result<std::collections::HashMap<String, LatestChange>, TemporalError> {
+    // Ids no contract can have have no records.
+    let mut found: std::collections::HashMap<String, LatestChange> = contract_ids
+        .iter()
+        .filter(|id| validate_order_id(id).is_err())
+        .map(|id| (id.to_string(), LatestChange::None))
+        .collect();
+    let asked: Vec<&str> = contract_ids
+        .iter()
+        .copied()
+        .filter(|id| validate_order_id(id).is_ok())
+        .collect();
+    if asked.is_empty() {
+        return Ok(found);
+    }
+    let quoted: Vec<String> = asked.iter().map(|id| format!("'{id}'")).collect();
+    let query = records_of(&format!("IN ({})", quoted.join(", ")));
+    let listed = visibility::list_page(
+        client,
+        &query,
+        PAGE_RECORDS_READ,
+        None,
+        Some("StartTime DESC"),
+    )
+    .await?;
+    let whole = listed.next_page.is_none();
+    for id in asked {
+        let of_it: Vec<_> = listed
+            .executions
+            .iter()
+            .filter(|e| e.attributes.get(&sa::CONTRACT_ID).as_deref() == Some(id))
+            .collect();
+        // Sorted newest first, a contract listed has its latest record on this page.
+        if whole || (listed.sorted && !of_it.is_empty()) {
+            found.insert(id.to_string(), latest_among(of_it.into_iter()));
+        }
+    }
+    Ok(found)
+}
+
+/// The visibility query for the records, not refused, of the contracts `which` selects
+/// (`= 'C-1'`, `IN ('C-1', 'C-2')`).
+fn records_of(which: &str) -> String {
+    format!(
+        "WorkflowType = '{}' AND {} {which} AND ExecutionStatus IN ('Running', 'Completed')",
+        workflow_types::CONTRACT_CHANGE,
+        sa::CONTRACT_ID.name(),
+    )
+}
+
+/// The latest by start among one contract's listed records.
+fn latest_among<'a>(
+    executions: impl Iterator<Item = &'a visibility::ListedExecution>,
+) -> LatestChange {
+    let latest = executions
         .filter_map(|e| {
             Some((
                 e.start_time,
                 e.memo::<ContractChangeRecord>(MEMO_KEY)?,
-                e.status,
+                &e.status,
             ))
         })
         .max_by_key(|(at, _, _)| *at);
-    let Some((_, change, status)) = latest else {
-        return Ok(LatestChange::None);
-    };
-    Ok(match status.as_str() {
-        "COMPLETED" => LatestChange::Confirmed(change),
-        _ => LatestChange::Unconfirmed(change),
-    })
+    match latest {
+        None => LatestChange::None,
+        Some((_, change, status)) if status == "COMPLETED" => LatestChange::Confirmed(change),
+        Some((_, change, _)) => LatestChange::Unconfirmed(change),
+    }
 }
 
 #[workflow]

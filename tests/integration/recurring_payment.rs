@@ -1202,3 +1202,79 @@ async fn a_term_stopped_while_charging_reads_unconfirmed_and_counts_among_its_te
         "{note}"
     );
 }
+
+/// A full page of contracts reads every row's latest recorded change in one visibility
+/// list: finance opening it together, again and again, gets the whole page each time,
+/// with the heads-up of a contract changed outside the console, within Temporal's limit
+/// on a namespace's visibility calls (which one read per row ran past).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_page_of_contracts_answers_whole_each_time_finance_opens_it() {
+    use temporal_playground::operations::contracts::{CONTRACTS_PAGE_SIZE, page_with_details};
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let made = CONTRACTS_PAGE_SIZE as usize - 1;
+    futures::future::join_all((0..made).map(|i| {
+        let client = env.client.clone();
+        async move {
+            create(
+                &client,
+                contract(&format!("C-p{i:02}"), 86_400, 0),
+                &limits(),
+                "fin",
+            )
+            .await
+            .unwrap();
+        }
+    }))
+    .await;
+    // One made straight in Temporal: its page tells finance its terms will be refused.
+    schedule_in_temporal(
+        &env,
+        "C-outside",
+        &["--interval", "24h"],
+        &terms_json("C-outside", 999),
+    );
+    eventually(
+        "the page of contracts listed",
+        Duration::from_secs(30),
+        || async {
+            let page = page_with_details(&env.client, None).await.ok()?;
+            (page.rows.len() == made + 1).then_some(())
+        },
+    )
+    .await;
+    // Four people of finance open it at once, five times over.
+    for opened in 1..=5 {
+        let pages =
+            futures::future::join_all((0..4).map(|_| page_with_details(&env.client, None))).await;
+        for page in pages {
+            let page = page.unwrap_or_else(|e| panic!("opened {opened} times: {e}"));
+            assert_eq!(page.rows.len(), made + 1, "opened {opened} times");
+            for (summary, detail) in &page.rows {
+                let detail = detail
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{} has no detail", summary.contract_id));
+                assert_eq!(
+                    detail.heads_up.is_some(),
+                    summary.contract_id == "C-outside",
+                    "opened {opened} times: {}: {:?}",
+                    summary.contract_id,
+                    detail.heads_up
+                );
+            }
+        }
+    }
+    // The list marks the contract whose page has a heads-up, and only that one.
+    let (addr, _hub) = serve_dashboard_with_hub(env.client.clone()).await;
+    let http = signed_in(addr, "fin").await;
+    let html = page_text(&http, &format!("http://{addr}/contracts")).await;
+    assert_eq!(
+        html.matches("data-testid=\"row-heads-up\"").count(),
+        1,
+        "{html}"
+    );
+    let row = html
+        .split("<tr")
+        .find(|row| row.contains("data-contract=\"C-outside\""))
+        .expect("C-outside's row");
+    assert!(row.contains("heads-up: see its page"), "{row}");
+}

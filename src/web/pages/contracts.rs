@@ -243,6 +243,8 @@ fn ContractLine(summary: ContractSummary, detail: Option<ContractDetail>) -> imp
         .map(|d| format!("{} ({})", d.cadence, d.time_zone))
         .unwrap_or_default();
     let left = detail.as_ref().map(terms_left).unwrap_or_default();
+    // What its page warns of (terms that will be refused, clocks that change), marked here.
+    let heads_up = detail.as_ref().and_then(|d| d.heads_up.clone());
     view! {
         <tr class="border-t" data-contract=summary.contract_id.clone()>
             <td class="p-2">
@@ -250,7 +252,14 @@ fn ContractLine(summary: ContractSummary, detail: Option<ContractDetail>) -> imp
                     {summary.contract_id.clone()}
                 </a>
             </td>
-            <td class="p-2">{state_word(summary.cancelled, summary.paused)}</td>
+            <td class="p-2">
+                {state_word(summary.cancelled, summary.paused)}
+                {heads_up.map(|heads_up| view! {
+                    <span class="block text-xs text-amber-800" data-testid="row-heads-up" title=heads_up>
+                        "heads-up: see its page"
+                    </span>
+                })}
+            </td>
             <td class="p-2">{detail.as_ref().map(amount).unwrap_or_default()}</td>
             <td class="p-2">{terms.map(|t| t.plan).unwrap_or_default()}</td>
             <td class="p-2">{schedule}</td>
