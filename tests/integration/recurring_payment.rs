@@ -1102,20 +1102,28 @@ async fn a_term_that_charged_and_then_failed_reads_charged_and_counts_among_its_
         .unwrap();
     let (paused, resumed) = schedule_state(&env, id).await;
     assert!(!paused, "{resumed}");
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    rewrite_in_temporal(
-        &env,
-        id,
-        999,
-        &["--notes", &resumed, "--remaining-actions", "5"],
-    );
-    trigger_until(&env, id, "Failed", 2).await;
+    raised_limit_charges_nothing(&env, id, &resumed, 1).await;
     assert_eq!(
         env.upstream.stats().distinct_charges,
         1,
         "one term, charged once"
     );
-    let (paused, note) = schedule_state(&env, id).await;
+}
+
+/// From Temporal's CLI, the one-term contract `id`'s limit is raised under its own latest
+/// `note` and a term triggered: it is refused as past the contract's terms (its `failed`
+/// failed terms one more), asks the bank for no charge, and pauses the contract.
+async fn raised_limit_charges_nothing(env: &TestEnv, id: &str, note: &str, failed: usize) {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    rewrite_in_temporal(env, id, 999, &["--notes", note, "--remaining-actions", "5"]);
+    let asked = env.upstream.stats().charges;
+    trigger_until(env, id, "Failed", failed + 1).await;
+    assert_eq!(
+        env.upstream.stats().charges,
+        asked,
+        "no charge was asked for"
+    );
+    let (paused, note) = schedule_state(env, id).await;
     assert!(
         paused && note.contains("it has charged all 1 of its terms"),
         "{note}"
@@ -1182,25 +1190,7 @@ async fn a_term_stopped_while_charging_reads_unconfirmed_and_counts_among_its_te
         }
         false => note,
     };
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    rewrite_in_temporal(
-        &env,
-        id,
-        999,
-        &["--notes", &note, "--remaining-actions", "5"],
-    );
-    let asked = env.upstream.stats().charges;
-    trigger_until(&env, id, "Failed", 1).await;
-    assert_eq!(
-        env.upstream.stats().charges,
-        asked,
-        "no second charge was asked for"
-    );
-    let (paused, note) = schedule_state(&env, id).await;
-    assert!(
-        paused && note.contains("it has charged all 1 of its terms"),
-        "{note}"
-    );
+    raised_limit_charges_nothing(&env, id, &note, 0).await;
 }
 
 /// A full page of contracts reads every row's latest recorded change in one visibility
