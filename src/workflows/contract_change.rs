@@ -386,7 +386,7 @@ pub const PAGE_RECORDS_READ: i32 = 1_000;
 
 /// The latest change of each of `contract_ids`, in one visibility list (a page of
 /// contracts would otherwise make one each, and Temporal limits a namespace's visibility
-/// calls a second: 10 by default). A contract whose latest record this one read cannot
+/// calls a second). A contract whose latest record this one read cannot
 /// promise (the records of the page's contracts run past [`PAGE_RECORDS_READ`], where the
 /// store cannot sort by start) is left out: [`latest`] reads it alone.
 pub async fn latest_of(
