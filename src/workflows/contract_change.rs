@@ -393,16 +393,14 @@ pub async fn latest_of(
     client: &Client,
     contract_ids: &[&str],
 ) -> Result<std::collections::HashMap<String, LatestChange>, TemporalError> {
-    // Ids no contract can have have no records.
-    let mut found: std::collections::HashMap<String, LatestChange> = contract_ids
+    use std::collections::HashMap;
+    // Ids no contract can have have no records, and are not queried.
+    let (asked, unlistable): (Vec<&str>, Vec<&str>) = contract_ids
         .iter()
-        .filter(|id| validate_order_id(id).is_err())
+        .partition(|id| validate_order_id(id).is_ok());
+    let mut found: HashMap<String, LatestChange> = unlistable
+        .into_iter()
         .map(|id| (id.to_string(), LatestChange::None))
-        .collect();
-    let asked: Vec<&str> = contract_ids
-        .iter()
-        .copied()
-        .filter(|id| validate_order_id(id).is_ok())
         .collect();
     if asked.is_empty() {
         return Ok(found);
@@ -417,13 +415,15 @@ pub async fn latest_of(
         Some("StartTime DESC"),
     )
     .await?;
+    let mut by_contract: HashMap<String, Vec<&visibility::ListedExecution>> = HashMap::new();
+    for e in &listed.executions {
+        if let Some(id) = e.attributes.get(&sa::CONTRACT_ID) {
+            by_contract.entry(id).or_default().push(e);
+        }
+    }
     let whole = listed.next_page.is_none();
     for id in asked {
-        let of_it: Vec<_> = listed
-            .executions
-            .iter()
-            .filter(|e| e.attributes.get(&sa::CONTRACT_ID).as_deref() == Some(id))
-            .collect();
+        let of_it = by_contract.remove(id).unwrap_or_default();
         // Sorted newest first, a contract listed has its latest record on this page.
         if whole || (listed.sorted && !of_it.is_empty()) {
             found.insert(id.to_string(), latest_among(of_it.into_iter()));
