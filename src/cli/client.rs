@@ -271,6 +271,19 @@ pub enum ClientCommand {
         #[arg(long, default_value = "cli")]
         operator: String,
     },
+    /// Ask the bank what became of a term's charge that had no answer (its row reads
+    /// "charge unconfirmed"); the answer is kept in Temporal and settles the term's money
+    AskTheBank {
+        /// The contract
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+        /// The term: its workflow id, as the contract's payment history lists it
+        #[arg(long)]
+        term: String,
+        /// Who asks (recorded with the answer)
+        #[arg(long)]
+        operator: String,
+    },
 }
 
 fn new_id(prefix: &str) -> String {
@@ -324,6 +337,11 @@ pub enum Prepared {
         contract_id: String,
         operator: String,
         reason: String,
+    },
+    AskTheBank {
+        contract_id: String,
+        term_id: String,
+        operator: String,
     },
     ImportStatement {
         bytes: Vec<u8>,
@@ -597,6 +615,25 @@ impl ClientCommand {
                     reason,
                 }
             }
+            ClientCommand::AskTheBank {
+                order_id,
+                term,
+                operator,
+            } => {
+                let question = crate::workflows::charge_lookup::ChargeQuestion {
+                    contract_id: order_id,
+                    term_id: term,
+                    operator,
+                };
+                if let Some(why) = question.refusal() {
+                    return Err(usage(why));
+                }
+                Prepared::AskTheBank {
+                    contract_id: question.contract_id,
+                    term_id: question.term_id,
+                    operator: question.operator,
+                }
+            }
         })
     }
 }
@@ -755,6 +792,14 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
         } => {
             contracts::cancel(client, &contract_id, &operator, &reason).await?;
             println!("cancelled recurring contract {contract_id}");
+        }
+        Prepared::AskTheBank {
+            contract_id,
+            term_id,
+            operator,
+        } => {
+            let said = contracts::ask_the_bank(client, &contract_id, &term_id, &operator).await?;
+            println!("{said}");
         }
     }
     Ok(())

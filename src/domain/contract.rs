@@ -255,6 +255,15 @@ pub struct TermRun {
     pub workflow_id: String,
     pub status: String,
     pub started_at: String,
+    /// Its charge had no answer and nobody is asking the bank about it now: finance may.
+    #[serde(default)]
+    pub ask_the_bank: bool,
+}
+
+/// The workflow id a contract's schedule gives its terms; Temporal appends each term's
+/// time (`recurring-C-1-2026-12-07T14:00:00Z`), which makes each term's id its own.
+pub fn terms_workflow_id(contract_id: &str) -> String {
+    format!("recurring-{contract_id}")
 }
 
 /// A time zone's name, before the time zone database is asked about it.

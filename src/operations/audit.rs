@@ -31,6 +31,7 @@ use crate::{
         schedules, search_attributes as sa,
         visibility::{self, ListedExecution},
     },
+    workflows::charge_lookup,
     workflows::contract_change::{ContractChangeRecord, MEMO_KEY},
     workflows::settlement_check::{SETTLEMENT_REFUSED, VERIFY_ACTIVITY},
 };
@@ -462,6 +463,71 @@ fn change_entry(e: &visibility::ListedExecution) -> Option<(AuditEntry, bool)> {
     Some((entry, confirmed))
 }
 
+/// Questions asked of the bank about terms' charges that one list of the trail reads, at
+/// most (newest first).
+pub const QUESTIONS_READ: i32 = 100;
+
+/// The questions asked of the bank about terms' charges (`charge_lookup`) that `condition`
+/// (` AND …`, or empty) covers, as the trail's rows: who asked, about which term, what the
+/// bank said. One history read each (a handful of events).
+async fn question_entries(client: &Client, condition: &str) -> Result<Vec<AuditEntry>, OpError> {
+    let q = format!(
+        "WorkflowType = '{}'{condition}",
+        workflow_types::CHARGE_LOOKUP
+    );
+    let listed =
+        visibility::list_page(client, &q, QUESTIONS_READ, None, Some("StartTime DESC")).await?;
+    let reads = listed.executions.iter().map(|e| async move {
+        history(client, e)
+            .await
+            .map(|events| question_entry(e, &events))
+    });
+    Ok(futures::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// One question's row: `None` for a run that is no question of ours.
+fn question_entry(e: &ListedExecution, events: &[HistoryEvent]) -> Option<AuditEntry> {
+    let term = charge_lookup::term_of(&e.workflow_id)?;
+    let mut origin = String::new();
+    let mut refused = None;
+    for event in events {
+        match &event.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+                origin = a.identity.clone();
+            }
+            Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => {
+                refused = a
+                    .failure
+                    .as_ref()
+                    .and_then(|f| f.message.strip_prefix(charge_lookup::REFUSED_PREFIX))
+                    .map(|why| format!("refused: {why}"));
+            }
+            _ => {}
+        }
+    }
+    let answer = charge_lookup::answer_of(events, term);
+    let outcome = match (refused, &answer) {
+        (Some(refused), _) => refused,
+        (None, Some(answer)) => answer.said.outcome(),
+        (None, None) => "not a question of this system's".into(),
+    };
+    Some(AuditEntry {
+        at: e.start_time.map(rfc3339).unwrap_or_default(),
+        actor: answer.map(|a| a.asked_by).unwrap_or_default(),
+        action: format!("asked the bank about the charge of {term}"),
+        target: e.attributes.get(&sa::CONTRACT_ID).unwrap_or_default(),
+        outcome,
+        channel: channel_of(&origin, false).into(),
+        origin,
+        contract: true,
+        actor_id: String::new(),
+    })
+}
+
 /// The trail's row for a contract whose schedule is gone: Temporal keeps no record of a
 /// schedule's deletion, and this console never deletes one (a cancelled contract keeps its
 /// schedule, paused).
@@ -494,10 +560,19 @@ pub async fn contract_changes(
     let mut listed = listed.executions;
     // Newest first to the instant: changes made within one second keep their order.
     listed.sort_by_key(|e| std::cmp::Reverse(e.start_time));
-    Ok(listed
+    let mut entries: Vec<AuditEntry> = listed
         .iter()
         .filter_map(|e| change_entry(e).map(|(entry, _)| entry))
-        .collect())
+        .collect();
+    let of_contract = format!(
+        " AND {} = {}",
+        sa::CONTRACT_ID.name(),
+        literal("contract", contract_id)?
+    );
+    entries.extend(question_entries(client, &of_contract).await?);
+    // Stable: changes within one second keep the order above.
+    entries.sort_by(|a, b| b.at.cmp(&a.at));
+    Ok(entries)
 }
 
 /// Every recorded change to a contract (its `ContractChange` records, dated), and for
@@ -516,7 +591,15 @@ pub async fn contract_entries(
     }
     let listed = visibility::list_page(client, &q, CONTRACT_CHANGES_READ, None, None).await?;
     let mut recorded = std::collections::HashSet::new();
-    let mut entries = Vec::new();
+    let by_person = match filter.actor.trim() {
+        "" => String::new(),
+        actor => format!(" AND {} = {}", sa::ACTORS.name(), literal("person", actor)?),
+    };
+    let mut entries: Vec<AuditEntry> = question_entries(client, &by_person)
+        .await?
+        .into_iter()
+        .filter(|e| filter.keeps(e))
+        .collect();
     for e in &listed.executions {
         let Some((entry, confirmed)) = change_entry(e) else {
             continue;

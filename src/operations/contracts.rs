@@ -5,7 +5,9 @@
 use futures::StreamExt;
 use std::time::SystemTime;
 use temporalio_client::{
-    Client,
+    Client, WorkflowGetResultOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+    WorkflowStartOptions,
+    errors::WorkflowStartError,
     tonic::{Code, Status},
 };
 use temporalio_common::protos::temporal::api::{
@@ -29,6 +31,7 @@ use crate::{
     domain::money::minor_units,
     temporal::names::{task_queues, workflow_types},
     temporal::{TemporalError, schedules, search_attributes as sa, visibility},
+    workflows::charge_lookup::{self, BankSaid, ChargeLookup, ChargeQuestion},
     workflows::contract_change::{self, ContractChangeRecord, ContractState, LatestChange},
     workflows::recurring_payment::TERM_REFUSED_PREFIX,
     workflows::term_check::{ClosedTerm, TermCharge, closed_term, late_term_grace},
@@ -144,7 +147,7 @@ pub async fn create(
             contract.terms.until_cancelled = Some(terms == 0);
             let action = schedules::start_workflow(
                 client,
-                format!("recurring-{id}"),
+                crate::domain::contract::terms_workflow_id(&id),
                 workflow_types::RECURRING_PAYMENT,
                 task_queues::RECURRING_SCHEDULE,
                 &contract.terms,
@@ -567,10 +570,15 @@ pub async fn terms_run(
     Ok(futures::stream::iter(page.executions)
         .map(|e| async move {
             let standing = term_standing(&e.status);
+            let mut ask_the_bank = false;
             let status = match e.status.as_str() {
                 "RUNNING" | "COMPLETED" => standing.to_string(),
                 _ => match closed_term(client, &e.workflow_id, &e.run_id).await {
-                    Ok(closed) => closed_standing(standing, &closed),
+                    Ok(closed) => {
+                        ask_the_bank = closed.charge == TermCharge::InDoubt
+                            && closed.bank.as_ref().is_none_or(|b| b.said != BankSaid::Asking);
+                        closed_standing(standing, &closed)
+                    }
                     Err(error) => {
                         tracing::debug!(run = ?e.workflow_id, %error, "a closed term's history could not be read");
                         format!("{standing} (whether it charged could not be read)")
@@ -581,11 +589,121 @@ pub async fn terms_run(
                 workflow_id: e.workflow_id,
                 status,
                 started_at: e.start_time.map(rfc3339).unwrap_or_default(),
+                ask_the_bank,
             }
         })
         .buffered(DESCRIBES_AT_ONCE)
         .collect()
         .await)
+}
+
+/// How long asking the bank waits for its answer before it answers "asked" (the term's row
+/// shows the answer when it comes).
+pub const ASK_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Asks the bank what became of the charge of `term_id`, a term of `contract_id` whose
+/// charge had no answer, for `operator`; the bank's answer in a sentence. The question is
+/// kept in Temporal (`charge_lookup`), and the term's row reads its answer from there.
+pub async fn ask_the_bank(
+    client: &Client,
+    contract_id: &str,
+    term_id: &str,
+    operator: &str,
+) -> Result<String, OpError> {
+    counted(
+        "ask_the_bank",
+        async {
+            let question = ChargeQuestion {
+                contract_id: contract_id.to_string(),
+                term_id: term_id.to_string(),
+                operator: operator.to_string(),
+            };
+            if let Some(why) = question.refusal() {
+                return Err(OpError::Rejected(why));
+            }
+            let query = format!(
+                "WorkflowType = '{}' AND WorkflowId = '{term_id}' AND {} = '{contract_id}'",
+                workflow_types::RECURRING_PAYMENT,
+                sa::CONTRACT_ID.name()
+            );
+            let listed = visibility::list_page(client, &query, 1, None, None).await?;
+            let Some(term) = listed.executions.into_iter().next() else {
+                return Err(OpError::Rejected(format!(
+                    "the contract {contract_id:?} has no term {term_id:?}"
+                )));
+            };
+            if term.status == "RUNNING" {
+                return Err(OpError::Rejected(format!(
+                    "the term {term_id:?} is still charging: the bank is asked once it has stopped"
+                )));
+            }
+            let closed = closed_term(client, term_id, &term.run_id).await?;
+            if closed.charge != TermCharge::InDoubt {
+                return Err(OpError::Rejected(format!(
+                    "the term {term_id:?} is not in doubt: its row says what it charged"
+                )));
+            }
+            if let Some(bank) = closed.bank.as_ref().filter(|b| b.said == BankSaid::Asking) {
+                return Err(OpError::Rejected(format!(
+                    "the bank is being asked already (asked by {})",
+                    bank.asked_by
+                )));
+            }
+            let ready = closed
+                .closed_at
+                .map(|at| at + charge_lookup::SETTLED_AFTER)
+                .and_then(|ready| ready.duration_since(SystemTime::now()).ok());
+            if let Some(wait) = ready {
+                return Err(OpError::Rejected(format!(
+                    "the term stopped moments ago, and a try at its charge may still reach the \
+                     bank: ask in {} seconds",
+                    wait.as_secs() + 1
+                )));
+            }
+            let options = WorkflowStartOptions::new(
+                task_queues::RECURRING_SCHEDULE,
+                charge_lookup::workflow_id(term_id),
+            )
+            .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+            .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+            .build();
+            let handle = client
+                .start_workflow(ChargeLookup::run, question, options)
+                .await
+                .map_err(|e| match e {
+                    WorkflowStartError::Rpc(status) => OpError::Temporal(status.into()),
+                    e => OpError::Temporal(TemporalError::client(e)),
+                })?;
+            match tokio::time::timeout(
+                ASK_WAIT,
+                handle.get_result(WorkflowGetResultOptions::default()),
+            )
+            .await
+            {
+                Ok(Ok(on_record)) => Ok(match on_record.charge_id {
+                    Some(charge) => format!(
+                        "The bank took charge {charge} under the term {term_id:?}'s key: the \
+                         customer was charged."
+                    ),
+                    None => format!(
+                        "The bank took no charge under the term {term_id:?}'s key: the customer \
+                         was not charged."
+                    ),
+                }),
+                Ok(Err(e)) => {
+                    tracing::warn!(term_id, error = %e, "the bank was asked and did not answer");
+                    Err(OpError::Rejected(
+                        "the bank did not answer: ask again later".into(),
+                    ))
+                }
+                Err(_) => Ok(
+                    "The bank has not answered yet: the term's row shows its answer when it comes."
+                        .into(),
+                ),
+            }
+        }
+        .await,
+    )
 }
 
 /// A failed term's standing when it charged nothing: the bank refused the charge, or the
@@ -596,7 +714,7 @@ const NOT_CHARGED: &str = "not charged";
 /// A term that closed without completing, in finance's words: whether the customer was
 /// charged comes first, because a term that charged and then failed (its receipt refused)
 /// or was stopped from outside took the money all the same, and one whose charge had no
-/// answer may have: finance asks the bank before charging again.
+/// answer may have: finance asks the bank ([`ask_the_bank`]), whose answer ends the row.
 fn closed_standing(standing: &str, closed: &ClosedTerm) -> String {
     // A failed run's status reads "not charged"; once the money is known, "failed".
     let failed = standing == NOT_CHARGED;
@@ -609,10 +727,18 @@ fn closed_standing(standing: &str, closed: &ClosedTerm) -> String {
         Some(why) if failed => format!("{ended}: {why}"),
         _ => ended.to_string(),
     };
-    match closed.charge {
+    let row = match closed.charge {
         TermCharge::NotCharged => said,
         TermCharge::Charged => format!("charged, then {said}"),
-        TermCharge::InDoubt => format!("{CHARGE_IN_DOUBT}, then {said}. {ASK_THE_BANK}"),
+        TermCharge::InDoubt => format!("{CHARGE_IN_DOUBT}, then {said}."),
+    };
+    match (&closed.bank, closed.charge) {
+        (Some(bank), _) => {
+            let row = row.trim_end_matches('.');
+            format!("{row}. {}", bank.sentence(closed.closed_at))
+        }
+        (None, TermCharge::InDoubt) => format!("{row} {ASK_THE_BANK}"),
+        (None, _) => row,
     }
 }
 
@@ -742,6 +868,7 @@ mod tests {
                 false => TermCharge::NotCharged,
             },
             failure: failure.map(String::from),
+            ..ClosedTerm::default()
         };
         let refused = "the bank refused the receipt (422): no address";
         assert_eq!(
@@ -765,6 +892,7 @@ mod tests {
         let in_doubt = |failure: Option<&str>| ClosedTerm {
             charge: TermCharge::InDoubt,
             failure: failure.map(String::from),
+            ..ClosedTerm::default()
         };
         let timed_out = "activity StartToClose timeout";
         assert_eq!(
@@ -774,6 +902,38 @@ mod tests {
         assert_eq!(
             closed_standing("stopped", &in_doubt(None)),
             format!("charge unconfirmed, then stopped. {ASK_THE_BANK}")
+        );
+        // Once the bank is asked, its answer ends the row, and settles the charge when it
+        // can: `closed_term` sets the charge from it.
+        let closed_at = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let asked = |charge: TermCharge, said: BankSaid| ClosedTerm {
+            charge,
+            closed_at: Some(closed_at),
+            bank: Some(charge_lookup::BankAnswer {
+                asked_by: "fin".into(),
+                asked_at: closed_at + charge_lookup::SETTLED_AFTER,
+                said,
+            }),
+            ..ClosedTerm::default()
+        };
+        let at = "(asked by fin, 1970-01-12 13:46 UTC)";
+        assert_eq!(
+            closed_standing(
+                "stopped",
+                &asked(TermCharge::Charged, BankSaid::Charged("ch_000007".into()))
+            ),
+            format!("charged, then stopped. The bank took charge ch_000007 under its key {at}.")
+        );
+        assert_eq!(
+            closed_standing(
+                NOT_CHARGED,
+                &asked(TermCharge::NotCharged, BankSaid::NoCharge)
+            ),
+            format!("not charged. The bank took no charge under its key {at}.")
+        );
+        assert_eq!(
+            closed_standing("stopped", &asked(TermCharge::InDoubt, BankSaid::NoAnswer)),
+            format!("charge unconfirmed, then stopped. The bank did not answer {at}: ask again.")
         );
     }
 }

@@ -10,6 +10,7 @@ use crate::{
     domain::contract::ContractLimits,
     temporal::names::task_queues,
     upstream::activities::UpstreamActivities,
+    workflows::charge_lookup::ChargeLookup,
     workflows::console_sessions::ConsoleSessions,
     workflows::contract_change::{ChangeActivities, ContractChange},
     workflows::manual_handle::ManualHandle,
@@ -136,6 +137,8 @@ fn options_for(
         task_queues::RECURRING_SCHEDULE => WorkerOptions::new(queue)
             .register_workflow::<RecurringPayment>()
             .and_then(|o| o.register_workflow::<ContractChange>())
+            // Someone asks the bank what became of a term's charge that had no answer.
+            .and_then(|o| o.register_workflow::<ChargeLookup>())
             .map_err(|e| setup(&e))?
             // A term checks its contract's schedule and rules before it charges.
             .register_activities(ContractActivities::new(config.contract_limits.clone()))

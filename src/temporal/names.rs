@@ -30,4 +30,5 @@ pub mod workflow_types {
     pub const CONTRACT_CHANGE: &str = "ContractChange";
     pub const CONSOLE_SESSIONS: &str = "ConsoleSessions";
     pub const STATEMENT_IMPORT: &str = "StatementImport";
+    pub const CHARGE_LOOKUP: &str = "ChargeLookup";
 }

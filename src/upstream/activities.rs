@@ -74,6 +74,16 @@ pub struct ChargeReceipt {
     pub duplicate: bool,
 }
 
+/// What the bank keeps under a charge's idempotency key, asked after the term that sent it
+/// closed without an answer (`workflows::charge_lookup`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeOnRecord {
+    /// The key asked after: the term's workflow id.
+    pub idempotency_key: String,
+    /// The charge the bank took under it; `None` when it took none.
+    pub charge_id: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptRequest {
     pub contract_id: String,
@@ -406,6 +416,39 @@ impl UpstreamActivities {
         Ok(ChargeReceipt {
             charge_id: body.charge_id,
             duplicate: body.duplicate,
+        })
+    }
+
+    /// Asks the bank whether it took a charge under `idempotency_key`: the charge, or none
+    /// (its 404). Only a term's charge sends that key, so the answer is the term's money.
+    #[activity(name = "LookUpCharge")]
+    pub async fn look_up_charge(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        idempotency_key: String,
+    ) -> Result<ChargeOnRecord, ActivityError> {
+        let asked = async {
+            let url = self.url(&["charges", &idempotency_key])?;
+            match self.send(self.http.get(url), WRITE_TIMEOUT_MS).await {
+                Ok(response) => {
+                    let body: ChargeBody = response.json().await.map_err(|e| {
+                        UpstreamError::Transport(format!("unreadable charge body: {e}"))
+                    })?;
+                    Ok(Some(body.charge_id))
+                }
+                Err(UpstreamError::Rejected { status: 404, .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+        .await;
+        let outcome = match &asked {
+            Ok(_) => "ok".to_string(),
+            Err(e) => e.reason(),
+        };
+        crate::temporal::metrics::upstream_call("look_up_charge", outcome);
+        Ok(ChargeOnRecord {
+            charge_id: asked.map_err(UpstreamError::into_activity_error)?,
+            idempotency_key,
         })
     }
 

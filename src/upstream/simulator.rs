@@ -135,6 +135,9 @@ pub struct UpstreamStats {
     pub charges: u64,
     pub distinct_charges: u64,
     pub receipts: u64,
+    /// Charges asked after by their key (`GET /charges/{key}`).
+    #[serde(default)]
+    pub charge_lookups: u64,
 }
 
 #[derive(Default)]
@@ -146,6 +149,8 @@ struct Ledger {
     /// Conclusions refused so far, per order (scripted `refuseN-…` orders).
     refused: HashMap<String, u32>,
     charges: HashMap<String, String>,
+    /// Every key a charge was asked under, taken or not.
+    charge_keys: std::collections::BTreeSet<String>,
     receipts: HashMap<String, String>,
 }
 
@@ -187,6 +192,9 @@ pub enum Script {
     /// For a contract: its charges go through, and its receipts are refused (422), so a
     /// term charges the customer and then fails.
     NoReceipt,
+    /// For a contract: the bank takes each charge, and its answer is lost (503), so a
+    /// term's charge is in doubt until someone asks the bank by its key.
+    LostAnswer,
 }
 
 impl Script {
@@ -212,6 +220,7 @@ impl Script {
             Script::RefuseConclusions(n) => format!("refuse{n}"),
             Script::Mismatch => "mismatch".into(),
             Script::NoReceipt => "noreceipt".into(),
+            Script::LostAnswer => "lost".into(),
         };
         format!("{prefix}-{name}")
     }
@@ -229,6 +238,7 @@ impl Script {
             "unknown" => Some(Script::Unknown),
             "mismatch" => Some(Script::Mismatch),
             "noreceipt" => Some(Script::NoReceipt),
+            "lost" => Some(Script::LostAnswer),
             p => {
                 let numbered = |word: &str| p.strip_prefix(word).and_then(|n| n.parse().ok());
                 numbered("flaky")
@@ -280,6 +290,11 @@ impl SimulatedUpstream {
         Ok(())
     }
 
+    /// Every idempotency key a charge was asked under, whether the bank took it or not.
+    pub fn charge_keys(&self) -> Vec<String> {
+        lock(&self.ledger).charge_keys.iter().cloned().collect()
+    }
+
     pub fn stats(&self) -> UpstreamStats {
         lock(&self.ledger).stats.clone()
     }
@@ -314,6 +329,7 @@ impl SimulatedUpstream {
             .route("/orders/{id}/status", get(order_status))
             .route("/orders/{id}/conclusion", post(conclude))
             .route("/charges", post(charge))
+            .route("/charges/{key}", get(look_up_charge))
             .route("/receipts", post(receipt))
             .route("/stats", get(stats))
             .route("/config", get(get_config).put(put_config))
@@ -389,7 +405,7 @@ async fn order_status(
         Some(Script::Flaky(n)) if seen > n => return verdict("paid", &order_id, &params),
         Some(Script::Flaky(_)) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         // A contract's script: an order named so is answered as any other.
-        Some(Script::NoReceipt) | None => {}
+        Some(Script::NoReceipt | Script::LostAnswer) | None => {}
     }
     let (error_roll, verdict_roll) = {
         let mut rng = rand::rng();
@@ -480,9 +496,12 @@ async fn charge(
     Json(body): Json<serde_json::Value>,
 ) -> Response {
     let contract_id = body["contract_id"].as_str().unwrap_or_default();
-    let down = matches!(Script::of(contract_id), Some(Script::Down));
+    let script = Script::of(contract_id);
+    let down = matches!(script, Some(Script::Down));
+    let lost = matches!(script, Some(Script::LostAnswer));
     keyed_write(&sim, &headers, |ledger, key| {
         ledger.stats.charges += 1;
+        ledger.charge_keys.insert(key.clone());
         if down {
             // A `down-…` contract's bank never takes the charge: its term retries.
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -497,8 +516,32 @@ async fn charge(
         if !duplicate {
             ledger.stats.distinct_charges += 1;
         }
+        if lost {
+            // A `lost-…` contract's bank charged; its answer never reaches the worker.
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
         Json(serde_json::json!({ "charge_id": charge_id, "duplicate": duplicate })).into_response()
     })
+}
+
+/// What the bank knows of a charge by its idempotency key: the charge, or 404 when it
+/// never took one under that key.
+async fn look_up_charge(State(sim): State<SimulatedUpstream>, Path(key): Path<String>) -> Response {
+    if !sim.admit() {
+        return throttled();
+    }
+    let mut ledger = lock(&sim.ledger);
+    ledger.stats.charge_lookups += 1;
+    match ledger.charges.get(&key) {
+        Some(charge_id) => {
+            Json(serde_json::json!({ "charge_id": charge_id, "key": key })).into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            format!("the bank took no charge under the key {key:?}"),
+        )
+            .into_response(),
+    }
 }
 
 async fn receipt(
@@ -578,6 +621,7 @@ mod tests {
             Script::refusing(1),
             Script::Unknown,
             Script::NoReceipt,
+            Script::LostAnswer,
         ] {
             assert_eq!(Script::of(&script.id("a")), Some(script), "{script:?}");
         }

@@ -5,6 +5,7 @@
 //! to the outside world is an activity. Every committed history in
 //! `tests/integration/histories/` must replay on this code (`tests/integration/replay.rs`).
 
+pub mod charge_lookup;
 pub mod console_sessions;
 pub mod contract_change;
 pub mod manual_handle;
@@ -420,7 +421,7 @@ pub async fn conclude_as<W>(
 }
 
 /// How long one upstream write may take.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Backoff between write attempts: from the first to the longest.
 const WRITE_FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const WRITE_LONGEST_BACKOFF: Duration = Duration::from_secs(60);
@@ -487,6 +488,10 @@ mod tests {
         assert_eq!(
             recurring_payment::RecurringPayment::run.name(),
             workflow_types::RECURRING_PAYMENT
+        );
+        assert_eq!(
+            charge_lookup::ChargeLookup::run.name(),
+            workflow_types::CHARGE_LOOKUP
         );
     }
 

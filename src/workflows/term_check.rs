@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use std::{
     sync::Arc,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 use temporalio_client::tonic::Code;
 use temporalio_common::error::ApplicationFailure;
@@ -30,6 +30,7 @@ use crate::{
         schedules, search_attributes as sa, visibility,
     },
     upstream::activities::{UpstreamActivities, error_types},
+    workflows::charge_lookup::{self, BankAnswer},
     workflows::contract_change::{self, ContractChangeRecord, ContractState, TERM_CHECK_ACTOR},
 };
 use temporalio_common::protos::temporal::api::{
@@ -268,17 +269,35 @@ pub struct ClosedTerm {
     /// The innermost cause of the failure the run closed with (the bank's refusal under
     /// the activity's, or the term check's sentence); `None` if it did not fail.
     pub failure: Option<String>,
+    /// When it closed (its last event).
+    pub closed_at: Option<SystemTime>,
+    /// The bank's latest answer about a charge that had no answer (`charge_lookup`), once
+    /// someone asked; when it settles the charge, `charge` is what it says.
+    pub bank: Option<BankAnswer>,
 }
 
-/// Reads a closed term's history (a few dozen events).
+/// Reads a closed term's history (a few dozen events) and, when its charge had no answer,
+/// the bank's latest answer about it: one more read, once someone asked.
 pub async fn closed_term(
     client: &temporalio_client::Client,
     workflow_id: &str,
     run_id: &str,
 ) -> Result<ClosedTerm, crate::temporal::TemporalError> {
-    histories::events(client, workflow_id, run_id, histories::Events::Every)
-        .await
-        .map(|events| closed_term_of(&events))
+    let events = histories::events(client, workflow_id, run_id, histories::Events::Every).await?;
+    let mut closed = closed_term_of(&events);
+    if closed.charge == TermCharge::InDoubt {
+        closed.bank = charge_lookup::latest_answer(client, workflow_id).await?;
+        match closed
+            .bank
+            .as_ref()
+            .and_then(|b| b.settles(closed.closed_at))
+        {
+            Some(true) => closed.charge = TermCharge::Charged,
+            Some(false) => closed.charge = TermCharge::NotCharged,
+            None => {}
+        }
+    }
+    Ok(closed)
 }
 
 /// [`closed_term`] from the events read.
@@ -288,6 +307,9 @@ pub fn closed_term_of(events: &[HistoryEvent]) -> ClosedTerm {
     let mut refused = 0;
     let mut closed = ClosedTerm::default();
     for event in events {
+        if let Some(at) = &event.event_time {
+            closed.closed_at = Some(crate::temporal::schedules::system_time(at));
+        }
         match &event.attributes {
             Some(Attributes::ActivityTaskScheduledEventAttributes(a))
                 if a.activity_type.as_ref().is_some_and(|t| t.name == charge) =>
@@ -684,6 +706,7 @@ mod tests {
             ClosedTerm {
                 charge: TermCharge::Charged,
                 failure: Some("the bank refused the receipt".into()),
+                ..ClosedTerm::default()
             }
         );
         let charge_failed = |of: i64, kind: &str| HistoryEvent {

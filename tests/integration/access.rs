@@ -4,7 +4,7 @@
 
 use crate::support::*;
 use leptos::server_fn::ServerFn;
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 use temporal_playground::{
     domain::access::{Action, Role, allows},
     upstream::simulator::UpstreamBehaviour,
@@ -18,34 +18,6 @@ use temporal_playground::{
     },
     web::state::WebConfig,
 };
-
-const PASSWORD: &str = "correct horse battery";
-
-/// An accounts file with one account per role, named after it.
-fn accounts() -> PathBuf {
-    let path = std::env::temp_dir().join(format!("tp-accounts-{}.toml", free_port()));
-    let mut file = AccountsFile::default();
-    for role in Role::ALL {
-        file.add(role.name(), PASSWORD, vec![role]).unwrap();
-    }
-    file.save(&path).unwrap();
-    path
-}
-
-async fn local_dashboard(client: temporalio_client::Client, idle: Duration) -> SocketAddr {
-    let config = WebConfig {
-        policy: fast_policy(3, 60),
-        auth: AuthConfig {
-            mode: AuthMode::Local {
-                accounts: accounts(),
-            },
-            idle,
-            ..AuthConfig::default()
-        },
-        ..WebConfig::default()
-    };
-    serve_dashboard_with(client, config).await.0
-}
 
 /// Each action as the browser sends it, against order `id` (or contract `C-none`).
 fn request_of(action: Action, id: &str) -> Option<(&'static str, Vec<(&'static str, String)>)> {

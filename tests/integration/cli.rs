@@ -101,6 +101,19 @@ fn bad_flags_are_refused_before_anything_runs() {
             "characters other than",
         ),
         (vec!["client", "simulate-payment", "--rate", "0"], "--rate"),
+        (
+            vec![
+                "client",
+                "ask-the-bank",
+                "-o",
+                "C-1",
+                "--term",
+                "recurring-C-2-2026-12-07T14:00:00Z",
+                "--operator",
+                "fin",
+            ],
+            "is not a term of the contract",
+        ),
     ] {
         let out = run(&[args.as_slice(), &["--hostport", "127.0.0.1:9"]].concat());
         let said = text(&out);

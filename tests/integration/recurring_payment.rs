@@ -6,7 +6,7 @@ use std::time::Duration;
 use temporal_playground::{
     domain::contract::{Cadence, ContractLimits, ContractTerms, NewContract},
     operations::OpError,
-    operations::contracts::{cancel, create, detail, list, set_paused},
+    operations::contracts::{cancel, create, detail, list, set_paused, terms_run},
     temporal::search_attributes,
     upstream::activities::{ChargeReceipt, ChargeRequest, UpstreamActivities},
     upstream::simulator::UpstreamBehaviour,
@@ -1267,4 +1267,236 @@ async fn a_full_page_of_contracts_answers_whole_each_time_finance_opens_it() {
         .find(|row| row.contains("data-contract=\"C-outside\""))
         .expect("C-outside's row");
     assert!(row.contains("heads-up: see its page"), "{row}");
+}
+
+/// A ChargeLookup started straight in Temporal, as anyone with the namespace can: the
+/// question's answer, or the CLI's words when the workflow refused it.
+fn ask_in_temporal(env: &TestEnv, contract_id: &str, term_id: &str) -> String {
+    use temporal_playground::workflows::charge_lookup::workflow_id;
+    let question = serde_json::json!({
+        "contract_id": contract_id,
+        "term_id": term_id,
+        "operator": "ops",
+    })
+    .to_string();
+    let out = temporal(
+        &env.server.hostport,
+        &[
+            "workflow",
+            "execute",
+            "--type",
+            "ChargeLookup",
+            "--task-queue",
+            temporal_playground::temporal::names::task_queues::RECURRING_SCHEDULE,
+            "--workflow-id",
+            &workflow_id(term_id),
+            "--input",
+            &question,
+        ],
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// One term of `id`, triggered, stuck at the bank and stopped from Temporal's CLI; its id.
+async fn stopped_while_charging(env: &TestEnv, id: &str) -> String {
+    create(&env.client, contract(id, 3_600, 1), &limits(), "fin")
+        .await
+        .unwrap();
+    trigger_until(env, id, "Running", 1).await;
+    let term = terms_run(&env.client, id, 10).await.unwrap()[0]
+        .workflow_id
+        .clone();
+    eventually(
+        "the bank asked to charge",
+        Duration::from_secs(30),
+        || async { env.upstream.charge_keys().contains(&term).then_some(()) },
+    )
+    .await;
+    temporal_ok(
+        env,
+        &[
+            "workflow",
+            "terminate",
+            "--workflow-id",
+            &term,
+            "--reason",
+            "stuck",
+        ],
+    );
+    eventually("the term stopped", Duration::from_secs(30), || async {
+        (terms_in(env, id, "Terminated").await == 1).then_some(())
+    })
+    .await;
+    term
+}
+
+/// The term's row on the contract's page.
+async fn row_of(env: &TestEnv, id: &str) -> String {
+    let runs = terms_run(&env.client, id, 10).await.unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs[0].status.clone()
+}
+
+/// A term whose charge had no answer is settled by the bank's own answer, asked by finance
+/// or by anyone with the namespace: its row says what the bank said, and the term counts
+/// among the contract's terms by it. A "no charge" asked while a try may still have been
+/// on its way settles nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_banks_answer_settles_a_term_whose_charge_had_none() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::{
+        operations::contracts::ask_the_bank, web::pages::contracts::AskBank,
+    };
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // `down-…`: the bank never takes the charge. `lost-…`: it takes it, and its answer is
+    // lost. Both terms are stopped from Temporal's CLI while they try.
+    let (never, lost) = ("down-C-asked", "lost-C-asked");
+    let (never_term, lost_term) = futures::join!(
+        stopped_while_charging(&env, never),
+        stopped_while_charging(&env, lost)
+    );
+    // At once, someone asks the bank from Temporal's CLI: it has no charge yet, but a try
+    // may still have been on its way. The row says so, and the term stays in doubt.
+    let early = ask_in_temporal(&env, never, &never_term);
+    assert!(
+        early.contains("charge_id") && !early.contains("ch_"),
+        "{early}"
+    );
+    let row = row_of(&env, never).await;
+    assert!(
+        row.starts_with("charge unconfirmed, then stopped. The bank had taken no charge under its key when asked (asked by ops, ")
+            && row.ends_with("but a try may still have been on its way: ask again."),
+        "{row}"
+    );
+    // The console says when it may ask.
+    let refused = ask_the_bank(&env.client, never, &never_term, "fin").await;
+    assert!(
+        matches!(&refused, Err(OpError::Rejected(why)) if why.contains("ask in")),
+        "{refused:?}"
+    );
+    // A question about another contract's term, or filed under another term, is refused
+    // by the workflow itself.
+    let forged = ask_in_temporal(&env, lost, &never_term);
+    assert!(
+        forged.contains("not a question this system asks"),
+        "{forged}"
+    );
+    // In the console, finance is offered to ask the bank on the row; support is not, and
+    // support's post is refused and asks nothing.
+    let addr = local_dashboard(env.client.clone(), Duration::from_secs(600)).await;
+    let page = format!("http://{addr}/contracts/{never}");
+    let ask_form = [("contract_id", never), ("term_id", never_term.as_str())];
+    let questions = || count(&env.client, "WorkflowType = 'ChargeLookup'");
+    let asked_before = questions().await;
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    assert!(!page_text(&support, &page).await.contains("ask-the-bank"));
+    let refused = support
+        .post(format!("http://{addr}{}", AskBank::PATH))
+        .form(&ask_form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let finance = sign_in_with(addr, &[("name", "finance"), ("password", PASSWORD)]).await;
+    assert!(
+        page_text(&finance, &page)
+            .await
+            .contains("data-testid=\"ask-the-bank\"")
+    );
+    tokio::time::sleep(temporal_playground::workflows::charge_lookup::SETTLED_AFTER).await;
+    assert_eq!(
+        questions().await,
+        asked_before,
+        "a refused post asked the bank"
+    );
+    // Finance asks from the contract's page; the bank has no charge: not charged.
+    let asked = finance
+        .post(format!("http://{addr}{}", AskBank::PATH))
+        .form(&ask_form)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        asked.status().is_success(),
+        "{}",
+        asked.text().await.unwrap()
+    );
+    let row = row_of(&env, never).await;
+    assert!(
+        row.starts_with("stopped. The bank took no charge under its key (asked by finance, "),
+        "{row}"
+    );
+    let shown = page_text(&finance, &page).await;
+    assert!(
+        shown.contains("The bank took no charge under its key") && !shown.contains("ask-the-bank")
+    );
+    // The contract's trail keeps both questions: who asked, how, and what the bank said.
+    let trail = temporal_playground::operations::audit::contract_changes(&env.client, never)
+        .await
+        .unwrap();
+    let asked: Vec<(&str, &str, &str)> = trail
+        .iter()
+        .filter(|e| e.action == format!("asked the bank about the charge of {never_term}"))
+        .map(|e| (e.actor.as_str(), e.outcome.as_str(), e.channel.as_str()))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            ("finance", "the bank took no charge", "console"),
+            ("ops", "the bank took no charge", "another client"),
+        ],
+        "{trail:#?}"
+    );
+    // Asked once more, it says the term is settled.
+    let again = ask_the_bank(&env.client, never, &never_term, "fin").await;
+    assert!(
+        matches!(&again, Err(OpError::Rejected(why)) if why.contains("is not in doubt")),
+        "{again:?}"
+    );
+    // Someone asks about the other from Temporal's CLI: the bank took it.
+    let answer = ask_in_temporal(&env, lost, &lost_term);
+    assert!(answer.contains("ch_"), "{answer}");
+    let row = row_of(&env, lost).await;
+    assert!(
+        row.starts_with("charged, then stopped. The bank took charge ch_")
+            && row.contains("under its key (asked by ops, "),
+        "{row}"
+    );
+    // A term limit raised from Temporal's CLI: the contract that charged its one term
+    // charges no second; the one the bank never charged charges its one term.
+    for id in [never, lost] {
+        if schedule_state(&env, id).await.0 {
+            set_paused(&env.client, id, "fin", "asked the bank", false)
+                .await
+                .unwrap();
+        }
+    }
+    let note = schedule_state(&env, lost).await.1;
+    raised_limit_charges_nothing(&env, lost, &note, 0).await;
+    let note = schedule_state(&env, never).await.1;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    rewrite_in_temporal(
+        &env,
+        never,
+        999,
+        &["--notes", &note, "--remaining-actions", "5"],
+    );
+    trigger_until(&env, never, "Running", 1).await;
+    eventually(
+        "the bank asked to charge the term it never charged",
+        Duration::from_secs(30),
+        || async {
+            let runs = terms_run(&env.client, never, 10).await.ok()?;
+            let second = runs.iter().find(|r| r.workflow_id != never_term)?;
+            env.upstream
+                .charge_keys()
+                .contains(&second.workflow_id)
+                .then_some(())
+        },
+    )
+    .await;
 }

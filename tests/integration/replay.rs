@@ -13,6 +13,7 @@ use temporal_playground::{
     operations::orders::{claim, release, resolve_manual, retry_now, signal_manual, start_order},
     temporal::names::task_queues,
     upstream::simulator::UpstreamBehaviour,
+    workflows::charge_lookup::{ChargeLookup, ChargeQuestion},
     workflows::console_sessions::ConsoleSessions,
     workflows::contract_change::ContractChange,
     workflows::manual_handle::ManualHandle,
@@ -33,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 48] = [
+const RECORDED: [(&str, &str); 49] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -160,6 +161,11 @@ const RECORDED: [(&str, &str); 48] = [
     ("console_sessions_whole_since.json", "console-sessions"),
     // The same once the list is bounded: a session ended "forever" is listed eight days.
     ("console_sessions_bounded.json", "console-sessions"),
+    // Someone asks the bank what became of a term's charge (the bank took none).
+    (
+        "charge_lookup_asked.json",
+        "charge-lookup-recurring-C-rec-term1",
+    ),
 ];
 
 /// The term the contract `C-rec3`'s schedule starts: its id carries the time it was due,
@@ -184,6 +190,7 @@ fn replayer() -> WorkflowReplayer {
             .and_then(|o| o.register_workflow::<ConsoleSessions>())
             .and_then(|o| o.register_workflow::<ContractChange>())
             .and_then(|o| o.register_workflow::<StatementImport>())
+            .and_then(|o| o.register_workflow::<ChargeLookup>())
             .expect("the workflows register")
             .build(),
     )
@@ -779,6 +786,22 @@ async fn fresh_histories_of_every_path_replay() {
             until_cancelled: None,
         },
         WorkflowStartOptions::new(task_queues::RECURRING_SCHEDULE, "recurring-C-rec-term1").build(),
+    )
+    .await
+    .unwrap();
+    // ChargeLookup: someone asks the bank about that term's charge.
+    c.start_workflow(
+        ChargeLookup::run,
+        ChargeQuestion {
+            contract_id: "C-rec".into(),
+            term_id: "recurring-C-rec-term1".into(),
+            operator: "fin".into(),
+        },
+        WorkflowStartOptions::new(
+            task_queues::RECURRING_SCHEDULE,
+            "charge-lookup-recurring-C-rec-term1",
+        )
+        .build(),
     )
     .await
     .unwrap();

@@ -803,3 +803,40 @@ pub async fn queue_page(
     let tally = queue_tally(client, sla).await?;
     manual_queue(client, filter, page, operator, sla, &tally).await
 }
+
+/// The password of every account `accounts()` makes.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// An accounts file with one account per role, named after it.
+pub fn accounts() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("tp-accounts-{}.toml", free_port()));
+    let mut file = temporal_playground::web::auth::accounts::AccountsFile::default();
+    for role in temporal_playground::domain::access::Role::ALL {
+        file.add(role.name(), PASSWORD, vec![role]).unwrap();
+    }
+    file.save(&path).unwrap();
+    path
+}
+
+/// A console whose accounts are `accounts()`, one per role named after it.
+pub async fn local_dashboard(
+    client: temporalio_client::Client,
+    idle: Duration,
+) -> std::net::SocketAddr {
+    use temporal_playground::web::{
+        auth::{AuthConfig, AuthMode},
+        state::WebConfig,
+    };
+    let config = WebConfig {
+        policy: fast_policy(3, 60),
+        auth: AuthConfig {
+            mode: AuthMode::Local {
+                accounts: accounts(),
+            },
+            idle,
+            ..AuthConfig::default()
+        },
+        ..WebConfig::default()
+    };
+    serve_dashboard_with(client, config).await.0
+}

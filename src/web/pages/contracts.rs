@@ -134,6 +134,30 @@ pub async fn change_contract(
     Ok(())
 }
 
+/// Asks the bank what became of the charge of a term whose charge had no answer; back to
+/// the contract's page, whose payment history reads the bank's answer.
+#[server]
+pub async fn ask_bank(contract_id: String, term_id: String) -> Result<(), AppError> {
+    let operator = crate::web::auth::require(crate::domain::access::Action::ManageContracts)?.name;
+    let state = crate::web::state::app_state()?;
+    let asked = crate::operations::contracts::ask_the_bank(
+        &state.client,
+        &contract_id,
+        &term_id,
+        &operator,
+    );
+    let said = asked.await?;
+    tracing::info!(
+        contract_id,
+        term_id,
+        operator,
+        said,
+        "the bank was asked about a charge"
+    );
+    super::show_next("/contracts/", &contract_id);
+    Ok(())
+}
+
 /// `active`, `paused` or `cancelled`.
 fn state_word(cancelled: bool, paused: bool) -> &'static str {
     match (cancelled, paused) {
@@ -337,10 +361,12 @@ pub fn ContractPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     // A plain post's refusal, from the address (the form island shows its own).
     let change = ServerAction::<ChangeContract>::new();
+    let ask = ServerAction::<AskBank>::new();
     let data = Resource::new(id, load_contract);
     view! {
         <h1 class="text-2xl font-bold mb-3">"Contract " {id}</h1>
         {action_error(change.value())}
+        {action_error(ask.value())}
         <Loading what="the contract">
             {move || Suspend::new(async move {
                 data.await.map(|(detail, runs, changes)| view! {
@@ -351,7 +377,7 @@ pub fn ContractPage() -> impl IntoView {
                             view! { <ChangeForm detail /> }
                         }
                     </IfAllowed>
-                    <PaymentHistory runs />
+                    <PaymentHistory runs contract_id=id() ask />
                     {changes.map(|changes| view! { <Changes changes /> })}
                 })
             })}
@@ -436,21 +462,40 @@ fn ChangeContractForm(contract_id: String, paused: bool) -> impl IntoView {
     }
 }
 
+/// The contract's terms, newest first; a term whose charge had no answer has a button
+/// for finance to ask the bank (a plain form: it works before any WASM arrives).
 #[component]
-fn PaymentHistory(runs: Vec<TermRun>) -> impl IntoView {
+fn PaymentHistory(
+    runs: Vec<TermRun>,
+    contract_id: String,
+    ask: ServerAction<AskBank>,
+) -> impl IntoView {
+    // The server refuses anyone else anyway; this keeps the page from offering it.
+    let may_ask = super::page_session().may(Action::ManageContracts);
     let list = if runs.is_empty() {
         view! { <p>"No term has run yet."</p> }.into_any()
     } else {
         view! {
             <ul class="text-sm" data-testid="payment-history">
-                {runs.into_iter().map(|r| view! {
-                    <li>
-                        <When at=r.started_at />
-                        " · "
-                        {r.workflow_id}
-                        " · "
-                        <strong>{r.status}</strong>
-                    </li>
+                {runs.into_iter().map(|r| {
+                    let (contract_id, term_id) = (contract_id.clone(), r.workflow_id.clone());
+                    let asking = (r.ask_the_bank && may_ask).then(move || view! {
+                        <ActionForm action=ask attr:class="inline ml-2" attr:aria-label="Ask the bank">
+                            <input type="hidden" name="contract_id" value=contract_id />
+                            <input type="hidden" name="term_id" value=term_id />
+                            <button type="submit" data-testid="ask-the-bank" class="px-2 py-0.5 rounded border">"Ask the bank"</button>
+                        </ActionForm>
+                    });
+                    view! {
+                        <li>
+                            <When at=r.started_at />
+                            " · "
+                            {r.workflow_id}
+                            " · "
+                            <strong>{r.status}</strong>
+                            {asking}
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
         }
