@@ -438,7 +438,7 @@ fn change_entry(e: &visibility::ListedExecution) -> Option<(AuditEntry, bool)> {
             false,
         ),
         _ => (
-            "not confirmed: the contract's schedule does not show this change",
+            "not confirmed: the contract's schedule or its records do not show this change",
             false,
         ),
     };

@@ -442,23 +442,39 @@ fn records_of(which: &str) -> String {
     )
 }
 
-/// The latest by start among one contract's listed records.
+/// The latest by start among one contract's listed records. A record that does not say what
+/// the contract charges (a cancellation, one made while the records could not be read)
+/// reads as the contract's: what the newest confirmed record that says it says, since
+/// every confirmed record says the same ([`ChangeActivities::confirm`]).
 fn latest_among<'a>(
     executions: impl Iterator<Item = &'a visibility::ListedExecution>,
 ) -> LatestChange {
-    let latest = executions
+    let listed: Vec<_> = executions
         .filter_map(|e| {
             Some((
                 e.start_time,
                 e.memo::<ContractChangeRecord>(MEMO_KEY)?,
-                &e.status,
+                e.status == "COMPLETED",
             ))
         })
-        .max_by_key(|(at, _, _)| *at);
+        .collect();
+    let carried = listed
+        .iter()
+        .filter(|(_, change, confirmed)| *confirmed && change.contract.is_some())
+        .max_by_key(|(at, _, _)| *at)
+        .and_then(|(_, change, _)| change.contract.clone());
+    let latest = listed.into_iter().max_by_key(|(at, _, _)| *at);
     match latest {
         None => LatestChange::None,
-        Some((_, change, status)) if status == "COMPLETED" => LatestChange::Confirmed(change),
-        Some((_, change, _)) => LatestChange::Unconfirmed(change),
+        Some((_, mut change, confirmed)) => {
+            if change.contract.is_none() {
+                change.contract = carried;
+            }
+            match confirmed {
+                true => LatestChange::Confirmed(change),
+                false => LatestChange::Unconfirmed(change),
+            }
+        }
     }
 }
 
@@ -579,8 +595,106 @@ impl ChangeActivities {
                 "the contract's schedule does not show it (its note reads {note:?})"
             )));
         }
+        let started_at = first
+            .first()
+            .and_then(|e| e.event_time.as_ref())
+            .map(schedules::system_time);
+        if let Some(why) = terms_refusal(&client, &change, &own_id, started_at, &described)
+            .await
+            .map_err(retried)?
+        {
+            tracing::warn!(
+                contract_id = change.contract_id,
+                why,
+                "a contract change record that says other terms"
+            );
+            return Err(refused(why));
+        }
         Ok(())
     }
+}
+
+/// How long after its schedule was made the record of a contract's making may start (the
+/// console and our CLI record it right after making the schedule, within a second).
+pub const CREATION_RECORD_WINDOW: Duration = Duration::from_secs(30);
+
+/// Why `change` cannot say what it says of the contract's terms (`None`: it can). What a
+/// contract charges is set once, when it is made: the record of its making is its
+/// schedule's first, says what the schedule charged then, and starts within
+/// [`CREATION_RECORD_WINDOW`] of the schedule's making; every later record that says it
+/// says the same as the records before it. So a
+/// record started from another client can stop a contract, but cannot set its terms: a
+/// "resumed" record saying 9,999.99 USD a term is refused, and one saying nothing reads as
+/// the records before it ([`latest_among`]). Contracts made before records kept their terms
+/// take the first record that says them.
+async fn terms_refusal(
+    client: &Client,
+    change: &ContractChangeRecord,
+    own_id: &str,
+    started_at: Option<std::time::SystemTime>,
+    described: &DescribeScheduleResponse,
+) -> Result<Option<String>, TemporalError> {
+    let made_at = described
+        .info
+        .as_ref()
+        .and_then(|i| i.create_time.as_ref())
+        .map(schedules::system_time);
+    // The confirmed records of this schedule (not of an earlier one of the same id, deleted
+    // and made again), newest first.
+    let query = format!(
+        "{} AND ExecutionStatus = 'Completed'",
+        records_of(&format!("= '{}'", change.contract_id))
+    );
+    let listed =
+        visibility::list_page(client, &query, RECORDS_READ, None, Some("StartTime DESC")).await?;
+    let mut before: Vec<_> = listed
+        .executions
+        .iter()
+        .filter(|e| e.workflow_id != own_id)
+        .filter(|e| made_at.is_none_or(|made| e.start_time.is_some_and(|at| at >= made)))
+        .filter_map(|e| Some((e.start_time, e.memo::<ContractChangeRecord>(MEMO_KEY)?)))
+        .collect();
+    before.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    if change.action == "created" {
+        if let Some((_, made)) = before.iter().find(|(_, r)| r.action == "created") {
+            return Ok(Some(format!(
+                "its making is recorded already (created by {}): a contract is made once",
+                made.operator
+            )));
+        }
+        if let (Some(made), Some(started)) = (made_at, started_at)
+            && started > made + CREATION_RECORD_WINDOW
+        {
+            let late = started.duration_since(made).map_or(0, |d| d.as_secs());
+            return Ok(Some(format!(
+                "its schedule was made {} before this record of its making: a contract is \
+                 made once, with its schedule",
+                waited(i64::try_from(late).unwrap_or(i64::MAX))
+            )));
+        }
+        let Some(said) = &change.contract else {
+            return Ok(None);
+        };
+        let terms = schedules::started_input::<ContractTerms>(client, described).await;
+        return Ok(terms
+            .and_then(|t| ContractState::of(t, described))
+            .and_then(|now| now.differs(said))
+            .map(|how| format!("its schedule does not charge what it says: {how}")));
+    }
+    let (Some(said), Some(was)) = (
+        &change.contract,
+        before.iter().find_map(|(_, r)| r.contract.as_ref()),
+    ) else {
+        return Ok(None);
+    };
+    Ok((was != said).then(|| {
+        format!(
+            "it says the contract charges {}, where its records say {}: a contract's terms are \
+             set when it is made",
+            said.summary(),
+            was.summary()
+        )
+    }))
 }
 
 /// A record its contract does not confirm: failed for good, with the reason.

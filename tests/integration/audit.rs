@@ -258,41 +258,6 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
 /// saying fay cancelled the contract, as anyone with the namespace can) is no change: the
 /// contract runs on, and its row reads "not confirmed", beside the real changes, which
 /// read "done". The record is checked against the contract's own schedule.
-/// A `ContractChange` record started with Temporal's CLI as `workflow_id`, its input and
-/// memo `memo`, filed under the memo's contract, with `extra` flags.
-fn record_from_temporal(
-    hostport: &str,
-    workflow_id: &str,
-    memo: &serde_json::Value,
-    extra: &[&str],
-) {
-    let (input, memo_flag) = (memo.to_string(), format!("change={memo}"));
-    let filed = format!("ContractId={}", memo["contract_id"]);
-    let mut args = vec![
-        "workflow",
-        "start",
-        "--type",
-        "ContractChange",
-        "--task-queue",
-        "recurring-schedule",
-        "--workflow-id",
-        workflow_id,
-        "--input",
-        &input,
-        "--memo",
-        &memo_flag,
-        "--search-attribute",
-        &filed,
-    ];
-    args.extend_from_slice(extra);
-    let out = temporal(hostport, &args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_contract_change_recorded_from_outside_is_shown_as_not_confirmed() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;

@@ -1500,3 +1500,111 @@ async fn the_banks_answer_settles_a_term_whose_charge_had_none() {
     )
     .await;
 }
+
+/// Waits until the record `workflow_id` has closed as `status` (`Completed`, `Failed`).
+async fn record_closed(env: &TestEnv, workflow_id: &str, status: &str) {
+    let query = format!("WorkflowId = '{workflow_id}' AND ExecutionStatus = '{status}'");
+    eventually(
+        &format!("the record {workflow_id} {status}"),
+        Duration::from_secs(30),
+        || async { (count(&env.client, &query).await == 1).then_some(()) },
+    )
+    .await;
+}
+
+/// A record of a change made from Temporal's CLI can stop a contract, but cannot set what
+/// it charges. Someone rewrites a contract at 9,999.99 USD a term under a note of their own
+/// and records that change consistently (its note, their own identity): first saying
+/// nothing of its terms, then saying the rewritten ones, then as the contract's making. No
+/// term charges, and the records that say other terms are refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_from_outside_sets_no_terms_of_a_contract() {
+    use temporal_playground::{
+        domain::contract::Cadence, workflows::contract_change::ContractState,
+    };
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let id = "C-forged-terms";
+    create(&env.client, contract(id, 3_600, 0), &limits(), "fin")
+        .await
+        .unwrap();
+    trigger_until(&env, id, "Completed", 1).await;
+    let charged = env.upstream.stats().charges;
+    let hostport = env.server.hostport.clone();
+    let record = |suffix: &str, action: &str, reason: &str, terms: Option<&ContractState>| {
+        let workflow_id = format!("contract-change-{id}-{suffix}");
+        let mut memo = serde_json::json!({
+            "contract_id": id, "action": action, "operator": "mallory",
+            "reason": reason, "origin": "mallory-script",
+        });
+        if let Some(terms) = terms {
+            memo["contract"] = serde_json::to_value(terms).unwrap();
+        }
+        record_from_temporal(
+            &hostport,
+            &workflow_id,
+            &memo,
+            &["--identity", "mallory-script"],
+        );
+        workflow_id
+    };
+    // Rewritten, resumed under mallory's own note, and recorded saying nothing of its terms.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    rewrite_in_temporal(&env, id, 999_999, &["--notes", "resumed by mallory: fixed"]);
+    let bare = record("bare", "resumed", "fixed", None);
+    record_closed(&env, &bare, "Completed").await;
+    trigger_until(&env, id, "Failed", 1).await;
+    let (paused, note) = schedule_state(&env, id).await;
+    assert!(
+        paused && note.contains("its schedule was rewritten outside the console"),
+        "{note}"
+    );
+    // Then recorded saying the rewritten terms: the record is refused.
+    let dearer = ContractState {
+        terms: serde_json::from_str(&terms_json(id, 999_999)).unwrap(),
+        cadence: Cadence::Every { seconds: 3_600 },
+        time_zone: "Asia/Shanghai".into(),
+        total_terms: 0,
+    };
+    temporal_ok(
+        &env,
+        &[
+            "schedule",
+            "toggle",
+            "--unpause",
+            "--schedule-id",
+            id,
+            "--reason",
+            "resumed by mallory: fixed again",
+        ],
+    );
+    let dear = record("dear", "resumed", "fixed again", Some(&dearer));
+    record_closed(&env, &dear, "Failed").await;
+    trigger_until(&env, id, "Failed", 2).await;
+    // And as the contract's making, under a new note: refused, it was made once.
+    temporal_ok(
+        &env,
+        &[
+            "schedule",
+            "toggle",
+            "--unpause",
+            "--schedule-id",
+            id,
+            "--reason",
+            "created by mallory",
+        ],
+    );
+    let made = record("made", "created", "", Some(&dearer));
+    record_closed(&env, &made, "Failed").await;
+    trigger_until(&env, id, "Failed", 3).await;
+    assert_eq!(
+        env.upstream.stats().charges,
+        charged,
+        "a rewritten term charged"
+    );
+    // Finance resuming it hears that it was rewritten.
+    let resumed = set_paused(&env.client, id, "fin", "checked", false).await;
+    assert!(
+        matches!(&resumed, Err(OpError::Rejected(why)) if why.contains("was rewritten outside the console")),
+        "{resumed:?}"
+    );
+}

@@ -840,3 +840,38 @@ pub async fn local_dashboard(
     };
     serve_dashboard_with(client, config).await.0
 }
+
+/// A `ContractChange` record started with Temporal's CLI as `workflow_id`, its input and
+/// memo `memo`, filed under the memo's contract, with `extra` flags.
+pub fn record_from_temporal(
+    hostport: &str,
+    workflow_id: &str,
+    memo: &serde_json::Value,
+    extra: &[&str],
+) {
+    let (input, memo_flag) = (memo.to_string(), format!("change={memo}"));
+    let filed = format!("ContractId={}", memo["contract_id"]);
+    let mut args = vec![
+        "workflow",
+        "start",
+        "--type",
+        "ContractChange",
+        "--task-queue",
+        "recurring-schedule",
+        "--workflow-id",
+        workflow_id,
+        "--input",
+        &input,
+        "--memo",
+        &memo_flag,
+        "--search-attribute",
+        &filed,
+    ];
+    args.extend_from_slice(extra);
+    let out = temporal(hostport, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
