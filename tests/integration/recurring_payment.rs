@@ -847,6 +847,22 @@ async fn term_check_pauses(
     .await
 }
 
+/// Resumes a contract's schedule from Temporal's CLI under `note` (`toggle` writes it).
+fn unpause_in_temporal(env: &TestEnv, id: &str, note: &str) {
+    temporal_ok(
+        env,
+        &[
+            "schedule",
+            "toggle",
+            "--unpause",
+            "--schedule-id",
+            id,
+            "--reason",
+            note,
+        ],
+    );
+}
+
 /// Triggers a contract's term from Temporal's CLI and waits until `status` counts `n`.
 async fn trigger_until(env: &TestEnv, id: &str, status: &str, n: usize) {
     temporal_ok(env, &["schedule", "trigger", "--schedule-id", id]);
@@ -888,18 +904,7 @@ async fn a_contract_resumed_or_changed_outside_the_console_charges_nothing() {
     );
     // Then resumes it under the note of finance's earlier resume (a real record's, not the
     // latest), and charges now.
-    temporal_ok(
-        &env,
-        &[
-            "schedule",
-            "toggle",
-            "--unpause",
-            "--schedule-id",
-            "C-held",
-            "--reason",
-            "resumed by fin: checked with the customer",
-        ],
-    );
+    unpause_in_temporal(&env, "C-held", "resumed by fin: checked with the customer");
     // Its page tells finance before any term is refused (once the term check's pause is
     // confirmed: a worker reads it within seconds).
     eventually("the heads-up", Duration::from_secs(15), || async {
@@ -1565,37 +1570,23 @@ async fn a_record_from_outside_sets_no_terms_of_a_contract() {
         time_zone: "Asia/Shanghai".into(),
         total_terms: 0,
     };
-    temporal_ok(
-        &env,
-        &[
-            "schedule",
-            "toggle",
-            "--unpause",
-            "--schedule-id",
-            id,
-            "--reason",
+    // Then resumed under a new note and recorded saying the rewritten terms, and then as
+    // the contract's making: each record is refused, and the term with it.
+    let cases = [
+        (
+            "dear",
+            "resumed",
+            "fixed again",
             "resumed by mallory: fixed again",
-        ],
-    );
-    let dear = record("dear", "resumed", "fixed again", Some(&dearer));
-    record_closed(&env, &dear, "Failed").await;
-    trigger_until(&env, id, "Failed", 2).await;
-    // And as the contract's making, under a new note: refused, it was made once.
-    temporal_ok(
-        &env,
-        &[
-            "schedule",
-            "toggle",
-            "--unpause",
-            "--schedule-id",
-            id,
-            "--reason",
-            "created by mallory",
-        ],
-    );
-    let made = record("made", "created", "", Some(&dearer));
-    record_closed(&env, &made, "Failed").await;
-    trigger_until(&env, id, "Failed", 3).await;
+        ),
+        ("made", "created", "", "created by mallory"),
+    ];
+    for (refused, (suffix, action, reason, note)) in (2..).zip(cases) {
+        unpause_in_temporal(&env, id, note);
+        let forged = record(suffix, action, reason, Some(&dearer));
+        record_closed(&env, &forged, "Failed").await;
+        trigger_until(&env, id, "Failed", refused).await;
+    }
     assert_eq!(
         env.upstream.stats().charges,
         charged,
