@@ -94,7 +94,7 @@ test('every page with data has no WCAG 2.1 A or AA violation, no failed request 
   test.setTimeout(300_000);
   const d = await data(browser);
   const everyone = ['/', '/?claim=awaiting', '/stale', `/orders/${d.manual}`, `/orders/${d.proposed}`, `/orders/${d.stale}`,
-    '/contracts', `/contracts/${d.contract}`, '/live', '/statements', d.review];
+    '/contracts', `/contracts/${d.contract}`, '/charges', '/live', '/statements', d.review];
   const pages: Record<string, string[]> = {
     ana: everyone, // support
     cy: everyone, // approver: the approve and reject forms

@@ -252,6 +252,9 @@ pub fn contracts_csv(details: &[ContractDetail]) -> String {
 /// One term's run, from visibility.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TermRun {
+    /// The contract it is a term of.
+    #[serde(default)]
+    pub contract_id: String,
     pub workflow_id: String,
     pub status: String,
     pub started_at: String,
@@ -259,6 +262,10 @@ pub struct TermRun {
     #[serde(default)]
     pub ask_the_bank: bool,
 }
+
+/// How far back finance's list of charges to confirm looks, in days
+/// (`operations::contracts::unconfirmed_charges`).
+pub const UNCONFIRMED_WINDOW_DAYS: u64 = 30;
 
 /// The workflow id a contract's schedule gives its terms; Temporal appends each term's
 /// time (`recurring-C-1-2026-12-07T14:00:00Z`), which makes each term's id its own.

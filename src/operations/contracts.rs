@@ -24,7 +24,7 @@ use crate::domain::contract_rules::clock_change_ahead;
 use crate::{
     domain::contract::{
         Cadence, Charge, ContractDetail, ContractLimits, ContractSummary, ContractTerms,
-        ContractsPage, NewContract, TermRun, validate_change,
+        ContractsPage, NewContract, TermRun, UNCONFIRMED_WINDOW_DAYS, validate_change,
     },
     domain::format::{rfc3339, waited},
     domain::input::validate_order_id,
@@ -568,33 +568,78 @@ pub async fn terms_run(
     );
     let page = visibility::list_page(client, &query, limit, None, None).await?;
     Ok(futures::stream::iter(page.executions)
-        .map(|e| async move {
-            let standing = term_standing(&e.status);
-            let mut ask_the_bank = false;
-            let status = match e.status.as_str() {
-                "RUNNING" | "COMPLETED" => standing.to_string(),
-                _ => match closed_term(client, &e.workflow_id, &e.run_id).await {
-                    Ok(closed) => {
-                        ask_the_bank = closed.charge == TermCharge::InDoubt
-                            && closed.bank.as_ref().is_none_or(|b| b.said != BankSaid::Asking);
-                        closed_standing(standing, &closed)
-                    }
-                    Err(error) => {
-                        tracing::debug!(run = ?e.workflow_id, %error, "a closed term's history could not be read");
-                        format!("{standing} (whether it charged could not be read)")
-                    }
-                },
-            };
-            TermRun {
-                workflow_id: e.workflow_id,
-                status,
-                started_at: e.start_time.map(rfc3339).unwrap_or_default(),
-                ask_the_bank,
-            }
-        })
+        .map(|e| async move { term_row(client, e).await.0 })
         .buffered(DESCRIBES_AT_ONCE)
         .collect()
         .await)
+}
+
+/// A term's row in a payment history, and, for a term that closed without completing,
+/// whether it charged (its history read, and the bank's answer when someone asked it).
+async fn term_row(
+    client: &Client,
+    e: visibility::ListedExecution,
+) -> (TermRun, Option<TermCharge>) {
+    let standing = term_standing(&e.status);
+    let mut charge = None;
+    let mut ask_the_bank = false;
+    let status = match e.status.as_str() {
+        "RUNNING" | "COMPLETED" => standing.to_string(),
+        _ => match closed_term(client, &e.workflow_id, &e.run_id).await {
+            Ok(closed) => {
+                charge = Some(closed.charge);
+                ask_the_bank = closed.charge == TermCharge::InDoubt
+                    && closed
+                        .bank
+                        .as_ref()
+                        .is_none_or(|b| b.said != BankSaid::Asking);
+                closed_standing(standing, &closed)
+            }
+            Err(error) => {
+                tracing::debug!(run = ?e.workflow_id, %error, "a closed term's history could not be read");
+                format!("{standing} (whether it charged could not be read)")
+            }
+        },
+    };
+    let row = TermRun {
+        contract_id: e.attributes.get(&sa::CONTRACT_ID).unwrap_or_default(),
+        workflow_id: e.workflow_id,
+        status,
+        started_at: e.start_time.map(rfc3339).unwrap_or_default(),
+        ask_the_bank,
+    };
+    (row, charge)
+}
+
+/// Terms that closed without completing which the list of charges to confirm reads, at
+/// most, newest first: each such term paused its contract, so there are few.
+pub const UNCONFIRMED_TERMS_READ: i32 = 100;
+
+/// The terms of every contract whose charge is in doubt (no answer said whether the bank
+/// took it, and nobody has asked the bank since, or it has not settled it), among those
+/// that closed without completing in the last [`UNCONFIRMED_WINDOW_DAYS`]: finance's list
+/// of charges to confirm. One visibility list, and one history read per such term.
+pub async fn unconfirmed_charges(client: &Client) -> Result<Vec<TermRun>, OpError> {
+    let since =
+        SystemTime::now() - std::time::Duration::from_secs(UNCONFIRMED_WINDOW_DAYS * 86_400);
+    let query = format!(
+        "WorkflowType = '{}' AND {} IS NOT NULL AND ExecutionStatus IN ('Failed', \
+         'Terminated', 'TimedOut', 'Canceled') AND CloseTime >= '{}'",
+        workflow_types::RECURRING_PAYMENT,
+        sa::CONTRACT_ID.name(),
+        rfc3339(since)
+    );
+    let page = visibility::list_page(client, &query, UNCONFIRMED_TERMS_READ, None, None).await?;
+    let mut rows: Vec<TermRun> = futures::stream::iter(page.executions)
+        .map(|e| term_row(client, e))
+        .buffered(DESCRIBES_AT_ONCE)
+        .filter_map(
+            |(row, charge)| async move { (charge == Some(TermCharge::InDoubt)).then_some(row) },
+        )
+        .collect()
+        .await;
+    rows.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    Ok(rows)
 }
 
 /// How long asking the bank waits for its answer before it answers "asked" (the term's row

@@ -15,7 +15,7 @@ use super::{
     pages::{
         IfAllowed,
         audit::AuditTrailPage,
-        contracts::{ContractPage, ContractsPage},
+        contracts::{ContractPage, ContractsPage, UnconfirmedChargesPage},
         live_flow::LiveFlowPage,
         manual_queue::ManualQueuePage,
         order::OrderLanePage,
@@ -171,6 +171,7 @@ fn Chrome() -> impl IntoView {
                     view=ContractPage
                     ssr=SsrMode::Async
                 />
+                <Route path=StaticSegment("charges") view=UnconfirmedChargesPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("live") view=LiveFlowPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("audit") view=AuditTrailPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("statements") view=StatementsPage ssr=SsrMode::Async />

@@ -1354,7 +1354,8 @@ async fn row_of(env: &TestEnv, id: &str) -> String {
 async fn the_banks_answer_settles_a_term_whose_charge_had_none() {
     use leptos::server_fn::ServerFn;
     use temporal_playground::{
-        operations::contracts::ask_the_bank, web::pages::contracts::AskBank,
+        operations::contracts::{ask_the_bank, unconfirmed_charges},
+        web::pages::contracts::AskBank,
     };
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     // `down-…`: the bank never takes the charge. `lost-…`: it takes it, and its answer is
@@ -1412,24 +1413,49 @@ async fn the_banks_answer_settles_a_term_whose_charge_had_none() {
             .await
             .contains("data-testid=\"ask-the-bank\"")
     );
+    // Both terms wait on finance's list of charges to confirm, each with its button.
+    let unconfirmed = || async {
+        let runs = unconfirmed_charges(&env.client).await.unwrap();
+        let mut terms: Vec<String> = runs.into_iter().map(|r| r.workflow_id).collect();
+        terms.sort();
+        terms
+    };
+    let mut both = vec![never_term.clone(), lost_term.clone()];
+    both.sort();
+    assert_eq!(unconfirmed().await, both);
+    let list = page_text(&finance, &format!("http://{addr}/charges")).await;
+    assert!(
+        list.contains(&never_term)
+            && list.contains(&lost_term)
+            && list.matches("data-testid=\"ask-the-bank\"").count() == 2,
+        "{list}"
+    );
     tokio::time::sleep(temporal_playground::workflows::charge_lookup::SETTLED_AFTER).await;
     assert_eq!(
         questions().await,
         asked_before,
         "a refused post asked the bank"
     );
-    // Finance asks from the contract's page; the bank has no charge: not charged.
+    // Finance asks from the list; the bank has no charge: not charged, and off the list.
     let asked = finance
         .post(format!("http://{addr}{}", AskBank::PATH))
-        .form(&ask_form)
+        .header("accept", "text/html")
+        .form(&[ask_form.as_slice(), &[("back", "list")]].concat())
         .send()
         .await
         .unwrap();
+    // A plain form's post comes back to the list (followed, or told where).
+    let landed = match asked.headers().get("location") {
+        Some(location) => location.to_str().unwrap_or_default().to_string(),
+        None => asked.url().path().to_string(),
+    };
+    assert_eq!(landed, "/charges");
     assert!(
-        asked.status().is_success(),
+        asked.status().as_u16() < 400,
         "{}",
         asked.text().await.unwrap()
     );
+    assert_eq!(unconfirmed().await, std::slice::from_ref(&lost_term));
     let row = row_of(&env, never).await;
     assert!(
         row.starts_with("stopped. The bank took no charge under its key (asked by finance, "),
@@ -1465,6 +1491,7 @@ async fn the_banks_answer_settles_a_term_whose_charge_had_none() {
     // Someone asks about the other from Temporal's CLI: the bank took it.
     let answer = ask_in_temporal(&env, lost, &lost_term);
     assert!(answer.contains("ch_"), "{answer}");
+    assert!(unconfirmed().await.is_empty());
     let row = row_of(&env, lost).await;
     assert!(
         row.starts_with("charged, then stopped. The bank took charge ch_")

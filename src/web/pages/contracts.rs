@@ -135,9 +135,14 @@ pub async fn change_contract(
 }
 
 /// Asks the bank what became of the charge of a term whose charge had no answer; back to
-/// the contract's page, whose payment history reads the bank's answer.
+/// the contract's page, whose payment history reads the bank's answer (or, `back=list`, to
+/// the list of charges to confirm).
 #[server]
-pub async fn ask_bank(contract_id: String, term_id: String) -> Result<(), AppError> {
+pub async fn ask_bank(
+    contract_id: String,
+    term_id: String,
+    back: Option<String>,
+) -> Result<(), AppError> {
     let operator = crate::web::auth::require(crate::domain::access::Action::ManageContracts)?.name;
     let state = crate::web::state::app_state()?;
     let asked = crate::operations::contracts::ask_the_bank(
@@ -154,7 +159,11 @@ pub async fn ask_bank(contract_id: String, term_id: String) -> Result<(), AppErr
         said,
         "the bank was asked about a charge"
     );
-    super::show_next("/contracts/", &contract_id);
+    match back.as_deref() {
+        // Back to the list of charges to confirm it was asked from.
+        Some("list") => leptos_axum::redirect("/charges"),
+        _ => super::show_next("/contracts/", &contract_id),
+    }
     Ok(())
 }
 
@@ -213,9 +222,12 @@ pub fn ContractsPage() -> impl IntoView {
     };
     view! {
         <h1 class="text-2xl font-bold mb-3">"Recurring contracts"</h1>
-        <a class="underline text-blue-700" href="/contracts.csv" download="contracts.csv">
-            "Export as CSV (amounts in each currency's units, with each contract's time zone)"
-        </a>
+        <p class="flex flex-wrap gap-4 mb-2">
+            <a class="underline text-blue-700" href="/contracts.csv" download="contracts.csv">
+                "Export as CSV (amounts in each currency's units, with each contract's time zone)"
+            </a>
+            <a class="underline text-blue-700" href="/charges">"Charges to confirm"</a>
+        </p>
         {action_error(create.value())}
         <Suspense fallback=|| ()>{created}</Suspense>
         <Loading what="contracts">
@@ -377,7 +389,7 @@ pub fn ContractPage() -> impl IntoView {
                             view! { <ChangeForm detail /> }
                         }
                     </IfAllowed>
-                    <PaymentHistory runs contract_id=id() ask />
+                    <PaymentHistory runs ask />
                     {changes.map(|changes| view! { <Changes changes /> })}
                 })
             })}
@@ -465,45 +477,87 @@ fn ChangeContractForm(contract_id: String, paused: bool) -> impl IntoView {
 /// The contract's terms, newest first; a term whose charge had no answer has a button
 /// for finance to ask the bank (a plain form: it works before any WASM arrives).
 #[component]
-fn PaymentHistory(
-    runs: Vec<TermRun>,
-    contract_id: String,
-    ask: ServerAction<AskBank>,
-) -> impl IntoView {
-    // The server refuses anyone else anyway; this keeps the page from offering it.
-    let may_ask = super::page_session().may(Action::ManageContracts);
+fn PaymentHistory(runs: Vec<TermRun>, ask: ServerAction<AskBank>) -> impl IntoView {
     let list = if runs.is_empty() {
         view! { <p>"No term has run yet."</p> }.into_any()
     } else {
-        view! {
-            <ul class="text-sm" data-testid="payment-history">
-                {runs.into_iter().map(|r| {
-                    let (contract_id, term_id) = (contract_id.clone(), r.workflow_id.clone());
-                    let asking = (r.ask_the_bank && may_ask).then(move || view! {
-                        <ActionForm action=ask attr:class="inline ml-2" attr:aria-label="Ask the bank">
-                            <input type="hidden" name="contract_id" value=contract_id />
-                            <input type="hidden" name="term_id" value=term_id />
-                            <button type="submit" data-testid="ask-the-bank" class="px-2 py-0.5 rounded border">"Ask the bank"</button>
-                        </ActionForm>
-                    });
-                    view! {
-                        <li>
-                            <When at=r.started_at />
-                            " · "
-                            {r.workflow_id}
-                            " · "
-                            <strong>{r.status}</strong>
-                            {asking}
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-        }
-        .into_any()
+        view! { <TermRows runs ask linked=false /> }.into_any()
     };
     view! {
         <h2 class="text-xl font-semibold mb-2">"Payment history"</h2>
         {list}
+    }
+}
+
+/// Terms, one a line: when, which (with its contract, `linked`, on a list of several
+/// contracts' terms), how it stands, and "Ask the bank" where its charge is in doubt.
+#[component]
+fn TermRows(runs: Vec<TermRun>, ask: ServerAction<AskBank>, linked: bool) -> impl IntoView {
+    // The server refuses anyone else anyway; this keeps the page from offering it.
+    let may_ask = super::page_session().may(Action::ManageContracts);
+    view! {
+        <ul class="text-sm" data-testid="payment-history">
+            {runs.into_iter().map(|r| {
+                let (contract_id, term_id) = (r.contract_id.clone(), r.workflow_id.clone());
+                let back = linked.then_some("list");
+                let asking = (r.ask_the_bank && may_ask).then(move || view! {
+                    <ActionForm action=ask attr:class="inline ml-2" attr:aria-label="Ask the bank">
+                        <input type="hidden" name="contract_id" value=contract_id />
+                        <input type="hidden" name="term_id" value=term_id />
+                        {back.map(|back| view! { <input type="hidden" name="back" value=back /> })}
+                        <button type="submit" data-testid="ask-the-bank" class="px-2 py-0.5 rounded border">"Ask the bank"</button>
+                    </ActionForm>
+                });
+                let contract = linked.then(|| {
+                    let href = format!("/contracts/{}", crate::domain::format::url_component(&r.contract_id));
+                    view! { <a class="underline text-blue-700" href=href>{r.contract_id.clone()}</a> " · " }
+                });
+                view! {
+                    <li>
+                        <When at=r.started_at />
+                        " · "
+                        {contract}
+                        {r.workflow_id}
+                        " · "
+                        <strong>{r.status}</strong>
+                        {asking}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// Every contract's terms whose charge is in doubt (`operations::contracts::unconfirmed_charges`).
+#[server]
+pub async fn load_unconfirmed_charges() -> Result<Vec<TermRun>, AppError> {
+    crate::web::auth::require(Action::Read)?;
+    let state = crate::web::state::app_state()?;
+    let charges = crate::operations::contracts::unconfirmed_charges(&state.client);
+    Ok(charges.await?)
+}
+
+/// Finance's list of charges to confirm: the terms of every contract whose charge had no
+/// answer, each with "Ask the bank".
+#[component]
+pub fn UnconfirmedChargesPage() -> impl IntoView {
+    use crate::domain::contract::UNCONFIRMED_WINDOW_DAYS;
+    let ask = ServerAction::<AskBank>::new();
+    let data = Resource::new(|| (), |_| load_unconfirmed_charges());
+    view! {
+        <h1 class="text-2xl font-bold mb-3">"Charges to confirm"</h1>
+        <p class="text-sm mb-3 max-w-3xl">
+            {format!("Terms of the last {UNCONFIRMED_WINDOW_DAYS} days whose charge had no answer: the bank may have charged the customer. Ask the bank: its answer settles the term, on its contract's page and in the count of its terms.")}
+        </p>
+        {action_error(ask.value())}
+        <Loading what="the charges to confirm">
+            {move || Suspend::new(async move {
+                data.await.map(|runs| match runs.is_empty() {
+                    true => view! { <p data-testid="no-unconfirmed">"No charge waits to be confirmed."</p> }.into_any(),
+                    false => view! { <TermRows runs ask linked=true /> }.into_any(),
+                })
+            })}
+        </Loading>
     }
 }
 
