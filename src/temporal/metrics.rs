@@ -67,6 +67,8 @@ pub enum Gauge {
     StaleDue,
     StatementImportsWaiting,
     StatementImportOldestWaiting,
+    ChargesUnconfirmed,
+    ChargeUnconfirmedOldest,
     /// `{task_queue}`.
     TaskQueuePollers,
     Ready,
@@ -93,6 +95,8 @@ impl Gauge {
             Gauge::StaleDue => "tp_stale_orders_due",
             Gauge::StatementImportsWaiting => "tp_statement_imports_waiting",
             Gauge::StatementImportOldestWaiting => "tp_statement_import_oldest_waiting_seconds",
+            Gauge::ChargesUnconfirmed => "tp_charges_unconfirmed",
+            Gauge::ChargeUnconfirmedOldest => "tp_charge_unconfirmed_oldest_seconds",
             Gauge::TaskQueuePollers => "tp_task_queue_pollers",
             Gauge::Ready => "tp_ready",
             Gauge::WatchLastSuccess => "tp_queue_watch_last_success_timestamp_seconds",
@@ -132,6 +136,12 @@ impl Gauge {
             }
             Gauge::StatementImportOldestWaiting => {
                 "how long the oldest open statement import has been open"
+            }
+            Gauge::ChargesUnconfirmed => {
+                "terms of recurring contracts whose charge had no answer, the bank not yet asked"
+            }
+            Gauge::ChargeUnconfirmedOldest => {
+                "how long ago the oldest term whose charge is unconfirmed started"
             }
             Gauge::TaskQueuePollers => "workers Temporal saw polling each task queue",
             Gauge::Ready => "1 when Temporal answers and every task queue has a worker, else 0",

@@ -277,6 +277,12 @@ async fn orders_past_the_service_level_page_someone_and_settling_them_resolves_t
         Some(true),
         "{text}"
     );
+    // No recurring charge is in doubt here: the gauge is there, and says none.
+    assert_eq!(
+        gauge(&text, "tp_charges_unconfirmed", &[]),
+        Some(0.0),
+        "{text}"
+    );
     let worker_text = scrape(worker_metrics).await.unwrap_or_default();
     assert!(
         worker_text.lines().any(|l| l.starts_with("temporal_")),

@@ -1,6 +1,7 @@
 //! The console's watch on what waits: one round of Temporal calls every few seconds (the
 //! queue's tally: five counts and the claimed orders; two stage counts, the overdue stale
-//! orders, the open statement imports, the task queues' pollers) whose answer the queue
+//! orders, the open statement imports, the task queues' pollers; every minute, the charges
+//! to confirm) whose answer the queue
 //! page's tabs and the `/metrics` gauges both read; and, less often, the ageing board
 //! (every waiting order read through, a thousand a page), at most a tenth of the time: at
 //! 2,000 waiting orders the board takes about a second and is read every 10. A scrape or a
@@ -29,6 +30,11 @@ pub const NUDGE_SETTLES_IN: Duration = Duration::from_millis(300);
 /// most a tenth of the watch's time, whatever the queue's size.
 pub const BOARD_READ_SHARE: u32 = 10;
 
+/// How often the watch reads the charges to confirm (`operations::contracts::
+/// unconfirmed_charges`: one list, and one history read per term that closed without
+/// completing), whatever its own pace: a term in doubt waits for a person for hours.
+pub const CHARGES_READ_EVERY: Duration = Duration::from_secs(60);
+
 /// What one round needs, cloned from the console's state.
 #[derive(Clone)]
 pub struct Watch {
@@ -48,8 +54,12 @@ impl Watch {
         set_gauge(Gauge::WatchLastSuccess, unix_now());
         tokio::spawn(async move {
             let mut board_due = Instant::now();
+            let mut charges_due = Instant::now();
             loop {
                 let started = Instant::now();
+                if started >= charges_due && self.charges().await {
+                    charges_due = started + CHARGES_READ_EVERY;
+                }
                 let with_board = started >= board_due;
                 if self.round(with_board).await && with_board {
                     let took = started.elapsed();
@@ -103,6 +113,29 @@ impl Watch {
         }
         upstream_gauges(&upstreams.rows);
         answered
+    }
+}
+
+impl Watch {
+    /// Reads the charges to confirm and sets their gauges; whether Temporal answered.
+    pub async fn charges(&self) -> bool {
+        match crate::operations::contracts::unconfirmed_charges(&self.client).await {
+            Ok(terms) => {
+                let now = unix_now();
+                let oldest = terms
+                    .iter()
+                    .filter_map(|t| crate::domain::format::epoch_secs(&t.started_at))
+                    .map(|at| (now - at as f64).max(0.0))
+                    .fold(0.0, f64::max);
+                set_gauge(Gauge::ChargesUnconfirmed, count(terms.len()));
+                set_gauge(Gauge::ChargeUnconfirmedOldest, oldest);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the watch could not read the charges to confirm");
+                false
+            }
+        }
     }
 }
 
