@@ -711,6 +711,8 @@ pub async fn ask_the_bank(
             )
             .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
             .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+            // A question no worker takes up ends, so that it can be asked again.
+            .execution_timeout(charge_lookup::QUESTION_TIMEOUT)
             .build();
             let handle = client
                 .start_workflow(ChargeLookup::run, question, options)

@@ -94,6 +94,10 @@ pub fn term_of(workflow_id: &str) -> Option<&str> {
 /// How a question that is not one this system asks fails: this, then why.
 pub const REFUSED_PREFIX: &str = "not a question this system asks: ";
 
+/// How long a question asked through the console or our CLI may stay open: one that no
+/// worker takes up (none polls the contracts' queue) ends then, and can be asked again.
+pub const QUESTION_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// Tries at the bank before a question ends without its answer (a few seconds apart).
 const LOOKUP_ATTEMPTS: u32 = 5;
 

@@ -197,6 +197,21 @@ async fn the_clients_verbs_work_against_a_dev_server() {
         ],
         "next charge:",
     );
+    // Asking the bank about a term the contract never ran: a sentence, nothing started.
+    fails(
+        hp,
+        &[
+            "client",
+            "ask-the-bank",
+            "-o",
+            "CLI-C1",
+            "--term",
+            "recurring-CLI-C1-2026-12-07T14:00:00Z",
+            "--operator",
+            "fin",
+        ],
+        "has no term",
+    );
     succeeds(
         hp,
         &["client", "cancel-recurring-payment", "-o", "CLI-C1"],
