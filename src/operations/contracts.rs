@@ -34,7 +34,7 @@ use crate::{
     workflows::charge_lookup::{self, BankSaid, ChargeLookup, ChargeQuestion},
     workflows::contract_change::{self, ContractChangeRecord, ContractState, LatestChange},
     workflows::recurring_payment::TERM_REFUSED_PREFIX,
-    workflows::term_check::{ClosedTerm, TermCharge, closed_term, late_term_grace},
+    workflows::term_check::{ClosedTerm, TermCharge, charged_terms, closed_term, late_term_grace},
 };
 
 /// The note a cancelled contract's schedule carries.
@@ -345,7 +345,61 @@ pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, OpError> {
 }
 
 pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail, OpError> {
-    detail_knowing(client, contract_id, Latest::ReadHere).await
+    let mut detail = detail_knowing(client, contract_id, Latest::ReadHere).await?;
+    held_to_its_terms(client, &mut detail).await;
+    Ok(detail)
+}
+
+/// Holds a contract's "terms left" to what it was made for: its schedule's own count can be
+/// raised from outside (`temporal schedule update --remaining-actions`), and the term check
+/// refuses any term past the number it was made with (`term_check::charged_terms`). When
+/// the schedule says more, the page says how many will really charge, with a heads-up. A
+/// contract's own page only (two or three visibility calls more); the list shows the
+/// schedule's count. Best effort: a read that fails leaves the schedule's count.
+async fn held_to_its_terms(client: &Client, detail: &mut ContractDetail) {
+    if detail.cancelled {
+        return;
+    }
+    let id = detail.contract_id.as_str();
+    let latest = match contract_change::latest(client, id).await {
+        Ok(latest) => latest,
+        Err(e) => {
+            tracing::debug!(contract_id = id, error = %e, "a contract's latest change could not be read");
+            return;
+        }
+    };
+    let Some(made) = latest
+        .record()
+        .and_then(|r| r.contract.as_ref())
+        .map(|c| c.total_terms)
+        .filter(|total| *total > 0)
+    else {
+        return;
+    };
+    let charged = match charged_terms(client, id, u64::from(made)).await {
+        Ok(charged) => charged,
+        Err(e) => {
+            tracing::debug!(contract_id = id, error = %e, "a contract's charged terms could not be counted");
+            return;
+        }
+    };
+    let left = i64::from(made)
+        .saturating_sub(i64::try_from(charged).unwrap_or(i64::MAX))
+        .max(0);
+    let says = match detail.terms_left {
+        Some(scheduled) if scheduled <= left => return,
+        Some(scheduled) => format!("Its schedule says {scheduled} terms left"),
+        None => "Its schedule has no term limit".to_string(),
+    };
+    let held = format!(
+        "{says}, but it was made for {made} and has charged {charged}: no more than {left} will \
+         charge (a limit raised outside the console charges nothing)."
+    );
+    detail.terms_left = Some(left);
+    detail.heads_up = Some(match detail.heads_up.take() {
+        Some(first) => format!("{first} {held}"),
+        None => held,
+    });
 }
 
 /// A contract's latest recorded change, as [`detail_knowing`] is given it.

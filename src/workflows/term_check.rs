@@ -186,7 +186,7 @@ impl ContractActivities {
 /// says. Histories are read only when those terms could reach `limit`, at most
 /// [`UNFINISHED_TERMS_READ`] of them; any beyond are counted as charged, so that a doubt
 /// refuses a term rather than charge one too many.
-async fn charged_terms(
+pub async fn charged_terms(
     client: &temporalio_client::Client,
     contract_id: &str,
     limit: u64,

@@ -1059,6 +1059,16 @@ async fn a_contract_whose_term_limit_is_raised_outside_the_console_charges_no_mo
         999,
         &["--notes", "created by fin", "--remaining-actions", "5"],
     );
+    // Its page says no more will charge, not the five its schedule now says.
+    let page = detail(&env.client, "C-two").await.unwrap();
+    assert_eq!(page.terms_left, Some(0), "{page:?}");
+    assert!(
+        page.heads_up.as_deref().is_some_and(|h| h.contains(
+            "Its schedule says 5 terms left, but it was made for 2 and has charged 2: no more \
+             than 0 will charge"
+        )),
+        "{page:?}"
+    );
     trigger_until(&env, "C-two", "Failed", 1).await;
     assert_eq!(
         env.upstream.stats().distinct_charges,
