@@ -764,7 +764,10 @@ pub async fn ask_the_bank(
                 charge_lookup::workflow_id(term_id),
             )
             .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
-            .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+            // A question of ours still open was refused above ("being asked already"); a
+            // run that holds the id otherwise (started from outside, of another type or on
+            // another queue) answers nothing and must not keep finance from asking.
+            .id_conflict_policy(WorkflowIdConflictPolicy::TerminateExisting)
             // A question no worker takes up ends, so that it can be asked again.
             .execution_timeout(charge_lookup::QUESTION_TIMEOUT)
             .build();

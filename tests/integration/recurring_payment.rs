@@ -1446,6 +1446,26 @@ async fn the_banks_answer_settles_a_term_whose_charge_had_none() {
         asked_before,
         "a refused post asked the bank"
     );
+    // Someone holds the question's id with a workflow no worker runs, from Temporal's CLI:
+    // it neither answers for the bank nor keeps finance from asking.
+    temporal_ok(
+        &env,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "Stall",
+            "--task-queue",
+            "nowhere",
+            "--workflow-id",
+            &temporal_playground::workflows::charge_lookup::workflow_id(&never_term),
+        ],
+    );
+    assert_eq!(
+        unconfirmed().await,
+        both,
+        "a stalled question settles nothing"
+    );
     // Finance asks from the list; the bank has no charge: not charged, and off the list.
     let asked = finance
         .post(format!("http://{addr}{}", AskBank::PATH))
