@@ -326,7 +326,7 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
     use leptos::server_fn::ServerFn;
     use temporal_playground::{
         web::auth::SignIn,
-        web::pages::contracts::{ChangeContract, CreateContract},
+        web::pages::contracts::{AskBank, ChangeContract, CreateContract},
         web::pages::live_flow::{SetFailureRate, Simulate},
         web::pages::order::{ClaimOrder, ReleaseOrder, ResolveOrder, RetryStale},
         web::pages::stale_orders::RetryStaleSet,
@@ -509,6 +509,22 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
                 ("reason", "because".into()),
             ],
             "is not a change",
+        ),
+        (
+            AskBank::PATH,
+            vec![
+                ("contract_id", "C-none".into()),
+                ("term_id", "recurring-C-none-x' OR '1'='1".into()),
+            ],
+            "is not a term of the contract",
+        ),
+        (
+            AskBank::PATH,
+            vec![
+                ("contract_id", "C-none".into()),
+                ("term_id", "recurring-C-none-2026-12-07T14:00:00Z".into()),
+            ],
+            "has no term",
         ),
         (Simulate::PATH, one("rate", "NaN"), "between 0 and 50"),
         (Simulate::PATH, one("rate", "1e9"), "between 0 and 50"),
