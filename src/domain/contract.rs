@@ -263,6 +263,16 @@ pub struct TermRun {
     pub ask_the_bank: bool,
 }
 
+/// Finance's list of charges to confirm (`operations::contracts::unconfirmed_charges`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnconfirmedCharges {
+    /// The terms whose charge is in doubt, newest first.
+    pub terms: Vec<TermRun>,
+    /// More terms closed without completing in the window than one read takes: some in
+    /// doubt may not be listed (the page says so).
+    pub partial: bool,
+}
+
 /// How far back finance's list of charges to confirm looks, in days
 /// (`operations::contracts::unconfirmed_charges`).
 pub const UNCONFIRMED_WINDOW_DAYS: u64 = 30;

@@ -24,7 +24,8 @@ use crate::domain::contract_rules::clock_change_ahead;
 use crate::{
     domain::contract::{
         Cadence, Charge, ContractDetail, ContractLimits, ContractSummary, ContractTerms,
-        ContractsPage, NewContract, TermRun, UNCONFIRMED_WINDOW_DAYS, validate_change,
+        ContractsPage, NewContract, TermRun, UNCONFIRMED_WINDOW_DAYS, UnconfirmedCharges,
+        validate_change,
     },
     domain::format::{rfc3339, waited},
     domain::input::validate_order_id,
@@ -672,8 +673,17 @@ pub const UNCONFIRMED_TERMS_READ: i32 = 100;
 /// The terms of every contract whose charge is in doubt (no answer said whether the bank
 /// took it, and nobody has asked the bank since, or it has not settled it), among those
 /// that closed without completing in the last [`UNCONFIRMED_WINDOW_DAYS`]: finance's list
-/// of charges to confirm. One visibility list, and one history read per such term.
-pub async fn unconfirmed_charges(client: &Client) -> Result<Vec<TermRun>, OpError> {
+/// of charges to confirm. One visibility list of up to [`UNCONFIRMED_TERMS_READ`], and one
+/// history read per such term; the list says when there were more.
+pub async fn unconfirmed_charges(client: &Client) -> Result<UnconfirmedCharges, OpError> {
+    unconfirmed_charges_reading(client, UNCONFIRMED_TERMS_READ).await
+}
+
+/// [`unconfirmed_charges`], reading at most `read` terms.
+pub async fn unconfirmed_charges_reading(
+    client: &Client,
+    read: i32,
+) -> Result<UnconfirmedCharges, OpError> {
     let since =
         SystemTime::now() - std::time::Duration::from_secs(UNCONFIRMED_WINDOW_DAYS * 86_400);
     let query = format!(
@@ -683,8 +693,9 @@ pub async fn unconfirmed_charges(client: &Client) -> Result<Vec<TermRun>, OpErro
         sa::CONTRACT_ID.name(),
         rfc3339(since)
     );
-    let page = visibility::list_page(client, &query, UNCONFIRMED_TERMS_READ, None, None).await?;
-    let mut rows: Vec<TermRun> = futures::stream::iter(page.executions)
+    let page = visibility::list_page(client, &query, read, None, None).await?;
+    let partial = page.next_page.is_some();
+    let mut terms: Vec<TermRun> = futures::stream::iter(page.executions)
         .map(|e| term_row(client, e))
         .buffered(DESCRIBES_AT_ONCE)
         .filter_map(
@@ -692,8 +703,8 @@ pub async fn unconfirmed_charges(client: &Client) -> Result<Vec<TermRun>, OpErro
         )
         .collect()
         .await;
-    rows.sort_by(|a, b| b.started_at.cmp(&a.started_at));
-    Ok(rows)
+    terms.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    Ok(UnconfirmedCharges { terms, partial })
 }
 
 /// How long asking the bank waits for its answer before it answers "asked" (the term's row

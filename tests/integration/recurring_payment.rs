@@ -1364,7 +1364,7 @@ async fn row_of(env: &TestEnv, id: &str) -> String {
 async fn the_banks_answer_settles_a_term_whose_charge_had_none() {
     use leptos::server_fn::ServerFn;
     use temporal_playground::{
-        operations::contracts::{ask_the_bank, unconfirmed_charges},
+        operations::contracts::{ask_the_bank, unconfirmed_charges, unconfirmed_charges_reading},
         web::pages::contracts::AskBank,
     };
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
@@ -1425,14 +1425,18 @@ async fn the_banks_answer_settles_a_term_whose_charge_had_none() {
     );
     // Both terms wait on finance's list of charges to confirm, each with its button.
     let unconfirmed = || async {
-        let runs = unconfirmed_charges(&env.client).await.unwrap();
-        let mut terms: Vec<String> = runs.into_iter().map(|r| r.workflow_id).collect();
+        let list = unconfirmed_charges(&env.client).await.unwrap();
+        assert!(!list.partial);
+        let mut terms: Vec<String> = list.terms.into_iter().map(|r| r.workflow_id).collect();
         terms.sort();
         terms
     };
     let mut both = vec![never_term.clone(), lost_term.clone()];
     both.sort();
     assert_eq!(unconfirmed().await, both);
+    // Read one at a time, the list says it may not hold them all.
+    let one = unconfirmed_charges_reading(&env.client, 1).await.unwrap();
+    assert!(one.partial && one.terms.len() <= 1, "{one:?}");
     let list = page_text(&finance, &format!("http://{addr}/charges")).await;
     assert!(
         list.contains(&never_term)

@@ -120,7 +120,8 @@ impl Watch {
     /// Reads the charges to confirm and sets their gauges; whether Temporal answered.
     pub async fn charges(&self) -> bool {
         match crate::operations::contracts::unconfirmed_charges(&self.client).await {
-            Ok(terms) => {
+            Ok(unconfirmed) => {
+                let terms = unconfirmed.terms;
                 let now = unix_now();
                 let oldest = terms
                     .iter()

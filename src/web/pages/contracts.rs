@@ -10,6 +10,7 @@ use crate::{
     domain::audit::AuditEntry,
     domain::contract::{
         Charge, ContractDetail, ContractSummary, ContractsPage, DEFAULT_TIME_ZONE, TermRun,
+        UnconfirmedCharges,
     },
     domain::input::{MAX_NOTE_LEN, MAX_ORDER_ID_LEN},
     domain::money::format_amount_grouped,
@@ -530,7 +531,7 @@ fn TermRows(runs: Vec<TermRun>, ask: ServerAction<AskBank>, linked: bool) -> imp
 
 /// Every contract's terms whose charge is in doubt (`operations::contracts::unconfirmed_charges`).
 #[server]
-pub async fn load_unconfirmed_charges() -> Result<Vec<TermRun>, AppError> {
+pub async fn load_unconfirmed_charges() -> Result<UnconfirmedCharges, AppError> {
     crate::web::auth::require(Action::Read)?;
     let state = crate::web::state::app_state()?;
     let charges = crate::operations::contracts::unconfirmed_charges(&state.client);
@@ -552,9 +553,20 @@ pub fn UnconfirmedChargesPage() -> impl IntoView {
         {action_error(ask.value())}
         <Loading what="the charges to confirm">
             {move || Suspend::new(async move {
-                data.await.map(|runs| match runs.is_empty() {
-                    true => view! { <p data-testid="no-unconfirmed">"No charge waits to be confirmed."</p> }.into_any(),
-                    false => view! { <TermRows runs ask linked=true /> }.into_any(),
+                data.await.map(|list| {
+                    let partial = list.partial.then(|| view! {
+                        <p class="text-amber-800 mb-2" data-testid="unconfirmed-partial">
+                            "More terms stopped or failed in these days than one read takes: only the latest are checked here, and older charges may still wait. Their contracts' pages show each term."
+                        </p>
+                    });
+                    let runs = list.terms;
+                    view! {
+                        {partial}
+                        {match runs.is_empty() {
+                            true => view! { <p data-testid="no-unconfirmed">"No charge waits to be confirmed."</p> }.into_any(),
+                            false => view! { <TermRows runs ask linked=true /> }.into_any(),
+                        }}
+                    }
                 })
             })}
         </Loading>
