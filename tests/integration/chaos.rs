@@ -365,6 +365,17 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
             history(env.client.clone()).await,
         )
     };
+    // The console begins its list of ended sessions as it starts: counted once visible.
+    let list = format!(
+        "WorkflowId = '{}'",
+        temporal_playground::workflows::console_sessions::WORKFLOW_ID
+    );
+    eventually(
+        "the sessions list visible",
+        Duration::from_secs(30),
+        || async { (count(&env.client, &list).await == 1).then_some(()) },
+    )
+    .await;
     let before = temporal_state().await;
 
     let long = "x".repeat(10_000);
