@@ -346,8 +346,21 @@ pub async fn list(client: &Client) -> Result<Vec<ContractSummary>, OpError> {
 }
 
 pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail, OpError> {
-    let mut detail = detail_knowing(client, contract_id, Latest::ReadHere).await?;
-    held_to_its_terms(client, &mut detail).await;
+    // The latest recorded change, read once for the heads-up and the terms it was made for.
+    let latest = match contract_change::latest(client, contract_id).await {
+        Ok(latest) => Some(latest),
+        Err(e) => {
+            tracing::warn!(contract_id, error = %e, "a contract's latest change could not be read");
+            None
+        }
+    };
+    let known = latest
+        .clone()
+        .map_or(Latest::Unreadable, |l| Latest::Read(Box::new(l)));
+    let mut detail = detail_knowing(client, contract_id, known).await?;
+    if let Some(latest) = &latest {
+        held_to_its_terms(client, &mut detail, latest).await;
+    }
     Ok(detail)
 }
 
@@ -355,20 +368,13 @@ pub async fn detail(client: &Client, contract_id: &str) -> Result<ContractDetail
 /// raised from outside (`temporal schedule update --remaining-actions`), and the term check
 /// refuses any term past the number it was made with (`term_check::charged_terms`). When
 /// the schedule says more, the page says how many will really charge, with a heads-up. A
-/// contract's own page only (two or three visibility calls more); the list shows the
-/// schedule's count. Best effort: a read that fails leaves the schedule's count.
-async fn held_to_its_terms(client: &Client, detail: &mut ContractDetail) {
+/// contract's own page only (one or two visibility counts more); the list shows the
+/// schedule's count. Best effort: a count that fails leaves the schedule's count.
+async fn held_to_its_terms(client: &Client, detail: &mut ContractDetail, latest: &LatestChange) {
     if detail.cancelled {
         return;
     }
     let id = detail.contract_id.as_str();
-    let latest = match contract_change::latest(client, id).await {
-        Ok(latest) => latest,
-        Err(e) => {
-            tracing::debug!(contract_id = id, error = %e, "a contract's latest change could not be read");
-            return;
-        }
-    };
     let Some(made) = latest
         .record()
         .and_then(|r| r.contract.as_ref())
