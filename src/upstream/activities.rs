@@ -58,6 +58,31 @@ pub struct Conclusion {
     pub resolved_by: String,
 }
 
+/// The bank's answer to a conclusion: the outcome it holds for the order, when it says.
+#[derive(Debug, Default, Deserialize)]
+struct ConclusionBody {
+    #[serde(default)]
+    resolution: Option<String>,
+}
+
+impl Conclusion {
+    /// Whether the bank's answer holds this conclusion's outcome (an answer that does not
+    /// say holds it). Another outcome is a refusal: the bank keeps one per order.
+    fn held_as(&self, answer: &ConclusionBody) -> Result<(), UpstreamError> {
+        match answer.resolution.as_deref() {
+            Some(held) if held != self.resolution.as_str() => {
+                Err(UpstreamError::Conflict(format!(
+                    "the bank already recorded order {} as {held}, not {}: \
+                     it keeps one conclusion per order",
+                    self.order_id,
+                    self.resolution.as_str()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChargeRequest {
     pub contract_id: String,
@@ -115,6 +140,9 @@ pub enum UpstreamError {
     Rejected { status: u16, body: String },
     #[error("the request cannot be sent: {0}")]
     Unsendable(String),
+    /// The upstream answered, holding another outcome than the one sent.
+    #[error("the upstream holds another outcome: {0}")]
+    Conflict(String),
 }
 
 impl UpstreamError {
@@ -126,9 +154,9 @@ impl UpstreamError {
             UpstreamError::Unavailable(code) => format!("http_{code}"),
             UpstreamError::Timeout(_) => error_types::TIMEOUT.into(),
             UpstreamError::Transport(_) => error_types::TRANSPORT.into(),
-            UpstreamError::Rejected { .. } | UpstreamError::Unsendable(_) => {
-                error_types::REJECTED.into()
-            }
+            UpstreamError::Rejected { .. }
+            | UpstreamError::Unsendable(_)
+            | UpstreamError::Conflict(_) => error_types::REJECTED.into(),
         }
     }
 
@@ -146,7 +174,9 @@ impl UpstreamError {
         };
         let non_retryable = matches!(
             self,
-            UpstreamError::Rejected { .. } | UpstreamError::Unsendable(_)
+            UpstreamError::Rejected { .. }
+                | UpstreamError::Unsendable(_)
+                | UpstreamError::Conflict(_)
         );
         ActivityError::application(
             ApplicationFailure::builder(self)
@@ -388,15 +418,21 @@ impl UpstreamActivities {
         _ctx: ActivityContext,
         conclusion: Conclusion,
     ) -> Result<(), ActivityError> {
-        self.post_keyed(
-            "conclude",
-            &["orders", &conclusion.order_id, "conclusion"],
-            &format!("{}-conclude", conclusion.order_id),
-            &conclusion,
-        )
-        .await
-        .map_err(UpstreamError::into_activity_error)?;
-        Ok(())
+        let response = self
+            .post_keyed(
+                "conclude",
+                &["orders", &conclusion.order_id, "conclusion"],
+                &format!("{}-conclude", conclusion.order_id),
+                &conclusion,
+            )
+            .await
+            .map_err(UpstreamError::into_activity_error)?;
+        // A bank that answers a key it already holds with its first answer may hold another
+        // outcome than this one: the order must not record what the bank does not.
+        let answer: ConclusionBody = response.json().await.unwrap_or_default();
+        conclusion
+            .held_as(&answer)
+            .map_err(UpstreamError::into_activity_error)
     }
 
     /// Charges one term of a recurring contract.
@@ -469,6 +505,30 @@ impl UpstreamActivities {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_conclusion_holds_only_if_the_bank_holds_its_outcome() {
+        let cancel = Conclusion {
+            order_id: "o-1".into(),
+            resolution: Resolution::Cancelled,
+            reason_code: "BANK_CONFIRMED".into(),
+            resolved_by: "ana".into(),
+        };
+        let holds = |r: Option<&str>| ConclusionBody {
+            resolution: r.map(str::to_string),
+        };
+        assert!(cancel.held_as(&holds(Some("cancelled"))).is_ok());
+        // A bank that does not say what it holds is taken at its 2xx.
+        assert!(cancel.held_as(&holds(None)).is_ok());
+        let other = cancel.held_as(&holds(Some("paid"))).unwrap_err();
+        assert_eq!(other.reason(), error_types::REJECTED);
+        assert!(
+            other
+                .to_string()
+                .contains("already recorded order o-1 as paid, not cancelled"),
+            "{other}"
+        );
+    }
 
     #[test]
     fn order_ids_stay_one_path_segment() {

@@ -295,6 +295,13 @@ impl SimulatedUpstream {
         lock(&self.ledger).charge_keys.iter().cloned().collect()
     }
 
+    /// The outcome the bank recorded for an order (`paid`, `cancelled`, …), if any.
+    pub fn conclusion_of(&self, order_id: &str) -> Option<String> {
+        let ledger = lock(&self.ledger);
+        let held = ledger.conclusions.get(&format!("{order_id}-conclude"))?;
+        held["resolution"].as_str().map(str::to_string)
+    }
+
     pub fn stats(&self) -> UpstreamStats {
         lock(&self.ledger).stats.clone()
     }
@@ -481,12 +488,30 @@ async fn conclude(
             let why = format!("the bank refuses to record order {order_id}: reference mismatch");
             return (StatusCode::UNPROCESSABLE_ENTITY, why).into_response();
         }
-        let first = !ledger.conclusions.contains_key(&key);
-        if first {
-            ledger.conclusions.insert(key, body);
-            ledger.stats.distinct_conclusions += 1;
+        // The bank keeps one conclusion per order, the first it recorded under the key. The
+        // same one again is a duplicate (answered as recorded); another outcome under that
+        // key is refused with what it holds, as banks refuse a key reused with other terms.
+        if let Some(held) = ledger.conclusions.get(&key) {
+            let holds = held["resolution"].as_str().unwrap_or_default().to_string();
+            if holds != body["resolution"].as_str().unwrap_or_default() {
+                let by = held["resolved_by"].as_str().unwrap_or_default();
+                let why = format!(
+                    "the bank already recorded order {order_id} as {holds} (by {by}): \
+                     it keeps one conclusion per order"
+                );
+                return (StatusCode::CONFLICT, why).into_response();
+            }
+            let answer = serde_json::json!({
+                "order_id": order_id, "first": false, "resolution": holds,
+            });
+            return Json(answer).into_response();
         }
-        Json(serde_json::json!({ "order_id": order_id, "first": first })).into_response()
+        let answer = serde_json::json!({
+            "order_id": order_id, "first": true, "resolution": body["resolution"],
+        });
+        ledger.conclusions.insert(key, body);
+        ledger.stats.distinct_conclusions += 1;
+        Json(answer).into_response()
     })
 }
 

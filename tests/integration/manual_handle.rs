@@ -301,6 +301,122 @@ async fn a_resolution_the_upstream_refuses_returns_to_the_queue_with_its_message
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_order_records_no_outcome_other_than_the_one_the_bank_recorded() {
+    // Ana cancels; the bank records it under the order's key and the order ends.
+    let env = env_with_manual_order("down-undone").await;
+    let first = resolve_manual(&env.client, "down-undone", request("cancelled", "ana", ""))
+        .await
+        .unwrap();
+    let handle = env
+        .client
+        .get_workflow_handle::<ManualHandle>("manual-down-undone");
+    let done = handle
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(done, first);
+    assert_eq!(
+        env.upstream.conclusion_of("down-undone").as_deref(),
+        Some("cancelled")
+    );
+
+    // From Temporal's CLI, the order is reset to before the resolution (as anyone with the
+    // namespace can; a conclusion whose every answer was lost leaves it the same way).
+    let reset = temporal(
+        &env.server.hostport,
+        &[
+            "workflow",
+            "reset",
+            "-w",
+            "manual-down-undone",
+            "--type",
+            "FirstWorkflowTask",
+            "--reapply-exclude",
+            "All",
+            "--reason",
+            "undo a resolution",
+        ],
+    );
+    assert!(reset.status.success(), "{reset:?}");
+    eventually(
+        "the order waiting again after the reset",
+        Duration::from_secs(30),
+        || async {
+            manual_context(&env.client, "down-undone")
+                .await
+                .ok()
+                .filter(|c| c.resolution.is_none())
+        },
+    )
+    .await;
+
+    // Bo decides otherwise: the bank holds "cancelled", so the order may not end "failed".
+    resolve_manual(&env.client, "down-undone", request("failed", "bo", ""))
+        .await
+        .unwrap();
+    let context = eventually(
+        "the bank's refusal on the order",
+        Duration::from_secs(30),
+        || async {
+            manual_context(&env.client, "down-undone")
+                .await
+                .ok()
+                .filter(|c| c.refused.is_some())
+        },
+    )
+    .await;
+    let refusal = context.refused.unwrap();
+    assert!(
+        refusal
+            .message
+            .contains("already recorded order down-undone as cancelled"),
+        "{refusal:?}"
+    );
+    assert_eq!(refusal.record.resolved_by, "bo");
+    assert!(context.resolution.is_none() && !context.concluded);
+    assert_eq!(
+        env.upstream.conclusion_of("down-undone").as_deref(),
+        Some("cancelled")
+    );
+    visible_once(
+        &env.client,
+        "the order back in the manual queue, marked refused",
+        "WorkflowId = 'manual-down-undone' AND ExecutionStatus = 'Running' \
+         AND OrderStage = 'manual' AND ErrorReason = 'conclusion_refused'",
+    )
+    .await;
+
+    // Resolved as the bank holds it, the order ends, agreeing with the bank.
+    let agreed = resolve_manual(
+        &env.client,
+        "down-undone",
+        request("cancelled", "bo", "as the bank recorded it"),
+    )
+    .await
+    .unwrap();
+    let done = env
+        .client
+        .get_workflow_handle::<ManualHandle>("manual-down-undone")
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(done, agreed);
+    // Both runs (the one reset, kept as it ended, and this one) say what the bank holds.
+    eventually(
+        "both runs resolved as the bank holds it",
+        Duration::from_secs(10),
+        || async {
+            let query = "WorkflowId = 'manual-down-undone' AND OrderResolution = 'cancelled' \
+                         AND ExecutionStatus = 'Completed'";
+            (count(&env.client, query).await == 2).then_some(())
+        },
+    )
+    .await;
+    let other = "WorkflowId = 'manual-down-undone' AND OrderResolution != 'cancelled'";
+    assert_eq!(count(&env.client, other).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_long_lane_shows_its_newest_events_from_one_page_of_history() {
     use temporal_playground::operations::lane::{TIMELINE_EVENTS, TemporalUi, order_lane};
     let env = env_with_manual_order("down-long").await;
