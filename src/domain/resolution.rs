@@ -36,6 +36,10 @@ pub struct Handoff {
     /// (`error_reason` is then `amount_mismatch`): both figures go to the person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen: Option<crate::domain::money::Money>,
+    /// A resolution the bank refused to record in the stage before (a person's or a
+    /// statement's, in the stale stage): it waits in the queue with the bank's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<ConclusionRefusal>,
 }
 
 /// The person behind a request: the id when there is one (an identity provider's issuer

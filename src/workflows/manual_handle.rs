@@ -146,6 +146,8 @@ impl ManualHandle {
             .as_ref()
             .map(super::proposal_actors)
             .unwrap_or_default();
+        // A refusal in the stage before waits here, as one of this stage's would.
+        let refused = handoff.refused.clone();
         ManualHandle {
             proposal: handoff.proposal.clone(),
             handoff,
@@ -153,7 +155,7 @@ impl ManualHandle {
             claim: None,
             resolution: None,
             concluded: false,
-            refused: None,
+            refused,
             conclusions_tried: 0,
             claim_changes: 0,
             rejected: None,

@@ -45,6 +45,7 @@ impl QueryOrder {
             order,
             proposal: None,
             seen: failure.seen,
+            refused: None,
         };
         // A paid for other money is a person's to decide at once: waiting and asking again
         // would only hear the same figure.

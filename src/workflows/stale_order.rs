@@ -10,7 +10,7 @@ use temporalio_sdk::{
 use super::{
     NextStage, conclude, hand_off,
     manual_handle::{ManualHandle, SETTLEMENT_CHECK_PATCH},
-    now, recorded_at, settle_by_upstream,
+    now, query_failure, recorded_at, settle_by_upstream,
     settlement_check::{confirmed_by_import, list_unsettling_names, record_settled_by},
     timestamp,
 };
@@ -19,10 +19,12 @@ use crate::{
     domain::input::{validate_operator, validate_recorded_operator},
     domain::order::{MAX_STALE_WAIT_SECS, Resolution, Stage, manual_workflow_id},
     domain::resolution::{
-        Handoff, OrderOutcome, ResolutionRecord, ResolveRequest, StaleStatus, Stamp,
+        ConclusionRefusal, Handoff, OrderOutcome, ResolutionRecord, ResolveRequest, StaleStatus,
+        Stamp,
     },
     temporal::names::task_queues,
     temporal::search_attributes as sa,
+    upstream::activities::error_types,
 };
 
 #[workflow]
@@ -53,6 +55,9 @@ pub const FOUR_EYES_PATCH: &str = "stale-resolve-proposes-what-needs-approval";
 /// an end, a zero-width character: `domain::input::look_alike`) is ignored, as the update
 /// validators refuse it; runs before it took any valid name.
 pub const PLAIN_NAMES_PATCH: &str = "operator-names-read-as-one";
+/// A resolution the bank refuses in this stage goes on to the manual queue with the bank's
+/// words ([`conclude_or_hand_on`]); runs before it failed.
+pub const REFUSAL_TO_QUEUE_PATCH: &str = "stale-refused-conclusion-goes-to-the-queue";
 
 #[workflow_methods]
 impl StaleOrder {
@@ -134,9 +139,7 @@ impl StaleOrder {
 
         if let Some(settlement) = ctx.state(|s| s.statement.clone()) {
             let record = settlement.record(rfc3339(now(ctx)));
-            conclude(ctx, &order.order_id, &record).await?;
-            ctx.state_mut(|s| s.resolution = Some(record.clone()));
-            return Ok(OrderOutcome::Resolved(record));
+            return conclude_or_hand_on(ctx, &handoff, record).await;
         }
         if let Some(request) = ctx.state(|s| s.resolve_requested.clone()) {
             if ctx.patched(FOUR_EYES_PATCH)
@@ -277,9 +280,50 @@ async fn resolve_by_person(
         .into());
     };
     let record = ResolutionRecord::by_person(request, resolution, rfc3339(now(ctx)));
-    conclude(ctx, &handoff.order.order_id, &record).await?;
-    ctx.state_mut(|s| s.resolution = Some(record.clone()));
-    Ok(OrderOutcome::Resolved(record))
+    conclude_or_hand_on(ctx, handoff, record).await
+}
+
+/// Writes a resolution to the bank (retried until it answers). One the bank refuses (a
+/// 4xx, or another outcome than the one it recorded for the order) goes on to the manual
+/// queue with the bank's words, for a person to decide again (on runs with the
+/// [`REFUSAL_TO_QUEUE_PATCH`]; before it, the stale stage failed and the order waited
+/// nowhere).
+async fn conclude_or_hand_on(
+    ctx: &mut WorkflowContext<StaleOrder>,
+    handoff: &Handoff,
+    record: ResolutionRecord,
+) -> WorkflowResult<OrderOutcome> {
+    match conclude(ctx, &handoff.order.order_id, &record).await {
+        Ok(()) => {
+            ctx.state_mut(|s| s.resolution = Some(record.clone()));
+            Ok(OrderOutcome::Resolved(record))
+        }
+        Err(error) if ctx.patched(REFUSAL_TO_QUEUE_PATCH) => {
+            // A statement's settlement the bank refused leaves the order unsettled: the
+            // import no longer counts it.
+            if record.evidence.is_some() {
+                ctx.upsert_search_attributes([sa::SETTLED_BY.value_set(Vec::new())]);
+            }
+            let refusal = ConclusionRefusal {
+                record,
+                message: query_failure(&error, 1).message,
+                at: recorded_at(ctx.workflow_time()),
+            };
+            let next = NextStage {
+                workflow: ManualHandle::run,
+                workflow_id: manual_workflow_id(&handoff.order.order_id),
+                task_queue: task_queues::MANUAL_HANDLE,
+                stage: Stage::Manual,
+            };
+            let next_handoff = Handoff {
+                error_reason: error_types::CONCLUSION_REFUSED.to_string(),
+                refused: Some(refusal),
+                ..handoff.clone()
+            };
+            hand_off(ctx, next, next_handoff).await
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// A resolution sent to a stale order that needs a second person: the order goes on to

@@ -149,6 +149,7 @@ async fn an_order_started_from_outside_with_a_policy_no_starter_allows_never_ask
         original_reason: "http_503".into(),
         proposal: None,
         seen: None,
+        refused: None,
     };
     for (kind, queue, workflow_id, input) in [
         (

@@ -34,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 49] = [
+const RECORDED: [(&str, &str); 51] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -77,6 +77,13 @@ const RECORDED: [(&str, &str); 49] = [
     // A claim with its time recorded, taken over by a lead with a reason, then resolved.
     ("manual_handle_taken_over.json", "manual-down-take"),
     // A contract change's record, and the console's list of ended sessions.
+    // A resolution the bank refuses in the stale stage: handed on to the manual queue with
+    // the refusal, and resolved there.
+    (
+        "stale_order_refused_to_the_queue.json",
+        "stale-refuse1-srec",
+    ),
+    ("manual_handle_refused_in_stale.json", "manual-refuse1-srec"),
     ("contract_change.json", "contract-change-C-rec-created"),
     ("console_sessions.json", "console-sessions"),
     // An order with its money: the bank's paid for other money goes to a person.
@@ -418,6 +425,30 @@ async fn fresh_histories_of_every_path_replay() {
     })
     .await;
     resolve_manual(c, "refuse1-rec", person("failed", "ana"))
+        .await
+        .unwrap();
+
+    // A resolution signalled to a stale order that the bank refuses: on to the manual
+    // queue with the refusal (the stale refusal patch), where a person resolves it again.
+    start_order(c, order("refuse1-srec", fast_policy(1, 3_600)))
+        .await
+        .unwrap();
+    eventually("the stale order", Duration::from_secs(30), || async {
+        temporal_playground::operations::orders::stale_status(c, "refuse1-srec")
+            .await
+            .ok()
+    })
+    .await;
+    c.get_workflow_handle::<StaleOrder>("stale-refuse1-srec")
+        .signal(
+            StaleOrder::resolve,
+            person("cancelled", "ana"),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    manual_ready("refuse1-srec").await;
+    resolve_manual(c, "refuse1-srec", person("cancelled", "bo"))
         .await
         .unwrap();
 

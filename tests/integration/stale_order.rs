@@ -148,6 +148,82 @@ async fn an_order_the_upstream_does_not_know_goes_stale_after_one_call_and_says_
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resolution_the_bank_refuses_in_the_stale_stage_goes_on_to_the_manual_queue() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // `refuse1-…`: every query fails (the order goes stale); the first conclusion gets a 422.
+    start_order(&env.client, order("refuse1-stale", fast_policy(1, 3_600)))
+        .await
+        .unwrap();
+    gone_stale(&env, "refuse1-stale").await;
+    // Ana knows the answer and resolves it from Temporal's CLI, as the Go original did.
+    let sent = raw_signal(
+        &env.server.hostport,
+        "stale-refuse1-stale",
+        "resolve",
+        r#"{"resolution":"cancelled","reason_code":"BANK_CONFIRMED","operator":"ana","note":""}"#,
+    );
+    assert!(sent.status.success(), "{sent:?}");
+
+    // The bank refused it: the order waits for a person in the manual queue, with the
+    // bank's words and the resolution it refused (before, the stale stage failed and the
+    // order waited nowhere).
+    let context = eventually(
+        "the order in the manual queue with the refusal",
+        Duration::from_secs(30),
+        || async { manual_context(&env.client, "refuse1-stale").await.ok() },
+    )
+    .await;
+    let refusal = context.refused.clone().expect("the refusal on the order");
+    assert!(
+        refusal.message.contains("reference mismatch"),
+        "{refusal:?}"
+    );
+    assert_eq!(refusal.record.resolved_by, "ana");
+    assert_eq!(refusal.record.resolution, Resolution::Cancelled);
+    assert!(context.resolution.is_none() && !context.concluded);
+    visible_once(
+        &env.client,
+        "the stale stage completed, handing the order on",
+        "WorkflowId = 'stale-refuse1-stale' AND ExecutionStatus = 'Completed'",
+    )
+    .await;
+    visible_once(
+        &env.client,
+        "the order in the manual queue, marked refused",
+        "WorkflowId = 'manual-refuse1-stale' AND ExecutionStatus = 'Running' \
+         AND OrderStage = 'manual' AND ErrorReason = 'conclusion_refused'",
+    )
+    .await;
+
+    // Decided again in the queue, the bank records it.
+    let settled = resolve_or_propose(
+        &env.client,
+        "refuse1-stale",
+        ResolveRequest {
+            resolution: "cancelled".into(),
+            reason_code: "BANK_CONFIRMED".into(),
+            operator: "bo".into(),
+            note: "reference corrected".into(),
+            operator_id: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(settled, Settled::Resolved(_)), "{settled:?}");
+    let done = env
+        .client
+        .get_workflow_handle::<ManualHandle>("manual-refuse1-stale")
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(done.resolved_by, "bo");
+    assert_eq!(
+        env.upstream.conclusion_of("refuse1-stale").as_deref(),
+        Some("cancelled")
+    );
+}
+
 /// Waits until the order waits on StaleOrder's timer, and returns StaleOrder's status.
 async fn gone_stale(env: &TestEnv, order_id: &str) -> StaleStatus {
     eventually("the order to go stale", Duration::from_secs(30), || async {

@@ -405,6 +405,7 @@ pub async fn start_manual_order(client: &Client, o: OrderRequest, reason: &str) 
         original_reason: reason.to_string(),
         proposal: None,
         seen: None,
+        refused: None,
     };
     let attributes = handoff_attributes(&o, Stage::Manual, &handoff);
     client
