@@ -284,6 +284,20 @@ pub enum ClientCommand {
         #[arg(long)]
         operator: String,
     },
+    /// List the orders that dropped out of every queue: their run ended without a
+    /// resolution (terminated, failed, timed out) in the last 30 days
+    Dropped,
+    /// Put a dropped order back in the manual queue, saying why (recorded on the order)
+    PutBack {
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+        /// Why it goes back
+        #[arg(long)]
+        reason: String,
+        /// Who puts it back
+        #[arg(long)]
+        operator: String,
+    },
 }
 
 fn new_id(prefix: &str) -> String {
@@ -342,6 +356,12 @@ pub enum Prepared {
         contract_id: String,
         term_id: String,
         operator: String,
+    },
+    Dropped,
+    PutBack {
+        order_id: String,
+        operator: String,
+        reason: String,
     },
     ImportStatement {
         bytes: Vec<u8>,
@@ -634,6 +654,20 @@ impl ClientCommand {
                     operator: question.operator,
                 }
             }
+            ClientCommand::Dropped => Prepared::Dropped,
+            ClientCommand::PutBack {
+                order_id,
+                reason,
+                operator,
+            } => {
+                crate::operations::dropped::check_put_back(&order_id, &operator, &reason)
+                    .map_err(usage)?;
+                Prepared::PutBack {
+                    order_id,
+                    operator,
+                    reason,
+                }
+            }
         })
     }
 }
@@ -800,6 +834,31 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
         } => {
             let said = contracts::ask_the_bank(client, &contract_id, &term_id, &operator).await?;
             println!("{said}");
+        }
+        Prepared::Dropped => {
+            let list = crate::operations::dropped::dropped_orders(client).await?;
+            if list.rows.is_empty() {
+                println!("no order has dropped out of the queues");
+            }
+            for row in &list.rows {
+                println!("{}\t{}", row.order_id, row.sentence());
+            }
+            if list.partial {
+                println!("(only the latest runs were read: older orders may still be dropped)");
+            }
+        }
+        Prepared::PutBack {
+            order_id,
+            operator,
+            reason,
+        } => {
+            let by = crate::domain::resolution::Stamp {
+                operator,
+                ..Default::default()
+            };
+            let started =
+                crate::operations::dropped::put_back(client, &order_id, by, &reason).await?;
+            println!("order {order_id} waits in the manual queue again ({started})");
         }
     }
     Ok(())

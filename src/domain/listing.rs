@@ -787,3 +787,49 @@ mod tests {
         );
     }
 }
+
+/// How far back the dropped-orders list looks for runs that ended unresolved.
+pub const DROPPED_WINDOW_DAYS: u64 = 30;
+
+/// An order whose latest run ended without a resolution and that no run holds now: it
+/// waits in no queue until a person puts it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DroppedOrder {
+    pub order_id: String,
+    pub workflow_id: String,
+    /// The stage's workflow type (`QueryOrder`, `StaleOrder`, `ManualHandle`).
+    pub stage: String,
+    /// `terminated`, `failed`, `timed out` or `cancelled`.
+    pub ended: String,
+    pub ended_at: String,
+    /// Who ended it, as Temporal recorded the client (a terminate's identity); empty when
+    /// the run ended on its own.
+    pub by: String,
+    /// The reason given, or the failure's message.
+    pub why: String,
+}
+
+impl DroppedOrder {
+    /// The run and how it ended, in a sentence a put-back records.
+    pub fn sentence(&self) -> String {
+        let mut s = format!("{} {} {}", self.stage, self.workflow_id, self.ended);
+        if !self.by.is_empty() {
+            s += &format!(" by {}", self.by);
+        }
+        if !self.ended_at.is_empty() {
+            s += &format!(" at {}", self.ended_at);
+        }
+        if !self.why.is_empty() {
+            s += &format!(": {}", self.why);
+        }
+        s
+    }
+}
+
+/// The dropped orders of the last days the list reads; `partial` when more runs ended
+/// unresolved than it reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DroppedOrders {
+    pub rows: Vec<DroppedOrder>,
+    pub partial: bool,
+}

@@ -40,6 +40,20 @@ pub struct Handoff {
     /// statement's, in the stale stage): it waits in the queue with the bank's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<ConclusionRefusal>,
+    /// Who put the order back in the queue after the run that held it ended unresolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub put_back: Option<PutBack>,
+}
+
+/// An order put back in the manual queue after the run that held it ended without a
+/// resolution (terminated, failed, timed out, cancelled): who, when, why, and what ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutBack {
+    pub by: Stamp,
+    pub reason: String,
+    /// The run that ended, as the dropped-orders list said it ("ManualHandle
+    /// manual-ORD-1 terminated by … : …").
+    pub dropped: String,
 }
 
 /// The person behind a request: the id when there is one (an identity provider's issuer

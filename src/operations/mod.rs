@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod contracts;
+pub mod dropped;
 pub mod lane;
 pub mod orders;
 pub mod queues;

@@ -21,6 +21,8 @@ pub mod error_types {
     pub const REJECTED: &str = "rejected";
     /// A person's resolution the upstream did not record (ManualHandle's `ErrorReason`).
     pub const CONCLUSION_REFUSED: &str = "conclusion_refused";
+    /// An order a person put back in the queue after the run that held it ended unresolved.
+    pub const PUT_BACK: &str = "put_back";
 }
 
 /// What the upstream says about an order once it knows.

@@ -16,6 +16,7 @@ use super::{
         IfAllowed,
         audit::AuditTrailPage,
         contracts::{ContractPage, ContractsPage, UnconfirmedChargesPage},
+        dropped_orders::DroppedOrdersPage,
         live_flow::LiveFlowPage,
         manual_queue::ManualQueuePage,
         order::OrderLanePage,
@@ -142,6 +143,7 @@ fn Chrome() -> impl IntoView {
             <nav aria-label="Pages" class="flex flex-wrap gap-4 text-sm">
                 <A href="/">"Manual queue"</A>
                 <A href="/stale">"Stale orders"</A>
+                <A href="/dropped">"Dropped orders"</A>
                 <A href="/contracts">"Recurring contracts"</A>
                 <A href="/live">"Live flow"</A>
                 <IfAllowed action=crate::domain::access::Action::ImportStatement>
@@ -165,6 +167,7 @@ fn Chrome() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 <Route path=StaticSegment("stale") view=StaleOrdersPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("dropped") view=DroppedOrdersPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("contracts") view=ContractsPage ssr=SsrMode::Async />
                 <Route
                     path=(StaticSegment("contracts"), ParamSegment("id"))

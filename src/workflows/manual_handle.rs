@@ -141,11 +141,16 @@ impl ManualHandle {
     #[init]
     pub fn new(ctx: &WorkflowContextView, handoff: Handoff) -> Self {
         // A proposal handed on with the order (from the stale stage) names its proposer.
-        let handoff_actors = handoff
+        let mut handoff_actors = handoff
             .proposal
             .as_ref()
             .map(super::proposal_actors)
             .unwrap_or_default();
+        // So does a person who put the order back in the queue.
+        if let Some(put_back) = &handoff.put_back {
+            let by = &put_back.by;
+            super::add_actors(&mut handoff_actors, &[&by.operator, &by.operator_id]);
+        }
         // A refusal in the stage before waits here, as one of this stage's would.
         let refused = handoff.refused.clone();
         ManualHandle {

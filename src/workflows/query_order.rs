@@ -46,6 +46,7 @@ impl QueryOrder {
             proposal: None,
             seen: failure.seen,
             refused: None,
+            put_back: None,
         };
         // A paid for other money is a person's to decide at once: waiting and asking again
         // would only hear the same figure.

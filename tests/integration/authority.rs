@@ -804,6 +804,7 @@ async fn a_name_that_reads_like_another_is_refused_by_the_workflows_from_any_cli
             }),
             seen: None,
             refused: None,
+            put_back: None,
         };
         let workflow_id = format!("manual-{id}");
         let input = serde_json::to_string(&handoff).unwrap();

@@ -114,6 +114,19 @@ fn bad_flags_are_refused_before_anything_runs() {
             ],
             "is not a term of the contract",
         ),
+        (
+            vec![
+                "client",
+                "put-back",
+                "-o",
+                "ORD-1",
+                "--reason",
+                " ",
+                "--operator",
+                "ana",
+            ],
+            "reason is empty",
+        ),
     ] {
         let out = run(&[args.as_slice(), &["--hostport", "127.0.0.1:9"]].concat());
         let said = text(&out);
@@ -211,6 +224,26 @@ async fn the_clients_verbs_work_against_a_dev_server() {
             "fin",
         ],
         "has no term",
+    );
+    // Putting back an order that never dropped: a sentence, nothing started.
+    fails(
+        hp,
+        &[
+            "client",
+            "put-back",
+            "-o",
+            "CLI-1",
+            "--reason",
+            "why not",
+            "--operator",
+            "ana",
+        ],
+        "nothing to put back",
+    );
+    succeeds(
+        hp,
+        &["client", "dropped"],
+        "no order has dropped out of the queues",
     );
     succeeds(
         hp,

@@ -417,6 +417,148 @@ async fn an_order_records_no_outcome_other_than_the_one_the_bank_recorded() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_order_terminated_from_outside_is_listed_as_dropped_and_put_back_by_support() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::{
+        domain::resolution::Stamp,
+        operations::dropped::{dropped_orders, put_back},
+        web::pages::dropped_orders::PutBack,
+    };
+    let env = env_with_manual_order("down-drop").await;
+    // From Temporal's CLI, the order's run is terminated: it waits in no queue now.
+    let ended = temporal(
+        &env.server.hostport,
+        &[
+            "workflow",
+            "terminate",
+            "-w",
+            "manual-down-drop",
+            "--reason",
+            "tidying the namespace",
+        ],
+    );
+    assert!(ended.status.success(), "{ended:?}");
+    let runs = "WorkflowId = 'manual-down-drop'";
+    let listed = eventually(
+        "the order listed as dropped",
+        Duration::from_secs(20),
+        || async {
+            let list = dropped_orders(&env.client).await.ok()?;
+            list.rows.into_iter().find(|r| r.order_id == "down-drop")
+        },
+    )
+    .await;
+    assert_eq!(listed.ended, "terminated");
+    assert_eq!(listed.stage, "ManualHandle");
+    assert_eq!(listed.why, "tidying the namespace");
+    assert!(
+        !listed.by.is_empty(),
+        "Temporal records who terminated it: {listed:?}"
+    );
+    // Our CLI lists it too.
+    let (ok, said) = ours(&env.server.hostport, &["client", "dropped"]);
+    assert!(
+        ok && said.contains("down-drop\tManualHandle manual-down-drop terminated by"),
+        "{said}"
+    );
+
+    // The console lists it; support may put it back, the presenter may not.
+    let addr = local_dashboard(env.client.clone(), Duration::from_secs(600)).await;
+    let page = format!("http://{addr}/dropped");
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    let presenter = sign_in_with(addr, &[("name", "presenter"), ("password", PASSWORD)]).await;
+    let shown = page_text(&support, &page).await;
+    assert!(
+        shown.contains("down-drop") && shown.contains("tidying the namespace"),
+        "{shown}"
+    );
+    assert!(shown.contains("data-testid=\"put-back\""));
+    let shown = page_text(&presenter, &page).await;
+    assert!(shown.contains("down-drop") && !shown.contains("data-testid=\"put-back\""));
+    let post = |who: &reqwest::Client, reason: &str| {
+        who.post(format!("http://{addr}{}", PutBack::PATH))
+            .form(&[("order_id", "down-drop"), ("reason", reason)])
+            .send()
+    };
+    let refused = post(&presenter, "I want it back").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    // A put-back must say why.
+    let no_reason = post(&support, " ").await.unwrap();
+    assert!(no_reason.status().is_client_error(), "{no_reason:?}");
+    assert!(no_reason.text().await.unwrap().contains("reason is empty"));
+    assert_eq!(count(&env.client, runs).await, 1, "nothing was started");
+
+    // Support puts it back: the lane opens, and the order waits in the queue again,
+    // saying who put it back and what had ended.
+    let back = support
+        .post(format!("http://{addr}{}", PutBack::PATH))
+        .header("accept", "text/html")
+        .form(&[
+            ("order_id", "down-drop"),
+            ("reason", "terminated by mistake"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(back.status().is_redirection(), "{back:?}");
+    let to = back.headers().get("location").and_then(|l| l.to_str().ok());
+    assert_eq!(to, Some("/orders/down-drop"));
+    let context = manual_context(&env.client, "down-drop").await.unwrap();
+    let put = context.handoff.put_back.clone().expect("who put it back");
+    assert_eq!(put.by.operator, "support");
+    assert_eq!(put.reason, "terminated by mistake");
+    assert!(put.dropped.contains("terminated"), "{put:?}");
+    assert!(put.dropped.contains("tidying the namespace"), "{put:?}");
+    visible_once(
+        &env.client,
+        "the order back in the manual queue",
+        "WorkflowId = 'manual-down-drop' AND ExecutionStatus = 'Running' \
+         AND OrderStage = 'manual' AND ErrorReason = 'put_back' AND Actors = 'support'",
+    )
+    .await;
+    let lane = page_text(&support, &format!("http://{addr}/orders/down-drop")).await;
+    assert!(
+        lane.contains("support put the order back in the queue"),
+        "{lane}"
+    );
+    eventually(
+        "the dropped list without it",
+        Duration::from_secs(10),
+        || async {
+            let list = dropped_orders(&env.client).await.ok()?;
+            (!list.rows.iter().any(|r| r.order_id == "down-drop")).then_some(())
+        },
+    )
+    .await;
+    // Not dropped any more: a second put-back is refused and starts nothing.
+    let by = Stamp {
+        operator: "ana".into(),
+        ..Default::default()
+    };
+    let again = put_back(&env.client, "down-drop", by.clone(), "again")
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("not dropped"), "{again}");
+    let never = put_back(&env.client, "never-seen", by, "why not")
+        .await
+        .unwrap_err();
+    assert!(never.to_string().contains("nothing to put back"), "{never}");
+    assert_eq!(count(&env.client, runs).await, 2);
+
+    // And it is resolved as any order in the queue.
+    let record = resolve_manual(&env.client, "down-drop", request("cancelled", "ana", ""))
+        .await
+        .unwrap();
+    let done = env
+        .client
+        .get_workflow_handle::<ManualHandle>("manual-down-drop")
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(done, record);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_long_lane_shows_its_newest_events_from_one_page_of_history() {
     use temporal_playground::operations::lane::{TIMELINE_EVENTS, TemporalUi, order_lane};
     let env = env_with_manual_order("down-long").await;

@@ -150,6 +150,7 @@ async fn an_order_started_from_outside_with_a_policy_no_starter_allows_never_ask
         proposal: None,
         seen: None,
         refused: None,
+        put_back: None,
     };
     for (kind, queue, workflow_id, input) in [
         (

@@ -406,6 +406,7 @@ pub async fn start_manual_order(client: &Client, o: OrderRequest, reason: &str) 
         proposal: None,
         seen: None,
         refused: None,
+        put_back: None,
     };
     let attributes = handoff_attributes(&o, Stage::Manual, &handoff);
     client

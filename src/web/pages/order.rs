@@ -229,6 +229,13 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         {resolution.map(|record| view! { <ResolutionLine record now=lane.now.clone() /> })}
         {lane.manual.clone().and_then(|m| m.refused).map(|refusal| view! { <RefusalLine refusal /> })}
         {lane.manual.clone().and_then(|m| m.rejected).map(|rejection| view! { <RejectionLine rejection /> })}
+        {lane.manual.clone().and_then(|m| m.handoff.put_back).map(|back| view! {
+            <p class="mb-2 p-2 bg-slate-100 border rounded" data-testid="put-back-by">
+                {format!("{} put the order back in the queue ", back.by.operator)}
+                <When at=back.by.at now=lane.now.clone() />
+                {format!(": {}. What had ended: {}.", back.reason, back.dropped)}
+            </p>
+        })}
         {lane.manual.clone().and_then(|m| m.taken_over).map(|taken| view! {
             <p class="mb-2 p-2 bg-slate-100 border rounded" data-testid="taken-over">
                 {format!("{} took the claim over from {} ", taken.by.operator, taken.from.operator)}

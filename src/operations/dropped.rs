@@ -1,0 +1,282 @@
+//! Dropped orders: an order whose latest run ended without a resolution (terminated from
+//! Temporal's CLI or web UI, failed, timed out, cancelled) waits in no queue, and nothing
+//! would ever bring it back. The list finds them in visibility; a person puts one back in
+//! the manual queue, saying why, and the new run records who did and what had ended.
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime};
+
+use futures::StreamExt;
+use temporalio_client::{
+    Client, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowStartOptions,
+    errors::WorkflowStartError,
+};
+use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+use temporalio_common::search_attributes::SearchAttributes;
+
+use super::{OpError, counted};
+use crate::{
+    domain::format::rfc3339,
+    domain::input::{InputError, validate_note, validate_operator, validate_order_id},
+    domain::listing::{DROPPED_WINDOW_DAYS, DroppedOrder, DroppedOrders},
+    domain::order::{OrderRequest, Stage, manual_workflow_id},
+    domain::resolution::{Handoff, PutBack, Stamp},
+    temporal::histories::{self, Events},
+    temporal::names::{task_queues, workflow_types},
+    temporal::search_attributes as sa,
+    temporal::visibility::{self, ListedExecution},
+    upstream::activities::error_types,
+    workflows::handoff_attributes,
+    workflows::manual_handle::ManualHandle,
+};
+
+/// Runs that ended unresolved the list reads at most (newest first); past it the list
+/// says it is partial.
+pub const DROPPED_READ: i32 = 100;
+/// Close events read at once.
+const HISTORIES_AT_ONCE: usize = 8;
+
+/// The runs of an order's path (its three stages).
+fn order_runs() -> String {
+    format!(
+        "WorkflowType IN ('{}', '{}', '{}')",
+        workflow_types::QUERY_ORDER,
+        workflow_types::STALE_ORDER,
+        workflow_types::MANUAL_HANDLE
+    )
+}
+
+/// Runs that ended without completing.
+const ENDED_UNRESOLVED: &str =
+    "ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut', 'Canceled')";
+
+/// Every dropped order of the last [`DROPPED_WINDOW_DAYS`], newest first.
+pub async fn dropped_orders(client: &Client) -> Result<DroppedOrders, OpError> {
+    let since = SystemTime::now() - Duration::from_secs(DROPPED_WINDOW_DAYS * 86_400);
+    let query = format!(
+        "{} AND {ENDED_UNRESOLVED} AND CloseTime >= '{}'",
+        order_runs(),
+        rfc3339(since)
+    );
+    let page = visibility::list_page(client, &query, DROPPED_READ, None, None).await?;
+    let partial = page.next_page.is_some();
+    // The newest ended run of each order; an id no order of ours could have is not one.
+    let mut seen = HashSet::new();
+    let ended: Vec<(String, ListedExecution)> = page
+        .executions
+        .into_iter()
+        .filter_map(|e| {
+            let id: String = e.attributes.get(&sa::ORDER_ID).unwrap_or_default();
+            (validate_order_id(&id).is_ok() && seen.insert(id.clone())).then_some((id, e))
+        })
+        .collect();
+    let ids: Vec<&str> = ended.iter().map(|(id, _)| id.as_str()).collect();
+    let held = held_orders(client, &ids).await?;
+    let rows = futures::stream::iter(ended.into_iter().filter(|(id, _)| !held.contains(id)))
+        .map(|(id, e)| dropped_row(client, id, e))
+        .buffered(HISTORIES_AT_ONCE)
+        .collect()
+        .await;
+    Ok(DroppedOrders { rows, partial })
+}
+
+/// Of `ids`, the orders a run holds now (running) or that were resolved.
+async fn held_orders(client: &Client, ids: &[&str]) -> Result<HashSet<String>, OpError> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let quoted: Vec<String> = ids.iter().map(|id| format!("'{id}'")).collect();
+    let query = format!(
+        "{} AND {} IN ({}) AND (ExecutionStatus = 'Running' OR {} = '{}')",
+        order_runs(),
+        sa::ORDER_ID.name(),
+        quoted.join(", "),
+        sa::ORDER_STAGE.name(),
+        Stage::Resolved.as_str()
+    );
+    // Each order has a few runs at most (its stages, and the runs before a reset).
+    let read = i32::try_from(ids.len() * 8).unwrap_or(i32::MAX);
+    let page = visibility::list_page(client, &query, read, None, None).await?;
+    Ok(page
+        .executions
+        .into_iter()
+        .filter_map(|e| e.attributes.get(&sa::ORDER_ID))
+        .collect())
+}
+
+/// A dropped run's row: how it ended, by whom and why, from its close event (a run whose
+/// history cannot be read is still listed, with its status alone).
+async fn dropped_row(client: &Client, order_id: String, e: ListedExecution) -> DroppedOrder {
+    let mut row = DroppedOrder {
+        order_id,
+        workflow_id: e.workflow_id.clone(),
+        stage: e.workflow_type.clone(),
+        ended: match e.status.as_str() {
+            "TERMINATED" => "terminated",
+            "FAILED" => "failed",
+            "TIMED_OUT" => "timed out",
+            "CANCELED" => "cancelled",
+            _ => "ended",
+        }
+        .to_string(),
+        ended_at: e.close_time.map(rfc3339).unwrap_or_default(),
+        by: String::new(),
+        why: String::new(),
+    };
+    let close = histories::events(client, &e.workflow_id, &e.run_id, Events::Close).await;
+    match close.as_deref().map(|events| events.first()) {
+        Ok(Some(event)) => match &event.attributes {
+            Some(Attributes::WorkflowExecutionTerminatedEventAttributes(a)) => {
+                row.by = a.identity.clone();
+                row.why = a.reason.clone();
+            }
+            Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => {
+                row.why = a
+                    .failure
+                    .as_ref()
+                    .map(|f| f.message.clone())
+                    .unwrap_or_default();
+            }
+            Some(Attributes::WorkflowExecutionTimedOutEventAttributes(_)) => {
+                row.why = "it ran past its execution timeout".into();
+            }
+            _ => {}
+        },
+        Ok(None) => {}
+        Err(error) => {
+            tracing::warn!(workflow_id = %e.workflow_id, %error, "a dropped run's close event")
+        }
+    }
+    row
+}
+
+/// Puts a dropped order back in the manual queue for `by`, saying `reason`: a new
+/// ManualHandle run with the order the ended run held, and who put it back, when, why and
+/// what had ended. Refused when the order is not dropped (a run holds it, it was resolved,
+/// or no run of it ended unresolved) and when its order is not one this system takes.
+pub async fn put_back(
+    client: &Client,
+    order_id: &str,
+    by: Stamp,
+    reason: &str,
+) -> Result<String, OpError> {
+    counted(
+        "put_back",
+        put_back_checked(client, order_id, by, reason).await,
+    )
+}
+
+/// The checks of a put-back's input, before anything is asked of Temporal (the CLI makes
+/// them before it connects): an order id, a person, and a reason.
+pub fn check_put_back(order_id: &str, operator: &str, reason: &str) -> Result<(), InputError> {
+    validate_order_id(order_id)?;
+    validate_operator(operator)?;
+    if reason.trim().is_empty() {
+        return Err(InputError::Missing { field: "reason" });
+    }
+    validate_note(reason)
+}
+
+async fn put_back_checked(
+    client: &Client,
+    order_id: &str,
+    by: Stamp,
+    reason: &str,
+) -> Result<String, OpError> {
+    check_put_back(order_id, &by.operator, reason)?;
+    let query = format!(
+        "{} AND {ENDED_UNRESOLVED} AND {} = '{order_id}'",
+        order_runs(),
+        sa::ORDER_ID.name()
+    );
+    let listed = visibility::list_page(client, &query, 1, None, None).await?;
+    let Some(run) = listed.executions.into_iter().next() else {
+        return Err(OpError::Rejected(format!(
+            "order {order_id} has no run that ended without a resolution: there is nothing to \
+             put back"
+        )));
+    };
+    if !held_orders(client, &[order_id]).await?.is_empty() {
+        return Err(OpError::Rejected(format!(
+            "order {order_id} is not dropped: it waits in a queue or was resolved"
+        )));
+    }
+    let dropped = dropped_row(client, order_id.to_string(), run.clone()).await;
+    let first = histories::events(client, &run.workflow_id, &run.run_id, Events::First(1)).await?;
+    let input = first.first().and_then(|e| match &e.attributes {
+        Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+            a.input.as_ref()?.payloads.first().map(|p| p.data.clone())
+        }
+        _ => None,
+    });
+    let unreadable = || {
+        OpError::Rejected(format!(
+            "order {order_id} cannot go back to the queue: the run that ended holds no order \
+             this system can read"
+        ))
+    };
+    let input = input.ok_or_else(unreadable)?;
+    let mut handoff = match run.workflow_type.as_str() {
+        workflow_types::QUERY_ORDER => {
+            let order: OrderRequest = serde_json::from_slice(&input).map_err(|_| unreadable())?;
+            Handoff {
+                order,
+                attempts: 0,
+                original_error: String::new(),
+                stale_retry_error: None,
+                error_reason: String::new(),
+                original_reason: String::new(),
+                proposal: None,
+                seen: None,
+                refused: None,
+                put_back: None,
+            }
+        }
+        _ => serde_json::from_slice::<Handoff>(&input).map_err(|_| unreadable())?,
+    };
+    if handoff.order.order_id != order_id {
+        return Err(unreadable());
+    }
+    if let Err(e) = handoff.order.validate() {
+        return Err(OpError::Rejected(format!(
+            "order {order_id} cannot go back to the queue: it is not an order this system \
+             takes: {e}"
+        )));
+    }
+    handoff.error_reason = error_types::PUT_BACK.to_string();
+    handoff.put_back = Some(PutBack {
+        by: Stamp {
+            at: rfc3339(SystemTime::now()),
+            ..by
+        },
+        reason: reason.trim().to_string(),
+        dropped: dropped.sentence(),
+    });
+    let workflow_id = manual_workflow_id(order_id);
+    let mut attributes = handoff_attributes(&handoff.order, Stage::Manual, &handoff);
+    // Its actors as the run will hold them (a proposal's, and who put it back); the later
+    // value of an attribute wins.
+    if let Some(p) = &handoff.put_back {
+        let mut actors = (handoff.proposal.as_ref())
+            .map(crate::workflows::proposal_actors)
+            .unwrap_or_default();
+        crate::workflows::add_actors(&mut actors, &[&p.by.operator, &p.by.operator_id]);
+        attributes.push(sa::ACTORS.value_set(actors));
+    }
+    let options = WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, workflow_id.clone())
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+        .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+        .search_attributes(SearchAttributes::new(attributes))
+        .build();
+    match client
+        .start_workflow(ManualHandle::run, handoff, options)
+        .await
+    {
+        Ok(_) => Ok(workflow_id),
+        Err(WorkflowStartError::AlreadyStarted { .. }) => Err(OpError::Rejected(format!(
+            "order {order_id} already waits in the manual queue"
+        ))),
+        Err(WorkflowStartError::Rpc(status)) => Err(OpError::Temporal(status.into())),
+        Err(e) => Err(OpError::Temporal(crate::temporal::TemporalError::client(e))),
+    }
+}

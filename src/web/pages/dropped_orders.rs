@@ -1,0 +1,123 @@
+//! Dropped orders: orders whose run ended without a resolution (terminated from outside,
+//! failed, timed out) and that wait in no queue; support puts one back in the manual queue,
+//! saying why.
+
+use leptos::prelude::*;
+
+use super::{Loading, When, action_error};
+use crate::{
+    domain::access::Action,
+    domain::listing::{DroppedOrder, DroppedOrders},
+    web::error::AppError,
+};
+
+#[server]
+pub async fn load_dropped_orders() -> Result<DroppedOrders, AppError> {
+    crate::web::auth::require(crate::domain::access::Action::Read)?;
+    let state = crate::web::state::app_state()?;
+    Ok(crate::operations::dropped::dropped_orders(&state.client).await?)
+}
+
+/// Puts a dropped order back in the manual queue, then opens its lane.
+#[server]
+pub async fn put_back(order_id: String, reason: String) -> Result<(), AppError> {
+    let actor = crate::web::auth::require(crate::domain::access::Action::Resolve)?.actor();
+    let state = crate::web::state::app_state()?;
+    let by = crate::domain::resolution::Stamp {
+        operator: actor.name.clone(),
+        operator_id: actor.id,
+        at: String::new(),
+    };
+    let started =
+        crate::operations::dropped::put_back(&state.client, &order_id, by, &reason).await?;
+    tracing::info!(
+        order_id,
+        started,
+        operator = actor.name,
+        reason,
+        "an order was put back in the queue"
+    );
+    state.board.nudge();
+    super::show_next("/orders/", &order_id);
+    Ok(())
+}
+
+#[component]
+pub fn DroppedOrdersPage() -> impl IntoView {
+    let put = ServerAction::<PutBack>::new();
+    let data = Resource::new(|| (), |_| load_dropped_orders());
+    view! {
+        <h1 class="text-2xl font-bold mb-3">"Dropped orders"</h1>
+        <p class="text-sm mb-3 max-w-3xl">
+            {format!("Orders of the last {} days whose run ended without a resolution (terminated from Temporal's CLI or web UI, failed, timed out) and that wait in no queue. Put one back in the manual queue, saying why: its lane will say who did, when, and what had ended.", crate::domain::listing::DROPPED_WINDOW_DAYS)}
+        </p>
+        {action_error(put.value())}
+        <Loading what="the dropped orders">
+            {move || Suspend::new(async move {
+                data.await.map(|list| {
+                    let partial = list.partial.then(|| view! {
+                        <p class="text-amber-800 mb-2" data-testid="dropped-partial">
+                            "More runs ended unresolved in these days than one read takes: only the latest are checked here, and older orders may still be dropped."
+                        </p>
+                    });
+                    let rows = list.rows;
+                    view! {
+                        {partial}
+                        {match rows.is_empty() {
+                            true => view! { <p data-testid="no-dropped">"No order has dropped out of the queues."</p> }.into_any(),
+                            false => view! { <DroppedTable rows put /> }.into_any(),
+                        }}
+                    }
+                })
+            })}
+        </Loading>
+    }
+}
+
+#[component]
+fn DroppedTable(rows: Vec<DroppedOrder>, put: ServerAction<PutBack>) -> impl IntoView {
+    view! {
+        <table class="w-full bg-white shadow rounded text-sm" data-testid="dropped-orders">
+            <thead class="text-left bg-slate-100">
+                <tr>
+                    <th class="p-2">"Order"</th>
+                    <th class="p-2">"Stage"</th>
+                    <th class="p-2">"Ended"</th>
+                    <th class="p-2">"By"</th>
+                    <th class="p-2">"Why"</th>
+                    <th class="p-2"></th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|row| view! { <DroppedLine row put /> }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn DroppedLine(row: DroppedOrder, put: ServerAction<PutBack>) -> impl IntoView {
+    let link = format!("/orders/{}", row.order_id);
+    let label = format!("Why {} goes back to the queue", row.order_id);
+    let order_id = row.order_id.clone();
+    // The server refuses a put-back to anyone else anyway; this only keeps it off the row.
+    let may_put_back = super::page_session().may(Action::Resolve);
+    view! {
+        <tr class="border-t align-top" data-order=row.order_id.clone() data-row="">
+            <td class="p-2"><a class="underline text-blue-700" href=link>{row.order_id.clone()}</a></td>
+            <td class="p-2">{row.stage}</td>
+            <td class="p-2">{row.ended} " " <When at=row.ended_at /></td>
+            <td class="p-2">{row.by}</td>
+            <td class="p-2">{row.why}</td>
+            <td class="p-2">
+                {may_put_back.then(|| view! {
+                    <ActionForm action=put attr:class="flex gap-2 items-center" attr:data-testid="put-back">
+                        <input type="hidden" name="order_id" value=order_id />
+                        <input name="reason" required aria-label=label placeholder="why" class="border rounded px-2 py-1" />
+                        <button type="submit" class="px-3 py-1 rounded bg-blue-800 text-white">"Back to the queue"</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
+    }
+}
