@@ -24,24 +24,33 @@ async function violations(page: Page): Promise<string[]> {
 }
 
 /// What the pages show: an order in the manual queue with money, one awaiting approval, a
-/// stale order, a contract, a statement import waiting for its approver.
+/// stale order, a dropped one, a contract, a statement import waiting for its approver.
 async function data(browser: Browser) {
   const manual = uniqueId('down-a11y');
   const proposed = uniqueId('down-a11yp');
   const stale = uniqueId('flaky1-a11y');
   const large = uniqueId('down-a11yl');
+  const dropped = uniqueId('down-a11yd');
   cli(['client', 'start', '-o', manual, '--amount', '12.50', '--currency', 'MYR']);
+  cli(['client', 'start', '-o', dropped]);
   cli(['client', 'start', '-o', large, '--amount', '25000.00', '--currency', 'MYR']);
   startOrder(proposed);
   startOrder(stale, 'e2e-stale.toml');
   const page = await (await browser.newContext()).newPage();
   await signIn(page, 'ana');
-  for (const id of [manual, proposed, large]) {
+  for (const id of [manual, proposed, large, dropped]) {
     await expect(async () => {
       await page.goto(`/orders/${id}`);
       await expect(page.getByTestId('open-stage')).toHaveText('manual', { timeout: 1000 });
     }).toPass({ timeout: 60_000 });
   }
+  // One order's run is terminated from Temporal's CLI: it is listed as dropped.
+  execFileSync('temporal', ['workflow', 'terminate', '-w', `manual-${dropped}`, '--reason', 'a11y check'],
+    { env: process.env, stdio: 'pipe' });
+  await expect(async () => {
+    await page.goto('/dropped');
+    await expect(page.locator(`tr[data-order="${dropped}"]`)).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
   // A large order is marked so in the queue, with the rule that makes it so.
   await page.goto(`/?prefix=${large}`);
   await expect(page.locator(`tr[data-order="${large}"]`).getByTestId('large')).toHaveText('large');
@@ -94,7 +103,7 @@ test('every page with data has no WCAG 2.1 A or AA violation, no failed request 
   test.setTimeout(300_000);
   const d = await data(browser);
   const everyone = ['/', '/?claim=awaiting', '/stale', `/orders/${d.manual}`, `/orders/${d.proposed}`, `/orders/${d.stale}`,
-    '/contracts', `/contracts/${d.contract}`, '/charges', '/live', '/statements', d.review];
+    '/dropped', '/contracts', `/contracts/${d.contract}`, '/charges', '/live', '/statements', d.review];
   const pages: Record<string, string[]> = {
     ana: everyone, // support
     cy: everyone, // approver: the approve and reject forms

@@ -23,6 +23,7 @@ use crate::{
     domain::{
         audit::{AuditEntry, AuditFilter, AuditPage, SIGNAL_CHANNEL},
         format::rfc3339,
+        resolution::PutBack,
     },
     temporal::{
         connection::Channel,
@@ -346,6 +347,27 @@ pub fn entries_of(order_id: &str, events: &[HistoryEvent]) -> Vec<AuditEntry> {
                     origin,
                     contract: false,
                     actor_id,
+                });
+            }
+            // A dropped order put back in the queue: the run starts with who did it and why.
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+                let argument = first_json(a.input.as_ref());
+                let Some(back) = argument
+                    .get("put_back")
+                    .and_then(|p| serde_json::from_value::<PutBack>(p.clone()).ok())
+                else {
+                    continue;
+                };
+                entries.push(AuditEntry {
+                    at: time(e),
+                    actor: back.by.operator,
+                    action: format!("put back in the queue: {}", back.reason),
+                    target: order_id.to_string(),
+                    outcome: format!("done (after {})", back.dropped),
+                    channel: channel_of(&a.identity, false).into(),
+                    origin: a.identity.clone(),
+                    contract: false,
+                    actor_id: back.by.operator_id,
                 });
             }
             Some(Attributes::WorkflowExecutionTerminatedEventAttributes(a)) => {

@@ -69,6 +69,7 @@ pub enum Gauge {
     StatementImportOldestWaiting,
     ChargesUnconfirmed,
     ChargeUnconfirmedOldest,
+    OrdersDropped,
     /// `{task_queue}`.
     TaskQueuePollers,
     Ready,
@@ -97,6 +98,7 @@ impl Gauge {
             Gauge::StatementImportOldestWaiting => "tp_statement_import_oldest_waiting_seconds",
             Gauge::ChargesUnconfirmed => "tp_charges_unconfirmed",
             Gauge::ChargeUnconfirmedOldest => "tp_charge_unconfirmed_oldest_seconds",
+            Gauge::OrdersDropped => "tp_orders_dropped",
             Gauge::TaskQueuePollers => "tp_task_queue_pollers",
             Gauge::Ready => "tp_ready",
             Gauge::WatchLastSuccess => "tp_queue_watch_last_success_timestamp_seconds",
@@ -142,6 +144,9 @@ impl Gauge {
             }
             Gauge::ChargeUnconfirmedOldest => {
                 "how long ago the oldest term whose charge is unconfirmed started"
+            }
+            Gauge::OrdersDropped => {
+                "orders whose run ended without a resolution and that wait in no queue"
             }
             Gauge::TaskQueuePollers => "workers Temporal saw polling each task queue",
             Gauge::Ready => "1 when Temporal answers and every task queue has a worker, else 0",

@@ -277,6 +277,8 @@ async fn orders_past_the_service_level_page_someone_and_settling_them_resolves_t
         Some(true),
         "{text}"
     );
+    // No order dropped out of the queues here either.
+    assert_eq!(gauge(&text, "tp_orders_dropped", &[]), Some(0.0), "{text}");
     // No recurring charge is in doubt here: the gauge is there, and says none.
     assert_eq!(
         gauge(&text, "tp_charges_unconfirmed", &[]),

@@ -521,6 +521,14 @@ async fn an_order_terminated_from_outside_is_listed_as_dropped_and_put_back_by_s
         lane.contains("support put the order back in the queue"),
         "{lane}"
     );
+    // The audit trail lists the put-back under support's name, with what had ended.
+    let admin = sign_in_with(addr, &[("name", "admin"), ("password", PASSWORD)]).await;
+    let trail = page_text(&admin, &format!("http://{addr}/audit?person=support")).await;
+    assert!(
+        trail.contains("put back in the queue: terminated by mistake")
+            && trail.contains("tidying the namespace"),
+        "{trail}"
+    );
     eventually(
         "the dropped list without it",
         Duration::from_secs(10),

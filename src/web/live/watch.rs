@@ -1,7 +1,7 @@
 //! The console's watch on what waits: one round of Temporal calls every few seconds (the
 //! queue's tally: five counts and the claimed orders; two stage counts, the overdue stale
 //! orders, the open statement imports, the task queues' pollers; every minute, the charges
-//! to confirm) whose answer the queue
+//! to confirm and the dropped orders) whose answer the queue
 //! page's tabs and the `/metrics` gauges both read; and, less often, the ageing board
 //! (every waiting order read through, a thousand a page), at most a tenth of the time: at
 //! 2,000 waiting orders the board takes about a second and is read every 10. A scrape or a
@@ -32,7 +32,8 @@ pub const BOARD_READ_SHARE: u32 = 10;
 
 /// How often the watch reads the charges to confirm (`operations::contracts::
 /// unconfirmed_charges`: one list, and one history read per term that closed without
-/// completing), whatever its own pace: a term in doubt waits for a person for hours.
+/// completing) and the dropped orders (`operations::dropped`: two lists, and one close
+/// event per dropped order), whatever its own pace: either waits for a person for hours.
 pub const CHARGES_READ_EVERY: Duration = Duration::from_secs(60);
 
 /// What one round needs, cloned from the console's state.
@@ -57,7 +58,7 @@ impl Watch {
             let mut charges_due = Instant::now();
             loop {
                 let started = Instant::now();
-                if started >= charges_due && self.charges().await {
+                if started >= charges_due && self.charges().await & self.dropped().await {
                     charges_due = started + CHARGES_READ_EVERY;
                 }
                 let with_board = started >= board_due;
@@ -117,6 +118,20 @@ impl Watch {
 }
 
 impl Watch {
+    /// Reads the dropped orders and sets their gauge; whether Temporal answered.
+    pub async fn dropped(&self) -> bool {
+        match crate::operations::dropped::dropped_orders(&self.client).await {
+            Ok(list) => {
+                set_gauge(Gauge::OrdersDropped, count(list.rows.len()));
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the watch could not read the dropped orders");
+                false
+            }
+        }
+    }
+
     /// Reads the charges to confirm and sets their gauges; whether Temporal answered.
     pub async fn charges(&self) -> bool {
         match crate::operations::contracts::unconfirmed_charges(&self.client).await {
