@@ -528,6 +528,9 @@ pub struct OrderLane {
     /// When the server read it (RFC 3339): ages on the page count from here.
     #[serde(default)]
     pub now: String,
+    /// When no run holds the order and it was not resolved: the run that ended unresolved.
+    #[serde(default)]
+    pub dropped: Option<DroppedOrder>,
 }
 
 /// How one upstream (bank or wallet) has answered over the last minutes, from the calls

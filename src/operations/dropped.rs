@@ -150,6 +150,37 @@ async fn dropped_row(client: &Client, order_id: String, e: ListedExecution) -> D
     row
 }
 
+/// Whether an order is dropped, and if so its latest run that ended unresolved.
+// Read once per order, so boxing the listed run would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Dropped {
+    Yes(ListedExecution, DroppedOrder),
+    /// None of its runs ended without a resolution.
+    NeverEnded,
+    /// A run holds it now, or it was resolved.
+    Held,
+}
+
+/// Whether `order_id` is dropped: its latest run that ended unresolved, and no run that
+/// holds it or resolved it (one list, one more, one close event).
+pub async fn dropped_order(client: &Client, order_id: &str) -> Result<Dropped, OpError> {
+    validate_order_id(order_id)?;
+    let query = format!(
+        "{} AND {ENDED_UNRESOLVED} AND {} = '{order_id}'",
+        order_runs(),
+        sa::ORDER_ID.name()
+    );
+    let listed = visibility::list_page(client, &query, 1, None, None).await?;
+    let Some(run) = listed.executions.into_iter().next() else {
+        return Ok(Dropped::NeverEnded);
+    };
+    if !held_orders(client, &[order_id]).await?.is_empty() {
+        return Ok(Dropped::Held);
+    }
+    let row = dropped_row(client, order_id.to_string(), run.clone()).await;
+    Ok(Dropped::Yes(run, row))
+}
+
 /// Puts a dropped order back in the manual queue for `by`, saying `reason`: a new
 /// ManualHandle run with the order the ended run held, and who put it back, when, why and
 /// what had ended. Refused when the order is not dropped (a run holds it, it was resolved,
@@ -184,24 +215,20 @@ async fn put_back_checked(
     reason: &str,
 ) -> Result<String, OpError> {
     check_put_back(order_id, &by.operator, reason)?;
-    let query = format!(
-        "{} AND {ENDED_UNRESOLVED} AND {} = '{order_id}'",
-        order_runs(),
-        sa::ORDER_ID.name()
-    );
-    let listed = visibility::list_page(client, &query, 1, None, None).await?;
-    let Some(run) = listed.executions.into_iter().next() else {
-        return Err(OpError::Rejected(format!(
-            "order {order_id} has no run that ended without a resolution: there is nothing to \
-             put back"
-        )));
+    let (run, dropped) = match dropped_order(client, order_id).await? {
+        Dropped::Yes(run, row) => (run, row),
+        Dropped::NeverEnded => {
+            return Err(OpError::Rejected(format!(
+                "order {order_id} has no run that ended without a resolution: there is \
+                 nothing to put back"
+            )));
+        }
+        Dropped::Held => {
+            return Err(OpError::Rejected(format!(
+                "order {order_id} is not dropped: it waits in a queue or was resolved"
+            )));
+        }
     };
-    if !held_orders(client, &[order_id]).await?.is_empty() {
-        return Err(OpError::Rejected(format!(
-            "order {order_id} is not dropped: it waits in a queue or was resolved"
-        )));
-    }
-    let dropped = dropped_row(client, order_id.to_string(), run.clone()).await;
     let first = histories::events(client, &run.workflow_id, &run.run_id, Events::First(1)).await?;
     let input = first.first().and_then(|e| match &e.attributes {
         Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {

@@ -134,6 +134,20 @@ pub async fn order_lane(
     .into_iter()
     .find(|(st, _)| running(st))
     .map(|(_, stage)| stage.as_str().to_string());
+    // Nothing running and the furthest stage did not complete: the order dropped out of
+    // every queue (its lane must not read "resolved").
+    let furthest_ended_unresolved = [&m, &s, &q]
+        .into_iter()
+        .flatten()
+        .next()
+        .is_some_and(|st| st.status != "Completed");
+    let dropped = match open_stage.is_none() && furthest_ended_unresolved {
+        true => match super::dropped::dropped_order(client, &order_id).await? {
+            super::dropped::Dropped::Yes(_, row) => Some(row),
+            _ => None,
+        },
+        false => None,
+    };
     let stale = match s {
         Some(_) => stale_status(client, &order_id).await.ok(),
         None => None,
@@ -150,5 +164,6 @@ pub async fn order_lane(
         open_stage,
         operator,
         now: rfc3339(SystemTime::now()),
+        dropped,
     })
 }

@@ -480,6 +480,14 @@ async fn an_order_terminated_from_outside_is_listed_as_dropped_and_put_back_by_s
             .form(&[("order_id", "down-drop"), ("reason", reason)])
             .send()
     };
+    // Its lane says so (it read "resolved" before), and offers the way back to support.
+    let lane = page_text(&support, &format!("http://{addr}/orders/down-drop")).await;
+    assert!(
+        lane.contains("data-testid=\"open-stage\">dropped<")
+            && lane.contains("This order waits in no queue: its ManualHandle was terminated by")
+            && lane.contains("Back to the queue"),
+        "{lane}"
+    );
     let refused = post(&presenter, "I want it back").await.unwrap();
     assert_eq!(refused.status().as_u16(), 403);
     // A put-back must say why.

@@ -179,13 +179,56 @@ pub fn OrderLanePage() -> impl IntoView {
     }
 }
 
+/// What a lane's stage reads when the order dropped out of every queue.
+const DROPPED: &str = "dropped";
+
+/// An order no run holds and nobody resolved: how its run ended, and (to those who may
+/// resolve) the way back to the queue.
+#[component]
+fn DroppedBanner(dropped: crate::domain::listing::DroppedOrder, now: String) -> impl IntoView {
+    let put = ServerAction::<super::dropped_orders::PutBack>::new();
+    let may_put_back = super::page_session().may(Action::Resolve);
+    let order_id = dropped.order_id.clone();
+    let ended = format!(
+        "This order waits in no queue: its {} was {}{}",
+        dropped.stage,
+        dropped.ended,
+        match dropped.by.is_empty() {
+            true => String::new(),
+            false => format!(" by {}", dropped.by),
+        }
+    );
+    let why = match dropped.why.is_empty() {
+        true => ".".to_string(),
+        false => format!(": {}.", dropped.why),
+    };
+    view! {
+        <div class="mb-2 p-2 bg-red-50 border border-red-200 rounded" role="alert" data-testid="dropped">
+            <p>{ended} " " <When at=dropped.ended_at now /> {why}</p>
+            {action_error(put.value())}
+            {may_put_back.then(|| view! {
+                <ActionForm action=put attr:class="flex gap-2 items-center mt-2">
+                    <input type="hidden" name="order_id" value=order_id />
+                    <label for="put-back-reason">"Why it goes back"</label>
+                    <input id="put-back-reason" name="reason" required class="border rounded px-2 py-1" />
+                    <button type="submit" class="px-3 py-1 rounded bg-blue-800 text-white">"Back to the queue"</button>
+                </ActionForm>
+            })}
+        </div>
+    }
+}
+
 #[component]
 fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
     let id = lane.order_id.clone();
     let open = lane
         .open_stage
         .clone()
-        .unwrap_or_else(|| Stage::Resolved.to_string());
+        .unwrap_or_else(|| match lane.dropped {
+            // Ended without a resolution, held by no run: not resolved.
+            Some(_) => DROPPED.to_string(),
+            None => Stage::Resolved.to_string(),
+        });
     let resolution = lane
         .manual
         .as_ref()
@@ -229,6 +272,7 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         {resolution.map(|record| view! { <ResolutionLine record now=lane.now.clone() /> })}
         {lane.manual.clone().and_then(|m| m.refused).map(|refusal| view! { <RefusalLine refusal /> })}
         {lane.manual.clone().and_then(|m| m.rejected).map(|rejection| view! { <RejectionLine rejection /> })}
+        {lane.dropped.clone().map(|dropped| view! { <DroppedBanner dropped now=lane.now.clone() /> })}
         {lane.manual.clone().and_then(|m| m.handoff.put_back).map(|back| view! {
             <p class="mb-2 p-2 bg-slate-100 border rounded" data-testid="put-back-by">
                 {format!("{} put the order back in the queue ", back.by.operator)}
