@@ -307,3 +307,46 @@ async fn put_back_checked(
         Err(e) => Err(OpError::Temporal(crate::temporal::TemporalError::client(e))),
     }
 }
+
+/// What putting every dropped order back did: how many went back, and each order that
+/// could not, with why (it stays on the list).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutBackAll {
+    pub put_back: usize,
+    pub refused: Vec<(String, String)>,
+}
+
+/// Puts every order on the dropped list back in the manual queue, for `by`, with one
+/// `reason`: only if the list still holds the `expected` orders the person was shown (a
+/// batch terminate from Temporal's CLI drops many at once, and the list may change).
+pub async fn put_back_all(
+    client: &Client,
+    expected: usize,
+    by: Stamp,
+    reason: &str,
+) -> Result<PutBackAll, OpError> {
+    let checked = async {
+        validate_operator(&by.operator)?;
+        if reason.trim().is_empty() {
+            return Err(InputError::Missing { field: "reason" }.into());
+        }
+        validate_note(reason)?;
+        let list = dropped_orders(client).await?;
+        if list.rows.len() != expected {
+            return Err(OpError::Rejected(format!(
+                "the list changed: {} orders are dropped now, not {expected}; look again \
+                 before putting them back",
+                list.rows.len()
+            )));
+        }
+        let mut done = PutBackAll::default();
+        for row in list.rows {
+            match put_back(client, &row.order_id, by.clone(), reason).await {
+                Ok(_) => done.put_back += 1,
+                Err(e) => done.refused.push((row.order_id, e.to_string())),
+            }
+        }
+        Ok(done)
+    };
+    counted("put_back_all", checked.await)
+}

@@ -575,6 +575,96 @@ async fn an_order_terminated_from_outside_is_listed_as_dropped_and_put_back_by_s
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn orders_a_batch_terminate_dropped_go_back_together_once_support_confirms_the_count() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::{
+        operations::dropped::dropped_orders, web::pages::dropped_orders::PutBackAll,
+    };
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let ids = ["down-batch-1", "down-batch-2", "down-batch-3"];
+    for id in ids {
+        start_order(&env.client, order(id, fast_policy(1, 1)))
+            .await
+            .unwrap();
+    }
+    let waiting = "WorkflowType = 'ManualHandle' AND ExecutionStatus = 'Running'";
+    eventually(
+        "three orders in the queue",
+        Duration::from_secs(30),
+        || async { (count(&env.client, waiting).await == 3).then_some(()) },
+    )
+    .await;
+    // Someone cleans the namespace with one batch terminate from Temporal's CLI.
+    let batch = temporal(
+        &env.server.hostport,
+        &[
+            "workflow",
+            "terminate",
+            "--query",
+            waiting,
+            "--reason",
+            "cleanup",
+            "--yes",
+        ],
+    );
+    assert!(batch.status.success(), "{batch:?}");
+    eventually("three orders dropped", Duration::from_secs(30), || async {
+        let list = dropped_orders(&env.client).await.ok()?;
+        (list.rows.len() == 3).then_some(())
+    })
+    .await;
+
+    let addr = local_dashboard(env.client.clone(), Duration::from_secs(600)).await;
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    let asked = page_text(&support, &format!("http://{addr}/dropped?confirm=1")).await;
+    assert!(
+        asked.contains("This will put 3 orders back in the manual queue."),
+        "{asked}"
+    );
+    let post = |expected: &str| {
+        support
+            .post(format!("http://{addr}{}", PutBackAll::PATH))
+            .header("accept", "text/html")
+            .form(&[("expected", expected), ("reason", "cleanup was a mistake")])
+            .send()
+    };
+    // Told a count the list no longer holds: refused with why, nothing started.
+    let stale_count = support
+        .post(format!("http://{addr}{}", PutBackAll::PATH))
+        .form(&[("expected", "2"), ("reason", "cleanup was a mistake")])
+        .send()
+        .await
+        .unwrap();
+    assert!(stale_count.status().is_client_error(), "{stale_count:?}");
+    let why = stale_count.text().await.unwrap();
+    assert!(
+        why.contains("the list changed: 3 orders are dropped now, not 2"),
+        "{why}"
+    );
+    assert_eq!(count(&env.client, waiting).await, 0);
+    let done = post("3").await.unwrap();
+    let to = done.headers().get("location").and_then(|l| l.to_str().ok());
+    assert_eq!(to, Some("/dropped?put_back=3&refused=0"));
+    let said = page_text(
+        &support,
+        &format!("http://{addr}/dropped?put_back=3&refused=0"),
+    )
+    .await;
+    assert!(
+        said.contains("Put 3 orders back in the queue.") && said.contains("No order has dropped"),
+        "{said}"
+    );
+    visible_once(
+        &env.client,
+        "the three back in the queue",
+        "WorkflowType = 'ManualHandle' AND ExecutionStatus = 'Running' \
+         AND ErrorReason = 'put_back' AND Actors = 'support' AND OrderId = 'down-batch-2'",
+    )
+    .await;
+    assert_eq!(count(&env.client, waiting).await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_long_lane_shows_its_newest_events_from_one_page_of_history() {
     use temporal_playground::operations::lane::{TIMELINE_EVENTS, TemporalUi, order_lane};
     let env = env_with_manual_order("down-long").await;

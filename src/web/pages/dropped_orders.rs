@@ -42,9 +42,50 @@ pub async fn put_back(order_id: String, reason: String) -> Result<(), AppError> 
     Ok(())
 }
 
+/// Puts every listed dropped order back in the queue (if the list still holds the
+/// `expected` orders the person was shown), then back to the list, saying how many.
+#[server]
+pub async fn put_back_all(expected: usize, reason: String) -> Result<usize, AppError> {
+    let actor = crate::web::auth::require(crate::domain::access::Action::Resolve)?.actor();
+    let state = crate::web::state::app_state()?;
+    let by = crate::domain::resolution::Stamp {
+        operator: actor.name.clone(),
+        operator_id: actor.id,
+        at: String::new(),
+    };
+    let done =
+        crate::operations::dropped::put_back_all(&state.client, expected, by, &reason).await?;
+    for (order_id, why) in &done.refused {
+        tracing::warn!(
+            order_id,
+            why,
+            "a dropped order could not go back to the queue"
+        );
+    }
+    tracing::info!(
+        put_back = done.put_back,
+        refused = done.refused.len(),
+        operator = actor.name,
+        reason,
+        "dropped orders were put back in the queue"
+    );
+    state.board.nudge();
+    leptos_axum::redirect(&format!(
+        "/dropped?put_back={}&refused={}",
+        done.put_back,
+        done.refused.len()
+    ));
+    Ok(done.put_back)
+}
+
 #[component]
 pub fn DroppedOrdersPage() -> impl IntoView {
     let put = ServerAction::<PutBack>::new();
+    let put_all = ServerAction::<PutBackAll>::new();
+    let query = leptos_router::hooks::use_query_map();
+    let confirm = move || query.read().get("confirm").is_some();
+    // What the bulk put-back answered with (numbers, else nothing).
+    let number = move |key: &str| query.read().get(key)?.parse::<usize>().ok();
     let data = Resource::new(|| (), |_| load_dropped_orders());
     view! {
         <h1 class="text-2xl font-bold mb-3">"Dropped orders"</h1>
@@ -52,6 +93,19 @@ pub fn DroppedOrdersPage() -> impl IntoView {
             {format!("Orders of the last {} days whose run ended without a resolution (terminated from Temporal's CLI or web UI, failed, timed out) and that wait in no queue. Put one back in the manual queue, saying why: its lane will say who did, when, and what had ended.", crate::domain::listing::DROPPED_WINDOW_DAYS)}
         </p>
         {action_error(put.value())}
+        {action_error(put_all.value())}
+        {move || number("put_back").map(|n| {
+            let refused = number("refused").unwrap_or(0);
+            let more = match refused {
+                0 => String::new(),
+                m => format!(" {m} could not: they are still listed, and each one's lane says why when you try it alone."),
+            };
+            view! {
+                <p role="status" class="text-green-800" data-testid="put-back-result">
+                    {format!("Put {n} orders back in the queue.{more}")}
+                </p>
+            }
+        })}
         <Loading what="the dropped orders">
             {move || Suspend::new(async move {
                 data.await.map(|list| {
@@ -61,8 +115,11 @@ pub fn DroppedOrdersPage() -> impl IntoView {
                         </p>
                     });
                     let rows = list.rows;
+                    let all = (may_put_back() && !rows.is_empty())
+                        .then(|| view! { <PutAllBack count=rows.len() confirm=confirm() put_all /> });
                     view! {
                         {partial}
+                        {all}
                         {match rows.is_empty() {
                             true => view! { <p data-testid="no-dropped">"No order has dropped out of the queues."</p> }.into_any(),
                             false => view! { <DroppedTable rows put /> }.into_any(),
@@ -71,6 +128,36 @@ pub fn DroppedOrdersPage() -> impl IntoView {
                 })
             })}
         </Loading>
+    }
+}
+
+fn may_put_back() -> bool {
+    super::page_session().may(Action::Resolve)
+}
+
+/// "Put all back…", then the question with the number it will touch and a reason.
+#[component]
+fn PutAllBack(count: usize, confirm: bool, put_all: ServerAction<PutBackAll>) -> impl IntoView {
+    let question = match confirm {
+        true => view! {
+            <ActionForm action=put_all attr:class="flex gap-2 items-center">
+                <input type="hidden" name="expected" value=count.to_string() />
+                <span data-testid="put-all-confirm">{format!("This will put {count} orders back in the manual queue.")}</span>
+                <label for="put-all-reason">"Why"</label>
+                <input id="put-all-reason" name="reason" required class="border rounded px-2 py-1" />
+                <button type="submit" class="px-3 py-1 rounded bg-amber-800 text-white">"Yes, put them back"</button>
+                <a href="/dropped" class="underline">"Cancel"</a>
+            </ActionForm>
+        }
+        .into_any(),
+        false => view! { <a class="px-3 py-1 rounded border" href="/dropped?confirm=1">"Put all back…"</a> }
+            .into_any(),
+    };
+    view! {
+        <div class="mb-3 flex gap-3 items-center">
+            <span data-testid="dropped-count">{count} " dropped"</span>
+            {question}
+        </div>
     }
 }
 
@@ -101,7 +188,7 @@ fn DroppedLine(row: DroppedOrder, put: ServerAction<PutBack>) -> impl IntoView {
     let label = format!("Why {} goes back to the queue", row.order_id);
     let order_id = row.order_id.clone();
     // The server refuses a put-back to anyone else anyway; this only keeps it off the row.
-    let may_put_back = super::page_session().may(Action::Resolve);
+    let may_put_back = may_put_back();
     view! {
         <tr class="border-t align-top" data-order=row.order_id.clone() data-row="">
             <td class="p-2"><a class="underline text-blue-700" href=link>{row.order_id.clone()}</a></td>
