@@ -417,6 +417,9 @@ pub struct QueuePage {
     #[serde(default)]
     pub counted_at: String,
     pub operator: Option<String>,
+    /// Orders that dropped out of every queue, as the console's watch last read them.
+    #[serde(default)]
+    pub dropped: usize,
 }
 
 /// The manual queue's filters, as they appear in the page's query string.

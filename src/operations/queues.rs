@@ -527,6 +527,7 @@ pub async fn manual_queue(
         oldest_first: listed.sorted,
         operator,
         counted_at: tally.counted_at.clone(),
+        dropped: 0,
     })
 }
 

@@ -488,6 +488,15 @@ async fn an_order_terminated_from_outside_is_listed_as_dropped_and_put_back_by_s
             && lane.contains("Back to the queue"),
         "{lane}"
     );
+    // The queue says one order dropped out (the console's watch read it as it started).
+    let queue = format!("http://{addr}/");
+    eventually("the queue's banner", Duration::from_secs(20), || async {
+        let shown = page_text(&support, &queue).await;
+        shown
+            .contains("1 order dropped out of every queue")
+            .then_some(())
+    })
+    .await;
     let refused = post(&presenter, "I want it back").await.unwrap();
     assert_eq!(refused.status().as_u16(), 403);
     // A put-back must say why.
@@ -529,6 +538,16 @@ async fn an_order_terminated_from_outside_is_listed_as_dropped_and_put_back_by_s
         lane.contains("support put the order back in the queue"),
         "{lane}"
     );
+    // The watch reads the list again at once after a put-back: the banner goes.
+    eventually(
+        "the queue without the banner",
+        Duration::from_secs(20),
+        || async {
+            let shown = page_text(&support, &queue).await;
+            (!shown.contains("dropped out of every queue")).then_some(())
+        },
+    )
+    .await;
     // The audit trail lists the put-back under support's name, with what had ended.
     let admin = sign_in_with(addr, &[("name", "admin"), ("password", PASSWORD)]).await;
     let trail = page_text(&admin, &format!("http://{addr}/audit?person=support")).await;

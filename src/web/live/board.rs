@@ -33,6 +33,11 @@ type Last<T> = Arc<Mutex<Option<(Instant, T)>>>;
 pub struct BoardCache {
     tally: Last<QueueTally>,
     board: Last<WaitingBoard>,
+    /// Orders that dropped out of every queue, as the watch last read them (every
+    /// minute): the queue page says so without a read of its own.
+    dropped: Arc<std::sync::Mutex<Option<usize>>>,
+    /// A put-back through this console: the watch reads the dropped orders again at once.
+    recount_dropped: Arc<std::sync::atomic::AtomicBool>,
     nudged: Arc<Notify>,
 }
 
@@ -77,6 +82,32 @@ impl BoardCache {
         if let Ok(mut last) = self.board.try_lock() {
             *last = Some((Instant::now(), board));
         }
+    }
+
+    /// The dropped orders the watch read.
+    pub fn put_dropped(&self, dropped: usize) {
+        if let Ok(mut last) = self.dropped.lock() {
+            *last = Some(dropped);
+        }
+    }
+
+    /// An order was put back through this console: have the watch read the dropped orders
+    /// again on its next round (other replicas' within their minute).
+    pub fn recount_dropped(&self) {
+        self.recount_dropped
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.nudge();
+    }
+
+    /// Whether the dropped orders are to be read again now (once).
+    pub fn take_dropped_recount(&self) -> bool {
+        self.recount_dropped
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The dropped orders as the watch last read them (none before its first read).
+    pub fn dropped(&self) -> usize {
+        self.dropped.lock().ok().and_then(|d| *d).unwrap_or(0)
     }
 
     /// Something waiting changed through this console: count again now.

@@ -58,8 +58,12 @@ impl Watch {
             let mut charges_due = Instant::now();
             loop {
                 let started = Instant::now();
-                if started >= charges_due && self.charges().await & self.dropped().await {
-                    charges_due = started + CHARGES_READ_EVERY;
+                if started >= charges_due {
+                    if self.charges().await & self.dropped().await {
+                        charges_due = started + CHARGES_READ_EVERY;
+                    }
+                } else if self.board.take_dropped_recount() {
+                    self.dropped().await;
                 }
                 let with_board = started >= board_due;
                 if self.round(with_board).await && with_board {
@@ -123,6 +127,7 @@ impl Watch {
         match crate::operations::dropped::dropped_orders(&self.client).await {
             Ok(list) => {
                 set_gauge(Gauge::OrdersDropped, count(list.rows.len()));
+                self.board.put_dropped(list.rows.len());
                 true
             }
             Err(e) => {

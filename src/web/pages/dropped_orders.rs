@@ -37,7 +37,7 @@ pub async fn put_back(order_id: String, reason: String) -> Result<(), AppError> 
         reason,
         "an order was put back in the queue"
     );
-    state.board.nudge();
+    state.board.recount_dropped();
     super::show_next("/orders/", &order_id);
     Ok(())
 }
@@ -69,7 +69,7 @@ pub async fn put_back_all(expected: usize, reason: String) -> Result<usize, AppE
         reason,
         "dropped orders were put back in the queue"
     );
-    state.board.nudge();
+    state.board.recount_dropped();
     leptos_axum::redirect(&format!(
         "/dropped?put_back={}&refused={}",
         done.put_back,

@@ -31,7 +31,9 @@ pub async fn manual_queue(
         sla,
         &tally,
     );
-    Ok(page.await?)
+    let mut page = page.await?;
+    page.dropped = state.board.dropped();
+    Ok(page)
 }
 
 /// What waits in money, per currency and age: read by the console's watch for every page
@@ -234,6 +236,15 @@ fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
             </a>
             " · counts from " <Moment at=page.counted_at.clone() text="just now".to_string() />
         </p>
+        {(page.dropped > 0).then(|| view! {
+            <p class="mb-2 p-2 bg-red-50 border border-red-200 rounded" role="alert" data-testid="dropped-banner">
+                {match page.dropped {
+                    1 => "1 order dropped out of every queue: its run ended without a resolution. ".to_string(),
+                    n => format!("{n} orders dropped out of every queue: their runs ended without a resolution. "),
+                }}
+                <a href="/dropped" class="underline">"See the dropped orders"</a>
+            </p>
+        })}
         {large_note(&page.service_level)}
         <QueueRows rows=page.rows sla=page.service_level />
         {next.map(|href| view! {
