@@ -164,12 +164,6 @@ impl StaleOrder {
             }
             Err(failure) => failure,
         };
-        let next = NextStage {
-            workflow: ManualHandle::run,
-            workflow_id: manual_workflow_id(&order.order_id),
-            task_queue: task_queues::MANUAL_HANDLE,
-            stage: Stage::Manual,
-        };
         let next_handoff = Handoff {
             attempts: handoff.attempts + failure.attempts,
             stale_retry_error: Some(failure.message),
@@ -177,7 +171,7 @@ impl StaleOrder {
             seen: failure.seen.or(handoff.seen),
             ..handoff
         };
-        hand_off(ctx, next, next_handoff).await
+        to_the_manual_queue(ctx, next_handoff).await
     }
 
     /// Skips the rest of the wait. The operator's name goes into history.
@@ -309,18 +303,12 @@ async fn conclude_or_hand_on(
                 message: query_failure(&error, 1).message,
                 at: recorded_at(ctx.workflow_time()),
             };
-            let next = NextStage {
-                workflow: ManualHandle::run,
-                workflow_id: manual_workflow_id(&handoff.order.order_id),
-                task_queue: task_queues::MANUAL_HANDLE,
-                stage: Stage::Manual,
-            };
             let next_handoff = Handoff {
                 error_reason: error_types::CONCLUSION_REFUSED.to_string(),
                 refused: Some(refusal),
                 ..handoff.clone()
             };
-            hand_off(ctx, next, next_handoff).await
+            to_the_manual_queue(ctx, next_handoff).await
         }
         Err(error) => Err(error.into()),
     }
@@ -335,17 +323,25 @@ async fn propose_in_the_queue(
     resolution: Resolution,
 ) -> WorkflowResult<OrderOutcome> {
     let proposal = ResolutionRecord::by_person(request, resolution, rfc3339(now(ctx)));
+    let next_handoff = Handoff {
+        proposal: Some(proposal),
+        ..handoff
+    };
+    to_the_manual_queue(ctx, next_handoff).await
+}
+
+/// Hands the order on to the manual queue (ManualHandle) with `handoff`.
+async fn to_the_manual_queue(
+    ctx: &mut WorkflowContext<StaleOrder>,
+    handoff: Handoff,
+) -> WorkflowResult<OrderOutcome> {
     let next = NextStage {
         workflow: ManualHandle::run,
         workflow_id: manual_workflow_id(&handoff.order.order_id),
         task_queue: task_queues::MANUAL_HANDLE,
         stage: Stage::Manual,
     };
-    let next_handoff = Handoff {
-        proposal: Some(proposal),
-        ..handoff
-    };
-    hand_off(ctx, next, next_handoff).await
+    hand_off(ctx, next, handoff).await
 }
 
 /// Takes a settlement its import confirmed, unless a person's request or another

@@ -268,13 +268,7 @@ async fn a_resolution_the_upstream_refuses_returns_to_the_queue_with_its_message
     );
     assert_eq!(refusal.record.resolved_by, "ana");
     assert!(context.resolution.is_none() && !context.concluded);
-    visible_once(
-        &env.client,
-        "the order still in the manual queue, marked refused",
-        "WorkflowId = 'manual-refuse1-a' AND ExecutionStatus = 'Running' \
-         AND OrderStage = 'manual' AND ErrorReason = 'conclusion_refused'",
-    )
-    .await;
+    waits_marked_refused(&env.client, "refuse1-a").await;
 
     // A person decides again; this time the upstream records it.
     let record = resolve_manual(
@@ -378,13 +372,7 @@ async fn an_order_records_no_outcome_other_than_the_one_the_bank_recorded() {
         env.upstream.conclusion_of("down-undone").as_deref(),
         Some("cancelled")
     );
-    visible_once(
-        &env.client,
-        "the order back in the manual queue, marked refused",
-        "WorkflowId = 'manual-down-undone' AND ExecutionStatus = 'Running' \
-         AND OrderStage = 'manual' AND ErrorReason = 'conclusion_refused'",
-    )
-    .await;
+    waits_marked_refused(&env.client, "down-undone").await;
 
     // Resolved as the bank holds it, the order ends, agreeing with the bank.
     let agreed = resolve_manual(

@@ -188,13 +188,7 @@ async fn a_resolution_the_bank_refuses_in_the_stale_stage_goes_on_to_the_manual_
         "WorkflowId = 'stale-refuse1-stale' AND ExecutionStatus = 'Completed'",
     )
     .await;
-    visible_once(
-        &env.client,
-        "the order in the manual queue, marked refused",
-        "WorkflowId = 'manual-refuse1-stale' AND ExecutionStatus = 'Running' \
-         AND OrderStage = 'manual' AND ErrorReason = 'conclusion_refused'",
-    )
-    .await;
+    waits_marked_refused(&env.client, "refuse1-stale").await;
 
     // Decided again in the queue, the bank records it.
     let settled = resolve_or_propose(

@@ -370,6 +370,21 @@ pub async fn visible_once(client: &Client, what: &str, query: &str) {
     .await
 }
 
+/// Waits until the order waits in the manual queue, marked as one whose conclusion the
+/// bank refused.
+pub async fn waits_marked_refused(client: &Client, order_id: &str) {
+    let query = format!(
+        "WorkflowId = 'manual-{order_id}' AND ExecutionStatus = 'Running' \
+         AND OrderStage = 'manual' AND ErrorReason = 'conclusion_refused'"
+    );
+    visible_once(
+        client,
+        "the order in the manual queue, marked refused",
+        &query,
+    )
+    .await
+}
+
 pub async fn count(client: &Client, query: &str) -> usize {
     client
         .count_workflows(query, Default::default())

@@ -18,22 +18,28 @@ pub async fn load_dropped_orders() -> Result<DroppedOrders, AppError> {
     Ok(crate::operations::dropped::dropped_orders(&state.client).await?)
 }
 
+/// Who asks to put orders back, if their role allows it (`Resolve`).
+#[cfg(feature = "ssr")]
+fn who_puts_back() -> Result<crate::domain::resolution::Stamp, AppError> {
+    let actor = crate::web::auth::require(crate::domain::access::Action::Resolve)?.actor();
+    Ok(crate::domain::resolution::Stamp {
+        operator: actor.name,
+        operator_id: actor.id,
+        at: String::new(),
+    })
+}
+
 /// Puts a dropped order back in the manual queue, then opens its lane.
 #[server]
 pub async fn put_back(order_id: String, reason: String) -> Result<(), AppError> {
-    let actor = crate::web::auth::require(crate::domain::access::Action::Resolve)?.actor();
+    let by = who_puts_back()?;
     let state = crate::web::state::app_state()?;
-    let by = crate::domain::resolution::Stamp {
-        operator: actor.name.clone(),
-        operator_id: actor.id,
-        at: String::new(),
-    };
     let started =
-        crate::operations::dropped::put_back(&state.client, &order_id, by, &reason).await?;
+        crate::operations::dropped::put_back(&state.client, &order_id, by.clone(), &reason).await?;
     tracing::info!(
         order_id,
         started,
-        operator = actor.name,
+        operator = by.operator,
         reason,
         "an order was put back in the queue"
     );
@@ -46,15 +52,11 @@ pub async fn put_back(order_id: String, reason: String) -> Result<(), AppError> 
 /// `expected` orders the person was shown), then back to the list, saying how many.
 #[server]
 pub async fn put_back_all(expected: usize, reason: String) -> Result<usize, AppError> {
-    let actor = crate::web::auth::require(crate::domain::access::Action::Resolve)?.actor();
+    let by = who_puts_back()?;
     let state = crate::web::state::app_state()?;
-    let by = crate::domain::resolution::Stamp {
-        operator: actor.name.clone(),
-        operator_id: actor.id,
-        at: String::new(),
-    };
     let done =
-        crate::operations::dropped::put_back_all(&state.client, expected, by, &reason).await?;
+        crate::operations::dropped::put_back_all(&state.client, expected, by.clone(), &reason)
+            .await?;
     for (order_id, why) in &done.refused {
         tracing::warn!(
             order_id,
@@ -65,7 +67,7 @@ pub async fn put_back_all(expected: usize, reason: String) -> Result<usize, AppE
     tracing::info!(
         put_back = done.put_back,
         refused = done.refused.len(),
-        operator = actor.name,
+        operator = by.operator,
         reason,
         "dropped orders were put back in the queue"
     );
