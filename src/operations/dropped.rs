@@ -94,15 +94,30 @@ async fn held_orders(client: &Client, ids: &[&str]) -> Result<HashSet<String>, O
         sa::ORDER_STAGE.name(),
         Stage::Resolved.as_str()
     );
-    // Each order has a few runs at most (its stages, and the runs before a reset).
-    let read = i32::try_from(ids.len() * 8).unwrap_or(i32::MAX);
-    let page = visibility::list_page(client, &query, read, None, None).await?;
-    Ok(page
-        .executions
-        .into_iter()
-        .filter_map(|e| e.attributes.get(&sa::ORDER_ID))
-        .collect())
+    // Each order has a few such runs (its stages, and runs before a reset): a page or two.
+    let mut held = HashSet::new();
+    let mut token: Option<String> = None;
+    for _ in 0..HELD_PAGES {
+        let page =
+            visibility::list_page(client, &query, HELD_PAGE_SIZE, token.as_deref(), None).await?;
+        held.extend(
+            page.executions
+                .into_iter()
+                .filter_map(|e| e.attributes.get(&sa::ORDER_ID)),
+        );
+        match page.next_page {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    Ok(held)
 }
+
+/// Runs read a page when finding which orders a run holds or resolved, and pages at most:
+/// past them an order is listed as dropped, and putting it back is refused ("not
+/// dropped"), since that reads its own runs alone.
+const HELD_PAGE_SIZE: i32 = 1_000;
+const HELD_PAGES: usize = 5;
 
 /// A dropped run's row: how it ended, by whom and why, from its close event (a run whose
 /// history cannot be read is still listed, with its status alone).
