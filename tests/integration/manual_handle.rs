@@ -815,3 +815,27 @@ async fn a_paid_resolution_needs_a_second_person_and_never_its_proposer() {
         .unwrap();
     assert!(matches!(failed, Settled::Resolved(_)), "{failed:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_whose_run_is_cancelled_from_outside_is_listed_as_dropped() {
+    use temporal_playground::operations::dropped::dropped_orders;
+    // A cancellation request from Temporal's CLI ends the order's run (Canceled): the
+    // order waits in no queue, and the dropped list says so.
+    let env = env_with_manual_order("down-cancel").await;
+    let out = temporal(
+        &env.server.hostport,
+        &["workflow", "cancel", "-w", "manual-down-cancel"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let listed = eventually(
+        "the order listed as dropped",
+        Duration::from_secs(20),
+        || async {
+            let list = dropped_orders(&env.client).await.ok()?;
+            list.rows.into_iter().find(|r| r.order_id == "down-cancel")
+        },
+    )
+    .await;
+    assert_eq!(listed.ended, "cancelled");
+    assert_eq!(listed.stage, "ManualHandle");
+}
