@@ -289,7 +289,35 @@ pub struct ConclusionRefusal {
     /// The upstream's own words (or why it could not be reached).
     pub message: String,
     pub at: String,
+    /// Why, as the activity classed it: `rejected` (the bank answered no), else it gave no
+    /// answer (`timeout`, `http_503`, …); empty in refusals recorded before it was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
+
+impl ConclusionRefusal {
+    /// Whether the bank answered no (rather than giving no answer, when it may have
+    /// recorded the resolution after all).
+    pub fn answered(&self) -> bool {
+        self.reason.is_empty() || self.reason == REJECTED_REASON
+    }
+
+    /// What a person can do next, in a sentence.
+    pub fn advice(&self) -> &'static str {
+        match self.answered() {
+            true => "Resolve it again to retry, or decide otherwise.",
+            false => {
+                "The bank may have recorded it all the same: resolving it the same way again \
+                 is safe (the bank answers a duplicate as recorded); if it did record it, \
+                 another outcome is refused with what it holds."
+            }
+        }
+    }
+}
+
+/// The reason of a refusal the bank answered (`upstream::activities::error_types::REJECTED`
+/// is this one: the browser's code cannot reach that module).
+pub const REJECTED_REASON: &str = "rejected";
 
 /// Everything support needs to decide on a manual order, from ManualHandle's query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -341,6 +369,33 @@ pub enum OrderOutcome {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_refusal_without_an_answer_says_the_bank_may_have_recorded_it() {
+        let refusal = |reason: &str| super::ConclusionRefusal {
+            record: super::ResolutionRecord {
+                resolution: crate::domain::order::Resolution::Paid,
+                reason_code: "BANK_CONFIRMED".into(),
+                resolved_by: "ana".into(),
+                resolved_at: "2026-12-07T10:00:00Z".into(),
+                note: String::new(),
+                approved_by: None,
+                resolved_by_id: String::new(),
+                evidence: None,
+            },
+            message: "…".into(),
+            at: "2026-12-07T10:15:00Z".into(),
+            reason: reason.into(),
+        };
+        for answered in ["", super::REJECTED_REASON] {
+            assert!(refusal(answered).answered());
+            assert!(refusal(answered).advice().starts_with("Resolve it again"));
+        }
+        for silent in ["timeout", "http_503", "transport"] {
+            assert!(!refusal(silent).answered());
+            assert!(refusal(silent).advice().contains("may have recorded it"));
+        }
+    }
+
     use super::*;
     use crate::domain::input::MAX_NOTE_LEN;
 

@@ -18,7 +18,7 @@ pub mod error_types {
     pub const THROTTLED: &str = "http_429";
     pub const TIMEOUT: &str = "timeout";
     pub const TRANSPORT: &str = "transport";
-    pub const REJECTED: &str = "rejected";
+    pub const REJECTED: &str = crate::domain::resolution::REJECTED_REASON;
     /// A person's resolution the upstream did not record (ManualHandle's `ErrorReason`).
     pub const CONCLUSION_REFUSED: &str = "conclusion_refused";
     /// An order a person put back in the queue after the run that held it ended unresolved.

@@ -774,9 +774,11 @@ async fn conclude_or_requeue(
     if record.evidence.is_some() && ctx.patched(SETTLED_BY_PATCH) {
         ctx.upsert_search_attributes([sa::SETTLED_BY.value_set(Vec::new())]);
     }
+    let failure = query_failure(&error, CONCLUDE_ATTEMPTS);
     let refusal = ConclusionRefusal {
         record,
-        message: query_failure(&error, CONCLUDE_ATTEMPTS).message,
+        message: failure.message,
+        reason: failure.reason,
         at: recorded_at(ctx.workflow_time()),
     };
     ctx.upsert_search_attributes([

@@ -298,9 +298,11 @@ async fn conclude_or_hand_on(
             if record.evidence.is_some() {
                 ctx.upsert_search_attributes([sa::SETTLED_BY.value_set(Vec::new())]);
             }
+            let failure = query_failure(&error, 1);
             let refusal = ConclusionRefusal {
                 record,
-                message: query_failure(&error, 1).message,
+                message: failure.message,
+                reason: failure.reason,
                 at: recorded_at(ctx.workflow_time()),
             };
             let next_handoff = Handoff {

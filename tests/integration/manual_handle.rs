@@ -262,6 +262,9 @@ async fn a_resolution_the_upstream_refuses_returns_to_the_queue_with_its_message
     .await;
     let refusal = context.refused.unwrap();
     assert!(refusal.message.contains("422"), "{refusal:?}");
+    // The bank answered no: the lane says it did not record it (not "may have").
+    assert!(refusal.answered(), "{refusal:?}");
+    assert_eq!(refusal.reason, "rejected");
     assert!(
         refusal.message.contains("reference mismatch"),
         "{refusal:?}"

@@ -462,10 +462,16 @@ fn RejectionLine(rejection: ProposalRejection) -> impl IntoView {
 /// A resolution the bank did not record: the order is back in the queue.
 #[component]
 fn RefusalLine(refusal: ConclusionRefusal) -> impl IntoView {
+    let advice = refusal.advice();
+    // A refusal the bank answered, or no answer at all (it may have recorded it).
+    let lead = match refusal.answered() {
+        true => "The upstream did not record ",
+        false => "The upstream did not confirm ",
+    };
     let record = refusal.record;
     view! {
         <p class="mb-2 p-2 bg-red-50 border border-red-200 rounded" role="alert" data-testid="conclusion-refused">
-            "The upstream did not record "
+            {lead}
             <strong>{record.resolution.to_string()}</strong>
             " by "
             {record.resolved_by}
@@ -473,7 +479,8 @@ fn RefusalLine(refusal: ConclusionRefusal) -> impl IntoView {
             <When at=refusal.at />
             ": "
             {refusal.message}
-            ". Resolve it again to retry, or decide otherwise."
+            ". "
+            {advice}
         </p>
     }
 }
