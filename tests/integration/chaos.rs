@@ -327,6 +327,7 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
     use temporal_playground::{
         web::auth::SignIn,
         web::pages::contracts::{AskBank, ChangeContract, CreateContract},
+        web::pages::dropped_orders::{PutBack, PutBackAll},
         web::pages::live_flow::{SetFailureRate, Simulate},
         web::pages::order::{ClaimOrder, ReleaseOrder, ResolveOrder, RetryStale},
         web::pages::stale_orders::RetryStaleSet,
@@ -536,6 +537,41 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
                 ("term_id", "recurring-C-none-2026-12-07T14:00:00Z".into()),
             ],
             "has no term",
+        ),
+        (
+            PutBack::PATH,
+            vec![
+                ("order_id", "x' OR '1'='1".into()),
+                ("reason", "why".into()),
+            ],
+            "characters other than",
+        ),
+        (
+            PutBack::PATH,
+            vec![
+                ("order_id", "down-hostile".into()),
+                ("reason", note.clone()),
+            ],
+            "at most 500",
+        ),
+        (
+            PutBack::PATH,
+            vec![("order_id", "down-hostile".into()), ("reason", " ".into())],
+            "reason is empty",
+        ),
+        // It waits in the queue: putting it back would start a second run.
+        (
+            PutBack::PATH,
+            vec![
+                ("order_id", "down-hostile".into()),
+                ("reason", "why".into()),
+            ],
+            "nothing to put back",
+        ),
+        (
+            PutBackAll::PATH,
+            vec![("expected", "5".into()), ("reason", "why".into())],
+            "not 5",
         ),
         (Simulate::PATH, one("rate", "NaN"), "between 0 and 50"),
         (Simulate::PATH, one("rate", "1e9"), "between 0 and 50"),
