@@ -286,6 +286,9 @@ async fn put_back_checked(
         )));
     }
     handoff.error_reason = error_types::PUT_BACK.to_string();
+    // A proposal the ended run started with may have been rejected there (its state is
+    // gone with it): a person decides afresh, and proposes again if the order needs it.
+    handoff.proposal = None;
     handoff.put_back = Some(PutBack {
         by: Stamp {
             at: rfc3339(SystemTime::now()),
@@ -296,12 +299,9 @@ async fn put_back_checked(
     });
     let workflow_id = manual_workflow_id(order_id);
     let mut attributes = handoff_attributes(&handoff.order, Stage::Manual, &handoff);
-    // Its actors as the run will hold them (a proposal's, and who put it back); the later
-    // value of an attribute wins.
+    // Its actors as the run will hold them: who put it back.
     if let Some(p) = &handoff.put_back {
-        let mut actors = (handoff.proposal.as_ref())
-            .map(crate::workflows::proposal_actors)
-            .unwrap_or_default();
+        let mut actors = Vec::new();
         crate::workflows::add_actors(&mut actors, &[&p.by.operator, &p.by.operator_id]);
         attributes.push(sa::ACTORS.value_set(actors));
     }

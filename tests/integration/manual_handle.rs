@@ -820,6 +820,75 @@ async fn a_paid_resolution_needs_a_second_person_and_never_its_proposer() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_proposal_of_a_dropped_run_does_not_come_back_pending_with_the_order() {
+    use temporal_playground::{
+        domain::resolution::Stamp, operations::dropped::put_back,
+        workflows::stale_order::StaleOrder,
+    };
+    // Ana's paid, signalled to the stale order, waits for approval in the manual queue.
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    start_order(&env.client, order("down-dprop", fast_policy(1, 3_600)))
+        .await
+        .unwrap();
+    eventually("the stale order", Duration::from_secs(30), || async {
+        temporal_playground::operations::orders::stale_status(&env.client, "down-dprop")
+            .await
+            .ok()
+    })
+    .await;
+    env.client
+        .get_workflow_handle::<StaleOrder>("stale-down-dprop")
+        .signal(
+            StaleOrder::resolve,
+            request("paid", "ana", ""),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let context = eventually(
+        "the proposal in the queue",
+        Duration::from_secs(30),
+        || async { manual_context(&env.client, "down-dprop").await.ok() },
+    )
+    .await;
+    assert!(context.proposal.is_some(), "{context:?}");
+    // Its run is terminated (bo may have rejected the proposal there: that state is gone),
+    // then put back: the proposal does not wait for an approver again.
+    let ended = temporal(
+        &env.server.hostport,
+        &[
+            "workflow",
+            "terminate",
+            "-w",
+            "manual-down-dprop",
+            "--reason",
+            "x",
+        ],
+    );
+    assert!(ended.status.success(), "{ended:?}");
+    let by = Stamp {
+        operator: "cy".into(),
+        ..Default::default()
+    };
+    eventually("put back", Duration::from_secs(20), || async {
+        put_back(
+            &env.client,
+            "down-dprop",
+            by.clone(),
+            "terminated by mistake",
+        )
+        .await
+        .ok()
+    })
+    .await;
+    let context = manual_context(&env.client, "down-dprop").await.unwrap();
+    assert!(context.proposal.is_none(), "{:?}", context.proposal);
+    let awaiting = "WorkflowId = 'manual-down-dprop' AND ExecutionStatus = 'Running' \
+                    AND AwaitingApproval = 1";
+    assert_eq!(count(&env.client, awaiting).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_order_whose_run_is_cancelled_from_outside_is_listed_as_dropped() {
     use temporal_playground::operations::dropped::dropped_orders;
     // A cancellation request from Temporal's CLI ends the order's run (Canceled): the
