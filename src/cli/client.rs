@@ -285,10 +285,11 @@ pub enum ClientCommand {
         operator: String,
     },
     /// List the orders that dropped out of every queue: their run ended without a
-    /// resolution (terminated, failed, timed out) in the last 30 days
+    /// resolution (terminated, failed, timed out, cancelled) in the last 30 days
     Dropped,
     /// Put a dropped order back in the manual queue, saying why (recorded on the order)
     PutBack {
+        /// The dropped order
         #[arg(short = 'o', long = "order-id")]
         order_id: String,
         /// Why it goes back
