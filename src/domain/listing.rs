@@ -738,6 +738,32 @@ mod service_level_tests {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_dropped_run_reads_as_one_sentence_with_what_is_known() {
+        let mut row = DroppedOrder {
+            order_id: "ORD-1".into(),
+            workflow_id: "manual-ORD-1".into(),
+            stage: "ManualHandle".into(),
+            ended: "terminated".into(),
+            ended_at: "2026-12-07T10:00:00Z".into(),
+            by: "temporal-cli:ops@host".into(),
+            why: "cleanup".into(),
+        };
+        assert_eq!(
+            row.sentence(),
+            "ManualHandle manual-ORD-1 terminated by temporal-cli:ops@host at \
+             2026-12-07T10:00:00Z: cleanup"
+        );
+        // A run that failed on its own names nobody.
+        row.ended = "failed".into();
+        row.by.clear();
+        row.why.clear();
+        assert_eq!(
+            row.sentence(),
+            "ManualHandle manual-ORD-1 failed at 2026-12-07T10:00:00Z"
+        );
+    }
+
     /// The query of a link, read back as a browser's form would send it.
     fn read_back(link: &str) -> Vec<(String, String)> {
         let query = link.split_once('?').map_or("", |(_, q)| q);
