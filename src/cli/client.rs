@@ -930,6 +930,12 @@ fn print_import(view: &crate::workflows::statement_import::ImportView) {
         .collect();
     println!("  {}", counts.join(", "));
     match (&view.approved, &view.rejected) {
+        _ if view.stopped.is_some() => {
+            if let Some(by) = &view.approved {
+                println!("  approved by {} at {}", by.operator, by.at);
+            }
+            println!("  {}", view.stopped.as_deref().unwrap_or_default());
+        }
         (Some(by), _) => println!(
             "  approved by {} at {}: {}",
             by.operator,

@@ -304,6 +304,11 @@ pub struct ImportView {
     /// Of the orders matched in `entries`, those this import settled (filled as `settled`).
     #[serde(default)]
     pub settled_orders: Vec<String>,
+    /// How its run was stopped outside the console (terminated from Temporal's CLI or web
+    /// UI, failed, timed out), in a sentence: it decides and applies nothing more. Filled by
+    /// the console from the run's description, never by the workflow.
+    #[serde(default)]
+    pub stopped: Option<String>,
 }
 
 impl ImportView {
@@ -448,6 +453,7 @@ mod tests {
             done,
             settled,
             settled_orders: vec!["ORD-1".into()],
+            stopped: None,
         };
         assert_eq!(
             view(2, false, Some(1)).settled_text(),

@@ -126,38 +126,16 @@ async fn dropped_row(client: &Client, order_id: String, e: ListedExecution) -> D
         order_id,
         workflow_id: e.workflow_id.clone(),
         stage: e.workflow_type.clone(),
-        ended: match e.status.as_str() {
-            "TERMINATED" => "terminated",
-            "FAILED" => "failed",
-            "TIMED_OUT" => "timed out",
-            "CANCELED" => "cancelled",
-            _ => "ended",
-        }
-        .to_string(),
+        ended: e.ended_unfinished().unwrap_or("ended").to_string(),
         ended_at: e.close_time.map(rfc3339).unwrap_or_default(),
         by: String::new(),
         why: String::new(),
     };
-    let close = histories::events(client, &e.workflow_id, &e.run_id, Events::Close).await;
-    match close.as_deref().map(|events| events.first()) {
-        Ok(Some(event)) => match &event.attributes {
-            Some(Attributes::WorkflowExecutionTerminatedEventAttributes(a)) => {
-                row.by = a.identity.clone();
-                row.why = a.reason.clone();
-            }
-            Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => {
-                row.why = a
-                    .failure
-                    .as_ref()
-                    .map(|f| f.message.clone())
-                    .unwrap_or_default();
-            }
-            Some(Attributes::WorkflowExecutionTimedOutEventAttributes(_)) => {
-                row.why = "it ran past its execution timeout".into();
-            }
-            _ => {}
-        },
-        Ok(None) => {}
+    match histories::ending(client, &e.workflow_id, &e.run_id).await {
+        Ok(ending) => {
+            row.by = ending.by;
+            row.why = ending.why;
+        }
         Err(error) => {
             tracing::warn!(workflow_id = %e.workflow_id, %error, "a dropped run's close event")
         }

@@ -24,6 +24,8 @@ pub enum Missing {
     Order(String),
     /// A recurring contract, by contract id.
     Contract(String),
+    /// A statement import, by import id.
+    Import(String),
 }
 
 impl fmt::Display for Missing {
@@ -38,6 +40,11 @@ impl fmt::Display for Missing {
                 f,
                 "there is no recurring contract with id {id:?}: list them with the dashboard \
                  or `temporal schedule list`"
+            ),
+            Missing::Import(id) => write!(
+                f,
+                "no statement import {id:?} is known to Temporal: the Statements page lists \
+                 the recent ones"
             ),
         }
     }

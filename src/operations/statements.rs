@@ -5,13 +5,14 @@
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use temporalio_client::{
-    Client, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
-    WorkflowQueryOptions, WorkflowStartOptions, errors::WorkflowStartError,
+    Client, WorkflowDescribeOptions, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy,
+    WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowStartOptions,
+    errors::{WorkflowInteractionError, WorkflowStartError},
 };
 
 use super::{
-    OpError, counted,
-    orders::{answer, not_found, query_error, update_error},
+    Missing, OpError, counted,
+    orders::{answer, query_error, update_error},
 };
 use crate::{
     domain::{
@@ -24,7 +25,7 @@ use crate::{
             StatementFormat, entry_pays,
         },
     },
-    temporal::{TemporalError, names::task_queues, search_attributes as sa, visibility},
+    temporal::{TemporalError, histories, names::task_queues, search_attributes as sa, visibility},
     upstream::statement::{StatementError, parse},
     workflows::statement_import::{
         CHUNK_ENTRIES, EntryChunk, ImportStart, ImportView, StatementImport, workflow_id,
@@ -345,8 +346,10 @@ pub async fn import(
             };
             let options = WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, id.clone())
                 .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
-                // Ended imports too: the same file is never imported twice.
-                .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+                // A decided import too: the same file is imported once. An import stopped
+                // outside the console (terminated, failed) decided nothing, so its file
+                // starts a new run of the same id.
+                .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
                 .search_attributes(temporalio_common::search_attributes::SearchAttributes::new(
                     vec![sa::ACTORS.value_set(vec![actor.name.clone()])],
                 ))
@@ -362,7 +365,7 @@ pub async fn import(
                 Err(e) => return Err(OpError::Temporal(TemporalError::client(e))),
             }
             // The rest of the entries, chunk by chunk; a chunk already in changes nothing.
-            let view = view(client, &id).await?;
+            let view = view_of(client, &id).await?;
             if view.chunks_in < view.chunks && view.approved.is_none() && view.rejected.is_none() {
                 let handle = client.get_workflow_handle::<StatementImport>(id.clone());
                 for (i, entries) in chunks.into_iter().enumerate() {
@@ -405,6 +408,56 @@ async fn view_from(client: &Client, id: &str, offset: u32) -> Result<ImportView,
     }
 }
 
+/// How an import's latest run was stopped outside the console, if it was: terminated
+/// (from Temporal's CLI or web UI), failed, timed out or cancelled. Such a run decides and
+/// applies nothing more, and its file can be imported again. One description of the run,
+/// and its close event when it was stopped.
+async fn stopped(client: &Client, id: &str) -> Result<Option<String>, OpError> {
+    let described = client
+        .get_workflow_handle::<StatementImport>(id.to_string())
+        .describe(WorkflowDescribeOptions::default())
+        .await
+        .map_err(|e| match e {
+            WorkflowInteractionError::NotFound(_) => not_found(id),
+            other => OpError::Temporal(other.into()),
+        })?;
+    let Some(ended) = histories::ended_unfinished(described.status()) else {
+        return Ok(None);
+    };
+    let ending = histories::ending(client, id, described.run_id())
+        .await
+        .inspect_err(|error| tracing::warn!(import_id = %id, %error, "an import's close event"))
+        .unwrap_or_default();
+    let at = described
+        .close_time()
+        .map(crate::domain::format::rfc3339)
+        .unwrap_or_default();
+    Ok(Some(stopped_sentence(id, ended, &at, &ending)))
+}
+
+/// "Import X was terminated outside the console at T by WHO ("WHY"): …".
+fn stopped_sentence(id: &str, ended: &str, at: &str, ending: &histories::Ending) -> String {
+    let mut said = format!("import {id} was {ended} outside the console");
+    if !at.is_empty() {
+        said.push_str(&format!(" at {at}"));
+    }
+    if !ending.by.is_empty() {
+        said.push_str(&format!(" by {}", ending.by));
+    }
+    if !ending.why.is_empty() {
+        said.push_str(&format!(" ({:?})", ending.why));
+    }
+    said.push_str(
+        ": what it had not applied never will be. Import the file again to review it afresh \
+         and ask a second person to approve it.",
+    );
+    said
+}
+
+fn not_found(import_id: &str) -> OpError {
+    OpError::NotFound(Missing::Import(import_id.to_string()))
+}
+
 fn check_import_id(import_id: &str) -> Result<(), OpError> {
     match crate::domain::statement::is_import_id(import_id) {
         true => Ok(()),
@@ -422,7 +475,11 @@ async fn ended(client: &Client, import_id: &str, e: OpError) -> OpError {
     if !matches!(e, OpError::NotFound(_)) {
         return e;
     }
-    match view(client, import_id).await {
+    match view_of(client, import_id).await {
+        Ok(ImportView {
+            stopped: Some(sentence),
+            ..
+        }) => OpError::Rejected(sentence),
         Ok(v) => match (v.approved, v.rejected) {
             (Some(by), _) => OpError::Rejected(format!(
                 "{} approved this import already at {}",
@@ -431,14 +488,20 @@ async fn ended(client: &Client, import_id: &str, e: OpError) -> OpError {
             (_, Some((by, _))) => {
                 OpError::Rejected(format!("{} rejected this import at {}", by.operator, by.at))
             }
-            _ => e,
+            _ => not_found(import_id),
         },
-        Err(_) => e,
+        Err(missing @ OpError::NotFound(_)) => missing,
+        Err(_) => not_found(import_id),
     }
 }
 
 async fn view(client: &Client, id: &str) -> Result<ImportView, OpError> {
     let mut view = view_from(client, id, 0).await?;
+    if !view.done {
+        // An import not done may have been stopped from outside: its query still answers
+        // (Temporal replays the ended run), as if it were waiting.
+        view.stopped = stopped(client, id).await?;
+    }
     if view.approved.is_some() {
         view.settled = Some(settled_by(client, id).await?);
         let matched: Vec<&str> = view
@@ -558,7 +621,7 @@ fn standing(status: &str) -> String {
 pub async fn view_of(client: &Client, import_id: &str) -> Result<ImportView, OpError> {
     check_import_id(import_id)?;
     view(client, import_id).await.map_err(|e| match e {
-        OpError::NotFound(_) => not_found(import_id),
+        OpError::NotFound(Missing::Workflow(_)) => not_found(import_id),
         other => other,
     })
 }

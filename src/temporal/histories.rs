@@ -2,9 +2,11 @@
 //! trail), the first few (whether a run ever ran), or only the close event (why a run
 //! failed). The SDK's handle reads whole histories only.
 
-use temporalio_client::{Client, NamespacedClient, tonic::IntoRequest};
+use temporalio_client::{Client, NamespacedClient, WorkflowExecutionStatus, tonic::IntoRequest};
 use temporalio_common::protos::temporal::api::{
-    common::v1::WorkflowExecution, enums::v1::HistoryEventFilterType, history::v1::HistoryEvent,
+    common::v1::WorkflowExecution,
+    enums::v1::HistoryEventFilterType,
+    history::v1::{HistoryEvent, history_event::Attributes},
     workflowservice::v1::GetWorkflowExecutionHistoryRequest,
 };
 
@@ -60,4 +62,55 @@ pub async fn events(
         }
         token = page.next_page_token;
     }
+}
+
+/// Who ended a run that did not complete, and why, as its close event records it: a
+/// termination's identity and reason, a failure's message, a timeout. Empty for a run that
+/// completed, was cancelled without a reason, or is still open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ending {
+    /// The identity Temporal recorded for a termination (`temporal-cli:…`, a worker's, ours).
+    pub by: String,
+    pub why: String,
+}
+
+/// How a run ended when it did not complete, in a word ("terminated", "failed", "timed
+/// out", "cancelled"); `None` while it runs, once it completed or continued as new.
+pub fn ended_unfinished(status: WorkflowExecutionStatus) -> Option<&'static str> {
+    match status {
+        WorkflowExecutionStatus::Terminated => Some("terminated"),
+        WorkflowExecutionStatus::Failed => Some("failed"),
+        WorkflowExecutionStatus::TimedOut => Some("timed out"),
+        WorkflowExecutionStatus::Canceled => Some("cancelled"),
+        _ => None,
+    }
+}
+
+/// How the run `run_id` of `workflow_id` ended (its latest run when `run_id` is empty):
+/// one read of its close event.
+pub async fn ending(
+    client: &Client,
+    workflow_id: &str,
+    run_id: &str,
+) -> Result<Ending, TemporalError> {
+    let close = events(client, workflow_id, run_id, Events::Close).await?;
+    Ok(match close.first().and_then(|e| e.attributes.as_ref()) {
+        Some(Attributes::WorkflowExecutionTerminatedEventAttributes(a)) => Ending {
+            by: a.identity.clone(),
+            why: a.reason.clone(),
+        },
+        Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => Ending {
+            by: String::new(),
+            why: a
+                .failure
+                .as_ref()
+                .map(|f| f.message.clone())
+                .unwrap_or_default(),
+        },
+        Some(Attributes::WorkflowExecutionTimedOutEventAttributes(_)) => Ending {
+            by: String::new(),
+            why: "it ran past its execution timeout".into(),
+        },
+        _ => Ending::default(),
+    })
 }

@@ -8,7 +8,10 @@ use std::{
 };
 use temporalio_client::{Client, NamespacedClient, WorkflowCountOptions, tonic::IntoRequest};
 use temporalio_common::{
-    protos::temporal::api::workflowservice::v1::ListWorkflowExecutionsRequest,
+    protos::temporal::api::{
+        enums::v1::WorkflowExecutionStatus as ProtoStatus,
+        workflowservice::v1::ListWorkflowExecutionsRequest,
+    },
     search_attributes::SearchAttributes,
 };
 
@@ -31,6 +34,14 @@ pub struct ListedExecution {
 }
 
 impl ListedExecution {
+    /// How this run ended when it did not complete, in a word
+    /// ([`super::histories::ended_unfinished`]); `None` while it runs or once it completed.
+    pub fn ended_unfinished(&self) -> Option<&'static str> {
+        let name = format!("WORKFLOW_EXECUTION_STATUS_{}", self.status);
+        let status = ProtoStatus::from_str_name(&name)?;
+        super::histories::ended_unfinished(status.into())
+    }
+
     /// A memo field, read as JSON.
     pub fn memo<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
         serde_json::from_slice(self.memo.get(key)?).ok()

@@ -474,6 +474,7 @@ impl StatementImport {
             done: self.done,
             settled: None,
             settled_orders: Vec::new(),
+            stopped: None,
         }
     }
 }

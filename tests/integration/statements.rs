@@ -471,6 +471,121 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An import stopped from Temporal's CLI before anyone approved it approved nothing, so the
+/// bank's file can be imported again: the new import waits for its approver and settles what
+/// it matches. Before, the same file was refused for good (one id per file, never reused)
+/// and the import shown could only say it had ended.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_whose_import_was_terminated_from_outside_can_be_imported_again() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let id = Script::Down.id("again");
+    waiting_in_myr(c, &[&id], 1_250).await;
+    let dir = std::env::temp_dir().join(format!("tp-again-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("again.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "booking_date,reference,amount,currency,credit_debit,entry_ref\n2026-12-01,payment {id},12.50,MYR,C,A1\n"
+        ),
+    )
+    .unwrap();
+    let import = |who: &str| {
+        ours(
+            &hp,
+            &[
+                "client",
+                "import-statement",
+                &file.to_string_lossy(),
+                "--operator",
+                who,
+            ],
+        )
+    };
+    let (ok, said) = import("ana");
+    assert!(ok && said.contains("1 matched"), "{said}");
+    let import_id = import_id_in(&said);
+    let out = temporal(
+        &hp,
+        &[
+            "workflow",
+            "terminate",
+            "-w",
+            &import_id,
+            "--reason",
+            "cleaning up",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let terminated = format!("WorkflowId = '{import_id}' AND ExecutionStatus = 'Terminated'");
+    eventually(
+        "the import listed as terminated",
+        Duration::from_secs(15),
+        || async { (count(c, &terminated).await == 1).then_some(()) },
+    )
+    .await;
+
+    // Read or approved, it says how it was stopped and what to do, not that it is missing.
+    let (ok, said) = ours(&hp, &["client", "show-statement", "-i", &import_id]);
+    assert!(
+        ok && said.contains("was terminated outside the console")
+            && !said.contains("awaits a second person")
+            && said.contains("cleaning up")
+            && said.contains("Import the file again"),
+        "{said}"
+    );
+    let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
+    let approver = sign_in_with(addr, &[("name", "approver"), ("password", PASSWORD)]).await;
+    let page = page_text(&approver, &format!("http://{addr}/statements/{import_id}")).await;
+    assert!(
+        page.contains("was terminated outside the console")
+            && page.contains("cleaning up")
+            && !page.contains("awaits a second person")
+            && !page.contains("Approve and settle"),
+        "{page}"
+    );
+    let (ok, said) = approve_statement(&hp, &import_id, "bo");
+    assert!(
+        !ok && said.contains("was terminated outside the console"),
+        "{said}"
+    );
+    assert!(manual_context(c, &id).await.unwrap().resolution.is_none());
+    let unknown = format!("statement-{}", "ab".repeat(32));
+    let (ok, said) = ours(&hp, &["client", "show-statement", "-i", &unknown]);
+    assert!(!ok && said.contains("no statement import"), "{said}");
+
+    // The same file again is a new import of it, awaiting a second person.
+    let (ok, said) = import("ana");
+    assert!(ok && said.contains("1 matched"), "{said}");
+    assert_eq!(import_id_in(&said), import_id, "one id per file");
+    let (ok, said) = approve_statement(&hp, &import_id, "ana");
+    assert!(!ok, "the importer cannot approve: {said}");
+    let (ok, said) = approve_statement(&hp, &import_id, "bo");
+    assert!(ok, "{said}");
+    assert_resolved(c, &id, Resolution::Paid).await;
+    assert_eq!(env.upstream.conclusion_of(&id).as_deref(), Some("paid"));
+
+    // Once decided, the file is one import for good: importing it again shows that import
+    // and starts nothing.
+    let (ok, said) = import("cy");
+    assert!(ok, "{said}");
+    let runs = format!("WorkflowId = '{import_id}'");
+    assert_eq!(
+        count(c, &runs).await,
+        2,
+        "the terminated run and the approved one"
+    );
+    let (ok, said) = approve_statement(&hp, &import_id, "dee");
+    assert!(!ok, "approved once: {said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A payment the bank reverses in the same statement (MT940's `RC`, written as a bank
 /// writes it) is not matched, and money back from an earlier debit (`RD`) naming an order
 /// is not its payment: the approval settles neither, only the plain credit beside them.

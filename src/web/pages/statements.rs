@@ -131,6 +131,13 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
         )
     });
     let standing = match (&view.approved, &view.rejected) {
+        _ if view.stopped.is_some() => {
+            let approved = view.approved.as_ref().map(|by| {
+                view! { {format!("approved by {} ", by.operator)} <When at=by.at.clone() /> ". " }
+            });
+            let sentence = view.stopped.clone().unwrap_or_default();
+            view! { {approved} <strong>{sentence}</strong> }.into_any()
+        }
         (Some(by), _) => {
             let settled = format!(": {}", view.settled_text());
             view! { {format!("approved by {} ", by.operator)} <When at=by.at.clone() /> {settled} }
@@ -148,10 +155,10 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
         .into_any(),
         _ => "awaits a second person's approval".into_any(),
     };
-    let open = view.approved.is_none() && view.rejected.is_none();
+    let open = view.approved.is_none() && view.rejected.is_none() && view.stopped.is_none();
     // While it applies (or its parts still arrive) the page reads it again every few
     // seconds, with or without JavaScript, and shows how far it has come.
-    let applying = view.approved.is_some() && !view.done;
+    let applying = view.approved.is_some() && !view.done && view.stopped.is_none();
     let moving = applying || (open && view.chunks_in < view.chunks);
     let progress = applying.then(|| {
         view! {
