@@ -583,14 +583,20 @@ pub async fn all_entries(
 }
 
 /// The most recent imports, newest first: id, when it began, who imported it, and how it
-/// stands (read from visibility: no call per import).
+/// stands (read from visibility: no call per import). A file imported again after its
+/// import was stopped outside the console is one row, its latest run's.
 pub async fn recent(client: &Client) -> Result<Vec<ListedImport>, OpError> {
     let listed =
         visibility::list_page(client, "WorkflowType = 'StatementImport'", 50, None, None).await?;
-    Ok(listed
-        .executions
-        .into_iter()
-        .map(|e| ListedImport {
+    let mut rows: Vec<ListedImport> = Vec::new();
+    for e in listed.executions {
+        if let Some(newer) = rows.iter_mut().find(|r| r.import_id == e.workflow_id) {
+            if !newer.standing.ends_with(AGAIN) {
+                newer.standing.push_str(AGAIN);
+            }
+            continue;
+        }
+        rows.push(ListedImport {
             standing: standing(&e.status),
             imported_by: e
                 .attributes
@@ -602,9 +608,13 @@ pub async fn recent(client: &Client) -> Result<Vec<ListedImport>, OpError> {
                 .map(crate::domain::format::rfc3339)
                 .unwrap_or_default(),
             import_id: e.workflow_id,
-        })
-        .collect())
+        });
+    }
+    Ok(rows)
 }
+
+/// Said of an import whose file was imported again after an earlier run was stopped.
+const AGAIN: &str = " (imported again after an earlier run was stopped)";
 
 /// An import's standing from its workflow's status as visibility names it (`RUNNING`, …):
 /// running, it awaits its approver or applies what was approved; completed, someone decided.

@@ -583,6 +583,17 @@ async fn a_file_whose_import_was_terminated_from_outside_can_be_imported_again()
     );
     let (ok, said) = approve_statement(&hp, &import_id, "dee");
     assert!(!ok, "approved once: {said}");
+    // The statements page lists the file once, as its latest run stands.
+    let list = page_text(&approver, &format!("http://{addr}/statements")).await;
+    assert_eq!(
+        list.matches(&format!("/statements/{import_id}\"")).count(),
+        1,
+        "{list}"
+    );
+    assert!(
+        list.contains("imported again after an earlier run was stopped"),
+        "{list}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
