@@ -271,15 +271,18 @@ pub enum ClientCommand {
         #[arg(long, default_value = "cli")]
         operator: String,
     },
-    /// Ask the bank what became of a term's charge that had no answer (its row reads
-    /// "charge unconfirmed"); the answer is kept in Temporal and settles the term's money
+    /// Ask the bank again. With --term: what became of a contract term's charge that had no
+    /// answer (its row reads "charge unconfirmed"); the answer is kept in Temporal and
+    /// settles the term's money. Without: about an order waiting in the manual queue; its
+    /// verdict settles the order as the bank's own answer, no verdict leaves it waiting with
+    /// the bank's words (prints the answer; waits up to 20 s for it)
     AskTheBank {
-        /// The contract
+        /// The order waiting in the manual queue, or with --term the contract
         #[arg(short = 'o', long = "order-id")]
         order_id: String,
-        /// The term: its workflow id, as the contract's payment history lists it
+        /// A contract's term: its workflow id, as the contract's payment history lists it
         #[arg(long)]
-        term: String,
+        term: Option<String>,
         /// Who asks (recorded with the answer)
         #[arg(long)]
         operator: String,
@@ -340,6 +343,10 @@ pub enum Prepared {
         note: String,
     },
     RetryNow {
+        order_id: String,
+        operator: String,
+    },
+    AskAboutOrder {
         order_id: String,
         operator: String,
     },
@@ -638,7 +645,16 @@ impl ClientCommand {
             }
             ClientCommand::AskTheBank {
                 order_id,
-                term,
+                term: None,
+                operator,
+            } => {
+                validate_order_id(&order_id).map_err(usage)?;
+                validate_operator(&operator).map_err(usage)?;
+                Prepared::AskAboutOrder { order_id, operator }
+            }
+            ClientCommand::AskTheBank {
+                order_id,
+                term: Some(term),
                 operator,
             } => {
                 let question = crate::workflows::charge_lookup::ChargeQuestion {
@@ -801,6 +817,24 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
         Prepared::RetryNow { order_id, operator } => {
             orders::retry_now(client, &order_id, &operator).await?;
             println!("order {order_id}: retrying now");
+        }
+        Prepared::AskAboutOrder { order_id, operator } => {
+            let question = orders::ask_bank(client, &order_id, &operator).await?;
+            match (&question.answer, question.settled) {
+                (Some(answer), true) => {
+                    println!("order {order_id}: the bank says {answer}: settled")
+                }
+                (Some(answer), false) => {
+                    println!(
+                        "order {order_id}: the bank says {answer}; it waits in the manual queue"
+                    )
+                }
+                (None, _) => println!(
+                    "order {order_id}: asked at {}; the bank has not answered yet (its answer \
+                     shows on the order's lane)",
+                    question.asked.at
+                ),
+            }
         }
         Prepared::CreateContract {
             contract,

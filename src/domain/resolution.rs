@@ -319,6 +319,22 @@ impl ConclusionRefusal {
 /// is this one: the browser's code cannot reach that module).
 pub const REJECTED_REASON: &str = "rejected";
 
+/// A person had an order waiting in the manual queue ask the bank again (ManualHandle's
+/// `ask_bank` update), and what the bank said: a verdict settles the order as the bank's
+/// own answer would have in the first stage; anything else leaves it waiting, with this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankQuestion {
+    pub asked: Stamp,
+    /// What the bank answered, in a sentence; `None` while it is being asked.
+    pub answer: Option<String>,
+    /// Whether that answer settled the order.
+    #[serde(default)]
+    pub settled: bool,
+    /// When it answered (workflow time, RFC 3339; empty while asked).
+    #[serde(default)]
+    pub answered_at: String,
+}
+
 /// Everything support needs to decide on a manual order, from ManualHandle's query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManualContext {
@@ -343,6 +359,12 @@ pub struct ManualContext {
     /// The last claim a lead took over.
     #[serde(default)]
     pub taken_over: Option<TakeOver>,
+    /// The latest time a person had the order ask the bank again, and its answer.
+    #[serde(default)]
+    pub asked_bank: Option<BankQuestion>,
+    /// How many times people had it ask the bank again (at most the workflow's limit).
+    #[serde(default)]
+    pub bank_questions: u32,
 }
 
 /// StaleOrder's state, from its query.

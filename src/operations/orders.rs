@@ -19,8 +19,8 @@ use crate::{
         OrderRequest, Resolution, Stage, manual_workflow_id, query_workflow_id, stale_workflow_id,
     },
     domain::resolution::{
-        Actor, ApprovalRequest, ClaimRequest, ManualContext, ResolutionRecord, ResolveRequest,
-        StaleStatus, Stamp,
+        Actor, ApprovalRequest, BankQuestion, ClaimRequest, ManualContext, ResolutionRecord,
+        ResolveRequest, StaleStatus, Stamp,
     },
     temporal::TemporalError,
     temporal::names::task_queues,
@@ -304,6 +304,51 @@ pub async fn claim(
                 return Ok(claim);
             }
             update_manual(client, order_id, ManualHandle::claim, request).await
+        }
+        .await,
+    )
+}
+
+/// How long [`ask_bank`] waits for the bank's answer before it says the question is on its
+/// way (the order records the answer whenever it comes).
+pub const ASK_BANK_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Has an order waiting in the manual queue ask the bank again, for `actor`, and waits up
+/// to [`ASK_BANK_WAIT`] for the answer: a verdict settles the order as the bank's; anything
+/// else leaves it waiting with the bank's words. The workflow holds the rules (one
+/// question at a time, at most `MAX_BANK_QUESTIONS`, none once resolved).
+pub async fn ask_bank(
+    client: &Client,
+    order_id: &str,
+    actor: impl Into<Actor>,
+) -> Result<BankQuestion, OpError> {
+    let actor = actor.into();
+    counted(
+        "ask_bank",
+        async {
+            validate_order_id(order_id)?;
+            let request = claim_request(&actor)?;
+            let asked = update_manual(client, order_id, ManualHandle::ask_bank, request).await?;
+            let deadline = tokio::time::Instant::now() + ASK_BANK_WAIT;
+            loop {
+                let question = manual_context(client, order_id)
+                    .await
+                    .ok()
+                    .and_then(|c| c.asked_bank)
+                    .filter(|q| q.asked == asked);
+                match question {
+                    Some(q) if q.answer.is_some() => return Ok(q),
+                    _ if tokio::time::Instant::now() >= deadline => {
+                        return Ok(question.unwrap_or(BankQuestion {
+                            asked,
+                            answer: None,
+                            settled: false,
+                            answered_at: String::new(),
+                        }));
+                    }
+                    _ => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+                }
+            }
         }
         .await,
     )

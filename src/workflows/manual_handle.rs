@@ -11,7 +11,7 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use super::{
-    conclude, conclude_as, query_failure, recorded_at, set_stage,
+    conclude, conclude_as, now, query_failure, recorded_at, set_stage,
     settlement_check::{
         SETTLED_BY_PATCH, confirmed_by_import, list_unsettling_names, record_settled_by,
     },
@@ -21,7 +21,7 @@ use crate::{
     domain::input::{validate_note, validate_operator},
     domain::order::{Resolution, Stage},
     domain::resolution::{
-        ApprovalRequest, ClaimRequest, ConclusionRefusal, Handoff, ManualContext,
+        ApprovalRequest, BankQuestion, ClaimRequest, ConclusionRefusal, Handoff, ManualContext,
         ProposalRejection, ResolutionRecord, ResolveRequest, Stamp, TakeOver,
     },
     temporal::search_attributes as sa,
@@ -73,6 +73,14 @@ pub const SETTLEMENT_CHECK_PATCH: &str = "settlement-confirmed-by-import";
 /// audit trail reads the client identity Temporal recorded on its event).
 pub const SIGNAL_ACTOR: &str = "signal";
 
+/// Times people may have one order ask the bank again: each is a call on the bank's shared
+/// rate, and a few events in the order's history.
+pub const MAX_BANK_QUESTIONS: u32 = 10;
+
+/// Calls at the bank for one question before it is answered "no answer" (with the
+/// order's own backoff between them; fewer when the order allows fewer).
+pub const BANK_QUESTION_ATTEMPTS: u32 = 3;
+
 /// Attempts at writing one conclusion (backoff 1 s doubling to 60 s: about 15 minutes)
 /// before a person is asked again.
 pub const CONCLUDE_ATTEMPTS: u32 = 20;
@@ -103,6 +111,10 @@ pub struct ManualHandle {
     pending_settlements: Vec<StatementSettlement>,
     /// Settlements checked so far (each check its own activity id).
     settlement_checks: u32,
+    /// The latest time a person had the order ask the bank again, and its answer.
+    asked_bank: Option<BankQuestion>,
+    /// Questions asked so far (each its own activity id).
+    bank_questions: u32,
 }
 
 /// How one try at concluding a resolution ended.
@@ -168,6 +180,8 @@ impl ManualHandle {
             actors: handoff_actors,
             pending_settlements: Vec::new(),
             settlement_checks: 0,
+            asked_bank: None,
+            bank_questions: 0,
         }
     }
 
@@ -181,6 +195,11 @@ impl ManualHandle {
         set_stage(ctx, Stage::Manual, []);
         loop {
             let record = wait_for_resolution(ctx).await?;
+            // The bank's own verdict, asked again by a person, is what the bank holds: it
+            // is not written back to it.
+            if ctx.state(|s| s.concluded) {
+                return Ok(record);
+            }
             if !ctx.patched(CONCLUSION_REFUSAL_PATCH) {
                 return conclude_until_it_lands(ctx, record).await;
             }
@@ -307,6 +326,60 @@ impl ManualHandle {
             note: request.note,
         });
         Ok(by)
+    }
+
+    // Asking the bank again: its verdict settles the order, as in the first stage.
+
+    #[update_validator(ask_bank)]
+    fn validate_ask_bank(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ClaimRequest,
+    ) -> Result<(), Rejection> {
+        validate_operator(&request.operator)?;
+        if let Some(done) = &self.resolution {
+            return Err(done.already_resolved().into());
+        }
+        if let Some(asking) = self.asked_bank.as_ref().filter(|q| q.answer.is_none()) {
+            return Err(format!(
+                "{} is asking the bank already, since {}: its answer shows here",
+                asking.asked.operator, asking.asked.at
+            )
+            .into());
+        }
+        if self.bank_questions >= MAX_BANK_QUESTIONS {
+            return Err(format!(
+                "the bank has been asked about this order {MAX_BANK_QUESTIONS} times: decide \
+                 it from what it said"
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Has the order ask the bank again, once (a few calls on the bank's shared rate). A
+    /// verdict settles it as the bank's (`resolved_by` the system, the asker in the
+    /// note); no verdict leaves it waiting with the bank's words.
+    #[update(name = "ask_bank")]
+    pub fn ask_bank(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        request: ClaimRequest,
+    ) -> Stamp {
+        let asked = Stamp {
+            operator: request.operator,
+            operator_id: request.operator_id,
+            at: recorded_at(ctx.workflow_time()),
+        };
+        self.acted(ctx, &asked.operator, &asked.operator_id);
+        self.bank_questions += 1;
+        self.asked_bank = Some(BankQuestion {
+            asked: asked.clone(),
+            answer: None,
+            settled: false,
+            answered_at: String::new(),
+        });
+        asked
     }
 
     // Resolutions: a person's decision, or a proposal that a second person answers.
@@ -528,6 +601,8 @@ impl ManualHandle {
             rejected: self.rejected.clone(),
             four_eyes: self.handoff.order.four_eyes_rule().to_vec(),
             taken_over: self.taken_over.clone(),
+            asked_bank: self.asked_bank.clone(),
+            bank_questions: self.bank_questions,
         }
     }
 }
@@ -649,6 +724,11 @@ impl ManualHandle {
         }
     }
 
+    /// A person's question to the bank is waiting to be asked.
+    fn asking_bank(&self) -> bool {
+        self.asked_bank.as_ref().is_some_and(|q| q.answer.is_none())
+    }
+
     /// Adds the person to the `Actors` search attribute (their name, and their id when
     /// they have one; once each), on runs that have the [`ACTORS_PATCH`].
     fn acted(&mut self, ctx: &mut SyncWorkflowContext<Self>, name: &str, id: &str) {
@@ -669,11 +749,17 @@ async fn wait_for_resolution(
 ) -> WorkflowResult<ResolutionRecord> {
     loop {
         ctx.wait_condition(|s: &ManualHandle| {
-            s.resolution.is_some() || !s.pending_settlements.is_empty()
+            s.resolution.is_some() || !s.pending_settlements.is_empty() || s.asking_bank()
         })
         .await?;
         if let Some(record) = ctx.state(|s| s.resolution.clone()) {
             return Ok(record);
+        }
+        // Only a person's `ask_bank` update starts a question: runs without one replay
+        // past this as they ran.
+        if ctx.state(|s| s.asking_bank()) {
+            ask_the_bank(ctx).await;
+            continue;
         }
         // Only runs with the settlement check keep a settlement pending.
         let Some(settlement) = ctx.state_mut(|s| {
@@ -706,6 +792,63 @@ async fn wait_for_resolution(
             }
         }
     }
+}
+
+/// Asks the bank about the order once, for the person who asked; a person's resolution
+/// that comes meanwhile wins. A verdict for the order's money settles it as the bank's
+/// (concluded: the bank holds it); anything else is recorded as the answer.
+async fn ask_the_bank(ctx: &mut WorkflowContext<ManualHandle>) {
+    let (order, nth, asker) = ctx.state(|s| {
+        (
+            s.handoff.order.clone(),
+            s.bank_questions,
+            s.asked_bank
+                .as_ref()
+                .map(|q| q.asked.operator.clone())
+                .unwrap_or_default(),
+        )
+    });
+    let activity_id = format!("{}-ask-{nth}", order.order_id);
+    let attempts = order.policy.attempts.clamp(1, BANK_QUESTION_ATTEMPTS);
+    let asked = temporalio_sdk::workflows::select! {
+        answer = futures::FutureExt::fuse(super::query_upstream_as(ctx, &order, activity_id, attempts)) => Some(answer),
+        _ = ctx.wait_condition(|s: &ManualHandle| s.resolution.is_some()) => None,
+    };
+    let at = now(ctx);
+    let (answer, settled) = match asked {
+        None => (
+            "not needed: the order was resolved meanwhile".to_string(),
+            false,
+        ),
+        Some(Err(failure)) => (
+            format!("no verdict ({}): {}", failure.reason, failure.message),
+            false,
+        ),
+        Some(Ok(verdict)) => match super::amount_mismatch(&order, &verdict) {
+            Some(mismatch) => (mismatch.message, false),
+            None => {
+                let mut record = super::system_resolution(&verdict, at);
+                record.note = format!("the bank's answer when {asker} asked it again");
+                let said = format!("{} ({})", record.resolution, record.reason_code);
+                if ctx.state_mut(|s| s.proposal.take().is_some()) {
+                    ctx.upsert_search_attributes([sa::AWAITING_APPROVAL.value_set(0)]);
+                }
+                super::mark_resolved(ctx, &record);
+                ctx.state_mut(|s| {
+                    s.resolution = Some(record);
+                    s.concluded = true;
+                });
+                (said, true)
+            }
+        },
+    };
+    ctx.state_mut(|s| {
+        if let Some(question) = s.asked_bank.as_mut() {
+            question.answer = Some(answer);
+            question.settled = settled;
+            question.answered_at = super::recorded_at(Some(at));
+        }
+    });
 }
 
 /// Settles the order as the statement says, recording both people as actors.

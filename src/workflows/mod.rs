@@ -201,7 +201,7 @@ pub const AMOUNT_CHECK_PATCH: &str = "paid-amount-must-match";
 
 /// A `paid` whose amount or currency is not the order's, as a failure to settle. A bank
 /// that quotes no amount cannot be checked: its `paid` stands, as before.
-fn amount_mismatch(order: &OrderRequest, verdict: &UpstreamVerdict) -> Option<QueryFailure> {
+pub fn amount_mismatch(order: &OrderRequest, verdict: &UpstreamVerdict) -> Option<QueryFailure> {
     let (
         Some(expected),
         UpstreamVerdict::Paid {
@@ -314,17 +314,28 @@ pub async fn query_upstream<W>(
     ctx: &WorkflowContext<W>,
     order: &OrderRequest,
 ) -> Result<UpstreamVerdict, QueryFailure> {
+    let activity_id = format!("{}-query", order.order_id);
+    query_upstream_as(ctx, order, activity_id, order.policy.attempts).await
+}
+
+/// [`query_upstream`] under its own activity id, with at most `attempts` calls.
+pub async fn query_upstream_as<W>(
+    ctx: &WorkflowContext<W>,
+    order: &OrderRequest,
+    activity_id: String,
+    attempts: u32,
+) -> Result<UpstreamVerdict, QueryFailure> {
     let policy = &order.policy;
     let options = ActivityOptions::with_start_to_close_timeout(Duration::from_millis(
         policy.call_timeout_ms.saturating_add(1_000),
     ))
     .task_queue(task_queues::UPSTREAM.to_string())
-    .activity_id(format!("{}-query", order.order_id))
+    .activity_id(activity_id)
     .retry_policy(
         RetryPolicy::builder()
             .initial_interval(Duration::from_millis(policy.backoff_ms.max(1)))
             .backoff_coefficient(2.0)
-            .maximum_attempts(policy.attempts)
+            .maximum_attempts(attempts)
             .non_retryable_error_types([error_types::REJECTED])
             .build(),
     )
@@ -340,7 +351,7 @@ pub async fn query_upstream<W>(
         options,
     )
     .await
-    .map_err(|e| query_failure(&e, policy.attempts))
+    .map_err(|e| query_failure(&e, attempts))
 }
 
 /// Asks the upstream (with its retries); if it gave a verdict, marks the order resolved

@@ -115,6 +115,10 @@ fn bad_flags_are_refused_before_anything_runs() {
             "is not a term of the contract",
         ),
         (
+            vec!["client", "ask-the-bank", "-o", "x y", "--operator", "fin"],
+            "characters other than",
+        ),
+        (
             vec![
                 "client",
                 "put-back",

@@ -911,3 +911,151 @@ async fn an_order_whose_run_is_cancelled_from_outside_is_listed_as_dropped() {
     assert_eq!(listed.ended, "cancelled");
     assert_eq!(listed.stage, "ManualHandle");
 }
+
+/// Support has an order waiting in the manual queue ask the bank again. No verdict leaves it
+/// waiting with the bank's words (our CLI); a verdict settles it as the bank's own answer,
+/// with no second person and nothing written back to the bank (the console, as support; a
+/// presenter is neither offered nor allowed it). The workflow holds the rules for any
+/// client (Temporal's CLI): nobody asks for a resolved order, a question names who asks, and
+/// an order is asked about at most `MAX_BANK_QUESTIONS` times.
+#[tokio::test(flavor = "multi_thread")]
+async fn asking_the_bank_again_settles_a_waiting_order_by_its_verdict() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::{
+        domain::order::manual_workflow_id, upstream::simulator::Script,
+        web::pages::order::AskBankOrder, workflows::manual_handle::MAX_BANK_QUESTIONS,
+    };
+    // 503 to the first query and to the stale stage's, then paid.
+    let flaky = Script::flaky(2).id("ask");
+    let env = env_with_manual_order(&flaky).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let down = Script::Down.id("ask");
+    start_order(c, order(&down, fast_policy(1, 1)))
+        .await
+        .unwrap();
+    eventually(
+        "the second order in the queue",
+        Duration::from_secs(30),
+        || async { manual_context(c, &down).await.ok() },
+    )
+    .await;
+
+    // Our CLI: the bank still cannot say; the order waits, with its words.
+    let (ok, said) = ours(
+        &hp,
+        &["client", "ask-the-bank", "-o", &down, "--operator", "ana"],
+    );
+    assert!(
+        ok && said.contains("no verdict") && said.contains("waits in the manual queue"),
+        "{said}"
+    );
+    let context = manual_context(c, &down).await.unwrap();
+    assert!(context.resolution.is_none());
+    assert_eq!(context.bank_questions, 1);
+    assert_eq!(
+        context.asked_bank.map(|q| q.asked.operator).as_deref(),
+        Some("ana")
+    );
+
+    // The console: a presenter is not offered it and is refused; support asks, and the
+    // bank's "paid" settles the order.
+    let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
+    let lane_url = format!("http://{addr}/orders/{flaky}");
+    let presenter = sign_in_with(addr, &[("name", "presenter"), ("password", PASSWORD)]).await;
+    assert!(
+        !page_text(&presenter, &lane_url)
+            .await
+            .contains("Ask the bank again")
+    );
+    let ask_url = format!("http://{addr}{}", AskBankOrder::PATH);
+    let refused = presenter
+        .post(&ask_url)
+        .form(&[("order_id", flaky.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(manual_context(c, &flaky).await.unwrap().bank_questions, 0);
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    assert!(
+        page_text(&support, &lane_url)
+            .await
+            .contains("Ask the bank again")
+    );
+    let asked = support
+        .post(&ask_url)
+        .header("accept", "text/html")
+        .form(&[("order_id", flaky.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(asked.status().is_redirection(), "{}", asked.status());
+    assert_resolved(c, &flaky, Resolution::Paid).await;
+    let record = manual_context(c, &flaky).await.unwrap().resolution.unwrap();
+    assert_eq!(record.resolved_by, "system");
+    assert!(record.note.contains("support asked"), "{record:?}");
+    assert!(record.approved_by.is_none());
+    assert_eq!(
+        env.upstream.conclusion_of(&flaky),
+        None,
+        "the bank's own verdict is not written back to it"
+    );
+    let lane = page_text(&support, &lane_url).await;
+    assert!(
+        lane.contains("support asked the bank again") && lane.contains("which settled the order"),
+        "{lane}"
+    );
+    // The audit trail lists the question under the person who asked.
+    let admin = sign_in_with(addr, &[("name", "admin"), ("password", PASSWORD)]).await;
+    let trail = page_text(&admin, &format!("http://{addr}/audit?person=support")).await;
+    assert!(
+        trail.contains("ask the bank again") && trail.contains(&flaky),
+        "{trail}"
+    );
+
+    // Temporal's CLI: the workflow's own rules.
+    let said = |out: std::process::Output| {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let ask = |order_id: &str, operator: &str| {
+        said(raw_update(
+            &hp,
+            &manual_workflow_id(order_id),
+            "ask_bank",
+            &serde_json::json!({ "operator": operator }).to_string(),
+        ))
+    };
+    // A settled order's run has ended: Temporal itself refuses the update.
+    let (ok, text) = ask(&flaky, "bo");
+    assert!(!ok && text.contains("already completed"), "{text}");
+    let (ok, text) = ask(&down, "");
+    assert!(!ok, "nobody asks: {text}");
+    for nth in 2..=MAX_BANK_QUESTIONS {
+        let (ok, text) = ask(&down, "bo");
+        assert!(ok, "{text}");
+        eventually("the bank's answer", Duration::from_secs(30), || async {
+            manual_context(c, &down)
+                .await
+                .ok()
+                .and_then(|m| m.asked_bank)
+                .filter(|q| q.answer.is_some())
+                .map(|_| ())
+        })
+        .await;
+        assert_eq!(manual_context(c, &down).await.unwrap().bank_questions, nth);
+    }
+    let (ok, text) = ask(&down, "bo");
+    assert!(
+        !ok && text.contains(&format!("{MAX_BANK_QUESTIONS} times")),
+        "{text}"
+    );
+    let context = manual_context(c, &down).await.unwrap();
+    assert_eq!(context.bank_questions, MAX_BANK_QUESTIONS);
+    assert!(context.resolution.is_none(), "no verdict settles nothing");
+}

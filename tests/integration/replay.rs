@@ -34,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 51] = [
+const RECORDED: [(&str, &str); 53] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -168,6 +168,10 @@ const RECORDED: [(&str, &str); 51] = [
     ("console_sessions_whole_since.json", "console-sessions"),
     // The same once the list is bounded: a session ended "forever" is listed eight days.
     ("console_sessions_bounded.json", "console-sessions"),
+    // A person has a waiting order ask the bank again: no verdict (then a person resolves
+    // it), and a verdict that settles it.
+    ("manual_handle_asked_bank.json", "manual-down-askrec"),
+    ("manual_handle_settled_by_bank.json", "manual-flaky2-askrec"),
     // Someone asks the bank what became of a term's charge (the bank took none).
     (
         "charge_lookup_asked.json",
@@ -562,6 +566,24 @@ async fn fresh_histories_of_every_path_replay() {
     resolve_manual(c, "down-take", person("failed", "root"))
         .await
         .unwrap();
+
+    // Asking the bank again: no verdict, then a person; a verdict that settles the order.
+    for id in ["down-askrec", "flaky2-askrec"] {
+        start_order(c, order(id, fast_policy(1, 1))).await.unwrap();
+    }
+    manual_ready("down-askrec").await;
+    manual_ready("flaky2-askrec").await;
+    let asked = temporal_playground::operations::orders::ask_bank(c, "down-askrec", "ana")
+        .await
+        .unwrap();
+    assert!(!asked.settled && asked.answer.is_some(), "{asked:?}");
+    resolve_manual(c, "down-askrec", person("failed", "bo"))
+        .await
+        .unwrap();
+    let asked = temporal_playground::operations::orders::ask_bank(c, "flaky2-askrec", "ana")
+        .await
+        .unwrap();
+    assert!(asked.settled, "{asked:?}");
     eventually("the stale order", Duration::from_secs(30), || async {
         temporal_playground::operations::orders::stale_status(c, "pending-4eyes")
             .await

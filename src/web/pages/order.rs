@@ -122,6 +122,18 @@ pub async fn reject_order(order_id: String, note: String) -> Result<(), AppError
     Ok(())
 }
 
+/// Has a manual order ask the bank again (those who may retry stale orders); the lane
+/// comes back with the bank's answer, or with the question on its way.
+#[server]
+pub async fn ask_bank_order(order_id: String) -> Result<(), AppError> {
+    let actor = crate::web::auth::require(crate::domain::access::Action::RetryNow)?.actor();
+    let state = crate::web::state::app_state()?;
+    crate::operations::orders::ask_bank(&state.client, &order_id, actor).await?;
+    state.board.nudge();
+    back_to_lane(&order_id);
+    Ok(())
+}
+
 #[server]
 pub async fn retry_stale(order_id: String) -> Result<(), AppError> {
     let actor = crate::web::auth::require(crate::domain::access::Action::RetryNow)?.actor();
@@ -141,6 +153,7 @@ struct Actions {
     approve: ServerAction<ApproveOrder>,
     reject: ServerAction<RejectOrder>,
     take_over: ServerAction<TakeOverOrder>,
+    ask_bank: ServerAction<AskBankOrder>,
 }
 
 #[component]
@@ -155,6 +168,7 @@ pub fn OrderLanePage() -> impl IntoView {
         approve: ServerAction::new(),
         reject: ServerAction::new(),
         take_over: ServerAction::new(),
+        ask_bank: ServerAction::new(),
     };
     let lane = Resource::new(order_id, load_order_lane);
     view! {
@@ -171,6 +185,7 @@ pub fn OrderLanePage() -> impl IntoView {
         {action_error(actions.approve.value())}
         {action_error(actions.reject.value())}
         {action_error(actions.take_over.value())}
+        {action_error(actions.ask_bank.value())}
         <Loading what="the order">
             {move || Suspend::new(async move {
                 lane.await.map(|lane| view! { <Lane lane actions /> })
@@ -287,6 +302,16 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
                 {format!(": {}", taken.note)}
             </p>
         })}
+        {lane.manual.clone().and_then(|m| m.asked_bank).map(|question| view! { <BankQuestionLine question now=lane.now.clone() /> })}
+        {manual_open.then(|| {
+            let asking = lane
+                .manual
+                .as_ref()
+                .and_then(|m| m.asked_bank.as_ref())
+                .is_some_and(|q| q.answer.is_none());
+            let id = id.clone();
+            view! { <IfAllowed action=Action::RetryNow><AskBankForm id=id.clone() asking ask=actions.ask_bank /></IfAllowed> }
+        })}
         {lane.manual.clone().map(|context| view! { <ManualSection context now=lane.now.clone() /> })}
         {proposal.map(|proposal| view! { <ProposalSection proposal id=id.clone() actions now=lane.now.clone() /> })}
         {(manual_open && !awaiting).then(|| {
@@ -303,6 +328,43 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         <ol class="grid gap-3 md:grid-cols-3">
             {lane.stages.into_iter().map(|stage| view! { <StageCard stage now=lane.now.clone() /> }).collect_view()}
         </ol>
+    }
+}
+
+/// The latest time a person had the order ask the bank again, and what it said.
+#[component]
+fn BankQuestionLine(
+    question: crate::domain::resolution::BankQuestion,
+    now: String,
+) -> impl IntoView {
+    let asked = question.asked.clone();
+    let said = match (&question.answer, question.settled) {
+        (None, _) => ": asking…".to_string(),
+        (Some(answer), true) => format!(": the bank said {answer}, which settled the order."),
+        (Some(answer), false) => {
+            format!(": the bank said {answer}. The order still waits for a person.")
+        }
+    };
+    view! {
+        <p class="mb-2 p-2 bg-slate-100 border rounded" data-testid="asked-bank" role="status">
+            {format!("{} asked the bank again ", asked.operator)}
+            <When at=asked.at now />
+            {said}
+        </p>
+    }
+}
+
+/// "Ask the bank again": one more question to the bank about a waiting order (a plain form).
+#[component]
+fn AskBankForm(id: String, asking: bool, ask: ServerAction<AskBankOrder>) -> impl IntoView {
+    view! {
+        <ActionForm action=ask attr:class="mb-3" attr:aria-label="Ask the bank again">
+            <input type="hidden" name="order_id" value=id />
+            <button type="submit" disabled=asking class="px-3 py-1 rounded border border-slate-700">
+                "Ask the bank again"
+            </button>
+            <span class="text-sm text-slate-600 ml-2">"its verdict settles the order; no verdict leaves it here"</span>
+        </ActionForm>
     }
 }
 
