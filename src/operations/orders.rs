@@ -326,9 +326,7 @@ pub async fn ask_bank(
     counted(
         "ask_bank",
         async {
-            validate_order_id(order_id)?;
-            let request = claim_request(&actor)?;
-            let asked = update_manual(client, order_id, ManualHandle::ask_bank, request).await?;
+            let asked = ask_bank_now(client, order_id, &actor).await?;
             let deadline = tokio::time::Instant::now() + ASK_BANK_WAIT;
             loop {
                 let question = manual_context(client, order_id)
@@ -352,6 +350,18 @@ pub async fn ask_bank(
         }
         .await,
     )
+}
+
+/// Has an order waiting in the manual queue ask the bank again for `actor`, without waiting
+/// for the answer (the order records it): when the question was taken.
+pub async fn ask_bank_now(
+    client: &Client,
+    order_id: &str,
+    actor: &Actor,
+) -> Result<Stamp, OpError> {
+    validate_order_id(order_id)?;
+    let request = claim_request(actor)?;
+    update_manual(client, order_id, ManualHandle::ask_bank, request).await
 }
 
 /// Gives a claim back: only its holder can.

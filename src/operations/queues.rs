@@ -5,7 +5,10 @@
 use std::time::SystemTime;
 use temporalio_client::Client;
 
-use super::{OpError, orders::retry_now};
+use super::{
+    OpError,
+    orders::{ask_bank_now, retry_now},
+};
 use crate::{
     domain::format::rfc3339,
     domain::input::{Characters, InputError, MAX_CODE_LEN, TextRule},
@@ -14,12 +17,13 @@ use crate::{
         StalePage, StaleRow, Waiting, WaitingBoard, age_filter, amount_band, claim_filter,
     },
     domain::order::{DEFAULT_PRIORITY, Resolution, Stage, StageCounts},
+    domain::resolution::Actor,
     temporal::names::workflow_types,
     temporal::search_attributes as sa,
     temporal::visibility::{self, ListedExecution},
 };
 
-/// Most orders one bulk retry touches.
+/// Most orders one bulk action (a retry, a question to the bank) touches.
 pub const BULK_LIMIT: usize = 500;
 /// Executions read per visibility page when a bulk retry walks its set.
 const BULK_PAGE_SIZE: i32 = 100;
@@ -629,6 +633,68 @@ pub async fn retry_matching(
         }
     }
     Ok(touched)
+}
+
+/// Questions to the bank a bulk ask has in flight at once (each an update; the calls to
+/// the bank then go through its shared rate-limited queue whatever this is).
+const BULK_ASKS_AT_ONCE: usize = 8;
+
+/// Has every order waiting in the manual queue that matches `filter` ask the bank again,
+/// for `actor`, if there are still `expected` of them (the person saw that number), at most
+/// [`BULK_LIMIT`]. Returns how many took the question (an order resolved meanwhile, or
+/// asked too often, does not). The answers come to each order; nobody waits for them here.
+pub async fn ask_bank_matching(
+    client: &Client,
+    filter: &QueueFilter,
+    expected: usize,
+    actor: &Actor,
+    sla: &ServiceLevel,
+) -> Result<usize, OpError> {
+    use futures::StreamExt;
+    let q = manual_queue_query_at(filter, Some(&actor.name), sla, SystemTime::now())?;
+    let matching = visibility::count(client, &q).await?;
+    if matching != expected {
+        return Err(OpError::Rejected(format!(
+            "the set changed: {matching} orders match now, not {expected}; look again before \
+             asking the bank"
+        )));
+    }
+    if matching > BULK_LIMIT {
+        return Err(OpError::Rejected(format!(
+            "{matching} orders match: narrow the filter to at most {BULK_LIMIT}"
+        )));
+    }
+    // Never more than the person was told: the set may grow while this runs.
+    let mut order_ids = Vec::with_capacity(expected);
+    let mut token: Option<String> = None;
+    while order_ids.len() < expected {
+        let page =
+            visibility::list_page(client, &q, BULK_PAGE_SIZE, token.as_deref(), None).await?;
+        let left = expected - order_ids.len();
+        order_ids.extend(
+            page.executions
+                .iter()
+                .filter_map(|e| e.attributes.get(&sa::ORDER_ID))
+                .take(left),
+        );
+        match page.next_page {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    let asked = futures::stream::iter(order_ids)
+        .map(|order_id| async move {
+            let asked = ask_bank_now(client, &order_id, actor).await;
+            if let Err(error) = &asked {
+                tracing::info!(order_id, %error, "a bulk question to the bank was not taken");
+            }
+            asked.is_ok()
+        })
+        .buffer_unordered(BULK_ASKS_AT_ONCE)
+        .filter(|taken| futures::future::ready(*taken))
+        .count()
+        .await;
+    Ok(asked)
 }
 
 /// Live counts of orders per stage: open workflows by stage, closed ones by resolution.

@@ -1059,3 +1059,99 @@ async fn asking_the_bank_again_settles_a_waiting_order_by_its_verdict() {
     assert_eq!(context.bank_questions, MAX_BANK_QUESTIONS);
     assert!(context.resolution.is_none(), "no verdict settles nothing");
 }
+
+/// After an outage: support asks the bank about every order a filter of the manual queue
+/// holds, once the page has said how many; a stale count is refused and asks nothing; the
+/// bank's verdicts take them off the queue, and an order outside the filter is not asked.
+#[tokio::test(flavor = "multi_thread")]
+async fn support_asks_the_bank_about_every_matching_order_once_it_confirms_the_count() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::{upstream::simulator::Script, web::pages::manual_queue::AskBankSet};
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let matching: Vec<String> = (1..=3)
+        .map(|n| Script::flaky(2).id(&format!("bulk{n}")))
+        .collect();
+    let outside = Script::Down.id("bulk-out");
+    for id in matching.iter().chain([&outside]) {
+        start_order(c, order(id, fast_policy(1, 1))).await.unwrap();
+    }
+    for id in matching.iter().chain([&outside]) {
+        eventually(
+            "the order in the queue",
+            Duration::from_secs(30),
+            || async { manual_context(c, id).await.ok() },
+        )
+        .await;
+    }
+    let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    let queue = format!("http://{addr}/?prefix=flaky2-bulk&claim=all");
+    eventually("the three listed", Duration::from_secs(20), || async {
+        let shown = page_text(&support, &queue).await;
+        shown
+            .contains("Ask the bank about all 3 matching")
+            .then_some(())
+    })
+    .await;
+    let presenter = sign_in_with(addr, &[("name", "presenter"), ("password", PASSWORD)]).await;
+    assert!(
+        !page_text(&presenter, &queue)
+            .await
+            .contains("Ask the bank about all")
+    );
+    let confirm = page_text(&support, &format!("{queue}&ask=1")).await;
+    assert!(
+        confirm.contains("This will ask the bank again about 3 orders"),
+        "{confirm}"
+    );
+
+    let url = format!("http://{addr}{}", AskBankSet::PATH);
+    let form = |expected: &str| {
+        vec![
+            ("prefix", "flaky2-bulk".to_string()),
+            ("provider", String::new()),
+            ("reason", String::new()),
+            ("claim", "all".to_string()),
+            ("age", String::new()),
+            ("currency", String::new()),
+            ("band", String::new()),
+            ("expected", expected.to_string()),
+        ]
+    };
+    let refused = presenter.post(&url).form(&form("3")).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let stale = support.post(&url).form(&form("2")).send().await.unwrap();
+    assert!(stale.status().is_client_error(), "{}", stale.status());
+    let said = stale.text().await.unwrap();
+    assert!(said.contains("the set changed"), "{said}");
+    for id in matching.iter().chain([&outside]) {
+        assert_eq!(
+            manual_context(c, id).await.unwrap().bank_questions,
+            0,
+            "{id}"
+        );
+    }
+
+    let asked = support
+        .post(&url)
+        .header("accept", "text/html")
+        .form(&form("3"))
+        .send()
+        .await
+        .unwrap();
+    assert!(asked.status().is_redirection(), "{}", asked.status());
+    let to = asked
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(to.contains("asked=3"), "{to}");
+    for id in &matching {
+        assert_resolved(c, id, Resolution::Paid).await;
+    }
+    assert_eq!(manual_context(c, &outside).await.unwrap().bank_questions, 0);
+    let shown = page_text(&support, &format!("http://{addr}{to}")).await;
+    assert!(shown.contains("Asked the bank about 3 orders"), "{shown}");
+}

@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{FilterField, FilterForm, Keys, Loading, Moment, or_dash};
+use super::{FilterField, FilterForm, IfAllowed, Keys, Loading, Moment, action_error, or_dash};
 use crate::{
+    domain::access::Action,
     domain::format::readable,
     domain::listing::{
         AGE_COLUMNS, AgeBand, QueueFilter, QueuePage, QueueRow, ServiceLevel, WaitingBoard,
@@ -34,6 +35,44 @@ pub async fn manual_queue(
     let mut page = page.await?;
     page.dropped = state.board.dropped();
     Ok(page)
+}
+
+/// Has every order matching the queue's filter ask the bank again (those who may retry),
+/// if `expected` still match; back to the queue saying how many took the question.
+#[allow(clippy::too_many_arguments)]
+#[server]
+pub async fn ask_bank_set(
+    prefix: String,
+    provider: String,
+    reason: String,
+    claim: String,
+    age: String,
+    currency: String,
+    band: String,
+    expected: usize,
+) -> Result<usize, AppError> {
+    let actor = crate::web::auth::require(crate::domain::access::Action::RetryNow)?.actor();
+    let state = crate::web::state::app_state()?;
+    let filter = QueueFilter {
+        prefix,
+        provider,
+        reason,
+        claim,
+        age,
+        currency,
+        band,
+    };
+    let asked = crate::operations::queues::ask_bank_matching(
+        &state.client,
+        &filter,
+        expected,
+        &actor,
+        &state.service_level,
+    )
+    .await?;
+    state.board.nudge();
+    leptos_axum::redirect(&format!("{}&asked={asked}", filter.link(&filter.claim)));
+    Ok(asked)
 }
 
 /// What waits in money, per currency and age: read by the console's watch for every page
@@ -125,6 +164,11 @@ pub fn ManualQueuePage() -> impl IntoView {
         }
     };
     let page = move || query.read().get("page");
+    // "Ask the bank about all matching…" asked for its confirmation, and the count a bulk
+    // question answered with (a number, else nothing).
+    let confirm_ask = move || query.read().get("ask").is_some();
+    let asked = move || query.read().get("asked")?.parse::<usize>().ok();
+    let ask_set = ServerAction::<AskBankSet>::new();
     let data = Resource::new(move || (filter(), page()), |(f, p)| manual_queue(f, p));
     let board = Resource::new(|| (), |_| load_waiting_board());
     view! {
@@ -136,10 +180,24 @@ pub fn ManualQueuePage() -> impl IntoView {
             })}
         </Suspense>
         <QueueFilterForm filter=Signal::derive(filter) />
+        {action_error(ask_set.value())}
+        {move || asked().map(|n| view! {
+            <p role="status" class="text-green-800 mb-2" data-testid="asked-result">
+                {format!("Asked the bank about {n} orders: each answer shows on its lane, and a verdict takes the order off the queue.")}
+            </p>
+        })}
         <Loading what="the queue">
             {move || Suspend::new(async move {
                 let f = filter();
-                data.await.map(|q| view! { <QueueTable page=q filter=f /> })
+                data.await.map(|q| {
+                    let matching = q.matching;
+                    view! {
+                        <QueueTable page=q filter=f.clone() />
+                        <IfAllowed action=Action::RetryNow>
+                            <BulkAsk filter=f.clone() matching confirm=confirm_ask() ask_set />
+                        </IfAllowed>
+                    }
+                })
             })}
         </Loading>
     }
@@ -253,6 +311,45 @@ fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
             </a>
         })}
     }
+}
+
+/// "Ask the bank about all matching…" under the queue, then the question with the number
+/// it will touch (after an outage, the bank often has the verdicts it could not give).
+#[component]
+fn BulkAsk(
+    filter: QueueFilter,
+    matching: usize,
+    confirm: bool,
+    ask_set: ServerAction<AskBankSet>,
+) -> impl IntoView {
+    if matching == 0 {
+        return ().into_any();
+    }
+    let question = if confirm {
+        let hidden = [
+            ("prefix", filter.prefix.clone()),
+            ("provider", filter.provider.clone()),
+            ("reason", filter.reason.clone()),
+            ("claim", filter.claim.clone()),
+            ("age", filter.age.clone()),
+            ("currency", filter.currency.clone()),
+            ("band", filter.band.clone()),
+            ("expected", matching.to_string()),
+        ];
+        view! {
+            <ActionForm action=ask_set attr:class="flex gap-2 items-center" attr:aria-label="Ask the bank about all matching">
+                {hidden.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value /> }).collect_view()}
+                <span data-testid="ask-confirm">{format!("This will ask the bank again about {matching} orders.")}</span>
+                <button type="submit" class="px-3 py-1 rounded bg-slate-800 text-white">"Yes, ask the bank"</button>
+                <a href=filter.link(&filter.claim) class="underline">"Cancel"</a>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        let ask = format!("{}&ask=1", filter.link(&filter.claim));
+        view! { <a class="px-3 py-1 rounded border" href=ask>{format!("Ask the bank about all {matching} matching…")}</a> }.into_any()
+    };
+    view! { <div class="mt-3 flex gap-3 items-center">{question}</div> }.into_any()
 }
 
 /// What a large order is, when the service level weighs amounts.
