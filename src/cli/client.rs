@@ -819,7 +819,8 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
             println!("order {order_id}: retrying now");
         }
         Prepared::AskAboutOrder { order_id, operator } => {
-            let question = orders::ask_bank(client, &order_id, &operator).await?;
+            let question =
+                orders::ask_bank(client, &order_id, &operator, orders::ASK_BANK_WAIT).await?;
             match (&question.answer, question.settled) {
                 (Some(answer), true) => {
                     println!("order {order_id}: the bank says {answer}: settled")

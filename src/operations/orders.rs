@@ -309,25 +309,30 @@ pub async fn claim(
     )
 }
 
-/// How long [`ask_bank`] waits for the bank's answer before it says the question is on its
-/// way (the order records the answer whenever it comes).
+/// How long the CLI's [`ask_bank`] waits for the bank's answer before it says the question
+/// is on its way (the order records the answer whenever it comes).
 pub const ASK_BANK_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
+/// How long the console's waits: its lane then shows the question on its way, and reads
+/// the order again every few seconds until the answer is there.
+pub const ASK_BANK_PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Has an order waiting in the manual queue ask the bank again, for `actor`, and waits up
-/// to [`ASK_BANK_WAIT`] for the answer: a verdict settles the order as the bank's; anything
+/// to `wait` for the answer: a verdict settles the order as the bank's; anything
 /// else leaves it waiting with the bank's words. The workflow holds the rules (one
 /// question at a time, at most `MAX_BANK_QUESTIONS`, none once resolved).
 pub async fn ask_bank(
     client: &Client,
     order_id: &str,
     actor: impl Into<Actor>,
+    wait: std::time::Duration,
 ) -> Result<BankQuestion, OpError> {
     let actor = actor.into();
     counted(
         "ask_bank",
         async {
             let asked = ask_bank_now(client, order_id, &actor).await?;
-            let deadline = tokio::time::Instant::now() + ASK_BANK_WAIT;
+            let deadline = tokio::time::Instant::now() + wait;
             loop {
                 let question = manual_context(client, order_id)
                     .await

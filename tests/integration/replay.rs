@@ -568,19 +568,20 @@ async fn fresh_histories_of_every_path_replay() {
         .unwrap();
 
     // Asking the bank again: no verdict, then a person; a verdict that settles the order.
+    const WAIT: Duration = temporal_playground::operations::orders::ASK_BANK_WAIT;
     for id in ["down-askrec", "flaky2-askrec"] {
         start_order(c, order(id, fast_policy(1, 1))).await.unwrap();
     }
     manual_ready("down-askrec").await;
     manual_ready("flaky2-askrec").await;
-    let asked = temporal_playground::operations::orders::ask_bank(c, "down-askrec", "ana")
+    let asked = temporal_playground::operations::orders::ask_bank(c, "down-askrec", "ana", WAIT)
         .await
         .unwrap();
     assert!(!asked.settled && asked.answer.is_some(), "{asked:?}");
     resolve_manual(c, "down-askrec", person("failed", "bo"))
         .await
         .unwrap();
-    let asked = temporal_playground::operations::orders::ask_bank(c, "flaky2-askrec", "ana")
+    let asked = temporal_playground::operations::orders::ask_bank(c, "flaky2-askrec", "ana", WAIT)
         .await
         .unwrap();
     assert!(asked.settled, "{asked:?}");

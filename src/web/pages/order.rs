@@ -128,7 +128,8 @@ pub async fn reject_order(order_id: String, note: String) -> Result<(), AppError
 pub async fn ask_bank_order(order_id: String) -> Result<(), AppError> {
     let actor = crate::web::auth::require(crate::domain::access::Action::RetryNow)?.actor();
     let state = crate::web::state::app_state()?;
-    crate::operations::orders::ask_bank(&state.client, &order_id, actor).await?;
+    let wait = crate::operations::orders::ASK_BANK_PAGE_WAIT;
+    crate::operations::orders::ask_bank(&state.client, &order_id, actor, wait).await?;
     state.board.nudge();
     back_to_lane(&order_id);
     Ok(())
@@ -345,7 +346,11 @@ fn BankQuestionLine(
             format!(": the bank said {answer}. The order still waits for a person.")
         }
     };
+    // While the bank is asked, the lane reads the order again every few seconds (with or
+    // without JavaScript) until the answer is there.
+    let asking = question.answer.is_none();
     view! {
+        {asking.then(|| view! { <meta http-equiv="refresh" content="3" /> })}
         <p class="mb-2 p-2 bg-slate-100 border rounded" data-testid="asked-bank" role="status">
             {format!("{} asked the bank again ", asked.operator)}
             <When at=asked.at now />
