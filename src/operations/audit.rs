@@ -252,6 +252,54 @@ fn settlement_answers(events: &[HistoryEvent]) -> HashMap<String, String> {
     answers
 }
 
+/// What the bank answered each question a person had the order ask it (ManualHandle's
+/// `ask_bank`), in the order asked: the answer its query activity recorded, read by the
+/// question's activity id; `None` for a question still out (or whose call was cancelled by
+/// a resolution made meanwhile).
+fn bank_answers(order_id: &str, events: &[HistoryEvent]) -> Vec<Option<String>> {
+    use crate::upstream::activities::UpstreamVerdict;
+    use crate::workflows::manual_handle::bank_question_activity_id;
+    let mut asked: HashMap<i64, usize> = HashMap::new();
+    let mut answers: Vec<Option<String>> = Vec::new();
+    for e in events {
+        match &e.attributes {
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a))
+                if a.activity_id
+                    == bank_question_activity_id(order_id, answers.len() as u32 + 1) =>
+            {
+                asked.insert(e.event_id, answers.len());
+                answers.push(None);
+            }
+            Some(Attributes::ActivityTaskCompletedEventAttributes(a)) => {
+                if let Some(nth) = asked.get(&a.scheduled_event_id) {
+                    let verdict: Option<UpstreamVerdict> =
+                        serde_json::from_value(first_json(a.result.as_ref())).ok();
+                    answers[*nth] = Some(match verdict {
+                        Some(UpstreamVerdict::Paid { .. }) => "the bank said paid".to_string(),
+                        Some(UpstreamVerdict::Failed { reason }) => {
+                            format!("the bank said failed ({reason})")
+                        }
+                        None => "the bank answered".to_string(),
+                    });
+                }
+            }
+            Some(Attributes::ActivityTaskFailedEventAttributes(a)) => {
+                if let Some(nth) = asked.get(&a.scheduled_event_id) {
+                    let why = a.failure.as_ref().map(|f| f.message.as_str()).unwrap_or("");
+                    answers[*nth] = Some(format!("no verdict: {why}"));
+                }
+            }
+            Some(Attributes::ActivityTaskTimedOutEventAttributes(a)) => {
+                if let Some(nth) = asked.get(&a.scheduled_event_id) {
+                    answers[*nth] = Some("no verdict: the bank did not answer in time".into());
+                }
+            }
+            _ => {}
+        }
+    }
+    answers
+}
+
 fn time(e: &HistoryEvent) -> String {
     e.event_time
         .and_then(|t| SystemTime::try_from(t).ok())
@@ -279,6 +327,7 @@ pub fn entries_of(order_id: &str, events: &[HistoryEvent]) -> Vec<AuditEntry> {
         }
     }
     let settlements = settlement_answers(events);
+    let mut answers = bank_answers(order_id, events).into_iter();
     let mut entries = Vec::new();
     for e in events {
         match &e.attributes {
@@ -296,15 +345,22 @@ pub fn entries_of(order_id: &str, events: &[HistoryEvent]) -> Vec<AuditEntry> {
                 };
                 let argument = first_json(input.args.as_ref());
                 let (actor, actor_id) = person_of(&argument);
+                let mut outcome = outcomes
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| "accepted".into());
+                // A question to the bank says what the bank answered.
+                if input.name == "ask_bank"
+                    && let Some(answer) = answers.next().flatten()
+                {
+                    outcome = format!("{outcome}: {answer}");
+                }
                 entries.push(AuditEntry {
                     at: time(e),
                     actor,
                     action: action_of(&input.name, &argument),
                     target: order_id.to_string(),
-                    outcome: outcomes
-                        .get(&id)
-                        .cloned()
-                        .unwrap_or_else(|| "accepted".into()),
+                    outcome,
                     channel: channel_of(&origin, false).into(),
                     origin,
                     contract: false,

@@ -81,6 +81,12 @@ pub const MAX_BANK_QUESTIONS: u32 = 10;
 /// order's own backoff between them; fewer when the order allows fewer).
 pub const BANK_QUESTION_ATTEMPTS: u32 = 3;
 
+/// The activity id of the `nth` question to the bank about `order_id` (from 1): the trail
+/// reads each answer by it.
+pub fn bank_question_activity_id(order_id: &str, nth: u32) -> String {
+    format!("{order_id}-ask-{nth}")
+}
+
 /// Attempts at writing one conclusion (backoff 1 s doubling to 60 s: about 15 minutes)
 /// before a person is asked again.
 pub const CONCLUDE_ATTEMPTS: u32 = 20;
@@ -808,7 +814,7 @@ async fn ask_the_bank(ctx: &mut WorkflowContext<ManualHandle>) {
                 .unwrap_or_default(),
         )
     });
-    let activity_id = format!("{}-ask-{nth}", order.order_id);
+    let activity_id = bank_question_activity_id(&order.order_id, nth);
     let attempts = order.policy.attempts.clamp(1, BANK_QUESTION_ATTEMPTS);
     let asked = temporalio_sdk::workflows::select! {
         answer = futures::FutureExt::fuse(super::query_upstream_as(ctx, &order, activity_id, attempts)) => Some(answer),

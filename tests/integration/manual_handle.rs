@@ -1010,7 +1010,14 @@ async fn asking_the_bank_again_settles_a_waiting_order_by_its_verdict() {
     let admin = sign_in_with(addr, &[("name", "admin"), ("password", PASSWORD)]).await;
     let trail = page_text(&admin, &format!("http://{addr}/audit?person=support")).await;
     assert!(
-        trail.contains("ask the bank again") && trail.contains(&flaky),
+        trail.contains("ask the bank again")
+            && trail.contains(&flaky)
+            && trail.contains("the bank said paid"),
+        "{trail}"
+    );
+    let trail = page_text(&admin, &format!("http://{addr}/audit?person=ana")).await;
+    assert!(
+        trail.contains("ask the bank again") && trail.contains("no verdict"),
         "{trail}"
     );
 
