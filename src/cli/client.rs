@@ -221,6 +221,17 @@ pub enum ClientCommand {
         #[arg(long)]
         note: String,
     },
+    /// Leave a note on an order waiting in the manual queue (shown on its lane, kept in the
+    /// audit trail); it decides nothing
+    Note {
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+        #[arg(long)]
+        operator: String,
+        /// What colleagues should know (at most 500 characters)
+        #[arg(long)]
+        note: String,
+    },
     /// Skip a stale order's wait and query the upstream now
     RetryNow {
         #[arg(short = 'o', long = "order-id")]
@@ -349,6 +360,11 @@ pub enum Prepared {
     AskAboutOrder {
         order_id: String,
         operator: String,
+    },
+    Note {
+        order_id: String,
+        operator: String,
+        note: String,
     },
     CreateContract {
         contract: NewContract,
@@ -643,6 +659,23 @@ impl ClientCommand {
                     reason,
                 }
             }
+            ClientCommand::Note {
+                order_id,
+                operator,
+                note,
+            } => {
+                validate_order_id(&order_id).map_err(usage)?;
+                validate_operator(&operator).map_err(usage)?;
+                if note.trim().is_empty() {
+                    return Err(usage("--note: write the note: an empty one says nothing"));
+                }
+                crate::domain::input::validate_note(&note).map_err(usage)?;
+                Prepared::Note {
+                    order_id,
+                    operator,
+                    note,
+                }
+            }
             ClientCommand::AskTheBank {
                 order_id,
                 term: None,
@@ -817,6 +850,17 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
         Prepared::RetryNow { order_id, operator } => {
             orders::retry_now(client, &order_id, &operator).await?;
             println!("order {order_id}: retrying now");
+        }
+        Prepared::Note {
+            order_id,
+            operator,
+            note,
+        } => {
+            let note = orders::add_note(client, &order_id, &operator, &note).await?;
+            println!(
+                "order {order_id}: noted by {} at {}",
+                note.by.operator, note.by.at
+            );
         }
         Prepared::AskAboutOrder { order_id, operator } => {
             let question =

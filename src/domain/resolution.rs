@@ -335,6 +335,14 @@ pub struct BankQuestion {
     pub answered_at: String,
 }
 
+/// A note a person left on an order waiting in the manual queue, for colleagues and the
+/// trail (ManualHandle's `add_note` update): who, when, and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderNote {
+    pub by: Stamp,
+    pub text: String,
+}
+
 /// Everything support needs to decide on a manual order, from ManualHandle's query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManualContext {
@@ -365,6 +373,9 @@ pub struct ManualContext {
     /// How many times people had it ask the bank again (at most the workflow's limit).
     #[serde(default)]
     pub bank_questions: u32,
+    /// The notes people left on it, oldest first.
+    #[serde(default)]
+    pub notes: Vec<OrderNote>,
 }
 
 /// StaleOrder's state, from its query.

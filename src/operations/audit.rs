@@ -108,6 +108,7 @@ fn action_of(name: &str, argument: &serde_json::Value) -> String {
         "reject" => format!("reject: {}", field("note")),
         "take_over" => format!("take over the claim: {}", field("note")),
         "ask_bank" => "ask the bank again".to_string(),
+        "add_note" => format!("note: {}", field("note")),
         "resolve-manual-order" => {
             format!("resolve {} (signal)", argument.as_str().unwrap_or_default())
         }

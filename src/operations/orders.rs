@@ -19,8 +19,8 @@ use crate::{
         OrderRequest, Resolution, Stage, manual_workflow_id, query_workflow_id, stale_workflow_id,
     },
     domain::resolution::{
-        Actor, ApprovalRequest, BankQuestion, ClaimRequest, ManualContext, ResolutionRecord,
-        ResolveRequest, StaleStatus, Stamp,
+        Actor, ApprovalRequest, BankQuestion, ClaimRequest, ManualContext, OrderNote,
+        ResolutionRecord, ResolveRequest, StaleStatus, Stamp,
     },
     temporal::TemporalError,
     temporal::names::task_queues,
@@ -226,6 +226,33 @@ pub async fn take_over(
             validate_order_id(order_id)?;
             let request = answer(&actor, note)?;
             update_manual(client, order_id, ManualHandle::take_over, request).await
+        }
+        .await,
+    )
+}
+
+/// Leaves a note on an order waiting in the manual queue, for `actor`: colleagues see it on
+/// the lane, the trail keeps it. The workflow holds the rules (a note says something, at
+/// most `MAX_NOTES` per order, none once resolved).
+pub async fn add_note(
+    client: &Client,
+    order_id: &str,
+    actor: impl Into<Actor>,
+    note: &str,
+) -> Result<OrderNote, OpError> {
+    let actor = actor.into();
+    counted(
+        "add_note",
+        async {
+            validate_order_id(order_id)?;
+            if note.trim().is_empty() {
+                return Err(OpError::Rejected(
+                    "write the note: an empty one says nothing".into(),
+                ));
+            }
+            crate::domain::input::validate_note(note)?;
+            let request = answer(&actor, note)?;
+            update_manual(client, order_id, ManualHandle::add_note, request).await
         }
         .await,
     )

@@ -22,7 +22,7 @@ use crate::{
     domain::order::{Resolution, Stage},
     domain::resolution::{
         ApprovalRequest, BankQuestion, ClaimRequest, ConclusionRefusal, Handoff, ManualContext,
-        ProposalRejection, ResolutionRecord, ResolveRequest, Stamp, TakeOver,
+        OrderNote, ProposalRejection, ResolutionRecord, ResolveRequest, Stamp, TakeOver,
     },
     temporal::search_attributes as sa,
     upstream::activities::error_types,
@@ -81,6 +81,10 @@ pub const MAX_BANK_QUESTIONS: u32 = 10;
 /// order's own backoff between them; fewer when the order allows fewer).
 pub const BANK_QUESTION_ATTEMPTS: u32 = 3;
 
+/// Notes one order takes: each is an update in its history (Temporal takes at most 2,000 in
+/// one execution, claims and releases at most `MAX_CLAIM_CHANGES` of them).
+pub const MAX_NOTES: usize = 50;
+
 /// The activity id of the `nth` question to the bank about `order_id` (from 1): the trail
 /// reads each answer by it.
 pub fn bank_question_activity_id(order_id: &str, nth: u32) -> String {
@@ -121,6 +125,8 @@ pub struct ManualHandle {
     asked_bank: Option<BankQuestion>,
     /// Questions asked so far (each its own activity id).
     bank_questions: u32,
+    /// Notes people left on the order, oldest first (at most [`MAX_NOTES`]).
+    notes: Vec<OrderNote>,
 }
 
 /// How one try at concluding a resolution ended.
@@ -188,6 +194,7 @@ impl ManualHandle {
             settlement_checks: 0,
             asked_bank: None,
             bank_questions: 0,
+            notes: Vec::new(),
         }
     }
 
@@ -386,6 +393,52 @@ impl ManualHandle {
             answered_at: String::new(),
         });
         asked
+    }
+
+    // Notes: what a person wants colleagues (and an auditor) to know, without deciding.
+
+    #[update_validator(add_note)]
+    fn validate_add_note(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ApprovalRequest,
+    ) -> Result<(), Rejection> {
+        validate_operator(&request.operator)?;
+        if let Some(done) = &self.resolution {
+            return Err(done.already_resolved().into());
+        }
+        if request.note.trim().is_empty() {
+            return Err("write the note: an empty one says nothing".into());
+        }
+        validate_note(&request.note)?;
+        if self.notes.len() >= MAX_NOTES {
+            return Err(format!(
+                "this order holds {MAX_NOTES} notes, the most one order takes: resolve it, \
+                 or say it in the resolution's note"
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Leaves a note on the order: who, when, what. It decides nothing.
+    #[update(name = "add_note")]
+    pub fn add_note(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        request: ApprovalRequest,
+    ) -> OrderNote {
+        let note = OrderNote {
+            by: Stamp {
+                operator: request.operator,
+                operator_id: request.operator_id,
+                at: recorded_at(ctx.workflow_time()),
+            },
+            text: request.note,
+        };
+        self.acted(ctx, &note.by.operator, &note.by.operator_id);
+        self.notes.push(note.clone());
+        note
     }
 
     // Resolutions: a person's decision, or a proposal that a second person answers.
@@ -609,6 +662,7 @@ impl ManualHandle {
             taken_over: self.taken_over.clone(),
             asked_bank: self.asked_bank.clone(),
             bank_questions: self.bank_questions,
+            notes: self.notes.clone(),
         }
     }
 }

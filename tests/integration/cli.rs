@@ -121,6 +121,19 @@ fn bad_flags_are_refused_before_anything_runs() {
         (
             vec![
                 "client",
+                "note",
+                "-o",
+                "ORD-1",
+                "--operator",
+                "ana",
+                "--note",
+                " ",
+            ],
+            "empty",
+        ),
+        (
+            vec![
+                "client",
                 "put-back",
                 "-o",
                 "ORD-1",

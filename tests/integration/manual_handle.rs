@@ -1162,3 +1162,129 @@ async fn support_asks_the_bank_about_every_matching_order_once_it_confirms_the_c
     let shown = page_text(&support, &format!("http://{addr}{to}")).await;
     assert!(shown.contains("Asked the bank about 3 orders"), "{shown}");
 }
+
+/// Support leaves notes on a waiting order for colleagues (a shift hands over, a call to the
+/// bank is pending): from our CLI and the console, shown on the lane in order and kept in
+/// the trail under each person. A presenter may not; the workflow refuses, whichever client
+/// asks (Temporal's CLI), an empty note, an over-long one and one past `MAX_NOTES`.
+#[tokio::test(flavor = "multi_thread")]
+async fn support_leaves_notes_on_a_waiting_order_for_colleagues_and_the_trail() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::{
+        domain::order::manual_workflow_id, upstream::simulator::Script,
+        web::pages::order::NoteOrder, workflows::manual_handle::MAX_NOTES,
+    };
+    let id = Script::Down.id("notes");
+    let env = env_with_manual_order(&id).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+
+    let first = "called the bank: ticket 4411, they call back by 3 pm";
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "note",
+            "-o",
+            &id,
+            "--operator",
+            "ana",
+            "--note",
+            first,
+        ],
+    );
+    assert!(ok && said.contains("noted by ana"), "{said}");
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "note",
+            "-o",
+            &id,
+            "--operator",
+            "ana",
+            "--note",
+            "  ",
+        ],
+    );
+    assert!(!ok && said.contains("empty"), "{said}");
+
+    let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
+    let lane_url = format!("http://{addr}/orders/{id}");
+    let note_url = format!("http://{addr}{}", NoteOrder::PATH);
+    let presenter = sign_in_with(addr, &[("name", "presenter"), ("password", PASSWORD)]).await;
+    let seen = page_text(&presenter, &lane_url).await;
+    assert!(
+        seen.contains(first) && !seen.contains("Add the note"),
+        "{seen}"
+    );
+    let refused = presenter
+        .post(&note_url)
+        .form(&[("order_id", id.as_str()), ("note", "not mine to say")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    let second = "the bank called: paid on their side, waiting for the statement";
+    let noted = support
+        .post(&note_url)
+        .header("accept", "text/html")
+        .form(&[("order_id", id.as_str()), ("note", second)])
+        .send()
+        .await
+        .unwrap();
+    assert!(noted.status().is_redirection(), "{}", noted.status());
+    let lane = page_text(&support, &lane_url).await;
+    let (at_first, at_second) = (lane.find(first), lane.find(second));
+    assert!(
+        at_first.is_some() && at_second.is_some() && at_first < at_second,
+        "the notes, oldest first: {lane}"
+    );
+    assert!(lane.contains("Add the note"), "{lane}");
+    let notes = manual_context(c, &id).await.unwrap().notes;
+    assert_eq!(
+        notes
+            .iter()
+            .map(|n| n.by.operator.as_str())
+            .collect::<Vec<_>>(),
+        ["ana", "support"]
+    );
+
+    // Temporal's CLI: the workflow's own rules.
+    let note = |text: &str| {
+        let out = raw_update(
+            &hp,
+            &manual_workflow_id(&id),
+            "add_note",
+            &serde_json::json!({ "operator": "bo", "note": text }).to_string(),
+        );
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), said)
+    };
+    let (ok, said) = note("");
+    assert!(!ok && said.contains("empty"), "{said}");
+    let (ok, said) = note(&"x".repeat(501));
+    assert!(!ok, "an over-long note: {said}");
+    for n in notes.len()..MAX_NOTES {
+        let (ok, said) = note(&format!("note {n}"));
+        assert!(ok, "{said}");
+    }
+    let (ok, said) = note("one too many");
+    assert!(
+        !ok && said.contains(&format!("{MAX_NOTES} notes")),
+        "{said}"
+    );
+    assert_eq!(manual_context(c, &id).await.unwrap().notes.len(), MAX_NOTES);
+
+    // The trail keeps each under its person.
+    let admin = sign_in_with(addr, &[("name", "admin"), ("password", PASSWORD)]).await;
+    let trail = page_text(&admin, &format!("http://{addr}/audit?person=ana")).await;
+    assert!(trail.contains(&format!("note: {first}")), "{trail}");
+    let trail = page_text(&admin, &format!("http://{addr}/audit?person=support")).await;
+    assert!(trail.contains(&format!("note: {second}")), "{trail}");
+}

@@ -34,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 53] = [
+const RECORDED: [(&str, &str); 54] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -172,6 +172,8 @@ const RECORDED: [(&str, &str); 53] = [
     // it), and a verdict that settles it.
     ("manual_handle_asked_bank.json", "manual-down-askrec"),
     ("manual_handle_settled_by_bank.json", "manual-flaky2-askrec"),
+    // A note left on a waiting order, then a person's resolution.
+    ("manual_handle_noted.json", "manual-down-noterec"),
     // Someone asks the bank what became of a term's charge (the bank took none).
     (
         "charge_lookup_asked.json",
@@ -564,6 +566,18 @@ async fn fresh_histories_of_every_path_replay() {
         .await
         .unwrap();
     resolve_manual(c, "down-take", person("failed", "root"))
+        .await
+        .unwrap();
+
+    // A note, then a person's resolution.
+    start_order(c, order("down-noterec", fast_policy(1, 1)))
+        .await
+        .unwrap();
+    manual_ready("down-noterec").await;
+    temporal_playground::operations::orders::add_note(c, "down-noterec", "ana", "called the bank")
+        .await
+        .unwrap();
+    resolve_manual(c, "down-noterec", person("failed", "bo"))
         .await
         .unwrap();
 

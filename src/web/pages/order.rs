@@ -122,6 +122,16 @@ pub async fn reject_order(order_id: String, note: String) -> Result<(), AppError
     Ok(())
 }
 
+/// Leaves a note on a manual order (those who may claim it); the lane comes back with it.
+#[server]
+pub async fn note_order(order_id: String, note: String) -> Result<(), AppError> {
+    let actor = crate::web::auth::require(crate::domain::access::Action::Claim)?.actor();
+    let state = crate::web::state::app_state()?;
+    crate::operations::orders::add_note(&state.client, &order_id, actor, &note).await?;
+    back_to_lane(&order_id);
+    Ok(())
+}
+
 /// Has a manual order ask the bank again (those who may retry stale orders); the lane
 /// comes back with the bank's answer, or with the question on its way.
 #[server]
@@ -313,6 +323,10 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
             let id = id.clone();
             view! { <IfAllowed action=Action::RetryNow><AskBankForm id=id.clone() asking ask=actions.ask_bank /></IfAllowed> }
         })}
+        {lane.manual.clone().map(|m| {
+            let id = id.clone();
+            view! { <NotesSection notes=m.notes id open=manual_open now=lane.now.clone() /> }
+        })}
         {lane.manual.clone().map(|context| view! { <ManualSection context now=lane.now.clone() /> })}
         {proposal.map(|proposal| view! { <ProposalSection proposal id=id.clone() actions now=lane.now.clone() /> })}
         {(manual_open && !awaiting).then(|| {
@@ -490,6 +504,57 @@ fn NoteField(label: &'static str) -> impl IntoView {
             {label}
             <input name="note" required maxlength=MAX_NOTE_LEN class="border rounded px-2 py-1" />
         </label>
+    }
+}
+
+/// The notes people left on the order, oldest first, and (while it waits, to those who may
+/// claim it) a field for another.
+#[component]
+fn NotesSection(
+    notes: Vec<crate::domain::resolution::OrderNote>,
+    id: String,
+    open: bool,
+    now: String,
+) -> impl IntoView {
+    if notes.is_empty() && !open {
+        return ().into_any();
+    }
+    view! {
+        <section class="bg-white rounded shadow p-3 mb-3 max-w-3xl" aria-labelledby="notes-title">
+            <h2 id="notes-title" class="font-semibold">"Notes"</h2>
+            {notes.is_empty().then(|| view! { <p class="text-sm text-slate-600">"No notes yet."</p> })}
+            <ul class="text-sm" data-testid="notes">
+                {notes.into_iter().map(|note| {
+                    let now = now.clone();
+                    view! {
+                        <li class="border-t py-1">
+                            <strong>{note.by.operator.clone()}</strong>
+                            " "
+                            <When at=note.by.at.clone() now />
+                            ": "
+                            {note.text}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            {open.then(|| view! { <IfAllowed action=Action::Claim><NoteForm id=id.clone() /></IfAllowed> })}
+        </section>
+    }
+    .into_any()
+}
+
+/// Another note (an island: a refusal keeps what was typed).
+#[island(lazy)]
+fn NoteForm(id: String) -> impl IntoView {
+    let note = ServerAction::<NoteOrder>::new();
+    let live = live_marker();
+    view! {
+        <ActionForm action=note attr:data-live=live attr:class="flex gap-2 items-end mt-2" attr:aria-label="Leave a note">
+            <input type="hidden" name="order_id" value=id />
+            <NoteField label="A note for colleagues (it decides nothing)" />
+            <button type="submit" class="px-3 py-1 rounded border border-slate-700">"Add the note"</button>
+        </ActionForm>
+        {own_error(note)}
     }
 }
 
