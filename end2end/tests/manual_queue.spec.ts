@@ -29,7 +29,7 @@ test('an order that keeps failing upstream reaches the queue, is claimed, refuse
   // Bo keeps the form open while Ana resolves.
   await ana.getByLabel('Resolution').selectOption('paid');
   await ana.getByLabel('Reason code').fill('BANK_CONFIRMED');
-  await ana.getByLabel('Note').fill('confirmed by phone <b>not bold</b>');
+  await ana.getByLabel('Note', { exact: true }).fill('confirmed by phone <b>not bold</b>');
   await shot(ana, 'order-lane');
   await ana.getByRole('button', { name: 'Resolve' }).click();
   // Paid against the bank's silence: a proposal until a second person approves it.
@@ -64,13 +64,13 @@ test('an order that keeps failing upstream reaches the queue, is claimed, refuse
   await expect(bo.getByLabel('Resolution')).toHaveValue('');
   await bo.getByLabel('Resolution').selectOption('failed');
   await bo.getByLabel('Reason code').fill('DUPLICATE');
-  await bo.getByLabel('Note').fill('customer called twice');
+  await bo.getByLabel('Note', { exact: true }).fill('customer called twice');
   await bo.getByRole('button', { name: 'Resolve' }).click();
   await expect(bo.getByTestId('action-error').filter({ hasText: 'already resolved' })).toContainText(
     /already resolved by ana at \S+ as paid/,
   );
   // The refusal keeps what Bo typed.
-  await expect(bo.getByLabel('Note')).toHaveValue('customer called twice');
+  await expect(bo.getByLabel('Note', { exact: true })).toHaveValue('customer called twice');
 });
 
 test('the queue page renders without JavaScript', async ({ browser }) => {
