@@ -230,10 +230,7 @@ impl ManualHandle {
         _ctx: &WorkflowContextView,
         request: &ClaimRequest,
     ) -> Result<(), Rejection> {
-        validate_operator(&request.operator)?;
-        if let Some(done) = &self.resolution {
-            return Err(done.already_resolved().into());
-        }
+        self.still_open_to(&request.operator)?;
         self.within_claim_changes()?;
         match &self.claim {
             Some(claim) if claim.person() != request.person() => {
@@ -296,10 +293,7 @@ impl ManualHandle {
         _ctx: &WorkflowContextView,
         request: &ApprovalRequest,
     ) -> Result<(), Rejection> {
-        validate_operator(&request.operator)?;
-        if let Some(done) = &self.resolution {
-            return Err(done.already_resolved().into());
-        }
+        self.still_open_to(&request.operator)?;
         self.within_claim_changes()?;
         match &self.claim {
             None => return Err("nobody holds a claim on this order: claim it instead".into()),
@@ -349,10 +343,7 @@ impl ManualHandle {
         _ctx: &WorkflowContextView,
         request: &ClaimRequest,
     ) -> Result<(), Rejection> {
-        validate_operator(&request.operator)?;
-        if let Some(done) = &self.resolution {
-            return Err(done.already_resolved().into());
-        }
+        self.still_open_to(&request.operator)?;
         if let Some(asking) = self.asked_bank.as_ref().filter(|q| q.answer.is_none()) {
             return Err(format!(
                 "{} is asking the bank already, since {}: its answer shows here",
@@ -403,10 +394,7 @@ impl ManualHandle {
         _ctx: &WorkflowContextView,
         request: &ApprovalRequest,
     ) -> Result<(), Rejection> {
-        validate_operator(&request.operator)?;
-        if let Some(done) = &self.resolution {
-            return Err(done.already_resolved().into());
-        }
+        self.still_open_to(&request.operator)?;
         if request.note.trim().is_empty() {
             return Err("write the note: an empty one says nothing".into());
         }
@@ -707,13 +695,20 @@ impl ManualHandle {
         Ok(ResolutionRecord::by_person(request, resolution, at))
     }
 
+    /// What every request on a waiting order needs: a named person, and the order not
+    /// resolved.
+    fn still_open_to(&self, operator: &str) -> Result<(), Rejection> {
+        validate_operator(operator)?;
+        match &self.resolution {
+            Some(done) => Err(done.already_resolved().into()),
+            None => Ok(()),
+        }
+    }
+
     /// Approval and rejection: a proposal must be pending, and the answer comes from
     /// someone other than its proposer.
     fn answerable(&self, request: &ApprovalRequest) -> Result<&ResolutionRecord, Rejection> {
-        validate_operator(&request.operator)?;
-        if let Some(done) = &self.resolution {
-            return Err(done.already_resolved().into());
-        }
+        self.still_open_to(&request.operator)?;
         let Some(proposal) = &self.proposal else {
             return Err("no resolution awaits approval on this order".into());
         };

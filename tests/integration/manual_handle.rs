@@ -1180,33 +1180,24 @@ async fn support_leaves_notes_on_a_waiting_order_for_colleagues_and_the_trail() 
     let hp = env.server.hostport.clone();
 
     let first = "called the bank: ticket 4411, they call back by 3 pm";
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "note",
-            "-o",
-            &id,
-            "--operator",
-            "ana",
-            "--note",
-            first,
-        ],
-    );
+    let by_cli = |note: &str| {
+        ours(
+            &hp,
+            &[
+                "client",
+                "note",
+                "-o",
+                &id,
+                "--operator",
+                "ana",
+                "--note",
+                note,
+            ],
+        )
+    };
+    let (ok, said) = by_cli(first);
     assert!(ok && said.contains("noted by ana"), "{said}");
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "note",
-            "-o",
-            &id,
-            "--operator",
-            "ana",
-            "--note",
-            "  ",
-        ],
-    );
+    let (ok, said) = by_cli("  ");
     assert!(!ok && said.contains("empty"), "{said}");
 
     let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
