@@ -206,6 +206,12 @@ pub enum ClientCommand {
         #[arg(long)]
         note: String,
     },
+    /// Show an order: its path, where it stands, its resolution or claim and proposal, the
+    /// bank's last answer to a person's question, and its notes
+    Show {
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+    },
     /// Show a statement import: its entries, what each matched, and where it stands
     ShowStatement {
         #[arg(short = 'i', long = "import-id")]
@@ -382,6 +388,9 @@ pub enum Prepared {
         operator: String,
     },
     Dropped,
+    Show {
+        order_id: String,
+    },
     PutBack {
         order_id: String,
         operator: String,
@@ -705,6 +714,10 @@ impl ClientCommand {
                 }
             }
             ClientCommand::Dropped => Prepared::Dropped,
+            ClientCommand::Show { order_id } => {
+                validate_order_id(&order_id).map_err(usage)?;
+                Prepared::Show { order_id }
+            }
             ClientCommand::PutBack {
                 order_id,
                 reason,
@@ -927,6 +940,14 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
                 println!("(only the latest runs were read: older orders may still be dropped)");
             }
         }
+        Prepared::Show { order_id } => {
+            let ui = crate::operations::lane::TemporalUi {
+                url: String::new(),
+                namespace: temporalio_client::NamespacedClient::namespace(client),
+            };
+            let lane = crate::operations::lane::order_lane(client, order_id, &ui, None).await?;
+            print_lane(&lane);
+        }
         Prepared::PutBack {
             order_id,
             operator,
@@ -989,6 +1010,74 @@ async fn simulate(
     }
     println!("\nstopped: {started} orders started, {failed} failed to start");
     Ok(())
+}
+
+/// An order as the terminal shows it: where it stands, its path, then what people did.
+fn print_lane(lane: &crate::domain::listing::OrderLane) {
+    let stage = match (&lane.open_stage, &lane.dropped) {
+        (Some(open), _) => open.clone(),
+        (None, Some(_)) => "dropped".to_string(),
+        (None, None) => "resolved".to_string(),
+    };
+    println!("order {}: {stage}", lane.order_id);
+    for s in &lane.stages {
+        let closed = match s.closed_at.is_empty() {
+            true => String::new(),
+            false => format!(", closed {}", s.closed_at),
+        };
+        println!(
+            "  {} {}: {}, started {}{closed}",
+            s.workflow_type, s.workflow_id, s.status, s.started_at
+        );
+    }
+    if let Some(dropped) = &lane.dropped {
+        println!("  dropped: {}", dropped.sentence());
+    }
+    let resolution = lane
+        .manual
+        .as_ref()
+        .and_then(|m| m.resolution.as_ref())
+        .or_else(|| lane.stale.as_ref().and_then(|s| s.resolution.as_ref()));
+    if let Some(record) = resolution {
+        let approved = record
+            .approved_by
+            .as_ref()
+            .map(|a| format!(", approved by {} at {}", a.operator, a.at))
+            .unwrap_or_default();
+        let note = match record.note.is_empty() {
+            true => String::new(),
+            false => format!(": {}", record.note),
+        };
+        println!("  resolved {record}{approved}{note}");
+    }
+    let Some(manual) = &lane.manual else {
+        return;
+    };
+    if let Some(claim) = &manual.claim {
+        println!("  claimed by {} at {}", claim.operator, claim.at);
+    }
+    if let Some(proposal) = &manual.proposal {
+        println!("  proposed {proposal}: awaits a second person's approval");
+    }
+    if let Some(refused) = &manual.refused {
+        println!(
+            "  the bank did not record {} ({}): {}",
+            refused.record.resolution, refused.at, refused.message
+        );
+    }
+    if let Some(q) = &manual.asked_bank {
+        let said = q.answer.as_deref().unwrap_or("asking…");
+        println!(
+            "  {} asked the bank again at {}: {said}",
+            q.asked.operator, q.asked.at
+        );
+    }
+    if !manual.notes.is_empty() {
+        println!("  notes:");
+        for note in &manual.notes {
+            println!("    {} at {}: {}", note.by.operator, note.by.at, note.text);
+        }
+    }
 }
 
 /// An import as the terminal shows it: where it stands, then each entry.

@@ -1021,6 +1021,14 @@ async fn asking_the_bank_again_settles_a_waiting_order_by_its_verdict() {
         "{trail}"
     );
 
+    let (ok, shown) = ours(&hp, &["client", "show", "-o", &flaky]);
+    assert!(
+        ok && shown.contains(&format!("order {flaky}: resolved"))
+            && shown.contains("resolved paid by system")
+            && shown.contains("support asked the bank again"),
+        "{shown}"
+    );
+
     // Temporal's CLI: the workflow's own rules.
     let said = |out: std::process::Output| {
         let text = format!(
@@ -1241,6 +1249,17 @@ async fn support_leaves_notes_on_a_waiting_order_for_colleagues_and_the_trail() 
             .collect::<Vec<_>>(),
         ["ana", "support"]
     );
+    // Our CLI shows them too, with where the order stands.
+    let (ok, shown) = ours(&hp, &["client", "show", "-o", &id]);
+    assert!(
+        ok && shown.contains(&format!("order {id}: manual"))
+            && shown.contains("ana at")
+            && shown.contains(first)
+            && shown.contains(second),
+        "{shown}"
+    );
+    let (ok, shown) = ours(&hp, &["client", "show", "-o", "never-seen-1"]);
+    assert!(!ok && shown.contains("no order"), "{shown}");
 
     // Temporal's CLI: the workflow's own rules.
     let note = |text: &str| {
