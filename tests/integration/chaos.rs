@@ -329,7 +329,10 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
         web::pages::contracts::{AskBank, ChangeContract, CreateContract},
         web::pages::dropped_orders::{PutBack, PutBackAll},
         web::pages::live_flow::{SetFailureRate, Simulate},
-        web::pages::order::{ClaimOrder, ReleaseOrder, ResolveOrder, RetryStale},
+        web::pages::manual_queue::AskBankSet,
+        web::pages::order::{
+            AskBankOrder, ClaimOrder, NoteOrder, ReleaseOrder, ResolveOrder, RetryStale,
+        },
         web::pages::stale_orders::RetryStaleSet,
     };
     let env = TestEnv::start(
@@ -416,6 +419,21 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
         form
     };
     let one = |k: &'static str, v: &str| vec![(k, v.to_string())];
+    let queue_set = |field: &str, value: &str| {
+        let mut form: Vec<(&str, String)> = [
+            "prefix", "provider", "reason", "claim", "age", "currency", "band",
+        ]
+        .into_iter()
+        .map(|k| (k, String::new()))
+        .collect();
+        form.push(("expected", "1".into()));
+        for pair in form.iter_mut() {
+            if pair.0 == field {
+                pair.1 = value.to_string();
+            }
+        }
+        form
+    };
     // (server function, its form, what the refusal says)
     type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
     let cases: Vec<Case> = vec![
@@ -572,6 +590,37 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
             PutBackAll::PATH,
             vec![("expected", "5".into()), ("reason", "why".into())],
             "not 5",
+        ),
+        (
+            AskBankOrder::PATH,
+            one("order_id", "a/b"),
+            "characters other than",
+        ),
+        (
+            NoteOrder::PATH,
+            vec![("order_id", "x' OR '1'='1".into()), ("note", "why".into())],
+            "characters other than",
+        ),
+        (
+            NoteOrder::PATH,
+            vec![("order_id", "down-hostile".into()), ("note", note.clone())],
+            "at most 500",
+        ),
+        (
+            NoteOrder::PATH,
+            vec![("order_id", "down-hostile".into()), ("note", " ".into())],
+            "empty",
+        ),
+        (
+            AskBankSet::PATH,
+            queue_set("prefix", "x' OR '1'='1"),
+            // Escaped, the quote matches no order: the set the person saw is not there.
+            "0 orders match now",
+        ),
+        (
+            AskBankSet::PATH,
+            queue_set("provider", "bank\u{7}"),
+            "control characters",
         ),
         (Simulate::PATH, one("rate", "NaN"), "between 0 and 50"),
         (Simulate::PATH, one("rate", "1e9"), "between 0 and 50"),
