@@ -931,15 +931,18 @@ async fn asking_the_bank_again_settles_a_waiting_order_by_its_verdict() {
     let c = &env.client;
     let hp = env.server.hostport.clone();
     let down = Script::Down.id("ask");
-    start_order(c, order(&down, fast_policy(1, 1)))
-        .await
-        .unwrap();
-    eventually(
-        "the second order in the queue",
-        Duration::from_secs(30),
-        || async { manual_context(c, &down).await.ok() },
-    )
-    .await;
+    let slow = Script::Slow.id("ask");
+    for id in [&down, &slow] {
+        start_order(c, order(id, fast_policy(1, 1))).await.unwrap();
+    }
+    for id in [&down, &slow] {
+        eventually(
+            "the order in the queue",
+            Duration::from_secs(30),
+            || async { manual_context(c, id).await.ok() },
+        )
+        .await;
+    }
 
     // Our CLI: the bank still cannot say; the order waits, with its words.
     let (ok, said) = ours(
@@ -1051,6 +1054,16 @@ async fn asking_the_bank_again_settles_a_waiting_order_by_its_verdict() {
     assert!(!ok && text.contains("already completed"), "{text}");
     let (ok, text) = ask(&down, "");
     assert!(!ok, "nobody asks: {text}");
+    // One question at a time: the bank takes its time over the first (a call times out
+    // after 2 s), and a second meanwhile is refused with who asked.
+    let (ok, text) = ask(&slow, "ana");
+    assert!(ok, "{text}");
+    let (ok, text) = ask(&slow, "bo");
+    assert!(
+        !ok && text.contains("ana is asking the bank already"),
+        "{text}"
+    );
+    assert_eq!(manual_context(c, &slow).await.unwrap().bank_questions, 1);
     for nth in 2..=MAX_BANK_QUESTIONS {
         let (ok, text) = ask(&down, "bo");
         assert!(ok, "{text}");
