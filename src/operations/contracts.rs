@@ -734,67 +734,7 @@ pub async fn ask_the_bank(
                 term_id: term_id.to_string(),
                 operator: operator.to_string(),
             };
-            if let Some(why) = question.refusal() {
-                return Err(OpError::Rejected(why));
-            }
-            let query = format!(
-                "WorkflowType = '{}' AND WorkflowId = '{term_id}' AND {} = '{contract_id}'",
-                workflow_types::RECURRING_PAYMENT,
-                sa::CONTRACT_ID.name()
-            );
-            let listed = visibility::list_page(client, &query, 1, None, None).await?;
-            let Some(term) = listed.executions.into_iter().next() else {
-                return Err(OpError::Rejected(format!(
-                    "the contract {contract_id:?} has no term {term_id:?}"
-                )));
-            };
-            if term.status == "RUNNING" {
-                return Err(OpError::Rejected(format!(
-                    "the term {term_id:?} is still charging: the bank is asked once it has stopped"
-                )));
-            }
-            let closed = closed_term(client, term_id, &term.run_id).await?;
-            if closed.charge != TermCharge::InDoubt {
-                return Err(OpError::Rejected(format!(
-                    "the term {term_id:?} is not in doubt: its row says what it charged"
-                )));
-            }
-            if let Some(bank) = closed.bank.as_ref().filter(|b| b.said == BankSaid::Asking) {
-                return Err(OpError::Rejected(format!(
-                    "the bank is being asked already (asked by {})",
-                    bank.asked_by
-                )));
-            }
-            let ready = closed
-                .closed_at
-                .map(|at| at + charge_lookup::SETTLED_AFTER)
-                .and_then(|ready| ready.duration_since(SystemTime::now()).ok());
-            if let Some(wait) = ready {
-                return Err(OpError::Rejected(format!(
-                    "the term stopped moments ago, and a try at its charge may still reach the \
-                     bank: ask in {} seconds",
-                    wait.as_secs() + 1
-                )));
-            }
-            let options = WorkflowStartOptions::new(
-                task_queues::RECURRING_SCHEDULE,
-                charge_lookup::workflow_id(term_id),
-            )
-            .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
-            // A question of ours still open was refused above ("being asked already"); a
-            // run that holds the id otherwise (started from outside, of another type or on
-            // another queue) answers nothing and must not keep finance from asking.
-            .id_conflict_policy(WorkflowIdConflictPolicy::TerminateExisting)
-            // A question no worker takes up ends, so that it can be asked again.
-            .execution_timeout(charge_lookup::QUESTION_TIMEOUT)
-            .build();
-            let handle = client
-                .start_workflow(ChargeLookup::run, question, options)
-                .await
-                .map_err(|e| match e {
-                    WorkflowStartError::Rpc(status) => OpError::Temporal(status.into()),
-                    e => OpError::Temporal(TemporalError::client(e)),
-                })?;
+            let handle = start_question(client, question).await?;
             match tokio::time::timeout(
                 ASK_WAIT,
                 handle.get_result(WorkflowGetResultOptions::default()),
@@ -822,6 +762,129 @@ pub async fn ask_the_bank(
                         .into(),
                 ),
             }
+        }
+        .await,
+    )
+}
+
+/// A question to the bank, started.
+type Asked = temporalio_client::WorkflowHandle<
+    Client,
+    <ChargeLookup as temporalio_common::HasWorkflowDefinition>::Run,
+>;
+
+/// Starts a question to the bank about a term in doubt, after the checks that make it one
+/// worth asking (a term of that contract, stopped, in doubt, not asked already, and closed
+/// long enough ago that no try of its charge is still on its way).
+async fn start_question(client: &Client, question: ChargeQuestion) -> Result<Asked, OpError> {
+    let (contract_id, term_id) = (question.contract_id.clone(), question.term_id.clone());
+    let (contract_id, term_id) = (contract_id.as_str(), term_id.as_str());
+    if let Some(why) = question.refusal() {
+        return Err(OpError::Rejected(why));
+    }
+    let query = format!(
+        "WorkflowType = '{}' AND WorkflowId = '{term_id}' AND {} = '{contract_id}'",
+        workflow_types::RECURRING_PAYMENT,
+        sa::CONTRACT_ID.name()
+    );
+    let listed = visibility::list_page(client, &query, 1, None, None).await?;
+    let Some(term) = listed.executions.into_iter().next() else {
+        return Err(OpError::Rejected(format!(
+            "the contract {contract_id:?} has no term {term_id:?}"
+        )));
+    };
+    if term.status == "RUNNING" {
+        return Err(OpError::Rejected(format!(
+            "the term {term_id:?} is still charging: the bank is asked once it has stopped"
+        )));
+    }
+    let closed = closed_term(client, term_id, &term.run_id).await?;
+    if closed.charge != TermCharge::InDoubt {
+        return Err(OpError::Rejected(format!(
+            "the term {term_id:?} is not in doubt: its row says what it charged"
+        )));
+    }
+    if let Some(bank) = closed.bank.as_ref().filter(|b| b.said == BankSaid::Asking) {
+        return Err(OpError::Rejected(format!(
+            "the bank is being asked already (asked by {})",
+            bank.asked_by
+        )));
+    }
+    let ready = closed
+        .closed_at
+        .map(|at| at + charge_lookup::SETTLED_AFTER)
+        .and_then(|ready| ready.duration_since(SystemTime::now()).ok());
+    if let Some(wait) = ready {
+        return Err(OpError::Rejected(format!(
+            "the term stopped moments ago, and a try at its charge may still reach the \
+             bank: ask in {} seconds",
+            wait.as_secs() + 1
+        )));
+    }
+    let options = WorkflowStartOptions::new(
+        task_queues::RECURRING_SCHEDULE,
+        charge_lookup::workflow_id(term_id),
+    )
+    .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+    // A question of ours still open was refused above ("being asked already"); a
+    // run that holds the id otherwise (started from outside, of another type or on
+    // another queue) answers nothing and must not keep finance from asking.
+    .id_conflict_policy(WorkflowIdConflictPolicy::TerminateExisting)
+    // A question no worker takes up ends, so that it can be asked again.
+    .execution_timeout(charge_lookup::QUESTION_TIMEOUT)
+    .build();
+    client
+        .start_workflow(ChargeLookup::run, question, options)
+        .await
+        .map_err(|e| match e {
+            WorkflowStartError::Rpc(status) => OpError::Temporal(status.into()),
+            e => OpError::Temporal(TemporalError::client(e)),
+        })
+}
+
+/// Asks the bank about every term on finance's list of charges to confirm, for `operator`,
+/// if the list still holds the `expected` terms finance was shown (after an outage many
+/// answers are lost at once). Each is its own question (`charge-lookup-<term>`), started
+/// and not waited for: its answer lands on its row. A term that cannot be asked now (asked
+/// already, or stopped moments ago) stays on the list with its button. Returns how many
+/// questions it started.
+pub async fn ask_about_every_unconfirmed(
+    client: &Client,
+    expected: usize,
+    operator: &str,
+) -> Result<usize, OpError> {
+    counted(
+        "ask_the_bank_all",
+        async {
+            crate::domain::input::validate_operator(operator)?;
+            let list = unconfirmed_charges(client).await?;
+            if list.terms.len() != expected {
+                return Err(OpError::Rejected(format!(
+                    "the list changed: {} charges wait to be confirmed now, not {expected}; \
+                     look again before asking the bank",
+                    list.terms.len()
+                )));
+            }
+            let asked = futures::stream::iter(list.terms)
+                .map(|term| async move {
+                    let question = ChargeQuestion {
+                        contract_id: term.contract_id.clone(),
+                        term_id: term.workflow_id.clone(),
+                        operator: operator.to_string(),
+                    };
+                    match start_question(client, question).await {
+                        Ok(_) => true,
+                        Err(error) => {
+                            tracing::info!(term_id = term.workflow_id, %error, "a term not asked about");
+                            false
+                        }
+                    }
+                })
+                .buffer_unordered(DESCRIBES_AT_ONCE)
+                .filter(|asked| futures::future::ready(*asked))
+                .count()
+                .await;
+            Ok(asked)
         }
         .await,
     )

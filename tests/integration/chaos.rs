@@ -326,7 +326,7 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
     use leptos::server_fn::ServerFn;
     use temporal_playground::{
         web::auth::SignIn,
-        web::pages::contracts::{AskBank, ChangeContract, CreateContract},
+        web::pages::contracts::{AskBank, AskBankAll, ChangeContract, CreateContract},
         web::pages::dropped_orders::{PutBack, PutBackAll},
         web::pages::live_flow::{SetFailureRate, Simulate},
         web::pages::manual_queue::AskBankSet,
@@ -622,6 +622,7 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
             queue_set("provider", "bank\u{7}"),
             "control characters",
         ),
+        (AskBankAll::PATH, one("expected", "5"), "not 5"),
         (Simulate::PATH, one("rate", "NaN"), "between 0 and 50"),
         (Simulate::PATH, one("rate", "1e9"), "between 0 and 50"),
         (

@@ -1660,3 +1660,79 @@ async fn a_record_from_outside_sets_no_terms_of_a_contract() {
         "{resumed:?}"
     );
 }
+
+/// After an outage many charges wait to be confirmed at once: finance asks the bank about
+/// all of them from the list, once it has said how many; a stale count is refused and asks
+/// nothing, support may not, and each answer takes its term off the list.
+#[tokio::test(flavor = "multi_thread")]
+async fn finance_asks_the_bank_about_every_charge_in_doubt_once_it_confirms_the_count() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::{
+        operations::contracts::unconfirmed_charges, web::pages::contracts::AskBankAll,
+    };
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // `lost-…`: the bank takes each charge and its answer is lost.
+    let (one, two) = ("lost-C-all1", "lost-C-all2");
+    futures::join!(
+        stopped_while_charging(&env, one),
+        stopped_while_charging(&env, two)
+    );
+    // No try of either charge is on its way any more.
+    tokio::time::sleep(temporal_playground::workflows::charge_lookup::SETTLED_AFTER).await;
+    let waiting = || async { unconfirmed_charges(&env.client).await.unwrap().terms.len() };
+    assert_eq!(waiting().await, 2);
+    let addr = local_dashboard(env.client.clone(), Duration::from_secs(600)).await;
+    let finance = sign_in_with(addr, &[("name", "finance"), ("password", PASSWORD)]).await;
+    let list = page_text(&finance, &format!("http://{addr}/charges")).await;
+    assert!(list.contains("Ask the bank about all 2"), "{list}");
+    let confirm = page_text(&finance, &format!("http://{addr}/charges?confirm=1")).await;
+    assert!(
+        confirm.contains("This will ask the bank about 2 charges"),
+        "{confirm}"
+    );
+
+    let url = format!("http://{addr}{}", AskBankAll::PATH);
+    let questions = || count(&env.client, "WorkflowType = 'ChargeLookup'");
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    let refused = support
+        .post(&url)
+        .form(&[("expected", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let stale = finance
+        .post(&url)
+        .form(&[("expected", "3")])
+        .send()
+        .await
+        .unwrap();
+    assert!(stale.status().is_client_error(), "{}", stale.status());
+    let said = stale.text().await.unwrap();
+    assert!(said.contains("the list changed"), "{said}");
+    assert_eq!(questions().await, 0, "a refused post asked the bank");
+
+    let asked = finance
+        .post(&url)
+        .header("accept", "text/html")
+        .form(&[("expected", "2")])
+        .send()
+        .await
+        .unwrap();
+    let to = asked
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(to, "/charges?asked=2");
+    eventually("both answered", Duration::from_secs(30), || async {
+        (waiting().await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(questions().await, 2);
+    for contract in [one, two] {
+        let row = row_of(&env, contract).await;
+        assert!(row.contains("The bank took charge"), "{row}");
+    }
+}

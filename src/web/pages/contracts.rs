@@ -538,12 +538,32 @@ pub async fn load_unconfirmed_charges() -> Result<UnconfirmedCharges, AppError> 
     Ok(charges.await?)
 }
 
+/// Asks the bank about every term on the list of charges to confirm (finance), if the list
+/// still holds `expected`; back to the list saying how many questions went out.
+#[server]
+pub async fn ask_bank_all(expected: usize) -> Result<usize, AppError> {
+    let operator = crate::web::auth::require(Action::ManageContracts)?.name;
+    let state = crate::web::state::app_state()?;
+    let asked = crate::operations::contracts::ask_about_every_unconfirmed(
+        &state.client,
+        expected,
+        &operator,
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/charges?asked={asked}"));
+    Ok(asked)
+}
+
 /// Finance's list of charges to confirm: the terms of every contract whose charge had no
 /// answer, each with "Ask the bank".
 #[component]
 pub fn UnconfirmedChargesPage() -> impl IntoView {
     use crate::domain::contract::UNCONFIRMED_WINDOW_DAYS;
     let ask = ServerAction::<AskBank>::new();
+    let ask_all = ServerAction::<AskBankAll>::new();
+    let query = leptos_router::hooks::use_query_map();
+    let confirm = move || query.read().get("confirm").is_some();
+    let asked = move || query.read().get("asked")?.parse::<usize>().ok();
     let data = Resource::new(|| (), |_| load_unconfirmed_charges());
     view! {
         <h1 class="text-2xl font-bold mb-3">"Charges to confirm"</h1>
@@ -551,6 +571,12 @@ pub fn UnconfirmedChargesPage() -> impl IntoView {
             {format!("Terms of the last {UNCONFIRMED_WINDOW_DAYS} days whose charge had no answer: the bank may have charged the customer. Ask the bank: its answer settles the term, on its contract's page and in the count of its terms.")}
         </p>
         {action_error(ask.value())}
+        {action_error(ask_all.value())}
+        {move || asked().map(|n| view! {
+            <p role="status" class="text-green-800 mb-2" data-testid="asked-all">
+                {format!("Asked the bank about {n} charges: each answer shows on its term's row, and an answer takes the term off this list.")}
+            </p>
+        })}
         <Loading what="the charges to confirm">
             {move || Suspend::new(async move {
                 data.await.map(|list| {
@@ -560,8 +586,14 @@ pub fn UnconfirmedChargesPage() -> impl IntoView {
                         </p>
                     });
                     let runs = list.terms;
+                    let count = runs.len();
                     view! {
                         {partial}
+                        {(count > 1).then(|| view! {
+                            <IfAllowed action=Action::ManageContracts>
+                                <AskAll count confirm=confirm() ask_all />
+                            </IfAllowed>
+                        })}
                         {match runs.is_empty() {
                             true => view! { <p data-testid="no-unconfirmed">"No charge waits to be confirmed."</p> }.into_any(),
                             false => view! { <TermRows runs ask linked=true /> }.into_any(),
@@ -571,6 +603,27 @@ pub fn UnconfirmedChargesPage() -> impl IntoView {
             })}
         </Loading>
     }
+}
+
+/// "Ask the bank about all N…", then the question with the number it will ask about.
+#[component]
+fn AskAll(count: usize, confirm: bool, ask_all: ServerAction<AskBankAll>) -> impl IntoView {
+    let question = match confirm {
+        true => view! {
+            <ActionForm action=ask_all attr:class="flex gap-2 items-center" attr:aria-label="Ask the bank about every charge">
+                <input type="hidden" name="expected" value=count.to_string() />
+                <span data-testid="ask-all-confirm">{format!("This will ask the bank about {count} charges.")}</span>
+                <button type="submit" class="px-3 py-1 rounded bg-slate-800 text-white">"Yes, ask the bank"</button>
+                <a href="/charges" class="underline">"Cancel"</a>
+            </ActionForm>
+        }
+        .into_any(),
+        false => view! {
+            <a class="px-3 py-1 rounded border" href="/charges?confirm=1">{format!("Ask the bank about all {count}…")}</a>
+        }
+        .into_any(),
+    };
+    view! { <div class="mb-3 flex gap-3 items-center">{question}</div> }
 }
 
 /// The contract's recorded changes, newest first, as the audit trail reads them: who, what
