@@ -313,6 +313,7 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
                 {format!(": {}", taken.note)}
             </p>
         })}
+        {lane.manual.clone().map(|context| view! { <ManualSection context now=lane.now.clone() /> })}
         {lane.manual.clone().and_then(|m| m.asked_bank).map(|question| view! { <BankQuestionLine question now=lane.now.clone() /> })}
         {manual_open.then(|| {
             let asking = lane
@@ -323,11 +324,6 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
             let id = id.clone();
             view! { <IfAllowed action=Action::RetryNow><AskBankForm id=id.clone() asking ask=actions.ask_bank /></IfAllowed> }
         })}
-        {lane.manual.clone().map(|m| {
-            let id = id.clone();
-            view! { <NotesSection notes=m.notes id open=manual_open now=lane.now.clone() /> }
-        })}
-        {lane.manual.clone().map(|context| view! { <ManualSection context now=lane.now.clone() /> })}
         {proposal.map(|proposal| view! { <ProposalSection proposal id=id.clone() actions now=lane.now.clone() /> })}
         {(manual_open && !awaiting).then(|| {
             let id = id.clone();
@@ -336,6 +332,10 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         {(manual_open && claimed_by_other).then(|| {
             let id = id.clone();
             view! { <IfAllowed action=Action::TakeOver><TakeOverForm id=id.clone() /></IfAllowed> }
+        })}
+        {lane.manual.clone().map(|m| {
+            let id = id.clone();
+            view! { <NotesSection notes=m.notes id open=manual_open now=lane.now.clone() /> }
         })}
         {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry /> })}
         {provider.map(|provider| view! { <LaneUpstream provider /> })}
