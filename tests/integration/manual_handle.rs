@@ -1169,12 +1169,7 @@ async fn support_asks_the_bank_about_every_matching_order_once_it_confirms_the_c
         .await
         .unwrap();
     assert!(asked.status().is_redirection(), "{}", asked.status());
-    let to = asked
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let to = location(&asked);
     assert!(to.contains("asked=3"), "{to}");
     for id in &matching {
         assert_resolved(c, id, Resolution::Paid).await;

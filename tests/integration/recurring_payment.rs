@@ -1719,12 +1719,7 @@ async fn finance_asks_the_bank_about_every_charge_in_doubt_once_it_confirms_the_
         .send()
         .await
         .unwrap();
-    let to = asked
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let to = location(&asked);
     assert_eq!(to, "/charges?asked=2");
     eventually("both answered", Duration::from_secs(30), || async {
         (waiting().await == 0).then_some(())

@@ -508,6 +508,16 @@ pub async fn serve_site_on(
 }
 
 /// The page at `url` as text, as `http` is sent it.
+/// Where a redirect sends the browser (empty when it does not redirect).
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 pub async fn page_text(http: &reqwest::Client, url: &str) -> String {
     let response = http.get(url).send().await.expect("the page answers");
     response.text().await.expect("the page's text")
