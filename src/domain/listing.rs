@@ -422,6 +422,10 @@ pub struct QueuePage {
     pub dropped: usize,
 }
 
+/// Most orders one bulk action (a retry, a question to the bank) touches: the pages offer
+/// it only to a filter that holds no more.
+pub const BULK_LIMIT: usize = 500;
+
 /// The manual queue's filters, as they appear in the page's query string.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

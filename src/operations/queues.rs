@@ -23,8 +23,7 @@ use crate::{
     temporal::visibility::{self, ListedExecution},
 };
 
-/// Most orders one bulk action (a retry, a question to the bank) touches.
-pub const BULK_LIMIT: usize = 500;
+pub use crate::domain::listing::BULK_LIMIT;
 /// Executions read per visibility page when a bulk retry walks its set.
 const BULK_PAGE_SIZE: i32 = 100;
 

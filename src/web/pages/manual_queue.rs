@@ -9,8 +9,8 @@ use crate::{
     domain::access::Action,
     domain::format::readable,
     domain::listing::{
-        AGE_COLUMNS, AgeBand, QueueFilter, QueuePage, QueueRow, ServiceLevel, WaitingBoard,
-        age_filter, amount_band, claim_filter,
+        AGE_COLUMNS, AgeBand, BULK_LIMIT, QueueFilter, QueuePage, QueueRow, ServiceLevel,
+        WaitingBoard, age_filter, amount_band, claim_filter,
     },
     web::error::AppError,
 };
@@ -325,7 +325,14 @@ fn BulkAsk(
     if matching == 0 {
         return ().into_any();
     }
-    let question = if confirm {
+    let question = if matching > BULK_LIMIT {
+        view! {
+            <span class="text-sm text-slate-600" data-testid="ask-too-many">
+                {format!("To ask the bank about them all, narrow the filter to at most {BULK_LIMIT} orders.")}
+            </span>
+        }
+        .into_any()
+    } else if confirm {
         let hidden = [
             ("prefix", filter.prefix.clone()),
             ("provider", filter.provider.clone()),
