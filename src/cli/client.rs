@@ -304,6 +304,27 @@ pub enum ClientCommand {
         #[arg(long)]
         operator: String,
     },
+    /// After an outage: ask the bank again about every order waiting in the manual queue
+    /// that matches the filters. Without --expect it only says how many match; with the
+    /// number it said, it asks (only if that many still match), and each answer lands on its
+    /// order
+    AskTheBankAll {
+        /// Order ids that start with this
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// The upstream (bank or wallet)
+        #[arg(long, default_value = "")]
+        provider: String,
+        /// The error reason the order waits with (http_503, timeout, pending …)
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// How many orders you were told match (at most 500)
+        #[arg(long)]
+        expect: Option<usize>,
+        /// Who asks (recorded on each order)
+        #[arg(long)]
+        operator: String,
+    },
     /// List the orders that dropped out of every queue: their run ended without a
     /// resolution (terminated, failed, timed out, cancelled) in the last 30 days
     Dropped,
@@ -365,6 +386,11 @@ pub enum Prepared {
     },
     AskAboutOrder {
         order_id: String,
+        operator: String,
+    },
+    AskAboutAll {
+        filter: crate::domain::listing::QueueFilter,
+        expect: Option<usize>,
         operator: String,
     },
     Note {
@@ -685,6 +711,27 @@ impl ClientCommand {
                     note,
                 }
             }
+            ClientCommand::AskTheBankAll {
+                prefix,
+                provider,
+                reason,
+                expect,
+                operator,
+            } => {
+                validate_operator(&operator).map_err(usage)?;
+                let filter = crate::domain::listing::QueueFilter {
+                    prefix,
+                    provider,
+                    reason,
+                    claim: crate::domain::listing::claim_filter::ALL.into(),
+                    ..Default::default()
+                };
+                Prepared::AskAboutAll {
+                    filter,
+                    expect,
+                    operator,
+                }
+            }
             ClientCommand::AskTheBank {
                 order_id,
                 term: None,
@@ -874,6 +921,36 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
                 "order {order_id}: noted by {} at {}",
                 note.by.operator, note.by.at
             );
+        }
+        Prepared::AskAboutAll {
+            filter,
+            expect,
+            operator,
+        } => {
+            let sla = crate::domain::listing::ServiceLevel::default();
+            let matching =
+                crate::operations::queues::manual_matching(client, &filter, &operator, &sla)
+                    .await?;
+            match expect {
+                None => println!(
+                    "{matching} orders waiting in the manual queue match: to ask the bank about \
+                     them, run this again with --expect {matching}"
+                ),
+                Some(expected) => {
+                    let actor = crate::domain::resolution::Actor {
+                        name: operator,
+                        id: String::new(),
+                    };
+                    let asked = crate::operations::queues::ask_bank_matching(
+                        client, &filter, expected, &actor, &sla,
+                    )
+                    .await?;
+                    println!(
+                        "asked the bank about {asked} orders: each answer lands on its order \
+                         (client show -o ID), and a verdict takes it off the queue"
+                    );
+                }
+            }
         }
         Prepared::AskAboutOrder { order_id, operator } => {
             let question =

@@ -634,6 +634,18 @@ pub async fn retry_matching(
     Ok(touched)
 }
 
+/// How many orders waiting in the manual queue match `filter` (as `operator` sees the
+/// queue, for its "mine" tab): what a bulk question would touch.
+pub async fn manual_matching(
+    client: &Client,
+    filter: &QueueFilter,
+    operator: &str,
+    sla: &ServiceLevel,
+) -> Result<usize, OpError> {
+    let q = manual_queue_query_at(filter, Some(operator), sla, SystemTime::now())?;
+    Ok(visibility::count(client, &q).await?)
+}
+
 /// Questions to the bank a bulk ask has in flight at once (each an update; the calls to
 /// the bank then go through its shared rate-limited queue whatever this is).
 const BULK_ASKS_AT_ONCE: usize = 8;
@@ -651,7 +663,7 @@ pub async fn ask_bank_matching(
 ) -> Result<usize, OpError> {
     use futures::StreamExt;
     let q = manual_queue_query_at(filter, Some(&actor.name), sla, SystemTime::now())?;
-    let matching = visibility::count(client, &q).await?;
+    let matching = manual_matching(client, filter, &actor.name, sla).await?;
     if matching != expected {
         return Err(OpError::Rejected(format!(
             "the set changed: {matching} orders match now, not {expected}; look again before \

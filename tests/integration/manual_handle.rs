@@ -1177,6 +1177,44 @@ async fn support_asks_the_bank_about_every_matching_order_once_it_confirms_the_c
     assert_eq!(manual_context(c, &outside).await.unwrap().bank_questions, 0);
     let shown = page_text(&support, &format!("http://{addr}{to}")).await;
     assert!(shown.contains("Asked the bank about 3 orders"), "{shown}");
+
+    // The same from our CLI: how many match first, then the count it said.
+    let by_cli: Vec<String> = (1..=2)
+        .map(|n| Script::flaky(2).id(&format!("cli{n}")))
+        .collect();
+    for id in &by_cli {
+        start_order(c, order(id, fast_policy(1, 1))).await.unwrap();
+    }
+    let hp = env.server.hostport.clone();
+    let all = |expect: Option<&str>| {
+        let mut args = vec![
+            "client",
+            "ask-the-bank-all",
+            "--prefix",
+            "flaky2-cli",
+            "--operator",
+            "ana",
+        ];
+        if let Some(n) = expect {
+            args.extend(["--expect", n]);
+        }
+        ours(&hp, &args)
+    };
+    eventually("both listed", Duration::from_secs(30), || async {
+        let (ok, said) = all(None);
+        (ok && said.contains("2 orders waiting in the manual queue match")).then_some(())
+    })
+    .await;
+    let (ok, said) = all(Some("3"));
+    assert!(!ok && said.contains("the set changed"), "{said}");
+    let (ok, said) = all(Some("2"));
+    assert!(
+        ok && said.contains("asked the bank about 2 orders"),
+        "{said}"
+    );
+    for id in &by_cli {
+        assert_resolved(c, id, Resolution::Paid).await;
+    }
 }
 
 /// Support leaves notes on a waiting order for colleagues (a shift hands over, a call to the
