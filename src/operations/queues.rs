@@ -662,8 +662,10 @@ pub async fn ask_bank_matching(
     sla: &ServiceLevel,
 ) -> Result<usize, OpError> {
     use futures::StreamExt;
+    // One query, built once: the count and the list read the same set (its ages at one
+    // instant).
     let q = manual_queue_query_at(filter, Some(&actor.name), sla, SystemTime::now())?;
-    let matching = manual_matching(client, filter, &actor.name, sla).await?;
+    let matching = visibility::count(client, &q).await?;
     if matching != expected {
         return Err(OpError::Rejected(format!(
             "the set changed: {matching} orders match now, not {expected}; look again before \
