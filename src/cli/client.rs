@@ -750,6 +750,7 @@ impl ClientCommand {
                     contract_id: order_id,
                     term_id: term,
                     operator,
+                    statement: None,
                 };
                 if let Some(why) = question.refusal() {
                     return Err(usage(why));
@@ -1181,12 +1182,17 @@ fn print_import(view: &crate::workflows::statement_import::ImportView) {
             }
             println!("  {}", view.stopped.as_deref().unwrap_or_default());
         }
-        (Some(by), _) => println!(
-            "  approved by {} at {}: {}",
-            by.operator,
-            by.at,
-            view.settled_text()
-        ),
+        (Some(by), _) => {
+            println!(
+                "  approved by {} at {}: {}",
+                by.operator,
+                by.at,
+                view.settled_text()
+            );
+            if let Some(charges) = view.charges_text() {
+                println!("  {charges}");
+            }
+        }
         (_, Some((by, note))) => println!("  rejected by {} at {}: {note}", by.operator, by.at),
         _ if view.chunks_in < view.chunks => println!(
             "  still arriving: {} of {} chunks",
@@ -1210,6 +1216,16 @@ fn print_import(view: &crate::workflows::statement_import::ImportView) {
         );
     }
     for e in &view.entries {
+        let named = match (&e.outcome, e.outcome.term()) {
+            (
+                crate::domain::statement::EntryOutcome::ChargeConflict { why, .. },
+                Some((contract, term)),
+            ) => {
+                format!("{term} of contract {contract}: {why}")
+            }
+            (_, Some((contract, term))) => format!("{term} of contract {contract}"),
+            (_, None) => e.outcome.order_id().unwrap_or_default().to_string(),
+        };
         println!(
             "  {:>5} {:<16} {} {:>16} {:<16} {}{}",
             e.entry.index,
@@ -1217,7 +1233,7 @@ fn print_import(view: &crate::workflows::statement_import::ImportView) {
             e.entry.booking_date,
             e.entry.amount.to_string(),
             e.outcome.word(),
-            e.outcome.order_id().unwrap_or_default(),
+            named,
             view.entry_settled_text(e)
         );
     }

@@ -230,6 +230,26 @@ pub enum EntryOutcome {
         order_id: Option<String>,
         paid_before: bool,
     },
+    /// A credit naming a term of one of our recurring contracts whose charge had no answer
+    /// (`term_check::TermCharge::InDoubt`), for the term's money: approving the import
+    /// gives the entry to the term's charge question (`charge_lookup`), which checks it
+    /// with this import and settles the term as charged.
+    ChargeInDoubt {
+        contract_id: String,
+        term_id: String,
+    },
+    /// A credit naming a term whose charge our record already has: nothing to settle.
+    ChargeOnRecord {
+        contract_id: String,
+        term_id: String,
+    },
+    /// A credit naming a term whose record disagrees with it (not charged, other money,
+    /// named twice, still charging): never applied; a person looks, for the reason given.
+    ChargeConflict {
+        contract_id: String,
+        term_id: String,
+        why: String,
+    },
 }
 
 impl EntryOutcome {
@@ -247,6 +267,29 @@ impl EntryOutcome {
                 paid_before: true, ..
             } => "reversal_of_paid",
             EntryOutcome::Reversal { .. } => "reversal",
+            EntryOutcome::ChargeInDoubt { .. } => "charge_in_doubt",
+            EntryOutcome::ChargeOnRecord { .. } => "charge_on_record",
+            EntryOutcome::ChargeConflict { .. } => "charge_conflict",
+        }
+    }
+
+    /// The contract and term a charge's entry names.
+    pub fn term(&self) -> Option<(&str, &str)> {
+        match self {
+            EntryOutcome::ChargeInDoubt {
+                contract_id,
+                term_id,
+            }
+            | EntryOutcome::ChargeOnRecord {
+                contract_id,
+                term_id,
+            }
+            | EntryOutcome::ChargeConflict {
+                contract_id,
+                term_id,
+                ..
+            } => Some((contract_id, term_id)),
+            _ => None,
         }
     }
 
@@ -309,6 +352,18 @@ pub struct ImportView {
     /// the console from the run's description, never by the workflow.
     #[serde(default)]
     pub stopped: Option<String>,
+    /// Terms in doubt the statement books a charge for ([`EntryOutcome::ChargeInDoubt`]),
+    /// and how many of them the approval has given their entry to so far (each term's
+    /// question checks the entry with this import before it settles the term).
+    #[serde(default)]
+    pub charges_to_give: u32,
+    #[serde(default)]
+    pub charges_given: u32,
+    /// Of the terms in doubt in `entries`, those whose latest question settled them by this
+    /// import's entry: filled by the console once the approval has given them, never by
+    /// the workflow.
+    #[serde(default)]
+    pub settled_terms: Vec<String>,
 }
 
 impl ImportView {
@@ -317,16 +372,48 @@ impl ImportView {
     /// is still telling them, "so far"; after, the ones it did not settle are explained.
     /// Once the approval has told every matched order: whether the order `entry` matched
     /// settled by this import (`None` for an entry that matched none, or before then).
+    /// A term in doubt's entry: whether the term's question settled it by this entry.
     pub fn entry_settled(&self, entry: &ReviewedEntry) -> Option<bool> {
-        let EntryOutcome::Matched { order_id, .. } = &entry.outcome else {
-            return None;
-        };
-        (self.done && self.approved.is_some()).then(|| self.settled_orders.contains(order_id))
+        let told = self.done && self.approved.is_some();
+        match &entry.outcome {
+            EntryOutcome::Matched { order_id, .. } => {
+                told.then(|| self.settled_orders.contains(order_id))
+            }
+            EntryOutcome::ChargeInDoubt { term_id, .. } => {
+                told.then(|| self.settled_terms.contains(term_id))
+            }
+            _ => None,
+        }
     }
 
     /// What [`entry_settled`](Self::entry_settled) says, after the entry's outcome.
     pub fn entry_settled_text(&self, entry: &ReviewedEntry) -> &'static str {
-        settled_mark(self.entry_settled(entry))
+        settled_mark(self.entry_settled(entry), entry.outcome.term().is_some())
+    }
+
+    /// How far an approved import has given its charges in doubt to their terms; `None`
+    /// when it books none.
+    pub fn charges_text(&self) -> Option<String> {
+        (self.charges_to_give > 0).then(|| {
+            let given = format!(
+                "{} of {} charges in doubt given to their terms",
+                self.charges_given, self.charges_to_give
+            );
+            match (
+                self.done,
+                self.charges_to_give - self.charges_given.min(self.charges_to_give),
+            ) {
+                (false, _) => format!("{given} so far"),
+                (true, 0) => format!(
+                    "{given}: each term's question checks its entry with this import, and \
+                     the term then reads charged on its contract's page"
+                ),
+                (true, rest) => format!(
+                    "{given}; the other {rest} were being asked about already: the bank's \
+                     answer to that question settles them"
+                ),
+            }
+        })
     }
 
     pub fn settled_text(&self) -> String {
@@ -344,12 +431,17 @@ impl ImportView {
     }
 }
 
-/// The words after a matched entry's outcome once its import has told the orders.
-pub fn settled_mark(settled: Option<bool>) -> &'static str {
-    match settled {
-        Some(true) => " · settled",
-        Some(false) => " · not settled by it (the order's trail says why)",
-        None => "",
+/// The words after a matched entry's outcome once its import has told the orders (or,
+/// for a `charge`, the terms).
+pub fn settled_mark(settled: Option<bool>, charge: bool) -> &'static str {
+    match (settled, charge) {
+        (Some(true), _) => " · settled",
+        (Some(false), false) => " · not settled by it (the order's trail says why)",
+        (Some(false), true) => {
+            " · not settled by it (yet: the term's row on its contract's page says what its \
+             question found)"
+        }
+        (None, _) => "",
     }
 }
 
@@ -381,6 +473,8 @@ pub fn review_csv(entries: &[ReviewedEntry]) -> String {
         "reference",
         "outcome",
         "order_id",
+        "contract_id",
+        "term_id",
     ]);
     for e in entries {
         let amount = e.entry.amount.to_string();
@@ -394,6 +488,8 @@ pub fn review_csv(entries: &[ReviewedEntry]) -> String {
             &e.entry.reference,
             e.outcome.word(),
             e.outcome.order_id().unwrap_or_default(),
+            e.outcome.term().map_or("", |(contract, _)| contract),
+            e.outcome.term().map_or("", |(_, term)| term),
         ]));
     }
     text
@@ -454,6 +550,9 @@ mod tests {
             settled,
             settled_orders: vec!["ORD-1".into()],
             stopped: None,
+            charges_to_give: 0,
+            charges_given: 0,
+            settled_terms: vec![],
         };
         assert_eq!(
             view(2, false, Some(1)).settled_text(),

@@ -733,6 +733,7 @@ pub async fn ask_the_bank(
                 contract_id: contract_id.to_string(),
                 term_id: term_id.to_string(),
                 operator: operator.to_string(),
+                statement: None,
             };
             let handle = start_question(client, question).await?;
             match tokio::time::timeout(
@@ -871,6 +872,7 @@ pub async fn ask_about_every_unconfirmed(
                         contract_id: term.contract_id.clone(),
                         term_id: term.workflow_id.clone(),
                         operator: operator.to_string(),
+                        statement: None,
                     };
                     match start_question(client, question).await {
                         Ok(_) => true,

@@ -15,6 +15,8 @@ use super::{
     orders::{answer, query_error, update_error},
 };
 use crate::{
+    domain::contract::{ContractTerms, terms_workflow_id},
+    domain::money::{format_amount, minor_units},
     domain::{
         input::{InputError, validate_order_id},
         money::Money,
@@ -25,11 +27,16 @@ use crate::{
             StatementFormat, entry_pays,
         },
     },
-    temporal::{TemporalError, histories, names::task_queues, search_attributes as sa, visibility},
+    temporal::{
+        TemporalError, histories,
+        names::{task_queues, workflow_types},
+        search_attributes as sa, visibility,
+    },
     upstream::statement::{StatementError, parse},
     workflows::statement_import::{
         CHUNK_ENTRIES, EntryChunk, ImportStart, ImportView, StatementImport, workflow_id,
     },
+    workflows::term_check::{TermCharge, closed_term},
 };
 
 /// How entries are matched: an amount within `tolerance_minor` of the order's counts as
@@ -166,7 +173,188 @@ pub async fn review(
 ) -> Result<(Vec<ReviewedEntry>, Vec<String>), OpError> {
     let waiting = waiting_orders(client).await?;
     let resolved = resolved_orders(client, &to_look_up(statement, &waiting)).await?;
-    Ok(match_entries(statement, waiting, &resolved, rules))
+    let terms = terms_named(client, &terms_to_look_up(statement)).await?;
+    let (mut entries, unmentioned) = match_entries(statement, waiting, &resolved, rules);
+    match_charges(&mut entries, &terms);
+    Ok((entries, unmentioned))
+}
+
+/// A term of one of our recurring contracts, as a statement's review sees it.
+#[derive(Debug, Clone, PartialEq)]
+struct TermOnRecord {
+    contract_id: String,
+    standing: TermStanding,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum TermStanding {
+    /// Still running: its own answer will say.
+    Charging,
+    Charged,
+    /// The bank refused it, or it never asked (why, as its row says).
+    NotCharged(String),
+    /// Its charge had no answer; the terms it was started with.
+    InDoubt(Option<ContractTerms>),
+}
+
+/// The longest term id a reference is read for (a contract id and a schedule's time).
+const MAX_TERM_ID_CHARS: usize = 200;
+/// Term histories a review reads at once (terms that closed without completing).
+const TERM_READS_AT_ONCE: usize = 8;
+
+/// The term ids an entry's reference could name: each word shaped like a term's id
+/// (`recurring-<contract>-<time>`, the charge's idempotency key).
+fn term_candidates(reference: &str) -> Vec<String> {
+    let prefix = terms_workflow_id("");
+    let mut out: Vec<String> = reference
+        .split(|c: char| c.is_whitespace() || matches!(c, '/' | ',' | ';'))
+        .map(|w| w.trim_matches(|c: char| c == '.' || c == '(' || c == ')'))
+        .filter(|w| {
+            w.len() > prefix.len()
+                && w.len() <= MAX_TERM_ID_CHARS
+                && w.starts_with(&prefix)
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        })
+        .map(String::from)
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The term ids the credits name (reversals and debits settle no term).
+fn terms_to_look_up(statement: &Statement) -> Vec<String> {
+    let mut names: Vec<String> = statement
+        .entries
+        .iter()
+        .filter(|e| e.credit && !e.reversal)
+        .flat_map(|e| term_candidates(&e.reference))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Our contracts' terms among `ids`, each with its standing: one visibility query a
+/// hundred, and one history read a term that closed without completing.
+async fn terms_named(
+    client: &Client,
+    ids: &[String],
+) -> Result<HashMap<String, TermOnRecord>, OpError> {
+    use futures::StreamExt;
+    let mut runs: HashMap<String, (String, String, String)> = HashMap::new();
+    for batch in ids.chunks(100) {
+        let list = batch
+            .iter()
+            .map(|id| super::queues::literal("term id", id))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(", ");
+        let query = format!(
+            "WorkflowType = '{}' AND WorkflowId IN ({list})",
+            workflow_types::RECURRING_PAYMENT
+        );
+        let mut page: Option<String> = None;
+        loop {
+            let listed =
+                visibility::list_page(client, &query, 1_000, page.as_deref(), None).await?;
+            for e in listed.executions {
+                // Only a run its contract's schedule started carries its contract.
+                if let Some(contract_id) = e.attributes.get(&sa::CONTRACT_ID) {
+                    runs.entry(e.workflow_id)
+                        .or_insert((contract_id, e.run_id, e.status));
+                }
+            }
+            match listed.next_page {
+                Some(next) => page = Some(next),
+                None => break,
+            }
+        }
+    }
+    let read = futures::stream::iter(runs)
+        .map(|(term_id, (contract_id, run_id, status))| async move {
+            let standing = match status.as_str() {
+                "RUNNING" => TermStanding::Charging,
+                "COMPLETED" => TermStanding::Charged,
+                _ => {
+                    let closed = closed_term(client, &term_id, &run_id).await?;
+                    match closed.charge {
+                        TermCharge::Charged => TermStanding::Charged,
+                        TermCharge::NotCharged => TermStanding::NotCharged(
+                            closed.failure.unwrap_or_else(|| status.to_lowercase()),
+                        ),
+                        TermCharge::InDoubt => TermStanding::InDoubt(closed.terms),
+                    }
+                }
+            };
+            Ok::<_, TemporalError>((
+                term_id,
+                TermOnRecord {
+                    contract_id,
+                    standing,
+                },
+            ))
+        })
+        .buffer_unordered(TERM_READS_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await;
+    Ok(read.into_iter().collect::<Result<HashMap<_, _>, _>>()?)
+}
+
+/// Gives each credit that named no order, but names a term of ours, what the term's record
+/// says of it. A term the statement books twice is a person's to look at the second time.
+fn match_charges(entries: &mut [ReviewedEntry], terms: &HashMap<String, TermOnRecord>) {
+    let mut booked = HashSet::new();
+    for e in entries.iter_mut() {
+        if e.outcome != EntryOutcome::UnknownOrder {
+            continue;
+        }
+        let Some((term_id, term)) = term_candidates(&e.entry.reference)
+            .into_iter()
+            .find_map(|id| terms.get(&id).map(|t| (id, t)))
+        else {
+            continue;
+        };
+        let contract_id = term.contract_id.clone();
+        let conflict = |why: String| EntryOutcome::ChargeConflict {
+            contract_id: contract_id.clone(),
+            term_id: term_id.clone(),
+            why,
+        };
+        e.outcome = match &term.standing {
+            _ if !booked.insert(term_id.clone()) => {
+                conflict("the statement books this term's charge twice".into())
+            }
+            TermStanding::Charged => EntryOutcome::ChargeOnRecord {
+                contract_id,
+                term_id,
+            },
+            TermStanding::Charging => conflict(
+                "the term is still charging: its own answer will say; import the statement \
+                 again once it has ended"
+                    .into(),
+            ),
+            TermStanding::NotCharged(why) => {
+                conflict(format!("our record says the term was not charged ({why})"))
+            }
+            TermStanding::InDoubt(Some(terms))
+                if !e.entry.amount.same_as(terms.amount_cents, &terms.currency) =>
+            {
+                conflict(format!(
+                    "the term is for {}",
+                    format_amount(
+                        terms.amount_cents,
+                        &terms.currency,
+                        minor_units(&terms.currency).unwrap_or(e.entry.amount.exponent)
+                    )
+                ))
+            }
+            TermStanding::InDoubt(None) => conflict("the term's record holds no terms".into()),
+            TermStanding::InDoubt(Some(_)) => EntryOutcome::ChargeInDoubt {
+                contract_id,
+                term_id,
+            },
+        };
+    }
 }
 
 /// The order ids the entries name that do not wait: resolved ones, perhaps.
@@ -511,8 +699,47 @@ async fn view(client: &Client, id: &str) -> Result<ImportView, OpError> {
             .filter_map(|e| e.outcome.order_id())
             .collect();
         view.settled_orders = settled_among(client, id, &matched).await?;
+        if view.done {
+            view.settled_terms = terms_settled_by(client, &view).await?;
+        }
     }
     Ok(view)
+}
+
+/// Of the terms in doubt among a view's entries, those whose latest question settled them
+/// by this import's entry (one history read a term, a few at once).
+async fn terms_settled_by(client: &Client, view: &ImportView) -> Result<Vec<String>, OpError> {
+    use crate::workflows::charge_lookup::{BankSaid, latest_answer};
+    use futures::StreamExt;
+    let given: Vec<(String, String, String)> = view
+        .entries
+        .iter()
+        .filter_map(|e| match &e.outcome {
+            EntryOutcome::ChargeInDoubt { term_id, .. } => Some((
+                term_id.clone(),
+                e.entry.entry_ref.clone(),
+                view.statement_id.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let read = futures::stream::iter(given)
+        .map(|(term_id, entry_ref, statement)| async move {
+            let answer = latest_answer(client, &term_id).await?;
+            let settled = answer.is_some_and(|a| {
+                matches!(a.said, BankSaid::OnStatement { statement_id, entry_ref: booked, .. }
+                    if statement_id == statement && booked == entry_ref)
+            });
+            Ok::<_, TemporalError>(settled.then_some(term_id))
+        })
+        .buffer_unordered(TERM_READS_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await;
+    let mut settled = Vec::new();
+    for term in read {
+        settled.extend(term?);
+    }
+    Ok(settled)
 }
 
 /// Orders asked about in one visibility list (its `IN` clause and its page).
@@ -738,6 +965,99 @@ mod tests {
             credit,
             reversal,
         }
+    }
+
+    #[test]
+    fn a_credit_naming_a_term_of_ours_reads_what_the_terms_record_says() {
+        let term = |t: &str| format!("recurring-C-1-2026-12-0{t}T14:00:00Z");
+        let terms_of = |minor: i64| ContractTerms {
+            contract_id: "C-1".into(),
+            customer: "cust".into(),
+            plan: "plan".into(),
+            amount_cents: minor,
+            currency: "MYR".into(),
+            until_cancelled: None,
+        };
+        let on_record = |standing: TermStanding| TermOnRecord {
+            contract_id: "C-1".into(),
+            standing,
+        };
+        let terms = HashMap::from([
+            (
+                term("1"),
+                on_record(TermStanding::InDoubt(Some(terms_of(1250)))),
+            ),
+            (term("2"), on_record(TermStanding::Charged)),
+            (
+                term("3"),
+                on_record(TermStanding::NotCharged("the bank refused".into())),
+            ),
+            (term("4"), on_record(TermStanding::Charging)),
+            (
+                term("5"),
+                on_record(TermStanding::InDoubt(Some(terms_of(1250)))),
+            ),
+        ]);
+        let statement = Statement {
+            statement_id: "S".into(),
+            account: String::new(),
+            format: StatementFormat::Csv,
+            entries: vec![
+                entry(1, &format!("charge {}.", term("1")), 1250, true, false),
+                entry(2, &term("2"), 1250, true, false),
+                entry(3, &term("3"), 1250, true, false),
+                entry(4, &term("4"), 1250, true, false),
+                entry(5, &term("5"), 999, true, false),
+                // The same term twice: the second is a person's.
+                entry(6, &term("1"), 1250, true, false),
+                // Money out, and a term nobody knows, settle no term.
+                entry(7, &term("2"), 1250, false, false),
+                entry(8, &term("9"), 1250, true, false),
+            ],
+        };
+        assert_eq!(
+            terms_to_look_up(&statement),
+            ["1", "2", "3", "4", "5", "9"].map(term).to_vec()
+        );
+        let (mut entries, _) = match_entries(
+            &statement,
+            HashMap::new(),
+            &HashMap::new(),
+            &MatchRules::default(),
+        );
+        match_charges(&mut entries, &terms);
+        let said: Vec<(&str, Option<&str>)> = entries
+            .iter()
+            .map(|e| (e.outcome.word(), e.outcome.term().map(|(_, t)| t)))
+            .collect();
+        let (t1, t2, t3, t4, t5) = (term("1"), term("2"), term("3"), term("4"), term("5"));
+        assert_eq!(
+            said,
+            vec![
+                ("charge_in_doubt", Some(t1.as_str())),
+                ("charge_on_record", Some(t2.as_str())),
+                ("charge_conflict", Some(t3.as_str())),
+                ("charge_conflict", Some(t4.as_str())),
+                ("charge_conflict", Some(t5.as_str())),
+                ("charge_conflict", Some(t1.as_str())),
+                ("debit", None),
+                ("unknown_order", None),
+            ]
+        );
+        let why = |i: usize| match &entries[i].outcome {
+            EntryOutcome::ChargeConflict { why, .. } => why.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            why(2).contains("not charged (the bank refused)"),
+            "{}",
+            why(2)
+        );
+        assert!(why(3).contains("still charging"), "{}", why(3));
+        assert_eq!(why(4), "the term is for 12.50 MYR");
+        assert!(why(5).contains("twice"), "{}", why(5));
+        // A word shaped like no term's id is not one.
+        assert!(term_candidates("recurring- recurring-x' OR '1'='1").is_empty());
     }
 
     #[test]

@@ -12,6 +12,22 @@ use temporalio_common::protos::temporal::api::{
 
 use super::TemporalError;
 
+/// Whether `event` closes its run (completed, failed, timed out, terminated, cancelled or
+/// continued as new).
+pub fn closes(event: &HistoryEvent) -> bool {
+    matches!(
+        event.attributes,
+        Some(
+            Attributes::WorkflowExecutionCompletedEventAttributes(_)
+                | Attributes::WorkflowExecutionFailedEventAttributes(_)
+                | Attributes::WorkflowExecutionTimedOutEventAttributes(_)
+                | Attributes::WorkflowExecutionTerminatedEventAttributes(_)
+                | Attributes::WorkflowExecutionCanceledEventAttributes(_)
+                | Attributes::WorkflowExecutionContinuedAsNewEventAttributes(_)
+        )
+    )
+}
+
 /// Which events of a run to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Events {

@@ -11,6 +11,13 @@
 //! bank's own answer, read by our worker. A "no charge" counts only if it was asked after
 //! every try of the term's charge had ended ([`SETTLED_AFTER`]): a try still on its way
 //! when the bank was asked could have charged after.
+//!
+//! The bank's statement is its answer too: a question may name the entry of an approved
+//! statement import that books the term's charge ([`StatementGiven`], what an import gives
+//! each term in doubt it books once a second person approves it). Such a question asks the
+//! import, not the bank's API, through an activity on the imports' queue, and settles the
+//! term as charged only if that import (approved by a person other than its importer)
+//! books that entry for this term, and the entry's money is the term's.
 
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime};
@@ -21,7 +28,11 @@ use temporalio_common::{
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowResult};
 
-use super::upstream_write_options;
+use super::{
+    settlement_check::{self, SettlementActivities, StatementAnswer},
+    statement_import::ChargeEntryCheck,
+    upstream_write_options,
+};
 use crate::{
     domain::contract::terms_workflow_id,
     domain::format::rfc3339,
@@ -42,7 +53,26 @@ pub struct ChargeQuestion {
     /// The term's workflow id: the key its charge was sent under.
     pub term_id: String,
     pub operator: String,
+    /// The statement entry that books the charge, when an approved import gives it (the
+    /// question then asks the import, not the bank's API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<StatementGiven>,
 }
+
+/// An approved statement import's entry, given to a term's question as the bank's record
+/// of its charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementGiven {
+    pub import_id: String,
+    pub entry_ref: String,
+}
+
+/// The change that lets a question be answered by a statement's entry. Questions started
+/// before it named none, so they replay down the bank's path either way.
+pub const STATEMENT_ANSWER_PATCH: &str = "charge-answered-by-statement";
+
+/// How a question whose statement did not settle the term fails: this, then why.
+pub const NOT_ON_STATEMENT_PREFIX: &str = "the statement does not settle the charge: ";
 
 impl ChargeQuestion {
     /// Why this question is not one this system asks (`None`: it is).
@@ -134,6 +164,39 @@ impl ChargeLookup {
             sa::CONTRACT_ID.value_set(question.contract_id.clone()),
             sa::ACTORS.value_set(vec![question.operator.clone()]),
         ]);
+        if let Some(given) = question.statement.clone()
+            && ctx.patched(STATEMENT_ANSWER_PATCH)
+        {
+            let check = ChargeEntryCheck {
+                import_id: given.import_id,
+                entry_ref: given.entry_ref,
+                contract_id: question.contract_id.clone(),
+                term_id: question.term_id.clone(),
+            };
+            let answer = ctx
+                .execute_activity(
+                    SettlementActivities::verify_charge,
+                    check,
+                    settlement_check::check_options(format!(
+                        "{}-statement-check",
+                        question.term_id
+                    )),
+                )
+                .await?;
+            return match answer {
+                StatementAnswer::Books(entry) => Ok(ChargeOnRecord {
+                    idempotency_key: question.term_id,
+                    charge_id: Some(format!(
+                        "entry {} of statement {}",
+                        entry.entry_ref, entry.statement_id
+                    )),
+                }),
+                StatementAnswer::Refused(why) => Err(ApplicationFailure::non_retryable(format!(
+                    "{NOT_ON_STATEMENT_PREFIX}{why}"
+                ))
+                .into()),
+            };
+        }
         let options = upstream_write_options(
             format!("{}-look-up", question.term_id),
             Some(LOOKUP_ATTEMPTS),
@@ -159,6 +222,14 @@ pub enum BankSaid {
     NoCharge,
     /// The question ended without the bank's answer.
     NoAnswer,
+    /// An approved import of the bank's statement books the term's charge as this entry.
+    OnStatement {
+        statement_id: String,
+        entry_ref: String,
+        approved_by: String,
+    },
+    /// The question named a statement's entry, which did not settle the term (why).
+    NotOnStatement(String),
 }
 
 /// The latest question about a term's charge.
@@ -175,7 +246,7 @@ impl BankAnswer {
     /// "no charge" asked before every try had ended).
     pub fn settles(&self, closed_at: Option<SystemTime>) -> Option<bool> {
         match &self.said {
-            BankSaid::Charged(_) => Some(true),
+            BankSaid::Charged(_) | BankSaid::OnStatement { .. } => Some(true),
             BankSaid::NoCharge if self.asked_late_enough(closed_at) => Some(false),
             _ => None,
         }
@@ -203,6 +274,18 @@ impl BankAnswer {
                  may still have been on its way: ask again."
             ),
             BankSaid::NoAnswer => format!("The bank did not answer ({asked}): ask again."),
+            BankSaid::OnStatement {
+                statement_id,
+                entry_ref,
+                approved_by,
+            } => format!(
+                "The bank's statement {statement_id} books its charge as entry {entry_ref} \
+                 (approved by {approved_by}; {asked})."
+            ),
+            BankSaid::NotOnStatement(why) => format!(
+                "A statement's entry was given for its charge and did not settle it: {why} \
+                 ({asked}). Ask the bank."
+            ),
         }
     }
 }
@@ -215,6 +298,14 @@ impl BankSaid {
             BankSaid::Charged(charge) => format!("the bank took charge {charge}"),
             BankSaid::NoCharge => "the bank took no charge".into(),
             BankSaid::NoAnswer => "the bank did not answer".into(),
+            BankSaid::OnStatement {
+                statement_id,
+                entry_ref,
+                ..
+            } => format!("the bank's statement {statement_id} books it as entry {entry_ref}"),
+            BankSaid::NotOnStatement(why) => {
+                format!("the statement given does not settle it: {why}")
+            }
         }
     }
 }
@@ -247,6 +338,7 @@ pub fn answer_of(events: &[HistoryEvent], term_id: &str) -> Option<BankAnswer> {
     let look_up = UpstreamActivities::look_up_charge.name();
     let mut answer: Option<BankAnswer> = None;
     let mut asked_bank = Vec::new();
+    let mut asked_import = Vec::new();
     let mut closed = false;
     for event in events {
         match &event.attributes {
@@ -282,6 +374,38 @@ pub fn answer_of(events: &[HistoryEvent], term_id: &str) -> Option<BankAnswer> {
             {
                 asked_bank.push(event.event_id);
             }
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a))
+                if a.activity_type
+                    .as_ref()
+                    .is_some_and(|t| t.name == settlement_check::VERIFY_CHARGE_ACTIVITY)
+                    && a.task_queue
+                        .as_ref()
+                        .is_some_and(|q| q.name == task_queues::MANUAL_HANDLE) =>
+            {
+                asked_import.push(event.event_id);
+            }
+            Some(Attributes::ActivityTaskCompletedEventAttributes(a))
+                if asked_import.contains(&a.scheduled_event_id) =>
+            {
+                let said: Option<StatementAnswer> = a
+                    .result
+                    .as_ref()
+                    .and_then(|p| p.payloads.first())
+                    .and_then(|p| serde_json::from_slice(&p.data).ok());
+                if let (Some(answer), Some(said)) = (answer.as_mut(), said) {
+                    answer.said = match said {
+                        StatementAnswer::Books(entry) if entry.term_id == term_id => {
+                            BankSaid::OnStatement {
+                                statement_id: entry.statement_id,
+                                entry_ref: entry.entry_ref,
+                                approved_by: entry.approved_by.operator,
+                            }
+                        }
+                        StatementAnswer::Books(_) => continue,
+                        StatementAnswer::Refused(why) => BankSaid::NotOnStatement(why),
+                    };
+                }
+            }
             Some(Attributes::ActivityTaskCompletedEventAttributes(a))
                 if asked_bank.contains(&a.scheduled_event_id) =>
             {
@@ -299,14 +423,7 @@ pub fn answer_of(events: &[HistoryEvent], term_id: &str) -> Option<BankAnswer> {
                     };
                 }
             }
-            Some(
-                Attributes::WorkflowExecutionCompletedEventAttributes(_)
-                | Attributes::WorkflowExecutionFailedEventAttributes(_)
-                | Attributes::WorkflowExecutionTimedOutEventAttributes(_)
-                | Attributes::WorkflowExecutionTerminatedEventAttributes(_)
-                | Attributes::WorkflowExecutionCanceledEventAttributes(_)
-                | Attributes::WorkflowExecutionContinuedAsNewEventAttributes(_),
-            ) => closed = true,
+            _ if histories::closes(event) => closed = true,
             _ => {}
         }
     }
@@ -326,6 +443,7 @@ mod tests {
             contract_id: contract.into(),
             term_id: term.into(),
             operator: "fin".into(),
+            statement: None,
         }
     }
 

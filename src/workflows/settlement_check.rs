@@ -17,7 +17,11 @@ use temporalio_sdk::{
     activities::{ActivityContext, ActivityError},
 };
 
-use super::statement_import::{OrderMoney, SettlementCheck, StatementImport, StatementSettlement};
+use super::statement_import::{
+    ChargeEntryCheck, OrderMoney, SettlementCheck, StatementCharge, StatementImport,
+    StatementSettlement,
+};
+use super::term_check::TermCharge;
 use crate::{
     domain::{
         money::Money,
@@ -29,6 +33,7 @@ use crate::{
         search_attributes as sa,
     },
 };
+use serde::{Deserialize, Serialize};
 
 /// Settlements an order holds for checking at once; more are ignored until it has checked
 /// some (a flood of forged signals cannot grow its state without bound). A real import's
@@ -130,44 +135,8 @@ impl SettlementActivities {
             .client
             .get_workflow_handle::<StatementImport>(check.import_id.clone());
         let import_id = check.import_id.clone();
-        // Only a StatementImport that our workers run can answer: anything else named as an
-        // import (another type, or an import on a queue nobody polls, started from
-        // Temporal's CLI) is a no at once, not a query left to time out, try after try,
-        // while the order's real settlements wait behind it.
-        match handle.describe(WorkflowDescribeOptions::default()).await {
-            Ok(described)
-                if described.workflow_type() == workflow_types::STATEMENT_IMPORT
-                    && described.task_queue() == task_queues::MANUAL_HANDLE =>
-            {
-                // An import with no workflow task pending is idle between tasks: it ran. Only
-                // one with a task pending (at work, or failing task after task) is read.
-                let ran = match described.raw_description.pending_workflow_task {
-                    None => Ok(true),
-                    Some(_) => ran_our_code(&self.client, &import_id).await,
-                };
-                match ran {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(
-                            import_id,
-                            "a settlement named an import that never ran (its code fails on its input)"
-                        );
-                        return Ok(false);
-                    }
-                    Err(status) => return Err(unavailable(status)),
-                }
-            }
-            Ok(described) => {
-                tracing::warn!(
-                    import_id,
-                    workflow_type = described.workflow_type(),
-                    task_queue = described.task_queue(),
-                    "a settlement named a workflow that is no import of ours"
-                );
-                return Ok(false);
-            }
-            Err(WorkflowInteractionError::NotFound(_)) => return Ok(false),
-            Err(e) => return Err(unavailable(e)),
+        if !is_import_id(&import_id) || !self.our_import(&import_id).await? {
+            return Ok(false);
         }
         let (order_money, amount, order_id) = (
             check.order_money.clone(),
@@ -222,6 +191,195 @@ impl SettlementActivities {
             }
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    /// Whether the import a term's question names, approved by a second person, books that
+    /// entry as the term's charge in doubt, for the term's money (the term's own history
+    /// says its contract, its money and that its charge had no answer). Temporal being away
+    /// is retried.
+    #[activity(name = "VerifyStatementCharge")]
+    pub async fn verify_charge(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        check: ChargeEntryCheck,
+    ) -> Result<StatementAnswer, ActivityError> {
+        let refused = |why: &str| {
+            tracing::warn!(
+                import_id = check.import_id,
+                term_id = check.term_id,
+                reason = why,
+                "a statement's entry given for a term's charge does not settle it"
+            );
+            Ok(StatementAnswer::Refused(why.to_string()))
+        };
+        if !is_import_id(&check.import_id) || !self.our_import(&check.import_id).await? {
+            return refused(&format!(
+                "{:?} is no statement import of ours",
+                check.import_id
+            ));
+        }
+        let handle = self
+            .client
+            .get_workflow_handle::<StatementImport>(check.import_id.clone());
+        let entry = match handle
+            .query(
+                StatementImport::charge_entry,
+                check.clone(),
+                WorkflowQueryOptions::default(),
+            )
+            .await
+        {
+            Ok(entry) => entry,
+            Err(
+                WorkflowQueryError::NotFound(_)
+                | WorkflowQueryError::Rejected { .. }
+                | WorkflowQueryError::PayloadConversion(_),
+            ) => None,
+            Err(WorkflowQueryError::Rpc(status))
+                if matches!(
+                    status.code(),
+                    Code::InvalidArgument | Code::NotFound | Code::FailedPrecondition
+                ) =>
+            {
+                None
+            }
+            Err(e) => return Err(unavailable(e)),
+        };
+        let Some(entry) = entry else {
+            return refused(&format!(
+                "the import {} does not book entry {:?} as this term's charge with a second \
+                 person's approval",
+                check.import_id, check.entry_ref
+            ));
+        };
+        match self.term_refuses(&check, &entry).await? {
+            Some(why) => refused(&why),
+            None => Ok(StatementAnswer::Books(Box::new(entry))),
+        }
+    }
+}
+
+/// What a term's question learns from the import its statement's entry names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StatementAnswer {
+    /// The import, approved by a second person, books the entry as the term's charge, for
+    /// the term's money.
+    Books(Box<StatementCharge>),
+    /// It does not, or the term's own record disagrees: why, in finance's words.
+    Refused(String),
+}
+
+/// The charge check's activity type, as histories record it (the `#[activity]` below
+/// spells the same); a term's question reads its answer by it.
+pub const VERIFY_CHARGE_ACTIVITY: &str = "VerifyStatementCharge";
+
+impl SettlementActivities {
+    /// Whether `import_id` is a StatementImport our workers run, and ran. Only such an
+    /// import can answer: anything else named as one (another type, or an import on a
+    /// queue nobody polls, started from Temporal's CLI) is a no at once, not a query left
+    /// to time out, try after try, while real settlements wait behind it.
+    async fn our_import(&self, import_id: &str) -> Result<bool, ActivityError> {
+        let handle = self
+            .client
+            .get_workflow_handle::<StatementImport>(import_id.to_string());
+        match handle.describe(WorkflowDescribeOptions::default()).await {
+            Ok(described)
+                if described.workflow_type() == workflow_types::STATEMENT_IMPORT
+                    && described.task_queue() == task_queues::MANUAL_HANDLE =>
+            {
+                // An import with no workflow task pending is idle between tasks: it ran. Only
+                // one with a task pending (at work, or failing task after task) is read.
+                let ran = match described.raw_description.pending_workflow_task {
+                    None => Ok(true),
+                    Some(_) => ran_our_code(&self.client, import_id).await,
+                };
+                match ran {
+                    Ok(true) => Ok(true),
+                    Ok(false) => {
+                        tracing::warn!(
+                            import_id,
+                            "a settlement named an import that never ran (its code fails on its input)"
+                        );
+                        Ok(false)
+                    }
+                    Err(status) => Err(unavailable(status)),
+                }
+            }
+            Ok(described) => {
+                tracing::warn!(
+                    import_id,
+                    workflow_type = described.workflow_type(),
+                    task_queue = described.task_queue(),
+                    "a settlement named a workflow that is no import of ours"
+                );
+                Ok(false)
+            }
+            Err(WorkflowInteractionError::NotFound(_)) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// What the term's own record says against the entry: `None` when the term, closed
+    /// with its charge in doubt, is of that contract and for the entry's money.
+    async fn term_refuses(
+        &self,
+        check: &ChargeEntryCheck,
+        entry: &StatementCharge,
+    ) -> Result<Option<String>, ActivityError> {
+        use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+        let events =
+            match histories::events(&self.client, &check.term_id, "", histories::Events::Every)
+                .await
+            {
+                Ok(events) => events,
+                Err(TemporalError::NotFound(_)) => {
+                    return Ok(Some(format!("no term {:?} ran", check.term_id)));
+                }
+                Err(e) => return Err(unavailable(e)),
+            };
+        let started = events.first().and_then(|e| match &e.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => Some(a),
+            _ => None,
+        });
+        let ours = started.is_some_and(|a| {
+            a.workflow_type
+                .as_ref()
+                .is_some_and(|t| t.name == workflow_types::RECURRING_PAYMENT)
+                && a.task_queue
+                    .as_ref()
+                    .is_some_and(|q| q.name == task_queues::RECURRING_SCHEDULE)
+        });
+        let closed = events.last().is_some_and(histories::closes);
+        let term = super::term_check::closed_term_of(&events);
+        Ok(match term.terms {
+            _ if !ours => Some(format!("{:?} is not a term of ours", check.term_id)),
+            _ if !closed => Some("the term is still charging: its own answer settles it".into()),
+            None => Some("the term's record holds no terms".into()),
+            Some(terms) if terms.contract_id != check.contract_id => Some(format!(
+                "the term is of the contract {:?}, not {:?}",
+                terms.contract_id, check.contract_id
+            )),
+            Some(_) if term.charge != TermCharge::InDoubt => Some(format!(
+                "the term's own record settles its charge already ({})",
+                match term.charge {
+                    TermCharge::Charged => "charged",
+                    _ => "not charged: the bank refused it",
+                }
+            )),
+            Some(terms) if !entry.amount.same_as(terms.amount_cents, &terms.currency) => {
+                Some(format!(
+                    "the entry books {}, the term is for {}",
+                    entry.amount,
+                    crate::domain::money::format_amount(
+                        terms.amount_cents,
+                        &terms.currency,
+                        crate::domain::money::minor_units(&terms.currency)
+                            .unwrap_or(entry.amount.exponent)
+                    )
+                ))
+            }
+            Some(_) => None,
+        })
     }
 }
 

@@ -6,17 +6,25 @@
 //! every payload is at most about 250 KB, the history about 2.5 MB. On approval each
 //! matched order is settled through its own workflow, by a signal carrying the entry as
 //! evidence; the orders' validators and handlers keep their rules (never twice, never
-//! over a resolution).
+//! over a resolution). Each term of a recurring contract whose charge had no answer and
+//! that the statement books is given its entry the same way: a question about the term's
+//! charge (`charge_lookup`), started by the import, which asks the import before it
+//! settles the term ([`STATEMENT_CHARGES_PATCH`]).
 
 use serde::{Deserialize, Serialize};
 use std::error::Error;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    SignalWorkflowOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
-    WorkflowResult,
+    ChildWorkflowOptions, ParentClosePolicy, SignalWorkflowOptions, SyncWorkflowContext,
+    WorkflowContext, WorkflowContextView, WorkflowIdReusePolicy, WorkflowResult,
 };
 
-use super::{manual_handle::ManualHandle, recorded_at, stale_order::StaleOrder};
+use super::{
+    charge_lookup::{self, ChargeLookup, ChargeQuestion, StatementGiven},
+    manual_handle::ManualHandle,
+    recorded_at,
+    stale_order::StaleOrder,
+};
 use crate::domain::{
     input::{validate_note, validate_operator, validate_recorded_operator},
     order::{Stage, manual_workflow_id, stale_workflow_id},
@@ -80,6 +88,34 @@ pub struct SettlementCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_money: Option<OrderMoney>,
 }
+
+/// A term's question to the import its statement names: did you, approved by a second
+/// person, book this entry as this term's charge? Asked through an activity
+/// (`settlement_check::SettlementActivities::verify_charge`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeEntryCheck {
+    pub import_id: String,
+    pub entry_ref: String,
+    pub contract_id: String,
+    pub term_id: String,
+}
+
+/// The entry an approved import books a term's charge as, with who imported and approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementCharge {
+    pub term_id: String,
+    pub statement_id: String,
+    pub entry_ref: String,
+    pub booking_date: String,
+    pub amount: crate::domain::money::Money,
+    pub imported_by: Stamp,
+    pub approved_by: Stamp,
+}
+
+/// The change that has an approved import give each term in doubt it books its entry
+/// (a `ChargeLookup` started as an abandoned child). Imports of statements that booked no
+/// term in doubt never reach it, so every earlier history replays as it ran.
+pub const STATEMENT_CHARGES_PATCH: &str = "statement-gives-charges-in-doubt";
 
 /// What an order's money is, as the order holds it: `amount` is `None` for an order the
 /// gateway sent without one (no entry pays it; a person settles it).
@@ -150,9 +186,21 @@ pub struct StatementImport {
     rejected: Option<(Stamp, String)>,
     applied: u32,
     done: bool,
+    charges_given: u32,
 }
 
 impl StatementImport {
+    /// The terms in doubt the statement books, each with its contract and entry.
+    fn charges_in_doubt(&self) -> impl Iterator<Item = (&ReviewedEntry, &str, &str)> {
+        self.entries.iter().filter_map(|e| match &e.outcome {
+            EntryOutcome::ChargeInDoubt {
+                contract_id,
+                term_id,
+            } => Some((e, contract_id.as_str(), term_id.as_str())),
+            _ => None,
+        })
+    }
+
     fn complete(&self) -> bool {
         self.chunks_in.len() as u32 >= self.start.chunks
     }
@@ -217,6 +265,7 @@ impl StatementImport {
             rejected: None,
             applied: 0,
             done: false,
+            charges_given: 0,
         }
     }
 
@@ -295,6 +344,45 @@ impl StatementImport {
             // An order that ended meanwhile (a person resolved it) is not settled again.
             let landed = results.iter().filter(|r| r.is_ok()).count() as u32;
             ctx.state_mut(|s| s.applied += landed);
+        }
+        let charges: Vec<(String, ChargeQuestion)> = ctx.state(|s| {
+            s.charges_in_doubt()
+                .map(|(e, contract_id, term_id)| {
+                    (
+                        charge_lookup::workflow_id(term_id),
+                        ChargeQuestion {
+                            contract_id: contract_id.to_string(),
+                            term_id: term_id.to_string(),
+                            operator: approver.operator.clone(),
+                            statement: Some(StatementGiven {
+                                import_id: import_id.clone(),
+                                entry_ref: e.entry.entry_ref.clone(),
+                            }),
+                        },
+                    )
+                })
+                .collect()
+        });
+        if !charges.is_empty() && ctx.patched(STATEMENT_CHARGES_PATCH) {
+            for batch in charges.chunks(APPLY_AT_ONCE) {
+                let starts = batch.iter().map(|(question_id, question)| {
+                    let options = ChildWorkflowOptions::builder()
+                        .workflow_id(question_id.clone())
+                        .task_queue(
+                            crate::temporal::names::task_queues::RECURRING_SCHEDULE.to_string(),
+                        )
+                        .parent_close_policy(ParentClosePolicy::Abandon)
+                        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+                        .execution_timeout(charge_lookup::QUESTION_TIMEOUT)
+                        .build();
+                    ctx.start_child_workflow(ChargeLookup::run, question.clone(), options)
+                });
+                let results = join_in_small_groups(starts.collect()).await;
+                // A term already being asked about (its question still open) is not given
+                // the entry: that question's answer settles it.
+                let given = results.iter().filter(|r| r.is_ok()).count() as u32;
+                ctx.state_mut(|s| s.charges_given += given);
+            }
         }
         ctx.state_mut(|s| s.done = true);
         let _ = approver;
@@ -442,6 +530,37 @@ impl StatementImport {
                     && e.entry.amount == check.amount
             })
     }
+
+    /// Whether this import, approved by a second person, books that entry as that term's
+    /// charge in doubt: what a term's question asks before the statement settles it.
+    #[query(name = "charge_entry")]
+    pub fn charge_entry(
+        &self,
+        _ctx: &WorkflowContextView,
+        check: ChargeEntryCheck,
+    ) -> Option<StatementCharge> {
+        let approver = self.approved.clone()?;
+        let importer = person(&self.start.imported_by, &self.start.imported_by_id);
+        if same_person(approver.person(), importer) {
+            return None;
+        }
+        let (entry, contract_id, _) = self
+            .charges_in_doubt()
+            .find(|(e, _, term)| *term == check.term_id && e.entry.entry_ref == check.entry_ref)?;
+        (contract_id == check.contract_id).then(|| StatementCharge {
+            term_id: check.term_id.clone(),
+            statement_id: self.start.statement_id.clone(),
+            entry_ref: entry.entry.entry_ref.clone(),
+            booking_date: entry.entry.booking_date.clone(),
+            amount: entry.entry.amount.clone(),
+            imported_by: Stamp {
+                operator: self.start.imported_by.clone(),
+                operator_id: self.start.imported_by_id.clone(),
+                at: self.imported_at.clone(),
+            },
+            approved_by: approver,
+        })
+    }
 }
 
 impl StatementImport {
@@ -475,6 +594,9 @@ impl StatementImport {
             settled: None,
             settled_orders: Vec::new(),
             stopped: None,
+            charges_to_give: self.charges_in_doubt().count() as u32,
+            charges_given: self.charges_given,
+            settled_terms: Vec::new(),
         }
     }
 }

@@ -262,7 +262,7 @@ impl TermCharge {
 }
 
 /// What a closed term's history says of its money.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClosedTerm {
     /// Whether its charge went through.
     pub charge: TermCharge,
@@ -274,6 +274,8 @@ pub struct ClosedTerm {
     /// The bank's latest answer about a charge that had no answer (`charge_lookup`), once
     /// someone asked; when it settles the charge, `charge` is what it says.
     pub bank: Option<BankAnswer>,
+    /// The terms it was started with (its amount and contract), as its history records.
+    pub terms: Option<ContractTerms>,
 }
 
 /// Reads a closed term's history (a few dozen events) and, when its charge had no answer,
@@ -311,6 +313,13 @@ pub fn closed_term_of(events: &[HistoryEvent]) -> ClosedTerm {
             closed.closed_at = Some(crate::temporal::schedules::system_time(at));
         }
         match &event.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+                closed.terms = a
+                    .input
+                    .as_ref()
+                    .and_then(|p| p.payloads.first())
+                    .and_then(|p| serde_json::from_slice(&p.data).ok());
+            }
             Some(Attributes::ActivityTaskScheduledEventAttributes(a))
                 if a.activity_type.as_ref().is_some_and(|t| t.name == charge) =>
             {

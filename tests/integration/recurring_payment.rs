@@ -1731,3 +1731,197 @@ async fn finance_asks_the_bank_about_every_charge_in_doubt_once_it_confirms_the_
         assert!(row.contains("The bank took charge"), "{row}");
     }
 }
+
+/// A ChargeLookup started straight in Temporal that gives a statement's entry as the
+/// bank's record of the term's charge: what Temporal's CLI said.
+fn give_entry_in_temporal(
+    env: &TestEnv,
+    contract_id: &str,
+    term_id: &str,
+    import_id: &str,
+) -> String {
+    use temporal_playground::workflows::charge_lookup::workflow_id;
+    let question = serde_json::json!({
+        "contract_id": contract_id,
+        "term_id": term_id,
+        "operator": "ops",
+        "statement": {"import_id": import_id, "entry_ref": "B1"},
+    })
+    .to_string();
+    let out = temporal(
+        &env.server.hostport,
+        &[
+            "workflow",
+            "execute",
+            "--type",
+            "ChargeLookup",
+            "--task-queue",
+            temporal_playground::temporal::names::task_queues::RECURRING_SCHEDULE,
+            "--workflow-id",
+            &workflow_id(term_id),
+            "--input",
+            &question,
+        ],
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The bank's statement settles a term whose charge had no answer: the import names the
+/// entry as that term's charge, and once a second person approves it the term's question
+/// checks the entry with the import and the term's own money, and the term reads charged.
+/// An entry given from Temporal's CLI before anyone approved, or an import started from
+/// outside that books other money for a term, settles nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bank_statement_settles_a_term_whose_charge_had_no_answer() {
+    use temporal_playground::upstream::statement::fixtures;
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let hp = env.server.hostport.clone();
+    let (booked, forged) = ("lost-C-booked", "lost-C-forged");
+    let (term, other_term) = futures::join!(
+        stopped_while_charging(&env, booked),
+        stopped_while_charging(&env, forged)
+    );
+    // The statement books the first term's charge (9.99 USD, under the term's key).
+    let dir = std::env::temp_dir().join(format!("tp-charges-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("stmt.xml");
+    std::fs::write(
+        &file,
+        fixtures::camt053(
+            &[
+                ("B1", term.as_str(), "9.99", "USD", true),
+                ("B2", "fees", "1.00", "USD", false),
+            ],
+            false,
+        ),
+    )
+    .unwrap();
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "import-statement",
+            &file.to_string_lossy(),
+            "--operator",
+            "ana",
+        ],
+    );
+    assert!(ok && said.contains("1 charge_in_doubt"), "{said}");
+    assert!(
+        said.contains(&format!("{term} of contract {booked}")),
+        "{said}"
+    );
+    let import_id = said
+        .split_whitespace()
+        .find(|w| w.starts_with("statement-"))
+        .map(|w| w.trim_end_matches(':').to_string())
+        .unwrap();
+    // Before anyone approved it, the entry given from Temporal's CLI settles nothing.
+    let early = give_entry_in_temporal(&env, booked, &term, &import_id);
+    assert!(
+        early.contains("the statement does not settle the charge")
+            && early.contains("with a second person's approval"),
+        "{early}"
+    );
+    let row = row_of(&env, booked).await;
+    assert!(
+        row.starts_with("charge unconfirmed") && row.contains("did not settle it"),
+        "{row}"
+    );
+    // The importer cannot approve it; a second person does.
+    let approve = |who: &str| {
+        ours(
+            &hp,
+            &[
+                "client",
+                "approve-statement",
+                "-i",
+                &import_id,
+                "--operator",
+                who,
+            ],
+        )
+    };
+    let (ok, said) = approve("ana");
+    assert!(
+        !ok && said.contains("a second person must approve it"),
+        "{said}"
+    );
+    let (ok, said) = approve("bo");
+    assert!(ok, "{said}");
+    let row = eventually(
+        "the term settled by the statement",
+        Duration::from_secs(30),
+        || async {
+            let row = row_of(&env, booked).await;
+            row.starts_with("charged").then_some(row)
+        },
+    )
+    .await;
+    assert!(
+        row.contains("The bank's statement STMT-2026-12-01 books its charge as entry B1 (approved by bo; asked by bo"),
+        "{row}"
+    );
+    // Its import says so, entry by entry.
+    let shown = eventually("the import done", Duration::from_secs(30), || async {
+        let (ok, said) = ours(&hp, &["client", "show-statement", "-i", &import_id]);
+        (ok && said.contains("1 of 1 charges in doubt given to their terms:")).then_some(said)
+    })
+    .await;
+    assert!(
+        shown.contains("charge_in_doubt") && shown.contains("· settled"),
+        "{shown}"
+    );
+
+    // An import started from Temporal's CLI calls an entry of other money the other term's
+    // charge; approved by a second person, its question checks the term's own money.
+    let start = serde_json::json!({
+        "statement_id": "STMT-F", "account": "US-1", "format": "csv",
+        "file_name": "forged.csv", "content_hash": "c0c0c0c0", "imported_by": "ana",
+        "chunks": 1, "unmentioned": [],
+        "first": [{
+            "entry": {"index": 1, "entry_ref": "B1", "reference": other_term,
+                      "booking_date": "2026-12-01", "credit": true,
+                      "amount": {"minor": 100, "currency": "USD", "exponent": 2}},
+            "outcome": {"outcome": "charge_in_doubt", "contract_id": forged, "term_id": other_term},
+        }],
+    });
+    let forged_import = "statement-c0c0c0c0";
+    raw_start(
+        &hp,
+        "StatementImport",
+        "manual-handle",
+        forged_import,
+        Some(&start.to_string()),
+    );
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "approve-statement",
+            "-i",
+            forged_import,
+            "--operator",
+            "bo",
+        ],
+    );
+    assert!(ok, "{said}");
+    let row = eventually(
+        "the forged entry refused",
+        Duration::from_secs(30),
+        || async {
+            let row = row_of(&env, forged).await;
+            row.contains("did not settle it").then_some(row)
+        },
+    )
+    .await;
+    assert!(
+        row.starts_with("charge unconfirmed")
+            && row.contains("the entry books 1.00 USD, the term is for 9.99 USD"),
+        "{row}"
+    );
+}

@@ -34,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 54] = [
+const RECORDED: [(&str, &str); 56] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -178,6 +178,16 @@ const RECORDED: [(&str, &str); 54] = [
     (
         "charge_lookup_asked.json",
         "charge-lookup-recurring-C-rec-term1",
+    ),
+    // An approved import that books a term's charge in doubt gives its entry to the term's
+    // question, which asks the import (listed after it: the import starts it).
+    (
+        "statement_import_gave_charges.json",
+        "statement-fedcba9876543210",
+    ),
+    (
+        "charge_lookup_by_statement.json",
+        "charge-lookup-recurring-C-rec-term2",
     ),
 ];
 
@@ -864,6 +874,7 @@ async fn fresh_histories_of_every_path_replay() {
             contract_id: "C-rec".into(),
             term_id: "recurring-C-rec-term1".into(),
             operator: "fin".into(),
+            statement: None,
         },
         WorkflowStartOptions::new(
             task_queues::RECURRING_SCHEDULE,
@@ -873,6 +884,53 @@ async fn fresh_histories_of_every_path_replay() {
     )
     .await
     .unwrap();
+    // A statement import that books a term's charge in doubt, approved: it gives the entry
+    // to the term's question, which asks the import (no such term ran: refused).
+    {
+        use temporal_playground::domain::statement::*;
+        use temporal_playground::workflows::statement_import::ImportStart;
+        let booked = ReviewedEntry {
+            entry: StatementEntry {
+                index: 1,
+                entry_ref: "B1".into(),
+                reference: "recurring-C-rec-term2".into(),
+                booking_date: "2026-12-01".into(),
+                amount: temporal_playground::domain::money::Money {
+                    minor: 999,
+                    currency: "USD".into(),
+                    exponent: 2,
+                },
+                credit: true,
+                reversal: false,
+            },
+            outcome: EntryOutcome::ChargeInDoubt {
+                contract_id: "C-rec".into(),
+                term_id: "recurring-C-rec-term2".into(),
+            },
+        };
+        c.start_workflow(
+            StatementImport::run,
+            ImportStart {
+                statement_id: "STMT-REC-C".into(),
+                account: "US00".into(),
+                format: StatementFormat::Camt053,
+                file_name: "rec-charges.xml".into(),
+                content_hash: "fedcba9876543210".into(),
+                imported_by: "ana".into(),
+                imported_by_id: String::new(),
+                chunks: 1,
+                first: vec![booked],
+                unmentioned: vec![],
+            },
+            WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, "statement-fedcba9876543210")
+                .build(),
+        )
+        .await
+        .unwrap();
+        temporal_playground::operations::statements::approve(c, "statement-fedcba9876543210", "bo")
+            .await
+            .unwrap();
+    }
 
     // RecurringPayment v3: one term of a contract, started by its schedule.
     temporal_playground::operations::contracts::create(

@@ -139,7 +139,11 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
             view! { {approved} <strong>{sentence}</strong> }.into_any()
         }
         (Some(by), _) => {
-            let settled = format!(": {}", view.settled_text());
+            let charges = view
+                .charges_text()
+                .map(|c| format!("; {c}"))
+                .unwrap_or_default();
+            let settled = format!(": {}{charges}", view.settled_text());
             view! { {format!("approved by {} ", by.operator)} <When at=by.at.clone() /> {settled} }
                 .into_any()
         }
@@ -207,7 +211,7 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
                         <th class="p-2">"Amount"</th>
                         <th class="p-2">"Reference"</th>
                         <th class="p-2">"Outcome"</th>
-                        <th class="p-2">"Order"</th>
+                        <th class="p-2">"Order or contract"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -221,10 +225,14 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
                             EntryOutcome::Reversed { .. } => " (the statement reverses its payment: a person decides)".into(),
                             EntryOutcome::Reversal { paid_before: true, .. } => " (the order was resolved paid: its money went back)".into(),
                             EntryOutcome::Reversal { .. } => " (the bank's reversal: settles nothing)".into(),
+                            EntryOutcome::ChargeInDoubt { .. } => " (a term whose charge had no answer: the approval settles it as charged)".into(),
+                            EntryOutcome::ChargeOnRecord { .. } => " (the term's charge is on record)".into(),
+                            EntryOutcome::ChargeConflict { why, .. } => format!(" ({why}: a person looks)"),
                             _ => String::new(),
                         };
                         let order = e.outcome.order_id().map(str::to_string);
-                        let detail = format!("{detail}{}", settled_mark(settled));
+                        let term = e.outcome.term().map(|(c, t)| (c.to_string(), t.to_string()));
+                        let detail = format!("{detail}{}", settled_mark(settled, e.outcome.term().is_some()));
                         view! {
                             <tr class="border-t" data-outcome=e.outcome.word() data-settled=settled.map(|s| if s { "yes" } else { "no" })>
                                 <td class="p-2">{e.entry.index}</td>
@@ -235,6 +243,8 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
                                 <td class="p-2">{e.outcome.word()}{detail}</td>
                                 <td class="p-2">{order.map(|o| view! {
                                     <a class="underline text-blue-700" href=format!("/orders/{o}")>{o.clone()}</a>
+                                })}{term.map(|(contract, term)| view! {
+                                    <a class="underline text-blue-700" href=format!("/contracts/{contract}") title=term>{format!("contract {contract}")}</a>
                                 })}</td>
                             </tr>
                         }
