@@ -573,11 +573,22 @@ async fn question_entries(client: &Client, condition: &str) -> Result<Vec<AuditE
 fn question_entry(e: &ListedExecution, events: &[HistoryEvent]) -> Option<AuditEntry> {
     let term = charge_lookup::term_of(&e.workflow_id)?;
     let mut origin = String::new();
+    let mut started_by_import = false;
     let mut refused = None;
     for event in events {
         match &event.attributes {
             Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
                 origin = a.identity.clone();
+                // A statement import gives its entries to terms by starting their
+                // questions itself (Temporal records no identity for a child's start).
+                if let Some(parent) = a
+                    .parent_workflow_execution
+                    .as_ref()
+                    .filter(|p| crate::domain::statement::is_import_id(&p.workflow_id))
+                {
+                    origin = format!("started by {}", parent.workflow_id);
+                    started_by_import = true;
+                }
             }
             Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => {
                 refused = a
@@ -597,11 +608,25 @@ fn question_entry(e: &ListedExecution, events: &[HistoryEvent]) -> Option<AuditE
     };
     Some(AuditEntry {
         at: e.start_time.map(rfc3339).unwrap_or_default(),
-        actor: answer.map(|a| a.asked_by).unwrap_or_default(),
-        action: format!("asked the bank about the charge of {term}"),
+        actor: answer
+            .as_ref()
+            .map(|a| a.asked_by.clone())
+            .unwrap_or_default(),
+        action: match answer.as_ref().map(|a| &a.said) {
+            Some(
+                charge_lookup::BankSaid::OnStatement { .. }
+                | charge_lookup::BankSaid::NotOnStatement(_),
+            ) => {
+                format!("gave the bank's statement for the charge of {term}")
+            }
+            _ => format!("asked the bank about the charge of {term}"),
+        },
         target: e.attributes.get(&sa::CONTRACT_ID).unwrap_or_default(),
         outcome,
-        channel: channel_of(&origin, false).into(),
+        channel: match started_by_import {
+            true => "worker".into(),
+            false => channel_of(&origin, false).into(),
+        },
         origin,
         contract: true,
         actor_id: String::new(),

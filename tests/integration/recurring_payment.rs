@@ -1876,6 +1876,34 @@ async fn a_bank_statement_settles_a_term_whose_charge_had_no_answer() {
         shown.contains("charge_in_doubt") && shown.contains("· settled"),
         "{shown}"
     );
+    // The contract's trail keeps both: the entry given from Temporal's CLI, and the
+    // approver's, given by the import.
+    let trail = temporal_playground::operations::audit::contract_changes(&env.client, booked)
+        .await
+        .unwrap();
+    let given: Vec<(&str, &str, &str)> = trail
+        .iter()
+        .filter(|e| e.action == format!("gave the bank's statement for the charge of {term}"))
+        .map(|e| (e.actor.as_str(), e.outcome.as_str(), e.channel.as_str()))
+        .collect();
+    assert_eq!(given.len(), 2, "{trail:#?}");
+    assert_eq!(
+        given[0],
+        (
+            "bo",
+            "the bank's statement STMT-2026-12-01 books it as entry B1",
+            "worker"
+        ),
+        "{trail:#?}"
+    );
+    assert!(
+        given[1].0 == "ops"
+            && given[1]
+                .1
+                .starts_with("the statement given does not settle it: the import")
+            && given[1].2 == "another client",
+        "{trail:#?}"
+    );
 
     // An import started from Temporal's CLI calls an entry of other money the other term's
     // charge; approved by a second person, its question checks the term's own money.
