@@ -1187,11 +1187,8 @@ fn print_import(view: &crate::workflows::statement_import::ImportView) {
                 "  approved by {} at {}: {}",
                 by.operator,
                 by.at,
-                view.settled_text()
+                view.applied_text()
             );
-            if let Some(charges) = view.charges_text() {
-                println!("  {charges}");
-            }
         }
         (_, Some((by, note))) => println!("  rejected by {} at {}: {note}", by.operator, by.at),
         _ if view.chunks_in < view.chunks => println!(

@@ -391,6 +391,17 @@ impl ImportView {
         settled_mark(self.entry_settled(entry), entry.outcome.term().is_some())
     }
 
+    /// What an approved import has applied: its orders (unless it matched none but booked
+    /// charges in doubt), then its charges in doubt.
+    pub fn applied_text(&self) -> String {
+        let orders = (self.to_apply > 0 || self.charges_to_give == 0).then(|| self.settled_text());
+        orders
+            .into_iter()
+            .chain(self.charges_text())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// How far an approved import has given its charges in doubt to their terms; `None`
     /// when it books none.
     pub fn charges_text(&self) -> Option<String> {

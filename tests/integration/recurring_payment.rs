@@ -1876,6 +1876,20 @@ async fn a_bank_statement_settles_a_term_whose_charge_had_no_answer() {
         shown.contains("charge_in_doubt") && shown.contains("· settled"),
         "{shown}"
     );
+    // The console's review shows the entry with its contract, settled.
+    let addr = local_dashboard(env.client.clone(), Duration::from_secs(600)).await;
+    let finance = sign_in_with(addr, &[("name", "finance"), ("password", PASSWORD)]).await;
+    let review = page_text(&finance, &format!("http://{addr}/statements/{import_id}")).await;
+    assert!(
+        review.contains(&format!("href=\"/contracts/{booked}\""))
+            && review.contains("1 of 1 charges in doubt given to their terms")
+            && review.contains("data-outcome=\"charge_in_doubt\" data-settled=\"yes\"")
+            && review.contains(
+                "(a term whose charge had no answer: the approval settles it as charged) · settled"
+            )
+            && !review.contains("0 of 0 matched orders"),
+        "{review}"
+    );
     // The contract's trail keeps both: the entry given from Temporal's CLI, and the
     // approver's, given by the import.
     let trail = temporal_playground::operations::audit::contract_changes(&env.client, booked)

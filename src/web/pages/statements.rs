@@ -139,11 +139,7 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
             view! { {approved} <strong>{sentence}</strong> }.into_any()
         }
         (Some(by), _) => {
-            let charges = view
-                .charges_text()
-                .map(|c| format!("; {c}"))
-                .unwrap_or_default();
-            let settled = format!(": {}{charges}", view.settled_text());
+            let settled = format!(": {}", view.applied_text());
             view! { {format!("approved by {} ", by.operator)} <When at=by.at.clone() /> {settled} }
                 .into_any()
         }
