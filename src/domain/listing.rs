@@ -42,6 +42,7 @@ pub fn queue_csv(rows: &[QueueRow]) -> String {
         "attempts",
         "claimed_by",
         "awaiting_approval",
+        "notes",
     ]);
     for r in rows {
         let (amount, currency) = match &r.amount {
@@ -65,6 +66,7 @@ pub fn queue_csv(rows: &[QueueRow]) -> String {
             &r.attempts.map(|a| a.to_string()).unwrap_or_default(),
             &r.claimed_by,
             if r.awaiting_approval { "yes" } else { "no" },
+            &r.notes.to_string(),
         ]));
     }
     text
@@ -381,6 +383,9 @@ pub struct QueueRow {
     /// What the order is for (`None`: amount unknown).
     #[serde(default)]
     pub amount: Option<super::money::Money>,
+    /// Notes colleagues left on it (orders noted before they were counted: 0).
+    #[serde(default)]
+    pub notes: u32,
 }
 
 impl QueueRow {

@@ -244,6 +244,10 @@ fn queue_row(e: ListedExecution, now: SystemTime) -> QueueRow {
             .map(|t| seconds_between(t, now).max(0)),
         awaiting_approval: attributes.get(&sa::AWAITING_APPROVAL) == Some(1),
         amount: listed_amount(attributes),
+        notes: attributes
+            .get(&sa::NOTE_COUNT)
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map_or(0, |n| n.min(u32::MAX as f64) as u32),
     }
 }
 

@@ -68,9 +68,14 @@ pub const ORDER_CURRENCY: SearchAttributeKey<Vec<String>> =
 pub const SETTLED_BY: SearchAttributeKey<Vec<String>> =
     SearchAttributeKey::keyword_list("SettledBy");
 
+/// How many notes colleagues left on a waiting order (ManualHandle's `add_note`): the
+/// queue shows them on the order's row. A Double: SQL visibility's Int slots are all taken
+/// (it holds every count up to `MAX_NOTES` exactly).
+pub const NOTE_COUNT: SearchAttributeKey<f64> = SearchAttributeKey::float("NoteCount");
+
 /// Every custom attribute with its type, as `temporal server start-dev --search-attribute`
 /// and `OperatorService::add_search_attributes` want them.
-pub fn all() -> [(&'static str, IndexedValueType); 20] {
+pub fn all() -> [(&'static str, IndexedValueType); 21] {
     [
         (ORDER_ID.name(), IndexedValueType::Keyword),
         (ORDER_STAGE.name(), IndexedValueType::Keyword),
@@ -92,6 +97,7 @@ pub fn all() -> [(&'static str, IndexedValueType); 20] {
         (ORDER_CURRENCY.name(), IndexedValueType::KeywordList),
         (PROPOSED_AT.name(), IndexedValueType::Datetime),
         (SETTLED_BY.name(), IndexedValueType::KeywordList),
+        (NOTE_COUNT.name(), IndexedValueType::Double),
     ]
 }
 

@@ -85,6 +85,10 @@ pub const BANK_QUESTION_ATTEMPTS: u32 = 3;
 /// one execution, claims and releases at most `MAX_CLAIM_CHANGES` of them).
 pub const MAX_NOTES: usize = 50;
 
+/// The change that lists how many notes an order holds (`NoteCount`), so that its queue
+/// row shows them. Runs noted before it replay as they ran (their rows show none).
+pub const NOTE_COUNT_PATCH: &str = "note-count-listed";
+
 /// The activity id of the `nth` question to the bank about `order_id` (from 1): the trail
 /// reads each answer by it.
 pub fn bank_question_activity_id(order_id: &str, nth: u32) -> String {
@@ -426,6 +430,9 @@ impl ManualHandle {
         };
         self.acted(ctx, &note.by.operator, &note.by.operator_id);
         self.notes.push(note.clone());
+        if ctx.patched(NOTE_COUNT_PATCH) {
+            ctx.upsert_search_attributes([sa::NOTE_COUNT.value_set(self.notes.len() as f64)]);
+        }
         note
     }
 

@@ -1295,6 +1295,18 @@ async fn support_leaves_notes_on_a_waiting_order_for_colleagues_and_the_trail() 
             .collect::<Vec<_>>(),
         ["ana", "support"]
     );
+    // The queue shows on the order's row that colleagues left notes, and how many.
+    let row_notes = || async {
+        let queue = page_text(&support, &format!("http://{addr}/")).await;
+        let row = queue
+            .split("data-row=\"\"")
+            .find(|row| row.contains(&format!("href=\"/orders/{id}\"")))
+            .map(str::to_string)
+            .unwrap_or_default();
+        row.contains("data-testid=\"notes\"").then_some(row)
+    };
+    let row = eventually("the row's notes", Duration::from_secs(10), row_notes).await;
+    assert!(row.contains("2 notes"), "{row}");
     // Our CLI shows them too, with where the order stands.
     let (ok, shown) = ours(&hp, &["client", "show", "-o", &id]);
     assert!(

@@ -34,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 56] = [
+const RECORDED: [(&str, &str); 57] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -174,6 +174,8 @@ const RECORDED: [(&str, &str); 56] = [
     ("manual_handle_settled_by_bank.json", "manual-flaky2-askrec"),
     // A note left on a waiting order, then a person's resolution.
     ("manual_handle_noted.json", "manual-down-noterec"),
+    // The same once the order lists how many notes it holds (`NoteCount`).
+    ("manual_handle_note_counted.json", "manual-down-noterec"),
     // Someone asks the bank what became of a term's charge (the bank took none).
     (
         "charge_lookup_asked.json",
