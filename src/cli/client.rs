@@ -325,6 +325,18 @@ pub enum ClientCommand {
         #[arg(long)]
         operator: String,
     },
+    /// After an outage: ask the bank about every contract term whose charge had no answer
+    /// (the console's list of charges to confirm). Without --expect it lists them and says
+    /// how many; with the number it said, it asks (only if that many still wait), each its
+    /// own question, and each answer lands on its term's row
+    AskTheBankAllCharges {
+        /// How many charges you were told wait to be confirmed
+        #[arg(long)]
+        expect: Option<usize>,
+        /// Who asks (recorded with each answer)
+        #[arg(long)]
+        operator: String,
+    },
     /// List the orders that dropped out of every queue: their run ended without a
     /// resolution (terminated, failed, timed out, cancelled) in the last 30 days
     Dropped,
@@ -386,6 +398,10 @@ pub enum Prepared {
     },
     AskAboutOrder {
         order_id: String,
+        operator: String,
+    },
+    AskAboutCharges {
+        expect: Option<usize>,
         operator: String,
     },
     AskAboutAll {
@@ -732,6 +748,10 @@ impl ClientCommand {
                     operator,
                 }
             }
+            ClientCommand::AskTheBankAllCharges { expect, operator } => {
+                validate_operator(&operator).map_err(usage)?;
+                Prepared::AskAboutCharges { expect, operator }
+            }
             ClientCommand::AskTheBank {
                 order_id,
                 term: None,
@@ -953,6 +973,45 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
                 }
             }
         }
+        Prepared::AskAboutCharges { expect, operator } => match expect {
+            None => {
+                let list = crate::operations::contracts::unconfirmed_charges(client).await?;
+                for term in &list.terms {
+                    println!(
+                        "  {} of contract {}: {}",
+                        term.workflow_id, term.contract_id, term.status
+                    );
+                }
+                let more = match list.partial {
+                    true => " (more terms ended than one read takes: some may not be listed)",
+                    false => "",
+                };
+                println!(
+                    "{} charges wait to be confirmed{more}: to ask the bank about them, run \
+                     this again with --expect {}",
+                    list.terms.len(),
+                    list.terms.len()
+                );
+            }
+            Some(expected) => {
+                let asked = crate::operations::contracts::ask_about_every_unconfirmed(
+                    client, expected, &operator,
+                )
+                .await?;
+                let rest = match expected.saturating_sub(asked) {
+                    0 => String::new(),
+                    n => format!(
+                        "; {n} could not be asked now (a question about it is still open, or \
+                         it stopped moments ago and a try may still reach the bank): they stay \
+                         on the list, ask again shortly"
+                    ),
+                };
+                println!(
+                    "asked the bank about {asked} of {expected} charges: each answer lands on \
+                     its term's row on the contract's page{rest}"
+                );
+            }
+        },
         Prepared::AskAboutOrder { order_id, operator } => {
             let question =
                 orders::ask_bank(client, &order_id, &operator, orders::ASK_BANK_WAIT).await?;

@@ -1730,6 +1730,45 @@ async fn finance_asks_the_bank_about_every_charge_in_doubt_once_it_confirms_the_
         let row = row_of(&env, contract).await;
         assert!(row.contains("The bank took charge"), "{row}");
     }
+
+    // Our CLI does the same: it lists what waits, refuses a count that is not the list's,
+    // and asks about each once given the count.
+    let three = "lost-C-all3";
+    let third = stopped_while_charging(&env, three).await;
+    let cli = |args: &[&str]| {
+        let mut all = vec!["client", "ask-the-bank-all-charges", "--operator", "fin"];
+        all.extend(args);
+        ours(&env.server.hostport, &all)
+    };
+    let (ok, said) = cli(&[]);
+    assert!(
+        ok && said.contains(&format!("{third} of contract {three}"))
+            && said.contains("1 charges wait to be confirmed")
+            && said.contains("--expect 1"),
+        "{said}"
+    );
+    let (ok, said) = cli(&["--expect", "2"]);
+    assert!(!ok && said.contains("the list changed"), "{said}");
+    assert_eq!(questions().await, 2, "a refused count asked the bank");
+    // At once, a try may still be on its way: it says so and asks nothing; then it asks.
+    let (ok, said) = cli(&["--expect", "1"]);
+    assert!(
+        ok && said.contains("asked the bank about 0 of 1 charges")
+            && said.contains("1 could not be asked now"),
+        "{said}"
+    );
+    tokio::time::sleep(temporal_playground::workflows::charge_lookup::SETTLED_AFTER).await;
+    let (ok, said) = cli(&["--expect", "1"]);
+    assert!(
+        ok && said.contains("asked the bank about 1 of 1 charges"),
+        "{said}"
+    );
+    let row = eventually("the third answered", Duration::from_secs(30), || async {
+        let row = row_of(&env, three).await;
+        row.contains("The bank took charge").then_some(row)
+    })
+    .await;
+    assert!(row.contains("asked by fin"), "{row}");
 }
 
 /// A ChargeLookup started straight in Temporal that gives a statement's entry as the
