@@ -532,28 +532,44 @@ pub async fn import(
                 first,
                 unmentioned,
             };
-            let options = WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, id.clone())
-                .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
-                // A decided import too: the same file is imported once. An import stopped
-                // outside the console (terminated, failed) decided nothing, so its file
-                // starts a new run of the same id.
-                .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
-                .search_attributes(temporalio_common::search_attributes::SearchAttributes::new(
-                    vec![sa::ACTORS.value_set(vec![actor.name.clone()])],
-                ))
-                .build();
-            match client
-                .start_workflow(StatementImport::run, start, options)
-                .await
-            {
-                Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {}
-                Err(WorkflowStartError::Rpc(status)) => {
-                    return Err(OpError::Temporal(status.into()));
+            let options = |reuse: WorkflowIdReusePolicy| {
+                WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, id.clone())
+                    .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+                    .id_reuse_policy(reuse)
+                    .search_attributes(temporalio_common::search_attributes::SearchAttributes::new(
+                        vec![sa::ACTORS.value_set(vec![actor.name.clone()])],
+                    ))
+                    .build()
+            };
+            let start_run = |reuse: WorkflowIdReusePolicy| {
+                let (start, options) = (start.clone(), options(reuse));
+                async move {
+                    match client
+                        .start_workflow(StatementImport::run, start, options)
+                        .await
+                    {
+                        Ok(_) => Ok(true),
+                        Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(false),
+                        Err(WorkflowStartError::Rpc(status)) => {
+                            Err(OpError::Temporal(status.into()))
+                        }
+                        Err(e) => Err(OpError::Temporal(TemporalError::client(e))),
+                    }
                 }
-                Err(e) => return Err(OpError::Temporal(TemporalError::client(e))),
+            };
+            // An approved import too: the same file is imported once. An import stopped
+            // outside the console (terminated, failed) decided nothing, so its file starts
+            // a new run of the same id.
+            let started = start_run(WorkflowIdReusePolicy::AllowDuplicateFailedOnly).await?;
+            let mut view = view_of(client, &id).await?;
+            // A rejected import applied nothing either: its file is reviewed afresh, and a
+            // second person decides again (the rejection stays in the earlier run's history).
+            if !started && view.done && view.rejected.is_some() && view.approved.is_none() {
+                tracing::info!(import_id = id, "a rejected statement imported again");
+                start_run(WorkflowIdReusePolicy::AllowDuplicate).await?;
+                view = view_of(client, &id).await?;
             }
             // The rest of the entries, chunk by chunk; a chunk already in changes nothing.
-            let view = view_of(client, &id).await?;
             if view.chunks_in < view.chunks && view.approved.is_none() && view.rejected.is_none() {
                 let handle = client.get_workflow_handle::<StatementImport>(id.clone());
                 for (i, entries) in chunks.into_iter().enumerate() {
@@ -840,8 +856,9 @@ pub async fn recent(client: &Client) -> Result<Vec<ListedImport>, OpError> {
     Ok(rows)
 }
 
-/// Said of an import whose file was imported again after an earlier run was stopped.
-const AGAIN: &str = " (imported again after an earlier run was stopped)";
+/// Said of an import whose file was imported again after an earlier run was stopped or
+/// rejected.
+const AGAIN: &str = " (imported again after an earlier run was stopped or rejected)";
 
 /// An import's standing from its workflow's status as visibility names it (`RUNNING`, …):
 /// running, it awaits its approver or applies what was approved; completed, someone decided.

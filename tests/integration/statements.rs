@@ -454,6 +454,49 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
         0,
         "a rejected import applies nothing"
     );
+    // A rejected import applied nothing, so its file can be imported again: reviewed afresh
+    // and decided by a second person once more.
+    let csv = dir.join("s.csv").to_string_lossy().to_string();
+    let (ok, said) = ours(
+        &hp,
+        &["client", "import-statement", &csv, "--operator", "cy"],
+    );
+    assert!(
+        ok && said.contains("1 matched")
+            && said.contains("imported by cy")
+            && said.contains("awaits a second person's approval"),
+        "{said}"
+    );
+    let again = import_id_in(&said);
+    let (ok, said) = approve_statement(&hp, &again, "cy");
+    assert!(
+        !ok && said.contains("a second person must approve it"),
+        "{said}"
+    );
+    let (ok, said) = approve_statement(&hp, &again, "bo");
+    assert!(ok, "{said}");
+    assert_resolved(c, &id, Resolution::Paid).await;
+    // Approved, the same file is the same import: never applied twice.
+    let (ok, said) = ours(
+        &hp,
+        &["client", "import-statement", &csv, "--operator", "dee"],
+    );
+    assert!(
+        ok && said.contains("approved by bo") && !said.contains("imported by dee"),
+        "{said}"
+    );
+    let listed = temporal_playground::operations::statements::recent(c)
+        .await
+        .unwrap();
+    let rows: Vec<&str> = listed
+        .iter()
+        .filter(|r| r.import_id == again)
+        .map(|r| r.standing.as_str())
+        .collect();
+    assert_eq!(
+        rows,
+        ["decided (imported again after an earlier run was stopped or rejected)"]
+    );
     // A format named wrongly is refused with what was expected.
     let (ok, said) = ours(
         &hp,
