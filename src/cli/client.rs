@@ -1249,7 +1249,11 @@ fn print_import(view: &crate::workflows::statement_import::ImportView) {
                 view.applied_text()
             );
         }
-        (_, Some((by, note))) => println!("  rejected by {} at {}: {note}", by.operator, by.at),
+        (_, Some((by, note))) => println!(
+            "  rejected by {} at {}: {note}. Nothing was applied: the file can be imported \
+             again for a fresh review",
+            by.operator, by.at
+        ),
         _ if view.chunks_in < view.chunks => println!(
             "  still arriving: {} of {} chunks",
             view.chunks_in, view.chunks

@@ -446,7 +446,11 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
                 "wrong account",
             ],
         );
-        assert!(ok && said.contains("rejected by bo"), "{said}");
+        assert!(
+            ok && said.contains("rejected by bo")
+                && said.contains("the file can be imported again for a fresh review"),
+            "{said}"
+        );
     }
     assert!(manual_context(c, &id).await.unwrap().resolution.is_none());
     assert_eq!(

@@ -144,7 +144,9 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
                 .into_any()
         }
         (_, Some((by, note))) => {
-            let note = format!(": {note}");
+            let note = format!(
+                ": {note}. Nothing was applied: the file can be imported again for a fresh review."
+            );
             view! { {format!("rejected by {} ", by.operator)} <When at=by.at.clone() /> {note} }
                 .into_any()
         }
