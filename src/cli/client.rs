@@ -188,7 +188,8 @@ pub enum ClientCommand {
         #[arg(long)]
         operator: String,
     },
-    /// Approve a colleague's statement import: every matched order is settled as paid
+    /// Approve a colleague's statement import: every matched order is settled as paid, and
+    /// every term in doubt it books is settled as charged, but the entries left out
     ApproveStatement {
         /// The import's id (statement-…), as the import printed it
         #[arg(short = 'i', long = "import-id")]
@@ -196,6 +197,13 @@ pub enum ClientCommand {
         /// Who approves it (never its importer)
         #[arg(long)]
         operator: String,
+        /// An entry (its reference, as the review lists it) the approval does not apply: its
+        /// order or term waits for a person. Repeat for more; say why with --note
+        #[arg(long = "leave-out")]
+        leave_out: Vec<String>,
+        /// Why the entries are left out (recorded; required with --leave-out)
+        #[arg(long, default_value = "")]
+        note: String,
     },
     /// Reject a colleague's statement import, saying why: nothing is applied
     RejectStatement {
@@ -448,10 +456,22 @@ pub enum Prepared {
     },
     Statement {
         import_id: String,
-        /// `None`: show it; `Some(None)`: approve; `Some(Some(note))`: reject.
-        decision: Option<Option<String>>,
+        decision: Decision,
         operator: String,
     },
+}
+
+/// What `client …-statement` does with an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Show,
+    /// Approve it, but the entries left out, for the reason given.
+    Approve {
+        leave_out: Vec<String>,
+        note: String,
+    },
+    /// Reject it, saying why.
+    Reject(String),
 }
 
 /// A person's answer about an order someone else acted on.
@@ -623,11 +643,19 @@ impl ClientCommand {
             ClientCommand::ApproveStatement {
                 import_id,
                 operator,
+                leave_out,
+                note,
             } => {
                 validate_operator(&operator).map_err(usage)?;
+                if !leave_out.is_empty() && note.trim().is_empty() {
+                    return Err(usage(
+                        "--note: say why the entries are left out: the note is recorded",
+                    ));
+                }
+                validate_note(&note).map_err(usage)?;
                 Prepared::Statement {
                     import_id,
-                    decision: Some(None),
+                    decision: Decision::Approve { leave_out, note },
                     operator,
                 }
             }
@@ -639,13 +667,13 @@ impl ClientCommand {
                 validate_operator(&operator).map_err(usage)?;
                 Prepared::Statement {
                     import_id,
-                    decision: Some(Some(note)),
+                    decision: Decision::Reject(note),
                     operator,
                 }
             }
             ClientCommand::ShowStatement { import_id } => Prepared::Statement {
                 import_id,
-                decision: None,
+                decision: Decision::Show,
                 operator: String::new(),
             },
             ClientCommand::RetryNow { order_id, operator } => {
@@ -898,11 +926,16 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
             operator,
         } => {
             let view = match decision {
-                None => crate::operations::statements::view_of(client, &import_id).await?,
-                Some(None) => {
-                    crate::operations::statements::approve(client, &import_id, &operator).await?
+                Decision::Show => {
+                    crate::operations::statements::view_of(client, &import_id).await?
                 }
-                Some(Some(note)) => {
+                Decision::Approve { leave_out, note } => {
+                    crate::operations::statements::approve_leaving_out(
+                        client, &import_id, &operator, &leave_out, &note,
+                    )
+                    .await?
+                }
+                Decision::Reject(note) => {
                     crate::operations::statements::reject(client, &import_id, &operator, &note)
                         .await?
                 }

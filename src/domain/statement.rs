@@ -364,6 +364,12 @@ pub struct ImportView {
     /// the workflow.
     #[serde(default)]
     pub settled_terms: Vec<String>,
+    /// Entries (their `entry_ref`) the approver left out, and why: the approval applies
+    /// none of them (each waits for a person).
+    #[serde(default)]
+    pub left_out: Vec<String>,
+    #[serde(default)]
+    pub left_out_note: String,
 }
 
 impl ImportView {
@@ -374,6 +380,9 @@ impl ImportView {
     /// settled by this import (`None` for an entry that matched none, or before then).
     /// A term in doubt's entry: whether the term's question settled it by this entry.
     pub fn entry_settled(&self, entry: &ReviewedEntry) -> Option<bool> {
+        if self.is_left_out(entry) {
+            return None;
+        }
         let told = self.done && self.approved.is_some();
         match &entry.outcome {
             EntryOutcome::Matched { order_id, .. } => {
@@ -386,9 +395,33 @@ impl ImportView {
         }
     }
 
-    /// What [`entry_settled`](Self::entry_settled) says, after the entry's outcome.
+    /// What [`entry_settled`](Self::entry_settled) says, after the entry's outcome (or that
+    /// the approver left it out).
     pub fn entry_settled_text(&self, entry: &ReviewedEntry) -> &'static str {
-        settled_mark(self.entry_settled(entry), entry.outcome.term().is_some())
+        match self.is_left_out(entry) {
+            true => LEFT_OUT_MARK,
+            false => settled_mark(self.entry_settled(entry), entry.outcome.term().is_some()),
+        }
+    }
+
+    /// Whether the approver left `entry` out.
+    pub fn is_left_out(&self, entry: &ReviewedEntry) -> bool {
+        self.left_out.contains(&entry.entry.entry_ref)
+    }
+
+    /// What the approver left out, and why; `None` when nothing.
+    pub fn left_out_text(&self) -> Option<String> {
+        (!self.left_out.is_empty()).then(|| {
+            format!(
+                "{} {} left out by the approver, for a person: {}",
+                self.left_out.len(),
+                match self.left_out.len() {
+                    1 => "entry",
+                    _ => "entries",
+                },
+                self.left_out_note
+            )
+        })
     }
 
     /// What an approved import has applied: its orders (unless it matched none but booked
@@ -398,6 +431,7 @@ impl ImportView {
         orders
             .into_iter()
             .chain(self.charges_text())
+            .chain(self.left_out_text())
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -441,6 +475,9 @@ impl ImportView {
         }
     }
 }
+
+/// The words after an entry's outcome when the approver left it out.
+pub const LEFT_OUT_MARK: &str = " · left out by the approver";
 
 /// The words after a matched entry's outcome once its import has told the orders (or,
 /// for a `charge`, the terms).
@@ -564,6 +601,8 @@ mod tests {
             charges_to_give: 0,
             charges_given: 0,
             settled_terms: vec![],
+            left_out: vec![],
+            left_out_note: String::new(),
         };
         assert_eq!(
             view(2, false, Some(1)).settled_text(),

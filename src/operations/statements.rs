@@ -34,7 +34,8 @@ use crate::{
     },
     upstream::statement::{StatementError, parse},
     workflows::statement_import::{
-        CHUNK_ENTRIES, EntryChunk, ImportStart, ImportView, StatementImport, workflow_id,
+        CHUNK_ENTRIES, EntryChunk, ImportApproval, ImportStart, ImportView, StatementImport,
+        workflow_id,
     },
     workflows::term_check::{TermCharge, closed_term},
 };
@@ -887,12 +888,31 @@ pub async fn approve(
     import_id: &str,
     actor: impl Into<Actor>,
 ) -> Result<ImportView, OpError> {
+    approve_leaving_out(client, import_id, actor, &[], "").await
+}
+
+/// [`approve`], leaving out the entries `leave_out` names (their `entry_ref`), for the
+/// reason `note`: the approval applies none of them, and each waits for a person. The
+/// workflow refuses an entry it would not apply, and a missing reason.
+pub async fn approve_leaving_out(
+    client: &Client,
+    import_id: &str,
+    actor: impl Into<Actor>,
+    leave_out: &[String],
+    note: &str,
+) -> Result<ImportView, OpError> {
     let actor = actor.into();
     counted(
         "approve_statement",
         async {
             check_import_id(import_id)?;
-            let request = answer(&actor, "")?;
+            let answered = answer(&actor, note)?;
+            let request = ImportApproval {
+                operator: answered.operator,
+                operator_id: answered.operator_id,
+                note: answered.note,
+                leave_out: leave_out.to_vec(),
+            };
             let done = client
                 .get_workflow_handle::<StatementImport>(import_id.to_string())
                 .execute_update(

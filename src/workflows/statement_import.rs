@@ -117,6 +117,30 @@ pub struct StatementCharge {
 /// term in doubt never reach it, so every earlier history replays as it ran.
 pub const STATEMENT_CHARGES_PATCH: &str = "statement-gives-charges-in-doubt";
 
+/// A second person's approval of an import: who, and the entries they leave out (matched
+/// orders or charges in doubt the approval then does not apply: each waits for a person),
+/// with why (required when any is left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportApproval {
+    pub operator: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operator_id: String,
+    /// The entries' references (`entry_ref`), as the review lists them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leave_out: Vec<String>,
+}
+
+impl ImportApproval {
+    pub fn person(&self) -> &str {
+        person(&self.operator, &self.operator_id)
+    }
+}
+
+/// The most entries one approval leaves out: more, and the import is better rejected.
+pub const MAX_LEFT_OUT: usize = 100;
+
 /// What an order's money is, as the order holds it: `amount` is `None` for an order the
 /// gateway sent without one (no entry pays it; a person settles it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,16 +211,57 @@ pub struct StatementImport {
     applied: u32,
     done: bool,
     charges_given: u32,
+    /// Entry references the approver left out (each then waits for a person), and why.
+    left_out: Vec<String>,
+    left_out_note: String,
 }
 
 impl StatementImport {
+    /// Why the entries an approval leaves out cannot be: each must be an entry the approval
+    /// would apply, named once, at most [`MAX_LEFT_OUT`], and the note must say why.
+    fn check_left_out(&self, request: &ImportApproval) -> Result<(), Rejection> {
+        if request.leave_out.is_empty() {
+            return Ok(());
+        }
+        if request.leave_out.len() > MAX_LEFT_OUT {
+            return Err(format!(
+                "an approval leaves out at most {MAX_LEFT_OUT} entries: reject the import instead"
+            )
+            .into());
+        }
+        if request.note.trim().is_empty() {
+            return Err("say why the entries are left out: the note is recorded".into());
+        }
+        validate_note(&request.note)?;
+        for (i, entry_ref) in request.leave_out.iter().enumerate() {
+            if request.leave_out[..i].contains(entry_ref) {
+                return Err(format!("entry {entry_ref:?} is named twice").into());
+            }
+            let applies = self.entries.iter().any(|e| {
+                e.entry.entry_ref == *entry_ref
+                    && matches!(
+                        e.outcome,
+                        EntryOutcome::Matched { .. } | EntryOutcome::ChargeInDoubt { .. }
+                    )
+            });
+            if !applies {
+                return Err(format!(
+                    "entry {entry_ref:?} is no entry this approval applies (only matched \
+                     orders and charges in doubt can be left out)"
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
     /// The terms in doubt the statement books, each with its contract and entry.
     fn charges_in_doubt(&self) -> impl Iterator<Item = (&ReviewedEntry, &str, &str)> {
         self.entries.iter().filter_map(|e| match &e.outcome {
             EntryOutcome::ChargeInDoubt {
                 contract_id,
                 term_id,
-            } => Some((e, contract_id.as_str(), term_id.as_str())),
+            } if !self.left_out(e) => Some((e, contract_id.as_str(), term_id.as_str())),
             _ => None,
         })
     }
@@ -217,13 +282,19 @@ impl StatementImport {
         Ok(())
     }
 
+    /// The matched entries the approval applies: every one, but those its approver left
+    /// out.
     fn matched(&self) -> impl Iterator<Item = (&ReviewedEntry, &str, &str)> {
         self.entries.iter().filter_map(|e| match &e.outcome {
-            EntryOutcome::Matched { order_id, stage } => {
+            EntryOutcome::Matched { order_id, stage } if !self.left_out(e) => {
                 Some((e, order_id.as_str(), stage.as_str()))
             }
             _ => None,
         })
+    }
+
+    fn left_out(&self, entry: &ReviewedEntry) -> bool {
+        self.left_out.contains(&entry.entry.entry_ref)
     }
 }
 
@@ -266,6 +337,8 @@ impl StatementImport {
             applied: 0,
             done: false,
             charges_given: 0,
+            left_out: Vec::new(),
+            left_out_note: String::new(),
         }
     }
 
@@ -426,10 +499,11 @@ impl StatementImport {
     fn validate_approve(
         &self,
         _ctx: &WorkflowContextView,
-        request: &ApprovalRequest,
+        request: &ImportApproval,
     ) -> Result<(), Rejection> {
         validate_operator(&request.operator)?;
         self.decided()?;
+        self.check_left_out(request)?;
         if !self.complete() {
             return Err(format!(
                 "the import is still arriving ({} of {} chunks)",
@@ -468,14 +542,19 @@ impl StatementImport {
         Ok(())
     }
 
-    /// The second person's approval: every matched order is then settled.
+    /// The second person's approval: every matched order is then settled, and every term
+    /// in doubt given its entry, but those the approver left out.
     #[update(name = "approve")]
-    pub fn approve(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: ApprovalRequest) {
+    pub fn approve(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: ImportApproval) {
         self.approved = Some(Stamp {
             operator: request.operator,
             operator_id: request.operator_id,
             at: recorded_at(ctx.workflow_time()),
         });
+        if !request.leave_out.is_empty() {
+            self.left_out = request.leave_out;
+            self.left_out_note = request.note;
+        }
     }
 
     #[update_validator(reject)]
@@ -595,6 +674,8 @@ impl StatementImport {
             settled_orders: Vec::new(),
             stopped: None,
             charges_to_give: self.charges_in_doubt().count() as u32,
+            left_out: self.left_out.clone(),
+            left_out_note: self.left_out_note.clone(),
             charges_given: self.charges_given,
             settled_terms: Vec::new(),
         }

@@ -34,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 57] = [
+const RECORDED: [(&str, &str); 58] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -190,6 +190,11 @@ const RECORDED: [(&str, &str); 57] = [
     (
         "charge_lookup_by_statement.json",
         "charge-lookup-recurring-C-rec-term2",
+    ),
+    // An import approved with an entry left out, which it does not apply.
+    (
+        "statement_import_left_out.json",
+        "statement-abcdef0123456789",
     ),
 ];
 
@@ -921,7 +926,7 @@ async fn fresh_histories_of_every_path_replay() {
                 imported_by: "ana".into(),
                 imported_by_id: String::new(),
                 chunks: 1,
-                first: vec![booked],
+                first: vec![booked.clone()],
                 unmentioned: vec![],
             },
             WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, "statement-fedcba9876543210")
@@ -932,6 +937,41 @@ async fn fresh_histories_of_every_path_replay() {
         temporal_playground::operations::statements::approve(c, "statement-fedcba9876543210", "bo")
             .await
             .unwrap();
+        // The same statement for another term, approved with its entry left out: nothing
+        // is given.
+        let mut left = booked.clone();
+        left.outcome = EntryOutcome::ChargeInDoubt {
+            contract_id: "C-rec".into(),
+            term_id: "recurring-C-rec-term3".into(),
+        };
+        c.start_workflow(
+            StatementImport::run,
+            ImportStart {
+                statement_id: "STMT-REC-L".into(),
+                account: "US00".into(),
+                format: StatementFormat::Camt053,
+                file_name: "rec-left-out.xml".into(),
+                content_hash: "abcdef0123456789".into(),
+                imported_by: "ana".into(),
+                imported_by_id: String::new(),
+                chunks: 1,
+                first: vec![left],
+                unmentioned: vec![],
+            },
+            WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, "statement-abcdef0123456789")
+                .build(),
+        )
+        .await
+        .unwrap();
+        temporal_playground::operations::statements::approve_leaving_out(
+            c,
+            "statement-abcdef0123456789",
+            "bo",
+            &["B1".to_string()],
+            "the term was refunded",
+        )
+        .await
+        .unwrap();
     }
 
     // RecurringPayment v3: one term of a contract, started by its schedule.

@@ -1403,3 +1403,150 @@ async fn an_approval_settles_more_orders_than_one_batch_holds() {
         ORDERS
     );
 }
+
+/// An approver who doubts one matched entry leaves it out of the approval, saying why:
+/// the rest settle, its order waits for a person, and the import itself confirms no
+/// settlement by that entry (a forged one from Temporal's CLI settles nothing). The
+/// workflow refuses a leave-out without a reason, or naming an entry it would not apply.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approver_leaves_out_an_entry_they_doubt_and_the_rest_settle() {
+    use leptos::server_fn::ServerFn;
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let (first, doubted, third) = (
+        Script::Down.id("lo-a"),
+        Script::Down.id("lo-b"),
+        Script::Down.id("lo-c"),
+    );
+    waiting_in_myr(c, &[&first, &doubted, &third], 1_250).await;
+    let dir = std::env::temp_dir().join(format!("tp-leave-out-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("stmt.xml");
+    std::fs::write(
+        &file,
+        fixtures::camt053(
+            &[
+                ("B1", first.as_str(), "12.50", "MYR", true),
+                ("B2", doubted.as_str(), "12.50", "MYR", true),
+                ("B3", third.as_str(), "12.50", "MYR", true),
+                ("B4", "fees", "1.00", "MYR", false),
+            ],
+            false,
+        ),
+    )
+    .unwrap();
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "import-statement",
+            &file.to_string_lossy(),
+            "--operator",
+            "ana",
+        ],
+    );
+    assert!(ok && said.contains("3 matched"), "{said}");
+    let import_id = import_id_in(&said);
+
+    // Our CLI wants the reason before it asks; the workflow refuses from any client a
+    // leave-out with no reason, or one naming an entry the approval would not apply.
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "approve-statement",
+            "-i",
+            &import_id,
+            "--operator",
+            "bo",
+            "--leave-out",
+            "B2",
+        ],
+    );
+    assert!(!ok && said.contains("say why"), "{said}");
+    let approve_raw = |leave_out: &[&str], note: &str| {
+        let out = raw_update(
+            &hp,
+            &import_id,
+            "approve",
+            &serde_json::json!({"operator": "bo", "note": note, "leave_out": leave_out})
+                .to_string(),
+        );
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let said = approve_raw(&["B2"], "");
+    assert!(said.contains("say why the entries are left out"), "{said}");
+    let said = approve_raw(&["B4"], "a debit");
+    assert!(said.contains("no entry this approval applies"), "{said}");
+    let said = approve_raw(&["B2", "B2"], "twice");
+    assert!(said.contains("named twice"), "{said}");
+    let (ok, said) = ours(&hp, &["client", "show-statement", "-i", &import_id]);
+    assert!(
+        ok && said.contains("awaits a second person's approval"),
+        "{said}"
+    );
+
+    // The approver ticks the doubted entry on the review and says why (a plain form post).
+    let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
+    let approver = sign_in_with(addr, &[("name", "approver"), ("password", PASSWORD)]).await;
+    let review = page_text(&approver, &format!("http://{addr}/statements/{import_id}")).await;
+    assert_eq!(
+        review.matches("name=\"leave_out[]\"").count(),
+        3,
+        "one box for each matched entry: {review}"
+    );
+    let why = "the customer says B2 paid another order";
+    let posted = approver
+        .post(format!(
+            "http://{addr}{}",
+            temporal_playground::web::pages::statements::ApproveImport::PATH
+        ))
+        .header("accept", "text/html")
+        .form(&[
+            ("import_id", import_id.as_str()),
+            ("leave_out[]", "B2"),
+            ("note", why),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(posted.status().is_redirection(), "{}", posted.status());
+    for id in [&first, &third] {
+        assert_resolved(c, id, Resolution::Paid).await;
+    }
+    // From Temporal's CLI, the left-out entry claimed as the import's settlement: the
+    // import does not confirm it, and the order still waits.
+    let workflow_id = format!("manual-{doubted}");
+    let forged = serde_json::json!({
+        "evidence": {"statement_id": "STMT-2026-12-01", "import_id": import_id,
+                     "entry_ref": "B2", "booking_date": "2026-12-01",
+                     "amount": {"minor": 1250, "currency": "MYR", "exponent": 2}},
+        "imported_by": {"operator": "ana", "at": ""},
+        "approved_by": {"operator": "approver", "at": ""},
+    });
+    forge_settlement(&hp, &workflow_id, &forged);
+    eventually("the import's answer", Duration::from_secs(30), || async {
+        settlement_check(c, &workflow_id)
+            .await
+            .filter(|(_, answered)| *answered)
+    })
+    .await;
+    let context = manual_context(c, &doubted).await.unwrap();
+    assert!(context.resolution.is_none(), "{context:?}");
+    // The review says what was left out, by whom and why.
+    let (ok, said) = ours(&hp, &["client", "show-statement", "-i", &import_id]);
+    assert!(
+        ok && said.contains("2 of 2 matched orders settled")
+            && said.contains(&format!(
+                "1 entry left out by the approver, for a person: {why}"
+            ))
+            && said.contains("· left out by the approver"),
+        "{said}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{IfAllowed, Loading, When, action_error};
 use crate::{
     domain::access::Action,
-    domain::statement::{EntryOutcome, ImportView, StatementFormat, settled_mark},
+    domain::statement::{EntryOutcome, ImportView, StatementFormat},
     web::error::AppError,
 };
 
@@ -28,12 +28,24 @@ pub async fn list_imports() -> Result<Vec<crate::domain::statement::ListedImport
     Ok(crate::operations::statements::recent(&state.client).await?)
 }
 
-/// A second person's approval: the matched orders are settled.
+/// A second person's approval: the matched orders are settled, but the entries ticked to
+/// leave out (their references, `leave_out[]`), for the reason in `note`.
 #[server]
-pub async fn approve_import(import_id: String) -> Result<(), AppError> {
+pub async fn approve_import(
+    import_id: String,
+    #[server(default)] leave_out: Vec<String>,
+    #[server(default)] note: String,
+) -> Result<(), AppError> {
     let who = crate::web::auth::require(Action::Approve)?;
     let state = crate::web::state::app_state()?;
-    crate::operations::statements::approve(&state.client, &import_id, who.actor()).await?;
+    crate::operations::statements::approve_leaving_out(
+        &state.client,
+        &import_id,
+        who.actor(),
+        &leave_out,
+        &note,
+    )
+    .await?;
     state.board.nudge();
     Ok(())
 }
@@ -115,8 +127,13 @@ pub fn StatementPage() -> impl IntoView {
 
 #[component]
 fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl IntoView {
-    // Once the approval has told every order: whether each matched entry's settled by it.
-    let settled: Vec<Option<bool>> = view.entries.iter().map(|e| view.entry_settled(e)).collect();
+    // Once the approval has told every order: whether each matched entry's settled by it
+    // (or that the approver left it out).
+    let settled: Vec<(Option<bool>, &'static str)> = view
+        .entries
+        .iter()
+        .map(|e| (view.entry_settled(e), view.entry_settled_text(e)))
+        .collect();
     let counts = view
         .tally
         .iter()
@@ -158,6 +175,9 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
         _ => "awaits a second person's approval".into_any(),
     };
     let open = view.approved.is_none() && view.rejected.is_none() && view.stopped.is_none();
+    // An approver may leave entries out of the approval: each row it would apply gets a
+    // box, which belongs to the approval's form.
+    let may_leave_out = open && super::page_session().may(Action::Approve);
     // While it applies (or its parts still arrive) the page reads it again every few
     // seconds, with or without JavaScript, and shows how far it has come.
     let applying = view.approved.is_some() && !view.done && view.stopped.is_none();
@@ -203,6 +223,7 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
             <table class="w-full bg-white shadow rounded text-sm" data-testid="entries">
                 <thead class="text-left bg-slate-100">
                     <tr>
+                        {may_leave_out.then(|| view! { <th class="p-2">"Leave out"</th> })}
                         <th class="p-2">"#"</th>
                         <th class="p-2">"Entry"</th>
                         <th class="p-2">"Booked"</th>
@@ -213,7 +234,7 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
                     </tr>
                 </thead>
                 <tbody>
-                    {view.entries.into_iter().zip(settled).map(|(e, settled)| {
+                    {view.entries.into_iter().zip(settled).map(|(e, (settled, mark))| {
                         let detail = match &e.outcome {
                             EntryOutcome::AmountMismatch { order_amount, .. } => format!(
                                 " (the order is for {})",
@@ -230,9 +251,17 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
                         };
                         let order = e.outcome.order_id().map(str::to_string);
                         let term = e.outcome.term().map(|(c, t)| (c.to_string(), t.to_string()));
-                        let detail = format!("{detail}{}", settled_mark(settled, e.outcome.term().is_some()));
+                        let detail = format!("{detail}{mark}");
+                        let applies = matches!(e.outcome, EntryOutcome::Matched { .. } | EntryOutcome::ChargeInDoubt { .. });
+                        let entry_ref = e.entry.entry_ref.clone();
                         view! {
                             <tr class="border-t" data-outcome=e.outcome.word() data-settled=settled.map(|s| if s { "yes" } else { "no" })>
+                                {may_leave_out.then(|| view! {
+                                    <td class="p-2">{applies.then(|| view! {
+                                        <input type="checkbox" form="approve-import" name="leave_out[]" value=entry_ref.clone()
+                                            aria-label=format!("Leave out entry {entry_ref}") />
+                                    })}</td>
+                                })}
                                 <td class="p-2">{e.entry.index}</td>
                                 <td class="p-2"><code>{e.entry.entry_ref.clone()}</code></td>
                                 <td class="p-2">{e.entry.booking_date.clone()}</td>
@@ -258,9 +287,12 @@ fn ImportDecision(id: String, approve: ServerAction<ApproveImport>) -> impl Into
     let other = id.clone();
     view! {
         <div class="flex flex-wrap gap-4 mb-3">
-            <ActionForm action=approve attr:aria-label="Approve the import">
+            <ActionForm action=approve attr:id="approve-import" attr:class="flex gap-2 items-end" attr:aria-label="Approve the import">
                 <input type="hidden" name="import_id" value=other />
-                <button class="px-3 py-1 rounded bg-green-800 text-white">"Approve and settle the matched orders"</button>
+                <label class="flex flex-col text-sm">"Why, if you leave entries out"
+                    <input name="note" maxlength=crate::domain::input::MAX_NOTE_LEN class="border rounded px-2 py-1" />
+                </label>
+                <button class="px-3 py-1 rounded bg-green-800 text-white">"Approve and settle the matched orders (but those ticked)"</button>
             </ActionForm>
             <RejectImportForm id />
         </div>
