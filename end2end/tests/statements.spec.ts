@@ -79,6 +79,48 @@ test('support imports a statement, an approver approves it, and the lane shows t
   await expect(row).toContainText('matched · settled');
 });
 
+test('an approver ticks an entry they doubt, says why, and the approval settles the rest', async ({ browser }) => {
+  const [kept, doubted] = [uniqueId('down-keep'), uniqueId('down-doubt')];
+  startPricedOrder(kept, '10.00');
+  startPricedOrder(doubted, '11.00');
+  const support = await (await browser.newContext()).newPage();
+  await signIn(support, 'ana');
+  await expect(async () => {
+    for (const id of [kept, doubted]) {
+      await support.goto(`/orders/${id}`);
+      await expect(support.getByTestId('open-stage')).toHaveText('manual', { timeout: 1000 });
+    }
+  }).toPass({ timeout: 60_000 });
+  await support.goto('/statements');
+  await support.getByLabel(/Statement file/).setInputFiles({
+    name: 'doubt.xml',
+    mimeType: 'application/xml',
+    buffer: Buffer.from(camt053([[kept, '10.00'], [doubted, '11.00']])),
+  });
+  await support.getByRole('button', { name: 'Import' }).click();
+  await expect(support.getByTestId('tally')).toContainText('2 matched');
+  // Support may not approve, so has no boxes to tick.
+  await expect(support.getByRole('checkbox')).toHaveCount(0);
+  const review = support.url();
+
+  const approver = await (await browser.newContext()).newPage();
+  await signIn(approver, 'cy');
+  await approver.goto(review);
+  await approver.getByLabel(`Leave out entry E2-${doubted}`).check();
+  await approver.getByLabel('Why, if you leave entries out').fill('the customer says it paid another order');
+  await submitAndAwait(approver, approver.getByRole('button', { name: /Approve and settle/ }), 'approve_import');
+  await expect(async () => {
+    await approver.goto(review);
+    await expect(approver.getByTestId('standing')).toContainText('1 of 1 matched orders settled', { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(approver.getByTestId('standing')).toContainText(
+    '1 entry left out by the approver, for a person: the customer says it paid another order',
+  );
+  await expect(approver.locator('tr', { hasText: `E2-${doubted}` })).toContainText('left out by the approver');
+  await support.goto(`/orders/${doubted}`);
+  await expect(support.getByTestId('open-stage')).toHaveText('manual');
+});
+
 test('a broken statement is refused with where it failed, and nothing is imported', async ({ page }) => {
   await signIn(page, 'ana');
   await page.goto('/statements');
