@@ -1242,6 +1242,12 @@ fn print_lane(lane: &crate::domain::listing::OrderLane) {
             q.asked.operator, q.asked.at
         );
     }
+    if !lane.earlier_notes.is_empty() {
+        println!("  notes left before the order was put back in the queue:");
+        for note in &lane.earlier_notes {
+            println!("    {} at {}: {}", note.by.operator, note.by.at, note.text);
+        }
+    }
     if !manual.notes.is_empty() {
         println!("  notes:");
         for note in &manual.notes {

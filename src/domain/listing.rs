@@ -543,6 +543,10 @@ pub struct OrderLane {
     /// When no run holds the order and it was not resolved: the run that ended unresolved.
     #[serde(default)]
     pub dropped: Option<DroppedOrder>,
+    /// Notes people left on the order's earlier manual runs, before it was put back (each
+    /// run keeps its own), oldest first.
+    #[serde(default)]
+    pub earlier_notes: Vec<super::resolution::OrderNote>,
 }
 
 /// How one upstream (bank or wallet) has answered over the last minutes, from the calls

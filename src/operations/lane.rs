@@ -20,6 +20,7 @@ use crate::{
     domain::input::validate_order_id,
     domain::listing::{LaneStage, OrderLane, TimelineEvent},
     domain::order::{Stage, manual_workflow_id, query_workflow_id, stale_workflow_id},
+    domain::resolution::{ApprovalRequest, OrderNote, Stamp},
 };
 
 /// Events of one workflow shown in its timeline: the newest, in the order they happened.
@@ -156,6 +157,15 @@ pub async fn order_lane(
         Some(_) => manual_context(client, &order_id).await.ok(),
         None => None,
     };
+    // A put-back starts a new run, without the notes left on the one that ended: they are
+    // read from the earlier runs' histories (what each run's validator accepted).
+    let earlier_notes = match manual
+        .as_ref()
+        .is_some_and(|m| m.handoff.put_back.is_some())
+    {
+        true => earlier_notes(client, &order_id).await?,
+        false => Vec::new(),
+    };
     Ok(OrderLane {
         order_id,
         stages: [q, s, m].into_iter().flatten().collect(),
@@ -165,5 +175,72 @@ pub async fn order_lane(
         operator,
         now: rfc3339(SystemTime::now()),
         dropped,
+        earlier_notes,
     })
+}
+
+/// Runs of an order's ManualHandle before its latest whose notes its lane reads, at most
+/// (each is one put-back after a run ended unresolved).
+pub const EARLIER_RUNS_READ: i32 = 10;
+
+/// The notes people left on the order's earlier manual runs (all but its latest), oldest
+/// first: the `add_note` updates each run accepted, as its history keeps them.
+async fn earlier_notes(client: &Client, order_id: &str) -> Result<Vec<OrderNote>, OpError> {
+    let workflow_id = manual_workflow_id(order_id);
+    let query = format!(
+        "WorkflowId = {} AND WorkflowType = '{}'",
+        super::queues::literal("order", &workflow_id)?,
+        crate::temporal::names::workflow_types::MANUAL_HANDLE
+    );
+    let listed = crate::temporal::visibility::list_page(
+        client,
+        &query,
+        EARLIER_RUNS_READ + 1,
+        None,
+        Some("StartTime DESC"),
+    )
+    .await?;
+    let mut notes = Vec::new();
+    for run in listed.executions.iter().skip(1) {
+        let events = crate::temporal::histories::events(
+            client,
+            &workflow_id,
+            &run.run_id,
+            crate::temporal::histories::Events::Every,
+        )
+        .await?;
+        notes.extend(notes_in(&events));
+    }
+    notes.sort_by(|a, b| a.by.at.cmp(&b.by.at));
+    // A run reset from an earlier one carries its events (and notes) up to the reset.
+    notes.dedup();
+    Ok(notes)
+}
+
+/// The notes a run's history holds: each `add_note` update its validator accepted, with
+/// when it was accepted.
+fn notes_in(events: &[HistoryEvent]) -> Vec<OrderNote> {
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    events
+        .iter()
+        .filter_map(|e| match &e.attributes {
+            Some(Attributes::WorkflowExecutionUpdateAcceptedEventAttributes(a)) => {
+                let input = a.accepted_request.as_ref()?.input.as_ref()?;
+                if input.name != "add_note" {
+                    return None;
+                }
+                let payload = input.args.as_ref()?.payloads.first()?;
+                let request: ApprovalRequest = serde_json::from_slice(&payload.data).ok()?;
+                Some(OrderNote {
+                    by: Stamp {
+                        operator: request.operator,
+                        operator_id: request.operator_id,
+                        at: time(e.event_time.and_then(|t| SystemTime::try_from(t).ok())),
+                    },
+                    text: request.note,
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }

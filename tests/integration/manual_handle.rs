@@ -416,6 +416,11 @@ async fn an_order_terminated_from_outside_is_listed_as_dropped_and_put_back_by_s
         web::pages::dropped_orders::PutBack,
     };
     let env = env_with_manual_order("down-drop").await;
+    // A colleague left a note on it before.
+    let note = "called the bank: they look into it";
+    temporal_playground::operations::orders::add_note(&env.client, "down-drop", "ana", note)
+        .await
+        .unwrap();
     // From Temporal's CLI, the order's run is terminated: it waits in no queue now.
     let ended = temporal(
         &env.server.hostport,
@@ -528,6 +533,24 @@ async fn an_order_terminated_from_outside_is_listed_as_dropped_and_put_back_by_s
     assert!(
         lane.contains("support put the order back in the queue"),
         "{lane}"
+    );
+    // The note left on the run that ended is on the lane, marked as from before, and in
+    // our CLI's view.
+    let earlier = lane
+        .split("data-testid=\"earlier-notes\"")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        lane.contains("Left before the order was put back in the queue:")
+            && earlier.contains(note)
+            && earlier.contains("ana"),
+        "{lane}"
+    );
+    let (ok, shown) = ours(&env.server.hostport, &["client", "show", "-o", "down-drop"]);
+    assert!(
+        ok && shown.contains("notes left before the order was put back in the queue:")
+            && shown.contains(note),
+        "{shown}"
     );
     // The watch reads the list again at once after a put-back: the banner goes.
     eventually(

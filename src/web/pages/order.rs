@@ -335,7 +335,8 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         })}
         {lane.manual.clone().map(|m| {
             let id = id.clone();
-            view! { <NotesSection notes=m.notes id open=manual_open now=lane.now.clone() /> }
+            let earlier = lane.earlier_notes.clone();
+            view! { <NotesSection notes=m.notes earlier id open=manual_open now=lane.now.clone() /> }
         })}
         {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry /> })}
         {provider.map(|provider| view! { <LaneUpstream provider /> })}
@@ -512,16 +513,36 @@ fn NoteField(label: &'static str) -> impl IntoView {
 #[component]
 fn NotesSection(
     notes: Vec<crate::domain::resolution::OrderNote>,
+    /// Notes left on the order's earlier runs, before it was put back.
+    earlier: Vec<crate::domain::resolution::OrderNote>,
     id: String,
     open: bool,
     now: String,
 ) -> impl IntoView {
-    if notes.is_empty() && !open {
+    if notes.is_empty() && earlier.is_empty() && !open {
         return ().into_any();
     }
+    let earlier_now = now.clone();
     view! {
         <section class="bg-white rounded shadow p-3 mb-3 max-w-3xl" aria-labelledby="notes-title">
             <h2 id="notes-title" class="font-semibold">"Notes"</h2>
+            {(!earlier.is_empty()).then(|| view! {
+                <p class="text-sm text-slate-600">"Left before the order was put back in the queue:"</p>
+                <ul class="text-sm mb-2 text-slate-700" data-testid="earlier-notes">
+                    {earlier.into_iter().map(|note| {
+                        let now = earlier_now.clone();
+                        view! {
+                            <li class="border-t py-1">
+                                <strong>{note.by.operator.clone()}</strong>
+                                " "
+                                <When at=note.by.at.clone() now />
+                                ": "
+                                {note.text}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
             {notes.is_empty().then(|| view! { <p class="text-sm text-slate-600">"No notes yet."</p> })}
             <ul class="text-sm" data-testid="notes">
                 {notes.into_iter().map(|note| {
