@@ -223,12 +223,13 @@ fn term_candidates(reference: &str) -> Vec<String> {
     out
 }
 
-/// The term ids the credits name (reversals and debits settle no term).
+/// The term ids the credits and the reversals name (a reversal settles no term, but one
+/// of a term's charge is a person's to look at).
 fn terms_to_look_up(statement: &Statement) -> Vec<String> {
     let mut names: Vec<String> = statement
         .entries
         .iter()
-        .filter(|e| e.credit && !e.reversal)
+        .filter(|e| e.credit || e.reversal)
         .flat_map(|e| term_candidates(&e.reference))
         .collect();
     names.sort();
@@ -306,7 +307,8 @@ async fn terms_named(
 fn match_charges(entries: &mut [ReviewedEntry], terms: &HashMap<String, TermOnRecord>) {
     let mut booked = HashSet::new();
     for e in entries.iter_mut() {
-        if e.outcome != EntryOutcome::UnknownOrder {
+        let reversal = matches!(e.outcome, EntryOutcome::Reversal { order_id: None, .. });
+        if e.outcome != EntryOutcome::UnknownOrder && !reversal {
             continue;
         }
         let Some((term_id, term)) = term_candidates(&e.entry.reference)
@@ -322,6 +324,12 @@ fn match_charges(entries: &mut [ReviewedEntry], terms: &HashMap<String, TermOnRe
             why,
         };
         e.outcome = match &term.standing {
+            // The bank takes back a term's charge (a chargeback): never settles anything.
+            _ if reversal => conflict(
+                "the bank reverses a charge of this term (a chargeback?): the customer may \
+                 have its money back"
+                    .into(),
+            ),
             _ if !booked.insert(term_id.clone()) => {
                 conflict("the statement books this term's charge twice".into())
             }
@@ -1050,6 +1058,8 @@ mod tests {
                 // Money out, and a term nobody knows, settle no term.
                 entry(7, &term("2"), 1250, false, false),
                 entry(8, &term("9"), 1250, true, false),
+                // The bank takes a charge back: a person looks.
+                entry(9, &format!("chargeback {}", term("2")), 1250, false, true),
             ],
         };
         assert_eq!(
@@ -1079,6 +1089,7 @@ mod tests {
                 ("charge_conflict", Some(t1.as_str())),
                 ("debit", None),
                 ("unknown_order", None),
+                ("charge_conflict", Some(t2.as_str())),
             ]
         );
         let why = |i: usize| match &entries[i].outcome {
@@ -1093,6 +1104,7 @@ mod tests {
         assert!(why(3).contains("still charging"), "{}", why(3));
         assert_eq!(why(4), "the term is for 12.50 MYR");
         assert!(why(5).contains("twice"), "{}", why(5));
+        assert!(why(8).contains("chargeback"), "{}", why(8));
         // A word shaped like no term's id is not one.
         assert!(term_candidates("recurring- recurring-x' OR '1'='1").is_empty());
     }

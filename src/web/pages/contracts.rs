@@ -568,7 +568,7 @@ pub fn UnconfirmedChargesPage() -> impl IntoView {
     view! {
         <h1 class="text-2xl font-bold mb-3">"Charges to confirm"</h1>
         <p class="text-sm mb-3 max-w-3xl">
-            {format!("Terms of the last {UNCONFIRMED_WINDOW_DAYS} days whose charge had no answer: the bank may have charged the customer. Ask the bank: its answer settles the term, on its contract's page and in the count of its terms.")}
+            {format!("Terms of the last {UNCONFIRMED_WINDOW_DAYS} days whose charge had no answer: the bank may have charged the customer. Ask the bank: its answer settles the term, on its contract's page and in the count of its terms. A bank statement that books the charge settles it too, once its import is approved (Statements).")}
         </p>
         {action_error(ask.value())}
         {action_error(ask_all.value())}
