@@ -882,12 +882,18 @@ async fn ask_the_bank(ctx: &mut WorkflowContext<ManualHandle>) {
             "not needed: the order was resolved meanwhile".to_string(),
             false,
         ),
-        Some(Err(failure)) => (
-            format!("no verdict ({}): {}", failure.reason, failure.message),
-            false,
-        ),
+        Some(Err(failure)) => {
+            set_latest_error(ctx, &failure.reason);
+            (
+                format!("no verdict ({}): {}", failure.reason, failure.message),
+                false,
+            )
+        }
         Some(Ok(verdict)) => match super::amount_mismatch(&order, &verdict) {
-            Some(mismatch) => (mismatch.message, false),
+            Some(mismatch) => {
+                set_latest_error(ctx, &mismatch.reason);
+                (mismatch.message, false)
+            }
             None => {
                 let mut record = super::system_resolution(&verdict, at);
                 record.note = format!("the bank's answer when {asker} asked it again");
@@ -911,6 +917,18 @@ async fn ask_the_bank(ctx: &mut WorkflowContext<ManualHandle>) {
             question.answered_at = super::recorded_at(Some(at));
         }
     });
+}
+
+/// The change that has a question to the bank with no verdict set the order's latest error
+/// (`ErrorReason`) to its own, so that the queue (and a filter by reason, as a bulk
+/// question after an outage uses) shows what the bank said last. Runs asked before it
+/// replay as they ran.
+pub const BANK_QUESTION_ERROR_PATCH: &str = "bank-question-sets-error-reason";
+
+fn set_latest_error(ctx: &mut WorkflowContext<ManualHandle>, reason: &str) {
+    if ctx.patched(BANK_QUESTION_ERROR_PATCH) {
+        ctx.upsert_search_attributes([sa::ERROR_REASON.value_set(reason.to_string())]);
+    }
 }
 
 /// Settles the order as the statement says, recording both people as actors.

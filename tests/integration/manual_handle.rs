@@ -579,6 +579,27 @@ async fn an_order_terminated_from_outside_is_listed_as_dropped_and_put_back_by_s
         },
     )
     .await;
+    // Support asks the bank about it again: still down. Its row's latest error says so (it
+    // read `put_back`), so a bulk question by reason finds it with the others still down.
+    let (ok, said) = ours(
+        &env.server.hostport,
+        &[
+            "client",
+            "ask-the-bank",
+            "-o",
+            "down-drop",
+            "--operator",
+            "support",
+        ],
+    );
+    assert!(ok && said.contains("no verdict (http_503)"), "{said}");
+    visible_once(
+        &env.client,
+        "the latest error the bank's",
+        "WorkflowId = 'manual-down-drop' AND ExecutionStatus = 'Running' \
+         AND ErrorReason = 'http_503'",
+    )
+    .await;
     // Not dropped any more: a second put-back is refused and starts nothing.
     let by = Stamp {
         operator: "ana".into(),

@@ -34,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 58] = [
+const RECORDED: [(&str, &str); 59] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -171,6 +171,8 @@ const RECORDED: [(&str, &str); 58] = [
     // A person has a waiting order ask the bank again: no verdict (then a person resolves
     // it), and a verdict that settles it.
     ("manual_handle_asked_bank.json", "manual-down-askrec"),
+    // The same once a question with no verdict sets the order's latest error.
+    ("manual_handle_asked_bank_reason.json", "manual-down-askrec"),
     ("manual_handle_settled_by_bank.json", "manual-flaky2-askrec"),
     // A note left on a waiting order, then a person's resolution.
     ("manual_handle_noted.json", "manual-down-noterec"),
