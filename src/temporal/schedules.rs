@@ -236,17 +236,39 @@ pub async fn describe(
     client: &Client,
     schedule_id: &str,
 ) -> Result<DescribeScheduleResponse, Status> {
-    let request = DescribeScheduleRequest {
-        namespace: client.namespace(),
-        schedule_id: schedule_id.to_string(),
-    };
-    Ok(client
-        .connection()
-        .workflow_service()
-        .describe_schedule(request.into_request())
-        .await?
-        .into_inner())
+    let mut tries = 0;
+    loop {
+        let request = DescribeScheduleRequest {
+            namespace: client.namespace(),
+            schedule_id: schedule_id.to_string(),
+        };
+        match client
+            .connection()
+            .workflow_service()
+            .describe_schedule(request.into_request())
+            .await
+        {
+            Ok(described) => return Ok(described.into_inner()),
+            // Temporal answers a describe by querying the schedule's own workflow, which
+            // refuses queries while many wait on it (a burst of triggers): a moment later
+            // it answers.
+            Err(status)
+                if status.code() == temporalio_client::tonic::Code::ResourceExhausted
+                    && tries < DESCRIBE_BUSY_TRIES =>
+            {
+                tries += 1;
+                tracing::debug!(schedule_id, tries, "a schedule was too busy to describe");
+                tokio::time::sleep(DESCRIBE_BUSY_PAUSE * tries).await;
+            }
+            Err(status) => return Err(status),
+        }
+    }
 }
+
+/// Tries at describing a schedule too busy to answer (its query buffer full) before the
+/// caller is told, each [`DESCRIBE_BUSY_PAUSE`] longer than the one before.
+pub const DESCRIBE_BUSY_TRIES: u32 = 4;
+pub const DESCRIBE_BUSY_PAUSE: Duration = Duration::from_millis(200);
 
 /// Changes a schedule's state only if nobody changed the schedule since `described`
 /// (its conflict token): the server answers FailedPrecondition otherwise.
