@@ -1287,13 +1287,19 @@ async fn a_full_page_of_contracts_answers_whole_each_time_finance_opens_it() {
 /// A ChargeLookup started straight in Temporal, as anyone with the namespace can: the
 /// question's answer, or the CLI's words when the workflow refused it.
 fn ask_in_temporal(env: &TestEnv, contract_id: &str, term_id: &str) -> String {
-    use temporal_playground::workflows::charge_lookup::workflow_id;
     let question = serde_json::json!({
         "contract_id": contract_id,
         "term_id": term_id,
         "operator": "ops",
-    })
-    .to_string();
+    });
+    question_in_temporal(env, term_id, &question)
+}
+
+/// `question` started as a ChargeLookup about `term_id` straight in Temporal: what
+/// Temporal's CLI said.
+fn question_in_temporal(env: &TestEnv, term_id: &str, question: &serde_json::Value) -> String {
+    use temporal_playground::workflows::charge_lookup::workflow_id;
+    let question = question.to_string();
     let out = temporal(
         &env.server.hostport,
         &[
@@ -1779,34 +1785,13 @@ fn give_entry_in_temporal(
     term_id: &str,
     import_id: &str,
 ) -> String {
-    use temporal_playground::workflows::charge_lookup::workflow_id;
     let question = serde_json::json!({
         "contract_id": contract_id,
         "term_id": term_id,
         "operator": "ops",
         "statement": {"import_id": import_id, "entry_ref": "B1"},
-    })
-    .to_string();
-    let out = temporal(
-        &env.server.hostport,
-        &[
-            "workflow",
-            "execute",
-            "--type",
-            "ChargeLookup",
-            "--task-queue",
-            temporal_playground::temporal::names::task_queues::RECURRING_SCHEDULE,
-            "--workflow-id",
-            &workflow_id(term_id),
-            "--input",
-            &question,
-        ],
-    );
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    });
+    question_in_temporal(env, term_id, &question)
 }
 
 /// The bank's statement settles a term whose charge had no answer: the import names the

@@ -528,40 +528,40 @@ fn NotesSection(
             <h2 id="notes-title" class="font-semibold">"Notes"</h2>
             {(!earlier.is_empty()).then(|| view! {
                 <p class="text-sm text-slate-600">"Left before the order was put back in the queue:"</p>
-                <ul class="text-sm mb-2 text-slate-700" data-testid="earlier-notes">
-                    {earlier.into_iter().map(|note| {
-                        let now = earlier_now.clone();
-                        view! {
-                            <li class="border-t py-1">
-                                <strong>{note.by.operator.clone()}</strong>
-                                " "
-                                <When at=note.by.at.clone() now />
-                                ": "
-                                {note.text}
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
+                <NoteList notes=earlier now=earlier_now class="text-sm mb-2 text-slate-700" testid="earlier-notes" />
             })}
             {notes.is_empty().then(|| view! { <p class="text-sm text-slate-600">"No notes yet."</p> })}
-            <ul class="text-sm" data-testid="notes">
-                {notes.into_iter().map(|note| {
-                    let now = now.clone();
-                    view! {
-                        <li class="border-t py-1">
-                            <strong>{note.by.operator.clone()}</strong>
-                            " "
-                            <When at=note.by.at.clone() now />
-                            ": "
-                            {note.text}
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
+            <NoteList notes now class="text-sm" testid="notes" />
             {open.then(|| view! { <IfAllowed action=Action::Claim><NoteForm id=id.clone() /></IfAllowed> })}
         </section>
     }
     .into_any()
+}
+
+/// Notes, oldest first: who, when (against `now`), what.
+#[component]
+fn NoteList(
+    notes: Vec<crate::domain::resolution::OrderNote>,
+    now: String,
+    class: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <ul class=class data-testid=testid>
+            {notes.into_iter().map(|note| {
+                let now = now.clone();
+                view! {
+                    <li class="border-t py-1">
+                        <strong>{note.by.operator.clone()}</strong>
+                        " "
+                        <When at=note.by.at.clone() now />
+                        ": "
+                        {note.text}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
 }
 
 /// Another note (an island: a refusal keeps what was typed).
