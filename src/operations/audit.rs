@@ -773,6 +773,103 @@ pub async fn contract_entries(
     Ok(entries)
 }
 
+/// Statement imports one list of the trail reads, at most (newest first).
+pub const IMPORTS_READ: i32 = 100;
+
+/// The statement imports a filter covers, as the trail's rows: who imported each (and
+/// which statement), and who approved or rejected it, when, what they left out and why, as
+/// the import keeps them in its memo (`ImportDecisions`). Read from visibility alone: an
+/// import's entries are never read. Imports decided before they kept their decisions list
+/// their start only.
+pub async fn statement_entries(
+    client: &Client,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditEntry>, OpError> {
+    use crate::workflows::statement_import::{DECISIONS_MEMO, ImportDecisions};
+    let mut q = format!("WorkflowType = '{}'", workflow_types::STATEMENT_IMPORT);
+    if !filter.actor.trim().is_empty() {
+        q += &format!(
+            " AND {} = {}",
+            sa::ACTORS.name(),
+            literal("person", filter.actor.trim())?
+        );
+    }
+    let listed =
+        visibility::list_page(client, &q, IMPORTS_READ, None, Some("StartTime DESC")).await?;
+    let mut entries = Vec::new();
+    for e in &listed.executions {
+        let decisions = e.memo::<ImportDecisions>(DECISIONS_MEMO);
+        let row =
+            |at: String, actor: &str, actor_id: &str, action: String, outcome: &str| AuditEntry {
+                at,
+                actor: actor.to_string(),
+                action,
+                target: e.workflow_id.clone(),
+                outcome: outcome.to_string(),
+                origin: String::new(),
+                contract: false,
+                channel: String::new(),
+                actor_id: actor_id.to_string(),
+            };
+        let importer = e
+            .attributes
+            .get(&sa::ACTORS)
+            .and_then(|a| a.into_iter().next())
+            .unwrap_or_default();
+        let imported = match &decisions {
+            Some(d) => row(
+                d.imported_by.at.clone(),
+                &d.imported_by.operator,
+                &d.imported_by.operator_id,
+                format!("import statement {} ({})", d.statement_id, d.file_name),
+                "done",
+            ),
+            None => row(
+                e.start_time.map(rfc3339).unwrap_or_default(),
+                &importer,
+                "",
+                "import a statement".into(),
+                "done",
+            ),
+        };
+        entries.push(imported);
+        let Some(d) = decisions else {
+            continue;
+        };
+        if let Some(by) = &d.approved {
+            let action = match d.left_out.is_empty() {
+                true => format!("approve statement {}", d.statement_id),
+                false => format!(
+                    "approve statement {}, leaving out {}: {}",
+                    d.statement_id,
+                    d.left_out.join(", "),
+                    d.left_out_note
+                ),
+            };
+            entries.push(row(
+                by.at.clone(),
+                &by.operator,
+                &by.operator_id,
+                action,
+                "done",
+            ));
+        }
+        if let Some((by, why)) = &d.rejected {
+            let action = format!("reject statement {}: {why}", d.statement_id);
+            entries.push(row(
+                by.at.clone(),
+                &by.operator,
+                &by.operator_id,
+                action,
+                "done",
+            ));
+        }
+    }
+    entries.retain(|e| filter.keeps(e));
+    entries.sort_by(|a, b| b.at.cmp(&a.at));
+    Ok(entries)
+}
+
 /// Everything a filter covers, for the CSV export: orders (at most
 /// [`MAX_EXPORT_ORDERS`]) and contracts. The flag says whether it stopped at the limit.
 pub async fn export(
@@ -790,12 +887,14 @@ pub async fn export(
             Some(t) if orders < MAX_EXPORT_ORDERS => token = Some(t),
             Some(_) => {
                 entries.extend(contract_entries(client, filter).await?);
+                entries.extend(statement_entries(client, filter).await?);
                 return Ok((entries, true));
             }
             None => break,
         }
     }
     entries.extend(contract_entries(client, filter).await?);
+    entries.extend(statement_entries(client, filter).await?);
     entries.sort_by(|a, b| b.at.cmp(&a.at));
     Ok((entries, false))
 }

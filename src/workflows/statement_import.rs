@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::error::Error;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ChildWorkflowOptions, ParentClosePolicy, SignalWorkflowOptions, SyncWorkflowContext,
+    ChildWorkflowOptions, MemoValue, ParentClosePolicy, SignalWorkflowOptions, SyncWorkflowContext,
     WorkflowContext, WorkflowContextView, WorkflowIdReusePolicy, WorkflowResult,
 };
 
@@ -31,6 +31,7 @@ use crate::domain::{
     resolution::{ApprovalRequest, Evidence, Stamp, person, same_person},
     statement::{EntryOutcome, ReviewedEntry, StatementFormat},
 };
+use crate::temporal::search_attributes as sa;
 
 type Rejection = Box<dyn Error + Send + Sync>;
 
@@ -138,6 +139,31 @@ impl ImportApproval {
     }
 }
 
+/// The memo key under which an import keeps its decisions ([`ImportDecisions`]): the audit
+/// trail reads them from visibility, without the import's entries.
+pub const DECISIONS_MEMO: &str = "decisions";
+
+/// The change that has an import keep its decisions in its memo and list its decider in
+/// `Actors`, so the audit trail shows who imported, approved or rejected it, what was left
+/// out and why. Imports decided before it replay as they ran (the trail lists them by
+/// their start only).
+pub const DECISIONS_PATCH: &str = "import-decisions-listed";
+
+/// What an import's memo says of it once decided: the statement, who imported it, and the
+/// decision, who made it, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportDecisions {
+    pub statement_id: String,
+    pub file_name: String,
+    pub imported_by: Stamp,
+    pub approved: Option<Stamp>,
+    pub rejected: Option<(Stamp, String)>,
+    #[serde(default)]
+    pub left_out: Vec<String>,
+    #[serde(default)]
+    pub left_out_note: String,
+}
+
 /// The most entries one approval leaves out: more, and the import is better rejected.
 pub const MAX_LEFT_OUT: usize = 100;
 
@@ -217,6 +243,45 @@ pub struct StatementImport {
 }
 
 impl StatementImport {
+    /// Keeps the decision just made in the memo, and its decider in `Actors` (with the
+    /// importer), on runs with the [`DECISIONS_PATCH`].
+    fn record_decision(&self, ctx: &mut SyncWorkflowContext<Self>) {
+        if !ctx.patched(DECISIONS_PATCH) {
+            return;
+        }
+        let imported_by = Stamp {
+            operator: self.start.imported_by.clone(),
+            operator_id: self.start.imported_by_id.clone(),
+            at: self.imported_at.clone(),
+        };
+        let decisions = ImportDecisions {
+            statement_id: self.start.statement_id.clone(),
+            file_name: self.start.file_name.clone(),
+            imported_by,
+            approved: self.approved.clone(),
+            rejected: self.rejected.clone(),
+            left_out: self.left_out.clone(),
+            left_out_note: self.left_out_note.clone(),
+        };
+        let decider = self
+            .approved
+            .as_ref()
+            .or(self.rejected.as_ref().map(|(by, _)| by));
+        let mut actors = Vec::new();
+        let keys = [
+            self.start.imported_by.as_str(),
+            &self.start.imported_by_id,
+            decider.map_or("", |d| d.operator.as_str()),
+            decider.map_or("", |d| d.operator_id.as_str()),
+        ];
+        super::add_actors(&mut actors, &keys);
+        ctx.upsert_search_attributes([sa::ACTORS.value_set(actors)]);
+        // A memo that cannot be written leaves the decision in the history all the same.
+        if let Err(e) = ctx.upsert_memo([(DECISIONS_MEMO, Some(MemoValue::new(decisions)))]) {
+            tracing::warn!(error = %e, "an import's decisions could not be kept in its memo");
+        }
+    }
+
     /// Why the entries an approval leaves out cannot be: each must be an entry the approval
     /// would apply, named once, at most [`MAX_LEFT_OUT`], and the note must say why.
     fn check_left_out(&self, request: &ImportApproval) -> Result<(), Rejection> {
@@ -555,6 +620,7 @@ impl StatementImport {
             self.left_out = request.leave_out;
             self.left_out_note = request.note;
         }
+        self.record_decision(ctx);
     }
 
     #[update_validator(reject)]
@@ -583,6 +649,7 @@ impl StatementImport {
             },
             request.note,
         ));
+        self.record_decision(ctx);
     }
 
     #[query(name = "review")]

@@ -34,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 59] = [
+const RECORDED: [(&str, &str); 60] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -196,6 +196,11 @@ const RECORDED: [(&str, &str); 59] = [
     // An import approved with an entry left out, which it does not apply.
     (
         "statement_import_left_out.json",
+        "statement-abcdef0123456789",
+    ),
+    // The same once an import keeps its decisions in its memo and its decider in `Actors`.
+    (
+        "statement_import_decisions_listed.json",
         "statement-abcdef0123456789",
     ),
 ];

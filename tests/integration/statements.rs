@@ -489,6 +489,29 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
         ok && said.contains("approved by bo") && !said.contains("imported by dee"),
         "{said}"
     );
+    // The trail lists each rejection under its decider, with why, and the approval.
+    let by_bo = temporal_playground::operations::audit::statement_entries(
+        c,
+        &temporal_playground::domain::audit::AuditFilter {
+            actor: "bo".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let rejected = by_bo
+        .iter()
+        .filter(|e| {
+            e.action.starts_with("reject statement") && e.action.ends_with(": wrong account")
+        })
+        .count();
+    assert_eq!(rejected, 3, "{by_bo:#?}");
+    assert!(
+        by_bo
+            .iter()
+            .any(|e| e.action.starts_with("approve statement") && e.target == again),
+        "{by_bo:#?}"
+    );
     let listed = temporal_playground::operations::statements::recent(c)
         .await
         .unwrap();
@@ -1547,6 +1570,21 @@ async fn an_approver_leaves_out_an_entry_they_doubt_and_the_rest_settle() {
             ))
             && said.contains("· left out by the approver"),
         "{said}"
+    );
+    // The audit trail lists the import under its importer, and the approval, with what was
+    // left out and why, under the approver; each links the import's review.
+    let admin = sign_in_with(addr, &[("name", "admin"), ("password", PASSWORD)]).await;
+    let trail = page_text(&admin, &format!("http://{addr}/audit?actor=approver")).await;
+    assert!(
+        trail.contains(&format!(
+            "approve statement STMT-2026-12-01, leaving out B2: {why}"
+        )) && trail.contains(&format!("href=\"/statements/{import_id}\"")),
+        "{trail}"
+    );
+    let trail = page_text(&admin, &format!("http://{addr}/audit?actor=ana")).await;
+    assert!(
+        trail.contains("import statement STMT-2026-12-01 (stmt.xml)"),
+        "{trail}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

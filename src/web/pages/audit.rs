@@ -1,5 +1,5 @@
-//! The audit trail (finance and admin): who did what and when, across orders and
-//! contracts, filtered by person, action and days; the same rows as CSV at `/audit.csv`.
+//! The audit trail (finance and admin): who did what and when, across orders, contracts
+//! and statement imports, filtered by person, action and days; the same rows as CSV at `/audit.csv`.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -12,7 +12,7 @@ use crate::{
 
 #[server]
 pub async fn load_audit(filter: AuditFilter, page: Option<String>) -> Result<AuditPage, AppError> {
-    use crate::operations::audit::{contract_entries, orders_page};
+    use crate::operations::audit::{contract_entries, orders_page, statement_entries};
     crate::web::auth::require(crate::domain::access::Action::Audit)?;
     let state = crate::web::state::app_state()?;
     let client = &state.client;
@@ -22,6 +22,9 @@ pub async fn load_audit(filter: AuditFilter, page: Option<String>) -> Result<Aud
         listed
             .entries
             .extend(contract_entries(client, &filter).await?);
+        listed
+            .entries
+            .extend(statement_entries(client, &filter).await?);
     }
     Ok(listed)
 }
@@ -97,6 +100,9 @@ fn AuditTable(page: AuditPage, filter: AuditFilter) -> impl IntoView {
 fn AuditLine(entry: AuditEntry) -> impl IntoView {
     let link = match entry.contract {
         true => format!("/contracts/{}", entry.target),
+        false if crate::domain::statement::is_import_id(&entry.target) => {
+            format!("/statements/{}", entry.target)
+        }
         false => format!("/orders/{}", entry.target),
     };
     view! {
