@@ -848,8 +848,15 @@ pub async fn recent(client: &Client) -> Result<Vec<ListedImport>, OpError> {
             }
             continue;
         }
+        // Decided since imports kept their decisions: who decided, from its memo.
+        let decided = e
+            .memo::<crate::workflows::statement_import::ImportDecisions>(
+                crate::workflows::statement_import::DECISIONS_MEMO,
+            )
+            .and_then(|d| decided_by(&d))
+            .filter(|_| e.status == "COMPLETED" || e.status == "RUNNING");
         rows.push(ListedImport {
-            standing: standing(&e.status),
+            standing: decided.unwrap_or_else(|| standing(&e.status)),
             imported_by: e
                 .attributes
                 .get(&sa::ACTORS)
@@ -863,6 +870,24 @@ pub async fn recent(client: &Client) -> Result<Vec<ListedImport>, OpError> {
         });
     }
     Ok(rows)
+}
+
+/// Who decided an import, as its row in the list says: "approved by bo" (with how many
+/// entries were left out) or "rejected by bo: why".
+fn decided_by(d: &crate::workflows::statement_import::ImportDecisions) -> Option<String> {
+    match (&d.approved, &d.rejected) {
+        (Some(by), _) if d.left_out.is_empty() => Some(format!("approved by {}", by.operator)),
+        (Some(by), _) => Some(format!(
+            "approved by {}, {} left out",
+            by.operator,
+            match d.left_out.len() {
+                1 => "1 entry".to_string(),
+                n => format!("{n} entries"),
+            }
+        )),
+        (None, Some((by, why))) => Some(format!("rejected by {}: {why}", by.operator)),
+        (None, None) => None,
+    }
 }
 
 /// Said of an import whose file was imported again after an earlier run was stopped or

@@ -522,7 +522,7 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
         .collect();
     assert_eq!(
         rows,
-        ["decided (imported again after an earlier run was stopped or rejected)"]
+        ["approved by bo (imported again after an earlier run was stopped or rejected)"]
     );
     // A format named wrongly is refused with what was expected.
     let (ok, said) = ours(
@@ -1257,12 +1257,12 @@ async fn the_statements_page_imports_reviews_and_approves_by_role() {
     assert_eq!(record.resolved_by, "sup");
     assert_eq!(record.approved_by.map(|a| a.operator), Some("appr".into()));
     eventually(
-        "the import listed as decided",
+        "the import listed as approved by its approver",
         Duration::from_secs(30),
         || async {
             listed(addr, &sup, &import_id)
                 .await
-                .filter(|line| line.contains("decided"))
+                .filter(|line| line.contains("approved by appr"))
         },
     )
     .await;
