@@ -509,8 +509,9 @@ pub fn tally(entries: &[ReviewedEntry]) -> Vec<(&'static str, usize)> {
     counts
 }
 
-/// The review as CSV: one line an entry, with what it matched.
-pub fn review_csv(entries: &[ReviewedEntry]) -> String {
+/// The review as CSV: one line an entry, with what it matched, and whether the approver
+/// left it out (`left_out`: their references).
+pub fn review_csv(entries: &[ReviewedEntry], left_out: &[String]) -> String {
     use super::format::csv_line;
     let mut text = csv_line(&[
         "index",
@@ -523,6 +524,7 @@ pub fn review_csv(entries: &[ReviewedEntry]) -> String {
         "order_id",
         "contract_id",
         "term_id",
+        "left_out",
     ]);
     for e in entries {
         let amount = e.entry.amount.to_string();
@@ -538,6 +540,10 @@ pub fn review_csv(entries: &[ReviewedEntry]) -> String {
             e.outcome.order_id().unwrap_or_default(),
             e.outcome.term().map_or("", |(contract, _)| contract),
             e.outcome.term().map_or("", |(_, term)| term),
+            match left_out.contains(&e.entry.entry_ref) {
+                true => "yes",
+                false => "",
+            },
         ]));
     }
     text

@@ -814,22 +814,24 @@ async fn settled_by(client: &Client, import_id: &str) -> Result<u32, OpError> {
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
-/// Every entry of an import, a view at a time (for the CSV).
+/// Every entry of an import, a view at a time, and the entries its approver left out (for
+/// the CSV).
 pub async fn all_entries(
     client: &Client,
     import_id: &str,
-) -> Result<Vec<crate::domain::statement::ReviewedEntry>, OpError> {
+) -> Result<(Vec<crate::domain::statement::ReviewedEntry>, Vec<String>), OpError> {
     check_import_id(import_id)?;
     let mut entries = Vec::new();
     loop {
         let view = view_from(client, import_id, entries.len() as u32).await?;
+        let left_out = view.left_out;
         // An ended import answers with its result, which holds its first entries only.
         if view.entries.is_empty() || view.offset as usize != entries.len() {
-            return Ok(entries);
+            return Ok((entries, left_out));
         }
         entries.extend(view.entries);
         if entries.len() >= view.total_entries as usize {
-            return Ok(entries);
+            return Ok((entries, left_out));
         }
     }
 }

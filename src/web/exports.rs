@@ -131,9 +131,9 @@ pub async fn statement_csv(
     }
     let id = query.get("id").cloned().unwrap_or_default();
     match crate::operations::statements::all_entries(&state.client, &id).await {
-        Ok(entries) => csv(
+        Ok((entries, left_out)) => csv(
             "statement.csv",
-            crate::domain::statement::review_csv(&entries),
+            crate::domain::statement::review_csv(&entries, &left_out),
         ),
         Err(e) => refusal(super::error::AppError::from(e)),
     }

@@ -1571,6 +1571,25 @@ async fn an_approver_leaves_out_an_entry_they_doubt_and_the_rest_settle() {
             && said.contains("· left out by the approver"),
         "{said}"
     );
+    // The review's CSV marks the entry left out.
+    let csv = approver
+        .get(format!("http://{addr}/statement.csv?id={import_id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marked: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.ends_with(",\"yes\"") || l.ends_with(",yes"))
+        .collect();
+    assert!(
+        csv.lines().next().is_some_and(|h| h.ends_with("\"left_out\""))
+            && marked.len() == 1
+            && marked[0].contains("B2"),
+        "{csv}"
+    );
     // The audit trail lists the import under its importer, and the approval, with what was
     // left out and why, under the approver; each links the import's review.
     let admin = sign_in_with(addr, &[("name", "admin"), ("password", PASSWORD)]).await;
