@@ -1585,7 +1585,9 @@ async fn an_approver_leaves_out_an_entry_they_doubt_and_the_rest_settle() {
         .filter(|l| l.ends_with(",\"yes\"") || l.ends_with(",yes"))
         .collect();
     assert!(
-        csv.lines().next().is_some_and(|h| h.ends_with("\"left_out\""))
+        csv.lines()
+            .next()
+            .is_some_and(|h| h.ends_with("\"left_out\""))
             && marked.len() == 1
             && marked[0].contains("B2"),
         "{csv}"
