@@ -680,26 +680,27 @@ pub async fn contract_changes(
     Ok(entries)
 }
 
+/// The visibility condition (` AND Actors = …`) of the filter's person; empty for anyone.
+fn by_person(filter: &AuditFilter) -> Result<String, OpError> {
+    Ok(match filter.actor.trim() {
+        "" => String::new(),
+        actor => format!(" AND {} = {}", sa::ACTORS.name(), literal("person", actor)?),
+    })
+}
+
 /// Every recorded change to a contract (its `ContractChange` records, dated), and for
 /// contracts made before changes were recorded, the latest note of their schedule.
 pub async fn contract_entries(
     client: &Client,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, OpError> {
-    let mut q = format!("WorkflowType = '{}'", workflow_types::CONTRACT_CHANGE);
-    if !filter.actor.trim().is_empty() {
-        q += &format!(
-            " AND {} = {}",
-            sa::ACTORS.name(),
-            literal("person", filter.actor.trim())?
-        );
-    }
+    let by_person = by_person(filter)?;
+    let q = format!(
+        "WorkflowType = '{}'{by_person}",
+        workflow_types::CONTRACT_CHANGE
+    );
     let listed = visibility::list_page(client, &q, CONTRACT_CHANGES_READ, None, None).await?;
     let mut recorded = std::collections::HashSet::new();
-    let by_person = match filter.actor.trim() {
-        "" => String::new(),
-        actor => format!(" AND {} = {}", sa::ACTORS.name(), literal("person", actor)?),
-    };
     let mut entries: Vec<AuditEntry> = question_entries(client, &by_person)
         .await?
         .into_iter()
@@ -786,14 +787,11 @@ pub async fn statement_entries(
     filter: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, OpError> {
     use crate::workflows::statement_import::{DECISIONS_MEMO, ImportDecisions};
-    let mut q = format!("WorkflowType = '{}'", workflow_types::STATEMENT_IMPORT);
-    if !filter.actor.trim().is_empty() {
-        q += &format!(
-            " AND {} = {}",
-            sa::ACTORS.name(),
-            literal("person", filter.actor.trim())?
-        );
-    }
+    let q = format!(
+        "WorkflowType = '{}'{}",
+        workflow_types::STATEMENT_IMPORT,
+        by_person(filter)?
+    );
     let listed =
         visibility::list_page(client, &q, IMPORTS_READ, None, Some("StartTime DESC")).await?;
     let mut entries = Vec::new();
