@@ -774,6 +774,10 @@ pub async fn contract_entries(
     Ok(entries)
 }
 
+/// The outcome of an import's row whose memo names a decision its workflow never recorded.
+pub const FORGED_DECISION: &str =
+    "started with a decision in its memo that no one made (not counted)";
+
 /// Statement imports one list of the trail reads, at most (newest first).
 pub const IMPORTS_READ: i32 = 100;
 
@@ -786,7 +790,6 @@ pub async fn statement_entries(
     client: &Client,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, OpError> {
-    use crate::workflows::statement_import::{DECISIONS_MEMO, ImportDecisions};
     let q = format!(
         "WorkflowType = '{}'{}",
         workflow_types::STATEMENT_IMPORT,
@@ -794,9 +797,11 @@ pub async fn statement_entries(
     );
     let listed =
         visibility::list_page(client, &q, IMPORTS_READ, None, Some("StartTime DESC")).await?;
+    use crate::workflows::statement_import::{DECISIONS_MEMO, ImportDecisions};
+    let mut recorded = super::statements::recorded_decisions(client, &listed.executions).await?;
     let mut entries = Vec::new();
     for e in &listed.executions {
-        let decisions = e.memo::<ImportDecisions>(DECISIONS_MEMO);
+        let decisions = recorded.remove(&e.run_id);
         let row =
             |at: String, actor: &str, actor_id: &str, action: String, outcome: &str| AuditEntry {
                 at,
@@ -827,7 +832,11 @@ pub async fn statement_entries(
                 &importer,
                 "",
                 "import a statement".into(),
-                "done",
+                // A memo naming a decision its workflow never wrote: given at its start.
+                match e.memo::<ImportDecisions>(DECISIONS_MEMO) {
+                    Some(_) => FORGED_DECISION,
+                    None => "done",
+                },
             ),
         };
         entries.push(imported);

@@ -9,6 +9,7 @@ use temporalio_client::{
     WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowStartOptions,
     errors::{WorkflowInteractionError, WorkflowStartError},
 };
+use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 
 use super::{
     Missing, OpError, counted,
@@ -34,8 +35,8 @@ use crate::{
     },
     upstream::statement::{StatementError, parse},
     workflows::statement_import::{
-        CHUNK_ENTRIES, EntryChunk, ImportApproval, ImportStart, ImportView, StatementImport,
-        workflow_id,
+        CHUNK_ENTRIES, DECISIONS_MEMO, EntryChunk, ImportApproval, ImportDecisions, ImportStart,
+        ImportView, StatementImport, workflow_id,
     },
     workflows::term_check::{TermCharge, closed_term},
 };
@@ -842,6 +843,7 @@ pub async fn all_entries(
 pub async fn recent(client: &Client) -> Result<Vec<ListedImport>, OpError> {
     let listed =
         visibility::list_page(client, "WorkflowType = 'StatementImport'", 50, None, None).await?;
+    let recorded = recorded_decisions(client, &listed.executions).await?;
     let mut rows: Vec<ListedImport> = Vec::new();
     for e in listed.executions {
         if let Some(newer) = rows.iter_mut().find(|r| r.import_id == e.workflow_id) {
@@ -851,11 +853,9 @@ pub async fn recent(client: &Client) -> Result<Vec<ListedImport>, OpError> {
             continue;
         }
         // Decided since imports kept their decisions: who decided, from its memo.
-        let decided = e
-            .memo::<crate::workflows::statement_import::ImportDecisions>(
-                crate::workflows::statement_import::DECISIONS_MEMO,
-            )
-            .and_then(|d| decided_by(&d))
+        let decided = recorded
+            .get(&e.run_id)
+            .and_then(decided_by)
             .filter(|_| e.status == "COMPLETED" || e.status == "RUNNING");
         rows.push(ListedImport {
             standing: decided.unwrap_or_else(|| standing(&e.status)),
@@ -874,9 +874,68 @@ pub async fn recent(client: &Client) -> Result<Vec<ListedImport>, OpError> {
     Ok(rows)
 }
 
+/// Import histories read at once to prove a decision in a memo.
+const DECISION_READS_AT_ONCE: usize = 8;
+
+/// The decisions each of `imports` keeps in its memo (by run id), counted only when its own
+/// workflow wrote them: a start from Temporal's CLI can carry any memo. A completed import
+/// cleared such a memo on its first step (`import-start-memo-cleared`), so its memo is its
+/// own; any other (running, stopped, or on a queue no worker polls) counts only if its
+/// history shows the workflow writing its decisions (one read, for those few only).
+pub async fn recorded_decisions(
+    client: &Client,
+    imports: &[visibility::ListedExecution],
+) -> Result<HashMap<String, ImportDecisions>, OpError> {
+    use futures::StreamExt;
+    let mut out = HashMap::new();
+    let mut to_prove = Vec::new();
+    for e in imports {
+        let Some(decisions) = e.memo::<ImportDecisions>(DECISIONS_MEMO) else {
+            continue;
+        };
+        match e.status.as_str() {
+            "COMPLETED" => {
+                out.insert(e.run_id.clone(), decisions);
+            }
+            _ => to_prove.push((e.workflow_id.clone(), e.run_id.clone(), decisions)),
+        }
+    }
+    let proven = futures::stream::iter(to_prove)
+        .map(|(import_id, run_id, decisions)| async move {
+            let events =
+                histories::events(client, &import_id, &run_id, histories::Events::Every).await?;
+            let written = events.iter().any(|event| {
+                matches!(
+                    &event.attributes,
+                    Some(Attributes::WorkflowPropertiesModifiedEventAttributes(a))
+                        if a.upserted_memo.as_ref().is_some_and(|m| {
+                            m.fields.get(DECISIONS_MEMO).is_some_and(|p| {
+                                serde_json::from_slice::<ImportDecisions>(&p.data).is_ok()
+                            })
+                        })
+                )
+            });
+            if !written {
+                tracing::warn!(
+                    import_id,
+                    run_id,
+                    "an import's memo names a decision its workflow never recorded"
+                );
+            }
+            Ok::<_, TemporalError>(written.then_some((run_id, decisions)))
+        })
+        .buffer_unordered(DECISION_READS_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await;
+    for p in proven {
+        out.extend(p?);
+    }
+    Ok(out)
+}
+
 /// Who decided an import, as its row in the list says: "approved by bo" (with how many
 /// entries were left out) or "rejected by bo: why".
-fn decided_by(d: &crate::workflows::statement_import::ImportDecisions) -> Option<String> {
+fn decided_by(d: &ImportDecisions) -> Option<String> {
     match (&d.approved, &d.rejected) {
         (Some(by), _) if d.left_out.is_empty() => Some(format!("approved by {}", by.operator)),
         (Some(by), _) => Some(format!(

@@ -149,6 +149,11 @@ pub const DECISIONS_MEMO: &str = "decisions";
 /// their start only).
 pub const DECISIONS_PATCH: &str = "import-decisions-listed";
 
+/// The change that has an import clear a decision its start carried in its memo (a start
+/// from Temporal's CLI can give any memo): only its own handlers write its decisions.
+/// Imports started before it replay as they ran.
+pub const START_MEMO_PATCH: &str = "import-start-memo-cleared";
+
 /// What an import's memo says of it once decided: the statement, who imported it, and the
 /// decision, who made it, when and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -410,6 +415,18 @@ impl StatementImport {
     #[run(name = "StatementImport")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<ImportView> {
         let import_id = ctx.workflow_id().to_string();
+        // A decision in the memo the import was started with is no one's: cleared, unless
+        // a decision made meanwhile (handled before this first step) has replaced it.
+        let undecided = ctx.state(|s| s.approved.is_none() && s.rejected.is_none());
+        if undecided
+            && ctx.info().memo().contains_key(DECISIONS_MEMO)
+            && ctx.patched(START_MEMO_PATCH)
+        {
+            tracing::warn!(import_id, "an import started with a decision in its memo");
+            if let Err(e) = ctx.upsert_memo([(DECISIONS_MEMO, None)]) {
+                tracing::warn!(error = %e, "an import's memo could not be cleared");
+            }
+        }
         ctx.wait_condition(|s: &Self| s.approved.is_some() || s.rejected.is_some())
             .await?;
         let (approved, rejected) = ctx.state(|s| (s.approved.clone(), s.rejected.clone()));

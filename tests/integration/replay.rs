@@ -34,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 60] = [
+const RECORDED: [(&str, &str); 61] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -202,6 +202,12 @@ const RECORDED: [(&str, &str); 60] = [
     (
         "statement_import_decisions_listed.json",
         "statement-abcdef0123456789",
+    ),
+    // An import started with a decision in its memo (no one's): it clears it, then is
+    // rejected by a person.
+    (
+        "statement_import_start_memo_cleared.json",
+        "statement-0f0f0f0f0f0f0f0f",
     ),
 ];
 
@@ -976,6 +982,63 @@ async fn fresh_histories_of_every_path_replay() {
             "bo",
             &["B1".to_string()],
             "the term was refunded",
+        )
+        .await
+        .unwrap();
+        // An import started with a decision in its memo that no one made.
+        let mut forged = temporalio_common::MemoValues::new();
+        forged.insert(
+            temporal_playground::workflows::statement_import::DECISIONS_MEMO,
+            serde_json::json!({
+                "statement_id": "STMT-REC-M", "file_name": "rec-memo.xml",
+                "imported_by": {"operator": "mallory", "at": "2026-12-01T09:00:00Z"},
+                "approved": {"operator": "carol", "at": "2026-12-01T09:00:00Z"},
+                "rejected": null,
+            }),
+        );
+        c.start_workflow(
+            StatementImport::run,
+            ImportStart {
+                statement_id: "STMT-REC-M".into(),
+                account: "US00".into(),
+                format: StatementFormat::Camt053,
+                file_name: "rec-memo.xml".into(),
+                content_hash: "0f0f0f0f0f0f0f0f".into(),
+                imported_by: "ana".into(),
+                imported_by_id: String::new(),
+                chunks: 1,
+                first: vec![],
+                unmentioned: vec![],
+            },
+            WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, "statement-0f0f0f0f0f0f0f0f")
+                .memo(forged)
+                .build(),
+        )
+        .await
+        .unwrap();
+        eventually("the memo cleared", Duration::from_secs(15), || async {
+            let listed = temporal_playground::temporal::visibility::list_page(
+                c,
+                "WorkflowId = 'statement-0f0f0f0f0f0f0f0f'",
+                1,
+                None,
+                None,
+            )
+            .await
+            .ok()?;
+            let e = listed.executions.into_iter().next()?;
+            e.memo::<serde_json::Value>(
+                temporal_playground::workflows::statement_import::DECISIONS_MEMO,
+            )
+            .is_none_or(|v| v.is_null())
+            .then_some(())
+        })
+        .await;
+        temporal_playground::operations::statements::reject(
+            c,
+            "statement-0f0f0f0f0f0f0f0f",
+            "bo",
+            "not our account",
         )
         .await
         .unwrap();

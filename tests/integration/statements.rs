@@ -1609,3 +1609,116 @@ async fn an_approver_leaves_out_an_entry_they_doubt_and_the_rest_settle() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A statement import started from Temporal's CLI with a decision already in its memo
+/// ("approved by carol", which no one did) would show that decision in the audit trail and
+/// the list of imports: both read the memo where an import keeps its decisions. The import
+/// clears a memo its start carried, and the console counts a decision only when the
+/// import's own workflow wrote it: here neither the import our worker ran nor one left on
+/// a queue nobody polls lists carol, and in Temporal the first's memo no longer says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_decision_forged_into_an_imports_memo_is_not_in_the_trail() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let stamp = |who: &str| serde_json::json!({"operator": who, "at": "2026-12-01T09:00:00Z"});
+    let decisions = serde_json::json!({
+        "statement_id": "STMT-FORGED", "file_name": "forged.csv",
+        "imported_by": stamp("mallory"), "approved": stamp("carol"), "rejected": null,
+    });
+    let start = serde_json::json!({
+        "statement_id": "STMT-FORGED", "account": "MY-1", "format": "csv",
+        "file_name": "forged.csv", "content_hash": "f1f1f1f1", "imported_by": "mallory",
+        "chunks": 1, "unmentioned": [], "first": [],
+    });
+    let (ran, unpolled) = ("statement-f1f1f1f1", "statement-f1f1f1f2");
+    for (import_id, queue) in [(ran, "manual-handle"), (unpolled, "nobody-polls-this")] {
+        let out = temporal(
+            &hp,
+            &[
+                "workflow",
+                "start",
+                "--type",
+                "StatementImport",
+                "--task-queue",
+                queue,
+                "--workflow-id",
+                import_id,
+                "--input",
+                &start.to_string(),
+                "--memo",
+                &format!("decisions={decisions}"),
+                "--search-attribute",
+                "Actors=[\"mallory\",\"carol\"]",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Our worker has run the first (its review answers), and kept the memo it was given?
+    eventually("the import to run", Duration::from_secs(30), || async {
+        temporal_playground::operations::statements::view_of(c, ran)
+            .await
+            .ok()
+    })
+    .await;
+    let memo = |import_id: &str| {
+        let out = temporal(
+            &hp,
+            &["workflow", "describe", "-w", import_id, "-o", "json"],
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    eventually(
+        "the forged memo cleared",
+        Duration::from_secs(15),
+        || async { (!memo(ran).contains("carol")).then_some(()) },
+    )
+    .await;
+    let by_carol = temporal_playground::operations::audit::statement_entries(
+        c,
+        &temporal_playground::domain::audit::AuditFilter {
+            actor: "carol".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        by_carol.iter().all(|e| !e.action.starts_with("approve")),
+        "{by_carol:#?}"
+    );
+    // The one left unrun is listed under its starter, marked as what it is.
+    let by_mallory = temporal_playground::operations::audit::statement_entries(
+        c,
+        &temporal_playground::domain::audit::AuditFilter {
+            actor: "mallory".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        by_mallory.iter().any(|e| e.target == unpolled
+            && e.outcome == temporal_playground::operations::audit::FORGED_DECISION),
+        "{by_mallory:#?}"
+    );
+    let listed = temporal_playground::operations::statements::recent(c)
+        .await
+        .unwrap();
+    for import_id in [ran, unpolled] {
+        let row = listed
+            .iter()
+            .find(|r| r.import_id == import_id)
+            .expect("the import listed");
+        assert!(!row.standing.contains("carol"), "{import_id}: {row:?}");
+    }
+    // Nothing was approved: carol's approval never reached the import.
+    let view = temporal_playground::operations::statements::view_of(c, ran)
+        .await
+        .unwrap();
+    assert!(view.approved.is_none(), "{view:?}");
+}
