@@ -26,8 +26,8 @@ use crate::{
     temporal::search_attributes as sa,
     temporal::visibility::{self, ListedExecution},
     upstream::activities::error_types,
-    workflows::handoff_attributes,
     workflows::manual_handle::ManualHandle,
+    workflows::manual_start_attributes,
 };
 
 /// Runs that ended unresolved the list reads at most (newest first); past it the list
@@ -276,13 +276,8 @@ async fn put_back_checked(
         dropped: dropped.sentence(),
     });
     let workflow_id = manual_workflow_id(order_id);
-    let mut attributes = handoff_attributes(&handoff.order, Stage::Manual, &handoff);
     // Its actors as the run will hold them: who put it back.
-    if let Some(p) = &handoff.put_back {
-        let mut actors = Vec::new();
-        crate::workflows::add_actors(&mut actors, &[&p.by.operator, &p.by.operator_id]);
-        attributes.push(sa::ACTORS.value_set(actors));
-    }
+    let attributes = manual_start_attributes(&handoff);
     let options = WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, workflow_id.clone())
         .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
         .id_conflict_policy(WorkflowIdConflictPolicy::Fail)

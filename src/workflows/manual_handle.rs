@@ -208,8 +208,11 @@ impl ManualHandle {
         let order = ctx.state(|s| s.handoff.order.clone());
         super::check_order_at_start(ctx, &order)?;
         // Whoever started it set the stage already; running workflows recorded this write,
-        // so it stays (dropping a command breaks their replay).
-        set_stage(ctx, Stage::Manual, []);
+        // so it stays (dropping a command breaks their replay). A start that carried other
+        // attributes than its handoff gives (from Temporal's CLI) has them set right in it.
+        let expected = ctx.state(|s| super::manual_start_attributes(&s.handoff));
+        let corrections = super::held_to_input(ctx, expected);
+        set_stage(ctx, Stage::Manual, corrections);
         loop {
             let record = wait_for_resolution(ctx).await?;
             // The bank's own verdict, asked again by a person, is what the bank holds: it

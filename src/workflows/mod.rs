@@ -113,6 +113,105 @@ pub fn proposal_actors(proposal: &ResolutionRecord) -> Vec<String> {
         .collect()
 }
 
+/// The attributes a ManualHandle run starts with: its handoff's, and for an order put back
+/// in the queue, who put it back as its `Actors` (its run holds them so).
+pub fn manual_start_attributes(handoff: &Handoff) -> Vec<SearchAttributeUpdate> {
+    let mut attributes = handoff_attributes(&handoff.order, Stage::Manual, handoff);
+    if let Some(p) = &handoff.put_back {
+        let mut actors = Vec::new();
+        add_actors(&mut actors, &[&p.by.operator, &p.by.operator_id]);
+        attributes.push(sa::ACTORS.value_set(actors));
+    }
+    attributes
+}
+
+/// The change that has an order's workflow hold, on its first step, the search attributes
+/// its start carried to those its input gives. A start from Temporal's CLI can carry any
+/// (`ClaimedBy`, `SettledBy`, `OrderResolution`, `Actors` …), which the queue, an import's
+/// count of the orders it settled and the trail's filter would read as the workflow's own.
+/// Our starters give exactly those of the input, so their runs write nothing more.
+pub const START_ATTRIBUTES_PATCH: &str = "start-attributes-held-to-input";
+
+/// The updates that make the attributes a run `started` with into `expected` (what its
+/// input gives): each of ours set otherwise is set as expected, and each the input does
+/// not give is emptied (`""`, `[]`, 0: the values our workflows clear them to, and what
+/// the queries read as unset; this SDK's unset is refused by the server). Times are left:
+/// each is read only beside the attribute that says it applies (`ClaimedAt` with
+/// `ClaimedBy`, `ProposedAt` with `AwaitingApproval`), and a stale order sets its own
+/// `StaleRetryAt` next. Empty when they agree.
+pub fn start_corrections(
+    started: &SearchAttributes,
+    expected: Vec<SearchAttributeUpdate>,
+) -> Vec<SearchAttributeUpdate> {
+    use temporalio_common::search_attributes::{SearchAttributeKey, SearchAttributeValue};
+    fn hold<T: SearchAttributeValue + PartialEq>(
+        key: &SearchAttributeKey<T>,
+        empty: T,
+        started: &SearchAttributes,
+        expected: &SearchAttributes,
+        out: &mut Vec<SearchAttributeUpdate>,
+    ) {
+        let want = match expected.get(key) {
+            Some(want) => want,
+            None if started.contains_key(key) => empty,
+            None => return,
+        };
+        if started.get(key).as_ref() != Some(&want) {
+            out.push(key.value_set(want));
+        }
+    }
+    let expected = SearchAttributes::new(expected);
+    let mut out = Vec::new();
+    let out_ = &mut out;
+    for key in [
+        &sa::ORDER_ID,
+        &sa::ORDER_STAGE,
+        &sa::ORDER_RESOLUTION,
+        &sa::UPSTREAM_PROVIDER,
+        &sa::BUSINESS_UNIT,
+        &sa::ORDER_ENVIRONMENT,
+        &sa::CLAIMED_BY,
+        &sa::ERROR_REASON,
+        &sa::CONTRACT_ID,
+        &sa::ORIGINAL_ERROR_REASON,
+    ] {
+        hold(key, String::new(), started, &expected, out_);
+    }
+    for key in [
+        &sa::ORDER_PRIORITY,
+        &sa::UPSTREAM_ATTEMPTS,
+        &sa::AWAITING_APPROVAL,
+    ] {
+        hold(key, 0, started, &expected, out_);
+    }
+    for key in [&sa::ACTORS, &sa::ORDER_CURRENCY, &sa::SETTLED_BY] {
+        hold(key, Vec::new(), started, &expected, out_);
+    }
+    for key in [&sa::ORDER_AMOUNT, &sa::NOTE_COUNT] {
+        hold(key, 0.0, started, &expected, out_);
+    }
+    out
+}
+
+/// [`start_corrections`] for this run, on runs with the [`START_ATTRIBUTES_PATCH`] (asked
+/// only when a correction is due, so our own starts record no marker).
+pub fn held_to_input<W>(
+    ctx: &WorkflowContext<W>,
+    expected: Vec<SearchAttributeUpdate>,
+) -> Vec<SearchAttributeUpdate> {
+    let started = ctx.info().search_attributes().unwrap_or_default();
+    let corrections = start_corrections(&started, expected);
+    if corrections.is_empty() || !ctx.patched(START_ATTRIBUTES_PATCH) {
+        return Vec::new();
+    }
+    tracing::warn!(
+        workflow_id = ctx.workflow_id(),
+        corrected = corrections.len(),
+        "a run started with search attributes its input does not give"
+    );
+    corrections
+}
+
 /// Sets the order's stage in visibility, with whatever else changed at the same moment
 /// (one visibility write).
 pub fn set_stage<W>(
@@ -481,6 +580,58 @@ pub fn upstream_write_options(activity_id: String, max_attempts: Option<u32>) ->
 mod tests {
     use super::*;
     use crate::temporal::names::workflow_types;
+
+    fn names(updates: &[SearchAttributeUpdate]) -> Vec<String> {
+        let mut out: Vec<String> = updates.iter().map(|u| u.name().to_string()).collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_start_of_ours_needs_no_correction_and_a_forged_one_is_held_to_its_input() {
+        let mut order = OrderRequest::simulated("ORD-1".into(), Default::default());
+        order.amount = Some(crate::domain::money::money("19.99", "MYR").unwrap());
+        let ours = SearchAttributes::new(order_attributes(&order, Stage::Querying));
+        assert!(start_corrections(&ours, order_attributes(&order, Stage::Querying)).is_empty());
+        // Claimed, settled, resolved and another order's id: what no input gives.
+        let mut forged = order_attributes(&order, Stage::Querying);
+        forged.extend([
+            sa::CLAIMED_BY.value_set("carol".into()),
+            sa::SETTLED_BY.value_set(vec!["statement-abc".into()]),
+            sa::ORDER_RESOLUTION.value_set("paid".into()),
+            sa::NOTE_COUNT.value_set(3.0),
+            sa::ORDER_ID.value_set("ORD-2".into()),
+        ]);
+        let corrections = start_corrections(
+            &SearchAttributes::new(forged),
+            order_attributes(&order, Stage::Querying),
+        );
+        assert_eq!(
+            names(&corrections),
+            [
+                "ClaimedBy",
+                "NoteCount",
+                "OrderId",
+                "OrderResolution",
+                "SettledBy"
+            ]
+        );
+        let held = SearchAttributes::new(corrections);
+        assert_eq!(held.get(&sa::CLAIMED_BY).as_deref(), Some(""));
+        assert_eq!(held.get(&sa::SETTLED_BY), Some(Vec::new()));
+        assert_eq!(held.get(&sa::NOTE_COUNT), Some(0.0));
+        assert_eq!(held.get(&sa::ORDER_ID).as_deref(), Some("ORD-1"));
+        // A start that gave none has them all set.
+        let missing = start_corrections(
+            &SearchAttributes::new([]),
+            order_attributes(&order, Stage::Querying),
+        );
+        assert_eq!(
+            missing.len(),
+            order_attributes(&order, Stage::Querying).len()
+        );
+        assert!(missing.iter().all(|u| !u.is_unset()));
+    }
 
     #[test]
     fn workflow_types_are_the_pinned_names() {

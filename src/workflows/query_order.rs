@@ -30,7 +30,13 @@ impl QueryOrder {
     ) -> WorkflowResult<OrderOutcome> {
         check_order_at_start(ctx, &order)?;
         // The order's attributes (stage `querying` included) were set when it was started:
-        // upserting them again would cost a visibility write per order for nothing.
+        // upserting them again would cost a visibility write per order for nothing. Only a
+        // start that carried others (from Temporal's CLI) has them set right.
+        let corrections =
+            super::held_to_input(ctx, super::order_attributes(&order, Stage::Querying));
+        if !corrections.is_empty() {
+            ctx.upsert_search_attributes(corrections);
+        }
         let failure = match settle_by_upstream(ctx, &order).await {
             Ok(record) => return Ok(OrderOutcome::Resolved(record)),
             Err(failure) => failure,

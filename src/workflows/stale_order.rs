@@ -86,7 +86,15 @@ impl StaleOrder {
         let wait = Duration::from_secs(order.policy.stale_wait_secs.min(MAX_STALE_WAIT_SECS));
         let retry_at = now(ctx).checked_add(wait).unwrap_or(now(ctx));
         ctx.state_mut(|s| s.next_retry_at = Some(rfc3339(retry_at)));
-        // The stage (`stale`) came with the start; only the retry time is new.
+        // The stage (`stale`) came with the start; only the retry time is new. A start that
+        // carried other attributes (from Temporal's CLI) has them set right first.
+        let corrections = super::held_to_input(
+            ctx,
+            super::handoff_attributes(&order, Stage::Stale, &handoff),
+        );
+        if !corrections.is_empty() {
+            ctx.upsert_search_attributes(corrections);
+        }
         ctx.upsert_search_attributes([sa::STALE_RETRY_AT.value_set(timestamp(retry_at))]);
 
         let mut timer = Box::pin(ctx.timer(wait));

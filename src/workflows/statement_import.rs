@@ -427,6 +427,15 @@ impl StatementImport {
                 tracing::warn!(error = %e, "an import's memo could not be cleared");
             }
         }
+        // Its `Actors` name its importer, as our start gives them: the trail and the list
+        // of imports read the first as who imported it.
+        if undecided {
+            let importer = ctx.state(|s| s.start.imported_by.clone());
+            let corrections = super::held_to_input(ctx, vec![sa::ACTORS.value_set(vec![importer])]);
+            if !corrections.is_empty() {
+                ctx.upsert_search_attributes(corrections);
+            }
+        }
         ctx.wait_condition(|s: &Self| s.approved.is_some() || s.rejected.is_some())
             .await?;
         let (approved, rejected) = ctx.state(|s| (s.approved.clone(), s.rejected.clone()));

@@ -199,3 +199,122 @@ async fn an_order_started_from_outside_with_a_policy_no_starter_allows_never_ask
         "the bank was never asked"
     );
 }
+
+/// Anyone with the namespace can start an order's workflow from Temporal's CLI with any
+/// search attributes: claimed by carol, settled by a statement, resolved paid, with notes,
+/// under another order's id. The queue, an import's count of what it settled and the
+/// trail's filter read those as the workflow's own. Each order workflow holds them, on its
+/// first step, to what its input gives: in Temporal, none of the forged values remain.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_started_from_outside_with_attributes_its_input_does_not_give_is_listed_as_it_is()
+{
+    use temporal_playground::{
+        domain::order::{manual_workflow_id, query_workflow_id, stale_workflow_id},
+        domain::resolution::Handoff,
+        temporal::names::task_queues,
+    };
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let handoff = |id: &str| Handoff {
+        order: order(id, fast_policy(2, 3_600)),
+        attempts: 2,
+        original_error: "503".into(),
+        stale_retry_error: None,
+        error_reason: "http_503".into(),
+        original_reason: "http_503".into(),
+        proposal: None,
+        seen: None,
+        refused: None,
+        put_back: None,
+    };
+    let (queried, stale, manual) = (
+        Script::Down.id("forged-q"),
+        Script::Down.id("forged-s"),
+        Script::Down.id("forged-m"),
+    );
+    let starts = [
+        (
+            "QueryOrder",
+            task_queues::QUERY_ORDER,
+            query_workflow_id(&queried),
+            serde_json::to_string(&order(&queried, fast_policy(2, 3_600))).unwrap(),
+            queried.clone(),
+        ),
+        (
+            "StaleOrder",
+            task_queues::STALE_ORDER,
+            stale_workflow_id(&stale),
+            serde_json::to_string(&handoff(&stale)).unwrap(),
+            stale.clone(),
+        ),
+        (
+            "ManualHandle",
+            task_queues::MANUAL_HANDLE,
+            manual_workflow_id(&manual),
+            serde_json::to_string(&handoff(&manual)).unwrap(),
+            manual.clone(),
+        ),
+    ];
+    for (kind, queue, workflow_id, input, _) in &starts {
+        let mut args = vec![
+            "workflow",
+            "start",
+            "--type",
+            kind,
+            "--task-queue",
+            queue,
+            "--workflow-id",
+            workflow_id,
+            "--input",
+            input,
+        ];
+        for forged in [
+            "ClaimedBy=\"carol\"",
+            "SettledBy=[\"statement-abc\"]",
+            "OrderResolution=\"paid\"",
+            "NoteCount=3",
+            "Actors=[\"carol\"]",
+            "AwaitingApproval=1",
+            "OrderId=\"ORD-SOMEONE-ELSES\"",
+        ] {
+            args.extend(["--search-attribute", forged]);
+        }
+        let out = temporal(&env.server.hostport, &args);
+        assert!(
+            out.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for (kind, _, workflow_id, _, order_id) in &starts {
+        let forged = format!(
+            "WorkflowId = '{workflow_id}' AND (ClaimedBy = 'carol' OR SettledBy = 'statement-abc' \
+             OR OrderResolution = 'paid' OR NoteCount > 0 OR Actors = 'carol' \
+             OR AwaitingApproval = 1 OR OrderId = 'ORD-SOMEONE-ELSES')"
+        );
+        let own = format!("WorkflowId = '{workflow_id}' AND OrderId = '{order_id}'");
+        eventually(
+            &format!("{kind}'s forged attributes gone"),
+            Duration::from_secs(20),
+            || async { (count(c, &forged).await == 0 && count(c, &own).await >= 1).then_some(()) },
+        )
+        .await;
+    }
+    // The order the first handed on to its stale stage, started by our code, needed no
+    // correction: only the three forged starts carry the change's marker.
+    let ours = format!("WorkflowId = '{}'", stale_workflow_id(&queried));
+    visible_once(c, "the stale stage our code started", &ours).await;
+    assert_eq!(
+        count(
+            c,
+            "TemporalChangeVersion = 'start-attributes-held-to-input'"
+        )
+        .await,
+        3
+    );
+    // The queue lists the one waiting for a person as nobody's, with no notes.
+    let context = temporal_playground::operations::orders::manual_context(c, &manual)
+        .await
+        .unwrap();
+    assert!(context.claim.is_none(), "{context:?}");
+}

@@ -34,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 61] = [
+const RECORDED: [(&str, &str); 65] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -207,6 +207,26 @@ const RECORDED: [(&str, &str); 61] = [
     // rejected by a person.
     (
         "statement_import_start_memo_cleared.json",
+        "statement-0f0f0f0f0f0f0f0f",
+    ),
+    // Each order workflow started from outside with attributes its input does not give
+    // (claimed by carol, settled by a statement, another order's id): held to its input.
+    (
+        "query_order_start_attributes_held.json",
+        "payment-down-forgedrec",
+    ),
+    (
+        "stale_order_start_attributes_held.json",
+        "stale-pending-forgedrec",
+    ),
+    (
+        "manual_handle_start_attributes_held.json",
+        "manual-down-forgedrec2",
+    ),
+    // The import with a decision in its memo, once imports hold their `Actors` to their
+    // importer too (it was started with none).
+    (
+        "statement_import_start_attributes_held.json",
         "statement-0f0f0f0f0f0f0f0f",
     ),
 ];
@@ -598,6 +618,76 @@ async fn fresh_histories_of_every_path_replay() {
     resolve_manual(c, "down-take", person("failed", "root"))
         .await
         .unwrap();
+
+    // Orders started from outside with attributes their input does not give, each then
+    // resolved by a person.
+    {
+        use temporal_playground::domain::resolution::Handoff;
+        use temporal_playground::temporal::search_attributes as sa;
+        use temporalio_common::search_attributes::SearchAttributes;
+        let forged = || {
+            SearchAttributes::new(vec![
+                sa::CLAIMED_BY.value_set("carol".into()),
+                sa::SETTLED_BY.value_set(vec!["statement-abc".into()]),
+                sa::ORDER_ID.value_set("ORD-SOMEONE-ELSES".into()),
+            ])
+        };
+        let handoff = |id: &str, wait: u64| Handoff {
+            order: order(id, fast_policy(1, wait)),
+            attempts: 1,
+            original_error: "503".into(),
+            stale_retry_error: None,
+            error_reason: "http_503".into(),
+            original_reason: "http_503".into(),
+            proposal: None,
+            seen: None,
+            refused: None,
+            put_back: None,
+        };
+        c.start_workflow(
+            QueryOrder::run,
+            order("down-forgedrec", fast_policy(1, 1)),
+            WorkflowStartOptions::new(task_queues::QUERY_ORDER, "payment-down-forgedrec")
+                .search_attributes(forged())
+                .build(),
+        )
+        .await
+        .unwrap();
+        c.start_workflow(
+            StaleOrder::run,
+            handoff("pending-forgedrec", 3_600),
+            WorkflowStartOptions::new(task_queues::STALE_ORDER, "stale-pending-forgedrec")
+                .search_attributes(forged())
+                .build(),
+        )
+        .await
+        .unwrap();
+        c.start_workflow(
+            ManualHandle::run,
+            handoff("down-forgedrec2", 1),
+            WorkflowStartOptions::new(task_queues::MANUAL_HANDLE, "manual-down-forgedrec2")
+                .search_attributes(forged())
+                .build(),
+        )
+        .await
+        .unwrap();
+        manual_ready("down-forgedrec").await;
+        resolve_manual(c, "down-forgedrec", person("failed", "bo"))
+            .await
+            .unwrap();
+        c.get_workflow_handle::<StaleOrder>("stale-pending-forgedrec")
+            .signal(
+                StaleOrder::resolve,
+                person("failed", "ana"),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        manual_ready("down-forgedrec2").await;
+        resolve_manual(c, "down-forgedrec2", person("failed", "bo"))
+            .await
+            .unwrap();
+    }
 
     // A note, then a person's resolution.
     start_order(c, order("down-noterec", fast_policy(1, 1)))

@@ -1691,6 +1691,14 @@ async fn a_decision_forged_into_an_imports_memo_is_not_in_the_trail() {
         by_carol.iter().all(|e| !e.action.starts_with("approve")),
         "{by_carol:#?}"
     );
+    // The import our worker ran names its importer alone, as its input does.
+    let named = format!("WorkflowId = '{ran}' AND Actors = 'carol'");
+    eventually(
+        "carol gone from its actors",
+        Duration::from_secs(15),
+        || async { (count(c, &named).await == 0).then_some(()) },
+    )
+    .await;
     // The one left unrun is listed under its starter, marked as what it is.
     let by_mallory = temporal_playground::operations::audit::statement_entries(
         c,
