@@ -1273,6 +1273,12 @@ fn print_import(view: &crate::workflows::statement_import::ImportView) {
         .map(|(word, n)| format!("{n} {word}"))
         .collect();
     println!("  {}", counts.join(", "));
+    if !view.earlier.is_empty() {
+        println!("  imported before (newest first):");
+        for run in &view.earlier {
+            println!("    {run}");
+        }
+    }
     match (&view.approved, &view.rejected) {
         _ if view.stopped.is_some() => {
             if let Some(by) = &view.approved {

@@ -370,6 +370,11 @@ pub struct ImportView {
     pub left_out: Vec<String>,
     #[serde(default)]
     pub left_out_note: String,
+    /// The runs of this import's file before the one shown (a rejected or stopped import
+    /// imported again), newest first, each in a sentence: who imported it, and who rejected
+    /// it and why, or how it was stopped. Filled by the console, never by the workflow.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<String>,
 }
 
 impl ImportView {
@@ -607,6 +612,7 @@ mod tests {
             charges_to_give: 0,
             charges_given: 0,
             settled_terms: vec![],
+            earlier: vec![],
             left_out: vec![],
             left_out_note: String::new(),
         };

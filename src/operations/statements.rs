@@ -716,6 +716,7 @@ async fn view(client: &Client, id: &str) -> Result<ImportView, OpError> {
         // (Temporal replays the ended run), as if it were waiting.
         view.stopped = stopped(client, id).await?;
     }
+    view.earlier = earlier_runs(client, id).await?;
     if view.approved.is_some() {
         view.settled = Some(settled_by(client, id).await?);
         let matched: Vec<&str> = view
@@ -730,6 +731,70 @@ async fn view(client: &Client, id: &str) -> Result<ImportView, OpError> {
         }
     }
     Ok(view)
+}
+
+/// Earlier runs of one import's file an import's review lists, at most (newest first).
+pub const EARLIER_RUNS_LISTED: i32 = 20;
+
+/// The runs of import `id`'s file before its latest, newest first, each in a sentence: who
+/// imported it, and who rejected it and why (from its memo, as [`recorded_decisions`] counts
+/// it), or how it was stopped. One visibility list; empty for a file imported once.
+async fn earlier_runs(client: &Client, id: &str) -> Result<Vec<String>, OpError> {
+    let query = format!(
+        "WorkflowType = '{}' AND WorkflowId = {}",
+        workflow_types::STATEMENT_IMPORT,
+        super::queues::literal("import id", id)?
+    );
+    let listed = visibility::list_page(client, &query, EARLIER_RUNS_LISTED, None, None).await?;
+    let mut runs = listed.executions;
+    runs.sort_by_key(|e| std::cmp::Reverse(e.start_time));
+    let earlier = runs.get(1..).unwrap_or_default();
+    if earlier.is_empty() {
+        return Ok(Vec::new());
+    }
+    let recorded = recorded_decisions(client, earlier).await?;
+    Ok(earlier
+        .iter()
+        .map(|e| earlier_sentence(e, recorded.get(&e.run_id)))
+        .collect())
+}
+
+/// One earlier run of a file, in a sentence: "imported by ana at T; rejected by bo at T2:
+/// wrong account".
+fn earlier_sentence(e: &visibility::ListedExecution, decided: Option<&ImportDecisions>) -> String {
+    use crate::domain::format::rfc3339;
+    let importer = decided
+        .map(|d| d.imported_by.operator.clone())
+        .or_else(|| {
+            e.attributes
+                .get(&sa::ACTORS)
+                .and_then(|a| a.into_iter().next())
+        })
+        .unwrap_or_default();
+    let start = e.start_time.map(rfc3339).unwrap_or_default();
+    let mut said = format!("imported by {importer} at {start}; ");
+    match decided {
+        Some(ImportDecisions {
+            rejected: Some((by, why)),
+            ..
+        }) => said += &format!("rejected by {} at {}: {why}", by.operator, by.at),
+        Some(ImportDecisions {
+            approved: Some(by), ..
+        }) => said += &format!("approved by {} at {}", by.operator, by.at),
+        _ => {}
+    }
+    match e.ended_unfinished() {
+        Some(how) => {
+            if decided.is_some_and(|d| d.approved.is_some()) {
+                said += ", then ";
+            }
+            let at = e.close_time.map(rfc3339).unwrap_or_default();
+            said += &format!("{how} outside the console at {at}");
+        }
+        None if decided.is_none() => said += "decided before imports kept their decisions",
+        None => {}
+    }
+    said
 }
 
 /// Of the terms in doubt among a view's entries, those whose latest question settled them

@@ -771,6 +771,7 @@ impl StatementImport {
             left_out_note: self.left_out_note.clone(),
             charges_given: self.charges_given,
             settled_terms: Vec::new(),
+            earlier: Vec::new(),
         }
     }
 }

@@ -471,6 +471,19 @@ async fn mt940_csv_and_camt054_match_alike_and_a_rejected_import_applies_nothing
             && said.contains("awaits a second person's approval"),
         "{said}"
     );
+    // The new review says why the file was rejected before, and by whom.
+    assert!(said.contains("imported before (newest first):"), "{said}");
+    let earlier: Vec<&str> = said
+        .lines()
+        .filter(|l| l.trim_start().starts_with("imported by ana at "))
+        .collect();
+    assert!(
+        earlier.len() == 1
+            && earlier
+                .iter()
+                .all(|l| l.contains("; rejected by bo at ") && l.ends_with(": wrong account")),
+        "{said}"
+    );
     let again = import_id_in(&said);
     let (ok, said) = approve_statement(&hp, &again, "cy");
     assert!(
@@ -653,6 +666,18 @@ async fn a_file_whose_import_was_terminated_from_outside_can_be_imported_again()
     );
     let (ok, said) = approve_statement(&hp, &import_id, "dee");
     assert!(!ok, "approved once: {said}");
+    // Its review says how the earlier run ended, on the page and in the terminal.
+    let review = page_text(&approver, &format!("http://{addr}/statements/{import_id}")).await;
+    assert!(
+        review.contains("Imported before") && review.contains("terminated outside the console at"),
+        "{review}"
+    );
+    let (ok, said) = ours(&hp, &["client", "show-statement", "-i", &import_id]);
+    assert!(
+        ok && said.contains("imported by ana at ")
+            && said.contains("; terminated outside the console at "),
+        "{said}"
+    );
     // The statements page lists the file once, as its latest run stands.
     let list = page_text(&approver, &format!("http://{addr}/statements")).await;
     assert_eq!(

@@ -206,6 +206,12 @@ fn ImportReview(view: ImportView, approve: ServerAction<ApproveImport>) -> impl 
             <dt>"Imported by"</dt><dd>{view.imported_by.clone()} " " <When at=view.imported_at.clone() /></dd>
             <dt>"Entries"</dt><dd data-testid="tally">{counts}</dd>
             <dt>"Standing"</dt><dd data-testid="standing">{standing}</dd>
+            {(!view.earlier.is_empty()).then(|| view! {
+                <dt>"Imported before"</dt>
+                <dd data-testid="earlier">
+                    <ul>{view.earlier.clone().into_iter().map(|run| view! { <li>{run}</li> }).collect_view()}</ul>
+                </dd>
+            })}
             <dt>"Waiting, not on the statement"</dt><dd>{view.unmentioned.len()}</dd>
         </dl>
         {progress}
