@@ -30,9 +30,15 @@ use crate::{
     workflows::manual_start_attributes,
 };
 
-/// Runs that ended unresolved the list reads at most (newest first); past it the list
-/// says it is partial.
+/// Orders the list shows at most (newest first); past them it says it is partial.
 pub const DROPPED_READ: i32 = 100;
+/// Runs that ended unresolved one page reads (newest first), and pages read at most: an
+/// order put back keeps its ended run, so after a batch terminate put back a hundred at a
+/// time the next hundred lie behind those. Past the pages the list says it is partial.
+const ENDED_PAGE: i32 = 500;
+const ENDED_PAGES: usize = 10;
+/// Orders asked about in one list of the runs that hold them (its `IN` clause).
+const HELD_ASKED_AT_ONCE: usize = 100;
 /// Close events read at once.
 const HISTORIES_AT_ONCE: usize = 8;
 
@@ -58,21 +64,40 @@ pub async fn dropped_orders(client: &Client) -> Result<DroppedOrders, OpError> {
         order_runs(),
         rfc3339(since)
     );
-    let page = visibility::list_page(client, &query, DROPPED_READ, None, None).await?;
-    let partial = page.next_page.is_some();
     // The newest ended run of each order; an id no order of ours could have is not one.
     let mut seen = HashSet::new();
-    let ended: Vec<(String, ListedExecution)> = page
-        .executions
-        .into_iter()
-        .filter_map(|e| {
-            let id: String = e.attributes.get(&sa::ORDER_ID).unwrap_or_default();
-            (validate_order_id(&id).is_ok() && seen.insert(id.clone())).then_some((id, e))
-        })
-        .collect();
-    let ids: Vec<&str> = ended.iter().map(|(id, _)| id.as_str()).collect();
-    let held = held_orders(client, &ids).await?;
-    let rows = futures::stream::iter(ended.into_iter().filter(|(id, _)| !held.contains(id)))
+    let mut dropped: Vec<(String, ListedExecution)> = Vec::new();
+    let mut token: Option<String> = None;
+    let mut partial = false;
+    for read in 1..=ENDED_PAGES {
+        let page =
+            visibility::list_page(client, &query, ENDED_PAGE, token.as_deref(), None).await?;
+        let ended: Vec<(String, ListedExecution)> = page
+            .executions
+            .into_iter()
+            .filter_map(|e| {
+                let id: String = e.attributes.get(&sa::ORDER_ID).unwrap_or_default();
+                (validate_order_id(&id).is_ok() && seen.insert(id.clone())).then_some((id, e))
+            })
+            .collect();
+        for batch in ended.chunks(HELD_ASKED_AT_ONCE) {
+            let ids: Vec<&str> = batch.iter().map(|(id, _)| id.as_str()).collect();
+            let held = held_orders(client, &ids).await?;
+            dropped.extend(batch.iter().filter(|(id, _)| !held.contains(id)).cloned());
+        }
+        let more = page.next_page.is_some();
+        if dropped.len() >= DROPPED_READ as usize {
+            partial = more || dropped.len() > DROPPED_READ as usize;
+            dropped.truncate(DROPPED_READ as usize);
+            break;
+        }
+        match page.next_page {
+            Some(next) if read < ENDED_PAGES => token = Some(next),
+            Some(_) => partial = true,
+            None => break,
+        }
+    }
+    let rows = futures::stream::iter(dropped)
         .map(|(id, e)| dropped_row(client, id, e))
         .buffered(HISTORIES_AT_ONCE)
         .collect()

@@ -1400,3 +1400,95 @@ async fn support_leaves_notes_on_a_waiting_order_for_colleagues_and_the_trail() 
     let trail = page_text(&admin, &format!("http://{addr}/audit?person=support")).await;
     assert!(trail.contains(&format!("note: {second}")), "{trail}");
 }
+
+/// A batch terminate from Temporal's CLI can drop hundreds of waiting orders at once. The
+/// list shows a hundred at a time; once those are put back, their ended runs are still the
+/// newest, and the list read only the newest hundred runs: the rest were never shown, nor
+/// put back. It now reads on past the orders put back.
+#[tokio::test(flavor = "multi_thread")]
+async fn orders_dropped_by_the_hundred_are_listed_and_put_back_a_hundred_at_a_time() {
+    use temporal_playground::{
+        domain::order::manual_workflow_id,
+        domain::resolution::{Handoff, Stamp},
+        operations::dropped::{DROPPED_READ, dropped_orders, put_back_all},
+        temporal::names::task_queues,
+        workflows::{manual_handle::ManualHandle, manual_start_attributes},
+    };
+    use temporalio_client::WorkflowStartOptions;
+    use temporalio_common::search_attributes::SearchAttributes;
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let total = DROPPED_READ as usize + 30;
+    for i in 0..total {
+        let handoff = Handoff {
+            order: order(&format!("down-bulkdrop-{i:03}"), fast_policy(1, 1)),
+            attempts: 1,
+            original_error: "503".into(),
+            stale_retry_error: None,
+            error_reason: "http_503".into(),
+            original_reason: "http_503".into(),
+            proposal: None,
+            seen: None,
+            refused: None,
+            put_back: None,
+        };
+        let options = WorkflowStartOptions::new(
+            task_queues::MANUAL_HANDLE,
+            manual_workflow_id(&handoff.order.order_id),
+        )
+        .search_attributes(SearchAttributes::new(manual_start_attributes(&handoff)))
+        .build();
+        c.start_workflow(ManualHandle::run, handoff, options)
+            .await
+            .unwrap();
+    }
+    let waiting = "WorkflowType = 'ManualHandle' AND OrderId STARTS_WITH 'down-bulkdrop-' \
+                   AND ExecutionStatus = 'Running'";
+    eventually("every order waiting", Duration::from_secs(60), || async {
+        (count(c, waiting).await == total).then_some(())
+    })
+    .await;
+    let out = temporal(
+        &env.server.hostport,
+        &[
+            "workflow",
+            "terminate",
+            "--query",
+            waiting,
+            "--reason",
+            "tidying the namespace",
+            "--yes",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let by = Stamp {
+        operator: "ana".into(),
+        operator_id: String::new(),
+        at: String::new(),
+    };
+    // The first hundred, the list says there are more.
+    let first = eventually("the first hundred", Duration::from_secs(60), || async {
+        let list = dropped_orders(c).await.ok()?;
+        (list.rows.len() == DROPPED_READ as usize && list.partial).then_some(list)
+    })
+    .await;
+    let done = put_back_all(c, first.rows.len(), by.clone(), "terminated by mistake")
+        .await
+        .unwrap();
+    assert_eq!(done.put_back, DROPPED_READ as usize, "{done:?}");
+    // The other thirty, behind the hundred put back.
+    let rest = dropped_orders(c).await.unwrap();
+    assert_eq!(rest.rows.len(), 30, "{:?}", rest.partial);
+    assert!(!rest.partial);
+    let done = put_back_all(c, 30, by, "terminated by mistake")
+        .await
+        .unwrap();
+    assert_eq!(done.put_back, 30, "{done:?}");
+    eventually(
+        "every order back in the queue",
+        Duration::from_secs(60),
+        || async { (count(c, waiting).await == total).then_some(()) },
+    )
+    .await;
+    assert!(dropped_orders(c).await.unwrap().rows.is_empty());
+}
