@@ -119,6 +119,11 @@ pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Opaque token for the next page of orders, if there is one.
     pub next_page: Option<String>,
+    /// The lists the trail read only the newest part of (statement imports, contract
+    /// changes, questions to the bank), each in a sentence: how many match, how many it
+    /// shows, and to narrow the days.
+    #[serde(default)]
+    pub cut: Vec<String>,
 }
 
 /// The entries as CSV (RFC 4180), times in UTC as the header says.

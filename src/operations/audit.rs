@@ -56,6 +56,15 @@ pub fn orders_query(filter: &AuditFilter) -> Result<String, OpError> {
         "" => q += &format!(" AND {} IS NOT NULL", sa::ACTORS.name()),
         actor => q += &format!(" AND {} = {}", sa::ACTORS.name(), literal("person", actor)?),
     }
+    q += &window(filter)?;
+    Ok(q)
+}
+
+/// The filter's days as a visibility condition (` AND …`, or empty): runs open at some
+/// time within them (started by the last day's end, and still running or closed since the
+/// first day began), so each list reads the runs of those days, not the newest of all.
+fn window(filter: &AuditFilter) -> Result<String, OpError> {
+    let mut q = String::new();
     if let Some(since) = filter.since()? {
         q += &format!(" AND (CloseTime >= '{since}' OR ExecutionStatus = 'Running')");
     }
@@ -63,6 +72,65 @@ pub fn orders_query(filter: &AuditFilter) -> Result<String, OpError> {
         q += &format!(" AND StartTime <= '{until}'");
     }
     Ok(q)
+}
+
+/// The statement imports a filter covers (the trail reads the newest [`IMPORTS_READ`]).
+fn imports_query(filter: &AuditFilter) -> Result<String, OpError> {
+    Ok(format!(
+        "WorkflowType = '{}'{}{}",
+        workflow_types::STATEMENT_IMPORT,
+        by_person(filter)?,
+        window(filter)?
+    ))
+}
+
+/// The contract change records a filter covers (the trail reads [`CONTRACT_CHANGES_READ`]).
+fn changes_query(filter: &AuditFilter) -> Result<String, OpError> {
+    Ok(format!(
+        "WorkflowType = '{}'{}{}",
+        workflow_types::CONTRACT_CHANGE,
+        by_person(filter)?,
+        window(filter)?
+    ))
+}
+
+/// The questions to the bank `condition` covers (the trail reads [`QUESTIONS_READ`]).
+fn questions_query(condition: &str) -> String {
+    format!(
+        "WorkflowType = '{}'{condition}",
+        workflow_types::CHARGE_LOOKUP
+    )
+}
+
+/// The lists of the trail that a filter's rows do not fit in, each in a sentence ("140
+/// statement imports match; the trail shows the newest 100: narrow the days to see the
+/// rest"): one count each. Orders page on; these lists are read once, up to their limit.
+pub async fn lists_cut(client: &Client, filter: &AuditFilter) -> Result<Vec<String>, OpError> {
+    let condition = format!("{}{}", by_person(filter)?, window(filter)?);
+    let lists = [
+        (imports_query(filter)?, IMPORTS_READ, "statement imports"),
+        (
+            changes_query(filter)?,
+            CONTRACT_CHANGES_READ,
+            "contract changes",
+        ),
+        (
+            questions_query(&condition),
+            QUESTIONS_READ,
+            "questions to the bank about charges",
+        ),
+    ];
+    let mut cut = Vec::new();
+    for (query, read, what) in lists {
+        let n = visibility::count(client, &query).await?;
+        if n > read as usize {
+            cut.push(format!(
+                "{n} {what} match; the trail shows the newest {read}: narrow the days to see \
+                 the rest"
+            ));
+        }
+    }
+    Ok(cut)
 }
 
 fn first_json(payloads: Option<&Payloads>) -> serde_json::Value {
@@ -499,6 +567,7 @@ pub async fn orders_page(
     Ok(AuditPage {
         entries,
         next_page: listed.next_page,
+        cut: Vec::new(),
     })
 }
 
@@ -551,10 +620,7 @@ pub const QUESTIONS_READ: i32 = 100;
 /// (` AND …`, or empty) covers, as the trail's rows: who asked, about which term, what the
 /// bank said. One history read each (a handful of events).
 async fn question_entries(client: &Client, condition: &str) -> Result<Vec<AuditEntry>, OpError> {
-    let q = format!(
-        "WorkflowType = '{}'{condition}",
-        workflow_types::CHARGE_LOOKUP
-    );
+    let q = questions_query(condition);
     let listed =
         visibility::list_page(client, &q, QUESTIONS_READ, None, Some("StartTime DESC")).await?;
     let reads = listed.executions.iter().map(|e| async move {
@@ -694,14 +760,11 @@ pub async fn contract_entries(
     client: &Client,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, OpError> {
-    let by_person = by_person(filter)?;
-    let q = format!(
-        "WorkflowType = '{}'{by_person}",
-        workflow_types::CONTRACT_CHANGE
-    );
+    let condition = format!("{}{}", by_person(filter)?, window(filter)?);
+    let q = changes_query(filter)?;
     let listed = visibility::list_page(client, &q, CONTRACT_CHANGES_READ, None, None).await?;
     let mut recorded = std::collections::HashSet::new();
-    let mut entries: Vec<AuditEntry> = question_entries(client, &by_person)
+    let mut entries: Vec<AuditEntry> = question_entries(client, &condition)
         .await?
         .into_iter()
         .filter(|e| filter.keeps(e))
@@ -790,11 +853,7 @@ pub async fn statement_entries(
     client: &Client,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, OpError> {
-    let q = format!(
-        "WorkflowType = '{}'{}",
-        workflow_types::STATEMENT_IMPORT,
-        by_person(filter)?
-    );
+    let q = imports_query(filter)?;
     let listed =
         visibility::list_page(client, &q, IMPORTS_READ, None, Some("StartTime DESC")).await?;
     use crate::workflows::statement_import::{DECISIONS_MEMO, ImportDecisions};
@@ -878,8 +937,24 @@ pub async fn statement_entries(
 }
 
 /// Everything a filter covers, for the CSV export: orders (at most
-/// [`MAX_EXPORT_ORDERS`]) and contracts. The flag says whether it stopped at the limit.
+/// [`MAX_EXPORT_ORDERS`]), contracts and statement imports, and a sentence for each list
+/// it stopped short of (the orders at their limit, as [`lists_cut`] for the rest).
 pub async fn export(
+    client: &Client,
+    filter: &AuditFilter,
+) -> Result<(Vec<AuditEntry>, Vec<String>), OpError> {
+    let (entries, stopped) = export_rows(client, filter).await?;
+    let mut cut = match stopped {
+        true => vec![format!(
+            "stopped at {MAX_EXPORT_ORDERS} orders: narrow the filter"
+        )],
+        false => Vec::new(),
+    };
+    cut.extend(lists_cut(client, filter).await?);
+    Ok((entries, cut))
+}
+
+async fn export_rows(
     client: &Client,
     filter: &AuditFilter,
 ) -> Result<(Vec<AuditEntry>, bool), OpError> {
@@ -904,4 +979,44 @@ pub async fn export(
     entries.extend(statement_entries(client, filter).await?);
     entries.sort_by(|a, b| b.at.cmp(&a.at));
     Ok((entries, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_list_of_the_trail_reads_within_the_filters_days() {
+        let filter = AuditFilter {
+            actor: "bo".into(),
+            since: "2026-11-01".into(),
+            until: "2026-11-30".into(),
+            ..Default::default()
+        };
+        let questions = questions_query(&format!(
+            "{}{}",
+            by_person(&filter).unwrap(),
+            window(&filter).unwrap()
+        ));
+        for q in [
+            orders_query(&filter).unwrap(),
+            imports_query(&filter).unwrap(),
+            changes_query(&filter).unwrap(),
+            questions,
+        ] {
+            assert!(
+                q.contains("Actors = 'bo'")
+                    && q.contains(
+                        "(CloseTime >= '2026-11-01T00:00:00Z' OR ExecutionStatus = 'Running')"
+                    )
+                    && q.contains("StartTime <= '2026-11-30T23:59:59.999999999Z'"),
+                "{q}"
+            );
+        }
+        // No days: every run of the kind, newest first.
+        assert_eq!(
+            imports_query(&AuditFilter::default()).unwrap(),
+            "WorkflowType = 'StatementImport'"
+        );
+    }
 }

@@ -156,11 +156,8 @@ pub async fn audit_csv(
         Ok((entries, cut)) => {
             tracing::info!(target: "audit", actor = ?person.name, action = "audit-export", origin = ?origin, rows = entries.len(), outcome = "ok");
             let mut text = crate::domain::audit::to_csv(&entries);
-            if cut {
-                text.push_str(&format!(
-                    "\"(stopped at {} orders: narrow the filter)\",,,,,\r\n",
-                    crate::operations::audit::MAX_EXPORT_ORDERS
-                ));
+            for sentence in cut {
+                text.push_str(&format!("\"({sentence})\",,,,,\r\n"));
             }
             csv("audit.csv", text)
         }

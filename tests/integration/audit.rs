@@ -434,3 +434,75 @@ fn a_settlement_row_says_whether_its_import_confirmed_it() {
         "received"
     );
 }
+
+/// The trail reads the newest hundred statement imports (and so many contract changes and
+/// questions) once, then filters them by day: an auditor asking for an earlier month, with
+/// a hundred imports since, saw none of that month's and was not told. Each list now reads
+/// within the filter's days, and the page and the CSV say when a list holds more than the
+/// trail shows.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_trail_says_when_a_list_holds_more_than_it_shows() {
+    use temporal_playground::operations::audit::{IMPORTS_READ, lists_cut, statement_entries};
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let total = IMPORTS_READ as usize + 5;
+    for i in 0..total {
+        let start = serde_json::json!({
+            "statement_id": format!("S-{i}"), "account": "", "format": "csv",
+            "file_name": format!("s{i}.csv"), "content_hash": format!("{i:04x}"),
+            "imported_by": "mallory", "chunks": 1, "first": [], "unmentioned": [],
+        })
+        .to_string();
+        raw_start(
+            &hp,
+            "StatementImport",
+            "manual-handle",
+            &format!("statement-ab{i:04x}"),
+            Some(&start),
+        );
+    }
+    let mallory = AuditFilter {
+        actor: "mallory".into(),
+        ..Default::default()
+    };
+    let said = format!(
+        "{total} statement imports match; the trail shows the newest {IMPORTS_READ}: \
+         narrow the days to see the rest"
+    );
+    let cut = eventually("every import listed", Duration::from_secs(60), || async {
+        let cut = lists_cut(c, &mallory).await.ok()?;
+        (cut == [said.clone()]).then_some(cut)
+    })
+    .await;
+    let rows = statement_entries(c, &mallory).await.unwrap();
+    assert_eq!(rows.len(), IMPORTS_READ as usize);
+    // Days before any of them: no rows, and nothing cut.
+    let before = AuditFilter {
+        until: "2026-01-01".into(),
+        ..mallory.clone()
+    };
+    assert!(lists_cut(c, &before).await.unwrap().is_empty());
+    assert!(statement_entries(c, &before).await.unwrap().is_empty());
+    // The page and the CSV say so.
+    let addr = serve_dashboard(c.clone()).await;
+    let finance = signed_in(addr, "fin").await;
+    let page = finance
+        .get(format!("http://{addr}/audit?actor=mallory"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&cut[0]), "{page}");
+    let csv = finance
+        .get(format!("http://{addr}/audit.csv?actor=mallory"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains(&format!("\"({})\"", cut[0])), "{csv}");
+}

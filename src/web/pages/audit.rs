@@ -12,7 +12,7 @@ use crate::{
 
 #[server]
 pub async fn load_audit(filter: AuditFilter, page: Option<String>) -> Result<AuditPage, AppError> {
-    use crate::operations::audit::{contract_entries, orders_page, statement_entries};
+    use crate::operations::audit::{contract_entries, lists_cut, orders_page, statement_entries};
     crate::web::auth::require(crate::domain::access::Action::Audit)?;
     let state = crate::web::state::app_state()?;
     let client = &state.client;
@@ -25,6 +25,7 @@ pub async fn load_audit(filter: AuditFilter, page: Option<String>) -> Result<Aud
         listed
             .entries
             .extend(statement_entries(client, &filter).await?);
+        listed.cut = lists_cut(client, &filter).await?;
     }
     Ok(listed)
 }
@@ -68,11 +69,19 @@ fn AuditTable(page: AuditPage, filter: AuditFilter) -> impl IntoView {
     let next = page
         .next_page
         .map(|token| format!("/audit?{}&page={token}", filter.query()));
+    let cut = (!page.cut.is_empty()).then(|| {
+        view! {
+            <ul class="text-sm text-amber-800 mt-2" data-testid="audit-cut">
+                {page.cut.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}
+            </ul>
+        }
+    });
     if page.entries.is_empty() {
-        return view! { <p data-testid="audit-empty">"Nobody did anything that matches."</p> }
+        return view! { {cut} <p data-testid="audit-empty">"Nobody did anything that matches."</p> }
             .into_any();
     }
     view! {
+        {cut}
         <div class="overflow-x-auto mt-3">
             <table class="w-full bg-white shadow rounded text-sm" data-testid="audit">
                 <thead class="text-left bg-slate-100">
