@@ -672,23 +672,30 @@ async fn term_row(
     (row, charge)
 }
 
-/// Terms that closed without completing which the list of charges to confirm reads, at
-/// most, newest first: each such term paused its contract, so there are few.
+/// Terms that closed without completing which the list of charges to confirm reads a
+/// page (newest first), and pages at most: each such term paused its contract, so there
+/// are few; after an outage, those the bank's answers settled stay the newest, and the
+/// ones still in doubt lie behind them.
 pub const UNCONFIRMED_TERMS_READ: i32 = 100;
+pub const UNCONFIRMED_PAGES: usize = 5;
+/// Charges to confirm the list shows at most.
+pub const UNCONFIRMED_LISTED: usize = 100;
 
 /// The terms of every contract whose charge is in doubt (no answer said whether the bank
 /// took it, and nobody has asked the bank since, or it has not settled it), among those
 /// that closed without completing in the last [`UNCONFIRMED_WINDOW_DAYS`]: finance's list
-/// of charges to confirm. One visibility list of up to [`UNCONFIRMED_TERMS_READ`], and one
-/// history read per such term; the list says when there were more.
+/// of charges to confirm. Visibility lists of [`UNCONFIRMED_TERMS_READ`] terms, page after
+/// page (at most [`UNCONFIRMED_PAGES`]) until [`UNCONFIRMED_LISTED`] are in doubt, and one
+/// history read per such term; the list says when there may be more.
 pub async fn unconfirmed_charges(client: &Client) -> Result<UnconfirmedCharges, OpError> {
-    unconfirmed_charges_reading(client, UNCONFIRMED_TERMS_READ).await
+    unconfirmed_charges_reading(client, UNCONFIRMED_TERMS_READ, UNCONFIRMED_PAGES).await
 }
 
-/// [`unconfirmed_charges`], reading at most `read` terms.
+/// [`unconfirmed_charges`], reading `read` terms a page, at most `pages` pages.
 pub async fn unconfirmed_charges_reading(
     client: &Client,
     read: i32,
+    pages: usize,
 ) -> Result<UnconfirmedCharges, OpError> {
     let since =
         SystemTime::now() - std::time::Duration::from_secs(UNCONFIRMED_WINDOW_DAYS * 86_400);
@@ -699,16 +706,31 @@ pub async fn unconfirmed_charges_reading(
         sa::CONTRACT_ID.name(),
         rfc3339(since)
     );
-    let page = visibility::list_page(client, &query, read, None, None).await?;
-    let partial = page.next_page.is_some();
-    let mut terms: Vec<TermRun> = futures::stream::iter(page.executions)
-        .map(|e| term_row(client, e))
-        .buffered(DESCRIBES_AT_ONCE)
-        .filter_map(
-            |(row, charge)| async move { (charge == Some(TermCharge::InDoubt)).then_some(row) },
-        )
-        .collect()
-        .await;
+    let mut terms: Vec<TermRun> = Vec::new();
+    let mut token: Option<String> = None;
+    let mut partial = false;
+    for n in 1..=pages {
+        let page = visibility::list_page(client, &query, read, token.as_deref(), None).await?;
+        let in_doubt: Vec<TermRun> = futures::stream::iter(page.executions)
+            .map(|e| term_row(client, e))
+            .buffered(DESCRIBES_AT_ONCE)
+            .filter_map(|(row, charge)| async move {
+                (charge == Some(TermCharge::InDoubt)).then_some(row)
+            })
+            .collect()
+            .await;
+        terms.extend(in_doubt);
+        if terms.len() >= UNCONFIRMED_LISTED {
+            partial = page.next_page.is_some() || terms.len() > UNCONFIRMED_LISTED;
+            terms.truncate(UNCONFIRMED_LISTED);
+            break;
+        }
+        match page.next_page {
+            Some(next) if n < pages => token = Some(next),
+            Some(_) => partial = true,
+            None => break,
+        }
+    }
     terms.sort_by(|a, b| b.started_at.cmp(&a.started_at));
     Ok(UnconfirmedCharges { terms, partial })
 }

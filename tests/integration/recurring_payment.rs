@@ -1441,7 +1441,9 @@ async fn the_banks_answer_settles_a_term_whose_charge_had_none() {
     both.sort();
     assert_eq!(unconfirmed().await, both);
     // Read one at a time, the list says it may not hold them all.
-    let one = unconfirmed_charges_reading(&env.client, 1).await.unwrap();
+    let one = unconfirmed_charges_reading(&env.client, 1, 1)
+        .await
+        .unwrap();
     assert!(one.partial && one.terms.len() <= 1, "{one:?}");
     let list = page_text(&finance, &format!("http://{addr}/charges")).await;
     assert!(
@@ -1990,4 +1992,33 @@ async fn a_bank_statement_settles_a_term_whose_charge_had_no_answer() {
             && row.contains("the entry books 1.00 USD, the term is for 9.99 USD"),
         "{row}"
     );
+}
+
+/// After an outage finance asks the bank about the newest charges in doubt; their terms stay
+/// the newest that closed without completing, so a list that read only the newest few
+/// showed none of the older ones still in doubt (and said only that more had closed). The
+/// list reads on, page after page, past the terms the bank's answers settled.
+#[tokio::test(flavor = "multi_thread")]
+async fn charges_still_in_doubt_show_behind_the_ones_the_bank_settled() {
+    use temporal_playground::operations::contracts::{ask_the_bank, unconfirmed_charges_reading};
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    // The older first, then the newer: both stopped while they try, the bank never charged.
+    let older = stopped_while_charging(&env, "down-C-older").await;
+    let newer = stopped_while_charging(&env, "down-C-newer").await;
+    tokio::time::sleep(temporal_playground::workflows::charge_lookup::SETTLED_AFTER).await;
+    let said = ask_the_bank(&env.client, "down-C-newer", &newer, "fin")
+        .await
+        .unwrap();
+    assert!(said.contains("no charge"), "{said}");
+    // A page of one holds the newer term, settled: the older is behind it.
+    let first = unconfirmed_charges_reading(&env.client, 1, 1)
+        .await
+        .unwrap();
+    assert!(first.terms.is_empty() && first.partial, "{first:?}");
+    let list = unconfirmed_charges_reading(&env.client, 1, 5)
+        .await
+        .unwrap();
+    let terms: Vec<&str> = list.terms.iter().map(|t| t.workflow_id.as_str()).collect();
+    assert_eq!(terms, [older.as_str()], "{list:?}");
+    assert!(!list.partial, "{list:?}");
 }
