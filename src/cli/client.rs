@@ -1220,6 +1220,14 @@ fn print_lane(lane: &crate::domain::listing::OrderLane) {
         };
         println!("  resolved {record}{approved}{note}");
     }
+    for notice in &lane.left_out {
+        println!(
+            "  {} (at {}; import {})",
+            notice.sentence(),
+            notice.by.at,
+            notice.import_id
+        );
+    }
     let Some(manual) = &lane.manual else {
         return;
     };

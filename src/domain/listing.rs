@@ -547,6 +547,10 @@ pub struct OrderLane {
     /// run keeps its own), oldest first.
     #[serde(default)]
     pub earlier_notes: Vec<super::resolution::OrderNote>,
+    /// Statement entries booked for this order that an approver left out of the import's
+    /// approval (each then waits for a person), newest first.
+    #[serde(default)]
+    pub left_out: Vec<super::statement::LeftOutNotice>,
 }
 
 /// How one upstream (bank or wallet) has answered over the last minutes, from the calls

@@ -46,6 +46,45 @@ pub fn entry_pays(
     })
 }
 
+/// An entry an approver left out of an import's approval, and what it was for: the order
+/// it matched (or the term whose charge it booked), as the import's memo keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOutFor {
+    pub entry_ref: String,
+    /// The order id (or term id) it was for.
+    pub target: String,
+    pub amount: super::money::Money,
+    pub booking_date: String,
+}
+
+/// On an order's lane: a statement booked money for it, and its approver left that entry
+/// out (it waits for a person), who, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOutNotice {
+    pub import_id: String,
+    pub statement_id: String,
+    pub entry: LeftOutFor,
+    pub by: super::resolution::Stamp,
+    pub why: String,
+}
+
+impl LeftOutNotice {
+    /// "Statement STMT-1 books 12.50 MYR for this order (entry B2, 2026-12-01); bo left it
+    /// out of the approval: why".
+    pub fn sentence(&self) -> String {
+        format!(
+            "Statement {} books {} for this order (entry {}, {}); {} left it out of the \
+             approval: {}",
+            self.statement_id,
+            self.entry.amount,
+            self.entry.entry_ref,
+            self.entry.booking_date,
+            self.by.operator,
+            self.why
+        )
+    }
+}
+
 /// One import in the statements page's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListedImport {

@@ -167,7 +167,16 @@ pub struct ImportDecisions {
     pub left_out: Vec<String>,
     #[serde(default)]
     pub left_out_note: String,
+    /// What each entry left out was for (the order it matched, or the term whose charge it
+    /// booked): the order's lane reads it here (`left-out-entries-name-their-orders`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out_for: Vec<crate::domain::statement::LeftOutFor>,
 }
+
+/// The change that has an approval's memo name what each entry it left out was for, so
+/// the order's lane can say a statement booked its money and the approver doubted it.
+/// Approvals before it, and those that leave nothing out, replay as they ran.
+pub const LEFT_OUT_FOR_PATCH: &str = "left-out-entries-name-their-orders";
 
 /// The most entries one approval leaves out: more, and the import is better rejected.
 pub const MAX_LEFT_OUT: usize = 100;
@@ -267,6 +276,10 @@ impl StatementImport {
             rejected: self.rejected.clone(),
             left_out: self.left_out.clone(),
             left_out_note: self.left_out_note.clone(),
+            left_out_for: match !self.left_out.is_empty() && ctx.patched(LEFT_OUT_FOR_PATCH) {
+                true => self.left_out_for(),
+                false => Vec::new(),
+            },
         };
         let decider = self
             .approved
@@ -365,6 +378,28 @@ impl StatementImport {
 
     fn left_out(&self, entry: &ReviewedEntry) -> bool {
         self.left_out.contains(&entry.entry.entry_ref)
+    }
+
+    /// What each entry left out was for: the order it matched, or the term whose charge
+    /// it booked.
+    fn left_out_for(&self) -> Vec<crate::domain::statement::LeftOutFor> {
+        self.entries
+            .iter()
+            .filter(|e| self.left_out(e))
+            .filter_map(|e| {
+                let target = match &e.outcome {
+                    EntryOutcome::Matched { order_id, .. } => order_id.clone(),
+                    EntryOutcome::ChargeInDoubt { term_id, .. } => term_id.clone(),
+                    _ => return None,
+                };
+                Some(crate::domain::statement::LeftOutFor {
+                    entry_ref: e.entry.entry_ref.clone(),
+                    target,
+                    amount: e.entry.amount.clone(),
+                    booking_date: e.entry.booking_date.clone(),
+                })
+            })
+            .collect()
     }
 }
 

@@ -34,7 +34,7 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 65] = [
+const RECORDED: [(&str, &str); 66] = [
     ("query_order_paid.json", "payment-paid-rec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
@@ -228,6 +228,12 @@ const RECORDED: [(&str, &str); 65] = [
     (
         "statement_import_start_attributes_held.json",
         "statement-0f0f0f0f0f0f0f0f",
+    ),
+    // The import approved with an entry left out, once its memo names what the entry was
+    // for (the order's lane reads it).
+    (
+        "statement_import_left_out_for.json",
+        "statement-abcdef0123456789",
     ),
 ];
 

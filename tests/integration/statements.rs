@@ -1632,6 +1632,21 @@ async fn an_approver_leaves_out_an_entry_they_doubt_and_the_rest_settle() {
         trail.contains("import statement STMT-2026-12-01 (stmt.xml)"),
         "{trail}"
     );
+    // The order's lane says the statement booked its money and why the approver left it
+    // out, on the page and in the terminal; the orders it settled say nothing of it.
+    let notice = format!(
+        "Statement STMT-2026-12-01 books 12.50 MYR for this order (entry B2, 2026-12-01); \
+         approver left it out of the approval: {why}"
+    );
+    let lane = page_text(&approver, &format!("http://{addr}/orders/{doubted}")).await;
+    assert!(
+        lane.contains(&notice) && lane.contains(&format!("href=\"/statements/{import_id}\"")),
+        "{lane}"
+    );
+    let (ok, said) = ours(&hp, &["client", "show", "-o", &doubted]);
+    assert!(ok && said.contains(&notice), "{said}");
+    let (ok, said) = ours(&hp, &["client", "show", "-o", &first]);
+    assert!(ok && !said.contains("left it out"), "{said}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

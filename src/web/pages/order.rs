@@ -299,6 +299,15 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         {lane.manual.clone().and_then(|m| m.refused).map(|refusal| view! { <RefusalLine refusal /> })}
         {lane.manual.clone().and_then(|m| m.rejected).map(|rejection| view! { <RejectionLine rejection /> })}
         {lane.dropped.clone().map(|dropped| view! { <DroppedBanner dropped now=lane.now.clone() /> })}
+        {lane.left_out.clone().into_iter().map(|notice| view! {
+            <p class="mb-2 p-2 bg-amber-50 border border-amber-200 rounded" data-testid="left-out">
+                {notice.sentence()} " ("
+                <When at=notice.by.at.clone() now=lane.now.clone() />
+                "; "
+                <a class="underline text-blue-700" href=format!("/statements/{}", notice.import_id)>"the import's review"</a>
+                ")."
+            </p>
+        }).collect_view()}
         {lane.manual.clone().and_then(|m| m.handoff.put_back).map(|back| view! {
             <p class="mb-2 p-2 bg-slate-100 border rounded" data-testid="put-back-by">
                 {format!("{} put the order back in the queue ", back.by.operator)}
