@@ -85,6 +85,14 @@ impl LeftOutNotice {
     }
 }
 
+/// One page of the statements page's list of imports, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportsPage {
+    pub imports: Vec<ListedImport>,
+    /// Opaque token of the next (older) page, if there is one.
+    pub next_page: Option<String>,
+}
+
 /// One import in the statements page's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListedImport {

@@ -24,8 +24,8 @@ use crate::{
         order::Stage,
         resolution::Actor,
         statement::{
-            CsvLayout, EntryOutcome, ListedImport, ReviewedEntry, Statement, StatementEntry,
-            StatementFormat, entry_pays,
+            CsvLayout, EntryOutcome, ImportsPage, ListedImport, ReviewedEntry, Statement,
+            StatementEntry, StatementFormat, entry_pays,
         },
     },
     temporal::{
@@ -902,41 +902,95 @@ pub async fn all_entries(
     }
 }
 
-/// The most recent imports, newest first: id, when it began, who imported it, and how it
-/// stands (read from visibility: no call per import). A file imported again after its
-/// import was stopped outside the console is one row, its latest run's.
+/// Imports one page of the statements page's list shows, at most.
+pub const IMPORTS_PER_PAGE: i32 = 50;
+
+/// The most recent imports, newest first ([`recent_page`]'s first page).
 pub async fn recent(client: &Client) -> Result<Vec<ListedImport>, OpError> {
-    let listed =
-        visibility::list_page(client, "WorkflowType = 'StatementImport'", 50, None, None).await?;
-    let recorded = recorded_decisions(client, &listed.executions).await?;
-    let mut rows: Vec<ListedImport> = Vec::new();
-    for e in listed.executions {
-        if let Some(newer) = rows.iter_mut().find(|r| r.import_id == e.workflow_id) {
-            if !newer.standing.ends_with(AGAIN) {
-                newer.standing.push_str(AGAIN);
+    Ok(recent_page(client, None).await?.imports)
+}
+
+/// One page of the imports, newest first: id, when it began, who imported it, and how it
+/// stands (read from visibility: no call per import), and the token of the next page. A
+/// file imported again after its import was stopped or rejected is one row, its latest
+/// run's, on the page where that run falls: the runs of the page's files are read in one
+/// more list, so an earlier run on a later page is not listed again.
+pub async fn recent_page(client: &Client, page: Option<&str>) -> Result<ImportsPage, OpError> {
+    let query = format!("WorkflowType = '{}'", workflow_types::STATEMENT_IMPORT);
+    let listed = visibility::list_page(client, &query, IMPORTS_PER_PAGE, page, None).await?;
+    // Every run of the page's files: which is each file's latest, and how many it has.
+    let mut ids: Vec<&str> = listed
+        .executions
+        .iter()
+        .map(|e| e.workflow_id.as_str())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut runs: HashMap<String, (Option<std::time::SystemTime>, String, usize)> = HashMap::new();
+    if !ids.is_empty() {
+        let list = ids
+            .iter()
+            .map(|id| super::queues::literal("import id", id))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(", ");
+        let all = format!("{query} AND WorkflowId IN ({list})");
+        let mut token: Option<String> = None;
+        loop {
+            let read = visibility::list_page(client, &all, 1_000, token.as_deref(), None).await?;
+            for e in read.executions {
+                let run = runs.entry(e.workflow_id.clone()).or_insert((
+                    e.start_time,
+                    e.run_id.clone(),
+                    0,
+                ));
+                run.2 += 1;
+                if e.start_time > run.0 {
+                    (run.0, run.1) = (e.start_time, e.run_id.clone());
+                }
             }
-            continue;
+            match read.next_page {
+                Some(next) => token = Some(next),
+                None => break,
+            }
         }
-        // Decided since imports kept their decisions: who decided, from its memo.
-        let decided = recorded
-            .get(&e.run_id)
-            .and_then(decided_by)
-            .filter(|_| e.status == "COMPLETED" || e.status == "RUNNING");
-        rows.push(ListedImport {
-            standing: decided.unwrap_or_else(|| standing(&e.status)),
-            imported_by: e
-                .attributes
-                .get(&sa::ACTORS)
-                .and_then(|actors| actors.first().cloned())
-                .unwrap_or_default(),
-            at: e
-                .start_time
-                .map(crate::domain::format::rfc3339)
-                .unwrap_or_default(),
-            import_id: e.workflow_id,
-        });
     }
-    Ok(rows)
+    let latest: Vec<visibility::ListedExecution> = listed
+        .executions
+        .into_iter()
+        .filter(|e| runs.get(&e.workflow_id).is_none_or(|r| r.1 == e.run_id))
+        .collect();
+    let recorded = recorded_decisions(client, &latest).await?;
+    let imports = latest
+        .into_iter()
+        .map(|e| {
+            // Decided since imports kept their decisions: who decided, from its memo.
+            let decided = recorded
+                .get(&e.run_id)
+                .and_then(decided_by)
+                .filter(|_| e.status == "COMPLETED" || e.status == "RUNNING");
+            let mut standing = decided.unwrap_or_else(|| standing(&e.status));
+            if runs.get(&e.workflow_id).is_some_and(|r| r.2 > 1) {
+                standing.push_str(AGAIN);
+            }
+            ListedImport {
+                standing,
+                imported_by: e
+                    .attributes
+                    .get(&sa::ACTORS)
+                    .and_then(|actors| actors.first().cloned())
+                    .unwrap_or_default(),
+                at: e
+                    .start_time
+                    .map(crate::domain::format::rfc3339)
+                    .unwrap_or_default(),
+                import_id: e.workflow_id,
+            }
+        })
+        .collect();
+    Ok(ImportsPage {
+        imports,
+        next_page: listed.next_page,
+    })
 }
 
 /// Import histories read at once to prove a decision in a memo.

@@ -1770,3 +1770,94 @@ async fn a_decision_forged_into_an_imports_memo_is_not_in_the_trail() {
         .unwrap();
     assert!(view.approved.is_none(), "{view:?}");
 }
+
+/// Finance imports a statement or more a day: past fifty, the statements page showed the
+/// newest fifty and nothing of the rest. It now pages on, each file once (its latest run,
+/// marked when imported again), with "Older imports →".
+#[tokio::test(flavor = "multi_thread")]
+async fn the_statements_page_lists_every_import_a_page_at_a_time() {
+    use temporal_playground::operations::statements::{IMPORTS_PER_PAGE, recent_page};
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let total = IMPORTS_PER_PAGE as usize + 7;
+    let start = |i: usize| {
+        serde_json::json!({
+            "statement_id": format!("S-{i}"), "account": "", "format": "csv",
+            "file_name": format!("s{i}.csv"), "content_hash": format!("{i:04x}"),
+            "imported_by": "ana", "chunks": 1, "first": [], "unmentioned": [],
+        })
+        .to_string()
+    };
+    for i in 0..total {
+        raw_start(
+            &hp,
+            "StatementImport",
+            "manual-handle",
+            &format!("statement-cd{i:04x}"),
+            Some(&start(i)),
+        );
+    }
+    // The oldest file was rejected and imported again: the newest run, on the first page.
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "reject-statement",
+            "-i",
+            "statement-cd0000",
+            "--operator",
+            "bo",
+            "--note",
+            "wrong account",
+        ],
+    );
+    assert!(ok, "{said}");
+    eventually("the rejection listed", Duration::from_secs(15), || async {
+        let q = "WorkflowId = 'statement-cd0000' AND ExecutionStatus = 'Completed'";
+        (count(c, q).await == 1).then_some(())
+    })
+    .await;
+    raw_start(
+        &hp,
+        "StatementImport",
+        "manual-handle",
+        "statement-cd0000",
+        Some(&start(0)),
+    );
+    let listed = eventually("every run listed", Duration::from_secs(30), || async {
+        let first = recent_page(c, None).await.ok()?;
+        (first.imports.len() == IMPORTS_PER_PAGE as usize && first.next_page.is_some())
+            .then_some(first)
+    })
+    .await;
+    let mut seen: Vec<String> = listed.imports.iter().map(|r| r.import_id.clone()).collect();
+    assert_eq!(listed.imports[0].import_id, "statement-cd0000");
+    assert!(
+        listed.imports[0]
+            .standing
+            .ends_with("(imported again after an earlier run was stopped or rejected)"),
+        "{:?}",
+        listed.imports[0]
+    );
+    let older = recent_page(c, listed.next_page.as_deref()).await.unwrap();
+    assert!(older.next_page.is_none(), "{older:?}");
+    seen.extend(older.imports.iter().map(|r| r.import_id.clone()));
+    // Each file once: its rejected run, on the older page, is not listed again.
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "{seen:?}");
+    assert_eq!(seen.len(), total, "{seen:?}");
+    // The page links the older imports.
+    let addr = serve_dashboard(c.clone()).await;
+    let finance = signed_in(addr, "fin").await;
+    let page = page_text(&finance, &format!("http://{addr}/statements")).await;
+    assert!(page.contains("Older imports →"), "{page}");
+    let next = listed.next_page.unwrap();
+    let page = page_text(&finance, &format!("http://{addr}/statements?page={next}")).await;
+    assert!(
+        page.contains("statement-cd0001") && !page.contains("Older imports →"),
+        "{page}"
+    );
+}

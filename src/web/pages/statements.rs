@@ -20,12 +20,14 @@ pub async fn load_import(import_id: String) -> Result<ImportView, AppError> {
     Ok(crate::operations::statements::view_of(&state.client, &import_id).await?)
 }
 
-/// The most recent imports: id, when, by whom, and how they stand.
+/// The imports, a page at a time, newest first: id, when, by whom, and how they stand.
 #[server]
-pub async fn list_imports() -> Result<Vec<crate::domain::statement::ListedImport>, AppError> {
+pub async fn list_imports(
+    #[server(default)] page: Option<String>,
+) -> Result<crate::domain::statement::ImportsPage, AppError> {
     crate::web::auth::require(Action::Read)?;
     let state = crate::web::state::app_state()?;
-    Ok(crate::operations::statements::recent(&state.client).await?)
+    Ok(crate::operations::statements::recent_page(&state.client, page.as_deref()).await?)
 }
 
 /// A second person's approval: the matched orders are settled, but the entries ticked to
@@ -64,7 +66,8 @@ pub async fn reject_import(import_id: String, note: String) -> Result<(), AppErr
 pub fn StatementsPage() -> impl IntoView {
     let query = use_query_map();
     let refused = move || query.read().get("error");
-    let imports = Resource::new(|| (), |_| list_imports());
+    let page = move || query.read().get("page");
+    let imports = Resource::new(page, list_imports);
     view! {
         <h1 class="text-2xl font-bold mb-3">"Statements"</h1>
         {move || refused().map(|e| view! {
@@ -87,12 +90,12 @@ pub fn StatementsPage() -> impl IntoView {
                 <button class="px-3 py-1 rounded bg-blue-700 text-white">"Import"</button>
             </form>
         </IfAllowed>
-        <h2 class="font-semibold mb-2">"Recent imports"</h2>
+        <h2 class="font-semibold mb-2">"Imports, newest first"</h2>
         <Loading what="the imports">
             {move || Suspend::new(async move {
                 imports.await.map(|list| view! {
                     <ul class="text-sm" data-testid="imports">
-                        {list.into_iter().map(|import| view! {
+                        {list.imports.into_iter().map(|import| view! {
                             <li data-import=import.import_id.clone()>
                                 <a class="underline text-blue-700" href=format!("/statements/{}", import.import_id)>{import.import_id.clone()}</a>
                                 " · " <When at=import.at /> " · imported by " {import.imported_by}
@@ -100,6 +103,9 @@ pub fn StatementsPage() -> impl IntoView {
                             </li>
                         }).collect_view()}
                     </ul>
+                    {list.next_page.map(|token| view! {
+                        <a class="inline-block mt-3 underline" rel="next" href=format!("/statements?page={token}")>"Older imports →"</a>
+                    })}
                 })
             })}
         </Loading>
