@@ -44,11 +44,14 @@ const HISTORIES_AT_ONCE: usize = 8;
 
 /// The runs of an order's path (its three stages).
 fn order_runs() -> String {
+    use crate::temporal::names::on_our_queue;
+    // On our queues only: a run started elsewhere never ran our code, and a handoff it
+    // was given is no order of ours to put back.
     format!(
-        "WorkflowType IN ('{}', '{}', '{}')",
-        workflow_types::QUERY_ORDER,
-        workflow_types::STALE_ORDER,
-        workflow_types::MANUAL_HANDLE
+        "({} OR {} OR {})",
+        on_our_queue(workflow_types::QUERY_ORDER),
+        on_our_queue(workflow_types::STALE_ORDER),
+        on_our_queue(workflow_types::MANUAL_HANDLE)
     )
 }
 

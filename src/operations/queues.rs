@@ -51,10 +51,29 @@ pub(super) fn literal(field: &'static str, value: &str) -> Result<String, OpErro
 /// Open workflows of one type in one stage.
 fn waiting(workflow_type: &str, stage: Stage) -> String {
     format!(
-        "WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running' AND {} = '{}'",
+        "WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running' AND {} = '{}' \
+         AND {}",
         sa::ORDER_STAGE.name(),
-        stage.as_str()
+        stage.as_str(),
+        crate::temporal::names::on_our_queue(workflow_type)
     )
+}
+
+/// The runs of an order's workflow that can be in `stage`, on the queues our workers poll
+/// ([`crate::temporal::names::on_our_queue`]): a resolved order is the run that resolved it.
+fn stage_on_our_queue(stage: Stage) -> String {
+    use crate::temporal::names::on_our_queue;
+    match stage {
+        Stage::Querying => on_our_queue(workflow_types::QUERY_ORDER),
+        Stage::Stale => on_our_queue(workflow_types::STALE_ORDER),
+        Stage::Manual => on_our_queue(workflow_types::MANUAL_HANDLE),
+        Stage::Resolved => format!(
+            "({} OR {} OR {})",
+            on_our_queue(workflow_types::QUERY_ORDER),
+            on_our_queue(workflow_types::STALE_ORDER),
+            on_our_queue(workflow_types::MANUAL_HANDLE)
+        ),
+    }
 }
 
 /// Every order in the manual queue.
@@ -433,9 +452,10 @@ pub async fn waiting_figures(
     let now = SystemTime::now();
     let open = |stage: Stage| {
         format!(
-            "ExecutionStatus = 'Running' AND {} = '{}'",
+            "ExecutionStatus = 'Running' AND {} = '{}' AND {}",
             sa::ORDER_STAGE.name(),
-            stage.as_str()
+            stage.as_str(),
+            stage_on_our_queue(stage)
         )
     };
     let overdue = now
@@ -719,15 +739,17 @@ pub async fn stage_counts(client: &Client) -> Result<StageCounts, OpError> {
     let count = |query: String| async move { visibility::count(client, &query).await };
     let open = |stage: Stage| {
         format!(
-            "ExecutionStatus = 'Running' AND {} = '{}'",
+            "ExecutionStatus = 'Running' AND {} = '{}' AND {}",
             sa::ORDER_STAGE.name(),
-            stage.as_str()
+            stage.as_str(),
+            stage_on_our_queue(stage)
         )
     };
     let resolved = format!(
-        "{} = '{}'",
+        "{} = '{}' AND {}",
         sa::ORDER_STAGE.name(),
-        Stage::Resolved.as_str()
+        Stage::Resolved.as_str(),
+        stage_on_our_queue(Stage::Resolved)
     );
     let resolved_as = |resolution: Resolution| {
         format!(

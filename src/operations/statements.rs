@@ -86,8 +86,8 @@ struct Waiting {
 /// Every order waiting in the stale stage or the manual queue, by order id.
 async fn waiting_orders(client: &Client) -> Result<HashMap<String, Waiting>, OpError> {
     let query = format!(
-        "ExecutionStatus = 'Running' AND (WorkflowType = 'ManualHandle' OR WorkflowType = 'StaleOrder') \
-         AND ({stage} = 'manual' OR {stage} = 'stale')",
+        "ExecutionStatus = 'Running' AND {} AND ({stage} = 'manual' OR {stage} = 'stale')",
+        crate::temporal::names::waiting_stages_on_our_queues(),
         stage = sa::ORDER_STAGE.name()
     );
     let mut orders = HashMap::new();
@@ -856,9 +856,10 @@ async fn settled_among(
         }
         let listed = listed.join(", ");
         let query = format!(
-            "{} = '{import_id}' AND {} IN ({listed})",
+            "{} = '{import_id}' AND {} IN ({listed}) AND {}",
             sa::SETTLED_BY.name(),
-            sa::ORDER_ID.name()
+            sa::ORDER_ID.name(),
+            crate::temporal::names::waiting_stages_on_our_queues()
         );
         let page =
             visibility::list_page(client, &query, SETTLED_ASKED_AT_ONCE as i32, None, None).await?;
@@ -875,7 +876,12 @@ async fn settled_among(
 /// count, whatever the statement's size).
 async fn settled_by(client: &Client, import_id: &str) -> Result<u32, OpError> {
     check_import_id(import_id)?;
-    let query = format!("{} = '{import_id}'", sa::SETTLED_BY.name());
+    // Only the orders' own runs: any other run can be started with any `SettledBy`.
+    let query = format!(
+        "{} = '{import_id}' AND {}",
+        sa::SETTLED_BY.name(),
+        crate::temporal::names::waiting_stages_on_our_queues()
+    );
     let n = visibility::count(client, &query).await?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }

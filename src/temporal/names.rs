@@ -32,3 +32,28 @@ pub mod workflow_types {
     pub const STATEMENT_IMPORT: &str = "StatementImport";
     pub const CHARGE_LOOKUP: &str = "ChargeLookup";
 }
+
+/// A visibility condition for runs of an order workflow type on the queue our workers poll
+/// for it: a run started from outside on another queue never runs our code, so whatever
+/// search attributes its start gave stay as given (a "waiting order" claimed by anyone,
+/// settled by any import). Runs on our queue hold theirs to their input on their first step.
+pub fn on_our_queue(workflow_type: &str) -> String {
+    let queue = match workflow_type {
+        workflow_types::QUERY_ORDER => task_queues::QUERY_ORDER,
+        workflow_types::STALE_ORDER => task_queues::STALE_ORDER,
+        workflow_types::RECURRING_PAYMENT
+        | workflow_types::CONTRACT_CHANGE
+        | workflow_types::CHARGE_LOOKUP => task_queues::RECURRING_SCHEDULE,
+        _ => task_queues::MANUAL_HANDLE,
+    };
+    format!("(WorkflowType = '{workflow_type}' AND TaskQueue = '{queue}')")
+}
+
+/// [`on_our_queue`] for the two stages an order waits in: stale and manual.
+pub fn waiting_stages_on_our_queues() -> String {
+    format!(
+        "({} OR {})",
+        on_our_queue(workflow_types::MANUAL_HANDLE),
+        on_our_queue(workflow_types::STALE_ORDER)
+    )
+}

@@ -1492,3 +1492,66 @@ async fn orders_dropped_by_the_hundred_are_listed_and_put_back_a_hundred_at_a_ti
     .await;
     assert!(dropped_orders(c).await.unwrap().rows.is_empty());
 }
+
+/// A ManualHandle started from Temporal's CLI on a queue none of our workers polls never
+/// runs our code, so the search attributes it was started with stay: a "waiting order"
+/// claimed by carol. The queue, its counts, the live page's and the dropped list read only
+/// the runs on our own queues.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_workflow_on_a_queue_nobody_polls_is_in_no_list() {
+    use temporal_playground::{
+        domain::listing::QueueFilter,
+        domain::listing::ServiceLevel,
+        operations::{dropped::dropped_orders, queues},
+    };
+    let env = env_with_manual_order("down-real").await;
+    let c = &env.client;
+    let handoff = serde_json::json!({
+        "order": order("down-phantom", fast_policy(1, 1)),
+        "attempts": 1, "original_error": "503", "stale_retry_error": null,
+        "error_reason": "http_503", "original_reason": "http_503",
+    })
+    .to_string();
+    let out = temporal(
+        &env.server.hostport,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "ManualHandle",
+            "--task-queue",
+            "nobody-polls-this",
+            "--workflow-id",
+            "manual-down-phantom",
+            "--input",
+            &handoff,
+            "--search-attribute",
+            "OrderId=\"down-phantom\"",
+            "--search-attribute",
+            "OrderStage=\"manual\"",
+            "--search-attribute",
+            "ClaimedBy=\"carol\"",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    visible_once(c, "the phantom", "WorkflowId = 'manual-down-phantom'").await;
+    let sla = ServiceLevel::default();
+    let tally = queues::queue_tally(c, &sla).await.unwrap();
+    let page = queues::manual_queue(c, &QueueFilter::default(), None, None, &sla, &tally)
+        .await
+        .unwrap();
+    let listed: Vec<&str> = page.rows.iter().map(|r| r.order_id.as_str()).collect();
+    assert_eq!(listed, ["down-real"], "{page:?}");
+    assert_eq!(page.all, 1, "{page:?}");
+    assert_eq!(queues::stage_counts(c).await.unwrap().manual, 1);
+    // Terminated, it is no dropped order of ours to put back.
+    let out = temporal(
+        &env.server.hostport,
+        &["workflow", "terminate", "-w", "manual-down-phantom"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let ended = "WorkflowId = 'manual-down-phantom' AND ExecutionStatus = 'Terminated'";
+    visible_once(c, "the phantom ended", ended).await;
+    let dropped = dropped_orders(c).await.unwrap();
+    assert!(dropped.rows.is_empty(), "{dropped:?}");
+}

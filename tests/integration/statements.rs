@@ -958,6 +958,27 @@ async fn an_import_matching_other_money_to_an_order_settles_nothing() {
         "the stale order settled by 5.00 MYR: {:?}",
         status.resolution
     );
+    // A run started from Temporal's CLI on a queue nobody polls, calling itself one of
+    // the orders and settled by this import, is not among them.
+    let out = temporal(
+        &hp,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "ManualHandle",
+            "--task-queue",
+            "nobody-polls-this",
+            "--workflow-id",
+            "manual-phantom-fm",
+            "--search-attribute",
+            &format!("OrderId={short:?}"),
+            "--search-attribute",
+            &format!("SettledBy=[{import_id:?}]"),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    visible_once(c, "the phantom", "WorkflowId = 'manual-phantom-fm'").await;
     // The import counts the orders it settled (their own record), not the ones it told.
     eventually("the import's count", Duration::from_secs(15), || async {
         let (ok, said) = ours(&hp, &["client", "show-statement", "-i", import_id]);
