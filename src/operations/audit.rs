@@ -97,8 +97,8 @@ fn changes_query(filter: &AuditFilter) -> Result<String, OpError> {
 /// The questions to the bank `condition` covers (the trail reads [`QUESTIONS_READ`]).
 fn questions_query(condition: &str) -> String {
     format!(
-        "WorkflowType = '{}'{condition}",
-        workflow_types::CHARGE_LOOKUP
+        "{}{condition}",
+        crate::temporal::names::on_our_queue(workflow_types::CHARGE_LOOKUP)
     )
 }
 

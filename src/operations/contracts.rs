@@ -623,8 +623,8 @@ pub async fn terms_run(
 ) -> Result<Vec<TermRun>, OpError> {
     validate_order_id(contract_id)?;
     let query = format!(
-        "WorkflowType = '{}' AND {} = '{contract_id}'",
-        workflow_types::RECURRING_PAYMENT,
+        "{} AND {} = '{contract_id}'",
+        crate::temporal::names::on_our_queue(workflow_types::RECURRING_PAYMENT),
         sa::CONTRACT_ID.name()
     );
     let page = visibility::list_page(client, &query, limit, None, None).await?;
@@ -700,9 +700,9 @@ pub async fn unconfirmed_charges_reading(
     let since =
         SystemTime::now() - std::time::Duration::from_secs(UNCONFIRMED_WINDOW_DAYS * 86_400);
     let query = format!(
-        "WorkflowType = '{}' AND {} IS NOT NULL AND ExecutionStatus IN ('Failed', \
+        "{} AND {} IS NOT NULL AND ExecutionStatus IN ('Failed', \
          'Terminated', 'TimedOut', 'Canceled') AND CloseTime >= '{}'",
-        workflow_types::RECURRING_PAYMENT,
+        crate::temporal::names::on_our_queue(workflow_types::RECURRING_PAYMENT),
         sa::CONTRACT_ID.name(),
         rfc3339(since)
     );
@@ -806,8 +806,8 @@ async fn start_question(client: &Client, question: ChargeQuestion) -> Result<Ask
         return Err(OpError::Rejected(why));
     }
     let query = format!(
-        "WorkflowType = '{}' AND WorkflowId = '{term_id}' AND {} = '{contract_id}'",
-        workflow_types::RECURRING_PAYMENT,
+        "{} AND WorkflowId = '{term_id}' AND {} = '{contract_id}'",
+        crate::temporal::names::on_our_queue(workflow_types::RECURRING_PAYMENT),
         sa::CONTRACT_ID.name()
     );
     let listed = visibility::list_page(client, &query, 1, None, None).await?;

@@ -253,8 +253,8 @@ async fn terms_named(
             .collect::<Result<Vec<_>, _>>()?
             .join(", ");
         let query = format!(
-            "WorkflowType = '{}' AND WorkflowId IN ({list})",
-            workflow_types::RECURRING_PAYMENT
+            "{} AND WorkflowId IN ({list})",
+            crate::temporal::names::on_our_queue(workflow_types::RECURRING_PAYMENT)
         );
         let mut page: Option<String> = None;
         loop {

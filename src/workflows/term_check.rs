@@ -192,8 +192,8 @@ pub async fn charged_terms(
     limit: u64,
 ) -> Result<u64, crate::temporal::TemporalError> {
     let of_contract = format!(
-        "WorkflowType = '{}' AND {} = '{contract_id}'",
-        workflow_types::RECURRING_PAYMENT,
+        "{} AND {} = '{contract_id}'",
+        crate::temporal::names::on_our_queue(workflow_types::RECURRING_PAYMENT),
         sa::CONTRACT_ID.name()
     );
     let completed = visibility::count(

@@ -2004,6 +2004,32 @@ async fn charges_still_in_doubt_show_behind_the_ones_the_bank_settled() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     // The older first, then the newer: both stopped while they try, the bank never charged.
     let older = stopped_while_charging(&env, "down-C-older").await;
+    // A "term" of the older contract started from Temporal's CLI on a queue nobody polls,
+    // then terminated: it never ran, so it is no term of the contract and charged nothing.
+    temporal_ok(
+        &env,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "RecurringPayment",
+            "--task-queue",
+            "nobody-polls-this",
+            "--workflow-id",
+            "recurring-down-C-older-phantom",
+            "--search-attribute",
+            "ContractId=\"down-C-older\"",
+        ],
+    );
+    temporal_ok(
+        &env,
+        &[
+            "workflow",
+            "terminate",
+            "-w",
+            "recurring-down-C-older-phantom",
+        ],
+    );
     let newer = stopped_while_charging(&env, "down-C-newer").await;
     tokio::time::sleep(temporal_playground::workflows::charge_lookup::SETTLED_AFTER).await;
     let said = ask_the_bank(&env.client, "down-C-newer", &newer, "fin")
@@ -2021,4 +2047,8 @@ async fn charges_still_in_doubt_show_behind_the_ones_the_bank_settled() {
     let terms: Vec<&str> = list.terms.iter().map(|t| t.workflow_id.as_str()).collect();
     assert_eq!(terms, [older.as_str()], "{list:?}");
     assert!(!list.partial, "{list:?}");
+    // The contract's page lists its one term.
+    let run = terms_run(&env.client, "down-C-older", 10).await.unwrap();
+    let ids: Vec<&str> = run.iter().map(|t| t.workflow_id.as_str()).collect();
+    assert_eq!(ids, [older.as_str()], "{run:?}");
 }
