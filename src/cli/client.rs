@@ -220,6 +220,13 @@ pub enum ClientCommand {
         #[arg(short = 'o', long = "order-id")]
         order_id: String,
     },
+    /// List the statement imports, newest first, a page at a time: when, who imported
+    /// each, and how it stands (who approved or rejected it)
+    Statements {
+        /// The page the previous list named as the next one
+        #[arg(long)]
+        page: Option<String>,
+    },
     /// Show a statement import: its entries, what each matched, and where it stands
     ShowStatement {
         #[arg(short = 'i', long = "import-id")]
@@ -438,6 +445,9 @@ pub enum Prepared {
         operator: String,
     },
     Dropped,
+    Statements {
+        page: Option<String>,
+    },
     Show {
         order_id: String,
     },
@@ -810,6 +820,7 @@ impl ClientCommand {
                 }
             }
             ClientCommand::Dropped => Prepared::Dropped,
+            ClientCommand::Statements { page } => Prepared::Statements { page },
             ClientCommand::Show { order_id } => {
                 validate_order_id(&order_id).map_err(usage)?;
                 Prepared::Show { order_id }
@@ -1107,7 +1118,26 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
                 println!("{}\t{}", row.order_id, row.sentence());
             }
             if list.partial {
-                println!("(only the latest runs were read: older orders may still be dropped)");
+                println!(
+                    "(more orders are dropped than one list shows: these are the newest; put \
+                     them back, and the next ones show)"
+                );
+            }
+        }
+        Prepared::Statements { page } => {
+            let listed =
+                crate::operations::statements::recent_page(client, page.as_deref()).await?;
+            if listed.imports.is_empty() {
+                println!("no statement has been imported");
+            }
+            for row in &listed.imports {
+                println!(
+                    "{}\t{}\timported by {}\t{}",
+                    row.import_id, row.at, row.imported_by, row.standing
+                );
+            }
+            if let Some(next) = listed.next_page {
+                println!("(older imports: client statements --page {next})");
             }
         }
         Prepared::Show { order_id } => {

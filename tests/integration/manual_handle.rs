@@ -1472,6 +1472,11 @@ async fn orders_dropped_by_the_hundred_are_listed_and_put_back_a_hundred_at_a_ti
         (list.rows.len() == DROPPED_READ as usize && list.partial).then_some(list)
     })
     .await;
+    let (ok, said) = ours(&env.server.hostport, &["client", "dropped"]);
+    assert!(
+        ok && said.contains("more orders are dropped than one list shows"),
+        "{said}"
+    );
     let done = put_back_all(c, first.rows.len(), by.clone(), "terminated by mistake")
         .await
         .unwrap();

@@ -1870,6 +1870,27 @@ async fn the_statements_page_lists_every_import_a_page_at_a_time() {
     unique.dedup();
     assert_eq!(unique.len(), seen.len(), "{seen:?}");
     assert_eq!(seen.len(), total, "{seen:?}");
+    // Our CLI lists them the same way, a page at a time.
+    let (ok, said) = ours(&hp, &["client", "statements"]);
+    let rows = said
+        .lines()
+        .filter(|l| l.starts_with("statement-cd"))
+        .count();
+    assert!(ok && rows == IMPORTS_PER_PAGE as usize, "{said}");
+    let next = said
+        .lines()
+        .find_map(|l| l.strip_prefix("(older imports: client statements --page "))
+        .and_then(|l| l.strip_suffix(')'))
+        .expect("the next page named")
+        .to_string();
+    let (ok, said) = ours(&hp, &["client", "statements", "--page", &next]);
+    let rows = said
+        .lines()
+        .filter(|l| l.starts_with("statement-cd"))
+        .count();
+    assert!(ok && rows == 7 && !said.contains("older imports"), "{said}");
+    let (ok, said) = ours(&hp, &["client", "statements", "--page", "not-a-page"]);
+    assert!(!ok && said.contains("the page link is damaged"), "{said}");
     // The page links the older imports.
     let addr = serve_dashboard(c.clone()).await;
     let finance = signed_in(addr, "fin").await;

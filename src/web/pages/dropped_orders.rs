@@ -113,7 +113,7 @@ pub fn DroppedOrdersPage() -> impl IntoView {
                 data.await.map(|list| {
                     let partial = list.partial.then(|| view! {
                         <p class="text-amber-800 mb-2" data-testid="dropped-partial">
-                            "More runs ended unresolved in these days than one read takes: only the latest are checked here, and older orders may still be dropped."
+                            "More orders are dropped than one list shows: these are the newest. Put them back, and the next ones show."
                         </p>
                     });
                     let rows = list.rows;
