@@ -487,22 +487,8 @@ async fn the_trail_says_when_a_list_holds_more_than_it_shows() {
     // The page and the CSV say so.
     let addr = serve_dashboard(c.clone()).await;
     let finance = signed_in(addr, "fin").await;
-    let page = finance
-        .get(format!("http://{addr}/audit?actor=mallory"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&finance, &format!("http://{addr}/audit?actor=mallory")).await;
     assert!(page.contains(&cut[0]), "{page}");
-    let csv = finance
-        .get(format!("http://{addr}/audit.csv?actor=mallory"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = page_text(&finance, &format!("http://{addr}/audit.csv?actor=mallory")).await;
     assert!(csv.contains(&format!("\"({})\"", cut[0])), "{csv}");
 }

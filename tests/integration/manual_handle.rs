@@ -1408,39 +1408,15 @@ async fn support_leaves_notes_on_a_waiting_order_for_colleagues_and_the_trail() 
 #[tokio::test(flavor = "multi_thread")]
 async fn orders_dropped_by_the_hundred_are_listed_and_put_back_a_hundred_at_a_time() {
     use temporal_playground::{
-        domain::order::manual_workflow_id,
-        domain::resolution::{Handoff, Stamp},
+        domain::resolution::Stamp,
         operations::dropped::{DROPPED_READ, dropped_orders, put_back_all},
-        temporal::names::task_queues,
-        workflows::{manual_handle::ManualHandle, manual_start_attributes},
     };
-    use temporalio_client::WorkflowStartOptions;
-    use temporalio_common::search_attributes::SearchAttributes;
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let c = &env.client;
     let total = DROPPED_READ as usize + 30;
     for i in 0..total {
-        let handoff = Handoff {
-            order: order(&format!("down-bulkdrop-{i:03}"), fast_policy(1, 1)),
-            attempts: 1,
-            original_error: "503".into(),
-            stale_retry_error: None,
-            error_reason: "http_503".into(),
-            original_reason: "http_503".into(),
-            proposal: None,
-            seen: None,
-            refused: None,
-            put_back: None,
-        };
-        let options = WorkflowStartOptions::new(
-            task_queues::MANUAL_HANDLE,
-            manual_workflow_id(&handoff.order.order_id),
-        )
-        .search_attributes(SearchAttributes::new(manual_start_attributes(&handoff)))
-        .build();
-        c.start_workflow(ManualHandle::run, handoff, options)
-            .await
-            .unwrap();
+        let o = order(&format!("down-bulkdrop-{i:03}"), fast_policy(1, 1));
+        start_manual_order(c, o, "http_503").await;
     }
     let waiting = "WorkflowType = 'ManualHandle' AND OrderId STARTS_WITH 'down-bulkdrop-' \
                    AND ExecutionStatus = 'Running'";
@@ -1511,12 +1487,11 @@ async fn an_order_workflow_on_a_queue_nobody_polls_is_in_no_list() {
     };
     let env = env_with_manual_order("down-real").await;
     let c = &env.client;
-    let handoff = serde_json::json!({
-        "order": order("down-phantom", fast_policy(1, 1)),
-        "attempts": 1, "original_error": "503", "stale_retry_error": null,
-        "error_reason": "http_503", "original_reason": "http_503",
-    })
-    .to_string();
+    let handoff = serde_json::to_string(&handoff_of(
+        order("down-phantom", fast_policy(1, 1)),
+        "http_503",
+    ))
+    .unwrap();
     let out = temporal(
         &env.server.hostport,
         &[

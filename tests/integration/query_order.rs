@@ -210,23 +210,11 @@ async fn an_order_started_from_outside_with_attributes_its_input_does_not_give_i
 {
     use temporal_playground::{
         domain::order::{manual_workflow_id, query_workflow_id, stale_workflow_id},
-        domain::resolution::Handoff,
         temporal::names::task_queues,
     };
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let c = &env.client;
-    let handoff = |id: &str| Handoff {
-        order: order(id, fast_policy(2, 3_600)),
-        attempts: 2,
-        original_error: "503".into(),
-        stale_retry_error: None,
-        error_reason: "http_503".into(),
-        original_reason: "http_503".into(),
-        proposal: None,
-        seen: None,
-        refused: None,
-        put_back: None,
-    };
+    let handoff = |id: &str| handoff_of(order(id, fast_policy(2, 3_600)), "http_503");
     let (queried, stale, manual) = (
         Script::Down.id("forged-q"),
         Script::Down.id("forged-s"),

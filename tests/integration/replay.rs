@@ -628,7 +628,6 @@ async fn fresh_histories_of_every_path_replay() {
     // Orders started from outside with attributes their input does not give, each then
     // resolved by a person.
     {
-        use temporal_playground::domain::resolution::Handoff;
         use temporal_playground::temporal::search_attributes as sa;
         use temporalio_common::search_attributes::SearchAttributes;
         let forged = || {
@@ -638,18 +637,7 @@ async fn fresh_histories_of_every_path_replay() {
                 sa::ORDER_ID.value_set("ORD-SOMEONE-ELSES".into()),
             ])
         };
-        let handoff = |id: &str, wait: u64| Handoff {
-            order: order(id, fast_policy(1, wait)),
-            attempts: 1,
-            original_error: "503".into(),
-            stale_retry_error: None,
-            error_reason: "http_503".into(),
-            original_reason: "http_503".into(),
-            proposal: None,
-            seen: None,
-            refused: None,
-            put_back: None,
-        };
+        let handoff = |id: &str, wait: u64| handoff_of(order(id, fast_policy(1, wait)), "http_503");
         c.start_workflow(
             QueryOrder::run,
             order("down-forgedrec", fast_policy(1, 1)),

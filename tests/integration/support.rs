@@ -400,29 +400,39 @@ pub async fn start_manual(client: &Client, order_id: &str, provider: &str, reaso
     start_manual_order(client, o, reason).await;
 }
 
-/// Puts `o` straight into the manual queue, its upstream having failed with `reason`.
-pub async fn start_manual_order(client: &Client, o: OrderRequest, reason: &str) {
-    use temporal_playground::{
-        domain::order::{Stage, manual_workflow_id},
-        domain::resolution::Handoff,
-        temporal::names::task_queues,
-        workflows::handoff_attributes,
-        workflows::manual_handle::ManualHandle,
-    };
-    use temporalio_common::search_attributes::SearchAttributes;
-    let order_id = o.order_id.clone();
-    let handoff = Handoff {
-        order: o.clone(),
-        attempts: 2,
+/// What a stage hands on for `o` after one failed query (`reason`): no proposal, not
+/// seen, not put back.
+pub fn handoff_of(
+    o: OrderRequest,
+    reason: &str,
+) -> temporal_playground::domain::resolution::Handoff {
+    temporal_playground::domain::resolution::Handoff {
+        order: o,
+        attempts: 1,
         original_error: format!("the upstream failed: {reason}"),
-        stale_retry_error: Some(format!("the upstream failed: {reason}")),
+        stale_retry_error: None,
         error_reason: reason.to_string(),
         original_reason: reason.to_string(),
         proposal: None,
         seen: None,
         refused: None,
         put_back: None,
+    }
+}
+
+/// Puts `o` straight into the manual queue, its upstream having failed with `reason`.
+pub async fn start_manual_order(client: &Client, o: OrderRequest, reason: &str) {
+    use temporal_playground::{
+        domain::order::{Stage, manual_workflow_id},
+        temporal::names::task_queues,
+        workflows::handoff_attributes,
+        workflows::manual_handle::ManualHandle,
     };
+    use temporalio_common::search_attributes::SearchAttributes;
+    let order_id = o.order_id.clone();
+    let mut handoff = handoff_of(o.clone(), reason);
+    handoff.attempts = 2;
+    handoff.stale_retry_error = Some(handoff.original_error.clone());
     let attributes = handoff_attributes(&o, Stage::Manual, &handoff);
     client
         .start_workflow(
