@@ -72,8 +72,13 @@ impl LeftOutNotice {
     /// "Statement STMT-1 books 12.50 MYR for this order (entry B2, 2026-12-01); bo left it
     /// out of the approval: why".
     pub fn sentence(&self) -> String {
+        self.sentence_for("order")
+    }
+
+    /// [`Self::sentence`] for what the entry was for: "order", "term".
+    pub fn sentence_for(&self, what: &str) -> String {
         format!(
-            "Statement {} books {} for this order (entry {}, {}); {} left it out of the \
+            "Statement {} books {} for this {what} (entry {}, {}); {} left it out of the \
              approval: {}",
             self.statement_id,
             self.entry.amount,

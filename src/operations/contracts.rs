@@ -628,11 +628,32 @@ pub async fn terms_run(
         sa::CONTRACT_ID.name()
     );
     let page = visibility::list_page(client, &query, limit, None, None).await?;
-    Ok(futures::stream::iter(page.executions)
+    let mut rows: Vec<TermRun> = futures::stream::iter(page.executions)
         .map(|e| async move { term_row(client, e).await.0 })
         .buffered(DESCRIBES_AT_ONCE)
         .collect()
-        .await)
+        .await;
+    // A statement that booked a term's charge, its entry left out by the approver: said
+    // on the term's row (only terms in doubt are given a statement's entry).
+    let in_doubt: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.ask_the_bank)
+        .map(|r| r.workflow_id.as_str())
+        .collect();
+    let since = rows
+        .iter()
+        .filter(|r| r.ask_the_bank)
+        .map(|r| r.started_at.clone())
+        .min()
+        .unwrap_or_default();
+    let notices = super::statements::left_out_for(client, &in_doubt, &since).await?;
+    for row in rows.iter_mut() {
+        for notice in notices.iter().filter(|n| n.entry.target == row.workflow_id) {
+            row.status
+                .push_str(&format!(" {}.", notice.sentence_for("term")));
+        }
+    }
+    Ok(rows)
 }
 
 /// A term's row in a payment history, and, for a term that closed without completing,

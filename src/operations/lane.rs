@@ -21,7 +21,6 @@ use crate::{
     domain::listing::{LaneStage, OrderLane, TimelineEvent},
     domain::order::{Stage, manual_workflow_id, query_workflow_id, stale_workflow_id},
     domain::resolution::{ApprovalRequest, OrderNote, Stamp},
-    domain::statement::LeftOutNotice,
 };
 
 /// Events of one workflow shown in its timeline: the newest, in the order they happened.
@@ -175,7 +174,7 @@ pub async fn order_lane(
         .min()
         .unwrap_or_default()
         .to_string();
-    let left_out = left_out_for_order(client, &order_id, &since).await?;
+    let left_out = super::statements::left_out_for(client, &[order_id.as_str()], &since).await?;
     Ok(OrderLane {
         order_id,
         stages,
@@ -188,72 +187,6 @@ pub async fn order_lane(
         earlier_notes,
         left_out,
     })
-}
-
-/// Statement imports an order's lane reads for entries left out for it, at most (newest
-/// first, started since the order was).
-pub const LEFT_OUT_IMPORTS_READ: i32 = 100;
-
-/// The entries statements booked for `order_id` that their approvers left out, newest
-/// first: from the memo of each import started since the order was (`since`, RFC 3339),
-/// counted only as [`super::statements::recorded_decisions`] counts decisions (written by
-/// the import's own workflow). One visibility list.
-async fn left_out_for_order(
-    client: &Client,
-    order_id: &str,
-    since: &str,
-) -> Result<Vec<LeftOutNotice>, OpError> {
-    use crate::workflows::statement_import::{DECISIONS_MEMO, ImportDecisions};
-    let mut query = format!(
-        "WorkflowType = '{}'",
-        crate::temporal::names::workflow_types::STATEMENT_IMPORT
-    );
-    if !since.is_empty() {
-        query += &format!(
-            " AND StartTime >= {}",
-            super::queues::literal("time", since)?
-        );
-    }
-    let listed = crate::temporal::visibility::list_page(
-        client,
-        &query,
-        LEFT_OUT_IMPORTS_READ,
-        None,
-        Some("StartTime DESC"),
-    )
-    .await?;
-    let names_it = |d: &ImportDecisions| d.left_out_for.iter().any(|l| l.target == order_id);
-    let candidates: Vec<_> = listed
-        .executions
-        .into_iter()
-        .filter(|e| {
-            e.memo::<ImportDecisions>(DECISIONS_MEMO)
-                .is_some_and(|d| names_it(&d))
-        })
-        .collect();
-    if candidates.is_empty() {
-        return Ok(Vec::new());
-    }
-    let recorded = super::statements::recorded_decisions(client, &candidates).await?;
-    let mut notices = Vec::new();
-    for e in &candidates {
-        let Some(d) = recorded.get(&e.run_id) else {
-            continue;
-        };
-        let Some(by) = &d.approved else {
-            continue;
-        };
-        for entry in d.left_out_for.iter().filter(|l| l.target == order_id) {
-            notices.push(LeftOutNotice {
-                import_id: e.workflow_id.clone(),
-                statement_id: d.statement_id.clone(),
-                entry: entry.clone(),
-                by: by.clone(),
-                why: d.left_out_note.clone(),
-            });
-        }
-    }
-    Ok(notices)
 }
 
 /// Runs of an order's ManualHandle before its latest whose notes its lane reads, at most

@@ -999,6 +999,79 @@ pub async fn recent_page(client: &Client, page: Option<&str>) -> Result<ImportsP
     })
 }
 
+/// Statement imports read for entries left out for an order or a term, at most (newest
+/// first, started since the order or the term was).
+pub const LEFT_OUT_IMPORTS_READ: i32 = 100;
+
+/// The entries statements booked for any of `targets` (order ids, or term ids) that their
+/// approvers left out, newest first: from the memo of each import started since `since`
+/// (RFC 3339, or empty), counted only as [`recorded_decisions`] counts decisions (written by
+/// the import's own workflow). One visibility list.
+pub async fn left_out_for(
+    client: &Client,
+    targets: &[&str],
+    since: &str,
+) -> Result<Vec<crate::domain::statement::LeftOutNotice>, OpError> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = format!("WorkflowType = '{}'", workflow_types::STATEMENT_IMPORT);
+    if !since.is_empty() {
+        query += &format!(
+            " AND StartTime >= {}",
+            super::queues::literal("time", since)?
+        );
+    }
+    let listed = visibility::list_page(
+        client,
+        &query,
+        LEFT_OUT_IMPORTS_READ,
+        None,
+        Some("StartTime DESC"),
+    )
+    .await?;
+    let names_one = |d: &ImportDecisions| {
+        d.left_out_for
+            .iter()
+            .any(|l| targets.contains(&l.target.as_str()))
+    };
+    let candidates: Vec<_> = listed
+        .executions
+        .into_iter()
+        .filter(|e| {
+            e.memo::<ImportDecisions>(DECISIONS_MEMO)
+                .is_some_and(|d| names_one(&d))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let recorded = recorded_decisions(client, &candidates).await?;
+    let mut notices = Vec::new();
+    for e in &candidates {
+        let Some(d) = recorded.get(&e.run_id) else {
+            continue;
+        };
+        let Some(by) = &d.approved else {
+            continue;
+        };
+        for entry in d
+            .left_out_for
+            .iter()
+            .filter(|l| targets.contains(&l.target.as_str()))
+        {
+            notices.push(crate::domain::statement::LeftOutNotice {
+                import_id: e.workflow_id.clone(),
+                statement_id: d.statement_id.clone(),
+                entry: entry.clone(),
+                by: by.clone(),
+                why: d.left_out_note.clone(),
+            });
+        }
+    }
+    Ok(notices)
+}
+
 /// Import histories read at once to prove a decision in a memo.
 const DECISION_READS_AT_ONCE: usize = 8;
 

@@ -1356,6 +1356,14 @@ async fn stopped_while_charging(env: &TestEnv, id: &str) -> String {
 }
 
 /// The term's row on the contract's page.
+/// The import id our CLI's `import-statement` names.
+fn import_id_of(said: &str) -> String {
+    said.split_whitespace()
+        .find(|w| w.starts_with("statement-"))
+        .map(|w| w.trim_end_matches(':').to_string())
+        .expect("the import named")
+}
+
 async fn row_of(env: &TestEnv, id: &str) -> String {
     let runs = terms_run(&env.client, id, 10).await.unwrap();
     assert_eq!(runs.len(), 1, "{runs:?}");
@@ -1841,11 +1849,7 @@ async fn a_bank_statement_settles_a_term_whose_charge_had_no_answer() {
         said.contains(&format!("{term} of contract {booked}")),
         "{said}"
     );
-    let import_id = said
-        .split_whitespace()
-        .find(|w| w.starts_with("statement-"))
-        .map(|w| w.trim_end_matches(':').to_string())
-        .unwrap();
+    let import_id = import_id_of(&said);
     // Before anyone approved it, the entry given from Temporal's CLI settles nothing.
     let early = give_entry_in_temporal(&env, booked, &term, &import_id);
     assert!(
@@ -1992,6 +1996,51 @@ async fn a_bank_statement_settles_a_term_whose_charge_had_no_answer() {
             && row.contains("the entry books 1.00 USD, the term is for 9.99 USD"),
         "{row}"
     );
+
+    // A statement books the other term's charge too, and the approver leaves it out: the
+    // term stays for a person, and its row says the statement booked it and why.
+    let file = dir.join("stmt2.xml");
+    std::fs::write(
+        &file,
+        fixtures::camt053(&[("C1", other_term.as_str(), "9.99", "USD", true)], false),
+    )
+    .unwrap();
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "import-statement",
+            &file.to_string_lossy(),
+            "--operator",
+            "ana",
+        ],
+    );
+    assert!(ok && said.contains("1 charge_in_doubt"), "{said}");
+    let second = import_id_of(&said);
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "approve-statement",
+            "-i",
+            &second,
+            "--operator",
+            "bo",
+            "--leave-out",
+            "C1",
+            "--note",
+            "the customer disputes it",
+        ],
+    );
+    assert!(ok, "{said}");
+    let row = row_of(&env, forged).await;
+    assert!(
+        row.starts_with("charge unconfirmed")
+            && row.contains(" books 9.99 USD for this term (entry C1, ")
+            && row.ends_with("bo left it out of the approval: the customer disputes it."),
+        "{row}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// After an outage finance asks the bank about the newest charges in doubt; their terms stay
