@@ -422,9 +422,12 @@ pub struct QueuePage {
     #[serde(default)]
     pub counted_at: String,
     pub operator: Option<String>,
-    /// Orders that dropped out of every queue, as the console's watch last read them.
+    /// Orders that dropped out of every queue, as the console's watch last read them, and
+    /// whether more are dropped than its list holds (`DROPPED_READ`).
     #[serde(default)]
     pub dropped: usize,
+    #[serde(default)]
+    pub dropped_more: bool,
 }
 
 /// Most orders one bulk action (a retry, a question to the bank) touches: the pages offer

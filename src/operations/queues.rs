@@ -555,6 +555,7 @@ pub async fn manual_queue(
         operator,
         counted_at: tally.counted_at.clone(),
         dropped: 0,
+        dropped_more: false,
     })
 }
 

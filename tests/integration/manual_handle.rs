@@ -1453,6 +1453,18 @@ async fn orders_dropped_by_the_hundred_are_listed_and_put_back_a_hundred_at_a_ti
         ok && said.contains("more orders are dropped than one list shows"),
         "{said}"
     );
+    // The queue's banner says there are more than the hundred its watch read.
+    let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    eventually("the queue's banner", Duration::from_secs(20), || async {
+        page_text(&support, &format!("http://{addr}/"))
+            .await
+            .contains(&format!(
+                "More than {DROPPED_READ} orders dropped out of every queue"
+            ))
+            .then_some(())
+    })
+    .await;
     let done = put_back_all(c, first.rows.len(), by.clone(), "terminated by mistake")
         .await
         .unwrap();

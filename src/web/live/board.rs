@@ -35,7 +35,8 @@ pub struct BoardCache {
     board: Last<WaitingBoard>,
     /// Orders that dropped out of every queue, as the watch last read them (every
     /// minute): the queue page says so without a read of its own.
-    dropped: Arc<std::sync::Mutex<Option<usize>>>,
+    /// With whether more are dropped than its list holds.
+    dropped: Arc<std::sync::Mutex<Option<(usize, bool)>>>,
     /// A put-back through this console: the watch reads the dropped orders again at once.
     recount_dropped: Arc<std::sync::atomic::AtomicBool>,
     nudged: Arc<Notify>,
@@ -84,10 +85,10 @@ impl BoardCache {
         }
     }
 
-    /// The dropped orders the watch read.
-    pub fn put_dropped(&self, dropped: usize) {
+    /// The dropped orders the watch read, and whether more are dropped than its list holds.
+    pub fn put_dropped(&self, dropped: usize, more: bool) {
         if let Ok(mut last) = self.dropped.lock() {
-            *last = Some(dropped);
+            *last = Some((dropped, more));
         }
     }
 
@@ -106,8 +107,12 @@ impl BoardCache {
     }
 
     /// The dropped orders as the watch last read them (none before its first read).
-    pub fn dropped(&self) -> usize {
-        self.dropped.lock().ok().and_then(|d| *d).unwrap_or(0)
+    pub fn dropped(&self) -> (usize, bool) {
+        self.dropped
+            .lock()
+            .ok()
+            .and_then(|d| *d)
+            .unwrap_or((0, false))
     }
 
     /// Something waiting changed through this console: count again now.

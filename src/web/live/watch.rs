@@ -127,7 +127,7 @@ impl Watch {
         match crate::operations::dropped::dropped_orders(&self.client).await {
             Ok(list) => {
                 set_gauge(Gauge::OrdersDropped, count(list.rows.len()));
-                self.board.put_dropped(list.rows.len());
+                self.board.put_dropped(list.rows.len(), list.partial);
                 true
             }
             Err(e) => {

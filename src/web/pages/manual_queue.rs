@@ -33,7 +33,7 @@ pub async fn manual_queue(
         &tally,
     );
     let mut page = page.await?;
-    page.dropped = state.board.dropped();
+    (page.dropped, page.dropped_more) = state.board.dropped();
     Ok(page)
 }
 
@@ -296,9 +296,10 @@ fn QueueTable(page: QueuePage, filter: QueueFilter) -> impl IntoView {
         </p>
         {(page.dropped > 0).then(|| view! {
             <p class="mb-2 p-2 bg-red-50 border border-red-200 rounded" role="alert" data-testid="dropped-banner">
-                {match page.dropped {
-                    1 => "1 order dropped out of every queue: its run ended without a resolution. ".to_string(),
-                    n => format!("{n} orders dropped out of every queue: their runs ended without a resolution. "),
+                {match (page.dropped, page.dropped_more) {
+                    (n, true) => format!("More than {n} orders dropped out of every queue: their runs ended without a resolution. "),
+                    (1, false) => "1 order dropped out of every queue: its run ended without a resolution. ".to_string(),
+                    (n, false) => format!("{n} orders dropped out of every queue: their runs ended without a resolution. "),
                 }}
                 <a href="/dropped" class="underline">"See the dropped orders"</a>
             </p>
