@@ -846,17 +846,19 @@ pub const IMPORTS_READ: i32 = 100;
 
 /// The statement imports a filter covers, as the trail's rows: who imported each (and
 /// which statement), and who approved or rejected it, when, what they left out and why, as
-/// the import keeps them in its memo (`ImportDecisions`). Read from visibility alone: an
-/// import's entries are never read. Imports decided before they kept their decisions list
-/// their start only.
+/// the import keeps them in its memo (`ImportDecisions`), counted as
+/// [`super::statements::recorded_decisions`] counts them: a completed import's from
+/// visibility alone, a running or stopped one's only once its history shows its own
+/// workflow writing them. Imports decided before they kept their decisions list their
+/// start only.
 pub async fn statement_entries(
     client: &Client,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, OpError> {
+    use crate::workflows::statement_import::{DECISIONS_MEMO, ImportDecisions};
     let q = imports_query(filter)?;
     let listed =
         visibility::list_page(client, &q, IMPORTS_READ, None, Some("StartTime DESC")).await?;
-    use crate::workflows::statement_import::{DECISIONS_MEMO, ImportDecisions};
     let mut recorded = super::statements::recorded_decisions(client, &listed.executions).await?;
     let mut entries = Vec::new();
     for e in &listed.executions {

@@ -917,7 +917,8 @@ pub async fn recent(client: &Client) -> Result<Vec<ListedImport>, OpError> {
 }
 
 /// One page of the imports, newest first: id, when it began, who imported it, and how it
-/// stands (read from visibility: no call per import), and the token of the next page. A
+/// stands (from visibility; a history read only for an import running or stopped with a
+/// decision, as [`recorded_decisions`] proves it), and the token of the next page. A
 /// file imported again after its import was stopped or rejected is one row, its latest
 /// run's, on the page where that run falls: the runs of the page's files are read in one
 /// more list, so an earlier run on a later page is not listed again.
