@@ -1233,6 +1233,9 @@ fn print_lane(lane: &crate::domain::listing::OrderLane) {
     if let Some(dropped) = &lane.dropped {
         println!("  dropped: {}", dropped.sentence());
     }
+    if let Some(why) = &lane.unread {
+        println!("  its claim, proposal, notes and timer could not be read: {why}");
+    }
     let resolution = lane
         .manual
         .as_ref()

@@ -554,6 +554,11 @@ pub struct OrderLane {
     /// approval (each then waits for a person), newest first.
     #[serde(default)]
     pub left_out: Vec<super::statement::LeftOutNotice>,
+    /// Why the open stage's live state (claim, proposal, notes, timer) could not be read,
+    /// when it could not: no worker runs its queue, or none answered in time. The lane then
+    /// shows its path from Temporal's history and offers no action.
+    #[serde(default)]
+    pub unread: Option<String>,
 }
 
 /// How one upstream (bank or wallet) has answered over the last minutes, from the calls

@@ -25,6 +25,9 @@ pub enum ErrorKind {
     NotFound,
     /// Temporal (or the bank behind it) did not answer: try again later (503).
     Unavailable,
+    /// No worker runs the queue the workflow waits on: nothing there can be read live or
+    /// changed until one is back (503; the sentence says so, since retrying will not help).
+    NoWorker,
     /// Our own fault: a bug to fix, logged with its detail (500).
     Bug,
 }
@@ -35,7 +38,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Refused => 422,
             ErrorKind::NotFound => 404,
-            ErrorKind::Unavailable => 503,
+            ErrorKind::Unavailable | ErrorKind::NoWorker => 503,
             ErrorKind::Bug => 500,
         }
     }
@@ -44,7 +47,7 @@ impl ErrorKind {
     pub fn outcome(self) -> &'static str {
         match self {
             ErrorKind::Refused | ErrorKind::NotFound => "refused",
-            ErrorKind::Unavailable | ErrorKind::Bug => "failed",
+            ErrorKind::Unavailable | ErrorKind::NoWorker | ErrorKind::Bug => "failed",
         }
     }
 }

@@ -149,14 +149,27 @@ pub async fn order_lane(
         },
         false => None,
     };
-    let stale = match s {
-        Some(_) => stale_status(client, &order_id).await.ok(),
-        None => None,
-    };
-    let manual = match m {
-        Some(_) => manual_context(client, &order_id).await.ok(),
-        None => None,
-    };
+    // A stage's live state (claim, proposal, notes, the stale timer) is its query's, which
+    // needs a worker on its queue: when none answers, the lane says so, and offers nothing
+    // to do, rather than show an order nobody has claimed.
+    // Both are asked together: with a worker just stopped, each waits out its bound.
+    let (stale, manual) = futures::join!(
+        async {
+            match s {
+                Some(_) => Some(stale_status(client, &order_id).await),
+                None => None,
+            }
+        },
+        async {
+            match m {
+                Some(_) => Some(manual_context(client, &order_id).await),
+                None => None,
+            }
+        },
+    );
+    let mut unread = None;
+    let manual = manual.and_then(|read| read_live(read, &mut unread));
+    let stale = stale.and_then(|read| read_live(read, &mut unread));
     // A put-back starts a new run, without the notes left on the one that ended: they are
     // read from the earlier runs' histories (what each run's validator accepted).
     let earlier_notes = match manual
@@ -186,7 +199,26 @@ pub async fn order_lane(
         dropped,
         earlier_notes,
         left_out,
+        unread,
     })
+}
+
+/// A stage's live state, or `None` with the reason it could not be read kept in `unread`
+/// (the first such). A stage that is gone by now (a race with its end) is simply absent.
+fn read_live<T>(read: Result<T, OpError>, unread: &mut Option<String>) -> Option<T> {
+    match read {
+        Ok(state) => Some(state),
+        Err(OpError::NotFound(_)) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "an order's live state could not be read");
+            let why = match e.kind() {
+                crate::domain::ErrorKind::NoWorker => e.to_string(),
+                _ => "Temporal did not answer in time".to_string(),
+            };
+            unread.get_or_insert(why);
+            None
+        }
+    }
 }
 
 /// Runs of an order's ManualHandle before its latest whose notes its lane reads, at most

@@ -24,6 +24,7 @@ use crate::{
     },
     temporal::TemporalError,
     temporal::names::task_queues,
+    temporal::readiness,
     workflows::manual_handle::ManualHandle,
     workflows::order_attributes,
     workflows::query_order::QueryOrder,
@@ -62,6 +63,31 @@ pub(super) fn query_error(workflow_id: &str, e: WorkflowQueryError) -> OpError {
     match e {
         WorkflowQueryError::NotFound(_) => not_found(workflow_id),
         other => OpError::Temporal(other.into()),
+    }
+}
+
+/// How long a read of a workflow's live state (a query) waits for the worker to answer.
+/// A worker stopped within the last [`WORKER_SEEN_WITHIN`] still counts as running, and
+/// Temporal would hold such a query half a minute before it gives up.
+///
+/// [`WORKER_SEEN_WITHIN`]: crate::temporal::readiness::WORKER_SEEN_WITHIN
+pub const QUERY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Asks `query` of `workflow_id`, a workflow on `queue`: at once "no worker runs the queue"
+/// when none does, and "no worker answered" after [`QUERY_WAIT`].
+pub(super) async fn live_state<T>(
+    client: &Client,
+    queue: &str,
+    workflow_id: &str,
+    query: impl std::future::Future<Output = Result<T, WorkflowQueryError>>,
+) -> Result<T, OpError> {
+    readiness::worker_running(client, queue).await?;
+    match tokio::time::timeout(QUERY_WAIT, query).await {
+        Ok(answer) => answer.map_err(|e| query_error(workflow_id, e)),
+        Err(_) => Err(OpError::Temporal(TemporalError::WorkerSilent {
+            workflow_id: workflow_id.to_string(),
+            secs: QUERY_WAIT.as_secs(),
+        })),
     }
 }
 
@@ -291,6 +317,9 @@ where
     U::Output: 'static,
 {
     let id = manual_workflow_id(order_id);
+    // With no worker, Temporal holds the update half a minute and then drops it: say so at
+    // once, and send nothing that could land later.
+    readiness::worker_running(client, task_queues::MANUAL_HANDLE).await?;
     let result = client
         .get_workflow_handle::<ManualHandle>(id.clone())
         .execute_update(update, input, WorkflowExecuteUpdateOptions::default())
@@ -511,19 +540,15 @@ pub async fn retry_now(
 pub async fn manual_context(client: &Client, order_id: &str) -> Result<ManualContext, OpError> {
     validate_order_id(order_id)?;
     let id = manual_workflow_id(order_id);
-    client
-        .get_workflow_handle::<ManualHandle>(id.clone())
-        .query(ManualHandle::context, (), WorkflowQueryOptions::default())
-        .await
-        .map_err(|e| query_error(&id, e))
+    let handle = client.get_workflow_handle::<ManualHandle>(id.clone());
+    let query = handle.query(ManualHandle::context, (), WorkflowQueryOptions::default());
+    live_state(client, task_queues::MANUAL_HANDLE, &id, query).await
 }
 
 pub async fn stale_status(client: &Client, order_id: &str) -> Result<StaleStatus, OpError> {
     validate_order_id(order_id)?;
     let id = stale_workflow_id(order_id);
-    client
-        .get_workflow_handle::<StaleOrder>(id.clone())
-        .query(StaleOrder::status, (), WorkflowQueryOptions::default())
-        .await
-        .map_err(|e| query_error(&id, e))
+    let handle = client.get_workflow_handle::<StaleOrder>(id.clone());
+    let query = handle.query(StaleOrder::status, (), WorkflowQueryOptions::default());
+    live_state(client, task_queues::STALE_ORDER, &id, query).await
 }

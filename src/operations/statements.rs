@@ -13,7 +13,7 @@ use temporalio_common::protos::temporal::api::history::v1::history_event::Attrib
 
 use super::{
     Missing, OpError, counted,
-    orders::{answer, query_error, update_error},
+    orders::{answer, live_state, update_error},
 };
 use crate::{
     domain::contract::{ContractTerms, terms_workflow_id},
@@ -31,7 +31,7 @@ use crate::{
     temporal::{
         TemporalError, histories,
         names::{task_queues, workflow_types},
-        search_attributes as sa, visibility,
+        readiness, search_attributes as sa, visibility,
     },
     upstream::statement::{StatementError, parse},
     workflows::statement_import::{
@@ -509,6 +509,9 @@ pub async fn import(
         async {
             crate::domain::input::validate_operator(&actor.name)?;
             let statement = parse(bytes, format, layout)?;
+            // An import is read and fed through its worker: with none running, nothing
+            // starts (a run begun now would wait, half-fed, until one is back).
+            readiness::worker_running(client, task_queues::MANUAL_HANDLE).await?;
             let hash = content_hash(bytes);
             let id = workflow_id(&hash);
             let (entries, unmentioned) = review(client, &statement, rules).await?;
@@ -606,19 +609,26 @@ pub async fn import(
 /// entries) once it has ended.
 async fn view_from(client: &Client, id: &str, offset: u32) -> Result<ImportView, OpError> {
     let handle = client.get_workflow_handle::<StatementImport>(id.to_string());
-    match handle
-        .query(
-            StatementImport::review,
-            offset,
-            WorkflowQueryOptions::default(),
-        )
-        .await
-    {
+    let query = handle.query(
+        StatementImport::review,
+        offset,
+        WorkflowQueryOptions::default(),
+    );
+    match live_state(client, task_queues::MANUAL_HANDLE, id, query).await {
         Ok(view) => Ok(view),
-        Err(e) => match handle.get_result(Default::default()).await {
-            Ok(view) => Ok(view),
-            Err(_) => Err(query_error(id, e)),
-        },
+        // An import that has ended keeps its view (the first entries) as its result, which
+        // Temporal gives without a worker; a running one's result would only come when
+        // it ends.
+        Err(e) => {
+            let ended = handle
+                .describe(Default::default())
+                .await
+                .is_ok_and(|d| d.status() != temporalio_client::WorkflowExecutionStatus::Running);
+            match ended {
+                true => handle.get_result(Default::default()).await.map_err(|_| e),
+                false => Err(e),
+            }
+        }
     }
 }
 
@@ -1206,6 +1216,7 @@ pub async fn approve_leaving_out(
                 note: answered.note,
                 leave_out: leave_out.to_vec(),
             };
+            readiness::worker_running(client, task_queues::MANUAL_HANDLE).await?;
             let done = client
                 .get_workflow_handle::<StatementImport>(import_id.to_string())
                 .execute_update(
@@ -1237,6 +1248,7 @@ pub async fn reject(
         async {
             check_import_id(import_id)?;
             let request = answer(&actor, note)?;
+            readiness::worker_running(client, task_queues::MANUAL_HANDLE).await?;
             let done = client
                 .get_workflow_handle::<StatementImport>(import_id.to_string())
                 .execute_update(

@@ -46,6 +46,28 @@ pub enum TemporalError {
     /// Temporal did not answer in time, was unavailable or overloaded.
     #[error("Temporal did not answer: {0}")]
     Unavailable(String),
+    /// No worker runs the task queue a workflow waits on: what it holds cannot be read
+    /// live, nor changed, until one is back (Temporal would wait half a minute, then give
+    /// up). When a worker last polled it, if any did in the last five minutes.
+    #[error(
+        "no worker runs the {queue} queue ({}): what waits on it cannot be read or changed \
+         until one is back; tell whoever runs the workers",
+        match last_seen {
+            Some(at) => format!("the last one polled it at {at}"),
+            None => "none has polled it in the last five minutes".to_string(),
+        }
+    )]
+    NoWorker {
+        queue: String,
+        last_seen: Option<String>,
+    },
+    /// A worker counted as running did not answer a query in time: one that stopped in
+    /// the last minute or two still counts (see `readiness::WORKER_SEEN_WITHIN`).
+    #[error(
+        "no worker answered for {workflow_id} within {secs} s (one may have stopped in the \
+         last minutes): try again shortly, and if it lasts tell whoever runs the workers"
+    )]
+    WorkerSilent { workflow_id: String, secs: u64 },
     /// The SDK or the data converter failed on our side: a bug of ours.
     #[error("the Temporal client failed: {0}")]
     Client(String),
@@ -61,6 +83,9 @@ impl TemporalError {
             TemporalError::Unreachable { .. }
             | TemporalError::NamespaceNotReady { .. }
             | TemporalError::Unavailable(_) => ErrorKind::Unavailable,
+            TemporalError::NoWorker { .. } | TemporalError::WorkerSilent { .. } => {
+                ErrorKind::NoWorker
+            }
             TemporalError::Config(_) | TemporalError::Client(_) => ErrorKind::Bug,
         }
     }

@@ -1,10 +1,13 @@
 //! Is this Temporal ready to reconcile orders: does it answer, and does every task queue
 //! have workers polling it (in this process or any other)?
 
+use std::time::{Duration, SystemTime};
+
 use serde::Serialize;
 use temporalio_client::{Client, NamespacedClient, tonic::IntoRequest};
 use temporalio_common::protos::temporal::api::{
-    enums::v1::TaskQueueType, taskqueue::v1::TaskQueue,
+    enums::v1::TaskQueueType,
+    taskqueue::v1::{PollerInfo, TaskQueue},
     workflowservice::v1::DescribeTaskQueueRequest,
 };
 
@@ -41,9 +44,55 @@ pub async fn check(client: &Client) -> Result<Readiness, TemporalError> {
     Ok(Readiness { queues })
 }
 
-/// Workers Temporal has seen polling `queue` recently (its activity tasks for the upstream
-/// queue, its workflow tasks for the others).
-pub async fn pollers(client: &Client, queue: &str) -> Result<usize, TemporalError> {
+/// How recently a worker must have polled a queue to count as running. Temporal lists a
+/// poller for five minutes after its last poll, so a worker stopped four minutes ago is
+/// still listed; a running one polls again as soon as a poll ends, and a poll waits at most
+/// a minute on the server (measured on the dev server: an idle worker's activity poller was
+/// last seen at most 48 s before, its workflow poller 15 s). Ninety seconds leaves room
+/// for the clocks of the console and Temporal to differ a little.
+pub const WORKER_SEEN_WITHIN: Duration = Duration::from_secs(90);
+
+/// The workers on one task queue: how many polled it within [`WORKER_SEEN_WITHIN`], and
+/// when any last did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueWorkers {
+    pub running: usize,
+    pub last_seen: Option<SystemTime>,
+}
+
+impl QueueWorkers {
+    /// From the pollers Temporal lists and the time now.
+    pub fn from_pollers(pollers: &[PollerInfo], now: SystemTime) -> QueueWorkers {
+        let seen: Vec<SystemTime> = pollers
+            .iter()
+            .filter_map(|p| SystemTime::try_from(p.last_access_time?).ok())
+            .collect();
+        let running = seen
+            .iter()
+            .filter(|at| {
+                now.duration_since(**at)
+                    .map_or(true, |ago| ago <= WORKER_SEEN_WITHIN)
+            })
+            .count();
+        QueueWorkers {
+            running,
+            last_seen: seen.into_iter().max(),
+        }
+    }
+
+    /// Nothing on the queue can be read live (a query) or changed (an update) until a
+    /// worker is back: the sentence that says so, or `None` while one runs.
+    pub fn none_running(&self, queue: &str) -> Option<TemporalError> {
+        (self.running == 0).then(|| TemporalError::NoWorker {
+            queue: queue.to_string(),
+            last_seen: self.last_seen.map(crate::domain::format::rfc3339),
+        })
+    }
+}
+
+/// The workers polling `queue` (its activity tasks for the upstream queue, its workflow
+/// tasks for the others).
+pub async fn queue_workers(client: &Client, queue: &str) -> Result<QueueWorkers, TemporalError> {
     let kind = if queue == task_queues::UPSTREAM {
         TaskQueueType::Activity
     } else {
@@ -63,5 +112,74 @@ pub async fn pollers(client: &Client, queue: &str) -> Result<usize, TemporalErro
         .workflow_service()
         .describe_task_queue(request.into_request())
         .await?;
-    Ok(response.into_inner().pollers.len())
+    Ok(QueueWorkers::from_pollers(
+        &response.into_inner().pollers,
+        SystemTime::now(),
+    ))
+}
+
+/// Workers running on `queue`: those Temporal saw polling it within
+/// [`WORKER_SEEN_WITHIN`].
+pub async fn pollers(client: &Client, queue: &str) -> Result<usize, TemporalError> {
+    Ok(queue_workers(client, queue).await?.running)
+}
+
+/// How long [`worker_running`] looks again before it says no worker runs: a worker that
+/// is starting (the console's own, a redeployed host's) is listed from its first poll,
+/// a moment after it starts.
+pub const WORKER_STARTING_GRACE: Duration = Duration::from_secs(3);
+
+/// Fails with [`TemporalError::NoWorker`] when no worker runs on `queue` (nor starts within
+/// [`WORKER_STARTING_GRACE`]): a query there would wait half a minute for Temporal to give
+/// up, and an update would too.
+pub async fn worker_running(client: &Client, queue: &str) -> Result<(), TemporalError> {
+    let until = tokio::time::Instant::now() + WORKER_STARTING_GRACE;
+    loop {
+        match queue_workers(client, queue).await?.none_running(queue) {
+            None => return Ok(()),
+            Some(none) if tokio::time::Instant::now() >= until => return Err(none),
+            Some(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn polled(ago_secs: u64, now: SystemTime) -> PollerInfo {
+        PollerInfo {
+            last_access_time: Some((now - Duration::from_secs(ago_secs)).into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_worker_stopped_minutes_ago_is_listed_but_not_running() {
+        let now = SystemTime::now();
+        // Temporal still lists a worker stopped four minutes ago.
+        let stopped = QueueWorkers::from_pollers(&[polled(240, now), polled(100, now)], now);
+        assert_eq!(stopped.running, 0);
+        assert!(stopped.none_running("manual-handle").is_some());
+        let newest = stopped.last_seen.expect("last seen");
+        assert_eq!(
+            now.duration_since(newest).map(|d| d.as_secs()).ok(),
+            Some(100)
+        );
+        // An idle worker's poller, last seen within the window, runs.
+        let idle = QueueWorkers::from_pollers(&[polled(240, now), polled(48, now)], now);
+        assert_eq!(idle.running, 1);
+        assert!(idle.none_running("manual-handle").is_none());
+        // No poller at all: none runs, and none was seen.
+        let never = QueueWorkers::from_pollers(&[], now);
+        assert_eq!((never.running, never.last_seen), (0, None));
+        let sentence = never
+            .none_running("manual-handle")
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            sentence.contains("no worker runs the manual-handle queue"),
+            "{sentence}"
+        );
+    }
 }

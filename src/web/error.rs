@@ -31,6 +31,10 @@ pub enum AppError {
          support the reference {0})"
     )]
     Unavailable(String),
+    /// No worker runs the queue what was asked waits on: the sentence says which, since
+    /// trying again will not help until one is back.
+    #[error("{0}")]
+    NoWorker(String),
     /// Our own fault. The detail is in the log under the reference, not on the screen.
     #[error("the console failed: give support the reference {0}")]
     Internal(String),
@@ -63,7 +67,7 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::TooMany(_) => 429,
-            AppError::Unavailable(_) => 503,
+            AppError::Unavailable(_) | AppError::NoWorker(_) => 503,
             AppError::Internal(_) => 500,
             AppError::Framework(ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_)) => 400,
             AppError::Framework(_) => 500,
@@ -145,6 +149,10 @@ impl From<crate::operations::OpError> for AppError {
                 let reference = reference();
                 tracing::warn!(reference = ?reference, detail = %e, "Temporal did not answer a console request");
                 AppError::Unavailable(reference)
+            }
+            ErrorKind::NoWorker => {
+                tracing::warn!(detail = %e, "no worker runs the queue a console request needs");
+                AppError::NoWorker(e.to_string())
             }
             ErrorKind::Bug => AppError::bug(e),
         }

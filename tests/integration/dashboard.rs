@@ -287,6 +287,141 @@ async fn a_temporal_outage_shows_a_banner_not_a_blank_page() {
     }
 }
 
+/// Workers down (a deploy, a crash) while Temporal answers: an order's live state is a
+/// query its worker answers, and Temporal held each one half a minute, so the lane answered
+/// 408 "the request took too long" after 30 s, and so did a claim.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_no_worker_runs_says_so_at_once_and_nothing_is_sent_to_it() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::web::pages::order::ClaimOrder;
+    let mut env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;
+    let hp = env.server.hostport.clone();
+    start_manual(&env.client, "noworker-1", "bankA", "http_503").await;
+    let addr = serve_dashboard(env.client.clone()).await;
+    let http = signed_in(addr, "ana").await;
+    let lane = format!("http://{addr}/orders/noworker-1");
+    let claim_path = format!("http://{addr}{}", ClaimOrder::PATH);
+
+    // The lane answers with the order's path and why its state is missing; nothing to do.
+    let response = http.get(&lane).send().await.unwrap();
+    let status = response.status().as_u16();
+    let html = response.text().await.unwrap();
+    assert_eq!(status, 503, "{html}");
+    assert!(
+        html.contains("no worker runs the manual-handle queue (none has polled it"),
+        "{html}"
+    );
+    assert!(html.contains("ManualHandle"), "the path is there: {html}");
+    assert!(!html.contains(ClaimOrder::PATH), "no claim offered: {html}");
+    // A claim through the console, and a resolution through our CLI, are refused with the
+    // sentence, and nothing is sent that could land once a worker is back.
+    let claimed = http
+        .post(&claim_path)
+        .form(&[("order_id", "noworker-1")])
+        .send()
+        .await
+        .unwrap();
+    let status = claimed.status().as_u16();
+    let body = claimed.text().await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("no worker runs the manual-handle queue"),
+        "{body}"
+    );
+    let resolve = [
+        "client",
+        "resolve",
+        "-o",
+        "noworker-1",
+        "--resolution",
+        "failed",
+        "--reason",
+        "X",
+        "--operator",
+        "bo",
+    ];
+    let (ok, said) = ours(&hp, &resolve);
+    assert!(
+        !ok && said.contains("no worker runs the manual-handle queue"),
+        "{said}"
+    );
+    let (ok, said) = ours(&hp, &["client", "show", "-o", "noworker-1"]);
+    assert!(
+        ok && said.contains("could not be read: no worker runs"),
+        "{said}"
+    );
+    // A statement is not half imported: nothing starts.
+    let dir = std::env::temp_dir().join(format!("tp-noworker-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("statement.csv");
+    std::fs::write(
+        &file,
+        "booking_date,reference,amount,currency,credit_debit,entry_ref\n\
+         2026-12-01,payment noworker-1,12.50,MYR,C,C1\n",
+    )
+    .unwrap();
+    let file = file.to_string_lossy().to_string();
+    let (ok, said) = ours(
+        &hp,
+        &["client", "import-statement", &file, "--operator", "ana"],
+    );
+    assert!(
+        !ok && said.contains("no worker runs the manual-handle queue"),
+        "{said}"
+    );
+    assert_eq!(
+        count(&env.client, "WorkflowType = 'StatementImport'").await,
+        0
+    );
+
+    // A worker back: the lane reads the order, the refused acts never arrived, and a claim
+    // is the only update the order ever took.
+    env.add_workers(50.0).await;
+    let html = eventually(
+        "the lane to read the order",
+        Duration::from_secs(30),
+        || async {
+            let response = http.get(&lane).send().await.ok()?;
+            (response.status().as_u16() == 200).then_some(())?;
+            response.text().await.ok()
+        },
+    )
+    .await;
+    assert!(html.contains(ClaimOrder::PATH) && !html.contains("data-testid=\"unread\""));
+    let claimed = http
+        .post(&claim_path)
+        .form(&[("order_id", "noworker-1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(claimed.status().is_success(), "{}", claimed.status());
+    let history = temporal(
+        &hp,
+        &["workflow", "show", "-w", "manual-noworker-1", "-o", "json"],
+    );
+    let history = String::from_utf8_lossy(&history.stdout).to_string();
+    assert_eq!(
+        history
+            .matches("EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED")
+            .count(),
+        1,
+        "only the claim made with a worker running: {history}"
+    );
+
+    // A worker that stopped a moment ago still counts as running: the lane waits for it
+    // `QUERY_WAIT`, not half a minute, and says no worker answered.
+    env.stop_workers().await;
+    let response = http.get(&lane).send().await.unwrap();
+    let status = response.status().as_u16();
+    let html = response.text().await.unwrap();
+    assert_eq!(status, 503, "{html}");
+    assert!(
+        html.contains("no worker answered for manual-noworker-1 within 10 s"),
+        "{html}"
+    );
+    assert!(!html.contains(ClaimOrder::PATH), "no claim offered: {html}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn fifty_live_pages_cost_temporal_what_one_does() {
     let env = TestEnv::without_workers(UpstreamBehaviour::always_paid(100)).await;

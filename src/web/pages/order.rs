@@ -22,8 +22,13 @@ pub async fn load_order_lane(order_id: String) -> Result<OrderLane, AppError> {
     let operator = Some(crate::web::auth::require(crate::domain::access::Action::Read)?.name);
     let state = crate::web::state::app_state()?;
     let lane =
-        crate::operations::lane::order_lane(&state.client, order_id, &state.temporal_ui, operator);
-    Ok(lane.await?)
+        crate::operations::lane::order_lane(&state.client, order_id, &state.temporal_ui, operator)
+            .await?;
+    // Its live state unread (no worker), the page answers as an outage would, with the lane.
+    if let Some(why) = &lane.unread {
+        AppError::NoWorker(why.clone()).set_answer_status();
+    }
+    Ok(lane)
 }
 
 /// After a form island's action: the browser loads the lane again, as it does after a
@@ -266,7 +271,8 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         .and_then(|m| m.claim.as_ref())
         .zip(lane.operator.as_ref())
         .is_some_and(|(claim, me)| &claim.operator == me);
-    let manual_open = open == Stage::Manual.as_str();
+    // What may be done on a waiting order follows its live state: none read, none offered.
+    let manual_open = open == Stage::Manual.as_str() && lane.manual.is_some();
     let claimed_by_other = lane
         .manual
         .as_ref()
@@ -294,6 +300,11 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
             "Stage: "
             <strong data-testid="open-stage">{open.clone()}</strong>
         </p>
+        {lane.unread.clone().map(|why| view! {
+            <p class="mb-2 p-2 bg-red-50 border border-red-200 rounded" role="alert" data-testid="unread">
+                {format!("This order's claim, proposal, notes and timer could not be read, and nothing can be done on it for now: {why}. Its path below is from Temporal's history.")}
+            </p>
+        })}
         {handoff.map(|h| view! { <OrderMoney handoff=h now=lane.now.clone() /> })}
         {resolution.map(|record| view! { <ResolutionLine record now=lane.now.clone() /> })}
         {lane.manual.clone().and_then(|m| m.refused).map(|refusal| view! { <RefusalLine refusal /> })}
