@@ -340,6 +340,27 @@ pub enum ClientCommand {
         #[arg(long)]
         operator: String,
     },
+    /// Claim the next order to work: of the unclaimed ones matching the filters (none
+    /// awaiting approval), one past the service level first, else at risk, else any, the
+    /// one that has waited longest; a colleague's claim made meanwhile moves on to the
+    /// next. Prints the order id, or says none matches
+    TakeNext {
+        /// Order ids that start with this
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// The upstream (bank or wallet)
+        #[arg(long, default_value = "")]
+        provider: String,
+        /// The error reason the order waits with (http_503, timeout, pending …)
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Only orders at risk (at_risk) or past the service level (breached)
+        #[arg(long, default_value = "")]
+        age: String,
+        /// Who takes it (the claim is theirs)
+        #[arg(long)]
+        operator: String,
+    },
     /// After an outage: ask the bank about every contract term whose charge had no answer
     /// (the console's list of charges to confirm). Without --expect it lists them and says
     /// how many; with the number it said, it asks (only if that many still wait), each its
@@ -424,6 +445,11 @@ pub enum Prepared {
         expect: Option<usize>,
         operator: String,
     },
+    TakeNext {
+        filter: crate::domain::listing::QueueFilter,
+        operator: String,
+        sla: crate::domain::listing::ServiceLevel,
+    },
     Note {
         order_id: String,
         operator: String,
@@ -500,6 +526,8 @@ pub struct Defaults {
     /// The resolutions a second person approves, fixed into each order started here.
     pub four_eyes: Vec<Resolution>,
     pub statements: super::settings::StatementSettings,
+    /// The console's service level (`[dashboard]`), which orders `take-next` by.
+    pub service_level: crate::domain::listing::ServiceLevel,
 }
 
 fn usage(e: impl std::fmt::Display) -> CliError {
@@ -786,6 +814,34 @@ impl ClientCommand {
                     operator,
                 }
             }
+            ClientCommand::TakeNext {
+                prefix,
+                provider,
+                reason,
+                age,
+                operator,
+            } => {
+                validate_operator(&operator).map_err(usage)?;
+                use crate::domain::listing::age_filter;
+                if ![age_filter::ANY, age_filter::AT_RISK, age_filter::BREACHED]
+                    .contains(&age.as_str())
+                {
+                    return Err(usage(format!(
+                        "--age takes at_risk or breached, not {age:?}"
+                    )));
+                }
+                Prepared::TakeNext {
+                    filter: crate::domain::listing::QueueFilter {
+                        prefix,
+                        provider,
+                        reason,
+                        age,
+                        ..Default::default()
+                    },
+                    operator,
+                    sla: defaults.service_level.clone(),
+                }
+            }
             ClientCommand::AskTheBankAllCharges { expect, operator } => {
                 validate_operator(&operator).map_err(usage)?;
                 Prepared::AskAboutCharges { expect, operator }
@@ -1015,6 +1071,23 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
                          (client show -o ID), and a verdict takes it off the queue"
                     );
                 }
+            }
+        }
+        Prepared::TakeNext {
+            filter,
+            operator,
+            sla,
+        } => {
+            let actor = crate::domain::resolution::Actor {
+                name: operator,
+                id: String::new(),
+            };
+            match crate::operations::queues::take_next(client, &filter, &actor, &sla).await? {
+                Some(order_id) => println!("{order_id}: claimed by {}", actor.name),
+                None => println!(
+                    "no unclaimed order matches (orders awaiting approval wait for an \
+                     approver): nothing was taken"
+                ),
             }
         }
         Prepared::AskAboutCharges { expect, operator } => match expect {

@@ -198,6 +198,7 @@ pub async fn run(
                 limits: settings.contracts.clone(),
                 four_eyes: settings.approval.resolutions().map_err(usage)?,
                 statements: settings.statements.clone(),
+                service_level: settings.dashboard.service_level().map_err(usage)?,
             };
             let prepared = command.prepare(&defaults)?;
             let client = connection::connect(&connect).await?;

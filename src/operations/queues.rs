@@ -735,7 +735,76 @@ pub async fn ask_bank_matching(
     Ok(asked)
 }
 
-/// Live counts of orders per stage: open workflows by stage, closed ones by resolution.
+/// Waiting orders read at most to choose the next one to take: one visibility page of the
+/// most urgent age band that holds any.
+pub const TAKE_NEXT_READ: i32 = 1_000;
+
+/// Orders tried in turn when colleagues claim the chosen ones first.
+pub const TAKE_NEXT_TRIES: usize = 5;
+
+/// The next order `actor` should work, claimed for them: of the unclaimed orders matching
+/// `filter` that await no approval, one past the service level if any, else one at risk,
+/// else any, the one that has waited longest (the store sorts by start time where it can;
+/// otherwise the longest among the band's first [`TAKE_NEXT_READ`]). A colleague's claim
+/// made meanwhile (the workflow refuses the second) sends it on to the next, at most
+/// [`TAKE_NEXT_TRIES`] times. `None`: nothing matches.
+pub async fn take_next(
+    client: &Client,
+    filter: &QueueFilter,
+    actor: &Actor,
+    sla: &ServiceLevel,
+) -> Result<Option<String>, OpError> {
+    let now = SystemTime::now();
+    let open = QueueFilter {
+        claim: claim_filter::UNCLAIMED.into(),
+        ..filter.clone()
+    };
+    let base = format!(
+        "{} AND ({1} IS NULL OR {1} != 1)",
+        manual_queue_query_at(&open, None, sla, now)?,
+        sa::AWAITING_APPROVAL.name()
+    );
+    // The bands a filter on age leaves (it already holds to its own).
+    let urgent = match filter.age.as_str() {
+        age_filter::ANY => vec![age_filter::BREACHED, age_filter::AT_RISK],
+        age_filter::AT_RISK => vec![age_filter::BREACHED],
+        _ => Vec::new(),
+    };
+    let bands = urgent
+        .into_iter()
+        .filter_map(|age| sla.older_than_secs(age))
+        .map(|secs| format!("{base} AND {}", waited_past(sla, secs, now)))
+        .chain([base.clone()]);
+    for q in bands {
+        let listed =
+            visibility::list_page(client, &q, TAKE_NEXT_READ, None, Some("StartTime ASC")).await?;
+        let mut rows: Vec<QueueRow> = listed
+            .executions
+            .into_iter()
+            .map(|e| queue_row(e, now))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        rows.sort_by_key(|r| std::cmp::Reverse(r.waiting_secs));
+        for row in rows.into_iter().take(TAKE_NEXT_TRIES) {
+            match super::orders::claim(client, &row.order_id, actor.clone()).await {
+                Ok(_) => return Ok(Some(row.order_id)),
+                // Claimed by a colleague a moment ago, or resolved: the next one.
+                Err(OpError::Rejected(why)) => {
+                    tracing::info!(order_id = row.order_id, why, "taken first, trying the next");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        return Err(OpError::Rejected(format!(
+            "colleagues took the next {TAKE_NEXT_TRIES} orders first: take the next again"
+        )));
+    }
+    Ok(None)
+}
+
+/// Live counts of orders per stage: open workflows by stage, closed ones by resolution./// Live counts of orders per stage: open workflows by stage, closed ones by resolution.
 pub async fn stage_counts(client: &Client) -> Result<StageCounts, OpError> {
     let count = |query: String| async move { visibility::count(client, &query).await };
     let open = |stage: Stage| {

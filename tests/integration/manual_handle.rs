@@ -1547,3 +1547,156 @@ async fn an_order_workflow_on_a_queue_nobody_polls_is_in_no_list() {
     let dropped = dropped_orders(c).await.unwrap();
     assert!(dropped.rows.is_empty(), "{dropped:?}");
 }
+
+/// Support's "Take the next order": two people clicking the top row of the queue together
+/// both opened the same order, and the second learnt it was taken only when their claim was
+/// refused. Taking the next claims, of the unclaimed orders the filter shows (none awaiting
+/// approval), the one that has waited longest, and never gives one order to two people.
+#[tokio::test(flavor = "multi_thread")]
+async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_twice() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::{
+        operations::orders::resolve_or_propose, web::pages::manual_queue::TakeNext,
+    };
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    // Oldest first: one another filter shows, one awaiting approval, the oldest free one,
+    // one a colleague claimed, then two more.
+    let ids = [
+        "elsewhere-1",
+        "next-awaiting",
+        "next-old",
+        "next-claimed",
+        "next-mid",
+        "next-new",
+    ];
+    for id in ids {
+        start_manual(c, id, "bank-a", "http_503").await;
+        eventually(
+            "the order in the queue",
+            Duration::from_secs(30),
+            || async { manual_context(c, id).await.ok() },
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    resolve_or_propose(c, "next-awaiting", request("paid", "carol", "seen"))
+        .await
+        .unwrap();
+    claim(c, "next-claimed", "carol").await.unwrap();
+    let awaiting = "WorkflowId = 'manual-next-awaiting' AND AwaitingApproval = 1";
+    visible_once(c, "the proposal", awaiting).await;
+    let claimed = "WorkflowId = 'manual-next-claimed' AND ClaimedBy = 'carol'";
+    visible_once(c, "the claim", claimed).await;
+    let holder = |id: &'static str| async move {
+        manual_context(c, id)
+            .await
+            .unwrap()
+            .claim
+            .map(|claim| claim.operator)
+    };
+
+    let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
+    let url = format!("http://{addr}{}", TakeNext::PATH);
+    let form = [
+        ("prefix", "next-"),
+        ("provider", ""),
+        ("reason", ""),
+        ("age", ""),
+        ("currency", ""),
+        ("band", ""),
+    ];
+    let take = |http: reqwest::Client| {
+        let url = url.clone();
+        async move {
+            let taken = http
+                .post(&url)
+                .header("accept", "text/html")
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert!(taken.status().is_redirection(), "{}", taken.status());
+            location(&taken)
+        }
+    };
+    // A presenter takes no order.
+    let presenter = sign_in_with(addr, &[("name", "presenter"), ("password", PASSWORD)]).await;
+    let refused = presenter.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(holder("next-old").await, None);
+
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    assert_eq!(take(support.clone()).await, "/orders/next-old");
+    assert_eq!(holder("next-old").await.as_deref(), Some("support"));
+    let queue = page_text(&support, &format!("http://{addr}/?prefix=next-")).await;
+    assert!(queue.contains("Take the next order"), "{queue}");
+
+    // Two at once, through the console and our CLI: each gets its own.
+    let admin = sign_in_with(addr, &[("name", "admin"), ("password", PASSWORD)]).await;
+    let hp = env.server.hostport.clone();
+    let cli = tokio::task::spawn_blocking(move || {
+        ours(
+            &hp,
+            &[
+                "client",
+                "take-next",
+                "--prefix",
+                "next-",
+                "--operator",
+                "cy",
+            ],
+        )
+    });
+    let (by_admin, by_cli) = tokio::join!(take(admin), cli);
+    let (ok, said) = by_cli.unwrap();
+    assert!(ok, "{said}");
+    let by_cli = said
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let by_admin = by_admin.trim_start_matches("/orders/").to_string();
+    let mut got = [by_admin.clone(), by_cli.clone()];
+    got.sort();
+    assert_eq!(got, ["next-mid", "next-new"], "{said}");
+    for (id, who) in [(by_admin, "admin"), (by_cli, "cy")] {
+        let id: &'static str = if id == "next-mid" {
+            "next-mid"
+        } else {
+            "next-new"
+        };
+        assert_eq!(holder(id).await.as_deref(), Some(who), "{id}");
+    }
+
+    // None left: it says so, and takes nothing (not the one awaiting approval, not the
+    // colleague's, not another filter's).
+    let none = take(support.clone()).await;
+    assert!(none.contains("taken=none"), "{none}");
+    let shown = page_text(&support, &format!("http://{addr}{none}")).await;
+    assert!(
+        shown.contains("No unclaimed order matches this filter"),
+        "{shown}"
+    );
+    let (ok, said) = ours(
+        &env.server.hostport,
+        &[
+            "client",
+            "take-next",
+            "--prefix",
+            "next-",
+            "--operator",
+            "cy",
+        ],
+    );
+    assert!(ok && said.contains("no unclaimed order matches"), "{said}");
+    assert_eq!(holder("next-claimed").await.as_deref(), Some("carol"));
+    assert_eq!(holder("elsewhere-1").await, None);
+    let context = manual_context(c, "next-awaiting").await.unwrap();
+    assert!(context.proposal.is_some() && context.resolution.is_none());
+    assert_ne!(
+        context.claim.map(|claim| claim.operator).as_deref(),
+        Some("cy")
+    );
+}

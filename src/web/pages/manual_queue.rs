@@ -75,6 +75,45 @@ pub async fn ask_bank_set(
     Ok(asked)
 }
 
+/// Claims the next order for the person (of the unclaimed ones the filter shows: past the
+/// service level first, the longest waiting) and opens its lane; back to the queue saying
+/// so when none matches.
+#[server]
+pub async fn take_next(
+    prefix: String,
+    provider: String,
+    reason: String,
+    age: String,
+    currency: String,
+    band: String,
+) -> Result<String, AppError> {
+    let actor = crate::web::auth::require(crate::domain::access::Action::Claim)?.actor();
+    let state = crate::web::state::app_state()?;
+    let filter = QueueFilter {
+        prefix,
+        provider,
+        reason,
+        claim: claim_filter::UNCLAIMED.into(),
+        age,
+        currency,
+        band,
+    };
+    let taken =
+        crate::operations::queues::take_next(&state.client, &filter, &actor, &state.service_level)
+            .await?;
+    state.board.nudge();
+    match taken {
+        Some(order_id) => {
+            super::show_next("/orders/", &order_id);
+            Ok(order_id)
+        }
+        None => {
+            leptos_axum::redirect(&format!("{}&taken=none", filter.link(&filter.claim)));
+            Ok(String::new())
+        }
+    }
+}
+
 /// What waits in money, per currency and age: read by the console's watch for every page
 /// (see `web::live::watch`), never per page load.
 #[server]
@@ -168,18 +207,29 @@ pub fn ManualQueuePage() -> impl IntoView {
     // question answered with (a number, else nothing).
     let confirm_ask = move || query.read().get("ask").is_some();
     let asked = move || query.read().get("asked")?.parse::<usize>().ok();
+    let none_to_take = move || query.read().get("taken").is_some_and(|t| t == "none");
     let ask_set = ServerAction::<AskBankSet>::new();
+    let take = ServerAction::<TakeNext>::new();
     let data = Resource::new(move || (filter(), page()), |(f, p)| manual_queue(f, p));
     let board = Resource::new(|| (), |_| load_waiting_board());
     view! {
         <h1 class="text-2xl font-bold mb-3">"Manual queue"</h1>
-        <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one" />
+        <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one · n takes the next order" />
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 board.await.ok().map(|b| view! { <AgeingBoard board=b /> })
             })}
         </Suspense>
         <QueueFilterForm filter=Signal::derive(filter) />
+        <IfAllowed action=Action::Claim>
+            <TakeNextForm filter=filter() take />
+        </IfAllowed>
+        {action_error(take.value())}
+        {move || none_to_take().then(|| view! {
+            <p role="status" class="text-slate-700 mb-2" data-testid="none-to-take">
+                "No unclaimed order matches this filter (orders awaiting approval wait for an approver): nothing was taken."
+            </p>
+        })}
         {action_error(ask_set.value())}
         {move || asked().map(|n| view! {
             <p role="status" class="text-green-800 mb-2" data-testid="asked-result">
@@ -200,6 +250,27 @@ pub fn ManualQueuePage() -> impl IntoView {
                 })
             })}
         </Loading>
+    }
+}
+
+/// "Take the next order": the filter's unclaimed orders, the most urgent first, one
+/// claimed for the person and opened.
+#[component]
+fn TakeNextForm(filter: QueueFilter, take: ServerAction<TakeNext>) -> impl IntoView {
+    let hidden = [
+        ("prefix", filter.prefix),
+        ("provider", filter.provider),
+        ("reason", filter.reason),
+        ("age", filter.age),
+        ("currency", filter.currency),
+        ("band", filter.band),
+    ];
+    view! {
+        <ActionForm action=take attr:class="flex gap-2 items-center mb-3" attr:aria-label="Take the next order">
+            {hidden.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value /> }).collect_view()}
+            <button type="submit" data-key="n" class="px-3 py-1 rounded bg-blue-800 text-white">"Take the next order"</button>
+            <span class="text-sm text-slate-600">"claims the unclaimed order of this filter that has waited longest, past the service level first, and opens it"</span>
+        </ActionForm>
     }
 }
 
