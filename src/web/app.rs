@@ -157,6 +157,7 @@ fn Chrome() -> impl IntoView {
         </header>
         <UnverifiedBanner />
         <SimulatorBanner />
+        <WorkersBanner />
         <super::pages::LocalTimes />
         <main id="content" tabindex="-1" class="max-w-6xl mx-auto p-4 focus:outline-none">
             <Routes fallback=|| view! { <p>"Page not found."</p> }>
@@ -187,6 +188,46 @@ fn Chrome() -> impl IntoView {
             </Routes>
         </main>
     }
+}
+
+/// Says on every page, to those signed in, which task queues no worker runs (from the
+/// watch's last look, `[metrics] watch_secs`; no call to Temporal of its own): nothing on
+/// them moves on, and their orders cannot be read live or changed, until one is back.
+#[component]
+fn WorkersBanner() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let idle: Vec<&'static str> = match super::pages::page_session().info.who.is_some() {
+        true => crate::web::state::app_state()
+            .ok()
+            .and_then(|state| state.readiness.last())
+            .and_then(Result::ok)
+            .map(|r| {
+                r.queues
+                    .iter()
+                    .filter(|q| q.pollers == 0)
+                    .map(|q| q.queue)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        false => Vec::new(),
+    };
+    #[cfg(feature = "ssr")]
+    let window = crate::temporal::readiness::WORKER_SEEN_WITHIN.as_secs();
+    #[cfg(not(feature = "ssr"))]
+    let (idle, window): (Vec<&'static str>, u64) = (Vec::new(), 0);
+    (!idle.is_empty()).then(|| {
+        let (queues, them) = match idle.len() {
+            1 => (format!("the {} queue", idle[0]), "it"),
+            _ => (format!("the {} queues", idle.join(", ")), "them"),
+        };
+        view! {
+            <p role="alert" class="bg-red-100 text-red-900 text-sm px-4 py-1" data-testid="no-workers">
+                {format!(
+                    "No worker runs {queues} (none polled in the last {window} s): nothing on {them} moves on, and what waits there cannot be read or changed, until one is back. Tell whoever runs the workers.",
+                )}
+            </p>
+        }
+    })
 }
 
 /// Says on every page when the upstream is the simulator: its verdicts are random. Not

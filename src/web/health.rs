@@ -44,6 +44,15 @@ impl ReadinessCache {
     }
 }
 
+impl ReadinessCache {
+    /// The last answer taken (the console's watch takes one every few seconds), without
+    /// asking Temporal: `None` before the first, or while one is being taken.
+    pub fn last(&self) -> Option<Result<Readiness, String>> {
+        let last = self.0.try_lock().ok()?;
+        last.as_ref().map(|(_, answer)| answer.clone())
+    }
+}
+
 /// 200 with the pollers per queue when Temporal answers and every queue has a worker;
 /// 503 otherwise, saying what is missing.
 pub async fn ready(State(state): State<AppState>) -> Response {

@@ -301,6 +301,16 @@ async fn an_order_no_worker_runs_says_so_at_once_and_nothing_is_sent_to_it() {
     let http = signed_in(addr, "ana").await;
     let lane = format!("http://{addr}/orders/noworker-1");
     let claim_path = format!("http://{addr}{}", ClaimOrder::PATH);
+    let queue = format!("http://{addr}/");
+    let no_workers = "No worker runs the query-order, stale-order, manual-handle, \
+                      recurring-schedule, upstream queues";
+
+    // Every page says which queues no worker runs, from the console's own watch.
+    eventually("the workers banner", Duration::from_secs(20), || async {
+        let html = page_text(&http, &queue).await;
+        html.contains(no_workers).then_some(())
+    })
+    .await;
 
     // The lane answers with the order's path and why its state is missing; nothing to do.
     let response = http.get(&lane).send().await.unwrap();
@@ -388,6 +398,11 @@ async fn an_order_no_worker_runs_says_so_at_once_and_nothing_is_sent_to_it() {
     )
     .await;
     assert!(html.contains(ClaimOrder::PATH) && !html.contains("data-testid=\"unread\""));
+    eventually("the banner gone", Duration::from_secs(20), || async {
+        let html = page_text(&http, &queue).await;
+        (!html.contains("data-testid=\"no-workers\"")).then_some(())
+    })
+    .await;
     let claimed = http
         .post(&claim_path)
         .form(&[("order_id", "noworker-1")])

@@ -1631,6 +1631,11 @@ async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_t
     assert_eq!(holder("next-old").await.as_deref(), Some("support"));
     let queue = page_text(&support, &format!("http://{addr}/?prefix=next-")).await;
     assert!(queue.contains("Take the next order"), "{queue}");
+    // A colleague's order offers the next one instead of its claim.
+    let theirs = page_text(&support, &format!("http://{addr}/orders/next-claimed")).await;
+    assert!(theirs.contains("Take the next order"), "{theirs}");
+    let mine = page_text(&support, &format!("http://{addr}/orders/next-old")).await;
+    assert!(!mine.contains("Take the next order"), "{mine}");
 
     // Two at once, through the console and our CLI: each gets its own.
     let admin = sign_in_with(addr, &[("name", "admin"), ("password", PASSWORD)]).await;

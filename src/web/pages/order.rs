@@ -192,7 +192,7 @@ pub fn OrderLanePage() -> impl IntoView {
             "Order "
             <span data-testid="order-id">{order_id}</span>
         </h1>
-        <Keys help="c claim · l release · r resolve (the resolution field) · a approve · q back to the queue" />
+        <Keys help="c claim · l release · r resolve (the resolution field) · a approve · n take the next order · q back to the queue" />
         <a href="/" data-key="q" class="sr-only">"Back to the queue"</a>
         {action_error(actions.claim.value())}
         {action_error(actions.release.value())}
@@ -359,11 +359,27 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
             view! { <NotesSection notes=m.notes earlier id open=manual_open now=lane.now.clone() /> }
         })}
         {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry /> })}
+        {(!manual_open || claimed_by_other).then(|| view! { <IfAllowed action=Action::Claim><TakeNextHere /></IfAllowed> })}
         {provider.map(|provider| view! { <LaneUpstream provider /> })}
         <h2 class="text-xl font-semibold mt-4 mb-2">"Path"</h2>
         <ol class="grid gap-3 md:grid-cols-3">
             {lane.stages.into_iter().map(|stage| view! { <StageCard stage now=lane.now.clone() /> }).collect_view()}
         </ol>
+    }
+}
+
+/// Once this order is no one's to work here (resolved, elsewhere, a colleague's): the next
+/// one, as the queue's *Take the next order* chooses it with no filter.
+#[component]
+fn TakeNextHere() -> impl IntoView {
+    let take = ServerAction::<super::manual_queue::TakeNext>::new();
+    let fields = ["prefix", "provider", "reason", "age", "currency", "band"];
+    view! {
+        {action_error(take.value())}
+        <ActionForm action=take attr:class="mb-2" attr:aria-label="Take the next order">
+            {fields.into_iter().map(|name| view! { <input type="hidden" name=name value="" /> }).collect_view()}
+            <button type="submit" data-key="n" class="px-3 py-1 rounded border">"Take the next order"</button>
+        </ActionForm>
     }
 }
 
