@@ -105,6 +105,26 @@ impl Revocations {
         self.people.retain(|p| p.after >= next_second);
     }
 
+    /// Adds what `more` ends that this list does not already (a session it does not name,
+    /// a person's later cut): the union, never less than either.
+    pub fn add(&mut self, more: Revocations) {
+        for ended in more.sessions {
+            if !self.sessions.iter().any(|s| s.session == ended.session) {
+                self.sessions.push(ended);
+            }
+        }
+        for cut in more.people {
+            let covered = self
+                .people
+                .iter()
+                .any(|p| p.person == cut.person && p.after >= cut.after);
+            if !covered {
+                self.people.push(cut);
+            }
+        }
+        self.whole_since = self.whole_since.max(more.whole_since);
+    }
+
     /// Drops what can end nothing any more, as of `now` (seconds since 1970).
     fn prune(&mut self, now: i64) {
         self.sessions.retain(|s| s.until >= now);
@@ -293,6 +313,36 @@ mod tests {
         assert_eq!(list.people.len(), 1);
         list.prune(50 + KEEP_PERSON_SECS + 1);
         assert!(list.people.is_empty());
+    }
+
+    #[test]
+    fn what_a_history_adds_to_a_list_never_ends_less_than_either() {
+        let cut = |person: &str, after| PersonCut {
+            person: person.into(),
+            after,
+            by: "root".into(),
+        };
+        let ended = |session: &str| EndedSession {
+            session: session.into(),
+            until: 100,
+            by: "ana".into(),
+        };
+        let mut list = Revocations {
+            sessions: vec![ended("s1")],
+            people: vec![cut("finance", 50)],
+            whole_since: 10,
+        };
+        list.add(Revocations {
+            sessions: vec![ended("s1"), ended("s2")],
+            people: vec![cut("finance", 40), cut("bo", 60)],
+            whole_since: 0,
+        });
+        assert_eq!(list.sessions.len(), 2, "{list:?}");
+        assert!(list.ends("s2", &[], 99));
+        // An earlier cut from the history ends nothing the list did not already.
+        assert!(list.ends("x", &["finance"], 50) && !list.ends("x", &["finance"], 51));
+        assert!(list.ends("x", &["bo"], 60));
+        assert_eq!(list.whole_since, 10);
     }
 
     #[test]

@@ -581,6 +581,72 @@ async fn sign_out_and_user_revoke_end_sessions_on_every_replica_and_their_stream
     assert!(opens(a, &again).await);
 }
 
+/// Workers down: a replica read the list of ended sessions by its query, which only a
+/// worker answers, and while none did it refused nothing ended elsewhere: a session signed
+/// out on one replica, or a person revoked, went on working on the others (a copied cookie
+/// included) until a worker was back. The list's history holds the signals meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_ended_while_no_worker_runs_is_refused_on_every_replica() {
+    use base64::Engine;
+    use leptos::server_fn::ServerFn;
+    let mut env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let key = base64::engine::general_purpose::STANDARD.encode([11u8; 64]);
+    let accounts = accounts();
+    let a = replica(env.client.clone(), &accounts, &key).await;
+    let b = replica(env.client.clone(), &accounts, &key).await;
+    let support = [("name", "support"), ("password", PASSWORD)];
+    let finance = [("name", "finance"), ("password", PASSWORD)];
+    let cookie = session_cookie(a, &support).await.unwrap();
+    let other = session_cookie(b, &support).await.unwrap();
+    let finance_on_b = session_cookie(b, &finance).await.unwrap();
+    assert!(opens(b, &cookie).await, "one session, every replica");
+
+    env.stop_workers().await;
+    let out = browser(a, Some(&cookie))
+        .post(format!(
+            "http://{a}{}",
+            temporal_playground::web::auth::SignOut::PATH
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().as_u16() < 400, "{}", out.status());
+    eventually(
+        "the copy refused on the other replica",
+        Duration::from_secs(30),
+        || async { (!opens(b, &cookie).await).then_some(()) },
+    )
+    .await;
+    assert!(
+        opens(b, &other).await,
+        "another session of the person stands"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    temporal_playground::operations::sessions::revoke_person(&env.client, "finance", "root")
+        .await
+        .unwrap();
+    eventually(
+        "the revoked person refused",
+        Duration::from_secs(30),
+        || async { (!opens(b, &finance_on_b).await).then_some(()) },
+    )
+    .await;
+
+    // A worker back: the list itself holds both, and nothing comes back.
+    env.add_workers(50.0).await;
+    eventually("the list read again", Duration::from_secs(30), || async {
+        let list = temporal_playground::operations::sessions::revocations(&env.client)
+            .await
+            .ok()?;
+        (list.sessions.len() == 1 && list.people.iter().any(|p| p.person == "finance"))
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!opens(b, &cookie).await && !opens(b, &finance_on_b).await);
+    assert!(opens(b, &other).await);
+}
+
 /// `user revoke` cannot be undone from outside the console: the list's `revoke_person`
 /// signal, sent from Temporal's CLI with an earlier cut, brings back none of the sessions
 /// it ended; a cut far ahead (which would lock the person out until then) is held to a few

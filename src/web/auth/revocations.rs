@@ -31,8 +31,9 @@ impl RevocationList {
         list.people.extend(ended.people);
     }
 
-    /// Reads the list now; `false` if it could not be read (the last list read stands, and
-    /// a sign-out on this replica is in it already).
+    /// Reads the list now; `false` if it could not be read. Then the last list read
+    /// stands, with what the list's history shows it was signalled since (a sign-out or
+    /// `user revoke` on any replica while no worker answers; [`sessions::signalled`]).
     pub async fn refresh(&self, client: &Client) -> bool {
         match sessions::revocations(client).await {
             Ok(list) => {
@@ -41,6 +42,12 @@ impl RevocationList {
             }
             Err(e) => {
                 tracing::debug!(error = %e, "the ended sessions could not be read");
+                match sessions::signalled(client).await {
+                    Ok(signalled) => self.0.write().await.add(signalled),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "nor the list's history");
+                    }
+                }
                 false
             }
         }
@@ -75,7 +82,7 @@ impl RevocationList {
                         true => tracing::info!("the ended sessions are read again"),
                         false => tracing::warn!(
                             "the ended sessions cannot be read (no worker answers the \
-                             console-sessions query?): sessions ended elsewhere are not refused here"
+                             console-sessions query?): ending those its history holds"
                         ),
                     }
                 }
