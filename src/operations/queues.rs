@@ -18,7 +18,8 @@ use crate::{
     },
     domain::order::{DEFAULT_PRIORITY, Resolution, Stage, StageCounts},
     domain::resolution::Actor,
-    temporal::names::workflow_types,
+    temporal::names::{task_queues, workflow_types},
+    temporal::readiness,
     temporal::search_attributes as sa,
     temporal::visibility::{self, ListedExecution},
 };
@@ -636,6 +637,8 @@ pub async fn retry_matching(
             "{matching} orders match: narrow the filter to at most {BULK_LIMIT}"
         )));
     }
+    // Each retry reads its order first, which needs a worker: say so once, not per order.
+    readiness::worker_running(client, task_queues::STALE_ORDER).await?;
     // Never more than the person was told: the set may grow while this runs.
     let mut touched = 0;
     let mut seen = 0;
@@ -702,6 +705,8 @@ pub async fn ask_bank_matching(
             "{matching} orders match: narrow the filter to at most {BULK_LIMIT}"
         )));
     }
+    // Each question is an update, which needs a worker: say so once, not per order.
+    readiness::worker_running(client, task_queues::MANUAL_HANDLE).await?;
     // Never more than the person was told: the set may grow while this runs.
     let mut order_ids = Vec::with_capacity(expected);
     let mut token: Option<String> = None;

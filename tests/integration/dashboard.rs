@@ -360,6 +360,24 @@ async fn an_order_no_worker_runs_says_so_at_once_and_nothing_is_sent_to_it() {
         ok && said.contains("could not be read: no worker runs"),
         "{said}"
     );
+    // Asking the bank about every waiting order says so once, not after each order.
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "ask-the-bank-all",
+            "--prefix",
+            "noworker",
+            "--expect",
+            "1",
+            "--operator",
+            "ana",
+        ],
+    );
+    assert!(
+        !ok && said.contains("no worker runs the manual-handle queue"),
+        "{said}"
+    );
     // A statement is not half imported: nothing starts.
     let dir = std::env::temp_dir().join(format!("tp-noworker-{}", free_port()));
     std::fs::create_dir_all(&dir).unwrap();
