@@ -232,6 +232,20 @@ pub enum ClientCommand {
         #[arg(short = 'i', long = "import-id")]
         import_id: String,
     },
+    /// Claim an order waiting in the manual queue: colleagues are told you work it
+    Claim {
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+        #[arg(long)]
+        operator: String,
+    },
+    /// Give your claim on an order back to the queue (only its holder can)
+    Release {
+        #[arg(short = 'o', long = "order-id")]
+        order_id: String,
+        #[arg(long)]
+        operator: String,
+    },
     /// Take over a colleague's claim on a manual order, saying why
     TakeOver {
         #[arg(short = 'o', long = "order-id")]
@@ -454,6 +468,11 @@ pub enum Prepared {
         order_id: String,
         operator: String,
         note: String,
+    },
+    Claim {
+        order_id: String,
+        operator: String,
+        release: bool,
     },
     CreateContract {
         contract: NewContract,
@@ -776,6 +795,24 @@ impl ClientCommand {
                     reason,
                 }
             }
+            ClientCommand::Claim { order_id, operator } => {
+                validate_order_id(&order_id).map_err(usage)?;
+                validate_operator(&operator).map_err(usage)?;
+                Prepared::Claim {
+                    order_id,
+                    operator,
+                    release: false,
+                }
+            }
+            ClientCommand::Release { order_id, operator } => {
+                validate_order_id(&order_id).map_err(usage)?;
+                validate_operator(&operator).map_err(usage)?;
+                Prepared::Claim {
+                    order_id,
+                    operator,
+                    release: true,
+                }
+            }
             ClientCommand::Note {
                 order_id,
                 operator,
@@ -1031,6 +1068,25 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
         Prepared::RetryNow { order_id, operator } => {
             orders::retry_now(client, &order_id, &operator).await?;
             println!("order {order_id}: retrying now");
+        }
+        Prepared::Claim {
+            order_id,
+            operator,
+            release: false,
+        } => {
+            let claim = orders::claim(client, &order_id, &operator).await?;
+            println!(
+                "order {order_id}: claimed by {} at {}",
+                claim.operator, claim.at
+            );
+        }
+        Prepared::Claim {
+            order_id,
+            operator,
+            release: true,
+        } => {
+            orders::release(client, &order_id, &operator).await?;
+            println!("order {order_id}: released by {operator}; it waits for anyone again");
         }
         Prepared::Note {
             order_id,

@@ -1704,4 +1704,21 @@ async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_t
         context.claim.map(|claim| claim.operator).as_deref(),
         Some("cy")
     );
+
+    // From the terminal, a claim is given back by its holder only, and claimed again.
+    let cys: &'static str = if holder("next-mid").await.as_deref() == Some("cy") {
+        "next-mid"
+    } else {
+        "next-new"
+    };
+    let hp = env.server.hostport.as_str();
+    let (ok, said) = ours(hp, &["client", "release", "-o", cys, "--operator", "bo"]);
+    assert!(!ok, "{said}");
+    assert_eq!(holder(cys).await.as_deref(), Some("cy"));
+    let (ok, said) = ours(hp, &["client", "release", "-o", cys, "--operator", "cy"]);
+    assert!(ok && said.contains("released by cy"), "{said}");
+    assert_eq!(holder(cys).await, None);
+    let (ok, said) = ours(hp, &["client", "claim", "-o", cys, "--operator", "dee"]);
+    assert!(ok && said.contains("claimed by dee"), "{said}");
+    assert_eq!(holder(cys).await.as_deref(), Some("dee"));
 }
