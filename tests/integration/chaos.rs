@@ -329,7 +329,7 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
         web::pages::contracts::{AskBank, AskBankAll, ChangeContract, CreateContract},
         web::pages::dropped_orders::{PutBack, PutBackAll},
         web::pages::live_flow::{SetFailureRate, Simulate},
-        web::pages::manual_queue::AskBankSet,
+        web::pages::manual_queue::{AskBankSet, TakeNext},
         web::pages::order::{
             AskBankOrder, ClaimOrder, NoteOrder, ReleaseOrder, ResolveOrder, RetryStale,
         },
@@ -433,6 +433,12 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
             }
         }
         form
+    };
+    let take_set = |field: &str, value: &str| {
+        ["prefix", "provider", "reason", "age", "currency", "band"]
+            .into_iter()
+            .map(|k| (k, if k == field { value } else { "" }.to_string()))
+            .collect::<Vec<_>>()
     };
     // (server function, its form, what the refusal says)
     type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
@@ -623,6 +629,21 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
             "control characters",
         ),
         (AskBankAll::PATH, one("expected", "5"), "not 5"),
+        (
+            TakeNext::PATH,
+            take_set("age", "forever"),
+            "at_risk or breached",
+        ),
+        (
+            TakeNext::PATH,
+            take_set("provider", "bank\u{7}"),
+            "control characters",
+        ),
+        (
+            TakeNext::PATH,
+            take_set("band", "giant"),
+            "small, medium, large or huge",
+        ),
         (Simulate::PATH, one("rate", "NaN"), "between 0 and 50"),
         (Simulate::PATH, one("rate", "1e9"), "between 0 and 50"),
         (
@@ -664,6 +685,19 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
             body.len()
         );
     }
+    // A quote in the filter is escaped: it matches no order, and takes none.
+    let taken = http
+        .post(format!("{own}{}", TakeNext::PATH))
+        .header("accept", "text/html")
+        .form(&take_set("prefix", "x' OR '1'='1"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        location(&taken).contains("taken=none"),
+        "{}",
+        taken.status()
+    );
     assert_eq!(
         temporal_state().await,
         before,
