@@ -844,6 +844,112 @@ pub const FORGED_DECISION: &str =
 /// Statement imports one list of the trail reads, at most (newest first).
 pub const IMPORTS_READ: i32 = 100;
 
+/// Events of one import the trail reads at most to learn the client each of its rows came
+/// through: its start, then its entries (a chunk of `CHUNK_ENTRIES` an update) and its
+/// approval or rejection come first, before what an approval then does.
+pub const IMPORT_EVENTS_READ: usize = 1_000;
+
+/// Imports whose events the trail reads at once.
+const IMPORT_READS_AT_ONCE: usize = 8;
+
+/// The identities Temporal recorded for an import's start and for its accepted `approve`
+/// and `reject` updates (empty when not read within [`IMPORT_EVENTS_READ`]).
+#[derive(Debug, Default, Clone)]
+struct ImportOrigins {
+    started: String,
+    approved: String,
+    rejected: String,
+}
+
+/// Decided imports whose origins a console keeps once read: a run's start and decision never
+/// change, and reading them means reading the import's entries (about 2 MB for 10,000), so
+/// each console reads each at most once. Past this many, it forgets them all and reads again.
+pub const IMPORT_ORIGINS_KEPT: usize = 5_000;
+
+static KNOWN_ORIGINS: std::sync::LazyLock<std::sync::Mutex<HashMap<String, ImportOrigins>>> =
+    std::sync::LazyLock::new(Default::default);
+
+async fn import_origins(
+    client: &Client,
+    import_id: &str,
+    run_id: &str,
+    decided: bool,
+) -> ImportOrigins {
+    let known = KNOWN_ORIGINS
+        .lock()
+        .ok()
+        .and_then(|known| known.get(run_id).cloned());
+    if let Some(origins) = known {
+        return origins;
+    }
+    let origins = read_import_origins(client, import_id, run_id, decided).await;
+    let settled = !origins.started.is_empty()
+        && (!origins.approved.is_empty() || !origins.rejected.is_empty());
+    if settled && let Ok(mut known) = KNOWN_ORIGINS.lock() {
+        if known.len() >= IMPORT_ORIGINS_KEPT {
+            known.clear();
+        }
+        known.insert(run_id.to_string(), origins.clone());
+    }
+    origins
+}
+
+async fn read_import_origins(
+    client: &Client,
+    import_id: &str,
+    run_id: &str,
+    decided: bool,
+) -> ImportOrigins {
+    let decision = |e: &HistoryEvent| match &e.attributes {
+        Some(Attributes::WorkflowExecutionUpdateAcceptedEventAttributes(a)) => a
+            .accepted_request
+            .as_ref()
+            .and_then(|r| r.input.as_ref())
+            .is_some_and(|i| i.name == "approve" || i.name == "reject"),
+        _ => false,
+    };
+    let read = crate::temporal::histories::events_until(
+        client,
+        import_id,
+        run_id,
+        IMPORT_EVENTS_READ,
+        |events| !decided || events.iter().any(decision),
+    )
+    .await;
+    let events = match read {
+        Ok(events) => events,
+        Err(e) => {
+            tracing::warn!(import_id, error = %e, "an import's history could not be read for its channels");
+            return ImportOrigins::default();
+        }
+    };
+    let mut origins = ImportOrigins::default();
+    for e in &events {
+        match &e.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+                origins.started = a.identity.clone();
+            }
+            Some(Attributes::WorkflowExecutionUpdateAcceptedEventAttributes(a)) => {
+                let Some(request) = &a.accepted_request else {
+                    continue;
+                };
+                let identity = request
+                    .meta
+                    .as_ref()
+                    .map(|m| m.identity.clone())
+                    .unwrap_or_default();
+                match request.input.as_ref().map(|i| i.name.as_str()) {
+                    Some("approve") => origins.approved = identity,
+                    Some("reject") => origins.rejected = identity,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    origins
+}
+
 /// The statement imports a filter covers, as the trail's rows: who imported each (and
 /// which statement), and who approved or rejected it, when, what they left out and why, as
 /// the import keeps them in its memo (`ImportDecisions`), counted as
@@ -860,21 +966,51 @@ pub async fn statement_entries(
     let listed =
         visibility::list_page(client, &q, IMPORTS_READ, None, Some("StartTime DESC")).await?;
     let mut recorded = super::statements::recorded_decisions(client, &listed.executions).await?;
+    // Through which client each came: the identities Temporal recorded, as for an order.
+    let mut origins: HashMap<String, ImportOrigins> = {
+        use futures::StreamExt;
+        let runs: Vec<(String, String, bool)> = listed
+            .executions
+            .iter()
+            .map(|e| {
+                let decided = recorded
+                    .get(&e.run_id)
+                    .is_some_and(|d| d.approved.is_some() || d.rejected.is_some());
+                (e.workflow_id.clone(), e.run_id.clone(), decided)
+            })
+            .collect();
+        futures::stream::iter(runs)
+            .map(|(import_id, run_id, decided)| async move {
+                let origins = import_origins(client, &import_id, &run_id, decided).await;
+                (run_id, origins)
+            })
+            .buffer_unordered(IMPORT_READS_AT_ONCE)
+            .collect()
+            .await
+    };
     let mut entries = Vec::new();
     for e in &listed.executions {
         let decisions = recorded.remove(&e.run_id);
-        let row =
-            |at: String, actor: &str, actor_id: &str, action: String, outcome: &str| AuditEntry {
-                at,
-                actor: actor.to_string(),
-                action,
-                target: e.workflow_id.clone(),
-                outcome: outcome.to_string(),
-                origin: String::new(),
-                contract: false,
-                channel: String::new(),
-                actor_id: actor_id.to_string(),
-            };
+        let origin = origins.remove(&e.run_id).unwrap_or_default();
+        let row = |at: String,
+                   actor: &str,
+                   actor_id: &str,
+                   action: String,
+                   outcome: &str,
+                   identity: &str| AuditEntry {
+            at,
+            actor: actor.to_string(),
+            action,
+            target: e.workflow_id.clone(),
+            outcome: outcome.to_string(),
+            origin: identity.to_string(),
+            contract: false,
+            channel: match identity.is_empty() {
+                true => String::new(),
+                false => channel_of(identity, false).into(),
+            },
+            actor_id: actor_id.to_string(),
+        };
         let importer = e
             .attributes
             .get(&sa::ACTORS)
@@ -887,6 +1023,7 @@ pub async fn statement_entries(
                 &d.imported_by.operator_id,
                 format!("import statement {} ({})", d.statement_id, d.file_name),
                 "done",
+                &origin.started,
             ),
             None => row(
                 e.start_time.map(rfc3339).unwrap_or_default(),
@@ -898,6 +1035,7 @@ pub async fn statement_entries(
                     Some(_) => FORGED_DECISION,
                     None => "done",
                 },
+                &origin.started,
             ),
         };
         entries.push(imported);
@@ -920,6 +1058,7 @@ pub async fn statement_entries(
                 &by.operator_id,
                 action,
                 "done",
+                &origin.approved,
             ));
         }
         if let Some((by, why)) = &d.rejected {
@@ -930,6 +1069,7 @@ pub async fn statement_entries(
                 &by.operator_id,
                 action,
                 "done",
+                &origin.rejected,
             ));
         }
     }

@@ -80,6 +80,42 @@ pub async fn events(
     }
 }
 
+/// The events of the run `run_id` of `workflow_id` from its start, page after page, until
+/// `enough` says so of the events read or `limit` events are read (a page may bring a few
+/// more).
+pub async fn events_until(
+    client: &Client,
+    workflow_id: &str,
+    run_id: &str,
+    limit: usize,
+    mut enough: impl FnMut(&[HistoryEvent]) -> bool,
+) -> Result<Vec<HistoryEvent>, TemporalError> {
+    let mut service = client.connection().workflow_service();
+    let mut events = Vec::new();
+    let mut token = Vec::new();
+    loop {
+        let request = GetWorkflowExecutionHistoryRequest {
+            namespace: client.namespace(),
+            execution: Some(WorkflowExecution {
+                workflow_id: workflow_id.to_string(),
+                run_id: run_id.to_string(),
+            }),
+            maximum_page_size: 200,
+            next_page_token: token,
+            ..Default::default()
+        };
+        let page = service
+            .get_workflow_execution_history(request.into_request())
+            .await?
+            .into_inner();
+        events.extend(page.history.map(|h| h.events).unwrap_or_default());
+        if page.next_page_token.is_empty() || events.len() >= limit || enough(&events) {
+            return Ok(events);
+        }
+        token = page.next_page_token;
+    }
+}
+
 /// Who ended a run that did not complete, and why, as its close event records it: a
 /// termination's identity and reason, a failure's message, a timeout. Empty for a run that
 /// completed, was cancelled without a reason, or is still open.

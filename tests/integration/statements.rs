@@ -1903,3 +1903,76 @@ async fn the_statements_page_lists_every_import_a_page_at_a_time() {
         "{page}"
     );
 }
+
+/// The trail's rows of a statement import said who imported, approved or rejected it but
+/// not through which client, where an order's rows do: an approval sent from Temporal's CLI
+/// (the validator sees a name, never a sender) read as any other.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_trail_says_through_which_client_an_import_was_made_and_decided() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let (by_cli, by_raw) = ("down-channel-cli", "down-channel-raw");
+    waiting_in_myr(c, &[by_cli, by_raw], 1250).await;
+    let dir = std::env::temp_dir().join(format!("tp-channels-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut imports = Vec::new();
+    for (n, id) in [by_cli, by_raw].into_iter().enumerate() {
+        let file = dir.join(format!("s{n}.csv"));
+        std::fs::write(
+            &file,
+            format!(
+                "booking_date,reference,amount,currency,credit_debit,entry_ref\n\
+                 2026-12-01,payment {id},12.50,MYR,C,C{n}\n"
+            ),
+        )
+        .unwrap();
+        let (ok, said) = ours(
+            &hp,
+            &[
+                "client",
+                "import-statement",
+                &file.to_string_lossy(),
+                "--operator",
+                "ana",
+            ],
+        );
+        assert!(ok, "{said}");
+        imports.push(import_id_in(&said));
+    }
+    let (ok, said) = approve_statement(&hp, &imports[0], "bo");
+    assert!(ok, "{said}");
+    let out = raw_update(
+        &hp,
+        &imports[1],
+        "approve",
+        r#"{"operator":"bo","note":"looks right"}"#,
+    );
+    assert!(out.status.success(), "{out:?}");
+    for id in [by_cli, by_raw] {
+        assert_resolved(c, id, Resolution::Paid).await;
+    }
+    let trail = temporal_playground::operations::audit::statement_entries(
+        c,
+        &temporal_playground::domain::audit::AuditFilter::default(),
+    )
+    .await
+    .unwrap();
+    let row = |import: &str, action: &str| {
+        trail
+            .iter()
+            .find(|e| e.target == import && e.action.starts_with(action))
+            .unwrap_or_else(|| panic!("{action} {import}: {trail:#?}"))
+            .clone()
+    };
+    for import in &imports {
+        assert_eq!(row(import, "import statement").channel, "command line");
+    }
+    assert_eq!(
+        row(&imports[0], "approve statement").channel,
+        "command line"
+    );
+    let raw = row(&imports[1], "approve statement");
+    assert_eq!(raw.channel, "another client", "{raw:?}");
+    assert!(raw.origin.contains("temporal-cli"), "{raw:?}");
+}
