@@ -22,7 +22,12 @@ pub struct Readiness {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueuePollers {
     pub queue: &'static str,
+    /// Workers seen polling it within [`WORKER_SEEN_WITHIN`].
     pub pollers: usize,
+    /// When a worker last polled it (RFC 3339), if any did in the last five minutes: how
+    /// long a queue with none has been without.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<String>,
 }
 
 impl Readiness {
@@ -36,9 +41,11 @@ impl Readiness {
 pub async fn check(client: &Client) -> Result<Readiness, TemporalError> {
     let mut queues = Vec::new();
     for queue in task_queues::ALL {
+        let workers = queue_workers(client, queue).await?;
         queues.push(QueuePollers {
             queue,
-            pollers: pollers(client, queue).await?,
+            pollers: workers.running,
+            last_seen: workers.last_seen.map(crate::domain::format::rfc3339),
         });
     }
     Ok(Readiness { queues })

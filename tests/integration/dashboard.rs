@@ -453,6 +453,9 @@ async fn an_order_no_worker_runs_says_so_at_once_and_nothing_is_sent_to_it() {
         "{html}"
     );
     assert!(!html.contains(ClaimOrder::PATH), "no claim offered: {html}");
+    // The readiness answer says when each queue's worker last polled.
+    let ready = page_text(&http, &format!("http://{addr}/readyz")).await;
+    assert!(ready.contains("\"last_seen\":\"20"), "{ready}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -468,7 +468,7 @@ fn QueueRows(rows: Vec<QueueRow>, sla: ServiceLevel) -> impl IntoView {
                         <th class="p-2">"Waiting"</th>
                         <th class="p-2">"Priority"</th>
                         <th class="p-2">"First error"</th>
-                        <th class="p-2">"Stale-retry error"</th>
+                        <th class="p-2" title="the stale retry's error, or the bank's answer to the latest question a person asked">"Latest error"</th>
                         <th class="p-2">"Attempts"</th>
                         <th class="p-2">"Claimed by"</th>
                     </tr>
