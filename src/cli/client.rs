@@ -246,6 +246,12 @@ pub enum ClientCommand {
         #[arg(long)]
         operator: String,
     },
+    /// Give back every claim you hold on an order waiting in the manual queue (the end of a
+    /// shift): they wait for anyone again; proposals awaiting approval keep theirs
+    ReleaseAll {
+        #[arg(long)]
+        operator: String,
+    },
     /// Take over a colleague's claim on a manual order, saying why
     TakeOver {
         #[arg(short = 'o', long = "order-id")]
@@ -473,6 +479,10 @@ pub enum Prepared {
         order_id: String,
         operator: String,
         release: bool,
+    },
+    ReleaseAll {
+        operator: String,
+        sla: crate::domain::listing::ServiceLevel,
     },
     CreateContract {
         contract: NewContract,
@@ -804,6 +814,13 @@ impl ClientCommand {
                     release: false,
                 }
             }
+            ClientCommand::ReleaseAll { operator } => {
+                validate_operator(&operator).map_err(usage)?;
+                Prepared::ReleaseAll {
+                    operator,
+                    sla: defaults.service_level.clone(),
+                }
+            }
             ClientCommand::Release { order_id, operator } => {
                 validate_order_id(&order_id).map_err(usage)?;
                 validate_operator(&operator).map_err(usage)?;
@@ -1087,6 +1104,23 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
         } => {
             orders::release(client, &order_id, &operator).await?;
             println!("order {order_id}: released by {operator}; it waits for anyone again");
+        }
+        Prepared::ReleaseAll { operator, sla } => {
+            let actor = crate::domain::resolution::Actor {
+                name: operator,
+                id: String::new(),
+            };
+            let given = crate::operations::queues::release_all_mine(client, &actor, &sla).await?;
+            println!(
+                "{} of {}'s claims given back: they wait for anyone again",
+                given.released, actor.name
+            );
+            if given.kept > 0 {
+                println!(
+                    "{} kept their claim (resolved or changed meanwhile: see each)",
+                    given.kept
+                );
+            }
         }
         Prepared::Note {
             order_id,

@@ -809,7 +809,78 @@ pub async fn take_next(
     Ok(None)
 }
 
-/// Live counts of orders per stage: open workflows by stage, closed ones by resolution./// Live counts of orders per stage: open workflows by stage, closed ones by resolution.
+/// What giving back every claim of one person came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GivenBack {
+    /// Claims released: those orders wait for anyone again.
+    pub released: usize,
+    /// Claims the order kept (its workflow refused the release: resolved meanwhile, say).
+    pub kept: usize,
+}
+
+/// Gives back every claim `actor` holds on an order waiting in the manual queue (the end
+/// of a shift), at most [`BULK_LIMIT`]: each a release, which the order's workflow checks
+/// (only the holder can). Orders awaiting approval keep their claim: the proposal waits for
+/// an approver with it.
+pub async fn release_all_mine(
+    client: &Client,
+    actor: &Actor,
+    sla: &ServiceLevel,
+) -> Result<GivenBack, OpError> {
+    use futures::StreamExt;
+    let mine = QueueFilter {
+        claim: claim_filter::MINE.into(),
+        ..Default::default()
+    };
+    let q = format!(
+        "{} AND ({1} IS NULL OR {1} != 1)",
+        manual_queue_query_at(&mine, Some(&actor.name), sla, SystemTime::now())?,
+        sa::AWAITING_APPROVAL.name()
+    );
+    let mut order_ids = Vec::new();
+    let mut token: Option<String> = None;
+    while order_ids.len() < BULK_LIMIT {
+        let page =
+            visibility::list_page(client, &q, BULK_PAGE_SIZE, token.as_deref(), None).await?;
+        order_ids.extend(
+            page.executions
+                .iter()
+                .filter_map(|e| e.attributes.get(&sa::ORDER_ID)),
+        );
+        match page.next_page {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    order_ids.truncate(BULK_LIMIT);
+    if order_ids.is_empty() {
+        return Ok(GivenBack {
+            released: 0,
+            kept: 0,
+        });
+    }
+    // Each release is an update, which needs a worker: say so once, not per order.
+    readiness::worker_running(client, task_queues::MANUAL_HANDLE).await?;
+    let total = order_ids.len();
+    let released = futures::stream::iter(order_ids)
+        .map(|order_id| async move {
+            let released = super::orders::release(client, &order_id, actor.clone()).await;
+            if let Err(error) = &released {
+                tracing::info!(order_id, %error, "a claim given back in bulk was kept");
+            }
+            released.is_ok()
+        })
+        .buffer_unordered(BULK_ASKS_AT_ONCE)
+        .filter(|released| futures::future::ready(*released))
+        .count()
+        .await;
+    Ok(GivenBack {
+        released,
+        kept: total - released,
+    })
+}
+
+/// Live counts of orders per stage: open workflows by stage, closed ones by resolution.
 pub async fn stage_counts(client: &Client) -> Result<StageCounts, OpError> {
     let count = |query: String| async move { visibility::count(client, &query).await };
     let open = |stage: Stage| {

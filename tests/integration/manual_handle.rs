@@ -1722,3 +1722,100 @@ async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_t
     assert!(ok && said.contains("claimed by dee"), "{said}");
     assert_eq!(holder(cys).await.as_deref(), Some("dee"));
 }
+
+/// The end of a shift: support gave back each claim one by one, or left them held
+/// overnight, where colleagues could not take them without an admin. *Give back all my
+/// claims* releases every one the person holds, and nobody else's; a proposal awaiting
+/// approval keeps its claim.
+#[tokio::test(flavor = "multi_thread")]
+async fn giving_back_every_claim_at_the_end_of_a_shift_touches_no_one_elses() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::{
+        operations::orders::resolve_or_propose, web::pages::manual_queue::ReleaseMine,
+    };
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let ids = [
+        "shift-1",
+        "shift-2",
+        "shift-3",
+        "shift-bo",
+        "shift-proposed",
+    ];
+    for id in ids {
+        start_manual(c, id, "bank-a", "http_503").await;
+    }
+    for id in ids {
+        eventually(
+            "the order in the queue",
+            Duration::from_secs(30),
+            || async { manual_context(c, id).await.ok() },
+        )
+        .await;
+    }
+    for id in ["shift-1", "shift-2", "shift-3", "shift-proposed"] {
+        claim(c, id, "support").await.unwrap();
+    }
+    claim(c, "shift-bo", "bo").await.unwrap();
+    resolve_or_propose(c, "shift-proposed", request("paid", "support", "seen"))
+        .await
+        .unwrap();
+    let held = "ExecutionStatus = 'Running' AND ClaimedBy = 'support'";
+    eventually("the claims visible", Duration::from_secs(15), || async {
+        (count(c, held).await == 4).then_some(())
+    })
+    .await;
+    let holder = |id: &'static str| async move {
+        manual_context(c, id)
+            .await
+            .unwrap()
+            .claim
+            .map(|claim| claim.operator)
+    };
+
+    let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
+    let url = format!("http://{addr}{}", ReleaseMine::PATH);
+    let presenter = sign_in_with(addr, &[("name", "presenter"), ("password", PASSWORD)]).await;
+    assert_eq!(presenter.post(&url).send().await.unwrap().status(), 403);
+    assert_eq!(holder("shift-1").await.as_deref(), Some("support"));
+
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    eventually(
+        "the button on the Mine tab",
+        Duration::from_secs(20),
+        || async {
+            let mine = page_text(&support, &format!("http://{addr}/?claim=mine")).await;
+            mine.contains("Give back all 4 of my claims").then_some(())
+        },
+    )
+    .await;
+    let given = support
+        .post(&url)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert!(given.status().is_redirection(), "{}", given.status());
+    let to = location(&given);
+    assert!(to.contains("released=3"), "{to}");
+    let shown = page_text(&support, &format!("http://{addr}{to}")).await;
+    assert!(shown.contains("Gave back 3 orders"), "{shown}");
+    for id in ["shift-1", "shift-2", "shift-3"] {
+        assert_eq!(holder(id).await, None, "{id}");
+    }
+    assert_eq!(holder("shift-bo").await.as_deref(), Some("bo"));
+    let proposed = manual_context(c, "shift-proposed").await.unwrap();
+    assert!(proposed.proposal.is_some(), "{proposed:?}");
+    assert_eq!(
+        proposed.claim.map(|claim| claim.operator).as_deref(),
+        Some("support")
+    );
+
+    // From the terminal, the same for bo.
+    let (ok, said) = ours(
+        &env.server.hostport,
+        &["client", "release-all", "--operator", "bo"],
+    );
+    assert!(ok && said.contains("1 of bo's claims given back"), "{said}");
+    assert_eq!(holder("shift-bo").await, None);
+}

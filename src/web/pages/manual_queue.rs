@@ -114,6 +114,25 @@ pub async fn take_next(
     }
 }
 
+/// Gives back every claim the person holds on a waiting order (the end of a shift); back to
+/// their tab saying how many.
+#[server]
+pub async fn release_mine() -> Result<usize, AppError> {
+    let actor = crate::web::auth::require(crate::domain::access::Action::Release)?.actor();
+    let state = crate::web::state::app_state()?;
+    let given =
+        crate::operations::queues::release_all_mine(&state.client, &actor, &state.service_level)
+            .await?;
+    state.board.nudge();
+    leptos_axum::redirect(&format!(
+        "/?claim={}&released={}&kept={}",
+        claim_filter::MINE,
+        given.released,
+        given.kept
+    ));
+    Ok(given.released)
+}
+
 /// What waits in money, per currency and age: read by the console's watch for every page
 /// (see `web::live::watch`), never per page load.
 #[server]
@@ -208,6 +227,16 @@ pub fn ManualQueuePage() -> impl IntoView {
     let confirm_ask = move || query.read().get("ask").is_some();
     let asked = move || query.read().get("asked")?.parse::<usize>().ok();
     let none_to_take = move || query.read().get("taken").is_some_and(|t| t == "none");
+    let given_back = move || {
+        let q = query.read();
+        let released = q.get("released")?.parse::<usize>().ok()?;
+        let kept = q
+            .get("kept")
+            .and_then(|k| k.parse::<usize>().ok())
+            .unwrap_or(0);
+        Some((released, kept))
+    };
+    let release_all = ServerAction::<ReleaseMine>::new();
     let ask_set = ServerAction::<AskBankSet>::new();
     let take = ServerAction::<TakeNext>::new();
     let data = Resource::new(move || (filter(), page()), |(f, p)| manual_queue(f, p));
@@ -231,6 +260,15 @@ pub fn ManualQueuePage() -> impl IntoView {
             </p>
         })}
         {action_error(ask_set.value())}
+        {action_error(release_all.value())}
+        {move || given_back().map(|(released, kept)| view! {
+            <p role="status" class="text-green-800 mb-2" data-testid="given-back">
+                {match kept {
+                    0 => format!("Gave back {released} orders: they wait for anyone again."),
+                    kept => format!("Gave back {released} orders: they wait for anyone again. {kept} kept their claim (resolved or changed meanwhile: see each)."),
+                }}
+            </p>
+        })}
         {move || asked().map(|n| view! {
             <p role="status" class="text-green-800 mb-2" data-testid="asked-result">
                 {format!("Asked the bank about {n} orders: each answer shows on its lane, and a verdict takes the order off the queue.")}
@@ -242,6 +280,16 @@ pub fn ManualQueuePage() -> impl IntoView {
                 data.await.map(|q| {
                     let matching = q.matching;
                     view! {
+                        {(f.claim == claim_filter::MINE && q.mine > 0).then(|| view! {
+                            <IfAllowed action=Action::Release>
+                                <ActionForm action=release_all attr:class="mb-2" attr:aria-label="Give back all my claims">
+                                    <button type="submit" class="px-3 py-1 rounded border">
+                                        {format!("Give back all {} of my claims", q.mine)}
+                                    </button>
+                                    <span class="text-sm text-slate-600">" at the end of a shift: they wait for anyone again (proposals awaiting approval keep theirs)"</span>
+                                </ActionForm>
+                            </IfAllowed>
+                        })}
                         <QueueTable page=q filter=f.clone() />
                         <IfAllowed action=Action::RetryNow>
                             <BulkAsk filter=f.clone() matching confirm=confirm_ask() ask_set />
