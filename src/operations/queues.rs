@@ -809,6 +809,45 @@ pub async fn take_next(
     Ok(None)
 }
 
+/// Proposals the next-proposal read looks into at most, the longest waiting first, to find
+/// one that is not the approver's own.
+pub const NEXT_PROPOSAL_TRIES: usize = 20;
+
+/// The order whose proposed resolution `approver` should review next: of the proposals
+/// awaiting a second person, the one proposed longest ago (`ProposedAt`) that is not their
+/// own (the workflow would refuse their approval of it). Opens nothing and claims nothing:
+/// two approvers may open the same one, and the second to decide is told the first did.
+/// `None` when no proposal awaits them.
+pub async fn next_proposal(client: &Client, approver: &Actor) -> Result<Option<String>, OpError> {
+    let q = format!("{} AND {}", manual_queue_base(), awaiting_approval());
+    let listed = visibility::list_page(client, &q, TAKE_NEXT_READ, None, None).await?;
+    let mut proposals: Vec<(SystemTime, String)> = listed
+        .executions
+        .into_iter()
+        .filter_map(|e| {
+            let order_id = e.attributes.get(&sa::ORDER_ID)?;
+            let proposed = e
+                .attributes
+                .get(&sa::PROPOSED_AT)
+                .and_then(|t| SystemTime::try_from(t.to_prost()).ok())
+                .or(e.start_time)
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            Some((proposed, order_id))
+        })
+        .collect();
+    proposals.sort();
+    for (_, order_id) in proposals.into_iter().take(NEXT_PROPOSAL_TRIES) {
+        let context = super::orders::manual_context(client, &order_id).await?;
+        let theirs = context.proposal.is_some_and(|p| {
+            crate::domain::resolution::same_person(p.resolver(), approver.person())
+        });
+        if !theirs && context.resolution.is_none() {
+            return Ok(Some(order_id));
+        }
+    }
+    Ok(None)
+}
+
 /// What giving back every claim of one person came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GivenBack {

@@ -1819,3 +1819,78 @@ async fn giving_back_every_claim_at_the_end_of_a_shift_touches_no_one_elses() {
     assert!(ok && said.contains("1 of bo's claims given back"), "{said}");
     assert_eq!(holder("shift-bo").await, None);
 }
+
+/// Approvers work the proposals all day as support works the queue: from the *Awaiting
+/// approval* tab they opened one after another, their own among them (which they may not
+/// approve). *Review the next proposal* opens the one proposed longest ago that is not theirs.
+#[tokio::test(flavor = "multi_thread")]
+async fn review_the_next_proposal_opens_the_longest_waiting_one_not_ones_own() {
+    use leptos::server_fn::ServerFn;
+    use temporal_playground::{
+        operations::orders::resolve_or_propose, web::pages::manual_queue::ReviewNext,
+    };
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let ids = ["review-mine", "review-old", "review-new"];
+    for id in ids {
+        start_manual(c, id, "bank-a", "http_503").await;
+        eventually(
+            "the order in the queue",
+            Duration::from_secs(30),
+            || async { manual_context(c, id).await.ok() },
+        )
+        .await;
+    }
+    // Proposed in this order: the approver's own first, then two by colleagues.
+    for (id, by) in [
+        ("review-mine", "approver"),
+        ("review-old", "ana"),
+        ("review-new", "bo"),
+    ] {
+        resolve_or_propose(c, id, request("paid", by, "seen"))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let awaiting = "ExecutionStatus = 'Running' AND AwaitingApproval = 1";
+    eventually("the proposals visible", Duration::from_secs(15), || async {
+        (count(c, awaiting).await == 3).then_some(())
+    })
+    .await;
+
+    let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
+    let url = format!("http://{addr}{}", ReviewNext::PATH);
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    assert_eq!(support.post(&url).send().await.unwrap().status(), 403);
+    let approver = sign_in_with(addr, &[("name", "approver"), ("password", PASSWORD)]).await;
+    let next = || async {
+        let answer = approver
+            .post(&url)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_redirection(), "{}", answer.status());
+        location(&answer)
+    };
+    eventually("the button on the tab", Duration::from_secs(20), || async {
+        let tab = page_text(&approver, &format!("http://{addr}/?claim=awaiting")).await;
+        tab.contains("Review the next proposal").then_some(())
+    })
+    .await;
+    assert_eq!(next().await, "/orders/review-old");
+    approve(c, "review-old", "approver").await.unwrap();
+    // Visibility may still list it as awaiting: the order itself says it is decided.
+    assert_eq!(next().await, "/orders/review-new");
+    approve(c, "review-new", "approver").await.unwrap();
+    let none = next().await;
+    assert!(none.contains("proposals=none"), "{none}");
+    let shown = page_text(&approver, &format!("http://{addr}{none}")).await;
+    assert!(
+        shown.contains("No proposal awaits your approval"),
+        "{shown}"
+    );
+    // Their own proposal waits for a colleague, untouched.
+    let own = manual_context(c, "review-mine").await.unwrap();
+    assert!(own.proposal.is_some() && own.resolution.is_none());
+}

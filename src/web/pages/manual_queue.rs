@@ -114,6 +114,27 @@ pub async fn take_next(
     }
 }
 
+/// Opens the proposal the approver should review next (the longest waiting, not their
+/// own); back to the tab saying so when none awaits them.
+#[server]
+pub async fn review_next() -> Result<String, AppError> {
+    let actor = crate::web::auth::require(crate::domain::access::Action::Approve)?.actor();
+    let state = crate::web::state::app_state()?;
+    match crate::operations::queues::next_proposal(&state.client, &actor).await? {
+        Some(order_id) => {
+            super::show_next("/orders/", &order_id);
+            Ok(order_id)
+        }
+        None => {
+            leptos_axum::redirect(&format!(
+                "/?claim={}&proposals=none",
+                claim_filter::AWAITING_APPROVAL
+            ));
+            Ok(String::new())
+        }
+    }
+}
+
 /// Gives back every claim the person holds on a waiting order (the end of a shift); back to
 /// their tab saying how many.
 #[server]
@@ -237,13 +258,15 @@ pub fn ManualQueuePage() -> impl IntoView {
         Some((released, kept))
     };
     let release_all = ServerAction::<ReleaseMine>::new();
+    let review = ServerAction::<ReviewNext>::new();
+    let no_proposal = move || query.read().get("proposals").is_some_and(|p| p == "none");
     let ask_set = ServerAction::<AskBankSet>::new();
     let take = ServerAction::<TakeNext>::new();
     let data = Resource::new(move || (filter(), page()), |(f, p)| manual_queue(f, p));
     let board = Resource::new(|| (), |_| load_waiting_board());
     view! {
         <h1 class="text-2xl font-bold mb-3">"Manual queue"</h1>
-        <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one · n takes the next order" />
+        <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one · n takes the next order · v reviews the next proposal" />
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 board.await.ok().map(|b| view! { <AgeingBoard board=b /> })
@@ -261,6 +284,12 @@ pub fn ManualQueuePage() -> impl IntoView {
         })}
         {action_error(ask_set.value())}
         {action_error(release_all.value())}
+        {action_error(review.value())}
+        {move || no_proposal().then(|| view! {
+            <p role="status" class="text-slate-700 mb-2" data-testid="no-proposal">
+                "No proposal awaits your approval (your own wait for a colleague)."
+            </p>
+        })}
         {move || given_back().map(|(released, kept)| view! {
             <p role="status" class="text-green-800 mb-2" data-testid="given-back">
                 {match kept {
@@ -280,6 +309,14 @@ pub fn ManualQueuePage() -> impl IntoView {
                 data.await.map(|q| {
                     let matching = q.matching;
                     view! {
+                        {(f.claim == claim_filter::AWAITING_APPROVAL && q.awaiting_approval > 0).then(|| view! {
+                            <IfAllowed action=Action::Approve>
+                                <ActionForm action=review attr:class="mb-2" attr:aria-label="Review the next proposal">
+                                    <button type="submit" data-key="v" class="px-3 py-1 rounded bg-blue-800 text-white">"Review the next proposal"</button>
+                                    <span class="text-sm text-slate-600">" opens the proposal waiting longest that is not yours"</span>
+                                </ActionForm>
+                            </IfAllowed>
+                        })}
                         {(f.claim == claim_filter::MINE && q.mine > 0).then(|| view! {
                             <IfAllowed action=Action::Release>
                                 <ActionForm action=release_all attr:class="mb-2" attr:aria-label="Give back all my claims">
