@@ -47,37 +47,16 @@ pub async fn events(
     run_id: &str,
     which: Events,
 ) -> Result<Vec<HistoryEvent>, TemporalError> {
-    let mut service = client.connection().workflow_service();
-    let mut events = Vec::new();
-    let mut token = Vec::new();
-    loop {
-        let request = GetWorkflowExecutionHistoryRequest {
-            namespace: client.namespace(),
-            execution: Some(WorkflowExecution {
-                workflow_id: workflow_id.to_string(),
-                run_id: run_id.to_string(),
-            }),
-            maximum_page_size: match which {
-                Events::First(n) => n,
-                _ => 0,
-            },
-            history_event_filter_type: match which {
-                Events::Close => HistoryEventFilterType::CloseEvent as i32,
-                _ => HistoryEventFilterType::AllEvent as i32,
-            },
-            next_page_token: token,
-            ..Default::default()
-        };
-        let page = service
-            .get_workflow_execution_history(request.into_request())
-            .await?
-            .into_inner();
-        events.extend(page.history.map(|h| h.events).unwrap_or_default());
-        if page.next_page_token.is_empty() || which != Events::Every {
-            return Ok(events);
-        }
-        token = page.next_page_token;
-    }
+    let (page_size, filter) = match which {
+        Events::First(n) => (n, HistoryEventFilterType::AllEvent),
+        Events::Close => (0, HistoryEventFilterType::CloseEvent),
+        Events::Every => (0, HistoryEventFilterType::AllEvent),
+    };
+    // One page, except for every event.
+    read(client, workflow_id, run_id, page_size, filter, |_| {
+        which != Events::Every
+    })
+    .await
 }
 
 /// The events of the run `run_id` of `workflow_id` from its start, page after page, until
@@ -90,6 +69,27 @@ pub async fn events_until(
     limit: usize,
     mut enough: impl FnMut(&[HistoryEvent]) -> bool,
 ) -> Result<Vec<HistoryEvent>, TemporalError> {
+    read(
+        client,
+        workflow_id,
+        run_id,
+        200,
+        HistoryEventFilterType::AllEvent,
+        |events| events.len() >= limit || enough(events),
+    )
+    .await
+}
+
+/// Pages of a run's history, `page_size` events each (0: the server's), until the last
+/// page or until `done` says so of the events read.
+async fn read(
+    client: &Client,
+    workflow_id: &str,
+    run_id: &str,
+    page_size: i32,
+    filter: HistoryEventFilterType,
+    mut done: impl FnMut(&[HistoryEvent]) -> bool,
+) -> Result<Vec<HistoryEvent>, TemporalError> {
     let mut service = client.connection().workflow_service();
     let mut events = Vec::new();
     let mut token = Vec::new();
@@ -100,7 +100,8 @@ pub async fn events_until(
                 workflow_id: workflow_id.to_string(),
                 run_id: run_id.to_string(),
             }),
-            maximum_page_size: 200,
+            maximum_page_size: page_size,
+            history_event_filter_type: filter as i32,
             next_page_token: token,
             ..Default::default()
         };
@@ -109,7 +110,7 @@ pub async fn events_until(
             .await?
             .into_inner();
         events.extend(page.history.map(|h| h.events).unwrap_or_default());
-        if page.next_page_token.is_empty() || events.len() >= limit || enough(&events) {
+        if page.next_page_token.is_empty() || done(&events) {
             return Ok(events);
         }
         token = page.next_page_token;

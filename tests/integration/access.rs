@@ -474,6 +474,20 @@ async fn replica(
     serve_dashboard_with(client, config).await.0
 }
 
+/// Signs the session of `cookie` out at the replica `addr`.
+async fn sign_out(addr: SocketAddr, cookie: &str) {
+    use leptos::server_fn::ServerFn;
+    let out = browser(addr, Some(cookie))
+        .post(format!(
+            "http://{addr}{}",
+            temporal_playground::web::auth::SignOut::PATH
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().as_u16() < 400, "{}", out.status());
+}
+
 async fn opens(addr: SocketAddr, cookie: &str) -> bool {
     browser(addr, Some(cookie))
         .get(format!("http://{addr}/"))
@@ -501,16 +515,7 @@ async fn sign_out_and_user_revoke_end_sessions_on_every_replica_and_their_stream
     let copy = cookie.clone();
     assert!(opens(b, &copy).await, "one session, every replica");
     let other = session_cookie(b, &support).await.unwrap();
-    use leptos::server_fn::ServerFn;
-    let out = browser(a, Some(&cookie))
-        .post(format!(
-            "http://{a}{}",
-            temporal_playground::web::auth::SignOut::PATH
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert!(out.status().as_u16() < 400, "{}", out.status());
+    sign_out(a, &cookie).await;
     // ...and on neither once it is signed out (the lists refresh every 2 s).
     eventually(
         "the copy refused everywhere",
@@ -588,7 +593,6 @@ async fn sign_out_and_user_revoke_end_sessions_on_every_replica_and_their_stream
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_ended_while_no_worker_runs_is_refused_on_every_replica() {
     use base64::Engine;
-    use leptos::server_fn::ServerFn;
     let mut env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let key = base64::engine::general_purpose::STANDARD.encode([11u8; 64]);
     let accounts = accounts();
@@ -602,15 +606,7 @@ async fn a_session_ended_while_no_worker_runs_is_refused_on_every_replica() {
     assert!(opens(b, &cookie).await, "one session, every replica");
 
     env.stop_workers().await;
-    let out = browser(a, Some(&cookie))
-        .post(format!(
-            "http://{a}{}",
-            temporal_playground::web::auth::SignOut::PATH
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert!(out.status().as_u16() < 400, "{}", out.status());
+    sign_out(a, &cookie).await;
     eventually(
         "the copy refused on the other replica",
         Duration::from_secs(30),

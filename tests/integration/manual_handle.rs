@@ -31,6 +31,26 @@ async fn env_with_manual_order(order_id: &str) -> TestEnv {
     env
 }
 
+/// `id` put straight into the manual queue, once its workflow has taken its first step.
+async fn waiting(c: &temporalio_client::Client, id: &str) {
+    start_manual(c, id, "bank-a", "http_503").await;
+    eventually(
+        "the order in the queue",
+        Duration::from_secs(30),
+        || async { manual_context(c, id).await.ok() },
+    )
+    .await;
+}
+
+/// Who holds the claim on `id` now.
+async fn holder(c: &temporalio_client::Client, id: &str) -> Option<String> {
+    manual_context(c, id)
+        .await
+        .unwrap()
+        .claim
+        .map(|claim| claim.operator)
+}
+
 fn request(resolution: &str, operator: &str, note: &str) -> ResolveRequest {
     ResolveRequest {
         resolution: resolution.into(),
@@ -1571,13 +1591,7 @@ async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_t
         "next-new",
     ];
     for id in ids {
-        start_manual(c, id, "bank-a", "http_503").await;
-        eventually(
-            "the order in the queue",
-            Duration::from_secs(30),
-            || async { manual_context(c, id).await.ok() },
-        )
-        .await;
+        waiting(c, id).await;
         tokio::time::sleep(Duration::from_millis(1100)).await;
     }
     resolve_or_propose(c, "next-awaiting", request("paid", "carol", "seen"))
@@ -1588,13 +1602,6 @@ async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_t
     visible_once(c, "the proposal", awaiting).await;
     let claimed = "WorkflowId = 'manual-next-claimed' AND ClaimedBy = 'carol'";
     visible_once(c, "the claim", claimed).await;
-    let holder = |id: &'static str| async move {
-        manual_context(c, id)
-            .await
-            .unwrap()
-            .claim
-            .map(|claim| claim.operator)
-    };
 
     let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
     let url = format!("http://{addr}{}", TakeNext::PATH);
@@ -1624,11 +1631,11 @@ async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_t
     let presenter = sign_in_with(addr, &[("name", "presenter"), ("password", PASSWORD)]).await;
     let refused = presenter.post(&url).form(&form).send().await.unwrap();
     assert_eq!(refused.status(), 403);
-    assert_eq!(holder("next-old").await, None);
+    assert_eq!(holder(c, "next-old").await, None);
 
     let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
     assert_eq!(take(support.clone()).await, "/orders/next-old");
-    assert_eq!(holder("next-old").await.as_deref(), Some("support"));
+    assert_eq!(holder(c, "next-old").await.as_deref(), Some("support"));
     let queue = page_text(&support, &format!("http://{addr}/?prefix=next-")).await;
     assert!(queue.contains("Take the next order"), "{queue}");
     // A colleague's order offers the next one instead of its claim.
@@ -1666,13 +1673,8 @@ async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_t
     let mut got = [by_admin.clone(), by_cli.clone()];
     got.sort();
     assert_eq!(got, ["next-mid", "next-new"], "{said}");
-    for (id, who) in [(by_admin, "admin"), (by_cli, "cy")] {
-        let id: &'static str = if id == "next-mid" {
-            "next-mid"
-        } else {
-            "next-new"
-        };
-        assert_eq!(holder(id).await.as_deref(), Some(who), "{id}");
+    for (id, who) in [(&by_admin, "admin"), (&by_cli, "cy")] {
+        assert_eq!(holder(c, id).await.as_deref(), Some(who), "{id}");
     }
 
     // None left: it says so, and takes nothing (not the one awaiting approval, not the
@@ -1696,8 +1698,8 @@ async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_t
         ],
     );
     assert!(ok && said.contains("no unclaimed order matches"), "{said}");
-    assert_eq!(holder("next-claimed").await.as_deref(), Some("carol"));
-    assert_eq!(holder("elsewhere-1").await, None);
+    assert_eq!(holder(c, "next-claimed").await.as_deref(), Some("carol"));
+    assert_eq!(holder(c, "elsewhere-1").await, None);
     let context = manual_context(c, "next-awaiting").await.unwrap();
     assert!(context.proposal.is_some() && context.resolution.is_none());
     assert_ne!(
@@ -1706,21 +1708,17 @@ async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_t
     );
 
     // From the terminal, a claim is given back by its holder only, and claimed again.
-    let cys: &'static str = if holder("next-mid").await.as_deref() == Some("cy") {
-        "next-mid"
-    } else {
-        "next-new"
-    };
+    let cys = by_cli.as_str();
     let hp = env.server.hostport.as_str();
     let (ok, said) = ours(hp, &["client", "release", "-o", cys, "--operator", "bo"]);
     assert!(!ok, "{said}");
-    assert_eq!(holder(cys).await.as_deref(), Some("cy"));
+    assert_eq!(holder(c, cys).await.as_deref(), Some("cy"));
     let (ok, said) = ours(hp, &["client", "release", "-o", cys, "--operator", "cy"]);
     assert!(ok && said.contains("released by cy"), "{said}");
-    assert_eq!(holder(cys).await, None);
+    assert_eq!(holder(c, cys).await, None);
     let (ok, said) = ours(hp, &["client", "claim", "-o", cys, "--operator", "dee"]);
     assert!(ok && said.contains("claimed by dee"), "{said}");
-    assert_eq!(holder(cys).await.as_deref(), Some("dee"));
+    assert_eq!(holder(c, cys).await.as_deref(), Some("dee"));
 }
 
 /// The end of a shift: support gave back each claim one by one, or left them held
@@ -1743,15 +1741,7 @@ async fn giving_back_every_claim_at_the_end_of_a_shift_touches_no_one_elses() {
         "shift-proposed",
     ];
     for id in ids {
-        start_manual(c, id, "bank-a", "http_503").await;
-    }
-    for id in ids {
-        eventually(
-            "the order in the queue",
-            Duration::from_secs(30),
-            || async { manual_context(c, id).await.ok() },
-        )
-        .await;
+        waiting(c, id).await;
     }
     for id in ["shift-1", "shift-2", "shift-3", "shift-proposed"] {
         claim(c, id, "support").await.unwrap();
@@ -1765,19 +1755,12 @@ async fn giving_back_every_claim_at_the_end_of_a_shift_touches_no_one_elses() {
         (count(c, held).await == 4).then_some(())
     })
     .await;
-    let holder = |id: &'static str| async move {
-        manual_context(c, id)
-            .await
-            .unwrap()
-            .claim
-            .map(|claim| claim.operator)
-    };
 
     let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
     let url = format!("http://{addr}{}", ReleaseMine::PATH);
     let presenter = sign_in_with(addr, &[("name", "presenter"), ("password", PASSWORD)]).await;
     assert_eq!(presenter.post(&url).send().await.unwrap().status(), 403);
-    assert_eq!(holder("shift-1").await.as_deref(), Some("support"));
+    assert_eq!(holder(c, "shift-1").await.as_deref(), Some("support"));
 
     let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
     eventually(
@@ -1801,9 +1784,9 @@ async fn giving_back_every_claim_at_the_end_of_a_shift_touches_no_one_elses() {
     let shown = page_text(&support, &format!("http://{addr}{to}")).await;
     assert!(shown.contains("Gave back 3 orders"), "{shown}");
     for id in ["shift-1", "shift-2", "shift-3"] {
-        assert_eq!(holder(id).await, None, "{id}");
+        assert_eq!(holder(c, id).await, None, "{id}");
     }
-    assert_eq!(holder("shift-bo").await.as_deref(), Some("bo"));
+    assert_eq!(holder(c, "shift-bo").await.as_deref(), Some("bo"));
     let proposed = manual_context(c, "shift-proposed").await.unwrap();
     assert!(proposed.proposal.is_some(), "{proposed:?}");
     assert_eq!(
@@ -1817,7 +1800,7 @@ async fn giving_back_every_claim_at_the_end_of_a_shift_touches_no_one_elses() {
         &["client", "release-all", "--operator", "bo"],
     );
     assert!(ok && said.contains("1 of bo's claims given back"), "{said}");
-    assert_eq!(holder("shift-bo").await, None);
+    assert_eq!(holder(c, "shift-bo").await, None);
 }
 
 /// Approvers work the proposals all day as support works the queue: from the *Awaiting
@@ -1831,15 +1814,8 @@ async fn review_the_next_proposal_opens_the_longest_waiting_one_not_ones_own() {
     };
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let c = &env.client;
-    let ids = ["review-mine", "review-old", "review-new"];
-    for id in ids {
-        start_manual(c, id, "bank-a", "http_503").await;
-        eventually(
-            "the order in the queue",
-            Duration::from_secs(30),
-            || async { manual_context(c, id).await.ok() },
-        )
-        .await;
+    for id in ["review-mine", "review-old", "review-new"] {
+        waiting(c, id).await;
     }
     // Proposed in this order: the approver's own first, then two by colleagues.
     for (id, by) in [
