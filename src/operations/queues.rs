@@ -749,8 +749,9 @@ pub const TAKE_NEXT_TRIES: usize = 5;
 
 /// The next order `actor` should work, claimed for them: of the unclaimed orders matching
 /// `filter` that await no approval, one past the service level if any, else one at risk,
-/// else any, the one that has waited longest (the store sorts by start time where it can;
-/// otherwise the longest among the band's first [`TAKE_NEXT_READ`]). A colleague's claim
+/// else any; within that, the most urgent priority the gateway gave, then the one that has
+/// waited longest (the store sorts by start time where it can; otherwise these are among
+/// the band's first [`TAKE_NEXT_READ`]). A colleague's claim
 /// made meanwhile (the workflow refuses the second) sends it on to the next, at most
 /// [`TAKE_NEXT_TRIES`] times. `None`: nothing matches.
 pub async fn take_next(
@@ -791,7 +792,8 @@ pub async fn take_next(
         if rows.is_empty() {
             continue;
         }
-        rows.sort_by_key(|r| std::cmp::Reverse(r.waiting_secs));
+        // The gateway's priority first (1, urgent, before 4), then the longest waiting.
+        rows.sort_by_key(|r| (r.priority, std::cmp::Reverse(r.waiting_secs)));
         for row in rows.into_iter().take(TAKE_NEXT_TRIES) {
             match super::orders::claim(client, &row.order_id, actor.clone()).await {
                 Ok(_) => return Ok(Some(row.order_id)),

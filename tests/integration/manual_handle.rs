@@ -1598,6 +1598,22 @@ async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_t
         .await
         .unwrap();
     claim(c, "next-claimed", "carol").await.unwrap();
+    // The newest of all, but the gateway marked it urgent (priority 1; the others are 3).
+    let mut urgent = order("next-urgent", fast_policy(1, 1));
+    urgent.priority = 1;
+    start_manual_order(c, urgent, "http_503").await;
+    eventually(
+        "the urgent one in the queue",
+        Duration::from_secs(30),
+        || async { manual_context(c, "next-urgent").await.ok() },
+    )
+    .await;
+    visible_once(
+        c,
+        "the urgent one",
+        "WorkflowId = 'manual-next-urgent' AND OrderPriority = 1",
+    )
+    .await;
     let awaiting = "WorkflowId = 'manual-next-awaiting' AND AwaitingApproval = 1";
     visible_once(c, "the proposal", awaiting).await;
     let claimed = "WorkflowId = 'manual-next-claimed' AND ClaimedBy = 'carol'";
@@ -1634,6 +1650,7 @@ async fn take_the_next_order_claims_the_longest_waiting_free_one_and_never_one_t
     assert_eq!(holder(c, "next-old").await, None);
 
     let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    assert_eq!(take(support.clone()).await, "/orders/next-urgent");
     assert_eq!(take(support.clone()).await, "/orders/next-old");
     assert_eq!(holder(c, "next-old").await.as_deref(), Some("support"));
     let queue = page_text(&support, &format!("http://{addr}/?prefix=next-")).await;
