@@ -246,6 +246,13 @@ pub enum ClientCommand {
         #[arg(long)]
         operator: String,
     },
+    /// The proposal you should review next (approvers): of the resolutions awaiting a second
+    /// person, the one proposed longest ago that is not your own; prints its order id and
+    /// what it proposes, or says none awaits you
+    ReviewNext {
+        #[arg(long)]
+        operator: String,
+    },
     /// Give back every claim you hold on an order waiting in the manual queue (the end of a
     /// shift): they wait for anyone again; proposals awaiting approval keep theirs
     ReleaseAll {
@@ -483,6 +490,9 @@ pub enum Prepared {
     ReleaseAll {
         operator: String,
         sla: crate::domain::listing::ServiceLevel,
+    },
+    ReviewNext {
+        operator: String,
     },
     CreateContract {
         contract: NewContract,
@@ -814,6 +824,10 @@ impl ClientCommand {
                     release: false,
                 }
             }
+            ClientCommand::ReviewNext { operator } => {
+                validate_operator(&operator).map_err(usage)?;
+                Prepared::ReviewNext { operator }
+            }
             ClientCommand::ReleaseAll { operator } => {
                 validate_operator(&operator).map_err(usage)?;
                 Prepared::ReleaseAll {
@@ -1104,6 +1118,22 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
         } => {
             orders::release(client, &order_id, &operator).await?;
             println!("order {order_id}: released by {operator}; it waits for anyone again");
+        }
+        Prepared::ReviewNext { operator } => {
+            let actor = crate::domain::resolution::Actor::from(operator.as_str());
+            match crate::operations::queues::next_proposal(client, &actor).await? {
+                Some(order_id) => {
+                    let proposal = orders::manual_context(client, &order_id)
+                        .await?
+                        .proposal
+                        .map(|p| format!("{p}"))
+                        .unwrap_or_default();
+                    println!("{order_id}: proposed {proposal}");
+                }
+                None => {
+                    println!("no proposal awaits your approval (your own wait for a colleague)")
+                }
+            }
         }
         Prepared::ReleaseAll { operator, sla } => {
             let actor = crate::domain::resolution::Actor {

@@ -1872,6 +1872,13 @@ async fn review_the_next_proposal_opens_the_longest_waiting_one_not_ones_own() {
     })
     .await;
     assert_eq!(next().await, "/orders/review-old");
+    // Our CLI names the same, and what it proposes.
+    let hp = env.server.hostport.as_str();
+    let (ok, said) = ours(hp, &["client", "review-next", "--operator", "approver"]);
+    assert!(
+        ok && said.starts_with("review-old: proposed paid by ana"),
+        "{said}"
+    );
     approve(c, "review-old", "approver").await.unwrap();
     // Visibility may still list it as awaiting: the order itself says it is decided.
     assert_eq!(next().await, "/orders/review-new");
@@ -1882,6 +1889,11 @@ async fn review_the_next_proposal_opens_the_longest_waiting_one_not_ones_own() {
     assert!(
         shown.contains("No proposal awaits your approval"),
         "{shown}"
+    );
+    let (ok, said) = ours(hp, &["client", "review-next", "--operator", "approver"]);
+    assert!(
+        ok && said.contains("no proposal awaits your approval"),
+        "{said}"
     );
     // Their own proposal waits for a colleague, untouched.
     let own = manual_context(c, "review-mine").await.unwrap();
