@@ -389,10 +389,7 @@ async fn an_order_no_worker_runs_says_so_at_once_and_nothing_is_sent_to_it() {
     )
     .unwrap();
     let file = file.to_string_lossy().to_string();
-    let (ok, said) = ours(
-        &hp,
-        &["client", "import-statement", &file, "--operator", "ana"],
-    );
+    let (ok, said) = import_statement(&hp, &file, "ana");
     assert!(
         !ok && said.contains("no worker runs the manual-handle queue"),
         "{said}"

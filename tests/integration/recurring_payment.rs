@@ -1357,13 +1357,6 @@ async fn stopped_while_charging(env: &TestEnv, id: &str) -> String {
 
 /// The term's row on the contract's page.
 /// The import id our CLI's `import-statement` names.
-fn import_id_of(said: &str) -> String {
-    said.split_whitespace()
-        .find(|w| w.starts_with("statement-"))
-        .map(|w| w.trim_end_matches(':').to_string())
-        .expect("the import named")
-}
-
 async fn row_of(env: &TestEnv, id: &str) -> String {
     let runs = terms_run(&env.client, id, 10).await.unwrap();
     assert_eq!(runs.len(), 1, "{runs:?}");
@@ -1834,22 +1827,13 @@ async fn a_bank_statement_settles_a_term_whose_charge_had_no_answer() {
         ),
     )
     .unwrap();
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "import-statement",
-            &file.to_string_lossy(),
-            "--operator",
-            "ana",
-        ],
-    );
+    let (ok, said) = import_statement(&hp, &file.to_string_lossy(), "ana");
     assert!(ok && said.contains("1 charge_in_doubt"), "{said}");
     assert!(
         said.contains(&format!("{term} of contract {booked}")),
         "{said}"
     );
-    let import_id = import_id_of(&said);
+    let import_id = import_id_in(&said);
     // Before anyone approved it, the entry given from Temporal's CLI settles nothing.
     let early = give_entry_in_temporal(&env, booked, &term, &import_id);
     assert!(
@@ -2005,18 +1989,9 @@ async fn a_bank_statement_settles_a_term_whose_charge_had_no_answer() {
         fixtures::camt053(&[("C1", other_term.as_str(), "9.99", "USD", true)], false),
     )
     .unwrap();
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "import-statement",
-            &file.to_string_lossy(),
-            "--operator",
-            "ana",
-        ],
-    );
+    let (ok, said) = import_statement(&hp, &file.to_string_lossy(), "ana");
     assert!(ok && said.contains("1 charge_in_doubt"), "{said}");
-    let second = import_id_of(&said);
+    let second = import_id_in(&said);
     let (ok, said) = ours(
         &hp,
         &[

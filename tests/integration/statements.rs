@@ -97,16 +97,7 @@ async fn a_statement_settles_what_it_matches_once_a_second_person_approves() {
             .replace("</AcctSvcrRef>", "</Oops>"),
     )
     .unwrap();
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "import-statement",
-            &broken.to_string_lossy(),
-            "--operator",
-            "ana",
-        ],
-    );
+    let (ok, said) = import_statement(&hp, &broken.to_string_lossy(), "ana");
     assert!(!ok && said.contains("line 1, column"), "{said}");
     assert_eq!(count(c, "WorkflowType = 'StatementImport'").await, 0);
 
@@ -575,18 +566,7 @@ async fn a_file_whose_import_was_terminated_from_outside_can_be_imported_again()
         ),
     )
     .unwrap();
-    let import = |who: &str| {
-        ours(
-            &hp,
-            &[
-                "client",
-                "import-statement",
-                &file.to_string_lossy(),
-                "--operator",
-                who,
-            ],
-        )
-    };
+    let import = |who: &str| import_statement(&hp, &file.to_string_lossy(), who);
     let (ok, said) = import("ana");
     assert!(ok && said.contains("1 matched"), "{said}");
     let import_id = import_id_in(&said);
@@ -720,16 +700,7 @@ async fn a_payment_the_statement_reverses_is_settled_by_no_approval() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("reversals.sta");
     std::fs::write(&file, text).unwrap();
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "import-statement",
-            &file.to_string_lossy(),
-            "--operator",
-            "ana",
-        ],
-    );
+    let (ok, said) = import_statement(&hp, &file.to_string_lossy(), "ana");
     assert!(ok, "{said}");
     for word in ["1 matched", "1 reversed", "2 reversal"] {
         assert!(said.contains(word), "{word}: {said}");
@@ -1099,14 +1070,6 @@ async fn waiting_in_myr(c: &temporalio_client::Client, ids: &[&str], minor: i64)
         )
         .await;
     }
-}
-
-/// The import's id in what `client import-statement` said.
-fn import_id_in(said: &str) -> String {
-    said.split_whitespace()
-        .find(|w| w.starts_with("statement-"))
-        .map(|w| w.trim_end_matches(':').to_string())
-        .unwrap_or_else(|| panic!("no import id in: {said}"))
 }
 
 /// `client approve-statement` as `operator`: whether it was approved, and what it said.
@@ -1505,16 +1468,7 @@ async fn an_approver_leaves_out_an_entry_they_doubt_and_the_rest_settle() {
         ),
     )
     .unwrap();
-    let (ok, said) = ours(
-        &hp,
-        &[
-            "client",
-            "import-statement",
-            &file.to_string_lossy(),
-            "--operator",
-            "ana",
-        ],
-    );
+    let (ok, said) = import_statement(&hp, &file.to_string_lossy(), "ana");
     assert!(ok && said.contains("3 matched"), "{said}");
     let import_id = import_id_in(&said);
 
@@ -1927,16 +1881,7 @@ async fn the_trail_says_through_which_client_an_import_was_made_and_decided() {
             ),
         )
         .unwrap();
-        let (ok, said) = ours(
-            &hp,
-            &[
-                "client",
-                "import-statement",
-                &file.to_string_lossy(),
-                "--operator",
-                "ana",
-            ],
-        );
+        let (ok, said) = import_statement(&hp, &file.to_string_lossy(), "ana");
         assert!(ok, "{said}");
         imports.push(import_id_in(&said));
     }

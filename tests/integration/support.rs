@@ -912,3 +912,23 @@ pub fn record_from_temporal(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `client import-statement FILE --operator OPERATOR`: whether it was taken, and what it
+/// said.
+// Not every test binary module uses it.
+#[allow(dead_code)]
+pub fn import_statement(hostport: &str, file: &str, operator: &str) -> (bool, String) {
+    ours(
+        hostport,
+        &["client", "import-statement", file, "--operator", operator],
+    )
+}
+
+/// The import id that `client import-statement` named.
+#[allow(dead_code)]
+pub fn import_id_in(said: &str) -> String {
+    said.split_whitespace()
+        .find(|w| w.starts_with("statement-"))
+        .map(|w| w.trim_end_matches(':').to_string())
+        .unwrap_or_else(|| panic!("no import id in: {said}"))
+}
