@@ -183,6 +183,14 @@ test('support works an order from the keyboard: move, open, claim, resolve', asy
   await keysReady(page);
   await page.keyboard.press('q');
   await expect(page.getByRole('heading', { name: 'Manual queue' })).toBeVisible();
+  // A merchant asks about it later: "/" finds it from the header by its id.
+  await keysReady(page);
+  await page.keyboard.press('/');
+  await expect(page.getByLabel('Find an order by its id')).toBeFocused();
+  await page.keyboard.type(orderId);
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('order-id')).toHaveText(orderId);
+  await expect(page.getByTestId('resolution')).toContainText('failed by bo');
 });
 
 test('a cold load of the queue page transfers its assets compressed', async ({ browser }) => {

@@ -220,6 +220,12 @@ pub enum ClientCommand {
         #[arg(short = 'o', long = "order-id")]
         order_id: String,
     },
+    /// Find orders by their id or how it starts, in any stage (asking the bank, stale, in
+    /// the manual queue, resolved or dropped): one line each, newest first
+    Find {
+        /// An order id, or its first characters
+        text: String,
+    },
     /// List the statement imports, newest first, a page at a time: when, who imported
     /// each, and how it stands (who approved or rejected it)
     Statements {
@@ -515,6 +521,9 @@ pub enum Prepared {
     },
     Show {
         order_id: String,
+    },
+    Find {
+        text: String,
     },
     PutBack {
         order_id: String,
@@ -949,6 +958,14 @@ impl ClientCommand {
                 validate_order_id(&order_id).map_err(usage)?;
                 Prepared::Show { order_id }
             }
+            ClientCommand::Find { text } => {
+                if text.trim().is_empty() {
+                    return Err(usage(crate::domain::input::InputError::Missing {
+                        field: "order id",
+                    }));
+                }
+                Prepared::Find { text }
+            }
             ClientCommand::PutBack {
                 order_id,
                 reason,
@@ -1341,6 +1358,33 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
             let lane = crate::operations::lane::order_lane(client, order_id, &ui, None).await?;
             print_lane(&lane);
         }
+        Prepared::Find { text } => {
+            let found = crate::operations::find::find_orders(client, &text).await?;
+            if found.rows.is_empty() {
+                println!("no order's id starts with {:?}", found.text);
+            }
+            for row in &found.rows {
+                let how = [row.resolution.as_str(), row.ended.as_str()]
+                    .into_iter()
+                    .find(|w| !w.is_empty())
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default();
+                println!(
+                    "{}  {}{how}  {}  {}  started {}",
+                    row.order_id,
+                    row.stage,
+                    crate::domain::money::amount_shown(row.amount.as_ref()),
+                    row.provider,
+                    row.started_at
+                );
+            }
+            if found.more {
+                println!(
+                    "(more orders start with {:?} than one search shows: type more of the id)",
+                    found.text
+                );
+            }
+        }
         Prepared::PutBack {
             order_id,
             operator,
@@ -1413,6 +1457,9 @@ fn print_lane(lane: &crate::domain::listing::OrderLane) {
         (None, None) => "resolved".to_string(),
     };
     println!("order {}: {stage}", lane.order_id);
+    if let Some(order) = &lane.order {
+        println!("  {}", order.summary());
+    }
     for s in &lane.stages {
         let closed = match s.closed_at.is_empty() {
             true => String::new(),
@@ -1433,7 +1480,8 @@ fn print_lane(lane: &crate::domain::listing::OrderLane) {
         .manual
         .as_ref()
         .and_then(|m| m.resolution.as_ref())
-        .or_else(|| lane.stale.as_ref().and_then(|s| s.resolution.as_ref()));
+        .or_else(|| lane.stale.as_ref().and_then(|s| s.resolution.as_ref()))
+        .or(lane.returned.as_ref());
     if let Some(record) = resolution {
         let approved = record
             .approved_by

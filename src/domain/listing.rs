@@ -530,6 +530,34 @@ pub struct LaneStage {
     pub earlier_events: bool,
 }
 
+/// An order as *Find an order* lists it: where it stands, from its furthest run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoundOrder {
+    pub order_id: String,
+    /// `querying`, `stale`, `manual`, `resolved`, or `dropped` (its furthest run ended
+    /// without a resolution).
+    pub stage: String,
+    /// `paid`, `failed` …: once resolved.
+    pub resolution: String,
+    /// How its furthest run ended when it did not complete ("terminated" …).
+    pub ended: String,
+    pub provider: String,
+    pub amount: Option<super::money::Money>,
+    /// When its first listed run started (RFC 3339).
+    pub started_at: String,
+}
+
+/// What *Find an order* found for the text typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FoundOrders {
+    /// The text as searched (trimmed).
+    pub text: String,
+    /// Newest first.
+    pub rows: Vec<FoundOrder>,
+    /// More orders start with the text than were read: type more of the id.
+    pub more: bool,
+}
+
 /// An order's whole path across QueryOrder → StaleOrder → ManualHandle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderLane {
@@ -559,6 +587,15 @@ pub struct OrderLane {
     /// shows its path from Temporal's history and offers no action.
     #[serde(default)]
     pub unread: Option<String>,
+    /// What the order is for, as the gateway sent it (the input its first run was started
+    /// with, from Temporal's history): shown on every lane, whatever its stage.
+    #[serde(default)]
+    pub order: Option<super::order::OrderRequest>,
+    /// The resolution the order's furthest run returned when it completed (from its close
+    /// event): how an order the bank's answer settled was resolved, and a resolved order's
+    /// record when no worker answers its query.
+    #[serde(default)]
+    pub returned: Option<super::resolution::ResolutionRecord>,
 }
 
 /// How one upstream (bank or wallet) has answered over the last minutes, from the calls

@@ -183,6 +183,47 @@ impl OrderRequest {
         }
     }
 
+    /// Its priority as people read it: "3 (normal)", or the bare number past the Go
+    /// original's words.
+    pub fn priority_shown(&self) -> String {
+        PRIORITY_WORDS
+            .iter()
+            .find(|(_, n)| *n == self.priority)
+            .map_or_else(
+                || self.priority.to_string(),
+                |(word, n)| format!("{n} ({word})"),
+            )
+    }
+
+    /// Where the order came from: "upstream simbank · business unit payments ·
+    /// environment production · priority 3 (normal)".
+    pub fn origin(&self) -> String {
+        format!(
+            "upstream {} · business unit {} · environment {} · priority {}",
+            self.provider,
+            self.business_unit,
+            self.environment,
+            self.priority_shown()
+        )
+    }
+
+    /// The whole order in one line, for a terminal: its amount ("amount unknown" when the
+    /// gateway sent none), reference, creation time and [`Self::origin`].
+    pub fn summary(&self) -> String {
+        let mut parts = vec![format!(
+            "amount {}",
+            super::money::amount_shown(self.amount.as_ref())
+        )];
+        if let Some(reference) = &self.reference {
+            parts.push(format!("reference {reference}"));
+        }
+        if let Some(at) = &self.created_at {
+            parts.push(format!("created {at}"));
+        }
+        parts.push(self.origin());
+        parts.join(" · ")
+    }
+
     /// Whether a person's `resolution` of this order needs a second person's approval.
     pub fn needs_approval(&self, resolution: Resolution) -> bool {
         self.four_eyes_rule().contains(&resolution)

@@ -223,12 +223,26 @@ impl ResolutionRecord {
     }
 }
 
+impl ResolutionRecord {
+    /// Who decided it, as a sentence reads it: "by ana", or "from the bank's own answer"
+    /// when the upstream gave the verdict by itself (nobody decided it).
+    pub fn by_whom(&self) -> String {
+        match self.resolved_by == crate::domain::order::SYSTEM_OPERATOR {
+            true => "from the bank's own answer".to_string(),
+            false => format!("by {}", self.resolved_by),
+        }
+    }
+}
+
 impl fmt::Display for ResolutionRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} by {} at {} ({})",
-            self.resolution, self.resolved_by, self.resolved_at, self.reason_code
+            "{} {} at {} ({})",
+            self.resolution,
+            self.by_whom(),
+            self.resolved_at,
+            self.reason_code
         )
     }
 }

@@ -19,8 +19,11 @@ use crate::{
     domain::format::rfc3339,
     domain::input::validate_order_id,
     domain::listing::{LaneStage, OrderLane, TimelineEvent},
+    domain::order::OrderRequest,
     domain::order::{Stage, manual_workflow_id, query_workflow_id, stale_workflow_id},
-    domain::resolution::{ApprovalRequest, OrderNote, Stamp},
+    domain::resolution::{
+        ApprovalRequest, Handoff, OrderNote, OrderOutcome, ResolutionRecord, Stamp,
+    },
 };
 
 /// Events of one workflow shown in its timeline: the newest, in the order they happened.
@@ -54,8 +57,16 @@ fn timeline_event(
     }
 }
 
+/// One workflow of the path as read: what the lane shows of it, and the events read.
+struct StageRead {
+    stage: LaneStage,
+    run_id: String,
+    /// The newest [`TIMELINE_EVENTS`] of its history, oldest of them first.
+    events: Vec<HistoryEvent>,
+}
+
 /// One workflow of the path, or `None` if the order never reached it.
-async fn stage(client: &Client, id: String, ui: &TemporalUi) -> Result<Option<LaneStage>, OpError> {
+async fn stage(client: &Client, id: String, ui: &TemporalUi) -> Result<Option<StageRead>, OpError> {
     let handle = client.get_workflow_handle::<UntypedWorkflow>(id.clone());
     let description = match handle.describe(WorkflowDescribeOptions::default()).await {
         Ok(d) => d,
@@ -63,7 +74,7 @@ async fn stage(client: &Client, id: String, ui: &TemporalUi) -> Result<Option<La
         Err(e) => return Err(OpError::Temporal(e.into())),
     };
     let (events, earlier_events) = newest_events(client, &id, description.run_id()).await?;
-    Ok(Some(LaneStage {
+    let stage = LaneStage {
         temporal_link: format!(
             "{}/namespaces/{}/workflows/{id}/{}/history",
             ui.url,
@@ -77,7 +88,70 @@ async fn stage(client: &Client, id: String, ui: &TemporalUi) -> Result<Option<La
         workflow_id: id,
         timeline: events.iter().map(timeline_event).collect(),
         earlier_events,
+    };
+    Ok(Some(StageRead {
+        stage,
+        run_id: description.run_id().to_string(),
+        events,
     }))
+}
+
+/// What the order is for, as a run of its path was started with: QueryOrder's input, or
+/// the hand-off a later stage was started with (which carries it).
+fn order_started_in(events: &[HistoryEvent]) -> Option<OrderRequest> {
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    events.iter().find_map(|e| match &e.attributes {
+        Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+            let payload = a.input.as_ref()?.payloads.first()?;
+            serde_json::from_slice::<OrderRequest>(&payload.data)
+                .ok()
+                .or_else(|| {
+                    serde_json::from_slice::<Handoff>(&payload.data)
+                        .ok()
+                        .map(|h| h.order)
+                })
+        }
+        _ => None,
+    })
+}
+
+/// The resolution a run returned when it completed (an order QueryOrder or StaleOrder
+/// settled from the bank's answer, or ManualHandle from a person's or a statement's).
+fn resolution_returned_in(events: &[HistoryEvent]) -> Option<ResolutionRecord> {
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    events.iter().rev().find_map(|e| match &e.attributes {
+        Some(Attributes::WorkflowExecutionCompletedEventAttributes(a)) => {
+            let payload = a.result.as_ref()?.payloads.first()?;
+            match serde_json::from_slice::<OrderOutcome>(&payload.data).ok()? {
+                OrderOutcome::Resolved(record) => Some(record),
+                OrderOutcome::HandedOff { .. } => None,
+            }
+        }
+        _ => None,
+    })
+}
+
+/// What the order is for, from the first run of its path that was started with it: the
+/// events already read, else that run's first event (a history longer than a timeline).
+async fn order_of(
+    client: &Client,
+    reads: &[&Option<StageRead>],
+) -> Result<Option<OrderRequest>, OpError> {
+    let present = || reads.iter().filter_map(|r| r.as_ref());
+    if let Some(order) = present().find_map(|r| order_started_in(&r.events)) {
+        return Ok(Some(order));
+    }
+    let Some(first) = present().next() else {
+        return Ok(None);
+    };
+    let events = crate::temporal::histories::events(
+        client,
+        &first.stage.workflow_id,
+        &first.run_id,
+        crate::temporal::histories::Events::First(1),
+    )
+    .await?;
+    Ok(order_started_in(&events))
 }
 
 /// The newest [`TIMELINE_EVENTS`] of a run, oldest of them first, and whether it has more.
@@ -126,6 +200,15 @@ pub async fn order_lane(
     if q.is_none() && s.is_none() && m.is_none() {
         return Err(OpError::NotFound(Missing::Order(order_id)));
     }
+    // What the order is for, and the resolution its furthest run returned, come from
+    // Temporal's history: they read the same with no worker running.
+    let order = order_of(client, &[&q, &s, &m]).await?;
+    let returned = [&m, &s, &q]
+        .into_iter()
+        .flatten()
+        .next()
+        .and_then(|furthest| resolution_returned_in(&furthest.events));
+    let (q, s, m) = (q.map(|r| r.stage), s.map(|r| r.stage), m.map(|r| r.stage));
     let running = |st: &Option<LaneStage>| st.as_ref().is_some_and(|s| s.status == "Running");
     let open_stage = [
         (&m, Stage::Manual),
@@ -200,6 +283,8 @@ pub async fn order_lane(
         earlier_notes,
         left_out,
         unread,
+        order,
+        returned,
     })
 }
 

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod contracts;
 pub mod dropped;
+pub mod find;
 pub mod lane;
 pub mod orders;
 pub mod queues;

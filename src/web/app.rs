@@ -17,6 +17,7 @@ use super::{
         audit::AuditTrailPage,
         contracts::{ContractPage, ContractsPage, UnconfirmedChargesPage},
         dropped_orders::DroppedOrdersPage,
+        find_order::FindOrderPage,
         live_flow::LiveFlowPage,
         manual_queue::ManualQueuePage,
         order::OrderLanePage,
@@ -153,6 +154,9 @@ fn Chrome() -> impl IntoView {
                     <A href="/audit">"Audit"</A>
                 </IfAllowed>
             </nav>
+            <IfAllowed action=crate::domain::access::Action::Read>
+                <super::pages::find_order::FindBox />
+            </IfAllowed>
             <SignedInBadge />
         </header>
         <UnverifiedBanner />
@@ -167,6 +171,7 @@ fn Chrome() -> impl IntoView {
                     view=OrderLanePage
                     ssr=SsrMode::Async
                 />
+                <Route path=StaticSegment("find") view=FindOrderPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("stale") view=StaleOrdersPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("dropped") view=DroppedOrdersPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("contracts") view=ContractsPage ssr=SsrMode::Async />

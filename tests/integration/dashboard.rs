@@ -1044,3 +1044,98 @@ async fn a_console_starting_holds_back_no_page_of_another() {
     assert!(begun > 0);
     assert_eq!(held, 0, "{held} of {begun} page loads were held back");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn finding_an_order_by_how_its_id_starts_shows_every_stage_and_its_whole_id_opens_its_lane() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let (c, hp) = (&env.client, env.server.hostport.clone());
+    temporal_playground::operations::orders::start_order(c, order("find-1", fast_policy(3, 60)))
+        .await
+        .unwrap();
+    start_manual(c, "find-2", "bank-a", "http_503").await;
+    start_manual(c, "find-3", "bank-a", "http_503").await;
+    start_manual(c, "other-1", "bank-a", "http_503").await;
+    assert_resolved(
+        c,
+        "find-1",
+        temporal_playground::domain::order::Resolution::Paid,
+    )
+    .await;
+    // One of them ends from outside, unresolved.
+    let out = temporal(
+        &hp,
+        &[
+            "workflow",
+            "terminate",
+            "--workflow-id",
+            "manual-find-3",
+            "--reason",
+            "by hand",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+
+    let addr = local_dashboard(c.clone(), Duration::from_secs(600)).await;
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    let find = |text: &str| format!("http://{addr}/find?q={text}");
+    let listed = eventually(
+        "the three orders found as they stand",
+        Duration::from_secs(20),
+        || async {
+            let page = shown_text(&page_text(&support, &find("find-")).await);
+            (page.contains("3 found")
+                && page.contains("find-1 resolved (paid)")
+                && page.contains("find-2 manual")
+                && page.contains("find-3 dropped (terminated)"))
+            .then_some(page.clone())
+            .or_else(|| {
+                eprintln!("{page}");
+                None
+            })
+        },
+    )
+    .await;
+    assert!(!listed.contains("other-1"), "{listed}");
+    // The header carries the search box on every page.
+    let queue = page_text(&support, &format!("http://{addr}/")).await;
+    assert!(queue.contains(r#"action="/find""#), "{queue}");
+
+    // An order's whole id opens its lane at once.
+    let opened = support
+        .get(find("find-2"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert!(opened.status().is_redirection(), "{}", opened.status());
+    assert_eq!(location(&opened), "/orders/find-2");
+    let none = shown_text(&page_text(&support, &find("nobody-")).await);
+    assert!(
+        none.contains("No order's id starts with \"nobody-\""),
+        "{none}"
+    );
+    // What no order id can hold is refused with a sentence, and nothing is asked.
+    let bad = support
+        .get(find("find%27%20OR%201%3D1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 422);
+    // Signed out: to the sign-in page.
+    let anonymous = browser(addr, None).get(find("find-")).send().await.unwrap();
+    assert!(
+        anonymous.status().is_redirection(),
+        "{}",
+        anonymous.status()
+    );
+
+    // The same from our CLI.
+    let (ok, said) = ours(&hp, &["client", "find", "find-"]);
+    assert!(
+        ok && said.contains("find-1  resolved (paid)")
+            && said.contains("find-2  manual")
+            && said.contains("find-3  dropped (terminated)")
+            && !said.contains("other-1"),
+        "{said}"
+    );
+}

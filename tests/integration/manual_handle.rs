@@ -1091,7 +1091,7 @@ async fn asking_the_bank_again_settles_a_waiting_order_by_its_verdict() {
     let (ok, shown) = ours(&hp, &["client", "show", "-o", &flaky]);
     assert!(
         ok && shown.contains(&format!("order {flaky}: resolved"))
-            && shown.contains("resolved paid by system")
+            && shown.contains("resolved paid from the bank's own answer")
             && shown.contains("support asked the bank again"),
         "{shown}"
     );

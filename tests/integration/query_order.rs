@@ -306,3 +306,63 @@ async fn an_order_started_from_outside_with_attributes_its_input_does_not_give_i
         .unwrap();
     assert!(context.claim.is_none(), "{context:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lane_of_an_order_the_bank_settled_says_what_it_was_for_and_how_it_ended() {
+    use temporal_playground::domain::money::Money;
+    let mut env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let hp = env.server.hostport.clone();
+    let (paid, declined) = (Script::Paid.id("lane"), Script::Failed.id("lane"));
+    let mut o = order(&paid, fast_policy(3, 60));
+    o.amount = Some(Money {
+        minor: 1_250_000,
+        currency: "JPY".into(),
+        exponent: 0,
+    });
+    o.reference = Some("GW-REF-77".into());
+    start_order(&env.client, o).await.unwrap();
+    start_order(&env.client, order(&declined, fast_policy(3, 60)))
+        .await
+        .unwrap();
+    assert_resolved(&env.client, &paid, Resolution::Paid).await;
+    assert_resolved(&env.client, &declined, Resolution::Failed).await;
+
+    let addr = local_dashboard(env.client.clone(), Duration::from_secs(600)).await;
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    let lane_of = |id: &str| format!("http://{addr}/orders/{id}");
+    let origin = "upstream simbank · business unit payments · environment test · priority 2 (high)";
+    let lane = shown_text(&page_text(&support, &lane_of(&paid)).await);
+    for shown in [
+        "Resolved paid from the bank's own answer",
+        "UPSTREAM_PAID",
+        "1,250,000 JPY",
+        "GW-REF-77",
+        origin,
+    ] {
+        assert!(lane.contains(shown), "{shown:?} missing from {lane}");
+    }
+    let lane = shown_text(&page_text(&support, &lane_of(&declined)).await);
+    for shown in [
+        "Resolved failed from the bank's own answer",
+        "card_declined",
+        "amount unknown",
+        origin,
+    ] {
+        assert!(lane.contains(shown), "{shown:?} missing from {lane}");
+    }
+    let (ok, shown) = ours(&hp, &["client", "show", "-o", &paid]);
+    assert!(
+        ok && shown.contains("resolved paid from the bank's own answer")
+            && shown.contains("amount 1,250,000 JPY · reference GW-REF-77")
+            && shown.contains(origin),
+        "{shown}"
+    );
+
+    // Both come from Temporal's history: with no worker running they read the same.
+    env.stop_workers().await;
+    let lane = shown_text(&page_text(&support, &lane_of(&paid)).await);
+    assert!(
+        lane.contains("Resolved paid from the bank's own answer") && lane.contains("GW-REF-77"),
+        "{lane}"
+    );
+}

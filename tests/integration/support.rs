@@ -533,6 +533,31 @@ pub async fn page_text(http: &reqwest::Client, url: &str) -> String {
     response.text().await.expect("the page's text")
 }
 
+/// What a person reads of a page: its text with each tag (and Leptos's `<!>` markers
+/// between text nodes) as a space, entities read back, whitespace runs as one space.
+pub fn shown_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match (in_tag, c) {
+            (false, '<') => in_tag = true,
+            (true, '>') => {
+                in_tag = false;
+                text.push(' ');
+            }
+            (false, c) => text.push(c),
+            (true, _) => {}
+        }
+    }
+    let text = text
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// A browser signed in to the dashboard at `addr` as `name` (`none` mode: the name is
 /// typed): every request carries the session cookie and the dashboard's own `Origin`.
 pub async fn signed_in(addr: std::net::SocketAddr, name: &str) -> reqwest::Client {

@@ -266,7 +266,7 @@ pub fn ManualQueuePage() -> impl IntoView {
     let board = Resource::new(|| (), |_| load_waiting_board());
     view! {
         <h1 class="text-2xl font-bold mb-3">"Manual queue"</h1>
-        <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one · n takes the next order · v reviews the next proposal" />
+        <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one · n takes the next order · v reviews the next proposal · / find an order" />
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 board.await.ok().map(|b| view! { <AgeingBoard board=b /> })

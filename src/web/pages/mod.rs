@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod contracts;
 pub mod dropped_orders;
+pub mod find_order;
 pub mod live_flow;
 pub mod manual_queue;
 pub mod order;

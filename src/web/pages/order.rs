@@ -192,7 +192,7 @@ pub fn OrderLanePage() -> impl IntoView {
             "Order "
             <span data-testid="order-id">{order_id}</span>
         </h1>
-        <Keys help="c claim · l release · r resolve (the resolution field) · a approve · n take the next order · q back to the queue" />
+        <Keys help="c claim · l release · r resolve (the resolution field) · a approve · n take the next order · q back to the queue · / find an order" />
         <a href="/" data-key="q" class="sr-only">"Back to the queue"</a>
         {action_error(actions.claim.value())}
         {action_error(actions.release.value())}
@@ -264,7 +264,8 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         .manual
         .as_ref()
         .and_then(|m| m.resolution.clone())
-        .or_else(|| lane.stale.as_ref().and_then(|s| s.resolution.clone()));
+        .or_else(|| lane.stale.as_ref().and_then(|s| s.resolution.clone()))
+        .or_else(|| lane.returned.clone());
     let mine = lane
         .manual
         .as_ref()
@@ -305,7 +306,10 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
                 {format!("This order's claim, proposal, notes and timer could not be read, and nothing can be done on it for now: {why}. Its path below is from Temporal's history.")}
             </p>
         })}
-        {handoff.map(|h| view! { <OrderMoney handoff=h now=lane.now.clone() /> })}
+        {handoff
+            .map(|h| (h.order, h.seen))
+            .or_else(|| lane.order.clone().map(|o| (o, None)))
+            .map(|(order, seen)| view! { <OrderMoney order seen now=lane.now.clone() /> })}
         {resolution.map(|record| view! { <ResolutionLine record now=lane.now.clone() /> })}
         {lane.manual.clone().and_then(|m| m.refused).map(|refusal| view! { <RefusalLine refusal /> })}
         {lane.manual.clone().and_then(|m| m.rejected).map(|rejection| view! { <RejectionLine rejection /> })}
@@ -428,6 +432,7 @@ fn AskBankForm(id: String, asking: bool, ask: ServerAction<AskBankOrder>) -> imp
 fn ResolutionLine(record: ResolutionRecord, now: String) -> impl IntoView {
     let ago = format!("{} ago", age(&now, &record.resolved_at));
     let note = (!record.note.is_empty()).then(|| format!(" — {}", record.note));
+    let by_whom = format!(" {} ", record.by_whom());
     let approved = record.approved_by.map(|a| {
         let now = now.clone();
         view! { {format!(", approved by {} ", a.operator)} <When at=a.at now /> }
@@ -436,9 +441,7 @@ fn ResolutionLine(record: ResolutionRecord, now: String) -> impl IntoView {
         <p class="mb-2 p-2 bg-green-50 border border-green-200 rounded" data-testid="resolution">
             "Resolved "
             <strong>{record.resolution.to_string()}</strong>
-            " by "
-            {record.resolved_by}
-            " "
+            {by_whom}
             <Moment at=record.resolved_at text=ago />
             " ("
             {record.reason_code}
@@ -674,11 +677,15 @@ fn RefusalLine(refusal: ConclusionRefusal) -> impl IntoView {
     }
 }
 
-/// What the order is for, its gateway reference and age, and, when the bank reported other
-/// money, both figures.
+/// What the order is for, its gateway reference and age, where it came from, and, when the
+/// bank reported other money, both figures.
 #[component]
-fn OrderMoney(handoff: crate::domain::resolution::Handoff, now: String) -> impl IntoView {
-    let order = handoff.order;
+fn OrderMoney(
+    order: crate::domain::order::OrderRequest,
+    seen: Option<crate::domain::money::Money>,
+    now: String,
+) -> impl IntoView {
+    let origin = format!("From {}", order.origin());
     let amount = crate::domain::money::amount_shown(order.amount.as_ref());
     let created = order.created_at.clone().map(|at| {
         let ago = crate::domain::format::age(&now, &at);
@@ -691,7 +698,8 @@ fn OrderMoney(handoff: crate::domain::resolution::Handoff, now: String) -> impl 
             {order.reference.map(|r| view! { " · reference " <code data-testid="order-reference">{r}</code> })}
             {created}
         </p>
-        {handoff.seen.map(|seen| view! {
+        <p class="mb-2 text-sm text-slate-700" data-testid="order-origin">{origin}</p>
+        {seen.map(|seen| view! {
             <p class="mb-2 p-2 bg-red-50 border border-red-300 rounded" data-testid="amount-mismatch" role="note">
                 {format!(
                     "The bank reports {} paid; the order is for {}. Check the bank's record before resolving.",

@@ -86,7 +86,7 @@ pub fn StaleOrdersPage() -> impl IntoView {
     );
     view! {
         <h1 class="text-2xl font-bold mb-3">"Stale orders"</h1>
-        <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one · t retries the selected order now" />
+        <Keys help="j / k or ↓ / ↑ move between orders · Enter opens one · t retries the selected order now · / find an order" />
         <StaleFilterForm filter=Signal::derive(filter) />
         {action_error(retry_one.value())}
         {action_error(retry_set.value())}
