@@ -127,6 +127,74 @@ pub async fn guard(State(hosts): State<AllowedHosts>, request: Request, next: Ne
 mod tests {
     use super::*;
 
+    /// A console whose every request takes a minute, cut after 20 ms as [`within_time`]
+    /// cuts after [`REQUEST_TIME_LIMIT`].
+    fn slow_console() -> axum::Router {
+        axum::Router::new()
+            .route(
+                "/{*any}",
+                axum::routing::any(|| async {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    "late"
+                }),
+            )
+            .layer(axum::middleware::from_fn(|request, next| {
+                within(std::time::Duration::from_millis(20), request, next)
+            }))
+    }
+
+    async fn cut(method: Method, accept: &str) -> (StatusCode, String, String) {
+        use tower::ServiceExt;
+        let request = Request::builder()
+            .method(method)
+            .uri("/orders/o-1?x=1&y=2")
+            .header(header::ACCEPT, accept)
+            .header("x-request-id", "req-7")
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = slow_console().oneshot(request).await.expect("answer");
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        (status, kind, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_request_cut_short_says_whether_what_was_sent_may_still_take_effect() {
+        let (status, kind, page) = cut(Method::POST, "text/html,application/xhtml+xml").await;
+        assert_eq!(
+            status,
+            StatusCode::GATEWAY_TIMEOUT,
+            "not 408, which browsers resend"
+        );
+        assert!(kind.starts_with("text/html"), "{kind}");
+        assert!(page.contains("may still take effect"), "{page}");
+        assert!(page.contains("req-7"), "the reference: {page}");
+        assert!(
+            !page.contains("Load the page again"),
+            "a form is not sent again: {page}"
+        );
+
+        let (status, _, page) = cut(Method::GET, "text/html").await;
+        assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+        assert!(page.contains("load the page again in a moment"), "{page}");
+        assert!(
+            page.contains(r#"href="/orders/o-1?x=1&amp;y=2""#),
+            "the same address, escaped: {page}"
+        );
+
+        let (_, kind, text) = cut(Method::POST, "*/*").await;
+        assert!(kind.starts_with("text/plain"), "{kind}");
+        assert_eq!(text, CUT_CHANGE);
+    }
+
     #[test]
     fn loopback_names_only_unless_configured() {
         let loopback = AllowedHosts::default();
@@ -199,14 +267,92 @@ pub async fn within_budget(
     }
     let Ok(_permit) = budget.0.clone().try_acquire_owned() else {
         tracing::warn!(target: "audit", outcome = "refused", reason = "busy", path = ?path, "request refused");
-        return (
+        let mut answer = refusal(
+            &Asked::of(&request),
             StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "1")],
             "the dashboard is busy: try again in a moment",
-        )
-            .into_response();
+        );
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return answer;
     };
     next.run(request).await
+}
+
+/// What a refusal made before a page or server function answered needs of its request.
+struct Asked {
+    /// A browser loading a page (or posting a plain form): it shows the answer as a page.
+    wants_html: bool,
+    /// A method that may change something (a server function, a form).
+    changes: bool,
+    /// Where it was sent, to send it again from the answer.
+    path: String,
+    request_id: Option<String>,
+}
+
+impl Asked {
+    fn of(request: &Request) -> Asked {
+        Asked {
+            wants_html: request
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html")),
+            changes: !matches!(*request.method(), Method::GET | Method::HEAD),
+            path: request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
+            request_id: request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        }
+    }
+}
+
+/// A refusal as its asker reads it: a small page, for a browser that asked for one (its
+/// sentence, the way back, the reference), else the sentence as plain text.
+fn refusal(asked: &Asked, status: StatusCode, sentence: &str) -> Response {
+    if !asked.wants_html {
+        return (status, sentence.to_string()).into_response();
+    }
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let again = match asked.changes {
+        // Sending a form again could do it twice: back to the page instead.
+        true => r#"<a href="/">The manual queue</a>"#.to_string(),
+        false => format!(
+            r#"<a href="{}">Load the page again</a> · <a href="/">The manual queue</a>"#,
+            escape(&asked.path)
+        ),
+    };
+    let reference = asked
+        .request_id
+        .as_deref()
+        .map(|id| format!("<p>Reference: <code>{}</code></p>", escape(id)))
+        .unwrap_or_default();
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>temporal-playground</title></head>\
+         <body style=\"font-family: sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem\">\
+         <h1>temporal-playground</h1><p role=\"alert\">{}</p><p>{again}</p>{reference}</body></html>",
+        escape(sentence)
+    );
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page,
+    )
+        .into_response()
 }
 
 /// Longest a request may take, body included (a slow sender holds a permit no longer).
@@ -215,21 +361,34 @@ pub const REQUEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_se
 /// Largest request body a page or server function takes: a form's fields.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The middleware: a request past [`REQUEST_TIME_LIMIT`] is answered 408 and dropped.
+/// What a request cut at [`REQUEST_TIME_LIMIT`] answers when it may have changed something:
+/// the update it sent may still land.
+pub const CUT_CHANGE: &str = "Temporal did not answer within 30 s: what you sent may still take effect. Look at the order or page again before you send it a second time.";
+/// What a request cut at [`REQUEST_TIME_LIMIT`] answers when it only read.
+pub const CUT_READ: &str = "Temporal did not answer within 30 s: load the page again in a moment.";
+
+/// The middleware: a request past [`REQUEST_TIME_LIMIT`] is dropped and answered 504 (the
+/// console waited on Temporal), with a sentence that says whether what was sent may still
+/// take effect. Not 408: a browser sends a request answered 408 again by itself, which
+/// for a form could do it twice.
 pub async fn within_time(request: Request, next: Next) -> Response {
+    within(REQUEST_TIME_LIMIT, request, next).await
+}
+
+async fn within(limit: std::time::Duration, request: Request, next: Next) -> Response {
     if request.uri().path() == "/api/live" {
         return next.run(request).await;
     }
-    let path = request.uri().path().to_string();
-    match tokio::time::timeout(REQUEST_TIME_LIMIT, next.run(request)).await {
+    let asked = Asked::of(&request);
+    match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::warn!(target: "audit", outcome = "refused", reason = "too slow", path = ?path, "request refused");
-            (
-                StatusCode::REQUEST_TIMEOUT,
-                "the request took too long: send it again",
-            )
-                .into_response()
+            tracing::warn!(target: "audit", outcome = "refused", reason = "too slow", path = ?asked.path, changes = asked.changes, "request cut");
+            let sentence = match asked.changes {
+                true => CUT_CHANGE,
+                false => CUT_READ,
+            };
+            refusal(&asked, StatusCode::GATEWAY_TIMEOUT, sentence)
         }
     }
 }

@@ -328,6 +328,7 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
         web::auth::SignIn,
         web::pages::contracts::{AskBank, AskBankAll, ChangeContract, CreateContract},
         web::pages::dropped_orders::{PutBack, PutBackAll},
+        web::pages::find_order::FindOrders,
         web::pages::live_flow::{SetFailureRate, Simulate},
         web::pages::manual_queue::{AskBankSet, TakeNext},
         web::pages::order::{
@@ -451,6 +452,13 @@ async fn hostile_input_to_every_server_function_is_explained_and_changes_nothing
         (ClaimOrder::PATH, one("order_id", &long), "too long"),
         (ClaimOrder::PATH, one("order_id", ".."), "only dots"),
         (ReleaseOrder::PATH, one("order_id", ""), "empty"),
+        (
+            FindOrders::PATH,
+            one("q", "x' OR '1'='1"),
+            "characters other than",
+        ),
+        (FindOrders::PATH, one("q", &long), "too long"),
+        (FindOrders::PATH, one("q", "  "), "empty"),
         (
             RetryStale::PATH,
             one("order_id", "a/b"),
