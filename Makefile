@@ -24,7 +24,7 @@ SEARCH_ATTRIBUTES := OrderId=Keyword OrderStage=Keyword OrderResolution=Keyword 
 	UpstreamProvider=Keyword BusinessUnit=Keyword OrderEnvironment=Keyword OrderPriority=Int \
 	StaleRetryAt=Datetime ClaimedBy=Keyword ErrorReason=Keyword ContractId=Keyword OriginalErrorReason=Keyword UpstreamAttempts=Int \
 	AwaitingApproval=Int Actors=KeywordList ClaimedAt=Datetime OrderAmount=Double OrderCurrency=KeywordList ProposedAt=Datetime \
-	SettledBy=KeywordList NoteCount=Double
+	SettledBy=KeywordList NoteCount=Double GatewayReference=Text
 SA_FLAGS := $(foreach sa,$(SEARCH_ATTRIBUTES),--search-attribute $(sa))
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)

@@ -186,7 +186,7 @@ test('support works an order from the keyboard: move, open, claim, resolve', asy
   // A merchant asks about it later: "/" finds it from the header by its id.
   await keysReady(page);
   await page.keyboard.press('/');
-  await expect(page.getByLabel('Find an order by its id')).toBeFocused();
+  await expect(page.getByLabel('Find an order by its id or reference')).toBeFocused();
   await page.keyboard.type(orderId);
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('order-id')).toHaveText(orderId);

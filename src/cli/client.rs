@@ -220,10 +220,11 @@ pub enum ClientCommand {
         #[arg(short = 'o', long = "order-id")]
         order_id: String,
     },
-    /// Find orders by their id or how it starts, in any stage (asking the bank, stale, in
-    /// the manual queue, resolved or dropped): one line each, newest first
+    /// Find orders by their id or how it starts, or by the gateway's reference, in any stage
+    /// (asking the bank, stale, in the manual queue, resolved or dropped): one line each,
+    /// newest first
     Find {
-        /// An order id, or its first characters
+        /// An order id, its first characters, or a gateway reference
         text: String,
     },
     /// List the statement imports, newest first, a page at a time: when, who imported
@@ -1361,7 +1362,10 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
         Prepared::Find { text } => {
             let found = crate::operations::find::find_orders(client, &text).await?;
             if found.rows.is_empty() {
-                println!("no order's id starts with {:?}", found.text);
+                println!(
+                    "no order's id starts with {:?}, and no order has it as its gateway reference",
+                    found.text
+                );
             }
             for row in &found.rows {
                 let how = [row.resolution.as_str(), row.ended.as_str()]
@@ -1369,8 +1373,12 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
                     .find(|w| !w.is_empty())
                     .map(|w| format!(" ({w})"))
                     .unwrap_or_default();
+                let reference = match row.reference.is_empty() {
+                    true => String::new(),
+                    false => format!("  reference {}", row.reference),
+                };
                 println!(
-                    "{}  {}{how}  {}  {}  started {}",
+                    "{}  {}{how}  {}{reference}  {}  started {}",
                     row.order_id,
                     row.stage,
                     crate::domain::money::amount_shown(row.amount.as_ref()),

@@ -543,6 +543,9 @@ pub struct FoundOrder {
     pub ended: String,
     pub provider: String,
     pub amount: Option<super::money::Money>,
+    /// The gateway's reference for it, if the gateway sent one.
+    #[serde(default)]
+    pub reference: String,
     /// When its first listed run started (RFC 3339).
     pub started_at: String,
 }

@@ -1,4 +1,5 @@
-//! *Find an order*: a merchant or a colleague names an order, or the start of its id, and
+//! *Find an order*: a merchant or a colleague names an order, the start of its id, or the
+//! gateway's reference for it, and
 //! support sees where each such order stands, whatever its stage, running or closed (the
 //! manual queue's filter sees only what waits there).
 
@@ -29,8 +30,9 @@ fn depth(workflow_type: &str) -> u8 {
     }
 }
 
-/// Every order whose id starts with `text` (the id itself included), newest first, from
-/// one read of at most [`FIND_RUNS_READ`] runs on our queues.
+/// Every order whose id starts with `text` (the id itself included) or whose gateway
+/// reference is `text`, newest first, from one read of at most [`FIND_RUNS_READ`] runs on
+/// our queues.
 pub async fn find_orders(client: &Client, text: &str) -> Result<FoundOrders, OpError> {
     let text = text.trim();
     if text.is_empty() {
@@ -38,10 +40,12 @@ pub async fn find_orders(client: &Client, text: &str) -> Result<FoundOrders, OpE
     }
     // What no order id can hold, no order's id starts with: said as such.
     crate::domain::input::validate_order_id(text)?;
+    let literal = super::queues::literal("order id", text)?;
+    // Text attributes match by words (`GW-7` finds `gw 7` too): rows are kept exact below.
     let query = format!(
-        "{} STARTS_WITH {} AND ({} OR {} OR {})",
+        "({} STARTS_WITH {literal} OR {} = {literal}) AND ({} OR {} OR {})",
         sa::ORDER_ID.name(),
-        super::queues::literal("order id", text)?,
+        sa::GATEWAY_REFERENCE.name(),
         on_our_queue(workflow_types::QUERY_ORDER),
         on_our_queue(workflow_types::STALE_ORDER),
         on_our_queue(workflow_types::MANUAL_HANDLE),
@@ -50,7 +54,10 @@ pub async fn find_orders(client: &Client, text: &str) -> Result<FoundOrders, OpE
     Ok(FoundOrders {
         text: text.to_string(),
         more: listed.next_page.is_some(),
-        rows: found(listed.executions),
+        rows: found(listed.executions)
+            .into_iter()
+            .filter(|r| r.order_id.starts_with(text) || r.reference == text)
+            .collect(),
     })
 }
 
@@ -97,6 +104,10 @@ fn found(runs: Vec<ListedExecution>) -> Vec<FoundOrder> {
                     .get(&sa::UPSTREAM_PROVIDER)
                     .unwrap_or_default(),
                 amount: super::queues::listed_amount(&furthest.attributes),
+                reference: runs
+                    .iter()
+                    .find_map(|r| r.attributes.get(&sa::GATEWAY_REFERENCE))
+                    .unwrap_or_default(),
                 started_at: started_at.map(rfc3339).unwrap_or_default(),
                 order_id,
             })
@@ -110,7 +121,15 @@ fn found(runs: Vec<ListedExecution>) -> Vec<FoundOrder> {
     rows
 }
 
-/// The lane to open at once: the order whose id is exactly what was typed.
+/// The lane to open at once: the order whose id is exactly what was typed, else the one
+/// order whose gateway reference is.
 pub fn exact(found: &FoundOrders) -> Option<&FoundOrder> {
-    found.rows.iter().find(|r| r.order_id == found.text)
+    if let Some(row) = found.rows.iter().find(|r| r.order_id == found.text) {
+        return Some(row);
+    }
+    let mut by_reference = found.rows.iter().filter(|r| r.reference == found.text);
+    match (by_reference.next(), by_reference.next()) {
+        (Some(row), None) => Some(row),
+        _ => None,
+    }
 }

@@ -81,6 +81,27 @@ impl From<StatementError> for OpError {
 struct Waiting {
     stage: String,
     amount: Option<Money>,
+    /// The gateway's reference for it (`GatewayReference`), which an entry may quote
+    /// instead of the order id.
+    reference: Option<String>,
+}
+
+/// The waiting order `names` name: by its id first, else by its gateway reference when
+/// exactly one waiting order has that reference (two orders sharing one are a person's to
+/// tell apart, so such an entry names neither).
+fn waiting_named(waiting: &HashMap<String, Waiting>, names: &[String]) -> Option<String> {
+    if let Some(id) = names.iter().find(|c| waiting.contains_key(*c)) {
+        return Some(id.clone());
+    }
+    names.iter().find_map(|name| {
+        let mut holders = waiting
+            .iter()
+            .filter(|(_, w)| w.reference.as_deref() == Some(name.as_str()));
+        match (holders.next(), holders.next()) {
+            (Some((id, _)), None) => Some(id.clone()),
+            _ => None,
+        }
+    })
 }
 
 /// Every order waiting in the stale stage or the manual queue, by order id.
@@ -100,7 +121,18 @@ async fn waiting_orders(client: &Client) -> Result<HashMap<String, Waiting>, OpE
             };
             let stage = e.attributes.get(&sa::ORDER_STAGE).unwrap_or_default();
             let amount = super::queues::listed_amount(&e.attributes);
-            orders.insert(order_id, Waiting { stage, amount });
+            let reference = e
+                .attributes
+                .get(&sa::GATEWAY_REFERENCE)
+                .filter(|r| !r.is_empty());
+            orders.insert(
+                order_id,
+                Waiting {
+                    stage,
+                    amount,
+                    reference,
+                },
+            );
         }
         if orders.len() > MAX_MATCH_ORDERS {
             return Err(OpError::Rejected(format!(
@@ -372,7 +404,7 @@ fn to_look_up(statement: &Statement, waiting: &HashMap<String, Waiting>) -> Vec<
     let mut names: Vec<String> = Vec::new();
     for e in statement.entries.iter().filter(|e| e.credit || e.reversal) {
         let named = candidates(&e.reference);
-        if !named.iter().any(|c| waiting.contains_key(c)) {
+        if waiting_named(waiting, &named).is_none() {
             names.extend(named);
         }
     }
@@ -393,11 +425,8 @@ fn match_entries(
 ) -> (Vec<ReviewedEntry>, Vec<String>) {
     let named = |entry: &StatementEntry| {
         let names = candidates(&entry.reference);
-        names
-            .iter()
-            .find(|c| waiting.contains_key(*c))
-            .or_else(|| names.iter().find(|c| resolved.contains_key(*c)))
-            .cloned()
+        waiting_named(&waiting, &names)
+            .or_else(|| names.iter().find(|c| resolved.contains_key(*c)).cloned())
     };
     // Orders whose payment went back out in this statement.
     let reversed: HashSet<String> = statement
@@ -1407,6 +1436,59 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_names_a_waiting_order_by_its_gateway_reference_when_only_one_has_it() {
+        let waiting: HashMap<String, Waiting> = [
+            ("ORD-A", Some("GW-1")),
+            ("ORD-B", Some("GW-DUP")),
+            ("ORD-C", Some("GW-DUP")),
+            ("ORD-D", Some("ORD-A")),
+        ]
+        .into_iter()
+        .map(|(id, reference)| {
+            let order = Waiting {
+                stage: "manual".into(),
+                amount: Some(myr(1250)),
+                reference: reference.map(str::to_string),
+            };
+            (id.to_string(), order)
+        })
+        .collect();
+        let statement = Statement {
+            statement_id: "S".into(),
+            account: String::new(),
+            format: StatementFormat::Mt940,
+            entries: vec![
+                entry(1, "payout GW-1", 1250, true, false),
+                // Two waiting orders carry it: neither is named.
+                entry(2, "GW-DUP", 1250, true, false),
+                // An order id comes before any order's reference that reads like it.
+                entry(3, "ORD-A", 1250, true, false),
+            ],
+        };
+        let looked = to_look_up(&statement, &waiting);
+        assert_eq!(
+            looked,
+            vec!["GW-DUP".to_string()],
+            "only the unnamed is looked up"
+        );
+        let (entries, _) =
+            match_entries(&statement, waiting, &HashMap::new(), &MatchRules::default());
+        let said: Vec<(&str, Option<&str>)> = entries
+            .iter()
+            .map(|e| (e.outcome.word(), e.outcome.order_id()))
+            .collect();
+        assert_eq!(
+            said,
+            vec![
+                ("matched", Some("ORD-A")),
+                ("unknown_order", None),
+                // ORD-A's second entry: a person's to look at.
+                ("amount_mismatch", Some("ORD-A")),
+            ]
+        );
+    }
+
+    #[test]
     fn a_payment_the_statement_reverses_is_never_matched() {
         let waiting: HashMap<String, Waiting> = ["ORD-A", "ORD-B", "ORD-C"]
             .into_iter()
@@ -1414,6 +1496,7 @@ mod tests {
                 let order = Waiting {
                     stage: "manual".into(),
                     amount: Some(myr(1250)),
+                    reference: None,
                 };
                 (id.to_string(), order)
             })

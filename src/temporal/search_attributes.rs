@@ -73,9 +73,16 @@ pub const SETTLED_BY: SearchAttributeKey<Vec<String>> =
 /// (it holds every count up to `MAX_NOTES` exactly).
 pub const NOTE_COUNT: SearchAttributeKey<f64> = SearchAttributeKey::float("NoteCount");
 
+/// The gateway's own reference for the order (`OrderRequest::reference`), which a bank
+/// statement may quote instead of the order id: a statement's matching reads it beside the
+/// order id, and *Find an order* finds by it. Text, the dev server's last free type slot
+/// (its SQL visibility matches Text by words, so both read it back and keep exact matches).
+pub const GATEWAY_REFERENCE: SearchAttributeKey<String> =
+    SearchAttributeKey::text("GatewayReference");
+
 /// Every custom attribute with its type, as `temporal server start-dev --search-attribute`
 /// and `OperatorService::add_search_attributes` want them.
-pub fn all() -> [(&'static str, IndexedValueType); 21] {
+pub fn all() -> [(&'static str, IndexedValueType); 22] {
     [
         (ORDER_ID.name(), IndexedValueType::Keyword),
         (ORDER_STAGE.name(), IndexedValueType::Keyword),
@@ -98,6 +105,7 @@ pub fn all() -> [(&'static str, IndexedValueType); 21] {
         (PROPOSED_AT.name(), IndexedValueType::Datetime),
         (SETTLED_BY.name(), IndexedValueType::KeywordList),
         (NOTE_COUNT.name(), IndexedValueType::Double),
+        (GATEWAY_REFERENCE.name(), IndexedValueType::Text),
     ]
 }
 
@@ -111,6 +119,7 @@ pub fn dev_server_flags() -> Vec<String> {
                 IndexedValueType::Datetime => "Datetime",
                 IndexedValueType::KeywordList => "KeywordList",
                 IndexedValueType::Double => "Double",
+                IndexedValueType::Text => "Text",
                 _ => "Keyword",
             };
             format!("{name}={ty}")

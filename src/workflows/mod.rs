@@ -83,6 +83,11 @@ pub fn order_attributes(order: &OrderRequest, stage: Stage) -> Vec<SearchAttribu
         attributes.push(sa::ORDER_AMOUNT.value_set(amount.major()));
         attributes.push(sa::ORDER_CURRENCY.value_set(vec![amount.currency.clone()]));
     }
+    // Upserted and child-start attributes are not compared on replay (only the command's
+    // kind, and a child's id and type), so runs from before replay as they ran.
+    if let Some(reference) = &order.reference {
+        attributes.push(sa::GATEWAY_REFERENCE.value_set(reference.clone()));
+    }
     attributes
 }
 
@@ -174,6 +179,7 @@ pub fn start_corrections(
         &sa::ERROR_REASON,
         &sa::CONTRACT_ID,
         &sa::ORIGINAL_ERROR_REASON,
+        &sa::GATEWAY_REFERENCE,
     ] {
         hold(key, String::new(), started, &expected, out_);
     }

@@ -1049,7 +1049,9 @@ async fn a_console_starting_holds_back_no_page_of_another() {
 async fn finding_an_order_by_how_its_id_starts_shows_every_stage_and_its_whole_id_opens_its_lane() {
     let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
     let (c, hp) = (&env.client, env.server.hostport.clone());
-    temporal_playground::operations::orders::start_order(c, order("find-1", fast_policy(3, 60)))
+    let mut paid = order("find-1", fast_policy(3, 60));
+    paid.reference = Some("GW-FIND-9".into());
+    temporal_playground::operations::orders::start_order(c, paid)
         .await
         .unwrap();
     start_manual(c, "find-2", "bank-a", "http_503").await;
@@ -1109,6 +1111,14 @@ async fn finding_an_order_by_how_its_id_starts_shows_every_stage_and_its_whole_i
         .unwrap();
     assert!(opened.status().is_redirection(), "{}", opened.status());
     assert_eq!(location(&opened), "/orders/find-2");
+    // So does the gateway's reference for it, which a merchant quotes.
+    let opened = support
+        .get(find("GW-FIND-9"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&opened), "/orders/find-1");
     let none = shown_text(&page_text(&support, &find("nobody-")).await);
     assert!(
         none.contains("No order's id starts with \"nobody-\""),

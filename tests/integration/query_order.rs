@@ -264,6 +264,7 @@ async fn an_order_started_from_outside_with_attributes_its_input_does_not_give_i
             "Actors=[\"carol\"]",
             "AwaitingApproval=1",
             "OrderId=\"ORD-SOMEONE-ELSES\"",
+            "GatewayReference=\"GW-SOMEONE-ELSES\"",
         ] {
             args.extend(["--search-attribute", forged]);
         }
@@ -278,7 +279,8 @@ async fn an_order_started_from_outside_with_attributes_its_input_does_not_give_i
         let forged = format!(
             "WorkflowId = '{workflow_id}' AND (ClaimedBy = 'carol' OR SettledBy = 'statement-abc' \
              OR OrderResolution = 'paid' OR NoteCount > 0 OR Actors = 'carol' \
-             OR AwaitingApproval = 1 OR OrderId = 'ORD-SOMEONE-ELSES')"
+             OR AwaitingApproval = 1 OR OrderId = 'ORD-SOMEONE-ELSES' \
+             OR GatewayReference = 'GW-SOMEONE-ELSES')"
         );
         let own = format!("WorkflowId = '{workflow_id}' AND OrderId = '{order_id}'");
         eventually(

@@ -34,8 +34,14 @@ use temporalio_sdk::{
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/histories");
 
 /// The order workflows' recorded histories: file name and the workflow id it holds.
-const RECORDED: [(&str, &str); 66] = [
+const RECORDED: [(&str, &str); 69] = [
     ("query_order_paid.json", "payment-paid-rec"),
+    // An order the gateway sent with its reference, from before `GatewayReference` was
+    // listed: its start carried no such attribute, which today's code would set (through
+    // `start-attributes-held-to-input`), and does not on replay.
+    ("query_order_with_reference.json", "payment-down-refrec"),
+    ("stale_order_with_reference.json", "stale-down-refrec"),
+    ("manual_handle_with_reference.json", "manual-down-refrec"),
     // An order started from outside with unlimited attempts: refused at its start.
     (
         "query_order_refused_at_start.json",
@@ -413,6 +419,16 @@ async fn fresh_histories_of_every_path_replay() {
         .await
         .unwrap();
     }
+    {
+        let mut referenced = order("down-refrec", fast_policy(1, 1));
+        referenced.reference = Some("GW-REC-1".into());
+        start_order(c, referenced).await.unwrap();
+    }
+    manual_ready("down-refrec").await;
+    claim(c, "down-refrec", "ana").await.unwrap();
+    resolve_manual(c, "down-refrec", person("failed", "ana"))
+        .await
+        .unwrap();
     manual_ready("down-rec").await;
     claim(c, "down-rec", "ana").await.unwrap();
     release(c, "down-rec", "ana").await.unwrap();

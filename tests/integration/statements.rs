@@ -1921,3 +1921,74 @@ async fn the_trail_says_through_which_client_an_import_was_made_and_decided() {
     assert_eq!(raw.channel, "another client", "{raw:?}");
     assert!(raw.origin.contains("temporal-cli"), "{raw:?}");
 }
+
+/// A bank statement may quote the gateway's reference for a payment rather than our order
+/// id: the entry names the one waiting order that carries that reference.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_quoting_the_gateways_reference_settles_the_one_order_that_has_it() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let c = &env.client;
+    let hp = env.server.hostport.clone();
+    let (quoted, twin_a, twin_b) = (
+        Script::Down.id("ref-q"),
+        Script::Down.id("ref-t1"),
+        Script::Down.id("ref-t2"),
+    );
+    let orders = [
+        (&quoted, "GW-PAYOUT-31"),
+        (&twin_a, "GW-TWIN"),
+        (&twin_b, "GW-TWIN"),
+    ];
+    for (id, reference) in orders {
+        let mut o = order(id, fast_policy(1, 1));
+        o.amount = myr(1_250);
+        o.reference = Some(reference.into());
+        start_order(c, o).await.unwrap();
+    }
+    for (id, reference) in orders {
+        eventually(
+            "the order in the queue, its reference listed",
+            Duration::from_secs(30),
+            || async {
+                let visible =
+                    format!("WorkflowId = 'manual-{id}' AND GatewayReference = '{reference}'");
+                (count(c, &visible).await == 1).then_some(())
+            },
+        )
+        .await;
+    }
+    let dir = std::env::temp_dir().join(format!("tp-reference-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("payouts.csv");
+    std::fs::write(
+        &file,
+        "booking_date,reference,amount,currency,credit_debit,entry_ref\n\
+         2026-12-01,payout GW-PAYOUT-31,12.50,MYR,C,R1\n\
+         2026-12-01,GW-TWIN,12.50,MYR,C,R2\n",
+    )
+    .unwrap();
+    let (ok, said) = import_statement(&hp, &file.to_string_lossy(), "ana");
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("1 matched") && said.contains(quoted.as_str()),
+        "the reference names its order: {said}"
+    );
+    assert!(
+        said.contains("1 unknown_order") && !said.contains(twin_a.as_str()),
+        "a reference two waiting orders share names neither: {said}"
+    );
+    let (ok, said) = approve_statement(&hp, &import_id_in(&said), "bo");
+    assert!(ok, "{said}");
+    assert_resolved(c, &quoted, Resolution::Paid).await;
+    for twin in [&twin_a, &twin_b] {
+        assert!(manual_context(c, twin).await.unwrap().resolution.is_none());
+    }
+    // Support finds the order by the reference the merchant quotes.
+    let (ok, said) = ours(&hp, &["client", "find", "GW-PAYOUT-31"]);
+    assert!(
+        ok && said.contains(&format!("{quoted}  resolved (paid)"))
+            && said.contains("reference GW-PAYOUT-31")
+            && !said.contains(twin_a.as_str()),
+        "{said}"
+    );
+}

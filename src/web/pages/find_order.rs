@@ -1,5 +1,6 @@
-//! *Find an order*: the header's search box. An order id opens its lane; the start of one
-//! lists every order it begins, whatever its stage, running or closed.
+//! *Find an order*: the header's search box. An order id (or a gateway reference one order
+//! has) opens its lane; the start of an id lists every order it begins, whatever its stage,
+//! running or closed.
 
 use leptos::prelude::*;
 
@@ -27,7 +28,7 @@ pub async fn find_orders(q: String) -> Result<(FoundOrders, String), AppError> {
 pub fn FindBox() -> impl IntoView {
     view! {
         <form action="/find" method="get" role="search" class="flex gap-1 items-center">
-            <label for="find-order" class="sr-only">"Find an order by its id"</label>
+            <label for="find-order" class="sr-only">"Find an order by its id or reference"</label>
             <input
                 id="find-order"
                 type="search"
@@ -50,12 +51,12 @@ pub fn FindOrderPage() -> impl IntoView {
     view! {
         <h1 class="text-2xl font-bold mb-3">"Find an order"</h1>
         <form action="/find" method="get" role="search" class="flex gap-2 items-center mb-3">
-            <label for="find-page-order">"Order id, or how it starts"</label>
+            <label for="find-page-order">"Order id, how it starts, or the gateway's reference"</label>
             <input id="find-page-order" name="q" value=text required class="border rounded px-2 py-1" />
             <button type="submit" class="px-3 py-1 rounded bg-blue-800 text-white">"Find"</button>
         </form>
         <p class="text-sm text-slate-600 mb-3 max-w-3xl">
-            "Every order whose id starts with what you type, in any stage: still asking the bank, stale, in the manual queue, resolved or dropped. An order's whole id opens its lane."
+            "Every order whose id starts with what you type, or whose gateway reference is what you type, in any stage: still asking the bank, stale, in the manual queue, resolved or dropped. An order's whole id (or a reference only one order has) opens its lane."
         </p>
         {move || (!text().trim().is_empty()).then(|| view! {
             <Loading what="the orders found">
@@ -71,7 +72,7 @@ pub fn FindOrderPage() -> impl IntoView {
 fn FoundList(found: FoundOrders, now: String) -> impl IntoView {
     if found.rows.is_empty() {
         return view! {
-            <p data-testid="found-none">{format!("No order's id starts with {:?}.", found.text)}</p>
+            <p data-testid="found-none">{format!("No order's id starts with {:?}, and no order has it as its gateway reference.", found.text)}</p>
         }
         .into_any();
     }
@@ -90,6 +91,7 @@ fn FoundList(found: FoundOrders, now: String) -> impl IntoView {
                     <th class="p-2">"Order"</th>
                     <th class="p-2">"Stage"</th>
                     <th class="p-2">"Amount"</th>
+                    <th class="p-2">"Reference"</th>
                     <th class="p-2">"Upstream"</th>
                     <th class="p-2">"Started"</th>
                 </tr>
@@ -120,6 +122,7 @@ fn FoundLine(row: FoundOrder, now: String) -> impl IntoView {
             <td class="p-2"><a class="underline text-blue-700" href=link>{row.order_id}</a></td>
             <td class="p-2" data-testid="found-stage">{stage}</td>
             <td class="p-2">{amount}</td>
+            <td class="p-2">{or_dash(row.reference)}</td>
             <td class="p-2">{or_dash(row.provider)}</td>
             <td class="p-2"><When at=row.started_at now /></td>
         </tr>
