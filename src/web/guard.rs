@@ -195,6 +195,40 @@ mod tests {
         assert_eq!(text, CUT_CHANGE);
     }
 
+    #[tokio::test]
+    async fn a_body_still_arriving_at_the_limit_is_the_senders_408() {
+        use tower::ServiceExt;
+        let console = axum::Router::new()
+            .route(
+                "/form",
+                axum::routing::post(
+                    |body: axum::body::Bytes| async move { body.len().to_string() },
+                ),
+            )
+            .layer(axum::middleware::from_fn(|request, next| {
+                within(std::time::Duration::from_millis(20), request, next)
+            }));
+        let never = futures::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/form")
+            .body(axum::body::Body::from_stream(never))
+            .expect("request");
+        let response = console.clone().oneshot(request).await.expect("answer");
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        // A whole body goes through as it came.
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/form")
+            .body(axum::body::Body::from("rate=1"))
+            .expect("request");
+        let response = console.oneshot(request).await.expect("answer");
+        let body = axum::body::to_bytes(response.into_body(), 64)
+            .await
+            .expect("body");
+        assert_eq!(&body[..], b"6");
+    }
+
     #[test]
     fn loopback_names_only_unless_configured() {
         let loopback = AllowedHosts::default();
@@ -370,18 +404,45 @@ pub const CUT_READ: &str = "Temporal did not answer within 30 s: load the page a
 /// The middleware: a request past [`REQUEST_TIME_LIMIT`] is dropped and answered 504 (the
 /// console waited on Temporal), with a sentence that says whether what was sent may still
 /// take effect. Not 408: a browser sends a request answered 408 again by itself, which
-/// for a form could do it twice.
+/// for a form could do it twice. A body still arriving at the limit is the sender's
+/// slowness, and nothing was done: that one is 408.
 pub async fn within_time(request: Request, next: Next) -> Response {
     within(REQUEST_TIME_LIMIT, request, next).await
 }
 
+/// What a request whose body had not all arrived at [`REQUEST_TIME_LIMIT`] answers (408:
+/// the sender was slow; nothing was done, so sending it again is safe).
+pub const BODY_TOO_SLOW: &str = "the request's body did not arrive within 30 s: send it again";
+
 async fn within(limit: std::time::Duration, request: Request, next: Next) -> Response {
+    use axum::body::HttpBody;
+    use futures::StreamExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
     if request.uri().path() == "/api/live" {
         return next.run(request).await;
     }
     let asked = Asked::of(&request);
+    // Whether the whole body arrived: a cut before then is the sender's slowness.
+    let (parts, body) = request.into_parts();
+    let arrived = Arc::new(AtomicBool::new(body.is_end_stream()));
+    let request = match arrived.load(Ordering::Relaxed) {
+        true => Request::from_parts(parts, body),
+        false => {
+            let seen = arrived.clone();
+            let end = futures::stream::poll_fn(move |_| {
+                seen.store(true, Ordering::Relaxed);
+                std::task::Poll::<Option<Result<axum::body::Bytes, axum::Error>>>::Ready(None)
+            });
+            let body = axum::body::Body::from_stream(body.into_data_stream().chain(end));
+            Request::from_parts(parts, body)
+        }
+    };
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
+        Err(_) if !arrived.load(Ordering::Relaxed) => {
+            tracing::warn!(target: "audit", outcome = "refused", reason = "body too slow", path = ?asked.path, "request cut");
+            refusal(&asked, StatusCode::REQUEST_TIMEOUT, BODY_TOO_SLOW)
+        }
         Err(_) => {
             tracing::warn!(target: "audit", outcome = "refused", reason = "too slow", path = ?asked.path, changes = asked.changes, "request cut");
             let sentence = match asked.changes {
