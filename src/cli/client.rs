@@ -1477,6 +1477,25 @@ fn print_lane(lane: &crate::domain::listing::OrderLane) {
             "  {} {}: {}, started {}{closed}",
             s.workflow_type, s.workflow_id, s.status, s.started_at
         );
+        for call in &s.pending {
+            let last = match call.last_failure.is_empty() {
+                true => String::new(),
+                false => format!(
+                    "; the last try failed at {}: {}",
+                    call.last_tried_at, call.last_failure
+                ),
+            };
+            let next = match call.next_try_at.is_empty() {
+                true => String::new(),
+                false => format!("; next try at {}", call.next_try_at),
+            };
+            println!(
+                "    now: {}, {} since {}{last}{next}",
+                call.what,
+                call.attempts_text(),
+                call.since
+            );
+        }
     }
     if let Some(dropped) = &lane.dropped {
         println!("  dropped: {}", dropped.sentence());

@@ -513,6 +513,36 @@ pub struct TimelineEvent {
     pub what: String,
 }
 
+/// A call a running stage is making now (an activity Temporal holds for it, with its
+/// retries): "asking the bank, attempt 3 of 5, the last try answered 503, the next in 40 s".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCall {
+    /// What it does, in words ("asking the bank about the order").
+    pub what: String,
+    /// This try (1 for the first).
+    pub attempt: u32,
+    /// Most tries it makes; 0 when Temporal sets no bound.
+    pub max_attempts: u32,
+    /// When the call was first scheduled (RFC 3339).
+    pub since: String,
+    /// Why the last try failed, as the worker reported it; empty before any failed.
+    pub last_failure: String,
+    /// When the last try ended (RFC 3339), if one did.
+    pub last_tried_at: String,
+    /// When the next try is due (RFC 3339), while it waits out its backoff.
+    pub next_try_at: String,
+}
+
+impl PendingCall {
+    /// "attempt 3 of 5", or "attempt 3" with no bound.
+    pub fn attempts_text(&self) -> String {
+        match self.max_attempts {
+            0 => format!("attempt {}", self.attempt),
+            max => format!("attempt {} of {max}", self.attempt),
+        }
+    }
+}
+
 /// One workflow of an order's path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LaneStage {
@@ -528,6 +558,9 @@ pub struct LaneStage {
     /// The run has older events than the timeline shows (see them in Temporal's UI).
     #[serde(default)]
     pub earlier_events: bool,
+    /// The calls it is making now, while it runs (from Temporal's description of it).
+    #[serde(default)]
+    pub pending: Vec<PendingCall>,
 }
 
 /// An order as *Find an order* lists it: where it stands, from its furthest run.

@@ -18,7 +18,7 @@ use super::{
 use crate::{
     domain::format::rfc3339,
     domain::input::validate_order_id,
-    domain::listing::{LaneStage, OrderLane, TimelineEvent},
+    domain::listing::{LaneStage, OrderLane, PendingCall, TimelineEvent},
     domain::order::OrderRequest,
     domain::order::{Stage, manual_workflow_id, query_workflow_id, stale_workflow_id},
     domain::resolution::{
@@ -88,12 +88,55 @@ async fn stage(client: &Client, id: String, ui: &TemporalUi) -> Result<Option<St
         workflow_id: id,
         timeline: events.iter().map(timeline_event).collect(),
         earlier_events,
+        pending: description
+            .raw_description
+            .pending_activities
+            .iter()
+            .map(pending_call)
+            .collect(),
     };
     Ok(Some(StageRead {
         stage,
         run_id: description.run_id().to_string(),
         events,
     }))
+}
+
+/// What an activity of ours does, as a person reads it.
+fn call_words(activity_type: &str) -> String {
+    match activity_type {
+        "QueryUpstreamStatus" => "asking the bank about the order".into(),
+        "ConcludeOrder" => "telling the bank the order's resolution".into(),
+        "VerifyStatementSettlement" => "checking the statement import that settles it".into(),
+        other => format!("running {other}"),
+    }
+}
+
+/// A call Temporal holds for a running stage, with its tries.
+fn pending_call(
+    info: &temporalio_common::protos::temporal::api::workflow::v1::PendingActivityInfo,
+) -> PendingCall {
+    let at = |t: Option<&prost_wkt_types::Timestamp>| {
+        time(t.and_then(|t| SystemTime::try_from(*t).ok()))
+    };
+    PendingCall {
+        what: call_words(
+            info.activity_type
+                .as_ref()
+                .map(|t| t.name.as_str())
+                .unwrap_or_default(),
+        ),
+        attempt: u32::try_from(info.attempt).unwrap_or(0),
+        max_attempts: u32::try_from(info.maximum_attempts).unwrap_or(0),
+        since: at(info.scheduled_time.as_ref()),
+        last_failure: info
+            .last_failure
+            .as_ref()
+            .map(|f| f.message.clone())
+            .unwrap_or_default(),
+        last_tried_at: at(info.last_attempt_complete_time.as_ref()),
+        next_try_at: at(info.next_attempt_schedule_time.as_ref()),
+    }
 }
 
 /// What the order is for, as a run of its path was started with: QueryOrder's input, or

@@ -368,3 +368,39 @@ async fn the_lane_of_an_order_the_bank_settled_says_what_it_was_for_and_how_it_e
         "{lane}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lane_of_an_order_still_asking_the_bank_says_which_try_and_when_the_next() {
+    let env = TestEnv::start(UpstreamBehaviour::always_paid(100), 50.0).await;
+    let hp = env.server.hostport.clone();
+    let id = Script::Down.id("asking");
+    let mut policy = fast_policy(3, 60);
+    // A minute between tries: the order waits in its first stage while the lane is read.
+    policy.backoff_ms = 60_000;
+    start_order(&env.client, order(&id, policy)).await.unwrap();
+    let addr = local_dashboard(env.client.clone(), Duration::from_secs(600)).await;
+    let support = sign_in_with(addr, &[("name", "support"), ("password", PASSWORD)]).await;
+    let url = format!("http://{addr}/orders/{id}");
+    let lane = eventually(
+        "the lane to show the second try waiting",
+        Duration::from_secs(20),
+        || async {
+            let page = shown_text(&page_text(&support, &url).await);
+            page.contains("attempt 2 of 3").then_some(page)
+        },
+    )
+    .await;
+    assert!(
+        lane.contains("Now: asking the bank about the order, attempt 2 of 3")
+            && lane.contains("The last try failed")
+            && lane.contains("503")
+            && lane.contains("Next try in"),
+        "{lane}"
+    );
+    let (ok, shown) = ours(&hp, &["client", "show", "-o", &id]);
+    assert!(
+        ok && shown.contains("now: asking the bank about the order, attempt 2 of 3")
+            && shown.contains("next try at"),
+        "{shown}"
+    );
+}

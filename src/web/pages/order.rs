@@ -311,6 +311,13 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
             .or_else(|| lane.order.clone().map(|o| (o, None)))
             .map(|(order, seen)| view! { <OrderMoney order seen now=lane.now.clone() /> })}
         {resolution.map(|record| view! { <ResolutionLine record now=lane.now.clone() /> })}
+        {lane
+            .stages
+            .iter()
+            .filter(|st| st.status == "Running")
+            .flat_map(|st| st.pending.clone())
+            .map(|call| view! { <CallLine call now=lane.now.clone() /> })
+            .collect_view()}
         {lane.manual.clone().and_then(|m| m.refused).map(|refusal| view! { <RefusalLine refusal /> })}
         {lane.manual.clone().and_then(|m| m.rejected).map(|rejection| view! { <RejectionLine rejection /> })}
         {lane.dropped.clone().map(|dropped| view! { <DroppedBanner dropped now=lane.now.clone() /> })}
@@ -458,6 +465,33 @@ fn ResolutionLine(record: ResolutionRecord, now: String) -> impl IntoView {
                 {format!(", booked {} on {} (import {})", e.amount, e.booking_date, e.import_id)}
             </p>
         })}
+    }
+}
+
+/// What the open stage is doing now: a call with its tries, the last one's failure and
+/// when the next is due (Temporal holds the retries; the lane reads them from it).
+#[component]
+fn CallLine(call: crate::domain::listing::PendingCall, now: String) -> impl IntoView {
+    let last = (!call.last_failure.is_empty()).then(|| {
+        let now = now.clone();
+        view! {
+            " The last try failed "
+            <When at=call.last_tried_at.clone() now />
+            {format!(": {}.", call.last_failure)}
+        }
+    });
+    let next = (!call.next_try_at.is_empty()).then(|| {
+        let now = now.clone();
+        view! { " Next try " <When at=call.next_try_at.clone() now /> "." }
+    });
+    view! {
+        <p class="mb-2 p-2 bg-sky-50 border border-sky-200 rounded" data-testid="pending-call" role="status">
+            {format!("Now: {}, {} (since ", call.what, call.attempts_text())}
+            <When at=call.since.clone() now=now.clone() />
+            ")."
+            {last}
+            {next}
+        </p>
     }
 }
 
