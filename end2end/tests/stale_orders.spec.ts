@@ -15,6 +15,10 @@ test('retry now on a stale order, from the keyboard, resolves it without waiting
   await expect(row.getByTestId('attempts')).toHaveText('1');
   await expect(row).toContainText('http_503');
   await shot(page, 'stale-orders');
+  // Its lane says when the timer fires as an age, the exact time on hover.
+  await page.goto(`/orders/${orderId}`);
+  await expect(page.getByTestId('next-retry')).toHaveText(/^in (59 min|1 h)$/);
+  await page.goto('/stale');
 
   // From the keyboard: select the order's row, `t` retries that order (not the first row's).
   await expect(page.getByTestId('keys')).toContainText('t retries the selected order');

@@ -369,7 +369,7 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
             let earlier = lane.earlier_notes.clone();
             view! { <NotesSection notes=m.notes earlier id open=manual_open now=lane.now.clone() /> }
         })}
-        {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry /> })}
+        {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry now=lane.now.clone() /> })}
         {(!manual_open || claimed_by_other).then(|| view! { <IfAllowed action=Action::Claim><TakeNextHere /></IfAllowed> })}
         {provider.map(|provider| view! { <LaneUpstream provider /> })}
         <h2 class="text-xl font-semibold mt-4 mb-2">"Path"</h2>
@@ -882,13 +882,23 @@ fn ResolveForm(id: String) -> impl IntoView {
 }
 
 #[component]
-fn StaleSection(status: StaleStatus, id: String, retry: ServerAction<RetryStale>) -> impl IntoView {
+fn StaleSection(
+    status: StaleStatus,
+    id: String,
+    retry: ServerAction<RetryStale>,
+    now: String,
+) -> impl IntoView {
+    // When, as the rest of the lane says it ("in 29 min"; the exact time on hover).
+    let next = match status.next_retry_at {
+        Some(at) => view! { <When at now /> }.into_any(),
+        None => "now".into_any(),
+    };
     view! {
         <section class="bg-white rounded shadow p-3 mb-3" aria-label="Stale retry">
             <h2 class="font-semibold">"Waiting to retry"</h2>
             <p>
                 "Next retry: "
-                <span data-testid="next-retry">{status.next_retry_at.unwrap_or_else(|| "now".into())}</span>
+                <span data-testid="next-retry">{next}</span>
             </p>
             <p>
                 "Last error: "
