@@ -343,6 +343,11 @@ async fn the_lane_of_an_order_the_bank_settled_says_what_it_was_for_and_how_it_e
     ] {
         assert!(lane.contains(shown), "{shown:?} missing from {lane}");
     }
+    // Its keys are those of what it offers: nothing to claim or resolve.
+    assert!(
+        !lane.contains("c claim") && lane.contains("n take the next order"),
+        "{lane}"
+    );
     let lane = shown_text(&page_text(&support, &lane_of(&declined)).await);
     for shown in [
         "Resolved failed from the bank's own answer",

@@ -192,7 +192,6 @@ pub fn OrderLanePage() -> impl IntoView {
             "Order "
             <span data-testid="order-id">{order_id}</span>
         </h1>
-        <Keys help="c claim · l release · r resolve (the resolution field) · a approve · n take the next order · q back to the queue · / find an order" />
         <a href="/" data-key="q" class="sr-only">"Back to the queue"</a>
         {action_error(actions.claim.value())}
         {action_error(actions.release.value())}
@@ -296,7 +295,21 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         .as_ref()
         .map(|m| m.handoff.clone())
         .or_else(|| lane.stale.as_ref().map(|s| s.handoff.clone()));
+    // The keys of what this lane offers now (none of a resolved order's controls).
+    let take_next_here = !manual_open || claimed_by_other;
+    let keys = [
+        (manual_open && !awaiting)
+            .then_some("c claim · l release · r resolve (the resolution field)"),
+        (manual_open && awaiting).then_some("a approve"),
+        take_next_here.then_some("n take the next order"),
+        Some("q back to the queue · / find an order"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
     view! {
+        <Keys help=keys />
         <p class="mb-2">
             "Stage: "
             <strong data-testid="open-stage">{open.clone()}</strong>
@@ -370,7 +383,7 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
             view! { <NotesSection notes=m.notes earlier id open=manual_open now=lane.now.clone() /> }
         })}
         {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry now=lane.now.clone() /> })}
-        {(!manual_open || claimed_by_other).then(|| view! { <IfAllowed action=Action::Claim><TakeNextHere /></IfAllowed> })}
+        {take_next_here.then(|| view! { <IfAllowed action=Action::Claim><TakeNextHere /></IfAllowed> })}
         {provider.map(|provider| view! { <LaneUpstream provider /> })}
         <h2 class="text-xl font-semibold mt-4 mb-2">"Path"</h2>
         <ol class="grid gap-3 md:grid-cols-3">
