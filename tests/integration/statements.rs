@@ -1764,6 +1764,14 @@ async fn the_statements_page_lists_every_import_a_page_at_a_time() {
         })
         .to_string()
     };
+    // Before any import, the page says so rather than show an empty heading.
+    let addr = serve_dashboard(c.clone()).await;
+    let finance = signed_in(addr, "fin").await;
+    let page = shown_text(&page_text(&finance, &format!("http://{addr}/statements")).await);
+    assert!(
+        page.contains("No statement has been imported yet."),
+        "{page}"
+    );
     for i in 0..total {
         raw_start(
             &hp,
@@ -1845,11 +1853,18 @@ async fn the_statements_page_lists_every_import_a_page_at_a_time() {
     assert!(ok && rows == 7 && !said.contains("older imports"), "{said}");
     let (ok, said) = ours(&hp, &["client", "statements", "--page", "not-a-page"]);
     assert!(!ok && said.contains("the page link is damaged"), "{said}");
-    // The page links the older imports.
-    let addr = serve_dashboard(c.clone()).await;
-    let finance = signed_in(addr, "fin").await;
+    // The page links the older imports, and says when each came as an age.
     let page = page_text(&finance, &format!("http://{addr}/statements")).await;
     assert!(page.contains("Older imports →"), "{page}");
+    let shown = shown_text(&page);
+    assert!(
+        shown.contains(" s ago · imported by ana") || shown.contains(" min ago · imported by ana"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("No statement has been imported yet."),
+        "{shown}"
+    );
     let next = listed.next_page.unwrap();
     let page = page_text(&finance, &format!("http://{addr}/statements?page={next}")).await;
     assert!(

@@ -24,10 +24,13 @@ pub async fn load_import(import_id: String) -> Result<ImportView, AppError> {
 #[server]
 pub async fn list_imports(
     #[server(default)] page: Option<String>,
-) -> Result<crate::domain::statement::ImportsPage, AppError> {
+) -> Result<(crate::domain::statement::ImportsPage, String), AppError> {
     crate::web::auth::require(Action::Read)?;
     let state = crate::web::state::app_state()?;
-    Ok(crate::operations::statements::recent_page(&state.client, page.as_deref()).await?)
+    let listed = crate::operations::statements::recent_page(&state.client, page.as_deref()).await?;
+    // Ages on the page count from when it was read.
+    let now = crate::domain::format::rfc3339(std::time::SystemTime::now());
+    Ok((listed, now))
 }
 
 /// A second person's approval: the matched orders are settled, but the entries ticked to
@@ -93,12 +96,17 @@ pub fn StatementsPage() -> impl IntoView {
         <h2 class="font-semibold mb-2">"Imports, newest first"</h2>
         <Loading what="the imports">
             {move || Suspend::new(async move {
-                imports.await.map(|list| view! {
+                imports.await.map(|(list, now)| view! {
+                    {(list.imports.is_empty() && list.next_page.is_none()).then(|| view! {
+                        <p class="text-sm" data-testid="no-imports">
+                            "No statement has been imported yet."
+                        </p>
+                    })}
                     <ul class="text-sm" data-testid="imports">
                         {list.imports.into_iter().map(|import| view! {
                             <li data-import=import.import_id.clone()>
                                 <a class="underline text-blue-700" href=format!("/statements/{}", import.import_id)>{import.import_id.clone()}</a>
-                                " · " <When at=import.at /> " · imported by " {import.imported_by}
+                                " · " <When at=import.at now=now.clone() /> " · imported by " {import.imported_by}
                                 " · " {import.standing}
                             </li>
                         }).collect_view()}
