@@ -44,6 +44,8 @@ pub struct AuditFilter {
     pub since: String,
     /// Last day, `YYYY-MM-DD` (UTC).
     pub until: String,
+    /// One order, contract or statement import, by its id: exactly (its rows only).
+    pub target: String,
 }
 
 /// A `YYYY-MM-DD` day, checked.
@@ -92,7 +94,9 @@ impl AuditFilter {
             || e.actor == actor
             || (!e.actor_id.is_empty() && e.actor_id == actor)
             || (actor == SIGNAL_CHANNEL && e.channel == SIGNAL_CHANNEL);
+        let target = self.target.trim();
         by_actor
+            && (target.is_empty() || e.target == target)
             && (action.is_empty() || e.action.to_lowercase().contains(&action))
             && (e.at.is_empty() || since.is_none_or(|s| e.at.as_str() >= s.as_str()))
             && (e.at.is_empty() || until.is_none_or(|u| e.at.as_str() <= u.as_str()))
@@ -101,11 +105,12 @@ impl AuditFilter {
     /// The query string of this filter (for the page's links and the export).
     pub fn query(&self) -> String {
         format!(
-            "actor={}&action={}&since={}&until={}",
+            "actor={}&action={}&since={}&until={}&target={}",
             url_component(&self.actor),
             url_component(&self.action),
             url_component(&self.since),
-            url_component(&self.until)
+            url_component(&self.until),
+            url_component(&self.target)
         )
     }
 }
@@ -162,8 +167,21 @@ mod tests {
             action: "Resolve".into(),
             since: "2026-11-30".into(),
             until: "2026-11-30".into(),
+            ..Default::default()
         };
         assert!(f.keeps(&entry("2026-11-30T10:00:00Z", "ana", "resolve paid (X)")));
+        let one = AuditFilter {
+            target: "ORD-2".into(),
+            ..Default::default()
+        };
+        let mut other = entry("2026-11-30T10:00:00Z", "ana", "claim");
+        other.target = "ORD-22".into();
+        assert!(
+            !one.keeps(&other),
+            "one order exactly, not every id it begins"
+        );
+        other.target = "ORD-2".into();
+        assert!(one.keeps(&other));
         assert!(!f.keeps(&entry("2026-11-29T23:59:59Z", "ana", "resolve paid (X)")));
         assert!(!f.keeps(&entry("2026-12-01T00:00:00Z", "ana", "resolve paid (X)")));
         assert!(!f.keeps(&entry("2026-11-30T10:00:00Z", "bo", "resolve paid (X)")));

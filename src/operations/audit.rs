@@ -57,7 +57,18 @@ pub fn orders_query(filter: &AuditFilter) -> Result<String, OpError> {
         actor => q += &format!(" AND {} = {}", sa::ACTORS.name(), literal("person", actor)?),
     }
     q += &window(filter)?;
+    q += &about(filter, sa::ORDER_ID.name())?;
     Ok(q)
+}
+
+/// The filter's one order, contract or import as a visibility condition on `field` (` AND
+/// field = …`, or empty): `OrderId` for orders, `ContractId` for a contract's records and
+/// questions, `WorkflowId` for an import.
+fn about(filter: &AuditFilter, field: &str) -> Result<String, OpError> {
+    Ok(match filter.target.trim() {
+        "" => String::new(),
+        target => format!(" AND {field} = {}", literal("order or contract", target)?),
+    })
 }
 
 /// The filter's days as a visibility condition (` AND …`, or empty): runs open at some
@@ -77,20 +88,22 @@ fn window(filter: &AuditFilter) -> Result<String, OpError> {
 /// The statement imports a filter covers (the trail reads the newest [`IMPORTS_READ`]).
 fn imports_query(filter: &AuditFilter) -> Result<String, OpError> {
     Ok(format!(
-        "WorkflowType = '{}'{}{}",
+        "WorkflowType = '{}'{}{}{}",
         workflow_types::STATEMENT_IMPORT,
         by_person(filter)?,
-        window(filter)?
+        window(filter)?,
+        about(filter, "WorkflowId")?
     ))
 }
 
 /// The contract change records a filter covers (the trail reads [`CONTRACT_CHANGES_READ`]).
 fn changes_query(filter: &AuditFilter) -> Result<String, OpError> {
     Ok(format!(
-        "WorkflowType = '{}'{}{}",
+        "WorkflowType = '{}'{}{}{}",
         workflow_types::CONTRACT_CHANGE,
         by_person(filter)?,
-        window(filter)?
+        window(filter)?,
+        about(filter, sa::CONTRACT_ID.name())?
     ))
 }
 
@@ -106,7 +119,12 @@ fn questions_query(condition: &str) -> String {
 /// statement imports match; the trail shows the newest 100: narrow the days to see the
 /// rest"): one count each. Orders page on; these lists are read once, up to their limit.
 pub async fn lists_cut(client: &Client, filter: &AuditFilter) -> Result<Vec<String>, OpError> {
-    let condition = format!("{}{}", by_person(filter)?, window(filter)?);
+    let condition = format!(
+        "{}{}{}",
+        by_person(filter)?,
+        window(filter)?,
+        about(filter, sa::CONTRACT_ID.name())?
+    );
     let lists = [
         (imports_query(filter)?, IMPORTS_READ, "statement imports"),
         (
@@ -760,7 +778,12 @@ pub async fn contract_entries(
     client: &Client,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, OpError> {
-    let condition = format!("{}{}", by_person(filter)?, window(filter)?);
+    let condition = format!(
+        "{}{}{}",
+        by_person(filter)?,
+        window(filter)?,
+        about(filter, sa::CONTRACT_ID.name())?
+    );
     let q = changes_query(filter)?;
     let listed = visibility::list_page(client, &q, CONTRACT_CHANGES_READ, None, None).await?;
     let mut recorded = std::collections::HashSet::new();

@@ -127,6 +127,23 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
             .iter()
             .any(|e| e.actor == "cy" && e.target == "audit-2")
     );
+    // One order's rows, whoever did them: an auditor's "what happened to audit-1".
+    let one = AuditFilter {
+        target: "audit-1".into(),
+        ..Default::default()
+    };
+    let page = orders_page(c, &one, None).await.unwrap();
+    let actions: Vec<_> = page
+        .entries
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str(), e.target.as_str()))
+        .collect();
+    assert!(
+        actions.contains(&("ana", "claim", "audit-1"))
+            && actions.contains(&("bo", "approve", "audit-1"))
+            && actions.iter().all(|(_, _, target)| *target == "audit-1"),
+        "{actions:?}"
+    );
     // Days outside the trail find nothing.
     let long_ago = AuditFilter {
         until: "2001-01-01".into(),
@@ -197,6 +214,27 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
         "{text}"
     );
     assert!(rows.len() >= 3, "{text}");
+    // The page and its CSV, for one contract: its changes only, and the lane links there.
+    let trail =
+        shown_text(&page_text(&finance, &format!("http://{addr}/audit?target=C-audit")).await);
+    assert!(
+        trail.contains("paused: customer on holiday") && !trail.contains("audit-1"),
+        "{trail}"
+    );
+    let csv = finance
+        .get(format!("http://{addr}/audit.csv?target=audit-2"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines().skip(1).all(|l| l.contains("\"audit-2\"")) && csv.lines().count() >= 2,
+        "{csv}"
+    );
+    let lane = page_text(&finance, &format!("http://{addr}/orders/audit-1")).await;
+    assert!(lane.contains("href=\"/audit?target=audit-1\""), "{lane}");
     let bad = finance
         .get(format!("http://{addr}/audit.csv?since=yesterday"))
         .send()

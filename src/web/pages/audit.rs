@@ -1,5 +1,6 @@
 //! The audit trail (finance and admin): who did what and when, across orders, contracts
-//! and statement imports, filtered by person, action and days; the same rows as CSV at `/audit.csv`.
+//! and statement imports, filtered by person, action, days and one order, contract or
+//! import; the same rows as CSV at `/audit.csv`.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -40,6 +41,7 @@ pub fn AuditTrailPage() -> impl IntoView {
             action: q.get("action").unwrap_or_default(),
             since: q.get("since").unwrap_or_default(),
             until: q.get("until").unwrap_or_default(),
+            target: q.get("target").unwrap_or_default(),
         }
     };
     let page = move || query.read().get("page");
@@ -51,6 +53,7 @@ pub fn AuditTrailPage() -> impl IntoView {
             <FilterField label="Action" name="action" value=Signal::derive(move || filter().action) placeholder="approve" />
             <FilterField label="From (UTC day)" name="since" value=Signal::derive(move || filter().since) placeholder="2026-11-01" />
             <FilterField label="To (UTC day)" name="until" value=Signal::derive(move || filter().until) placeholder="2026-11-30" />
+            <FilterField label="Order, contract or import" name="target" value=Signal::derive(move || filter().target) placeholder="its whole id" />
         </FilterForm>
         <a class="underline text-blue-700" href=move || format!("/audit.csv?{}", filter().query()) download="audit.csv">
             "Export as CSV"

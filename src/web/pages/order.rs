@@ -385,6 +385,13 @@ fn Lane(lane: OrderLane, actions: Actions) -> impl IntoView {
         {stale.map(|status| view! { <StaleSection status id=id.clone() retry=actions.retry now=lane.now.clone() /> })}
         {take_next_here.then(|| view! { <IfAllowed action=Action::Claim><TakeNextHere /></IfAllowed> })}
         {provider.map(|provider| view! { <LaneUpstream provider /> })}
+        <IfAllowed action=Action::Audit>
+            <p class="mb-2 text-sm">
+                <a class="underline text-blue-700" href=format!("/audit?target={}", crate::domain::format::url_component(&id))>
+                    "Who did what to this order: its rows in the audit trail"
+                </a>
+            </p>
+        </IfAllowed>
         <h2 class="text-xl font-semibold mt-4 mb-2">"Path"</h2>
         <ol class="grid gap-3 md:grid-cols-3">
             {lane.stages.into_iter().map(|stage| view! { <StageCard stage now=lane.now.clone() /> }).collect_view()}
