@@ -233,6 +233,12 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
         csv.lines().skip(1).all(|l| l.contains("\"audit-2\"")) && csv.lines().count() >= 2,
         "{csv}"
     );
+    let bad = finance
+        .get(format!("http://{addr}/audit.csv?target=audit-1%07"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 422, "a control character is no id");
     let lane = page_text(&finance, &format!("http://{addr}/orders/audit-1")).await;
     assert!(lane.contains("href=\"/audit?target=audit-1\""), "{lane}");
     let bad = finance
