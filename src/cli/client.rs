@@ -1361,7 +1361,13 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
         }
         Prepared::Find { text } => {
             let found = crate::operations::find::find_orders(client, &text).await?;
-            if found.rows.is_empty() {
+            if let Some(contract) = &found.contract {
+                println!(
+                    "no order's id starts with {:?}; it is a recurring contract (its page: \
+                     /contracts/{contract})",
+                    found.text
+                );
+            } else if found.rows.is_empty() {
                 println!(
                     "no order's id starts with {:?}, and no order has it as its gateway reference",
                     found.text

@@ -592,6 +592,10 @@ pub struct FoundOrders {
     pub rows: Vec<FoundOrder>,
     /// More orders start with the text than were read: type more of the id.
     pub more: bool,
+    /// The text is the id of a recurring contract of ours (looked for when no order
+    /// matched).
+    #[serde(default)]
+    pub contract: Option<String>,
 }
 
 /// An order's whole path across QueryOrder → StaleOrder → ManualHandle.

@@ -1119,6 +1119,32 @@ async fn finding_an_order_by_how_its_id_starts_shows_every_stage_and_its_whole_i
         .await
         .unwrap();
     assert_eq!(location(&opened), "/orders/find-1");
+    // Finance types a recurring contract's id into the same box: its page.
+    let (ok, said) = ours(
+        &hp,
+        &[
+            "client",
+            "create-recurring-payment",
+            "-o",
+            "C-find",
+            "-r",
+            "2",
+            "--every",
+            "1d",
+            "--operator",
+            "fin",
+        ],
+    );
+    assert!(ok, "{said}");
+    let opened = support
+        .get(find("C-find"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&opened), "/contracts/C-find");
+    let (ok, said) = ours(&hp, &["client", "find", "C-find"]);
+    assert!(ok && said.contains("it is a recurring contract"), "{said}");
     let none = shown_text(&page_text(&support, &find("nobody-")).await);
     assert!(
         none.contains("No order's id starts with \"nobody-\""),

@@ -18,6 +18,8 @@ pub async fn find_orders(q: String) -> Result<(FoundOrders, String), AppError> {
     let found = crate::operations::find::find_orders(&state.client, &q).await?;
     if let Some(order) = crate::operations::find::exact(&found) {
         super::show_next("/orders/", &order.order_id);
+    } else if let Some(contract) = &found.contract {
+        super::show_next("/contracts/", contract);
     }
     let now = crate::domain::format::rfc3339(std::time::SystemTime::now());
     Ok((found, now))
@@ -70,6 +72,19 @@ pub fn FindOrderPage() -> impl IntoView {
 
 #[component]
 fn FoundList(found: FoundOrders, now: String) -> impl IntoView {
+    if let Some(contract) = found.contract.clone() {
+        let link = format!(
+            "/contracts/{}",
+            crate::domain::format::url_component(&contract)
+        );
+        return view! {
+            <p data-testid="found-contract">
+                {format!("No order's id starts with {:?}; it is a recurring contract: ", found.text)}
+                <a class="underline text-blue-700" href=link>{contract}</a>
+            </p>
+        }
+        .into_any();
+    }
     if found.rows.is_empty() {
         return view! {
             <p data-testid="found-none">{format!("No order's id starts with {:?}, and no order has it as its gateway reference.", found.text)}</p>
