@@ -1374,19 +1374,14 @@ pub async fn run(client: &Client, command: Prepared) -> Result<(), CliError> {
                 );
             }
             for row in &found.rows {
-                let how = [row.resolution.as_str(), row.ended.as_str()]
-                    .into_iter()
-                    .find(|w| !w.is_empty())
-                    .map(|w| format!(" ({w})"))
-                    .unwrap_or_default();
                 let reference = match row.reference.is_empty() {
                     true => String::new(),
                     false => format!("  reference {}", row.reference),
                 };
                 println!(
-                    "{}  {}{how}  {}{reference}  {}  started {}",
+                    "{}  {}  {}{reference}  {}  started {}",
                     row.order_id,
-                    row.stage,
+                    row.standing(),
                     crate::domain::money::amount_shown(row.amount.as_ref()),
                     row.provider,
                     row.started_at

@@ -583,6 +583,19 @@ pub struct FoundOrder {
     pub started_at: String,
 }
 
+impl FoundOrder {
+    /// Where it stands in a few words: "manual", "resolved (paid)", "dropped (terminated)".
+    pub fn standing(&self) -> String {
+        match [self.resolution.as_str(), self.ended.as_str()]
+            .into_iter()
+            .find(|w| !w.is_empty())
+        {
+            Some(how) => format!("{} ({how})", self.stage),
+            None => self.stage.clone(),
+        }
+    }
+}
+
 /// What *Find an order* found for the text typed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FoundOrders {

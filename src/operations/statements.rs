@@ -1320,6 +1320,38 @@ mod tests {
         }
     }
 
+    /// Orders waiting in the manual queue for 12.50 MYR, each with its gateway reference.
+    fn waiting_for_1250(orders: &[(&str, Option<&str>)]) -> HashMap<String, Waiting> {
+        orders
+            .iter()
+            .map(|(id, reference)| {
+                let order = Waiting {
+                    stage: "manual".into(),
+                    amount: Some(myr(1250)),
+                    reference: reference.map(str::to_string),
+                };
+                (id.to_string(), order)
+            })
+            .collect()
+    }
+
+    fn mt940_of(entries: Vec<StatementEntry>) -> Statement {
+        Statement {
+            statement_id: "S".into(),
+            account: String::new(),
+            format: StatementFormat::Mt940,
+            entries,
+        }
+    }
+
+    /// What each entry came to, and the order it names.
+    fn said(entries: &[ReviewedEntry]) -> Vec<(&str, Option<&str>)> {
+        entries
+            .iter()
+            .map(|e| (e.outcome.word(), e.outcome.order_id()))
+            .collect()
+    }
+
     fn entry(
         index: u32,
         reference: &str,
@@ -1437,34 +1469,19 @@ mod tests {
 
     #[test]
     fn an_entry_names_a_waiting_order_by_its_gateway_reference_when_only_one_has_it() {
-        let waiting: HashMap<String, Waiting> = [
+        let waiting = waiting_for_1250(&[
             ("ORD-A", Some("GW-1")),
             ("ORD-B", Some("GW-DUP")),
             ("ORD-C", Some("GW-DUP")),
             ("ORD-D", Some("ORD-A")),
-        ]
-        .into_iter()
-        .map(|(id, reference)| {
-            let order = Waiting {
-                stage: "manual".into(),
-                amount: Some(myr(1250)),
-                reference: reference.map(str::to_string),
-            };
-            (id.to_string(), order)
-        })
-        .collect();
-        let statement = Statement {
-            statement_id: "S".into(),
-            account: String::new(),
-            format: StatementFormat::Mt940,
-            entries: vec![
-                entry(1, "payout GW-1", 1250, true, false),
-                // Two waiting orders carry it: neither is named.
-                entry(2, "GW-DUP", 1250, true, false),
-                // An order id comes before any order's reference that reads like it.
-                entry(3, "ORD-A", 1250, true, false),
-            ],
-        };
+        ]);
+        let statement = mt940_of(vec![
+            entry(1, "payout GW-1", 1250, true, false),
+            // Two waiting orders carry it: neither is named.
+            entry(2, "GW-DUP", 1250, true, false),
+            // An order id comes before any order's reference that reads like it.
+            entry(3, "ORD-A", 1250, true, false),
+        ]);
         let looked = to_look_up(&statement, &waiting);
         assert_eq!(
             looked,
@@ -1473,12 +1490,8 @@ mod tests {
         );
         let (entries, _) =
             match_entries(&statement, waiting, &HashMap::new(), &MatchRules::default());
-        let said: Vec<(&str, Option<&str>)> = entries
-            .iter()
-            .map(|e| (e.outcome.word(), e.outcome.order_id()))
-            .collect();
         assert_eq!(
-            said,
+            said(&entries),
             vec![
                 ("matched", Some("ORD-A")),
                 ("unknown_order", None),
@@ -1490,47 +1503,28 @@ mod tests {
 
     #[test]
     fn a_payment_the_statement_reverses_is_never_matched() {
-        let waiting: HashMap<String, Waiting> = ["ORD-A", "ORD-B", "ORD-C"]
-            .into_iter()
-            .map(|id| {
-                let order = Waiting {
-                    stage: "manual".into(),
-                    amount: Some(myr(1250)),
-                    reference: None,
-                };
-                (id.to_string(), order)
-            })
-            .collect();
+        let waiting = waiting_for_1250(&[("ORD-A", None), ("ORD-B", None), ("ORD-C", None)]);
         let resolved = HashMap::from([
             ("ORD-P".to_string(), "paid".to_string()),
             ("ORD-F".to_string(), "failed".to_string()),
         ]);
-        let statement = Statement {
-            statement_id: "S".into(),
-            account: String::new(),
-            format: StatementFormat::Mt940,
-            entries: vec![
-                // ORD-A is paid, then the payment goes back (RC): a person decides.
-                entry(1, "ORD-A", 1250, true, false),
-                entry(2, "returned ORD-A", 1250, false, true),
-                // ORD-B: money back from an earlier debit (RD) is not its payment.
-                entry(3, "ORD-B", 1250, true, true),
-                // ORD-C is paid, as before.
-                entry(4, "ORD-C", 1250, true, false),
-                // The payment of ORD-P, settled earlier, goes back.
-                entry(5, "ORD-P", 1250, false, true),
-                entry(6, "ORD-F", 1250, false, true),
-                entry(7, "fees", 100, false, false),
-            ],
-        };
+        let statement = mt940_of(vec![
+            // ORD-A is paid, then the payment goes back (RC): a person decides.
+            entry(1, "ORD-A", 1250, true, false),
+            entry(2, "returned ORD-A", 1250, false, true),
+            // ORD-B: money back from an earlier debit (RD) is not its payment.
+            entry(3, "ORD-B", 1250, true, true),
+            // ORD-C is paid, as before.
+            entry(4, "ORD-C", 1250, true, false),
+            // The payment of ORD-P, settled earlier, goes back.
+            entry(5, "ORD-P", 1250, false, true),
+            entry(6, "ORD-F", 1250, false, true),
+            entry(7, "fees", 100, false, false),
+        ]);
         let (entries, unmentioned) =
             match_entries(&statement, waiting, &resolved, &MatchRules::default());
-        let said: Vec<(&str, Option<&str>)> = entries
-            .iter()
-            .map(|e| (e.outcome.word(), e.outcome.order_id()))
-            .collect();
         assert_eq!(
-            said,
+            said(&entries),
             vec![
                 ("reversed", Some("ORD-A")),
                 ("reversal", Some("ORD-A")),

@@ -1102,22 +1102,16 @@ async fn finding_an_order_by_how_its_id_starts_shows_every_stage_and_its_whole_i
     let queue = page_text(&support, &format!("http://{addr}/")).await;
     assert!(queue.contains(r#"action="/find""#), "{queue}");
 
-    // An order's whole id opens its lane at once.
-    let opened = support
-        .get(find("find-2"))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    // An order's whole id opens its lane at once (a browser asks for a page).
+    let open = |url: String| {
+        let sent = support.get(url).header("accept", "text/html").send();
+        async move { sent.await.unwrap() }
+    };
+    let opened = open(find("find-2")).await;
     assert!(opened.status().is_redirection(), "{}", opened.status());
     assert_eq!(location(&opened), "/orders/find-2");
     // So does the gateway's reference for it, which a merchant quotes.
-    let opened = support
-        .get(find("GW-FIND-9"))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    let opened = open(find("GW-FIND-9")).await;
     assert_eq!(location(&opened), "/orders/find-1");
     // Finance types a recurring contract's id into the same box: its page.
     let (ok, said) = ours(
@@ -1136,12 +1130,7 @@ async fn finding_an_order_by_how_its_id_starts_shows_every_stage_and_its_whole_i
         ],
     );
     assert!(ok, "{said}");
-    let opened = support
-        .get(find("C-find"))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    let opened = open(find("C-find")).await;
     assert_eq!(location(&opened), "/contracts/C-find");
     let (ok, said) = ours(&hp, &["client", "find", "C-find"]);
     assert!(ok && said.contains("it is a recurring contract"), "{said}");

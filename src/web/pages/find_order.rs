@@ -125,11 +125,7 @@ fn FoundLine(row: FoundOrder, now: String) -> impl IntoView {
         "/orders/{}",
         crate::domain::format::url_component(&row.order_id)
     );
-    let stage = match (row.resolution.is_empty(), row.ended.is_empty()) {
-        (false, _) => format!("{} ({})", row.stage, row.resolution),
-        (_, false) => format!("{} ({})", row.stage, row.ended),
-        _ => row.stage,
-    };
+    let stage = row.standing();
     let amount = crate::domain::money::amount_shown(row.amount.as_ref());
     let id = row.order_id.clone();
     view! {
