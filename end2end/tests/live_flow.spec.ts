@@ -26,6 +26,9 @@ test('live counts move while simulated payments run, pushed over server-sent eve
   await expect(page.getByTestId('simulating')).toContainText('stopped');
   expect(Number(await page.getByTestId('chart').getAttribute('data-points'))).toBeGreaterThanOrEqual(points);
   await expect(page.getByLabel('Simulated orders per second')).toHaveValue('5');
+  // The waiting stages open their lists: a presenter goes on to the manual queue.
+  await page.locator('[data-stage="manual"]').getByRole('link', { name: 'Manual' }).click();
+  await expect(page.getByRole('heading', { name: 'Manual queue' })).toBeVisible();
 });
 
 test('at demo pace a simulated order goes through stale to the manual queue within a minute', async ({ page }) => {

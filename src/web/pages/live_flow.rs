@@ -186,7 +186,14 @@ fn StageBox(
     name: &'static str,
     label: &'static str,
     count: fn(&StageCounts) -> usize,
+    /// Where those orders are listed, for a presenter to open next.
+    #[prop(optional)]
+    list: Option<&'static str>,
 ) -> impl IntoView {
+    let label = match list {
+        Some(href) => view! { <a class="underline" href=href>{label}</a> }.into_any(),
+        None => label.into_any(),
+    };
     view! {
         <div class="bg-white rounded shadow p-4 text-center min-w-28" data-stage=name>
             <div class="text-sm text-slate-500">{label}</div>
@@ -254,9 +261,9 @@ fn Flow(
         <div class="flex flex-wrap gap-3 items-start mb-4" role="group" aria-label="Stages">
             <StageBox current name="querying" label="Querying" count=|c| c.querying />
             <Arrow moving=moving(|a| a.stale) />
-            <StageBox current name="stale" label="Stale" count=|c| c.stale />
+            <StageBox current name="stale" label="Stale" count=|c| c.stale list="/stale" />
             <Arrow moving=moving(|a| a.manual) />
-            <StageBox current name="manual" label="Manual" count=|c| c.manual />
+            <StageBox current name="manual" label="Manual" count=|c| c.manual list="/" />
             <Arrow moving=moving(|a| a.resolved) />
             <div class="flex flex-col gap-2">
                 <StageBox current name="paid" label="Resolved · paid" count=|c| c.resolved_paid />
