@@ -198,6 +198,63 @@ async fn resolved_orders(
     Ok(found)
 }
 
+/// Resolved orders whose gateway reference is one of `names` (and no other order's),
+/// with their resolution, added to `resolved`; returns each such reference's order id. One
+/// visibility query per fifty names (`GatewayReference` is Text, matched by words: the
+/// values read back are kept exact).
+async fn resolved_by_reference(
+    client: &Client,
+    names: &[String],
+    resolved: &mut HashMap<String, String>,
+) -> Result<HashMap<String, String>, OpError> {
+    let mut holders: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut resolutions = HashMap::new();
+    for batch in names.chunks(50) {
+        let any = batch
+            .iter()
+            .map(|name| {
+                super::queues::literal("reference", name)
+                    .map(|l| format!("{} = {l}", sa::GATEWAY_REFERENCE.name()))
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .join(" OR ");
+        let query = format!("({any}) AND {} = 'resolved'", sa::ORDER_STAGE.name());
+        let mut page: Option<String> = None;
+        loop {
+            let listed =
+                visibility::list_page(client, &query, 1_000, page.as_deref(), None).await?;
+            for e in listed.executions {
+                let (Some(id), Some(reference)) = (
+                    e.attributes.get(&sa::ORDER_ID),
+                    e.attributes.get(&sa::GATEWAY_REFERENCE),
+                ) else {
+                    continue;
+                };
+                if batch.contains(&reference) {
+                    let resolution = e.attributes.get(&sa::ORDER_RESOLUTION).unwrap_or_default();
+                    resolutions.insert(id.clone(), resolution);
+                    holders.entry(reference).or_default().insert(id);
+                }
+            }
+            match listed.next_page {
+                Some(next) => page = Some(next),
+                None => break,
+            }
+        }
+    }
+    // A reference two orders share names neither.
+    let mut named = HashMap::new();
+    for (reference, ids) in holders {
+        if let [id] = ids.into_iter().collect::<Vec<_>>().as_slice() {
+            if let Some(resolution) = resolutions.get(id) {
+                resolved.insert(id.clone(), resolution.clone());
+            }
+            named.insert(reference, id.clone());
+        }
+    }
+    Ok(named)
+}
+
 /// Matches every entry of `statement` to the orders: what each means, and which waiting
 /// orders it does not mention.
 pub async fn review(
@@ -206,9 +263,17 @@ pub async fn review(
     rules: &MatchRules,
 ) -> Result<(Vec<ReviewedEntry>, Vec<String>), OpError> {
     let waiting = waiting_orders(client).await?;
-    let resolved = resolved_orders(client, &to_look_up(statement, &waiting)).await?;
+    let names = to_look_up(statement, &waiting);
+    let mut resolved = resolved_orders(client, &names).await?;
+    // What no resolved order's id answers may be a resolved order's gateway reference.
+    let unanswered: Vec<String> = names
+        .into_iter()
+        .filter(|n| !resolved.contains_key(n))
+        .collect();
+    let referenced = resolved_by_reference(client, &unanswered, &mut resolved).await?;
     let terms = terms_named(client, &terms_to_look_up(statement)).await?;
-    let (mut entries, unmentioned) = match_entries(statement, waiting, &resolved, rules);
+    let (mut entries, unmentioned) =
+        match_entries(statement, waiting, &resolved, &referenced, rules);
     match_charges(&mut entries, &terms);
     Ok((entries, unmentioned))
 }
@@ -421,12 +486,14 @@ fn match_entries(
     statement: &Statement,
     waiting: HashMap<String, Waiting>,
     resolved: &HashMap<String, String>,
+    referenced: &HashMap<String, String>,
     rules: &MatchRules,
 ) -> (Vec<ReviewedEntry>, Vec<String>) {
     let named = |entry: &StatementEntry| {
         let names = candidates(&entry.reference);
         waiting_named(&waiting, &names)
             .or_else(|| names.iter().find(|c| resolved.contains_key(*c)).cloned())
+            .or_else(|| names.iter().find_map(|c| referenced.get(c)).cloned())
     };
     // Orders whose payment went back out in this statement.
     let reversed: HashSet<String> = statement
@@ -1428,6 +1495,7 @@ mod tests {
             &statement,
             HashMap::new(),
             &HashMap::new(),
+            &HashMap::new(),
             &MatchRules::default(),
         );
         match_charges(&mut entries, &terms);
@@ -1481,15 +1549,24 @@ mod tests {
             entry(2, "GW-DUP", 1250, true, false),
             // An order id comes before any order's reference that reads like it.
             entry(3, "ORD-A", 1250, true, false),
+            // A resolved order's reference: paid once already.
+            entry(4, "GW-DONE", 1250, true, false),
         ]);
         let looked = to_look_up(&statement, &waiting);
         assert_eq!(
             looked,
-            vec!["GW-DUP".to_string()],
-            "only the unnamed is looked up"
+            vec!["GW-DONE".to_string(), "GW-DUP".to_string()],
+            "only the unnamed are looked up"
         );
-        let (entries, _) =
-            match_entries(&statement, waiting, &HashMap::new(), &MatchRules::default());
+        let resolved = HashMap::from([("ORD-Z".to_string(), "paid".to_string())]);
+        let referenced = HashMap::from([("GW-DONE".to_string(), "ORD-Z".to_string())]);
+        let (entries, _) = match_entries(
+            &statement,
+            waiting,
+            &resolved,
+            &referenced,
+            &MatchRules::default(),
+        );
         assert_eq!(
             said(&entries),
             vec![
@@ -1497,6 +1574,7 @@ mod tests {
                 ("unknown_order", None),
                 // ORD-A's second entry: a person's to look at.
                 ("amount_mismatch", Some("ORD-A")),
+                ("already_resolved", Some("ORD-Z")),
             ]
         );
     }
@@ -1521,8 +1599,13 @@ mod tests {
             entry(6, "ORD-F", 1250, false, true),
             entry(7, "fees", 100, false, false),
         ]);
-        let (entries, unmentioned) =
-            match_entries(&statement, waiting, &resolved, &MatchRules::default());
+        let (entries, unmentioned) = match_entries(
+            &statement,
+            waiting,
+            &resolved,
+            &HashMap::new(),
+            &MatchRules::default(),
+        );
         assert_eq!(
             said(&entries),
             vec![

@@ -1972,6 +1972,18 @@ async fn an_entry_quoting_the_gateways_reference_settles_the_one_order_that_has_
         )
         .await;
     }
+    // And one the bank's own answer settled yesterday: its payment is on the statement too.
+    let done = Script::Paid.id("ref-done");
+    let mut o = order(&done, fast_policy(1, 1));
+    o.amount = myr(1_250);
+    o.reference = Some("GW-DONE-5".into());
+    start_order(c, o).await.unwrap();
+    assert_resolved(c, &done, Resolution::Paid).await;
+    eventually("its reference listed", Duration::from_secs(15), || async {
+        let visible = format!("WorkflowId = 'payment-{done}' AND GatewayReference = 'GW-DONE-5'");
+        (count(c, &visible).await == 1).then_some(())
+    })
+    .await;
     let dir = std::env::temp_dir().join(format!("tp-reference-{}", free_port()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("payouts.csv");
@@ -1979,7 +1991,8 @@ async fn an_entry_quoting_the_gateways_reference_settles_the_one_order_that_has_
         &file,
         "booking_date,reference,amount,currency,credit_debit,entry_ref\n\
          2026-12-01,payout GW-PAYOUT-31,12.50,MYR,C,R1\n\
-         2026-12-01,GW-TWIN,12.50,MYR,C,R2\n",
+         2026-12-01,GW-TWIN,12.50,MYR,C,R2\n\
+         2026-12-01,payout GW-DONE-5,12.50,MYR,C,R3\n",
     )
     .unwrap();
     let (ok, said) = import_statement(&hp, &file.to_string_lossy(), "ana");
@@ -1991,6 +2004,10 @@ async fn an_entry_quoting_the_gateways_reference_settles_the_one_order_that_has_
     assert!(
         said.contains("1 unknown_order") && !said.contains(twin_a.as_str()),
         "a reference two waiting orders share names neither: {said}"
+    );
+    assert!(
+        said.contains("1 already_resolved") && said.contains(done.as_str()),
+        "a resolved order's reference reads as its order, paid once already: {said}"
     );
     let (ok, said) = approve_statement(&hp, &import_id_in(&said), "bo");
     assert!(ok, "{said}");
