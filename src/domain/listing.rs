@@ -43,6 +43,7 @@ pub fn queue_csv(rows: &[QueueRow]) -> String {
         "claimed_by",
         "awaiting_approval",
         "notes",
+        "reference",
     ]);
     for r in rows {
         let (amount, currency) = match &r.amount {
@@ -67,6 +68,7 @@ pub fn queue_csv(rows: &[QueueRow]) -> String {
             &r.claimed_by,
             if r.awaiting_approval { "yes" } else { "no" },
             &r.notes.to_string(),
+            &r.reference,
         ]));
     }
     text
@@ -386,6 +388,10 @@ pub struct QueueRow {
     /// Notes colleagues left on it (orders noted before they were counted: 0).
     #[serde(default)]
     pub notes: u32,
+    /// The gateway's reference for it, which a merchant or a statement quotes (empty when
+    /// the gateway sent none, or the order waited since before it was listed).
+    #[serde(default)]
+    pub reference: String,
 }
 
 impl QueueRow {

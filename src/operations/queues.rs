@@ -268,6 +268,7 @@ fn queue_row(e: ListedExecution, now: SystemTime) -> QueueRow {
             .get(&sa::NOTE_COUNT)
             .filter(|n| n.is_finite() && *n >= 0.0)
             .map_or(0, |n| n.min(u32::MAX as f64) as u32),
+        reference: attributes.get(&sa::GATEWAY_REFERENCE).unwrap_or_default(),
     }
 }
 

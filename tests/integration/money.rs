@@ -188,6 +188,21 @@ async fn an_order_carries_its_money_and_a_paid_for_other_money_goes_to_a_person(
             .any(|l| l.contains("money-unknown") && l.contains("\"\",\"\"")),
         "{csv}"
     );
+    // The gateway's reference a merchant quotes: last in the CSV (columns added later go
+    // last), and under the order id on its row.
+    assert!(
+        csv.lines()
+            .next()
+            .is_some_and(|l| l.ends_with("\"notes\",\"reference\""))
+            && csv
+                .lines()
+                .any(|l| l.contains(&mismatch) && l.ends_with("\"GW-77\"")),
+        "{csv}"
+    );
+    assert!(
+        myr.contains("data-testid=\"reference\"") && myr.contains(">GW-77<"),
+        "{myr}"
+    );
     let anonymous = browser(addr, None)
         .get(format!("http://{addr}/queue.csv"))
         .send()

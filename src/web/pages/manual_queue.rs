@@ -585,6 +585,9 @@ fn QueueLine(row: QueueRow, sla: ServiceLevel) -> impl IntoView {
                 <a class="text-blue-700 underline" href=format!("/orders/{}", row.order_id)>
                     {row.order_id.clone()}
                 </a>
+                {(!row.reference.is_empty()).then(|| view! {
+                    <div class="text-xs text-slate-600" data-testid="reference" title="the gateway's reference">{row.reference.clone()}</div>
+                })}
                 {(row.notes > 0).then(|| view! {
                     <span class="ml-1 px-1 rounded bg-sky-100 text-sky-900 text-xs" data-testid="notes" title="notes colleagues left: open the order to read them">
                         {match row.notes { 1 => "1 note".to_string(), n => format!("{n} notes") }}
