@@ -1,7 +1,6 @@
 //! *Find an order*: a merchant or a colleague names an order, the start of its id, or the
-//! gateway's reference for it, and
-//! support sees where each such order stands, whatever its stage, running or closed (the
-//! manual queue's filter sees only what waits there).
+//! gateway's reference for it, and support sees where each such order stands, whatever its
+//! stage, running or closed (the manual queue's filter sees only what waits there).
 
 use std::collections::HashMap;
 use temporalio_client::Client;
