@@ -5,7 +5,7 @@
 use crate::support::*;
 use std::time::Duration;
 use temporal_playground::{
-    domain::audit::AuditFilter,
+    domain::audit::{AuditFilter, AuditPage},
     domain::resolution::ResolveRequest,
     operations::audit::{contract_entries, orders_page},
     operations::orders::{approve, claim, resolve_or_propose},
@@ -37,6 +37,14 @@ fn paid(operator: &str) -> ResolveRequest {
         note: String::new(),
         operator_id: String::new(),
     }
+}
+
+/// Each row of a page of the trail as (who, what, to which order or contract).
+fn who_did_what(page: &AuditPage) -> Vec<(&str, &str, &str)> {
+    page.entries
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str(), e.target.as_str()))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -83,11 +91,7 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
         (page.entries.len() >= 2).then_some(page)
     })
     .await;
-    let actions: Vec<_> = page
-        .entries
-        .iter()
-        .map(|e| (e.actor.as_str(), e.action.as_str(), e.target.as_str()))
-        .collect();
+    let actions = who_did_what(&page);
     assert!(
         actions.contains(&("ana", "claim", "audit-1")),
         "{actions:?}"
@@ -133,11 +137,7 @@ async fn the_trail_names_who_did_what_to_each_order_and_contract() {
         ..Default::default()
     };
     let page = orders_page(c, &one, None).await.unwrap();
-    let actions: Vec<_> = page
-        .entries
-        .iter()
-        .map(|e| (e.actor.as_str(), e.action.as_str(), e.target.as_str()))
-        .collect();
+    let actions = who_did_what(&page);
     assert!(
         actions.contains(&("ana", "claim", "audit-1"))
             && actions.contains(&("bo", "approve", "audit-1"))
