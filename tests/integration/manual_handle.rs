@@ -489,6 +489,14 @@ async fn an_order_terminated_from_outside_is_listed_as_dropped_and_put_back_by_s
         "{shown}"
     );
     assert!(shown.contains("data-testid=\"put-back\""));
+    // When it ended, as an age (the exact time on hover).
+    let read = shown_text(&shown);
+    let aged = read.split("terminated ").skip(1).any(|after| {
+        let mut words = after.split(' ');
+        let number = words.next().is_some_and(|n| n.parse::<u32>().is_ok());
+        number && matches!(words.next(), Some("s" | "min")) && words.next() == Some("ago")
+    });
+    assert!(aged, "{read}");
     let shown = page_text(&presenter, &page).await;
     assert!(shown.contains("down-drop") && !shown.contains("data-testid=\"put-back\""));
     let post = |who: &reqwest::Client, reason: &str| {

@@ -12,10 +12,13 @@ use crate::{
 };
 
 #[server]
-pub async fn load_dropped_orders() -> Result<DroppedOrders, AppError> {
+pub async fn load_dropped_orders() -> Result<(DroppedOrders, String), AppError> {
     crate::web::auth::require(crate::domain::access::Action::Read)?;
     let state = crate::web::state::app_state()?;
-    Ok(crate::operations::dropped::dropped_orders(&state.client).await?)
+    let list = crate::operations::dropped::dropped_orders(&state.client).await?;
+    // Ages on the page count from when it was read.
+    let now = crate::domain::format::rfc3339(std::time::SystemTime::now());
+    Ok((list, now))
 }
 
 /// Who asks to put orders back, if their role allows it (`Resolve`).
@@ -110,7 +113,7 @@ pub fn DroppedOrdersPage() -> impl IntoView {
         })}
         <Loading what="the dropped orders">
             {move || Suspend::new(async move {
-                data.await.map(|list| {
+                data.await.map(|(list, now)| {
                     let partial = list.partial.then(|| view! {
                         <p class="text-amber-800 mb-2" data-testid="dropped-partial">
                             "More orders are dropped than one list shows: these are the newest. Put them back, and the next ones show."
@@ -124,7 +127,7 @@ pub fn DroppedOrdersPage() -> impl IntoView {
                         {all}
                         {match rows.is_empty() {
                             true => view! { <p data-testid="no-dropped">"No order has dropped out of the queues."</p> }.into_any(),
-                            false => view! { <DroppedTable rows put /> }.into_any(),
+                            false => view! { <DroppedTable rows put now /> }.into_any(),
                         }}
                     }
                 })
@@ -164,7 +167,7 @@ fn PutAllBack(count: usize, confirm: bool, put_all: ServerAction<PutBackAll>) ->
 }
 
 #[component]
-fn DroppedTable(rows: Vec<DroppedOrder>, put: ServerAction<PutBack>) -> impl IntoView {
+fn DroppedTable(rows: Vec<DroppedOrder>, put: ServerAction<PutBack>, now: String) -> impl IntoView {
     view! {
         <table class="w-full bg-white shadow rounded text-sm" data-testid="dropped-orders">
             <thead class="text-left bg-slate-100">
@@ -178,14 +181,14 @@ fn DroppedTable(rows: Vec<DroppedOrder>, put: ServerAction<PutBack>) -> impl Int
                 </tr>
             </thead>
             <tbody>
-                {rows.into_iter().map(|row| view! { <DroppedLine row put /> }).collect_view()}
+                {rows.into_iter().map(|row| view! { <DroppedLine row put now=now.clone() /> }).collect_view()}
             </tbody>
         </table>
     }
 }
 
 #[component]
-fn DroppedLine(row: DroppedOrder, put: ServerAction<PutBack>) -> impl IntoView {
+fn DroppedLine(row: DroppedOrder, put: ServerAction<PutBack>, now: String) -> impl IntoView {
     let link = format!("/orders/{}", row.order_id);
     let label = format!("Why {} goes back to the queue", row.order_id);
     let order_id = row.order_id.clone();
@@ -195,7 +198,7 @@ fn DroppedLine(row: DroppedOrder, put: ServerAction<PutBack>) -> impl IntoView {
         <tr class="border-t align-top" data-order=row.order_id.clone() data-row="">
             <td class="p-2"><a class="underline text-blue-700" href=link>{row.order_id.clone()}</a></td>
             <td class="p-2">{row.stage}</td>
-            <td class="p-2">{row.ended} " " <When at=row.ended_at /></td>
+            <td class="p-2">{row.ended} " " <When at=row.ended_at now /></td>
             <td class="p-2">{row.by}</td>
             <td class="p-2">{row.why}</td>
             <td class="p-2">
